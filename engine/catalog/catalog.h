@@ -1,0 +1,119 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "types/sql_type.h"
+
+struct sqlite3;
+
+/// The catalog of streams, tables, custom types and persistent queries.
+namespace sidestream::catalog {
+
+enum class SourceType { kStream, kTable };
+
+enum class ColumnRole { kKey, kValue, kHeader };
+
+struct Column {
+  std::string name;
+  types::SqlType type;
+  ColumnRole role = ColumnRole::kValue;
+  std::string header_key;  // for kHeader columns declared HEADER('key'); empty for HEADERS
+};
+
+enum class WindowType { kNone, kTumbling, kHopping, kSession };
+
+/// A stream or table: its schema and where its data lives.
+struct SourceDescription {
+  std::string name;  // as stored in SQL (unquoted names upper-cased)
+  SourceType type = SourceType::kStream;
+  std::vector<Column> columns;  // key columns first, then value columns, then headers
+  std::string topic;
+  std::string key_format = "KAFKA";
+  std::string value_format = "JSON";
+  int partitions = 0;  // 0 when unknown
+  std::optional<std::string> timestamp_column;
+  std::optional<std::string> timestamp_format;
+  std::optional<int64_t> watermark_delay_ms;  // WATERMARK FOR timestamp_column AS ... - delay
+  WindowType window_type = WindowType::kNone;  // windowed key
+  std::optional<int64_t> window_size_ms;
+  std::map<std::string, std::string> properties;  // every WITH property, values as text
+  std::string sql;         // the statement that defined it
+  std::string writer_query_id;  // the persistent query writing it; empty for declared sources
+
+  /// Finds a column by exact name; null when absent.
+  const Column* FindColumn(const std::string& name) const;
+};
+
+/// A persistent query: CREATE ... AS SELECT or INSERT INTO.
+struct QueryDescription {
+  std::string id;  // CSAS_OUTPUT_0, CTAS_OUTPUT_1, INSERTQUERY_2
+  std::string sql;
+  std::vector<std::string> source_names;
+  std::string sink_name;
+  std::string state = "RUNNING";
+};
+
+/// Persistent catalog backed by one SQLite file in the data directory, with an
+/// in-memory copy for reads. Every mutation is written through to SQLite in a
+/// transaction before the call returns, so the catalog survives a restart.
+///
+/// Thread-safety: all methods are safe to call from any thread (one internal mutex).
+/// Ownership: the Catalog owns its SQLite connection and closes it on destruction.
+class Catalog {
+ public:
+  /// Opens the catalog at `path`, creating the file and schema when missing.
+  /// ":memory:" opens a catalog that is not persisted (tests, offline runs).
+  /// Returns Corruption with the path when the file is not a readable Sidestream catalog,
+  /// and IOError when the file cannot be opened or created.
+  static Result<std::unique_ptr<Catalog>> Open(const std::string& path);
+  ~Catalog();
+
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
+
+  /// Adds a source. AlreadyExists when the name is taken and !or_replace.
+  Status CreateSource(const SourceDescription& source, bool or_replace);
+  /// NotFound when absent.
+  Result<SourceDescription> GetSource(const std::string& name) const;
+  bool HasSource(const std::string& name) const;
+  /// NotFound when absent. Does not touch queries.
+  Status DropSource(const std::string& name);
+  /// All sources, ordered by name.
+  std::vector<SourceDescription> ListSources() const;
+
+  /// Adds a custom type (CREATE TYPE). AlreadyExists when the name is taken.
+  Status CreateType(const std::string& name, const types::SqlType& type);
+  Result<types::SqlType> GetType(const std::string& name) const;
+  Status DropType(const std::string& name);
+  std::map<std::string, types::SqlType> ListTypes() const;
+
+  /// Adds a persistent query. AlreadyExists when the id is taken.
+  Status AddQuery(const QueryDescription& query);
+  Result<QueryDescription> GetQuery(const std::string& id) const;
+  Status RemoveQuery(const std::string& id);
+  std::vector<QueryDescription> ListQueries() const;
+
+  /// Returns a fresh query id: prefix + "_" + counter, e.g. "CSAS_OUTPUT_0".
+  /// The counter is persisted and never reused.
+  Result<std::string> NextQueryId(const std::string& prefix);
+
+ private:
+  explicit Catalog(sqlite3* database);
+  Status Load();
+
+  sqlite3* database_;
+  mutable std::mutex mutex_;
+  std::map<std::string, SourceDescription> sources_;
+  std::map<std::string, types::SqlType> types_;
+  std::map<std::string, QueryDescription> queries_;
+  int64_t next_query_number_ = 0;
+};
+
+}  // namespace sidestream::catalog

@@ -1,0 +1,2 @@
+grammar SidestreamSql;
+statement: EOF;

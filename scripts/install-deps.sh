@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency from Debian 12's packages.
+# Idempotent: skips apt when all packages are already present.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  librdkafka-dev libantlr4-runtime-dev antlr4 librocksdb-dev libyaml-cpp-dev
+  libsqlite3-dev sqlite3 libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  nlohmann-json3-dev libsimdjson-dev libhiredis-dev redis-server kcat libfmt-dev
+  libspdlog-dev libcli11-dev libhyperscan-dev libre2-dev libcurl4-openssl-dev
+  libxxhash-dev clang-format
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+sudo_cmd=""
+[ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo_cmd apt-get update -q
+$sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
