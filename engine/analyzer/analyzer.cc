@@ -1,1 +1,1386 @@
-// placeholder: being written
+#include "analyzer/analyzer.h"
+
+#include <algorithm>
+#include <set>
+
+#include "analyzer/expression_binder.h"
+#include "analyzer/source_properties.h"
+#include "common/did_you_mean.h"
+
+namespace sidestream::analyzer {
+
+using catalog::ColumnRole;
+using catalog::SourceDescription;
+using catalog::SourceType;
+using types::SqlType;
+using types::TypeId;
+
+namespace {
+
+constexpr int64_t kDay = 24LL * 60 * 60 * 1000;
+const std::set<std::string> kKnownFormats = {"JSON", "JSON_SR", "AVRO", "PROTOBUF",
+                                             "PROTOBUF_NOSR", "DELIMITED", "KAFKA", "NONE"};
+
+std::string Upper(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::toupper(c); });
+  return text;
+}
+
+std::string PropertyText(const sql::Literal& literal) {
+  switch (literal.kind) {
+    case sql::LiteralKind::kBoolean: return literal.boolean_value ? "true" : "false";
+    case sql::LiteralKind::kInteger: return std::to_string(literal.integer_value);
+    default: return literal.text;
+  }
+}
+
+// "ID", "ID and ID2", "F1, F2 and F3", ksqlDB's way of listing names.
+std::string ListNames(const std::vector<std::string>& names) {
+  std::string text;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) text += i + 1 == names.size() ? " and " : ", ";
+    text += names[i];
+  }
+  return text;
+}
+
+std::string CommaNames(const std::vector<std::string>& names) {
+  std::string text;
+  for (size_t i = 0; i < names.size(); ++i) text += (i > 0 ? ", " : "") + names[i];
+  return text;
+}
+
+// Parses "30 SECONDS" (WINDOW_SIZE property) to milliseconds.
+Result<int64_t> ParseDuration(const std::string& text) {
+  size_t space = text.find(' ');
+  std::string number = text.substr(0, space);
+  std::string unit = space == std::string::npos ? "" : Upper(text.substr(space + 1));
+  while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
+  int64_t value = 0;
+  try {
+    size_t used = 0;
+    value = std::stoll(number, &used);
+    if (used != number.size()) throw std::invalid_argument(number);
+  } catch (const std::exception&) {
+    return Status::InvalidArgument("Configuration WINDOW_SIZE is invalid: Invalid duration: '" +
+                                   text + "'. Not a number: '" + number + "'");
+  }
+  if (!unit.empty() && unit.back() == 'S') unit.pop_back();
+  int64_t scale = unit == "MILLISECOND" ? 1
+                  : unit == "SECOND"    ? 1000
+                  : unit == "MINUTE"    ? 60'000
+                  : unit == "HOUR"      ? 3'600'000
+                  : unit == "DAY"       ? kDay
+                                        : 0;
+  if (scale == 0) {
+    return Status::InvalidArgument("Configuration WINDOW_SIZE is invalid: Invalid duration: '" +
+                                   text + "'. Unknown time unit: '" + Upper(text.substr(space + 1)) +
+                                   "'",
+                                   {}, "use MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS");
+  }
+  return value * scale;
+}
+
+Status CheckDelimiter(const std::string& name, const std::string& value, SourceLocation where) {
+  if (value.empty()) {
+    return Status::InvalidArgument(
+        "Configuration " + name + " is invalid: Delimiter cannot be empty, if you meant to have "
+        "a tab or space for delimiter, please use the special values 'TAB' or 'SPACE'",
+        where);
+  }
+  std::string upper = Upper(value);
+  if (value.size() != 1 && upper != "TAB" && upper != "SPACE") {
+    return Status::InvalidArgument("Configuration " + name + " is invalid: Invalid delimiter value: '" +
+                                       value + "'. Delimiter must be a single character or TAB,SPACE",
+                                   where);
+  }
+  return Status::OK();
+}
+
+// ksqlDB's per-format restrictions on column types.
+Status CheckFormatSupports(const std::string& format, const catalog::Column& column, bool key) {
+  const SqlType& type = column.type;
+  if ((format == "DELIMITED" || format == "KAFKA") && type.is_nested()) {
+    std::string kind = type.id() == TypeId::kArray ? "ARRAY"
+                       : type.id() == TypeId::kMap ? "MAP"
+                                                   : "STRUCT";
+    return Status::BindError("The '" + format + "' format does not support type '" + kind +
+                             "', column: `" + column.name + "`");
+  }
+  std::function<bool(const SqlType&)> has_map = [&](const SqlType& t) {
+    if (t.id() == TypeId::kMap) return true;
+    if (t.is_nested()) {
+      for (const auto& field : t.fields()) {
+        if (has_map(field.type)) return true;
+      }
+    }
+    return false;
+  };
+  if (key && has_map(type)) {
+    return Status::BindError(
+        "Map keys, including types that contain maps, are not supported as they may lead to "
+        "unexpected behavior due to inconsistent serialization. Key column name: `" +
+        column.name + "`. Column type: " + type.ToString());
+  }
+  std::function<bool(const SqlType&)> bad_map_key = [&](const SqlType& t) {
+    if (t.id() == TypeId::kMap && t.key().id() != TypeId::kString) return true;
+    if (t.is_nested()) {
+      for (const auto& field : t.fields()) {
+        if (bad_map_key(field.type)) return true;
+      }
+    }
+    return false;
+  };
+  if ((format == "JSON" || format == "JSON_SR") && bad_map_key(type)) {
+    return Status::BindError("JSON only supports MAP types with STRING keys");
+  }
+  return Status::OK();
+}
+
+Status CheckFormats(const SourceDescription& source) {
+  int key_columns = 0;
+  for (const auto& column : source.columns) {
+    bool key = column.role == ColumnRole::kKey;
+    if (key) ++key_columns;
+    if (column.role == ColumnRole::kHeader) continue;
+    RETURN_NOT_OK(CheckFormatSupports(key ? source.key_format : source.value_format, column, key));
+  }
+  if (source.key_format == "KAFKA" && key_columns > 1) {
+    return Status::BindError("Key format does not support schema. format: KAFKA reason: The 'KAFKA' "
+                             "format only supports a single field. Got: " +
+                                 std::to_string(key_columns) + " key columns",
+                             {}, "use KEY_FORMAT='JSON' or 'DELIMITED' for multi-column keys");
+  }
+  if (source.key_format == "NONE" && key_columns > 0) {
+    return Status::BindError("The 'NONE' key format cannot be used with key columns");
+  }
+  return Status::OK();
+}
+
+// Applies WITH properties common to declarations and queries.
+Status ApplyProperties(const std::vector<sql::Property>& properties, bool declaration,
+                       SourceDescription& source) {
+  std::set<std::string> seen;
+  for (const sql::Property& property : properties) {
+    const PropertyDefinition* definition = FindSourceProperty(property.key);
+    if (definition == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& known : SourceProperties()) names.push_back(known.name);
+      std::string nearest = NearestName(property.key, names);
+      return Status::InvalidArgument("Unknown property '" + property.key + "' in WITH clause",
+                                     property.location,
+                                     nearest.empty() ? "see `sidestream properties` for the list"
+                                                     : "did you mean " + nearest + "?");
+    }
+    if (!seen.insert(property.key).second) {
+      return Status::InvalidArgument("Duplicate property '" + property.key + "' in WITH clause",
+                                     property.location);
+    }
+    if (declaration && definition->scope == PropertyScope::kQuery) {
+      return Status::InvalidArgument(
+          "Property '" + property.key + "' applies to CREATE ... AS SELECT only", property.location);
+    }
+    if (!declaration && definition->scope == PropertyScope::kDeclaration) {
+      return Status::InvalidArgument("Property '" + property.key + "' cannot be set on a query's sink",
+                                     property.location);
+    }
+    bool type_ok = definition->type == PropertyValueType::kString
+                       ? property.value.kind == sql::LiteralKind::kString
+                   : definition->type == PropertyValueType::kInteger
+                       ? property.value.kind == sql::LiteralKind::kInteger
+                       : property.value.kind == sql::LiteralKind::kBoolean ||
+                             property.value.kind == sql::LiteralKind::kString;
+    if (!type_ok) {
+      const char* expected = definition->type == PropertyValueType::kString    ? "a string"
+                             : definition->type == PropertyValueType::kInteger ? "an integer"
+                                                                               : "a boolean";
+      return Status::InvalidArgument("Property '" + property.key + "' must be " + expected,
+                                     property.location);
+    }
+    std::string value = PropertyText(property.value);
+    source.properties[property.key] = value;
+    const std::string& key = property.key;
+    if (key == "KAFKA_TOPIC") {
+      if (value.empty()) {
+        return Status::InvalidArgument("KAFKA_TOPIC cannot be empty", property.location);
+      }
+      source.topic = value;
+    } else if (key == "FORMAT" || key == "KEY_FORMAT" || key == "VALUE_FORMAT") {
+      std::string format = Upper(value);
+      if (!kKnownFormats.count(format)) {
+        return Status::InvalidArgument("Unknown format: " + value, property.location,
+                                       "use JSON, DELIMITED, KAFKA or NONE");
+      }
+      if (key != "VALUE_FORMAT") source.key_format = format;
+      if (key != "KEY_FORMAT") source.value_format = format;
+    } else if (key == "PARTITIONS") {
+      if (property.value.integer_value <= 0) {
+        return Status::InvalidArgument("PARTITIONS must be positive", property.location);
+      }
+      source.partitions = static_cast<int>(property.value.integer_value);
+    } else if (key == "TIMESTAMP") {
+      source.timestamp_column = Upper(value);
+    } else if (key == "TIMESTAMP_FORMAT") {
+      source.timestamp_format = value;
+    } else if (key == "KEY_DELIMITER" || key == "VALUE_DELIMITER") {
+      RETURN_NOT_OK(CheckDelimiter(key, value, property.location));
+    }
+  }
+  if (seen.count("FORMAT") && (seen.count("KEY_FORMAT") || seen.count("VALUE_FORMAT"))) {
+    return Status::InvalidArgument("FORMAT cannot be combined with KEY_FORMAT or VALUE_FORMAT");
+  }
+  if (seen.count("VALUE_DELIMITER") && source.value_format != "DELIMITED") {
+    return Status::InvalidArgument(source.value_format +
+                                   " does not support the following configs: [delimiter]");
+  }
+  std::string wrap = source.properties.count("WRAP_SINGLE_VALUE")
+                         ? Upper(source.properties["WRAP_SINGLE_VALUE"])
+                         : "";
+  if (wrap == "TRUE" && (source.value_format == "DELIMITED" || source.value_format == "KAFKA")) {
+    return Status::InvalidArgument("Format '" + source.value_format +
+                                   "' does not support 'WRAP_SINGLE_VALUE' set to 'true'.");
+  }
+  return Status::OK();
+}
+
+Status CheckTimestampColumn(const SourceDescription& source, SourceLocation where) {
+  if (!source.timestamp_column) return Status::OK();
+  const catalog::Column* column = source.FindColumn(*source.timestamp_column);
+  if (column == nullptr) {
+    return Status::BindError("The TIMESTAMP column set in the WITH clause does not exist in the "
+                             "schema: '" + *source.timestamp_column + "'",
+                             where);
+  }
+  TypeId id = column->type.id();
+  if (id == TypeId::kString && !source.timestamp_format) {
+    return Status::BindError("TIMESTAMP column " + column->name +
+                                 " is a STRING: set TIMESTAMP_FORMAT to parse it",
+                             where);
+  }
+  if (id != TypeId::kBigint && id != TypeId::kTimestamp && id != TypeId::kString) {
+    return Status::BindError("TIMESTAMP column " + column->name +
+                                 " must be BIGINT, TIMESTAMP or STRING but is " +
+                                 column->type.ToString(),
+                             where);
+  }
+  return Status::OK();
+}
+
+// The state of one SELECT while it is being planned.
+struct QueryPlanner {
+  QueryPlanner(const catalog::Catalog& catalog, const functions::FunctionRegistry& functions,
+               const sql::Query& query, sql::StatementKind statement_kind)
+      : catalog(catalog), functions(functions), query(query), statement_kind(statement_kind) {}
+
+  const catalog::Catalog& catalog;
+  const functions::FunctionRegistry& functions;
+  const sql::Query& query;
+  sql::StatementKind statement_kind;
+  SourceType sink_type = SourceType::kStream;  // what a CREATE asks for
+  std::string sink_name;
+
+  LogicalOperatorPtr plan;
+  Scope scope;
+  std::vector<SourceDescription> sources;
+  bool persistent() const { return statement_kind != sql::StatementKind::kSelect; }
+
+  Result<SourceDescription> LookupSource(const sql::Relation& relation) {
+    auto source = catalog.GetSource(relation.name);
+    if (source.ok()) return source;
+    std::vector<std::string> names;
+    for (const auto& known : catalog.ListSources()) names.push_back(known.name);
+    std::string nearest = NearestName(relation.name, names);
+    return Status::NotFound("Source `" + relation.name + "` does not exist.", relation.location,
+                            nearest.empty() ? "" : "did you mean " + nearest + "?");
+  }
+
+  LogicalOperatorPtr Scan(const SourceDescription& source, const std::string& qualifier,
+                          int offset) {
+    auto scan = std::make_unique<LogicalOperator>();
+    scan->kind = LogicalOperatorKind::kScan;
+    scan->source = source;
+    scan->output.window_type = source.window_type;
+    for (const auto& column : source.columns) {
+      scan->output.columns.push_back({column.name, column.type, column.role});
+    }
+    for (size_t i = 0; i < scan->output.columns.size(); ++i) {
+      const auto& column = scan->output.columns[i];
+      scope.columns.push_back(
+          {qualifier, column.name, column.type, offset + static_cast<int>(i), false});
+    }
+    return scan;
+  }
+
+  // Pseudo columns follow the real ones in scope; the runtime supplies them per record.
+  void AddPseudoColumns(int offset, const std::string& qualifier, bool windowed) {
+    std::vector<std::pair<std::string, SqlType>> pseudo = {{"ROWTIME", SqlType::Bigint()},
+                                                           {"ROWPARTITION", SqlType::Int()},
+                                                           {"ROWOFFSET", SqlType::Bigint()}};
+    if (windowed) {
+      pseudo.push_back({"WINDOWSTART", SqlType::Bigint()});
+      pseudo.push_back({"WINDOWEND", SqlType::Bigint()});
+    }
+    for (size_t i = 0; i < pseudo.size(); ++i) {
+      scope.columns.push_back(
+          {qualifier, pseudo[i].first, pseudo[i].second, offset + static_cast<int>(i), true});
+    }
+  }
+
+  Status PlanFrom() {
+    ASSIGN_OR_RAISE(SourceDescription left, LookupSource(query.from));
+    std::string left_qualifier = query.from.alias.empty() ? query.from.name : query.from.alias;
+    plan = Scan(left, left_qualifier, 0);
+    sources.push_back(left);
+    if (query.joins.empty()) {
+      AddPseudoColumns(static_cast<int>(plan->output.columns.size()), left_qualifier,
+                       left.window_type != catalog::WindowType::kNone);
+      return Status::OK();
+    }
+    scope.qualify_names = true;
+    for (const sql::Join& join : query.joins) {
+      ASSIGN_OR_RAISE(SourceDescription right, LookupSource(join.right));
+      std::string qualifier = join.right.alias.empty() ? join.right.name : join.right.alias;
+      for (const ScopeColumn& column : scope.columns) {
+        if (column.qualifier == qualifier) {
+          return Status::BindError("Source " + qualifier + " appears twice in FROM",
+                                   join.right.location, "give one of them an alias");
+        }
+      }
+      int offset = static_cast<int>(plan->output.columns.size());
+      auto right_scan = Scan(right, qualifier, offset);
+      auto node = std::make_unique<LogicalOperator>();
+      node->kind = LogicalOperatorKind::kJoin;
+      node->join_type = join.type;
+      node->within_before_ms = join.within_before_ms;
+      node->within_after_ms = join.within_after_ms;
+      node->grace_ms = join.grace_ms;
+      node->output = plan->output;
+      for (auto column : right_scan->output.columns) node->output.columns.push_back(column);
+      bool stream_stream =
+          sources.back().type == SourceType::kStream && right.type == SourceType::kStream;
+      if (stream_stream && !join.within_before_ms) {
+        return Status::BindError("Stream-stream joins must have a WITHIN clause specified.",
+                                 join.location, "e.g. WITHIN 10 SECONDS");
+      }
+      if (!stream_stream && join.within_before_ms) {
+        return Status::BindError("A join with a table does not accept WITHIN", join.location);
+      }
+      ExpressionBinder binder(scope, functions, "JOIN", AggregateRule::kForbiddenElsewhere);
+      ASSIGN_OR_RAISE(node->join_condition, binder.Bind(*join.condition));
+      if (node->join_condition->type.id() != TypeId::kBoolean) {
+        return Status::BindError("JOIN condition must be BOOLEAN but " +
+                                     node->join_condition->sql + " is " +
+                                     node->join_condition->type.ToString(),
+                                 join.condition->location);
+      }
+      node->children.push_back(std::move(plan));
+      node->children.push_back(std::move(right_scan));
+      plan = std::move(node);
+      sources.push_back(right);
+    }
+    AddPseudoColumns(static_cast<int>(plan->output.columns.size()), left_qualifier, false);
+    return Status::NotSupported("Joins are parsed and checked but cannot run yet",
+                                query.joins.front().location);
+  }
+
+  void AddFilter(BoundExpressionPtr predicate) {
+    auto filter = std::make_unique<LogicalOperator>();
+    filter->kind = LogicalOperatorKind::kFilter;
+    filter->output = plan->output;
+    filter->predicate = std::move(predicate);
+    filter->children.push_back(std::move(plan));
+    plan = std::move(filter);
+  }
+
+  Status PlanWhere() {
+    if (!query.where) return Status::OK();
+    ExpressionBinder binder(scope, functions, "WHERE", AggregateRule::kForbiddenInWhere);
+    ASSIGN_OR_RAISE(auto predicate, binder.Bind(*query.where));
+    if (predicate->type.id() != TypeId::kBoolean && predicate->type.id() != TypeId::kNull) {
+      return Status::BindError("WHERE expression must be BOOLEAN but " + predicate->sql + " is " +
+                                   predicate->type.ToString(),
+                               query.where->location);
+    }
+    AddFilter(std::move(predicate));
+    return Status::OK();
+  }
+};
+
+// One SELECT item after star expansion and binding.
+struct ProjectionItem {
+  SourceLocation location;
+  std::string name;
+  bool explicit_name = false;  // an alias or a column's own name
+  BoundExpressionPtr expression;
+};
+
+// Replaces sub-expressions that equal a GROUP BY expression by references to the key
+// column, and aggregate calls by references to their result column. Column references
+// left over are not grouped: they are collected into `ungrouped`.
+class AggregateRewriter {
+ public:
+  AggregateRewriter(const std::vector<BoundExpressionPtr>& group_by, LogicalOperator& aggregate,
+                    int aggregate_offset)
+      : group_by_(group_by), aggregate_(aggregate), aggregate_offset_(aggregate_offset) {}
+
+  BoundExpressionPtr Rewrite(const BoundExpression& expression, std::vector<std::string>& ungrouped) {
+    for (size_t i = 0; i < group_by_.size(); ++i) {
+      if (group_by_[i]->sql == expression.sql) {
+        return Reference(static_cast<int>(i), expression);
+      }
+    }
+    if (expression.kind == BoundKind::kAggregate) {
+      for (size_t i = 0; i < aggregate_.aggregates.size(); ++i) {
+        if (aggregate_.aggregates[i].call->sql == expression.sql) {
+          return Reference(aggregate_offset_ + static_cast<int>(i), expression);
+        }
+      }
+      std::string name = "KSQL_AGG_VARIABLE_" + std::to_string(aggregate_.aggregates.size());
+      aggregate_.aggregates.push_back({name, expression.Clone()});
+      aggregate_.output.columns.push_back({name, expression.type, ColumnRole::kValue});
+      return Reference(aggregate_offset_ + static_cast<int>(aggregate_.aggregates.size()) - 1,
+                       expression);
+    }
+    if (expression.kind == BoundKind::kColumn) {
+      if (expression.name == "WINDOWSTART" || expression.name == "WINDOWEND" ||
+          expression.name == "ROWTIME") {
+        auto node = expression.Clone();
+        node->column_index = -1;  // resolved against the aggregate's output below
+        pseudo_.push_back(node.get());
+        return node;
+      }
+      ungrouped.push_back(expression.sql);
+      return expression.Clone();
+    }
+    auto copy = expression.Clone();
+    for (size_t i = 0; i < copy->children.size(); ++i) {
+      copy->children[i] = Rewrite(*expression.children[i], ungrouped);
+    }
+    return copy;
+  }
+
+  /// Pseudo-column references created by Rewrite; their indexes are set once the
+  /// aggregate's output schema is final.
+  const std::vector<BoundExpression*>& pseudo_references() const { return pseudo_; }
+
+ private:
+  BoundExpressionPtr Reference(int index, const BoundExpression& original) {
+    auto node = std::make_unique<BoundExpression>();
+    node->kind = BoundKind::kColumn;
+    node->type = original.type;
+    node->sql = original.sql;
+    node->column_index = index;
+    node->name = index < static_cast<int>(aggregate_.output.columns.size())
+                     ? aggregate_.output.columns[index].name
+                     : original.sql;
+    return node;
+  }
+
+  const std::vector<BoundExpressionPtr>& group_by_;
+  LogicalOperator& aggregate_;
+  int aggregate_offset_;
+  std::vector<BoundExpression*> pseudo_;
+};
+
+class StatementAnalyzer {
+ public:
+  StatementAnalyzer(const catalog::Catalog& catalog, const functions::FunctionRegistry& functions)
+      : catalog_(catalog), functions_(functions) {}
+
+  Result<AnalyzedStatement> Analyze(const sql::Statement& statement) {
+    AnalyzedStatement result;
+    result.kind = statement.kind;
+    result.text = statement.text;
+    switch (statement.kind) {
+      case sql::StatementKind::kCreateSource:
+        RETURN_NOT_OK(AnalyzeCreateSource(statement, result));
+        break;
+      case sql::StatementKind::kCreateAsSelect:
+      case sql::StatementKind::kInsertInto:
+      case sql::StatementKind::kSelect:
+        RETURN_NOT_OK(AnalyzeQuery(statement, result));
+        break;
+      case sql::StatementKind::kCreateType:
+        if (catalog_.GetType(statement.name).ok() && !statement.if_not_exists) {
+          return Status::AlreadyExists("Type " + statement.name + " already exists",
+                                       statement.name_location);
+        }
+        result.target_name = statement.name;
+        result.type = statement.type;
+        result.if_not_exists = statement.if_not_exists;
+        break;
+      case sql::StatementKind::kDrop:
+        RETURN_NOT_OK(AnalyzeDrop(statement, result));
+        break;
+      case sql::StatementKind::kDescribe:
+        if (!statement.describe_function && !statement.name.empty()) {
+          RETURN_NOT_OK(RequireSource(statement.name, statement.name_location));
+        }
+        if (statement.describe_function && !functions_.Find(statement.name)) {
+          std::string nearest = functions_.Suggest(statement.name);
+          return Status::NotFound("Can't find any functions with the name '" + statement.name + "'",
+                                  statement.name_location,
+                                  nearest.empty() ? "" : "did you mean " + nearest + "?");
+        }
+        result.target_name = statement.name;
+        break;
+      case sql::StatementKind::kTerminate:
+        if (!statement.terminate_all && !catalog_.GetQuery(statement.query_id).ok()) {
+          return Status::NotFound("Unknown query id: " + statement.query_id, statement.location,
+                                  "SHOW QUERIES lists the running ones");
+        }
+        result.target_name = statement.query_id;
+        break;
+      case sql::StatementKind::kExplain:
+        if (statement.explained) {
+          ASSIGN_OR_RAISE(auto inner, Analyze(*statement.explained));
+          result.explained = std::make_unique<AnalyzedStatement>(std::move(inner));
+        } else if (!catalog_.GetQuery(statement.query_id).ok()) {
+          return Status::NotFound("Unknown query id: " + statement.query_id, statement.location);
+        } else {
+          result.target_name = statement.query_id;
+        }
+        break;
+      case sql::StatementKind::kInsertValues:
+        RETURN_NOT_OK(AnalyzeInsertValues(statement, result));
+        break;
+      case sql::StatementKind::kShow:
+      case sql::StatementKind::kSet:
+      case sql::StatementKind::kUnset:
+        break;
+    }
+    return result;
+  }
+
+ private:
+  Status RequireSource(const std::string& name, SourceLocation where) {
+    if (catalog_.HasSource(name)) return Status::OK();
+    std::vector<std::string> names;
+    for (const auto& known : catalog_.ListSources()) names.push_back(known.name);
+    std::string nearest = NearestName(name, names);
+    return Status::NotFound("Source `" + name + "` does not exist.", where,
+                            nearest.empty() ? "" : "did you mean " + nearest + "?");
+  }
+
+  Status AnalyzeDrop(const sql::Statement& statement, AnalyzedStatement& result) {
+    result.target_name = statement.name;
+    result.if_exists = statement.if_exists;
+    result.delete_topic = statement.delete_topic;
+    if (statement.drop_target == sql::DropTarget::kType) {
+      if (!catalog_.GetType(statement.name).ok() && !statement.if_exists) {
+        return Status::NotFound("Type " + statement.name + " does not exist",
+                                statement.name_location);
+      }
+      return Status::OK();
+    }
+    auto source = catalog_.GetSource(statement.name);
+    if (!source.ok()) {
+      return statement.if_exists ? Status::OK()
+                                 : RequireSource(statement.name, statement.name_location);
+    }
+    SourceType wanted = statement.drop_target == sql::DropTarget::kTable ? SourceType::kTable
+                                                                         : SourceType::kStream;
+    if (source->type != wanted) {
+      return Status::BindError(
+          "Incompatible data source type is " +
+              std::string(source->type == SourceType::kTable ? "TABLE" : "STREAM") +
+              ", but statement was DROP " + (wanted == SourceType::kTable ? "TABLE" : "STREAM"),
+          statement.name_location);
+    }
+    for (const auto& query : catalog_.ListQueries()) {
+      bool reads = std::find(query.source_names.begin(), query.source_names.end(),
+                             statement.name) != query.source_names.end();
+      if (reads || query.sink_name == statement.name) {
+        return Status::BindError("Cannot drop " + statement.name + ": query " + query.id +
+                                     (reads ? " reads from it" : " writes to it"),
+                                 statement.name_location, "TERMINATE " + query.id + " first");
+      }
+    }
+    return Status::OK();
+  }
+
+  Result<SqlType> ResolveColumnType(const sql::ColumnDefinition& column) {
+    if (column.custom_type.empty()) return column.type;
+    auto type = catalog_.GetType(column.custom_type);
+    if (!type.ok()) {
+      return Status::NotFound("Unknown type '" + column.custom_type + "' for column " + column.name,
+                              column.location, "declare it with CREATE TYPE");
+    }
+    return type;
+  }
+
+  Status AnalyzeCreateSource(const sql::Statement& statement, AnalyzedStatement& result) {
+    SourceDescription source;
+    source.name = statement.name;
+    source.type = statement.source_kind == sql::SourceKind::kTable ? SourceType::kTable
+                                                                   : SourceType::kStream;
+    source.sql = statement.text;
+    source.value_format = "";
+    RETURN_NOT_OK(ApplyProperties(statement.properties, true, source));
+    if (source.topic.empty()) {
+      return Status::InvalidArgument("Missing required property \"KAFKA_TOPIC\" in WITH clause",
+                                     statement.location, "add WITH (KAFKA_TOPIC='topic', ...)");
+    }
+    if (source.value_format.empty()) {
+      return Status::InvalidArgument(
+          "Statement is missing the 'VALUE_FORMAT' property from the WITH clause.",
+          statement.location, "add VALUE_FORMAT='JSON' (or FORMAT='JSON')");
+    }
+    if (statement.columns.empty()) {
+      return Status::NotSupported("Schema inference from a schema registry is not supported: "
+                                  "declare the columns",
+                                  statement.location);
+    }
+    std::set<std::string> names;
+    std::vector<catalog::Column> keys, values, headers;
+    for (const auto& definition : statement.columns) {
+      if (!names.insert(definition.name).second) {
+        return Status::BindError("Duplicate column name '" + definition.name + "'",
+                                 definition.location);
+      }
+      if (definition.name == "ROWTIME" || definition.name == "ROWPARTITION" ||
+          definition.name == "ROWOFFSET" || definition.name == "WINDOWSTART" ||
+          definition.name == "WINDOWEND") {
+        return Status::BindError("'" + definition.name + "' is a reserved column name.",
+                                 definition.location, "rename the column");
+      }
+      catalog::Column column;
+      column.name = definition.name;
+      ASSIGN_OR_RAISE(column.type, ResolveColumnType(definition));
+      switch (definition.constraint) {
+        case sql::ColumnConstraint::kKey:
+          if (source.type == SourceType::kTable) {
+            return Status::BindError("Column `" + definition.name +
+                                         "` is a 'KEY' column: please use 'PRIMARY KEY' for tables.",
+                                     definition.location);
+          }
+          column.role = ColumnRole::kKey;
+          keys.push_back(column);
+          break;
+        case sql::ColumnConstraint::kPrimaryKey:
+          if (source.type == SourceType::kStream) {
+            return Status::BindError("Column `" + definition.name +
+                                         "` is a 'PRIMARY KEY' column: please use 'KEY' for streams.",
+                                     definition.location,
+                                     "Tables have PRIMARY KEYs, which are unique and NON NULL. "
+                                     "Streams have KEYs, which have no uniqueness or NON NULL "
+                                     "constraints.");
+          }
+          column.role = ColumnRole::kKey;
+          keys.push_back(column);
+          break;
+        case sql::ColumnConstraint::kHeaders:
+          column.role = ColumnRole::kHeader;
+          column.header_key = definition.header_key;
+          headers.push_back(column);
+          break;
+        case sql::ColumnConstraint::kNone:
+          values.push_back(column);
+          break;
+      }
+    }
+    if (source.type == SourceType::kTable && keys.empty()) {
+      return Status::BindError("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.",
+                               statement.location, "e.g. ID BIGINT PRIMARY KEY");
+    }
+    if (keys.empty() && statement.FindProperty("KEY_FORMAT") != nullptr &&
+        source.type == SourceType::kStream) {
+      return Status::BindError("Key format specified for stream without key columns.",
+                               statement.FindProperty("KEY_FORMAT")->location,
+                               "remove KEY_FORMAT, or declare a KEY column");
+    }
+    if (keys.empty() && !statement.FindProperty("KEY_FORMAT") && !statement.FindProperty("FORMAT")) {
+      source.key_format = "NONE";
+    }
+    source.columns = keys;
+    source.columns.insert(source.columns.end(), values.begin(), values.end());
+    source.columns.insert(source.columns.end(), headers.begin(), headers.end());
+    RETURN_NOT_OK(CheckFormats(source).WithLocation(statement.location));
+    RETURN_NOT_OK(CheckTimestampColumn(source, statement.location));
+    RETURN_NOT_OK(ApplyWindowProperties(statement, source));
+    if (statement.watermark) {
+      const auto& watermark = *statement.watermark;
+      const catalog::Column* column = source.FindColumn(watermark.column);
+      if (column == nullptr) {
+        return Status::BindError("WATERMARK column '" + watermark.column + "' is not a column",
+                                 watermark.location);
+      }
+      if (column->type.id() != TypeId::kBigint && column->type.id() != TypeId::kTimestamp) {
+        return Status::BindError("WATERMARK column " + watermark.column +
+                                     " must be BIGINT (epoch ms) or TIMESTAMP but is " +
+                                     column->type.ToString(),
+                                 watermark.location);
+      }
+      if (source.timestamp_column && *source.timestamp_column != watermark.column) {
+        return Status::BindError("WATERMARK FOR " + watermark.column +
+                                     " conflicts with TIMESTAMP='" + *source.timestamp_column + "'",
+                                 watermark.location);
+      }
+      if (watermark.delay_ms < 0) {
+        return Status::BindError("WATERMARK delay must not be negative", watermark.location);
+      }
+      source.timestamp_column = watermark.column;
+      source.watermark_delay_ms = watermark.delay_ms;
+    }
+    if (!statement.or_replace && !statement.if_not_exists && catalog_.HasSource(source.name)) {
+      return Status::AlreadyExists(
+          std::string("Cannot add ") + (source.type == SourceType::kTable ? "table" : "stream") +
+              " '" + source.name + "': A source with the same name already exists",
+          statement.name_location, "use CREATE OR REPLACE, or DROP it first");
+    }
+    result.new_source = std::move(source);
+    result.or_replace = statement.or_replace;
+    result.if_not_exists = statement.if_not_exists;
+    return Status::OK();
+  }
+
+  Status ApplyWindowProperties(const sql::Statement& statement, SourceDescription& source) {
+    const sql::Property* window_type = statement.FindProperty("WINDOW_TYPE");
+    const sql::Property* window_size = statement.FindProperty("WINDOW_SIZE");
+    if (window_type == nullptr) {
+      if (window_size != nullptr) {
+        return Status::InvalidArgument("WINDOW_SIZE requires WINDOW_TYPE", window_size->location);
+      }
+      return Status::OK();
+    }
+    std::string type = Upper(window_type->value.text);
+    if (type == "TUMBLING") {
+      source.window_type = catalog::WindowType::kTumbling;
+    } else if (type == "HOPPING") {
+      source.window_type = catalog::WindowType::kHopping;
+    } else if (type == "SESSION") {
+      source.window_type = catalog::WindowType::kSession;
+    } else {
+      return Status::InvalidArgument("Unknown WINDOW_TYPE '" + window_type->value.text + "'",
+                                     window_type->location, "use TUMBLING, HOPPING or SESSION");
+    }
+    if (source.window_type == catalog::WindowType::kSession) {
+      if (window_size != nullptr) {
+        return Status::InvalidArgument("'WINDOW_SIZE' should not be set for SESSION windows.",
+                                       window_size->location);
+      }
+      return Status::OK();
+    }
+    if (window_size == nullptr) {
+      return Status::InvalidArgument("WINDOW_SIZE is required for " + type + " windows",
+                                     window_type->location, "e.g. WINDOW_SIZE='30 SECONDS'");
+    }
+    auto size = ParseDuration(window_size->value.text);
+    if (!size.ok()) return size.status().WithLocation(window_size->location);
+    source.window_size_ms = *size;
+    return Status::OK();
+  }
+
+  Status AnalyzeInsertValues(const sql::Statement& statement, AnalyzedStatement& result) {
+    auto target = catalog_.GetSource(statement.name);
+    if (!target.ok()) {
+      std::vector<std::string> names;
+      for (const auto& known : catalog_.ListSources()) names.push_back(known.name);
+      std::string nearest = NearestName(statement.name, names);
+      return Status::NotFound("Cannot insert values into an unknown stream/table: `" +
+                                  statement.name + "`",
+                              statement.name_location,
+                              nearest.empty() ? "" : "did you mean " + nearest + "?");
+    }
+    std::vector<std::string> columns;
+    if (statement.columns.empty()) {
+      for (const auto& column : target->columns) {
+        if (column.role != ColumnRole::kHeader) columns.push_back(column.name);
+      }
+    } else {
+      for (const auto& column : statement.columns) columns.push_back(column.name);
+    }
+    if (columns.size() != statement.values.size()) {
+      return Status::BindError("Expected " + std::to_string(columns.size()) +
+                                   " values but got " + std::to_string(statement.values.size()),
+                               statement.location);
+    }
+    Scope empty;
+    ExpressionBinder binder(empty, functions_, "VALUES", AggregateRule::kForbiddenElsewhere);
+    for (size_t i = 0; i < columns.size(); ++i) {
+      const catalog::Column* column = target->FindColumn(columns[i]);
+      if (column == nullptr) {
+        return Status::BindError("Column '" + columns[i] + "' is not in " + statement.name,
+                                 statement.location);
+      }
+      ASSIGN_OR_RAISE(auto value, binder.Bind(*statement.values[i]));
+      if (!types::ImplicitlyConvertible(value->type, column->type) &&
+          !(value->type.id() == TypeId::kString && column->type.is_temporal())) {
+        return Status::BindError("Expected type " + column->type.ToString() + " for column " +
+                                     column->name + " but got " + value->sql + " (" +
+                                     value->type.ToString() + ")",
+                                 statement.values[i]->location);
+      }
+    }
+    result.target_name = statement.name;
+    return Status::OK();
+  }
+
+  Status AnalyzeQuery(const sql::Statement& statement, AnalyzedStatement& result);
+
+  const catalog::Catalog& catalog_;
+  const functions::FunctionRegistry& functions_;
+};
+
+// Names unnamed items KSQL_COL_0, KSQL_COL_1, ... skipping names already taken.
+void NameItems(std::vector<ProjectionItem>& items) {
+  std::set<std::string> taken;
+  for (const auto& item : items) {
+    if (item.explicit_name) taken.insert(item.name);
+  }
+  int counter = 0;
+  for (auto& item : items) {
+    if (item.explicit_name) continue;
+    std::string name;
+    do {
+      name = "KSQL_COL_" + std::to_string(counter++);
+    } while (taken.count(name));
+    item.name = name;
+    taken.insert(name);
+  }
+}
+
+Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, AnalyzedStatement& result) {
+  const sql::Query& query = *statement.query;
+  QueryPlanner planner(catalog_, functions_, query, statement.kind);
+  planner.sink_type = statement.source_kind == sql::SourceKind::kTable ? SourceType::kTable
+                                                                       : SourceType::kStream;
+  planner.sink_name = statement.name;
+  RETURN_NOT_OK(planner.PlanFrom());
+  const SourceDescription& source = planner.sources.front();
+  bool table_source = source.type == SourceType::kTable;
+  RETURN_NOT_OK(planner.PlanWhere());
+
+  // Expand stars and bind the SELECT list against the input.
+  ExpressionBinder select_binder(planner.scope, functions_, "SELECT", AggregateRule::kAllowed);
+  std::vector<ProjectionItem> items;
+  bool has_aggregate = false;
+  for (const sql::SelectItem& item : query.select) {
+    if (item.star) {
+      bool matched = false;
+      for (const ScopeColumn& column : planner.scope.columns) {
+        if (column.pseudo) continue;
+        if (!item.star_qualifier.empty() && column.qualifier != item.star_qualifier) continue;
+        matched = true;
+        auto node = std::make_unique<BoundExpression>();
+        node->kind = BoundKind::kColumn;
+        node->type = column.type;
+        node->name = column.name;
+        node->column_index = column.index;
+        node->sql = planner.scope.qualify_names ? column.qualifier + "." + column.name : column.name;
+        std::string name =
+            planner.scope.qualify_names ? column.qualifier + "_" + column.name : column.name;
+        items.push_back({item.location, name, true, std::move(node)});
+      }
+      if (!matched) {
+        return Status::BindError("'" + item.star_qualifier + "' is not a source in FROM",
+                                 item.location);
+      }
+      continue;
+    }
+    ASSIGN_OR_RAISE(auto bound, select_binder.Bind(*item.expression));
+    has_aggregate = has_aggregate || bound->ContainsAggregate();
+    ProjectionItem projected{item.location, item.alias, !item.alias.empty(), std::move(bound)};
+    if (projected.name.empty()) {
+      const sql::Expression& expression = *item.expression;
+      if (expression.kind == sql::ExpressionKind::kColumnRef) {
+        projected.name = planner.scope.qualify_names && !expression.qualifier.empty()
+                             ? expression.qualifier + "_" + expression.name
+                             : expression.name;
+        projected.explicit_name = true;
+      } else if (expression.kind == sql::ExpressionKind::kDereference) {
+        projected.name = expression.name;
+        projected.explicit_name = true;
+      }
+    }
+    items.push_back(std::move(projected));
+  }
+  NameItems(items);
+  {
+    std::set<std::string> names;
+    for (const auto& item : items) {
+      if (!names.insert(item.name).second) {
+        return Status::BindError("Duplicate value columns found in schema: `" + item.name + "` " +
+                                     item.expression->type.ToString(),
+                                 item.location, "give one of them another name with AS");
+      }
+    }
+  }
+
+  bool grouped = !query.group_by.empty();
+  bool is_table_result = grouped || has_aggregate || table_source;
+  if (query.window && !grouped) {
+    return Status::BindError("WINDOW requires a GROUP BY clause", query.window->location,
+                             "windows apply to aggregations, e.g. GROUP BY CELL_ID");
+  }
+  if (query.emit == sql::EmitMode::kFinal && !query.window) {
+    return Status::BindError("EMIT FINAL is only supported for windowed aggregations.",
+                             query.location, "add WINDOW TUMBLING (SIZE ...) or use EMIT CHANGES");
+  }
+  if (grouped && !query.partition_by.empty()) {
+    return Status::BindError("PARTITION BY and GROUP BY in the same query is not supported",
+                             query.partition_by.front()->location,
+                             "GROUP BY already re-keys the result");
+  }
+  if (query.having && !grouped) {
+    return Status::BindError("HAVING requires a GROUP BY clause", query.having->location);
+  }
+  if (query.window && table_source) {
+    return Status::BindError("Windowing is not supported for table aggregations",
+                             query.window->location);
+  }
+  if (statement.kind == sql::StatementKind::kCreateAsSelect) {
+    if (planner.sink_type == SourceType::kStream && is_table_result) {
+      return Status::BindError("Invalid result type. Your SELECT query produces a TABLE. Please "
+                               "use CREATE TABLE AS SELECT statement instead.",
+                               statement.location);
+    }
+    if (planner.sink_type == SourceType::kTable && !is_table_result) {
+      return Status::BindError("Invalid result type. Your SELECT query produces a STREAM. Please "
+                               "use CREATE STREAM AS SELECT statement instead.",
+                               statement.location);
+    }
+  }
+
+  std::vector<std::string> key_expressions;  // sql of the result's key expressions
+  std::string key_kind = "key column";
+  std::vector<BoundExpressionPtr> projection;
+
+  if (grouped || has_aggregate) {
+    if (!grouped) {
+      std::string first;
+      for (const auto& item : items) {
+        if (item.expression->ContainsAggregate()) {
+          first = item.expression->sql;
+          break;
+        }
+      }
+      return Status::BindError(
+          std::string(statement.kind == sql::StatementKind::kCreateAsSelect
+                          ? "CREATE TABLE AS SELECT statement"
+                          : "A query") +
+              " does not support aggregate function [" + first + "] without a GROUP BY clause.",
+          query.location, "add GROUP BY");
+    }
+    ExpressionBinder group_binder(planner.scope, functions_, "GROUP BY",
+                                  AggregateRule::kForbiddenInGroupBy);
+    std::vector<BoundExpressionPtr> group_by;
+    for (const auto& expression : query.group_by) {
+      ASSIGN_OR_RAISE(auto bound, group_binder.Bind(*expression));
+      for (const auto& existing : group_by) {
+        if (existing->sql == bound->sql) {
+          return Status::BindError("Duplicate GROUP BY expression: " + bound->sql,
+                                   expression->location);
+        }
+      }
+      group_by.push_back(std::move(bound));
+    }
+    BoundExpressionPtr having;
+    if (query.having) {
+      ExpressionBinder having_binder(planner.scope, functions_, "HAVING", AggregateRule::kAllowed);
+      ASSIGN_OR_RAISE(having, having_binder.Bind(*query.having));
+      if (having->type.id() != TypeId::kBoolean) {
+        return Status::BindError("HAVING expression must be BOOLEAN but " + having->sql + " is " +
+                                     having->type.ToString(),
+                                 query.having->location);
+      }
+      has_aggregate = has_aggregate || having->ContainsAggregate();
+    }
+    if (!has_aggregate) {
+      return Status::BindError("GROUP BY requires aggregate functions in either the SELECT or "
+                               "HAVING clause.",
+                               query.group_by.front()->location, "e.g. SELECT ..., COUNT(*)");
+    }
+    if (table_source) {
+      std::vector<std::string> forbidden;
+      for (const auto& item : items) {
+        std::function<void(const BoundExpression&)> visit = [&](const BoundExpression& node) {
+          if (node.kind == BoundKind::kAggregate &&
+              (node.name == "MIN" || node.name == "MAX" || node.name == "LATEST_BY_OFFSET" ||
+               node.name == "EARLIEST_BY_OFFSET" || node.name == "TOPK" ||
+               node.name == "TOPKDISTINCT" || node.name == "COUNT_DISTINCT")) {
+            if (std::find(forbidden.begin(), forbidden.end(), node.name) == forbidden.end()) {
+              forbidden.push_back(node.name);
+            }
+          }
+          for (const auto& child : node.children) visit(*child);
+        };
+        visit(*item.expression);
+      }
+      if (!forbidden.empty()) {
+        std::sort(forbidden.begin(), forbidden.end());
+        return Status::BindError("The aggregation functions " + ListNames(forbidden) +
+                                     " cannot be applied to a table source, only to a stream "
+                                     "source.",
+                                 query.location);
+      }
+    }
+
+    // Re-key through an internal topic unless the groups are the source's key columns.
+    std::vector<std::string> source_keys;
+    for (const auto& column : source.columns) {
+      if (column.role == ColumnRole::kKey) source_keys.push_back(column.name);
+    }
+    std::vector<std::string> group_names;
+    for (const auto& expression : group_by) {
+      group_names.push_back(expression->kind == BoundKind::kColumn ? expression->name : "");
+    }
+    if (group_names != source_keys || table_source) {
+      auto repartition = std::make_unique<LogicalOperator>();
+      repartition->kind = LogicalOperatorKind::kRepartition;
+      repartition->output = planner.plan->output;
+      for (const auto& expression : group_by) repartition->expressions.push_back(expression->Clone());
+      repartition->children.push_back(std::move(planner.plan));
+      planner.plan = std::move(repartition);
+    }
+
+    auto aggregate = std::make_unique<LogicalOperator>();
+    aggregate->kind = LogicalOperatorKind::kAggregate;
+    aggregate->emit = query.emit == sql::EmitMode::kFinal ? sql::EmitMode::kFinal
+                                                          : sql::EmitMode::kChanges;
+    for (const auto& expression : group_by) {
+      aggregate->output.columns.push_back(
+          {expression->kind == BoundKind::kColumn ? expression->name : expression->sql,
+           expression->type, ColumnRole::kKey});
+      aggregate->expressions.push_back(expression->Clone());
+    }
+    if (query.window) {
+      sql::WindowSpec window = *query.window;
+      if (window.kind == sql::WindowKind::kHopping) {
+        if (!window.advance_ms || *window.advance_ms <= 0) {
+          return Status::BindError("HOPPING windows need a positive ADVANCE BY", window.location);
+        }
+        if (*window.advance_ms > window.size_ms) {
+          return Status::BindError("ADVANCE BY (" + std::to_string(*window.advance_ms) +
+                                       " ms) must not exceed the window SIZE (" +
+                                       std::to_string(window.size_ms) + " ms)",
+                                   window.location);
+        }
+      }
+      if (window.size_ms <= 0) {
+        return Status::BindError("Window size must be positive", window.location);
+      }
+      if (!window.grace_ms) {
+        // ksqlDB: max(24h - size, 0); zero under EMIT FINAL.
+        window.grace_ms = aggregate->emit == sql::EmitMode::kFinal
+                              ? 0
+                              : std::max<int64_t>(kDay - window.size_ms, 0);
+      }
+      int64_t minimum_retention = window.size_ms + *window.grace_ms;
+      if (window.retention_ms && *window.retention_ms < minimum_retention) {
+        return Status::BindError("RETENTION must be at least the window size plus the grace "
+                                 "period: " + std::to_string(minimum_retention) + " ms",
+                                 window.location);
+      }
+      aggregate->window = window;
+      aggregate->output.window_type = window.kind == sql::WindowKind::kTumbling
+                                          ? catalog::WindowType::kTumbling
+                                      : window.kind == sql::WindowKind::kHopping
+                                          ? catalog::WindowType::kHopping
+                                          : catalog::WindowType::kSession;
+    }
+    int aggregate_offset = static_cast<int>(group_by.size());
+    AggregateRewriter rewriter(group_by, *aggregate, aggregate_offset);
+    std::vector<std::string> ungrouped;
+    for (auto& item : items) projection.push_back(rewriter.Rewrite(*item.expression, ungrouped));
+    if (!ungrouped.empty()) {
+      return Status::BindError("Non-aggregate SELECT expression(s) not part of GROUP BY: " +
+                                   CommaNames(ungrouped) +
+                                   " Either add the column(s) to the GROUP BY or remove them from "
+                                   "the SELECT.",
+                               query.location);
+    }
+    BoundExpressionPtr having_rewritten;
+    if (having) {
+      having_rewritten = rewriter.Rewrite(*having, ungrouped);
+      if (!ungrouped.empty()) {
+        return Status::BindError("Non-aggregate HAVING expression not part of GROUP BY: " +
+                                     CommaNames(ungrouped),
+                                 query.having->location);
+      }
+    }
+    // Window bounds and ROWTIME follow the aggregates in the aggregate's output.
+    bool windowed = aggregate->window.has_value();
+    for (BoundExpression* reference : rewriter.pseudo_references()) {
+      if (!windowed && reference->name != "ROWTIME") {
+        return Status::BindError("SELECT column '" + reference->name + "' cannot be resolved.",
+                                 query.location, "WINDOWSTART and WINDOWEND need a WINDOW clause");
+      }
+    }
+    int pseudo_offset = static_cast<int>(aggregate->output.columns.size());
+    for (BoundExpression* reference : rewriter.pseudo_references()) {
+      reference->column_index = pseudo_offset + (reference->name == "ROWTIME"      ? 0
+                                                 : reference->name == "WINDOWSTART" ? 1
+                                                                                    : 2);
+    }
+    aggregate->children.push_back(std::move(planner.plan));
+    planner.plan = std::move(aggregate);
+    if (having_rewritten) planner.AddFilter(std::move(having_rewritten));
+    for (const auto& expression : group_by) key_expressions.push_back(expression->sql);
+    key_kind = "grouping expression";
+  } else {
+    if (!query.partition_by.empty()) {
+      ExpressionBinder partition_binder(planner.scope, functions_, "PARTITION BY",
+                                        AggregateRule::kForbiddenElsewhere);
+      auto repartition = std::make_unique<LogicalOperator>();
+      repartition->kind = LogicalOperatorKind::kRepartition;
+      repartition->output = planner.plan->output;
+      bool has_null = false;
+      for (const auto& expression : query.partition_by) {
+        ASSIGN_OR_RAISE(auto bound, partition_binder.Bind(*expression));
+        if (bound->kind == BoundKind::kLiteral && bound->literal.kind == sql::LiteralKind::kNull) {
+          has_null = true;
+          continue;
+        }
+        key_expressions.push_back(bound->sql);
+        repartition->expressions.push_back(std::move(bound));
+      }
+      if (has_null && query.partition_by.size() > 1) {
+        return Status::BindError("Cannot PARTITION BY multiple columns including NULL",
+                                 query.partition_by.front()->location);
+      }
+      if (table_source) {
+        return Status::BindError("PARTITION BY is not supported on tables",
+                                 query.partition_by.front()->location,
+                                 "a table's key is its PRIMARY KEY");
+      }
+      repartition->children.push_back(std::move(planner.plan));
+      planner.plan = std::move(repartition);
+      key_kind = "partitioning expression";
+    } else {
+      for (const auto& column : source.columns) {
+        if (column.role == ColumnRole::kKey) key_expressions.push_back(column.name);
+      }
+    }
+    for (auto& item : items) projection.push_back(item.expression->Clone());
+  }
+
+  // Key columns come first in the result, in key order; each must be projected once.
+  std::vector<int> key_items(key_expressions.size(), -1);
+  std::vector<std::string> missing;
+  if (planner.persistent() && planner.scope.qualify_names == false) {
+    for (size_t k = 0; k < key_expressions.size(); ++k) {
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (items[i].expression->sql != key_expressions[k]) continue;
+        if (key_items[k] >= 0) {
+          return Status::BindError(
+              key_kind == "key column"
+                  ? "The projection contains a key column (`" + key_expressions[k] +
+                        "`) more than once, aliased as: " + items[key_items[k]].name + " and " +
+                        items[i].name + "."
+                  : "The projection contains a key column more than once: `" +
+                        items[key_items[k]].name + "` and `" + items[i].name + "`.",
+              items[i].location, "use AS_VALUE(x) to copy a key into the value");
+        }
+        key_items[k] = static_cast<int>(i);
+      }
+      if (key_items[k] < 0) missing.push_back(key_expressions[k]);
+    }
+    if (!missing.empty()) {
+      std::string plural = missing.size() > 1 ? "s" : "";
+      return Status::BindError("The query used to build `" + planner.sink_name +
+                                   "` must include the " + key_kind + plural + " " +
+                                   ListNames(missing) + " in its projection (eg, SELECT " +
+                                   CommaNames(missing) + "...).",
+                               query.location);
+    }
+  }
+
+  auto project = std::make_unique<LogicalOperator>();
+  project->kind = LogicalOperatorKind::kProject;
+  project->output.window_type = planner.plan->output.window_type;
+  std::vector<bool> is_key(items.size(), false);
+  for (int index : key_items) {
+    if (index < 0) continue;
+    is_key[index] = true;
+    project->output.columns.push_back(
+        {items[index].name, items[index].expression->type, ColumnRole::kKey});
+    project->expressions.push_back(std::move(projection[index]));
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (is_key[i]) continue;
+    project->output.columns.push_back({items[i].name, items[i].expression->type, ColumnRole::kValue});
+    project->expressions.push_back(std::move(projection[i]));
+  }
+  if (planner.persistent() && project->output.columns.size() == key_expressions.size() &&
+      !key_expressions.empty()) {
+    return Status::BindError("The projection contains no value columns.", query.location,
+                             "add a value column, or AS_VALUE(key) to copy the key");
+  }
+  project->children.push_back(std::move(planner.plan));
+  planner.plan = std::move(project);
+
+  if (statement.kind == sql::StatementKind::kSelect) {
+    result.pull_query = query.emit == sql::EmitMode::kNone;
+    if (result.pull_query && !table_source && !grouped) {
+      return Status::BindError(
+          "Pull queries on streams are not supported",  // ksqlDB's push query needs EMIT CHANGES
+          query.location, "add EMIT CHANGES to run a push query");
+    }
+    result.plan = std::move(planner.plan);
+    return Status::OK();
+  }
+
+  // The sink: a new source (CREATE ... AS SELECT) or an existing stream (INSERT INTO).
+  SourceDescription sink;
+  sink.name = statement.name;
+  sink.type = is_table_result ? SourceType::kTable : SourceType::kStream;
+  sink.topic = statement.name;
+  sink.key_format = source.key_format;
+  sink.value_format = source.value_format;
+  sink.partitions = source.partitions;
+  sink.window_type = planner.plan->output.window_type;
+  if (query.window) sink.window_size_ms = query.window->size_ms;
+  sink.sql = statement.text;
+  if (key_expressions.empty() && sink.key_format != "NONE") sink.key_format = "NONE";
+  if (!key_expressions.empty() && sink.key_format == "NONE") sink.key_format = "KAFKA";
+  RETURN_NOT_OK(ApplyProperties(statement.properties, false, sink));
+  for (const auto& column : planner.plan->output.columns) {
+    sink.columns.push_back({column.name, column.type, column.role, ""});
+  }
+  if (sink.key_format == "KAFKA" && key_expressions.size() > 1 && !statement.FindProperty("KEY_FORMAT") &&
+      !statement.FindProperty("FORMAT")) {
+    sink.key_format = "JSON";  // a multi-column key cannot be KAFKA-encoded
+  }
+  RETURN_NOT_OK(CheckFormats(sink).WithLocation(statement.location));
+  RETURN_NOT_OK(CheckTimestampColumn(sink, statement.location));
+
+  if (statement.kind == sql::StatementKind::kInsertInto) {
+    auto target = catalog_.GetSource(statement.name);
+    if (!target.ok()) {
+      return Status::NotFound("Source `" + statement.name + "` does not exist.",
+                              statement.name_location);
+    }
+    if (target->type == SourceType::kTable) {
+      return Status::BindError("INSERT INTO can only be used to insert into a stream. " +
+                                   statement.name + " is a table.",
+                               statement.name_location);
+    }
+    Schema result_schema = planner.plan->output;
+    Schema target_schema;
+    for (const auto& column : target->columns) {
+      if (column.role != ColumnRole::kHeader) {
+        target_schema.columns.push_back({column.name, column.type, column.role});
+      }
+    }
+    bool same = result_schema.columns.size() == target_schema.columns.size();
+    for (size_t i = 0; same && i < result_schema.columns.size(); ++i) {
+      same = result_schema.columns[i].name == target_schema.columns[i].name &&
+             result_schema.columns[i].type == target_schema.columns[i].type &&
+             result_schema.columns[i].role == target_schema.columns[i].role;
+    }
+    if (!same) {
+      return Status::BindError("Incompatible schema between results and sink. Result schema is " +
+                                   result_schema.ToString() + " Sink schema is " +
+                                   target_schema.ToString(),
+                               statement.location);
+    }
+    sink = *target;
+    result.query_id_prefix = "INSERTQUERY";
+  } else {
+    if (!statement.or_replace && !statement.if_not_exists && catalog_.HasSource(sink.name)) {
+      return Status::AlreadyExists(
+          std::string("Cannot add ") + (sink.type == SourceType::kTable ? "table" : "stream") +
+              " '" + sink.name + "': A source with the same name already exists",
+          statement.name_location, "use CREATE OR REPLACE, or DROP it first");
+    }
+    result.query_id_prefix = std::string(sink.type == SourceType::kTable ? "CTAS_" : "CSAS_") +
+                             sink.name;
+    result.new_source = sink;
+    result.or_replace = statement.or_replace;
+    result.if_not_exists = statement.if_not_exists;
+  }
+  auto sink_node = std::make_unique<LogicalOperator>();
+  sink_node->kind = LogicalOperatorKind::kSink;
+  sink_node->source = sink;
+  sink_node->insert_into = statement.kind == sql::StatementKind::kInsertInto;
+  sink_node->output = planner.plan->output;
+  sink_node->children.push_back(std::move(planner.plan));
+  result.plan = std::move(sink_node);
+  result.target_name = sink.name;
+  return Status::OK();
+}
+
+}  // namespace
+
+Analyzer::Analyzer(const catalog::Catalog& catalog, const functions::FunctionRegistry& functions)
+    : catalog_(catalog), functions_(functions) {}
+
+Result<AnalyzedStatement> Analyzer::Analyze(const sql::Statement& statement) const {
+  StatementAnalyzer analyzer(catalog_, functions_);
+  auto result = analyzer.Analyze(statement);
+  if (!result.ok()) return result.status().WithLocation(statement.location);
+  return result;
+}
+
+namespace {
+std::vector<std::string> PlanSources(const LogicalOperator& node) {
+  std::vector<std::string> names;
+  if (node.kind == LogicalOperatorKind::kScan) names.push_back(node.source.name);
+  for (const auto& child : node.children) {
+    for (auto& name : PlanSources(*child)) names.push_back(std::move(name));
+  }
+  return names;
+}
+}  // namespace
+
+Result<std::string> ApplyToCatalog(const AnalyzedStatement& statement, catalog::Catalog& catalog) {
+  switch (statement.kind) {
+    case sql::StatementKind::kCreateSource: {
+      const SourceDescription& source = *statement.new_source;
+      if (statement.if_not_exists && catalog.HasSource(source.name)) return std::string();
+      RETURN_NOT_OK(catalog.CreateSource(source, statement.or_replace));
+      return std::string("Created ") + (source.type == SourceType::kTable ? "table " : "stream ") +
+             source.name;
+    }
+    case sql::StatementKind::kCreateAsSelect:
+    case sql::StatementKind::kInsertInto: {
+      if (statement.new_source) {
+        if (statement.if_not_exists && catalog.HasSource(statement.new_source->name)) {
+          return std::string();
+        }
+      }
+      ASSIGN_OR_RAISE(std::string id, catalog.NextQueryId(statement.query_id_prefix));
+      if (statement.new_source) {
+        SourceDescription sink = *statement.new_source;
+        sink.writer_query_id = id;
+        RETURN_NOT_OK(catalog.CreateSource(sink, statement.or_replace));
+      }
+      catalog::QueryDescription query;
+      query.id = id;
+      query.sql = statement.text;
+      query.source_names = PlanSources(*statement.plan);
+      query.sink_name = statement.target_name;
+      RETURN_NOT_OK(catalog.AddQuery(query));
+      return "Created query " + id;
+    }
+    case sql::StatementKind::kCreateType:
+      if (statement.if_not_exists && catalog.GetType(statement.target_name).ok()) {
+        return std::string();
+      }
+      RETURN_NOT_OK(catalog.CreateType(statement.target_name, statement.type));
+      return "Created type " + statement.target_name;
+    case sql::StatementKind::kDrop:
+      if (catalog.HasSource(statement.target_name)) {
+        RETURN_NOT_OK(catalog.DropSource(statement.target_name));
+        return "Dropped " + statement.target_name;
+      }
+      if (catalog.GetType(statement.target_name).ok()) {
+        RETURN_NOT_OK(catalog.DropType(statement.target_name));
+        return "Dropped type " + statement.target_name;
+      }
+      return std::string();
+    case sql::StatementKind::kTerminate:
+      if (statement.target_name.empty()) {
+        for (const auto& query : catalog.ListQueries()) RETURN_NOT_OK(catalog.RemoveQuery(query.id));
+        return std::string("Terminated all queries");
+      }
+      RETURN_NOT_OK(catalog.RemoveQuery(statement.target_name));
+      return "Terminated " + statement.target_name;
+    default:
+      return std::string();
+  }
+}
+
+}  // namespace sidestream::analyzer

@@ -1,1 +1,142 @@
-// placeholder: being written
+#include "analyzer/logical_plan.h"
+
+namespace sidestream::analyzer {
+
+namespace {
+
+const char* WindowTypeName(catalog::WindowType type) {
+  switch (type) {
+    case catalog::WindowType::kNone: return "NONE";
+    case catalog::WindowType::kTumbling: return "TUMBLING";
+    case catalog::WindowType::kHopping: return "HOPPING";
+    case catalog::WindowType::kSession: return "SESSION";
+  }
+  return "?";
+}
+
+const char* JoinTypeName(sql::JoinType type) {
+  switch (type) {
+    case sql::JoinType::kInner: return "INNER";
+    case sql::JoinType::kLeft: return "LEFT";
+    case sql::JoinType::kRight: return "RIGHT";
+    case sql::JoinType::kFull: return "FULL";
+  }
+  return "?";
+}
+
+std::string Milliseconds(int64_t ms) { return std::to_string(ms) + " ms"; }
+
+std::string WindowToString(const sql::WindowSpec& window) {
+  std::string text;
+  switch (window.kind) {
+    case sql::WindowKind::kTumbling: text = "TUMBLING(size "; break;
+    case sql::WindowKind::kHopping: text = "HOPPING(size "; break;
+    case sql::WindowKind::kSession: text = "SESSION(gap "; break;
+  }
+  text += Milliseconds(window.size_ms);
+  if (window.advance_ms) text += ", advance " + Milliseconds(*window.advance_ms);
+  if (window.grace_ms) text += ", grace " + Milliseconds(*window.grace_ms);
+  if (window.retention_ms) text += ", retention " + Milliseconds(*window.retention_ms);
+  return text + ")";
+}
+
+std::string SourceTarget(const catalog::SourceDescription& source) {
+  return std::string(source.type == catalog::SourceType::kTable ? "TABLE" : "STREAM") +
+         ", topic " + source.topic + ", key " + source.key_format + ", value " +
+         source.value_format;
+}
+
+}  // namespace
+
+int Schema::Find(const std::string& name) const {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::string Schema::ToString() const {
+  std::string text;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += "`" + columns[i].name + "` " + columns[i].type.ToString();
+    if (columns[i].role == catalog::ColumnRole::kKey) text += " KEY";
+    if (columns[i].role == catalog::ColumnRole::kHeader) text += " HEADERS";
+  }
+  return text;
+}
+
+const char* LogicalOperatorKindName(LogicalOperatorKind kind) {
+  switch (kind) {
+    case LogicalOperatorKind::kScan: return "Scan";
+    case LogicalOperatorKind::kFilter: return "Filter";
+    case LogicalOperatorKind::kProject: return "Project";
+    case LogicalOperatorKind::kRepartition: return "Repartition";
+    case LogicalOperatorKind::kAggregate: return "Aggregate";
+    case LogicalOperatorKind::kJoin: return "Join";
+    case LogicalOperatorKind::kSink: return "Sink";
+  }
+  return "?";
+}
+
+std::string LogicalOperator::ToString(int indent) const {
+  std::string line(static_cast<size_t>(indent) * 2, ' ');
+  line += LogicalOperatorKindName(kind);
+  switch (kind) {
+    case LogicalOperatorKind::kScan:
+    case LogicalOperatorKind::kSink:
+      line += " " + source.name + " (" + SourceTarget(source) + ")";
+      if (insert_into) line += " INSERT";
+      break;
+    case LogicalOperatorKind::kFilter:
+      line += " " + predicate->sql;
+      break;
+    case LogicalOperatorKind::kProject:
+      line += " [";
+      for (size_t i = 0; i < expressions.size(); ++i) {
+        if (i > 0) line += ", ";
+        line += output.columns[i].name + " := " + expressions[i]->sql;
+      }
+      line += "]";
+      break;
+    case LogicalOperatorKind::kRepartition:
+      line += " by [";
+      for (size_t i = 0; i < expressions.size(); ++i) {
+        line += (i > 0 ? ", " : "") + expressions[i]->sql;
+      }
+      line += "]";
+      break;
+    case LogicalOperatorKind::kAggregate:
+      line += " group by [";
+      for (size_t i = 0; i < expressions.size(); ++i) {
+        line += (i > 0 ? ", " : "") + expressions[i]->sql;
+      }
+      line += "]";
+      if (window) line += " window " + WindowToString(*window);
+      line += emit == sql::EmitMode::kFinal ? " emit FINAL" : " emit CHANGES";
+      line += " aggregates [";
+      for (size_t i = 0; i < aggregates.size(); ++i) {
+        line += (i > 0 ? ", " : "") + aggregates[i].output_name + " := " + aggregates[i].call->sql;
+      }
+      line += "]";
+      break;
+    case LogicalOperatorKind::kJoin:
+      line += std::string(" ") + JoinTypeName(join_type) + " on " + join_condition->sql;
+      if (within_before_ms) {
+        line += " within (" + Milliseconds(*within_before_ms) + ", " +
+                Milliseconds(within_after_ms.value_or(*within_before_ms)) + ")";
+      }
+      if (grace_ms) line += " grace " + Milliseconds(*grace_ms);
+      break;
+  }
+  line += "\n" + std::string(static_cast<size_t>(indent) * 2 + 4, ' ') + "=> " +
+          output.ToString();
+  if (output.window_type != catalog::WindowType::kNone) {
+    line += std::string(" WINDOWED ") + WindowTypeName(output.window_type);
+  }
+  line += "\n";
+  for (const auto& child : children) line += child->ToString(indent + 1);
+  return line;
+}
+
+}  // namespace sidestream::analyzer

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "analyzer/logical_plan.h"
+#include "catalog/catalog.h"
+#include "functions/function_registry.h"
+#include "sql/ast.h"
+
+/// The analyzer binds a parsed statement against the catalog: it resolves names,
+/// infers and checks types, enforces the aggregation, GROUP BY, PARTITION BY and window
+/// rules, names unnamed columns (KSQL_COL_n) and produces a typed logical plan.
+namespace sidestream::analyzer {
+
+/// What a statement means, once checked. The AST it came from is not referenced.
+struct AnalyzedStatement {
+  sql::StatementKind kind = sql::StatementKind::kSelect;
+  std::string text;  // the statement's SQL
+
+  /// CREATE STREAM|TABLE (with or without AS SELECT): the source to register.
+  std::optional<catalog::SourceDescription> new_source;
+  bool or_replace = false;
+  bool if_not_exists = false;
+
+  /// CREATE ... AS SELECT, INSERT INTO ... SELECT, SELECT: the plan. Persistent queries
+  /// end in a Sink; a SELECT ends in its Project (or Filter) and has no sink.
+  LogicalOperatorPtr plan;
+  std::string query_id_prefix;  // "CSAS_OUTPUT", "CTAS_OUTPUT", "INSERTQUERY"
+  bool pull_query = false;      // SELECT without EMIT CHANGES on a table
+
+  /// CREATE TYPE, DROP, DESCRIBE, TERMINATE, EXPLAIN <id>: the object named.
+  std::string target_name;
+  types::SqlType type;  // CREATE TYPE
+  bool if_exists = false;
+  bool delete_topic = false;
+
+  /// EXPLAIN <statement>: the analysis of the explained statement.
+  std::unique_ptr<AnalyzedStatement> explained;
+};
+
+/// Binds statements against a catalog.
+/// Thread-safety: Analyze is const and reads the catalog through its thread-safe API.
+/// Ownership: references the catalog and registry; both must outlive the Analyzer.
+class Analyzer {
+ public:
+  explicit Analyzer(const catalog::Catalog& catalog,
+                    const functions::FunctionRegistry& functions =
+                        functions::FunctionRegistry::BuiltIns());
+
+  /// Checks one statement. Errors are BindError (or NotFound, InvalidArgument,
+  /// NotSupported) with the line:column of the offending clause and a hint where one
+  /// exists. Does not change the catalog: see ApplyToCatalog.
+  Result<AnalyzedStatement> Analyze(const sql::Statement& statement) const;
+
+ private:
+  const catalog::Catalog& catalog_;
+  const functions::FunctionRegistry& functions_;
+};
+
+/// Applies a checked statement's effect to the catalog: registers new sources, types
+/// and persistent queries, and removes dropped ones. Returns a one-line message for the
+/// user ("Created stream CDR", "Created query CSAS_OUT_0"). Statements without a catalog
+/// effect (SELECT, SHOW, EXPLAIN, ...) return an empty message.
+Result<std::string> ApplyToCatalog(const AnalyzedStatement& statement, catalog::Catalog& catalog);
+
+}  // namespace sidestream::analyzer

@@ -1,0 +1,607 @@
+#include "analyzer/expression_binder.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "common/did_you_mean.h"
+
+namespace sidestream::analyzer {
+
+using types::SqlType;
+using types::TypeId;
+
+namespace {
+
+std::unique_ptr<BoundExpression> MakeNode(BoundKind kind, SqlType type, std::string sql) {
+  auto node = std::make_unique<BoundExpression>();
+  node->kind = kind;
+  node->type = std::move(type);
+  node->sql = std::move(sql);
+  return node;
+}
+
+std::string JoinSql(const std::vector<BoundExpressionPtr>& children, size_t begin = 0) {
+  std::string text;
+  for (size_t i = begin; i < children.size(); ++i) {
+    if (i > begin) text += ", ";
+    text += children[i]->sql;
+  }
+  return text;
+}
+
+bool IsComparison(const std::string& op) {
+  return op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">" ||
+         op == ">=";
+}
+
+// Comparable pairs: numbers with numbers, equal types, strings with temporal literals.
+bool Comparable(const SqlType& a, const SqlType& b) {
+  if (a.id() == TypeId::kNull || b.id() == TypeId::kNull) return true;
+  if (a.is_numeric() && b.is_numeric()) return true;
+  if (a.id() == b.id()) return true;
+  if ((a.is_temporal() && b.id() == TypeId::kString) ||
+      (b.is_temporal() && a.id() == TypeId::kString)) {
+    return true;
+  }
+  return false;
+}
+
+// ksqlDB's decimal arithmetic (DecimalUtil): the result's precision and scale.
+SqlType DecimalArithmetic(const std::string& op, const SqlType& left, const SqlType& right) {
+  auto as_decimal = [](const SqlType& type) {
+    if (type.id() == TypeId::kInt) return SqlType::Decimal(10, 0);
+    if (type.id() == TypeId::kBigint) return SqlType::Decimal(19, 0);
+    return type;
+  };
+  SqlType a = as_decimal(left);
+  SqlType b = as_decimal(right);
+  int p1 = a.precision(), s1 = a.scale(), p2 = b.precision(), s2 = b.scale();
+  if (op == "+" || op == "-") {
+    int scale = std::max(s1, s2);
+    return SqlType::Decimal(std::max(p1 - s1, p2 - s2) + scale + 1, scale);
+  }
+  if (op == "*") return SqlType::Decimal(p1 + p2 + 1, s1 + s2);
+  if (op == "/") {
+    int scale = std::max(6, s1 + p2 + 1);
+    return SqlType::Decimal(p1 - s1 + s2 + scale, scale);
+  }
+  int scale = std::max(s1, s2);  // %
+  return SqlType::Decimal(std::min(p1 - s1, p2 - s2) + scale, scale);
+}
+
+std::string AggregateError(AggregateRule rule, const std::string& name) {
+  switch (rule) {
+    case AggregateRule::kForbiddenInGroupBy:
+      return "GROUP BY does not support aggregate functions: " + name +
+             " is an aggregate function.";
+    case AggregateRule::kForbiddenInWhere:
+      return "WHERE does not support aggregate functions: " + name +
+             " is an aggregate function.";
+    default:
+      return "Aggregate function " + name + " is not allowed here.";
+  }
+}
+
+}  // namespace
+
+SqlType LiteralType(const sql::Literal& literal) {
+  switch (literal.kind) {
+    case sql::LiteralKind::kNull: return SqlType::Null();
+    case sql::LiteralKind::kBoolean: return SqlType::Boolean();
+    case sql::LiteralKind::kInteger:
+      return literal.integer_value >= std::numeric_limits<int32_t>::min() &&
+                     literal.integer_value <= std::numeric_limits<int32_t>::max()
+                 ? SqlType::Int()
+                 : SqlType::Bigint();
+    case sql::LiteralKind::kDecimal: {
+      const std::string& text = literal.text;
+      size_t point = text.find('.');
+      int digits = 0;
+      int scale = 0;
+      bool leading = true;
+      for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c < '0' || c > '9') continue;
+        if (point != std::string::npos && i > point) ++scale;
+        if (leading && c == '0' && (point == std::string::npos || i < point)) continue;
+        leading = false;
+        ++digits;
+      }
+      return SqlType::Decimal(std::max(digits, std::max(scale, 1)), scale);
+    }
+    case sql::LiteralKind::kDouble: return SqlType::Double();
+    case sql::LiteralKind::kString: return SqlType::String();
+    case sql::LiteralKind::kBytes: return SqlType::Bytes();
+  }
+  return SqlType::Null();
+}
+
+std::string LiteralSql(const sql::Literal& literal) {
+  switch (literal.kind) {
+    case sql::LiteralKind::kNull: return "NULL";
+    case sql::LiteralKind::kBoolean: return literal.boolean_value ? "true" : "false";
+    case sql::LiteralKind::kString:
+    case sql::LiteralKind::kBytes: {
+      std::string text = "'";
+      for (char c : literal.text) {
+        text += c;
+        if (c == '\'') text += '\'';
+      }
+      return text + "'";
+    }
+    case sql::LiteralKind::kInteger:
+      return literal.text.empty() ? std::to_string(literal.integer_value) : literal.text;
+    default: return literal.text;
+  }
+}
+
+ExpressionBinder::ExpressionBinder(const Scope& scope, const functions::FunctionRegistry& functions,
+                                   std::string clause, AggregateRule aggregates)
+    : scope_(scope), functions_(functions), clause_(std::move(clause)), aggregates_(aggregates) {}
+
+Result<BoundExpressionPtr> ExpressionBinder::Bind(const sql::Expression& expression) const {
+  auto bound = BindNode(expression, false);
+  if (!bound.ok()) return bound.status().WithLocation(expression.location);
+  return bound;
+}
+
+Result<BoundExpressionPtr> ExpressionBinder::BindColumn(const sql::Expression& expression) const {
+  const ScopeColumn* found = nullptr;
+  for (const ScopeColumn& column : scope_.columns) {
+    if (column.name != expression.name) continue;
+    if (!expression.qualifier.empty() && column.qualifier != expression.qualifier) continue;
+    if (found != nullptr) {
+      return Status::BindError("Column '" + expression.name + "' is ambiguous: it is in both " +
+                                   found->qualifier + " and " + column.qualifier,
+                               expression.location,
+                               "qualify it, e.g. " + found->qualifier + "." + expression.name);
+    }
+    found = &column;
+  }
+  if (found == nullptr) {
+    std::string written =
+        expression.qualifier.empty() ? expression.name : expression.qualifier + "." + expression.name;
+    std::vector<std::string> names;
+    for (const ScopeColumn& column : scope_.columns) names.push_back(column.name);
+    std::string nearest = NearestName(expression.name, names);
+    bool qualifier_known = expression.qualifier.empty();
+    for (const ScopeColumn& column : scope_.columns) {
+      if (column.qualifier == expression.qualifier) qualifier_known = true;
+    }
+    std::string hint = !nearest.empty() ? "did you mean " + nearest + "?"
+                       : !qualifier_known ? "'" + expression.qualifier +
+                                                "' is not a source or alias in FROM"
+                                          : "";
+    return Status::BindError(clause_ + " column '" + written + "' cannot be resolved.",
+                             expression.location, hint);
+  }
+  std::string sql = scope_.qualify_names && !found->pseudo
+                        ? found->qualifier + "." + found->name
+                        : found->name;
+  auto node = MakeNode(BoundKind::kColumn, found->type, sql);
+  node->column_index = found->index;
+  node->name = found->name;
+  return node;
+}
+
+Result<BoundExpressionPtr> ExpressionBinder::BindFunction(const sql::Expression& expression,
+                                                          bool inside_aggregate) const {
+  const functions::FunctionDefinition* function = functions_.Find(expression.name);
+  if (function == nullptr) {
+    std::string nearest = functions_.Suggest(expression.name);
+    return Status::BindError("Can't find any functions with the name '" + expression.name + "'",
+                             expression.location,
+                             nearest.empty() ? "" : "did you mean " + nearest + "?");
+  }
+  bool aggregate = function->kind == functions::FunctionKind::kAggregate;
+  if (aggregate && inside_aggregate) {
+    return Status::BindError("Aggregate functions can not be nested: " + expression.ToSql(),
+                             expression.location);
+  }
+  if (aggregate && aggregates_ != AggregateRule::kAllowed) {
+    return Status::BindError(AggregateError(aggregates_, function->name), expression.location,
+                             aggregates_ == AggregateRule::kForbiddenInWhere
+                                 ? "use HAVING to filter on aggregates"
+                                 : "");
+  }
+  if (expression.star && !function->accepts_star) {
+    return Status::BindError("Function " + function->name + " does not accept *",
+                             expression.location);
+  }
+  int count = static_cast<int>(expression.children.size());
+  bool arity_ok = count >= function->min_arguments &&
+                  (function->max_arguments < 0 || count <= function->max_arguments);
+  if (!expression.star && !arity_ok && !(function->accepts_star && count == 0)) {
+    return Status::BindError("Function " + function->name + " takes " +
+                                 (function->max_arguments < 0
+                                      ? "at least " + std::to_string(function->min_arguments)
+                                  : function->min_arguments == function->max_arguments
+                                      ? std::to_string(function->min_arguments)
+                                      : std::to_string(function->min_arguments) + " to " +
+                                            std::to_string(function->max_arguments)) +
+                                 " arguments but got " + std::to_string(count),
+                             expression.location, "signature: " + function->signature);
+  }
+  std::vector<BoundExpressionPtr> children;
+  std::vector<SqlType> argument_types;
+  for (size_t i = 0; i < expression.children.size(); ++i) {
+    const sql::Expression& argument = *expression.children[i];
+    bool must_be_literal =
+        std::find(function->literal_arguments.begin(), function->literal_arguments.end(),
+                  static_cast<int>(i)) != function->literal_arguments.end();
+    if (must_be_literal && argument.kind != sql::ExpressionKind::kLiteral) {
+      return Status::BindError("Argument " + std::to_string(i + 1) + " of " + function->name +
+                                   " must be a literal",
+                               argument.location, "signature: " + function->signature);
+    }
+    ASSIGN_OR_RAISE(auto child, BindNode(argument, inside_aggregate || aggregate));
+    argument_types.push_back(child->type);
+    children.push_back(std::move(child));
+  }
+  auto result_type = function->resolve(argument_types);
+  if (!result_type.ok()) return result_type.status().WithLocation(expression.location);
+  std::string sql = function->name + "(" + (expression.star ? "*" : JoinSql(children)) + ")";
+  auto node = MakeNode(aggregate ? BoundKind::kAggregate : BoundKind::kFunction, *result_type, sql);
+  node->function = function;
+  node->name = function->name;
+  node->star = expression.star;
+  node->children = std::move(children);
+  return node;
+}
+
+Result<BoundExpressionPtr> ExpressionBinder::BindBinary(
+    const sql::Expression& expression, std::vector<BoundExpressionPtr> children) const {
+  const std::string& op = expression.name;
+  const SqlType& left = children[0]->type;
+  const SqlType& right = children[1]->type;
+  std::string sql = "(" + children[0]->sql + " " + op + " " + children[1]->sql + ")";
+  SqlType type;
+  if (op == "AND" || op == "OR") {
+    for (const auto& child : children) {
+      if (child->type.id() != TypeId::kBoolean && child->type.id() != TypeId::kNull) {
+        return Status::BindError(op + " expects BOOLEAN operands but " + child->sql + " is " +
+                                     child->type.ToString(),
+                                 expression.location);
+      }
+    }
+    type = SqlType::Boolean();
+  } else if (IsComparison(op)) {
+    if (!Comparable(left, right)) {
+      return Status::BindError("Cannot compare " + children[0]->sql + " (" + left.ToString() +
+                                   ") to " + children[1]->sql + " (" + right.ToString() +
+                                   ") with " + op,
+                               expression.location, "CAST one side to the other's type");
+    }
+    type = SqlType::Boolean();
+  } else if (op == "||" || (op == "+" && left.id() == TypeId::kString &&
+                            right.id() == TypeId::kString)) {
+    if ((left.id() != TypeId::kString && left.id() != TypeId::kNull) ||
+        (right.id() != TypeId::kString && right.id() != TypeId::kNull)) {
+      return Status::BindError("Operator " + op + " concatenates STRING values but got " +
+                                   left.ToString() + " and " + right.ToString(),
+                               expression.location);
+    }
+    type = SqlType::String();
+  } else {
+    if ((!left.is_numeric() && left.id() != TypeId::kNull) ||
+        (!right.is_numeric() && right.id() != TypeId::kNull)) {
+      return Status::BindError("Operator " + op + " does not apply to " + left.ToString() +
+                                   " and " + right.ToString(),
+                               expression.location,
+                               left.id() == TypeId::kString || right.id() == TypeId::kString
+                                   ? "CAST the STRING to a number first"
+                                   : "");
+    }
+    bool decimal = (left.id() == TypeId::kDecimal || right.id() == TypeId::kDecimal) &&
+                   left.id() != TypeId::kDouble && right.id() != TypeId::kDouble;
+    if (decimal) {
+      type = DecimalArithmetic(op, left, right);
+    } else {
+      ASSIGN_OR_RAISE(type, types::CommonNumericType(left, right));
+    }
+  }
+  auto node = MakeNode(BoundKind::kBinary, type, sql);
+  node->name = op == "!=" ? "<>" : op;
+  node->children = std::move(children);
+  return node;
+}
+
+Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& expression,
+                                                      bool inside_aggregate) const {
+  using sql::ExpressionKind;
+  if (expression.kind == ExpressionKind::kColumnRef) return BindColumn(expression);
+  if (expression.kind == ExpressionKind::kFunctionCall) {
+    return BindFunction(expression, inside_aggregate);
+  }
+  if (expression.kind == ExpressionKind::kLambda) {
+    return Status::NotSupported("Lambda expressions are not supported yet", expression.location);
+  }
+  if (expression.kind == ExpressionKind::kInterval) {
+    return Status::BindError("INTERVAL is only allowed in a WATERMARK clause",
+                             expression.location);
+  }
+  if (expression.kind == ExpressionKind::kLiteral) {
+    auto node = MakeNode(BoundKind::kLiteral, LiteralType(expression.literal),
+                         LiteralSql(expression.literal));
+    node->literal = expression.literal;
+    return node;
+  }
+
+  std::vector<BoundExpressionPtr> children;
+  for (const auto& child : expression.children) {
+    ASSIGN_OR_RAISE(auto bound, BindNode(*child, inside_aggregate));
+    children.push_back(std::move(bound));
+  }
+
+  switch (expression.kind) {
+    case ExpressionKind::kUnary: {
+      const SqlType& type = children[0]->type;
+      if (expression.name == "NOT") {
+        if (type.id() != TypeId::kBoolean && type.id() != TypeId::kNull) {
+          return Status::BindError("NOT expects a BOOLEAN but " + children[0]->sql + " is " +
+                                       type.ToString(),
+                                   expression.location);
+        }
+        auto node = MakeNode(BoundKind::kUnary, SqlType::Boolean(), "(NOT " + children[0]->sql + ")");
+        node->name = "NOT";
+        node->children = std::move(children);
+        return node;
+      }
+      if (!type.is_numeric() && type.id() != TypeId::kNull) {
+        return Status::BindError("Unary " + expression.name + " expects a number but " +
+                                     children[0]->sql + " is " + type.ToString(),
+                                 expression.location);
+      }
+      if (expression.name == "+") return std::move(children[0]);
+      auto node = MakeNode(BoundKind::kUnary, type, "-" + children[0]->sql);
+      node->name = "-";
+      node->children = std::move(children);
+      return node;
+    }
+    case ExpressionKind::kBinary: return BindBinary(expression, std::move(children));
+    case ExpressionKind::kCase: {
+      std::vector<BoundExpressionPtr> searched;
+      size_t start = 0;
+      BoundExpressionPtr operand;
+      if (expression.has_operand) {
+        operand = std::move(children[0]);
+        start = 1;
+      }
+      size_t pairs_end = start + ((children.size() - start) / 2) * 2;
+      bool has_else = (children.size() - start) % 2 == 1;
+      SqlType result = SqlType::Null();
+      std::string sql = "(CASE";
+      for (size_t i = start; i < pairs_end; i += 2) {
+        BoundExpressionPtr condition = std::move(children[i]);
+        if (operand) {
+          if (!Comparable(operand->type, condition->type)) {
+            return Status::BindError("CASE operand " + operand->sql + " (" +
+                                         operand->type.ToString() + ") cannot be compared to " +
+                                         condition->sql + " (" + condition->type.ToString() + ")",
+                                     expression.location);
+          }
+          auto equals = MakeNode(BoundKind::kBinary, SqlType::Boolean(),
+                                 "(" + operand->sql + " = " + condition->sql + ")");
+          equals->name = "=";
+          equals->children.push_back(operand->Clone());
+          equals->children.push_back(std::move(condition));
+          condition = std::move(equals);
+        } else if (condition->type.id() != TypeId::kBoolean &&
+                   condition->type.id() != TypeId::kNull) {
+          return Status::BindError("WHEN condition " + condition->sql + " must be BOOLEAN but is " +
+                                       condition->type.ToString(),
+                                   expression.location);
+        }
+        sql += " WHEN " + condition->sql + " THEN " + children[i + 1]->sql;
+        searched.push_back(std::move(condition));
+        searched.push_back(std::move(children[i + 1]));
+      }
+      if (has_else) {
+        sql += " ELSE " + children.back()->sql;
+        searched.push_back(std::move(children.back()));
+      }
+      // Results sit at odd positions (after each WHEN), plus the ELSE at the end.
+      std::vector<const BoundExpression*> results;
+      for (size_t i = 1; i < searched.size(); i += 2) results.push_back(searched[i].get());
+      if (has_else) results.push_back(searched.back().get());
+      for (const BoundExpression* branch_result : results) {
+        const SqlType& branch = branch_result->type;
+        if (branch.id() == TypeId::kNull) continue;
+        if (result.id() == TypeId::kNull) {
+          result = branch;
+        } else if (result.is_numeric() && branch.is_numeric()) {
+          ASSIGN_OR_RAISE(result, types::CommonNumericType(result, branch));
+        } else if (!(result == branch)) {
+          return Status::BindError("Invalid Case expression. Type for all 'THEN' clauses should "
+                                   "be the same. Result expression '" + branch_result->sql +
+                                       "' is of type " + branch.ToString() + " but expected " +
+                                       result.ToString(),
+                                   expression.location);
+        }
+      }
+      if (result.id() == TypeId::kNull) {
+        return Status::BindError("Invalid Case expression. All case branches have NULL type",
+                                 expression.location, "CAST one branch to the intended type");
+      }
+      auto node = MakeNode(BoundKind::kCase, result, sql + " END)");
+      node->has_else = has_else;
+      node->children = std::move(searched);
+      return node;
+    }
+    case ExpressionKind::kCast: {
+      if (!expression.cast_custom_type.empty()) {
+        return Status::NotSupported("CAST to custom type " + expression.cast_custom_type +
+                                        " is not supported yet",
+                                    expression.location);
+      }
+      const SqlType& from = children[0]->type;
+      if (!types::Castable(from, expression.cast_type)) {
+        return Status::BindError("Cast of " + from.ToString() + " to " +
+                                     expression.cast_type.ToString() + " is not supported",
+                                 expression.location);
+      }
+      auto node = MakeNode(BoundKind::kCast, expression.cast_type,
+                           "CAST(" + children[0]->sql + " AS " + expression.cast_type.ToString() + ")");
+      node->children = std::move(children);
+      return node;
+    }
+    case ExpressionKind::kLike: {
+      for (const auto& child : children) {
+        if (child->type.id() != TypeId::kString && child->type.id() != TypeId::kNull) {
+          return Status::BindError("LIKE expects STRING operands but " + child->sql + " is " +
+                                       child->type.ToString(),
+                                   expression.location);
+        }
+      }
+      std::string sql = "(" + children[0]->sql + (expression.negated ? " NOT" : "") + " LIKE " +
+                        children[1]->sql +
+                        (children.size() > 2 ? " ESCAPE " + children[2]->sql : "") + ")";
+      auto node = MakeNode(BoundKind::kLike, SqlType::Boolean(), sql);
+      node->negated = expression.negated;
+      node->children = std::move(children);
+      return node;
+    }
+    case ExpressionKind::kBetween:
+    case ExpressionKind::kInList: {
+      for (size_t i = 1; i < children.size(); ++i) {
+        if (!Comparable(children[0]->type, children[i]->type)) {
+          return Status::BindError("Cannot compare " + children[0]->sql + " (" +
+                                       children[0]->type.ToString() + ") to " + children[i]->sql +
+                                       " (" + children[i]->type.ToString() + ")",
+                                   expression.location);
+        }
+      }
+      bool between = expression.kind == ExpressionKind::kBetween;
+      std::string sql = "(" + children[0]->sql + (expression.negated ? " NOT" : "") +
+                        (between ? " BETWEEN " + children[1]->sql + " AND " + children[2]->sql
+                                 : " IN (" + JoinSql(children, 1) + ")") +
+                        ")";
+      auto node = MakeNode(between ? BoundKind::kBetween : BoundKind::kInList, SqlType::Boolean(), sql);
+      node->negated = expression.negated;
+      node->children = std::move(children);
+      return node;
+    }
+    case ExpressionKind::kIsNull: {
+      auto node = MakeNode(BoundKind::kIsNull, SqlType::Boolean(),
+                           "(" + children[0]->sql + (expression.negated ? " IS NOT NULL)" : " IS NULL)"));
+      node->negated = expression.negated;
+      node->children = std::move(children);
+      return node;
+    }
+    case ExpressionKind::kIsDistinctFrom: {
+      if (!Comparable(children[0]->type, children[1]->type)) {
+        return Status::BindError("Cannot compare " + children[0]->sql + " (" +
+                                     children[0]->type.ToString() + ") to " + children[1]->sql +
+                                     " (" + children[1]->type.ToString() + ")",
+                                 expression.location);
+      }
+      auto node = MakeNode(BoundKind::kIsDistinctFrom, SqlType::Boolean(),
+                           "(" + children[0]->sql +
+                               (expression.negated ? " IS NOT DISTINCT FROM " : " IS DISTINCT FROM ") +
+                               children[1]->sql + ")");
+      node->negated = expression.negated;
+      node->children = std::move(children);
+      return node;
+    }
+    case ExpressionKind::kSubscript: {
+      const SqlType& container = children[0]->type;
+      SqlType result;
+      if (container.id() == TypeId::kArray) {
+        if (!children[1]->type.is_integral()) {
+          return Status::BindError("Array index " + children[1]->sql + " must be INT but is " +
+                                       children[1]->type.ToString(),
+                                   expression.location);
+        }
+        result = container.element();
+      } else if (container.id() == TypeId::kMap) {
+        if (!types::ImplicitlyConvertible(children[1]->type, container.key())) {
+          return Status::BindError("Map key " + children[1]->sql + " must be " +
+                                       container.key().ToString() + " but is " +
+                                       children[1]->type.ToString(),
+                                   expression.location);
+        }
+        result = container.value();
+      } else {
+        return Status::BindError("Subscript [ ] applies to ARRAY and MAP values but " +
+                                     children[0]->sql + " is " + container.ToString(),
+                                 expression.location);
+      }
+      auto node = MakeNode(BoundKind::kSubscript, result,
+                           children[0]->sql + "[" + children[1]->sql + "]");
+      node->children = std::move(children);
+      return node;
+    }
+    case ExpressionKind::kDereference: {
+      const SqlType& container = children[0]->type;
+      if (container.id() != TypeId::kStruct) {
+        return Status::BindError("-> applies to STRUCT values but " + children[0]->sql + " is " +
+                                     container.ToString(),
+                                 expression.location);
+      }
+      const types::StructField* field = nullptr;
+      std::vector<std::string> names;
+      for (const auto& candidate : container.fields()) {
+        names.push_back(candidate.name);
+        if (candidate.name == expression.name) field = &candidate;
+      }
+      if (field == nullptr) {
+        std::string nearest = NearestName(expression.name, names);
+        return Status::BindError("STRUCT " + children[0]->sql + " has no field " + expression.name,
+                                 expression.location,
+                                 nearest.empty() ? "" : "did you mean " + nearest + "?");
+      }
+      auto node = MakeNode(BoundKind::kDereference, field->type,
+                           children[0]->sql + "->" + expression.name);
+      node->name = expression.name;
+      node->children = std::move(children);
+      return node;
+    }
+    case ExpressionKind::kArray: {
+      SqlType element = SqlType::Null();
+      for (const auto& child : children) {
+        if (element.id() == TypeId::kNull) {
+          element = child->type;
+        } else if (element.is_numeric() && child->type.is_numeric()) {
+          ASSIGN_OR_RAISE(element, types::CommonNumericType(element, child->type));
+        } else if (child->type.id() != TypeId::kNull && !(child->type == element)) {
+          return Status::BindError("ARRAY elements must share one type: " + child->sql + " is " +
+                                       child->type.ToString() + ", expected " + element.ToString(),
+                                   expression.location);
+        }
+      }
+      auto node = MakeNode(BoundKind::kArray, SqlType::Array(element),
+                           "ARRAY[" + JoinSql(children) + "]");
+      node->children = std::move(children);
+      return node;
+    }
+    case ExpressionKind::kMap: {
+      SqlType key = SqlType::Null();
+      SqlType value = SqlType::Null();
+      std::string sql = "MAP(";
+      for (size_t i = 0; i + 1 < children.size(); i += 2) {
+        if (key.id() == TypeId::kNull) key = children[i]->type;
+        if (value.id() == TypeId::kNull) value = children[i + 1]->type;
+        sql += (i > 0 ? ", " : "") + children[i]->sql + ":=" + children[i + 1]->sql;
+      }
+      auto node = MakeNode(BoundKind::kMap, SqlType::Map(key, value), sql + ")");
+      node->children = std::move(children);
+      return node;
+    }
+    case ExpressionKind::kStruct: {
+      std::vector<types::StructField> fields;
+      std::string sql = "STRUCT(";
+      for (size_t i = 0; i < children.size(); ++i) {
+        fields.push_back({expression.field_names[i], children[i]->type});
+        sql += (i > 0 ? ", " : "") + expression.field_names[i] + ":=" + children[i]->sql;
+      }
+      auto node = MakeNode(BoundKind::kStruct, SqlType::Struct(std::move(fields)), sql + ")");
+      node->field_names = expression.field_names;
+      node->children = std::move(children);
+      return node;
+    }
+    default: break;
+  }
+  return Status::Internal("Unhandled expression kind in analyzer");
+}
+
+}  // namespace sidestream::analyzer

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analyzer/bound_expression.h"
+#include "catalog/catalog.h"
+#include "sql/ast.h"
+
+namespace sidestream::analyzer {
+
+/// One column of an operator's output.
+struct LogicalColumn {
+  std::string name;
+  types::SqlType type;
+  catalog::ColumnRole role = catalog::ColumnRole::kValue;
+};
+
+/// An operator's output columns: key columns first, then value columns.
+struct Schema {
+  std::vector<LogicalColumn> columns;
+  catalog::WindowType window_type = catalog::WindowType::kNone;  // windowed key
+
+  /// Index of the column called `name`, or -1.
+  int Find(const std::string& name) const;
+  /// "`ID` BIGINT KEY, `V` STRING", ksqlDB's way of printing a schema.
+  std::string ToString() const;
+};
+
+enum class LogicalOperatorKind {
+  kScan,         // reads a stream or table
+  kFilter,       // WHERE or HAVING
+  kProject,      // SELECT list
+  kRepartition,  // PARTITION BY, or re-keying before GROUP BY on non-key columns
+  kAggregate,    // GROUP BY with optional window
+  kJoin,
+  kSink,         // writes to a stream or table
+};
+
+const char* LogicalOperatorKindName(LogicalOperatorKind kind);
+
+/// One aggregate call computed by an Aggregate operator.
+struct AggregateCall {
+  std::string output_name;  // KSQL_AGG_VARIABLE_n
+  BoundExpressionPtr call;  // kind kAggregate; children are over the aggregate's input
+};
+
+/// A node of the typed logical plan. Flat like the AST: `kind` says which fields apply.
+/// Expressions of an operator are bound against its first child's output schema
+/// (for a join: the left schema followed by the right schema).
+struct LogicalOperator {
+  LogicalOperatorKind kind = LogicalOperatorKind::kScan;
+  Schema output;
+  std::vector<std::unique_ptr<LogicalOperator>> children;
+
+  // kScan, kSink
+  catalog::SourceDescription source;
+
+  // kFilter
+  BoundExpressionPtr predicate;
+
+  // kProject: one expression per output column; kRepartition: the new key expressions;
+  // kAggregate: the group-by expressions
+  std::vector<BoundExpressionPtr> expressions;
+
+  // kAggregate
+  std::vector<AggregateCall> aggregates;
+  std::optional<sql::WindowSpec> window;  // with grace and retention resolved
+  sql::EmitMode emit = sql::EmitMode::kChanges;
+
+  // kJoin
+  sql::JoinType join_type = sql::JoinType::kInner;
+  BoundExpressionPtr join_condition;
+  std::optional<int64_t> within_before_ms;
+  std::optional<int64_t> within_after_ms;
+  std::optional<int64_t> grace_ms;
+
+  // kSink
+  bool insert_into = false;
+
+  /// The plan as an indented tree, one operator per line (EXPLAIN's output).
+  std::string ToString(int indent = 0) const;
+};
+
+using LogicalOperatorPtr = std::unique_ptr<LogicalOperator>;
+
+}  // namespace sidestream::analyzer

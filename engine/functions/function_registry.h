@@ -1,0 +1,57 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "types/sql_type.h"
+
+/// The built-in functions: their names, arity and typing rules. The analyzer resolves
+/// calls here; the runtime attaches evaluators to the same names.
+namespace sidestream::functions {
+
+enum class FunctionKind { kScalar, kAggregate };
+
+/// Computes a call's result type from its argument types, or a BindError saying which
+/// argument does not fit. Argument count is checked before it is called.
+using TypeResolver =
+    std::function<Result<types::SqlType>(const std::vector<types::SqlType>& arguments)>;
+
+/// One built-in function.
+struct FunctionDefinition {
+  std::string name;  // upper-case
+  FunctionKind kind = FunctionKind::kScalar;
+  int min_arguments = 0;
+  int max_arguments = 0;  // -1: any number
+  bool accepts_star = false;  // COUNT(*)
+  /// Indexes of arguments that must be literals (TOPK's k, LATEST_BY_OFFSET's n).
+  std::vector<int> literal_arguments;
+  std::string signature;    // "SUBSTRING(str STRING, pos INT [, length INT]) -> STRING"
+  std::string description;  // one line, for DESCRIBE FUNCTION
+  TypeResolver resolve;
+};
+
+/// A read-only table of functions, keyed by upper-case name.
+/// Thread-safety: immutable after construction; BuiltIns() is safe from any thread.
+class FunctionRegistry {
+ public:
+  /// The registry of every built-in function, built once.
+  static const FunctionRegistry& BuiltIns();
+
+  /// Case-insensitive lookup; null when unknown.
+  const FunctionDefinition* Find(std::string_view name) const;
+  /// The known name nearest to `name` ("COUNT" for "CONT"), or "" when none is close.
+  std::string Suggest(std::string_view name) const;
+  /// Every function, ordered by name.
+  std::vector<const FunctionDefinition*> List() const;
+
+  void Add(FunctionDefinition definition);
+
+ private:
+  std::map<std::string, FunctionDefinition> functions_;
+};
+
+}  // namespace sidestream::functions
