@@ -1,0 +1,192 @@
+#include "analyzer/analyzer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "session/script_runner.h"
+#include "sql/parser.h"
+
+namespace sidestream::analyzer {
+namespace {
+
+using testing::HasSubstr;
+
+class AnalyzerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    catalog_ = std::move(catalog::Catalog::Open(":memory:").value());
+    Run("CREATE STREAM cdr (caller_key STRING KEY, caller STRING, callee STRING, "
+        "cell_id STRING, start_ts BIGINT, duration_s INT, setup_ms INT, termination STRING, "
+        "charge DOUBLE, price DECIMAL(6, 2)) "
+        "WITH (KAFKA_TOPIC='cdr', VALUE_FORMAT='JSON', PARTITIONS=4);");
+    Run("CREATE TABLE cells (cell_id STRING PRIMARY KEY, region STRING) "
+        "WITH (KAFKA_TOPIC='cells', VALUE_FORMAT='JSON');");
+  }
+
+  void Run(const std::string& sql) {
+    session::ScriptRunner runner(*catalog_);
+    auto result = runner.Run(sql);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+  }
+
+  Result<AnalyzedStatement> Analyze(const std::string& sql) {
+    auto statement = sql::ParseStatement(sql);
+    if (!statement.ok()) return statement.status();
+    Analyzer analyzer(*catalog_);
+    return analyzer.Analyze(**statement);
+  }
+
+  // The Project operator under the sink (or the root of a SELECT).
+  static const LogicalOperator& Projection(const AnalyzedStatement& statement) {
+    const LogicalOperator* node = statement.plan.get();
+    while (node->kind != LogicalOperatorKind::kProject) node = node->children.at(0).get();
+    return *node;
+  }
+
+  static const LogicalOperator* FindOperator(const LogicalOperator& root, LogicalOperatorKind kind) {
+    if (root.kind == kind) return &root;
+    for (const auto& child : root.children) {
+      if (const LogicalOperator* found = FindOperator(*child, kind)) return found;
+    }
+    return nullptr;
+  }
+
+  std::unique_ptr<catalog::Catalog> catalog_;
+};
+
+TEST_F(AnalyzerTest, UnnamedExpressionsAreNumberedSkippingTakenNames) {
+  auto result = Analyze(
+      "CREATE STREAM out AS SELECT caller_key, duration_s + 1, setup_ms AS KSQL_COL_0, "
+      "charge * 2 FROM cdr;");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const Schema& schema = Projection(*result).output;
+  ASSERT_EQ(schema.columns.size(), 4u);
+  EXPECT_EQ(schema.columns[0].name, "CALLER_KEY");
+  EXPECT_EQ(schema.columns[1].name, "KSQL_COL_1");
+  EXPECT_EQ(schema.columns[2].name, "KSQL_COL_0");
+  EXPECT_EQ(schema.columns[3].name, "KSQL_COL_2");
+}
+
+TEST_F(AnalyzerTest, GroupByKeysComeFirstInGroupByOrder) {
+  auto result = Analyze(
+      "CREATE TABLE t AS SELECT COUNT(*) AS n, termination, cell_id FROM cdr "
+      "GROUP BY cell_id, termination;");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const Schema& schema = result->plan->output;
+  ASSERT_EQ(schema.columns.size(), 3u);
+  EXPECT_EQ(schema.columns[0].name, "CELL_ID");
+  EXPECT_EQ(schema.columns[0].role, catalog::ColumnRole::kKey);
+  EXPECT_EQ(schema.columns[1].name, "TERMINATION");
+  EXPECT_EQ(schema.columns[1].role, catalog::ColumnRole::kKey);
+  EXPECT_EQ(schema.columns[2].name, "N");
+  EXPECT_EQ(schema.columns[2].type, types::SqlType::Bigint());
+  // Two key columns cannot be KAFKA-encoded: the sink's key format becomes JSON.
+  EXPECT_EQ(result->new_source->key_format, "JSON");
+}
+
+TEST_F(AnalyzerTest, GroupingByNonKeyColumnRepartitions) {
+  auto by_cell = Analyze("CREATE TABLE t AS SELECT cell_id, COUNT(*) AS n FROM cdr GROUP BY cell_id;");
+  ASSERT_TRUE(by_cell.ok()) << by_cell.status().ToString();
+  EXPECT_NE(FindOperator(*by_cell->plan, LogicalOperatorKind::kRepartition), nullptr);
+
+  auto by_key =
+      Analyze("CREATE TABLE t AS SELECT caller_key, COUNT(*) AS n FROM cdr GROUP BY caller_key;");
+  ASSERT_TRUE(by_key.ok()) << by_key.status().ToString();
+  EXPECT_EQ(FindOperator(*by_key->plan, LogicalOperatorKind::kRepartition), nullptr);
+}
+
+TEST_F(AnalyzerTest, DefaultGraceFollowsKsqlDb) {
+  auto changes = Analyze(
+      "CREATE TABLE t AS SELECT cell_id, COUNT(*) AS n FROM cdr "
+      "WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY cell_id;");
+  ASSERT_TRUE(changes.ok()) << changes.status().ToString();
+  const LogicalOperator* aggregate = FindOperator(*changes->plan, LogicalOperatorKind::kAggregate);
+  ASSERT_NE(aggregate, nullptr);
+  EXPECT_EQ(*aggregate->window->grace_ms, 24LL * 3600 * 1000 - 60'000);
+
+  auto final_emit = Analyze(
+      "CREATE TABLE t AS SELECT cell_id, COUNT(*) AS n FROM cdr "
+      "WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY cell_id EMIT FINAL;");
+  ASSERT_TRUE(final_emit.ok()) << final_emit.status().ToString();
+  aggregate = FindOperator(*final_emit->plan, LogicalOperatorKind::kAggregate);
+  EXPECT_EQ(*aggregate->window->grace_ms, 0);
+  EXPECT_EQ(aggregate->emit, sql::EmitMode::kFinal);
+  EXPECT_EQ(final_emit->new_source->window_type, catalog::WindowType::kTumbling);
+}
+
+TEST_F(AnalyzerTest, RepeatedAggregatesAreComputedOnce) {
+  auto result = Analyze(
+      "CREATE TABLE t AS SELECT cell_id, COUNT(*) AS n, COUNT(*) * 2 AS twice FROM cdr "
+      "GROUP BY cell_id HAVING COUNT(*) > 1;");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const LogicalOperator* aggregate = FindOperator(*result->plan, LogicalOperatorKind::kAggregate);
+  ASSERT_NE(aggregate, nullptr);
+  ASSERT_EQ(aggregate->aggregates.size(), 1u);
+  EXPECT_EQ(aggregate->aggregates[0].call->sql, "COUNT(*)");
+}
+
+TEST_F(AnalyzerTest, ExpressionTypes) {
+  auto result = Analyze(
+      "SELECT duration_s + 1 AS a, duration_s + 10000000000 AS b, charge + 1 AS c, "
+      "price * 2 AS d, price + 1.5 AS e, caller + '!' AS f, duration_s > 3 AS g "
+      "FROM cdr EMIT CHANGES;");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const Schema& schema = Projection(*result).output;
+  EXPECT_EQ(schema.columns[0].type.ToString(), "INTEGER");
+  EXPECT_EQ(schema.columns[1].type.ToString(), "BIGINT");
+  EXPECT_EQ(schema.columns[2].type.ToString(), "DOUBLE");
+  EXPECT_EQ(schema.columns[3].type.ToString(), "DECIMAL(17, 2)");
+  EXPECT_EQ(schema.columns[4].type.ToString(), "DECIMAL(6, 2)");
+  EXPECT_EQ(schema.columns[5].type.ToString(), "STRING");
+  EXPECT_EQ(schema.columns[6].type.ToString(), "BOOLEAN");
+}
+
+TEST_F(AnalyzerTest, ErrorsCarryLocationAndHint) {
+  auto result = Analyze("SELECT caller, calle\nFROM cdr EMIT CHANGES;");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kBindError);
+  EXPECT_EQ(result.status().location().line, 1);
+  EXPECT_EQ(result.status().location().column, 16);
+  EXPECT_EQ(result.status().hint(), "did you mean CALLEE?");
+}
+
+TEST_F(AnalyzerTest, UnknownSourceSuggestsNearestName) {
+  auto result = Analyze("SELECT * FROM cdrs EMIT CHANGES;");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(result.status().message(), HasSubstr("`CDRS` does not exist"));
+  EXPECT_EQ(result.status().hint(), "did you mean CDR?");
+}
+
+TEST_F(AnalyzerTest, ApplyToCatalogRegistersSinkAndQuery) {
+  auto result = Analyze("CREATE STREAM long_calls AS SELECT * FROM cdr WHERE duration_s > 600;");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  auto message = ApplyToCatalog(*result, *catalog_);
+  ASSERT_TRUE(message.ok()) << message.status().ToString();
+  EXPECT_EQ(*message, "Created query CSAS_LONG_CALLS_0");
+  auto sink = catalog_->GetSource("LONG_CALLS");
+  ASSERT_TRUE(sink.ok());
+  EXPECT_EQ(sink->writer_query_id, "CSAS_LONG_CALLS_0");
+  EXPECT_EQ(sink->partitions, 4);
+  auto query = catalog_->GetQuery("CSAS_LONG_CALLS_0");
+  ASSERT_TRUE(query.ok());
+  EXPECT_EQ(query->source_names, std::vector<std::string>{"CDR"});
+
+  // A source that a query reads cannot be dropped until the query is terminated.
+  auto drop = Analyze("DROP STREAM cdr;");
+  ASSERT_FALSE(drop.ok());
+  EXPECT_EQ(drop.status().hint(), "TERMINATE CSAS_LONG_CALLS_0 first");
+}
+
+TEST_F(AnalyzerTest, WatermarkSetsEventTime) {
+  auto result = Analyze(
+      "CREATE STREAM w (k STRING KEY, ts BIGINT, v INT, "
+      "WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) "
+      "WITH (KAFKA_TOPIC='w', VALUE_FORMAT='JSON');");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(*result->new_source->timestamp_column, "TS");
+  EXPECT_EQ(*result->new_source->watermark_delay_ms, 5000);
+}
+
+}  // namespace
+}  // namespace sidestream::analyzer
