@@ -201,6 +201,7 @@ struct Statement {
   std::string name;
   SourceLocation name_location;
   bool or_replace = false;
+  bool source_only = false;  // CREATE SOURCE STREAM|TABLE: read-only, no INSERT (ksqlDB)
   bool if_not_exists = false;
   bool if_exists = false;
   bool delete_topic = false;
@@ -216,6 +217,7 @@ struct Statement {
   DropTarget drop_target = DropTarget::kStream;
   bool extended = false;
   bool describe_function = false;
+  bool describe_sources = false;  // DESCRIBE STREAMS|TABLES [EXTENDED]; show_target says which
 
   // EXPLAIN, TERMINATE
   std::unique_ptr<Statement> explained;  // EXPLAIN <statement>
