@@ -128,8 +128,8 @@ class AstBuilder {
   static Result<int64_t> UnitMilliseconds(P::IdentifierContext* unit) {
     const std::string name = UpperCase(unit->getText());
     if (int64_t factor = UnitFactor(name); factor != 0) return factor;
-    std::string hint = NearestWord(name, {"MILLISECOND", "MILLISECONDS", "SECOND", "SECONDS",
-                                          "MINUTE", "MINUTES", "HOUR", "HOURS", "DAY", "DAYS"});
+    std::string hint = NearestWord(name, {"MILLISECONDS", "SECONDS", "MINUTES", "HOURS", "DAYS",
+                                          "MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY"});
     hint = hint.empty() ? "use MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS"
                         : "did you mean " + hint + "?";
     return Status::SyntaxError("Unknown time unit '" + unit->getText() + "'", LocationOf(unit),
@@ -1170,20 +1170,29 @@ Status DescribeSyntaxError(const SyntaxErrorDetails& details,
     return Status::SyntaxError(message, location, "unexpected character");
   }
 
-  // Keywords worth suggesting: the expected ones, or every keyword when unknown.
-  std::vector<std::string> keywords;
+  // Keywords worth suggesting: the expected ones first, then (for a word the parser could
+  // not place at all) every keyword.
+  std::vector<std::string> expected_keywords;
+  std::vector<std::string> all_keywords;
+  std::vector<std::string> reserved_keywords;
   for (size_t keyword = P::ALL; keyword <= P::WATERMARK; ++keyword) {
-    const bool expected = std::find(details.expected.begin(), details.expected.end(), keyword) !=
-                          details.expected.end();
-    if (details.expected_known ? expected : true) {
-      keywords.push_back(vocabulary.getSymbolicName(keyword));
+    std::string name = vocabulary.getSymbolicName(keyword);
+    if (!name.empty() && name.back() == '_') name.pop_back();  // NULL_
+    if (std::find(details.expected.begin(), details.expected.end(), keyword) !=
+        details.expected.end()) {
+      expected_keywords.push_back(name);
     }
+    if (!IsNonReservedKeyword(keyword)) reserved_keywords.push_back(name);
+    all_keywords.push_back(std::move(name));
   }
+  auto did_you_mean = [](const std::string& word) { return "did you mean " + word + "?"; };
   // A misspelt keyword where one was expected: SELECT * FORM t.
-  if (type == P::IDENTIFIER || IsNonReservedKeyword(type)) {
-    std::string nearest = NearestWord(offending->getText(), keywords);
-    if (!nearest.empty())
-      return Status::SyntaxError(message, location, "did you mean " + nearest + "?");
+  if (type == P::IDENTIFIER || IsKeyword(type)) {
+    std::string nearest = NearestWord(offending->getText(), expected_keywords);
+    if (nearest.empty() && (type == P::IDENTIFIER || !details.expected_known)) {
+      nearest = NearestWord(offending->getText(), all_keywords);
+    }
+    if (!nearest.empty()) return Status::SyntaxError(message, location, did_you_mean(nearest));
   }
   // A misspelt keyword taken as an alias just before: SELECT a FORM t, FROM s WHRE x.
   antlr4::Token* previous = nullptr;
@@ -1193,20 +1202,21 @@ Status DescribeSyntaxError(const SyntaxErrorDetails& details,
       break;
     }
   }
-  if (previous != nullptr && previous->getType() == P::IDENTIFIER) {
-    // Without an expected set, only reserved words: they end the clause an alias sits in.
-    std::vector<std::string> reserved;
-    for (size_t keyword = P::ALL; keyword <= P::WATERMARK; ++keyword) {
-      const bool expected = details.expected_known
-                                ? std::find(details.expected.begin(), details.expected.end(),
-                                            keyword) != details.expected.end()
-                                : !IsNonReservedKeyword(keyword);
-      if (expected) reserved.push_back(vocabulary.getSymbolicName(keyword));
+  if (previous != nullptr &&
+      (previous->getType() == P::IDENTIFIER || IsNonReservedKeyword(previous->getType()))) {
+    // Only clause words (FROM, WHERE, GROUP, LIMIT, ...): short ones like IN or AS are
+    // one edit away from too many ordinary names (INT, AT).
+    std::vector<std::string> candidates;
+    for (const auto* list : {&expected_keywords, &reserved_keywords}) {
+      for (const std::string& keyword : *list) {
+        if (keyword.size() >= 4) candidates.push_back(keyword);
+      }
     }
-    std::string nearest = NearestWord(previous->getText(), reserved);
+    std::string nearest =
+        previous->getText().size() >= 4 ? NearestWord(previous->getText(), candidates) : "";
     if (!nearest.empty()) {
       return Status::SyntaxError("Syntax error at or near '" + previous->getText() + "'",
-                                 LocationOf(previous), "did you mean " + nearest + "?");
+                                 LocationOf(previous), did_you_mean(nearest));
     }
   }
   int open_parentheses = 0;
@@ -1214,8 +1224,38 @@ Status DescribeSyntaxError(const SyntaxErrorDetails& details,
     if (tokens[i]->getType() == P::LPAREN) ++open_parentheses;
     if (tokens[i]->getType() == P::RPAREN) --open_parentheses;
   }
-  return Status::SyntaxError(message, location,
-                             ExpectedHint(details, open_parentheses, vocabulary));
+  std::string hint = ExpectedHint(details, open_parentheses, vocabulary);
+  if (hint.empty() && previous != nullptr) {
+    switch (previous->getType()) {
+      case P::PLUS:
+      case P::MINUS:
+      case P::ASTERISK:
+      case P::SLASH:
+      case P::PERCENT:
+      case P::CONCAT:
+      case P::EQ:
+      case P::NEQ:
+      case P::LT:
+      case P::LTE:
+      case P::GT:
+      case P::GTE:
+      case P::AND:
+      case P::OR:
+      case P::NOT:
+      case P::COMMA:
+      case P::WHERE:
+      case P::HAVING:
+      case P::WHEN:
+      case P::THEN:
+      case P::ELSE:
+      case P::SELECT:
+        hint = "expected an expression after '" + previous->getText() + "'";
+        break;
+      default:
+        break;
+    }
+  }
+  return Status::SyntaxError(message, location, hint);
 }
 
 // ---------------------------------------------------------------- the parse driver

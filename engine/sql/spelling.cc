@@ -37,7 +37,7 @@ std::string NearestWord(std::string_view word, const std::vector<std::string>& c
     for (char& c : upper_candidate) {
       c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
-    if (upper_candidate == upper) return {};  // the word is right; it is just misplaced
+    if (upper_candidate == upper) continue;  // the word itself: look for a different one
     const int distance = EditDistance(upper, upper_candidate);
     if (distance < best_distance) {
       best_distance = distance;

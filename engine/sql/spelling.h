@@ -14,8 +14,9 @@ int EditDistance(std::string_view left, std::string_view right);
 
 /// The candidate closest to `word` when it is close enough to be a likely misspelling
 /// (distance 1 for words up to 4 letters, 2 for longer ones); empty when none is, or
-/// when `word` is shorter than 3 letters. Compares case-insensitively; returns the
-/// candidate as given. Ties go to the earlier candidate.
+/// when `word` is shorter than 3 letters. A candidate equal to `word` is skipped, so a
+/// misplaced keyword gets its neighbour (STREAM -> STREAMS). Compares case-insensitively;
+/// returns the candidate as given. Ties go to the earlier candidate.
 std::string NearestWord(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace sidestream::sql
