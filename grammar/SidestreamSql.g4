@@ -424,10 +424,10 @@ QUOTED_IDENTIFIER: '"' ( ~'"' | '""' )* '"';
 BACKQUOTED_IDENTIFIER: '`' ( ~'`' | '``' )* '`';
 UNTERMINATED_QUOTED_IDENTIFIER: '"' ( ~'"' | '""' )* | '`' ( ~'`' | '``' )*;
 
-LINE_COMMENT: '--' ~[\r\n]* -> channel(HIDDEN);
-BLOCK_COMMENT: '/*' .*? '*/' -> channel(HIDDEN);
+LINE_COMMENT: '--' ~[\r\n]* -> skip;
+BLOCK_COMMENT: '/*' .*? '*/' -> skip;
 UNTERMINATED_BLOCK_COMMENT: '/*' ( ~'*' | '*'+ ~[*/] )* '*'*;
-WHITESPACE: [ \t\r\n\f]+ -> channel(HIDDEN);
+WHITESPACE: [ \t\r\n\f]+ -> skip;
 
 // Anything else becomes one token the parser refuses, so the lexer never reports errors.
 UNRECOGNIZED: .;

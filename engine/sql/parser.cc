@@ -58,7 +58,18 @@ std::string Unquote(const std::string& text, char quote) {
 /// checks the grammar leaves to code (time units, window options, literal ranges).
 class AstBuilder {
  public:
-  explicit AstBuilder(antlr4::CharStream* input) : input_(input) {}
+  /// `sql` is the parsed text; ANTLR counts code points, so for non-ASCII text the
+  /// builder maps code point indexes to byte offsets once.
+  explicit AstBuilder(std::string_view sql) : sql_(sql) {
+    const bool ascii = std::all_of(sql.begin(), sql.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    if (ascii) return;
+    for (size_t i = 0; i < sql.size(); ++i) {
+      // Every byte that does not continue a UTF-8 sequence starts a code point.
+      if ((static_cast<unsigned char>(sql[i]) & 0xC0) != 0x80) code_point_offsets_.push_back(i);
+    }
+    code_point_offsets_.push_back(sql.size());
+  }
 
   Result<std::vector<StatementPtr>> BuildScript(P::ScriptContext* context) {
     std::vector<StatementPtr> statements;
@@ -80,7 +91,15 @@ class AstBuilder {
     if (start == nullptr || stop == nullptr || stop->getStopIndex() < start->getStartIndex()) {
       return {};
     }
-    return input_->getText(antlr4::misc::Interval(start->getStartIndex(), stop->getStopIndex()));
+    size_t begin = start->getStartIndex();
+    size_t end = stop->getStopIndex() + 1;
+    if (!code_point_offsets_.empty()) {
+      const size_t last = code_point_offsets_.size() - 1;
+      begin = code_point_offsets_[std::min(begin, last)];
+      end = code_point_offsets_[std::min(end, last)];
+    }
+    if (end > sql_.size() || begin > end) return {};
+    return std::string(sql_.substr(begin, end - begin));
   }
 
   // ------------------------------------------------------------ identifiers
@@ -1056,7 +1075,8 @@ class AstBuilder {
     return statement;
   }
 
-  antlr4::CharStream* input_;
+  std::string_view sql_;
+  std::vector<size_t> code_point_offsets_;  // empty for ASCII text
 };
 
 // ---------------------------------------------------------------- syntax errors
@@ -1379,7 +1399,7 @@ Result<T> Parse(std::string_view sql, Entry entry) {
     parser.removeErrorListeners();
   }
 
-  AstBuilder builder(&input);
+  AstBuilder builder(sql);
   if constexpr (std::is_same_v<T, ExpressionPtr>) {
     return builder.BuildExpression(dynamic_cast<P::SingleExpressionContext*>(tree)->expression());
   } else {

@@ -136,13 +136,13 @@ TEST_F(AnalyzerTest, ExpressionTypes) {
   EXPECT_EQ(schema.columns[1].type.ToString(), "BIGINT");
   EXPECT_EQ(schema.columns[2].type.ToString(), "DOUBLE");
   EXPECT_EQ(schema.columns[3].type.ToString(), "DECIMAL(17, 2)");
-  EXPECT_EQ(schema.columns[4].type.ToString(), "DECIMAL(6, 2)");
+  EXPECT_EQ(schema.columns[4].type.ToString(), "DECIMAL(7, 2)");  // ksqlDB: max integer digits + scale + 1
   EXPECT_EQ(schema.columns[5].type.ToString(), "STRING");
   EXPECT_EQ(schema.columns[6].type.ToString(), "BOOLEAN");
 }
 
 TEST_F(AnalyzerTest, ErrorsCarryLocationAndHint) {
-  auto result = Analyze("SELECT caller, calle\nFROM cdr EMIT CHANGES;");
+  auto result = Analyze("SELECT caller, calee\nFROM cdr EMIT CHANGES;");
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kBindError);
   EXPECT_EQ(result.status().location().line, 1);
