@@ -518,13 +518,15 @@ TEST(ParserTest, ExpressionLocationsAndText) {
 }
 
 TEST(ParserTest, NonAsciiText) {
-  auto s = MustParse("SELECT 'h\u00e9llo \u4e16\u754c' AS greeting, `caf\u00e9` FROM s WHERE x = '\u00fc'");
+  auto s = MustParse(
+      "SELECT 'h\u00e9llo \u4e16\u754c' AS greeting, `caf\u00e9` FROM s WHERE x = '\u00fc'");
   EXPECT_EQ(s->query->select[0].expression->literal.text, "h\u00e9llo \u4e16\u754c");
   EXPECT_EQ(s->query->select[0].expression->text, "'h\u00e9llo \u4e16\u754c'");
   EXPECT_EQ(s->query->select[1].expression->name, "caf\u00e9");
   EXPECT_EQ(s->query->select[1].expression->location.column, 32);  // counted in characters
   EXPECT_EQ(s->query->where->text, "x = '\u00fc'");
-  EXPECT_EQ(s->text, "SELECT 'h\u00e9llo \u4e16\u754c' AS greeting, `caf\u00e9` FROM s WHERE x = '\u00fc'");
+  EXPECT_EQ(s->text,
+            "SELECT 'h\u00e9llo \u4e16\u754c' AS greeting, `caf\u00e9` FROM s WHERE x = '\u00fc'");
 }
 
 TEST(ParserTest, ToSqlRoundTrips) {
