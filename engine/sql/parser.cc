@@ -15,7 +15,7 @@
 #include "SidestreamSqlLexer.h"
 #include "SidestreamSqlParser.h"
 #include "antlr4-runtime.h"
-#include "sql/spelling.h"
+#include "common/did_you_mean.h"
 
 namespace sidestream::sql {
 namespace {
@@ -147,7 +147,7 @@ class AstBuilder {
   static Result<int64_t> UnitMilliseconds(P::IdentifierContext* unit) {
     const std::string name = UpperCase(unit->getText());
     if (int64_t factor = UnitFactor(name); factor != 0) return factor;
-    std::string hint = NearestWord(name, {"MILLISECONDS", "SECONDS", "MINUTES", "HOURS", "DAYS",
+    std::string hint = NearestName(name, {"MILLISECONDS", "SECONDS", "MINUTES", "HOURS", "DAYS",
                                           "MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY"});
     hint = hint.empty() ? "use MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS"
                         : "did you mean " + hint + "?";
@@ -632,7 +632,7 @@ class AstBuilder {
     } else if (kind == "SESSION") {
       window.kind = WindowKind::kSession;
     } else {
-      std::string nearest = NearestWord(kind, {"TUMBLING", "HOPPING", "SESSION"});
+      std::string nearest = NearestName(kind, {"TUMBLING", "HOPPING", "SESSION"});
       return Status::SyntaxError(
           "Unknown window type '" + context->windowKind->getText() + "'",
           LocationOf(context->windowKind),
@@ -1208,9 +1208,9 @@ Status DescribeSyntaxError(const SyntaxErrorDetails& details,
   auto did_you_mean = [](const std::string& word) { return "did you mean " + word + "?"; };
   // A misspelt keyword where one was expected: SELECT * FORM t.
   if (type == P::IDENTIFIER || IsKeyword(type)) {
-    std::string nearest = NearestWord(offending->getText(), expected_keywords);
+    std::string nearest = NearestName(offending->getText(), expected_keywords);
     if (nearest.empty() && (type == P::IDENTIFIER || !details.expected_known)) {
-      nearest = NearestWord(offending->getText(), all_keywords);
+      nearest = NearestName(offending->getText(), all_keywords);
     }
     if (!nearest.empty()) return Status::SyntaxError(message, location, did_you_mean(nearest));
   }
@@ -1233,7 +1233,7 @@ Status DescribeSyntaxError(const SyntaxErrorDetails& details,
       }
     }
     std::string nearest =
-        previous->getText().size() >= 4 ? NearestWord(previous->getText(), candidates) : "";
+        previous->getText().size() >= 4 ? NearestName(previous->getText(), candidates) : "";
     if (!nearest.empty()) {
       return Status::SyntaxError("Syntax error at or near '" + previous->getText() + "'",
                                  LocationOf(previous), did_you_mean(nearest));

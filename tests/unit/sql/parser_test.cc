@@ -7,7 +7,7 @@
 #include <iostream>
 #include <string>
 
-#include "sql/spelling.h"
+#include "common/did_you_mean.h"
 
 namespace sidestream::sql {
 namespace {
@@ -708,9 +708,9 @@ TEST(SpellingTest, EditDistance) {
   EXPECT_EQ(EditDistance("FORM", "FROM"), 1);  // a swap counts once
   EXPECT_EQ(EditDistance("WHRE", "WHERE"), 1);
   EXPECT_EQ(EditDistance("", "ABC"), 3);
-  EXPECT_EQ(NearestWord("form", {"SELECT", "FROM"}), "FROM");
-  EXPECT_EQ(NearestWord("zzzz", {"SELECT", "FROM"}), "");
-  EXPECT_EQ(NearestWord("ON", {"OR"}), "");  // too short to guess
+  EXPECT_EQ(NearestName("form", {"SELECT", "FROM"}), "FROM");
+  EXPECT_EQ(NearestName("zzzz", {"SELECT", "FROM"}), "");
+  EXPECT_EQ(NearestName("ON", {"OR"}), "");  // too short to guess
 }
 
 // ---------------------------------------------------------------- speed
