@@ -27,9 +27,10 @@ std::string TwoKilobyteStatement() {
     sql += ", SUM(CASE WHEN termination = 'DROPPED' AND setup_ms > " + n +
            " THEN 1 ELSE 0 END) AS dropped_" + n + ", AVG(duration_s * " + n + ") AS avg_" + n;
   }
-  sql += " FROM cdr WINDOW TUMBLING (SIZE 1 MINUTE, GRACE PERIOD 30 SECONDS)"
-         " WHERE record_type = 'VOICE' AND roaming = false GROUP BY cell_id"
-         " HAVING COUNT(*) > 10 EMIT FINAL;";
+  sql +=
+      " FROM cdr WINDOW TUMBLING (SIZE 1 MINUTE, GRACE PERIOD 30 SECONDS)"
+      " WHERE record_type = 'VOICE' AND roaming = false GROUP BY cell_id"
+      " HAVING COUNT(*) > 10 EMIT FINAL;";
   return sql;
 }
 

@@ -40,11 +40,11 @@ struct SourceDescription {
   int partitions = 0;  // 0 when unknown
   std::optional<std::string> timestamp_column;
   std::optional<std::string> timestamp_format;
-  std::optional<int64_t> watermark_delay_ms;  // WATERMARK FOR timestamp_column AS ... - delay
+  std::optional<int64_t> watermark_delay_ms;   // WATERMARK FOR timestamp_column AS ... - delay
   WindowType window_type = WindowType::kNone;  // windowed key
   std::optional<int64_t> window_size_ms;
   std::map<std::string, std::string> properties;  // every WITH property, values as text
-  std::string sql;         // the statement that defined it
+  std::string sql;                                // the statement that defined it
   std::string writer_query_id;  // the persistent query writing it; empty for declared sources
 
   /// Finds a column by exact name; null when absent.

@@ -43,10 +43,12 @@ class [[nodiscard]] Status {
       : code_(code), message_(std::move(message)), location_(location), hint_(std::move(hint)) {}
 
   static Status OK() { return Status(); }
-  static Status SyntaxError(std::string message, SourceLocation location = {}, std::string hint = {}) {
+  static Status SyntaxError(std::string message, SourceLocation location = {},
+                            std::string hint = {}) {
     return Status(StatusCode::kSyntaxError, std::move(message), location, std::move(hint));
   }
-  static Status BindError(std::string message, SourceLocation location = {}, std::string hint = {}) {
+  static Status BindError(std::string message, SourceLocation location = {},
+                          std::string hint = {}) {
     return Status(StatusCode::kBindError, std::move(message), location, std::move(hint));
   }
   static Status InvalidArgument(std::string message, SourceLocation location = {},
@@ -70,7 +72,9 @@ class [[nodiscard]] Status {
   static Status Corruption(std::string message) {
     return Status(StatusCode::kCorruption, std::move(message));
   }
-  static Status IOError(std::string message) { return Status(StatusCode::kIOError, std::move(message)); }
+  static Status IOError(std::string message) {
+    return Status(StatusCode::kIOError, std::move(message));
+  }
   static Status Internal(std::string message) {
     return Status(StatusCode::kInternal, std::move(message));
   }
@@ -102,7 +106,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design.
+  Result(T value) : state_(std::move(value)) {}         // NOLINT: implicit by design.
   Result(Status status) : state_(std::move(status)) {}  // NOLINT: implicit by design.
 
   bool ok() const { return std::holds_alternative<T>(state_); }
@@ -128,10 +132,10 @@ class [[nodiscard]] Result {
 #define SIDESTREAM_CONCAT(a, b) SIDESTREAM_CONCAT_INNER(a, b)
 
 /// Returns the Status from the enclosing function when it is not ok.
-#define RETURN_NOT_OK(expr)                           \
-  do {                                                \
-    ::sidestream::Status _status_ = (expr);           \
-    if (!_status_.ok()) return _status_;              \
+#define RETURN_NOT_OK(expr)                 \
+  do {                                      \
+    ::sidestream::Status _status_ = (expr); \
+    if (!_status_.ok()) return _status_;    \
   } while (false)
 
 #define ASSIGN_OR_RAISE_IMPL(result_name, lhs, rexpr) \

@@ -17,7 +17,8 @@ std::string RenderError(const Status& status, std::string_view sql, std::string_
     }
     if (start != std::string_view::npos && start <= sql.size()) {
       size_t end = sql.find('\n', start);
-      std::string_view line = sql.substr(start, end == std::string_view::npos ? sql.npos : end - start);
+      std::string_view line =
+          sql.substr(start, end == std::string_view::npos ? sql.npos : end - start);
       text += "  " + std::string(line) + "\n";
       std::string caret(static_cast<size_t>(std::max(where.column - 1, 0)), ' ');
       // Keep tabs so the caret lines up under the offending text.

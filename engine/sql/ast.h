@@ -34,26 +34,26 @@ struct Literal {
 // ---------------------------------------------------------------- expressions
 
 enum class ExpressionKind {
-  kLiteral,        // literal
-  kColumnRef,      // [qualifier.]name
-  kUnary,          // op child0: "-", "+", "NOT"
-  kBinary,         // child0 op child1: + - * / % || = <> < <= > >= AND OR
-  kFunctionCall,   // name(children...), COUNT(*) has star = true and no children
-  kCase,           // searched: children = when0, then0, when1, then1, ..., [else]
-                   // simple (has_operand): children = operand, when0, then0, ..., [else]
-  kCast,           // CAST(child0 AS cast_type)
-  kLike,           // child0 [NOT] LIKE child1 [ESCAPE child2]
-  kBetween,        // child0 [NOT] BETWEEN child1 AND child2
-  kInList,         // child0 [NOT] IN (child1, ...)
-  kIsNull,         // child0 IS [NOT] NULL
-  kIsDistinctFrom, // child0 IS [NOT] DISTINCT FROM child1
-  kSubscript,      // child0[child1]
-  kDereference,    // child0->name
-  kArray,          // ARRAY[children...]
-  kMap,            // MAP(k0 := v0, ...): children = k0, v0, k1, v1, ...
-  kStruct,         // STRUCT(name0 := v0, ...): field_names and children
-  kLambda,         // (p0, p1) => child0: field_names hold the parameters
-  kInterval,       // INTERVAL 'n' UNIT or n UNIT inside WATERMARK; literal holds ms
+  kLiteral,         // literal
+  kColumnRef,       // [qualifier.]name
+  kUnary,           // op child0: "-", "+", "NOT"
+  kBinary,          // child0 op child1: + - * / % || = <> < <= > >= AND OR
+  kFunctionCall,    // name(children...), COUNT(*) has star = true and no children
+  kCase,            // searched: children = when0, then0, when1, then1, ..., [else]
+                    // simple (has_operand): children = operand, when0, then0, ..., [else]
+  kCast,            // CAST(child0 AS cast_type)
+  kLike,            // child0 [NOT] LIKE child1 [ESCAPE child2]
+  kBetween,         // child0 [NOT] BETWEEN child1 AND child2
+  kInList,          // child0 [NOT] IN (child1, ...)
+  kIsNull,          // child0 IS [NOT] NULL
+  kIsDistinctFrom,  // child0 IS [NOT] DISTINCT FROM child1
+  kSubscript,       // child0[child1]
+  kDereference,     // child0->name
+  kArray,           // ARRAY[children...]
+  kMap,             // MAP(k0 := v0, ...): children = k0, v0, k1, v1, ...
+  kStruct,          // STRUCT(name0 := v0, ...): field_names and children
+  kLambda,          // (p0, p1) => child0: field_names hold the parameters
+  kInterval,        // INTERVAL 'n' UNIT or n UNIT inside WATERMARK; literal holds ms
 };
 
 /// One expression node. A flat node keeps the parser and the analyzer simple;
@@ -65,11 +65,11 @@ struct Expression {
   std::string name;       // column, function or field name; the operator for kUnary/kBinary
   std::string qualifier;  // source name or alias of a column reference
   Literal literal;
-  types::SqlType cast_type;  // kCast
+  types::SqlType cast_type;      // kCast
   std::string cast_custom_type;  // kCast to a CREATE TYPE name; cast_type unset then
-  bool negated = false;      // NOT LIKE, NOT BETWEEN, NOT IN, IS NOT NULL, IS NOT DISTINCT
-  bool star = false;         // COUNT(*)
-  bool has_operand = false;  // simple CASE
+  bool negated = false;          // NOT LIKE, NOT BETWEEN, NOT IN, IS NOT NULL, IS NOT DISTINCT
+  bool star = false;             // COUNT(*)
+  bool has_operand = false;      // simple CASE
   std::vector<std::string> field_names;  // kStruct field names, kLambda parameters
   std::vector<std::unique_ptr<Expression>> children;
 
@@ -169,19 +169,19 @@ struct WatermarkSpec {
 };
 
 enum class StatementKind {
-  kCreateSource,  // CREATE [OR REPLACE] STREAM|TABLE [IF NOT EXISTS] name (cols) WITH (...)
+  kCreateSource,    // CREATE [OR REPLACE] STREAM|TABLE [IF NOT EXISTS] name (cols) WITH (...)
   kCreateAsSelect,  // CREATE [OR REPLACE] STREAM|TABLE name [WITH (...)] AS SELECT ...
-  kInsertInto,    // INSERT INTO name SELECT ...
-  kInsertValues,  // INSERT INTO name (cols) VALUES (...)
-  kSelect,        // a push (EMIT CHANGES) or pull query
-  kCreateType,    // CREATE TYPE name AS type
-  kDrop,          // DROP STREAM|TABLE|TYPE [IF EXISTS] name [DELETE TOPIC]
-  kShow,          // SHOW|LIST STREAMS|TABLES|QUERIES|TOPICS|PROPERTIES|FUNCTIONS|TYPES [EXTENDED]
-  kDescribe,      // DESCRIBE [EXTENDED] name | DESCRIBE FUNCTION name | DESCRIBE STREAMS|TABLES
-  kExplain,       // EXPLAIN statement | EXPLAIN query_id
-  kTerminate,     // TERMINATE query_id | TERMINATE ALL
-  kSet,           // SET 'name' = 'value'
-  kUnset,         // UNSET 'name'
+  kInsertInto,      // INSERT INTO name SELECT ...
+  kInsertValues,    // INSERT INTO name (cols) VALUES (...)
+  kSelect,          // a push (EMIT CHANGES) or pull query
+  kCreateType,      // CREATE TYPE name AS type
+  kDrop,            // DROP STREAM|TABLE|TYPE [IF EXISTS] name [DELETE TOPIC]
+  kShow,            // SHOW|LIST STREAMS|TABLES|QUERIES|TOPICS|PROPERTIES|FUNCTIONS|TYPES [EXTENDED]
+  kDescribe,        // DESCRIBE [EXTENDED] name | DESCRIBE FUNCTION name | DESCRIBE STREAMS|TABLES
+  kExplain,         // EXPLAIN statement | EXPLAIN query_id
+  kTerminate,       // TERMINATE query_id | TERMINATE ALL
+  kSet,             // SET 'name' = 'value'
+  kUnset,           // UNSET 'name'
 };
 
 enum class SourceKind { kStream, kTable };
@@ -208,9 +208,9 @@ struct Statement {
   std::vector<ColumnDefinition> columns;  // CREATE source, INSERT VALUES column list
   std::vector<Property> properties;       // WITH (...)
   std::optional<WatermarkSpec> watermark;
-  std::unique_ptr<Query> query;                  // AS SELECT, INSERT INTO ... SELECT, SELECT
-  std::vector<ExpressionPtr> values;             // INSERT VALUES
-  types::SqlType type;                           // CREATE TYPE
+  std::unique_ptr<Query> query;       // AS SELECT, INSERT INTO ... SELECT, SELECT
+  std::vector<ExpressionPtr> values;  // INSERT VALUES
+  types::SqlType type;                // CREATE TYPE
 
   // SHOW / DESCRIBE / DROP
   ShowTarget show_target = ShowTarget::kStreams;

@@ -14,8 +14,8 @@ SqlType SqlType::Decimal(int precision, int scale) {
 
 SqlType SqlType::Array(SqlType element) {
   SqlType type(TypeId::kArray);
-  type.children_ = std::make_shared<const std::vector<Field>>(
-      std::vector<Field>{Field{"", std::move(element)}});
+  type.children_ =
+      std::make_shared<const std::vector<Field>>(std::vector<Field>{Field{"", std::move(element)}});
   return type;
 }
 
@@ -34,19 +34,30 @@ SqlType SqlType::Struct(std::vector<Field> fields) {
 
 std::string SqlType::ToString() const {
   switch (id_) {
-    case TypeId::kBoolean: return "BOOLEAN";
-    case TypeId::kInt: return "INTEGER";
-    case TypeId::kBigint: return "BIGINT";
-    case TypeId::kDouble: return "DOUBLE";
+    case TypeId::kBoolean:
+      return "BOOLEAN";
+    case TypeId::kInt:
+      return "INTEGER";
+    case TypeId::kBigint:
+      return "BIGINT";
+    case TypeId::kDouble:
+      return "DOUBLE";
     case TypeId::kDecimal:
       return "DECIMAL(" + std::to_string(precision_) + ", " + std::to_string(scale_) + ")";
-    case TypeId::kString: return "STRING";
-    case TypeId::kBytes: return "BYTES";
-    case TypeId::kTimestamp: return "TIMESTAMP";
-    case TypeId::kDate: return "DATE";
-    case TypeId::kTime: return "TIME";
-    case TypeId::kArray: return "ARRAY<" + element().ToString() + ">";
-    case TypeId::kMap: return "MAP<" + key().ToString() + ", " + value().ToString() + ">";
+    case TypeId::kString:
+      return "STRING";
+    case TypeId::kBytes:
+      return "BYTES";
+    case TypeId::kTimestamp:
+      return "TIMESTAMP";
+    case TypeId::kDate:
+      return "DATE";
+    case TypeId::kTime:
+      return "TIME";
+    case TypeId::kArray:
+      return "ARRAY<" + element().ToString() + ">";
+    case TypeId::kMap:
+      return "MAP<" + key().ToString() + ", " + value().ToString() + ">";
     case TypeId::kStruct: {
       std::string text = "STRUCT<";
       for (size_t i = 0; i < fields().size(); ++i) {
@@ -55,7 +66,8 @@ std::string SqlType::ToString() const {
       }
       return text + ">";
     }
-    case TypeId::kNull: return "NULL";
+    case TypeId::kNull:
+      return "NULL";
   }
   return "UNKNOWN";
 }
@@ -92,11 +104,16 @@ Result<SqlType> ScalarTypeFromName(const std::string& name) {
 namespace {
 int NumericRank(TypeId id) {
   switch (id) {
-    case TypeId::kInt: return 1;
-    case TypeId::kBigint: return 2;
-    case TypeId::kDecimal: return 3;
-    case TypeId::kDouble: return 4;
-    default: return 0;
+    case TypeId::kInt:
+      return 1;
+    case TypeId::kBigint:
+      return 2;
+    case TypeId::kDecimal:
+      return 3;
+    case TypeId::kDouble:
+      return 4;
+    default:
+      return 0;
   }
 }
 
@@ -156,7 +173,8 @@ bool Castable(const SqlType& from, const SqlType& to) {
   if (from.id() == TypeId::kBoolean && to.is_numeric()) return false;
   if (from.is_temporal() && to.is_temporal()) return true;
   if (from.is_integral() && to.id() == TypeId::kTimestamp) return false;
-  if (from.id() == to.id() && from.id() == TypeId::kArray) return Castable(from.element(), to.element());
+  if (from.id() == to.id() && from.id() == TypeId::kArray)
+    return Castable(from.element(), to.element());
   if (from.id() == to.id() && from.id() == TypeId::kMap) {
     return Castable(from.key(), to.key()) && Castable(from.value(), to.value());
   }

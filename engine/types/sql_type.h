@@ -11,8 +11,8 @@ namespace sidestream::types {
 /// The SQL types of the dialect (ksqlDB's set).
 enum class TypeId {
   kBoolean,
-  kInt,      // 32-bit signed
-  kBigint,   // 64-bit signed
+  kInt,     // 32-bit signed
+  kBigint,  // 64-bit signed
   kDouble,
   kDecimal,  // precision and scale
   kString,   // VARCHAR / STRING

@@ -147,7 +147,8 @@ TEST_P(GoldenSqlTest, Matches) {
       if (next < rewrites.size() && static_cast<int>(i) + 1 == rewrites[next].first) {
         // Copy the SQL, then replace the expected block.
         size_t j = i + 1;
-        while (j < lines.size() && !lines[j].empty() && lines[j] != "----") output.push_back(lines[j++]);
+        while (j < lines.size() && !lines[j].empty() && lines[j] != "----")
+          output.push_back(lines[j++]);
         if (j < lines.size() && lines[j] == "----") {
           ++j;
           while (j < lines.size() && !lines[j].empty()) ++j;

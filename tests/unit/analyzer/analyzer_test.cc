@@ -43,7 +43,8 @@ class AnalyzerTest : public testing::Test {
     return *node;
   }
 
-  static const LogicalOperator* FindOperator(const LogicalOperator& root, LogicalOperatorKind kind) {
+  static const LogicalOperator* FindOperator(const LogicalOperator& root,
+                                             LogicalOperatorKind kind) {
     if (root.kind == kind) return &root;
     for (const auto& child : root.children) {
       if (const LogicalOperator* found = FindOperator(*child, kind)) return found;
@@ -85,7 +86,8 @@ TEST_F(AnalyzerTest, GroupByKeysComeFirstInGroupByOrder) {
 }
 
 TEST_F(AnalyzerTest, GroupingByNonKeyColumnRepartitions) {
-  auto by_cell = Analyze("CREATE TABLE t AS SELECT cell_id, COUNT(*) AS n FROM cdr GROUP BY cell_id;");
+  auto by_cell =
+      Analyze("CREATE TABLE t AS SELECT cell_id, COUNT(*) AS n FROM cdr GROUP BY cell_id;");
   ASSERT_TRUE(by_cell.ok()) << by_cell.status().ToString();
   EXPECT_NE(FindOperator(*by_cell->plan, LogicalOperatorKind::kRepartition), nullptr);
 
@@ -136,7 +138,8 @@ TEST_F(AnalyzerTest, ExpressionTypes) {
   EXPECT_EQ(schema.columns[1].type.ToString(), "BIGINT");
   EXPECT_EQ(schema.columns[2].type.ToString(), "DOUBLE");
   EXPECT_EQ(schema.columns[3].type.ToString(), "DECIMAL(17, 2)");
-  EXPECT_EQ(schema.columns[4].type.ToString(), "DECIMAL(7, 2)");  // ksqlDB: max integer digits + scale + 1
+  EXPECT_EQ(schema.columns[4].type.ToString(),
+            "DECIMAL(7, 2)");  // ksqlDB: max integer digits + scale + 1
   EXPECT_EQ(schema.columns[5].type.ToString(), "STRING");
   EXPECT_EQ(schema.columns[6].type.ToString(), "BOOLEAN");
 }

@@ -9,8 +9,9 @@ namespace sidestream::session {
 namespace {
 
 TEST(ErrorRenderingTest, PointsAtTheOffendingText) {
-  std::string sql = "CREATE STREAM s (a INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');\n"
-                    "SELECT a, b FROM s EMIT CHANGES;";
+  std::string sql =
+      "CREATE STREAM s (a INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');\n"
+      "SELECT a, b FROM s EMIT CHANGES;";
   auto catalog = catalog::Catalog::Open(":memory:");
   ASSERT_TRUE(catalog.ok());
   ScriptRunner runner(**catalog);
@@ -31,7 +32,8 @@ TEST(ErrorRenderingTest, IncludesTheHintAndSurvivesUnknownLocations) {
             "hint: did you mean CDR?\n");
   EXPECT_EQ(RenderError(Status::IOError("disk full"), "", "x.sql"), "x.sql: error: disk full\n");
   // A location past the end of the text renders without a source line.
-  EXPECT_EQ(RenderError(Status::BindError("late", {9, 1}), "one line", "f"), "f:9:1: error: late\n");
+  EXPECT_EQ(RenderError(Status::BindError("late", {9, 1}), "one line", "f"),
+            "f:9:1: error: late\n");
 }
 
 TEST(ScriptRunnerTest, LaterStatementsSeeEarlierSources) {
