@@ -138,24 +138,58 @@ Status CheckFormatSupports(const std::string& format, const catalog::Column& col
   return Status::OK();
 }
 
-Status CheckFormats(const SourceDescription& source) {
+// Where a format error is reported: the column's definition when the statement declares it,
+// else the property that chose the format, else the statement.
+struct FormatErrorPlaces {
+  std::function<SourceLocation(const std::string& column)> column;
+  SourceLocation key_format;
+  SourceLocation value_format;
+};
+
+Status CheckFormats(const SourceDescription& source, const FormatErrorPlaces& places) {
   int key_columns = 0;
+  std::vector<const catalog::Column*> value_columns;
   for (const auto& column : source.columns) {
     bool key = column.role == ColumnRole::kKey;
     if (key) ++key_columns;
     if (column.role == ColumnRole::kHeader) continue;
-    RETURN_NOT_OK(CheckFormatSupports(key ? source.key_format : source.value_format, column, key));
+    if (!key) value_columns.push_back(&column);
+    RETURN_NOT_OK(CheckFormatSupports(key ? source.key_format : source.value_format, column, key)
+                      .WithLocation(places.column(column.name)));
   }
   if (source.key_format == "KAFKA" && key_columns > 1) {
     return Status::BindError("Key format does not support schema. format: KAFKA reason: The 'KAFKA' "
                              "format only supports a single field. Got: " +
                                  std::to_string(key_columns) + " key columns",
-                             {}, "use KEY_FORMAT='JSON' or 'DELIMITED' for multi-column keys");
+                             places.key_format,
+                             "use KEY_FORMAT='JSON' or 'DELIMITED' for multi-column keys");
+  }
+  if (source.value_format == "KAFKA" && value_columns.size() > 1) {
+    std::string got;
+    for (const catalog::Column* column : value_columns) {
+      got += (got.empty() ? "`" : ", `") + column->name + "` " + column->type.ToString();
+    }
+    return Status::BindError("The 'KAFKA' format only supports a single field. Got: [" + got + "]",
+                             places.value_format,
+                             "use VALUE_FORMAT='JSON' or 'DELIMITED' for several value columns");
   }
   if (source.key_format == "NONE" && key_columns > 0) {
-    return Status::BindError("The 'NONE' key format cannot be used with key columns");
+    return Status::BindError("The 'NONE' key format cannot be used with key columns",
+                             places.key_format, "remove KEY_FORMAT='NONE', or the KEY column");
   }
   return Status::OK();
+}
+
+// The location of the first of `keys` set in `properties`, else `otherwise`.
+SourceLocation PropertyLocation(const std::vector<sql::Property>& properties,
+                                std::initializer_list<const char*> keys,
+                                SourceLocation otherwise) {
+  for (const char* key : keys) {
+    for (const sql::Property& property : properties) {
+      if (property.key == key) return property.location;
+    }
+  }
+  return otherwise;
 }
 
 // Applies WITH properties common to declarations and queries.
@@ -209,8 +243,12 @@ Status ApplyProperties(const std::vector<sql::Property>& properties, bool declar
     } else if (key == "FORMAT" || key == "KEY_FORMAT" || key == "VALUE_FORMAT") {
       std::string format = Upper(value);
       if (!kKnownFormats.count(format)) {
-        return Status::InvalidArgument("Unknown format: " + value, property.location,
-                                       "use JSON, DELIMITED, KAFKA or NONE");
+        std::string nearest =
+            NearestName(format, std::vector<std::string>(kKnownFormats.begin(), kKnownFormats.end()));
+        return Status::InvalidArgument(
+            "Unknown format: " + value, property.location,
+            nearest.empty() ? "use JSON, AVRO, PROTOBUF, DELIMITED, KAFKA or NONE"
+                            : "did you mean " + nearest + "?");
       }
       if (key != "VALUE_FORMAT") source.key_format = format;
       if (key != "KEY_FORMAT") source.value_format = format;
@@ -228,18 +266,23 @@ Status ApplyProperties(const std::vector<sql::Property>& properties, bool declar
     }
   }
   if (seen.count("FORMAT") && (seen.count("KEY_FORMAT") || seen.count("VALUE_FORMAT"))) {
-    return Status::InvalidArgument("FORMAT cannot be combined with KEY_FORMAT or VALUE_FORMAT");
+    return Status::InvalidArgument("FORMAT cannot be combined with KEY_FORMAT or VALUE_FORMAT",
+                                   PropertyLocation(properties, {"FORMAT"}, {}),
+                                   "set either FORMAT, or KEY_FORMAT and VALUE_FORMAT");
   }
   if (seen.count("VALUE_DELIMITER") && source.value_format != "DELIMITED") {
     return Status::InvalidArgument(source.value_format +
-                                   " does not support the following configs: [delimiter]");
+                                       " does not support the following configs: [delimiter]",
+                                   PropertyLocation(properties, {"VALUE_DELIMITER"}, {}),
+                                   "VALUE_DELIMITER applies to VALUE_FORMAT='DELIMITED' only");
   }
   std::string wrap = source.properties.count("WRAP_SINGLE_VALUE")
                          ? Upper(source.properties["WRAP_SINGLE_VALUE"])
                          : "";
   if (wrap == "TRUE" && (source.value_format == "DELIMITED" || source.value_format == "KAFKA")) {
     return Status::InvalidArgument("Format '" + source.value_format +
-                                   "' does not support 'WRAP_SINGLE_VALUE' set to 'true'.");
+                                       "' does not support 'WRAP_SINGLE_VALUE' set to 'true'.",
+                                   PropertyLocation(properties, {"WRAP_SINGLE_VALUE"}, {}));
   }
   return Status::OK();
 }
@@ -282,6 +325,7 @@ struct QueryPlanner {
 
   LogicalOperatorPtr plan;
   Scope scope;
+  bool window_bounds_from_clause = false;  // WINDOWSTART/WINDOWEND come from query.window
   std::vector<SourceDescription> sources;
   bool persistent() const { return statement_kind != sql::StatementKind::kSelect; }
 
@@ -333,8 +377,11 @@ struct QueryPlanner {
     plan = Scan(left, left_qualifier, 0);
     sources.push_back(left);
     if (query.joins.empty()) {
+      // A WINDOW clause gives its aggregation's projection WINDOWSTART and WINDOWEND.
+      window_bounds_from_clause =
+          left.window_type == catalog::WindowType::kNone && query.window.has_value();
       AddPseudoColumns(static_cast<int>(plan->output.columns.size()), left_qualifier,
-                       left.window_type != catalog::WindowType::kNone);
+                       left.window_type != catalog::WindowType::kNone || query.window);
       return Status::OK();
     }
     scope.qualify_names = true;
@@ -395,7 +442,14 @@ struct QueryPlanner {
 
   Status PlanWhere() {
     if (!query.where) return Status::OK();
-    ExpressionBinder binder(scope, functions, "WHERE", AggregateRule::kForbiddenInWhere);
+    // WINDOWSTART and WINDOWEND of a WINDOW clause exist only after the aggregation.
+    auto where_scope = scope;
+    if (window_bounds_from_clause) {
+      std::erase_if(where_scope.columns, [](const ScopeColumn& column) {
+        return column.pseudo && (column.name == "WINDOWSTART" || column.name == "WINDOWEND");
+      });
+    }
+    ExpressionBinder binder(where_scope, functions, "WHERE", AggregateRule::kForbiddenInWhere);
     ASSIGN_OR_RAISE(auto predicate, binder.Bind(*query.where));
     if (predicate->type.id() != TypeId::kBoolean && predicate->type.id() != TypeId::kNull) {
       return Status::BindError("WHERE expression must be BOOLEAN but " + predicate->sql + " is " +
@@ -696,15 +750,31 @@ class StatementAnalyzer {
     source.columns = keys;
     source.columns.insert(source.columns.end(), values.begin(), values.end());
     source.columns.insert(source.columns.end(), headers.begin(), headers.end());
-    RETURN_NOT_OK(CheckFormats(source).WithLocation(statement.location));
-    RETURN_NOT_OK(CheckTimestampColumn(source, statement.location));
+    FormatErrorPlaces places;
+    places.column = [&](const std::string& name) {
+      for (const auto& definition : statement.columns) {
+        if (definition.name == name) return definition.location;
+      }
+      return statement.location;
+    };
+    places.key_format =
+        PropertyLocation(statement.properties, {"KEY_FORMAT", "FORMAT"}, statement.location);
+    places.value_format =
+        PropertyLocation(statement.properties, {"VALUE_FORMAT", "FORMAT"}, statement.location);
+    RETURN_NOT_OK(CheckFormats(source, places));
+    RETURN_NOT_OK(CheckTimestampColumn(
+        source, PropertyLocation(statement.properties, {"TIMESTAMP"}, statement.location)));
     RETURN_NOT_OK(ApplyWindowProperties(statement, source));
     if (statement.watermark) {
       const auto& watermark = *statement.watermark;
       const catalog::Column* column = source.FindColumn(watermark.column);
       if (column == nullptr) {
+        std::vector<std::string> names;
+        for (const auto& known : source.columns) names.push_back(known.name);
+        std::string nearest = NearestName(watermark.column, names);
         return Status::BindError("WATERMARK column '" + watermark.column + "' is not a column",
-                                 watermark.location);
+                                 watermark.location,
+                                 nearest.empty() ? "" : "did you mean " + nearest + "?");
       }
       if (column->type.id() != TypeId::kBigint && column->type.id() != TypeId::kTimestamp) {
         return Status::BindError("WATERMARK column " + watermark.column +
@@ -1243,8 +1313,15 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       !statement.FindProperty("FORMAT")) {
     sink.key_format = "JSON";  // a multi-column key cannot be KAFKA-encoded
   }
-  RETURN_NOT_OK(CheckFormats(sink).WithLocation(statement.location));
-  RETURN_NOT_OK(CheckTimestampColumn(sink, statement.location));
+  FormatErrorPlaces places;
+  places.column = [&](const std::string&) { return statement.location; };
+  places.key_format =
+      PropertyLocation(statement.properties, {"KEY_FORMAT", "FORMAT"}, statement.location);
+  places.value_format =
+      PropertyLocation(statement.properties, {"VALUE_FORMAT", "FORMAT"}, statement.location);
+  RETURN_NOT_OK(CheckFormats(sink, places));
+  RETURN_NOT_OK(CheckTimestampColumn(
+      sink, PropertyLocation(statement.properties, {"TIMESTAMP"}, statement.location)));
 
   if (statement.kind == sql::StatementKind::kInsertInto) {
     auto target = catalog_.GetSource(statement.name);
