@@ -4,9 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh
-mkdir -p build/release
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSIDESTREAM_BUILD_TESTS=OFF \
-  > build/release/configure.log 2>&1 || { cat build/release/configure.log; exit 1; }
-cmake --build build/release -j "$(nproc)" --target sidestream
+bash scripts/build-release.sh sidestream
 exec build/release/server/sidestream demo "$@"
