@@ -581,7 +581,9 @@ class StatementAnalyzer {
         break;
       case sql::StatementKind::kTerminate:
         if (!statement.terminate_all && !catalog_.GetQuery(statement.query_id).ok()) {
-          return Status::NotFound("Unknown query id: " + statement.query_id, statement.location,
+          return Status::NotFound("Unknown query id: " + statement.query_id,
+                                  statement.name_location.line > 0 ? statement.name_location
+                                                                   : statement.location,
                                   "SHOW QUERIES lists the running ones");
         }
         result.target_name = statement.query_id;
@@ -658,8 +660,14 @@ class StatementAnalyzer {
     if (column.custom_type.empty()) return column.type;
     auto type = catalog_.GetType(column.custom_type);
     if (!type.ok()) {
+      std::string nearest = NearestName(
+          column.custom_type, {"BOOLEAN", "INT", "INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "STRING",
+                               "VARCHAR", "BYTES", "TIMESTAMP", "DATE", "TIME", "ARRAY", "MAP",
+                               "STRUCT"});
       return Status::NotFound("Unknown type '" + column.custom_type + "' for column " + column.name,
-                              column.location, "declare it with CREATE TYPE");
+                              column.location,
+                              nearest.empty() ? "declare it with CREATE TYPE"
+                                              : "did you mean " + nearest + "?");
     }
     return type;
   }
@@ -871,8 +879,12 @@ class StatementAnalyzer {
     for (size_t i = 0; i < columns.size(); ++i) {
       const catalog::Column* column = target->FindColumn(columns[i]);
       if (column == nullptr) {
+        std::vector<std::string> names;
+        for (const auto& known : target->columns) names.push_back(known.name);
+        std::string nearest = NearestName(columns[i], names);
         return Status::BindError("Column '" + columns[i] + "' is not in " + statement.name,
-                                 statement.location);
+                                 statement.location,
+                                 nearest.empty() ? "" : "did you mean " + nearest + "?");
       }
       ASSIGN_OR_RAISE(auto value, binder.Bind(*statement.values[i]));
       if (!types::ImplicitlyConvertible(value->type, column->type) &&
@@ -1326,8 +1338,19 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   if (statement.kind == sql::StatementKind::kInsertInto) {
     auto target = catalog_.GetSource(statement.name);
     if (!target.ok()) {
+      std::vector<std::string> names;
+      for (const auto& known : catalog_.ListSources()) names.push_back(known.name);
+      std::string nearest = NearestName(statement.name, names);
       return Status::NotFound("Source `" + statement.name + "` does not exist.",
-                              statement.name_location);
+                              statement.name_location,
+                              nearest.empty() ? "" : "did you mean " + nearest + "?");
+    }
+    for (const SourceDescription& read : planner.sources) {
+      if (read.name == target->name) {
+        return Status::BindError("Cannot INSERT INTO " + target->name + ": the query reads from it",
+                                 statement.name_location,
+                                 "a query that writes to its own source loops forever");
+      }
     }
     if (target->type == SourceType::kTable) {
       return Status::BindError("INSERT INTO can only be used to insert into a stream. " +
@@ -1349,9 +1372,9 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     }
     if (!same) {
       return Status::BindError("Incompatible schema between results and sink. Result schema is " +
-                                   result_schema.ToString() + " Sink schema is " +
+                                   result_schema.ToString() + "; sink schema is " +
                                    target_schema.ToString(),
-                               statement.location);
+                               query.location, "the SELECT must produce the sink's columns, in order");
     }
     sink = *target;
     result.query_id_prefix = "INSERTQUERY";
