@@ -18,7 +18,7 @@ using types::TypeId;
 namespace {
 
 constexpr int64_t kDay = 24LL * 60 * 60 * 1000;
-const std::set<std::string> kKnownFormats = {"JSON", "JSON_SR", "AVRO", "PROTOBUF",
+const std::set<std::string> kKnownFormats = {"JSON",          "JSON_SR",   "AVRO",  "PROTOBUF",
                                              "PROTOBUF_NOSR", "DELIMITED", "KAFKA", "NONE"};
 
 std::string Upper(std::string text) {
@@ -29,9 +29,12 @@ std::string Upper(std::string text) {
 
 std::string PropertyText(const sql::Literal& literal) {
   switch (literal.kind) {
-    case sql::LiteralKind::kBoolean: return literal.boolean_value ? "true" : "false";
-    case sql::LiteralKind::kInteger: return std::to_string(literal.integer_value);
-    default: return literal.text;
+    case sql::LiteralKind::kBoolean:
+      return literal.boolean_value ? "true" : "false";
+    case sql::LiteralKind::kInteger:
+      return std::to_string(literal.integer_value);
+    default:
+      return literal.text;
   }
 }
 
@@ -75,8 +78,8 @@ Result<int64_t> ParseDuration(const std::string& text) {
                                         : 0;
   if (scale == 0) {
     return Status::InvalidArgument("Configuration WINDOW_SIZE is invalid: Invalid duration: '" +
-                                   text + "'. Unknown time unit: '" + Upper(text.substr(space + 1)) +
-                                   "'",
+                                       text + "'. Unknown time unit: '" +
+                                       Upper(text.substr(space + 1)) + "'",
                                    {}, "use MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS");
   }
   return value * scale;
@@ -85,14 +88,16 @@ Result<int64_t> ParseDuration(const std::string& text) {
 Status CheckDelimiter(const std::string& name, const std::string& value, SourceLocation where) {
   if (value.empty()) {
     return Status::InvalidArgument(
-        "Configuration " + name + " is invalid: Delimiter cannot be empty, if you meant to have "
-        "a tab or space for delimiter, please use the special values 'TAB' or 'SPACE'",
+        "Configuration " + name +
+            " is invalid: Delimiter cannot be empty, if you meant to have "
+            "a tab or space for delimiter, please use the special values 'TAB' or 'SPACE'",
         where);
   }
   std::string upper = Upper(value);
   if (value.size() != 1 && upper != "TAB" && upper != "SPACE") {
-    return Status::InvalidArgument("Configuration " + name + " is invalid: Invalid delimiter value: '" +
-                                       value + "'. Delimiter must be a single character or TAB,SPACE",
+    return Status::InvalidArgument("Configuration " + name +
+                                       " is invalid: Invalid delimiter value: '" + value +
+                                       "'. Delimiter must be a single character or TAB,SPACE",
                                    where);
   }
   return Status::OK();
@@ -158,11 +163,11 @@ Status CheckFormats(const SourceDescription& source, const FormatErrorPlaces& pl
                       .WithLocation(places.column(column.name)));
   }
   if (source.key_format == "KAFKA" && key_columns > 1) {
-    return Status::BindError("Key format does not support schema. format: KAFKA reason: The 'KAFKA' "
-                             "format only supports a single field. Got: " +
-                                 std::to_string(key_columns) + " key columns",
-                             places.key_format,
-                             "use KEY_FORMAT='JSON' or 'DELIMITED' for multi-column keys");
+    return Status::BindError(
+        "Key format does not support schema. format: KAFKA reason: The 'KAFKA' "
+        "format only supports a single field. Got: " +
+            std::to_string(key_columns) + " key columns",
+        places.key_format, "use KEY_FORMAT='JSON' or 'DELIMITED' for multi-column keys");
   }
   if (source.value_format == "KAFKA" && value_columns.size() > 1) {
     std::string got;
@@ -182,8 +187,7 @@ Status CheckFormats(const SourceDescription& source, const FormatErrorPlaces& pl
 
 // The location of the first of `keys` set in `properties`, else `otherwise`.
 SourceLocation PropertyLocation(const std::vector<sql::Property>& properties,
-                                std::initializer_list<const char*> keys,
-                                SourceLocation otherwise) {
+                                std::initializer_list<const char*> keys, SourceLocation otherwise) {
   for (const char* key : keys) {
     for (const sql::Property& property : properties) {
       if (property.key == key) return property.location;
@@ -213,11 +217,12 @@ Status ApplyProperties(const std::vector<sql::Property>& properties, bool declar
     }
     if (declaration && definition->scope == PropertyScope::kQuery) {
       return Status::InvalidArgument(
-          "Property '" + property.key + "' applies to CREATE ... AS SELECT only", property.location);
+          "Property '" + property.key + "' applies to CREATE ... AS SELECT only",
+          property.location);
     }
     if (!declaration && definition->scope == PropertyScope::kDeclaration) {
-      return Status::InvalidArgument("Property '" + property.key + "' cannot be set on a query's sink",
-                                     property.location);
+      return Status::InvalidArgument(
+          "Property '" + property.key + "' cannot be set on a query's sink", property.location);
     }
     bool type_ok = definition->type == PropertyValueType::kString
                        ? property.value.kind == sql::LiteralKind::kString
@@ -243,12 +248,12 @@ Status ApplyProperties(const std::vector<sql::Property>& properties, bool declar
     } else if (key == "FORMAT" || key == "KEY_FORMAT" || key == "VALUE_FORMAT") {
       std::string format = Upper(value);
       if (!kKnownFormats.count(format)) {
-        std::string nearest =
-            NearestName(format, std::vector<std::string>(kKnownFormats.begin(), kKnownFormats.end()));
-        return Status::InvalidArgument(
-            "Unknown format: " + value, property.location,
-            nearest.empty() ? "use JSON, AVRO, PROTOBUF, DELIMITED, KAFKA or NONE"
-                            : "did you mean " + nearest + "?");
+        std::string nearest = NearestName(
+            format, std::vector<std::string>(kKnownFormats.begin(), kKnownFormats.end()));
+        return Status::InvalidArgument("Unknown format: " + value, property.location,
+                                       nearest.empty()
+                                           ? "use JSON, AVRO, PROTOBUF, DELIMITED, KAFKA or NONE"
+                                           : "did you mean " + nearest + "?");
       }
       if (key != "VALUE_FORMAT") source.key_format = format;
       if (key != "KEY_FORMAT") source.value_format = format;
@@ -271,18 +276,18 @@ Status ApplyProperties(const std::vector<sql::Property>& properties, bool declar
                                    "set either FORMAT, or KEY_FORMAT and VALUE_FORMAT");
   }
   if (seen.count("VALUE_DELIMITER") && source.value_format != "DELIMITED") {
-    return Status::InvalidArgument(source.value_format +
-                                       " does not support the following configs: [delimiter]",
-                                   PropertyLocation(properties, {"VALUE_DELIMITER"}, {}),
-                                   "VALUE_DELIMITER applies to VALUE_FORMAT='DELIMITED' only");
+    return Status::InvalidArgument(
+        source.value_format + " does not support the following configs: [delimiter]",
+        PropertyLocation(properties, {"VALUE_DELIMITER"}, {}),
+        "VALUE_DELIMITER applies to VALUE_FORMAT='DELIMITED' only");
   }
   std::string wrap = source.properties.count("WRAP_SINGLE_VALUE")
                          ? Upper(source.properties["WRAP_SINGLE_VALUE"])
                          : "";
   if (wrap == "TRUE" && (source.value_format == "DELIMITED" || source.value_format == "KAFKA")) {
-    return Status::InvalidArgument("Format '" + source.value_format +
-                                       "' does not support 'WRAP_SINGLE_VALUE' set to 'true'.",
-                                   PropertyLocation(properties, {"WRAP_SINGLE_VALUE"}, {}));
+    return Status::InvalidArgument(
+        "Format '" + source.value_format + "' does not support 'WRAP_SINGLE_VALUE' set to 'true'.",
+        PropertyLocation(properties, {"WRAP_SINGLE_VALUE"}, {}));
   }
   return Status::OK();
 }
@@ -291,15 +296,17 @@ Status CheckTimestampColumn(const SourceDescription& source, SourceLocation wher
   if (!source.timestamp_column) return Status::OK();
   const catalog::Column* column = source.FindColumn(*source.timestamp_column);
   if (column == nullptr) {
-    return Status::BindError("The TIMESTAMP column set in the WITH clause does not exist in the "
-                             "schema: '" + *source.timestamp_column + "'",
-                             where);
+    return Status::BindError(
+        "The TIMESTAMP column set in the WITH clause does not exist in the "
+        "schema: '" +
+            *source.timestamp_column + "'",
+        where);
   }
   TypeId id = column->type.id();
   if (id == TypeId::kString && !source.timestamp_format) {
-    return Status::BindError("TIMESTAMP column " + column->name +
-                                 " is a STRING: set TIMESTAMP_FORMAT to parse it",
-                             where);
+    return Status::BindError(
+        "TIMESTAMP column " + column->name + " is a STRING: set TIMESTAMP_FORMAT to parse it",
+        where);
   }
   if (id != TypeId::kBigint && id != TypeId::kTimestamp && id != TypeId::kString) {
     return Status::BindError("TIMESTAMP column " + column->name +
@@ -416,9 +423,8 @@ struct QueryPlanner {
       ExpressionBinder binder(scope, functions, "JOIN", AggregateRule::kForbiddenElsewhere);
       ASSIGN_OR_RAISE(node->join_condition, binder.Bind(*join.condition));
       if (node->join_condition->type.id() != TypeId::kBoolean) {
-        return Status::BindError("JOIN condition must be BOOLEAN but " +
-                                     node->join_condition->sql + " is " +
-                                     node->join_condition->type.ToString(),
+        return Status::BindError("JOIN condition must be BOOLEAN but " + node->join_condition->sql +
+                                     " is " + node->join_condition->type.ToString(),
                                  join.condition->location);
       }
       node->children.push_back(std::move(plan));
@@ -478,7 +484,8 @@ class AggregateRewriter {
                     int aggregate_offset)
       : group_by_(group_by), aggregate_(aggregate), aggregate_offset_(aggregate_offset) {}
 
-  BoundExpressionPtr Rewrite(const BoundExpression& expression, std::vector<std::string>& ungrouped) {
+  BoundExpressionPtr Rewrite(const BoundExpression& expression,
+                             std::vector<std::string>& ungrouped) {
     for (size_t i = 0; i < group_by_.size(); ++i) {
       if (group_by_[i]->sql == expression.sql) {
         return Reference(static_cast<int>(i), expression);
@@ -581,10 +588,10 @@ class StatementAnalyzer {
         break;
       case sql::StatementKind::kTerminate:
         if (!statement.terminate_all && !catalog_.GetQuery(statement.query_id).ok()) {
-          return Status::NotFound("Unknown query id: " + statement.query_id,
-                                  statement.name_location.line > 0 ? statement.name_location
-                                                                   : statement.location,
-                                  "SHOW QUERIES lists the running ones");
+          return Status::NotFound(
+              "Unknown query id: " + statement.query_id,
+              statement.name_location.line > 0 ? statement.name_location : statement.location,
+              "SHOW QUERIES lists the running ones");
         }
         result.target_name = statement.query_id;
         break;
@@ -635,8 +642,8 @@ class StatementAnalyzer {
       return statement.if_exists ? Status::OK()
                                  : RequireSource(statement.name, statement.name_location);
     }
-    SourceType wanted = statement.drop_target == sql::DropTarget::kTable ? SourceType::kTable
-                                                                         : SourceType::kStream;
+    SourceType wanted =
+        statement.drop_target == sql::DropTarget::kTable ? SourceType::kTable : SourceType::kStream;
     if (source->type != wanted) {
       return Status::BindError(
           "Incompatible data source type is " +
@@ -660,14 +667,13 @@ class StatementAnalyzer {
     if (column.custom_type.empty()) return column.type;
     auto type = catalog_.GetType(column.custom_type);
     if (!type.ok()) {
-      std::string nearest = NearestName(
-          column.custom_type, {"BOOLEAN", "INT", "INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "STRING",
-                               "VARCHAR", "BYTES", "TIMESTAMP", "DATE", "TIME", "ARRAY", "MAP",
-                               "STRUCT"});
-      return Status::NotFound("Unknown type '" + column.custom_type + "' for column " + column.name,
-                              column.location,
-                              nearest.empty() ? "declare it with CREATE TYPE"
-                                              : "did you mean " + nearest + "?");
+      std::string nearest =
+          NearestName(column.custom_type,
+                      {"BOOLEAN", "INT", "INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "STRING",
+                       "VARCHAR", "BYTES", "TIMESTAMP", "DATE", "TIME", "ARRAY", "MAP", "STRUCT"});
+      return Status::NotFound(
+          "Unknown type '" + column.custom_type + "' for column " + column.name, column.location,
+          nearest.empty() ? "declare it with CREATE TYPE" : "did you mean " + nearest + "?");
     }
     return type;
   }
@@ -675,8 +681,8 @@ class StatementAnalyzer {
   Status AnalyzeCreateSource(const sql::Statement& statement, AnalyzedStatement& result) {
     SourceDescription source;
     source.name = statement.name;
-    source.type = statement.source_kind == sql::SourceKind::kTable ? SourceType::kTable
-                                                                   : SourceType::kStream;
+    source.type =
+        statement.source_kind == sql::SourceKind::kTable ? SourceType::kTable : SourceType::kStream;
     source.sql = statement.text;
     source.value_format = "";
     RETURN_NOT_OK(ApplyProperties(statement.properties, true, source));
@@ -690,9 +696,10 @@ class StatementAnalyzer {
           statement.location, "add VALUE_FORMAT='JSON' (or FORMAT='JSON')");
     }
     if (statement.columns.empty()) {
-      return Status::NotSupported("Schema inference from a schema registry is not supported: "
-                                  "declare the columns",
-                                  statement.location);
+      return Status::NotSupported(
+          "Schema inference from a schema registry is not supported: "
+          "declare the columns",
+          statement.location);
     }
     std::set<std::string> names;
     std::vector<catalog::Column> keys, values, headers;
@@ -713,21 +720,23 @@ class StatementAnalyzer {
       switch (definition.constraint) {
         case sql::ColumnConstraint::kKey:
           if (source.type == SourceType::kTable) {
-            return Status::BindError("Column `" + definition.name +
-                                         "` is a 'KEY' column: please use 'PRIMARY KEY' for tables.",
-                                     definition.location);
+            return Status::BindError(
+                "Column `" + definition.name +
+                    "` is a 'KEY' column: please use 'PRIMARY KEY' for tables.",
+                definition.location);
           }
           column.role = ColumnRole::kKey;
           keys.push_back(column);
           break;
         case sql::ColumnConstraint::kPrimaryKey:
           if (source.type == SourceType::kStream) {
-            return Status::BindError("Column `" + definition.name +
-                                         "` is a 'PRIMARY KEY' column: please use 'KEY' for streams.",
-                                     definition.location,
-                                     "Tables have PRIMARY KEYs, which are unique and NON NULL. "
-                                     "Streams have KEYs, which have no uniqueness or NON NULL "
-                                     "constraints.");
+            return Status::BindError(
+                "Column `" + definition.name +
+                    "` is a 'PRIMARY KEY' column: please use 'KEY' for streams.",
+                definition.location,
+                "Tables have PRIMARY KEYs, which are unique and NON NULL. "
+                "Streams have KEYs, which have no uniqueness or NON NULL "
+                "constraints.");
           }
           column.role = ColumnRole::kKey;
           keys.push_back(column);
@@ -752,7 +761,8 @@ class StatementAnalyzer {
                                statement.FindProperty("KEY_FORMAT")->location,
                                "remove KEY_FORMAT, or declare a KEY column");
     }
-    if (keys.empty() && !statement.FindProperty("KEY_FORMAT") && !statement.FindProperty("FORMAT")) {
+    if (keys.empty() && !statement.FindProperty("KEY_FORMAT") &&
+        !statement.FindProperty("FORMAT")) {
       source.key_format = "NONE";
     }
     source.columns = keys;
@@ -856,10 +866,9 @@ class StatementAnalyzer {
       std::vector<std::string> names;
       for (const auto& known : catalog_.ListSources()) names.push_back(known.name);
       std::string nearest = NearestName(statement.name, names);
-      return Status::NotFound("Cannot insert values into an unknown stream/table: `" +
-                                  statement.name + "`",
-                              statement.name_location,
-                              nearest.empty() ? "" : "did you mean " + nearest + "?");
+      return Status::NotFound(
+          "Cannot insert values into an unknown stream/table: `" + statement.name + "`",
+          statement.name_location, nearest.empty() ? "" : "did you mean " + nearest + "?");
     }
     std::vector<std::string> columns;
     if (statement.columns.empty()) {
@@ -870,8 +879,8 @@ class StatementAnalyzer {
       for (const auto& column : statement.columns) columns.push_back(column.name);
     }
     if (columns.size() != statement.values.size()) {
-      return Status::BindError("Expected " + std::to_string(columns.size()) +
-                                   " values but got " + std::to_string(statement.values.size()),
+      return Status::BindError("Expected " + std::to_string(columns.size()) + " values but got " +
+                                   std::to_string(statement.values.size()),
                                statement.location);
     }
     Scope empty;
@@ -926,8 +935,8 @@ void NameItems(std::vector<ProjectionItem>& items) {
 Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, AnalyzedStatement& result) {
   const sql::Query& query = *statement.query;
   QueryPlanner planner(catalog_, functions_, query, statement.kind);
-  planner.sink_type = statement.source_kind == sql::SourceKind::kTable ? SourceType::kTable
-                                                                       : SourceType::kStream;
+  planner.sink_type =
+      statement.source_kind == sql::SourceKind::kTable ? SourceType::kTable : SourceType::kStream;
   planner.sink_name = statement.name;
   RETURN_NOT_OK(planner.PlanFrom());
   const SourceDescription& source = planner.sources.front();
@@ -950,7 +959,8 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
         node->type = column.type;
         node->name = column.name;
         node->column_index = column.index;
-        node->sql = planner.scope.qualify_names ? column.qualifier + "." + column.name : column.name;
+        node->sql =
+            planner.scope.qualify_names ? column.qualifier + "." + column.name : column.name;
         std::string name =
             planner.scope.qualify_names ? column.qualifier + "_" + column.name : column.name;
         items.push_back({item.location, name, true, std::move(node)});
@@ -1014,14 +1024,16 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   }
   if (statement.kind == sql::StatementKind::kCreateAsSelect) {
     if (planner.sink_type == SourceType::kStream && is_table_result) {
-      return Status::BindError("Invalid result type. Your SELECT query produces a TABLE. Please "
-                               "use CREATE TABLE AS SELECT statement instead.",
-                               statement.location);
+      return Status::BindError(
+          "Invalid result type. Your SELECT query produces a TABLE. Please "
+          "use CREATE TABLE AS SELECT statement instead.",
+          statement.location);
     }
     if (planner.sink_type == SourceType::kTable && !is_table_result) {
-      return Status::BindError("Invalid result type. Your SELECT query produces a STREAM. Please "
-                               "use CREATE STREAM AS SELECT statement instead.",
-                               statement.location);
+      return Status::BindError(
+          "Invalid result type. Your SELECT query produces a STREAM. Please "
+          "use CREATE STREAM AS SELECT statement instead.",
+          statement.location);
     }
   }
 
@@ -1038,12 +1050,12 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
           break;
         }
       }
-      return Status::BindError(
-          std::string(statement.kind == sql::StatementKind::kCreateAsSelect
-                          ? "CREATE TABLE AS SELECT statement"
-                          : "A query") +
-              " does not support aggregate function [" + first + "] without a GROUP BY clause.",
-          query.location, "add GROUP BY");
+      return Status::BindError(std::string(statement.kind == sql::StatementKind::kCreateAsSelect
+                                               ? "CREATE TABLE AS SELECT statement"
+                                               : "A query") +
+                                   " does not support aggregate function [" + first +
+                                   "] without a GROUP BY clause.",
+                               query.location, "add GROUP BY");
     }
     ExpressionBinder group_binder(planner.scope, functions_, "GROUP BY",
                                   AggregateRule::kForbiddenInGroupBy);
@@ -1070,9 +1082,10 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       has_aggregate = has_aggregate || having->ContainsAggregate();
     }
     if (!has_aggregate) {
-      return Status::BindError("GROUP BY requires aggregate functions in either the SELECT or "
-                               "HAVING clause.",
-                               query.group_by.front()->location, "e.g. SELECT ..., COUNT(*)");
+      return Status::BindError(
+          "GROUP BY requires aggregate functions in either the SELECT or "
+          "HAVING clause.",
+          query.group_by.front()->location, "e.g. SELECT ..., COUNT(*)");
     }
     if (table_source) {
       std::vector<std::string> forbidden;
@@ -1112,15 +1125,16 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       auto repartition = std::make_unique<LogicalOperator>();
       repartition->kind = LogicalOperatorKind::kRepartition;
       repartition->output = planner.plan->output;
-      for (const auto& expression : group_by) repartition->expressions.push_back(expression->Clone());
+      for (const auto& expression : group_by)
+        repartition->expressions.push_back(expression->Clone());
       repartition->children.push_back(std::move(planner.plan));
       planner.plan = std::move(repartition);
     }
 
     auto aggregate = std::make_unique<LogicalOperator>();
     aggregate->kind = LogicalOperatorKind::kAggregate;
-    aggregate->emit = query.emit == sql::EmitMode::kFinal ? sql::EmitMode::kFinal
-                                                          : sql::EmitMode::kChanges;
+    aggregate->emit =
+        query.emit == sql::EmitMode::kFinal ? sql::EmitMode::kFinal : sql::EmitMode::kChanges;
     for (const auto& expression : group_by) {
       aggregate->output.columns.push_back(
           {expression->kind == BoundKind::kColumn ? expression->name : expression->sql,
@@ -1151,35 +1165,39 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       }
       int64_t minimum_retention = window.size_ms + *window.grace_ms;
       if (window.retention_ms && *window.retention_ms < minimum_retention) {
-        return Status::BindError("RETENTION must be at least the window size plus the grace "
-                                 "period: " + std::to_string(minimum_retention) + " ms",
-                                 window.location);
+        return Status::BindError(
+            "RETENTION must be at least the window size plus the grace "
+            "period: " +
+                std::to_string(minimum_retention) + " ms",
+            window.location);
       }
       aggregate->window = window;
-      aggregate->output.window_type = window.kind == sql::WindowKind::kTumbling
-                                          ? catalog::WindowType::kTumbling
-                                      : window.kind == sql::WindowKind::kHopping
-                                          ? catalog::WindowType::kHopping
-                                          : catalog::WindowType::kSession;
+      aggregate->output.window_type =
+          window.kind == sql::WindowKind::kTumbling  ? catalog::WindowType::kTumbling
+          : window.kind == sql::WindowKind::kHopping ? catalog::WindowType::kHopping
+                                                     : catalog::WindowType::kSession;
     }
     int aggregate_offset = static_cast<int>(group_by.size());
     AggregateRewriter rewriter(group_by, *aggregate, aggregate_offset);
     std::vector<std::string> ungrouped;
-    for (auto& item : items) projection.push_back(rewriter.Rewrite(*item.expression, ungrouped));
+    SourceLocation first_ungrouped;  // the first SELECT item that is not grouped
+    for (auto& item : items) {
+      size_t before = ungrouped.size();
+      projection.push_back(rewriter.Rewrite(*item.expression, ungrouped));
+      if (ungrouped.size() > before && !first_ungrouped.known()) first_ungrouped = item.location;
+    }
     if (!ungrouped.empty()) {
-      return Status::BindError("Non-aggregate SELECT expression(s) not part of GROUP BY: " +
-                                   CommaNames(ungrouped) +
-                                   " Either add the column(s) to the GROUP BY or remove them from "
-                                   "the SELECT.",
-                               query.location);
+      return Status::BindError(
+          "Non-aggregate SELECT expression(s) not part of GROUP BY: " + CommaNames(ungrouped) + ".",
+          first_ungrouped, "add the column(s) to the GROUP BY or remove them from the SELECT");
     }
     BoundExpressionPtr having_rewritten;
     if (having) {
       having_rewritten = rewriter.Rewrite(*having, ungrouped);
       if (!ungrouped.empty()) {
-        return Status::BindError("Non-aggregate HAVING expression not part of GROUP BY: " +
-                                     CommaNames(ungrouped),
-                                 query.having->location);
+        return Status::BindError(
+            "Non-aggregate HAVING expression not part of GROUP BY: " + CommaNames(ungrouped),
+            query.having->location);
       }
     }
     // Window bounds and ROWTIME follow the aggregates in the aggregate's output.
@@ -1192,7 +1210,7 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     }
     int pseudo_offset = static_cast<int>(aggregate->output.columns.size());
     for (BoundExpression* reference : rewriter.pseudo_references()) {
-      reference->column_index = pseudo_offset + (reference->name == "ROWTIME"      ? 0
+      reference->column_index = pseudo_offset + (reference->name == "ROWTIME"       ? 0
                                                  : reference->name == "WINDOWSTART" ? 1
                                                                                     : 2);
     }
@@ -1282,7 +1300,8 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   }
   for (size_t i = 0; i < items.size(); ++i) {
     if (is_key[i]) continue;
-    project->output.columns.push_back({items[i].name, items[i].expression->type, ColumnRole::kValue});
+    project->output.columns.push_back(
+        {items[i].name, items[i].expression->type, ColumnRole::kValue});
     project->expressions.push_back(std::move(projection[i]));
   }
   if (planner.persistent() && project->output.columns.size() == key_expressions.size() &&
@@ -1321,8 +1340,8 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   for (const auto& column : planner.plan->output.columns) {
     sink.columns.push_back({column.name, column.type, column.role, ""});
   }
-  if (sink.key_format == "KAFKA" && key_expressions.size() > 1 && !statement.FindProperty("KEY_FORMAT") &&
-      !statement.FindProperty("FORMAT")) {
+  if (sink.key_format == "KAFKA" && key_expressions.size() > 1 &&
+      !statement.FindProperty("KEY_FORMAT") && !statement.FindProperty("FORMAT")) {
     sink.key_format = "JSON";  // a multi-column key cannot be KAFKA-encoded
   }
   FormatErrorPlaces places;
@@ -1371,10 +1390,10 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
              result_schema.columns[i].role == target_schema.columns[i].role;
     }
     if (!same) {
-      return Status::BindError("Incompatible schema between results and sink. Result schema is " +
-                                   result_schema.ToString() + "; sink schema is " +
-                                   target_schema.ToString(),
-                               query.location, "the SELECT must produce the sink's columns, in order");
+      return Status::BindError(
+          "Incompatible schema between results and sink. Result schema is " +
+              result_schema.ToString() + "; sink schema is " + target_schema.ToString(),
+          query.location, "the SELECT must produce the sink's columns, in order");
     }
     sink = *target;
     result.query_id_prefix = "INSERTQUERY";
@@ -1385,8 +1404,8 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
               " '" + sink.name + "': A source with the same name already exists",
           statement.name_location, "use CREATE OR REPLACE, or DROP it first");
     }
-    result.query_id_prefix = std::string(sink.type == SourceType::kTable ? "CTAS_" : "CSAS_") +
-                             sink.name;
+    result.query_id_prefix =
+        std::string(sink.type == SourceType::kTable ? "CTAS_" : "CSAS_") + sink.name;
     result.new_source = sink;
     result.or_replace = statement.or_replace;
     result.if_not_exists = statement.if_not_exists;
@@ -1473,7 +1492,8 @@ Result<std::string> ApplyToCatalog(const AnalyzedStatement& statement, catalog::
       return std::string();
     case sql::StatementKind::kTerminate:
       if (statement.target_name.empty()) {
-        for (const auto& query : catalog.ListQueries()) RETURN_NOT_OK(catalog.RemoveQuery(query.id));
+        for (const auto& query : catalog.ListQueries())
+          RETURN_NOT_OK(catalog.RemoveQuery(query.id));
         return std::string("Terminated all queries");
       }
       RETURN_NOT_OK(catalog.RemoveQuery(statement.target_name));

@@ -44,9 +44,8 @@ struct AnalyzedStatement {
 /// Ownership: references the catalog and registry; both must outlive the Analyzer.
 class Analyzer {
  public:
-  explicit Analyzer(const catalog::Catalog& catalog,
-                    const functions::FunctionRegistry& functions =
-                        functions::FunctionRegistry::BuiltIns());
+  explicit Analyzer(const catalog::Catalog& catalog, const functions::FunctionRegistry& functions =
+                                                         functions::FunctionRegistry::BuiltIns());
 
   /// Checks one statement. Errors are BindError (or NotFound, InvalidArgument,
   /// NotSupported) with the line:column of the offending clause and a hint where one

@@ -12,14 +12,14 @@ namespace sidestream::analyzer {
 
 enum class BoundKind {
   kLiteral,
-  kColumn,    // a column of the operator's input, by index
-  kUnary,     // name: "-", "NOT"
-  kBinary,    // name: "+", "-", "*", "/", "%", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR"
-  kFunction,  // scalar function call
-  kAggregate, // aggregate call; only inside an Aggregate operator's aggregate list
-  kCase,      // searched CASE: children = when0, then0, ..., [else]; has_else says which
+  kColumn,     // a column of the operator's input, by index
+  kUnary,      // name: "-", "NOT"
+  kBinary,     // name: "+", "-", "*", "/", "%", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR"
+  kFunction,   // scalar function call
+  kAggregate,  // aggregate call; only inside an Aggregate operator's aggregate list
+  kCase,       // searched CASE: children = when0, then0, ..., [else]; has_else says which
   kCast,
-  kLike,      // child0 LIKE child1 [ESCAPE child2]
+  kLike,  // child0 LIKE child1 [ESCAPE child2]
   kBetween,
   kInList,
   kIsNull,
@@ -39,9 +39,9 @@ struct BoundExpression {
   types::SqlType type;
   std::string sql;
   std::string name;
-  int column_index = -1;                               // kColumn
+  int column_index = -1;                                    // kColumn
   const functions::FunctionDefinition* function = nullptr;  // kFunction, kAggregate
-  sql::Literal literal;                                // kLiteral
+  sql::Literal literal;                                     // kLiteral
   bool negated = false;
   bool has_else = false;
   bool star = false;  // COUNT(*)

@@ -75,8 +75,7 @@ std::string AggregateError(AggregateRule rule, const std::string& name) {
       return "GROUP BY does not support aggregate functions: " + name +
              " is an aggregate function.";
     case AggregateRule::kForbiddenInWhere:
-      return "WHERE does not support aggregate functions: " + name +
-             " is an aggregate function.";
+      return "WHERE does not support aggregate functions: " + name + " is an aggregate function.";
     default:
       return "Aggregate function " + name + " is not allowed here.";
   }
@@ -86,8 +85,10 @@ std::string AggregateError(AggregateRule rule, const std::string& name) {
 
 SqlType LiteralType(const sql::Literal& literal) {
   switch (literal.kind) {
-    case sql::LiteralKind::kNull: return SqlType::Null();
-    case sql::LiteralKind::kBoolean: return SqlType::Boolean();
+    case sql::LiteralKind::kNull:
+      return SqlType::Null();
+    case sql::LiteralKind::kBoolean:
+      return SqlType::Boolean();
     case sql::LiteralKind::kInteger:
       return literal.integer_value >= std::numeric_limits<int32_t>::min() &&
                      literal.integer_value <= std::numeric_limits<int32_t>::max()
@@ -109,17 +110,22 @@ SqlType LiteralType(const sql::Literal& literal) {
       }
       return SqlType::Decimal(std::max(digits, std::max(scale, 1)), scale);
     }
-    case sql::LiteralKind::kDouble: return SqlType::Double();
-    case sql::LiteralKind::kString: return SqlType::String();
-    case sql::LiteralKind::kBytes: return SqlType::Bytes();
+    case sql::LiteralKind::kDouble:
+      return SqlType::Double();
+    case sql::LiteralKind::kString:
+      return SqlType::String();
+    case sql::LiteralKind::kBytes:
+      return SqlType::Bytes();
   }
   return SqlType::Null();
 }
 
 std::string LiteralSql(const sql::Literal& literal) {
   switch (literal.kind) {
-    case sql::LiteralKind::kNull: return "NULL";
-    case sql::LiteralKind::kBoolean: return literal.boolean_value ? "true" : "false";
+    case sql::LiteralKind::kNull:
+      return "NULL";
+    case sql::LiteralKind::kBoolean:
+      return literal.boolean_value ? "true" : "false";
     case sql::LiteralKind::kString:
     case sql::LiteralKind::kBytes: {
       std::string text = "'";
@@ -131,7 +137,8 @@ std::string LiteralSql(const sql::Literal& literal) {
     }
     case sql::LiteralKind::kInteger:
       return literal.text.empty() ? std::to_string(literal.integer_value) : literal.text;
-    default: return literal.text;
+    default:
+      return literal.text;
   }
 }
 
@@ -159,8 +166,9 @@ Result<BoundExpressionPtr> ExpressionBinder::BindColumn(const sql::Expression& e
     found = &column;
   }
   if (found == nullptr) {
-    std::string written =
-        expression.qualifier.empty() ? expression.name : expression.qualifier + "." + expression.name;
+    std::string written = expression.qualifier.empty()
+                              ? expression.name
+                              : expression.qualifier + "." + expression.name;
     std::vector<std::string> names;
     for (const ScopeColumn& column : scope_.columns) names.push_back(column.name);
     std::string nearest = NearestName(expression.name, names);
@@ -169,15 +177,14 @@ Result<BoundExpressionPtr> ExpressionBinder::BindColumn(const sql::Expression& e
       if (column.qualifier == expression.qualifier) qualifier_known = true;
     }
     std::string hint = !nearest.empty() ? "did you mean " + nearest + "?"
-                       : !qualifier_known ? "'" + expression.qualifier +
-                                                "' is not a source or alias in FROM"
-                                          : "";
+                       : !qualifier_known
+                           ? "'" + expression.qualifier + "' is not a source or alias in FROM"
+                           : "";
     return Status::BindError(clause_ + " column '" + written + "' cannot be resolved.",
                              expression.location, hint);
   }
-  std::string sql = scope_.qualify_names && !found->pseudo
-                        ? found->qualifier + "." + found->name
-                        : found->name;
+  std::string sql =
+      scope_.qualify_names && !found->pseudo ? found->qualifier + "." + found->name : found->name;
   auto node = MakeNode(BoundKind::kColumn, found->type, sql);
   node->column_index = found->index;
   node->name = found->name;
@@ -212,15 +219,17 @@ Result<BoundExpressionPtr> ExpressionBinder::BindFunction(const sql::Expression&
   bool arity_ok = count >= function->min_arguments &&
                   (function->max_arguments < 0 || count <= function->max_arguments);
   if (!expression.star && !arity_ok && !(function->accepts_star && count == 0)) {
-    return Status::BindError("Function " + function->name + " takes " +
-                                 (function->max_arguments < 0
-                                      ? "at least " + std::to_string(function->min_arguments)
-                                  : function->min_arguments == function->max_arguments
-                                      ? std::to_string(function->min_arguments)
-                                      : std::to_string(function->min_arguments) + " to " +
-                                            std::to_string(function->max_arguments)) +
-                                 " arguments but got " + std::to_string(count),
-                             expression.location, "signature: " + function->signature);
+    return Status::BindError(
+        "Function " + function->name + " takes " +
+            (function->max_arguments < 0 ? "at least " + std::to_string(function->min_arguments)
+             : function->min_arguments == function->max_arguments
+                 ? std::to_string(function->min_arguments)
+                 : std::to_string(function->min_arguments) + " to " +
+                       std::to_string(function->max_arguments)) +
+            (function->max_arguments == 1 && function->min_arguments == 1 ? " argument"
+                                                                          : " arguments") +
+            " but got " + std::to_string(count),
+        expression.location, "signature: " + function->signature);
   }
   std::vector<BoundExpressionPtr> children;
   std::vector<SqlType> argument_types;
@@ -230,9 +239,9 @@ Result<BoundExpressionPtr> ExpressionBinder::BindFunction(const sql::Expression&
         std::find(function->literal_arguments.begin(), function->literal_arguments.end(),
                   static_cast<int>(i)) != function->literal_arguments.end();
     if (must_be_literal && argument.kind != sql::ExpressionKind::kLiteral) {
-      return Status::BindError("Argument " + std::to_string(i + 1) + " of " + function->name +
-                                   " must be a literal",
-                               argument.location, "signature: " + function->signature);
+      return Status::BindError(
+          "Argument " + std::to_string(i + 1) + " of " + function->name + " must be a literal",
+          argument.location, "signature: " + function->signature);
     }
     ASSIGN_OR_RAISE(auto child, BindNode(argument, inside_aggregate || aggregate));
     argument_types.push_back(child->type);
@@ -259,9 +268,9 @@ Result<BoundExpressionPtr> ExpressionBinder::BindBinary(
   if (op == "AND" || op == "OR") {
     for (const auto& child : children) {
       if (child->type.id() != TypeId::kBoolean && child->type.id() != TypeId::kNull) {
-        return Status::BindError(op + " expects BOOLEAN operands but " + child->sql + " is " +
-                                     child->type.ToString(),
-                                 expression.location);
+        return Status::BindError(
+            op + " expects BOOLEAN operands but " + child->sql + " is " + child->type.ToString(),
+            expression.location);
       }
     }
     type = SqlType::Boolean();
@@ -273,8 +282,8 @@ Result<BoundExpressionPtr> ExpressionBinder::BindBinary(
                                expression.location, "CAST one side to the other's type");
     }
     type = SqlType::Boolean();
-  } else if (op == "||" || (op == "+" && left.id() == TypeId::kString &&
-                            right.id() == TypeId::kString)) {
+  } else if (op == "||" ||
+             (op == "+" && left.id() == TypeId::kString && right.id() == TypeId::kString)) {
     if ((left.id() != TypeId::kString && left.id() != TypeId::kNull) ||
         (right.id() != TypeId::kString && right.id() != TypeId::kNull)) {
       return Status::BindError("Operator " + op + " concatenates STRING values but got " +
@@ -285,12 +294,12 @@ Result<BoundExpressionPtr> ExpressionBinder::BindBinary(
   } else {
     if ((!left.is_numeric() && left.id() != TypeId::kNull) ||
         (!right.is_numeric() && right.id() != TypeId::kNull)) {
-      return Status::BindError("Operator " + op + " does not apply to " + left.ToString() +
-                                   " and " + right.ToString(),
-                               expression.location,
-                               left.id() == TypeId::kString || right.id() == TypeId::kString
-                                   ? "CAST the STRING to a number first"
-                                   : "");
+      return Status::BindError(
+          "Operator " + op + " does not apply to " + left.ToString() + " and " + right.ToString(),
+          expression.location,
+          left.id() == TypeId::kString || right.id() == TypeId::kString
+              ? "CAST the STRING to a number first"
+              : "");
     }
     bool decimal = (left.id() == TypeId::kDecimal || right.id() == TypeId::kDecimal) &&
                    left.id() != TypeId::kDouble && right.id() != TypeId::kDouble;
@@ -317,8 +326,7 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
     return Status::NotSupported("Lambda expressions are not supported yet", expression.location);
   }
   if (expression.kind == ExpressionKind::kInterval) {
-    return Status::BindError("INTERVAL is only allowed in a WATERMARK clause",
-                             expression.location);
+    return Status::BindError("INTERVAL is only allowed in a WATERMARK clause", expression.location);
   }
   if (expression.kind == ExpressionKind::kLiteral) {
     auto node = MakeNode(BoundKind::kLiteral, LiteralType(expression.literal),
@@ -338,11 +346,12 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
       const SqlType& type = children[0]->type;
       if (expression.name == "NOT") {
         if (type.id() != TypeId::kBoolean && type.id() != TypeId::kNull) {
-          return Status::BindError("NOT expects a BOOLEAN but " + children[0]->sql + " is " +
-                                       type.ToString(),
-                                   expression.location);
+          return Status::BindError(
+              "NOT expects a BOOLEAN but " + children[0]->sql + " is " + type.ToString(),
+              expression.location);
         }
-        auto node = MakeNode(BoundKind::kUnary, SqlType::Boolean(), "(NOT " + children[0]->sql + ")");
+        auto node =
+            MakeNode(BoundKind::kUnary, SqlType::Boolean(), "(NOT " + children[0]->sql + ")");
         node->name = "NOT";
         node->children = std::move(children);
         return node;
@@ -358,7 +367,8 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
       node->children = std::move(children);
       return node;
     }
-    case ExpressionKind::kBinary: return BindBinary(expression, std::move(children));
+    case ExpressionKind::kBinary:
+      return BindBinary(expression, std::move(children));
     case ExpressionKind::kCase: {
       std::vector<BoundExpressionPtr> searched;
       size_t start = 0;
@@ -412,11 +422,12 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
         } else if (result.is_numeric() && branch.is_numeric()) {
           ASSIGN_OR_RAISE(result, types::CommonNumericType(result, branch));
         } else if (!(result == branch)) {
-          return Status::BindError("Invalid Case expression. Type for all 'THEN' clauses should "
-                                   "be the same. Result expression '" + branch_result->sql +
-                                       "' is of type " + branch.ToString() + " but expected " +
-                                       result.ToString(),
-                                   expression.location);
+          return Status::BindError(
+              "Invalid Case expression. Type for all 'THEN' clauses should "
+              "be the same. Result expression '" +
+                  branch_result->sql + "' is of type " + branch.ToString() + " but expected " +
+                  result.ToString(),
+              expression.location);
         }
       }
       if (result.id() == TypeId::kNull) {
@@ -430,9 +441,9 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
     }
     case ExpressionKind::kCast: {
       if (!expression.cast_custom_type.empty()) {
-        return Status::NotSupported("CAST to custom type " + expression.cast_custom_type +
-                                        " is not supported yet",
-                                    expression.location);
+        return Status::NotSupported(
+            "CAST to custom type " + expression.cast_custom_type + " is not supported yet",
+            expression.location);
       }
       const SqlType& from = children[0]->type;
       if (!types::Castable(from, expression.cast_type)) {
@@ -440,17 +451,18 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
                                      expression.cast_type.ToString() + " is not supported",
                                  expression.location);
       }
-      auto node = MakeNode(BoundKind::kCast, expression.cast_type,
-                           "CAST(" + children[0]->sql + " AS " + expression.cast_type.ToString() + ")");
+      auto node =
+          MakeNode(BoundKind::kCast, expression.cast_type,
+                   "CAST(" + children[0]->sql + " AS " + expression.cast_type.ToString() + ")");
       node->children = std::move(children);
       return node;
     }
     case ExpressionKind::kLike: {
       for (const auto& child : children) {
         if (child->type.id() != TypeId::kString && child->type.id() != TypeId::kNull) {
-          return Status::BindError("LIKE expects STRING operands but " + child->sql + " is " +
-                                       child->type.ToString(),
-                                   expression.location);
+          return Status::BindError(
+              "LIKE expects STRING operands but " + child->sql + " is " + child->type.ToString(),
+              expression.location);
         }
       }
       std::string sql = "(" + children[0]->sql + (expression.negated ? " NOT" : "") + " LIKE " +
@@ -476,14 +488,16 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
                         (between ? " BETWEEN " + children[1]->sql + " AND " + children[2]->sql
                                  : " IN (" + JoinSql(children, 1) + ")") +
                         ")";
-      auto node = MakeNode(between ? BoundKind::kBetween : BoundKind::kInList, SqlType::Boolean(), sql);
+      auto node =
+          MakeNode(between ? BoundKind::kBetween : BoundKind::kInList, SqlType::Boolean(), sql);
       node->negated = expression.negated;
       node->children = std::move(children);
       return node;
     }
     case ExpressionKind::kIsNull: {
-      auto node = MakeNode(BoundKind::kIsNull, SqlType::Boolean(),
-                           "(" + children[0]->sql + (expression.negated ? " IS NOT NULL)" : " IS NULL)"));
+      auto node =
+          MakeNode(BoundKind::kIsNull, SqlType::Boolean(),
+                   "(" + children[0]->sql + (expression.negated ? " IS NOT NULL)" : " IS NULL)"));
       node->negated = expression.negated;
       node->children = std::move(children);
       return node;
@@ -495,10 +509,11 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
                                      " (" + children[1]->type.ToString() + ")",
                                  expression.location);
       }
-      auto node = MakeNode(BoundKind::kIsDistinctFrom, SqlType::Boolean(),
-                           "(" + children[0]->sql +
-                               (expression.negated ? " IS NOT DISTINCT FROM " : " IS DISTINCT FROM ") +
-                               children[1]->sql + ")");
+      auto node =
+          MakeNode(BoundKind::kIsDistinctFrom, SqlType::Boolean(),
+                   "(" + children[0]->sql +
+                       (expression.negated ? " IS NOT DISTINCT FROM " : " IS DISTINCT FROM ") +
+                       children[1]->sql + ")");
       node->negated = expression.negated;
       node->children = std::move(children);
       return node;
@@ -526,17 +541,17 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
                                      children[0]->sql + " is " + container.ToString(),
                                  expression.location);
       }
-      auto node = MakeNode(BoundKind::kSubscript, result,
-                           children[0]->sql + "[" + children[1]->sql + "]");
+      auto node =
+          MakeNode(BoundKind::kSubscript, result, children[0]->sql + "[" + children[1]->sql + "]");
       node->children = std::move(children);
       return node;
     }
     case ExpressionKind::kDereference: {
       const SqlType& container = children[0]->type;
       if (container.id() != TypeId::kStruct) {
-        return Status::BindError("-> applies to STRUCT values but " + children[0]->sql + " is " +
-                                     container.ToString(),
-                                 expression.location);
+        return Status::BindError(
+            "-> applies to STRUCT values but " + children[0]->sql + " is " + container.ToString(),
+            expression.location);
       }
       const types::StructField* field = nullptr;
       std::vector<std::string> names;
@@ -550,8 +565,8 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
                                  expression.location,
                                  nearest.empty() ? "" : "did you mean " + nearest + "?");
       }
-      auto node = MakeNode(BoundKind::kDereference, field->type,
-                           children[0]->sql + "->" + expression.name);
+      auto node =
+          MakeNode(BoundKind::kDereference, field->type, children[0]->sql + "->" + expression.name);
       node->name = expression.name;
       node->children = std::move(children);
       return node;
@@ -569,8 +584,8 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
                                    expression.location);
         }
       }
-      auto node = MakeNode(BoundKind::kArray, SqlType::Array(element),
-                           "ARRAY[" + JoinSql(children) + "]");
+      auto node =
+          MakeNode(BoundKind::kArray, SqlType::Array(element), "ARRAY[" + JoinSql(children) + "]");
       node->children = std::move(children);
       return node;
     }
@@ -599,7 +614,8 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
       node->children = std::move(children);
       return node;
     }
-    default: break;
+    default:
+      break;
   }
   return Status::Internal("Unhandled expression kind in analyzer");
 }

@@ -40,7 +40,8 @@ class ExpressionBinder {
   Result<BoundExpressionPtr> Bind(const sql::Expression& expression) const;
 
  private:
-  Result<BoundExpressionPtr> BindNode(const sql::Expression& expression, bool inside_aggregate) const;
+  Result<BoundExpressionPtr> BindNode(const sql::Expression& expression,
+                                      bool inside_aggregate) const;
   Result<BoundExpressionPtr> BindColumn(const sql::Expression& expression) const;
   Result<BoundExpressionPtr> BindFunction(const sql::Expression& expression,
                                           bool inside_aggregate) const;

@@ -6,20 +6,28 @@ namespace {
 
 const char* WindowTypeName(catalog::WindowType type) {
   switch (type) {
-    case catalog::WindowType::kNone: return "NONE";
-    case catalog::WindowType::kTumbling: return "TUMBLING";
-    case catalog::WindowType::kHopping: return "HOPPING";
-    case catalog::WindowType::kSession: return "SESSION";
+    case catalog::WindowType::kNone:
+      return "NONE";
+    case catalog::WindowType::kTumbling:
+      return "TUMBLING";
+    case catalog::WindowType::kHopping:
+      return "HOPPING";
+    case catalog::WindowType::kSession:
+      return "SESSION";
   }
   return "?";
 }
 
 const char* JoinTypeName(sql::JoinType type) {
   switch (type) {
-    case sql::JoinType::kInner: return "INNER";
-    case sql::JoinType::kLeft: return "LEFT";
-    case sql::JoinType::kRight: return "RIGHT";
-    case sql::JoinType::kFull: return "FULL";
+    case sql::JoinType::kInner:
+      return "INNER";
+    case sql::JoinType::kLeft:
+      return "LEFT";
+    case sql::JoinType::kRight:
+      return "RIGHT";
+    case sql::JoinType::kFull:
+      return "FULL";
   }
   return "?";
 }
@@ -29,9 +37,15 @@ std::string Milliseconds(int64_t ms) { return std::to_string(ms) + " ms"; }
 std::string WindowToString(const sql::WindowSpec& window) {
   std::string text;
   switch (window.kind) {
-    case sql::WindowKind::kTumbling: text = "TUMBLING(size "; break;
-    case sql::WindowKind::kHopping: text = "HOPPING(size "; break;
-    case sql::WindowKind::kSession: text = "SESSION(gap "; break;
+    case sql::WindowKind::kTumbling:
+      text = "TUMBLING(size ";
+      break;
+    case sql::WindowKind::kHopping:
+      text = "HOPPING(size ";
+      break;
+    case sql::WindowKind::kSession:
+      text = "SESSION(gap ";
+      break;
   }
   text += Milliseconds(window.size_ms);
   if (window.advance_ms) text += ", advance " + Milliseconds(*window.advance_ms);
@@ -41,9 +55,8 @@ std::string WindowToString(const sql::WindowSpec& window) {
 }
 
 std::string SourceTarget(const catalog::SourceDescription& source) {
-  return std::string(source.type == catalog::SourceType::kTable ? "TABLE" : "STREAM") +
-         ", topic " + source.topic + ", key " + source.key_format + ", value " +
-         source.value_format;
+  return std::string(source.type == catalog::SourceType::kTable ? "TABLE" : "STREAM") + ", topic " +
+         source.topic + ", key " + source.key_format + ", value " + source.value_format;
 }
 
 }  // namespace
@@ -68,13 +81,20 @@ std::string Schema::ToString() const {
 
 const char* LogicalOperatorKindName(LogicalOperatorKind kind) {
   switch (kind) {
-    case LogicalOperatorKind::kScan: return "Scan";
-    case LogicalOperatorKind::kFilter: return "Filter";
-    case LogicalOperatorKind::kProject: return "Project";
-    case LogicalOperatorKind::kRepartition: return "Repartition";
-    case LogicalOperatorKind::kAggregate: return "Aggregate";
-    case LogicalOperatorKind::kJoin: return "Join";
-    case LogicalOperatorKind::kSink: return "Sink";
+    case LogicalOperatorKind::kScan:
+      return "Scan";
+    case LogicalOperatorKind::kFilter:
+      return "Filter";
+    case LogicalOperatorKind::kProject:
+      return "Project";
+    case LogicalOperatorKind::kRepartition:
+      return "Repartition";
+    case LogicalOperatorKind::kAggregate:
+      return "Aggregate";
+    case LogicalOperatorKind::kJoin:
+      return "Join";
+    case LogicalOperatorKind::kSink:
+      return "Sink";
   }
   return "?";
 }
@@ -129,8 +149,7 @@ std::string LogicalOperator::ToString(int indent) const {
       if (grace_ms) line += " grace " + Milliseconds(*grace_ms);
       break;
   }
-  line += "\n" + std::string(static_cast<size_t>(indent) * 2 + 4, ' ') + "=> " +
-          output.ToString();
+  line += "\n" + std::string(static_cast<size_t>(indent) * 2 + 4, ' ') + "=> " + output.ToString();
   if (output.window_type != catalog::WindowType::kNone) {
     line += std::string(" WINDOWED ") + WindowTypeName(output.window_type);
   }

@@ -20,19 +20,37 @@ std::string Upper(std::string_view text) {
 }
 
 // What an argument must be. Checked before the result rule runs.
-enum class Accepts { kAny, kNumeric, kIntegral, kString, kBoolean, kArray, kMap, kTemporal, kComparable };
+enum class Accepts {
+  kAny,
+  kNumeric,
+  kIntegral,
+  kString,
+  kBoolean,
+  kArray,
+  kMap,
+  kTemporal,
+  kComparable
+};
 
 bool Fits(Accepts accepts, const SqlType& type) {
   if (type.id() == TypeId::kNull) return true;
   switch (accepts) {
-    case Accepts::kAny: return true;
-    case Accepts::kNumeric: return type.is_numeric();
-    case Accepts::kIntegral: return type.is_integral();
-    case Accepts::kString: return type.id() == TypeId::kString;
-    case Accepts::kBoolean: return type.id() == TypeId::kBoolean;
-    case Accepts::kArray: return type.id() == TypeId::kArray;
-    case Accepts::kMap: return type.id() == TypeId::kMap;
-    case Accepts::kTemporal: return type.is_temporal() || type.id() == TypeId::kBigint;
+    case Accepts::kAny:
+      return true;
+    case Accepts::kNumeric:
+      return type.is_numeric();
+    case Accepts::kIntegral:
+      return type.is_integral();
+    case Accepts::kString:
+      return type.id() == TypeId::kString;
+    case Accepts::kBoolean:
+      return type.id() == TypeId::kBoolean;
+    case Accepts::kArray:
+      return type.id() == TypeId::kArray;
+    case Accepts::kMap:
+      return type.id() == TypeId::kMap;
+    case Accepts::kTemporal:
+      return type.is_temporal() || type.id() == TypeId::kBigint;
     case Accepts::kComparable:
       return type.is_numeric() || type.is_temporal() || type.id() == TypeId::kString ||
              type.id() == TypeId::kBoolean || type.id() == TypeId::kBytes;
@@ -42,15 +60,24 @@ bool Fits(Accepts accepts, const SqlType& type) {
 
 const char* Describe(Accepts accepts) {
   switch (accepts) {
-    case Accepts::kAny: return "any type";
-    case Accepts::kNumeric: return "a numeric type";
-    case Accepts::kIntegral: return "INT or BIGINT";
-    case Accepts::kString: return "STRING";
-    case Accepts::kBoolean: return "BOOLEAN";
-    case Accepts::kArray: return "an ARRAY";
-    case Accepts::kMap: return "a MAP";
-    case Accepts::kTemporal: return "a TIMESTAMP, DATE, TIME or BIGINT";
-    case Accepts::kComparable: return "a comparable type";
+    case Accepts::kAny:
+      return "any type";
+    case Accepts::kNumeric:
+      return "a numeric type";
+    case Accepts::kIntegral:
+      return "INT or BIGINT";
+    case Accepts::kString:
+      return "STRING";
+    case Accepts::kBoolean:
+      return "BOOLEAN";
+    case Accepts::kArray:
+      return "an ARRAY";
+    case Accepts::kMap:
+      return "a MAP";
+    case Accepts::kTemporal:
+      return "a TIMESTAMP, DATE, TIME or BIGINT";
+    case Accepts::kComparable:
+      return "a comparable type";
   }
   return "?";
 }
@@ -142,11 +169,11 @@ class Builder {
     definition.signature = std::move(signature);
     definition.description = std::move(description);
     definition.literal_arguments = std::move(literal_arguments);
-    definition.resolve = [name, parameters, result](
-                             const std::vector<SqlType>& arguments) -> Result<SqlType> {
+    definition.resolve = [name, parameters,
+                          result](const std::vector<SqlType>& arguments) -> Result<SqlType> {
       for (size_t i = 0; i < arguments.size(); ++i) {
-        Accepts accepts = parameters.empty() ? Accepts::kAny
-                                             : parameters[std::min(i, parameters.size() - 1)];
+        Accepts accepts =
+            parameters.empty() ? Accepts::kAny : parameters[std::min(i, parameters.size() - 1)];
         if (!Fits(accepts, arguments[i])) {
           return Status::BindError("Function " + name + " expects " + Describe(accepts) +
                                    " for argument " + std::to_string(i + 1) + " but got " +
@@ -204,18 +231,18 @@ void AddMath(Builder& add) {
   add.Scalar("ABS", {A::kNumeric}, 0, SameAsArgument(0), "ABS(x) -> type of x", "Absolute value.");
   add.Scalar("CEIL", {A::kNumeric}, 0, SameAsArgument(0), "CEIL(x) -> type of x", "Rounds up.");
   add.Scalar("FLOOR", {A::kNumeric}, 0, SameAsArgument(0), "FLOOR(x) -> type of x", "Rounds down.");
-  add.Scalar("ROUND", {A::kNumeric, A::kIntegral}, 1, RoundResult(),
-             "ROUND(x [, digits INT])", "Rounds half up to the given digits.");
-  add.Scalar("TRUNC", {A::kNumeric, A::kIntegral}, 1, RoundResult(),
-             "TRUNC(x [, digits INT])", "Truncates toward zero.");
+  add.Scalar("ROUND", {A::kNumeric, A::kIntegral}, 1, RoundResult(), "ROUND(x [, digits INT])",
+             "Rounds half up to the given digits.");
+  add.Scalar("TRUNC", {A::kNumeric, A::kIntegral}, 1, RoundResult(), "TRUNC(x [, digits INT])",
+             "Truncates toward zero.");
   add.Scalar("SIGN", {A::kNumeric}, 0, Returns(SqlType::Int()), "SIGN(x) -> INT", "-1, 0 or 1.");
   for (const char* name : {"SQRT", "CBRT", "EXP", "LN", "ACOS", "ASIN", "ATAN", "COS", "COSH",
                            "COT", "SIN", "SINH", "TAN", "TANH", "DEGREES", "RADIANS"}) {
     add.Scalar(name, {A::kNumeric}, 0, Returns(kDouble), std::string(name) + "(x) -> DOUBLE",
                "Mathematical function.");
   }
-  add.Scalar("LOG", {A::kNumeric, A::kNumeric}, 1, Returns(kDouble),
-             "LOG([base,] x) -> DOUBLE", "Logarithm, natural unless a base is given.");
+  add.Scalar("LOG", {A::kNumeric, A::kNumeric}, 1, Returns(kDouble), "LOG([base,] x) -> DOUBLE",
+             "Logarithm, natural unless a base is given.");
   add.Scalar("POWER", {A::kNumeric, A::kNumeric}, 0, Returns(kDouble),
              "POWER(base, exponent) -> DOUBLE", "Raises base to exponent.");
   add.Scalar("ATAN2", {A::kNumeric, A::kNumeric}, 0, Returns(kDouble), "ATAN2(y, x) -> DOUBLE",
@@ -237,8 +264,8 @@ void AddStrings(Builder& add) {
   add.Scalar("LEN", {A::kString}, 0, Returns(SqlType::Int()), "LEN(s) -> INT", "Length of s.");
   add.Scalar("LENGTH", {A::kString}, 0, Returns(SqlType::Int()), "LENGTH(s) -> INT",
              "Length of s.");
-  for (const char* name : {"UCASE", "LCASE", "UPPER", "LOWER", "TRIM", "LTRIM", "RTRIM",
-                           "INITCAP", "REVERSE"}) {
+  for (const char* name :
+       {"UCASE", "LCASE", "UPPER", "LOWER", "TRIM", "LTRIM", "RTRIM", "INITCAP", "REVERSE"}) {
     add.Scalar(name, {A::kString}, 0, Returns(kString), std::string(name) + "(s) -> STRING",
                "String function.");
   }
@@ -267,9 +294,8 @@ void AddStrings(Builder& add) {
              "REGEXP_REPLACE(s, pattern, replacement) -> STRING", "Replaces RE2 matches.");
   add.Scalar("REGEXP_LIKE", {A::kString, A::kString}, 0, Returns(SqlType::Boolean()),
              "REGEXP_LIKE(s, pattern) -> BOOLEAN", "True when s matches the RE2 pattern.");
-  add.Scalar("REGEXP_SPLIT_TO_ARRAY", {A::kString, A::kString}, 0,
-             Returns(SqlType::Array(kString)), "REGEXP_SPLIT_TO_ARRAY(s, pattern) -> ARRAY<STRING>",
-             "Splits s at RE2 matches.");
+  add.Scalar("REGEXP_SPLIT_TO_ARRAY", {A::kString, A::kString}, 0, Returns(SqlType::Array(kString)),
+             "REGEXP_SPLIT_TO_ARRAY(s, pattern) -> ARRAY<STRING>", "Splits s at RE2 matches.");
   add.Scalar("EXTRACTJSONFIELD", {A::kString, A::kString}, 0, Returns(kString),
              "EXTRACTJSONFIELD(json, path) -> STRING", "A field of a JSON string by JSONPath.");
 }

@@ -25,7 +25,7 @@ struct FunctionDefinition {
   std::string name;  // upper-case
   FunctionKind kind = FunctionKind::kScalar;
   int min_arguments = 0;
-  int max_arguments = 0;  // -1: any number
+  int max_arguments = 0;      // -1: any number
   bool accepts_star = false;  // COUNT(*)
   /// Indexes of arguments that must be literals (TOPK's k, LATEST_BY_OFFSET's n).
   std::vector<int> literal_arguments;

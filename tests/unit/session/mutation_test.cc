@@ -43,10 +43,18 @@ std::string Damage(const std::string& text, std::mt19937& random) {
   std::uniform_int_distribution<size_t> position(0, text.size() - 1);
   std::string damaged = text;
   switch (random() % 4) {
-    case 0: damaged.resize(position(random)); break;  // cut short
-    case 1: damaged.erase(position(random), 1 + random() % 5); break;
-    case 2: std::swap(damaged[position(random)], damaged[position(random)]); break;
-    default: damaged.insert(position(random), 1, "(),;'`\"*-x0"[random() % 11]); break;
+    case 0:
+      damaged.resize(position(random));
+      break;  // cut short
+    case 1:
+      damaged.erase(position(random), 1 + random() % 5);
+      break;
+    case 2:
+      std::swap(damaged[position(random)], damaged[position(random)]);
+      break;
+    default:
+      damaged.insert(position(random), 1, "(),;'`\"*-x0"[random() % 11]);
+      break;
   }
   return damaged;
 }
