@@ -1,0 +1,56 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "types/sql_type.h"
+#include "types/value.h"
+
+/// Message formats: bytes of a Kafka key or value <-> a slice of a Row.
+namespace sidestream::formats {
+
+/// One column of the key or the value, in schema order.
+struct FormatColumn {
+  std::string name;  // as in the schema (upper case unless quoted)
+  types::SqlType type;
+};
+
+/// Which format, and its options (from the WITH clause).
+struct FormatOptions {
+  std::string format = "JSON";  // JSON, JSON_SR, AVRO and PROTOBUF (read as JSON), DELIMITED, KAFKA, NONE
+  char delimiter = ',';         // DELIMITED; TAB and SPACE already resolved to the character
+  bool wrap_single_value = true;  // JSON: a single column as a bare value when false
+  bool is_key = false;            // keys and values differ (a JSON key of one column is unwrapped)
+};
+
+/// Decodes message bytes into columns [first_column, first_column + columns) of a Row.
+/// Thread: one task at a time (decoders keep reusable parse buffers).
+class RowDecoder {
+ public:
+  virtual ~RowDecoder() = default;
+  /// Fills the columns from `bytes`. Fields match columns case-insensitively; missing
+  /// fields are NULL; numeric strings are coerced to numbers, as ksqlDB does. Returns
+  /// InvalidArgument naming the column and the problem ("column DURATION_S: expected
+  /// INTEGER but got 'abc'") when the bytes do not fit the schema.
+  virtual Status Decode(std::string_view bytes, types::Row& row, size_t first_column) = 0;
+};
+
+/// Encodes columns [first_column, first_column + columns) of a Row into message bytes.
+class RowEncoder {
+ public:
+  virtual ~RowEncoder() = default;
+  /// Appends nothing to a cleared `out` and writes the encoded columns. JSON numbers use
+  /// Java's Double.toString form for DOUBLE (1.0, 1.2E7), as ksqlDB does.
+  virtual Status Encode(const types::Row& row, size_t first_column, std::string& out) = 0;
+};
+
+/// InvalidArgument when the format cannot hold the columns (e.g. KAFKA with two columns).
+Result<std::unique_ptr<RowDecoder>> MakeDecoder(const FormatOptions& options,
+                                                std::vector<FormatColumn> columns);
+Result<std::unique_ptr<RowEncoder>> MakeEncoder(const FormatOptions& options,
+                                                std::vector<FormatColumn> columns);
+
+}  // namespace sidestream::formats

@@ -1,0 +1,257 @@
+#include "types/value.h"
+
+#include <cmath>
+#include <functional>
+
+namespace sidestream::types {
+
+namespace {
+const std::vector<Value>& EmptyChildren() {
+  static const std::vector<Value> kEmpty;
+  return kEmpty;
+}
+
+bool IsIntegral(TypeId id) {
+  return id == TypeId::kInt || id == TypeId::kBigint;
+}
+
+bool IsNumber(TypeId id) {
+  return IsIntegral(id) || id == TypeId::kDouble || id == TypeId::kDecimal;
+}
+
+double AsDouble(const Value& value) {
+  switch (value.kind()) {
+    case TypeId::kDouble: return value.float64();
+    case TypeId::kDecimal: return DecimalToDouble(value.decimal());
+    default: return static_cast<double>(value.integer());
+  }
+}
+
+// Compares two decimals exactly by aligning scales.
+int CompareDecimals(Decimal a, Decimal b) {
+  while (a.scale < b.scale) {
+    a.unscaled *= 10;
+    ++a.scale;
+  }
+  while (b.scale < a.scale) {
+    b.unscaled *= 10;
+    ++b.scale;
+  }
+  return a.unscaled < b.unscaled ? -1 : a.unscaled > b.unscaled ? 1 : 0;
+}
+
+Decimal ToDecimal(const Value& value) {
+  if (value.kind() == TypeId::kDecimal) return value.decimal();
+  return Decimal{value.integer(), 0};
+}
+
+int CompareNumbers(const Value& a, const Value& b) {
+  if (IsIntegral(a.kind()) && IsIntegral(b.kind())) {
+    return a.integer() < b.integer() ? -1 : a.integer() > b.integer() ? 1 : 0;
+  }
+  if (a.kind() != TypeId::kDouble && b.kind() != TypeId::kDouble) {
+    return CompareDecimals(ToDecimal(a), ToDecimal(b));
+  }
+  double x = AsDouble(a);
+  double y = AsDouble(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+}  // namespace
+
+Value Value::Boolean(bool value) {
+  Value v;
+  v.kind_ = TypeId::kBoolean;
+  v.integer_ = value ? 1 : 0;
+  return v;
+}
+Value Value::Int(int32_t value) {
+  Value v;
+  v.kind_ = TypeId::kInt;
+  v.integer_ = value;
+  return v;
+}
+Value Value::Bigint(int64_t value) {
+  Value v;
+  v.kind_ = TypeId::kBigint;
+  v.integer_ = value;
+  return v;
+}
+Value Value::Double(double value) {
+  Value v;
+  v.kind_ = TypeId::kDouble;
+  v.double_ = value;
+  return v;
+}
+Value Value::DecimalValue(__int128 unscaled, int scale) {
+  Value v;
+  v.kind_ = TypeId::kDecimal;
+  v.decimal_ = unscaled;
+  v.scale_ = scale;
+  return v;
+}
+Value Value::String(std::string value) {
+  Value v;
+  v.kind_ = TypeId::kString;
+  v.string_ = std::move(value);
+  return v;
+}
+Value Value::Bytes(std::string value) {
+  Value v;
+  v.kind_ = TypeId::kBytes;
+  v.string_ = std::move(value);
+  return v;
+}
+Value Value::Timestamp(int64_t milliseconds) {
+  Value v;
+  v.kind_ = TypeId::kTimestamp;
+  v.integer_ = milliseconds;
+  return v;
+}
+Value Value::Date(int32_t days) {
+  Value v;
+  v.kind_ = TypeId::kDate;
+  v.integer_ = days;
+  return v;
+}
+Value Value::Time(int32_t milliseconds) {
+  Value v;
+  v.kind_ = TypeId::kTime;
+  v.integer_ = milliseconds;
+  return v;
+}
+Value Value::Array(std::vector<Value> elements) {
+  Value v;
+  v.kind_ = TypeId::kArray;
+  v.children_ = std::make_shared<const std::vector<Value>>(std::move(elements));
+  return v;
+}
+Value Value::Map(std::vector<Value> entries) {
+  Value v;
+  v.kind_ = TypeId::kMap;
+  v.children_ = std::make_shared<const std::vector<Value>>(std::move(entries));
+  return v;
+}
+Value Value::Struct(std::vector<Value> fields) {
+  Value v;
+  v.kind_ = TypeId::kStruct;
+  v.children_ = std::make_shared<const std::vector<Value>>(std::move(fields));
+  return v;
+}
+
+const std::vector<Value>& Value::children() const {
+  return children_ ? *children_ : EmptyChildren();
+}
+
+void Value::AssignString(std::string_view text) {
+  kind_ = TypeId::kString;
+  string_.assign(text.data(), text.size());
+  children_.reset();
+}
+
+bool operator==(const Value& a, const Value& b) { return Value::Compare(a, b) == 0; }
+
+int Value::Compare(const Value& a, const Value& b) {
+  if (a.is_null() || b.is_null()) return a.is_null() == b.is_null() ? 0 : (a.is_null() ? -1 : 1);
+  if (IsNumber(a.kind()) && IsNumber(b.kind())) return CompareNumbers(a, b);
+  if (a.kind() != b.kind()) return a.kind() < b.kind() ? -1 : 1;
+  switch (a.kind()) {
+    case TypeId::kString:
+    case TypeId::kBytes: return a.string_.compare(b.string_) < 0 ? -1 : (a.string_ == b.string_ ? 0 : 1);
+    case TypeId::kArray:
+    case TypeId::kMap:
+    case TypeId::kStruct: {
+      const auto& x = a.children();
+      const auto& y = b.children();
+      for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
+        int order = Compare(x[i], y[i]);
+        if (order != 0) return order;
+      }
+      return x.size() < y.size() ? -1 : x.size() > y.size() ? 1 : 0;
+    }
+    default: return a.integer_ < b.integer_ ? -1 : a.integer_ > b.integer_ ? 1 : 0;
+  }
+}
+
+size_t Value::Hash() const {
+  switch (kind_) {
+    case TypeId::kNull: return 0x9e3779b9;
+    case TypeId::kInt:
+    case TypeId::kBigint: return std::hash<double>()(static_cast<double>(integer_));
+    case TypeId::kDouble: return std::hash<double>()(double_);
+    case TypeId::kDecimal: return std::hash<double>()(DecimalToDouble(decimal()));
+    case TypeId::kString:
+    case TypeId::kBytes: return std::hash<std::string>()(string_);
+    case TypeId::kArray:
+    case TypeId::kMap:
+    case TypeId::kStruct: {
+      size_t hash = static_cast<size_t>(kind_);
+      for (const Value& child : children()) hash = hash * 31 + child.Hash();
+      return hash;
+    }
+    default: return std::hash<int64_t>()(integer_) ^ static_cast<size_t>(kind_);
+  }
+}
+
+std::string Value::DebugString() const {
+  switch (kind_) {
+    case TypeId::kNull: return "NULL";
+    case TypeId::kBoolean: return integer_ ? "true" : "false";
+    case TypeId::kDouble: return std::to_string(double_);
+    case TypeId::kDecimal: return DecimalToString(decimal());
+    case TypeId::kString:
+    case TypeId::kBytes: return "'" + string_ + "'";
+    case TypeId::kArray:
+    case TypeId::kStruct: {
+      std::string text = kind_ == TypeId::kArray ? "[" : "{";
+      for (size_t i = 0; i < children().size(); ++i) {
+        text += (i > 0 ? ", " : "") + children()[i].DebugString();
+      }
+      return text + (kind_ == TypeId::kArray ? "]" : "}");
+    }
+    case TypeId::kMap: {
+      std::string text = "{";
+      for (size_t i = 0; i + 1 < children().size(); i += 2) {
+        text += (i > 0 ? ", " : "") + children()[i].DebugString() + "=" +
+                children()[i + 1].DebugString();
+      }
+      return text + "}";
+    }
+    default: return std::to_string(integer_);
+  }
+}
+
+size_t RowHash::operator()(const Row& row) const {
+  size_t hash = 17;
+  for (const Value& value : row) hash = hash * 31 + value.Hash();
+  return hash;
+}
+
+bool RowEqual::operator()(const Row& a, const Row& b) const {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!(a[i] == b[i])) return false;
+  }
+  return true;
+}
+
+double DecimalToDouble(const Decimal& decimal) {
+  return static_cast<double>(decimal.unscaled) / std::pow(10.0, decimal.scale);
+}
+
+std::string DecimalToString(const Decimal& decimal) {
+  __int128 value = decimal.unscaled;
+  bool negative = value < 0;
+  if (negative) value = -value;
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(value % 10)));
+    value /= 10;
+  } while (value > 0);
+  if (decimal.scale > 0) {
+    while (static_cast<int>(digits.size()) <= decimal.scale) digits.insert(digits.begin(), '0');
+    digits.insert(digits.end() - decimal.scale, '.');
+  }
+  return (negative ? "-" : "") + digits;
+}
+
+}  // namespace sidestream::types
