@@ -1,0 +1,60 @@
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "analyzer/logical_plan.h"
+#include "runtime/aggregate_operator.h"
+#include "runtime/filter_project.h"
+#include "runtime/operator.h"
+
+namespace sidestream::runtime {
+
+/// The operators of one persistent query for one task (one input partition), built from
+/// the query's logical plan: Scan -> [Filter] -> [Repartition] -> [Aggregate -> [Filter]]
+/// -> Project, ending in a callback that receives result rows (the Project's schema).
+///
+/// Stream time is the largest timestamp the task has seen; with a WATERMARK the
+/// declared delay is subtracted. It advances before each record is applied, as in
+/// Kafka Streams, so windows close and EMIT FINAL results come out in event-time order.
+/// Thread: one task thread. Ownership: owns its operators.
+class Topology {
+ public:
+  /// NotSupported for plans the runtime cannot run yet (joins).
+  static Result<std::unique_ptr<Topology>> Build(const analyzer::LogicalOperator& plan,
+                                                 CallbackSink::Callback on_result,
+                                                 LateRecordCallback on_late);
+
+  /// Processes one source record. `record.row` holds the source's columns (key columns,
+  /// then value columns); the pseudo columns (ROWTIME, ROWPARTITION, ROWOFFSET, and
+  /// WINDOWSTART, WINDOWEND for windowed sources) are appended here.
+  Status Process(Record& record);
+
+  /// Moves stream time forward without a record (an idle source's wall-clock close).
+  Status AdvanceStreamTime(int64_t stream_time);
+
+  const catalog::SourceDescription& source() const { return source_; }
+  const analyzer::Schema& result_schema() const { return result_schema_; }
+  int64_t stream_time() const { return stream_time_; }
+  /// Records dropped because their window had closed.
+  int64_t late_records() const;
+  /// Records dropped because an expression failed to evaluate.
+  int64_t evaluation_errors() const;
+
+ private:
+  Topology() = default;
+
+  catalog::SourceDescription source_;
+  analyzer::Schema result_schema_;
+  size_t source_columns_ = 0;
+  bool windowed_source_ = false;
+  int64_t watermark_delay_ = 0;
+  int64_t stream_time_ = INT64_MIN;
+  std::vector<std::unique_ptr<RecordConsumer>> operators_;  // downstream first
+  RecordConsumer* head_ = nullptr;
+  std::vector<const AggregateOperator*> aggregates_;
+  std::vector<const FilterOperator*> filters_;
+  std::vector<const ProjectOperator*> projects_;
+};
+
+}  // namespace sidestream::runtime
