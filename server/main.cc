@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "analyzer/source_properties.h"
 #include "server/explain_command.h"
+#include "server/test_command.h"
 
 namespace {
 
@@ -55,6 +57,18 @@ int main(int argc, char** argv) {
   auto* demo = app.add_subcommand("demo", "Run the example queries on built-in data");
   demo->add_option("--queries", queries_dir, "Folder of example .sql files");
 
+  std::string test_sql, test_input, test_output, test_actual;
+  auto* test = app.add_subcommand(
+      "test", "Run statements offline over input records and compare the output (no broker)");
+  test->add_option("--sql", test_sql, "SQL statements")->required()->check(CLI::ExistingFile);
+  test->add_option("--input", test_input, "Input records: {\"inputs\": [...]}")
+      ->required()
+      ->check(CLI::ExistingFile);
+  test->add_option("--output", test_output, "Expected records: {\"outputs\": [...]}")
+      ->required()
+      ->check(CLI::ExistingFile);
+  test->add_option("--actual", test_actual, "Write the records produced to this file");
+
   auto* properties =
       app.add_subcommand("properties", "Print the WITH properties of CREATE STREAM|TABLE");
 
@@ -62,6 +76,12 @@ int main(int argc, char** argv) {
 
   if (explain->parsed()) return sidestream::server::RunExplain(explain_files, std::cout, std::cerr);
   if (demo->parsed()) return RunDemo(queries_dir);
+  if (test->parsed()) {
+    std::optional<std::string> actual;
+    if (!test_actual.empty()) actual = test_actual;
+    return sidestream::server::RunTest(test_sql, test_input, test_output, actual, std::cout,
+                                       std::cerr);
+  }
   if (properties->parsed()) {
     std::cout << sidestream::analyzer::SourcePropertiesMarkdown();
     return 0;

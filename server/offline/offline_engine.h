@@ -1,0 +1,92 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analyzer/logical_plan.h"
+#include "catalog/catalog.h"
+#include "common/status.h"
+#include "runtime/record.h"
+
+/// Runs Sidestream SQL without a broker: topics are in-memory logs, persistent queries
+/// are topologies, and records go through the same formats and operators as on Kafka.
+/// The engine behind `sidestream test` and the ksqlDB conformance runner.
+namespace sidestream::offline {
+
+/// A record as ksqlDB's test files write it: key and value in their JSON form (a
+/// DELIMITED value is a JSON string, a KAFKA key a number or string, null a tombstone).
+struct TestRecord {
+  std::string topic;
+  nlohmann::json key;
+  nlohmann::json value;
+  std::optional<int64_t> timestamp;
+  std::optional<runtime::WindowBounds> window;
+  bool session_window = false;
+};
+
+/// Counters of what did not flow through normally.
+struct EngineCounters {
+  int64_t late_records = 0;     // applied to no window: sent to the late topic if set
+  int64_t decode_errors = 0;    // did not fit the source schema: sent to the dead-letter topic
+  int64_t evaluation_errors = 0;
+};
+
+/// Thread: one caller at a time. Ownership: owns its catalog, queries and topics.
+class OfflineEngine {
+ public:
+  static Result<std::unique_ptr<OfflineEngine>> Create();
+  ~OfflineEngine();
+
+  /// Runs the statements of `sql` in order: DDL changes the catalog, CREATE ... AS SELECT
+  /// and INSERT INTO start queries. Stops at the first error.
+  Status Execute(std::string_view sql);
+
+  /// Appends an input record to its topic and runs every query that reads the topic;
+  /// their results are appended to their sink topics and feed downstream queries.
+  /// A record that fails to decode is counted and kept in the dead-letter topic.
+  Status Produce(const TestRecord& record);
+
+  /// Every record written to `topic` by queries, in order.
+  std::vector<TestRecord> Output(const std::string& topic) const;
+  /// Topics that queries wrote to, in first-write order.
+  std::vector<std::string> OutputTopics() const;
+  EngineCounters counters() const;
+
+  catalog::Catalog& catalog() { return *catalog_; }
+
+  /// The dead-letter topic used when a source sets no DEAD_LETTER_TOPIC.
+  static constexpr const char* kDefaultDeadLetterTopic = "sidestream_dead_letters";
+
+ private:
+  struct Query;
+  OfflineEngine() = default;
+  Status StartQuery(const std::string& query_id, const analyzer::LogicalOperator& plan,
+                    const std::map<std::string, std::string>& properties);
+  Status Deliver(const std::string& topic, const std::string* key, const std::string* value,
+                 int64_t timestamp, const std::optional<runtime::WindowBounds>& window, int depth);
+  void Append(const TestRecord& record);
+
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::vector<std::unique_ptr<Query>> queries_;
+  std::map<std::string, std::vector<TestRecord>> topics_;
+  std::vector<std::string> output_order_;
+  EngineCounters counters_;
+};
+
+/// Compares actual records with expected ones the way ksqlDB's test runner does: per
+/// topic, in order and in count; JSON field names match exactly or upper-cased; numbers
+/// match as exact decimals; timestamps and windows only where the expected record has
+/// them. Returns an empty string on a match, else a readable diff.
+std::string CompareRecords(const std::vector<TestRecord>& expected,
+                           const std::vector<TestRecord>& actual);
+
+/// Reads records from ksql-test-runner JSON ({"inputs": [...]} or {"outputs": [...]}).
+Result<std::vector<TestRecord>> ParseTestRecords(const nlohmann::json& records);
+nlohmann::json TestRecordToJson(const TestRecord& record);
+
+}  // namespace sidestream::offline
