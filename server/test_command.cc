@@ -69,7 +69,8 @@ int RunTest(const std::string& sql_path, const std::string& input_path,
   }
   if (actual_path) {
     nlohmann::json document = {{"outputs", nlohmann::json::array()}};
-    for (const auto& record : actual) document["outputs"].push_back(offline::TestRecordToJson(record));
+    for (const auto& record : actual)
+      document["outputs"].push_back(offline::TestRecordToJson(record));
     std::ofstream file(*actual_path);
     file << document.dump(2) << "\n";
   }

@@ -79,7 +79,8 @@ Status AggregateOperator::Apply(const Record& record, const Row& group,
     if (found == groups_.end()) {
       if (retract) continue;
       GroupState fresh;
-      for (const AggregateCall& call : spec_.calls) fresh.states.push_back(call.function->Initial());
+      for (const AggregateCall& call : spec_.calls)
+        fresh.states.push_back(call.function->Initial());
       found = groups_.emplace(key, std::move(fresh)).first;
       if (spec_.window) TrackWindow(key);
     }

@@ -191,8 +191,8 @@ Status OfflineEngine::StartQuery(const std::string& query_id, const analyzer::Lo
     TestRecord output;
     output.topic = self->sink.topic;
     output.key = BytesToJson(self->key_bytes, self->sink.key_format, self->sink_keys);
-    output.value = value ? BytesToJson(*value, self->sink.value_format, self->sink_values)
-                         : json(nullptr);
+    output.value =
+        value ? BytesToJson(*value, self->sink.value_format, self->sink_values) : json(nullptr);
     output.timestamp = record.timestamp;
     output.window = record.window;
     output.session_window = self->sink.window_type == catalog::WindowType::kSession;
@@ -299,7 +299,8 @@ Status OfflineEngine::Deliver(const std::string& topic, const std::string* key,
     if (decoded.ok() && query->source.timestamp_column) {
       int index = -1;
       for (size_t i = 0; i < query->source.columns.size(); ++i) {
-        if (query->source.columns[i].name == *query->source.timestamp_column) index = static_cast<int>(i);
+        if (query->source.columns[i].name == *query->source.timestamp_column)
+          index = static_cast<int>(i);
       }
       if (index >= 0 && !record.row[index].is_null() &&
           record.row[index].kind() != types::TypeId::kString) {

@@ -31,8 +31,8 @@ struct TestRecord {
 
 /// Counters of what did not flow through normally.
 struct EngineCounters {
-  int64_t late_records = 0;     // applied to no window: sent to the late topic if set
-  int64_t decode_errors = 0;    // did not fit the source schema: sent to the dead-letter topic
+  int64_t late_records = 0;   // applied to no window: sent to the late topic if set
+  int64_t decode_errors = 0;  // did not fit the source schema: sent to the dead-letter topic
   int64_t evaluation_errors = 0;
 };
 

@@ -91,8 +91,8 @@ Result<std::vector<TestRecord>> ParseTestRecords(const nlohmann::json& records) 
       if (!window.contains("start") || !window.contains("end")) {
         return Status::InvalidArgument(where + ": \"window\" needs \"start\" and \"end\"");
       }
-      record.window = runtime::WindowBounds{window["start"].get<int64_t>(),
-                                            window["end"].get<int64_t>()};
+      record.window =
+          runtime::WindowBounds{window["start"].get<int64_t>(), window["end"].get<int64_t>()};
       record.session_window = window.value("type", "time") == "session";
     }
     parsed.push_back(std::move(record));
@@ -127,8 +127,8 @@ std::string CompareRecords(const std::vector<TestRecord>& expected,
       }
     }
     if (want.size() != got.size()) {
-      diff += "topic " + topic + ": expected " + std::to_string(want.size()) +
-              " records but got " + std::to_string(got.size()) + "\n";
+      diff += "topic " + topic + ": expected " + std::to_string(want.size()) + " records but got " +
+              std::to_string(got.size()) + "\n";
       for (size_t i = common; i < got.size() && i < common + 3; ++i) {
         diff += "  extra    " + TestRecordToJson(*got[i]).dump() + "\n";
       }

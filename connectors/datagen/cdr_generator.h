@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+/// Synthetic call detail records with the fields of shared/cdr/SCHEMA.md, for the demo
+/// and benchmarks: a seeded, endless stream in arrival order, with late records and
+/// planted patterns (call bursts, threat SMS, a cell outage) so that queries have
+/// something to find.
+namespace sidestream::datagen {
+
+struct CdrGeneratorOptions {
+  uint64_t seed = 1;
+  int64_t start_ms = 1'768'435'200'000;  // event time of the first record
+  double records_per_second = 1000;      // event-time rate
+  int subscribers = 5000;
+  int cells = 400;
+  double late_fraction = 0.01;        // arrive up to 30 s after their event time
+  double very_late_fraction = 0.001;  // arrive 3 to 10 minutes late
+  bool plant_patterns = true;
+};
+
+/// One generated record: the Kafka key (the caller), the JSON value and its event time.
+struct GeneratedCdr {
+  std::string key;
+  std::string value;
+  int64_t event_time = 0;
+  std::string pattern;  // "" or the planted pattern it belongs to: "call_burst", ...
+};
+
+/// Thread: one caller at a time. Deterministic for a seed.
+class CdrGenerator {
+ public:
+  explicit CdrGenerator(CdrGeneratorOptions options);
+
+  /// Writes the next record in arrival order into `out` (reusing its buffers).
+  void Next(GeneratedCdr& out);
+  int64_t generated() const { return generated_; }
+
+ private:
+  struct Pending {
+    int64_t arrival = 0;
+    GeneratedCdr record;
+  };
+  void MakeRecord(int64_t event_time, GeneratedCdr& out);
+  void FormatRecord(const std::string& record_type, const std::string& caller,
+                    const std::string& callee, int64_t event_time, int duration, int setup_ms,
+                    int cell, const std::string& termination, const std::string& sms_text,
+                    GeneratedCdr& out);
+  std::string Msisdn(int subscriber) const;
+
+  CdrGeneratorOptions options_;
+  std::mt19937_64 random_;
+  int64_t generated_ = 0;
+  int64_t sequence_ = 0;
+  // Records held back to arrive late, ordered by arrival time.
+  std::vector<Pending> delayed_;
+  // Planted patterns in progress.
+  int burst_remaining_ = 0;
+  int burst_caller_ = 0;
+  int64_t outage_until_ = 0;
+  int outage_cell_ = 0;
+};
+
+}  // namespace sidestream::datagen
