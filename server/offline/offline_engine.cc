@@ -5,7 +5,6 @@
 
 #include "analyzer/analyzer.h"
 #include "connectors/formats/row_format.h"
-#include "runtime/topology.h"
 #include "sql/parser.h"
 
 namespace sidestream::offline {
@@ -26,30 +25,6 @@ std::vector<formats::FormatColumn> ColumnsWithRole(const SourceDescription& sour
     if (column.role == role) columns.push_back({column.name, column.type});
   }
   return columns;
-}
-
-std::string Property(const SourceDescription& source, const std::string& name) {
-  auto found = source.properties.find(name);
-  return found == source.properties.end() ? "" : found->second;
-}
-
-formats::FormatOptions Options(const SourceDescription& source, bool key) {
-  formats::FormatOptions options;
-  options.format = key ? source.key_format : source.value_format;
-  options.is_key = key;
-  std::string delimiter = Property(source, key ? "KEY_DELIMITER" : "VALUE_DELIMITER");
-  std::transform(delimiter.begin(), delimiter.end(), delimiter.begin(), ::toupper);
-  if (delimiter == "TAB") {
-    options.delimiter = '\t';
-  } else if (delimiter == "SPACE") {
-    options.delimiter = ' ';
-  } else if (!delimiter.empty()) {
-    options.delimiter = Property(source, key ? "KEY_DELIMITER" : "VALUE_DELIMITER")[0];
-  }
-  std::string wrap = Property(source, "WRAP_SINGLE_VALUE");
-  std::transform(wrap.begin(), wrap.end(), wrap.begin(), ::tolower);
-  if (!key && wrap == "false") options.wrap_single_value = false;
-  return options;
 }
 
 bool IsJsonFamily(const std::string& format) {
@@ -126,23 +101,6 @@ json BytesToJson(const std::string& bytes, const std::string& format,
 
 }  // namespace
 
-struct OfflineEngine::Query {
-  std::string id;
-  SourceDescription source;
-  SourceDescription sink;
-  std::vector<formats::FormatColumn> source_keys, source_values, sink_keys, sink_values;
-  std::unique_ptr<formats::RowDecoder> key_decoder, value_decoder;
-  std::unique_ptr<formats::RowEncoder> key_encoder, value_encoder;
-  std::unique_ptr<runtime::Topology> topology;
-  std::string late_topic;
-  std::string dead_letter_topic;
-  // The input being processed, for the late-record side output.
-  const std::string* input_key = nullptr;
-  const std::string* input_value = nullptr;
-  runtime::Record record;
-  std::string key_bytes, value_bytes;
-};
-
 OfflineEngine::~OfflineEngine() = default;
 
 Result<std::unique_ptr<OfflineEngine>> OfflineEngine::Create() {
@@ -174,75 +132,43 @@ Status OfflineEngine::Execute(std::string_view sql) {
 
 Status OfflineEngine::StartQuery(const std::string& query_id, const analyzer::LogicalOperator& plan,
                                  const std::map<std::string, std::string>& properties) {
-  auto query = std::make_unique<Query>();
-  Query* self = query.get();
-  query->id = query_id;
-  query->sink = plan.source;
-  auto late = properties.find("LATE_TOPIC");
-  if (late != properties.end()) query->late_topic = late->second;
-
-  auto on_result = [this, self](const runtime::Record& record) -> Status {
-    const types::Row& row = record.row;
-    RETURN_NOT_OK(self->key_encoder->Encode(row, 0, self->key_bytes));
-    if (!record.tombstone) {
-      RETURN_NOT_OK(self->value_encoder->Encode(row, self->sink_keys.size(), self->value_bytes));
-    }
-    const std::string* value = record.tombstone ? nullptr : &self->value_bytes;
+  const SourceDescription sink = plan.source;
+  PipelineCallbacks callbacks;
+  callbacks.on_result = [this, sink](const std::string& key, const std::string* value,
+                                     int64_t timestamp,
+                                     const std::optional<runtime::WindowBounds>& window) -> Status {
     TestRecord output;
-    output.topic = self->sink.topic;
-    output.key = BytesToJson(self->key_bytes, self->sink.key_format, self->sink_keys);
-    output.value =
-        value ? BytesToJson(*value, self->sink.value_format, self->sink_values) : json(nullptr);
-    output.timestamp = record.timestamp;
-    output.window = record.window;
-    output.session_window = self->sink.window_type == catalog::WindowType::kSession;
+    output.topic = sink.topic;
+    output.key = BytesToJson(key, sink.key_format, ColumnsWithRole(sink, ColumnRole::kKey));
+    output.value = value ? BytesToJson(*value, sink.value_format,
+                                       ColumnsWithRole(sink, ColumnRole::kValue))
+                         : json(nullptr);
+    output.timestamp = timestamp;
+    output.window = window;
+    output.session_window = sink.window_type == catalog::WindowType::kSession;
     Append(output);
-    // Copies: delivering may re-enter this query's encoders.
-    std::string key = self->key_bytes;
+    // Copies: delivering downstream may re-enter this pipeline's encoders.
+    std::string key_copy = key;
     std::optional<std::string> value_copy;
     if (value) value_copy = *value;
-    return Deliver(self->sink.topic, &key, value_copy ? &*value_copy : nullptr, record.timestamp,
-                   record.window, 1);
+    return Deliver(sink.topic, &key_copy, value_copy ? &*value_copy : nullptr, timestamp, window,
+                   1);
   };
-  auto on_late = [this, self](const runtime::Record& record, const runtime::WindowBounds& window,
-                              int64_t stream_time) -> Status {
-    ++counters_.late_records;
-    if (self->late_topic.empty()) return Status::OK();
-    json value = {{"REASON", "window closed"},
-                  {"QUERY_ID", self->id},
-                  {"WINDOW_START", window.start},
-                  {"WINDOW_END", window.end},
-                  {"STREAM_TIME", stream_time},
-                  {"ROWTIME", record.timestamp},
-                  {"RECORD", self->input_value ? *self->input_value : ""}};
-    TestRecord late;
-    late.topic = self->late_topic;
-    late.key = self->input_key ? json(*self->input_key) : json(nullptr);
-    late.value = value;
-    late.timestamp = record.timestamp;
-    Append(late);
-    std::string bytes = value.dump();
-    return Deliver(self->late_topic, self->input_key, &bytes, record.timestamp, std::nullopt, 1);
+  callbacks.on_side_output = [this](const std::string& topic, const std::string* key,
+                                    const std::string& value, int64_t timestamp) -> Status {
+    TestRecord side;
+    side.topic = topic;
+    side.key = key ? json(*key) : json(nullptr);
+    side.value = json::parse(value, nullptr, /*allow_exceptions=*/false);
+    side.timestamp = timestamp;
+    Append(side);
+    std::optional<std::string> key_copy;
+    if (key) key_copy = *key;
+    std::string value_copy = value;
+    return Deliver(topic, key_copy ? &*key_copy : nullptr, &value_copy, timestamp, std::nullopt, 1);
   };
-  ASSIGN_OR_RAISE(query->topology, runtime::Topology::Build(plan, on_result, on_late));
-  query->source = query->topology->source();
-  query->dead_letter_topic = Property(query->source, "DEAD_LETTER_TOPIC");
-  if (query->dead_letter_topic.empty()) query->dead_letter_topic = kDefaultDeadLetterTopic;
-  query->source_keys = ColumnsWithRole(query->source, ColumnRole::kKey);
-  query->source_values = ColumnsWithRole(query->source, ColumnRole::kValue);
-  ASSIGN_OR_RAISE(query->key_decoder,
-                  formats::MakeDecoder(Options(query->source, true), query->source_keys));
-  ASSIGN_OR_RAISE(query->value_decoder,
-                  formats::MakeDecoder(Options(query->source, false), query->source_values));
-  for (const auto& column : query->topology->result_schema().columns) {
-    (column.role == ColumnRole::kKey ? query->sink_keys : query->sink_values)
-        .push_back({column.name, column.type});
-  }
-  ASSIGN_OR_RAISE(query->key_encoder,
-                  formats::MakeEncoder(Options(query->sink, true), query->sink_keys));
-  ASSIGN_OR_RAISE(query->value_encoder,
-                  formats::MakeEncoder(Options(query->sink, false), query->sink_values));
-  queries_.push_back(std::move(query));
+  ASSIGN_OR_RAISE(auto pipeline, QueryPipeline::Create(query_id, plan, properties, callbacks));
+  queries_.push_back(std::move(pipeline));
   return Status::OK();
 }
 
@@ -280,56 +206,12 @@ Status OfflineEngine::Deliver(const std::string& topic, const std::string* key,
   if (depth > kMaxDepth) {
     return Status::InvalidArgument("Queries feed each other in a cycle through topic " + topic);
   }
-  static const std::string kEmpty;
-  for (const auto& query : queries_) {
-    if (query->source.topic != topic) continue;
-    runtime::Record& record = query->record;
-    record.row.assign(query->source_keys.size() + query->source_values.size(), types::Value());
-    record.timestamp = timestamp;
-    record.window = window;
-    record.tombstone = value == nullptr;
-    if (record.tombstone && query->source.type == catalog::SourceType::kStream) continue;
-    Status decoded = Status::OK();
-    if (key != nullptr && !query->source_keys.empty()) {
-      decoded = query->key_decoder->Decode(*key, record.row, 0);
-    }
-    if (decoded.ok() && value != nullptr) {
-      decoded = query->value_decoder->Decode(*value, record.row, query->source_keys.size());
-    }
-    if (decoded.ok() && query->source.timestamp_column) {
-      int index = -1;
-      for (size_t i = 0; i < query->source.columns.size(); ++i) {
-        if (query->source.columns[i].name == *query->source.timestamp_column)
-          index = static_cast<int>(i);
-      }
-      if (index >= 0 && !record.row[index].is_null() &&
-          record.row[index].kind() != types::TypeId::kString) {
-        record.timestamp = record.row[index].integer();
-      } else if (index >= 0) {
-        decoded = Status::InvalidArgument("TIMESTAMP column " + *query->source.timestamp_column +
-                                          " is NULL or not a number");
-      }
-    }
-    if (!decoded.ok()) {
-      ++counters_.decode_errors;
-      TestRecord dead;
-      dead.topic = query->dead_letter_topic;
-      dead.key = key ? json(*key) : json(nullptr);
-      dead.value = {{"ERROR", decoded.message()},
-                    {"QUERY_ID", query->id},
-                    {"TOPIC", topic},
-                    {"VALUE", value ? *value : ""}};
-      dead.timestamp = timestamp;
-      Append(dead);
-      continue;
-    }
-    query->input_key = key;
-    query->input_value = value ? value : &kEmpty;
-    int64_t errors_before = query->topology->evaluation_errors();
-    RETURN_NOT_OK(query->topology->Process(record));
-    counters_.evaluation_errors += query->topology->evaluation_errors() - errors_before;
-    query->input_key = nullptr;
-    query->input_value = nullptr;
+  int64_t offset = next_offsets_[topic]++;
+  // Index loop: a query started while delivering would invalidate iterators.
+  for (size_t i = 0; i < queries_.size(); ++i) {
+    QueryPipeline& query = *queries_[i];
+    if (query.source().topic != topic) continue;
+    RETURN_NOT_OK(query.Process(key, value, timestamp, window, 0, offset));
   }
   return Status::OK();
 }
@@ -347,6 +229,16 @@ std::vector<TestRecord> OfflineEngine::Output(const std::string& topic) const {
 
 std::vector<std::string> OfflineEngine::OutputTopics() const { return output_order_; }
 
-EngineCounters OfflineEngine::counters() const { return counters_; }
+PipelineCounters OfflineEngine::counters() const {
+  PipelineCounters total;
+  for (const auto& query : queries_) {
+    PipelineCounters counters = query->counters();
+    total.records += counters.records;
+    total.late_records += counters.late_records;
+    total.decode_errors += counters.decode_errors;
+    total.evaluation_errors += counters.evaluation_errors;
+  }
+  return total;
+}
 
 }  // namespace sidestream::offline

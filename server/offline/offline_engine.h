@@ -12,6 +12,7 @@
 #include "catalog/catalog.h"
 #include "common/status.h"
 #include "runtime/record.h"
+#include "server/offline/query_pipeline.h"
 
 /// Runs Sidestream SQL without a broker: topics are in-memory logs, persistent queries
 /// are topologies, and records go through the same formats and operators as on Kafka.
@@ -55,15 +56,12 @@ class OfflineEngine {
   std::vector<TestRecord> Output(const std::string& topic) const;
   /// Topics that queries wrote to, in first-write order.
   std::vector<std::string> OutputTopics() const;
-  EngineCounters counters() const;
+  /// Summed over every query.
+  PipelineCounters counters() const;
 
   catalog::Catalog& catalog() { return *catalog_; }
 
-  /// The dead-letter topic used when a source sets no DEAD_LETTER_TOPIC.
-  static constexpr const char* kDefaultDeadLetterTopic = "sidestream_dead_letters";
-
  private:
-  struct Query;
   OfflineEngine() = default;
   Status StartQuery(const std::string& query_id, const analyzer::LogicalOperator& plan,
                     const std::map<std::string, std::string>& properties);
@@ -72,10 +70,10 @@ class OfflineEngine {
   void Append(const TestRecord& record);
 
   std::unique_ptr<catalog::Catalog> catalog_;
-  std::vector<std::unique_ptr<Query>> queries_;
+  std::vector<std::unique_ptr<QueryPipeline>> queries_;
   std::map<std::string, std::vector<TestRecord>> topics_;
   std::vector<std::string> output_order_;
-  EngineCounters counters_;
+  std::map<std::string, int64_t> next_offsets_;  // per topic: the next record's offset
 };
 
 /// Compares actual records with expected ones the way ksqlDB's test runner does: per

@@ -1,0 +1,196 @@
+#include "server/offline/query_pipeline.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "connectors/formats/row_format.h"
+#include "runtime/topology.h"
+
+namespace sidestream::offline {
+
+using catalog::ColumnRole;
+using catalog::SourceDescription;
+
+namespace {
+
+std::vector<formats::FormatColumn> ColumnsWithRole(const SourceDescription& source,
+                                                   ColumnRole role) {
+  std::vector<formats::FormatColumn> columns;
+  for (const auto& column : source.columns) {
+    if (column.role == role) columns.push_back({column.name, column.type});
+  }
+  return columns;
+}
+
+std::string Property(const SourceDescription& source, const std::string& name) {
+  auto found = source.properties.find(name);
+  return found == source.properties.end() ? "" : found->second;
+}
+
+std::string Upper(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), ::toupper);
+  return text;
+}
+
+formats::FormatOptions Options(const SourceDescription& source, bool key) {
+  formats::FormatOptions options;
+  options.format = key ? source.key_format : source.value_format;
+  options.is_key = key;
+  std::string delimiter = Property(source, key ? "KEY_DELIMITER" : "VALUE_DELIMITER");
+  if (Upper(delimiter) == "TAB") {
+    options.delimiter = '\t';
+  } else if (Upper(delimiter) == "SPACE") {
+    options.delimiter = ' ';
+  } else if (!delimiter.empty()) {
+    options.delimiter = delimiter[0];
+  }
+  if (!key && Upper(Property(source, "WRAP_SINGLE_VALUE")) == "FALSE") {
+    options.wrap_single_value = false;
+  }
+  return options;
+}
+
+}  // namespace
+
+struct QueryPipeline::State {
+  std::string id;
+  SourceDescription source;
+  SourceDescription sink;
+  PipelineCallbacks callbacks;
+  std::vector<formats::FormatColumn> source_keys, source_values, sink_keys, sink_values;
+  std::unique_ptr<formats::RowDecoder> key_decoder, value_decoder;
+  std::unique_ptr<formats::RowEncoder> key_encoder, value_encoder;
+  std::unique_ptr<runtime::Topology> topology;
+  std::string late_topic;
+  std::string dead_letter_topic;
+  int timestamp_column = -1;
+  PipelineCounters counters;
+  // The message being processed, for the late-record side output.
+  const std::string* input_key = nullptr;
+  const std::string* input_value = nullptr;
+  runtime::Record record;
+  std::string key_bytes, value_bytes;
+};
+
+QueryPipeline::QueryPipeline(std::unique_ptr<State> state) : state_(std::move(state)) {}
+QueryPipeline::~QueryPipeline() = default;
+
+Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
+    const std::string& query_id, const analyzer::LogicalOperator& plan,
+    const std::map<std::string, std::string>& query_properties, PipelineCallbacks callbacks) {
+  auto state = std::make_unique<State>();
+  State* self = state.get();
+  self->id = query_id;
+  self->sink = plan.source;
+  self->callbacks = std::move(callbacks);
+  auto late = query_properties.find("LATE_TOPIC");
+  if (late != query_properties.end()) self->late_topic = late->second;
+
+  auto on_result = [self](const runtime::Record& record) -> Status {
+    RETURN_NOT_OK(self->key_encoder->Encode(record.row, 0, self->key_bytes));
+    if (!record.tombstone) {
+      RETURN_NOT_OK(self->value_encoder->Encode(record.row, self->sink_keys.size(), self->value_bytes));
+    }
+    return self->callbacks.on_result(self->key_bytes,
+                                     record.tombstone ? nullptr : &self->value_bytes,
+                                     record.timestamp, record.window);
+  };
+  auto on_late = [self](const runtime::Record& record, const runtime::WindowBounds& window,
+                        int64_t stream_time) -> Status {
+    ++self->counters.late_records;
+    if (self->late_topic.empty()) return Status::OK();
+    nlohmann::json value = {{"REASON", "window closed"},
+                            {"QUERY_ID", self->id},
+                            {"WINDOW_START", window.start},
+                            {"WINDOW_END", window.end},
+                            {"STREAM_TIME", stream_time},
+                            {"ROWTIME", record.timestamp},
+                            {"RECORD", self->input_value ? *self->input_value : ""}};
+    return self->callbacks.on_side_output(self->late_topic, self->input_key, value.dump(),
+                                          record.timestamp);
+  };
+  ASSIGN_OR_RAISE(self->topology, runtime::Topology::Build(plan, on_result, on_late));
+  self->source = self->topology->source();
+  self->dead_letter_topic = Property(self->source, "DEAD_LETTER_TOPIC");
+  if (self->dead_letter_topic.empty()) self->dead_letter_topic = kDefaultDeadLetterTopic;
+  self->source_keys = ColumnsWithRole(self->source, ColumnRole::kKey);
+  self->source_values = ColumnsWithRole(self->source, ColumnRole::kValue);
+  ASSIGN_OR_RAISE(self->key_decoder,
+                  formats::MakeDecoder(Options(self->source, true), self->source_keys));
+  ASSIGN_OR_RAISE(self->value_decoder,
+                  formats::MakeDecoder(Options(self->source, false), self->source_values));
+  for (const auto& column : self->topology->result_schema().columns) {
+    (column.role == ColumnRole::kKey ? self->sink_keys : self->sink_values)
+        .push_back({column.name, column.type});
+  }
+  ASSIGN_OR_RAISE(self->key_encoder, formats::MakeEncoder(Options(self->sink, true), self->sink_keys));
+  ASSIGN_OR_RAISE(self->value_encoder,
+                  formats::MakeEncoder(Options(self->sink, false), self->sink_values));
+  if (self->source.timestamp_column) {
+    for (size_t i = 0; i < self->source.columns.size(); ++i) {
+      if (self->source.columns[i].name == *self->source.timestamp_column) {
+        self->timestamp_column = static_cast<int>(i);
+      }
+    }
+  }
+  return std::unique_ptr<QueryPipeline>(new QueryPipeline(std::move(state)));
+}
+
+Status QueryPipeline::Process(const std::string* key, const std::string* value, int64_t timestamp,
+                              const std::optional<runtime::WindowBounds>& window,
+                              int32_t partition, int64_t offset) {
+  State& s = *state_;
+  runtime::Record& record = s.record;
+  record.tombstone = value == nullptr;
+  if (record.tombstone && s.source.type == catalog::SourceType::kStream) return Status::OK();
+  ++s.counters.records;
+  record.row.assign(s.source_keys.size() + s.source_values.size(), types::Value());
+  record.timestamp = timestamp;
+  record.window = window;
+  record.partition = partition;
+  record.offset = offset;
+  Status decoded = Status::OK();
+  if (key != nullptr && !s.source_keys.empty()) decoded = s.key_decoder->Decode(*key, record.row, 0);
+  if (decoded.ok() && value != nullptr) {
+    decoded = s.value_decoder->Decode(*value, record.row, s.source_keys.size());
+  }
+  if (decoded.ok() && s.timestamp_column >= 0 && !record.tombstone) {
+    const types::Value& event_time = record.row[s.timestamp_column];
+    if (event_time.is_null() || event_time.kind() == types::TypeId::kString) {
+      decoded = Status::InvalidArgument("TIMESTAMP column " + *s.source.timestamp_column +
+                                        " is NULL or not epoch milliseconds");
+    } else {
+      record.timestamp = event_time.integer();
+    }
+  }
+  if (!decoded.ok()) {
+    ++s.counters.decode_errors;
+    nlohmann::json dead = {{"ERROR", decoded.message()},
+                           {"QUERY_ID", s.id},
+                           {"TOPIC", s.source.topic},
+                           {"PARTITION", partition},
+                           {"OFFSET", offset},
+                           {"VALUE", value ? *value : ""}};
+    return s.callbacks.on_side_output(s.dead_letter_topic, key, dead.dump(), timestamp);
+  }
+  static const std::string kEmpty;
+  s.input_key = key;
+  s.input_value = value ? value : &kEmpty;
+  int64_t errors_before = s.topology->evaluation_errors();
+  Status processed = s.topology->Process(record);
+  s.counters.evaluation_errors += s.topology->evaluation_errors() - errors_before;
+  s.input_key = nullptr;
+  s.input_value = nullptr;
+  return processed;
+}
+
+Status QueryPipeline::AdvanceStreamTime(int64_t stream_time) {
+  return state_->topology->AdvanceStreamTime(stream_time);
+}
+
+const std::string& QueryPipeline::query_id() const { return state_->id; }
+const SourceDescription& QueryPipeline::source() const { return state_->source; }
+const SourceDescription& QueryPipeline::sink() const { return state_->sink; }
+PipelineCounters QueryPipeline::counters() const { return state_->counters; }
+
+}  // namespace sidestream::offline
