@@ -7,41 +7,10 @@
 #include <optional>
 
 #include "analyzer/source_properties.h"
+#include "server/demo_command.h"
 #include "server/explain_command.h"
+#include "server/run_command.h"
 #include "server/test_command.h"
-
-namespace {
-
-// Lists the .sql files of a folder, sorted by name.
-std::vector<std::string> SqlFiles(const std::filesystem::path& folder) {
-  std::vector<std::string> files;
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
-    if (entry.path().extension() == ".sql") files.push_back(entry.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-// `sidestream demo`: until the streaming runtime lands, the demo shows the front end
-// working over the example queries; it says so rather than pretending to stream.
-int RunDemo(const std::string& queries_dir) {
-  std::vector<std::string> files = SqlFiles(std::filesystem::path(queries_dir) / "sources");
-  std::vector<std::string> queries = SqlFiles(queries_dir);
-  if (queries.empty()) {
-    std::cerr << "demo: no .sql files in " << queries_dir << "\n";
-    return 1;
-  }
-  files.insert(files.end(), queries.begin(), queries.end());
-  std::cout << "Sidestream demo: compiling the example queries in " << queries_dir << "\n"
-            << "(The streaming runtime, embedded broker and CDR generator are not built yet: "
-               "this demo shows the SQL front end's plans.)\n\n";
-  int code = sidestream::server::RunExplain(files, std::cout, std::cerr);
-  if (code == 0) std::cout << files.size() << " query files compiled\n";
-  return code;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Sidestream: continuous SQL over Kafka topics"};
@@ -53,9 +22,25 @@ int main(int argc, char** argv) {
       "explain", "Print the plan of every statement in SQL files (run in order, one catalog)");
   explain->add_option("FILE", explain_files, "SQL files")->required()->check(CLI::ExistingFile);
 
-  std::string queries_dir = SIDESTREAM_QUERIES_DIR;
-  auto* demo = app.add_subcommand("demo", "Run the example queries on built-in data");
-  demo->add_option("--queries", queries_dir, "Folder of example .sql files");
+  sidestream::server::DemoOptions demo_options;
+  demo_options.queries_dir = SIDESTREAM_QUERIES_DIR;
+  auto* demo = app.add_subcommand(
+      "demo", "Embedded broker, CDR generator and the example queries, with live results");
+  demo->add_option("--queries", demo_options.queries_dir, "Folder of example .sql files");
+  demo->add_option("--rate", demo_options.rate, "Generated CDRs per second")->capture_default_str();
+  demo->add_option("--duration", demo_options.duration_seconds, "Seconds to run (0: until Ctrl-C)");
+  demo->add_option("--seed", demo_options.seed, "Generator seed")->capture_default_str();
+
+  sidestream::server::RunOptions run_options;
+  std::vector<std::string> run_properties;
+  auto* run = app.add_subcommand(
+      "run", "Run a SQL file against Kafka (or the embedded broker) until Ctrl-C");
+  run->add_option("FILE", run_options.sql_path, "SQL file")->required()->check(CLI::ExistingFile);
+  run->add_option("--bootstrap-servers", run_options.bootstrap_servers,
+                  "Kafka bootstrap servers (default: $SIDESTREAM_BOOTSTRAP_SERVERS, else the "
+                  "embedded broker)");
+  run->add_option("--property", run_properties, "librdkafka property name=value (repeatable)");
+  run->add_option("--duration", run_options.duration_seconds, "Seconds to run (0: until Ctrl-C)");
 
   std::string test_sql, test_input, test_output, test_actual;
   auto* test = app.add_subcommand(
@@ -75,7 +60,19 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (explain->parsed()) return sidestream::server::RunExplain(explain_files, std::cout, std::cerr);
-  if (demo->parsed()) return RunDemo(queries_dir);
+  if (demo->parsed()) return sidestream::server::RunDemo(demo_options);
+  if (run->parsed()) {
+    for (const std::string& property : run_properties) {
+      size_t equals = property.find('=');
+      if (equals == std::string::npos) {
+        std::cerr << "error: --property expects name=value but got '" << property << "'\n";
+        return 2;
+      }
+      run_options.client_properties.emplace_back(property.substr(0, equals),
+                                                 property.substr(equals + 1));
+    }
+    return sidestream::server::RunRun(run_options);
+  }
   if (test->parsed()) {
     std::optional<std::string> actual;
     if (!test_actual.empty()) actual = test_actual;

@@ -124,15 +124,16 @@ Status OfflineEngine::Execute(std::string_view sql) {
       for (const auto& property : statement->properties) {
         properties[property.key] = property.value.text;
       }
-      RETURN_NOT_OK(StartQuery(query.id, *analyzed.plan, properties));
+      RETURN_NOT_OK(StartQuery(query.id, std::move(analyzed.plan), properties));
+      break;
     }
   }
   return Status::OK();
 }
 
-Status OfflineEngine::StartQuery(const std::string& query_id, const analyzer::LogicalOperator& plan,
+Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                                  const std::map<std::string, std::string>& properties) {
-  const SourceDescription sink = plan.source;
+  const SourceDescription sink = plan->source;
   PipelineCallbacks callbacks;
   callbacks.on_result = [this, sink](const std::string& key, const std::string* value,
                                      int64_t timestamp,
@@ -140,9 +141,9 @@ Status OfflineEngine::StartQuery(const std::string& query_id, const analyzer::Lo
     TestRecord output;
     output.topic = sink.topic;
     output.key = BytesToJson(key, sink.key_format, ColumnsWithRole(sink, ColumnRole::kKey));
-    output.value = value ? BytesToJson(*value, sink.value_format,
-                                       ColumnsWithRole(sink, ColumnRole::kValue))
-                         : json(nullptr);
+    output.value =
+        value ? BytesToJson(*value, sink.value_format, ColumnsWithRole(sink, ColumnRole::kValue))
+              : json(nullptr);
     output.timestamp = timestamp;
     output.window = window;
     output.session_window = sink.window_type == catalog::WindowType::kSession;
@@ -167,7 +168,8 @@ Status OfflineEngine::StartQuery(const std::string& query_id, const analyzer::Lo
     std::string value_copy = value;
     return Deliver(topic, key_copy ? &*key_copy : nullptr, &value_copy, timestamp, std::nullopt, 1);
   };
-  ASSIGN_OR_RAISE(auto pipeline, QueryPipeline::Create(query_id, plan, properties, callbacks));
+  ASSIGN_OR_RAISE(auto pipeline, QueryPipeline::Create(query_id, *plan, properties, callbacks));
+  plans_.push_back(std::move(plan));
   queries_.push_back(std::move(pipeline));
   return Status::OK();
 }

@@ -63,13 +63,14 @@ class OfflineEngine {
 
  private:
   OfflineEngine() = default;
-  Status StartQuery(const std::string& query_id, const analyzer::LogicalOperator& plan,
+  Status StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                     const std::map<std::string, std::string>& properties);
   Status Deliver(const std::string& topic, const std::string* key, const std::string* value,
                  int64_t timestamp, const std::optional<runtime::WindowBounds>& window, int depth);
   void Append(const TestRecord& record);
 
   std::unique_ptr<catalog::Catalog> catalog_;
+  std::vector<analyzer::LogicalOperatorPtr> plans_;  // outlive the pipelines built from them
   std::vector<std::unique_ptr<QueryPipeline>> queries_;
   std::map<std::string, std::vector<TestRecord>> topics_;
   std::vector<std::string> output_order_;

@@ -89,7 +89,8 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
   auto on_result = [self](const runtime::Record& record) -> Status {
     RETURN_NOT_OK(self->key_encoder->Encode(record.row, 0, self->key_bytes));
     if (!record.tombstone) {
-      RETURN_NOT_OK(self->value_encoder->Encode(record.row, self->sink_keys.size(), self->value_bytes));
+      RETURN_NOT_OK(
+          self->value_encoder->Encode(record.row, self->sink_keys.size(), self->value_bytes));
     }
     return self->callbacks.on_result(self->key_bytes,
                                      record.tombstone ? nullptr : &self->value_bytes,
@@ -123,7 +124,8 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
     (column.role == ColumnRole::kKey ? self->sink_keys : self->sink_values)
         .push_back({column.name, column.type});
   }
-  ASSIGN_OR_RAISE(self->key_encoder, formats::MakeEncoder(Options(self->sink, true), self->sink_keys));
+  ASSIGN_OR_RAISE(self->key_encoder,
+                  formats::MakeEncoder(Options(self->sink, true), self->sink_keys));
   ASSIGN_OR_RAISE(self->value_encoder,
                   formats::MakeEncoder(Options(self->sink, false), self->sink_values));
   if (self->source.timestamp_column) {
@@ -137,8 +139,8 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
 }
 
 Status QueryPipeline::Process(const std::string* key, const std::string* value, int64_t timestamp,
-                              const std::optional<runtime::WindowBounds>& window,
-                              int32_t partition, int64_t offset) {
+                              const std::optional<runtime::WindowBounds>& window, int32_t partition,
+                              int64_t offset) {
   State& s = *state_;
   runtime::Record& record = s.record;
   record.tombstone = value == nullptr;
@@ -150,7 +152,8 @@ Status QueryPipeline::Process(const std::string* key, const std::string* value, 
   record.partition = partition;
   record.offset = offset;
   Status decoded = Status::OK();
-  if (key != nullptr && !s.source_keys.empty()) decoded = s.key_decoder->Decode(*key, record.row, 0);
+  if (key != nullptr && !s.source_keys.empty())
+    decoded = s.key_decoder->Decode(*key, record.row, 0);
   if (decoded.ok() && value != nullptr) {
     decoded = s.value_decoder->Decode(*value, record.row, s.source_keys.size());
   }
@@ -165,12 +168,9 @@ Status QueryPipeline::Process(const std::string* key, const std::string* value, 
   }
   if (!decoded.ok()) {
     ++s.counters.decode_errors;
-    nlohmann::json dead = {{"ERROR", decoded.message()},
-                           {"QUERY_ID", s.id},
-                           {"TOPIC", s.source.topic},
-                           {"PARTITION", partition},
-                           {"OFFSET", offset},
-                           {"VALUE", value ? *value : ""}};
+    nlohmann::json dead = {{"ERROR", decoded.message()}, {"QUERY_ID", s.id},
+                           {"TOPIC", s.source.topic},    {"PARTITION", partition},
+                           {"OFFSET", offset},           {"VALUE", value ? *value : ""}};
     return s.callbacks.on_side_output(s.dead_letter_topic, key, dead.dump(), timestamp);
   }
   static const std::string kEmpty;

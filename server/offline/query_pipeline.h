@@ -21,8 +21,8 @@ struct PipelineCallbacks {
       on_result;
   /// A record for a side topic: a late record (to the query's LATE_TOPIC) or one that
   /// failed to decode (to the dead-letter topic). The value is JSON naming the reason.
-  std::function<Status(const std::string& topic, const std::string* key,
-                       const std::string& value, int64_t timestamp)>
+  std::function<Status(const std::string& topic, const std::string* key, const std::string& value,
+                       int64_t timestamp)>
       on_side_output;
 };
 

@@ -1,0 +1,278 @@
+#include "server/cluster/kafka_engine.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "analyzer/analyzer.h"
+#include "connectors/kafka/batch_consumer.h"
+#include "connectors/kafka/batch_producer.h"
+#include "connectors/kafka/embedded_broker.h"
+#include "connectors/kafka/topic_admin.h"
+#include "sql/parser.h"
+
+namespace sidestream::cluster {
+
+namespace {
+constexpr size_t kBatchSize = 10000;
+}  // namespace
+
+std::string WindowedKey(std::string_view key, int64_t start, int64_t end) {
+  return std::string(key) + "@" + std::to_string(start) + "/" + std::to_string(end);
+}
+
+/// One persistent query: its consumer and one pipeline (task) per assigned partition.
+struct KafkaEngine::RunningQuery {
+  std::string id;
+  std::string source_topic;
+  analyzer::LogicalOperatorPtr plan;  // outlives the tasks built from it
+  std::map<std::string, std::string> properties;
+  offline::PipelineCallbacks callbacks;
+  std::unique_ptr<kafka::BatchConsumer> consumer;
+  std::map<int32_t, std::unique_ptr<offline::QueryPipeline>> tasks;
+  std::map<int32_t, int64_t> next_offsets;      // per partition: the offset to commit
+  std::map<int32_t, int64_t> idle_stream_time;  // per partition: the newest timestamp seen
+  int64_t consumed = 0;
+  offline::PipelineCounters closed_tasks;  // counters of tasks already closed
+  std::chrono::steady_clock::time_point last_input = std::chrono::steady_clock::now();
+  kafka::MessageBatch batch;
+};
+
+KafkaEngine::~KafkaEngine() {
+  for (auto& query : queries_) {
+    if (query->consumer) (void)query->consumer->Close();
+  }
+  queries_.clear();
+  producer_.reset();
+  admin_.reset();
+  broker_.reset();
+}
+
+Result<std::unique_ptr<KafkaEngine>> KafkaEngine::Start(KafkaEngineOptions options) {
+  std::unique_ptr<KafkaEngine> engine(new KafkaEngine());
+  engine->options_ = options;
+  if (options.bootstrap_servers.empty()) {
+    ASSIGN_OR_RAISE(engine->broker_, kafka::EmbeddedBroker::Start());
+    engine->bootstrap_servers_ = engine->broker_->bootstrap_servers();
+  } else {
+    engine->bootstrap_servers_ = options.bootstrap_servers;
+  }
+  kafka::ClientConfig client{engine->bootstrap_servers_, options.client_properties};
+  ASSIGN_OR_RAISE(engine->admin_, kafka::TopicAdmin::Create(client));
+  kafka::ProducerOptions producer;
+  producer.client = client;
+  ASSIGN_OR_RAISE(engine->producer_, kafka::BatchProducer::Create(producer));
+  ASSIGN_OR_RAISE(engine->catalog_, catalog::Catalog::Open(":memory:"));
+  return engine;
+}
+
+Status KafkaEngine::EnsureTopic(const std::string& topic, int partitions) {
+  return admin_->EnsureTopic(topic, partitions > 0 ? partitions : options_.default_partitions);
+}
+
+Status KafkaEngine::Execute(std::string_view sql) {
+  ASSIGN_OR_RAISE(auto statements, sql::ParseScript(sql));
+  for (const auto& statement : statements) {
+    analyzer::Analyzer analyzer(*catalog_);
+    ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statement));
+    if (statement->kind == sql::StatementKind::kCreateSource && analyzed.new_source) {
+      // ksqlDB requires the topic to exist unless PARTITIONS is given; the embedded
+      // broker starts empty, so there Sidestream creates it.
+      const auto& source = *analyzed.new_source;
+      if (!admin_->PartitionCount(source.topic).ok()) {
+        if (source.partitions == 0 && !embedded()) {
+          return Status::NotFound("Topic '" + source.topic + "' does not exist",
+                                  statement->location, "create it, or add PARTITIONS=n");
+        }
+        RETURN_NOT_OK(EnsureTopic(source.topic, source.partitions));
+      }
+    }
+    std::vector<std::string> before;
+    for (const auto& query : catalog_->ListQueries()) before.push_back(query.id);
+    ASSIGN_OR_RAISE(std::string message, analyzer::ApplyToCatalog(analyzed, *catalog_));
+    if (!analyzed.plan || analyzed.plan->kind != analyzer::LogicalOperatorKind::kSink) continue;
+    for (const auto& query : catalog_->ListQueries()) {
+      if (std::find(before.begin(), before.end(), query.id) != before.end()) continue;
+      std::map<std::string, std::string> properties;
+      for (const auto& property : statement->properties) {
+        properties[property.key] = property.value.text;
+      }
+      RETURN_NOT_OK(StartQuery(query.id, std::move(analyzed.plan), properties));
+      break;
+    }
+  }
+  return Status::OK();
+}
+
+Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
+                               const std::map<std::string, std::string>& properties) {
+  auto query = std::make_unique<RunningQuery>();
+  query->id = query_id;
+  query->properties = properties;
+  const catalog::SourceDescription sink = plan->source;
+  const analyzer::LogicalOperator* scan = plan.get();
+  while (!scan->children.empty()) scan = scan->children[0].get();
+  // The sink topic gets the source's partition count unless PARTITIONS says otherwise.
+  int partitions = sink.partitions;
+  if (partitions == 0) {
+    auto source_partitions = admin_->PartitionCount(scan->source.topic);
+    partitions = source_partitions.ok() ? *source_partitions : options_.default_partitions;
+  }
+  RETURN_NOT_OK(EnsureTopic(sink.topic, partitions));
+
+  query->callbacks.on_result = [this, sink](const std::string& key, const std::string* value,
+                                            int64_t timestamp,
+                                            const std::optional<runtime::WindowBounds>& window) {
+    std::string windowed = window ? WindowedKey(key, window->start, window->end) : key;
+    ++produced_;
+    return producer_->Produce(sink.topic, -1, windowed,
+                              value ? std::string_view(*value) : std::string_view(), timestamp);
+  };
+  query->callbacks.on_side_output = [this](const std::string& topic, const std::string* key,
+                                           const std::string& value, int64_t timestamp) {
+    ++produced_;
+    return producer_->Produce(topic, -1, key ? std::string_view(*key) : std::string_view(), value,
+                              timestamp);
+  };
+  // Build one pipeline now so that a plan that cannot run fails at CREATE time.
+  ASSIGN_OR_RAISE(auto probe,
+                  offline::QueryPipeline::Create(query_id, *plan, properties, query->callbacks));
+  probe.reset();
+  query->plan = std::move(plan);
+
+  kafka::ConsumerOptions consumer;
+  consumer.client = kafka::ClientConfig{bootstrap_servers_, options_.client_properties};
+  consumer.group_id = options_.application_id + "_" + query_id;
+  consumer.topics = {scan->source.topic};
+  query->source_topic = scan->source.topic;
+  RunningQuery* self = query.get();
+  consumer.on_rebalance = [this, self](const kafka::RebalanceEvent& event) {
+    std::vector<int32_t> partitions;
+    for (const auto& partition : event.partitions) partitions.push_back(partition.partition);
+    if (event.kind == kafka::RebalanceEvent::Kind::kAssigned) {
+      for (int32_t partition : partitions) (void)CreateTask(*self, partition);
+    } else {
+      (void)CloseTasks(*self, partitions,
+                       /*commit=*/event.kind == kafka::RebalanceEvent::Kind::kRevoked);
+    }
+  };
+  ASSIGN_OR_RAISE(query->consumer, kafka::BatchConsumer::Create(consumer));
+  queries_.push_back(std::move(query));
+  return Status::OK();
+}
+
+Status KafkaEngine::CreateTask(RunningQuery& query, int32_t partition) {
+  if (query.tasks.count(partition)) return Status::OK();
+  ASSIGN_OR_RAISE(auto task, offline::QueryPipeline::Create(query.id, *query.plan, query.properties,
+                                                            query.callbacks));
+  query.tasks[partition] = std::move(task);
+  return Status::OK();
+}
+
+Status KafkaEngine::CloseTasks(RunningQuery& query, const std::vector<int32_t>& partitions,
+                               bool commit) {
+  if (commit) {
+    // Outputs first, then the offsets that produced them: at-least-once.
+    RETURN_NOT_OK(producer_->Flush(std::chrono::seconds(30)));
+    std::vector<kafka::TopicPartitionOffset> offsets;
+    for (int32_t partition : partitions) {
+      auto next = query.next_offsets.find(partition);
+      if (next != query.next_offsets.end()) {
+        offsets.push_back({query.source_topic, partition, next->second});
+      }
+    }
+    if (!offsets.empty()) RETURN_NOT_OK(query.consumer->Commit(offsets));
+  }
+  for (int32_t partition : partitions) {
+    auto task = query.tasks.find(partition);
+    if (task == query.tasks.end()) continue;
+    offline::PipelineCounters counters = task->second->counters();
+    query.closed_tasks.late_records += counters.late_records;
+    query.closed_tasks.decode_errors += counters.decode_errors;
+    query.closed_tasks.evaluation_errors += counters.evaluation_errors;
+    query.tasks.erase(task);
+    query.next_offsets.erase(partition);
+  }
+  return Status::OK();
+}
+
+Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
+  RETURN_NOT_OK(query.consumer->Poll(kBatchSize, std::chrono::milliseconds(wait_ms), &query.batch));
+  auto now = std::chrono::steady_clock::now();
+  if (query.batch.empty()) {
+    // Every partition quiet: let stream time follow the wall clock so windows close.
+    auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(now - query.last_input);
+    if (idle.count() >= idle_timeout_ms_) {
+      for (auto& [partition, task] : query.tasks) {
+        (void)partition;
+        RETURN_NOT_OK(task->AdvanceStreamTime(query.idle_stream_time[partition] + idle.count()));
+      }
+    }
+    return int64_t{0};
+  }
+  query.last_input = now;
+  std::string key, value;
+  for (size_t i = 0; i < query.batch.size(); ++i) {
+    kafka::MessageView message = query.batch[i];
+    int32_t partition = message.partition();
+    if (!query.tasks.count(partition)) RETURN_NOT_OK(CreateTask(query, partition));
+    key.assign(message.key());
+    value.assign(message.value());
+    int64_t timestamp = message.timestamp();
+    RETURN_NOT_OK(query.tasks[partition]->Process(message.has_key() ? &key : nullptr,
+                                                  message.has_value() ? &value : nullptr, timestamp,
+                                                  std::nullopt, partition, message.offset()));
+    query.next_offsets[partition] = message.offset() + 1;
+    query.idle_stream_time[partition] = std::max(query.idle_stream_time[partition], timestamp);
+  }
+  int64_t count = static_cast<int64_t>(query.batch.size());
+  query.consumed += count;
+  query.batch.Clear();
+  // Outputs first, then the offsets that produced them: at-least-once.
+  RETURN_NOT_OK(producer_->Flush(std::chrono::seconds(30)));
+  std::vector<kafka::TopicPartitionOffset> offsets;
+  for (const auto& [partition, next] : query.next_offsets) {
+    offsets.push_back({query.source_topic, partition, next});
+  }
+  RETURN_NOT_OK(query.consumer->Commit(offsets));
+  return count;
+}
+
+Result<int64_t> KafkaEngine::RunOnce(int max_wait_ms) {
+  int64_t processed = 0;
+  int wait = queries_.empty() ? 0 : std::max(1, max_wait_ms / static_cast<int>(queries_.size()));
+  for (auto& query : queries_) {
+    ASSIGN_OR_RAISE(int64_t count, PollQuery(*query, wait));
+    processed += count;
+  }
+  return processed;
+}
+
+Status KafkaEngine::Run() {
+  while (!stopping_) {
+    ASSIGN_OR_RAISE(int64_t processed, RunOnce(200));
+    (void)processed;
+  }
+  return producer_->Flush(std::chrono::seconds(30));
+}
+
+EngineProgress KafkaEngine::progress() const {
+  EngineProgress progress;
+  progress.produced = produced_;
+  for (const auto& query : queries_) {
+    progress.consumed += query->consumed;
+    offline::PipelineCounters counters = query->closed_tasks;
+    for (const auto& [partition, task] : query->tasks) {
+      (void)partition;
+      offline::PipelineCounters task_counters = task->counters();
+      counters.late_records += task_counters.late_records;
+      counters.decode_errors += task_counters.decode_errors;
+      counters.evaluation_errors += task_counters.evaluation_errors;
+    }
+    progress.late_records += counters.late_records;
+    progress.decode_errors += counters.decode_errors;
+    progress.evaluation_errors += counters.evaluation_errors;
+  }
+  return progress;
+}
+
+}  // namespace sidestream::cluster

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/status.h"
+#include "server/offline/query_pipeline.h"
+
+namespace sidestream::kafka {
+class EmbeddedBroker;
+class BatchProducer;
+class TopicAdmin;
+}  // namespace sidestream::kafka
+
+/// Runs persistent queries against Kafka: a real cluster, or the embedded broker when
+/// no bootstrap servers are given.
+namespace sidestream::cluster {
+
+struct KafkaEngineOptions {
+  /// "host:port,..."; empty starts the embedded broker (librdkafka's mock cluster).
+  std::string bootstrap_servers;
+  /// Prefix of consumer group ids: one group per query, "<application_id>_<query_id>".
+  std::string application_id = "sidestream";
+  /// Partitions of topics created for declared sources on the embedded broker.
+  int default_partitions = 4;
+  /// Extra librdkafka properties for every client.
+  std::vector<std::pair<std::string, std::string>> client_properties;
+};
+
+/// Totals over all queries, for progress lines and metrics.
+struct EngineProgress {
+  int64_t consumed = 0;
+  int64_t produced = 0;
+  int64_t late_records = 0;
+  int64_t decode_errors = 0;
+  int64_t evaluation_errors = 0;
+};
+
+/// Owns the broker connection (or the embedded broker), one consumer per persistent
+/// query, one shared producer, and one QueryPipeline per (query, assigned partition) —
+/// Kafka Streams' task. Offsets are committed after the outputs they caused are
+/// delivered (at-least-once).
+/// Thread: Execute and RunOnce from one thread; Stop from any thread.
+class KafkaEngine {
+ public:
+  static Result<std::unique_ptr<KafkaEngine>> Start(KafkaEngineOptions options);
+  ~KafkaEngine();
+
+  const std::string& bootstrap_servers() const { return bootstrap_servers_; }
+  bool embedded() const { return broker_ != nullptr; }
+  catalog::Catalog& catalog() { return *catalog_; }
+
+  /// Runs statements: declared sources get their topic created when missing (with
+  /// PARTITIONS, or the default on the embedded broker); CREATE ... AS SELECT and
+  /// INSERT INTO create the sink topic and start consuming.
+  Status Execute(std::string_view sql);
+
+  /// Polls every query once (up to `max_wait_ms`), processes what arrived, delivers the
+  /// results and commits. Returns the number of input records processed.
+  Result<int64_t> RunOnce(int max_wait_ms);
+
+  /// With no input for this long, stream time follows the wall clock, so that windows
+  /// close and EMIT FINAL results come out when every source is quiet.
+  void set_idle_timeout_ms(int64_t idle_timeout_ms) { idle_timeout_ms_ = idle_timeout_ms; }
+
+  /// Runs until Stop() is called.
+  Status Run();
+  void Stop() { stopping_ = true; }
+
+  EngineProgress progress() const;
+
+ private:
+  struct RunningQuery;
+  KafkaEngine() = default;
+  Status StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
+                    const std::map<std::string, std::string>& properties);
+  Status CreateTask(RunningQuery& query, int32_t partition);
+  Status CloseTasks(RunningQuery& query, const std::vector<int32_t>& partitions, bool commit);
+  Result<int64_t> PollQuery(RunningQuery& query, int wait_ms);
+  Status EnsureTopic(const std::string& topic, int partitions);
+
+  KafkaEngineOptions options_;
+  std::string bootstrap_servers_;
+  std::unique_ptr<kafka::EmbeddedBroker> broker_;
+  std::unique_ptr<kafka::TopicAdmin> admin_;
+  std::unique_ptr<kafka::BatchProducer> producer_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::vector<std::unique_ptr<RunningQuery>> queries_;
+  std::atomic<bool> stopping_{false};
+  int64_t produced_ = 0;
+  int64_t idle_timeout_ms_ = 5000;
+};
+
+/// The Kafka key of a windowed result, readable by any consumer:
+/// "<key>@<window start>/<window end>" (epoch ms).
+std::string WindowedKey(std::string_view key, int64_t start, int64_t end);
+
+}  // namespace sidestream::cluster

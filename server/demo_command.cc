@@ -1,0 +1,177 @@
+#include "server/demo_command.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "connectors/datagen/cdr_generator.h"
+#include "connectors/kafka/batch_consumer.h"
+#include "connectors/kafka/batch_producer.h"
+#include "server/cluster/kafka_engine.h"
+#include "server/run_command.h"
+#include "session/error_rendering.h"
+
+namespace sidestream::server {
+
+namespace {
+
+std::vector<std::string> SqlFiles(const std::filesystem::path& folder) {
+  std::vector<std::string> files;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
+    if (entry.path().extension() == ".sql") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  return buffer.str();
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int RunDemo(const DemoOptions& options) {
+  std::vector<std::string> files = SqlFiles(std::filesystem::path(options.queries_dir) / "sources");
+  std::vector<std::string> queries = SqlFiles(options.queries_dir);
+  files.insert(files.end(), queries.begin(), queries.end());
+  if (queries.empty()) {
+    std::cerr << "demo: no .sql files in " << options.queries_dir << "\n";
+    return 1;
+  }
+  auto engine = cluster::KafkaEngine::Start({});
+  if (!engine.ok()) {
+    std::cerr << "demo: cannot start the embedded broker: " << engine.status().ToString() << "\n";
+    return 1;
+  }
+  (*engine)->set_idle_timeout_ms(2000);
+  std::cout << "Sidestream demo\n  embedded Kafka broker: " << (*engine)->bootstrap_servers()
+            << "  (try: kcat -b " << (*engine)->bootstrap_servers() << " -L)\n";
+  std::vector<std::string> result_topics;
+  for (const std::string& file : files) {
+    std::string sql = ReadFile(file);
+    Status executed = (*engine)->Execute(sql);
+    if (!executed.ok()) {
+      std::cerr << session::RenderError(executed, sql, file);
+      return 1;
+    }
+    std::cout << "  running " << std::filesystem::path(file).filename().string() << "\n";
+  }
+  for (const auto& source : (*engine)->catalog().ListSources()) {
+    if (!source.writer_query_id.empty()) result_topics.push_back(source.topic);
+  }
+  std::cout << "  generating " << options.rate << " CDRs/s (seed " << options.seed
+            << ") with late records and planted call bursts, threat SMS and a cell outage\n"
+            << "  Ctrl-C stops.\n\n";
+
+  // The generator runs on its own thread with its own producer, as an upstream system would.
+  std::atomic<bool> stop_generator{false};
+  std::atomic<int64_t> generated{0};
+  kafka::ProducerOptions producer_options;
+  producer_options.client.bootstrap_servers = (*engine)->bootstrap_servers();
+  auto producer = kafka::BatchProducer::Create(producer_options);
+  if (!producer.ok()) {
+    std::cerr << "demo: " << producer.status().ToString() << "\n";
+    return 1;
+  }
+  std::thread generator_thread([&] {
+    datagen::CdrGeneratorOptions generator_options;
+    generator_options.seed = options.seed;
+    generator_options.start_ms = NowMs();
+    generator_options.records_per_second = options.rate;
+    datagen::CdrGenerator generator(generator_options);
+    datagen::GeneratedCdr record;
+    auto start = std::chrono::steady_clock::now();
+    while (!stop_generator) {
+      // Pace by the wall clock: emit what is due, then sleep a little.
+      double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      auto due = static_cast<int64_t>(elapsed * options.rate);
+      while (generated < due && !stop_generator) {
+        generator.Next(record);
+        if ((*producer)->Produce("cdr", -1, record.key, record.value, NowMs()).ok()) ++generated;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+
+  // A viewer reads the result topics like any downstream consumer would.
+  kafka::ConsumerOptions viewer_options;
+  viewer_options.client.bootstrap_servers = (*engine)->bootstrap_servers();
+  viewer_options.group_id = "sidestream_demo_viewer";
+  viewer_options.topics = result_topics;
+  auto viewer = kafka::BatchConsumer::Create(viewer_options);
+  if (!viewer.ok()) {
+    stop_generator = true;
+    generator_thread.join();
+    std::cerr << "demo: " << viewer.status().ToString() << "\n";
+    return 1;
+  }
+  const volatile bool& stop = InstallStopSignals();
+  std::map<std::string, int64_t> results;
+  kafka::MessageBatch batch;
+  auto start = std::chrono::steady_clock::now();
+  auto last_status = start;
+  int exit_code = 0;
+  while (!stop) {
+    auto processed = (*engine)->RunOnce(100);
+    if (!processed.ok()) {
+      std::cerr << "demo: " << processed.status().ToString() << "\n";
+      exit_code = 1;
+      break;
+    }
+    if ((*viewer)->Poll(1000, std::chrono::milliseconds(10), &batch).ok()) {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        kafka::MessageView message = batch[i];
+        std::string topic(message.topic());
+        ++results[topic];
+        // Cell health is a table of every cell every minute: show only the anomalies.
+        bool show = true;
+        if (topic == "cell_health") {
+          auto value = nlohmann::json::parse(message.value(), nullptr, /*allow_exceptions=*/false);
+          show = value.is_object() && value.value("CALLS", 0) >= 3 &&
+                 value.value("DROP_RATE", 0.0) >= 0.25;
+        }
+        if (show) {
+          std::cout << "[" << topic << "] " << message.key() << "  " << message.value() << "\n";
+        }
+      }
+      batch.Clear();
+    }
+    auto now = std::chrono::steady_clock::now();
+    double elapsed = std::chrono::duration<double>(now - start).count();
+    if (now - last_status >= std::chrono::seconds(3)) {
+      cluster::EngineProgress progress = (*engine)->progress();
+      std::cout << "-- " << static_cast<int>(elapsed) << " s: generated " << generated
+                << ", processed " << progress.consumed << ", late " << progress.late_records
+                << ", dead letters " << progress.decode_errors << " | results:";
+      for (const auto& [topic, count] : results) std::cout << " " << topic << " " << count;
+      std::cout << std::endl;
+      last_status = now;
+    }
+    if (options.duration_seconds > 0 && elapsed >= options.duration_seconds) break;
+  }
+  stop_generator = true;
+  generator_thread.join();
+  (void)(*viewer)->Close();
+  std::cout << "demo stopped\n";
+  return exit_code;
+}
+
+}  // namespace sidestream::server

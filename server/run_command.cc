@@ -1,0 +1,88 @@
+#include "server/run_command.h"
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "server/cluster/kafka_engine.h"
+#include "session/error_rendering.h"
+
+namespace sidestream::server {
+
+namespace {
+volatile bool stop_requested = false;
+void OnSignal(int) { stop_requested = true; }
+}  // namespace
+
+const volatile bool& InstallStopSignals() {
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  return stop_requested;
+}
+
+int RunRun(const RunOptions& options) {
+  std::ifstream file(options.sql_path);
+  if (!file) {
+    std::cerr << options.sql_path << ": error: cannot read the file\n";
+    return 1;
+  }
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  std::string sql = buffer.str();
+
+  cluster::KafkaEngineOptions engine_options;
+  engine_options.bootstrap_servers = options.bootstrap_servers;
+  if (engine_options.bootstrap_servers.empty()) {
+    if (const char* env = std::getenv("SIDESTREAM_BOOTSTRAP_SERVERS")) {
+      engine_options.bootstrap_servers = env;
+    }
+  }
+  engine_options.client_properties = options.client_properties;
+  auto engine = cluster::KafkaEngine::Start(engine_options);
+  if (!engine.ok()) {
+    std::cerr << "error: cannot start: " << engine.status().ToString() << "\n";
+    return 1;
+  }
+  if ((*engine)->embedded()) {
+    std::cout << "bootstrap.servers=" << (*engine)->bootstrap_servers() << std::endl;
+    std::cerr << "Embedded Kafka broker (librdkafka mock cluster) at "
+              << (*engine)->bootstrap_servers()
+              << ": in memory, at most 5 MiB per partition; kcat and other processes can "
+                 "connect to it.\n";
+  }
+  Status executed = (*engine)->Execute(sql);
+  if (!executed.ok()) {
+    std::cerr << session::RenderError(executed, sql, options.sql_path);
+    return 1;
+  }
+  const volatile bool& stop = InstallStopSignals();
+  auto start = std::chrono::steady_clock::now();
+  auto last_report = start;
+  while (!stop) {
+    auto processed = (*engine)->RunOnce(200);
+    if (!processed.ok()) {
+      std::cerr << "error: " << processed.status().ToString() << "\n";
+      return 1;
+    }
+    auto now = std::chrono::steady_clock::now();
+    double elapsed = std::chrono::duration<double>(now - start).count();
+    if (now - last_report >= std::chrono::seconds(5)) {
+      cluster::EngineProgress progress = (*engine)->progress();
+      std::cerr << "consumed " << progress.consumed << ", produced " << progress.produced
+                << ", late " << progress.late_records << ", undecodable " << progress.decode_errors
+                << "\n";
+      last_report = now;
+    }
+    if (options.duration_seconds > 0 && elapsed >= options.duration_seconds) break;
+  }
+  cluster::EngineProgress progress = (*engine)->progress();
+  std::cerr << "stopped: consumed " << progress.consumed << ", produced " << progress.produced
+            << ", late " << progress.late_records << ", undecodable " << progress.decode_errors
+            << "\n";
+  return 0;
+}
+
+}  // namespace sidestream::server

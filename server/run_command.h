@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sidestream::server {
+
+struct RunOptions {
+  std::string sql_path;
+  /// Empty: $SIDESTREAM_BOOTSTRAP_SERVERS, else the embedded broker.
+  std::string bootstrap_servers;
+  std::vector<std::pair<std::string, std::string>> client_properties;
+  double duration_seconds = 0;  // 0: until Ctrl-C
+};
+
+/// `sidestream run FILE.sql`: runs the statements against Kafka (or the embedded broker,
+/// whose address it prints) and keeps the persistent queries running until Ctrl-C or
+/// the duration ends, printing progress to stderr. Returns the exit code.
+int RunRun(const RunOptions& options);
+
+/// Installs SIGINT/SIGTERM handlers that set the returned flag (Ctrl-C stops cleanly).
+const volatile bool& InstallStopSignals();
+
+}  // namespace sidestream::server
