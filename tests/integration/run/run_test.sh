@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Crosses process boundaries: kcat produces CDR-like records, a `sidestream run` process
+# computes, kcat consumes the results, which are then checked.
+#   run_test.sh SIDESTREAM_BINARY embedded   # sidestream hosts the embedded broker
+#   run_test.sh SIDESTREAM_BINARY real       # a real Kafka broker (tests/integration/real_kafka)
+# Exit 0 pass, 1 fail, 77 skipped (no real broker to be had).
+set -uo pipefail
+binary=$1
+mode=${2:-embedded}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+run_pid=""
+broker_work=""
+
+cleanup() {
+  [ -n "$run_pid" ] && kill "$run_pid" 2>/dev/null && wait "$run_pid" 2>/dev/null
+  [ -n "$broker_work" ] && bash "$here/../real_kafka/stop.sh" "$broker_work" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAILED: $*"
+  echo "--- sidestream output"
+  cat "$work/run.out" "$work/run.err" 2>/dev/null | tail -30
+  exit 1
+}
+
+# Waits until FILE holds a line matching PATTERN, for at most SECONDS.
+wait_for_line() {
+  local file=$1 pattern=$2 seconds=$3
+  local deadline=$((SECONDS + seconds))
+  while [ $SECONDS -lt $deadline ]; do
+    grep -q "$pattern" "$file" 2>/dev/null && return 0
+    kill -0 "$run_pid" 2>/dev/null || return 1
+    sleep 0.2
+  done
+  return 1
+}
+
+if [ "$mode" = real ]; then
+  cache=${SIDESTREAM_KAFKA_CACHE:-$HOME/.cache/sidestream/kafka}
+  if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
+    echo "SKIPPED: Java or Maven is missing, so no real Kafka broker"; exit 77
+  fi
+  if ! bash "$here/../real_kafka/fetch.sh" "$cache" >"$work/fetch.log" 2>&1; then
+    echo "SKIPPED: cannot fetch Apache Kafka from Maven Central"; tail -3 "$work/fetch.log"; exit 77
+  fi
+  broker_work="$work/broker"
+  mkdir -p "$broker_work"
+  bootstrap=$(bash "$here/../real_kafka/start.sh" "$cache" "$broker_work") || fail "real broker did not start"
+  "$binary" run "$here/queries.sql" --bootstrap-servers "$bootstrap" >"$work/run.out" 2>"$work/run.err" &
+  run_pid=$!
+else
+  "$binary" run "$here/queries.sql" >"$work/run.out" 2>"$work/run.err" &
+  run_pid=$!
+  wait_for_line "$work/run.out" "^bootstrap.servers=" 30 || fail "no bootstrap address printed"
+  bootstrap=$(sed -n 's/^bootstrap.servers=//p' "$work/run.out" | head -1)
+fi
+
+# 100 calls over three cells, one a second; durations 0..99.
+for i in $(seq 0 99); do
+  echo "+4917000000$((i % 7)):{\"cell\":\"C$((i % 3))\",\"duration\":$i,\"ts\":$((1700000000000 + i * 1000))}"
+done > "$work/input.txt"
+# The sink topics exist once the queries started; then produce.
+deadline=$((SECONDS + 30))
+until kcat -b "$bootstrap" -L -t long_calls 2>/dev/null | grep -q "partition 0"; do
+  [ $SECONDS -lt $deadline ] || fail "sink topic long_calls was not created"
+  sleep 0.2
+done
+kcat -b "$bootstrap" -P -t calls -K: -l "$work/input.txt" || fail "kcat could not produce"
+
+# Consume until all results are there (deadline 60 s).
+consume() {
+  kcat -b "$bootstrap" -C -t "$1" -e -q -f '%k\t%s\n' 2>/dev/null
+}
+deadline=$((SECONDS + 60))
+while :; do
+  consume long_calls > "$work/long_calls.txt"
+  consume calls_per_cell > "$work/per_cell.txt"
+  long=$(wc -l < "$work/long_calls.txt")
+  updates=$(wc -l < "$work/per_cell.txt")
+  [ "$long" -ge 39 ] && [ "$updates" -ge 100 ] && break
+  [ $SECONDS -lt $deadline ] || fail "expected 39 long calls and 100 table updates, got $long and $updates"
+  sleep 0.5
+done
+
+# Check the results themselves.
+[ "$long" -eq 39 ] || fail "expected exactly 39 long calls, got $long"
+grep -q '"DURATION":99' "$work/long_calls.txt" || fail "long call with duration 99 missing"
+if grep -q '"DURATION":60[,}]' "$work/long_calls.txt"; then fail "duration 60 is not > 60"; fi
+# The last update per cell and minute: 100 calls over 60-second windows of three cells.
+last_counts=$(awk -F'\t' '{last[$1]=$2} END {for (k in last) print k "\t" last[k]}' "$work/per_cell.txt")
+total=$(echo "$last_counts" | sed -n 's/.*"CALLS":\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s}')
+[ "$total" -eq 100 ] || fail "final counts per cell and window add up to $total, not 100"
+echo "$last_counts" | head -1 | grep -q '@1700000' || fail "windowed key is not readable: $(echo "$last_counts" | head -1)"
+
+kill -INT "$run_pid"
+wait "$run_pid"
+status=$?
+run_pid=""
+[ "$status" -eq 0 ] || fail "sidestream run exited with $status after Ctrl-C"
+grep -q "stopped: consumed 100" "$work/run.err" || fail "progress line missing: $(tail -2 "$work/run.err")"
+echo "PASSED ($mode): 39 long calls, 100 table updates, final counts add up to 100"
