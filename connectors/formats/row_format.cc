@@ -1,1 +1,86 @@
-// being written
+#include "connectors/formats/row_format.h"
+
+#include <utility>
+
+#include "connectors/formats/delimited_format.h"
+#include "connectors/formats/json_format.h"
+#include "connectors/formats/kafka_format.h"
+
+namespace sidestream::formats {
+namespace {
+
+enum class FormatKind { kJson, kDelimited, kKafka, kNone };
+
+Result<FormatKind> KindOf(const FormatOptions& options) {
+  std::string name;
+  for (char c : options.format) name += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
+  // AVRO and PROTOBUF without a schema registry are read and written as JSON.
+  if (name == "JSON" || name == "JSON_SR" || name == "AVRO" || name == "PROTOBUF" ||
+      name == "PROTOBUF_NOSR") {
+    return FormatKind::kJson;
+  }
+  if (name == "DELIMITED") return FormatKind::kDelimited;
+  if (name == "KAFKA") return FormatKind::kKafka;
+  if (name == "NONE") return FormatKind::kNone;
+  return Status::InvalidArgument("unknown format '" + options.format +
+                                 "' (expected JSON, JSON_SR, AVRO, PROTOBUF, DELIMITED, KAFKA "
+                                 "or NONE)");
+}
+
+Status CheckNoneColumns(const std::vector<FormatColumn>& columns) {
+  if (columns.empty()) return Status::OK();
+  return Status::InvalidArgument("the 'NONE' format holds no columns, but column " +
+                                 columns[0].name + " was given");
+}
+
+// NONE: no columns; reads nothing from the bytes and writes nothing.
+class NoneRowDecoder final : public RowDecoder {
+ public:
+  Status Decode(std::string_view, types::Row&, size_t) override { return Status::OK(); }
+};
+
+class NoneRowEncoder final : public RowEncoder {
+ public:
+  Status Encode(const types::Row&, size_t, std::string& out) override {
+    out.clear();
+    return Status::OK();
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RowDecoder>> MakeDecoder(const FormatOptions& options,
+                                                std::vector<FormatColumn> columns) {
+  ASSIGN_OR_RAISE(FormatKind kind, KindOf(options));
+  switch (kind) {
+    case FormatKind::kJson:
+      return MakeJsonDecoder(options, std::move(columns));
+    case FormatKind::kDelimited:
+      return MakeDelimitedDecoder(options, std::move(columns));
+    case FormatKind::kKafka:
+      return MakeKafkaDecoder(std::move(columns));
+    case FormatKind::kNone:
+      RETURN_NOT_OK(CheckNoneColumns(columns));
+      return std::unique_ptr<RowDecoder>(std::make_unique<NoneRowDecoder>());
+  }
+  return Status::Internal("unhandled format");
+}
+
+Result<std::unique_ptr<RowEncoder>> MakeEncoder(const FormatOptions& options,
+                                                std::vector<FormatColumn> columns) {
+  ASSIGN_OR_RAISE(FormatKind kind, KindOf(options));
+  switch (kind) {
+    case FormatKind::kJson:
+      return MakeJsonEncoder(options, std::move(columns));
+    case FormatKind::kDelimited:
+      return MakeDelimitedEncoder(options, std::move(columns));
+    case FormatKind::kKafka:
+      return MakeKafkaEncoder(std::move(columns));
+    case FormatKind::kNone:
+      RETURN_NOT_OK(CheckNoneColumns(columns));
+      return std::unique_ptr<RowEncoder>(std::make_unique<NoneRowEncoder>());
+  }
+  return Status::Internal("unhandled format");
+}
+
+}  // namespace sidestream::formats
