@@ -1,0 +1,390 @@
+#include "functions/temporal_format.h"
+
+#include <array>
+#include <cctype>
+#include <cstdlib>
+
+namespace sidestream::functions {
+
+namespace {
+
+constexpr int64_t kMsPerDay = 86400000;
+constexpr std::array<const char*, 12> kMonths = {"January",   "February", "March",    "April",
+                                                 "May",       "June",     "July",     "August",
+                                                 "September", "October",  "November", "December"};
+constexpr std::array<const char*, 7> kWeekdays = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                                  "Friday", "Saturday", "Sunday"};
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+void AppendPadded(int64_t value, int width, std::string& out) {
+  std::string digits = std::to_string(value < 0 ? -value : value);
+  if (value < 0) out += '-';
+  for (int i = static_cast<int>(digits.size()); i < width; ++i) out += '0';
+  out += digits;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void AppendOffset(int64_t offset_ms, char letter, int count, std::string& out) {
+  int64_t minutes = offset_ms / 60000;
+  if (minutes == 0 && letter == 'X') {
+    out += 'Z';
+    return;
+  }
+  out += minutes < 0 ? '-' : '+';
+  if (minutes < 0) minutes = -minutes;
+  AppendPadded(minutes / 60, 2, out);
+  bool colon = (letter == 'X' || letter == 'x') ? count >= 3 : count >= 4;
+  if (count == 1 && letter != 'Z' && minutes % 60 == 0) return;
+  if (colon) out += ':';
+  AppendPadded(minutes % 60, 2, out);
+}
+
+}  // namespace
+
+int64_t DaysFromCivil(int64_t year, int month, int day) {
+  year -= month <= 2;
+  int64_t era = FloorDiv(year, 400);
+  int64_t year_of_era = year - era * 400;
+  int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + day_of_era - 719468;
+}
+
+void CivilFromDays(int64_t days, int64_t& year, int& month, int& day) {
+  days += 719468;
+  int64_t era = FloorDiv(days, 146097);
+  int64_t day_of_era = days - era * 146097;
+  int64_t year_of_era =
+      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+  int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  int64_t mp = (5 * day_of_year + 2) / 153;
+  day = static_cast<int>(day_of_year - (153 * mp + 2) / 5 + 1);
+  month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  year = year_of_era + era * 400 + (month <= 2);
+}
+
+Result<int64_t> ZoneOffsetMs(std::string_view zone) {
+  std::string_view rest = zone;
+  for (std::string_view prefix : {"UTC", "GMT", "UT"}) {
+    if (rest.size() >= prefix.size() && EqualsIgnoreCase(rest.substr(0, prefix.size()), prefix)) {
+      rest.remove_prefix(prefix.size());
+      break;
+    }
+  }
+  if (rest.empty() || rest == "Z" || rest == "z") return int64_t{0};
+  auto invalid = [&] {
+    return Status::InvalidArgument("Unknown time zone '" + std::string(zone) +
+                                   "': only UTC and fixed offsets such as +05:30 are supported");
+  };
+  if (rest[0] != '+' && rest[0] != '-') return invalid();
+  int sign = rest[0] == '-' ? -1 : 1;
+  std::string digits;
+  for (char c : rest.substr(1)) {
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      digits += c;
+    } else if (c != ':') {
+      return invalid();
+    }
+  }
+  int hours = 0;
+  int minutes = 0;
+  if (digits.size() == 1 || digits.size() == 2) {
+    hours = std::atoi(digits.c_str());
+  } else if (digits.size() == 4) {
+    hours = std::atoi(digits.substr(0, 2).c_str());
+    minutes = std::atoi(digits.substr(2).c_str());
+  } else {
+    return invalid();
+  }
+  if (hours > 18 || minutes > 59) return invalid();
+  return int64_t{sign * (hours * 3600000LL + minutes * 60000LL)};
+}
+
+Result<TemporalPattern> TemporalPattern::Compile(std::string_view pattern) {
+  TemporalPattern compiled;
+  compiled.pattern_ = std::string(pattern);
+  auto add_literal = [&](std::string_view text) {
+    if (compiled.tokens_.empty() || compiled.tokens_.back().letter != 0) {
+      compiled.tokens_.push_back(Token{});
+    }
+    compiled.tokens_.back().literal += text;
+  };
+  for (size_t i = 0; i < pattern.size();) {
+    char c = pattern[i];
+    if (c == '\'') {
+      size_t close = i + 1;
+      std::string text;
+      while (true) {
+        if (close >= pattern.size()) {
+          return Status::InvalidArgument("Unterminated quote in format pattern '" +
+                                         std::string(pattern) + "'");
+        }
+        if (pattern[close] == '\'') {
+          if (close + 1 < pattern.size() && pattern[close + 1] == '\'') {
+            text += '\'';
+            close += 2;
+            continue;
+          }
+          break;
+        }
+        text += pattern[close++];
+      }
+      add_literal(close == i + 1 ? "'" : text);
+      i = close + 1;
+      continue;
+    }
+    if (std::isalpha(static_cast<unsigned char>(c))) {
+      static constexpr std::string_view kSupported = "yuMdDHhkKmsSaEXxZ";
+      if (kSupported.find(c) == std::string_view::npos) {
+        return Status::InvalidArgument("Unsupported letter '" + std::string(1, c) +
+                                       "' in format pattern '" + std::string(pattern) + "'");
+      }
+      size_t end = i;
+      while (end < pattern.size() && pattern[end] == c) ++end;
+      compiled.tokens_.push_back(
+          Token{c == 'u' ? 'y' : c, static_cast<int>(end - i), std::string()});
+      i = end;
+      continue;
+    }
+    add_literal(std::string_view(&pattern[i], 1));
+    ++i;
+  }
+  return compiled;
+}
+
+void TemporalPattern::Format(int64_t epoch_ms, int64_t offset_ms, std::string& out) const {
+  int64_t local = epoch_ms + offset_ms;
+  int64_t days = FloorDiv(local, kMsPerDay);
+  int64_t of_day = local - days * kMsPerDay;
+  int64_t year = 0;
+  int month = 0;
+  int day = 0;
+  CivilFromDays(days, year, month, day);
+  int hour = static_cast<int>(of_day / 3600000);
+  int minute = static_cast<int>(of_day / 60000 % 60);
+  int second = static_cast<int>(of_day / 1000 % 60);
+  int millis = static_cast<int>(of_day % 1000);
+  for (const Token& token : tokens_) {
+    switch (token.letter) {
+      case 0:
+        out += token.literal;
+        break;
+      case 'y':
+        if (token.count == 2) {
+          AppendPadded(((year % 100) + 100) % 100, 2, out);
+        } else {
+          AppendPadded(year, token.count, out);
+        }
+        break;
+      case 'M':
+        if (token.count >= 4) {
+          out += kMonths[static_cast<size_t>(month - 1)];
+        } else if (token.count == 3) {
+          out += std::string_view(kMonths[static_cast<size_t>(month - 1)]).substr(0, 3);
+        } else {
+          AppendPadded(month, token.count, out);
+        }
+        break;
+      case 'd':
+        AppendPadded(day, token.count, out);
+        break;
+      case 'D':
+        AppendPadded(days - DaysFromCivil(year, 1, 1) + 1, token.count, out);
+        break;
+      case 'H':
+        AppendPadded(hour, token.count, out);
+        break;
+      case 'k':
+        AppendPadded(hour == 0 ? 24 : hour, token.count, out);
+        break;
+      case 'K':
+        AppendPadded(hour % 12, token.count, out);
+        break;
+      case 'h':
+        AppendPadded(hour % 12 == 0 ? 12 : hour % 12, token.count, out);
+        break;
+      case 'm':
+        AppendPadded(minute, token.count, out);
+        break;
+      case 's':
+        AppendPadded(second, token.count, out);
+        break;
+      case 'S': {
+        std::string fraction = std::to_string(1000 + millis).substr(1);  // three digits
+        fraction.resize(static_cast<size_t>(std::max(token.count, 3)), '0');
+        out += fraction.substr(0, static_cast<size_t>(token.count));
+        break;
+      }
+      case 'a':
+        out += hour < 12 ? "AM" : "PM";
+        break;
+      case 'E': {
+        // 1970-01-01 was a Thursday (index 3 from Monday).
+        std::string_view name = kWeekdays[static_cast<size_t>(((days % 7) + 7 + 3) % 7)];
+        out += token.count >= 4 ? name : name.substr(0, 3);
+        break;
+      }
+      default:
+        AppendOffset(offset_ms, token.letter, token.count, out);
+        break;
+    }
+  }
+}
+
+Result<int64_t> TemporalPattern::Parse(std::string_view text, int64_t offset_ms) const {
+  auto mismatch = [&] {
+    return Status::InvalidArgument("Text '" + std::string(text) +
+                                   "' could not be parsed with pattern '" + pattern_ + "'");
+  };
+  int64_t year = 1970;
+  int month = 1;
+  int day = 1;
+  int day_of_year = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  int millis = 0;
+  bool pm = false;
+  bool has_ampm = false;
+  size_t at = 0;
+  for (size_t t = 0; t < tokens_.size(); ++t) {
+    const Token& token = tokens_[t];
+    if (token.letter == 0) {
+      if (text.substr(at, token.literal.size()) != token.literal) return mismatch();
+      at += token.literal.size();
+      continue;
+    }
+    if (token.letter == 'a') {
+      std::string_view marker = text.substr(at, 2);
+      if (EqualsIgnoreCase(marker, "AM") || EqualsIgnoreCase(marker, "PM")) {
+        has_ampm = true;
+        pm = EqualsIgnoreCase(marker, "PM");
+        at += 2;
+        continue;
+      }
+      return mismatch();
+    }
+    if (token.letter == 'E' || (token.letter == 'M' && token.count >= 3)) {
+      bool found = false;
+      if (token.letter == 'M') {
+        for (size_t m = 0; m < kMonths.size() && !found; ++m) {
+          std::string_view name = kMonths[m];
+          if (token.count == 3) name = name.substr(0, 3);
+          if (EqualsIgnoreCase(text.substr(at, name.size()), name)) {
+            month = static_cast<int>(m) + 1;
+            at += name.size();
+            found = true;
+          }
+        }
+      } else {
+        for (std::string_view name : kWeekdays) {
+          if (token.count < 4) name = name.substr(0, 3);
+          if (EqualsIgnoreCase(text.substr(at, name.size()), name)) {
+            at += name.size();
+            found = true;
+            break;
+          }
+        }
+      }
+      if (!found) return mismatch();
+      continue;
+    }
+    if (token.letter == 'X' || token.letter == 'x' || token.letter == 'Z') {
+      if (at < text.size() && (text[at] == 'Z' || text[at] == 'z')) {
+        offset_ms = 0;
+        ++at;
+        continue;
+      }
+      size_t end = at;
+      if (end < text.size() && (text[end] == '+' || text[end] == '-')) ++end;
+      while (end < text.size() &&
+             (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == ':')) {
+        ++end;
+      }
+      auto parsed = ZoneOffsetMs(text.substr(at, end - at));
+      if (!parsed.ok()) return mismatch();
+      offset_ms = *parsed;
+      at = end;
+      continue;
+    }
+    // A numeric field: fixed width when the next token is also numeric (adjacent value
+    // parsing), otherwise as many digits as there are.
+    bool adjacent =
+        t + 1 < tokens_.size() && tokens_[t + 1].letter != 0 && tokens_[t + 1].letter != 'a';
+    bool negative = false;
+    if (token.letter == 'y' && at < text.size() && text[at] == '-') {
+      negative = true;
+      ++at;
+    }
+    size_t limit = adjacent ? static_cast<size_t>(token.count) : text.size();
+    size_t begin = at;
+    int64_t value = 0;
+    while (at < text.size() && at - begin < limit &&
+           std::isdigit(static_cast<unsigned char>(text[at]))) {
+      value = value * 10 + (text[at++] - '0');
+      if (value > 1000000000LL) return mismatch();
+    }
+    if (at == begin) return mismatch();
+    size_t width = at - begin;
+    switch (token.letter) {
+      case 'y':
+        year = (token.count == 2 && width == 2) ? 2000 + value : value;
+        if (negative) year = -year;
+        break;
+      case 'M':
+        month = static_cast<int>(value);
+        break;
+      case 'd':
+        day = static_cast<int>(value);
+        break;
+      case 'D':
+        day_of_year = static_cast<int>(value);
+        break;
+      case 'H':
+      case 'k':
+      case 'K':
+      case 'h':
+        hour = static_cast<int>(token.letter == 'k' && value == 24 ? 0 : value);
+        break;
+      case 'm':
+        minute = static_cast<int>(value);
+        break;
+      case 's':
+        second = static_cast<int>(value);
+        break;
+      case 'S': {
+        double scaled = static_cast<double>(value);
+        for (size_t i = 0; i < width; ++i) scaled /= 10;
+        millis = static_cast<int>(scaled * 1000 + 1e-9);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (at != text.size()) return mismatch();
+  if (has_ampm) {
+    if (hour == 12) hour = 0;
+    if (pm) hour += 12;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
+    return mismatch();
+  }
+  int64_t days = day_of_year > 0 ? DaysFromCivil(year, 1, 1) + day_of_year - 1
+                                 : DaysFromCivil(year, month, day);
+  int64_t local = days * kMsPerDay + hour * 3600000LL + minute * 60000LL + second * 1000LL + millis;
+  return local - offset_ms;
+}
+
+}  // namespace sidestream::functions

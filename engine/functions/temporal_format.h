@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+/// Java-style (java.time.format.DateTimeFormatter) patterns for formatting and parsing
+/// TIMESTAMP, DATE and TIME values, and the calendar arithmetic behind them.
+namespace sidestream::functions {
+
+/// Days since 1970-01-01 of a proleptic Gregorian date, and back.
+int64_t DaysFromCivil(int64_t year, int month, int day);
+void CivilFromDays(int64_t days, int64_t& year, int& month, int& day);
+
+/// Offset from UTC in milliseconds of a zone name: "UTC", "GMT", "Z", "+05:30", "-08",
+/// "UTC+01:00", "GMT-3". InvalidArgument for region names (e.g. "America/Los_Angeles"),
+/// which need a time-zone database this build does not have.
+Result<int64_t> ZoneOffsetMs(std::string_view zone);
+
+/// A compiled pattern. Supported letters: y (yy, yyyy), M (M, MM, MMM, MMMM), d, D, H, h,
+/// k, K, m, s, S (fraction of a second), a, E (EEE, EEEE), X, x, Z; 'quoted text' and ''
+/// for a quote; any other non-letter is literal.
+/// Thread-safety: immutable after Compile.
+class TemporalPattern {
+ public:
+  /// InvalidArgument naming the pattern when a letter is not supported.
+  static Result<TemporalPattern> Compile(std::string_view pattern);
+
+  /// Appends `epoch_ms` shifted by `offset_ms`, formatted, to `out`.
+  void Format(int64_t epoch_ms, int64_t offset_ms, std::string& out) const;
+  /// Parses `text` to epoch milliseconds; fields missing from the pattern default to
+  /// 1970-01-01T00:00:00.000; an offset in the text wins over `offset_ms`.
+  /// InvalidArgument naming the text and the pattern when it does not match.
+  Result<int64_t> Parse(std::string_view text, int64_t offset_ms) const;
+
+ private:
+  struct Token {
+    char letter = 0;  // 0: literal text
+    int count = 0;
+    std::string literal;
+  };
+  std::string pattern_;
+  std::vector<Token> tokens_;
+};
+
+}  // namespace sidestream::functions
