@@ -51,9 +51,9 @@ int RunTest(const std::string& sql_path, const std::string& input_path,
     err << "error: " << engine.status().ToString() << "\n";
     return 1;
   }
-  Status executed = (*engine)->Execute(*sql);
+  auto executed = (*engine)->Execute(*sql);
   if (!executed.ok()) {
-    err << session::RenderError(executed, *sql, sql_path);
+    err << session::RenderError(executed.status(), *sql, sql_path);
     return 1;
   }
   for (const auto& record : *inputs) {

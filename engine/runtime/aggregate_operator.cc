@@ -37,7 +37,10 @@ Status AggregateOperator::Consume(Record& record) {
     if (previous != table_rows_.end()) {
       Row old_group;
       std::vector<std::vector<Value>> old_arguments(spec_.calls.size());
-      if (EvaluateInputs(previous->second, old_group, old_arguments).ok()) {
+      bool null_key = false;
+      Status evaluated = EvaluateInputs(previous->second, old_group, old_arguments);
+      for (const Value& value : old_group) null_key = null_key || value.is_null();
+      if (evaluated.ok() && !null_key) {
         RETURN_NOT_OK(Apply(record, old_group, old_arguments, /*retract=*/true));
       }
       table_rows_.erase(previous);
@@ -50,6 +53,13 @@ Status AggregateOperator::Consume(Record& record) {
   if (!EvaluateInputs(record.row, group_, arguments_).ok()) {
     ++evaluation_errors_;
     return Status::OK();
+  }
+  // ksqlDB skips records whose grouping key has a NULL.
+  for (const Value& value : group_) {
+    if (value.is_null()) {
+      ++null_keys_;
+      return Status::OK();
+    }
   }
   // Kafka Streams drops a record whose windows are all closed, but applies it to the
   // windows still open (hopping windows overlap).

@@ -60,6 +60,8 @@ class AggregateOperator : public Operator {
 
   int64_t late_records() const { return late_records_; }
   int64_t evaluation_errors() const { return evaluation_errors_; }
+  /// Records skipped because a GROUP BY value was NULL (ksqlDB does the same).
+  int64_t null_keys() const { return null_keys_; }
   size_t open_windows() const { return groups_.size(); }
 
  private:
@@ -104,6 +106,7 @@ class AggregateOperator : public Operator {
   int64_t stream_time_ = INT64_MIN;
   int64_t late_records_ = 0;
   int64_t evaluation_errors_ = 0;
+  int64_t null_keys_ = 0;
 
   // Reused per record.
   types::Row group_;

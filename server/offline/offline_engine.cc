@@ -109,14 +109,16 @@ Result<std::unique_ptr<OfflineEngine>> OfflineEngine::Create() {
   return engine;
 }
 
-Status OfflineEngine::Execute(std::string_view sql) {
+Result<std::vector<session::StatementOutcome>> OfflineEngine::Execute(std::string_view sql) {
   ASSIGN_OR_RAISE(auto statements, sql::ParseScript(sql));
+  std::vector<session::StatementOutcome> outcomes;
   for (const auto& statement : statements) {
     analyzer::Analyzer analyzer(*catalog_);
     ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statement));
+    outcomes.push_back({statement->text, "", session::DescribePlan(analyzed)});
     std::vector<std::string> before;
     for (const auto& query : catalog_->ListQueries()) before.push_back(query.id);
-    ASSIGN_OR_RAISE(std::string message, analyzer::ApplyToCatalog(analyzed, *catalog_));
+    ASSIGN_OR_RAISE(outcomes.back().message, analyzer::ApplyToCatalog(analyzed, *catalog_));
     if (!analyzed.plan || analyzed.plan->kind != analyzer::LogicalOperatorKind::kSink) continue;
     for (const auto& query : catalog_->ListQueries()) {
       if (std::find(before.begin(), before.end(), query.id) != before.end()) continue;
@@ -128,7 +130,7 @@ Status OfflineEngine::Execute(std::string_view sql) {
       break;
     }
   }
-  return Status::OK();
+  return outcomes;
 }
 
 Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,

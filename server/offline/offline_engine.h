@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "runtime/record.h"
 #include "server/offline/query_pipeline.h"
+#include "session/script_runner.h"
 
 /// Runs Sidestream SQL without a broker: topics are in-memory logs, persistent queries
 /// are topologies, and records go through the same formats and operators as on Kafka.
@@ -44,8 +45,9 @@ class OfflineEngine {
   ~OfflineEngine();
 
   /// Runs the statements of `sql` in order: DDL changes the catalog, CREATE ... AS SELECT
-  /// and INSERT INTO start queries. Stops at the first error.
-  Status Execute(std::string_view sql);
+  /// and INSERT INTO start queries. Stops at the first error. Returns each statement's
+  /// outcome (message and plan text).
+  Result<std::vector<session::StatementOutcome>> Execute(std::string_view sql);
 
   /// Appends an input record to its topic and runs every query that reads the topic;
   /// their results are appended to their sink topics and feed downstream queries.

@@ -34,10 +34,11 @@ class QueriesTest : public testing::Test {
     auto engine = OfflineEngine::Create();
     EXPECT_TRUE(engine.ok());
     std::string root = SIDESTREAM_SOURCE_DIR "/queries/";
-    Status status = (*engine)->Execute(ReadFile(root + "sources/cdr.sql"));
-    EXPECT_TRUE(status.ok()) << status.ToString();
-    status = (*engine)->Execute(ReadFile(root + file));
-    EXPECT_TRUE(status.ok()) << status.ToString();
+    auto executed = (*engine)->Execute(ReadFile(root + "sources/cdr.sql"));
+    EXPECT_TRUE(executed.ok()) << executed.status().ToString();
+    executed = (*engine)->Execute(ReadFile(root + file));
+    EXPECT_TRUE(executed.ok()) << executed.status().ToString();
+    Status status;
     std::ifstream sample(std::string(SIDESTREAM_SHARED_DIR) + "/cdr/sample-60min.jsonl");
     int64_t records = 0;
     for (std::string line; std::getline(sample, line);) {

@@ -14,17 +14,25 @@
 //   ----
 //   <plan lines>
 //
+//   produce TOPIC           feeds records (one JSON object a line: key, value,
+//   {"key": ..., "value": ..., "timestamp": ...}     timestamp, window) to TOPIC
+//
+//   expect TOPIC            the records queries wrote to TOPIC since the last expect
+//   {"key": ..., "value": ..., "timestamp": ...}     on it, in order (ksqlDB's rules:
+//                           timestamp and window are checked when given)
+//
+//   expect TOPIC            with no lines: nothing was written to TOPIC since then
+//
 // Set SIDESTREAM_GOLDEN_REWRITE=1 to rewrite every expected block from actual results
 // (then review the diff).
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
-#include "catalog/catalog.h"
-#include "session/script_runner.h"
-#include "sql/parser.h"
+#include "server/offline/offline_engine.h"
 
 namespace sidestream {
 namespace {
@@ -76,25 +84,31 @@ std::vector<Block> ParseBlocks(const std::vector<std::string>& lines) {
   return blocks;
 }
 
-// Runs one block; returns the actual result text (a message or a plan).
-std::string RunBlock(const Block& block, session::ScriptRunner& runner, bool& ok) {
-  auto statements = sql::ParseScript(block.sql);
-  if (!statements.ok()) {
+// Runs a statement block; returns the actual result text (an error or the plans).
+std::string RunStatements(const Block& block, offline::OfflineEngine& engine, bool& ok) {
+  auto outcomes = engine.Execute(block.sql);
+  if (!outcomes.ok()) {
     ok = false;
-    return statements.status().ToString();
+    return outcomes.status().ToString();
   }
   std::string plans;
-  for (const auto& statement : *statements) {
-    auto outcome = runner.RunStatement(*statement);
-    if (!outcome.ok()) {
-      ok = false;
-      return outcome.status().ToString();
-    }
-    plans += outcome->plan;
-  }
+  for (const auto& outcome : *outcomes) plans += outcome.plan;
   ok = true;
   while (!plans.empty() && plans.back() == '\n') plans.pop_back();
   return plans;
+}
+
+// The records of a produce or expect block: one JSON object a line, topic added.
+Result<std::vector<offline::TestRecord>> BlockRecords(const Block& block, const std::string& topic) {
+  nlohmann::json records = nlohmann::json::array();
+  std::istringstream lines(block.sql);
+  for (std::string line; std::getline(lines, line);) {
+    nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!record.is_object()) return Status::InvalidArgument("not a JSON object: " + line);
+    record["topic"] = topic;
+    records.push_back(record);
+  }
+  return offline::ParseTestRecords(records);
 }
 
 class GoldenSqlTest : public testing::TestWithParam<std::string> {};
@@ -106,15 +120,41 @@ TEST_P(GoldenSqlTest, Matches) {
   ASSERT_FALSE(blocks.empty()) << path << " holds no test blocks";
   bool rewrite = std::getenv("SIDESTREAM_GOLDEN_REWRITE") != nullptr;
 
-  auto catalog = catalog::Catalog::Open(":memory:");
-  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
-  session::ScriptRunner runner(**catalog);
+  auto engine = offline::OfflineEngine::Create();
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   std::vector<std::pair<int, std::string>> rewrites;  // directive line -> new expected text
+  std::map<std::string, size_t> expected_so_far;  // topic -> records already expected
   int statements = 0;
   for (const Block& block : blocks) {
     std::string where = GetParam() + ":" + std::to_string(block.line);
+    if (block.directive.rfind("produce ", 0) == 0 || block.directive.rfind("expect ", 0) == 0) {
+      bool produce = block.directive[0] == 'p';
+      std::string topic = block.directive.substr(produce ? 8 : 7);
+      auto records = BlockRecords(block, topic);
+      ASSERT_TRUE(records.ok()) << where << ": " << records.status().ToString();
+      if (produce) {
+        for (const auto& record : *records) {
+          Status produced = (*engine)->Produce(record);
+          ASSERT_TRUE(produced.ok()) << where << ": " << produced.ToString();
+        }
+        continue;
+      }
+      std::vector<offline::TestRecord> written = (*engine)->Output(topic);
+      std::vector<offline::TestRecord> fresh(
+          written.begin() + static_cast<long>(std::min(expected_so_far[topic], written.size())),
+          written.end());
+      expected_so_far[topic] = written.size();
+      if (records->empty()) {
+        EXPECT_TRUE(fresh.empty()) << where << ": expected nothing on " << topic << " but got "
+                                   << offline::TestRecordToJson(fresh.front()).dump();
+      } else {
+        std::string diff = offline::CompareRecords(*records, fresh);
+        EXPECT_TRUE(diff.empty()) << where << "\n" << diff;
+      }
+      continue;
+    }
     bool ok = false;
-    std::string actual = RunBlock(block, runner, ok);
+    std::string actual = RunStatements(block, **engine, ok);
     statements += 1;
     if (block.directive == "statement ok") {
       EXPECT_TRUE(ok) << where << ": expected success but got: " << actual << "\n" << block.sql;
