@@ -13,7 +13,8 @@ namespace sidestream::expr {
 /// semantics and ksqlDB's results (integer arithmetic wraps like Java's, division by
 /// zero gives NULL, ...). Compiled once per query; Evaluate runs per record and must not
 /// allocate for scalar results.
-/// Thread-safety: Evaluate is const and may run on several threads at once.
+/// Thread-safety: Evaluate is const but writes per-node scratch values, so one Evaluator
+/// instance serves one thread at a time; compile one per task.
 class Evaluator {
  public:
   /// Builds an evaluator; NotSupported for functions or expressions not implemented yet

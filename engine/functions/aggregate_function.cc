@@ -435,8 +435,10 @@ Result<std::unique_ptr<AggregateFunction>> MakeAggregateFunction(
   }
   if (name == "LATEST_BY_OFFSET" || name == "EARLIEST_BY_OFFSET") {
     bool array_result = argument_types.size() >= 2 && argument_types[1].is_integral();
-    ASSIGN_OR_RAISE(int64_t n, PositiveLiteral(literal_arguments, 1, name, 1));
-    if (!array_result) n = 1;
+    int64_t n = 1;
+    if (array_result) {
+      ASSIGN_OR_RAISE(n, PositiveLiteral(literal_arguments, 1, name, 1));
+    }
     bool ignore_nulls = true;
     // The boolean is the second argument when no n is given, else the third.
     for (size_t i = 1; i < literal_arguments.size(); ++i) {

@@ -26,6 +26,17 @@ void ShortestDigits(double value, std::string& digits, int& exponent) {
     if (text[i] != '.') digits += text[i];
   }
   exponent = std::atoi(std::string(text.substr(e + 1)).c_str());
+  if (digits.size() == 1) {
+    // Java keeps at least two significant digits and picks the two nearest the exact
+    // value (4.9E-324, not 5.0E-324); a trailing zero is dropped again.
+    auto [end2, error2] = std::to_chars(buffer, buffer + sizeof(buffer), std::fabs(value),
+                                        std::chars_format::scientific, 1);
+    (void)error2;
+    std::string_view two(buffer, static_cast<size_t>(end2 - buffer));
+    size_t e2 = two.find('e');
+    digits = std::string(1, two[0]) + (two[2] == '0' ? "" : std::string(1, two[2]));
+    exponent = std::atoi(std::string(two.substr(e2 + 1)).c_str());
+  }
 }
 
 }  // namespace
