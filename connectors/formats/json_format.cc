@@ -104,7 +104,7 @@ class JsonReader {
   // V is ondemand::value or ondemand::document (a scalar document is no value in simdjson).
   template <typename V>
   Status Read(V& json, const TypePlan& plan, Value& out) {
-    ondemand::json_type json_type;
+    ondemand::json_type json_type = ondemand::json_type::null;
     if (auto error = json.type().get(json_type)) return Malformed(error);
     if (json_type == ondemand::json_type::null) {
       bool is_null = false;
@@ -187,7 +187,7 @@ class JsonReader {
     if (json_type == ondemand::json_type::string) return ReadFromString(json, type, out);
     if (json_type != ondemand::json_type::number) return Mismatch(json, json_type, type);
     int64_t number = 0;
-    ondemand::number_type number_type;
+    ondemand::number_type number_type = ondemand::number_type::signed_integer;
     if (json.get_number_type().get(number_type) ||
         number_type == ondemand::number_type::unsigned_integer) {
       return OutOfRange(json, type);
@@ -314,7 +314,7 @@ class JsonReader {
   // raw_json() on values and documents.
   template <typename V>
   static simdjson::simdjson_result<std::string_view> RawJson(V& json) {
-    ondemand::json_type json_type;
+    ondemand::json_type json_type = ondemand::json_type::null;
     if (auto error = json.type().get(json_type)) return error;
     if (json_type == ondemand::json_type::array) {
       ondemand::array array;
@@ -431,7 +431,7 @@ class JsonRowDecoder final : public RowDecoder {
     if (auto error = parser_.iterate(buffer_.data(), bytes.size(), buffer_.size()).get(document)) {
       return MessageError(error);
     }
-    ondemand::json_type root_type;
+    ondemand::json_type root_type = ondemand::json_type::null;
     if (auto error = document.type().get(root_type)) return MessageError(error);
     const bool scalar_root =
         root_type != ondemand::json_type::object && root_type != ondemand::json_type::array;
@@ -473,11 +473,13 @@ class JsonRowDecoder final : public RowDecoder {
   }
 
   Status DecodeObject(ondemand::document& document, types::Row& row, size_t first_column) {
-    ondemand::json_type json_type;
+    ondemand::json_type json_type = ondemand::json_type::null;
     if (auto error = document.type().get(json_type)) return MessageError(error);
     if (json_type == ondemand::json_type::null) {
       bool is_null = false;
-      if (auto error = document.is_null().get(is_null)) return MessageError(error);
+      if (auto error = document.is_null().get(is_null); error || !is_null) {
+        return MessageError(error ? error : simdjson::INCORRECT_TYPE);
+      }
       for (size_t i = 0; i < columns_.size(); ++i) row[first_column + i] = Value::Null();
       return Status::OK();
     }
