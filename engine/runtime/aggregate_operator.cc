@@ -121,6 +121,10 @@ Status AggregateOperator::ApplySession(const Record& record, const Row& group,
       merged.push_back(key);
     }
   }
+  // Retract in time order, so the output does not depend on hash order.
+  std::sort(merged.begin(), merged.end(), [](const GroupKey& a, const GroupKey& b) {
+    return a.window.start < b.window.start;
+  });
   WindowBounds window{timestamp, timestamp};
   for (const GroupKey& key : merged) {
     window.start = std::min(window.start, key.window.start);
