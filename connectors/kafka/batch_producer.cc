@@ -1,0 +1,170 @@
+#include "connectors/kafka/batch_producer.h"
+
+#include <librdkafka/rdkafka.h>
+
+namespace sidestream::kafka {
+namespace {
+
+constexpr size_t kMaxKeptErrors = 1000;
+// Serve delivery reports every this many Produce calls, so that they do not pile up.
+constexpr uint32_t kPollEvery = 1024;
+
+}  // namespace
+
+Result<std::unique_ptr<BatchProducer>> BatchProducer::Create(ProducerOptions options) {
+  if (options.client.bootstrap_servers.empty()) {
+    return Status::InvalidArgument("producer needs bootstrap servers");
+  }
+  std::unique_ptr<BatchProducer> producer(new BatchProducer(std::move(options)));
+  const ProducerOptions& opts = producer->options_;
+  ASSIGN_OR_RAISE(UniqueConf conf,
+                  BuildConf(opts.client, {{"enable.idempotence", "true"},
+                                          {"linger.ms", std::to_string(opts.linger_ms)},
+                                          {"queue.buffering.max.messages",
+                                           std::to_string(opts.max_queued_messages)},
+                                          {"partitioner", "murmur2_random"},
+                                          {"log_level", "3"}}));
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &BatchProducer::DeliveryCallback);
+  rd_kafka_conf_set_error_cb(conf.get(), &BatchProducer::ErrorCallback);
+  rd_kafka_conf_set_opaque(conf.get(), producer.get());
+  ASSIGN_OR_RAISE(producer->handle_, NewHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+  return producer;
+}
+
+BatchProducer::~BatchProducer() {
+  if (handle_ != nullptr) (void)Flush(std::chrono::seconds(10));
+  for (auto& [name, topic] : topics_) rd_kafka_topic_destroy(topic);
+  handle_.reset();
+}
+
+void BatchProducer::DeliveryCallback(rd_kafka_t* /*handle*/, const rd_kafka_message_t* message,
+                                     void* opaque) {
+  auto* self = static_cast<BatchProducer*>(opaque);
+  if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    self->messages_.fetch_add(1, std::memory_order_relaxed);
+    self->bytes_.fetch_add(message->len + message->key_len, std::memory_order_relaxed);
+    return;
+  }
+  std::string context = "deliver to " + std::string(rd_kafka_topic_name(message->rkt)) + "[" +
+                        std::to_string(message->partition) + "]";
+  self->RecordError(StatusFromError(message->err, context), /*delivery_failure=*/true);
+}
+
+void BatchProducer::ErrorCallback(rd_kafka_t* handle, int error, const char* reason, void* opaque) {
+  auto* self = static_cast<BatchProducer*>(opaque);
+  auto code = static_cast<rd_kafka_resp_err_t>(error);
+  if (code == RD_KAFKA_RESP_ERR__FATAL) {
+    char fatal_reason[512];
+    rd_kafka_resp_err_t cause = rd_kafka_fatal_error(handle, fatal_reason, sizeof(fatal_reason));
+    Status status = Status::Internal(
+        "fatal producer error: " + std::string(rd_kafka_err2name(cause)) + ": " + fatal_reason);
+    {
+      std::lock_guard<std::mutex> lock(self->errors_mutex_);
+      self->fatal_ = status;
+    }
+    self->RecordError(std::move(status), /*delivery_failure=*/false);
+    return;
+  }
+  self->RecordError(StatusFromError(code, std::string("producer (") + reason + ")"),
+                    /*delivery_failure=*/false);
+}
+
+void BatchProducer::RecordError(Status status, bool delivery_failure) {
+  error_count_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(errors_mutex_);
+  if (delivery_failure && first_delivery_failure_.ok()) first_delivery_failure_ = status;
+  if (errors_.size() < kMaxKeptErrors) errors_.push_back(std::move(status));
+}
+
+Result<rd_kafka_topic_t*> BatchProducer::Topic(std::string_view name) {
+  // Heterogeneous lookup needs C++20 transparent hashing; a short string copy is cheaper
+  // than the topic lookup librdkafka would do per message.
+  std::string key(name);
+  auto found = topics_.find(key);
+  if (found != topics_.end()) return found->second;
+  rd_kafka_topic_t* topic = rd_kafka_topic_new(handle_.get(), key.c_str(), nullptr);
+  if (topic == nullptr) {
+    return StatusFromError(rd_kafka_last_error(), "open topic '" + key + "'");
+  }
+  topics_.emplace(std::move(key), topic);
+  return topic;
+}
+
+Status BatchProducer::Produce(std::string_view topic_name, int32_t partition, std::string_view key,
+                              std::string_view value, int64_t timestamp_ms,
+                              std::span<const ProduceHeader> headers) {
+  {
+    std::lock_guard<std::mutex> lock(errors_mutex_);
+    if (!fatal_.ok()) return fatal_;
+  }
+  ASSIGN_OR_RAISE(rd_kafka_topic_t * topic, Topic(topic_name));
+  if (++produced_since_poll_ >= kPollEvery) {
+    produced_since_poll_ = 0;
+    rd_kafka_poll(handle_.get(), 0);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options_.enqueue_timeout;
+  for (;;) {
+    rd_kafka_headers_t* message_headers = nullptr;
+    if (!headers.empty()) {
+      message_headers = rd_kafka_headers_new(headers.size());
+      for (const ProduceHeader& header : headers) {
+        rd_kafka_header_add(message_headers, header.name.data(),
+                            static_cast<ssize_t>(header.name.size()), header.value.data(),
+                            static_cast<ssize_t>(header.value.size()));
+      }
+    }
+    rd_kafka_resp_err_t error = rd_kafka_producev(
+        handle_.get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+        RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_HEADERS(message_headers), RD_KAFKA_V_END);
+    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::OK();  // headers now owned
+    if (message_headers != nullptr) rd_kafka_headers_destroy(message_headers);
+    if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      error_count_.fetch_add(1, std::memory_order_relaxed);
+      return StatusFromError(error, "produce to '" + std::string(topic_name) + "'");
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      error_count_.fetch_add(1, std::memory_order_relaxed);
+      return Status::Unavailable("produce to '" + std::string(topic_name) +
+                                 "': local queue still full after " +
+                                 std::to_string(options_.enqueue_timeout.count()) +
+                                 " ms (broker slow or down) [retriable]");
+    }
+    // Make room: serve delivery reports, waiting a little for some to arrive.
+    rd_kafka_poll(handle_.get(), 10);
+  }
+}
+
+Status BatchProducer::Flush(std::chrono::milliseconds timeout) {
+  rd_kafka_resp_err_t error = rd_kafka_flush(handle_.get(), TimeoutMs(timeout));
+  if (error == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    return Status::Unavailable("flush: " + std::to_string(outstanding()) +
+                               " messages still undelivered after " +
+                               std::to_string(timeout.count()) + " ms [retriable]");
+  }
+  std::lock_guard<std::mutex> lock(errors_mutex_);
+  if (!fatal_.ok()) return fatal_;
+  if (first_delivery_failure_.ok()) return StatusFromError(error, "flush");
+  Status first = std::move(first_delivery_failure_);
+  first_delivery_failure_ = Status::OK();
+  return first;
+}
+
+std::vector<Status> BatchProducer::TakeErrors() {
+  std::lock_guard<std::mutex> lock(errors_mutex_);
+  std::vector<Status> errors;
+  errors.swap(errors_);
+  first_delivery_failure_ = Status::OK();
+  return errors;
+}
+
+int BatchProducer::outstanding() const { return rd_kafka_outq_len(handle_.get()); }
+
+ClientCounters BatchProducer::counters() const {
+  return {messages_.load(std::memory_order_relaxed), bytes_.load(std::memory_order_relaxed),
+          error_count_.load(std::memory_order_relaxed)};
+}
+
+}  // namespace sidestream::kafka

@@ -1,0 +1,142 @@
+#include "connectors/kafka/topic_admin.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include "connectors/kafka/embedded_broker.h"
+
+namespace sidestream::kafka {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct AdminOptionsDeleter {
+  void operator()(rd_kafka_AdminOptions_t* options) const {
+    rd_kafka_AdminOptions_destroy(options);
+  }
+};
+struct NewTopicDeleter {
+  void operator()(rd_kafka_NewTopic_t* topic) const { rd_kafka_NewTopic_destroy(topic); }
+};
+struct EventDeleter {
+  void operator()(rd_kafka_event_t* event) const { rd_kafka_event_destroy(event); }
+};
+
+std::chrono::milliseconds Remaining(Clock::time_point deadline) {
+  return std::max(std::chrono::milliseconds(0),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TopicAdmin>> TopicAdmin::Create(const ClientConfig& config) {
+  if (config.bootstrap_servers.empty()) {
+    return Status::InvalidArgument("TopicAdmin needs bootstrap servers");
+  }
+  ASSIGN_OR_RAISE(UniqueConf conf, BuildConf(config, {{"log_level", "3"}}));
+  ASSIGN_OR_RAISE(UniqueHandle handle, NewHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+  std::unique_ptr<TopicAdmin> admin(new TopicAdmin());
+  admin->config_ = config;
+  admin->handle_ = std::move(handle);
+  return admin;
+}
+
+Result<int> TopicAdmin::PartitionCount(const std::string& name, std::chrono::milliseconds timeout) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  // all_topics=1: naming the topic would make an auto-creating broker (the mock) create it.
+  rd_kafka_resp_err_t error =
+      rd_kafka_metadata(handle_.get(), 1, nullptr, &metadata, TimeoutMs(timeout));
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return StatusFromError(error, "read metadata from " + config_.bootstrap_servers);
+  }
+  Result<int> result = Status::NotFound("topic '" + name + "' does not exist");
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    const rd_kafka_metadata_topic_t& topic = metadata->topics[i];
+    if (name != topic.topic) continue;
+    if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      result = StatusFromError(topic.err, "read metadata of topic '" + name + "'");
+    } else {
+      result = topic.partition_cnt;
+    }
+    break;
+  }
+  rd_kafka_metadata_destroy(metadata);
+  return result;
+}
+
+Status TopicAdmin::EnsureTopic(const std::string& name, int partitions, int replication,
+                               std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  Status embedded = EmbeddedBroker::WithBroker(
+      config_.bootstrap_servers,
+      [&](EmbeddedBroker& broker) { return broker.CreateTopic(name, partitions, replication); });
+  if (embedded.code() == StatusCode::kAlreadyExists) return Status::OK();
+  if (embedded.code() != StatusCode::kNotFound) return embedded;  // ok, or a real error
+  // Not an embedded broker of this process. Skip the create when the topic exists already:
+  // this also serves an embedded broker hosted by another process, which has no CreateTopics.
+  Result<int> count = PartitionCount(name, Remaining(deadline));
+  if (count.ok()) return Status::OK();
+  if (count.status().code() != StatusCode::kNotFound) return count.status();
+  RETURN_NOT_OK(CreateWithAdminApi(name, partitions, replication, Remaining(deadline)));
+  // A new topic reaches every broker's metadata cache a little after CreateTopics returns.
+  for (;;) {
+    count = PartitionCount(name, std::max(Remaining(deadline), std::chrono::milliseconds(1)));
+    if (count.ok()) return Status::OK();
+    if (Remaining(deadline).count() == 0) {
+      return Status::Unavailable("topic '" + name +
+                                 "' was created but is not in metadata yet [retriable]");
+    }
+    if (count.status().code() != StatusCode::kNotFound && !count.status().retriable()) {
+      return count.status();
+    }
+  }
+}
+
+Status TopicAdmin::CreateWithAdminApi(const std::string& name, int partitions, int replication,
+                                      std::chrono::milliseconds timeout) {
+  char errstr[512];
+  std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter> new_topic(
+      rd_kafka_NewTopic_new(name.c_str(), partitions, replication, errstr, sizeof(errstr)));
+  if (new_topic == nullptr) {
+    return Status::InvalidArgument("topic '" + name + "': " + errstr);
+  }
+  std::unique_ptr<rd_kafka_AdminOptions_t, AdminOptionsDeleter> options(
+      rd_kafka_AdminOptions_new(handle_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS));
+  if (rd_kafka_AdminOptions_set_request_timeout(options.get(), TimeoutMs(timeout), errstr,
+                                                sizeof(errstr)) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      rd_kafka_AdminOptions_set_operation_timeout(options.get(), TimeoutMs(timeout), errstr,
+                                                  sizeof(errstr)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Status::InvalidArgument(std::string("CreateTopics options: ") + errstr);
+  }
+  UniqueQueue queue(rd_kafka_queue_new(handle_.get()));
+  rd_kafka_NewTopic_t* topics[] = {new_topic.get()};
+  rd_kafka_CreateTopics(handle_.get(), topics, 1, options.get(), queue.get());
+  // The request itself times out after `timeout`; allow a little more for the result event.
+  std::unique_ptr<rd_kafka_event_t, EventDeleter> event(
+      rd_kafka_queue_poll(queue.get(), TimeoutMs(timeout) + 5000));
+  if (event == nullptr) {
+    return Status::Unavailable("create topic '" + name + "': no answer from " +
+                               config_.bootstrap_servers + " [retriable]");
+  }
+  rd_kafka_resp_err_t error = rd_kafka_event_error(event.get());
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return StatusFromError(
+        error, "create topic '" + name + "' (" + rd_kafka_event_error_string(event.get()) + ")");
+  }
+  const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event.get());
+  size_t count = 0;
+  const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &count);
+  for (size_t i = 0; i < count; ++i) {
+    rd_kafka_resp_err_t topic_error = rd_kafka_topic_result_error(results[i]);
+    if (topic_error == RD_KAFKA_RESP_ERR_NO_ERROR ||
+        topic_error == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+      continue;
+    }
+    const char* detail = rd_kafka_topic_result_error_string(results[i]);
+    return StatusFromError(
+        topic_error, "create topic '" + name + "'" +
+                         (detail != nullptr ? std::string(" (") + detail + ")" : std::string()));
+  }
+  return Status::OK();
+}
+
+}  // namespace sidestream::kafka
