@@ -9,6 +9,7 @@
 #include "analyzer/source_properties.h"
 #include "server/demo_command.h"
 #include "server/explain_command.h"
+#include "server/qtt_command.h"
 #include "server/run_command.h"
 #include "server/test_command.h"
 
@@ -54,6 +55,14 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   test->add_option("--actual", test_actual, "Write the records produced to this file");
 
+  sidestream::server::QttOptions qtt_options;
+  std::string qtt_json, qtt_must_pass;
+  auto* qtt = app.add_subcommand("qtt", "Run ksqlDB's query-validation test files offline");
+  qtt->add_option("PATH", qtt_options.paths, "QTT .json files or folders")->required();
+  qtt->add_option("--json", qtt_json, "Write per-case results to this file");
+  qtt->add_option("--must-pass", qtt_must_pass, "File of case ids that must pass");
+  qtt->add_flag("--verbose", qtt_options.verbose, "List passed cases too");
+
   auto* properties =
       app.add_subcommand("properties", "Print the WITH properties of CREATE STREAM|TABLE");
 
@@ -61,6 +70,11 @@ int main(int argc, char** argv) {
 
   if (explain->parsed()) return sidestream::server::RunExplain(explain_files, std::cout, std::cerr);
   if (demo->parsed()) return sidestream::server::RunDemo(demo_options);
+  if (qtt->parsed()) {
+    if (!qtt_json.empty()) qtt_options.json_out = qtt_json;
+    if (!qtt_must_pass.empty()) qtt_options.must_pass = qtt_must_pass;
+    return sidestream::server::RunQtt(qtt_options);
+  }
   if (run->parsed()) {
     for (const std::string& property : run_properties) {
       size_t equals = property.find('=');

@@ -122,9 +122,8 @@ Status AggregateOperator::ApplySession(const Record& record, const Row& group,
     }
   }
   // Retract in time order, so the output does not depend on hash order.
-  std::sort(merged.begin(), merged.end(), [](const GroupKey& a, const GroupKey& b) {
-    return a.window.start < b.window.start;
-  });
+  std::sort(merged.begin(), merged.end(),
+            [](const GroupKey& a, const GroupKey& b) { return a.window.start < b.window.start; });
   WindowBounds window{timestamp, timestamp};
   for (const GroupKey& key : merged) {
     window.start = std::min(window.start, key.window.start);
@@ -145,7 +144,8 @@ Status AggregateOperator::ApplySession(const Record& record, const Row& group,
     }
     combined.rows += found->second.rows;
     combined.max_timestamp = std::max(combined.max_timestamp, found->second.max_timestamp);
-    if (!spec_.emit_final) RETURN_NOT_OK(EmitTombstone(key, timestamp));
+    // ksqlDB stamps the retraction with the retracted session's end.
+    if (!spec_.emit_final) RETURN_NOT_OK(EmitTombstone(key, key.window.end));
     groups_.erase(found);
   }
   for (size_t c = 0; c < spec_.calls.size(); ++c) {

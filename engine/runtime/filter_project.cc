@@ -3,11 +3,15 @@
 namespace sidestream::runtime {
 
 Status FilterOperator::Consume(Record& record) {
+  if (record.tombstone) return next_->Consume(record);
   if (!predicate_->Evaluate(record.row, result_).ok()) {
     ++evaluation_errors_;
     return Status::OK();
   }
-  if (result_.is_null() || !result_.boolean()) return Status::OK();
+  if (result_.is_null() || !result_.boolean()) {
+    if (!table_) return Status::OK();
+    record.tombstone = true;
+  }
   return next_->Consume(record);
 }
 

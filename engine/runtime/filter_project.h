@@ -9,16 +9,20 @@
 namespace sidestream::runtime {
 
 /// WHERE and HAVING: passes records whose predicate is TRUE (NULL and FALSE drop).
-/// Stateless. A predicate that fails to evaluate drops the record and counts it.
+/// Over a table (HAVING, or WHERE on a table source) a row that no longer passes is
+/// deleted downstream: it goes on as a tombstone, as in Kafka Streams' KTable filter.
+/// Tombstones pass unevaluated. Stateless. A predicate that fails to evaluate drops the
+/// record and counts it.
 class FilterOperator : public Operator {
  public:
-  explicit FilterOperator(std::unique_ptr<expr::Evaluator> predicate)
-      : predicate_(std::move(predicate)) {}
+  FilterOperator(std::unique_ptr<expr::Evaluator> predicate, bool table)
+      : predicate_(std::move(predicate)), table_(table) {}
   Status Consume(Record& record) override;
   int64_t evaluation_errors() const { return evaluation_errors_; }
 
  private:
   std::unique_ptr<expr::Evaluator> predicate_;
+  bool table_;
   types::Value result_;
   int64_t evaluation_errors_ = 0;
 };

@@ -86,7 +86,10 @@ Result<std::unique_ptr<Topology>> Topology::Build(const LogicalOperator& plan,
       }
       case LogicalOperatorKind::kFilter: {
         ASSIGN_OR_RAISE(auto predicate, expr::Evaluator::Compile(*step->predicate));
-        auto filter = std::make_unique<FilterOperator>(std::move(predicate));
+        // Table context: HAVING (below it sits the Aggregate) or a table source.
+        bool table = step->children.at(0)->kind == LogicalOperatorKind::kAggregate ||
+                     topology->source_.type == catalog::SourceType::kTable;
+        auto filter = std::make_unique<FilterOperator>(std::move(predicate), table);
         topology->filters_.push_back(filter.get());
         op = std::move(filter);
         break;

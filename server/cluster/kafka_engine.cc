@@ -119,12 +119,16 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
   }
   RETURN_NOT_OK(EnsureTopic(sink.topic, partitions));
 
-  query->callbacks.on_result = [this, sink](const std::string& key, const std::string* value,
+  query->callbacks.on_result = [this, sink](const std::string* key, const std::string* value,
                                             int64_t timestamp,
                                             const std::optional<runtime::WindowBounds>& window) {
-    std::string windowed = window ? WindowedKey(key, window->start, window->end) : key;
+    std::string windowed;
+    if (key && window) windowed = WindowedKey(*key, window->start, window->end);
+    std::string_view key_view = window && key ? std::string_view(windowed)
+                                : key         ? std::string_view(*key)
+                                              : std::string_view();
     ++produced_;
-    return producer_->Produce(sink.topic, -1, windowed,
+    return producer_->Produce(sink.topic, -1, key_view,
                               value ? std::string_view(*value) : std::string_view(), timestamp);
   };
   query->callbacks.on_side_output = [this](const std::string& topic, const std::string* key,

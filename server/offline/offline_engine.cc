@@ -137,12 +137,13 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
                                  const std::map<std::string, std::string>& properties) {
   const SourceDescription sink = plan->source;
   PipelineCallbacks callbacks;
-  callbacks.on_result = [this, sink](const std::string& key, const std::string* value,
+  callbacks.on_result = [this, sink](const std::string* key, const std::string* value,
                                      int64_t timestamp,
                                      const std::optional<runtime::WindowBounds>& window) -> Status {
     TestRecord output;
     output.topic = sink.topic;
-    output.key = BytesToJson(key, sink.key_format, ColumnsWithRole(sink, ColumnRole::kKey));
+    output.key = key ? BytesToJson(*key, sink.key_format, ColumnsWithRole(sink, ColumnRole::kKey))
+                     : json(nullptr);
     output.value =
         value ? BytesToJson(*value, sink.value_format, ColumnsWithRole(sink, ColumnRole::kValue))
               : json(nullptr);
@@ -151,11 +152,11 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
     output.session_window = sink.window_type == catalog::WindowType::kSession;
     Append(output);
     // Copies: delivering downstream may re-enter this pipeline's encoders.
-    std::string key_copy = key;
-    std::optional<std::string> value_copy;
+    std::optional<std::string> key_copy, value_copy;
+    if (key) key_copy = *key;
     if (value) value_copy = *value;
-    return Deliver(sink.topic, &key_copy, value_copy ? &*value_copy : nullptr, timestamp, window,
-                   1);
+    return Deliver(sink.topic, key_copy ? &*key_copy : nullptr, value_copy ? &*value_copy : nullptr,
+                   timestamp, window, 1);
   };
   callbacks.on_side_output = [this](const std::string& topic, const std::string* key,
                                     const std::string& value, int64_t timestamp) -> Status {

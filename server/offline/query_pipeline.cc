@@ -92,7 +92,11 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
       RETURN_NOT_OK(
           self->value_encoder->Encode(record.row, self->sink_keys.size(), self->value_bytes));
     }
-    return self->callbacks.on_result(self->key_bytes,
+    // No key when there are no key columns, or one that is NULL; a multi-column key is
+    // always written (its NULL fields included), as ksqlDB does.
+    bool has_key =
+        self->sink_keys.size() > 1 || (self->sink_keys.size() == 1 && !record.row[0].is_null());
+    return self->callbacks.on_result(has_key ? &self->key_bytes : nullptr,
                                      record.tombstone ? nullptr : &self->value_bytes,
                                      record.timestamp, record.window);
   };
@@ -143,8 +147,9 @@ Status QueryPipeline::Process(const std::string* key, const std::string* value, 
                               int64_t offset) {
   State& s = *state_;
   runtime::Record& record = s.record;
+  // A null value deletes a table row; in a stream it is a record whose value is null,
+  // which projections pass on (ksqlDB does the same).
   record.tombstone = value == nullptr;
-  if (record.tombstone && s.source.type == catalog::SourceType::kStream) return Status::OK();
   ++s.counters.records;
   record.row.assign(s.source_keys.size() + s.source_values.size(), types::Value());
   record.timestamp = timestamp;

@@ -15,8 +15,9 @@ namespace sidestream::offline {
 
 /// Where a pipeline's records go. Values are null for tombstones.
 struct PipelineCallbacks {
-  /// A result record: encoded key and value, event time, window of a windowed key.
-  std::function<Status(const std::string& key, const std::string* value, int64_t timestamp,
+  /// A result record: encoded key (null when every key column is NULL or there are
+  /// none) and value, event time, window of a windowed key.
+  std::function<Status(const std::string* key, const std::string* value, int64_t timestamp,
                        const std::optional<runtime::WindowBounds>& window)>
       on_result;
   /// A record for a side topic: a late record (to the query's LATE_TOPIC) or one that

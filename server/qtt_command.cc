@@ -1,0 +1,200 @@
+#include "server/qtt_command.h"
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include "server/offline/offline_engine.h"
+
+namespace sidestream::server {
+
+namespace {
+
+using nlohmann::json;
+
+enum class Outcome { kPassed, kFailed, kSkipped };
+
+struct CaseResult {
+  std::string id;  // "file.json: case name [FORMAT]"
+  Outcome outcome = Outcome::kFailed;
+  std::string detail;  // the diff, error or skip reason
+};
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size()) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+std::string Upper(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), ::toupper);
+  return text;
+}
+
+// Runs one expanded case.
+CaseResult RunCase(const std::string& id, const json& test, const std::string& format) {
+  CaseResult result{id, Outcome::kFailed, ""};
+  std::vector<std::string> statements;
+  for (const auto& statement : test["statements"]) {
+    statements.push_back(Replace(statement.get<std::string>(), "{FORMAT}", format));
+  }
+  std::string all = Upper(std::accumulate(statements.begin(), statements.end(), std::string()));
+  if (all.find("SCHEMA_ID") != std::string::npos || test.contains("topics")) {
+    return {id, Outcome::kSkipped, "needs a schema registry"};
+  }
+  bool expects_error = test.contains("expectedException");
+  auto engine = offline::OfflineEngine::Create();
+  if (!engine.ok()) return {id, Outcome::kFailed, engine.status().ToString()};
+  for (size_t i = 0; i < statements.size(); ++i) {
+    auto executed = (*engine)->Execute(statements[i]);
+    if (executed.ok()) continue;
+    const Status& status = executed.status();
+    bool last = i + 1 == statements.size();
+    if (expects_error && last) return {id, Outcome::kPassed, "rejected: " + status.message()};
+    if (status.code() == StatusCode::kNotSupported) {
+      return {id, Outcome::kSkipped, status.message()};
+    }
+    return {id, Outcome::kFailed, "statement " + std::to_string(i + 1) + ": " + status.ToString()};
+  }
+  auto inputs = offline::ParseTestRecords(test.value("inputs", json::array()));
+  auto expected = offline::ParseTestRecords(test.value("outputs", json::array()));
+  if (!inputs.ok() || !expected.ok()) {
+    return {id, Outcome::kFailed, "unreadable records in the test file"};
+  }
+  for (const auto& record : *inputs) {
+    Status produced = (*engine)->Produce(record);
+    if (!produced.ok()) {
+      if (expects_error) return {id, Outcome::kPassed, "failed at run time: " + produced.message()};
+      return {id, Outcome::kFailed, "input: " + produced.ToString()};
+    }
+  }
+  if (expects_error) {
+    return {id, Outcome::kFailed,
+            "ksqlDB rejects this case (" +
+                test["expectedException"].value("message", std::string("an exception")) +
+                ") but Sidestream accepted it"};
+  }
+  std::vector<offline::TestRecord> actual;
+  for (const std::string& topic : (*engine)->OutputTopics()) {
+    for (auto& record : (*engine)->Output(topic)) actual.push_back(std::move(record));
+  }
+  std::string diff = offline::CompareRecords(*expected, actual);
+  if (!diff.empty()) return {id, Outcome::kFailed, diff};
+  return {id, Outcome::kPassed, ""};
+}
+
+std::vector<std::filesystem::path> QttFiles(const std::vector<std::string>& paths) {
+  std::vector<std::filesystem::path> files;
+  for (const std::string& path : paths) {
+    if (std::filesystem::is_directory(path)) {
+      for (const auto& entry : std::filesystem::directory_iterator(path)) {
+        if (entry.path().extension() == ".json") files.push_back(entry.path());
+      }
+    } else {
+      files.push_back(path);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+int RunQtt(const QttOptions& options) {
+  std::vector<CaseResult> results;
+  std::map<std::string, std::array<int, 3>> per_file;
+  int passed_as_json = 0;
+  for (const auto& file : QttFiles(options.paths)) {
+    std::ifstream stream(file);
+    json document = json::parse(stream, nullptr, /*allow_exceptions=*/false);
+    if (document.is_discarded() || !document.contains("tests")) {
+      std::cerr << file.string() << ": error: not a QTT file\n";
+      return 2;
+    }
+    std::string name = file.filename().string();
+    for (const auto& test : document["tests"]) {
+      std::vector<std::string> formats = {"JSON"};
+      if (test.contains("format")) formats = test["format"].get<std::vector<std::string>>();
+      for (const std::string& format : formats) {
+        std::string id = name + ": " + test.value("name", std::string("?"));
+        if (formats.size() > 1 || test.contains("format")) id += " [" + format + "]";
+        CaseResult result;
+        if (!test.value("enabled", true)) {
+          result = {id, Outcome::kSkipped, "disabled in ksqlDB's suite"};
+        } else {
+          result = RunCase(id, test, format);
+          // AVRO and PROTOBUF without a schema are read as JSON (the conformance rules).
+          std::string statements = Upper(test["statements"].dump());
+          if (result.outcome == Outcome::kPassed &&
+              (format == "AVRO" || format == "PROTOBUF" ||
+               statements.find("'AVRO'") != std::string::npos ||
+               statements.find("'PROTOBUF'") != std::string::npos)) {
+            ++passed_as_json;
+          }
+        }
+        per_file[name][static_cast<int>(result.outcome)]++;
+        results.push_back(std::move(result));
+      }
+    }
+  }
+  int counts[3] = {0, 0, 0};
+  for (const auto& result : results) {
+    counts[static_cast<int>(result.outcome)]++;
+    if (result.outcome == Outcome::kFailed) {
+      std::cout << "FAILED  " << result.id << "\n  " << Replace(result.detail, "\n", "\n  ")
+                << "\n";
+    } else if (result.outcome == Outcome::kSkipped) {
+      std::cout << "SKIPPED " << result.id << ": " << result.detail << "\n";
+    } else if (options.verbose) {
+      std::cout << "PASSED  " << result.id << "\n";
+    }
+  }
+  std::cout << "\nper file (passed/failed/skipped):\n";
+  for (const auto& [file, count] : per_file) {
+    std::cout << "  " << file << ": " << count[0] << "/" << count[1] << "/" << count[2] << "\n";
+  }
+  if (options.json_out) {
+    json out = json::array();
+    for (const auto& result : results) {
+      out.push_back({{"id", result.id},
+                     {"outcome", result.outcome == Outcome::kPassed   ? "passed"
+                                 : result.outcome == Outcome::kFailed ? "failed"
+                                                                      : "skipped"},
+                     {"detail", result.detail}});
+    }
+    std::ofstream(*options.json_out) << out.dump(1) << "\n";
+  }
+  int exit_code = 0;
+  if (options.must_pass) {
+    std::ifstream list(*options.must_pass);
+    if (!list) {
+      std::cerr << *options.must_pass << ": error: cannot read the must-pass list\n";
+      return 2;
+    }
+    std::set<std::string> passed;
+    for (const auto& result : results) {
+      if (result.outcome == Outcome::kPassed) passed.insert(result.id);
+    }
+    for (std::string line; std::getline(list, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      if (!passed.count(line)) {
+        std::cout << "REGRESSION: listed as passing but did not pass: " << line << "\n";
+        exit_code = 1;
+      }
+    }
+  }
+  std::cout << "(" << passed_as_json << " of the passed cases use AVRO or PROTOBUF without a "
+            << "schema and ran as JSON)\n";
+  std::cout << counts[0] << " passed, " << counts[1] << " failed, " << counts[2] << " skipped\n";
+  return exit_code;
+}
+
+}  // namespace sidestream::server
