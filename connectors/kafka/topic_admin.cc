@@ -76,6 +76,16 @@ Status TopicAdmin::EnsureTopic(const std::string& name, int partitions, int repl
   Result<int> count = PartitionCount(name, Remaining(deadline));
   if (count.ok()) return Status::OK();
   if (count.status().code() != StatusCode::kNotFound) return count.status();
+  // CreateTopics goes to the controller that the metadata just read names. The mock names
+  // one that is not among its brokers (it has no admin API): say so now rather than time out
+  // waiting for it.
+  if (!ControllerIsListed()) {
+    return Status::NotSupported(
+        "cannot create topic '" + name + "': the cluster at " + config_.bootstrap_servers +
+        " names no controller, so it has no admin API (an embedded broker of another "
+        "process?); create the topic where the broker runs (sidestream broker --topic " +
+        name + ":" + std::to_string(partitions) + ")");
+  }
   RETURN_NOT_OK(CreateWithAdminApi(name, partitions, replication, Remaining(deadline)));
   // A new topic reaches every broker's metadata cache a little after CreateTopics returns.
   for (;;) {
@@ -89,6 +99,18 @@ Status TopicAdmin::EnsureTopic(const std::string& name, int partitions, int repl
       return count.status();
     }
   }
+}
+
+bool TopicAdmin::ControllerIsListed() {
+  const int32_t controller = rd_kafka_controllerid(handle_.get(), 0);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  if (rd_kafka_metadata(handle_.get(), 0, nullptr, &metadata, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return true;  // unknown: let CreateTopics report what it finds
+  }
+  bool listed = false;
+  for (int i = 0; i < metadata->broker_cnt; ++i) listed |= metadata->brokers[i].id == controller;
+  rd_kafka_metadata_destroy(metadata);
+  return listed;
 }
 
 Status TopicAdmin::CreateWithAdminApi(const std::string& name, int partitions, int replication,

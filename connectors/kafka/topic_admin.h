@@ -38,6 +38,7 @@ class TopicAdmin {
 
  private:
   TopicAdmin() = default;
+  bool ControllerIsListed();
   Status CreateWithAdminApi(const std::string& name, int partitions, int replication,
                             std::chrono::milliseconds timeout);
 
