@@ -1,5 +1,6 @@
 #include "server/test_command.h"
 
+#include <algorithm>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -76,6 +77,16 @@ int RunTest(const std::string& sql_path, const std::string& input_path,
   }
   auto counters = (*engine)->counters();
   std::string diff = offline::CompareRecords(*expected, actual);
+  // Records on a topic the expected file never mentions are a mismatch too.
+  for (const std::string& topic : (*engine)->OutputTopics()) {
+    bool listed =
+        std::any_of(expected->begin(), expected->end(),
+                    [&](const offline::TestRecord& record) { return record.topic == topic; });
+    if (!listed) {
+      diff += "topic " + topic + ": " + std::to_string((*engine)->Output(topic).size()) +
+              " records that the expected output does not list\n";
+    }
+  }
   if (!diff.empty()) {
     out << "FAILED: output does not match " << output_path << "\n" << diff;
     return 1;

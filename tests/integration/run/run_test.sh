@@ -64,8 +64,8 @@ for i in $(seq 0 99); do
 done > "$work/input.txt"
 # The sink topics exist once the queries started; then produce.
 deadline=$((SECONDS + 30))
-until kcat -b "$bootstrap" -L -t long_calls 2>/dev/null | grep -q "partition 0"; do
-  [ $SECONDS -lt $deadline ] || fail "sink topic long_calls was not created"
+until kcat -b "$bootstrap" -L -t LONG_CALLS 2>/dev/null | grep -q "partition 0"; do
+  [ $SECONDS -lt $deadline ] || fail "sink topic LONG_CALLS was not created"
   sleep 0.2
 done
 kcat -b "$bootstrap" -P -t calls -K: -l "$work/input.txt" || fail "kcat could not produce"
@@ -76,8 +76,8 @@ consume() {
 }
 deadline=$((SECONDS + 60))
 while :; do
-  consume long_calls > "$work/long_calls.txt"
-  consume calls_per_cell > "$work/per_cell.txt"
+  consume LONG_CALLS > "$work/long_calls.txt"
+  consume CALLS_PER_CELL > "$work/per_cell.txt"
   long=$(wc -l < "$work/long_calls.txt")
   updates=$(wc -l < "$work/per_cell.txt")
   [ "$long" -ge 39 ] && [ "$updates" -ge 100 ] && break
