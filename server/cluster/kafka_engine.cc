@@ -103,7 +103,98 @@ Status KafkaEngine::Execute(std::string_view sql) {
   return Status::OK();
 }
 
+std::string RepartitionTopic(const std::string& application_id, const std::string& query_id) {
+  return application_id + "_" + query_id + "-repartition";
+}
+
+namespace {
+
+analyzer::BoundExpressionPtr ColumnReference(const analyzer::LogicalColumn& column, int index) {
+  auto reference = std::make_unique<analyzer::BoundExpression>();
+  reference->kind = analyzer::BoundKind::kColumn;
+  reference->type = column.type;
+  reference->sql = column.name;
+  reference->name = column.name;
+  reference->column_index = index;
+  return reference;
+}
+
+}  // namespace
+
 Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
+                               const std::map<std::string, std::string>& properties) {
+  // Find a Repartition below the Sink: grouping by anything but the message key.
+  analyzer::LogicalOperator* parent = plan.get();
+  while (!parent->children.empty() &&
+         parent->children[0]->kind != analyzer::LogicalOperatorKind::kRepartition) {
+    parent = parent->children[0].get();
+  }
+  const analyzer::LogicalOperator* scan = plan.get();
+  while (!scan->children.empty()) scan = scan->children[0].get();
+  bool stream_source = scan->source.type == catalog::SourceType::kStream;
+  if (parent->children.empty() || !stream_source ||
+      parent->kind != analyzer::LogicalOperatorKind::kAggregate) {
+    // Table GROUP BY retracts by table key, which an internal topic would lose: it runs
+    // in one stage (correct within one instance; see the README's limits).
+    return StartStage(query_id, std::move(plan), properties);
+  }
+  analyzer::LogicalOperatorPtr repartition = std::move(parent->children[0]);
+  analyzer::LogicalOperatorPtr lower = std::move(repartition->children[0]);
+  const std::string topic = RepartitionTopic(options_.application_id, query_id);
+
+  // Stage 1: the rows, keyed by the grouping values, into the internal topic.
+  auto project = std::make_unique<analyzer::LogicalOperator>();
+  project->kind = analyzer::LogicalOperatorKind::kProject;
+  for (size_t i = 0; i < repartition->expressions.size(); ++i) {
+    const auto& key = repartition->expressions[i];
+    project->output.columns.push_back(
+        {"SIDESTREAM_GROUP_" + std::to_string(i), key->type, catalog::ColumnRole::kKey});
+    project->expressions.push_back(key->Clone());
+  }
+  for (size_t i = 0; i < lower->output.columns.size(); ++i) {
+    analyzer::LogicalColumn column = lower->output.columns[i];
+    project->expressions.push_back(ColumnReference(column, static_cast<int>(i)));
+    column.role = catalog::ColumnRole::kValue;
+    project->output.columns.push_back(column);
+  }
+  catalog::SourceDescription internal;
+  internal.name = topic;
+  internal.topic = topic;
+  internal.key_format = "JSON";
+  internal.value_format = "JSON";
+  internal.partitions = scan->source.partitions;
+  for (const auto& column : project->output.columns) {
+    internal.columns.push_back({column.name, column.type, column.role, ""});
+  }
+  auto stage_one = std::make_unique<analyzer::LogicalOperator>();
+  stage_one->kind = analyzer::LogicalOperatorKind::kSink;
+  stage_one->source = internal;
+  stage_one->output = project->output;
+  project->children.push_back(std::move(lower));
+  stage_one->children.push_back(std::move(project));
+
+  // Stage 2: the internal topic, read back with the original row layout (every column a
+  // value, so bound column indices hold), feeds the aggregate. Event time travels as the
+  // message timestamp.
+  auto internal_scan = std::make_unique<analyzer::LogicalOperator>();
+  internal_scan->kind = analyzer::LogicalOperatorKind::kScan;
+  internal_scan->source = scan->source;
+  internal_scan->source.name = topic;
+  internal_scan->source.topic = topic;
+  internal_scan->source.key_format = "NONE";
+  internal_scan->source.value_format = "JSON";
+  internal_scan->source.timestamp_column.reset();
+  internal_scan->source.properties.clear();
+  for (auto& column : internal_scan->source.columns) column.role = catalog::ColumnRole::kValue;
+  internal_scan->output = repartition->output;
+  for (auto& column : internal_scan->output.columns) column.role = catalog::ColumnRole::kValue;
+  parent->children[0] = std::move(internal_scan);
+
+  RETURN_NOT_OK(StartStage(query_id + "-repartition", std::move(stage_one), {}));
+  return StartStage(query_id, std::move(plan), properties);
+}
+
+Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                                const std::map<std::string, std::string>& properties) {
   auto query = std::make_unique<RunningQuery>();
   query->id = query_id;

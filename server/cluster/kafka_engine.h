@@ -80,6 +80,9 @@ class KafkaEngine {
   KafkaEngine() = default;
   Status StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                     const std::map<std::string, std::string>& properties);
+  /// Starts one consumer group that runs `plan` (ending in a Sink) on every partition.
+  Status StartStage(const std::string& stage_id, analyzer::LogicalOperatorPtr plan,
+                    const std::map<std::string, std::string>& properties);
   Status CreateTask(RunningQuery& query, int32_t partition);
   Status CloseTasks(RunningQuery& query, const std::vector<int32_t>& partitions, bool commit);
   Result<int64_t> PollQuery(RunningQuery& query, int wait_ms);
@@ -96,6 +99,9 @@ class KafkaEngine {
   int64_t produced_ = 0;
   int64_t idle_timeout_ms_ = 5000;
 };
+
+/// The internal topic through which a query re-keys its input before grouping.
+std::string RepartitionTopic(const std::string& application_id, const std::string& query_id);
 
 /// The Kafka key of a windowed result, readable by any consumer:
 /// "<key>@<window start>/<window end>" (epoch ms).
