@@ -280,10 +280,7 @@ Status KafkaEngine::CloseTasks(RunningQuery& query, const std::vector<int32_t>& 
   for (int32_t partition : partitions) {
     auto task = query.tasks.find(partition);
     if (task == query.tasks.end()) continue;
-    offline::PipelineCounters counters = task->second->counters();
-    query.closed_tasks.late_records += counters.late_records;
-    query.closed_tasks.decode_errors += counters.decode_errors;
-    query.closed_tasks.evaluation_errors += counters.evaluation_errors;
+    query.closed_tasks += task->second->counters();
     query.tasks.erase(task);
     query.next_offsets.erase(partition);
   }
@@ -356,13 +353,7 @@ EngineProgress KafkaEngine::progress() const {
   for (const auto& query : queries_) {
     progress.consumed += query->consumed;
     offline::PipelineCounters counters = query->closed_tasks;
-    for (const auto& [partition, task] : query->tasks) {
-      (void)partition;
-      offline::PipelineCounters task_counters = task->counters();
-      counters.late_records += task_counters.late_records;
-      counters.decode_errors += task_counters.decode_errors;
-      counters.evaluation_errors += task_counters.evaluation_errors;
-    }
+    for (const auto& [partition, task] : query->tasks) counters += task->counters();
     progress.late_records += counters.late_records;
     progress.decode_errors += counters.decode_errors;
     progress.evaluation_errors += counters.evaluation_errors;

@@ -18,15 +18,6 @@ namespace {
 // Nested queries feeding each other deeper than this are a cycle.
 constexpr int kMaxDepth = 32;
 
-std::vector<formats::FormatColumn> ColumnsWithRole(const SourceDescription& source,
-                                                   ColumnRole role) {
-  std::vector<formats::FormatColumn> columns;
-  for (const auto& column : source.columns) {
-    if (column.role == role) columns.push_back({column.name, column.type});
-  }
-  return columns;
-}
-
 bool IsJsonFamily(const std::string& format) {
   return format == "JSON" || format == "JSON_SR" || format == "AVRO" || format == "PROTOBUF" ||
          format == "PROTOBUF_NOSR";
@@ -142,10 +133,10 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
                                      const std::optional<runtime::WindowBounds>& window) -> Status {
     TestRecord output;
     output.topic = sink.topic;
-    output.key = key ? BytesToJson(*key, sink.key_format, ColumnsWithRole(sink, ColumnRole::kKey))
+    output.key = key ? BytesToJson(*key, sink.key_format, FormatColumns(sink, ColumnRole::kKey))
                      : json(nullptr);
     output.value =
-        value ? BytesToJson(*value, sink.value_format, ColumnsWithRole(sink, ColumnRole::kValue))
+        value ? BytesToJson(*value, sink.value_format, FormatColumns(sink, ColumnRole::kValue))
               : json(nullptr);
     output.timestamp = timestamp;
     output.window = window;
@@ -187,11 +178,11 @@ Status OfflineEngine::Produce(const TestRecord& record) {
     declared = true;
     if (!record.key.is_null()) {
       ASSIGN_OR_RAISE(key_bytes, JsonToBytes(record.key, source.key_format,
-                                             ColumnsWithRole(source, ColumnRole::kKey)));
+                                             FormatColumns(source, ColumnRole::kKey)));
     }
     if (!record.value.is_null()) {
       ASSIGN_OR_RAISE(auto bytes, JsonToBytes(record.value, source.value_format,
-                                              ColumnsWithRole(source, ColumnRole::kValue)));
+                                              FormatColumns(source, ColumnRole::kValue)));
       value_bytes = std::move(bytes);
     }
     break;
@@ -236,13 +227,7 @@ std::vector<std::string> OfflineEngine::OutputTopics() const { return output_ord
 
 PipelineCounters OfflineEngine::counters() const {
   PipelineCounters total;
-  for (const auto& query : queries_) {
-    PipelineCounters counters = query->counters();
-    total.records += counters.records;
-    total.late_records += counters.late_records;
-    total.decode_errors += counters.decode_errors;
-    total.evaluation_errors += counters.evaluation_errors;
-  }
+  for (const auto& query : queries_) total += query->counters();
   return total;
 }
 

@@ -11,16 +11,15 @@ namespace sidestream::offline {
 using catalog::ColumnRole;
 using catalog::SourceDescription;
 
-namespace {
-
-std::vector<formats::FormatColumn> ColumnsWithRole(const SourceDescription& source,
-                                                   ColumnRole role) {
+std::vector<formats::FormatColumn> FormatColumns(const SourceDescription& source, ColumnRole role) {
   std::vector<formats::FormatColumn> columns;
   for (const auto& column : source.columns) {
     if (column.role == role) columns.push_back({column.name, column.type});
   }
   return columns;
 }
+
+namespace {
 
 std::string Property(const SourceDescription& source, const std::string& name) {
   auto found = source.properties.find(name);
@@ -118,8 +117,8 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
   self->source = self->topology->source();
   self->dead_letter_topic = Property(self->source, "DEAD_LETTER_TOPIC");
   if (self->dead_letter_topic.empty()) self->dead_letter_topic = kDefaultDeadLetterTopic;
-  self->source_keys = ColumnsWithRole(self->source, ColumnRole::kKey);
-  self->source_values = ColumnsWithRole(self->source, ColumnRole::kValue);
+  self->source_keys = FormatColumns(self->source, ColumnRole::kKey);
+  self->source_values = FormatColumns(self->source, ColumnRole::kValue);
   ASSIGN_OR_RAISE(self->key_decoder,
                   formats::MakeDecoder(Options(self->source, true), self->source_keys));
   ASSIGN_OR_RAISE(self->value_decoder,

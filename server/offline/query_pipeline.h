@@ -9,6 +9,7 @@
 #include "analyzer/logical_plan.h"
 #include "catalog/catalog.h"
 #include "common/status.h"
+#include "connectors/formats/row_format.h"
 #include "runtime/record.h"
 
 namespace sidestream::offline {
@@ -33,7 +34,19 @@ struct PipelineCounters {
   int64_t late_records = 0;   // applied to no window
   int64_t decode_errors = 0;  // did not fit the source schema
   int64_t evaluation_errors = 0;
+
+  PipelineCounters& operator+=(const PipelineCounters& other) {
+    records += other.records;
+    late_records += other.late_records;
+    decode_errors += other.decode_errors;
+    evaluation_errors += other.evaluation_errors;
+    return *this;
+  }
 };
+
+/// The columns of a source with `role` (key or value), as a format sees them.
+std::vector<formats::FormatColumn> FormatColumns(const catalog::SourceDescription& source,
+                                                 catalog::ColumnRole role);
 
 /// One persistent query for one input partition: decodes message bytes with the source's
 /// formats, runs the query's operators, and encodes results with the sink's formats.
