@@ -114,11 +114,11 @@ Status AggregateOperator::ApplySession(const Record& record, const Row& group,
   const int64_t gap = spec_.window->size_ms;
   const int64_t timestamp = record.timestamp;
   // Sessions of this group that the record joins: within `gap` of either end.
+  std::vector<WindowBounds>& open = sessions_[group];
   std::vector<GroupKey> merged;
-  for (const auto& [key, state] : groups_) {
-    if (!types::RowEqual()(key.values, group)) continue;
-    if (key.window.end + gap >= timestamp && key.window.start - gap <= timestamp) {
-      merged.push_back(key);
+  for (const WindowBounds& session : open) {
+    if (session.end + gap >= timestamp && session.start - gap <= timestamp) {
+      merged.push_back(GroupKey{group, session});
     }
   }
   // Retract in time order, so the output does not depend on hash order.
@@ -131,6 +131,7 @@ Status AggregateOperator::ApplySession(const Record& record, const Row& group,
   }
   // Kafka Streams: a session is late when its end is before stream time - grace.
   if (window.end + grace() < stream_time_) {
+    if (open.empty()) sessions_.erase(group);
     ++late_records_;
     if (spec_.on_late) RETURN_NOT_OK(spec_.on_late(record, window, stream_time_));
     return Status::OK();
@@ -147,6 +148,7 @@ Status AggregateOperator::ApplySession(const Record& record, const Row& group,
     // ksqlDB stamps the retraction with the retracted session's end.
     if (!spec_.emit_final) RETURN_NOT_OK(EmitTombstone(key, key.window.end));
     groups_.erase(found);
+    std::erase(open, key.window);
   }
   for (size_t c = 0; c < spec_.calls.size(); ++c) {
     spec_.calls[c].function->Add(combined.states[c], arguments[c]);
@@ -155,6 +157,7 @@ Status AggregateOperator::ApplySession(const Record& record, const Row& group,
   combined.max_timestamp = std::max(combined.max_timestamp, timestamp);
   GroupKey key{group, window};
   auto inserted = groups_.insert_or_assign(key, std::move(combined)).first;
+  open.push_back(window);
   TrackWindow(key);
   if (!spec_.emit_final) {
     // ksqlDB gives a session's result the session's end as its timestamp.
@@ -182,6 +185,11 @@ Status AggregateOperator::AdvanceStreamTime(int64_t stream_time) {
       if (spec_.emit_final) {
         RETURN_NOT_OK(Emit(found->first, found->second,
                            session ? found->first.window.end : found->second.max_timestamp));
+      }
+      if (session) {
+        auto open = sessions_.find(key.values);
+        std::erase(open->second, key.window);
+        if (open->second.empty()) sessions_.erase(open);
       }
       groups_.erase(found);
     }

@@ -103,6 +103,10 @@ class AggregateOperator : public Operator {
   std::map<std::pair<int64_t, uint64_t>, GroupKey> closing_order_;
   uint64_t sequence_ = 0;
   std::unordered_map<types::Row, types::Row, types::RowHash, types::RowEqual> table_rows_;
+  // SESSION windows: the open sessions of each group, so a record finds the sessions it
+  // may join without scanning every group.
+  std::unordered_map<types::Row, std::vector<WindowBounds>, types::RowHash, types::RowEqual>
+      sessions_;
   int64_t stream_time_ = INT64_MIN;
   int64_t late_records_ = 0;
   int64_t evaluation_errors_ = 0;
