@@ -498,8 +498,9 @@ class JsonRowDecoder final : public RowDecoder {
       if (auto error = field.unescaped_key().get(key)) return MessageError(error);
       FieldMatcher::Match match;
       const int index = matcher_->Find(key, position++, match);
-      // Fields the decoder does not project are skipped unparsed by simdjson.
-      if (index < 0 || match <= matched_[index]) continue;
+      // Fields the decoder does not project, or that the query never reads, are skipped
+      // unparsed by simdjson.
+      if (index < 0 || match <= matched_[index] || columns_[index].skip) continue;
       matched_[index] = match;
       ondemand::value item = field.value();
       JsonReader reader(columns_[index].name);

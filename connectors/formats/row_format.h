@@ -16,12 +16,16 @@ namespace sidestream::formats {
 struct FormatColumn {
   std::string name;  // as in the schema (upper case unless quoted)
   types::SqlType type;
+  /// The query never reads this column: decoders may leave it NULL without parsing it
+  /// (projection pushdown). Encoders ignore the flag.
+  bool skip = false;
 };
 
 /// Which format, and its options (from the WITH clause).
 struct FormatOptions {
-  std::string format = "JSON";  // JSON, JSON_SR, AVRO and PROTOBUF (read as JSON), DELIMITED, KAFKA, NONE
-  char delimiter = ',';         // DELIMITED; TAB and SPACE already resolved to the character
+  std::string format =
+      "JSON";            // JSON, JSON_SR, AVRO and PROTOBUF (read as JSON), DELIMITED, KAFKA, NONE
+  char delimiter = ',';  // DELIMITED; TAB and SPACE already resolved to the character
   bool wrap_single_value = true;  // JSON: a single column as a bare value when false
   bool is_key = false;            // keys and values differ (a JSON key of one column is unwrapped)
 };

@@ -49,6 +49,36 @@ formats::FormatOptions Options(const SourceDescription& source, bool key) {
   return options;
 }
 
+void CollectColumns(const analyzer::BoundExpression& expression, std::vector<bool>& used) {
+  if (expression.kind == analyzer::BoundKind::kColumn && expression.column_index >= 0 &&
+      static_cast<size_t>(expression.column_index) < used.size()) {
+    used[expression.column_index] = true;
+  }
+  for (const auto& child : expression.children) CollectColumns(*child, used);
+}
+
+// The source columns that expressions over the scan's row read: those of the operators
+// from the Scan up to the first one that changes the row's layout (Aggregate or Project).
+std::vector<bool> UsedSourceColumns(const analyzer::LogicalOperator& plan, size_t columns) {
+  std::vector<const analyzer::LogicalOperator*> chain;
+  for (const analyzer::LogicalOperator* node = &plan; node != nullptr;
+       node = node->children.empty() ? nullptr : node->children[0].get()) {
+    chain.push_back(node);
+  }
+  std::vector<bool> used(columns, false);
+  for (auto node = chain.rbegin(); node != chain.rend(); ++node) {
+    const analyzer::LogicalOperator& op = **node;
+    if (op.predicate) CollectColumns(*op.predicate, used);
+    for (const auto& expression : op.expressions) CollectColumns(*expression, used);
+    for (const auto& aggregate : op.aggregates) CollectColumns(*aggregate.call, used);
+    if (op.kind == analyzer::LogicalOperatorKind::kAggregate ||
+        op.kind == analyzer::LogicalOperatorKind::kProject) {
+      break;
+    }
+  }
+  return used;
+}
+
 }  // namespace
 
 struct QueryPipeline::State {
@@ -119,6 +149,13 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
   if (self->dead_letter_topic.empty()) self->dead_letter_topic = kDefaultDeadLetterTopic;
   self->source_keys = FormatColumns(self->source, ColumnRole::kKey);
   self->source_values = FormatColumns(self->source, ColumnRole::kValue);
+  // Projection pushdown: the value decoder skips the columns no expression reads.
+  std::vector<bool> used = UsedSourceColumns(plan, self->source.columns.size());
+  for (size_t i = 0; i < self->source_values.size(); ++i) {
+    const std::string& name = self->source_values[i].name;
+    bool event_time = self->source.timestamp_column && *self->source.timestamp_column == name;
+    self->source_values[i].skip = !used[self->source_keys.size() + i] && !event_time;
+  }
   ASSIGN_OR_RAISE(self->key_decoder,
                   formats::MakeDecoder(Options(self->source, true), self->source_keys));
   ASSIGN_OR_RAISE(self->value_decoder,
