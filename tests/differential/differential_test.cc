@@ -3,7 +3,7 @@
 // sqlite_oracle.h for the rule it models). A mismatch is shrunk to a small input and
 // printed as files for `sidestream test`.
 //
-// SIDESTREAM_DIFFERENTIAL_SEEDS=N runs seeds 1..N (default 200);
+// SIDESTREAM_DIFFERENTIAL_SEEDS=N runs seeds 1..N (default 500);
 // SIDESTREAM_DIFFERENTIAL_SEED=N runs seed N only and writes its files even when it
 // passes.
 #include <gtest/gtest.h>
@@ -29,7 +29,7 @@ namespace {
 using nlohmann::json;
 using offline::TestRecord;
 
-constexpr int kDefaultSeeds = 200;
+constexpr int kDefaultSeeds = 500;
 constexpr double kRelativeTolerance = 1e-9;
 // Shrinking reruns both engines once per attempt; a bound keeps a failure's report quick.
 constexpr int kMaxShrinkAttempts = 4000;
