@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "runtime/state_store.h"
 #include "runtime/window_assigner.h"
 
 namespace sidestream::runtime {
@@ -9,8 +10,32 @@ namespace sidestream::runtime {
 using types::Row;
 using types::Value;
 
-AggregateOperator::AggregateOperator(AggregateSpec spec) : spec_(std::move(spec)) {
+AggregateOperator::AggregateOperator(AggregateSpec spec)
+    : spec_(std::move(spec)),
+      groups_(std::make_unique<InMemoryKeyValueStore>()),
+      table_rows_(std::make_unique<InMemoryKeyValueStore>()) {
   arguments_.resize(spec_.calls.size());
+}
+
+const Row& AggregateOperator::StoreKey(const GroupKey& key) {
+  store_key_.assign(key.values.begin(), key.values.end());
+  store_key_.push_back(Value::Bigint(key.window.start));
+  store_key_.push_back(Value::Bigint(key.window.end));
+  return store_key_;
+}
+
+Row AggregateOperator::InitialState() const {
+  Row state;
+  for (const AggregateCall& call : spec_.calls) state.push_back(call.function->Initial());
+  state.push_back(Value::Bigint(INT64_MIN));  // largest record timestamp
+  state.push_back(Value::Bigint(0));          // rows applied minus rows retracted
+  return state;
+}
+
+void AggregateOperator::CountRow(Row& state, int64_t timestamp, int64_t rows) const {
+  const size_t calls = spec_.calls.size();
+  state[calls] = Value::Bigint(std::max(state[calls].integer(), timestamp));
+  state[calls + 1] = Value::Bigint(state[calls + 1].integer() + rows);
 }
 
 Status AggregateOperator::EvaluateInputs(const Row& row, Row& group,
@@ -33,20 +58,20 @@ Status AggregateOperator::Consume(Record& record) {
   if (spec_.table_source) {
     // A table row replaces the previous row of its key: retract that one first.
     Row table_key(record.row.begin(), record.row.begin() + spec_.source_key_columns);
-    auto previous = table_rows_.find(table_key);
-    if (previous != table_rows_.end()) {
+    if (Row* previous = table_rows_->Find(table_key)) {
       Row old_group;
       std::vector<std::vector<Value>> old_arguments(spec_.calls.size());
       bool null_key = false;
-      Status evaluated = EvaluateInputs(previous->second, old_group, old_arguments);
+      Status evaluated = EvaluateInputs(*previous, old_group, old_arguments);
       for (const Value& value : old_group) null_key = null_key || value.is_null();
       if (evaluated.ok() && !null_key) {
         RETURN_NOT_OK(Apply(record, old_group, old_arguments, /*retract=*/true));
       }
-      table_rows_.erase(previous);
+      table_rows_->Erase(table_key);
     }
     if (record.tombstone) return Status::OK();
-    table_rows_.emplace(std::move(table_key), record.row);
+    bool inserted = false;
+    table_rows_->Upsert(table_key, inserted) = record.row;
   } else if (record.tombstone) {
     return Status::OK();  // streams have no deletes
   }
@@ -85,26 +110,23 @@ Status AggregateOperator::Apply(const Record& record, const Row& group,
       continue;
     }
     GroupKey key{group, window};
-    auto found = groups_.find(key);
-    if (found == groups_.end()) {
+    Row* state = groups_->Find(StoreKey(key));
+    if (state == nullptr) {
       if (retract) continue;
-      GroupState fresh;
-      for (const AggregateCall& call : spec_.calls)
-        fresh.states.push_back(call.function->Initial());
-      found = groups_.emplace(key, std::move(fresh)).first;
+      bool inserted = false;
+      state = &groups_->Upsert(StoreKey(key), inserted);
+      *state = InitialState();
       if (spec_.window) TrackWindow(key);
     }
-    GroupState& state = found->second;
     for (size_t c = 0; c < spec_.calls.size(); ++c) {
       if (retract) {
-        spec_.calls[c].function->Undo(state.states[c], arguments[c]);
+        spec_.calls[c].function->Undo((*state)[c], arguments[c]);
       } else {
-        spec_.calls[c].function->Add(state.states[c], arguments[c]);
+        spec_.calls[c].function->Add((*state)[c], arguments[c]);
       }
     }
-    state.rows += retract ? -1 : 1;
-    state.max_timestamp = std::max(state.max_timestamp, record.timestamp);
-    if (!spec_.emit_final) RETURN_NOT_OK(Emit(found->first, state, record.timestamp));
+    CountRow(*state, record.timestamp, retract ? -1 : 1);
+    if (!spec_.emit_final) RETURN_NOT_OK(Emit(key, *state, record.timestamp));
   }
   return Status::OK();
 }
@@ -136,32 +158,28 @@ Status AggregateOperator::ApplySession(const Record& record, const Row& group,
     if (spec_.on_late) RETURN_NOT_OK(spec_.on_late(record, window, stream_time_));
     return Status::OK();
   }
-  GroupState combined;
-  for (const AggregateCall& call : spec_.calls) combined.states.push_back(call.function->Initial());
+  const size_t calls = spec_.calls.size();
+  Row combined = InitialState();
   for (const GroupKey& key : merged) {
-    auto found = groups_.find(key);
-    for (size_t c = 0; c < spec_.calls.size(); ++c) {
-      spec_.calls[c].function->Merge(combined.states[c], found->second.states[c]);
-    }
-    combined.rows += found->second.rows;
-    combined.max_timestamp = std::max(combined.max_timestamp, found->second.max_timestamp);
+    const Row& old = *groups_->Find(StoreKey(key));
+    for (size_t c = 0; c < calls; ++c) spec_.calls[c].function->Merge(combined[c], old[c]);
+    CountRow(combined, old[calls].integer(), old[calls + 1].integer());
     // ksqlDB stamps the retraction with the retracted session's end.
     if (!spec_.emit_final) RETURN_NOT_OK(EmitTombstone(key, key.window.end));
-    groups_.erase(found);
+    groups_->Erase(StoreKey(key));
     std::erase(open, key.window);
   }
-  for (size_t c = 0; c < spec_.calls.size(); ++c) {
-    spec_.calls[c].function->Add(combined.states[c], arguments[c]);
-  }
-  combined.rows += 1;
-  combined.max_timestamp = std::max(combined.max_timestamp, timestamp);
+  for (size_t c = 0; c < calls; ++c) spec_.calls[c].function->Add(combined[c], arguments[c]);
+  CountRow(combined, timestamp, 1);
   GroupKey key{group, window};
-  auto inserted = groups_.insert_or_assign(key, std::move(combined)).first;
+  bool inserted = false;
+  Row& state = groups_->Upsert(StoreKey(key), inserted);
+  state = std::move(combined);
   open.push_back(window);
   TrackWindow(key);
   if (!spec_.emit_final) {
     // ksqlDB gives a session's result the session's end as its timestamp.
-    RETURN_NOT_OK(Emit(inserted->first, inserted->second, window.end));
+    RETURN_NOT_OK(Emit(key, state, window.end));
   }
   return Status::OK();
 }
@@ -179,31 +197,30 @@ Status AggregateOperator::AdvanceStreamTime(int64_t stream_time) {
     bool closed = session ? key.window.end + grace() < stream_time_
                           : WindowClosed(key.window, grace(), stream_time_);
     if (!closed) break;
-    auto found = groups_.find(key);
     // Entries of sessions that merged away are stale: their key is gone.
-    if (found != groups_.end()) {
+    if (Row* state = groups_->Find(StoreKey(key))) {
       if (spec_.emit_final) {
-        RETURN_NOT_OK(Emit(found->first, found->second,
-                           session ? found->first.window.end : found->second.max_timestamp));
+        RETURN_NOT_OK(
+            Emit(key, *state, session ? key.window.end : (*state)[spec_.calls.size()].integer()));
       }
       if (session) {
         auto open = sessions_.find(key.values);
         std::erase(open->second, key.window);
         if (open->second.empty()) sessions_.erase(open);
       }
-      groups_.erase(found);
+      groups_->Erase(StoreKey(key));
     }
     closing_order_.erase(first);
   }
   return next_->AdvanceStreamTime(stream_time);
 }
 
-Status AggregateOperator::Emit(const GroupKey& key, const GroupState& state, int64_t timestamp) {
+Status AggregateOperator::Emit(const GroupKey& key, const Row& state, int64_t timestamp) {
   Row& row = output_.row;
   row.clear();
   row.insert(row.end(), key.values.begin(), key.values.end());
   for (size_t c = 0; c < spec_.calls.size(); ++c) {
-    row.push_back(spec_.calls[c].function->Result(state.states[c]));
+    row.push_back(spec_.calls[c].function->Result(state[c]));
   }
   row.push_back(Value::Bigint(timestamp));
   if (spec_.window) {

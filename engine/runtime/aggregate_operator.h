@@ -10,6 +10,7 @@
 #include "expr/evaluator.h"
 #include "functions/aggregate_function.h"
 #include "runtime/operator.h"
+#include "runtime/state_store.h"
 #include "sql/ast.h"
 
 namespace sidestream::runtime {
@@ -50,7 +51,8 @@ struct AggregateSpec {
 /// (NULL bounds when not windowed), matching the analyzer's Aggregate schema.
 /// Late records (their window already closed) are not applied: they go to on_late and are
 /// counted. Closed windows are dropped from state.
-/// At a commit: nothing yet (state is in memory); a persistent store will flush here.
+/// State lives in KeyValueStores (in memory today); at a commit their Flush() is where a
+/// persistent store writes its batch and changelog.
 class AggregateOperator : public Operator {
  public:
   explicit AggregateOperator(AggregateSpec spec);
@@ -62,7 +64,7 @@ class AggregateOperator : public Operator {
   int64_t evaluation_errors() const { return evaluation_errors_; }
   /// Records skipped because a GROUP BY value was NULL (ksqlDB does the same).
   int64_t null_keys() const { return null_keys_; }
-  size_t open_windows() const { return groups_.size(); }
+  size_t open_windows() const { return groups_->size(); }
 
  private:
   struct GroupKey {
@@ -72,18 +74,6 @@ class AggregateOperator : public Operator {
       return a.window == b.window && types::RowEqual()(a.values, b.values);
     }
   };
-  struct GroupKeyHash {
-    size_t operator()(const GroupKey& key) const {
-      return types::RowHash()(key.values) * 31 + std::hash<int64_t>()(key.window.start) * 7 +
-             std::hash<int64_t>()(key.window.end);
-    }
-  };
-  struct GroupState {
-    std::vector<types::Value> states;
-    int64_t max_timestamp = INT64_MIN;
-    int64_t rows = 0;  // inputs applied minus inputs retracted
-  };
-  using Groups = std::unordered_map<GroupKey, GroupState, GroupKeyHash>;
 
   // Evaluates the group key and the arguments of every call for `row`.
   Status EvaluateInputs(const types::Row& row, types::Row& group,
@@ -92,17 +82,23 @@ class AggregateOperator : public Operator {
                const std::vector<std::vector<types::Value>>& arguments, bool retract);
   Status ApplySession(const Record& record, const types::Row& group,
                       const std::vector<std::vector<types::Value>>& arguments);
-  Status Emit(const GroupKey& key, const GroupState& state, int64_t timestamp);
+  Status Emit(const GroupKey& key, const types::Row& state, int64_t timestamp);
+  // The store key of a group and window: the group values, then window start and end.
+  const types::Row& StoreKey(const GroupKey& key);
+  // A group's stored state: one Value per call, then the largest record timestamp and
+  // the number of rows applied minus rows retracted.
+  types::Row InitialState() const;
+  void CountRow(types::Row& state, int64_t timestamp, int64_t rows) const;
   Status EmitTombstone(const GroupKey& key, int64_t timestamp);
   void TrackWindow(const GroupKey& key);
   int64_t grace() const { return spec_.window ? spec_.window->grace_ms.value_or(0) : 0; }
 
   AggregateSpec spec_;
-  Groups groups_;
+  std::unique_ptr<KeyValueStore> groups_;      // StoreKey -> state (see InitialState)
+  std::unique_ptr<KeyValueStore> table_rows_;  // table sources: table key -> last row
   // Open windows by (end, arrival sequence): the order in which they close.
   std::map<std::pair<int64_t, uint64_t>, GroupKey> closing_order_;
   uint64_t sequence_ = 0;
-  std::unordered_map<types::Row, types::Row, types::RowHash, types::RowEqual> table_rows_;
   // SESSION windows: the open sessions of each group, so a record finds the sessions it
   // may join without scanning every group.
   std::unordered_map<types::Row, std::vector<WindowBounds>, types::RowHash, types::RowEqual>
@@ -116,6 +112,7 @@ class AggregateOperator : public Operator {
   types::Row group_;
   std::vector<std::vector<types::Value>> arguments_;
   std::vector<WindowBounds> windows_;
+  types::Row store_key_;
   Record output_;
 };
 
