@@ -1,18 +1,44 @@
 #include "runtime/filter_project.h"
 
+#include <algorithm>
+
 namespace sidestream::runtime {
 
 Status FilterOperator::Consume(Record& record) {
-  if (record.tombstone) return next_->Consume(record);
+  if (record.tombstone) {
+    if (context_ == FilterContext::kStream) return Status::OK();
+    if (context_ == FilterContext::kHaving && !UpdatePassing(record, false)) return Status::OK();
+    return next_->Consume(record);
+  }
   if (!predicate_->Evaluate(record.row, result_).ok()) {
     ++evaluation_errors_;
     return Status::OK();
   }
-  if (result_.is_null() || !result_.boolean()) {
-    if (!table_) return Status::OK();
-    record.tombstone = true;
+  bool passed = !result_.is_null() && result_.boolean();
+  switch (context_) {
+    case FilterContext::kStream:
+      if (!passed) return Status::OK();
+      break;
+    case FilterContext::kTable:
+      if (!passed) record.tombstone = true;
+      break;
+    case FilterContext::kHaving:
+      if (!UpdatePassing(record, passed) && !passed) return Status::OK();
+      if (!passed) record.tombstone = true;
+      break;
   }
   return next_->Consume(record);
+}
+
+bool FilterOperator::UpdatePassing(const Record& record, bool passed) {
+  group_.assign(record.row.begin(),
+                record.row.begin() + std::min(group_columns_, record.row.size()));
+  if (record.window) {
+    group_.push_back(types::Value::Bigint(record.window->start));
+    group_.push_back(types::Value::Bigint(record.window->end));
+  }
+  if (passed) return !passing_.insert(group_).second;
+  return passing_.erase(group_) > 0;
 }
 
 Status ProjectOperator::Consume(Record& record) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 #include "expr/evaluator.h"
@@ -8,21 +9,41 @@
 
 namespace sidestream::runtime {
 
+/// Where a filter sits, which decides what it does with rows that do not pass.
+enum class FilterContext {
+  kStream,  // WHERE on a stream: such rows drop, and so do tombstones (null values)
+  kTable,   // WHERE on a table source: such rows go on as tombstones; tombstones pass
+  kHaving,  // HAVING over an Aggregate's updates: see FilterOperator
+};
+
 /// WHERE and HAVING: passes records whose predicate is TRUE (NULL and FALSE drop).
-/// Over a table (HAVING, or WHERE on a table source) a row that no longer passes is
-/// deleted downstream: it goes on as a tombstone, as in Kafka Streams' KTable filter.
-/// Tombstones pass unevaluated. Stateless. A predicate that fails to evaluate drops the
-/// record and counts it.
+/// On a stream, a tombstone (a record with a null value) has no row to test and drops,
+/// as in ksqlDB. Over a table source a row that no longer passes is deleted downstream: it
+/// goes on as a tombstone, as in Kafka Streams' KTable filter, and tombstones pass.
+/// HAVING sees the Aggregate's updates with their old values (Kafka Streams sends them for
+/// aggregations): a failing row, or a tombstone, deletes its group downstream only if the
+/// group's previous row passed; otherwise there is nothing to delete and it drops.
+/// State: for HAVING, the groups (the first `group_columns` values and the window) whose last
+/// row passed; otherwise none. A predicate that fails to evaluate drops the record and counts
+/// it.
 class FilterOperator : public Operator {
  public:
-  FilterOperator(std::unique_ptr<expr::Evaluator> predicate, bool table)
-      : predicate_(std::move(predicate)), table_(table) {}
+  FilterOperator(std::unique_ptr<expr::Evaluator> predicate, FilterContext context,
+                 size_t group_columns = 0)
+      : predicate_(std::move(predicate)), context_(context), group_columns_(group_columns) {}
   Status Consume(Record& record) override;
   int64_t evaluation_errors() const { return evaluation_errors_; }
 
  private:
+  // HAVING: records `passed` for the record's group; true if the group's previous row passed.
+  bool UpdatePassing(const Record& record, bool passed);
+
   std::unique_ptr<expr::Evaluator> predicate_;
-  bool table_;
+  FilterContext context_;
+  size_t group_columns_;
+  // Group values, then the window's start and end when windowed.
+  std::unordered_set<types::Row, types::RowHash, types::RowEqual> passing_;
+  types::Row group_;
   types::Value result_;
   int64_t evaluation_errors_ = 0;
 };

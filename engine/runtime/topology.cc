@@ -86,10 +86,18 @@ Result<std::unique_ptr<Topology>> Topology::Build(const LogicalOperator& plan,
       }
       case LogicalOperatorKind::kFilter: {
         ASSIGN_OR_RAISE(auto predicate, expr::Evaluator::Compile(*step->predicate));
-        // Table context: HAVING (below it sits the Aggregate) or a table source.
-        bool table = step->children.at(0)->kind == LogicalOperatorKind::kAggregate ||
-                     topology->source_.type == catalog::SourceType::kTable;
-        auto filter = std::make_unique<FilterOperator>(std::move(predicate), table);
+        // HAVING has the Aggregate below it; its rows start with the group values.
+        const LogicalOperator& below = *step->children.at(0);
+        FilterContext context = FilterContext::kStream;
+        size_t group_columns = 0;
+        if (below.kind == LogicalOperatorKind::kAggregate) {
+          context = FilterContext::kHaving;
+          group_columns = below.expressions.size();
+        } else if (topology->source_.type == catalog::SourceType::kTable) {
+          context = FilterContext::kTable;
+        }
+        auto filter =
+            std::make_unique<FilterOperator>(std::move(predicate), context, group_columns);
         topology->filters_.push_back(filter.get());
         op = std::move(filter);
         break;

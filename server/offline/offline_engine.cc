@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "analyzer/analyzer.h"
 #include "connectors/formats/row_format.h"
@@ -60,9 +61,90 @@ Result<std::string> JsonToBytes(const json& value, const std::string& format,
   return value.is_string() && !IsJsonFamily(format) ? value.get<std::string>() : value.dump();
 }
 
-// Bytes a query wrote -> the JSON form test files use.
+bool IsDecimalColumn(const std::vector<formats::FormatColumn>& columns, const std::string& name) {
+  for (const auto& column : columns) {
+    if (column.name == name) return column.type.id() == types::TypeId::kDecimal;
+  }
+  return false;
+}
+
+// Builds the JSON of a query's output like nlohmann's DOM parser, except that a number in a
+// DECIMAL column keeps its exact text ("3.40"): as a double it would lose the scale that
+// ksqlDB compares. The JSON pointer of each such value goes to `decimals`.
+class DecimalKeepingSax {
+ public:
+  DecimalKeepingSax(json& root, const std::vector<formats::FormatColumn>& columns,
+                    const std::string& pointer, std::set<std::string>& decimals)
+      : dom_(root, /*allow_exceptions=*/false),
+        columns_(columns),
+        pointer_(pointer),
+        decimals_(decimals) {}
+
+  bool null() { return dom_.null(); }
+  bool boolean(bool value) { return dom_.boolean(value); }
+  bool number_integer(json::number_integer_t value) {
+    if (!InDecimalColumn()) return dom_.number_integer(value);
+    return Decimal(std::to_string(value));
+  }
+  bool number_unsigned(json::number_unsigned_t value) {
+    if (!InDecimalColumn()) return dom_.number_unsigned(value);
+    return Decimal(std::to_string(value));
+  }
+  bool number_float(json::number_float_t value, const std::string& text) {
+    if (!InDecimalColumn()) return dom_.number_float(value, text);
+    return Decimal(text);
+  }
+  bool string(std::string& value) { return dom_.string(value); }
+  bool binary(json::binary_t& value) { return dom_.binary(value); }
+  bool start_object(std::size_t size) {
+    ++depth_;
+    return dom_.start_object(size);
+  }
+  bool key(std::string& name) {
+    key_ = name;
+    return dom_.key(name);
+  }
+  bool end_object() {
+    --depth_;
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t size) {
+    ++depth_;
+    return dom_.start_array(size);
+  }
+  bool end_array() {
+    --depth_;
+    return dom_.end_array();
+  }
+  bool parse_error(std::size_t position, const std::string& token,
+                   const nlohmann::detail::exception& error) {
+    return dom_.parse_error(position, token, error);
+  }
+
+ private:
+  // A field of the top-level object, or an unwrapped single value.
+  bool InDecimalColumn() const {
+    if (depth_ == 1) return IsDecimalColumn(columns_, key_);
+    return depth_ == 0 && columns_.size() == 1 && columns_[0].type.id() == types::TypeId::kDecimal;
+  }
+  bool Decimal(std::string text) {
+    decimals_.insert(depth_ == 0 ? pointer_ : pointer_ + "/" + key_);
+    return dom_.string(text);
+  }
+
+  nlohmann::detail::json_sax_dom_parser<json> dom_;
+  const std::vector<formats::FormatColumn>& columns_;
+  std::string pointer_;
+  std::set<std::string>& decimals_;
+  int depth_ = 0;
+  std::string key_;
+};
+
+// Bytes a query wrote -> the JSON form test files use. `pointer` is where the result goes in
+// the record ("/key" or "/value"), for the pointers of exact decimals added to `decimals`.
 json BytesToJson(const std::string& bytes, const std::string& format,
-                 const std::vector<formats::FormatColumn>& columns) {
+                 const std::vector<formats::FormatColumn>& columns, const std::string& pointer,
+                 std::set<std::string>& decimals) {
   if (format == "NONE") return nullptr;
   if (format == "DELIMITED") return bytes;
   if (format == "KAFKA" && !columns.empty()) {
@@ -86,8 +168,15 @@ json BytesToJson(const std::string& bytes, const std::string& format,
     }
     return bytes;
   }
-  json parsed = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
-  return parsed.is_discarded() ? json(bytes) : parsed;
+  json parsed;
+  std::set<std::string> found;
+  DecimalKeepingSax sax(parsed, columns, pointer, found);
+  if (!json::sax_parse(bytes, &sax, json::input_format_t::json, /*strict=*/true,
+                       /*ignore_comments=*/false)) {
+    return json(bytes);
+  }
+  decimals.merge(found);
+  return parsed;
 }
 
 }  // namespace
@@ -133,10 +222,12 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
                                      const std::optional<runtime::WindowBounds>& window) -> Status {
     TestRecord output;
     output.topic = sink.topic;
-    output.key = key ? BytesToJson(*key, sink.key_format, FormatColumns(sink, ColumnRole::kKey))
+    output.key = key ? BytesToJson(*key, sink.key_format, FormatColumns(sink, ColumnRole::kKey),
+                                   "/key", output.decimals)
                      : json(nullptr);
     output.value =
-        value ? BytesToJson(*value, sink.value_format, FormatColumns(sink, ColumnRole::kValue))
+        value ? BytesToJson(*value, sink.value_format, FormatColumns(sink, ColumnRole::kValue),
+                            "/value", output.decimals)
               : json(nullptr);
     output.timestamp = timestamp;
     output.window = window;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,10 @@ struct TestRecord {
   std::optional<int64_t> timestamp;
   std::optional<runtime::WindowBounds> window;
   bool session_window = false;
+  /// JSON pointers ("/value/L0", "/key") of the values that are exact decimals, held as
+  /// their text ("3.40"). Only in actual records: they compare by value and scale, as
+  /// ksqlDB compares BigDecimals.
+  std::set<std::string> decimals;
 };
 
 /// Counters of what did not flow through normally.

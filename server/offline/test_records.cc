@@ -1,6 +1,10 @@
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <optional>
+#include <set>
 
 #include "server/offline/offline_engine.h"
 
@@ -16,8 +20,78 @@ std::string Upper(std::string text) {
   return text;
 }
 
-// ksqlDB's comparison: field names exactly or upper-cased; numbers by value.
-bool JsonMatches(const json& expected, const json& actual) {
+// A decimal as BigDecimal sees it: sign, unscaled digits (no leading zeros) and scale.
+struct ExactDecimal {
+  bool negative = false;
+  std::string digits;
+  int64_t scale = 0;
+};
+
+std::optional<ExactDecimal> ParseExactDecimal(const std::string& text) {
+  ExactDecimal decimal;
+  size_t i = 0;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) decimal.negative = text[i++] == '-';
+  bool any_digit = false;
+  bool fraction = false;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= '0' && c <= '9') {
+      any_digit = true;
+      decimal.digits.push_back(c);
+      if (fraction) ++decimal.scale;
+    } else if (c == '.' && !fraction) {
+      fraction = true;
+    } else {
+      break;
+    }
+  }
+  if (!any_digit) return std::nullopt;
+  if (i < text.size()) {
+    if (text[i] != 'e' && text[i] != 'E') return std::nullopt;
+    int64_t exponent = 0;
+    auto [end, error] = std::from_chars(text.data() + i + 1 + (text[i + 1] == '+'),
+                                        text.data() + text.size(), exponent);
+    if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    decimal.scale -= exponent;
+  }
+  decimal.digits.erase(0, std::min(decimal.digits.find_first_not_of('0'), decimal.digits.size()));
+  if (decimal.digits.empty()) decimal.negative = false;
+  return decimal;
+}
+
+// Equal values, whatever the scales (1.0 and 1).
+bool SameValue(ExactDecimal a, ExactDecimal b) {
+  if (a.scale < b.scale) std::swap(a, b);
+  if (!b.digits.empty()) b.digits.append(static_cast<size_t>(a.scale - b.scale), '0');
+  return a.negative == b.negative && a.digits == b.digits;
+}
+
+// ksqlDB's comparison of an expected value with an actual BigDecimal: a string by value and
+// scale ("3.40" is not 3.4); an integer only if the decimal has no fraction digits; a
+// fractional number by value.
+bool DecimalMatches(const json& expected, const std::string& text) {
+  std::optional<ExactDecimal> actual = ParseExactDecimal(text);
+  if (!actual) return false;
+  if (expected.is_string()) {
+    std::optional<ExactDecimal> wanted = ParseExactDecimal(expected.get<std::string>());
+    return wanted && wanted->negative == actual->negative && wanted->digits == actual->digits &&
+           wanted->scale == actual->scale;
+  }
+  if (expected.is_number_integer()) {
+    return actual->scale <= 0 && SameValue(*ParseExactDecimal(expected.dump()), *actual);
+  }
+  if (expected.is_number_float())
+    return expected.get<double>() == std::strtod(text.c_str(), nullptr);
+  return false;
+}
+
+// ksqlDB's comparison: field names exactly or upper-cased; numbers by value; the actual
+// values at the pointers in `decimals` as exact decimals.
+bool JsonMatches(const json& expected, const json& actual, const std::string& pointer,
+                 const std::set<std::string>& decimals) {
+  if (actual.is_string() && decimals.count(pointer) > 0) {
+    return DecimalMatches(expected, actual.get<std::string>());
+  }
   if (expected.is_number() && actual.is_number()) {
     if (expected.is_number_integer() && actual.is_number_integer()) {
       return expected.get<int64_t>() == actual.get<int64_t>();
@@ -31,14 +105,19 @@ bool JsonMatches(const json& expected, const json& actual) {
     for (const auto& [name, value] : expected.items()) {
       auto found = actual.find(name);
       if (found == actual.end()) found = actual.find(Upper(name));
-      if (found == actual.end() || !JsonMatches(value, *found)) return false;
+      if (found == actual.end() ||
+          !JsonMatches(value, *found, pointer + "/" + found.key(), decimals)) {
+        return false;
+      }
     }
     return true;
   }
   if (expected.is_array() && actual.is_array()) {
     if (expected.size() != actual.size()) return false;
     for (size_t i = 0; i < expected.size(); ++i) {
-      if (!JsonMatches(expected[i], actual[i])) return false;
+      if (!JsonMatches(expected[i], actual[i], pointer + "/" + std::to_string(i), decimals)) {
+        return false;
+      }
     }
     return true;
   }
@@ -46,7 +125,8 @@ bool JsonMatches(const json& expected, const json& actual) {
 }
 
 bool RecordMatches(const TestRecord& expected, const TestRecord& actual) {
-  if (!JsonMatches(expected.key, actual.key) || !JsonMatches(expected.value, actual.value)) {
+  if (!JsonMatches(expected.key, actual.key, "/key", actual.decimals) ||
+      !JsonMatches(expected.value, actual.value, "/value", actual.decimals)) {
     return false;
   }
   if (expected.timestamp && expected.timestamp != actual.timestamp) return false;
