@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "connectors/formats/row_format.h"
+#include "functions/temporal_format.h"
 #include "runtime/topology.h"
 
 namespace sidestream::offline {
@@ -93,6 +95,10 @@ struct QueryPipeline::State {
   std::string late_topic;
   std::string dead_letter_topic;
   int timestamp_column = -1;
+  // A STRING event-time column is parsed with the source's TIMESTAMP_FORMAT.
+  std::optional<functions::TemporalPattern> timestamp_format;
+  // The sink's TIMESTAMP column: its value becomes the output record's timestamp.
+  int sink_timestamp_column = -1;
   PipelineCounters counters;
   // The message being processed, for the late-record side output.
   const std::string* input_key = nullptr;
@@ -116,6 +122,16 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
   if (late != query_properties.end()) self->late_topic = late->second;
 
   auto on_result = [self](const runtime::Record& record) -> Status {
+    int64_t timestamp = record.timestamp;
+    if (self->sink_timestamp_column >= 0 && !record.tombstone) {
+      const types::Value& event_time = record.row[self->sink_timestamp_column];
+      // ksqlDB cannot write a record without a valid timestamp: it logs and skips it.
+      if (event_time.is_null() || event_time.integer() < 0) {
+        ++self->counters.evaluation_errors;
+        return Status::OK();
+      }
+      timestamp = event_time.integer();
+    }
     RETURN_NOT_OK(self->key_encoder->Encode(record.row, 0, self->key_bytes));
     if (!record.tombstone) {
       RETURN_NOT_OK(
@@ -126,8 +142,8 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
     bool has_key =
         self->sink_keys.size() > 1 || (self->sink_keys.size() == 1 && !record.row[0].is_null());
     return self->callbacks.on_result(has_key ? &self->key_bytes : nullptr,
-                                     record.tombstone ? nullptr : &self->value_bytes,
-                                     record.timestamp, record.window);
+                                     record.tombstone ? nullptr : &self->value_bytes, timestamp,
+                                     record.window);
   };
   auto on_late = [self](const runtime::Record& record, const runtime::WindowBounds& window,
                         int64_t stream_time) -> Status {
@@ -174,6 +190,18 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
         self->timestamp_column = static_cast<int>(i);
       }
     }
+    if (self->source.timestamp_format) {
+      ASSIGN_OR_RAISE(self->timestamp_format,
+                      functions::TemporalPattern::Compile(*self->source.timestamp_format));
+    }
+  }
+  if (self->sink.timestamp_column) {
+    const auto& columns = self->topology->result_schema().columns;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (columns[i].name == *self->sink.timestamp_column) {
+        self->sink_timestamp_column = static_cast<int>(i);
+      }
+    }
   }
   return std::unique_ptr<QueryPipeline>(new QueryPipeline(std::move(state)));
 }
@@ -200,11 +228,23 @@ Status QueryPipeline::Process(const std::string* key, const std::string* value, 
   }
   if (decoded.ok() && s.timestamp_column >= 0 && !record.tombstone) {
     const types::Value& event_time = record.row[s.timestamp_column];
-    if (event_time.is_null() || event_time.kind() == types::TypeId::kString) {
+    if (event_time.kind() == types::TypeId::kString && s.timestamp_format) {
+      Result<int64_t> parsed = s.timestamp_format->Parse(event_time.string(), 0);
+      if (parsed.ok()) {
+        record.timestamp = *parsed;
+      } else {
+        decoded = parsed.status();
+      }
+    } else if (event_time.is_null() || event_time.kind() == types::TypeId::kString) {
       decoded = Status::InvalidArgument("TIMESTAMP column " + *s.source.timestamp_column +
                                         " is NULL or not epoch milliseconds");
     } else {
       record.timestamp = event_time.integer();
+    }
+    // Kafka Streams skips a record whose timestamp is negative.
+    if (decoded.ok() && record.timestamp < 0) {
+      decoded = Status::InvalidArgument("TIMESTAMP column " + *s.source.timestamp_column +
+                                        " is negative: " + std::to_string(record.timestamp));
     }
   }
   if (!decoded.ok()) {
