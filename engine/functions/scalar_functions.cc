@@ -292,29 +292,43 @@ void AddMath(std::map<std::string, Factory>& table) {
     };
   }
   table["GEO_DISTANCE"] = [](const CallSite& site) -> Result<std::unique_ptr<ScalarFunction>> {
-    auto radius_for = [](const std::string& unit) -> Result<double> {
+    // ksqlDB: the unit is trimmed and case-insensitive; NULL or blank means kilometres.
+    auto radius_for = [](const Value& unit) -> Result<double> {
+      if (unit.is_null()) return 6371.0;
       std::string lower;
-      for (char c : unit) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (lower == "km" || lower == "kilometer" || lower == "kilometers" || lower == "kilometre" ||
-          lower == "kilometres") {
+      for (char c : unit.string()) {
+        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      lower.erase(0, lower.find_first_not_of(" \t\r\n"));
+      lower.erase(lower.find_last_not_of(" \t\r\n") + 1);
+      if (lower.empty() || lower == "km" || lower == "kilometer" || lower == "kilometers" ||
+          lower == "kilometre" || lower == "kilometres") {
         return 6371.0;
       }
       if (lower == "mi" || lower == "mile" || lower == "miles") return 3959.0;
-      return Status::InvalidArgument("GEO_DISTANCE unit must be KM or MILES but is '" + unit + "'");
+      return Status::InvalidArgument("GEO_DISTANCE unit must be KM or MILES but is '" +
+                                     unit.string() + "'");
     };
     std::optional<double> fixed_radius;
     if (site.types.size() < 5) {
       fixed_radius = 6371.0;
-    } else if (const Value* unit = site.constant(4); unit != nullptr && !unit->is_null()) {
-      ASSIGN_OR_RAISE(double radius, radius_for(unit->string()));
+    } else if (const Value* unit = site.constant(4); unit != nullptr) {
+      ASSIGN_OR_RAISE(double radius, radius_for(*unit));
       fixed_radius = radius;
     }
-    return Strict([fixed_radius, radius_for](Arguments arguments, Value& out) {
+    // Lenient: a NULL unit is not a NULL result.
+    return Lenient([fixed_radius, radius_for](Arguments arguments, Value& out) {
+      for (size_t i = 0; i < 4; ++i) {
+        if (arguments[i].is_null()) {
+          out = Value::Null();
+          return Status::OK();
+        }
+      }
       double radius = 0;
       if (fixed_radius.has_value()) {
         radius = *fixed_radius;
       } else {
-        ASSIGN_OR_RAISE(radius, radius_for(arguments[4].string()));
+        ASSIGN_OR_RAISE(radius, radius_for(arguments[4]));
       }
       double lat1 = NumberAsDouble(arguments[0]);
       double lon1 = NumberAsDouble(arguments[1]);
@@ -325,13 +339,15 @@ void AddMath(std::map<std::string, Factory>& table) {
         return Status::InvalidArgument(
             "GEO_DISTANCE: latitudes must be within [-90, 90] and longitudes within [-180, 180]");
       }
-      constexpr double kRadians = M_PI / 180.0;
-      double delta_lat = (lat2 - lat1) * kRadians;
-      double delta_lon = (lon2 - lon1) * kRadians;
-      double a = std::pow(std::sin(delta_lat / 2), 2) + std::cos(lat1 * kRadians) *
-                                                            std::cos(lat2 * kRadians) *
-                                                            std::pow(std::sin(delta_lon / 2), 2);
-      out = Value::Double(2 * radius * std::asin(std::sqrt(a)));
+      // The operations in ksqlDB's order, so that results agree to the last bit; radians
+      // as Java 8's Math.toRadians computes them.
+      auto radians = [](double degrees) { return degrees / 180.0 * M_PI; };
+      auto haversin = [](double angle) { return std::pow(std::sin(angle / 2), 2); };
+      double delta_lat = radians(lat2 - lat1);
+      double delta_lon = radians(lon2 - lon1);
+      double a = haversin(delta_lat) +
+                 haversin(delta_lon) * std::cos(radians(lat1)) * std::cos(radians(lat2));
+      out = Value::Double(2 * std::asin(std::sqrt(a)) * radius);
       return Status::OK();
     });
   };
