@@ -25,6 +25,7 @@ enum class Accepts {
   kNumeric,
   kIntegral,
   kString,
+  kText,  // STRING or BYTES; every such argument of a call has the same one
   kBoolean,
   kArray,
   kMap,
@@ -43,6 +44,8 @@ bool Fits(Accepts accepts, const SqlType& type) {
       return type.is_integral();
     case Accepts::kString:
       return type.id() == TypeId::kString;
+    case Accepts::kText:
+      return type.id() == TypeId::kString || type.id() == TypeId::kBytes;
     case Accepts::kBoolean:
       return type.id() == TypeId::kBoolean;
     case Accepts::kArray:
@@ -68,6 +71,8 @@ const char* Describe(Accepts accepts) {
       return "INT or BIGINT";
     case Accepts::kString:
       return "STRING";
+    case Accepts::kText:
+      return "STRING or BYTES";
     case Accepts::kBoolean:
       return "BOOLEAN";
     case Accepts::kArray:
@@ -90,6 +95,15 @@ ResultRule Returns(SqlType type) {
 }
 ResultRule SameAsArgument(size_t index) {
   return [index](const std::vector<SqlType>& arguments) { return arguments.at(index); };
+}
+// STRING, or BYTES when the text arguments are BYTES (CONCAT, SUBSTRING).
+ResultRule TextResult() {
+  return [](const std::vector<SqlType>& arguments) {
+    for (const SqlType& type : arguments) {
+      if (type.id() == TypeId::kBytes) return SqlType::Bytes();
+    }
+    return SqlType::String();
+  };
 }
 ResultRule ArrayOfArgument(size_t index) {
   return [index](const std::vector<SqlType>& arguments) {
@@ -171,6 +185,7 @@ class Builder {
     definition.literal_arguments = std::move(literal_arguments);
     definition.resolve = [name, parameters,
                           result](const std::vector<SqlType>& arguments) -> Result<SqlType> {
+      const SqlType* text = nullptr;  // the first STRING or BYTES of a kText parameter
       for (size_t i = 0; i < arguments.size(); ++i) {
         Accepts accepts =
             parameters.empty() ? Accepts::kAny : parameters[std::min(i, parameters.size() - 1)];
@@ -178,6 +193,14 @@ class Builder {
           return Status::BindError("Function " + name + " expects " + Describe(accepts) +
                                    " for argument " + std::to_string(i + 1) + " but got " +
                                    arguments[i].ToString());
+        }
+        if (accepts != Accepts::kText || arguments[i].id() == TypeId::kNull) continue;
+        if (text == nullptr) {
+          text = &arguments[i];
+        } else if (text->id() != arguments[i].id()) {
+          return Status::BindError("Function " + name + " expects " + text->ToString() +
+                                   " for argument " + std::to_string(i + 1) +
+                                   ", like the earlier ones, but got " + arguments[i].ToString());
         }
       }
       return result(arguments);
@@ -269,12 +292,13 @@ void AddStrings(Builder& add) {
     add.Scalar(name, {A::kString}, 0, Returns(kString), std::string(name) + "(s) -> STRING",
                "String function.");
   }
-  add.Scalar("CONCAT", {A::kString}, 0, Returns(kString), "CONCAT(s, ...) -> STRING",
-             "Joins the strings; NULLs are skipped.", true);
-  add.Scalar("CONCAT_WS", {A::kString}, 0, Returns(kString), "CONCAT_WS(sep, s, ...) -> STRING",
-             "Joins the strings with a separator.", true);
-  add.Scalar("SUBSTRING", {A::kString, A::kIntegral, A::kIntegral}, 1, Returns(kString),
-             "SUBSTRING(s, pos INT [, length INT]) -> STRING", "Part of s; pos counts from 1.");
+  add.Scalar("CONCAT", {A::kText}, 0, TextResult(), "CONCAT(s, ...) -> STRING or BYTES",
+             "Joins the strings (or byte strings); NULLs are skipped.", true);
+  add.Scalar("CONCAT_WS", {A::kText}, 0, TextResult(), "CONCAT_WS(sep, s, ...) -> STRING or BYTES",
+             "Joins the strings (or byte strings) with a separator.", true);
+  add.Scalar("SUBSTRING", {A::kText, A::kIntegral, A::kIntegral}, 1, TextResult(),
+             "SUBSTRING(s, pos INT [, length INT]) -> STRING or BYTES",
+             "Part of s; pos counts characters (bytes for BYTES) from 1.");
   add.Scalar("REPLACE", {A::kString, A::kString, A::kString}, 0, Returns(kString),
              "REPLACE(s, from, to) -> STRING", "Replaces every occurrence.");
   add.Scalar("INSTR", {A::kString, A::kString, A::kIntegral, A::kIntegral}, 2,

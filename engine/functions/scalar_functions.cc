@@ -433,18 +433,34 @@ void AddStrings(std::map<std::string, Factory>& table) {
       out += std::isupper(byte) ? 'X' : std::islower(byte) ? 'x' : std::isdigit(byte) ? 'n' : '-';
     }
   });
-  table["CONCAT"] = [](const CallSite&) -> Result<std::unique_ptr<ScalarFunction>> {
-    return Lenient([](Arguments arguments, Value& out) {
+  // CONCAT, CONCAT_WS and SUBSTRING take BYTES as well as STRING, and then give BYTES.
+  auto is_bytes = [](const CallSite& site) {
+    return std::any_of(site.types.begin(), site.types.end(),
+                       [](const SqlType& type) { return type.id() == TypeId::kBytes; });
+  };
+  auto assign_text = [](bool bytes, const std::string& text, Value& out) {
+    if (bytes) {
+      out = Value::Bytes(text);
+    } else {
+      out.AssignString(text);
+    }
+  };
+  table["CONCAT"] = [is_bytes,
+                     assign_text](const CallSite& site) -> Result<std::unique_ptr<ScalarFunction>> {
+    bool bytes = is_bytes(site);
+    return Lenient([bytes, assign_text](Arguments arguments, Value& out) {
       std::string& buffer = Scratch();
       for (const Value& argument : arguments) {
         if (!argument.is_null()) buffer += argument.string();
       }
-      out.AssignString(buffer);
+      assign_text(bytes, buffer, out);
       return Status::OK();
     });
   };
-  table["CONCAT_WS"] = [](const CallSite&) -> Result<std::unique_ptr<ScalarFunction>> {
-    return Lenient([](Arguments arguments, Value& out) {
+  table["CONCAT_WS"] =
+      [is_bytes, assign_text](const CallSite& site) -> Result<std::unique_ptr<ScalarFunction>> {
+    bool bytes = is_bytes(site);
+    return Lenient([bytes, assign_text](Arguments arguments, Value& out) {
       if (arguments[0].is_null()) {
         out = Value::Null();
         return Status::OK();
@@ -457,15 +473,18 @@ void AddStrings(std::map<std::string, Factory>& table) {
         buffer += arguments[i].string();
         first = false;
       }
-      out.AssignString(buffer);
+      assign_text(bytes, buffer, out);
       return Status::OK();
     });
   };
-  table["SUBSTRING"] = [](const CallSite& site) -> Result<std::unique_ptr<ScalarFunction>> {
+  table["SUBSTRING"] =
+      [is_bytes, assign_text](const CallSite& site) -> Result<std::unique_ptr<ScalarFunction>> {
     bool with_length = site.types.size() == 3;
-    return Strict([with_length](Arguments arguments, Value& out) {
+    bool bytes = is_bytes(site);
+    return Strict([with_length, bytes, assign_text](Arguments arguments, Value& out) {
       std::string_view text = arguments[0].string();
-      int64_t size = CodePointCount(text);
+      // Characters of a STRING, bytes of BYTES.
+      int64_t size = bytes ? static_cast<int64_t>(text.size()) : CodePointCount(text);
       int64_t position = arguments[1].integer();
       // ksqlDB: positions count from 1; 0 acts as 1; negative counts from the end.
       int64_t start = position >= 0 ? std::min(size, std::max<int64_t>(0, position - 1))
@@ -474,11 +493,11 @@ void AddStrings(std::map<std::string, Factory>& table) {
       if (with_length) {
         end = std::max(start, std::min(size, start + arguments[2].integer()));
       }
-      size_t begin_byte = ByteOffset(text, start);
-      size_t end_byte = ByteOffset(text, end);
+      size_t begin_byte = bytes ? start : ByteOffset(text, start);
+      size_t end_byte = bytes ? end : ByteOffset(text, end);
       std::string& buffer = Scratch();
       buffer.append(text.substr(begin_byte, end_byte - begin_byte));
-      out.AssignString(buffer);
+      assign_text(bytes, buffer, out);
       return Status::OK();
     });
   };
