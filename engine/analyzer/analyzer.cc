@@ -1337,6 +1337,17 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   if (key_expressions.empty() && sink.key_format != "NONE") sink.key_format = "NONE";
   if (!key_expressions.empty() && sink.key_format == "NONE") sink.key_format = "KAFKA";
   RETURN_NOT_OK(ApplyProperties(statement.properties, false, sink));
+  // Like ksqlDB, a sink that keeps the source's format keeps its delimiter too.
+  auto inherit = [&](const std::string& option, const std::string& source_format,
+                     const std::string& sink_format) {
+    auto found = source.properties.find(option);
+    if (found != source.properties.end() && sink_format == source_format &&
+        sink.properties.count(option) == 0) {
+      sink.properties[option] = found->second;
+    }
+  };
+  inherit("KEY_DELIMITER", source.key_format, sink.key_format);
+  inherit("VALUE_DELIMITER", source.value_format, sink.value_format);
   for (const auto& column : planner.plan->output.columns) {
     sink.columns.push_back({column.name, column.type, column.role, ""});
   }
