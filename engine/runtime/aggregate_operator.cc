@@ -151,8 +151,9 @@ Status AggregateOperator::ApplySession(const Record& record, const Row& group,
     window.start = std::min(window.start, key.window.start);
     window.end = std::max(window.end, key.window.end);
   }
-  // Kafka Streams: a session is late when its end is before stream time - grace.
-  if (window.end + grace() < stream_time_) {
+  // Kafka Streams: a session is late when its end is before stream time - grace - gap (a
+  // later record within the gap could still have extended it until then).
+  if (window.end + grace() + gap < stream_time_) {
     if (open.empty()) sessions_.erase(group);
     ++late_records_;
     if (spec_.on_late) RETURN_NOT_OK(spec_.on_late(record, window, stream_time_));
@@ -194,7 +195,7 @@ Status AggregateOperator::AdvanceStreamTime(int64_t stream_time) {
   while (!closing_order_.empty()) {
     auto first = closing_order_.begin();
     const GroupKey& key = first->second;
-    bool closed = session ? key.window.end + grace() < stream_time_
+    bool closed = session ? key.window.end + grace() + spec_.window->size_ms < stream_time_
                           : WindowClosed(key.window, grace(), stream_time_);
     if (!closed) break;
     // Entries of sessions that merged away are stale: their key is gone.

@@ -45,8 +45,9 @@ struct AggregateSpec {
 /// largest record timestamp; for table sources, the last input row of each table key.
 /// Emits: EMIT CHANGES — the updated row of every window a record touched, with that
 /// record's timestamp (merged sessions are first retracted with tombstones); EMIT FINAL —
-/// each window once, when it closes (end + grace <= stream time), in window-end order,
-/// with the window's largest record timestamp.
+/// each window once, when it closes (end + grace <= stream time; for a session,
+/// end + grace + gap < stream time, as in Kafka Streams), in window-end order, with the
+/// window's largest record timestamp (a session's: its end).
 /// Output row: group values, aggregate results, then ROWTIME, WINDOWSTART, WINDOWEND
 /// (NULL bounds when not windowed), matching the analyzer's Aggregate schema.
 /// Late records (their window already closed) are not applied: they go to on_late and are
