@@ -11,9 +11,7 @@ const std::vector<Value>& EmptyChildren() {
   return kEmpty;
 }
 
-bool IsIntegral(TypeId id) {
-  return id == TypeId::kInt || id == TypeId::kBigint;
-}
+bool IsIntegral(TypeId id) { return id == TypeId::kInt || id == TypeId::kBigint; }
 
 bool IsNumber(TypeId id) {
   return IsIntegral(id) || id == TypeId::kDouble || id == TypeId::kDecimal;
@@ -21,9 +19,12 @@ bool IsNumber(TypeId id) {
 
 double AsDouble(const Value& value) {
   switch (value.kind()) {
-    case TypeId::kDouble: return value.float64();
-    case TypeId::kDecimal: return DecimalToDouble(value.decimal());
-    default: return static_cast<double>(value.integer());
+    case TypeId::kDouble:
+      return value.float64();
+    case TypeId::kDecimal:
+      return DecimalToDouble(value.decimal());
+    default:
+      return static_cast<double>(value.integer());
   }
 }
 
@@ -156,7 +157,8 @@ int Value::Compare(const Value& a, const Value& b) {
   if (a.kind() != b.kind()) return a.kind() < b.kind() ? -1 : 1;
   switch (a.kind()) {
     case TypeId::kString:
-    case TypeId::kBytes: return a.string_.compare(b.string_) < 0 ? -1 : (a.string_ == b.string_ ? 0 : 1);
+    case TypeId::kBytes:
+      return a.string_.compare(b.string_) < 0 ? -1 : (a.string_ == b.string_ ? 0 : 1);
     case TypeId::kArray:
     case TypeId::kMap:
     case TypeId::kStruct: {
@@ -168,19 +170,25 @@ int Value::Compare(const Value& a, const Value& b) {
       }
       return x.size() < y.size() ? -1 : x.size() > y.size() ? 1 : 0;
     }
-    default: return a.integer_ < b.integer_ ? -1 : a.integer_ > b.integer_ ? 1 : 0;
+    default:
+      return a.integer_ < b.integer_ ? -1 : a.integer_ > b.integer_ ? 1 : 0;
   }
 }
 
 size_t Value::Hash() const {
   switch (kind_) {
-    case TypeId::kNull: return 0x9e3779b9;
+    case TypeId::kNull:
+      return 0x9e3779b9;
     case TypeId::kInt:
-    case TypeId::kBigint: return std::hash<double>()(static_cast<double>(integer_));
-    case TypeId::kDouble: return std::hash<double>()(double_);
-    case TypeId::kDecimal: return std::hash<double>()(DecimalToDouble(decimal()));
+    case TypeId::kBigint:
+      return std::hash<double>()(static_cast<double>(integer_));
+    case TypeId::kDouble:
+      return std::hash<double>()(double_);
+    case TypeId::kDecimal:
+      return std::hash<double>()(DecimalToDouble(decimal()));
     case TypeId::kString:
-    case TypeId::kBytes: return std::hash<std::string>()(string_);
+    case TypeId::kBytes:
+      return std::hash<std::string>()(string_);
     case TypeId::kArray:
     case TypeId::kMap:
     case TypeId::kStruct: {
@@ -188,18 +196,24 @@ size_t Value::Hash() const {
       for (const Value& child : children()) hash = hash * 31 + child.Hash();
       return hash;
     }
-    default: return std::hash<int64_t>()(integer_) ^ static_cast<size_t>(kind_);
+    default:
+      return std::hash<int64_t>()(integer_) ^ static_cast<size_t>(kind_);
   }
 }
 
 std::string Value::DebugString() const {
   switch (kind_) {
-    case TypeId::kNull: return "NULL";
-    case TypeId::kBoolean: return integer_ ? "true" : "false";
-    case TypeId::kDouble: return std::to_string(double_);
-    case TypeId::kDecimal: return DecimalToString(decimal());
+    case TypeId::kNull:
+      return "NULL";
+    case TypeId::kBoolean:
+      return integer_ ? "true" : "false";
+    case TypeId::kDouble:
+      return std::to_string(double_);
+    case TypeId::kDecimal:
+      return DecimalToString(decimal());
     case TypeId::kString:
-    case TypeId::kBytes: return "'" + string_ + "'";
+    case TypeId::kBytes:
+      return "'" + string_ + "'";
     case TypeId::kArray:
     case TypeId::kStruct: {
       std::string text = kind_ == TypeId::kArray ? "[" : "{";
@@ -216,7 +230,8 @@ std::string Value::DebugString() const {
       }
       return text + "}";
     }
-    default: return std::to_string(integer_);
+    default:
+      return std::to_string(integer_);
   }
 }
 

@@ -99,7 +99,8 @@ std::string RunStatements(const Block& block, offline::OfflineEngine& engine, bo
 }
 
 // The records of a produce or expect block: one JSON object a line, topic added.
-Result<std::vector<offline::TestRecord>> BlockRecords(const Block& block, const std::string& topic) {
+Result<std::vector<offline::TestRecord>> BlockRecords(const Block& block,
+                                                      const std::string& topic) {
   nlohmann::json records = nlohmann::json::array();
   std::istringstream lines(block.sql);
   for (std::string line; std::getline(lines, line);) {
@@ -123,7 +124,7 @@ TEST_P(GoldenSqlTest, Matches) {
   auto engine = offline::OfflineEngine::Create();
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   std::vector<std::pair<int, std::string>> rewrites;  // directive line -> new expected text
-  std::map<std::string, size_t> expected_so_far;  // topic -> records already expected
+  std::map<std::string, size_t> expected_so_far;      // topic -> records already expected
   int statements = 0;
   for (const Block& block : blocks) {
     std::string where = GetParam() + ":" + std::to_string(block.line);
