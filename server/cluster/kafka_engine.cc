@@ -86,19 +86,9 @@ Status KafkaEngine::Execute(std::string_view sql) {
         RETURN_NOT_OK(EnsureTopic(source.topic, source.partitions));
       }
     }
-    std::vector<std::string> before;
-    for (const auto& query : catalog_->ListQueries()) before.push_back(query.id);
-    ASSIGN_OR_RAISE(std::string message, analyzer::ApplyToCatalog(analyzed, *catalog_));
-    if (!analyzed.plan || analyzed.plan->kind != analyzer::LogicalOperatorKind::kSink) continue;
-    for (const auto& query : catalog_->ListQueries()) {
-      if (std::find(before.begin(), before.end(), query.id) != before.end()) continue;
-      std::map<std::string, std::string> properties;
-      for (const auto& property : statement->properties) {
-        properties[property.key] = property.value.text;
-      }
-      RETURN_NOT_OK(StartQuery(query.id, std::move(analyzed.plan), properties));
-      break;
-    }
+    std::string message;
+    ASSIGN_OR_RAISE(auto query, offline::ApplyStatement(*statement, analyzed, *catalog_, message));
+    if (query) RETURN_NOT_OK(StartQuery(query->id, std::move(query->plan), query->properties));
   }
   return Status::OK();
 }

@@ -196,19 +196,9 @@ Result<std::vector<session::StatementOutcome>> OfflineEngine::Execute(std::strin
     analyzer::Analyzer analyzer(*catalog_);
     ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statement));
     outcomes.push_back({statement->text, "", session::DescribePlan(analyzed)});
-    std::vector<std::string> before;
-    for (const auto& query : catalog_->ListQueries()) before.push_back(query.id);
-    ASSIGN_OR_RAISE(outcomes.back().message, analyzer::ApplyToCatalog(analyzed, *catalog_));
-    if (!analyzed.plan || analyzed.plan->kind != analyzer::LogicalOperatorKind::kSink) continue;
-    for (const auto& query : catalog_->ListQueries()) {
-      if (std::find(before.begin(), before.end(), query.id) != before.end()) continue;
-      std::map<std::string, std::string> properties;
-      for (const auto& property : statement->properties) {
-        properties[property.key] = property.value.text;
-      }
-      RETURN_NOT_OK(StartQuery(query.id, std::move(analyzed.plan), properties));
-      break;
-    }
+    ASSIGN_OR_RAISE(auto query,
+                    ApplyStatement(*statement, analyzed, *catalog_, outcomes.back().message));
+    if (query) RETURN_NOT_OK(StartQuery(query->id, std::move(query->plan), query->properties));
   }
   return outcomes;
 }

@@ -83,6 +83,26 @@ std::vector<bool> UsedSourceColumns(const analyzer::LogicalOperator& plan, size_
 
 }  // namespace
 
+Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
+                                               analyzer::AnalyzedStatement& analyzed,
+                                               catalog::Catalog& catalog, std::string& message) {
+  std::vector<std::string> before;
+  for (const auto& query : catalog.ListQueries()) before.push_back(query.id);
+  ASSIGN_OR_RAISE(message, analyzer::ApplyToCatalog(analyzed, catalog));
+  if (!analyzed.plan || analyzed.plan->kind != analyzer::LogicalOperatorKind::kSink) {
+    return std::optional<NewQuery>();
+  }
+  for (const auto& query : catalog.ListQueries()) {
+    if (std::find(before.begin(), before.end(), query.id) != before.end()) continue;
+    NewQuery created{query.id, std::move(analyzed.plan), {}};
+    for (const auto& property : statement.properties) {
+      created.properties[property.key] = property.value.text;
+    }
+    return std::optional<NewQuery>(std::move(created));
+  }
+  return std::optional<NewQuery>();  // IF NOT EXISTS on an existing sink: nothing started
+}
+
 struct QueryPipeline::State {
   std::string id;
   SourceDescription source;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "analyzer/analyzer.h"
 #include "analyzer/logical_plan.h"
 #include "catalog/catalog.h"
 #include "common/status.h"
@@ -79,6 +80,20 @@ class QueryPipeline {
   explicit QueryPipeline(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
+
+/// A persistent query that a statement created.
+struct NewQuery {
+  std::string id;
+  analyzer::LogicalOperatorPtr plan;              // ends in a Sink
+  std::map<std::string, std::string> properties;  // the statement's WITH properties
+};
+
+/// Applies an analyzed statement to the catalog (analyzer::ApplyToCatalog), sets
+/// `message`, and returns the query it created, if any (CREATE ... AS SELECT, INSERT INTO).
+/// Takes the plan out of `analyzed`.
+Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
+                                               analyzer::AnalyzedStatement& analyzed,
+                                               catalog::Catalog& catalog, std::string& message);
 
 /// The dead-letter topic used when a source sets no DEAD_LETTER_TOPIC.
 inline constexpr const char* kDefaultDeadLetterTopic = "sidestream_dead_letters";
