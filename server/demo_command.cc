@@ -123,7 +123,7 @@ int RunDemo(const DemoOptions& options) {
     std::cerr << "demo: " << viewer.status().ToString() << "\n";
     return 1;
   }
-  const volatile bool& stop = InstallStopSignals();
+  const volatile std::sig_atomic_t& stop = InstallStopSignals();
   std::map<std::string, int64_t> results;
   kafka::MessageBatch batch;
   auto start = std::chrono::steady_clock::now();

@@ -13,11 +13,11 @@
 namespace sidestream::server {
 
 namespace {
-volatile bool stop_requested = false;
-void OnSignal(int) { stop_requested = true; }
+volatile std::sig_atomic_t stop_requested = 0;
+void OnSignal(int) { stop_requested = 1; }
 }  // namespace
 
-const volatile bool& InstallStopSignals() {
+const volatile std::sig_atomic_t& InstallStopSignals() {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   return stop_requested;
@@ -58,7 +58,7 @@ int RunRun(const RunOptions& options) {
     std::cerr << session::RenderError(executed, sql, options.sql_path);
     return 1;
   }
-  const volatile bool& stop = InstallStopSignals();
+  const volatile std::sig_atomic_t& stop = InstallStopSignals();
   auto start = std::chrono::steady_clock::now();
   auto last_report = start;
   while (!stop) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <csignal>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,6 @@ struct RunOptions {
 int RunRun(const RunOptions& options);
 
 /// Installs SIGINT/SIGTERM handlers that set the returned flag (Ctrl-C stops cleanly).
-const volatile bool& InstallStopSignals();
+const volatile std::sig_atomic_t& InstallStopSignals();
 
 }  // namespace sidestream::server

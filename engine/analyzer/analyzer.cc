@@ -317,6 +317,19 @@ Status CheckTimestampColumn(const SourceDescription& source, SourceLocation wher
   return Status::OK();
 }
 
+// The format and TIMESTAMP checks of a source or sink, with errors placed at the WITH
+// property that caused them; `places.column` locates column errors.
+Status CheckFormatsAndTimestamp(const SourceDescription& source, const sql::Statement& statement,
+                                FormatErrorPlaces places) {
+  places.key_format =
+      PropertyLocation(statement.properties, {"KEY_FORMAT", "FORMAT"}, statement.location);
+  places.value_format =
+      PropertyLocation(statement.properties, {"VALUE_FORMAT", "FORMAT"}, statement.location);
+  RETURN_NOT_OK(CheckFormats(source, places));
+  return CheckTimestampColumn(
+      source, PropertyLocation(statement.properties, {"TIMESTAMP"}, statement.location));
+}
+
 // The state of one SELECT while it is being planned.
 struct QueryPlanner {
   QueryPlanner(const catalog::Catalog& catalog, const functions::FunctionRegistry& functions,
@@ -775,13 +788,7 @@ class StatementAnalyzer {
       }
       return statement.location;
     };
-    places.key_format =
-        PropertyLocation(statement.properties, {"KEY_FORMAT", "FORMAT"}, statement.location);
-    places.value_format =
-        PropertyLocation(statement.properties, {"VALUE_FORMAT", "FORMAT"}, statement.location);
-    RETURN_NOT_OK(CheckFormats(source, places));
-    RETURN_NOT_OK(CheckTimestampColumn(
-        source, PropertyLocation(statement.properties, {"TIMESTAMP"}, statement.location)));
+    RETURN_NOT_OK(CheckFormatsAndTimestamp(source, statement, places));
     RETURN_NOT_OK(ApplyWindowProperties(statement, source));
     if (statement.watermark) {
       const auto& watermark = *statement.watermark;
@@ -1357,13 +1364,7 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   }
   FormatErrorPlaces places;
   places.column = [&](const std::string&) { return statement.location; };
-  places.key_format =
-      PropertyLocation(statement.properties, {"KEY_FORMAT", "FORMAT"}, statement.location);
-  places.value_format =
-      PropertyLocation(statement.properties, {"VALUE_FORMAT", "FORMAT"}, statement.location);
-  RETURN_NOT_OK(CheckFormats(sink, places));
-  RETURN_NOT_OK(CheckTimestampColumn(
-      sink, PropertyLocation(statement.properties, {"TIMESTAMP"}, statement.location)));
+  RETURN_NOT_OK(CheckFormatsAndTimestamp(sink, statement, places));
 
   if (statement.kind == sql::StatementKind::kInsertInto) {
     auto target = catalog_.GetSource(statement.name);
