@@ -78,6 +78,11 @@ int RunRun(const RunOptions& options) {
     }
     if (options.duration_seconds > 0 && elapsed >= options.duration_seconds) break;
   }
+  Status committed = (*engine)->CommitAll();
+  if (!committed.ok()) {
+    std::cerr << "error: " << committed.ToString() << "\n";
+    return 1;
+  }
   cluster::EngineProgress progress = (*engine)->progress();
   std::cerr << "stopped: consumed " << progress.consumed << ", produced " << progress.produced
             << ", late " << progress.late_records << ", undecodable " << progress.decode_errors

@@ -38,7 +38,7 @@ class DelimitedRowDecoder final : public RowDecoder {
     for (size_t i = 0; i < columns_.size(); ++i) {
       Value& out = row[first_column + i];
       if (fields_[i].empty()) {
-        out = Value::Null();
+        out.SetNull();
         continue;
       }
       Status status = ParseScalarText(fields_[i], columns_[i].type, out);

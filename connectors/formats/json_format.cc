@@ -111,7 +111,7 @@ class JsonReader {
       if (auto error = json.is_null().get(is_null); error || !is_null) {
         return Malformed(error ? error : simdjson::INCORRECT_TYPE);
       }
-      out = Value::Null();
+      out.SetNull();
       return Status::OK();
     }
     switch (plan.type.id()) {
@@ -175,7 +175,7 @@ class JsonReader {
     if (json_type == ondemand::json_type::boolean) {
       bool flag = false;
       if (auto error = json.get_bool().get(flag)) return Malformed(error);
-      out = Value::Boolean(flag);
+      out.SetInteger(TypeId::kBoolean, flag ? 1 : 0);
       return Status::OK();
     }
     if (json_type == ondemand::json_type::string) return ReadFromString(json, type, out);
@@ -210,24 +210,22 @@ class JsonReader {
             number > std::numeric_limits<int32_t>::max()) {
           return OutOfRange(json, type);
         }
-        out = Value::Int(static_cast<int32_t>(number));
+        out.SetInteger(TypeId::kInt, number);
         break;
       case TypeId::kBigint:
-        out = Value::Bigint(number);
-        break;
       case TypeId::kTimestamp:
-        out = Value::Timestamp(number);
+        out.SetInteger(type.id(), number);
         break;
       case TypeId::kDate:
         if (number < std::numeric_limits<int32_t>::min() ||
             number > std::numeric_limits<int32_t>::max()) {
           return OutOfRange(json, type);
         }
-        out = Value::Date(static_cast<int32_t>(number));
+        out.SetInteger(TypeId::kDate, number);
         break;
       default:  // TIME
         if (number < 0 || number >= 86'400'000) return OutOfRange(json, type);
-        out = Value::Time(static_cast<int32_t>(number));
+        out.SetInteger(TypeId::kTime, number);
         break;
     }
     return Status::OK();
@@ -247,7 +245,7 @@ class JsonReader {
     if (json_type != ondemand::json_type::number) return Mismatch(json, json_type, type);
     double number = 0;
     if (json.get_double().get(number)) return OutOfRange(json, type);
-    out = Value::Double(number);
+    out.SetDouble(number);
     return Status::OK();
   }
 
@@ -261,7 +259,7 @@ class JsonReader {
     types::Decimal decimal;
     Status status = ParseDecimal(TrimTrailingSpace(token), type.precision(), type.scale(), decimal);
     if (!status.ok()) return Error(status.message());
-    out = Value::DecimalValue(decimal.unscaled, decimal.scale);
+    out.SetDecimal(decimal.unscaled, decimal.scale);
     return Status::OK();
   }
 
@@ -420,13 +418,14 @@ class JsonRowDecoder final : public RowDecoder {
     if (row.size() < first_column + columns_.size()) row.resize(first_column + columns_.size());
     if (TrimTrailingSpace(bytes).empty()) {
       // An empty message carries no fields: every column is NULL, like a JSON null.
-      for (size_t i = 0; i < columns_.size(); ++i) row[first_column + i] = Value::Null();
+      for (size_t i = 0; i < columns_.size(); ++i) row[first_column + i].SetNull();
       return Status::OK();
     }
     if (buffer_.size() < bytes.size() + simdjson::SIMDJSON_PADDING) {
       buffer_.resize(bytes.size() + simdjson::SIMDJSON_PADDING);
     }
     std::memcpy(buffer_.data(), bytes.data(), bytes.size());
+    document_end_ = buffer_.data() + bytes.size();
     ondemand::document document;
     if (auto error = parser_.iterate(buffer_.data(), bytes.size(), buffer_.size()).get(document)) {
       return MessageError(error);
@@ -480,7 +479,7 @@ class JsonRowDecoder final : public RowDecoder {
       if (auto error = document.is_null().get(is_null); error || !is_null) {
         return MessageError(error ? error : simdjson::INCORRECT_TYPE);
       }
-      for (size_t i = 0; i < columns_.size(); ++i) row[first_column + i] = Value::Null();
+      for (size_t i = 0; i < columns_.size(); ++i) row[first_column + i].SetNull();
       return Status::OK();
     }
     if (json_type != ondemand::json_type::object) {
@@ -495,7 +494,16 @@ class JsonRowDecoder final : public RowDecoder {
       ondemand::field field;
       std::string_view key;
       if (auto error = std::move(field_result).get(field)) return MessageError(error);
-      if (auto error = field.unescaped_key().get(key)) return MessageError(error);
+      // The raw key (up to its closing quote) is the name unless it has escapes:
+      // unescaping copies it, and this runs for every field of every message.
+      const char* raw = field.key().raw();
+      const char* end = raw;
+      while (end < document_end_ && *end != '"' && *end != '\\') ++end;
+      if (end < document_end_ && *end == '"') {
+        key = std::string_view(raw, static_cast<size_t>(end - raw));
+      } else if (auto error = field.unescaped_key().get(key)) {
+        return MessageError(error);
+      }
       FieldMatcher::Match match;
       const int index = matcher_->Find(key, position++, match);
       // Fields the decoder does not project, or that the query never reads, are skipped
@@ -507,7 +515,10 @@ class JsonRowDecoder final : public RowDecoder {
       RETURN_NOT_OK(reader.Read(item, plans_[index], row[first_column + index]));
     }
     for (size_t i = 0; i < columns_.size(); ++i) {
-      if (matched_[i] == FieldMatcher::Match::kNone) row[first_column + i] = Value::Null();
+      // A skipped column is never written, so it stays NULL in a reused row.
+      if (matched_[i] == FieldMatcher::Match::kNone && !columns_[i].skip) {
+        row[first_column + i].SetNull();
+      }
     }
     return Status::OK();
   }
@@ -528,6 +539,7 @@ class JsonRowDecoder final : public RowDecoder {
   std::vector<FieldMatcher::Match> matched_;  // per column, for the message being read
   ondemand::parser parser_;                   // reused: keeps its buffers across messages
   std::vector<char> buffer_;                  // the message plus simdjson's padding
+  const char* document_end_ = nullptr;        // the end of the message in buffer_
 };
 
 void AppendJsonString(std::string_view text, std::string& out) {

@@ -53,15 +53,16 @@ class KafkaRowDecoder final : public RowDecoder {
     switch (columns_[0].type.id()) {
       case TypeId::kInt:
         RETURN_NOT_OK(CheckSize(bytes, 4));
-        out = Value::Int(static_cast<int32_t>(static_cast<uint32_t>(ReadBigEndian(bytes))));
+        out.SetInteger(TypeId::kInt,
+                       static_cast<int32_t>(static_cast<uint32_t>(ReadBigEndian(bytes))));
         return Status::OK();
       case TypeId::kBigint:
         RETURN_NOT_OK(CheckSize(bytes, 8));
-        out = Value::Bigint(static_cast<int64_t>(ReadBigEndian(bytes)));
+        out.SetInteger(TypeId::kBigint, static_cast<int64_t>(ReadBigEndian(bytes)));
         return Status::OK();
       case TypeId::kDouble:
         RETURN_NOT_OK(CheckSize(bytes, 8));
-        out = Value::Double(std::bit_cast<double>(ReadBigEndian(bytes)));
+        out.SetDouble(std::bit_cast<double>(ReadBigEndian(bytes)));
         return Status::OK();
       case TypeId::kString:
         out.AssignString(bytes);

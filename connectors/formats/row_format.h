@@ -16,8 +16,8 @@ namespace sidestream::formats {
 struct FormatColumn {
   std::string name;  // as in the schema (upper case unless quoted)
   types::SqlType type;
-  /// The query never reads this column: decoders may leave it NULL without parsing it
-  /// (projection pushdown). Encoders ignore the flag.
+  /// The query never reads this column: decoders neither parse nor write it (projection
+  /// pushdown), so it keeps whatever the row held. Encoders ignore the flag.
   bool skip = false;
 };
 

@@ -28,13 +28,15 @@ class Count final : public AggregateFunction {
   explicit Count(bool star) : star_(star) {}
   Value Initial() const override { return Value::Bigint(0); }
   void Add(Value& state, const Arguments& arguments) const override {
-    if (star_ || !First(arguments).is_null()) state = Value::Bigint(state.integer() + 1);
+    if (star_ || !First(arguments).is_null())
+      state.SetInteger(TypeId::kBigint, state.integer() + 1);
   }
   void Undo(Value& state, const Arguments& arguments) const override {
-    if (star_ || !First(arguments).is_null()) state = Value::Bigint(state.integer() - 1);
+    if (star_ || !First(arguments).is_null())
+      state.SetInteger(TypeId::kBigint, state.integer() - 1);
   }
   void Merge(Value& state, const Value& other) const override {
-    state = Value::Bigint(state.integer() + other.integer());
+    state.SetInteger(TypeId::kBigint, state.integer() + other.integer());
   }
   Value Result(const Value& state) const override { return state; }
 
@@ -110,10 +112,10 @@ class Average final : public AggregateFunction {
     Fold(state, First(arguments), -1);
   }
   void Merge(Value& state, const Value& other) const override {
-    const auto& a = state.children();
-    const auto& b = other.children();
-    state = Value::Struct(
-        {AddNumber(a[0], b[0], sum_type_, 1), Value::Bigint(a[1].integer() + b[1].integer())});
+    auto& fields = state.MutableChildren();
+    const auto& more = other.children();
+    fields[0] = AddNumber(fields[0], more[0], sum_type_, 1);
+    fields[1].SetInteger(TypeId::kBigint, fields[1].integer() + more[1].integer());
   }
   Value Result(const Value& state) const override {
     const Value& sum = state.children()[0];
@@ -139,9 +141,10 @@ class Average final : public AggregateFunction {
  private:
   void Fold(Value& state, const Value& x, int sign) const {
     if (x.is_null()) return;
-    const auto& fields = state.children();
-    state = Value::Struct(
-        {AddNumber(fields[0], x, sum_type_, sign), Value::Bigint(fields[1].integer() + sign)});
+    // In place: the stored state is not shared, so this allocates nothing.
+    auto& fields = state.MutableChildren();
+    fields[0] = AddNumber(fields[0], x, sum_type_, sign);
+    fields[1].SetInteger(TypeId::kBigint, fields[1].integer() + sign);
   }
   SqlType sum_type_;
   SqlType result_;
@@ -169,9 +172,10 @@ class Extreme final : public AggregateFunction {
   bool max_;
 };
 
-// A multiset kept as MAP(value -> BIGINT count); counts reach zero and the entry goes.
-Value ChangeCount(const Value& map, const Value& key, int64_t delta) {
-  std::vector<Value> entries = map.children();
+// A multiset kept as MAP(value -> BIGINT count), changed in place; counts reach zero and
+// the entry goes.
+void ChangeCount(Value& map, const Value& key, int64_t delta) {
+  std::vector<Value>& entries = map.MutableChildren();
   for (size_t i = 0; i + 1 < entries.size(); i += 2) {
     if (entries[i] == key) {
       int64_t count = entries[i + 1].integer() + delta;
@@ -179,16 +183,15 @@ Value ChangeCount(const Value& map, const Value& key, int64_t delta) {
         entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(i),
                       entries.begin() + static_cast<std::ptrdiff_t>(i) + 2);
       } else {
-        entries[i + 1] = Value::Bigint(count);
+        entries[i + 1].SetInteger(TypeId::kBigint, count);
       }
-      return Value::Map(std::move(entries));
+      return;
     }
   }
   if (delta > 0) {
     entries.push_back(key);
     entries.push_back(Value::Bigint(delta));
   }
-  return Value::Map(std::move(entries));
 }
 
 // COUNT_DISTINCT (exact, unlike ksqlDB's approximate sketch) and HISTOGRAM: state is a
@@ -198,15 +201,15 @@ class Multiset final : public AggregateFunction {
   explicit Multiset(bool histogram) : histogram_(histogram) {}
   Value Initial() const override { return Value::Map({}); }
   void Add(Value& state, const Arguments& arguments) const override {
-    if (!First(arguments).is_null()) state = ChangeCount(state, First(arguments), 1);
+    if (!First(arguments).is_null()) ChangeCount(state, First(arguments), 1);
   }
   void Undo(Value& state, const Arguments& arguments) const override {
-    if (!First(arguments).is_null()) state = ChangeCount(state, First(arguments), -1);
+    if (!First(arguments).is_null()) ChangeCount(state, First(arguments), -1);
   }
   void Merge(Value& state, const Value& other) const override {
     const auto& entries = other.children();
     for (size_t i = 0; i + 1 < entries.size(); i += 2) {
-      state = ChangeCount(state, entries[i], entries[i + 1].integer());
+      ChangeCount(state, entries[i], entries[i + 1].integer());
     }
   }
   Value Result(const Value& state) const override {
@@ -234,19 +237,19 @@ class StandardDeviation final : public AggregateFunction {
     double delta = x - mean;
     mean += delta / static_cast<double>(count);
     m2 += delta * (x - mean);
-    state = Write(count, mean, m2);
+    Write(state, count, mean, m2);
   }
   void Undo(Value& state, const Arguments& arguments) const override {
     if (First(arguments).is_null()) return;
     double x = NumberAsDouble(First(arguments));
     auto [count, mean, m2] = Read(state);
     if (count <= 1) {
-      state = Initial();
+      Write(state, 0, 0, 0);
       return;
     }
     double previous_mean = (mean * static_cast<double>(count) - x) / static_cast<double>(count - 1);
     m2 -= (x - previous_mean) * (x - mean);
-    state = Write(count - 1, previous_mean, std::max(m2, 0.0));
+    Write(state, count - 1, previous_mean, std::max(m2, 0.0));
   }
   void Merge(Value& state, const Value& other) const override {
     auto [n1, mean1, m21] = Read(state);
@@ -262,7 +265,7 @@ class StandardDeviation final : public AggregateFunction {
     double m2 =
         m21 + m22 +
         delta * delta * static_cast<double>(n1) * static_cast<double>(n2) / static_cast<double>(n);
-    state = Write(n, mean, m2);
+    Write(state, n, mean, m2);
   }
   Value Result(const Value& state) const override {
     auto [count, mean, m2] = Read(state);
@@ -278,8 +281,11 @@ class StandardDeviation final : public AggregateFunction {
     const auto& fields = state.children();
     return {fields[0].integer(), fields[1].float64(), fields[2].float64()};
   }
-  static Value Write(int64_t count, double mean, double m2) {
-    return Value::Struct({Value::Bigint(count), Value::Double(mean), Value::Double(m2)});
+  static void Write(Value& state, int64_t count, double mean, double m2) {
+    auto& fields = state.MutableChildren();
+    fields[0].SetInteger(TypeId::kBigint, count);
+    fields[1].SetDouble(mean);
+    fields[2].SetDouble(m2);
   }
   bool sample_;
 };
@@ -299,10 +305,9 @@ class ByOffset final : public AggregateFunction {
     const Value& x = First(arguments);
     if (x.is_null() && ignore_nulls_) return;
     if (!latest_ && static_cast<int64_t>(state.children().size()) >= n_) return;
-    std::vector<Value> entries = state.children();
+    std::vector<Value>& entries = state.MutableChildren();
     entries.push_back(Value::Struct({Value::Bigint(g_sequence.fetch_add(1) + 1), x}));
     Keep(entries);
-    state = Value::Array(std::move(entries));
   }
   void Undo(Value&, const Arguments&) const override {}
   void Merge(Value& state, const Value& other) const override {
@@ -351,16 +356,15 @@ class Collect final : public AggregateFunction {
     const Value& x = First(arguments);
     const auto& elements = state.children();
     if (set_ && std::find(elements.begin(), elements.end(), x) != elements.end()) return;
-    std::vector<Value> updated = elements;
-    updated.push_back(x);
-    state = Value::Array(std::move(updated));
+    state.MutableChildren().push_back(x);
   }
   void Undo(Value& state, const Arguments& arguments) const override {
-    std::vector<Value> elements = state.children();
+    const auto& elements = state.children();
     auto found = std::find(elements.rbegin(), elements.rend(), First(arguments));
     if (found == elements.rend()) return;
-    elements.erase(std::next(found).base());
-    state = Value::Array(std::move(elements));
+    auto position = std::distance(elements.begin(), std::next(found).base());
+    auto& mutable_elements = state.MutableChildren();
+    mutable_elements.erase(mutable_elements.begin() + position);
   }
   void Merge(Value& state, const Value& other) const override {
     for (const Value& x : other.children()) Add(state, {x});

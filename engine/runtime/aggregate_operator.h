@@ -32,17 +32,14 @@ struct AggregateSpec {
   std::vector<AggregateCall> calls;
   std::optional<sql::WindowSpec> window;  // grace already resolved by the analyzer
   bool emit_final = false;
-  /// For table sources: the input row's first `source_key_columns` values are the table's
-  /// key; an update retracts the row it replaces, a tombstone retracts it for good.
-  bool table_source = false;
-  size_t source_key_columns = 0;
   LateRecordCallback on_late;
 };
 
 /// GROUP BY with an optional TUMBLING, HOPPING or SESSION window.
 ///
 /// State: per group and window, the aggregate states (types::Value, one per call) and the
-/// largest record timestamp; for table sources, the last input row of each table key.
+/// largest record timestamp. Over a table the input comes from a TableChangesOperator:
+/// a record marked `retract` is undone from its group rather than added.
 /// Emits: EMIT CHANGES — the updated row of every window a record touched, with that
 /// record's timestamp (merged sessions are first retracted with tombstones); EMIT FINAL —
 /// each window once, when it closes (end + grace <= stream time; for a session,
@@ -58,8 +55,9 @@ class AggregateOperator : public Operator {
  public:
   explicit AggregateOperator(AggregateSpec spec);
 
-  Status Consume(Record& record) override;
+  Status Consume(RecordBatch& batch) override;
   Status AdvanceStreamTime(int64_t stream_time) override;
+  Status Flush() override;
 
   int64_t late_records() const { return late_records_; }
   int64_t evaluation_errors() const { return evaluation_errors_; }
@@ -71,32 +69,33 @@ class AggregateOperator : public Operator {
   struct GroupKey {
     types::Row values;
     WindowBounds window;
-    friend bool operator==(const GroupKey& a, const GroupKey& b) {
-      return a.window == b.window && types::RowEqual()(a.values, b.values);
-    }
   };
+  using Arguments = std::vector<std::vector<types::Value>>;
 
-  // Evaluates the group key and the arguments of every call for `row`.
-  Status EvaluateInputs(const types::Row& row, types::Row& group,
-                        std::vector<std::vector<types::Value>>& arguments);
-  Status Apply(const Record& record, const types::Row& group,
-               const std::vector<std::vector<types::Value>>& arguments, bool retract);
-  Status ApplySession(const Record& record, const types::Row& group,
-                      const std::vector<std::vector<types::Value>>& arguments);
-  Status Emit(const GroupKey& key, const types::Row& state, int64_t timestamp);
+  // Applies one record; results go to output_.
+  Status ConsumeOne(const Record& record);
+  // Emits (EMIT FINAL) and drops the windows that stream time `stream_time` closes.
+  Status CloseWindows(int64_t stream_time);
+  // Evaluates the group key and the arguments of every call for `record`; false when
+  // one fails or the group key has a NULL (counted, unless a retraction: its row was
+  // counted when it was added).
+  bool EvaluateInputs(const Record& record);
+  Status Apply(const Record& record);
+  Status ApplySession(const Record& record);
+  void Emit(const types::Row& group, const WindowBounds& window, const types::Row& state,
+            int64_t timestamp);
+  void EmitTombstone(const types::Row& group, const WindowBounds& window, int64_t timestamp);
   // The store key of a group and window: the group values, then window start and end.
-  const types::Row& StoreKey(const GroupKey& key);
-  // A group's stored state: one Value per call, then the largest record timestamp and
-  // the number of rows applied minus rows retracted.
-  types::Row InitialState() const;
+  const types::Row& StoreKey(const types::Row& group, const WindowBounds& window);
+  // Sets `state` to a group's initial stored state: one Value per call, then the largest
+  // record timestamp and the number of rows applied minus rows retracted.
+  void InitialState(types::Row& state) const;
   void CountRow(types::Row& state, int64_t timestamp, int64_t rows) const;
-  Status EmitTombstone(const GroupKey& key, int64_t timestamp);
-  void TrackWindow(const GroupKey& key);
+  void TrackWindow(const types::Row& group, const WindowBounds& window);
   int64_t grace() const { return spec_.window ? spec_.window->grace_ms.value_or(0) : 0; }
 
   AggregateSpec spec_;
-  std::unique_ptr<KeyValueStore> groups_;      // StoreKey -> state (see InitialState)
-  std::unique_ptr<KeyValueStore> table_rows_;  // table sources: table key -> last row
+  std::unique_ptr<KeyValueStore> groups_;  // StoreKey -> state (see InitialState)
   // Open windows by (end, arrival sequence): the order in which they close.
   std::map<std::pair<int64_t, uint64_t>, GroupKey> closing_order_;
   uint64_t sequence_ = 0;
@@ -109,12 +108,11 @@ class AggregateOperator : public Operator {
   int64_t evaluation_errors_ = 0;
   int64_t null_keys_ = 0;
 
-  // Reused per record.
-  types::Row group_;
-  std::vector<std::vector<types::Value>> arguments_;
-  std::vector<WindowBounds> windows_;
-  types::Row store_key_;
-  Record output_;
+  // Reused per record, so that a record touching existing groups allocates nothing.
+  types::Row group_, store_key_, combined_;
+  Arguments arguments_;
+  std::vector<WindowBounds> windows_, merged_;
+  RecordBatch output_;
 };
 
 }  // namespace sidestream::runtime

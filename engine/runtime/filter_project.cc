@@ -1,33 +1,43 @@
 #include "runtime/filter_project.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace sidestream::runtime {
 
-Status FilterOperator::Consume(Record& record) {
+Status FilterOperator::Consume(RecordBatch& batch) {
+  // Compacts the batch in place: kept records move to the front, in order.
+  size_t kept = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!Keep(batch[i])) continue;
+    if (kept != i) std::swap(batch[kept], batch[i]);
+    ++kept;
+  }
+  batch.Truncate(kept);
+  return batch.empty() ? Status::OK() : next_->Consume(batch);
+}
+
+bool FilterOperator::Keep(Record& record) {
   if (record.tombstone) {
-    if (context_ == FilterContext::kStream) return Status::OK();
-    if (context_ == FilterContext::kHaving && !UpdatePassing(record, false)) return Status::OK();
-    return next_->Consume(record);
+    if (context_ == FilterContext::kStream) return false;
+    return context_ != FilterContext::kHaving || UpdatePassing(record, false);
   }
   if (!predicate_->Evaluate(record.row, result_).ok()) {
     ++evaluation_errors_;
-    return Status::OK();
+    return false;
   }
   bool passed = !result_.is_null() && result_.boolean();
   switch (context_) {
     case FilterContext::kStream:
-      if (!passed) return Status::OK();
-      break;
+      return passed;
     case FilterContext::kTable:
-      if (!passed) record.tombstone = true;
       break;
     case FilterContext::kHaving:
-      if (!UpdatePassing(record, passed) && !passed) return Status::OK();
-      if (!passed) record.tombstone = true;
+      if (!UpdatePassing(record, passed) && !passed) return false;
       break;
   }
-  return next_->Consume(record);
+  if (!passed) record.tombstone = true;
+  return true;
 }
 
 bool FilterOperator::UpdatePassing(const Record& record, bool passed) {
@@ -41,20 +51,30 @@ bool FilterOperator::UpdatePassing(const Record& record, bool passed) {
   return passing_.erase(group_) > 0;
 }
 
-Status ProjectOperator::Consume(Record& record) {
-  output_.row.resize(expressions_.size());
-  for (size_t i = 0; i < expressions_.size(); ++i) {
-    if (!expressions_[i]->Evaluate(record.row, output_.row[i]).ok()) {
-      ++evaluation_errors_;
-      return Status::OK();
+Status ProjectOperator::Consume(RecordBatch& batch) {
+  output_.Clear();
+  for (const Record& record : batch) {
+    Record& output = output_.Append();
+    output.row.resize(expressions_.size());
+    bool evaluated = true;
+    for (size_t i = 0; i < expressions_.size() && evaluated; ++i) {
+      evaluated = expressions_[i]->Evaluate(record.row, output.row[i]).ok();
     }
+    if (!evaluated) {
+      ++evaluation_errors_;
+      output_.PopBack();
+      continue;
+    }
+    output.timestamp = record.timestamp;
+    output.partition = record.partition;
+    output.offset = record.offset;
+    output.tombstone = record.tombstone;
+    output.retract = record.retract;
+    output.window = record.window;
+    output.stream_time = record.stream_time;
+    output.input_index = record.input_index;
   }
-  output_.timestamp = record.timestamp;
-  output_.partition = record.partition;
-  output_.offset = record.offset;
-  output_.tombstone = record.tombstone;
-  output_.window = record.window;
-  return next_->Consume(output_);
+  return output_.empty() ? Status::OK() : next_->Consume(output_);
 }
 
 }  // namespace sidestream::runtime

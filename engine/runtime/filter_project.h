@@ -31,10 +31,12 @@ class FilterOperator : public Operator {
   FilterOperator(std::unique_ptr<expr::Evaluator> predicate, FilterContext context,
                  size_t group_columns = 0)
       : predicate_(std::move(predicate)), context_(context), group_columns_(group_columns) {}
-  Status Consume(Record& record) override;
+  Status Consume(RecordBatch& batch) override;
   int64_t evaluation_errors() const { return evaluation_errors_; }
 
  private:
+  // Whether `record` goes on (possibly turned into a tombstone).
+  bool Keep(Record& record);
   // HAVING: records `passed` for the record's group; true if the group's previous row passed.
   bool UpdatePassing(const Record& record, bool passed);
 
@@ -55,12 +57,12 @@ class ProjectOperator : public Operator {
  public:
   explicit ProjectOperator(std::vector<std::unique_ptr<expr::Evaluator>> expressions)
       : expressions_(std::move(expressions)) {}
-  Status Consume(Record& record) override;
+  Status Consume(RecordBatch& batch) override;
   int64_t evaluation_errors() const { return evaluation_errors_; }
 
  private:
   std::vector<std::unique_ptr<expr::Evaluator>> expressions_;
-  Record output_;  // reused for every record
+  RecordBatch output_;  // reused for every batch
   int64_t evaluation_errors_ = 0;
 };
 

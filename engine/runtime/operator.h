@@ -8,18 +8,21 @@
 
 namespace sidestream::runtime {
 
-/// Takes records pushed by the operator before it. A topology is a chain of these,
-/// ending in a sink callback.
+/// Takes batches of records pushed by the operator before it. A topology is a chain of
+/// these, ending in a sink callback. Records travel in batches so that each operator runs
+/// its loop over many records and reuses its output buffers.
 /// Thread: a chain belongs to one task; one thread calls it at a time.
 class RecordConsumer {
  public:
   virtual ~RecordConsumer() = default;
-  /// Processes one record; may push any number of records downstream. `record` may be
-  /// modified (operators reuse it to avoid copies).
-  virtual Status Consume(Record& record) = 0;
+  /// Processes a batch in order; may push any number of batches downstream. The records
+  /// may be modified or reordered in place (operators reuse them to avoid copies).
+  virtual Status Consume(RecordBatch& batch) = 0;
   /// Stream time moved to `stream_time` (ms): operators that hold records back (EMIT
   /// FINAL) emit what is now final, then pass the call on.
   virtual Status AdvanceStreamTime(int64_t stream_time) = 0;
+  /// A commit is under way: state stores make their writes durable.
+  virtual Status Flush() = 0;
 };
 
 /// An operator with one downstream consumer, set once while the topology is built.
@@ -29,6 +32,7 @@ class Operator : public RecordConsumer {
   Status AdvanceStreamTime(int64_t stream_time) override {
     return next_->AdvanceStreamTime(stream_time);
   }
+  Status Flush() override { return next_->Flush(); }
 
  protected:
   RecordConsumer* next_ = nullptr;
@@ -39,8 +43,12 @@ class CallbackSink : public RecordConsumer {
  public:
   using Callback = std::function<Status(const Record&)>;
   explicit CallbackSink(Callback callback) : callback_(std::move(callback)) {}
-  Status Consume(Record& record) override { return callback_(record); }
+  Status Consume(RecordBatch& batch) override {
+    for (const Record& record : batch) RETURN_NOT_OK(callback_(record));
+    return Status::OK();
+  }
   Status AdvanceStreamTime(int64_t) override { return Status::OK(); }
+  Status Flush() override { return Status::OK(); }
 
  private:
   Callback callback_;

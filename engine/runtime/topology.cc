@@ -1,7 +1,10 @@
 #include "runtime/topology.h"
 
+#include <algorithm>
+
 #include "functions/function_registry.h"
 #include "runtime/filter_project.h"
+#include "runtime/table_changes.h"
 
 namespace sidestream::runtime {
 
@@ -70,6 +73,18 @@ Result<std::unique_ptr<Topology>> Topology::Build(const LogicalOperator& plan,
     if (column.role == catalog::ColumnRole::kKey) ++source_key_columns;
   }
 
+  // A table feeds a re-grouping (Repartition) or aggregation as changes: the lowest such
+  // step gets a TableChangesOperator in front of it.
+  const LogicalOperator* changes_above = nullptr;
+  if (topology->source_.type == catalog::SourceType::kTable) {
+    for (const LogicalOperator* step : chain) {
+      if (step->kind == LogicalOperatorKind::kRepartition ||
+          step->kind == LogicalOperatorKind::kAggregate) {
+        changes_above = step;
+      }
+    }
+  }
+
   // Build downstream first so each operator knows its successor.
   auto sink = std::make_unique<CallbackSink>(std::move(on_result));
   RecordConsumer* next = sink.get();
@@ -111,8 +126,6 @@ Result<std::unique_ptr<Topology>> Topology::Build(const LogicalOperator& plan,
         }
         spec.window = step->window;
         spec.emit_final = step->emit == sql::EmitMode::kFinal;
-        spec.table_source = topology->source_.type == catalog::SourceType::kTable;
-        spec.source_key_columns = source_key_columns;
         spec.on_late = on_late;
         auto aggregate = std::make_unique<AggregateOperator>(std::move(spec));
         topology->aggregates_.push_back(aggregate.get());
@@ -122,34 +135,53 @@ Result<std::unique_ptr<Topology>> Topology::Build(const LogicalOperator& plan,
       case LogicalOperatorKind::kRepartition:
         // Within one process re-keying needs no shuffle: the Aggregate or Project that
         // follows computes the new key. Across instances it goes through a topic.
-        continue;
+        break;
       default:
         return Status::NotSupported(std::string("Operator ") +
                                     analyzer::LogicalOperatorKindName(step->kind) +
                                     " cannot run yet");
     }
-    op->set_next(next);
-    next = op.get();
-    topology->operators_.push_back(std::move(op));
+    if (op) {
+      op->set_next(next);
+      next = op.get();
+      topology->operators_.push_back(std::move(op));
+    }
+    if (step == changes_above) {
+      auto changes = std::make_unique<TableChangesOperator>(source_key_columns);
+      changes->set_next(next);
+      next = changes.get();
+      topology->operators_.push_back(std::move(changes));
+    }
   }
   topology->head_ = next;
   return topology;
 }
 
-Status Topology::Process(Record& record) {
-  types::Row& row = record.row;
-  row.resize(source_columns_);
-  row.push_back(types::Value::Bigint(record.timestamp));
-  row.push_back(types::Value::Int(record.partition));
-  row.push_back(types::Value::Bigint(record.offset));
-  if (windowed_source_) {
-    row.push_back(record.window ? types::Value::Bigint(record.window->start) : types::Value());
-    row.push_back(record.window ? types::Value::Bigint(record.window->end) : types::Value());
+Status Topology::Process(RecordBatch& batch) {
+  const size_t pseudo_columns = windowed_source_ ? 5 : 3;
+  for (Record& record : batch) {
+    types::Row& row = record.row;
+    row.resize(source_columns_ + pseudo_columns);
+    types::Value* pseudo = row.data() + source_columns_;
+    pseudo[0].SetInteger(types::TypeId::kBigint, record.timestamp);
+    pseudo[1].SetInteger(types::TypeId::kInt, record.partition);
+    pseudo[2].SetInteger(types::TypeId::kBigint, record.offset);
+    if (windowed_source_) {
+      for (int i = 0; i < 2; ++i) {
+        if (record.window) {
+          pseudo[3 + i].SetInteger(types::TypeId::kBigint,
+                                   i == 0 ? record.window->start : record.window->end);
+        } else {
+          pseudo[3 + i].SetNull();
+        }
+      }
+    }
+    stream_time_ = std::max(stream_time_, record.timestamp - watermark_delay_);
+    record.stream_time = stream_time_;
   }
-  if (record.timestamp - watermark_delay_ > stream_time_) {
-    RETURN_NOT_OK(AdvanceStreamTime(record.timestamp - watermark_delay_));
-  }
-  return head_->Consume(record);
+  RETURN_NOT_OK(head_->Consume(batch));
+  // Records that did not reach a window operator (filtered out) still move stream time.
+  return head_->AdvanceStreamTime(stream_time_);
 }
 
 Status Topology::AdvanceStreamTime(int64_t stream_time) {

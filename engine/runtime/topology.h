@@ -16,7 +16,8 @@ namespace sidestream::runtime {
 ///
 /// Stream time is the largest timestamp the task has seen; with a WATERMARK the
 /// declared delay is subtracted. It advances before each record is applied, as in
-/// Kafka Streams, so windows close and EMIT FINAL results come out in event-time order.
+/// Kafka Streams, so windows close and EMIT FINAL results come out in event-time order
+/// (each record carries the stream time at its arrival through the batch).
 /// Thread: one task thread. Ownership: owns its operators.
 class Topology {
  public:
@@ -25,13 +26,17 @@ class Topology {
                                                  CallbackSink::Callback on_result,
                                                  LateRecordCallback on_late);
 
-  /// Processes one source record. `record.row` holds the source's columns (key columns,
-  /// then value columns); the pseudo columns (ROWTIME, ROWPARTITION, ROWOFFSET, and
-  /// WINDOWSTART, WINDOWEND for windowed sources) are appended here.
-  Status Process(Record& record);
+  /// Processes a batch of source records, in order. Each `row` holds the source's
+  /// columns (key columns, then value columns); the pseudo columns (ROWTIME,
+  /// ROWPARTITION, ROWOFFSET, and WINDOWSTART, WINDOWEND for windowed sources) are
+  /// appended here. The batch's records are reused as scratch space.
+  Status Process(RecordBatch& batch);
 
   /// Moves stream time forward without a record (an idle source's wall-clock close).
   Status AdvanceStreamTime(int64_t stream_time);
+
+  /// A commit is under way: state stores make their writes durable.
+  Status Flush() { return head_->Flush(); }
 
   const catalog::SourceDescription& source() const { return source_; }
   const analyzer::Schema& result_schema() const { return result_schema_; }

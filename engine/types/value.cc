@@ -61,33 +61,27 @@ int CompareNumbers(const Value& a, const Value& b) {
 
 Value Value::Boolean(bool value) {
   Value v;
-  v.kind_ = TypeId::kBoolean;
-  v.integer_ = value ? 1 : 0;
+  v.SetInteger(TypeId::kBoolean, value ? 1 : 0);
   return v;
 }
 Value Value::Int(int32_t value) {
   Value v;
-  v.kind_ = TypeId::kInt;
-  v.integer_ = value;
+  v.SetInteger(TypeId::kInt, value);
   return v;
 }
 Value Value::Bigint(int64_t value) {
   Value v;
-  v.kind_ = TypeId::kBigint;
-  v.integer_ = value;
+  v.SetInteger(TypeId::kBigint, value);
   return v;
 }
 Value Value::Double(double value) {
   Value v;
-  v.kind_ = TypeId::kDouble;
-  v.double_ = value;
+  v.SetDouble(value);
   return v;
 }
 Value Value::DecimalValue(__int128 unscaled, int scale) {
   Value v;
-  v.kind_ = TypeId::kDecimal;
-  v.decimal_ = unscaled;
-  v.scale_ = scale;
+  v.SetDecimal(unscaled, scale);
   return v;
 }
 Value Value::String(std::string value) {
@@ -104,38 +98,35 @@ Value Value::Bytes(std::string value) {
 }
 Value Value::Timestamp(int64_t milliseconds) {
   Value v;
-  v.kind_ = TypeId::kTimestamp;
-  v.integer_ = milliseconds;
+  v.SetInteger(TypeId::kTimestamp, milliseconds);
   return v;
 }
 Value Value::Date(int32_t days) {
   Value v;
-  v.kind_ = TypeId::kDate;
-  v.integer_ = days;
+  v.SetInteger(TypeId::kDate, days);
   return v;
 }
 Value Value::Time(int32_t milliseconds) {
   Value v;
-  v.kind_ = TypeId::kTime;
-  v.integer_ = milliseconds;
+  v.SetInteger(TypeId::kTime, milliseconds);
   return v;
 }
 Value Value::Array(std::vector<Value> elements) {
   Value v;
   v.kind_ = TypeId::kArray;
-  v.children_ = std::make_shared<const std::vector<Value>>(std::move(elements));
+  v.children_ = std::make_shared<std::vector<Value>>(std::move(elements));
   return v;
 }
 Value Value::Map(std::vector<Value> entries) {
   Value v;
   v.kind_ = TypeId::kMap;
-  v.children_ = std::make_shared<const std::vector<Value>>(std::move(entries));
+  v.children_ = std::make_shared<std::vector<Value>>(std::move(entries));
   return v;
 }
 Value Value::Struct(std::vector<Value> fields) {
   Value v;
   v.kind_ = TypeId::kStruct;
-  v.children_ = std::make_shared<const std::vector<Value>>(std::move(fields));
+  v.children_ = std::make_shared<std::vector<Value>>(std::move(fields));
   return v;
 }
 
@@ -147,6 +138,43 @@ void Value::AssignString(std::string_view text) {
   kind_ = TypeId::kString;
   string_.assign(text.data(), text.size());
   children_.reset();
+}
+
+void Value::SetNull() {
+  kind_ = TypeId::kNull;
+  string_.clear();
+  children_.reset();
+}
+
+void Value::SetInteger(TypeId kind, int64_t value) {
+  kind_ = kind;
+  integer_ = value;
+  string_.clear();
+  children_.reset();
+}
+
+void Value::SetDouble(double value) {
+  kind_ = TypeId::kDouble;
+  double_ = value;
+  string_.clear();
+  children_.reset();
+}
+
+void Value::SetDecimal(__int128 unscaled, int scale) {
+  kind_ = TypeId::kDecimal;
+  decimal_ = unscaled;
+  scale_ = scale;
+  string_.clear();
+  children_.reset();
+}
+
+std::vector<Value>& Value::MutableChildren() {
+  if (!children_) {
+    children_ = std::make_shared<std::vector<Value>>();
+  } else if (children_.use_count() > 1) {
+    children_ = std::make_shared<std::vector<Value>>(*children_);
+  }
+  return *children_;
 }
 
 bool operator==(const Value& a, const Value& b) { return Value::Compare(a, b) == 0; }

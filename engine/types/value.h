@@ -56,8 +56,18 @@ class Value {
   /// ARRAY elements, MAP key/value pairs (flattened) or STRUCT fields.
   const std::vector<Value>& children() const;
 
-  /// Reuses this value's storage: sets it to a STRING holding `text`.
+  /// In-place setters. They reuse this value's storage (a string keeps its buffer), so
+  /// decoders and operators that refill the same rows allocate nothing.
+  /// AssignString sets a STRING holding `text`.
   void AssignString(std::string_view text);
+  void SetNull();
+  /// BOOLEAN (0 or 1), INT, BIGINT, TIMESTAMP, DATE or TIME.
+  void SetInteger(TypeId kind, int64_t value);
+  void SetDouble(double value);
+  void SetDecimal(__int128 unscaled, int scale);
+  /// The children, to change in place (an aggregate's running state); copied first when
+  /// another value shares them, so copies never see the change.
+  std::vector<Value>& MutableChildren();
 
   /// Equality as SQL's IS NOT DISTINCT FROM: NULL equals NULL; INT 1 equals BIGINT 1;
   /// numbers compare by value across INT, BIGINT, DOUBLE and DECIMAL.
@@ -81,7 +91,7 @@ class Value {
   double double_ = 0;
   __int128 decimal_ = 0;
   std::string string_;
-  std::shared_ptr<const std::vector<Value>> children_;
+  std::shared_ptr<std::vector<Value>> children_;  // shared until MutableChildren
 };
 
 /// The values of one record, in its schema's column order.

@@ -1,6 +1,7 @@
 #include "server/cluster/kafka_engine.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 
 #include "analyzer/analyzer.h"
@@ -14,10 +15,17 @@ namespace sidestream::cluster {
 
 namespace {
 constexpr size_t kBatchSize = 10000;
+// Marks a repartition-topic row that undoes an earlier row (a table update's old value).
+constexpr std::string_view kRetractHeader = "sidestream.retract";
 }  // namespace
 
-std::string WindowedKey(std::string_view key, int64_t start, int64_t end) {
-  return std::string(key) + "@" + std::to_string(start) + "/" + std::to_string(end);
+void AppendWindowedKey(std::string_view key, int64_t start, int64_t end, std::string& out) {
+  char number[24];
+  out.append(key);
+  out += '@';
+  out.append(number, std::to_chars(number, number + sizeof(number), start).ptr);
+  out += '/';
+  out.append(number, std::to_chars(number, number + sizeof(number), end).ptr);
 }
 
 /// One persistent query: its consumer and one pipeline (task) per assigned partition.
@@ -35,6 +43,8 @@ struct KafkaEngine::RunningQuery {
   offline::PipelineCounters closed_tasks;  // counters of tasks already closed
   std::chrono::steady_clock::time_point last_input = std::chrono::steady_clock::now();
   kafka::MessageBatch batch;
+  std::vector<offline::InputMessage> inputs;  // reused per poll
+  bool reads_changes = false;  // reads a repartition topic, whose rows may be retractions
 };
 
 KafkaEngine::~KafkaEngine() {
@@ -121,18 +131,18 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
   }
   const analyzer::LogicalOperator* scan = plan.get();
   while (!scan->children.empty()) scan = scan->children[0].get();
-  bool stream_source = scan->source.type == catalog::SourceType::kStream;
-  if (parent->children.empty() || !stream_source ||
-      parent->kind != analyzer::LogicalOperatorKind::kAggregate) {
-    // Table GROUP BY retracts by table key, which an internal topic would lose: it runs
-    // in one stage (correct within one instance; see the README's limits).
+  if (parent->children.empty() || parent->kind != analyzer::LogicalOperatorKind::kAggregate) {
     return StartStage(query_id, std::move(plan), properties);
   }
   analyzer::LogicalOperatorPtr repartition = std::move(parent->children[0]);
-  analyzer::LogicalOperatorPtr lower = std::move(repartition->children[0]);
+  const analyzer::LogicalOperator& lower = *repartition->children[0];
+  const analyzer::Schema regrouped = repartition->output;
   const std::string topic = RepartitionTopic(options_.application_id, query_id);
 
-  // Stage 1: the rows, keyed by the grouping values, into the internal topic.
+  // Stage 1: the rows, keyed by the grouping values, into the internal topic. The
+  // Repartition stays in the plan: over a table it sends each update as the retraction
+  // of the key's old row (marked with a header), then the new row (Kafka Streams'
+  // KTable.groupBy), so the groups' owners can undo the old row wherever it went.
   auto project = std::make_unique<analyzer::LogicalOperator>();
   project->kind = analyzer::LogicalOperatorKind::kProject;
   for (size_t i = 0; i < repartition->expressions.size(); ++i) {
@@ -141,8 +151,8 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
         {"SIDESTREAM_GROUP_" + std::to_string(i), key->type, catalog::ColumnRole::kKey});
     project->expressions.push_back(key->Clone());
   }
-  for (size_t i = 0; i < lower->output.columns.size(); ++i) {
-    analyzer::LogicalColumn column = lower->output.columns[i];
+  for (size_t i = 0; i < lower.output.columns.size(); ++i) {
+    analyzer::LogicalColumn column = lower.output.columns[i];
     project->expressions.push_back(ColumnReference(column, static_cast<int>(i)));
     column.role = catalog::ColumnRole::kValue;
     project->output.columns.push_back(column);
@@ -160,15 +170,16 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
   stage_one->kind = analyzer::LogicalOperatorKind::kSink;
   stage_one->source = internal;
   stage_one->output = project->output;
-  project->children.push_back(std::move(lower));
+  project->children.push_back(std::move(repartition));
   stage_one->children.push_back(std::move(project));
 
   // Stage 2: the internal topic, read back with the original row layout (every column a
   // value, so bound column indices hold), feeds the aggregate. Event time travels as the
-  // message timestamp.
+  // message timestamp. It is a stream of rows to add and (for a table) to undo.
   auto internal_scan = std::make_unique<analyzer::LogicalOperator>();
   internal_scan->kind = analyzer::LogicalOperatorKind::kScan;
   internal_scan->source = scan->source;
+  internal_scan->source.type = catalog::SourceType::kStream;
   internal_scan->source.name = topic;
   internal_scan->source.topic = topic;
   internal_scan->source.key_format = "NONE";
@@ -176,19 +187,21 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
   internal_scan->source.timestamp_column.reset();
   internal_scan->source.properties.clear();
   for (auto& column : internal_scan->source.columns) column.role = catalog::ColumnRole::kValue;
-  internal_scan->output = repartition->output;
+  internal_scan->output = regrouped;
   for (auto& column : internal_scan->output.columns) column.role = catalog::ColumnRole::kValue;
   parent->children[0] = std::move(internal_scan);
 
   RETURN_NOT_OK(StartStage(query_id + "-repartition", std::move(stage_one), {}));
-  return StartStage(query_id, std::move(plan), properties);
+  return StartStage(query_id, std::move(plan), properties, /*reads_changes=*/true);
 }
 
 Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
-                               const std::map<std::string, std::string>& properties) {
+                               const std::map<std::string, std::string>& properties,
+                               bool reads_changes) {
   auto query = std::make_unique<RunningQuery>();
   query->id = query_id;
   query->properties = properties;
+  query->reads_changes = reads_changes;
   const catalog::SourceDescription sink = plan->source;
   const analyzer::LogicalOperator* scan = plan.get();
   while (!scan->children.empty()) scan = scan->children[0].get();
@@ -200,18 +213,24 @@ Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOpe
   }
   RETURN_NOT_OK(EnsureTopic(sink.topic, partitions));
 
-  query->callbacks.on_result = [this, sink](const std::string* key, const std::string* value,
-                                            int64_t timestamp,
-                                            const std::optional<runtime::WindowBounds>& window) {
-    std::string windowed;
-    if (key && window) windowed = WindowedKey(*key, window->start, window->end);
-    std::string_view key_view = window && key ? std::string_view(windowed)
-                                : key         ? std::string_view(*key)
-                                              : std::string_view();
-    ++produced_;
-    return producer_->Produce(sink.topic, -1, key_view,
-                              value ? std::string_view(*value) : std::string_view(), timestamp);
-  };
+  // Each task gets its own copy of the callback, and so its own key buffer.
+  query->callbacks.on_result =
+      [this, sink, windowed = std::string()](
+          const std::string* key, const std::string* value, int64_t timestamp,
+          const std::optional<runtime::WindowBounds>& window, bool retract) mutable {
+        if (key && window) {
+          windowed.clear();
+          AppendWindowedKey(*key, window->start, window->end, windowed);
+        }
+        std::string_view key_view = window && key ? std::string_view(windowed)
+                                    : key         ? std::string_view(*key)
+                                                  : std::string_view();
+        ++produced_;
+        static constexpr kafka::ProduceHeader kRetraction[] = {{kRetractHeader, "true"}};
+        return producer_->Produce(
+            sink.topic, -1, key_view, value ? std::string_view(*value) : std::string_view(),
+            timestamp, retract ? std::span(kRetraction) : std::span<const kafka::ProduceHeader>());
+      };
   query->callbacks.on_side_output = [this](const std::string& topic, const std::string* key,
                                            const std::string& value, int64_t timestamp) {
     ++produced_;
@@ -253,20 +272,32 @@ Status KafkaEngine::CreateTask(RunningQuery& query, int32_t partition) {
   return Status::OK();
 }
 
+Status KafkaEngine::Commit(RunningQuery& query, const std::vector<int32_t>& partitions) {
+  std::vector<kafka::TopicPartitionOffset> offsets;
+  for (const auto& [partition, task] : query.tasks) {
+    if (!partitions.empty() &&
+        std::find(partitions.begin(), partitions.end(), partition) == partitions.end()) {
+      continue;
+    }
+    RETURN_NOT_OK(task->Flush());
+    auto next = query.next_offsets.find(partition);
+    if (next != query.next_offsets.end()) {
+      offsets.push_back({query.source_topic, partition, next->second});
+    }
+  }
+  RETURN_NOT_OK(producer_->Flush(std::chrono::seconds(30)));
+  return offsets.empty() ? Status::OK() : query.consumer->Commit(offsets);
+}
+
+Status KafkaEngine::CommitAll() {
+  for (auto& query : queries_) RETURN_NOT_OK(Commit(*query, {}));
+  last_commit_ = std::chrono::steady_clock::now();
+  return Status::OK();
+}
+
 Status KafkaEngine::CloseTasks(RunningQuery& query, const std::vector<int32_t>& partitions,
                                bool commit) {
-  if (commit) {
-    // Outputs first, then the offsets that produced them: at-least-once.
-    RETURN_NOT_OK(producer_->Flush(std::chrono::seconds(30)));
-    std::vector<kafka::TopicPartitionOffset> offsets;
-    for (int32_t partition : partitions) {
-      auto next = query.next_offsets.find(partition);
-      if (next != query.next_offsets.end()) {
-        offsets.push_back({query.source_topic, partition, next->second});
-      }
-    }
-    if (!offsets.empty()) RETURN_NOT_OK(query.consumer->Commit(offsets));
-  }
+  if (commit && !partitions.empty()) RETURN_NOT_OK(Commit(query, partitions));
   for (int32_t partition : partitions) {
     auto task = query.tasks.find(partition);
     if (task == query.tasks.end()) continue;
@@ -274,6 +305,17 @@ Status KafkaEngine::CloseTasks(RunningQuery& query, const std::vector<int32_t>& 
     query.tasks.erase(task);
     query.next_offsets.erase(partition);
   }
+  return Status::OK();
+}
+
+Status KafkaEngine::ProcessPartitionRun(RunningQuery& query,
+                                        std::span<const offline::InputMessage> run) {
+  int32_t partition = run.front().partition;
+  if (!query.tasks.count(partition)) RETURN_NOT_OK(CreateTask(query, partition));
+  RETURN_NOT_OK(query.tasks[partition]->ProcessBatch(run));
+  query.next_offsets[partition] = run.back().offset + 1;
+  int64_t& newest = query.idle_stream_time[partition];
+  for (const auto& message : run) newest = std::max(newest, message.timestamp);
   return Status::OK();
 }
 
@@ -292,30 +334,31 @@ Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
     return int64_t{0};
   }
   query.last_input = now;
-  std::string key, value;
+  // A poll interleaves partitions: each run of one partition's messages is one batch
+  // for its task. The views borrow librdkafka's buffers until the batch is cleared.
+  std::vector<offline::InputMessage>& inputs = query.inputs;
+  inputs.clear();
   for (size_t i = 0; i < query.batch.size(); ++i) {
     kafka::MessageView message = query.batch[i];
-    int32_t partition = message.partition();
-    if (!query.tasks.count(partition)) RETURN_NOT_OK(CreateTask(query, partition));
-    key.assign(message.key());
-    value.assign(message.value());
-    int64_t timestamp = message.timestamp();
-    RETURN_NOT_OK(query.tasks[partition]->Process(message.has_key() ? &key : nullptr,
-                                                  message.has_value() ? &value : nullptr, timestamp,
-                                                  std::nullopt, partition, message.offset()));
-    query.next_offsets[partition] = message.offset() + 1;
-    query.idle_stream_time[partition] = std::max(query.idle_stream_time[partition], timestamp);
+    if (!inputs.empty() && inputs.back().partition != message.partition()) {
+      RETURN_NOT_OK(ProcessPartitionRun(query, inputs));
+      inputs.clear();
+    }
+    offline::InputMessage& input = inputs.emplace_back();
+    input.key = message.has_key() ? std::optional<std::string_view>(message.key()) : std::nullopt;
+    input.value =
+        message.has_value() ? std::optional<std::string_view>(message.value()) : std::nullopt;
+    input.timestamp = message.timestamp();
+    input.partition = message.partition();
+    input.offset = message.offset();
+    std::string_view unused;
+    input.retract = query.reads_changes && message.FindHeader(kRetractHeader, &unused);
   }
+  if (!inputs.empty()) RETURN_NOT_OK(ProcessPartitionRun(query, inputs));
+  inputs.clear();
   int64_t count = static_cast<int64_t>(query.batch.size());
   query.consumed += count;
   query.batch.Clear();
-  // Outputs first, then the offsets that produced them: at-least-once.
-  RETURN_NOT_OK(producer_->Flush(std::chrono::seconds(30)));
-  std::vector<kafka::TopicPartitionOffset> offsets;
-  for (const auto& [partition, next] : query.next_offsets) {
-    offsets.push_back({query.source_topic, partition, next});
-  }
-  RETURN_NOT_OK(query.consumer->Commit(offsets));
   return count;
 }
 
@@ -326,6 +369,10 @@ Result<int64_t> KafkaEngine::RunOnce(int max_wait_ms) {
     ASSIGN_OR_RAISE(int64_t count, PollQuery(*query, wait));
     processed += count;
   }
+  auto since_commit = std::chrono::steady_clock::now() - last_commit_;
+  if (since_commit >= std::chrono::milliseconds(options_.commit_interval_ms)) {
+    RETURN_NOT_OK(CommitAll());
+  }
   return processed;
 }
 
@@ -334,7 +381,7 @@ Status KafkaEngine::Run() {
     ASSIGN_OR_RAISE(int64_t processed, RunOnce(200));
     (void)processed;
   }
-  return producer_->Flush(std::chrono::seconds(30));
+  return CommitAll();
 }
 
 EngineProgress KafkaEngine::progress() const {

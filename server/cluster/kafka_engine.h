@@ -1,8 +1,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +31,9 @@ struct KafkaEngineOptions {
   std::string application_id = "sidestream";
   /// Partitions of topics created for declared sources on the embedded broker.
   int default_partitions = 4;
+  /// How often offsets are committed (after state stores are flushed and the outputs
+  /// the records caused are delivered): ksqlDB's default. 0 commits after every poll.
+  int64_t commit_interval_ms = 2000;
   /// Extra librdkafka properties for every client.
   std::vector<std::pair<std::string, std::string>> client_properties;
 };
@@ -61,16 +66,19 @@ class KafkaEngine {
   /// INSERT INTO create the sink topic and start consuming.
   Status Execute(std::string_view sql);
 
-  /// Polls every query once (up to `max_wait_ms`), processes what arrived, delivers the
-  /// results and commits. Returns the number of input records processed.
+  /// Polls every query once (up to `max_wait_ms`), processes what arrived, and commits
+  /// when the commit interval has passed. Returns the number of input records processed.
   Result<int64_t> RunOnce(int max_wait_ms);
 
   /// With no input for this long, stream time follows the wall clock, so that windows
   /// close and EMIT FINAL results come out when every source is quiet.
   void set_idle_timeout_ms(int64_t idle_timeout_ms) { idle_timeout_ms_ = idle_timeout_ms; }
 
-  /// Runs until Stop() is called.
+  /// Runs until Stop() is called; then commits what was processed.
   Status Run();
+  /// Flushes state, delivers every output so far and commits the offsets that produced
+  /// them, for every query.
+  Status CommitAll();
   void Stop() { stopping_ = true; }
 
   EngineProgress progress() const;
@@ -81,11 +89,18 @@ class KafkaEngine {
   Status StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                     const std::map<std::string, std::string>& properties);
   /// Starts one consumer group that runs `plan` (ending in a Sink) on every partition.
+  /// `reads_changes`: the input is a repartition topic, whose rows may be retractions.
   Status StartStage(const std::string& stage_id, analyzer::LogicalOperatorPtr plan,
-                    const std::map<std::string, std::string>& properties);
+                    const std::map<std::string, std::string>& properties,
+                    bool reads_changes = false);
   Status CreateTask(RunningQuery& query, int32_t partition);
   Status CloseTasks(RunningQuery& query, const std::vector<int32_t>& partitions, bool commit);
   Result<int64_t> PollQuery(RunningQuery& query, int wait_ms);
+  /// Runs messages of one partition through that partition's task.
+  Status ProcessPartitionRun(RunningQuery& query, std::span<const offline::InputMessage> run);
+  /// Flushes the tasks of `partitions` (all when empty) and the producer, then commits
+  /// their offsets: outputs before the offsets that produced them (at-least-once).
+  Status Commit(RunningQuery& query, const std::vector<int32_t>& partitions);
   Status EnsureTopic(const std::string& topic, int partitions);
 
   KafkaEngineOptions options_;
@@ -98,13 +113,14 @@ class KafkaEngine {
   std::atomic<bool> stopping_{false};
   int64_t produced_ = 0;
   int64_t idle_timeout_ms_ = 5000;
+  std::chrono::steady_clock::time_point last_commit_ = std::chrono::steady_clock::now();
 };
 
 /// The internal topic through which a query re-keys its input before grouping.
 std::string RepartitionTopic(const std::string& application_id, const std::string& query_id);
 
-/// The Kafka key of a windowed result, readable by any consumer:
+/// Appends the Kafka key of a windowed result, readable by any consumer, to `out`:
 /// "<key>@<window start>/<window end>" (epoch ms).
-std::string WindowedKey(std::string_view key, int64_t start, int64_t end);
+void AppendWindowedKey(std::string_view key, int64_t start, int64_t end, std::string& out);
 
 }  // namespace sidestream::cluster

@@ -209,7 +209,8 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
   PipelineCallbacks callbacks;
   callbacks.on_result = [this, sink](const std::string* key, const std::string* value,
                                      int64_t timestamp,
-                                     const std::optional<runtime::WindowBounds>& window) -> Status {
+                                     const std::optional<runtime::WindowBounds>& window,
+                                     bool /*retract: single-stage here*/) -> Status {
     TestRecord output;
     output.topic = sink.topic;
     output.key = key ? BytesToJson(*key, sink.key_format, FormatColumns(sink, ColumnRole::kKey),
@@ -283,12 +284,17 @@ Status OfflineEngine::Deliver(const std::string& topic, const std::string* key,
   if (depth > kMaxDepth) {
     return Status::InvalidArgument("Queries feed each other in a cycle through topic " + topic);
   }
-  int64_t offset = next_offsets_[topic]++;
+  InputMessage message;
+  if (key) message.key = *key;
+  if (value) message.value = *value;
+  message.timestamp = timestamp;
+  message.window = window;
+  message.offset = next_offsets_[topic]++;
   // Index loop: a query started while delivering would invalidate iterators.
   for (size_t i = 0; i < queries_.size(); ++i) {
     QueryPipeline& query = *queries_[i];
     if (query.source().topic != topic) continue;
-    RETURN_NOT_OK(query.Process(key, value, timestamp, window, 0, offset));
+    RETURN_NOT_OK(query.Process(message));
   }
   return Status::OK();
 }

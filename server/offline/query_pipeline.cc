@@ -7,6 +7,7 @@
 #include "connectors/formats/row_format.h"
 #include "functions/temporal_format.h"
 #include "runtime/topology.h"
+#include "sql/parser.h"
 
 namespace sidestream::offline {
 
@@ -103,6 +104,20 @@ Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
   return std::optional<NewQuery>();  // IF NOT EXISTS on an existing sink: nothing started
 }
 
+Result<NewQuery> CompileLastQuery(std::string_view sql, catalog::Catalog& catalog) {
+  ASSIGN_OR_RAISE(auto statements, sql::ParseScript(sql));
+  std::optional<NewQuery> last;
+  for (const auto& statement : statements) {
+    analyzer::Analyzer analyzer(catalog);
+    ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statement));
+    std::string message;
+    ASSIGN_OR_RAISE(auto query, ApplyStatement(*statement, analyzed, catalog, message));
+    if (query) last = std::move(query);
+  }
+  if (!last) return Status::InvalidArgument("the script starts no persistent query");
+  return std::move(*last);
+}
+
 struct QueryPipeline::State {
   std::string id;
   SourceDescription source;
@@ -120,11 +135,14 @@ struct QueryPipeline::State {
   // The sink's TIMESTAMP column: its value becomes the output record's timestamp.
   int sink_timestamp_column = -1;
   PipelineCounters counters;
-  // The message being processed, for the late-record side output.
-  const std::string* input_key = nullptr;
-  const std::string* input_value = nullptr;
-  runtime::Record record;
-  std::string key_bytes, value_bytes;
+  // The batch being processed, for the late-record side output.
+  std::span<const InputMessage> input;
+  runtime::RecordBatch batch;
+  std::string key_bytes, value_bytes, side_key;
+
+  // Decodes `message` into `record`; the error names what did not fit.
+  Status Decode(const InputMessage& message, runtime::Record& record);
+  Status DeadLetter(const InputMessage& message, const Status& error);
 };
 
 QueryPipeline::QueryPipeline(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -163,21 +181,20 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
         self->sink_keys.size() > 1 || (self->sink_keys.size() == 1 && !record.row[0].is_null());
     return self->callbacks.on_result(has_key ? &self->key_bytes : nullptr,
                                      record.tombstone ? nullptr : &self->value_bytes, timestamp,
-                                     record.window);
+                                     record.window, record.retract);
   };
   auto on_late = [self](const runtime::Record& record, const runtime::WindowBounds& window,
                         int64_t stream_time) -> Status {
     ++self->counters.late_records;
     if (self->late_topic.empty()) return Status::OK();
-    nlohmann::json value = {{"REASON", "window closed"},
-                            {"QUERY_ID", self->id},
-                            {"WINDOW_START", window.start},
-                            {"WINDOW_END", window.end},
-                            {"STREAM_TIME", stream_time},
-                            {"ROWTIME", record.timestamp},
-                            {"RECORD", self->input_value ? *self->input_value : ""}};
-    return self->callbacks.on_side_output(self->late_topic, self->input_key, value.dump(),
-                                          record.timestamp);
+    const InputMessage& message = self->input[record.input_index];
+    nlohmann::json value = {{"REASON", "window closed"},           {"QUERY_ID", self->id},
+                            {"WINDOW_START", window.start},        {"WINDOW_END", window.end},
+                            {"STREAM_TIME", stream_time},          {"ROWTIME", record.timestamp},
+                            {"RECORD", message.value.value_or("")}};
+    if (message.key) self->side_key.assign(*message.key);
+    return self->callbacks.on_side_output(self->late_topic, message.key ? &self->side_key : nullptr,
+                                          value.dump(), record.timestamp);
   };
   ASSIGN_OR_RAISE(self->topology, runtime::Topology::Build(plan, on_result, on_late));
   self->source = self->topology->source();
@@ -226,64 +243,83 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
   return std::unique_ptr<QueryPipeline>(new QueryPipeline(std::move(state)));
 }
 
-Status QueryPipeline::Process(const std::string* key, const std::string* value, int64_t timestamp,
-                              const std::optional<runtime::WindowBounds>& window, int32_t partition,
-                              int64_t offset) {
-  State& s = *state_;
-  runtime::Record& record = s.record;
+Status QueryPipeline::State::Decode(const InputMessage& message, runtime::Record& record) {
   // A null value deletes a table row; in a stream it is a record whose value is null,
   // which projections pass on (ksqlDB does the same).
-  record.tombstone = value == nullptr;
-  ++s.counters.records;
-  record.row.assign(s.source_keys.size() + s.source_values.size(), types::Value());
-  record.timestamp = timestamp;
-  record.window = window;
-  record.partition = partition;
-  record.offset = offset;
-  Status decoded = Status::OK();
-  if (key != nullptr && !s.source_keys.empty())
-    decoded = s.key_decoder->Decode(*key, record.row, 0);
-  if (decoded.ok() && value != nullptr) {
-    decoded = s.value_decoder->Decode(*value, record.row, s.source_keys.size());
+  record.tombstone = !message.value;
+  // Decoders write every column they read, so only absent parts need clearing.
+  types::Row& row = record.row;
+  row.resize(source_keys.size() + source_values.size());
+  record.timestamp = message.timestamp;
+  record.window = message.window;
+  record.partition = message.partition;
+  record.offset = message.offset;
+  record.retract = message.retract;
+  if (message.key && !source_keys.empty()) {
+    RETURN_NOT_OK(key_decoder->Decode(*message.key, row, 0));
+  } else {
+    for (size_t i = 0; i < source_keys.size(); ++i) row[i].SetNull();
   }
-  if (decoded.ok() && s.timestamp_column >= 0 && !record.tombstone) {
-    const types::Value& event_time = record.row[s.timestamp_column];
-    if (event_time.kind() == types::TypeId::kString && s.timestamp_format) {
-      Result<int64_t> parsed = s.timestamp_format->Parse(event_time.string(), 0);
-      if (parsed.ok()) {
-        record.timestamp = *parsed;
-      } else {
-        decoded = parsed.status();
-      }
-    } else if (event_time.is_null() || event_time.kind() == types::TypeId::kString) {
-      decoded = Status::InvalidArgument("TIMESTAMP column " + *s.source.timestamp_column +
-                                        " is NULL or not epoch milliseconds");
-    } else {
-      record.timestamp = event_time.integer();
+  if (message.value) {
+    RETURN_NOT_OK(value_decoder->Decode(*message.value, row, source_keys.size()));
+  } else {
+    for (size_t i = source_keys.size(); i < row.size(); ++i) row[i].SetNull();
+  }
+  if (timestamp_column < 0 || record.tombstone) return Status::OK();
+  const types::Value& event_time = record.row[timestamp_column];
+  if (event_time.kind() == types::TypeId::kString && timestamp_format) {
+    ASSIGN_OR_RAISE(record.timestamp, timestamp_format->Parse(event_time.string(), 0));
+  } else if (event_time.is_null() || event_time.kind() == types::TypeId::kString) {
+    return Status::InvalidArgument("TIMESTAMP column " + *source.timestamp_column +
+                                   " is NULL or not epoch milliseconds");
+  } else {
+    record.timestamp = event_time.integer();
+  }
+  // Kafka Streams skips a record whose timestamp is negative.
+  if (record.timestamp < 0) {
+    return Status::InvalidArgument("TIMESTAMP column " + *source.timestamp_column +
+                                   " is negative: " + std::to_string(record.timestamp));
+  }
+  return Status::OK();
+}
+
+Status QueryPipeline::State::DeadLetter(const InputMessage& message, const Status& error) {
+  ++counters.decode_errors;
+  nlohmann::json dead = {{"ERROR", error.message()}, {"QUERY_ID", id},
+                         {"TOPIC", source.topic},    {"PARTITION", message.partition},
+                         {"OFFSET", message.offset}, {"VALUE", message.value.value_or("")}};
+  if (message.key) side_key.assign(*message.key);
+  return callbacks.on_side_output(dead_letter_topic, message.key ? &side_key : nullptr, dead.dump(),
+                                  message.timestamp);
+}
+
+Status QueryPipeline::ProcessBatch(std::span<const InputMessage> messages) {
+  State& s = *state_;
+  s.batch.Clear();
+  for (size_t i = 0; i < messages.size(); ++i) {
+    runtime::Record& record = s.batch.Append();
+    record.input_index = static_cast<uint32_t>(i);
+    Status decoded = s.Decode(messages[i], record);
+    if (!decoded.ok()) {
+      s.batch.PopBack();
+      RETURN_NOT_OK(s.DeadLetter(messages[i], decoded));
     }
-    // Kafka Streams skips a record whose timestamp is negative.
-    if (decoded.ok() && record.timestamp < 0) {
-      decoded = Status::InvalidArgument("TIMESTAMP column " + *s.source.timestamp_column +
-                                        " is negative: " + std::to_string(record.timestamp));
-    }
   }
-  if (!decoded.ok()) {
-    ++s.counters.decode_errors;
-    nlohmann::json dead = {{"ERROR", decoded.message()}, {"QUERY_ID", s.id},
-                           {"TOPIC", s.source.topic},    {"PARTITION", partition},
-                           {"OFFSET", offset},           {"VALUE", value ? *value : ""}};
-    return s.callbacks.on_side_output(s.dead_letter_topic, key, dead.dump(), timestamp);
-  }
-  static const std::string kEmpty;
-  s.input_key = key;
-  s.input_value = value ? value : &kEmpty;
+  s.counters.records += static_cast<int64_t>(messages.size());
+  if (s.batch.empty()) return Status::OK();
+  s.input = messages;
   int64_t errors_before = s.topology->evaluation_errors();
-  Status processed = s.topology->Process(record);
+  Status processed = s.topology->Process(s.batch);
   s.counters.evaluation_errors += s.topology->evaluation_errors() - errors_before;
-  s.input_key = nullptr;
-  s.input_value = nullptr;
+  s.input = {};
   return processed;
 }
+
+Status QueryPipeline::Process(const InputMessage& message) {
+  return ProcessBatch(std::span<const InputMessage>(&message, 1));
+}
+
+Status QueryPipeline::Flush() { return state_->topology->Flush(); }
 
 Status QueryPipeline::AdvanceStreamTime(int64_t stream_time) {
   return state_->topology->AdvanceStreamTime(stream_time);

@@ -4,7 +4,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "analyzer/analyzer.h"
 #include "analyzer/logical_plan.h"
@@ -18,9 +20,11 @@ namespace sidestream::offline {
 /// Where a pipeline's records go. Values are null for tombstones.
 struct PipelineCallbacks {
   /// A result record: encoded key (null when every key column is NULL or there are
-  /// none) and value, event time, window of a windowed key.
+  /// none) and value, event time, window of a windowed key, and whether the row is a
+  /// retraction (only a table re-grouping's first stage writes those; see
+  /// runtime::TableChangesOperator).
   std::function<Status(const std::string* key, const std::string* value, int64_t timestamp,
-                       const std::optional<runtime::WindowBounds>& window)>
+                       const std::optional<runtime::WindowBounds>& window, bool retract)>
       on_result;
   /// A record for a side topic: a late record (to the query's LATE_TOPIC) or one that
   /// failed to decode (to the dead-letter topic). The value is JSON naming the reason.
@@ -45,6 +49,20 @@ struct PipelineCounters {
   }
 };
 
+/// One message of the source topic, as a pipeline reads it. The bytes are borrowed
+/// (from librdkafka's buffers on Kafka) for the duration of the call. An absent key or
+/// value is nullopt; an absent value is a tombstone for tables and is skipped by streams.
+struct InputMessage {
+  std::optional<std::string_view> key;
+  std::optional<std::string_view> value;
+  int64_t timestamp = 0;
+  std::optional<runtime::WindowBounds> window;  // of a windowed source's key
+  int32_t partition = 0;
+  int64_t offset = 0;
+  /// The row undoes an earlier row (a table change read back from a repartition topic).
+  bool retract = false;
+};
+
 /// The columns of a source with `role` (key or value), as a format sees them.
 std::vector<formats::FormatColumn> FormatColumns(const catalog::SourceDescription& source,
                                                  catalog::ColumnRole role);
@@ -61,12 +79,15 @@ class QueryPipeline {
       const std::map<std::string, std::string>& query_properties, PipelineCallbacks callbacks);
   ~QueryPipeline();
 
-  /// Processes one message of the source topic. Null `key`/`value` mean absent (a null
-  /// value is a tombstone for tables and is skipped for streams). A message that does not
-  /// decode goes to the dead-letter topic and is counted; it is not an error.
-  Status Process(const std::string* key, const std::string* value, int64_t timestamp,
-                 const std::optional<runtime::WindowBounds>& window, int32_t partition,
-                 int64_t offset);
+  /// Processes messages of the source topic, in order, as one batch through the
+  /// operators (buffers are reused across batches: a warm pipeline allocates only for
+  /// new state). A message that does not decode goes to the dead-letter topic and is
+  /// counted; it is not an error.
+  Status ProcessBatch(std::span<const InputMessage> messages);
+  /// ProcessBatch of one message.
+  Status Process(const InputMessage& message);
+  /// A commit is under way: state stores make their writes durable.
+  Status Flush();
   /// Moves stream time (an idle partition's wall-clock close).
   Status AdvanceStreamTime(int64_t stream_time);
 
@@ -94,6 +115,10 @@ struct NewQuery {
 Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
                                                analyzer::AnalyzedStatement& analyzed,
                                                catalog::Catalog& catalog, std::string& message);
+
+/// Runs a script's statements against `catalog` and returns the last persistent query
+/// they started: for tests and benchmarks that drive a QueryPipeline directly.
+Result<NewQuery> CompileLastQuery(std::string_view sql, catalog::Catalog& catalog);
 
 /// The dead-letter topic used when a source sets no DEAD_LETTER_TOPIC.
 inline constexpr const char* kDefaultDeadLetterTopic = "sidestream_dead_letters";

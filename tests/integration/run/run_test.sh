@@ -95,10 +95,30 @@ total=$(echo "$last_counts" | sed -n 's/.*"CALLS":\([0-9]*\).*/\1/p' | awk '{s+=
 [ "$total" -eq 100 ] || fail "final counts per cell and window add up to $total, not 100"
 echo "$last_counts" | head -1 | grep -qE '^C[0-9]@[0-9]{13}/[0-9]{13}[[:space:]]' || fail "windowed key is not readable: $(echo "$last_counts" | head -1)"
 
+# The table re-grouping: 30 subscribers on plans P0-P2, then 15 move to P3 and 5 leave
+# (tombstones). Final counts: P0 3, P1 4, P2 3, P3 15.
+{
+  for i in $(seq 0 29); do echo "s$i:{\"plan\":\"P$((i % 3))\"}"; done
+  for i in $(seq 0 14); do echo "s$i:{\"plan\":\"P3\"}"; done
+  for i in $(seq 20 24); do echo "s$i:"; done
+} > "$work/subscribers.txt"
+kcat -b "$bootstrap" -P -t subscribers -K: -Z -l "$work/subscribers.txt" || fail "kcat could not produce"
+expected_plans=$(printf 'P0\t3\nP1\t4\nP2\t3\nP3\t15')
+deadline=$((SECONDS + 60))
+while :; do
+  plans=$(consume PLAN_COUNTS | awk -F'\t' '{last[$1]=$2} END {for (k in last) print k "\t" last[k]}' |
+          sed 's/\t.*"SUBSCRIBERS":\([0-9]*\).*/\t\1/' | sort)
+  [ "$plans" = "$expected_plans" ] && break
+  [ $SECONDS -lt $deadline ] || fail "plan counts after updates and deletes: $(echo $plans), expected $(echo $expected_plans)"
+  sleep 0.5
+done
+
 kill -INT "$run_pid"
 wait "$run_pid"
 status=$?
 run_pid=""
 [ "$status" -eq 0 ] || fail "sidestream run exited with $status after Ctrl-C"
-grep -q "stopped: consumed 300" "$work/run.err" || fail "progress line missing: $(tail -2 "$work/run.err")"
-echo "PASSED ($mode): 39 long calls, 100 table updates through a repartition topic, final counts add up to 100"
+# 100 calls x 3 stages, 50 table messages, and 65 changes (30 adds, 15 moves as a
+# retraction and an add, 5 retractions) through the table's repartition topic.
+grep -q "stopped: consumed 415" "$work/run.err" || fail "progress line missing: $(tail -2 "$work/run.err")"
+echo "PASSED ($mode): 39 long calls, 100 table updates through a repartition topic, final counts add up to 100, a re-grouped table's counts follow updates and deletes"

@@ -1,0 +1,42 @@
+#include "runtime/table_changes.h"
+
+namespace sidestream::runtime {
+
+TableChangesOperator::TableChangesOperator(size_t key_columns)
+    : key_columns_(key_columns), rows_(std::make_unique<InMemoryKeyValueStore>()) {}
+
+Status TableChangesOperator::Consume(RecordBatch& batch) {
+  output_.Clear();
+  for (const Record& record : batch) {
+    key_.assign(record.row.begin(), record.row.begin() + static_cast<std::ptrdiff_t>(key_columns_));
+    auto copy = [&](const types::Row& row, bool retract) {
+      Record& change = output_.Append();
+      change.row = row;  // reuses the buffers of earlier batches' records
+      change.timestamp = record.timestamp;
+      change.partition = record.partition;
+      change.offset = record.offset;
+      change.window = record.window;
+      change.stream_time = record.stream_time;
+      change.input_index = record.input_index;
+      change.retract = retract;
+      change.tombstone = false;
+    };
+    types::Row* previous = rows_->Find(key_);
+    if (previous != nullptr) copy(*previous, /*retract=*/true);
+    if (record.tombstone) {
+      if (previous != nullptr) rows_->Erase(key_);
+      continue;
+    }
+    bool inserted = false;
+    rows_->Upsert(key_, inserted) = record.row;
+    copy(record.row, /*retract=*/false);
+  }
+  return output_.empty() ? Status::OK() : next_->Consume(output_);
+}
+
+Status TableChangesOperator::Flush() {
+  RETURN_NOT_OK(rows_->Flush());
+  return next_->Flush();
+}
+
+}  // namespace sidestream::runtime
