@@ -187,15 +187,15 @@ def run_sidestream(bootstrap, workload, input_topic, records, run_id, work):
 
 def summary(runs, engine, workload, settings):
     def stats(key):
-        values = sorted(run[key] for run in runs)
+        values = sorted(one[key] for one in runs)
         return {"median": statistics.median(values), "min": values[0], "max": values[-1]}
 
     return {"engine": engine, "workload": workload, "records": runs[0]["records"],
             "runs": len(runs), "records_per_s": stats("records_per_s"),
             "records_per_s_per_core": stats("records_per_s_per_core"),
             "cpu_seconds": stats("cpu_seconds"), "wall_seconds": stats("wall_seconds"),
-            "results": [run["results"] for run in runs],
-            "late_records": [run["late_records"] for run in runs], "settings": settings,
+            "results": [one["results"] for one in runs],
+            "late_records": [one["late_records"] for one in runs], "settings": settings,
             "each_run": runs}
 
 
