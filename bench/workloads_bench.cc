@@ -11,6 +11,7 @@
 // fields the query reads, with no query.
 //
 // Usage: workloads_bench --list
+//        workloads_bench --sql NAME   (prints the workload's statement, for bench/peer/run.py)
 //        workloads_bench --workload NAME [--messages N] [--runs R] [--subscribers S]
 // Prints one JSON object on stdout; progress goes to stderr.
 #include <simdjson.h>
@@ -323,6 +324,16 @@ int main(int argc, char** argv) {
     if (arg == "--list") {
       for (const auto& workload : Workloads()) std::printf("%s\n", workload.name.c_str());
       return 0;
+    } else if (arg == "--sql") {
+      std::string wanted = next();
+      for (const auto& workload : Workloads()) {
+        if (workload.name == wanted) {
+          std::printf("%s\n", workload.sql.c_str());
+          return 0;
+        }
+      }
+      std::fprintf(stderr, "workloads_bench: unknown workload '%s' (see --list)\n", wanted.c_str());
+      return 2;
     } else if (arg == "--workload") {
       name = next();
     } else if (arg == "--messages") {
@@ -333,8 +344,8 @@ int main(int argc, char** argv) {
       subscribers = std::atoi(next().c_str());
     } else {
       std::fprintf(stderr,
-                   "usage: workloads_bench --list | --workload NAME [--messages N] [--runs R] "
-                   "[--subscribers S]\n");
+                   "usage: workloads_bench --list | --sql NAME | --workload NAME [--messages N] "
+                   "[--runs R] [--subscribers S]\n");
       return 2;
     }
   }
