@@ -64,7 +64,7 @@ Result<int> TopicAdmin::PartitionCount(const std::string& name, std::chrono::mil
 }
 
 Status TopicAdmin::EnsureTopic(const std::string& name, int partitions, int replication,
-                               std::chrono::milliseconds timeout) {
+                               std::chrono::milliseconds timeout, const TopicConfigs& configs) {
   const Clock::time_point deadline = Clock::now() + timeout;
   Status embedded = EmbeddedBroker::WithBroker(
       config_.bootstrap_servers,
@@ -86,7 +86,7 @@ Status TopicAdmin::EnsureTopic(const std::string& name, int partitions, int repl
         "process?); create the topic where the broker runs (sidestream broker --topic " +
         name + ":" + std::to_string(partitions) + ")");
   }
-  RETURN_NOT_OK(CreateWithAdminApi(name, partitions, replication, Remaining(deadline)));
+  RETURN_NOT_OK(CreateWithAdminApi(name, partitions, replication, Remaining(deadline), configs));
   // A new topic reaches every broker's metadata cache a little after CreateTopics returns.
   for (;;) {
     count = PartitionCount(name, std::max(Remaining(deadline), std::chrono::milliseconds(1)));
@@ -114,12 +114,19 @@ bool TopicAdmin::ControllerIsListed() {
 }
 
 Status TopicAdmin::CreateWithAdminApi(const std::string& name, int partitions, int replication,
-                                      std::chrono::milliseconds timeout) {
+                                      std::chrono::milliseconds timeout,
+                                      const TopicConfigs& configs) {
   char errstr[512];
   std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter> new_topic(
       rd_kafka_NewTopic_new(name.c_str(), partitions, replication, errstr, sizeof(errstr)));
   if (new_topic == nullptr) {
     return Status::InvalidArgument("topic '" + name + "': " + errstr);
+  }
+  for (const auto& [key, value] : configs) {
+    if (rd_kafka_NewTopic_set_config(new_topic.get(), key.c_str(), value.c_str()) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::InvalidArgument("topic '" + name + "': cannot set " + key + "=" + value);
+    }
   }
   std::unique_ptr<rd_kafka_AdminOptions_t, AdminOptionsDeleter> options(
       rd_kafka_AdminOptions_new(handle_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS));

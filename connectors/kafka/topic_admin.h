@@ -3,6 +3,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "connectors/kafka/client_config.h"
@@ -27,10 +29,15 @@ class TopicAdmin {
   /// InvalidArgument when the configuration is refused.
   static Result<std::unique_ptr<TopicAdmin>> Create(const ClientConfig& config);
 
+  /// Topic-level settings for a topic to create ("retention.ms" = "-1", ...).
+  using TopicConfigs = std::vector<std::pair<std::string, std::string>>;
+
   /// Makes sure `name` exists. An existing topic is success, whatever its partition count
   /// (check PartitionCount when it matters). Waits until the new topic shows in metadata.
+  /// `configs` apply to a topic created here (the embedded broker ignores them).
   Status EnsureTopic(const std::string& name, int partitions, int replication = 1,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                     const TopicConfigs& configs = {});
 
   /// The topic's partition count; NotFound when it does not exist.
   Result<int> PartitionCount(const std::string& name,
@@ -40,7 +47,7 @@ class TopicAdmin {
   TopicAdmin() = default;
   bool ControllerIsListed();
   Status CreateWithAdminApi(const std::string& name, int partitions, int replication,
-                            std::chrono::milliseconds timeout);
+                            std::chrono::milliseconds timeout, const TopicConfigs& configs);
 
   ClientConfig config_;
   UniqueHandle handle_;

@@ -75,8 +75,13 @@ Result<std::unique_ptr<KafkaEngine>> KafkaEngine::Start(KafkaEngineOptions optio
   return engine;
 }
 
-Status KafkaEngine::EnsureTopic(const std::string& topic, int partitions) {
-  return admin_->EnsureTopic(topic, partitions > 0 ? partitions : options_.default_partitions);
+Status KafkaEngine::EnsureTopic(const std::string& topic, int partitions, bool internal) {
+  // An internal topic keeps records whatever their event time, as Kafka Streams' are:
+  // time-based retention would delete old-timestamped records before they are read.
+  static const kafka::TopicAdmin::TopicConfigs kInternal = {{"retention.ms", "-1"}};
+  return admin_->EnsureTopic(topic, partitions > 0 ? partitions : options_.default_partitions, 1,
+                             std::chrono::seconds(30),
+                             internal ? kInternal : kafka::TopicAdmin::TopicConfigs());
 }
 
 Status KafkaEngine::Execute(std::string_view sql) {
@@ -191,17 +196,17 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
   for (auto& column : internal_scan->output.columns) column.role = catalog::ColumnRole::kValue;
   parent->children[0] = std::move(internal_scan);
 
-  RETURN_NOT_OK(StartStage(query_id + "-repartition", std::move(stage_one), {}));
-  return StartStage(query_id, std::move(plan), properties, /*reads_changes=*/true);
+  RETURN_NOT_OK(StartStage(query_id + "-repartition", std::move(stage_one), {}, Stage::kFirst));
+  return StartStage(query_id, std::move(plan), properties, Stage::kSecond);
 }
 
 Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                                const std::map<std::string, std::string>& properties,
-                               bool reads_changes) {
+                               Stage stage) {
   auto query = std::make_unique<RunningQuery>();
   query->id = query_id;
   query->properties = properties;
-  query->reads_changes = reads_changes;
+  query->reads_changes = stage == Stage::kSecond;
   const catalog::SourceDescription sink = plan->source;
   const analyzer::LogicalOperator* scan = plan.get();
   while (!scan->children.empty()) scan = scan->children[0].get();
@@ -211,7 +216,7 @@ Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOpe
     auto source_partitions = admin_->PartitionCount(scan->source.topic);
     partitions = source_partitions.ok() ? *source_partitions : options_.default_partitions;
   }
-  RETURN_NOT_OK(EnsureTopic(sink.topic, partitions));
+  RETURN_NOT_OK(EnsureTopic(sink.topic, partitions, /*internal=*/stage == Stage::kFirst));
 
   // Each task gets its own copy of the callback, and so its own key buffer.
   query->callbacks.on_result =

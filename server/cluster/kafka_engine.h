@@ -88,11 +88,12 @@ class KafkaEngine {
   KafkaEngine() = default;
   Status StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                     const std::map<std::string, std::string>& properties);
+  /// A query runs whole, or in two stages around its repartition topic.
+  enum class Stage { kWhole, kFirst, kSecond };
   /// Starts one consumer group that runs `plan` (ending in a Sink) on every partition.
-  /// `reads_changes`: the input is a repartition topic, whose rows may be retractions.
   Status StartStage(const std::string& stage_id, analyzer::LogicalOperatorPtr plan,
                     const std::map<std::string, std::string>& properties,
-                    bool reads_changes = false);
+                    Stage stage = Stage::kWhole);
   Status CreateTask(RunningQuery& query, int32_t partition);
   Status CloseTasks(RunningQuery& query, const std::vector<int32_t>& partitions, bool commit);
   Result<int64_t> PollQuery(RunningQuery& query, int wait_ms);
@@ -101,7 +102,8 @@ class KafkaEngine {
   /// Flushes the tasks of `partitions` (all when empty) and the producer, then commits
   /// their offsets: outputs before the offsets that produced them (at-least-once).
   Status Commit(RunningQuery& query, const std::vector<int32_t>& partitions);
-  Status EnsureTopic(const std::string& topic, int partitions);
+  /// `internal`: a repartition topic (unlimited retention).
+  Status EnsureTopic(const std::string& topic, int partitions, bool internal = false);
 
   KafkaEngineOptions options_;
   std::string bootstrap_servers_;
