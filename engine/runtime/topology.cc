@@ -139,9 +139,14 @@ Result<std::unique_ptr<Topology>> Topology::Build(const LogicalOperator& plan,
 Status Topology::Process(Record& record) {
   types::Row& row = record.row;
   row.resize(source_columns_);
-  row.push_back(types::Value::Bigint(record.timestamp));
-  row.push_back(types::Value::Int(record.partition));
-  row.push_back(types::Value::Bigint(record.offset));
+  // As in ksqlDB, the pseudo columns are part of the value: a tombstone has none.
+  if (record.tombstone) {
+    row.resize(source_columns_ + 3);
+  } else {
+    row.push_back(types::Value::Bigint(record.timestamp));
+    row.push_back(types::Value::Int(record.partition));
+    row.push_back(types::Value::Bigint(record.offset));
+  }
   if (windowed_source_) {
     row.push_back(record.window ? types::Value::Bigint(record.window->start) : types::Value());
     row.push_back(record.window ? types::Value::Bigint(record.window->end) : types::Value());
