@@ -122,7 +122,7 @@ Status AggregateOperator::Apply(const Record& record, const Row& group,
       if (retract) {
         spec_.calls[c].function->Undo((*state)[c], arguments[c]);
       } else {
-        spec_.calls[c].function->Add((*state)[c], arguments[c]);
+        RETURN_NOT_OK(spec_.calls[c].function->Add((*state)[c], arguments[c]));
       }
     }
     CountRow(*state, record.timestamp, retract ? -1 : 1);
@@ -170,7 +170,9 @@ Status AggregateOperator::ApplySession(const Record& record, const Row& group,
     groups_->Erase(StoreKey(key));
     std::erase(open, key.window);
   }
-  for (size_t c = 0; c < calls; ++c) spec_.calls[c].function->Add(combined[c], arguments[c]);
+  for (size_t c = 0; c < calls; ++c) {
+    RETURN_NOT_OK(spec_.calls[c].function->Add(combined[c], arguments[c]));
+  }
   CountRow(combined, timestamp, 1);
   GroupKey key{group, window};
   bool inserted = false;
