@@ -54,6 +54,15 @@ Status AggregateOperator::EvaluateInputs(const Row& row, Row& group,
   return Status::OK();
 }
 
+int64_t AggregateOperator::evaluation_errors() const {
+  int64_t total = evaluation_errors_;
+  for (const auto& expression : spec_.group_by) total += expression->nested_errors();
+  for (const AggregateCall& call : spec_.calls) {
+    for (const auto& argument : call.arguments) total += argument->nested_errors();
+  }
+  return total;
+}
+
 Status AggregateOperator::Consume(Record& record) {
   if (spec_.table_source) {
     // A table row replaces the previous row of its key: retract that one first.

@@ -46,7 +46,7 @@ Status ProjectOperator::Consume(Record& record) {
   for (size_t i = 0; i < expressions_.size(); ++i) {
     if (!expressions_[i]->Evaluate(record.row, output_.row[i]).ok()) {
       ++evaluation_errors_;
-      return Status::OK();
+      output_.row[i] = types::Value();
     }
   }
   output_.timestamp = record.timestamp;
@@ -55,6 +55,12 @@ Status ProjectOperator::Consume(Record& record) {
   output_.tombstone = record.tombstone;
   output_.window = record.window;
   return next_->Consume(output_);
+}
+
+int64_t ProjectOperator::evaluation_errors() const {
+  int64_t total = evaluation_errors_;
+  for (const auto& expression : expressions_) total += expression->nested_errors();
+  return total;
 }
 
 }  // namespace sidestream::runtime
