@@ -71,6 +71,8 @@ TEST(ScalarFunctionsTest, Math) {
   EXPECT_EQ(Call("SIGN", {Value::Double(-0.1)}), "-1");
   EXPECT_EQ(Call("SQRT", {I(16)}), "4.000000");
   EXPECT_EQ(Call("LOG", {I(2), I(8)}), "3.000000");
+  EXPECT_EQ(Call("LOG", {I(1), I(13)}), "nan");
+  EXPECT_EQ(Call("LOG", {I(-2), I(8)}), "nan");
   EXPECT_EQ(Call("POWER", {I(2), I(10)}), "1024.000000");
   EXPECT_EQ(Call("GREATEST", {I(1), Value::Null(), I(5)}), "5");
   EXPECT_EQ(Call("LEAST", {I(1), Value::Null(), I(5)}), "1");
