@@ -769,7 +769,7 @@ class StatementAnalyzer {
                                statement.location, "e.g. ID BIGINT PRIMARY KEY");
     }
     if (keys.empty() && statement.FindProperty("KEY_FORMAT") != nullptr &&
-        source.type == SourceType::kStream) {
+        source.key_format != "NONE" && source.type == SourceType::kStream) {
       return Status::BindError("Key format specified for stream without key columns.",
                                statement.FindProperty("KEY_FORMAT")->location,
                                "remove KEY_FORMAT, or declare a KEY column");
@@ -939,6 +939,41 @@ void NameItems(std::vector<ProjectionItem>& items) {
   }
 }
 
+// A reference to a column of the query's input, as `*` expands it.
+BoundExpressionPtr StarColumn(const ScopeColumn& column, bool qualify_names) {
+  auto node = std::make_unique<BoundExpression>();
+  node->kind = BoundKind::kColumn;
+  node->type = column.type;
+  node->name = column.name;
+  node->column_index = column.index;
+  node->sql = qualify_names ? column.qualifier + "." + column.name : column.name;
+  return node;
+}
+
+// `*` after PARTITION BY, as ksqlDB expands it over the re-keyed stream: the new key
+// columns, then the source's value columns, then its old key columns, each once.
+void ExpandStarAfterPartitionBy(SourceLocation location, const Scope& scope,
+                                const SourceDescription& source,
+                                const std::vector<BoundExpressionPtr>& partition_by,
+                                std::vector<ProjectionItem>& items) {
+  std::set<std::string> new_keys;
+  for (const auto& expression : partition_by) {
+    // A column keeps its name and a struct field takes the field's; others get KSQL_COL_n.
+    bool named =
+        expression->kind == BoundKind::kColumn || expression->kind == BoundKind::kDereference;
+    if (expression->kind == BoundKind::kColumn) new_keys.insert(expression->name);
+    items.push_back({location, named ? expression->name : "", named, expression->Clone()});
+  }
+  for (bool old_keys : {false, true}) {
+    for (const ScopeColumn& column : scope.columns) {
+      if (column.pseudo || new_keys.count(column.name)) continue;
+      const catalog::Column* declared = source.FindColumn(column.name);
+      if ((declared->role == ColumnRole::kKey) != old_keys) continue;
+      items.push_back({location, column.name, true, StarColumn(column, false)});
+    }
+  }
+}
+
 Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, AnalyzedStatement& result) {
   const sql::Query& query = *statement.query;
   QueryPlanner planner(catalog_, functions_, query, statement.kind);
@@ -950,27 +985,46 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   bool table_source = source.type == SourceType::kTable;
   RETURN_NOT_OK(planner.PlanWhere());
 
+  // PARTITION BY is bound first: it re-keys the stream before the projection, so `*`
+  // expands to the re-keyed columns. PARTITION BY NULL keeps no key expression.
+  std::vector<BoundExpressionPtr> partition_by;
+  bool partition_by_null = false;
+  if (!query.partition_by.empty() && query.group_by.empty()) {
+    ExpressionBinder partition_binder(planner.scope, functions_, "PARTITION BY",
+                                      AggregateRule::kForbiddenElsewhere);
+    for (const auto& expression : query.partition_by) {
+      ASSIGN_OR_RAISE(auto bound, partition_binder.Bind(*expression));
+      if (bound->kind == BoundKind::kLiteral && bound->literal.kind == sql::LiteralKind::kNull) {
+        partition_by_null = true;
+        continue;
+      }
+      partition_by.push_back(std::move(bound));
+    }
+    if (partition_by_null && query.partition_by.size() > 1) {
+      return Status::BindError("Cannot PARTITION BY multiple columns including NULL",
+                               query.partition_by.front()->location);
+    }
+  }
+
   // Expand stars and bind the SELECT list against the input.
   ExpressionBinder select_binder(planner.scope, functions_, "SELECT", AggregateRule::kAllowed);
   std::vector<ProjectionItem> items;
   bool has_aggregate = false;
   for (const sql::SelectItem& item : query.select) {
+    if (item.star && !planner.scope.qualify_names && !query.partition_by.empty()) {
+      ExpandStarAfterPartitionBy(item.location, planner.scope, source, partition_by, items);
+      continue;
+    }
     if (item.star) {
       bool matched = false;
       for (const ScopeColumn& column : planner.scope.columns) {
         if (column.pseudo) continue;
         if (!item.star_qualifier.empty() && column.qualifier != item.star_qualifier) continue;
         matched = true;
-        auto node = std::make_unique<BoundExpression>();
-        node->kind = BoundKind::kColumn;
-        node->type = column.type;
-        node->name = column.name;
-        node->column_index = column.index;
-        node->sql =
-            planner.scope.qualify_names ? column.qualifier + "." + column.name : column.name;
         std::string name =
             planner.scope.qualify_names ? column.qualifier + "_" + column.name : column.name;
-        items.push_back({item.location, name, true, std::move(node)});
+        items.push_back(
+            {item.location, name, true, StarColumn(column, planner.scope.qualify_names)});
       }
       if (!matched) {
         return Status::BindError("'" + item.star_qualifier + "' is not a source in FROM",
@@ -1021,6 +1075,19 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     return Status::BindError("PARTITION BY and GROUP BY in the same query is not supported",
                              query.partition_by.front()->location,
                              "GROUP BY already re-keys the result");
+  }
+  if (grouped) {
+    std::vector<std::string> kafka_sources;
+    for (const SourceDescription& read : planner.sources) {
+      if (read.value_format == "KAFKA") kafka_sources.push_back(read.name);
+    }
+    if (!kafka_sources.empty()) {
+      return Status::BindError("Source(s) " + CommaNames(kafka_sources) +
+                                   " are using the 'KAFKA' value format. This format does not "
+                                   "yet support GROUP BY.",
+                               query.group_by.front()->location,
+                               "declare the source with VALUE_FORMAT='JSON' or 'DELIMITED'");
+    }
   }
   if (query.having && !grouped) {
     return Status::BindError("HAVING requires a GROUP BY clause", query.having->location);
@@ -1228,24 +1295,12 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     key_kind = "grouping expression";
   } else {
     if (!query.partition_by.empty()) {
-      ExpressionBinder partition_binder(planner.scope, functions_, "PARTITION BY",
-                                        AggregateRule::kForbiddenElsewhere);
       auto repartition = std::make_unique<LogicalOperator>();
       repartition->kind = LogicalOperatorKind::kRepartition;
       repartition->output = planner.plan->output;
-      bool has_null = false;
-      for (const auto& expression : query.partition_by) {
-        ASSIGN_OR_RAISE(auto bound, partition_binder.Bind(*expression));
-        if (bound->kind == BoundKind::kLiteral && bound->literal.kind == sql::LiteralKind::kNull) {
-          has_null = true;
-          continue;
-        }
+      for (auto& bound : partition_by) {
         key_expressions.push_back(bound->sql);
         repartition->expressions.push_back(std::move(bound));
-      }
-      if (has_null && query.partition_by.size() > 1) {
-        return Status::BindError("Cannot PARTITION BY multiple columns including NULL",
-                                 query.partition_by.front()->location);
       }
       if (table_source) {
         return Status::BindError("PARTITION BY is not supported on tables",
@@ -1344,6 +1399,12 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   if (key_expressions.empty() && sink.key_format != "NONE") sink.key_format = "NONE";
   if (!key_expressions.empty() && sink.key_format == "NONE") sink.key_format = "KAFKA";
   RETURN_NOT_OK(ApplyProperties(statement.properties, false, sink));
+  if (partition_by_null && sink.key_format != "NONE") {
+    return Status::BindError(
+        "Key format specified for stream without key columns.",
+        PropertyLocation(statement.properties, {"KEY_FORMAT", "FORMAT"}, statement.location),
+        "PARTITION BY NULL writes no key: remove KEY_FORMAT, or set it to 'NONE'");
+  }
   // Like ksqlDB, a sink that keeps the source's format keeps its delimiter too.
   auto inherit = [&](const std::string& option, const std::string& source_format,
                      const std::string& sink_format) {
@@ -1357,10 +1418,6 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   inherit("VALUE_DELIMITER", source.value_format, sink.value_format);
   for (const auto& column : planner.plan->output.columns) {
     sink.columns.push_back({column.name, column.type, column.role, ""});
-  }
-  if (sink.key_format == "KAFKA" && key_expressions.size() > 1 &&
-      !statement.FindProperty("KEY_FORMAT") && !statement.FindProperty("FORMAT")) {
-    sink.key_format = "JSON";  // a multi-column key cannot be KAFKA-encoded
   }
   FormatErrorPlaces places;
   places.column = [&](const std::string&) { return statement.location; };

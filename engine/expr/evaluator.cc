@@ -695,6 +695,27 @@ class ConstructorNode final : public Node {
   std::vector<SqlType> child_types_;
 };
 
+// ksqlDB's nested error handling: a CAST, a function call or field access given to a
+// function, and the parts of ARRAY[...], MAP(...) and STRUCT(...) give NULL when they fail,
+// so that the enclosing expression (IFNULL, COALESCE, ...) can still produce a value.
+// The failures are counted in `*errors` (ksqlDB logs them).
+class NullOnErrorNode final : public Node {
+ public:
+  NullOnErrorNode(NodePtr child, int64_t* errors)
+      : Node(child->type()), child_(std::move(child)), errors_(errors) {}
+  Status Eval(const types::Row& row, Value& out) const override {
+    if (!child_->Eval(row, out).ok()) {
+      out = Value::Null();
+      ++*errors_;
+    }
+    return Status::OK();
+  }
+
+ private:
+  NodePtr child_;
+  int64_t* errors_;
+};
+
 class FunctionNode final : public Node {
  public:
   FunctionNode(SqlType type, std::unique_ptr<functions::ScalarFunction> function,
@@ -743,7 +764,12 @@ Result<Value> LiteralValue(const BoundExpression& expression) {
   return Status::Internal("Unknown literal kind");
 }
 
-Result<NodePtr> CompileNode(const BoundExpression& expression);
+// `errors` counts the failures that nested error handling turns into NULL.
+Result<NodePtr> CompileNode(const BoundExpression& expression, int64_t* errors);
+
+NodePtr NullOnError(NodePtr node, int64_t* errors) {
+  return std::make_unique<NullOnErrorNode>(std::move(node), errors);
+}
 
 // A string operand compared with a temporal one is read as that temporal type.
 NodePtr CoerceForComparison(NodePtr node, const SqlType& other) {
@@ -753,10 +779,10 @@ NodePtr CoerceForComparison(NodePtr node, const SqlType& other) {
   return node;
 }
 
-Result<std::vector<NodePtr>> CompileChildren(const BoundExpression& expression) {
+Result<std::vector<NodePtr>> CompileChildren(const BoundExpression& expression, int64_t* errors) {
   std::vector<NodePtr> children;
   for (const auto& child : expression.children) {
-    ASSIGN_OR_RAISE(NodePtr node, CompileNode(*child));
+    ASSIGN_OR_RAISE(NodePtr node, CompileNode(*child, errors));
     children.push_back(std::move(node));
   }
   return children;
@@ -801,7 +827,7 @@ Result<NodePtr> CompileBinary(const BoundExpression& expression, std::vector<Nod
   return Status::NotSupported("Operator " + op + " is not supported in " + expression.sql);
 }
 
-Result<NodePtr> CompileNode(const BoundExpression& expression) {
+Result<NodePtr> CompileNode(const BoundExpression& expression, int64_t* errors) {
   if (expression.kind == BoundKind::kLiteral) {
     ASSIGN_OR_RAISE(Value value, LiteralValue(expression));
     return NodePtr(std::make_unique<ConstantNode>(expression.type, std::move(value)));
@@ -817,7 +843,7 @@ Result<NodePtr> CompileNode(const BoundExpression& expression) {
     return Status::NotSupported("Aggregate " + expression.sql +
                                 " is computed by the Aggregate operator, not the evaluator");
   }
-  ASSIGN_OR_RAISE(std::vector<NodePtr> children, CompileChildren(expression));
+  ASSIGN_OR_RAISE(std::vector<NodePtr> children, CompileChildren(expression, errors));
   const SqlType& type = expression.type;
   switch (expression.kind) {
     case BoundKind::kUnary:
@@ -839,13 +865,19 @@ Result<NodePtr> CompileNode(const BoundExpression& expression) {
       ASSIGN_OR_RAISE(auto function,
                       functions::MakeScalarFunction(expression.function->name, argument_types,
                                                     constants, type));
+      for (size_t i = 0; i < children.size(); ++i) {
+        BoundKind argument = expression.children[i]->kind;
+        if (argument == BoundKind::kFunction || argument == BoundKind::kDereference) {
+          children[i] = NullOnError(std::move(children[i]), errors);
+        }
+      }
       return NodePtr(
           std::make_unique<FunctionNode>(type, std::move(function), std::move(children)));
     }
     case BoundKind::kCase:
       return NodePtr(std::make_unique<CaseNode>(type, std::move(children), expression.has_else));
     case BoundKind::kCast:
-      return NodePtr(std::make_unique<CastNode>(type, std::move(children[0])));
+      return NullOnError(std::make_unique<CastNode>(type, std::move(children[0])), errors);
     case BoundKind::kLike: {
       std::optional<LikePattern> compiled;
       bool constant_escape = children.size() < 3 || children[2]->constant() != nullptr;
@@ -910,6 +942,7 @@ Result<NodePtr> CompileNode(const BoundExpression& expression) {
     case BoundKind::kStruct: {
       std::vector<SqlType> child_types;
       for (size_t i = 0; i < children.size(); ++i) {
+        children[i] = NullOnError(std::move(children[i]), errors);
         if (expression.kind == BoundKind::kArray) {
           child_types.push_back(type.element());
         } else if (expression.kind == BoundKind::kMap) {
@@ -929,20 +962,23 @@ Result<NodePtr> CompileNode(const BoundExpression& expression) {
 
 class TreeEvaluator final : public Evaluator {
  public:
-  explicit TreeEvaluator(NodePtr root) : root_(std::move(root)) {}
   Status Evaluate(const types::Row& row, Value& out) const override {
     return root_->Eval(row, out);
   }
+  int64_t nested_errors() const override { return nested_errors_; }
 
  private:
+  friend class Evaluator;
   NodePtr root_;
+  int64_t nested_errors_ = 0;  // written by the tree's NullOnErrorNodes
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Evaluator>> Evaluator::Compile(const BoundExpression& expression) {
-  ASSIGN_OR_RAISE(NodePtr root, CompileNode(expression));
-  return std::unique_ptr<Evaluator>(std::make_unique<TreeEvaluator>(std::move(root)));
+  auto evaluator = std::make_unique<TreeEvaluator>();
+  ASSIGN_OR_RAISE(evaluator->root_, CompileNode(expression, &evaluator->nested_errors_));
+  return std::unique_ptr<Evaluator>(std::move(evaluator));
 }
 
 }  // namespace sidestream::expr

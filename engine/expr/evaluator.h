@@ -23,9 +23,14 @@ class Evaluator {
   virtual ~Evaluator() = default;
 
   /// Writes the value of the expression for `row` into `out`. Returns InvalidArgument for
-  /// a failure the user should see (e.g. CAST('abc' AS INT)); the caller counts it and
-  /// decides what happens to the record.
+  /// a failure the user should see (e.g. PARSE_DATE('x', 'yyyy')); the caller counts it and decides
+  /// what happens to the record. As in ksqlDB, a failing CAST, a failing function call or field
+  /// access given to a function, and a failing part of ARRAY[...], MAP(...) or STRUCT(...)
+  /// give NULL instead (so IFNULL(CAST(s AS INT), 0) works); they are counted in
+  /// nested_errors().
   virtual Status Evaluate(const types::Row& row, types::Value& out) const = 0;
+  /// How many failures Evaluate turned into NULL so far.
+  virtual int64_t nested_errors() const = 0;
 };
 
 }  // namespace sidestream::expr

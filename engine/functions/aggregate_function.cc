@@ -27,9 +27,11 @@ class Count final : public AggregateFunction {
  public:
   explicit Count(bool star) : star_(star) {}
   Value Initial() const override { return Value::Bigint(0); }
-  void Add(Value& state, const Arguments& arguments) const override {
-    if (star_ || !First(arguments).is_null())
+  Status Add(Value& state, const Arguments& arguments) const override {
+    if (star_ || !First(arguments).is_null()) {
       state.SetInteger(TypeId::kBigint, state.integer() + 1);
+    }
+    return Status::OK();
   }
   void Undo(Value& state, const Arguments& arguments) const override {
     if (star_ || !First(arguments).is_null())
@@ -78,16 +80,27 @@ Value ZeroOf(const SqlType& type) {
   }
 }
 
-// SUM: state is the running sum in the result type (0 before any input, as ksqlDB).
+// SUM, and SUM_LIST over the elements of an array; state is the running sum in the result
+// type (0 before any input, as ksqlDB). NULL inputs and NULL elements are skipped.
 class Sum final : public AggregateFunction {
  public:
-  explicit Sum(SqlType type) : type_(std::move(type)) {}
+  Sum(SqlType type, bool list) : type_(std::move(type)), list_(list) {}
   Value Initial() const override { return ZeroOf(type_); }
-  void Add(Value& state, const Arguments& arguments) const override {
-    if (!First(arguments).is_null()) state = AddNumber(state, First(arguments), type_, 1);
+  Status Add(Value& state, const Arguments& arguments) const override {
+    Fold(state, First(arguments), 1);
+    __int128 unscaled = type_.id() == TypeId::kDecimal ? state.decimal().unscaled : 0;
+    if (unscaled >= PowerOfTen(type_.precision()) || -unscaled >= PowerOfTen(type_.precision())) {
+      int digits = type_.precision() - type_.scale();
+      return Status::InvalidArgument("Numeric field overflow: A field with precision " +
+                                     std::to_string(type_.precision()) + " and scale " +
+                                     std::to_string(type_.scale()) +
+                                     " must round to an absolute value less than 10^" +
+                                     std::to_string(digits) + ". Got " + state.DebugString());
+    }
+    return Status::OK();
   }
   void Undo(Value& state, const Arguments& arguments) const override {
-    if (!First(arguments).is_null()) state = AddNumber(state, First(arguments), type_, -1);
+    Fold(state, First(arguments), -1);
   }
   void Merge(Value& state, const Value& other) const override {
     state = AddNumber(state, other, type_, 1);
@@ -95,7 +108,19 @@ class Sum final : public AggregateFunction {
   Value Result(const Value& state) const override { return state; }
 
  private:
+  void Fold(Value& state, const Value& x, int sign) const {
+    if (x.is_null()) return;
+    if (!list_) {
+      state = AddNumber(state, x, type_, sign);
+      return;
+    }
+    for (const Value& element : x.children()) {
+      if (!element.is_null()) state = AddNumber(state, element, type_, sign);
+    }
+  }
+
   SqlType type_;
+  bool list_;
 };
 
 // AVG: state STRUCT(sum, count). Integer inputs sum exactly in a BIGINT so that Undo
@@ -105,8 +130,9 @@ class Average final : public AggregateFunction {
   Average(SqlType input, SqlType result)
       : sum_type_(input.is_integral() ? SqlType::Bigint() : input), result_(std::move(result)) {}
   Value Initial() const override { return Value::Struct({ZeroOf(sum_type_), Value::Bigint(0)}); }
-  void Add(Value& state, const Arguments& arguments) const override {
+  Status Add(Value& state, const Arguments& arguments) const override {
     Fold(state, First(arguments), 1);
+    return Status::OK();
   }
   void Undo(Value& state, const Arguments& arguments) const override {
     Fold(state, First(arguments), -1);
@@ -156,8 +182,9 @@ class Extreme final : public AggregateFunction {
  public:
   explicit Extreme(bool max) : max_(max) {}
   Value Initial() const override { return Value::Null(); }
-  void Add(Value& state, const Arguments& arguments) const override {
+  Status Add(Value& state, const Arguments& arguments) const override {
     Merge(state, First(arguments));
+    return Status::OK();
   }
   void Undo(Value&, const Arguments&) const override {}
   void Merge(Value& state, const Value& other) const override {
@@ -200,8 +227,9 @@ class Multiset final : public AggregateFunction {
  public:
   explicit Multiset(bool histogram) : histogram_(histogram) {}
   Value Initial() const override { return Value::Map({}); }
-  void Add(Value& state, const Arguments& arguments) const override {
+  Status Add(Value& state, const Arguments& arguments) const override {
     if (!First(arguments).is_null()) ChangeCount(state, First(arguments), 1);
+    return Status::OK();
   }
   void Undo(Value& state, const Arguments& arguments) const override {
     if (!First(arguments).is_null()) ChangeCount(state, First(arguments), -1);
@@ -229,8 +257,8 @@ class StandardDeviation final : public AggregateFunction {
   Value Initial() const override {
     return Value::Struct({Value::Bigint(0), Value::Double(0), Value::Double(0)});
   }
-  void Add(Value& state, const Arguments& arguments) const override {
-    if (First(arguments).is_null()) return;
+  Status Add(Value& state, const Arguments& arguments) const override {
+    if (First(arguments).is_null()) return Status::OK();
     double x = NumberAsDouble(First(arguments));
     auto [count, mean, m2] = Read(state);
     ++count;
@@ -238,6 +266,7 @@ class StandardDeviation final : public AggregateFunction {
     mean += delta / static_cast<double>(count);
     m2 += delta * (x - mean);
     Write(state, count, mean, m2);
+    return Status::OK();
   }
   void Undo(Value& state, const Arguments& arguments) const override {
     if (First(arguments).is_null()) return;
@@ -301,13 +330,14 @@ class ByOffset final : public AggregateFunction {
   ByOffset(bool latest, int64_t n, bool array_result, bool ignore_nulls)
       : latest_(latest), n_(n), array_result_(array_result), ignore_nulls_(ignore_nulls) {}
   Value Initial() const override { return Value::Array({}); }
-  void Add(Value& state, const Arguments& arguments) const override {
+  Status Add(Value& state, const Arguments& arguments) const override {
     const Value& x = First(arguments);
-    if (x.is_null() && ignore_nulls_) return;
-    if (!latest_ && static_cast<int64_t>(state.children().size()) >= n_) return;
+    if (x.is_null() && ignore_nulls_) return Status::OK();
+    if (!latest_ && static_cast<int64_t>(state.children().size()) >= n_) return Status::OK();
     std::vector<Value>& entries = state.MutableChildren();
     entries.push_back(Value::Struct({Value::Bigint(g_sequence.fetch_add(1) + 1), x}));
     Keep(entries);
+    return Status::OK();
   }
   void Undo(Value&, const Arguments&) const override {}
   void Merge(Value& state, const Value& other) const override {
@@ -352,11 +382,9 @@ class Collect final : public AggregateFunction {
  public:
   explicit Collect(bool set) : set_(set) {}
   Value Initial() const override { return Value::Array({}); }
-  void Add(Value& state, const Arguments& arguments) const override {
-    const Value& x = First(arguments);
-    const auto& elements = state.children();
-    if (set_ && std::find(elements.begin(), elements.end(), x) != elements.end()) return;
-    state.MutableChildren().push_back(x);
+  Status Add(Value& state, const Arguments& arguments) const override {
+    Append(state, First(arguments));
+    return Status::OK();
   }
   void Undo(Value& state, const Arguments& arguments) const override {
     const auto& elements = state.children();
@@ -367,11 +395,16 @@ class Collect final : public AggregateFunction {
     mutable_elements.erase(mutable_elements.begin() + position);
   }
   void Merge(Value& state, const Value& other) const override {
-    for (const Value& x : other.children()) Add(state, {x});
+    for (const Value& x : other.children()) Append(state, x);
   }
   Value Result(const Value& state) const override { return state; }
 
  private:
+  void Append(Value& state, const Value& x) const {
+    const auto& elements = state.children();
+    if (set_ && std::find(elements.begin(), elements.end(), x) != elements.end()) return;
+    state.MutableChildren().push_back(x);
+  }
   bool set_;
 };
 
@@ -381,10 +414,10 @@ class TopK final : public AggregateFunction {
  public:
   TopK(int64_t k, bool distinct) : k_(k), distinct_(distinct) {}
   Value Initial() const override { return Value::Array({}); }
-  void Add(Value& state, const Arguments& arguments) const override {
+  Status Add(Value& state, const Arguments& arguments) const override {
     const Value& x = First(arguments);
-    if (x.is_null()) return;
-    Insert(state, {x});
+    if (!x.is_null()) Insert(state, {x});
+    return Status::OK();
   }
   void Undo(Value&, const Arguments&) const override {}
   void Merge(Value& state, const Value& other) const override { Insert(state, other.children()); }
@@ -429,7 +462,9 @@ Result<std::unique_ptr<AggregateFunction>> MakeAggregateFunction(
   SqlType input = argument_types.empty() ? SqlType::Null() : argument_types[0];
   using Pointer = std::unique_ptr<AggregateFunction>;
   if (name == "COUNT") return Pointer(std::make_unique<Count>(argument_types.empty()));
-  if (name == "SUM") return Pointer(std::make_unique<Sum>(result_type));
+  if (name == "SUM" || name == "SUM_LIST") {
+    return Pointer(std::make_unique<Sum>(result_type, name == "SUM_LIST"));
+  }
   if (name == "AVG") return Pointer(std::make_unique<Average>(input, result_type));
   if (name == "MIN" || name == "MAX") return Pointer(std::make_unique<Extreme>(name == "MAX"));
   if (name == "COUNT_DISTINCT") return Pointer(std::make_unique<Multiset>(false));

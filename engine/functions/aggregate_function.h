@@ -21,8 +21,9 @@ class AggregateFunction {
   /// The state before any input.
   virtual types::Value Initial() const = 0;
   /// Folds one record into the state. `arguments` holds the evaluated non-literal
-  /// arguments in call order (empty for COUNT(*)).
-  virtual void Add(types::Value& state, const std::vector<types::Value>& arguments) const = 0;
+  /// arguments in call order (empty for COUNT(*)). InvalidArgument when the result does
+  /// not fit its type (a DECIMAL sum past its precision): as in ksqlDB, the query fails.
+  virtual Status Add(types::Value& state, const std::vector<types::Value>& arguments) const = 0;
   /// Removes one earlier record (aggregations over tables see the old row retracted).
   virtual void Undo(types::Value& state, const std::vector<types::Value>& arguments) const = 0;
   /// Folds `other` into `state` (sessions that merge).

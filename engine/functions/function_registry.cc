@@ -28,6 +28,7 @@ enum class Accepts {
   kText,  // STRING or BYTES; every such argument of a call has the same one
   kBoolean,
   kArray,
+  kNumericArray,  // ARRAY<INT>, ARRAY<BIGINT> or ARRAY<DOUBLE>
   kMap,
   kTemporal,
   kComparable
@@ -50,6 +51,9 @@ bool Fits(Accepts accepts, const SqlType& type) {
       return type.id() == TypeId::kBoolean;
     case Accepts::kArray:
       return type.id() == TypeId::kArray;
+    case Accepts::kNumericArray:
+      return type.id() == TypeId::kArray &&
+             (type.element().is_integral() || type.element().id() == TypeId::kDouble);
     case Accepts::kMap:
       return type.id() == TypeId::kMap;
     case Accepts::kTemporal:
@@ -77,6 +81,8 @@ const char* Describe(Accepts accepts) {
       return "BOOLEAN";
     case Accepts::kArray:
       return "an ARRAY";
+    case Accepts::kNumericArray:
+      return "ARRAY<INT>, ARRAY<BIGINT> or ARRAY<DOUBLE>";
     case Accepts::kMap:
       return "a MAP";
     case Accepts::kTemporal:
@@ -103,6 +109,12 @@ ResultRule TextResult() {
       if (type.id() == TypeId::kBytes) return SqlType::Bytes();
     }
     return SqlType::String();
+  };
+}
+ResultRule ElementOfArgument(size_t index) {
+  return [index](const std::vector<SqlType>& arguments) {
+    const SqlType& array = arguments.at(index);
+    return array.id() == TypeId::kArray ? array.element() : SqlType::Null();
   };
 }
 ResultRule ArrayOfArgument(size_t index) {
@@ -217,6 +229,9 @@ void AddAggregates(Builder& add) {
                 "Counts records, or the non-NULL values of x.");
   add.Aggregate("SUM", {A::kNumeric}, 0, SameAsArgument(0), "SUM(x numeric) -> type of x",
                 "Sums the non-NULL values of x.");
+  add.Aggregate("SUM_LIST", {A::kNumericArray}, 0, ElementOfArgument(0),
+                "SUM_LIST(x ARRAY<numeric>) -> element type of x",
+                "Sums the non-NULL elements of every non-NULL x.");
   add.Aggregate("AVG", {A::kNumeric}, 0, DoubleOrDecimal(), "AVG(x numeric) -> DOUBLE",
                 "Averages the non-NULL values of x.");
   add.Aggregate("MIN", {A::kComparable}, 0, SameAsArgument(0), "MIN(x) -> type of x",

@@ -244,8 +244,13 @@ void AddMath(std::map<std::string, Factory>& table) {
     bool with_base = site.types.size() == 2;
     return Strict([with_base](Arguments arguments, Value& out) {
       double x = NumberAsDouble(arguments[with_base ? 1 : 0]);
-      out = Value::Double(with_base ? std::log(x) / std::log(NumberAsDouble(arguments[0]))
-                                    : std::log(x));
+      if (!with_base) {
+        out = Value::Double(std::log(x));
+        return Status::OK();
+      }
+      // ksqlDB: a base that is not positive, or is 1, has no logarithm.
+      double base = NumberAsDouble(arguments[0]);
+      out = Value::Double(base <= 0 || base == 1 ? std::nan("") : std::log(x) / std::log(base));
       return Status::OK();
     });
   };

@@ -64,6 +64,15 @@ bool AggregateOperator::EvaluateInputs(const Record& record) {
   return true;
 }
 
+int64_t AggregateOperator::evaluation_errors() const {
+  int64_t total = evaluation_errors_;
+  for (const auto& expression : spec_.group_by) total += expression->nested_errors();
+  for (const AggregateCall& call : spec_.calls) {
+    for (const auto& argument : call.arguments) total += argument->nested_errors();
+  }
+  return total;
+}
+
 Status AggregateOperator::Consume(RecordBatch& batch) {
   output_.Clear();
   for (const Record& record : batch) {
@@ -111,7 +120,7 @@ Status AggregateOperator::Apply(const Record& record) {
       if (retract) {
         spec_.calls[c].function->Undo((*state)[c], arguments_[c]);
       } else {
-        spec_.calls[c].function->Add((*state)[c], arguments_[c]);
+        RETURN_NOT_OK(spec_.calls[c].function->Add((*state)[c], arguments_[c]));
       }
     }
     CountRow(*state, record.timestamp, retract ? -1 : 1);
@@ -160,7 +169,9 @@ Status AggregateOperator::ApplySession(const Record& record) {
     groups_->Erase(store_key_);
     std::erase(open, session);
   }
-  for (size_t c = 0; c < calls; ++c) spec_.calls[c].function->Add(combined_[c], arguments[c]);
+  for (size_t c = 0; c < calls; ++c) {
+    RETURN_NOT_OK(spec_.calls[c].function->Add(combined_[c], arguments[c]));
+  }
   CountRow(combined_, timestamp, 1);
   bool inserted = false;
   Row& state = groups_->Upsert(StoreKey(group, window), inserted);

@@ -60,7 +60,8 @@ class AggregateOperator : public Operator {
   Status Flush() override;
 
   int64_t late_records() const { return late_records_; }
-  int64_t evaluation_errors() const { return evaluation_errors_; }
+  /// Records whose GROUP BY or aggregate arguments failed, and failures turned into NULL.
+  int64_t evaluation_errors() const;
   /// Records skipped because a GROUP BY value was NULL (ksqlDB does the same).
   int64_t null_keys() const { return null_keys_; }
   size_t open_windows() const { return groups_->size(); }

@@ -56,14 +56,12 @@ Status ProjectOperator::Consume(RecordBatch& batch) {
   for (const Record& record : batch) {
     Record& output = output_.Append();
     output.row.resize(expressions_.size());
-    bool evaluated = true;
-    for (size_t i = 0; i < expressions_.size() && evaluated; ++i) {
-      evaluated = expressions_[i]->Evaluate(record.row, output.row[i]).ok();
-    }
-    if (!evaluated) {
-      ++evaluation_errors_;
-      output_.PopBack();
-      continue;
+    // As in ksqlDB, an expression that fails gives NULL and the row is still written.
+    for (size_t i = 0; i < expressions_.size(); ++i) {
+      if (!expressions_[i]->Evaluate(record.row, output.row[i]).ok()) {
+        ++evaluation_errors_;
+        output.row[i].SetNull();
+      }
     }
     output.timestamp = record.timestamp;
     output.partition = record.partition;
@@ -75,6 +73,12 @@ Status ProjectOperator::Consume(RecordBatch& batch) {
     output.input_index = record.input_index;
   }
   return output_.empty() ? Status::OK() : next_->Consume(output_);
+}
+
+int64_t ProjectOperator::evaluation_errors() const {
+  int64_t total = evaluation_errors_;
+  for (const auto& expression : expressions_) total += expression->nested_errors();
+  return total;
 }
 
 }  // namespace sidestream::runtime

@@ -32,7 +32,8 @@ class FilterOperator : public Operator {
                  size_t group_columns = 0)
       : predicate_(std::move(predicate)), context_(context), group_columns_(group_columns) {}
   Status Consume(RecordBatch& batch) override;
-  int64_t evaluation_errors() const { return evaluation_errors_; }
+  /// Records that failed the predicate's evaluation, and failures it turned into NULL.
+  int64_t evaluation_errors() const { return evaluation_errors_ + predicate_->nested_errors(); }
 
  private:
   // Whether `record` goes on (possibly turned into a tombstone).
@@ -51,14 +52,15 @@ class FilterOperator : public Operator {
 };
 
 /// SELECT: computes the output row from the input row. Stateless; keeps the record's
-/// timestamp and window. A record whose expressions fail to evaluate is dropped and
-/// counted (ksqlDB logs it to its processing log and moves on).
+/// timestamp and window. An expression that fails to evaluate is counted and gives NULL,
+/// as in ksqlDB (which logs it to its processing log): the row is still emitted.
 class ProjectOperator : public Operator {
  public:
   explicit ProjectOperator(std::vector<std::unique_ptr<expr::Evaluator>> expressions)
       : expressions_(std::move(expressions)) {}
   Status Consume(RecordBatch& batch) override;
-  int64_t evaluation_errors() const { return evaluation_errors_; }
+  /// Expressions that failed, whether they gave NULL here or inside the expression.
+  int64_t evaluation_errors() const;
 
  private:
   std::vector<std::unique_ptr<expr::Evaluator>> expressions_;

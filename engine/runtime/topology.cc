@@ -163,9 +163,15 @@ Status Topology::Process(RecordBatch& batch) {
     types::Row& row = record.row;
     row.resize(source_columns_ + pseudo_columns);
     types::Value* pseudo = row.data() + source_columns_;
-    pseudo[0].SetInteger(types::TypeId::kBigint, record.timestamp);
-    pseudo[1].SetInteger(types::TypeId::kInt, record.partition);
-    pseudo[2].SetInteger(types::TypeId::kBigint, record.offset);
+    // As in ksqlDB, ROWTIME, ROWPARTITION and ROWOFFSET are part of the value: a
+    // tombstone has none.
+    if (record.tombstone) {
+      for (int i = 0; i < 3; ++i) pseudo[i].SetNull();
+    } else {
+      pseudo[0].SetInteger(types::TypeId::kBigint, record.timestamp);
+      pseudo[1].SetInteger(types::TypeId::kInt, record.partition);
+      pseudo[2].SetInteger(types::TypeId::kBigint, record.offset);
+    }
     if (windowed_source_) {
       for (int i = 0; i < 2; ++i) {
         if (record.window) {

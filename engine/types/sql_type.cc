@@ -167,7 +167,7 @@ bool Castable(const SqlType& from, const SqlType& to) {
   if (ImplicitlyConvertible(from, to)) return true;
   if (to.id() == TypeId::kString) return true;  // everything prints
   if (from.id() == TypeId::kString) {
-    return !to.is_nested() || to.id() != TypeId::kStruct;  // strings parse to scalars
+    return !to.is_nested();  // strings parse to scalars only, as in ksqlDB
   }
   if (from.is_numeric() && to.is_numeric()) return true;
   if (from.id() == TypeId::kBoolean && to.is_numeric()) return false;

@@ -85,7 +85,8 @@ class OfflineEngine {
 };
 
 /// Compares actual records with expected ones the way ksqlDB's test runner does: per
-/// topic, in order and in count; JSON field names match exactly or upper-cased; numbers
+/// topic, in order and in count; JSON objects have as many fields, whose names match
+/// exactly or upper-cased (an expected null matches a missing field); numbers
 /// match as exact decimals; timestamps and windows only where the expected record has
 /// them. Returns an empty string on a match, else a readable diff.
 std::string CompareRecords(const std::vector<TestRecord>& expected,

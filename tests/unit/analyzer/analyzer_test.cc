@@ -70,7 +70,8 @@ TEST_F(AnalyzerTest, UnnamedExpressionsAreNumberedSkippingTakenNames) {
 
 TEST_F(AnalyzerTest, GroupByKeysComeFirstInGroupByOrder) {
   auto result = Analyze(
-      "CREATE TABLE t AS SELECT COUNT(*) AS n, termination, cell_id FROM cdr "
+      "CREATE TABLE t WITH (KEY_FORMAT='JSON') AS SELECT COUNT(*) AS n, termination, cell_id "
+      "FROM cdr "
       "GROUP BY cell_id, termination;");
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   const Schema& schema = result->plan->output;

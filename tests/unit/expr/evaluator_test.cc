@@ -229,16 +229,33 @@ TEST_F(EvaluatorTest, CastMatrix) {
             "['1']:ARRAY");
 }
 
-TEST_F(EvaluatorTest, CastFailuresNameTheValue) {
-  auto bad_int = Eval("CAST(s AS INT)", {{"S", Value::String("abc")}});
-  ASSERT_FALSE(bad_int.ok());
-  EXPECT_EQ(bad_int.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(bad_int.status().message(), HasSubstr("abc"));
-  EXPECT_FALSE(Eval("CAST(s AS INT)", {{"S", Value::String("3000000000")}}).ok());
-  EXPECT_FALSE(Eval("CAST(s AS DOUBLE)", {{"S", Value::String("1.x")}}).ok());
-  EXPECT_FALSE(Eval("CAST(s AS BOOLEAN)", {{"S", Value::String("maybe")}}).ok());
-  EXPECT_FALSE(Eval("CAST(s AS DECIMAL(3, 2))", {{"S", Value::String("12.5")}}).ok());
-  EXPECT_FALSE(Eval("CAST(s AS TIMESTAMP)", {{"S", Value::String("yesterday")}}).ok());
+// As in ksqlDB, a failed CAST is NULL: the enclosing expression goes on.
+TEST_F(EvaluatorTest, CastFailuresGiveNull) {
+  for (const auto& [expression, text] :
+       std::vector<std::pair<std::string, std::string>>{{"CAST(s AS INT)", "abc"},
+                                                        {"CAST(s AS INT)", "3000000000"},
+                                                        {"CAST(s AS DOUBLE)", "1.x"},
+                                                        {"CAST(s AS BOOLEAN)", "maybe"},
+                                                        {"CAST(s AS DECIMAL(3, 2))", "12.5"},
+                                                        {"CAST(s AS TIMESTAMP)", "yesterday"}}) {
+    EXPECT_EQ(Show(expression, {{"S", Value::String(text)}}).substr(0, 5), "NULL:")
+        << expression << " of " << text;
+  }
+  EXPECT_EQ(Show("IFNULL(CAST(s AS INT), -1)", {{"S", Value::String("abc")}}), "-1:INT");
+}
+
+// ksqlDB's nested error handling: a failing function call given to another function is
+// NULL, and so is a failing STRUCT field; a failing top-level call fails the expression.
+TEST_F(EvaluatorTest, NestedFunctionFailuresGiveNull) {
+  auto top = Eval("PARSE_DATE(s, 'yyyy-MM-dd')", {{"S", Value::String("abcd")}});
+  ASSERT_FALSE(top.ok());
+  EXPECT_EQ(top.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Show("IFNULL(PARSE_DATE(s, 'yyyy-MM-dd'), PARSE_DATE('1900-01-01', 'yyyy-MM-dd'))",
+                 {{"S", Value::String("abcd")}}),
+            "-25567:DATE");  // days since the epoch
+  EXPECT_EQ(
+      Show("STRUCT(d := PARSE_DATE(s, 'yyyy-MM-dd'))", {{"S", Value::String("abcd")}}).substr(0, 6),
+      "{NULL}");
 }
 
 TEST_F(EvaluatorTest, LikeWithWildcardsAndEscape) {

@@ -71,6 +71,8 @@ TEST(ScalarFunctionsTest, Math) {
   EXPECT_EQ(Call("SIGN", {Value::Double(-0.1)}), "-1");
   EXPECT_EQ(Call("SQRT", {I(16)}), "4.000000");
   EXPECT_EQ(Call("LOG", {I(2), I(8)}), "3.000000");
+  EXPECT_EQ(Call("LOG", {I(1), I(13)}), "nan");
+  EXPECT_EQ(Call("LOG", {I(-2), I(8)}), "nan");
   EXPECT_EQ(Call("POWER", {I(2), I(10)}), "1024.000000");
   EXPECT_EQ(Call("GREATEST", {I(1), Value::Null(), I(5)}), "5");
   EXPECT_EQ(Call("LEAST", {I(1), Value::Null(), I(5)}), "1");
@@ -181,15 +183,18 @@ std::unique_ptr<AggregateFunction> Make(const std::string& name, std::vector<Sql
 
 std::string Fold(const AggregateFunction& function, const std::vector<Value>& inputs) {
   Value state = function.Initial();
-  for (const Value& input : inputs) function.Add(state, {input});
+  for (const Value& input : inputs) {
+    Status added = function.Add(state, {input});
+    if (!added.ok()) return added.message();
+  }
   return function.Result(state).DebugString();
 }
 
 TEST(AggregateFunctionsTest, CountSumAvgWithUndoAndMerge) {
   auto count_star = Make("COUNT", {}, SqlType::Bigint());
   Value state = count_star->Initial();
-  count_star->Add(state, {});
-  count_star->Add(state, {});
+  ASSERT_TRUE(count_star->Add(state, {}).ok());
+  ASSERT_TRUE(count_star->Add(state, {}).ok());
   count_star->Undo(state, {});
   EXPECT_EQ(count_star->Result(state).DebugString(), "1");
   auto count = Make("COUNT", {SqlType::Int()}, SqlType::Bigint());
@@ -198,22 +203,38 @@ TEST(AggregateFunctionsTest, CountSumAvgWithUndoAndMerge) {
   auto sum = Make("SUM", {SqlType::Int()}, SqlType::Int());
   EXPECT_EQ(Fold(*sum, {I(2147483647), I(1)}), "-2147483648");
   Value sum_state = sum->Initial();
-  sum->Add(sum_state, {I(5)});
-  sum->Add(sum_state, {I(7)});
+  ASSERT_TRUE(sum->Add(sum_state, {I(5)}).ok());
+  ASSERT_TRUE(sum->Add(sum_state, {I(7)}).ok());
   sum->Undo(sum_state, {I(5)});
   EXPECT_EQ(sum->Result(sum_state).kind(), types::TypeId::kInt);
   EXPECT_EQ(sum->Result(sum_state).DebugString(), "7");
   auto decimal_sum = Make("SUM", {SqlType::Decimal(6, 2)}, SqlType::Decimal(6, 2));
   EXPECT_EQ(Fold(*decimal_sum, {Value::DecimalValue(150, 2), Value::DecimalValue(25, 2)}), "1.75");
+  // ksqlDB fails the query when a DECIMAL sum no longer fits its precision.
+  auto small_sum = Make("SUM", {SqlType::Decimal(4, 1)}, SqlType::Decimal(4, 1));
+  EXPECT_EQ(Fold(*small_sum, {Value::DecimalValue(5009, 1), Value::DecimalValue(3008, 1)}),
+            "801.7");
+  EXPECT_EQ(Fold(*small_sum, {Value::DecimalValue(5009, 1), Value::DecimalValue(5008, 1)}),
+            "Numeric field overflow: A field with precision 4 and scale 1 must round to an "
+            "absolute value less than 10^3. Got 1001.7");
+
+  // SUM_LIST sums the elements of each array, skipping NULL arrays and elements.
+  auto sum_list = Make("SUM_LIST", {SqlType::Array(SqlType::Int())}, SqlType::Int());
+  Value list_state = sum_list->Initial();
+  ASSERT_TRUE(sum_list->Add(list_state, {Value::Array({I(1), I(2)})}).ok());
+  ASSERT_TRUE(sum_list->Add(list_state, {Value::Array({I(3), Value::Null()})}).ok());
+  ASSERT_TRUE(sum_list->Add(list_state, {Value::Null()}).ok());
+  sum_list->Undo(list_state, {Value::Array({I(1)})});
+  EXPECT_EQ(sum_list->Result(list_state).DebugString(), "5");
 
   auto avg = Make("AVG", {SqlType::Int()}, SqlType::Double());
   EXPECT_EQ(Fold(*avg, {I(1), I(2), Value::Null()}), "1.500000");
   EXPECT_EQ(Fold(*avg, {}), "0.000000");
   Value a = avg->Initial();
   Value b = avg->Initial();
-  avg->Add(a, {I(1)});
-  avg->Add(b, {I(4)});
-  avg->Add(b, {I(10)});
+  ASSERT_TRUE(avg->Add(a, {I(1)}).ok());
+  ASSERT_TRUE(avg->Add(b, {I(4)}).ok());
+  ASSERT_TRUE(avg->Add(b, {I(10)}).ok());
   avg->Undo(b, {I(10)});
   avg->Merge(a, b);
   EXPECT_EQ(avg->Result(a).DebugString(), "2.500000");
@@ -233,8 +254,9 @@ TEST(AggregateFunctionsTest, MinMaxAndStandardDeviation) {
   EXPECT_EQ(Fold(*pop, values), "2.000000");
   Value left = samp->Initial();
   Value right = samp->Initial();
-  for (size_t i = 0; i < values.size(); ++i) samp->Add(i < 3 ? left : right, {values[i]});
-  samp->Add(right, {Value::Double(100)});
+  for (size_t i = 0; i < values.size(); ++i)
+    ASSERT_TRUE(samp->Add(i < 3 ? left : right, {values[i]}).ok());
+  ASSERT_TRUE(samp->Add(right, {Value::Double(100)}).ok());
   samp->Undo(right, {Value::Double(100)});
   samp->Merge(left, right);
   EXPECT_NEAR(samp->Result(left).float64(), std::sqrt(32.0 / 7.0), 1e-9);
@@ -258,9 +280,9 @@ TEST(AggregateFunctionsTest, ByOffset) {
   // Merge orders by arrival: the session added later wins for LATEST.
   Value older = latest->Initial();
   Value newer = latest->Initial();
-  latest->Add(older, {I(1)});
-  latest->Add(newer, {I(2)});
-  latest->Add(older, {I(3)});
+  ASSERT_TRUE(latest->Add(older, {I(1)}).ok());
+  ASSERT_TRUE(latest->Add(newer, {I(2)}).ok());
+  ASSERT_TRUE(latest->Add(older, {I(3)}).ok());
   Value merged = newer;
   latest->Merge(merged, older);
   EXPECT_EQ(latest->Result(merged).DebugString(), "3");
@@ -272,7 +294,7 @@ TEST(AggregateFunctionsTest, ByOffset) {
 TEST(AggregateFunctionsTest, CollectionsAndHistogram) {
   auto list = Make("COLLECT_LIST", {SqlType::Int()}, SqlType::Array(SqlType::Int()));
   Value state = list->Initial();
-  for (int x : {1, 2, 1, 3}) list->Add(state, {I(x)});
+  for (int x : {1, 2, 1, 3}) ASSERT_TRUE(list->Add(state, {I(x)}).ok());
   list->Undo(state, {I(1)});
   EXPECT_EQ(list->Result(state).DebugString(), "[1, 2, 3]");
   auto set = Make("COLLECT_SET", {SqlType::Int()}, SqlType::Array(SqlType::Int()));
@@ -286,15 +308,15 @@ TEST(AggregateFunctionsTest, CollectionsAndHistogram) {
   auto histogram =
       Make("HISTOGRAM", {SqlType::String()}, SqlType::Map(SqlType::String(), SqlType::Bigint()));
   Value h = histogram->Initial();
-  for (const char* x : {"a", "b", "a"}) histogram->Add(h, {S(x)});
+  for (const char* x : {"a", "b", "a"}) ASSERT_TRUE(histogram->Add(h, {S(x)}).ok());
   histogram->Undo(h, {S("b")});
   Value other = histogram->Initial();
-  histogram->Add(other, {S("c")});
+  ASSERT_TRUE(histogram->Add(other, {S("c")}).ok());
   histogram->Merge(h, other);
   EXPECT_EQ(histogram->Result(h).DebugString(), "{'a'=2, 'c'=1}");
   auto distinct = Make("COUNT_DISTINCT", {SqlType::String()}, SqlType::Bigint());
   Value d = distinct->Initial();
-  for (const char* x : {"a", "b", "a"}) distinct->Add(d, {S(x)});
+  for (const char* x : {"a", "b", "a"}) ASSERT_TRUE(distinct->Add(d, {S(x)}).ok());
   distinct->Undo(d, {S("b")});
   EXPECT_EQ(distinct->Result(d).DebugString(), "1");
   EXPECT_FALSE(MakeAggregateFunction("NOPE", {}, {}, SqlType::Int()).ok());

@@ -41,6 +41,9 @@ TEST(SqlTypeTest, ConversionsAndCasts) {
   EXPECT_TRUE(Castable(SqlType::String(), SqlType::Int()));
   EXPECT_TRUE(Castable(SqlType::Array(SqlType::Int()), SqlType::String()));
   EXPECT_FALSE(Castable(SqlType::String(), SqlType::Struct({{"F", SqlType::Int()}})));
+  // ksqlDB: "Cast of STRING to ARRAY<INTEGER> is not supported", and so for MAP.
+  EXPECT_FALSE(Castable(SqlType::String(), SqlType::Array(SqlType::Int())));
+  EXPECT_FALSE(Castable(SqlType::String(), SqlType::Map(SqlType::String(), SqlType::Int())));
 }
 
 }  // namespace
