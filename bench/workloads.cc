@@ -24,17 +24,17 @@ Workload NexmarkQuery(const std::string& query, const std::string& description,
   char target[64];
   std::snprintf(target, sizeof target, ">= 10x Flink: %.2fM records/s per core",
                 flink_per_core * 10 / 1e6);
-  return {.name = "nexmark-" + query,
-          .description = description,
-          .input = Input::kNexmark,
-          .query_file = "bench/nexmark/" + query + ".sql",
-          .fields = std::move(fields),
-          .peer_name = "Flink",
-          .peers = "Flink Nexmark " + query + " " + std::to_string(flink_per_core / 1000) +
-                   "k/core",
-          .peer_per_core = static_cast<double>(flink_per_core),
-          .target = target,
-          .target_per_core = 10.0 * flink_per_core};
+  return {
+      .name = "nexmark-" + query,
+      .description = description,
+      .input = Input::kNexmark,
+      .query_file = "bench/nexmark/" + query + ".sql",
+      .fields = std::move(fields),
+      .peer_name = "Flink",
+      .peers = "Flink Nexmark " + query + " " + std::to_string(flink_per_core / 1000) + "k/core",
+      .peer_per_core = static_cast<double>(flink_per_core),
+      .target = target,
+      .target_per_core = 10.0 * flink_per_core};
 }
 
 }  // namespace
@@ -42,8 +42,8 @@ Workload NexmarkQuery(const std::string& query, const std::string& description,
 std::vector<Workload> Workloads() {
   const std::string ksql_aggregation = "ksqlDB aggregation 12k/core";
   const std::string w2_target = ">= 5M records/s per core and >= 0.35 of the decode ceiling";
-  const std::vector<std::string> bid_fields = {"event_type",   "bid.auction",  "bid.bidder",
-                                               "bid.price",    "bid.dateTime", "bid.extra"};
+  const std::vector<std::string> bid_fields = {"event_type", "bid.auction",  "bid.bidder",
+                                               "bid.price",  "bid.dateTime", "bid.extra"};
   return {
       {.name = "W1",
        .description = "filter + projection",
@@ -95,8 +95,7 @@ std::vector<Workload> Workloads() {
        .peers = ksql_aggregation,
        .peer_per_core = 12'000},
       NexmarkQuery("q0", "pass-through: every bid", bid_fields, 379'000),
-      NexmarkQuery("q1", "currency conversion: every bid, 0.908 * price", bid_fields,
-                   395'000),
+      NexmarkQuery("q1", "currency conversion: every bid, 0.908 * price", bid_fields, 395'000),
       NexmarkQuery("q2", "filter: bids with auction % 123 = 0",
                    {"event_type", "bid.auction", "bid.price"}, 414'000),
   };

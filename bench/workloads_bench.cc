@@ -37,12 +37,12 @@
 
 namespace {
 
+using nlohmann::json;
 using sidestream::Result;
 using sidestream::Status;
 using sidestream::bench::Input;
 using sidestream::bench::Measurement;
 using sidestream::bench::Workload;
-using nlohmann::json;
 
 /// The messages of one run, as a Kafka consumer would hand them over.
 struct Messages {

@@ -55,7 +55,9 @@ class Random {
     return z ^ (z >> 31);
   }
   /// Uniform in [0, bound), bound > 0.
-  int64_t Below(int64_t bound) { return static_cast<int64_t>(Next() % static_cast<uint64_t>(bound)); }
+  int64_t Below(int64_t bound) {
+    return static_cast<int64_t>(Next() % static_cast<uint64_t>(bound));
+  }
   /// Uniform in [0, 1).
   double Unit() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
   template <size_t N>
@@ -155,8 +157,8 @@ void AppendNumber(std::string& out, const char* name, int64_t number) {
 void NexmarkGenerator::Next(GeneratedNexmarkEvent& out) {
   const int64_t id = next_event_id_++;
   auto timestamp = [this](int64_t event_id) {
-    return options_.start_ms +
-           static_cast<int64_t>(static_cast<double>(event_id) * 1000.0 / options_.events_per_second);
+    return options_.start_ms + static_cast<int64_t>(static_cast<double>(event_id) * 1000.0 /
+                                                    options_.events_per_second);
   };
   Random random(options_.seed, static_cast<uint64_t>(id));
   out.event_id = id;
@@ -166,8 +168,7 @@ void NexmarkGenerator::Next(GeneratedNexmarkEvent& out) {
   const int64_t slot = id % kTotalProportion;
   if (slot < kPersonProportion) {
     out.type = NexmarkEventType::kPerson;
-    const std::string name =
-        std::string(random.Pick(kFirstNames)) + " " + random.Pick(kLastNames);
+    const std::string name = std::string(random.Pick(kFirstNames)) + " " + random.Pick(kLastNames);
     const std::string email = NextString(random, 7) + "@" + NextString(random, 5) + ".com";
     char card[24];
     std::snprintf(card, sizeof card, "%04d %04d %04d %04d", static_cast<int>(random.Below(10000)),
@@ -175,8 +176,8 @@ void NexmarkGenerator::Next(GeneratedNexmarkEvent& out) {
                   static_cast<int>(random.Below(10000)));
     const std::string city = random.Pick(kCities);
     const std::string state = random.Pick(kStates);
-    const auto size = static_cast<int64_t>(8 + name.size() + email.size() + 19 + city.size() +
-                                           state.size());
+    const auto size =
+        static_cast<int64_t>(8 + name.size() + email.size() + 19 + city.size() + state.size());
     value.append("{\"event_type\":0,\"person\":{\"id\":")
         .append(std::to_string(LastBase0PersonId(id) + kFirstPersonId));
     AppendString(value, "name", name);

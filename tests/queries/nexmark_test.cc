@@ -69,8 +69,10 @@ TEST_F(NexmarkTest, Q0PassesEveryBidThroughUnchanged) {
   ASSERT_EQ(output.size(), bids_.size());
   for (size_t i = 0; i < output.size(); ++i) {
     const json& bid = bids_[i];
-    const json expected = {{"AUCTION", bid["auction"]}, {"BIDDER", bid["bidder"]},
-                           {"PRICE", bid["price"]},     {"DATETIME", bid["dateTime"]},
+    const json expected = {{"AUCTION", bid["auction"]},
+                           {"BIDDER", bid["bidder"]},
+                           {"PRICE", bid["price"]},
+                           {"DATETIME", bid["dateTime"]},
                            {"EXTRA", bid["extra"]}};
     ASSERT_EQ(output[i].value, expected) << i;
     ASSERT_EQ(output[i].timestamp, bid["dateTime"].get<int64_t>());

@@ -42,16 +42,17 @@ TEST(NexmarkGeneratorTest, OneInFiftyIsAPersonThreeAreAuctionsTheRestBids) {
     generator.Next(event);
     ++counts[event.type];
   }
-  EXPECT_EQ(counts[NexmarkEventType::kPerson], 1'000);    // 2%
-  EXPECT_EQ(counts[NexmarkEventType::kAuction], 3'000);   // 6%
-  EXPECT_EQ(counts[NexmarkEventType::kBid], 46'000);      // 92%
+  EXPECT_EQ(counts[NexmarkEventType::kPerson], 1'000);   // 2%
+  EXPECT_EQ(counts[NexmarkEventType::kAuction], 3'000);  // 6%
+  EXPECT_EQ(counts[NexmarkEventType::kBid], 46'000);     // 92%
 }
 
 TEST(NexmarkGeneratorTest, EventsAreJsonWithTheSpecFieldsSizesAndIds) {
   NexmarkGenerator generator({.seed = 5, .start_ms = 1'000'000, .events_per_second = 1000});
   GeneratedNexmarkEvent event;
   const std::map<std::string, std::set<std::string>> fields = {
-      {"person", {"id", "name", "emailAddress", "creditCard", "city", "state", "dateTime", "extra"}},
+      {"person",
+       {"id", "name", "emailAddress", "creditCard", "city", "state", "dateTime", "extra"}},
       {"auction",
        {"id", "itemName", "description", "initialBid", "reserve", "dateTime", "expires", "seller",
         "category", "extra"}},
@@ -99,7 +100,7 @@ TEST(NexmarkGeneratorTest, EventsAreJsonWithTheSpecFieldsSizesAndIds) {
     } else {
       const int64_t auction = body["auction"].get<int64_t>();
       EXPECT_GE(auction, 1000);
-      EXPECT_LT(auction, 1000 + newest_auction + 10);  // at most 10 ahead of the newest
+      EXPECT_LT(auction, 1000 + newest_auction + 10);       // at most 10 ahead of the newest
       EXPECT_GE(auction, 1000 + newest_auction - 1 - 100);  // in flight
       hot_bids += (auction - 1000) % 100 == 0;
       EXPECT_GE(body["price"].get<int64_t>(), 100);
