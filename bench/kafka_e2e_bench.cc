@@ -80,8 +80,6 @@ class Viewer {
           const int64_t timestamp = batch[i].timestamp();
           if (timestamp < timed_from_ms_) continue;
           latencies_ms_.push_back(now - static_cast<double>(timestamp));
-          if (first_timed_ms_ == 0) first_timed_ms_ = now;
-          last_timed_ms_ = now;
         }
       }
       batch.Clear();
@@ -95,7 +93,6 @@ class Viewer {
     std::lock_guard<std::mutex> lock(mutex_);
     timed_from_ms_ = timestamp_ms;
     latencies_ms_.clear();
-    first_timed_ms_ = last_timed_ms_ = 0;
   }
   size_t timed() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -105,12 +102,6 @@ class Viewer {
     std::lock_guard<std::mutex> lock(mutex_);
     return latencies_ms_;
   }
-  /// Timed results per second, from the first to the last arrival.
-  double timed_rate() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return static_cast<double>(latencies_ms_.size() - 1) * 1000 /
-           std::max(last_timed_ms_ - first_timed_ms_, 1.0);
-  }
 
  private:
   std::unique_ptr<BatchConsumer> consumer_;
@@ -119,15 +110,12 @@ class Viewer {
   std::mutex mutex_;
   int64_t timed_from_ms_ = INT64_MAX;  // guarded by mutex_
   std::vector<double> latencies_ms_;   // guarded by mutex_
-  double first_timed_ms_ = 0;          // guarded by mutex_
-  double last_timed_ms_ = 0;           // guarded by mutex_
 };
 
 /// What one run measured.
 struct RunResult {
   Measurement engine;
   Measurement ceiling;
-  double fixed_rate_achieved = 0;  // results per second, from the first to the last arrival
   std::vector<double> latencies_ms;
   int64_t late_records = 0;
   double ceiling_assignment_wait_seconds = 0;  // ~0 when the group joined in the background
@@ -249,7 +237,6 @@ Result<RunResult> MeasureRun(const std::string& query_sql, const std::string& so
     return Status::Unavailable("only " + std::to_string(result.latencies_ms.size()) + " of " +
                                std::to_string(total) + " results arrived within the deadline");
   }
-  result.fixed_rate_achieved = viewer.timed_rate();
   return result;
 }
 
@@ -296,7 +283,7 @@ int main(int argc, char** argv) {
   if (!query_sql.ok()) return Fail("query", query_sql.status());
 
   std::vector<Measurement> engine_runs, ceiling_runs;
-  std::vector<double> p50s, p99s, maxima, achieved;
+  std::vector<double> p50s, p99s, maxima;
   int64_t late_records = 0;
   for (int run = 0; run < settings.runs; ++run) {
     auto result = MeasureRun(*query_sql, *source_sql, run, settings);
@@ -306,7 +293,6 @@ int main(int argc, char** argv) {
     p50s.push_back(sidestream::bench::Percentile(result->latencies_ms, 0.50));
     p99s.push_back(sidestream::bench::Percentile(result->latencies_ms, 0.99));
     maxima.push_back(sidestream::bench::Percentile(result->latencies_ms, 1.0));
-    achieved.push_back(result->fixed_rate_achieved);
     late_records = result->late_records;
     std::fprintf(stderr,
                  "W6 run %d: %.0f records/s (%.0f per core), raw consume %.0f records/s; at %.0f "
@@ -335,7 +321,6 @@ int main(int argc, char** argv) {
       {"fixed_rate", rate},
       {"fixed_rate_seconds", settings.seconds},
       {"client_properties", settings.properties},
-      {"fixed_rate_achieved", sidestream::bench::Stats(achieved)},
       {"latency_p50_ms", sidestream::bench::Stats(p50s)},
       {"latency_p99_ms", sidestream::bench::Stats(p99s)},
       {"latency_max_ms", sidestream::bench::Stats(maxima)},
