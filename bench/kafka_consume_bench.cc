@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "connectors/kafka/batch_consumer.h"
+#include "bench/timed_reader.h"
 #include "connectors/kafka/batch_producer.h"
 #include "connectors/kafka/embedded_broker.h"
 
@@ -85,47 +85,19 @@ int main(int argc, char** argv) {
 
   std::vector<double> rates;
   for (int run = 0; run < runs; ++run) {
-    ConsumerOptions options;
-    options.client = client;
-    options.group_id = "bench-" + std::to_string(run);
-    options.topics = {topic};
-    Clock::time_point assigned;
-    options.on_rebalance = [&assigned](const RebalanceEvent& event) {
-      if (event.kind == RebalanceEvent::Kind::kAssigned && assigned == Clock::time_point()) {
-        assigned = Clock::now();
-      }
-    };
-    const auto created = Clock::now();
-    auto consumer = BatchConsumer::Create(std::move(options));
-    if (!consumer.ok()) return Die("consumer", consumer.status());
-    MessageBatch batch;
-    int received = 0;
-    uint64_t checksum = 0;  // touch every message so that nothing is optimised away
-    const auto deadline = Clock::now() + std::chrono::seconds(120);
-    while (received < messages && Clock::now() < deadline) {
-      Status s = (*consumer)->Poll(batch_size, std::chrono::milliseconds(100), &batch);
-      if (!s.ok()) return Die("poll", s);
-      if (batch.empty()) continue;
-      for (size_t i = 0; i < batch.size(); ++i) checksum += batch[i].value().size();
-      received += static_cast<int>(batch.size());
-    }
-    const auto done = Clock::now();
-    const double seconds = std::chrono::duration<double>(done - assigned).count();
-    const double join_seconds = std::chrono::duration<double>(assigned - created).count();
-    if (received < messages) {
-      std::fprintf(stderr, "run %d: only %d of %d messages within the deadline\n", run, received,
-                   messages);
-      return 1;
-    }
-    const double rate = received / seconds;
+    auto reader =
+        sidestream::bench::TimedReader::Create(client, topic, "bench-" + std::to_string(run));
+    if (!reader.ok()) return Die("consumer", reader.status());
+    auto read = (*reader)->ReadAll(messages, batch_size, std::chrono::seconds(120));
+    if (!read.ok()) return Die("run " + std::to_string(run), read.status());
+    const double rate = static_cast<double>(read->messages) / read->seconds;
     rates.push_back(rate);
     std::printf(
-        "run %d: %d messages in %.3f s after the assignment: %.0f records/s, %.1f MB/s "
+        "run %d: %lld messages in %.3f s after the assignment: %.0f records/s, %.1f MB/s "
         "(group join %.3f s; checksum %llu)\n",
-        run, received, seconds, rate, static_cast<double>(checksum) / seconds / 1e6, join_seconds,
-        static_cast<unsigned long long>(checksum));
-    batch.Clear();
-    (void)(*consumer)->Close();
+        run, static_cast<long long>(read->messages), read->seconds, rate,
+        static_cast<double>(read->bytes) / read->seconds / 1e6, read->join_seconds,
+        static_cast<unsigned long long>(read->bytes));
   }
   std::sort(rates.begin(), rates.end());
   std::printf(
