@@ -210,8 +210,17 @@ Status BatchConsumer::Poll(size_t max_messages, std::chrono::milliseconds timeou
   if (closed_) return Status::InvalidArgument("Poll after Close");
   RETURN_NOT_OK(FatalError());
   batch->messages_.resize(max_messages);
-  ssize_t count = rd_kafka_consume_batch_queue(queue_.get(), TimeoutMs(timeout),
-                                               batch->messages_.data(), max_messages);
+  // librdkafka's batch call waits until the batch is full or the timeout passes, which
+  // holds a trickle of records back for the whole timeout: wait for one message only,
+  // then take what is already fetched without waiting.
+  ssize_t count = max_messages == 0 ? 0
+                                    : rd_kafka_consume_batch_queue(queue_.get(), TimeoutMs(timeout),
+                                                                   batch->messages_.data(), 1);
+  if (count == 1 && max_messages > 1) {
+    ssize_t more = rd_kafka_consume_batch_queue(queue_.get(), 0, batch->messages_.data() + 1,
+                                                max_messages - 1);
+    count = more < 0 ? more : count + more;
+  }
   if (count < 0) {
     batch->messages_.clear();
     return StatusFromError(rd_kafka_last_error(), "consume");

@@ -250,6 +250,13 @@ Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOpe
 
   kafka::ConsumerOptions consumer;
   consumer.client = kafka::ClientConfig{bootstrap_servers_, options_.client_properties};
+  if (embedded()) {
+    // The mock broker answers a fetch that finds no data only after the full wait (500 ms
+    // by default), and each stage of a pipeline pays it: W6's p50 latency was 1.1 s with
+    // the default, 37 ms with 10 ms. The user's properties come later and win.
+    consumer.client.properties.insert(consumer.client.properties.begin(),
+                                      {"fetch.wait.max.ms", "10"});
+  }
   consumer.group_id = options_.application_id + "_" + query_id;
   consumer.topics = {scan->source.topic};
   query->source_topic = scan->source.topic;
