@@ -255,8 +255,8 @@ def main():
                 "processing_guarantee": "at_least_once", "state": "RocksDB + changelog topic",
                 "heap": "-Xms1g -Xmx1g"})
             ss = summary(ss_runs, "sidestream", workload, {
-                "threads": 1, "commit": "after every polled batch (<= 10,000 records), "
-                "after flushing its results", "state": "in memory, no changelog"})
+                "threads": 1, "commit": "every 2 s, after flushing its results",
+                "state": "in memory, no changelog"})
             ratio = {"workload": workload, "input": produced,
                      "ratio_per_core": ss["records_per_s_per_core"]["median"]
                      / ks["records_per_s_per_core"]["median"],

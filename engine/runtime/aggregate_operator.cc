@@ -228,13 +228,25 @@ Status AggregateOperator::Flush() {
 
 void AggregateOperator::Emit(const Row& group, const WindowBounds& window, const Row& state,
                              int64_t timestamp) {
+  Record& output = AppendOutput(group, window, timestamp, /*tombstone=*/false);
+  for (size_t c = 0; c < spec_.calls.size(); ++c) {
+    output.row[group.size() + c] = spec_.calls[c].function->Result(state[c]);
+  }
+}
+
+void AggregateOperator::EmitTombstone(const Row& group, const WindowBounds& window,
+                                      int64_t timestamp) {
+  Record& output = AppendOutput(group, window, timestamp, /*tombstone=*/true);
+  for (size_t c = 0; c < spec_.calls.size(); ++c) output.row[group.size() + c].SetNull();
+}
+
+Record& AggregateOperator::AppendOutput(const Row& group, const WindowBounds& window,
+                                        int64_t timestamp, bool tombstone) {
   Record& output = output_.Append();
   Row& row = output.row;
   const size_t calls = spec_.calls.size();
   row.resize(group.size() + calls + 3);
   std::copy(group.begin(), group.end(), row.begin());
-  for (size_t c = 0; c < calls; ++c)
-    row[group.size() + c] = spec_.calls[c].function->Result(state[c]);
   Value* tail = row.data() + group.size() + calls;
   tail[0].SetInteger(types::TypeId::kBigint, timestamp);
   if (spec_.window) {
@@ -247,28 +259,10 @@ void AggregateOperator::Emit(const Row& group, const WindowBounds& window, const
     output.window.reset();
   }
   output.timestamp = timestamp;
-  output.tombstone = false;
+  output.tombstone = tombstone;
   output.retract = false;
   output.stream_time = stream_time_;
-}
-
-void AggregateOperator::EmitTombstone(const Row& group, const WindowBounds& window,
-                                      int64_t timestamp) {
-  Record& output = output_.Append();
-  Row& row = output.row;
-  const size_t calls = spec_.calls.size();
-  row.resize(group.size() + calls + 3);
-  std::copy(group.begin(), group.end(), row.begin());
-  for (size_t c = 0; c < calls; ++c) row[group.size() + c].SetNull();  // NULL results
-  Value* tail = row.data() + group.size() + calls;
-  tail[0].SetInteger(types::TypeId::kBigint, timestamp);
-  tail[1].SetInteger(types::TypeId::kBigint, window.start);
-  tail[2].SetInteger(types::TypeId::kBigint, window.end);
-  output.window = window;
-  output.timestamp = timestamp;
-  output.tombstone = true;
-  output.retract = false;
-  output.stream_time = stream_time_;
+  return output;
 }
 
 }  // namespace sidestream::runtime

@@ -86,6 +86,10 @@ class AggregateOperator : public Operator {
   void Emit(const types::Row& group, const WindowBounds& window, const types::Row& state,
             int64_t timestamp);
   void EmitTombstone(const types::Row& group, const WindowBounds& window, int64_t timestamp);
+  // A result record in output_ with the group values, ROWTIME and window bounds set; the
+  // caller fills in the aggregate results.
+  Record& AppendOutput(const types::Row& group, const WindowBounds& window, int64_t timestamp,
+                       bool tombstone);
   // The store key of a group and window: the group values, then window start and end.
   const types::Row& StoreKey(const types::Row& group, const WindowBounds& window);
   // Sets `state` to a group's initial stored state: one Value per call, then the largest

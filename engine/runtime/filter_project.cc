@@ -63,14 +63,7 @@ Status ProjectOperator::Consume(RecordBatch& batch) {
         output.row[i].SetNull();
       }
     }
-    output.timestamp = record.timestamp;
-    output.partition = record.partition;
-    output.offset = record.offset;
-    output.tombstone = record.tombstone;
-    output.retract = record.retract;
-    output.window = record.window;
-    output.stream_time = record.stream_time;
-    output.input_index = record.input_index;
+    CopyAttributes(record, output);
   }
   return output_.empty() ? Status::OK() : next_->Consume(output_);
 }

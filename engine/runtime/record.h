@@ -40,6 +40,18 @@ struct Record {
   uint32_t input_index = 0;
 };
 
+/// Copies all but the row: for an operator that computes a new row for a record.
+inline void CopyAttributes(const Record& from, Record& to) {
+  to.timestamp = from.timestamp;
+  to.partition = from.partition;
+  to.offset = from.offset;
+  to.tombstone = from.tombstone;
+  to.retract = from.retract;
+  to.window = from.window;
+  to.stream_time = from.stream_time;
+  to.input_index = from.input_index;
+}
+
 /// The records one operator hands the next. Cleared records keep their buffers (rows and
 /// their strings), so a batch refilled with records of similar shape allocates nothing.
 /// Thread: one task thread.

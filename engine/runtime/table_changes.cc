@@ -12,12 +12,7 @@ Status TableChangesOperator::Consume(RecordBatch& batch) {
     auto copy = [&](const types::Row& row, bool retract) {
       Record& change = output_.Append();
       change.row = row;  // reuses the buffers of earlier batches' records
-      change.timestamp = record.timestamp;
-      change.partition = record.partition;
-      change.offset = record.offset;
-      change.window = record.window;
-      change.stream_time = record.stream_time;
-      change.input_index = record.input_index;
+      CopyAttributes(record, change);
       change.retract = retract;
       change.tombstone = false;
     };

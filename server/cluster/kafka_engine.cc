@@ -144,6 +144,24 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
   const analyzer::Schema regrouped = repartition->output;
   const std::string topic = RepartitionTopic(options_.application_id, query_id);
 
+  // Stage 2: the internal topic, read back with the original row layout (every column a
+  // value, so bound column indices hold), feeds the aggregate. Event time travels as the
+  // message timestamp. It is a stream of rows to add and (for a table) to undo.
+  auto internal_scan = std::make_unique<analyzer::LogicalOperator>();
+  internal_scan->kind = analyzer::LogicalOperatorKind::kScan;
+  internal_scan->source = scan->source;
+  internal_scan->source.type = catalog::SourceType::kStream;
+  internal_scan->source.name = topic;
+  internal_scan->source.topic = topic;
+  internal_scan->source.key_format = "NONE";
+  internal_scan->source.value_format = "JSON";
+  internal_scan->source.timestamp_column.reset();
+  internal_scan->source.properties.clear();
+  for (auto& column : internal_scan->source.columns) column.role = catalog::ColumnRole::kValue;
+  internal_scan->output = regrouped;
+  for (auto& column : internal_scan->output.columns) column.role = catalog::ColumnRole::kValue;
+  parent->children[0] = std::move(internal_scan);
+
   // Stage 1: the rows, keyed by the grouping values, into the internal topic. The
   // Repartition stays in the plan: over a table it sends each update as the retraction
   // of the key's old row (marked with a header), then the new row (Kafka Streams'
@@ -156,7 +174,10 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
         {"SIDESTREAM_GROUP_" + std::to_string(i), key->type, catalog::ColumnRole::kKey});
     project->expressions.push_back(key->Clone());
   }
+  // Only the columns stage 2 reads travel; it reads the others as NULL, never looking.
+  const std::vector<bool> used = offline::UsedSourceColumns(*plan, lower.output.columns.size());
   for (size_t i = 0; i < lower.output.columns.size(); ++i) {
+    if (!used[i]) continue;
     analyzer::LogicalColumn column = lower.output.columns[i];
     project->expressions.push_back(ColumnReference(column, static_cast<int>(i)));
     column.role = catalog::ColumnRole::kValue;
@@ -178,31 +199,12 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
   project->children.push_back(std::move(repartition));
   stage_one->children.push_back(std::move(project));
 
-  // Stage 2: the internal topic, read back with the original row layout (every column a
-  // value, so bound column indices hold), feeds the aggregate. Event time travels as the
-  // message timestamp. It is a stream of rows to add and (for a table) to undo.
-  auto internal_scan = std::make_unique<analyzer::LogicalOperator>();
-  internal_scan->kind = analyzer::LogicalOperatorKind::kScan;
-  internal_scan->source = scan->source;
-  internal_scan->source.type = catalog::SourceType::kStream;
-  internal_scan->source.name = topic;
-  internal_scan->source.topic = topic;
-  internal_scan->source.key_format = "NONE";
-  internal_scan->source.value_format = "JSON";
-  internal_scan->source.timestamp_column.reset();
-  internal_scan->source.properties.clear();
-  for (auto& column : internal_scan->source.columns) column.role = catalog::ColumnRole::kValue;
-  internal_scan->output = regrouped;
-  for (auto& column : internal_scan->output.columns) column.role = catalog::ColumnRole::kValue;
-  parent->children[0] = std::move(internal_scan);
-
   RETURN_NOT_OK(StartStage(query_id + "-repartition", std::move(stage_one), {}, Stage::kFirst));
   return StartStage(query_id, std::move(plan), properties, Stage::kSecond);
 }
 
 Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
-                               const std::map<std::string, std::string>& properties,
-                               Stage stage) {
+                               const std::map<std::string, std::string>& properties, Stage stage) {
   auto query = std::make_unique<RunningQuery>();
   query->id = query_id;
   query->properties = properties;

@@ -60,8 +60,8 @@ void CollectColumns(const analyzer::BoundExpression& expression, std::vector<boo
   for (const auto& child : expression.children) CollectColumns(*child, used);
 }
 
-// The source columns that expressions over the scan's row read: those of the operators
-// from the Scan up to the first one that changes the row's layout (Aggregate or Project).
+}  // namespace
+
 std::vector<bool> UsedSourceColumns(const analyzer::LogicalOperator& plan, size_t columns) {
   std::vector<const analyzer::LogicalOperator*> chain;
   for (const analyzer::LogicalOperator* node = &plan; node != nullptr;
@@ -81,8 +81,6 @@ std::vector<bool> UsedSourceColumns(const analyzer::LogicalOperator& plan, size_
   }
   return used;
 }
-
-}  // namespace
 
 Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
                                                analyzer::AnalyzedStatement& analyzed,

@@ -67,6 +67,10 @@ struct InputMessage {
 std::vector<formats::FormatColumn> FormatColumns(const catalog::SourceDescription& source,
                                                  catalog::ColumnRole role);
 
+/// Which of the scan's first `columns` columns expressions read: those of the operators
+/// from the Scan up to the first one that changes the row's layout (Aggregate or Project).
+std::vector<bool> UsedSourceColumns(const analyzer::LogicalOperator& plan, size_t columns);
+
 /// One persistent query for one input partition: decodes message bytes with the source's
 /// formats, runs the query's operators, and encodes results with the sink's formats.
 /// The same pipeline runs offline (in-memory topics) and on Kafka (one per task).
