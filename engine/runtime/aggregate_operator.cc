@@ -75,11 +75,33 @@ int64_t AggregateOperator::evaluation_errors() const {
 
 Status AggregateOperator::Consume(RecordBatch& batch) {
   output_.Clear();
-  for (const Record& record : batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Record& record = batch[i];
     if (record.stream_time > stream_time_) RETURN_NOT_OK(CloseWindows(record.stream_time));
-    RETURN_NOT_OK(ConsumeOne(record));
+    // A table update whose old and new rows fall in one group changes it once, as Kafka
+    // Streams does when both halves of the change share a key: no intermediate result.
+    emit_ = !(i + 1 < batch.size() && SameGroupUpdate(record, batch[i + 1]));
+    Status consumed = ConsumeOne(record);
+    emit_ = true;
+    RETURN_NOT_OK(consumed);
   }
   return output_.empty() ? Status::OK() : next_->Consume(output_);
+}
+
+bool AggregateOperator::SameGroupUpdate(const Record& retraction, const Record& next) {
+  if (!retraction.retract || next.retract || next.offset != retraction.offset ||
+      next.partition != retraction.partition || next.input_index != retraction.input_index) {
+    return false;
+  }
+  const int64_t errors = evaluation_errors_, null_keys = null_keys_;
+  bool same = EvaluateInputs(next);
+  if (same) {
+    pending_group_ = group_;
+    same = EvaluateInputs(retraction) && types::RowEqual()(group_, pending_group_);
+  }
+  evaluation_errors_ = errors;  // counted when each record is applied
+  null_keys_ = null_keys;
+  return same;
 }
 
 Status AggregateOperator::ConsumeOne(const Record& record) {
@@ -124,7 +146,7 @@ Status AggregateOperator::Apply(const Record& record) {
       }
     }
     CountRow(*state, record.timestamp, retract ? -1 : 1);
-    if (!spec_.emit_final) Emit(group_, window, *state, record.timestamp);
+    if (!spec_.emit_final && emit_) Emit(group_, window, *state, record.timestamp);
   }
   return Status::OK();
 }

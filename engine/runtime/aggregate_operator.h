@@ -75,6 +75,9 @@ class AggregateOperator : public Operator {
 
   // Applies one record; results go to output_.
   Status ConsumeOne(const Record& record);
+  // Whether `retraction` and `next` are the two halves of one table update (same input
+  // message) that fall in the same group.
+  bool SameGroupUpdate(const Record& retraction, const Record& next);
   // Emits (EMIT FINAL) and drops the windows that stream time `stream_time` closes.
   Status CloseWindows(int64_t stream_time);
   // Evaluates the group key and the arguments of every call for `record`; false when
@@ -114,7 +117,8 @@ class AggregateOperator : public Operator {
   int64_t null_keys_ = 0;
 
   // Reused per record, so that a record touching existing groups allocates nothing.
-  types::Row group_, store_key_, combined_;
+  types::Row group_, pending_group_, store_key_, combined_;
+  bool emit_ = true;  // false while applying the first half of a same-group update
   Arguments arguments_;
   std::vector<WindowBounds> windows_, merged_;
   RecordBatch output_;
