@@ -19,6 +19,23 @@ constexpr size_t kBatchSize = 10000;
 constexpr std::string_view kRetractHeader = "sidestream.retract";
 }  // namespace
 
+std::optional<runtime::WindowBounds> SplitWindowedKey(std::string_view& key) {
+  const size_t at = key.rfind('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  const size_t slash = key.find('/', at);
+  if (slash == std::string_view::npos) return std::nullopt;
+  runtime::WindowBounds window;
+  const char* end = key.data() + key.size();
+  auto start = std::from_chars(key.data() + at + 1, key.data() + slash, window.start);
+  auto finish = std::from_chars(key.data() + slash + 1, end, window.end);
+  if (start.ec != std::errc() || start.ptr != key.data() + slash || finish.ec != std::errc() ||
+      finish.ptr != end) {
+    return std::nullopt;
+  }
+  key = key.substr(0, at);
+  return window;
+}
+
 void AppendWindowedKey(std::string_view key, int64_t start, int64_t end, std::string& out) {
   char number[24];
   out.append(key);
@@ -44,7 +61,8 @@ struct KafkaEngine::RunningQuery {
   std::chrono::steady_clock::time_point last_input = std::chrono::steady_clock::now();
   kafka::MessageBatch batch;
   std::vector<offline::InputMessage> inputs;  // reused per poll
-  bool reads_changes = false;  // reads a repartition topic, whose rows may be retractions
+  bool reads_changes = false;    // reads a repartition topic, whose rows may be retractions
+  bool windowed_source = false;  // its keys carry windows: "key@start/end"
 };
 
 KafkaEngine::~KafkaEngine() {
@@ -212,6 +230,7 @@ Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOpe
   const catalog::SourceDescription sink = plan->source;
   const analyzer::LogicalOperator* scan = plan.get();
   while (!scan->children.empty()) scan = scan->children[0].get();
+  query->windowed_source = scan->source.window_type != catalog::WindowType::kNone;
   // The sink topic gets the source's partition count unless PARTITIONS says otherwise.
   int partitions = sink.partitions;
   if (partitions == 0) {
@@ -360,6 +379,11 @@ Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
     }
     offline::InputMessage& input = inputs.emplace_back();
     input.key = message.has_key() ? std::optional<std::string_view>(message.key()) : std::nullopt;
+    if (query.windowed_source && input.key) {
+      input.window = SplitWindowedKey(*input.key);
+    } else {
+      input.window.reset();
+    }
     input.value =
         message.has_value() ? std::optional<std::string_view>(message.value()) : std::nullopt;
     input.timestamp = message.timestamp();

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -124,5 +125,8 @@ std::string RepartitionTopic(const std::string& application_id, const std::strin
 /// Appends the Kafka key of a windowed result, readable by any consumer, to `out`:
 /// "<key>@<window start>/<window end>" (epoch ms).
 void AppendWindowedKey(std::string_view key, int64_t start, int64_t end, std::string& out);
+/// The window of a key written by AppendWindowedKey, which `key` is trimmed to the key part
+/// of; nullopt (and `key` unchanged) when it has none.
+std::optional<runtime::WindowBounds> SplitWindowedKey(std::string_view& key);
 
 }  // namespace sidestream::cluster

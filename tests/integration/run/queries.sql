@@ -8,3 +8,6 @@ CREATE TABLE calls_per_cell AS
 CREATE TABLE subscribers (id STRING PRIMARY KEY, plan STRING)
   WITH (KAFKA_TOPIC='subscribers', VALUE_FORMAT='JSON', PARTITIONS=2);
 CREATE TABLE plan_counts AS SELECT plan, COUNT(*) AS subscribers FROM subscribers GROUP BY plan;
+-- A windowed table read back: its keys carry the windows (cell@start/end).
+CREATE TABLE busy_cells AS
+  SELECT cell, calls, WINDOWSTART AS ws FROM calls_per_cell WHERE calls >= 20;

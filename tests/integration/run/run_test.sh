@@ -95,6 +95,20 @@ total=$(echo "$last_counts" | sed -n 's/.*"CALLS":\([0-9]*\).*/\1/p' | awk '{s+=
 [ "$total" -eq 100 ] || fail "final counts per cell and window add up to $total, not 100"
 echo "$last_counts" | head -1 | grep -qE '^C[0-9]@[0-9]{13}/[0-9]{13}[[:space:]]' || fail "windowed key is not readable: $(echo "$last_counts" | head -1)"
 
+# The windowed table read back: every busy cell's window start, from the key, is its WS.
+# The second minute (calls 40-99) has exactly 20 calls per cell.
+deadline=$((SECONDS + 60))
+while :; do
+  busy=$(consume BUSY_CELLS | grep '"WS"')
+  [ "$(echo "$busy" | grep -c .)" -ge 3 ] && break
+  [ $SECONDS -lt $deadline ] || fail "expected 3 busy cells, got: $busy"
+  sleep 0.5
+done
+echo "$busy" | while IFS=$'\t' read -r key value; do
+  start=$(echo "$key" | sed -n 's/^C[0-9]@\([0-9]*\)\/[0-9]*$/\1/p')
+  echo "$value" | grep -q "\"WS\":$start[,}]" || { echo "window lost: $key $value"; exit 1; }
+done || fail "a windowed source's window did not reach WINDOWSTART"
+
 # The table re-grouping: 30 subscribers on plans P0-P2, then 15 move to P3 and 5 leave
 # (tombstones). Final counts: P0 3, P1 4, P2 3, P3 15.
 {
@@ -118,7 +132,7 @@ wait "$run_pid"
 status=$?
 run_pid=""
 [ "$status" -eq 0 ] || fail "sidestream run exited with $status after Ctrl-C"
-# 100 calls x 3 stages, 50 table messages, and 65 changes (30 adds, 15 moves as a
-# retraction and an add, 5 retractions) through the table's repartition topic.
-grep -q "stopped: consumed 415" "$work/run.err" || fail "progress line missing: $(tail -2 "$work/run.err")"
-echo "PASSED ($mode): 39 long calls, 100 table updates through a repartition topic, final counts add up to 100, a re-grouped table's counts follow updates and deletes"
+# 100 calls x 3 stages, 100 windowed updates read back, 50 table messages, and 65 changes
+# (30 adds, 15 moves as a retraction and an add, 5 retractions) through the repartition topic.
+grep -q "stopped: consumed 515" "$work/run.err" || fail "progress line missing: $(tail -2 "$work/run.err")"
+echo "PASSED ($mode): 39 long calls, 100 table updates through a repartition topic, final counts add up to 100, a windowed table read back keeps its windows, a re-grouped table's counts follow updates and deletes"
