@@ -3,8 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <iostream>
 #include <string>
 
 #include "common/did_you_mean.h"
@@ -732,19 +730,12 @@ std::string TwoKilobyteSelect() {
   return sql;
 }
 
-TEST(ParserTest, WarmParseOfTwoKilobyteSelectIsFast) {
+// Its speed is measured in bench/front_end_bench (timing does not belong in pass/fail tests
+// on a shared machine); here, that a warm parser keeps parsing it.
+TEST(ParserTest, TwoKilobyteSelectParsesRepeatedly) {
   const std::string sql = TwoKilobyteSelect();
   ASSERT_GE(sql.size(), 2000u);
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(ParseStatement(sql).ok());
-  constexpr int kRuns = 200;
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < kRuns; ++i) ASSERT_TRUE(ParseStatement(sql).ok());
-  const double micros =
-      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() /
-      kRuns;
-  std::cout << "warm parse of a " << sql.size() << "-byte SELECT: " << micros << " us" << std::endl;
-  // Generous: sanitizer builds are several times slower than release builds.
-  EXPECT_LT(micros, 20000.0);
 }
 
 }  // namespace
