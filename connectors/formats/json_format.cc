@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -93,6 +94,20 @@ std::string_view TrimSpace(std::string_view text) {
 class JsonReader {
  public:
   explicit JsonReader(std::string_view column) : column_(column) {}
+
+  // A field's name. The raw key (up to its closing quote; the padded buffer ends in a
+  // quote-free margin, so the scan stops) is the name unless it has escapes: unescaping
+  // copies it, and this runs for every field of every message.
+  static simdjson::error_code FieldKey(ondemand::field& field, std::string_view& key) {
+    const char* raw = field.key().raw();
+    const char* end = raw;
+    while (*end != '"' && *end != '\\' && *end != '\0') ++end;
+    if (*end == '"') {
+      key = std::string_view(raw, static_cast<size_t>(end - raw));
+      return simdjson::SUCCESS;
+    }
+    return field.unescaped_key().get(key);
+  }
 
   Status Error(const std::string& problem) const {
     return Status::InvalidArgument("column " + std::string(column_) + ": " + problem);
@@ -377,14 +392,26 @@ class JsonReader {
     if (json_type != ondemand::json_type::object) return Mismatch(json, json_type, plan.type);
     ondemand::object object;
     if (auto error = json.get_object().get(object)) return Malformed(error);
-    std::vector<Value> fields(plan.children.size());
-    std::vector<FieldMatcher::Match> matched(plan.children.size(), FieldMatcher::Match::kNone);
+    // Fields are read into the value's own children, which a reused row's value already
+    // has: no allocation per message.
+    const size_t count = plan.children.size();
+    if (out.kind() != TypeId::kStruct) out = Value::Struct(std::vector<Value>(count));
+    std::vector<Value>& fields = out.MutableChildren();
+    fields.resize(count);
+    std::vector<FieldMatcher::Match> heap_matched;
+    std::array<FieldMatcher::Match, 32> stack_matched;
+    FieldMatcher::Match* matched = stack_matched.data();
+    if (count > stack_matched.size()) {
+      heap_matched.resize(count);
+      matched = heap_matched.data();
+    }
+    std::fill(matched, matched + count, FieldMatcher::Match::kNone);
     size_t position = 0;
     for (auto field_result : object) {
       ondemand::field field;
       std::string_view key;
       if (auto error = std::move(field_result).get(field)) return Malformed(error);
-      if (auto error = field.unescaped_key().get(key)) return Malformed(error);
+      if (auto error = FieldKey(field, key)) return Malformed(error);
       FieldMatcher::Match match;
       const int index = plan.matcher->Find(key, position++, match);
       if (index < 0 || match <= matched[index]) continue;
@@ -392,7 +419,9 @@ class JsonReader {
       ondemand::value item = field.value();
       RETURN_NOT_OK(Read(item, plan.children[index], fields[index]));
     }
-    out = Value::Struct(std::move(fields));
+    for (size_t i = 0; i < count; ++i) {
+      if (matched[i] == FieldMatcher::Match::kNone) fields[i].SetNull();
+    }
     return Status::OK();
   }
 
@@ -425,7 +454,7 @@ class JsonRowDecoder final : public RowDecoder {
       buffer_.resize(bytes.size() + simdjson::SIMDJSON_PADDING);
     }
     std::memcpy(buffer_.data(), bytes.data(), bytes.size());
-    document_end_ = buffer_.data() + bytes.size();
+    buffer_[bytes.size()] = '\0';  // stops FieldKey's scan, whatever an older message left
     ondemand::document document;
     if (auto error = parser_.iterate(buffer_.data(), bytes.size(), buffer_.size()).get(document)) {
       return MessageError(error);
@@ -494,16 +523,7 @@ class JsonRowDecoder final : public RowDecoder {
       ondemand::field field;
       std::string_view key;
       if (auto error = std::move(field_result).get(field)) return MessageError(error);
-      // The raw key (up to its closing quote) is the name unless it has escapes:
-      // unescaping copies it, and this runs for every field of every message.
-      const char* raw = field.key().raw();
-      const char* end = raw;
-      while (end < document_end_ && *end != '"' && *end != '\\') ++end;
-      if (end < document_end_ && *end == '"') {
-        key = std::string_view(raw, static_cast<size_t>(end - raw));
-      } else if (auto error = field.unescaped_key().get(key)) {
-        return MessageError(error);
-      }
+      if (auto error = JsonReader::FieldKey(field, key)) return MessageError(error);
       FieldMatcher::Match match;
       const int index = matcher_->Find(key, position++, match);
       // Fields the decoder does not project, or that the query never reads, are skipped
@@ -539,14 +559,28 @@ class JsonRowDecoder final : public RowDecoder {
   std::vector<FieldMatcher::Match> matched_;  // per column, for the message being read
   ondemand::parser parser_;                   // reused: keeps its buffers across messages
   std::vector<char> buffer_;                  // the message plus simdjson's padding
-  const char* document_end_ = nullptr;        // the end of the message in buffer_
 };
+
+// Whether any of the 8 bytes at `p` is a control character, '"' or '\\' (SWAR: a byte
+// test on a whole word).
+bool NeedsEscape(const char* p) {
+  uint64_t word;
+  std::memcpy(&word, p, 8);
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  auto zero_byte = [](uint64_t x) { return (x - kOnes) & ~x & kHighs; };
+  const uint64_t control = (word - kOnes * 0x20) & ~word & kHighs;  // a byte < 0x20
+  return (control | zero_byte(word ^ (kOnes * '"')) | zero_byte(word ^ (kOnes * '\\'))) != 0;
+}
 
 void AppendJsonString(std::string_view text, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   size_t start = 0;
   for (size_t i = 0; i < text.size(); ++i) {
+    // Eight bytes at a time while none needs escaping (the usual case).
+    while (i + 8 <= text.size() && !NeedsEscape(text.data() + i)) i += 8;
+    if (i >= text.size()) break;
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(text.data() + start, i - start);

@@ -31,6 +31,9 @@ class Node {
   const SqlType& type() const { return type_; }
   // The value when the node is a literal, else null.
   virtual const Value* constant() const { return nullptr; }
+  // The value in place when it lives in `row` (a column, a field of one), else null:
+  // lets a dereference read a field without copying, and so sharing, the whole struct.
+  virtual const Value* Peek(const types::Row&) const { return nullptr; }
 
  private:
   SqlType type_;
@@ -72,6 +75,9 @@ class ColumnNode final : public Node {
       out = value;
     }
     return Status::OK();
+  }
+  const Value* Peek(const types::Row& row) const override {
+    return index_ < row.size() ? &row[index_] : nullptr;
   }
 
  private:
@@ -648,16 +654,36 @@ class DereferenceNode final : public Node {
   DereferenceNode(SqlType type, NodePtr child, size_t field)
       : Node(std::move(type)), child_(std::move(child)), field_(field) {}
   Status Eval(const types::Row& row, Value& out) const override {
-    RETURN_NOT_OK(child_->Eval(row, container_));
-    if (container_.is_null() || field_ >= container_.children().size()) {
-      out = Value::Null();
-    } else {
-      out = container_.children()[field_];
+    const Value* container = child_->Peek(row);
+    if (container == nullptr) {
+      RETURN_NOT_OK(child_->Eval(row, container_));
+      container = &container_;
     }
+    const Value* field = Field(*container);
+    if (field == nullptr) {
+      out.SetNull();
+    } else if (field->kind() == TypeId::kString) {
+      out.AssignString(field->string());
+    } else {
+      out = *field;
+    }
+    container_.SetNull();  // holds no reference to the row's struct between records
     return Status::OK();
+  }
+  const Value* Peek(const types::Row& row) const override {
+    const Value* container = child_->Peek(row);
+    if (container == nullptr) return nullptr;
+    static const Value kNull;
+    const Value* field = Field(*container);
+    return field != nullptr ? field : &kNull;
   }
 
  private:
+  const Value* Field(const Value& container) const {
+    if (container.is_null() || field_ >= container.children().size()) return nullptr;
+    return &container.children()[field_];
+  }
+
   NodePtr child_;
   size_t field_;
   mutable Value container_;

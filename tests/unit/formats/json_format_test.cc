@@ -191,6 +191,43 @@ TEST(JsonDecode, NestedTypes) {
   EXPECT_TRUE(row[3].children()[1].children().empty());
 }
 
+// A reused row's struct is filled in place: a later message without a field leaves it NULL,
+// not the earlier message's value, and a copy taken of the earlier struct is unchanged.
+TEST(JsonDecode, ReusedRowStructsAreRefilledCleanly) {
+  SqlType point = SqlType::Struct({{"X", SqlType::Int()}, {"NAME", SqlType::String()}});
+  auto decoder = Decoder({{"P", point}});
+  Row row;
+  ASSERT_TRUE(decoder->Decode(R"({"p": {"x": 1, "name": "first"}})", row, 0).ok());
+  const Value kept = row[0];
+  ASSERT_TRUE(decoder->Decode(R"({"p": {"name": "second"}})", row, 0).ok());
+  EXPECT_TRUE(row[0].children()[0].is_null());
+  EXPECT_EQ(row[0].children()[1].string(), "second");
+  EXPECT_EQ(kept.children()[0].integer(), 1);
+  EXPECT_EQ(kept.children()[1].string(), "first");
+  ASSERT_TRUE(decoder->Decode(R"({"p": null})", row, 0).ok());
+  EXPECT_TRUE(row[0].is_null());
+}
+
+// Escaping scans eight bytes at a time: a character that needs escaping is found at every
+// position, in strings of every length around the word size.
+TEST(JsonEncode, EscapesAtEveryPositionRoundTrip) {
+  auto encoder = Encoder({{"S", SqlType::String()}});
+  auto decoder = Decoder({{"S", SqlType::String()}});
+  for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+    for (size_t length = 1; length <= 24; ++length) {
+      for (size_t at = 0; at < length; ++at) {
+        std::string text(length, 'a');
+        text[at] = special;
+        std::string json = EncodeOk(*encoder, {Value::String(text)});
+        Row row = DecodeOk(*decoder, json);
+        ASSERT_EQ(row[0].string(), text) << json;
+      }
+    }
+  }
+  EXPECT_EQ(EncodeOk(*encoder, {Value::String("plain text longer than 8")}),
+            R"({"S":"plain text longer than 8"})");
+}
+
 TEST(JsonDecode, UnwrappedSingleValues) {
   auto value = Decoder({{"V", SqlType::Int()}}, Json(false, false));
   EXPECT_EQ(DecodeOk(*value, "10")[0].integer(), 10);
