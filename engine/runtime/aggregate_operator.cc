@@ -206,7 +206,9 @@ Status AggregateOperator::ApplySession(const Record& record) {
 }
 
 void AggregateOperator::TrackWindow(const Row& group, const WindowBounds& window) {
-  closing_order_.emplace(std::make_pair(window.end, sequence_++), GroupKey{group, window});
+  ClosingWindows& closing = closing_[window.end];
+  closing.groups.insert(closing.groups.end(), group.begin(), group.end());
+  closing.starts.push_back(window.start);
 }
 
 Status AggregateOperator::AdvanceStreamTime(int64_t stream_time) {
@@ -219,26 +221,33 @@ Status AggregateOperator::AdvanceStreamTime(int64_t stream_time) {
 Status AggregateOperator::CloseWindows(int64_t stream_time) {
   stream_time_ = std::max(stream_time_, stream_time);
   const bool session = spec_.window && spec_.window->kind == sql::WindowKind::kSession;
-  while (!closing_order_.empty()) {
-    auto first = closing_order_.begin();
-    const GroupKey& key = first->second;
-    bool closed = session ? key.window.end + grace() + spec_.window->size_ms < stream_time_
-                          : WindowClosed(key.window, grace(), stream_time_);
+  const size_t width = spec_.group_by.size();
+  while (!closing_.empty()) {
+    auto first = closing_.begin();
+    const int64_t end = first->first;
+    bool closed = session ? end + grace() + spec_.window->size_ms < stream_time_
+                          : WindowClosed(WindowBounds{end, end}, grace(), stream_time_);
     if (!closed) break;
-    // Entries of sessions that merged away are stale: their key is gone.
-    if (Row* state = groups_->Find(StoreKey(key.values, key.window))) {
+    const ClosingWindows& closing = first->second;
+    for (size_t i = 0; i < closing.starts.size(); ++i) {
+      const WindowBounds window{closing.starts[i], end};
+      auto group = closing.groups.begin() + static_cast<std::ptrdiff_t>(i * width);
+      closing_group_.assign(group, group + static_cast<std::ptrdiff_t>(width));
+      // Entries of sessions that merged away are stale: their key is gone.
+      Row* state = groups_->Find(StoreKey(closing_group_, window));
+      if (state == nullptr) continue;
       if (spec_.emit_final) {
-        Emit(key.values, key.window, *state,
-             session ? key.window.end : (*state)[spec_.calls.size()].integer());
+        Emit(closing_group_, window, *state,
+             session ? window.end : (*state)[spec_.calls.size()].integer());
       }
       if (session) {
-        auto open = sessions_.find(key.values);
-        std::erase(open->second, key.window);
+        auto open = sessions_.find(closing_group_);
+        std::erase(open->second, window);
         if (open->second.empty()) sessions_.erase(open);
       }
       groups_->Erase(store_key_);
     }
-    closing_order_.erase(first);
+    closing_.erase(first);
   }
   return Status::OK();
 }

@@ -67,9 +67,11 @@ class AggregateOperator : public Operator {
   size_t open_windows() const { return groups_->size(); }
 
  private:
-  struct GroupKey {
-    types::Row values;
-    WindowBounds window;
+  // The windows that end at one time, in the order they opened: their group values laid
+  // end to end (`group_by.size()` each), so tracking a window allocates nothing per group.
+  struct ClosingWindows {
+    std::vector<types::Value> groups;
+    std::vector<int64_t> starts;
   };
   using Arguments = std::vector<std::vector<types::Value>>;
 
@@ -104,9 +106,8 @@ class AggregateOperator : public Operator {
 
   AggregateSpec spec_;
   std::unique_ptr<KeyValueStore> groups_;  // StoreKey -> state (see InitialState)
-  // Open windows by (end, arrival sequence): the order in which they close.
-  std::map<std::pair<int64_t, uint64_t>, GroupKey> closing_order_;
-  uint64_t sequence_ = 0;
+  // Open windows by end: the order in which they close.
+  std::map<int64_t, ClosingWindows> closing_;
   // SESSION windows: the open sessions of each group, so a record finds the sessions it
   // may join without scanning every group.
   std::unordered_map<types::Row, std::vector<WindowBounds>, types::RowHash, types::RowEqual>
@@ -117,7 +118,7 @@ class AggregateOperator : public Operator {
   int64_t null_keys_ = 0;
 
   // Reused per record, so that a record touching existing groups allocates nothing.
-  types::Row group_, pending_group_, store_key_, combined_;
+  types::Row group_, pending_group_, closing_group_, store_key_, combined_;
   bool emit_ = true;  // false while applying the first half of a same-group update
   Arguments arguments_;
   std::vector<WindowBounds> windows_, merged_;
