@@ -206,7 +206,7 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
   internal.topic = topic;
   internal.key_format = "JSON";
   internal.value_format = "JSON";
-  internal.partitions = scan->source.partitions;
+  internal.partitions = 0;  // as many as the source topic has (StartStage), as Kafka Streams does
   for (const auto& column : project->output.columns) {
     internal.columns.push_back({column.name, column.type, column.role, ""});
   }
