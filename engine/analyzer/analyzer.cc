@@ -6,6 +6,7 @@
 #include "analyzer/expression_binder.h"
 #include "analyzer/source_properties.h"
 #include "common/did_you_mean.h"
+#include "functions/numbers.h"
 
 namespace sidestream::analyzer {
 
@@ -939,6 +940,41 @@ void NameItems(std::vector<ProjectionItem>& items) {
   }
 }
 
+// INSERT INTO's implicit cast, as ksqlDB's ImplicitlyCastResolver: a numeric literal SELECTed
+// into a DECIMAL sink column becomes a DECIMAL literal of that type when its digits fit without
+// rounding (DecimalUtil.canImplicitlyCast). Anything else is left for the schema check.
+void CastLiteralToSinkDecimal(BoundExpression& expression, const SqlType& target) {
+  if (expression.kind != BoundKind::kLiteral || target.id() != TypeId::kDecimal) return;
+  const sql::Literal& literal = expression.literal;
+  types::Decimal value;
+  if (literal.kind == sql::LiteralKind::kInteger) {
+    value = {literal.integer_value, 0};
+  } else if (literal.kind == sql::LiteralKind::kDecimal) {
+    auto parsed = functions::ParseDecimal(literal.text);
+    if (!parsed.ok()) return;
+    value = *parsed;
+  } else if (literal.kind == sql::LiteralKind::kDouble) {
+    auto converted = functions::DecimalFromDouble(literal.double_value);
+    if (!converted.ok()) return;
+    value = *converted;
+  } else {
+    return;
+  }
+  // DecimalUtil.fromValue: BigDecimal's precision, except that a zero has scale + 1 digits.
+  int precision = value.unscaled == 0 ? value.scale + 1 : functions::DigitCount(value.unscaled);
+  if (value.scale > target.scale() ||
+      precision - value.scale > target.precision() - target.scale()) {
+    return;
+  }
+  value.unscaled = functions::RescaleHalfUp(value.unscaled, value.scale, target.scale());
+  value.scale = target.scale();
+  expression.literal = sql::Literal{};
+  expression.literal.kind = sql::LiteralKind::kDecimal;
+  expression.literal.text = types::DecimalToString(value);
+  expression.sql = expression.literal.text;
+  expression.type = target;
+}
+
 // A reference to a column of the query's input, as `*` expands it.
 BoundExpressionPtr StarColumn(const ScopeColumn& column, bool qualify_names) {
   auto node = std::make_unique<BoundExpression>();
@@ -1010,7 +1046,20 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   ExpressionBinder select_binder(planner.scope, functions_, "SELECT", AggregateRule::kAllowed);
   std::vector<ProjectionItem> items;
   bool has_aggregate = false;
-  for (const sql::SelectItem& item : query.select) {
+  // INSERT INTO's sink columns, keys first as in ksqlDB's LogicalSchema, by SELECT position.
+  std::vector<SqlType> sink_types;
+  if (statement.kind == sql::StatementKind::kInsertInto) {
+    auto target = catalog_.GetSource(statement.name);
+    if (target.ok()) {
+      for (ColumnRole role : {ColumnRole::kKey, ColumnRole::kValue}) {
+        for (const auto& column : target->columns) {
+          if (column.role == role) sink_types.push_back(column.type);
+        }
+      }
+    }
+  }
+  for (size_t select_index = 0; select_index < query.select.size(); ++select_index) {
+    const sql::SelectItem& item = query.select[select_index];
     if (item.star && !planner.scope.qualify_names && !query.partition_by.empty()) {
       ExpandStarAfterPartitionBy(item.location, planner.scope, source, partition_by, items);
       continue;
@@ -1034,6 +1083,8 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     }
     ASSIGN_OR_RAISE(auto bound, select_binder.Bind(*item.expression));
     has_aggregate = has_aggregate || bound->ContainsAggregate();
+    if (select_index < sink_types.size())
+      CastLiteralToSinkDecimal(*bound, sink_types[select_index]);
     ProjectionItem projected{item.location, item.alias, !item.alias.empty(), std::move(bound)};
     if (projected.name.empty()) {
       const sql::Expression& expression = *item.expression;

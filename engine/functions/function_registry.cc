@@ -134,7 +134,8 @@ ResultRule RoundResult() {
     const SqlType& input = arguments.at(0);
     if (arguments.size() == 1 && input.id() == TypeId::kDouble) return SqlType::Bigint();
     if (arguments.size() == 1 && input.id() == TypeId::kDecimal) {
-      return SqlType::Decimal(input.precision() - input.scale() + 1, 0);
+      // ksqlDB's provideDecimalSchema: the integer digits only (a carry can overflow them).
+      return SqlType::Decimal(std::max(1, input.precision() - input.scale()), 0);
     }
     return input.id() == TypeId::kNull ? SqlType::Bigint() : input;
   };

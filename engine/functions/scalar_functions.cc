@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -74,6 +75,18 @@ bool IsJavaWhitespace(char c) { return static_cast<unsigned char>(c) <= ' '; }
 
 // ------------------------------------------------------------------ math
 
+// Drops digits from `unscaled` (at `from_scale`) down to `to_scale` < `from_scale`, a tie going
+// toward positive infinity: ksqlDB's ROUND keeps Math.round's rule, so it uses BigDecimal's
+// HALF_UP for positive values and HALF_DOWN for negative ones (ROUND(-1.5, 0) is -1.0).
+__int128 RescaleHalfCeiling(__int128 unscaled, int from_scale, int to_scale) {
+  int drop = from_scale - to_scale;
+  if (drop > 38) return 0;
+  __int128 unit = PowerOfTen(drop);
+  __int128 shifted = unscaled + unit / 2;
+  __int128 quotient = shifted / unit;
+  return shifted % unit < 0 ? quotient - 1 : quotient;  // floor division
+}
+
 Value Round(const Value& x, int64_t digits, bool truncate) {
   switch (x.kind()) {
     case TypeId::kInt:
@@ -94,16 +107,15 @@ Value Round(const Value& x, int64_t digits, bool truncate) {
       int target = static_cast<int>(std::clamp<int64_t>(digits, -30, 30));
       __int128 unscaled = decimal->unscaled;
       int scale = decimal->scale;
-      __int128 rounded;
-      if (truncate) {
-        rounded = target >= scale ? unscaled * PowerOfTen(target - scale)
-                                  : unscaled / PowerOfTen(scale - target);
-      } else {
-        rounded = RescaleHalfUp(unscaled, scale, target);
-      }
-      double result = target >= 0 ? static_cast<double>(rounded) / std::pow(10.0, target)
-                                  : static_cast<double>(rounded) * std::pow(10.0, -target);
-      return Value::Double(result);
+      if (target >= scale) return x;  // no digit to drop
+      __int128 rounded = !truncate             ? RescaleHalfCeiling(unscaled, scale, target)
+                         : scale - target > 38 ? 0
+                                               : unscaled / PowerOfTen(scale - target);
+      // BigDecimal.doubleValue() rounds once, as strtod does; dividing by 10^target would
+      // round twice once `rounded` passes 2^53 (cosh(9.1) to 13 places).
+      std::string text =
+          std::to_string(static_cast<int64_t>(rounded)) + "e" + std::to_string(-target);
+      return Value::Double(std::strtod(text.c_str(), nullptr));
     }
     case TypeId::kDecimal: {
       Decimal decimal = x.decimal();
@@ -113,7 +125,7 @@ Value Round(const Value& x, int64_t digits, bool truncate) {
       if (truncate) {
         rounded = decimal.unscaled / PowerOfTen(decimal.scale - target);
       } else {
-        rounded = RescaleHalfUp(decimal.unscaled, decimal.scale, target);
+        rounded = RescaleHalfCeiling(decimal.unscaled, decimal.scale, target);
       }
       if (target < 0) return Value::DecimalValue(rounded * PowerOfTen(-target), 0);
       return Value::DecimalValue(rounded, target);

@@ -292,6 +292,7 @@ Record& AggregateOperator::AppendOutput(const Row& group, const WindowBounds& wi
   output.timestamp = timestamp;
   output.tombstone = tombstone;
   output.retract = false;
+  output.key_absent = false;  // the group values are a new key
   output.stream_time = stream_time_;
   return output;
 }

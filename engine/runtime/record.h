@@ -32,6 +32,9 @@ struct Record {
   /// TableChangesOperator) instead of adding one.
   bool retract = false;
   std::optional<WindowBounds> window;
+  /// The input message had no key. ksqlDB passes that null key through a query that does not
+  /// re-key, so a sink keeping the source's key writes none even for a multi-column key.
+  bool key_absent = false;
   /// The task's stream time once this record arrived (set by the Topology): operators
   /// that close windows advance to it before applying the record.
   int64_t stream_time = INT64_MIN;
@@ -48,6 +51,7 @@ inline void CopyAttributes(const Record& from, Record& to) {
   to.tombstone = from.tombstone;
   to.retract = from.retract;
   to.window = from.window;
+  to.key_absent = from.key_absent;
   to.stream_time = from.stream_time;
   to.input_index = from.input_index;
 }

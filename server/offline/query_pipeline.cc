@@ -132,6 +132,8 @@ struct QueryPipeline::State {
   std::optional<functions::TemporalPattern> timestamp_format;
   // The sink's TIMESTAMP column: its value becomes the output record's timestamp.
   int sink_timestamp_column = -1;
+  // No PARTITION BY or GROUP BY: the sink's key is the source's key object.
+  bool keeps_source_key = true;
   PipelineCounters counters;
   // The batch being processed, for the late-record side output.
   std::span<const InputMessage> input;
@@ -174,9 +176,10 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
           self->value_encoder->Encode(record.row, self->sink_keys.size(), self->value_bytes));
     }
     // No key when there are no key columns, or one that is NULL; a multi-column key is
-    // always written (its NULL fields included), as ksqlDB does.
-    bool has_key =
-        self->sink_keys.size() > 1 || (self->sink_keys.size() == 1 && !record.row[0].is_null());
+    // written with its NULL fields (ksqlDB builds it), unless it is the source's null key.
+    bool has_key = self->sink_keys.size() > 1
+                       ? !(self->keeps_source_key && record.key_absent)
+                       : self->sink_keys.size() == 1 && !record.row[0].is_null();
     return self->callbacks.on_result(has_key ? &self->key_bytes : nullptr,
                                      record.tombstone ? nullptr : &self->value_bytes, timestamp,
                                      record.window, record.retract);
@@ -195,6 +198,13 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
                                           value.dump(), record.timestamp);
   };
   ASSIGN_OR_RAISE(self->topology, runtime::Topology::Build(plan, on_result, on_late));
+  for (const analyzer::LogicalOperator* node = &plan; !node->children.empty();
+       node = node->children.front().get()) {
+    if (node->kind == analyzer::LogicalOperatorKind::kRepartition ||
+        node->kind == analyzer::LogicalOperatorKind::kAggregate) {
+      self->keeps_source_key = false;
+    }
+  }
   self->source = self->topology->source();
   self->dead_letter_topic = Property(self->source, "DEAD_LETTER_TOPIC");
   if (self->dead_letter_topic.empty()) self->dead_letter_topic = kDefaultDeadLetterTopic;
@@ -253,6 +263,7 @@ Status QueryPipeline::State::Decode(const InputMessage& message, runtime::Record
   record.partition = message.partition;
   record.offset = message.offset;
   record.retract = message.retract;
+  record.key_absent = !message.key;
   if (message.key && !source_keys.empty()) {
     RETURN_NOT_OK(key_decoder->Decode(*message.key, row, 0));
   } else {

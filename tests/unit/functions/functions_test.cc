@@ -66,6 +66,24 @@ TEST(ScalarFunctionsTest, Math) {
   EXPECT_EQ(Call("ROUND", {Value::Double(2.345), I(2)}), "2.350000");
   EXPECT_EQ(Call("ROUND", {I(1250), I(-2)}), "1300");
   EXPECT_EQ(Call("ROUND", {Value::DecimalValue(125, 2), I(1)}), "1.3");
+  // ksqlDB keeps Math.round's tie rule with digits too: toward positive infinity.
+  EXPECT_EQ(Call("ROUND", {Value::Double(-1.5), I(0)}), "-1.000000");
+  EXPECT_EQ(Call("ROUND", {Value::Double(-1.7), I(0)}), "-2.000000");
+  EXPECT_EQ(Call("ROUND", {Value::Double(-12345.678), I(-1)}), "-12350.000000");
+  EXPECT_EQ(Call("ROUND", {Value::DecimalValue(-135, 2), I(1)}), "-1.3");
+  EXPECT_EQ(Call("ROUND", {Value::DecimalValue(135, 2), I(1)}), "1.4");
+  EXPECT_EQ(Call("ROUND", {Value::DecimalValue(-1250, 2), I(-1)}), "-10");
+  // More places than the double has digits: the value comes back unchanged, bit for bit.
+  auto round = MakeScalarFunction("ROUND", {SqlType::Double(), SqlType::Int()}, {nullptr, nullptr},
+                                  SqlType::Double());
+  ASSERT_TRUE(round.ok());
+  Value rounded;
+  ASSERT_TRUE(
+      (*round)->Call(std::vector<Value>{Value::Double(4477.646407574158), I(13)}, rounded).ok());
+  EXPECT_EQ(JavaDoubleString(rounded.float64()), "4477.646407574158");
+  ASSERT_TRUE(
+      (*round)->Call(std::vector<Value>{Value::Double(0.98765432109876543), I(16)}, rounded).ok());
+  EXPECT_EQ(JavaDoubleString(rounded.float64()), "0.9876543210987654");
   EXPECT_EQ(Call("TRUNC", {Value::Double(-2.7)}), "-2");
   EXPECT_EQ(Call("TRUNC", {Value::DecimalValue(129, 2), I(1)}), "1.2");
   EXPECT_EQ(Call("SIGN", {Value::Double(-0.1)}), "-1");
