@@ -37,11 +37,26 @@ Workload NexmarkQuery(const std::string& query, const std::string& description,
       .target_per_core = 10.0 * flink_per_core};
 }
 
+constexpr const char* kKsqlAggregation = "ksqlDB aggregation 12k/core";
+
+// W2 with EMIT `emit` (CHANGES or FINAL).
+Workload W2(const char* name, const std::string& emit) {
+  return {.name = name,
+          .description = "tumbling 1 min COUNT(*), AVG(setup_ms) per cell_id, EMIT " + emit,
+          .sql = std::string(kW2Sql) + "EMIT " + emit + ";",
+          .fields = {"cell_id", "setup_ms", "start_ts"},
+          .peer_name = "ksqlDB",
+          .peers = kKsqlAggregation,
+          .peer_per_core = 12'000,
+          .target = ">= 5M records/s per core and >= 0.35 of the decode ceiling",
+          .target_per_core = 5'000'000,
+          .target_ratio = 0.35};
+}
+
 }  // namespace
 
 std::vector<Workload> Workloads() {
-  const std::string ksql_aggregation = "ksqlDB aggregation 12k/core";
-  const std::string w2_target = ">= 5M records/s per core and >= 0.35 of the decode ceiling";
+  const std::string ksql_aggregation = kKsqlAggregation;
   const std::vector<std::string> bid_fields = {"event_type", "bid.auction",  "bid.bidder",
                                                "bid.price",  "bid.dateTime", "bid.extra"};
   return {
@@ -53,26 +68,8 @@ std::vector<Workload> Workloads() {
        .peer_name = "ksqlDB",
        .peers = "ksqlDB filter 50k/core; Flink Nexmark q2 (filter) 414k/core",
        .peer_per_core = 50'000},
-      {.name = "W2-changes",
-       .description = "tumbling 1 min COUNT(*), AVG(setup_ms) per cell_id, EMIT CHANGES",
-       .sql = std::string(kW2Sql) + "EMIT CHANGES;",
-       .fields = {"cell_id", "setup_ms", "start_ts"},
-       .peer_name = "ksqlDB",
-       .peers = ksql_aggregation,
-       .peer_per_core = 12'000,
-       .target = w2_target,
-       .target_per_core = 5'000'000,
-       .target_ratio = 0.35},
-      {.name = "W2-final",
-       .description = "tumbling 1 min COUNT(*), AVG(setup_ms) per cell_id, EMIT FINAL",
-       .sql = std::string(kW2Sql) + "EMIT FINAL;",
-       .fields = {"cell_id", "setup_ms", "start_ts"},
-       .peer_name = "ksqlDB",
-       .peers = ksql_aggregation,
-       .peer_per_core = 12'000,
-       .target = w2_target,
-       .target_per_core = 5'000'000,
-       .target_ratio = 0.35},
+      W2("W2-changes", "CHANGES"),
+      W2("W2-final", "FINAL"),
       {.name = "W3",
        .description = "hopping 5 min / 1 min COUNT_DISTINCT(callee) per caller",
        .sql = "CREATE TABLE w3 AS SELECT caller_key, COUNT_DISTINCT(callee) AS distinct_callees "
