@@ -303,7 +303,7 @@ Status CastToTemporal(const Value& in, const SqlType& to, Value& out) {
 
 }  // namespace
 
-void AppendText(const Value& value, std::string& out) {
+void AppendText(const Value& value, std::string& out, const SqlType* type) {
   switch (value.kind()) {
     case TypeId::kNull:
       out += "null";
@@ -346,13 +346,28 @@ void AppendText(const Value& value, std::string& out) {
       break;
     case TypeId::kArray:
     case TypeId::kStruct: {
-      out += value.kind() == TypeId::kArray ? "[" : "Struct{";
+      const bool array = value.kind() == TypeId::kArray;
+      const bool named = !array && type != nullptr && type->id() == TypeId::kStruct &&
+                         type->fields().size() == value.children().size();
+      out += array ? "[" : "Struct{";
       const auto& children = value.children();
+      bool first = true;
       for (size_t i = 0; i < children.size(); ++i) {
-        if (i > 0) out += value.kind() == TypeId::kArray ? ", " : ",";
-        AppendText(children[i], out);
+        // Kafka Connect's Struct.toString leaves out NULL fields.
+        if (named && children[i].is_null()) continue;
+        if (!first) out += array ? ", " : ",";
+        first = false;
+        const SqlType* child_type = nullptr;
+        if (named) {
+          out += type->fields()[i].name;
+          out += '=';
+          child_type = &type->fields()[i].type;
+        } else if (array && type != nullptr && type->id() == TypeId::kArray) {
+          child_type = &type->element();
+        }
+        AppendText(children[i], out, child_type);
       }
-      out += value.kind() == TypeId::kArray ? "]" : "}";
+      out += array ? "]" : "}";
       break;
     }
     case TypeId::kMap: {
@@ -370,7 +385,7 @@ void AppendText(const Value& value, std::string& out) {
   }
 }
 
-Status CastValue(const Value& in, const SqlType& to, Value& out) {
+Status CastValue(const Value& in, const SqlType& to, Value& out, const SqlType* from) {
   if (in.is_null() || to.id() == TypeId::kNull) {
     out = Value::Null();
     return Status::OK();
@@ -383,7 +398,7 @@ Status CastValue(const Value& in, const SqlType& to, Value& out) {
       }
       thread_local std::string text;
       text.clear();
-      AppendText(in, text);
+      AppendText(in, text, from);
       out.AssignString(text);
       return Status::OK();
     }
@@ -441,7 +456,9 @@ Status CastValue(const Value& in, const SqlType& to, Value& out) {
       if (in.kind() != TypeId::kArray) return CannotCast(in, to);
       std::vector<Value> elements(in.children().size());
       for (size_t i = 0; i < elements.size(); ++i) {
-        RETURN_NOT_OK(CastValue(in.children()[i], to.element(), elements[i]));
+        RETURN_NOT_OK(CastValue(
+            in.children()[i], to.element(), elements[i],
+            from != nullptr && from->id() == TypeId::kArray ? &from->element() : nullptr));
       }
       out = Value::Array(std::move(elements));
       return Status::OK();
@@ -455,10 +472,24 @@ Status CastValue(const Value& in, const SqlType& to, Value& out) {
       out = Value::Map(std::move(entries));
       return Status::OK();
     }
-    case TypeId::kStruct:
+    case TypeId::kStruct: {
       if (in.kind() != TypeId::kStruct) return CannotCast(in, to);
-      out = in;
+      if (from == nullptr || from->id() != TypeId::kStruct) {
+        out = in;
+        return Status::OK();
+      }
+      std::vector<Value> fields(to.fields().size());
+      for (size_t i = 0; i < fields.size(); ++i) {
+        const auto& source = from->fields();
+        for (size_t j = 0; j < source.size() && j < in.children().size(); ++j) {
+          if (source[j].name != to.fields()[i].name) continue;
+          RETURN_NOT_OK(
+              CastValue(in.children()[j], to.fields()[i].type, fields[i], &source[j].type));
+        }
+      }
+      out = Value::Struct(std::move(fields));
       return Status::OK();
+    }
     case TypeId::kNull:
       break;
   }

@@ -444,7 +444,7 @@ class CastNode final : public Node {
   CastNode(SqlType type, NodePtr child) : Node(std::move(type)), child_(std::move(child)) {}
   Status Eval(const types::Row& row, Value& out) const override {
     RETURN_NOT_OK(child_->Eval(row, input_));
-    return CastValue(input_, type(), out);
+    return CastValue(input_, type(), out, &child_->type());
   }
 
  private:

@@ -178,6 +178,15 @@ bool Castable(const SqlType& from, const SqlType& to) {
   if (from.id() == to.id() && from.id() == TypeId::kMap) {
     return Castable(from.key(), to.key()) && Castable(from.value(), to.value());
   }
+  if (from.id() == to.id() && from.id() == TypeId::kStruct) {
+    // Field by field, by name; a field only one side has is dropped or NULL.
+    for (const auto& target : to.fields()) {
+      for (const auto& source : from.fields()) {
+        if (source.name == target.name && !Castable(source.type, target.type)) return false;
+      }
+    }
+    return true;
+  }
   return false;
 }
 

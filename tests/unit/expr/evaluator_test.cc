@@ -204,6 +204,19 @@ TEST_F(EvaluatorTest, SearchedAndSimpleCase) {
             "4:BIGINT");
 }
 
+// A STRUCT prints with its field names (NULL fields left out, as Kafka Connect does) and
+// casts to another STRUCT by field name.
+TEST_F(EvaluatorTest, CastStructsByFieldName) {
+  const std::map<std::string, Value> row = {
+      {"ST", Value::Struct({Value::Int(1), Value::String("a")})}};
+  EXPECT_EQ(Show("CAST(st AS STRING)", row), "'Struct{X=1,Y=a}':STRING");
+  EXPECT_EQ(
+      Show("CAST(st AS STRING)", {{"ST", Value::Struct({Value::Null(), Value::String("a")})}}),
+      "'Struct{Y=a}':STRING");
+  EXPECT_EQ(Show("CAST(st AS STRUCT<y STRING, z INT, x STRING>)", row), "{'a', NULL, '1'}:STRUCT");
+  EXPECT_THAT(Show("CAST(st AS STRUCT<x BOOLEAN>)", row), HasSubstr("is not supported"));
+}
+
 TEST_F(EvaluatorTest, CastMatrix) {
   EXPECT_EQ(Show("CAST(s AS INT)", {{"S", Value::String(" 42 ")}}), "42:INT");
   EXPECT_EQ(Show("CAST(s AS BIGINT)", {{"S", Value::String("-9000000000")}}), "-9000000000:BIGINT");
