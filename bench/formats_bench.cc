@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/datagen/cdr_generator.h"
 #include "connectors/formats/row_format.h"
 
 namespace {
@@ -33,19 +34,6 @@ const std::vector<std::string>& Messages() {
   return messages;
 }
 
-// The value columns of queries/sources/cdr.sql; the row's column 0 is the KAFKA key.
-std::vector<FormatColumn> CdrValueColumns() {
-  return {{"CDR_ID", SqlType::String()},      {"RECORD_TYPE", SqlType::String()},
-          {"CALLER", SqlType::String()},      {"CALLEE", SqlType::String()},
-          {"IMSI", SqlType::String()},        {"IMEI", SqlType::String()},
-          {"START_TS", SqlType::Bigint()},    {"DURATION_S", SqlType::Int()},
-          {"SETUP_MS", SqlType::Int()},       {"CELL_ID", SqlType::String()},
-          {"LAT", SqlType::Double()},         {"LON", SqlType::Double()},
-          {"TERMINATION", SqlType::String()}, {"BYTES_UP", SqlType::Bigint()},
-          {"BYTES_DOWN", SqlType::Bigint()},  {"SMS_TEXT", SqlType::String()},
-          {"ROAMING", SqlType::Boolean()},    {"CHARGE", SqlType::Double()}};
-}
-
 void DecodeWith(benchmark::State& state, std::vector<FormatColumn> columns) {
   const auto& messages = Messages();
   sidestream::formats::FormatOptions options;
@@ -68,7 +56,9 @@ void DecodeWith(benchmark::State& state, std::vector<FormatColumn> columns) {
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
 }
 
-void BM_DecodeCdrAllColumns(benchmark::State& state) { DecodeWith(state, CdrValueColumns()); }
+void BM_DecodeCdrAllColumns(benchmark::State& state) {
+  DecodeWith(state, sidestream::datagen::CdrValueColumns());
+}
 
 void BM_DecodeCdrProjected3(benchmark::State& state) {
   DecodeWith(state, {{"CALLER", SqlType::String()},

@@ -14,6 +14,19 @@ constexpr const char* kTexts[] = {"see you later", "on my way",      "call me ba
                                   "running late",  "happy birthday!"};
 }  // namespace
 
+std::vector<formats::FormatColumn> CdrValueColumns() {
+  using types::SqlType;
+  return {{"CDR_ID", SqlType::String()},      {"RECORD_TYPE", SqlType::String()},
+          {"CALLER", SqlType::String()},      {"CALLEE", SqlType::String()},
+          {"IMSI", SqlType::String()},        {"IMEI", SqlType::String()},
+          {"START_TS", SqlType::Bigint()},    {"DURATION_S", SqlType::Int()},
+          {"SETUP_MS", SqlType::Int()},       {"CELL_ID", SqlType::String()},
+          {"LAT", SqlType::Double()},         {"LON", SqlType::Double()},
+          {"TERMINATION", SqlType::String()}, {"BYTES_UP", SqlType::Bigint()},
+          {"BYTES_DOWN", SqlType::Bigint()},  {"SMS_TEXT", SqlType::String()},
+          {"ROAMING", SqlType::Boolean()},    {"CHARGE", SqlType::Double()}};
+}
+
 CdrGenerator::CdrGenerator(CdrGeneratorOptions options)
     : options_(options), random_(options.seed) {}
 

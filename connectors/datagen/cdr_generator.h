@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "connectors/formats/row_format.h"
+
 /// Synthetic call detail records with the fields of shared/cdr/SCHEMA.md, for the demo
 /// and benchmarks: a seeded, endless stream in arrival order, with late records and
 /// planted patterns (call bursts, threat SMS, a cell outage) so that queries have
@@ -29,6 +31,10 @@ struct GeneratedCdr {
   int64_t event_time = 0;
   std::string pattern;  // "" or the planted pattern it belongs to: "call_burst", ...
 };
+
+/// The value columns of a generated CDR as a format sees them (queries/sources/cdr.sql,
+/// in its order; the key is the caller).
+std::vector<formats::FormatColumn> CdrValueColumns();
 
 /// Thread: one caller at a time. Deterministic for a seed.
 class CdrGenerator {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/datagen/cdr_generator.h"
 #include "connectors/formats/row_format.h"
 
 namespace sidestream::formats {
@@ -12,18 +13,6 @@ namespace {
 
 using types::Row;
 using types::SqlType;
-
-std::vector<FormatColumn> CdrColumns() {
-  return {{"CDR_ID", SqlType::String()},      {"RECORD_TYPE", SqlType::String()},
-          {"CALLER", SqlType::String()},      {"CALLEE", SqlType::String()},
-          {"IMSI", SqlType::String()},        {"IMEI", SqlType::String()},
-          {"START_TS", SqlType::Bigint()},    {"DURATION_S", SqlType::Int()},
-          {"SETUP_MS", SqlType::Int()},       {"CELL_ID", SqlType::String()},
-          {"LAT", SqlType::Double()},         {"LON", SqlType::Double()},
-          {"TERMINATION", SqlType::String()}, {"BYTES_UP", SqlType::Bigint()},
-          {"BYTES_DOWN", SqlType::Bigint()},  {"SMS_TEXT", SqlType::String()},
-          {"ROAMING", SqlType::Boolean()},    {"CHARGE", SqlType::Double()}};
-}
 
 std::unique_ptr<RowDecoder> JsonDecoder(std::vector<FormatColumn> columns, bool wrap = true) {
   FormatOptions options;
@@ -130,12 +119,12 @@ TEST(JsonMalformed, ColumnNamedInTypeErrors) {
 TEST(CdrSample, EveryLineDecodes) {
   std::ifstream file(std::string(SIDESTREAM_SHARED_DIR) + "/cdr/sample-60min.jsonl");
   ASSERT_TRUE(file.good()) << "missing " << SIDESTREAM_SHARED_DIR << "/cdr/sample-60min.jsonl";
-  auto decoder = JsonDecoder(CdrColumns());
+  auto decoder = JsonDecoder(datagen::CdrValueColumns());
   auto projected = JsonDecoder({{"CALLER", SqlType::String()},
                                 {"START_TS", SqlType::Bigint()},
                                 {"CHARGE", SqlType::Double()}});
   FormatOptions options;
-  auto encoder = MakeEncoder(options, CdrColumns());
+  auto encoder = MakeEncoder(options, datagen::CdrValueColumns());
   ASSERT_TRUE(encoder.ok());
   std::string line;
   std::string encoded;

@@ -10,20 +10,13 @@
 #include "connectors/kafka/batch_producer.h"
 #include "connectors/kafka/embedded_broker.h"
 #include "connectors/kafka/topic_admin.h"
+#include "tests/unit/kafka/wait_for.h"
 
 namespace sidestream::kafka {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-bool WaitFor(milliseconds timeout, const std::function<bool()>& step) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (step()) return true;
-  }
-  return step();
-}
 
 class KafkaEdgeCaseTest : public ::testing::Test {
  protected:

@@ -14,22 +14,13 @@
 #include "connectors/kafka/batch_producer.h"
 #include "connectors/kafka/embedded_broker.h"
 #include "connectors/kafka/topic_admin.h"
+#include "tests/unit/kafka/wait_for.h"
 
 namespace sidestream::kafka {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-// Calls `step` until it returns true or `timeout` passes. No sleeping: each step blocks
-// briefly by itself (a Poll with a timeout).
-bool WaitFor(milliseconds timeout, const std::function<bool()>& step) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (step()) return true;
-  }
-  return step();
-}
 
 constexpr int64_t kBaseTimestamp = 1'700'000'000'000;
 
