@@ -43,6 +43,18 @@ std::string Upper(std::string text) {
 // which its conformance runner loads; they are not part of ksqlDB's product.
 constexpr const char* kTestOnlyFunctions[] = {"BAD_UDF", "WHENCONDITION", "WHENRESULT"};
 
+// Whether a record value (an object) anywhere in `records` has a null field.
+bool HasNullField(const json& records) {
+  for (const auto& record : records) {
+    const json& value = record.value("value", json());
+    if (!value.is_object()) continue;
+    for (const auto& field : value) {
+      if (field.is_null()) return true;
+    }
+  }
+  return false;
+}
+
 // Runs one expanded case.
 CaseResult RunCase(const std::string& id, const json& test, const std::string& format) {
   CaseResult result{id, Outcome::kFailed, ""};
@@ -60,9 +72,21 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
               std::string("uses ") + function + ", a UDF of ksqlDB's test sources only"};
     }
   }
+  if (all.find("PROTOBUF") != std::string::npos && HasNullField(test.value("inputs", json::array()))) {
+    return {id, Outcome::kSkipped,
+            "a NULL field in PROTOBUF reads back as proto3's default; PROTOBUF encoding is not "
+            "built, and run as JSON the NULL would stay NULL"};
+  }
   bool expects_error = test.contains("expectedException");
   auto engine = offline::OfflineEngine::Create();
   if (!engine.ok()) return {id, Outcome::kFailed, engine.status().ToString()};
+  // The case's properties are session properties, as ksqlDB's runner passes them.
+  const json properties = test.value("properties", json::object());
+  for (const auto& [name, value] : properties.items()) {
+    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    auto set = (*engine)->Execute("SET '" + name + "' = '" + text + "';");
+    if (!set.ok()) return {id, Outcome::kFailed, "property " + name + ": " + set.status().ToString()};
+  }
   for (size_t i = 0; i < statements.size(); ++i) {
     auto executed = (*engine)->Execute(statements[i]);
     if (executed.ok()) continue;
@@ -101,6 +125,35 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
   return {id, Outcome::kPassed, ""};
 }
 
+// Parses a test file like nlohmann's DOM parser, except that a number with more significant
+// digits than a double holds stays exact, as the JSON string of its text: ksqlDB's runner
+// reads numbers as BigDecimal. The engine's JSON decoder coerces numeric strings, and the
+// comparison reads an expected string as an exact decimal.
+class ExactNumberSax : public nlohmann::detail::json_sax_dom_parser<json> {
+ public:
+  explicit ExactNumberSax(json& root) : json_sax_dom_parser(root, /*allow_exceptions=*/false) {}
+
+  bool number_float(json::number_float_t value, const std::string& text) {
+    if (SignificantDigits(text) <= 17) return json_sax_dom_parser::number_float(value, text);
+    std::string exact = text;
+    return string(exact);
+  }
+
+ private:
+  static int SignificantDigits(const std::string& text) {
+    int digits = 0;
+    bool leading = true;
+    for (char c : text) {
+      if (c == 'e' || c == 'E') break;
+      if (c < '0' || c > '9') continue;
+      if (leading && c == '0') continue;
+      leading = false;
+      ++digits;
+    }
+    return digits;
+  }
+};
+
 std::vector<std::filesystem::path> QttFiles(const std::vector<std::string>& paths) {
   std::vector<std::filesystem::path> files;
   for (const std::string& path : paths) {
@@ -124,8 +177,10 @@ int RunQtt(const QttOptions& options) {
   int passed_as_json = 0;
   for (const auto& file : QttFiles(options.paths)) {
     std::ifstream stream(file);
-    json document = json::parse(stream, nullptr, /*allow_exceptions=*/false);
-    if (document.is_discarded() || !document.contains("tests")) {
+    json document;
+    ExactNumberSax sax(document);
+    bool parsed = json::sax_parse(stream, &sax);
+    if (!parsed || !document.contains("tests")) {
       std::cerr << file.string() << ": error: not a QTT file\n";
       return 2;
     }

@@ -560,8 +560,9 @@ class AggregateRewriter {
 
 class StatementAnalyzer {
  public:
-  StatementAnalyzer(const catalog::Catalog& catalog, const functions::FunctionRegistry& functions)
-      : catalog_(catalog), functions_(functions) {}
+  StatementAnalyzer(const catalog::Catalog& catalog, const functions::FunctionRegistry& functions,
+                    const SessionProperties& properties)
+      : catalog_(catalog), functions_(functions), properties_(properties) {}
 
   Result<AnalyzedStatement> Analyze(const sql::Statement& statement) {
     AnalyzedStatement result;
@@ -920,6 +921,7 @@ class StatementAnalyzer {
 
   const catalog::Catalog& catalog_;
   const functions::FunctionRegistry& functions_;
+  const SessionProperties& properties_;
 };
 
 // Names unnamed items KSQL_COL_0, KSQL_COL_1, ... skipping names already taken.
@@ -1390,7 +1392,10 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       }
       if (key_items[k] < 0) missing.push_back(key_expressions[k]);
     }
-    if (!missing.empty()) {
+    auto new_planner = properties_.find(kNewQueryPlannerProperty);
+    bool keyless_allowed = planner.sink_type == SourceType::kStream && key_kind == "key column" &&
+                           new_planner != properties_.end() && new_planner->second == "true";
+    if (!missing.empty() && !keyless_allowed) {
       std::string plural = missing.size() > 1 ? "s" : "";
       return Status::BindError("The query used to build `" + planner.sink_name +
                                    "` must include the " + key_kind + plural + " " +
@@ -1417,7 +1422,8 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
         {items[i].name, items[i].expression->type, ColumnRole::kValue});
     project->expressions.push_back(std::move(projection[i]));
   }
-  if (planner.persistent() && project->output.columns.size() == key_expressions.size() &&
+  size_t projected_keys = key_items.size() - std::count(key_items.begin(), key_items.end(), -1);
+  if (planner.persistent() && project->output.columns.size() == projected_keys &&
       !key_expressions.empty()) {
     return Status::BindError("The projection contains no value columns.", query.location,
                              "add a value column, or AS_VALUE(key) to copy the key");
@@ -1546,8 +1552,13 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
 Analyzer::Analyzer(const catalog::Catalog& catalog, const functions::FunctionRegistry& functions)
     : catalog_(catalog), functions_(functions) {}
 
+Analyzer::Analyzer(const catalog::Catalog& catalog, SessionProperties properties)
+    : catalog_(catalog),
+      functions_(functions::FunctionRegistry::BuiltIns()),
+      properties_(std::move(properties)) {}
+
 Result<AnalyzedStatement> Analyzer::Analyze(const sql::Statement& statement) const {
-  StatementAnalyzer analyzer(catalog_, functions_);
+  StatementAnalyzer analyzer(catalog_, functions_, properties_);
   auto result = analyzer.Analyze(statement);
   if (!result.ok()) return result.status().WithLocation(statement.location);
   return result;

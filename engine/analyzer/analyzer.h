@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -12,6 +13,14 @@
 /// infers and checks types, enforces the aggregation, GROUP BY, PARTITION BY and window
 /// rules, names unnamed columns (KSQL_COL_n) and produces a typed logical plan.
 namespace sidestream::analyzer {
+
+/// Properties set by `SET 'name' = 'value'`, under ksqlDB's names. They apply to the
+/// statements after the SET, and a persistent query keeps those it started with.
+using SessionProperties = std::map<std::string, std::string>;
+
+/// "true": a stream's projection may leave out the key columns, and the result has no key
+/// (ksqlDB's new query planner). Otherwise leaving them out is an error.
+inline constexpr const char* kNewQueryPlannerProperty = "ksql.new.query.planner.enabled";
 
 /// What a statement means, once checked. The AST it came from is not referenced.
 struct AnalyzedStatement {
@@ -46,6 +55,7 @@ class Analyzer {
  public:
   explicit Analyzer(const catalog::Catalog& catalog, const functions::FunctionRegistry& functions =
                                                          functions::FunctionRegistry::BuiltIns());
+  Analyzer(const catalog::Catalog& catalog, SessionProperties properties);
 
   /// Checks one statement. Errors are BindError (or NotFound, InvalidArgument,
   /// NotSupported) with the line:column of the offending clause and a hint where one
@@ -55,6 +65,7 @@ class Analyzer {
  private:
   const catalog::Catalog& catalog_;
   const functions::FunctionRegistry& functions_;
+  SessionProperties properties_;
 };
 
 /// Applies a checked statement's effect to the catalog: registers new sources, types

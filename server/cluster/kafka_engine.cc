@@ -105,7 +105,7 @@ Status KafkaEngine::EnsureTopic(const std::string& topic, int partitions, bool i
 Status KafkaEngine::Execute(std::string_view sql) {
   ASSIGN_OR_RAISE(auto statements, sql::ParseScript(sql));
   for (const auto& statement : statements) {
-    analyzer::Analyzer analyzer(*catalog_);
+    analyzer::Analyzer analyzer(*catalog_, session_properties_);
     ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statement));
     if (statement->kind == sql::StatementKind::kCreateSource && analyzed.new_source) {
       // ksqlDB requires the topic to exist unless PARTITIONS is given; the embedded
@@ -120,7 +120,8 @@ Status KafkaEngine::Execute(std::string_view sql) {
       }
     }
     std::string message;
-    ASSIGN_OR_RAISE(auto query, offline::ApplyStatement(*statement, analyzed, *catalog_, message));
+    ASSIGN_OR_RAISE(auto query, offline::ApplyStatement(*statement, analyzed, *catalog_,
+                                                             session_properties_, message));
     if (query) RETURN_NOT_OK(StartQuery(query->id, std::move(query->plan), query->properties));
   }
   return Status::OK();

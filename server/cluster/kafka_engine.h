@@ -112,6 +112,7 @@ class KafkaEngine {
   std::unique_ptr<kafka::TopicAdmin> admin_;
   std::unique_ptr<kafka::BatchProducer> producer_;
   std::unique_ptr<catalog::Catalog> catalog_;
+  analyzer::SessionProperties session_properties_;  // SET by earlier statements
   std::vector<std::unique_ptr<RunningQuery>> queries_;
   std::atomic<bool> stopping_{false};
   int64_t produced_ = 0;

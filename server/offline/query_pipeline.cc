@@ -84,7 +84,19 @@ std::vector<bool> UsedSourceColumns(const analyzer::LogicalOperator& plan, size_
 
 Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
                                                analyzer::AnalyzedStatement& analyzed,
-                                               catalog::Catalog& catalog, std::string& message) {
+                                               catalog::Catalog& catalog,
+                                               analyzer::SessionProperties& session,
+                                               std::string& message) {
+  if (statement.kind == sql::StatementKind::kSet) {
+    session[statement.property_name] = statement.property_value;
+    message = "Set property '" + statement.property_name + "' to '" + statement.property_value + "'";
+    return std::optional<NewQuery>();
+  }
+  if (statement.kind == sql::StatementKind::kUnset) {
+    session.erase(statement.property_name);
+    message = "Unset property '" + statement.property_name + "'";
+    return std::optional<NewQuery>();
+  }
   std::vector<std::string> before;
   for (const auto& query : catalog.ListQueries()) before.push_back(query.id);
   ASSIGN_OR_RAISE(message, analyzer::ApplyToCatalog(analyzed, catalog));
@@ -93,7 +105,7 @@ Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
   }
   for (const auto& query : catalog.ListQueries()) {
     if (std::find(before.begin(), before.end(), query.id) != before.end()) continue;
-    NewQuery created{query.id, std::move(analyzed.plan), {}};
+    NewQuery created{query.id, std::move(analyzed.plan), session};
     for (const auto& property : statement.properties) {
       created.properties[property.key] = property.value.text;
     }
@@ -105,11 +117,12 @@ Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
 Result<NewQuery> CompileLastQuery(std::string_view sql, catalog::Catalog& catalog) {
   ASSIGN_OR_RAISE(auto statements, sql::ParseScript(sql));
   std::optional<NewQuery> last;
+  analyzer::SessionProperties session;
   for (const auto& statement : statements) {
-    analyzer::Analyzer analyzer(catalog);
+    analyzer::Analyzer analyzer(catalog, session);
     ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statement));
     std::string message;
-    ASSIGN_OR_RAISE(auto query, ApplyStatement(*statement, analyzed, catalog, message));
+    ASSIGN_OR_RAISE(auto query, ApplyStatement(*statement, analyzed, catalog, session, message));
     if (query) last = std::move(query);
   }
   if (!last) return Status::InvalidArgument("the script starts no persistent query");
@@ -126,6 +139,9 @@ struct QueryPipeline::State {
   std::unique_ptr<formats::RowEncoder> key_encoder, value_encoder;
   std::unique_ptr<runtime::Topology> topology;
   std::string late_topic;
+  // ksql.timestamp.throw.on.invalid: a record without a valid event time stops the query
+  // instead of going to the dead-letter topic.
+  bool stop_on_invalid_timestamp = false;
   std::string dead_letter_topic;
   int timestamp_column = -1;
   // A STRING event-time column is parsed with the source's TIMESTAMP_FORMAT.
@@ -142,6 +158,8 @@ struct QueryPipeline::State {
 
   // Decodes `message` into `record`; the error names what did not fit.
   Status Decode(const InputMessage& message, runtime::Record& record);
+  // The record's event time from the source's TIMESTAMP column, if it has one.
+  Status ExtractTimestamp(runtime::Record& record);
   Status DeadLetter(const InputMessage& message, const Status& error);
 };
 
@@ -158,6 +176,8 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
   self->callbacks = std::move(callbacks);
   auto late = query_properties.find("LATE_TOPIC");
   if (late != query_properties.end()) self->late_topic = late->second;
+  auto stop = query_properties.find(kTimestampThrowOnInvalidProperty);
+  self->stop_on_invalid_timestamp = stop != query_properties.end() && stop->second == "true";
 
   auto on_result = [self](const runtime::Record& record) -> Status {
     int64_t timestamp = record.timestamp;
@@ -274,6 +294,10 @@ Status QueryPipeline::State::Decode(const InputMessage& message, runtime::Record
   } else {
     for (size_t i = source_keys.size(); i < row.size(); ++i) row[i].SetNull();
   }
+  return Status::OK();
+}
+
+Status QueryPipeline::State::ExtractTimestamp(runtime::Record& record) {
   if (timestamp_column < 0 || record.tombstone) return Status::OK();
   const types::Value& event_time = record.row[timestamp_column];
   if (event_time.kind() == types::TypeId::kString && timestamp_format) {
@@ -309,6 +333,15 @@ Status QueryPipeline::ProcessBatch(std::span<const InputMessage> messages) {
     runtime::Record& record = s.batch.Append();
     record.input_index = static_cast<uint32_t>(i);
     Status decoded = s.Decode(messages[i], record);
+    if (decoded.ok()) {
+      decoded = s.ExtractTimestamp(record);
+      if (!decoded.ok() && s.stop_on_invalid_timestamp) {
+        return Status::InvalidArgument("query " + s.id + " stopped at offset " +
+                                       std::to_string(messages[i].offset) + ": " +
+                                       decoded.message() + " (" +
+                                       kTimestampThrowOnInvalidProperty + " is true)");
+      }
+    }
     if (!decoded.ok()) {
       s.batch.PopBack();
       RETURN_NOT_OK(s.DeadLetter(messages[i], decoded));

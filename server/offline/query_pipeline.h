@@ -63,6 +63,10 @@ struct InputMessage {
   bool retract = false;
 };
 
+/// Query property: "true" stops the query at a record whose TIMESTAMP column does not give a
+/// valid event time (ksqlDB's name). By default the record goes to the dead-letter topic.
+inline constexpr const char* kTimestampThrowOnInvalidProperty = "ksql.timestamp.throw.on.invalid";
+
 /// The columns of a source with `role` (key or value), as a format sees them.
 std::vector<formats::FormatColumn> FormatColumns(const catalog::SourceDescription& source,
                                                  catalog::ColumnRole role);
@@ -77,7 +81,7 @@ std::vector<bool> UsedSourceColumns(const analyzer::LogicalOperator& plan, size_
 /// Thread: one task thread. Ownership: owns its decoders, operators and encoders.
 class QueryPipeline {
  public:
-  /// `query_properties` are the WITH properties of the query (LATE_TOPIC, ...).
+  /// `query_properties`: the session's and the query's WITH properties (LATE_TOPIC, ...).
   static Result<std::unique_ptr<QueryPipeline>> Create(
       const std::string& query_id, const analyzer::LogicalOperator& plan,
       const std::map<std::string, std::string>& query_properties, PipelineCallbacks callbacks);
@@ -110,15 +114,18 @@ class QueryPipeline {
 struct NewQuery {
   std::string id;
   analyzer::LogicalOperatorPtr plan;              // ends in a Sink
-  std::map<std::string, std::string> properties;  // the statement's WITH properties
+  std::map<std::string, std::string> properties;  // session properties, then WITH properties
 };
 
-/// Applies an analyzed statement to the catalog (analyzer::ApplyToCatalog), sets
-/// `message`, and returns the query it created, if any (CREATE ... AS SELECT, INSERT INTO).
-/// Takes the plan out of `analyzed`.
+/// Applies an analyzed statement to the catalog (analyzer::ApplyToCatalog) or, for SET and
+/// UNSET, to `session`; sets `message`, and returns the query it created, if any (CREATE ...
+/// AS SELECT, INSERT INTO). The query's properties are the session's, overridden by the
+/// statement's WITH properties. Takes the plan out of `analyzed`.
 Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
                                                analyzer::AnalyzedStatement& analyzed,
-                                               catalog::Catalog& catalog, std::string& message);
+                                               catalog::Catalog& catalog,
+                                               analyzer::SessionProperties& session,
+                                               std::string& message);
 
 /// Runs a script's statements against `catalog` and returns the last persistent query
 /// they started: for tests and benchmarks that drive a QueryPipeline directly.

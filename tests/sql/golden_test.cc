@@ -23,6 +23,11 @@
 //
 //   expect TOPIC            with no lines: nothing was written to TOPIC since then
 //
+//   produce TOPIC           feeds records until one fails, with exactly this message
+//   <records>               (a query stopped)
+//   ----
+//   <expected message>
+//
 // Set SIDESTREAM_GOLDEN_REWRITE=1 to rewrite every expected block from actual results
 // (then review the diff).
 #include <gtest/gtest.h>
@@ -134,9 +139,15 @@ TEST_P(GoldenSqlTest, Matches) {
       auto records = BlockRecords(block, topic);
       ASSERT_TRUE(records.ok()) << where << ": " << records.status().ToString();
       if (produce) {
+        Status produced;
         for (const auto& record : *records) {
-          Status produced = (*engine)->Produce(record);
-          ASSERT_TRUE(produced.ok()) << where << ": " << produced.ToString();
+          produced = (*engine)->Produce(record);
+          if (!produced.ok()) break;
+        }
+        if (block.has_expected) {
+          EXPECT_EQ(produced.ToString(), block.expected) << where;
+        } else {
+          EXPECT_TRUE(produced.ok()) << where << ": " << produced.ToString();
         }
         continue;
       }
