@@ -216,6 +216,7 @@ void ChangeCount(Value& map, const Value& key, int64_t delta) {
     }
   }
   if (delta > 0) {
+    if (entries.empty()) entries.reserve(2);  // one allocation for the first pair, not two
     entries.push_back(key);
     entries.push_back(Value::Bigint(delta));
   }

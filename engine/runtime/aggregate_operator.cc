@@ -130,13 +130,17 @@ Status AggregateOperator::Apply(const Record& record) {
       if (spec_.on_late) RETURN_NOT_OK(spec_.on_late(record, window, stream_time_));
       continue;
     }
-    Row* state = groups_->Find(StoreKey(group_, window));
-    if (state == nullptr) {
-      if (retract) continue;
+    Row* state;
+    if (retract) {
+      state = groups_->Find(StoreKey(group_, window));
+      if (state == nullptr) continue;
+    } else {
       bool inserted = false;
-      state = &groups_->Upsert(store_key_, inserted);
-      InitialState(*state);
-      if (spec_.window) TrackWindow(group_, window);
+      state = &groups_->Upsert(StoreKey(group_, window), inserted);
+      if (inserted) {
+        InitialState(*state);
+        if (spec_.window) TrackWindow(group_, window);
+      }
     }
     for (size_t c = 0; c < spec_.calls.size(); ++c) {
       if (retract) {

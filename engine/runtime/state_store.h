@@ -3,7 +3,8 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <unordered_map>
+
+#include <absl/container/flat_hash_map.h>
 
 #include "common/status.h"
 #include "types/value.h"
@@ -29,7 +30,8 @@ class KeyValueStore {
 };
 
 /// A KeyValueStore in a hash map: the default, and the write cache a persistent store
-/// will sit behind.
+/// will sit behind. An open-addressing map keeps keys and values in its slots, so a new
+/// group costs no map node.
 class InMemoryKeyValueStore final : public KeyValueStore {
  public:
   types::Row* Find(const types::Row& key) override {
@@ -46,7 +48,7 @@ class InMemoryKeyValueStore final : public KeyValueStore {
   Status Flush() override { return Status::OK(); }
 
  private:
-  std::unordered_map<types::Row, types::Row, types::RowHash, types::RowEqual> entries_;
+  absl::flat_hash_map<types::Row, types::Row, types::RowHash, types::RowEqual> entries_;
 };
 
 }  // namespace sidestream::runtime

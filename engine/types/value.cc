@@ -5,6 +5,8 @@
 
 namespace sidestream::types {
 
+static_assert(sizeof(Value) <= 72, "Value grew: every row and every group's state grow with it");
+
 namespace {
 const std::vector<Value>& EmptyChildren() {
   static const std::vector<Value> kEmpty;
@@ -162,7 +164,7 @@ void Value::SetDouble(double value) {
 
 void Value::SetDecimal(__int128 unscaled, int scale) {
   kind_ = TypeId::kDecimal;
-  decimal_ = unscaled;
+  std::memcpy(decimal_words_, &unscaled, sizeof unscaled);
   scale_ = scale;
   string_.clear();
   children_.reset();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -51,7 +52,11 @@ class Value {
   bool boolean() const { return integer_ != 0; }
   int64_t integer() const { return integer_; }
   double float64() const { return double_; }
-  Decimal decimal() const { return Decimal{decimal_, scale_}; }
+  Decimal decimal() const {
+    __int128 unscaled;
+    std::memcpy(&unscaled, decimal_words_, sizeof unscaled);
+    return Decimal{unscaled, scale_};
+  }
   const std::string& string() const { return string_; }
   /// ARRAY elements, MAP key/value pairs (flattened) or STRUCT fields.
   const std::vector<Value>& children() const;
@@ -87,9 +92,13 @@ class Value {
  private:
   TypeId kind_ = TypeId::kNull;
   int scale_ = 0;
-  int64_t integer_ = 0;
-  double double_ = 0;
-  __int128 decimal_ = 0;
+  // The scalar, read as kind_ says. A DECIMAL's unscaled value is kept as two words, so a
+  // Value needs 8-byte alignment only (72 bytes, not 96: state of many groups stays small).
+  union {
+    int64_t integer_ = 0;
+    double double_;
+    uint64_t decimal_words_[2];
+  };
   std::string string_;
   std::shared_ptr<std::vector<Value>> children_;  // shared until MutableChildren
 };
