@@ -72,7 +72,8 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
               std::string("uses ") + function + ", a UDF of ksqlDB's test sources only"};
     }
   }
-  if (all.find("PROTOBUF") != std::string::npos && HasNullField(test.value("inputs", json::array()))) {
+  if (all.find("PROTOBUF") != std::string::npos &&
+      HasNullField(test.value("inputs", json::array()))) {
     return {id, Outcome::kSkipped,
             "a NULL field in PROTOBUF reads back as proto3's default; PROTOBUF encoding is not "
             "built, and run as JSON the NULL would stay NULL"};
@@ -85,7 +86,8 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
   for (const auto& [name, value] : properties.items()) {
     std::string text = value.is_string() ? value.get<std::string>() : value.dump();
     auto set = (*engine)->Execute("SET '" + name + "' = '" + text + "';");
-    if (!set.ok()) return {id, Outcome::kFailed, "property " + name + ": " + set.status().ToString()};
+    if (!set.ok())
+      return {id, Outcome::kFailed, "property " + name + ": " + set.status().ToString()};
   }
   for (size_t i = 0; i < statements.size(); ++i) {
     auto executed = (*engine)->Execute(statements[i]);

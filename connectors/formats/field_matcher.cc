@@ -23,11 +23,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 FieldMatcher::FieldMatcher(std::vector<std::string> names) : names_(std::move(names)) {}
 
-int FieldMatcher::Find(std::string_view key, size_t position, Match& match) {
-  if (position < cache_.size() && cache_[position].key == key) {
-    match = cache_[position].match;
-    return cache_[position].index;
-  }
+int FieldMatcher::FindAndRemember(std::string_view key, size_t position, Match& match) {
   const int index = Lookup(key, match);
   if (position < kMaxCachedPositions) {
     if (position >= cache_.size()) cache_.resize(position + 1);

@@ -21,9 +21,26 @@ class FieldMatcher {
 
   /// The index of the name `key` matches, or -1 (with `match` kNone). `position` is the
   /// field's position in its object, used only as a cache hint.
-  int Find(std::string_view key, size_t position, Match& match);
+  /// Inline: it runs for every field of every message, and nearly always hits the cache.
+  int Find(std::string_view key, size_t position, Match& match) {
+    if (position < cache_.size() && SameKey(cache_[position].key, key)) {
+      match = cache_[position].match;
+      return cache_[position].index;
+    }
+    return FindAndRemember(key, position, match);
+  }
 
  private:
+  // Field names are short: a byte loop beats a call to memcmp.
+  static bool SameKey(const std::string& cached, std::string_view key) {
+    if (cached.size() != key.size()) return false;
+    for (size_t i = 0; i < key.size(); ++i) {
+      if (cached[i] != key[i]) return false;
+    }
+    return true;
+  }
+  int FindAndRemember(std::string_view key, size_t position, Match& match);
+
   struct CacheEntry {
     std::string key;
     int index = -1;

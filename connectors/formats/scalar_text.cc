@@ -275,6 +275,23 @@ bool ParseTime(std::string_view text, int32_t& out) {
 }
 
 void AppendJavaDouble(double value, std::string& out) {
+  // Between 10^-3 and 10^7 Java writes the shortest round-trip digits in plain notation
+  // with at least one fraction digit: what to_chars(fixed) writes, plus ".0" for a whole
+  // number. (There the shortest digits are never one digit that Java's two-digit rule
+  // would change: that needs a subnormal.) The common case for results such as AVG.
+  const double magnitude = std::fabs(value);
+  if (magnitude >= 1e-3 && magnitude < 1e7) {
+    char buffer[40];
+    auto result = std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::fixed);
+    std::string_view text(buffer, static_cast<size_t>(result.ptr - buffer));
+    out.append(text);
+    if (text.find('.') == std::string_view::npos) out.append(".0");
+    return;
+  }
+  AppendJavaDoubleGeneral(value, out);
+}
+
+void AppendJavaDoubleGeneral(double value, std::string& out) {
   if (std::isnan(value)) {
     out += "NaN";
     return;
@@ -316,7 +333,7 @@ void AppendJavaDouble(double value, std::string& out) {
   std::from_chars(text.data() + e + (text[e + 1] == '+' ? 2 : 1), text.data() + text.size(),
                   exponent);
   const double magnitude = std::fabs(value);
-  if (magnitude >= 1e-3 && magnitude < 1e7) {
+  if (magnitude >= 1e-3 && magnitude < 1e7) {  // reached from the equivalence test only
     if (exponent >= 0) {
       for (int i = 0; i <= exponent; ++i) {
         out += static_cast<size_t>(i) < digit_count ? digits[i] : '0';
@@ -418,7 +435,7 @@ void AppendScalarText(const types::Value& value, std::string& out) {
       AppendJavaDouble(value.float64(), out);
       return;
     case TypeId::kDecimal:
-      out += types::DecimalToString(value.decimal());
+      types::AppendDecimal(value.decimal(), out);
       return;
     case TypeId::kString:
       out += value.string();

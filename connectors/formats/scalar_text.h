@@ -36,6 +36,9 @@ bool ParseTime(std::string_view text, int32_t& out);
 
 /// Appends `value` as Java's Double.toString writes it: 1.0, 0.001, 1.2E7, 4.9E-324, NaN.
 void AppendJavaDouble(double value, std::string& out);
+/// The same from the scientific digits, for every magnitude: AppendJavaDouble's fallback,
+/// and what tests check its fast plain-notation path against.
+void AppendJavaDoubleGeneral(double value, std::string& out);
 /// Convenience form of AppendJavaDouble.
 std::string JavaDoubleString(double value);
 

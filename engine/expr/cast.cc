@@ -323,7 +323,7 @@ void AppendText(const Value& value, std::string& out, const SqlType* type) {
       out += functions::JavaDoubleString(value.float64());
       break;
     case TypeId::kDecimal:
-      out += types::DecimalToString(value.decimal());
+      types::AppendDecimal(value.decimal(), out);
       break;
     case TypeId::kString:
       out += value.string();

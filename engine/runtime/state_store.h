@@ -1,10 +1,10 @@
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+
 #include <cstddef>
 #include <functional>
 #include <memory>
-
-#include <absl/container/flat_hash_map.h>
 
 #include "common/status.h"
 #include "types/value.h"

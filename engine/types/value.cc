@@ -283,20 +283,38 @@ double DecimalToDouble(const Decimal& decimal) {
   return static_cast<double>(decimal.unscaled) / std::pow(10.0, decimal.scale);
 }
 
-std::string DecimalToString(const Decimal& decimal) {
-  __int128 value = decimal.unscaled;
-  bool negative = value < 0;
-  if (negative) value = -value;
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(value % 10)));
-    value /= 10;
-  } while (value > 0);
-  if (decimal.scale > 0) {
-    while (static_cast<int>(digits.size()) <= decimal.scale) digits.insert(digits.begin(), '0');
-    digits.insert(digits.end() - decimal.scale, '.');
+void AppendDecimal(const Decimal& decimal, std::string& out) {
+  const bool negative = decimal.unscaled < 0;
+  unsigned __int128 magnitude = negative ? -static_cast<unsigned __int128>(decimal.unscaled)
+                                         : static_cast<unsigned __int128>(decimal.unscaled);
+  // Digits from the right; 128-bit division only while the value needs more than 64 bits.
+  char buffer[80];
+  char* const end = buffer + sizeof buffer;
+  char* first = end;
+  while (magnitude > UINT64_MAX) {
+    *--first = static_cast<char>('0' + static_cast<int>(magnitude % 10));
+    magnitude /= 10;
   }
-  return (negative ? "-" : "") + digits;
+  uint64_t small = static_cast<uint64_t>(magnitude);
+  do {
+    *--first = static_cast<char>('0' + small % 10);
+    small /= 10;
+  } while (small > 0);
+  const size_t scale = decimal.scale > 0 ? static_cast<size_t>(decimal.scale) : 0;
+  while (static_cast<size_t>(end - first) <= scale && first > buffer) *--first = '0';
+  if (negative) out += '-';
+  const size_t digits = static_cast<size_t>(end - first);
+  out.append(first, digits - scale);
+  if (scale > 0) {
+    out += '.';
+    out.append(end - scale, scale);
+  }
+}
+
+std::string DecimalToString(const Decimal& decimal) {
+  std::string text;
+  AppendDecimal(decimal, text);
+  return text;
 }
 
 }  // namespace sidestream::types

@@ -117,5 +117,6 @@ struct RowEqual {
 /// Decimal helpers: the value as a double, and as a plain decimal string ("12.50").
 double DecimalToDouble(const Decimal& decimal);
 std::string DecimalToString(const Decimal& decimal);
+void AppendDecimal(const Decimal& decimal, std::string& out);
 
 }  // namespace sidestream::types

@@ -121,7 +121,7 @@ Status KafkaEngine::Execute(std::string_view sql) {
     }
     std::string message;
     ASSIGN_OR_RAISE(auto query, offline::ApplyStatement(*statement, analyzed, *catalog_,
-                                                             session_properties_, message));
+                                                        session_properties_, message));
     if (query) RETURN_NOT_OK(StartQuery(query->id, std::move(query->plan), query->properties));
   }
   return Status::OK();

@@ -196,8 +196,8 @@ Result<std::vector<session::StatementOutcome>> OfflineEngine::Execute(std::strin
     analyzer::Analyzer analyzer(*catalog_, session_properties_);
     ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statement));
     outcomes.push_back({statement->text, "", session::DescribePlan(analyzed)});
-    ASSIGN_OR_RAISE(auto query, ApplyStatement(*statement, analyzed, *catalog_,
-                                               session_properties_, outcomes.back().message));
+    ASSIGN_OR_RAISE(auto query, ApplyStatement(*statement, analyzed, *catalog_, session_properties_,
+                                               outcomes.back().message));
     if (query) RETURN_NOT_OK(StartQuery(query->id, std::move(query->plan), query->properties));
   }
   return outcomes;

@@ -77,7 +77,7 @@ class OfflineEngine {
   void Append(const TestRecord& record);
 
   std::unique_ptr<catalog::Catalog> catalog_;
-  analyzer::SessionProperties session_properties_;  // SET by earlier statements
+  analyzer::SessionProperties session_properties_;   // SET by earlier statements
   std::vector<analyzer::LogicalOperatorPtr> plans_;  // outlive the pipelines built from them
   std::vector<std::unique_ptr<QueryPipeline>> queries_;
   std::map<std::string, std::vector<TestRecord>> topics_;

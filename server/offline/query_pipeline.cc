@@ -89,7 +89,8 @@ Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
                                                std::string& message) {
   if (statement.kind == sql::StatementKind::kSet) {
     session[statement.property_name] = statement.property_value;
-    message = "Set property '" + statement.property_name + "' to '" + statement.property_value + "'";
+    message =
+        "Set property '" + statement.property_name + "' to '" + statement.property_value + "'";
     return std::optional<NewQuery>();
   }
   if (statement.kind == sql::StatementKind::kUnset) {
@@ -336,10 +337,9 @@ Status QueryPipeline::ProcessBatch(std::span<const InputMessage> messages) {
     if (decoded.ok()) {
       decoded = s.ExtractTimestamp(record);
       if (!decoded.ok() && s.stop_on_invalid_timestamp) {
-        return Status::InvalidArgument("query " + s.id + " stopped at offset " +
-                                       std::to_string(messages[i].offset) + ": " +
-                                       decoded.message() + " (" +
-                                       kTimestampThrowOnInvalidProperty + " is true)");
+        return Status::InvalidArgument(
+            "query " + s.id + " stopped at offset " + std::to_string(messages[i].offset) + ": " +
+            decoded.message() + " (" + kTimestampThrowOnInvalidProperty + " is true)");
       }
     }
     if (!decoded.ok()) {

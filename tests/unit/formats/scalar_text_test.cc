@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
+#include <vector>
 
 namespace sidestream::formats {
 namespace {
@@ -38,6 +40,27 @@ TEST(JavaDouble, MatchesDoubleToString) {
   };
   for (const auto& [value, expected] : table) {
     EXPECT_EQ(JavaDoubleString(value), expected) << value;
+  }
+}
+
+// The plain-notation fast path (10^-3 <= |x| < 10^7) writes what the general path does,
+// for random magnitudes, whole numbers and two-decimal numbers in that range, and its edges.
+TEST(JavaDouble, FastPathMatchesGeneralPath) {
+  std::mt19937_64 random(42);
+  std::uniform_real_distribution<double> exponent(-3.0, 7.0);
+  std::vector<double> values = {1e-3, -1e-3, std::nextafter(1e7, 0.0), 0.5, 2.0, 1e6, 12.5};
+  for (int i = 0; i < 200000; ++i) {
+    double value = std::pow(10.0, exponent(random));
+    values.push_back(i % 2 ? value : -value);
+    values.push_back(std::round(value * 100) / 100);  // two decimals, like money
+    values.push_back(std::round(value));
+  }
+  for (double value : values) {
+    if (std::fabs(value) < 1e-3 || std::fabs(value) >= 1e7) continue;
+    std::string fast, general;
+    AppendJavaDouble(value, fast);
+    AppendJavaDoubleGeneral(value, general);
+    ASSERT_EQ(fast, general) << std::hexfloat << value;
   }
 }
 

@@ -1,0 +1,44 @@
+#include "types/value.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+namespace sidestream::types {
+namespace {
+
+TEST(ValueTest, DecimalsPrintWithTheirScale) {
+  const __int128 max = std::numeric_limits<__int128>::max();
+  const __int128 min = std::numeric_limits<__int128>::min();
+  const std::pair<Decimal, const char*> table[] = {
+      {{12345, 2}, "123.45"},
+      {{-5, 3}, "-0.005"},
+      {{0, 2}, "0.00"},
+      {{7, 0}, "7"},
+      {{12, -1}, "12"},  // a negative scale prints the unscaled digits
+      {{static_cast<__int128>(1) << 64, 0}, "18446744073709551616"},
+      {{max, 38}, "1.70141183460469231731687303715884105727"},
+      {{min, 0}, "-170141183460469231731687303715884105728"},
+  };
+  for (const auto& [decimal, expected] : table) {
+    EXPECT_EQ(DecimalToString(decimal), expected);
+    std::string appended = "x=";
+    AppendDecimal(decimal, appended);
+    EXPECT_EQ(appended, std::string("x=") + expected);
+  }
+}
+
+TEST(ValueTest, ScalarsShareStorageByKind) {
+  Value value = Value::DecimalValue(-123456789, 4);
+  EXPECT_EQ(DecimalToString(value.decimal()), "-12345.6789");
+  value.SetDouble(2.5);
+  EXPECT_EQ(value.float64(), 2.5);
+  value.SetInteger(TypeId::kBigint, -7);
+  EXPECT_EQ(value.integer(), -7);
+  value.AssignString("cell-17");
+  EXPECT_EQ(value.string(), "cell-17");
+  EXPECT_EQ(Value::Compare(Value::DecimalValue(250, 2), Value::Double(2.5)), 0);
+}
+
+}  // namespace
+}  // namespace sidestream::types
