@@ -207,6 +207,8 @@ class JsonReader {
     if (json_type == ondemand::json_type::string) return ReadFromString(json, type, out);
     if (json_type != ondemand::json_type::number) return Mismatch(json, json_type, type);
     int64_t number = 0;
+    // The usual case first: one parse. A failed get_int64 leaves the value readable.
+    if (!json.get_int64().get(number)) return SetIntegral(json, type, number, out);
     ondemand::number_type number_type = ondemand::number_type::signed_integer;
     if (json.get_number_type().get(number_type) ||
         number_type == ondemand::number_type::unsigned_integer) {
@@ -224,6 +226,12 @@ class JsonReader {
       }
       number = static_cast<int64_t>(real);
     }
+    return SetIntegral(json, type, number, out);
+  }
+
+  // Stores `number` as the integral `type`, checking that type's range.
+  template <typename V>
+  Status SetIntegral(V& json, const SqlType& type, int64_t number, Value& out) {
     switch (type.id()) {
       case TypeId::kInt:
         if (number < std::numeric_limits<int32_t>::min() ||

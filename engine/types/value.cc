@@ -142,26 +142,6 @@ void Value::AssignString(std::string_view text) {
   children_.reset();
 }
 
-void Value::SetNull() {
-  kind_ = TypeId::kNull;
-  string_.clear();
-  children_.reset();
-}
-
-void Value::SetInteger(TypeId kind, int64_t value) {
-  kind_ = kind;
-  integer_ = value;
-  string_.clear();
-  children_.reset();
-}
-
-void Value::SetDouble(double value) {
-  kind_ = TypeId::kDouble;
-  double_ = value;
-  string_.clear();
-  children_.reset();
-}
-
 void Value::SetDecimal(__int128 unscaled, int scale) {
   kind_ = TypeId::kDecimal;
   std::memcpy(decimal_words_, &unscaled, sizeof unscaled);

@@ -65,10 +65,21 @@ class Value {
   /// decoders and operators that refill the same rows allocate nothing.
   /// AssignString sets a STRING holding `text`.
   void AssignString(std::string_view text);
-  void SetNull();
+  void SetNull() {
+    kind_ = TypeId::kNull;
+    ClearStorage();
+  }
   /// BOOLEAN (0 or 1), INT, BIGINT, TIMESTAMP, DATE or TIME.
-  void SetInteger(TypeId kind, int64_t value);
-  void SetDouble(double value);
+  void SetInteger(TypeId kind, int64_t value) {
+    kind_ = kind;
+    integer_ = value;
+    ClearStorage();
+  }
+  void SetDouble(double value) {
+    kind_ = TypeId::kDouble;
+    double_ = value;
+    ClearStorage();
+  }
   void SetDecimal(__int128 unscaled, int scale);
   /// The children, to change in place (an aggregate's running state); copied first when
   /// another value shares them, so copies never see the change.
@@ -90,6 +101,13 @@ class Value {
   std::string DebugString() const;
 
  private:
+  // Inline setters run per column of every record: drop a string's text (its buffer stays)
+  // and any children.
+  void ClearStorage() {
+    string_.clear();
+    if (children_) children_.reset();
+  }
+
   TypeId kind_ = TypeId::kNull;
   int scale_ = 0;
   // The scalar, read as kind_ says. A DECIMAL's unscaled value is kept as two words, so a
