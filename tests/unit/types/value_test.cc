@@ -40,5 +40,16 @@ TEST(ValueTest, ScalarsShareStorageByKind) {
   EXPECT_EQ(Value::Compare(Value::DecimalValue(250, 2), Value::Double(2.5)), 0);
 }
 
+// Group keys mix kinds (an INT key against a BIGINT literal): equal values hash equal.
+TEST(ValueTest, EqualNumbersHashEqualAcrossKinds) {
+  EXPECT_EQ(Value::Int(7).Hash(), Value::Bigint(7).Hash());
+  EXPECT_EQ(Value::Bigint(7).Hash(), Value::Double(7.0).Hash());
+  EXPECT_EQ(Value::Double(7.0).Hash(), Value::DecimalValue(700, 2).Hash());
+  EXPECT_EQ(Value::Double(0.0).Hash(), Value::Double(-0.0).Hash());
+  EXPECT_NE(Value::Bigint(7).Hash(), Value::Bigint(8).Hash());
+  EXPECT_EQ(Value::String("cell-1").Hash(), Value::String(std::string("cell-") + "1").Hash());
+  EXPECT_NE(Value::String("cell-1").Hash(), Value::String("cell-2").Hash());
+}
+
 }  // namespace
 }  // namespace sidestream::types
