@@ -16,10 +16,14 @@ AggregateOperator::AggregateOperator(AggregateSpec spec)
 }
 
 const Row& AggregateOperator::StoreKey(const Row& group, const WindowBounds& window) {
-  store_key_.resize(group.size() + 2);
+  // A tumbling or hopping window is known by its start (its end is start + size); only a
+  // session needs both bounds. Shorter keys are less state to hash, compare and keep.
+  const bool windowed = spec_.window.has_value();
+  const bool session = windowed && spec_.window->kind == sql::WindowKind::kSession;
+  store_key_.resize(group.size() + (windowed ? 1 : 0) + (session ? 1 : 0));
   std::copy(group.begin(), group.end(), store_key_.begin());
-  store_key_[group.size()].SetInteger(types::TypeId::kBigint, window.start);
-  store_key_[group.size() + 1].SetInteger(types::TypeId::kBigint, window.end);
+  if (windowed) store_key_[group.size()].SetInteger(types::TypeId::kBigint, window.start);
+  if (session) store_key_[group.size() + 1].SetInteger(types::TypeId::kBigint, window.end);
   return store_key_;
 }
 

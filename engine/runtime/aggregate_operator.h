@@ -95,7 +95,8 @@ class AggregateOperator : public Operator {
   // caller fills in the aggregate results.
   Record& AppendOutput(const types::Row& group, const WindowBounds& window, int64_t timestamp,
                        bool tombstone);
-  // The store key of a group and window: the group values, then window start and end.
+  // The store key of a group and window: the group values, then the window's start (and,
+  // for a session, its end).
   const types::Row& StoreKey(const types::Row& group, const WindowBounds& window);
   // Sets `state` to a group's initial stored state: one Value per call, then the largest
   // record timestamp and the number of rows applied minus rows retracted.
