@@ -740,7 +740,14 @@ Status AppendJsonValue(const Value& value, const SqlType& type, std::string& out
 class JsonRowEncoder final : public RowEncoder {
  public:
   JsonRowEncoder(const FormatOptions& options, std::vector<FormatColumn> columns)
-      : columns_(std::move(columns)), unwrapped_(JsonUnwrapped(options, columns_.size())) {}
+      : columns_(std::move(columns)), unwrapped_(JsonUnwrapped(options, columns_.size())) {
+    // Field names are the same in every record: escape them once.
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      std::string prefix = i == 0 ? "{" : ",";
+      AppendJsonString(columns_[i].name, prefix);
+      prefixes_.push_back(prefix + ":");
+    }
+  }
 
   Status Encode(const types::Row& row, size_t first_column, std::string& out) override {
     out.clear();
@@ -749,11 +756,9 @@ class JsonRowEncoder final : public RowEncoder {
                               " values, need " + std::to_string(first_column + columns_.size()));
     }
     if (unwrapped_) return AppendJsonValue(row[first_column], columns_[0].type, out);
-    out += '{';
+    if (columns_.empty()) out += '{';
     for (size_t i = 0; i < columns_.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendJsonString(columns_[i].name, out);
-      out += ':';
+      out += prefixes_[i];
       RETURN_NOT_OK(AppendJsonValue(row[first_column + i], columns_[i].type, out));
     }
     out += '}';
@@ -763,6 +768,7 @@ class JsonRowEncoder final : public RowEncoder {
  private:
   std::vector<FormatColumn> columns_;
   bool unwrapped_;
+  std::vector<std::string> prefixes_;  // per column: `{"NAME":` for the first, `,"NAME":` after
 };
 
 }  // namespace
