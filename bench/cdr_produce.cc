@@ -10,7 +10,7 @@
 // topics while a benchmark still reads them.
 //
 // Usage: cdr_produce --bootstrap-servers HOST:PORT --topic T --messages N [--subscribers S]
-//                    [--seed SEED] [--start-ms EPOCH_MS]
+//                    [--distinct-callers-first true|false] [--seed SEED] [--start-ms EPOCH_MS]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
       messages = std::atoll(value);
     } else if (arg == "--subscribers") {
       generator_options.subscribers = std::atoi(value);
+    } else if (arg == "--distinct-callers-first") {
+      generator_options.distinct_callers_first = std::string(value) == "true";
     } else if (arg == "--seed") {
       generator_options.seed = std::strtoull(value, nullptr, 10);
     } else if (arg == "--start-ms") {
@@ -57,7 +59,8 @@ int main(int argc, char** argv) {
   if (usage_error || bootstrap.empty() || topic.empty() || messages <= 0) {
     std::fprintf(stderr,
                  "usage: cdr_produce --bootstrap-servers HOST:PORT --topic T --messages N "
-                 "[--subscribers S] [--seed SEED] [--start-ms EPOCH_MS]\n");
+                 "[--subscribers S] [--distinct-callers-first true|false] [--seed SEED] "
+                 "[--start-ms EPOCH_MS]\n");
     return 2;
   }
   if (start_ms == 0) {

@@ -77,6 +77,7 @@ std::vector<Workload> Workloads() {
               "SECONDS) GROUP BY caller_key EMIT CHANGES;",
        .fields = {"callee", "start_ts"},
        .subscribers = 1'000'000,
+       .distinct_callers_first = true,
        .peer_name = "ksqlDB",
        .peers = ksql_aggregation,
        .peer_per_core = 12'000,

@@ -64,7 +64,7 @@ struct Messages {
   }
 };
 
-Messages Generate(Input input, int64_t count, int subscribers) {
+Messages Generate(Input input, int64_t count, int subscribers, bool distinct_callers_first) {
   Messages messages;
   messages.keys.reserve(count);
   messages.values.reserve(count);
@@ -80,6 +80,7 @@ Messages Generate(Input input, int64_t count, int subscribers) {
   }
   sidestream::datagen::CdrGeneratorOptions options;
   options.subscribers = subscribers;
+  options.distinct_callers_first = distinct_callers_first;
   sidestream::datagen::CdrGenerator generator(options);
   std::unordered_set<std::string> callers;
   sidestream::datagen::GeneratedCdr record;
@@ -264,7 +265,8 @@ int main(int argc, char** argv) {
 
   std::fprintf(stderr, "%s: generating %lld messages\n", workload.name.c_str(),
                static_cast<long long>(messages_count));
-  const Messages messages = Generate(workload.input, messages_count, subscribers);
+  const Messages messages =
+      Generate(workload.input, messages_count, subscribers, workload.distinct_callers_first);
 
   std::vector<Measurement> engine_runs, ceiling_runs;
   RunOutput output;

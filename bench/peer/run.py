@@ -42,8 +42,10 @@ RUN_TIMEOUT_S = 900
 # W2 as two stages (a repartition topic by cell_id, then the aggregate), so it consumes every
 # record twice; W3 groups by the message key and runs as one.
 WORKLOADS = {
-    "W2": {"sql_of": "W2-changes", "subscribers": 5000, "stages": 2},
-    "W3": {"sql_of": "W3", "subscribers": 1_000_000, "stages": 1},
+    "W2": {"sql_of": "W2-changes", "subscribers": 5000, "distinct_callers_first": False,
+           "stages": 2},
+    "W3": {"sql_of": "W3", "subscribers": 1_000_000, "distinct_callers_first": True,
+           "stages": 1},
 }
 
 
@@ -202,7 +204,7 @@ def summary(runs, engine, workload, settings):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages-w2", type=int, default=1_000_000)
-    parser.add_argument("--messages-w3", type=int, default=500_000)
+    parser.add_argument("--messages-w3", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workloads", default="W2,W3")
     parser.add_argument("--out", help="also write the JSON lines here")
@@ -240,7 +242,9 @@ def main():
             produced = json.loads(run([os.path.join(RELEASE, "bench", "cdr_produce"),
                                        "--bootstrap-servers", bootstrap, "--topic", input_topic,
                                        "--messages", str(count), "--subscribers",
-                                       str(spec["subscribers"])]).stdout)
+                                       str(spec["subscribers"]), "--distinct-callers-first",
+                                       "true" if spec["distinct_callers_first"] else "false"]
+                                      ).stdout)
             log(f"{workload}: {produced}")
             ks_runs, ss_runs = [], []
             for r in range(1, args.runs + 1):

@@ -22,6 +22,9 @@ struct CdrGeneratorOptions {
   double late_fraction = 0.01;        // arrive up to 30 s after their event time
   double very_late_fraction = 0.001;  // arrive 3 to 10 minutes late
   bool plant_patterns = true;
+  // Callers walk a shuffled list of every subscriber instead of being drawn at random, so
+  // the first `subscribers` records all have different callers (W3's 1M distinct callers).
+  bool distinct_callers_first = false;
 };
 
 /// One generated record: the Kafka key (the caller), the JSON value and its event time.
@@ -68,6 +71,9 @@ class CdrGenerator {
   int burst_caller_ = 0;
   int64_t outage_until_ = 0;
   int outage_cell_ = 0;
+  // distinct_callers_first: the shuffled subscribers and the next one to call.
+  std::vector<int> caller_order_;
+  size_t next_caller_ = 0;
 };
 
 }  // namespace sidestream::datagen

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
+#include <string>
 #include <nlohmann/json.hpp>
 
 namespace sidestream::datagen {
@@ -44,6 +46,24 @@ TEST(CdrGeneratorTest, RecordsFollowTheSchemaWithLateArrivalsAndPatterns) {
   EXPECT_GT(patterns["call_burst"], 60);
   EXPECT_GT(patterns["threat_sms"], 10);
   EXPECT_GT(patterns["near_miss_sms"], 10);
+}
+
+// W3 needs as many distinct callers as records: with distinct_callers_first each subscriber
+// calls once before any calls again; drawn at random, many repeat.
+TEST(CdrGeneratorTest, DistinctCallersFirstGivesEveryRecordANewCaller) {
+  auto distinct_callers = [](bool distinct_first) {
+    CdrGenerator generator(CdrGeneratorOptions{.subscribers = 10'000,
+                                               .distinct_callers_first = distinct_first});
+    std::set<std::string> callers;
+    GeneratedCdr record;
+    for (int i = 0; i < 10'000; ++i) {
+      generator.Next(record);
+      callers.insert(record.key);
+    }
+    return callers.size();
+  };
+  EXPECT_GE(distinct_callers(true), 9'900u);  // planted patterns reuse a few callers
+  EXPECT_LT(distinct_callers(false), 7'000u);  // about 1 - 1/e of them
 }
 
 }  // namespace
