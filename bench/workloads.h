@@ -22,7 +22,7 @@ struct Workload {
   /// The value fields the query reads, for the decode ceiling ("bid.price": nested).
   std::vector<std::string> fields{};
   int64_t default_messages = 1'000'000;
-  int subscribers = 5000;   // CDR input: distinct callers
+  int subscribers = 5000;  // CDR input: distinct callers
   /// CDR input: every subscriber calls once before any calls again (see CdrGeneratorOptions).
   bool distinct_callers_first = false;
   std::string peer_name{};  // whose published per-core figure peer_per_core is

@@ -28,8 +28,7 @@ std::vector<formats::FormatColumn> CdrValueColumns() {
           {"ROAMING", SqlType::Boolean()},    {"CHARGE", SqlType::Double()}};
 }
 
-CdrGenerator::CdrGenerator(CdrGeneratorOptions options)
-    : options_(options), random_(options.seed) {
+CdrGenerator::CdrGenerator(CdrGeneratorOptions options) : options_(options), random_(options.seed) {
   if (options_.distinct_callers_first) {
     caller_order_.resize(static_cast<size_t>(options_.subscribers));
     std::iota(caller_order_.begin(), caller_order_.end(), 0);
@@ -111,9 +110,9 @@ void CdrGenerator::MakeRecord(int64_t event_time, GeneratedCdr& out) {
   bool in_outage = outage_until_ >= event_time && serving_cell == outage_cell_;
   if (in_outage) out.pattern = "cell_outage";
   int kind = static_cast<int>(random_() % 100);
-  std::string caller = Msisdn(caller_order_.empty()
-                                  ? subscriber(random_)
-                                  : caller_order_[next_caller_++ % caller_order_.size()]);
+  std::string caller =
+      Msisdn(caller_order_.empty() ? subscriber(random_)
+                                   : caller_order_[next_caller_++ % caller_order_.size()]);
   std::string callee = Msisdn(subscriber(random_));
   if (kind < 60) {
     int roll = static_cast<int>(random_() % 100);

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
-#include <nlohmann/json.hpp>
 
 namespace sidestream::datagen {
 namespace {
@@ -52,8 +52,8 @@ TEST(CdrGeneratorTest, RecordsFollowTheSchemaWithLateArrivalsAndPatterns) {
 // calls once before any calls again; drawn at random, many repeat.
 TEST(CdrGeneratorTest, DistinctCallersFirstGivesEveryRecordANewCaller) {
   auto distinct_callers = [](bool distinct_first) {
-    CdrGenerator generator(CdrGeneratorOptions{.subscribers = 10'000,
-                                               .distinct_callers_first = distinct_first});
+    CdrGenerator generator(
+        CdrGeneratorOptions{.subscribers = 10'000, .distinct_callers_first = distinct_first});
     std::set<std::string> callers;
     GeneratedCdr record;
     for (int i = 0; i < 10'000; ++i) {
@@ -62,7 +62,7 @@ TEST(CdrGeneratorTest, DistinctCallersFirstGivesEveryRecordANewCaller) {
     }
     return callers.size();
   };
-  EXPECT_GE(distinct_callers(true), 9'900u);  // planted patterns reuse a few callers
+  EXPECT_GE(distinct_callers(true), 9'900u);   // planted patterns reuse a few callers
   EXPECT_LT(distinct_callers(false), 7'000u);  // about 1 - 1/e of them
 }
 
