@@ -99,12 +99,12 @@ class JsonReader {
  public:
   explicit JsonReader(std::string_view column) : column_(column) {}
 
-  // A field's name. The raw key (up to its closing quote; the padded buffer ends in a
-  // quote-free margin, so the scan stops) is the name unless it has escapes: unescaping
-  // copies it, and this runs for every field of every message.
+  // A field's name. The raw key (up to its closing quote) is the name unless it has
+  // escapes: unescaping copies it, and this runs for every field of every message. Keys are
+  // short, so a plain scan beats strpbrk's setup; the NUL the decoder writes after the
+  // message bounds it.
   static simdjson::error_code FieldKey(ondemand::field& field, std::string_view& key) {
     const char* raw = field.key().raw();
-    // Keys are short: a plain scan beats strpbrk's setup.
     const char* end = raw;
     while (*end != '"' && *end != '\\' && *end != '\0') ++end;
     if (*end == '"') {

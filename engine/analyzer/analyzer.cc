@@ -1,6 +1,7 @@
 #include "analyzer/analyzer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "analyzer/expression_binder.h"
@@ -1392,9 +1393,8 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       }
       if (key_items[k] < 0) missing.push_back(key_expressions[k]);
     }
-    auto new_planner = properties_.find(kNewQueryPlannerProperty);
     bool keyless_allowed = planner.sink_type == SourceType::kStream && key_kind == "key column" &&
-                           new_planner != properties_.end() && new_planner->second == "true";
+                           PropertyIsTrue(properties_, kNewQueryPlannerProperty);
     if (!missing.empty() && !keyless_allowed) {
       std::string plural = missing.size() > 1 ? "s" : "";
       return Status::BindError("The query used to build `" + planner.sink_name +
@@ -1548,6 +1548,14 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
 }
 
 }  // namespace
+
+bool PropertyIsTrue(const std::map<std::string, std::string>& properties, const char* name) {
+  auto found = properties.find(name);
+  if (found == properties.end() || found->second.size() != 4) return false;
+  std::string value = found->second;
+  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return value == "true";
+}
 
 Analyzer::Analyzer(const catalog::Catalog& catalog, const functions::FunctionRegistry& functions)
     : catalog_(catalog), functions_(functions) {}

@@ -18,6 +18,10 @@ namespace sidestream::analyzer {
 /// statements after the SET, and a persistent query keeps those it started with.
 using SessionProperties = std::map<std::string, std::string>;
 
+/// Whether property `name` is set to true (case-insensitive, as Kafka's config parser reads
+/// booleans). For session properties and a query's WITH properties alike.
+bool PropertyIsTrue(const std::map<std::string, std::string>& properties, const char* name);
+
 /// "true": a stream's projection may leave out the key columns, and the result has no key
 /// (ksqlDB's new query planner). Otherwise leaving them out is an error.
 inline constexpr const char* kNewQueryPlannerProperty = "ksql.new.query.planner.enabled";

@@ -15,7 +15,7 @@ AggregateOperator::AggregateOperator(AggregateSpec spec)
   arguments_.resize(spec_.calls.size());
 }
 
-const Row& AggregateOperator::StoreKey(const Row& group, const WindowBounds& window) {
+const Row& AggregateOperator::StoreKey(std::span<const Value> group, const WindowBounds& window) {
   // A tumbling or hopping window is known by its start (its end is start + size); only a
   // session needs both bounds. Shorter keys are less state to hash, compare and keep.
   const bool windowed = spec_.window.has_value();
@@ -239,16 +239,20 @@ Status AggregateOperator::CloseWindows(int64_t stream_time) {
     const ClosingWindows& closing = first->second;
     for (size_t i = 0; i < closing.starts.size(); ++i) {
       const WindowBounds window{closing.starts[i], end};
-      auto group = closing.groups.begin() + static_cast<std::ptrdiff_t>(i * width);
-      closing_group_.assign(group, group + static_cast<std::ptrdiff_t>(width));
+      const std::span<const Value> group(closing.groups.data() + i * width, width);
+      const Row& key = StoreKey(group, window);
+      if (!spec_.emit_final && !session) {  // nothing to emit: just drop the state
+        groups_->Erase(key);
+        continue;
+      }
       // Entries of sessions that merged away are stale: their key is gone.
-      Row* state = groups_->Find(StoreKey(closing_group_, window));
+      Row* state = groups_->Find(key);
       if (state == nullptr) continue;
       if (spec_.emit_final) {
-        Emit(closing_group_, window, *state,
-             session ? window.end : (*state)[spec_.calls.size()].integer());
+        Emit(group, window, *state, session ? window.end : (*state)[spec_.calls.size()].integer());
       }
       if (session) {
+        closing_group_.assign(group.begin(), group.end());
         auto open = sessions_.find(closing_group_);
         std::erase(open->second, window);
         if (open->second.empty()) sessions_.erase(open);
@@ -265,21 +269,21 @@ Status AggregateOperator::Flush() {
   return next_->Flush();
 }
 
-void AggregateOperator::Emit(const Row& group, const WindowBounds& window, const Row& state,
-                             int64_t timestamp) {
+void AggregateOperator::Emit(std::span<const Value> group, const WindowBounds& window,
+                             const Row& state, int64_t timestamp) {
   Record& output = AppendOutput(group, window, timestamp, /*tombstone=*/false);
   for (size_t c = 0; c < spec_.calls.size(); ++c) {
     output.row[group.size() + c] = spec_.calls[c].function->Result(state[c]);
   }
 }
 
-void AggregateOperator::EmitTombstone(const Row& group, const WindowBounds& window,
+void AggregateOperator::EmitTombstone(std::span<const Value> group, const WindowBounds& window,
                                       int64_t timestamp) {
   Record& output = AppendOutput(group, window, timestamp, /*tombstone=*/true);
   for (size_t c = 0; c < spec_.calls.size(); ++c) output.row[group.size() + c].SetNull();
 }
 
-Record& AggregateOperator::AppendOutput(const Row& group, const WindowBounds& window,
+Record& AggregateOperator::AppendOutput(std::span<const Value> group, const WindowBounds& window,
                                         int64_t timestamp, bool tombstone) {
   Record& output = output_.Append();
   Row& row = output.row;

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -88,16 +89,17 @@ class AggregateOperator : public Operator {
   bool EvaluateInputs(const Record& record);
   Status Apply(const Record& record);
   Status ApplySession(const Record& record);
-  void Emit(const types::Row& group, const WindowBounds& window, const types::Row& state,
-            int64_t timestamp);
-  void EmitTombstone(const types::Row& group, const WindowBounds& window, int64_t timestamp);
+  void Emit(std::span<const types::Value> group, const WindowBounds& window,
+            const types::Row& state, int64_t timestamp);
+  void EmitTombstone(std::span<const types::Value> group, const WindowBounds& window,
+                     int64_t timestamp);
   // A result record in output_ with the group values, ROWTIME and window bounds set; the
   // caller fills in the aggregate results.
-  Record& AppendOutput(const types::Row& group, const WindowBounds& window, int64_t timestamp,
-                       bool tombstone);
+  Record& AppendOutput(std::span<const types::Value> group, const WindowBounds& window,
+                       int64_t timestamp, bool tombstone);
   // The store key of a group and window: the group values, then the window's start (and,
   // for a session, its end).
-  const types::Row& StoreKey(const types::Row& group, const WindowBounds& window);
+  const types::Row& StoreKey(std::span<const types::Value> group, const WindowBounds& window);
   // Sets `state` to a group's initial stored state: one Value per call, then the largest
   // record timestamp and the number of rows applied minus rows retracted.
   void InitialState(types::Row& state) const;

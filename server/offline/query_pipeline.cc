@@ -177,8 +177,8 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
   self->callbacks = std::move(callbacks);
   auto late = query_properties.find("LATE_TOPIC");
   if (late != query_properties.end()) self->late_topic = late->second;
-  auto stop = query_properties.find(kTimestampThrowOnInvalidProperty);
-  self->stop_on_invalid_timestamp = stop != query_properties.end() && stop->second == "true";
+  self->stop_on_invalid_timestamp =
+      analyzer::PropertyIsTrue(query_properties, kTimestampThrowOnInvalidProperty);
 
   auto on_result = [self](const runtime::Record& record) -> Status {
     int64_t timestamp = record.timestamp;

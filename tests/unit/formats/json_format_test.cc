@@ -208,13 +208,14 @@ TEST(JsonDecode, ReusedRowStructsAreRefilledCleanly) {
   EXPECT_TRUE(row[0].is_null());
 }
 
-// Escaping scans eight bytes at a time: a character that needs escaping is found at every
-// position, in strings of every length around the word size.
+// Escaping scans 16 bytes at a time (SSE2), then 8, then single bytes: a character that
+// needs escaping is found at every position, in strings of every length around those
+// steps; bytes of UTF-8 (0x80 and up) are copied as they are.
 TEST(JsonEncode, EscapesAtEveryPositionRoundTrip) {
   auto encoder = Encoder({{"S", SqlType::String()}});
   auto decoder = Decoder({{"S", SqlType::String()}});
   for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
-    for (size_t length = 1; length <= 24; ++length) {
+    for (size_t length = 1; length <= 40; ++length) {
       for (size_t at = 0; at < length; ++at) {
         std::string text(length, 'a');
         text[at] = special;
@@ -226,6 +227,8 @@ TEST(JsonEncode, EscapesAtEveryPositionRoundTrip) {
   }
   EXPECT_EQ(EncodeOk(*encoder, {Value::String("plain text longer than 8")}),
             R"({"S":"plain text longer than 8"})");
+  const std::string utf8 = "Anruf von M\xc3\xbcnchen nach K\xc3\xb6ln, \xe2\x82\xac 0,09";
+  EXPECT_EQ(EncodeOk(*encoder, {Value::String(utf8)}), "{\"S\":\"" + utf8 + "\"}");
 }
 
 TEST(JsonDecode, UnwrappedSingleValues) {
