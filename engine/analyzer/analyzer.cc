@@ -106,6 +106,16 @@ Status CheckDelimiter(const std::string& name, const std::string& value, SourceL
 }
 
 // ksqlDB's per-format restrictions on column types.
+bool ContainsMap(const SqlType& type) {
+  if (type.id() == TypeId::kMap) return true;
+  if (type.is_nested()) {
+    for (const auto& field : type.fields()) {
+      if (ContainsMap(field.type)) return true;
+    }
+  }
+  return false;
+}
+
 Status CheckFormatSupports(const std::string& format, const catalog::Column& column, bool key) {
   const SqlType& type = column.type;
   if ((format == "DELIMITED" || format == "KAFKA") && type.is_nested()) {
@@ -115,16 +125,7 @@ Status CheckFormatSupports(const std::string& format, const catalog::Column& col
     return Status::BindError("The '" + format + "' format does not support type '" + kind +
                              "', column: `" + column.name + "`");
   }
-  std::function<bool(const SqlType&)> has_map = [&](const SqlType& t) {
-    if (t.id() == TypeId::kMap) return true;
-    if (t.is_nested()) {
-      for (const auto& field : t.fields()) {
-        if (has_map(field.type)) return true;
-      }
-    }
-    return false;
-  };
-  if (key && has_map(type)) {
+  if (key && ContainsMap(type)) {
     return Status::BindError(
         "Map keys, including types that contain maps, are not supported as they may lead to "
         "unexpected behavior due to inconsistent serialization. Key column name: `" +
@@ -348,6 +349,15 @@ struct QueryPlanner {
   LogicalOperatorPtr plan;
   Scope scope;
   bool window_bounds_from_clause = false;  // WINDOWSTART/WINDOWEND come from query.window
+  // The key of a FROM with joins: the last join's.
+  struct JoinKey {
+    int index = -1;  // its column in the join's output; -1 without joins
+    types::SqlType type;
+    std::vector<std::string> columns;  // sql of the join expressions that are source columns
+    bool synthetic = false;            // ROWKEY: no side is a column, or a FULL OUTER join
+    bool full_outer = false;
+    std::string name;  // the synthetic key's name
+  } join_key;
   std::vector<SourceDescription> sources;
   bool persistent() const { return statement_kind != sql::StatementKind::kSelect; }
 
@@ -406,28 +416,78 @@ struct QueryPlanner {
                        left.window_type != catalog::WindowType::kNone || query.window);
       return Status::OK();
     }
+    return PlanJoins(left, left_qualifier);
+  }
+
+  // Which column ranges of the scope an expression reads.
+  static void CollectIndices(const BoundExpression& expression, std::vector<int>& indices) {
+    if (expression.kind == BoundKind::kColumn) indices.push_back(expression.column_index);
+    for (const auto& child : expression.children) CollectIndices(*child, indices);
+  }
+
+  // FROM with joins. Each source's rows carry its own pseudo columns (so S.ROWTIME and
+  // T.ROWTIME both resolve); a join's output is the left row, the right row, then the
+  // join key, which the runtime computes and a key projection reads.
+  Status PlanJoins(const SourceDescription& left, const std::string& left_qualifier) {
     scope.qualify_names = true;
+    AddPseudoColumns(static_cast<int>(plan->output.columns.size()), left_qualifier,
+                     left.window_type != catalog::WindowType::kNone);
+    bool left_table = left.type == SourceType::kTable;
     for (const sql::Join& join : query.joins) {
       ASSIGN_OR_RAISE(SourceDescription right, LookupSource(join.right));
       std::string qualifier = join.right.alias.empty() ? join.right.name : join.right.alias;
+      for (const SourceDescription& joined : sources) {
+        if (joined.name == right.name) {
+          return Status::NotSupported("Can not join '" + joined.name + "' to '" + right.name +
+                                          "': self joins are not yet supported.",
+                                      join.right.location);
+        }
+      }
       for (const ScopeColumn& column : scope.columns) {
         if (column.qualifier == qualifier) {
           return Status::BindError("Source " + qualifier + " appears twice in FROM",
                                    join.right.location, "give one of them an alias");
         }
       }
-      int offset = static_cast<int>(plan->output.columns.size());
-      auto right_scan = Scan(right, qualifier, offset);
-      auto node = std::make_unique<LogicalOperator>();
-      node->kind = LogicalOperatorKind::kJoin;
-      node->join_type = join.type;
-      node->within_before_ms = join.within_before_ms;
-      node->within_after_ms = join.within_after_ms;
-      node->grace_ms = join.grace_ms;
-      node->output = plan->output;
-      for (auto column : right_scan->output.columns) node->output.columns.push_back(column);
-      bool stream_stream =
-          sources.back().type == SourceType::kStream && right.type == SourceType::kStream;
+      bool right_table = right.type == SourceType::kTable;
+      if (left_table && !right_table) {
+        return Status::BindError(
+            "Invalid join order: table-stream joins are not supported; only stream-table "
+            "joins. Got " +
+                sources.back().name + " JOIN " + right.name + ".",
+            join.location, "put the stream first");
+      }
+      const SourceDescription& previous = sources.back();
+      bool left_windowed = previous.window_type != catalog::WindowType::kNone;
+      bool right_windowed = right.window_type != catalog::WindowType::kNone;
+      if (left_windowed != right_windowed) {
+        const SourceDescription& windowed = left_windowed ? previous : right;
+        const SourceDescription& plain = left_windowed ? right : previous;
+        return Status::BindError("Can not join windowed source to non-windowed source: `" +
+                                     windowed.name + "` is " +
+                                     catalog::WindowTypeName(windowed.window_type) +
+                                     " windowed, `" + plain.name + "` is not windowed",
+                                 join.location);
+      }
+      bool same_time_windows = previous.window_type == right.window_type &&
+                               previous.window_size_ms == right.window_size_ms;
+      if (left_windowed && right.window_type != catalog::WindowType::kSession &&
+          previous.window_type != catalog::WindowType::kSession && !same_time_windows) {
+        return Status::BindError(
+            "Implicit repartitioning of windowed sources is not supported.", join.location,
+            "join sources with the same window type and size");
+      }
+      if (left_windowed && (previous.window_type == catalog::WindowType::kSession) !=
+                               (right.window_type == catalog::WindowType::kSession)) {
+        return Status::BindError(
+            std::string("Incompatible windowed sources: left source ") +
+                catalog::WindowTypeName(previous.window_type) + ", right source " +
+                catalog::WindowTypeName(right.window_type) +
+                ". Session windowed sources can only be joined to other session windowed "
+                "sources.",
+            join.location);
+      }
+      bool stream_stream = !left_table && !right_table;
       if (stream_stream && !join.within_before_ms) {
         return Status::BindError("Stream-stream joins must have a WITHIN clause specified.",
                                  join.location, "e.g. WITHIN 10 SECONDS");
@@ -435,21 +495,170 @@ struct QueryPlanner {
       if (!stream_stream && join.within_before_ms) {
         return Status::BindError("A join with a table does not accept WITHIN", join.location);
       }
-      ExpressionBinder binder(scope, functions, "JOIN", AggregateRule::kForbiddenElsewhere);
+      int left_width = static_cast<int>(scope.columns.size());
+      auto right_scan = Scan(right, qualifier, left_width);
+      AddPseudoColumns(static_cast<int>(scope.columns.size()), qualifier, right_windowed);
+
+      auto node = std::make_unique<LogicalOperator>();
+      node->kind = LogicalOperatorKind::kJoin;
+      node->join_type = join.type;
+      node->within_before_ms = join.within_before_ms;
+      node->within_after_ms = join.within_after_ms;
+      node->grace_ms = join.grace_ms;
+      node->left_width = left_width;
+      node->left_table = left_table;
+      node->right_table = right_table;
+      for (const ScopeColumn& column : scope.columns) {
+        node->output.columns.push_back({column.name, column.type, ColumnRole::kValue});
+      }
+      node->output.window_type = previous.window_type;
+      ExpressionBinder binder(scope, functions, "JOIN ON", AggregateRule::kForbiddenElsewhere);
       ASSIGN_OR_RAISE(node->join_condition, binder.Bind(*join.condition));
-      if (node->join_condition->type.id() != TypeId::kBoolean) {
-        return Status::BindError("JOIN condition must be BOOLEAN but " + node->join_condition->sql +
-                                     " is " + node->join_condition->type.ToString(),
+      const BoundExpression& condition = *node->join_condition;
+      if (condition.type.id() != TypeId::kBoolean) {
+        return Status::BindError("JOIN condition must be BOOLEAN but " + condition.sql + " is " +
+                                     condition.type.ToString(),
                                  join.condition->location);
       }
+      if (condition.kind != BoundKind::kBinary || condition.name != "=") {
+        return Status::BindError(
+            condition.kind == BoundKind::kBinary &&
+                    (condition.name == "AND" || condition.name == "OR")
+                ? "Invalid join condition: joins on multiple conditions are not yet "
+                  "supported. Got " +
+                      condition.sql + "."
+                : "Unsupported join expression: " + condition.sql +
+                      ". Joins need an equality of an expression of each side.",
+            join.condition->location);
+      }
+      // Each side of `=` must read exactly one source: one the left input, one the right.
+      const BoundExpression* sides[2] = {nullptr, nullptr};  // left input's, right input's
+      for (const auto& operand : condition.children) {
+        std::vector<int> indices;
+        CollectIndices(*operand, indices);
+        bool reads_left = false, reads_right = false;
+        for (int index : indices) (index < left_width ? reads_left : reads_right) = true;
+        if (reads_left == reads_right || sides[reads_right ? 1 : 0] != nullptr) {
+          return Status::BindError("Invalid comparison expression '" + operand->sql +
+                                       "' in join '" + condition.sql +
+                                       "'. Each side of the join comparision must contain "
+                                       "references from exactly one source.",
+                                   join.condition->location);
+        }
+        sides[reads_right ? 1 : 0] = operand.get();
+      }
+      if (!(sides[0]->type == sides[1]->type)) {
+        return Status::BindError("Invalid join condition: types don't match. Got " +
+                                     sides[0]->sql + "{" + sides[0]->type.ToString() + "} = " +
+                                     sides[1]->sql + "{" + sides[1]->type.ToString() + "}.",
+                                 join.condition->location);
+      }
+      if (ContainsMap(sides[0]->type)) {
+        return Status::BindError(
+            "Map keys, including types that contain maps, are not supported as they may lead "
+            "to unexpected behavior due to inconsistent serialization. Key column type: " +
+                sides[0]->type.ToString(),
+            join.condition->location);
+      }
+      // A table is looked up by its PRIMARY KEY: the join must use it.
+      for (int side = 0; side < 2; ++side) {
+        bool table = side == 0 ? left_table : right_table;
+        if (!table) continue;
+        const BoundExpression& key = *sides[side];
+        const SourceDescription& described = side == 0 ? previous : right;
+        int keys = 0;
+        for (const auto& column : described.columns) keys += column.role == ColumnRole::kKey;
+        const catalog::Column* column =
+            key.kind == BoundKind::kColumn ? described.FindColumn(key.name) : nullptr;
+        if (keys != 1 || column == nullptr || column->role != ColumnRole::kKey ||
+            (side == 0 && sources.size() > 1)) {
+          return Status::NotSupported(
+              "Cannot join on " + key.sql + ": a join reads table " + described.name +
+                  " by its PRIMARY KEY, so the join criteria must use that column alone "
+                  "(foreign-key table joins are not supported yet).",
+              join.condition->location);
+        }
+      }
+      node->expressions.push_back(sides[0]->Clone());
+      node->expressions.push_back(sides[1]->Clone());
+      bool windowed_stream_key_change = left_windowed;
+      for (int side = 0; side < 2 && windowed_stream_key_change; ++side) {
+        const BoundExpression& key = *sides[side];
+        const SourceDescription& described = side == 0 ? previous : right;
+        const catalog::Column* column =
+            key.kind == BoundKind::kColumn ? described.FindColumn(key.name) : nullptr;
+        if (column == nullptr || column->role != ColumnRole::kKey) {
+          return Status::BindError(
+              "Implicit repartitioning of windowed sources is not supported. See "
+              "https://github.com/confluentinc/ksql/issues/4385.",
+              join.condition->location, "join windowed sources on their key columns");
+        }
+      }
+      // The join key: a source column when either side is one (FULL OUTER aside), else a
+      // synthetic ROWKEY.
+      join_key = JoinKey{};
+      join_key.index = static_cast<int>(scope.columns.size());
+      for (int side = 0; side < 2; ++side) {
+        if (sides[side]->kind == BoundKind::kColumn) join_key.columns.push_back(sides[side]->sql);
+      }
+      join_key.type = sides[0]->type;
+      join_key.full_outer = join.type == sql::JoinType::kFull;
+      join_key.synthetic = join_key.full_outer || join_key.columns.empty();
+      if (join_key.synthetic) join_key.name = SyntheticKeyName();
+      node->output.columns.push_back(
+          {join_key.synthetic ? join_key.name : std::string("KSQL_JOIN_KEY"), join_key.type,
+           ColumnRole::kKey});
+      scope.columns.push_back({"", join_key.synthetic ? join_key.name : "", join_key.type,
+                               join_key.index, true});
       node->children.push_back(std::move(plan));
       node->children.push_back(std::move(right_scan));
       plan = std::move(node);
       sources.push_back(right);
+      left_table = left_table && right_table;
     }
-    AddPseudoColumns(static_cast<int>(plan->output.columns.size()), left_qualifier, false);
-    return Status::NotSupported("Joins are parsed and checked but cannot run yet",
-                                query.joins.front().location);
+    std::vector<std::string> kafka_sources;
+    for (const SourceDescription& read : sources) {
+      if (read.value_format == "KAFKA") kafka_sources.push_back(read.name);
+    }
+    if (!kafka_sources.empty()) {
+      std::string names;
+      for (const auto& name : kafka_sources) names += (names.empty() ? "" : ", ") + name;
+      return Status::BindError("Source(s) " + names +
+                                   " are using the 'KAFKA' value format. This format does not "
+                                   "yet support JOIN.",
+                               query.joins.front().location,
+                               "declare the sources with VALUE_FORMAT='JSON' or 'DELIMITED'");
+    }
+    return Status::OK();
+  }
+
+  // Whether more than one source has a column called `name`.
+  bool NameIsShared(const std::string& name) const {
+    const ScopeColumn* first = nullptr;
+    for (const ScopeColumn& column : scope.columns) {
+      if (column.name != name) continue;
+      if (first != nullptr && first->qualifier != column.qualifier) return true;
+      first = &column;
+    }
+    return false;
+  }
+
+  // ROWKEY, or ROWKEY_n past the highest n the sources use (ksqlDB's rule).
+  std::string SyntheticKeyName() const {
+    bool used = false;
+    int highest = 0;
+    for (const ScopeColumn& column : scope.columns) {
+      if (column.name == "ROWKEY") used = true;
+      if (column.name.rfind("ROWKEY_", 0) == 0) {
+        const std::string suffix = column.name.substr(7);
+        if (!suffix.empty() && suffix.size() < 9 &&
+            std::all_of(suffix.begin(), suffix.end(), ::isdigit)) {
+          used = true;
+          highest = std::max(highest, std::stoi(suffix));
+        }
+      }
+    }
+    return used ? "ROWKEY_" + std::to_string(highest + 1) : "ROWKEY";
   }
 
   void AddFilter(BoundExpressionPtr predicate) {
@@ -1013,6 +1222,69 @@ void ExpandStarAfterPartitionBy(SourceLocation location, const Scope& scope,
   }
 }
 
+// A reference to the join key column the runtime computes.
+BoundExpressionPtr JoinKeyReference(const QueryPlanner::JoinKey& key, const std::string& sql) {
+  auto node = std::make_unique<BoundExpression>();
+  node->kind = BoundKind::kColumn;
+  node->type = key.type;
+  node->name = sql;
+  node->sql = sql;
+  node->column_index = key.index;
+  return node;
+}
+
+// The SELECT item that is a join's result key, as ksqlDB chooses it: the first item that is
+// one of the join's column expressions (the left side's first), or the synthetic ROWKEY, which
+// `*` includes. The key item then reads the join key itself: on an outer join's missing side
+// the column would be NULL.
+Result<int> ProjectJoinKey(const QueryPlanner& planner, const std::vector<ProjectionItem>& items,
+                           std::vector<BoundExpressionPtr>& projection, SourceLocation location) {
+  const QueryPlanner::JoinKey& key = planner.join_key;
+  auto is_key = [&](const ProjectionItem& item) {
+    const BoundExpression& expression = *item.expression;
+    if (key.synthetic) {
+      return expression.kind == BoundKind::kColumn && expression.column_index == key.index;
+    }
+    return std::find(key.columns.begin(), key.columns.end(), expression.sql) != key.columns.end();
+  };
+  // The left side's join column is preferred over the right side's.
+  int found = -1;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!is_key(items[i])) continue;
+    if (found < 0 || (!key.synthetic && items[i].expression->sql == key.columns[0] &&
+                      items[found].expression->sql != key.columns[0])) {
+      found = static_cast<int>(i);
+    }
+  }
+  for (size_t i = 0; i < items.size() && found >= 0; ++i) {
+    if (static_cast<int>(i) == found) continue;
+    if (items[found].expression->sql == items[i].expression->sql) {
+      return Status::BindError("The projection contains a key column (`" + items[found].name +
+                                   "`) more than once, aliased as: " + items[i].name + " and " +
+                                   items[found].name + ".",
+                               items[i].location, "use AS_VALUE(x) to copy a key into the value");
+    }
+  }
+  if (found < 0) {
+    std::string sink = "The query used to build `" + planner.sink_name + "` must include the ";
+    if (key.synthetic) {
+      return Status::BindError(
+          sink + "join expression " + key.name + " in its projection (eg, SELECT " + key.name +
+              "...). " + key.name +
+              " was added as a synthetic key column because the join criteria did not match "
+              "any source column.",
+          location);
+    }
+    return Status::BindError(sink + "join expression" + (key.columns.size() > 1 ? "s " : " ") +
+                                 key.columns[0] +
+                                 (key.columns.size() > 1 ? " or " + key.columns[1] : "") +
+                                 " in its projection (eg, SELECT " + key.columns[0] + "...).",
+                             location);
+  }
+  projection[found] = JoinKeyReference(key, items[found].expression->sql);
+  return found;
+}
+
 Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, AnalyzedStatement& result) {
   const sql::Query& query = *statement.query;
   QueryPlanner planner(catalog_, functions_, query, statement.kind);
@@ -1021,7 +1293,10 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   planner.sink_name = statement.name;
   RETURN_NOT_OK(planner.PlanFrom());
   const SourceDescription& source = planner.sources.front();
-  bool table_source = source.type == SourceType::kTable;
+  const bool joined = planner.join_key.index >= 0;
+  // A join's result is a table only when every source is one.
+  bool table_source = std::all_of(planner.sources.begin(), planner.sources.end(),
+                                  [](const auto& read) { return read.type == SourceType::kTable; });
   RETURN_NOT_OK(planner.PlanWhere());
 
   // PARTITION BY is bound first: it re-keys the stream before the projection, so `*`
@@ -1069,6 +1344,10 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     }
     if (item.star) {
       bool matched = false;
+      if (item.star_qualifier.empty() && planner.join_key.synthetic) {
+        const auto& key = planner.join_key;
+        items.push_back({item.location, key.name, true, JoinKeyReference(key, key.name)});
+      }
       for (const ScopeColumn& column : planner.scope.columns) {
         if (column.pseudo) continue;
         if (!item.star_qualifier.empty() && column.qualifier != item.star_qualifier) continue;
@@ -1092,7 +1371,9 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     if (projected.name.empty()) {
       const sql::Expression& expression = *item.expression;
       if (expression.kind == sql::ExpressionKind::kColumnRef) {
-        projected.name = planner.scope.qualify_names && !expression.qualifier.empty()
+        // In a join, a column whose name more than one source has is named SOURCE_COLUMN.
+        projected.name = planner.scope.qualify_names && !expression.qualifier.empty() &&
+                                 planner.NameIsShared(expression.name)
                              ? expression.qualifier + "_" + expression.name
                              : expression.name;
         projected.explicit_name = true;
@@ -1364,7 +1645,7 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       repartition->children.push_back(std::move(planner.plan));
       planner.plan = std::move(repartition);
       key_kind = "partitioning expression";
-    } else {
+    } else if (!joined) {
       for (const auto& column : source.columns) {
         if (column.role == ColumnRole::kKey) key_expressions.push_back(column.name);
       }
@@ -1375,7 +1656,7 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   // Key columns come first in the result, in key order; each must be projected once.
   std::vector<int> key_items(key_expressions.size(), -1);
   std::vector<std::string> missing;
-  if (planner.persistent() && planner.scope.qualify_names == false) {
+  if (planner.persistent()) {
     for (size_t k = 0; k < key_expressions.size(); ++k) {
       for (size_t i = 0; i < items.size(); ++i) {
         if (items[i].expression->sql != key_expressions[k]) continue;
@@ -1403,6 +1684,12 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
                                    CommaNames(missing) + "...).",
                                query.location);
     }
+  }
+
+  if (planner.persistent() && joined && key_expressions.empty()) {
+    ASSIGN_OR_RAISE(int key_item, ProjectJoinKey(planner, items, projection, query.location));
+    key_items = {key_item};
+    key_expressions = {items[key_item].expression->sql};
   }
 
   auto project = std::make_unique<LogicalOperator>();

@@ -4,20 +4,6 @@ namespace sidestream::analyzer {
 
 namespace {
 
-const char* WindowTypeName(catalog::WindowType type) {
-  switch (type) {
-    case catalog::WindowType::kNone:
-      return "NONE";
-    case catalog::WindowType::kTumbling:
-      return "TUMBLING";
-    case catalog::WindowType::kHopping:
-      return "HOPPING";
-    case catalog::WindowType::kSession:
-      return "SESSION";
-  }
-  return "?";
-}
-
 const char* JoinTypeName(sql::JoinType type) {
   switch (type) {
     case sql::JoinType::kInner:
@@ -151,7 +137,7 @@ std::string LogicalOperator::ToString(int indent) const {
   }
   line += "\n" + std::string(static_cast<size_t>(indent) * 2 + 4, ' ') + "=> " + output.ToString();
   if (output.window_type != catalog::WindowType::kNone) {
-    line += std::string(" WINDOWED ") + WindowTypeName(output.window_type);
+    line += std::string(" WINDOWED ") + catalog::WindowTypeName(output.window_type);
   }
   line += "\n";
   for (const auto& child : children) line += child->ToString(indent + 1);

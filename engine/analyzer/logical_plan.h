@@ -70,9 +70,14 @@ struct LogicalOperator {
   std::optional<sql::WindowSpec> window;  // with grace and retention resolved
   sql::EmitMode emit = sql::EmitMode::kChanges;
 
-  // kJoin
+  // kJoin: the output is the left input's row, then the right input's row (each with its
+  // pseudo columns), then the join key. `expressions` holds the left and right key
+  // expressions, bound over the output layout: each reads only its own side's columns.
   sql::JoinType join_type = sql::JoinType::kInner;
   BoundExpressionPtr join_condition;
+  int left_width = 0;  // columns of the left input's rows
+  bool left_table = false;
+  bool right_table = false;
   std::optional<int64_t> within_before_ms;
   std::optional<int64_t> within_after_ms;
   std::optional<int64_t> grace_ms;

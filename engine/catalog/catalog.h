@@ -28,6 +28,8 @@ struct Column {
 };
 
 enum class WindowType { kNone, kTumbling, kHopping, kSession };
+/// "TUMBLING", "HOPPING", "SESSION" ("NONE" when not windowed), as ksqlDB prints them.
+const char* WindowTypeName(WindowType type);
 
 /// A stream or table: its schema and where its data lives.
 struct SourceDescription {

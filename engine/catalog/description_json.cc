@@ -38,6 +38,8 @@ const char* ColumnRoleName(ColumnRole role) {
   return "UNKNOWN";
 }
 
+}  // namespace
+
 const char* WindowTypeName(WindowType type) {
   switch (type) {
     case WindowType::kNone:
@@ -51,6 +53,8 @@ const char* WindowTypeName(WindowType type) {
   }
   return "UNKNOWN";
 }
+
+namespace {
 
 // Finds the enum value whose name is `name` among `values`.
 template <typename Enum, size_t N>

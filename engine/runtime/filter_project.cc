@@ -41,8 +41,9 @@ bool FilterOperator::Keep(Record& record) {
 }
 
 bool FilterOperator::UpdatePassing(const Record& record, bool passed) {
-  group_.assign(record.row.begin(),
-                record.row.begin() + std::min(group_columns_, record.row.size()));
+  const size_t first = std::min(group_offset_, record.row.size());
+  group_.assign(record.row.begin() + first,
+                record.row.begin() + std::min(first + group_columns_, record.row.size()));
   if (record.window) {
     group_.push_back(types::Value::Bigint(record.window->start));
     group_.push_back(types::Value::Bigint(record.window->end));

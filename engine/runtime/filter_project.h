@@ -13,7 +13,8 @@ namespace sidestream::runtime {
 enum class FilterContext {
   kStream,  // WHERE on a stream: such rows drop, and so do tombstones (null values)
   kTable,   // WHERE on a table source: such rows go on as tombstones; tombstones pass
-  kHaving,  // HAVING over an Aggregate's updates: see FilterOperator
+  kHaving,  // HAVING over an Aggregate's updates, or WHERE over a table-table join's: see
+            // FilterOperator
 };
 
 /// WHERE and HAVING: passes records whose predicate is TRUE (NULL and FALSE drop).
@@ -22,15 +23,19 @@ enum class FilterContext {
 /// goes on as a tombstone, as in Kafka Streams' KTable filter, and tombstones pass.
 /// HAVING sees the Aggregate's updates with their old values (Kafka Streams sends them for
 /// aggregations): a failing row, or a tombstone, deletes its group downstream only if the
-/// group's previous row passed; otherwise there is nothing to delete and it drops.
-/// State: for HAVING, the groups (the first `group_columns` values and the window) whose last
-/// row passed; otherwise none. A predicate that fails to evaluate drops the record and counts
+/// group's previous row passed; otherwise there is nothing to delete and it drops. WHERE over
+/// a table-table join's result works the same way (Kafka Streams sends old values there too).
+/// State: for kHaving, the groups (the `group_columns` values from `group_offset`, and the
+/// window) whose last row passed; otherwise none. A predicate that fails to evaluate drops the record and counts
 /// it.
 class FilterOperator : public Operator {
  public:
   FilterOperator(std::unique_ptr<expr::Evaluator> predicate, FilterContext context,
-                 size_t group_columns = 0)
-      : predicate_(std::move(predicate)), context_(context), group_columns_(group_columns) {}
+                 size_t group_columns = 0, size_t group_offset = 0)
+      : predicate_(std::move(predicate)),
+        context_(context),
+        group_columns_(group_columns),
+        group_offset_(group_offset) {}
   Status Consume(RecordBatch& batch) override;
   /// Records that failed the predicate's evaluation, and failures it turned into NULL.
   int64_t evaluation_errors() const { return evaluation_errors_ + predicate_->nested_errors(); }
@@ -44,6 +49,7 @@ class FilterOperator : public Operator {
   std::unique_ptr<expr::Evaluator> predicate_;
   FilterContext context_;
   size_t group_columns_;
+  size_t group_offset_;
   // Group values, then the window's start and end when windowed.
   std::unordered_set<types::Row, types::RowHash, types::RowEqual> passing_;
   types::Row group_;

@@ -46,123 +46,184 @@ Result<std::vector<std::unique_ptr<expr::Evaluator>>> CompileAll(
   return compiled;
 }
 
+// Re-bases a right-side join key, bound over the join's output, onto the right input's rows.
+void ShiftColumns(analyzer::BoundExpression& expression, int offset) {
+  if (expression.kind == analyzer::BoundKind::kColumn) expression.column_index -= offset;
+  for (auto& child : expression.children) ShiftColumns(*child, offset);
+}
+
 }  // namespace
+
+class Topology::Builder {
+ public:
+  Builder(Topology& topology, LateRecordCallback on_late)
+      : topology_(topology), on_late_(std::move(on_late)) {}
+
+  // Builds the operators from `node` down to its Scan or Join, the last one feeding `next`,
+  // and below a Join both of its inputs.
+  Status Build(const LogicalOperator* node, RecordConsumer* next) {
+    std::vector<const LogicalOperator*> chain;  // top first
+    while (node->kind != LogicalOperatorKind::kScan && node->kind != LogicalOperatorKind::kJoin) {
+      chain.push_back(node);
+      node = node->children.at(0).get();
+    }
+    const bool join = node->kind == LogicalOperatorKind::kJoin;
+    const bool table_input = join ? node->left_table && node->right_table
+                                  : node->source.type == catalog::SourceType::kTable;
+    size_t source_key_columns = 0;
+    for (const auto& column : node->output.columns) {
+      if (!join && column.role == catalog::ColumnRole::kKey) ++source_key_columns;
+    }
+    // A table feeds a re-grouping (Repartition) or aggregation as changes: the lowest such
+    // step gets a TableChangesOperator in front of it.
+    const LogicalOperator* changes_above = nullptr;
+    if (table_input) {
+      for (const LogicalOperator* step : chain) {
+        if (step->kind == LogicalOperatorKind::kRepartition ||
+            step->kind == LogicalOperatorKind::kAggregate) {
+          changes_above = step;
+        }
+      }
+    }
+    if (join && changes_above) {
+      return Status::NotSupported("Aggregating the result of a table-table join is not supported yet");
+    }
+    for (const LogicalOperator* step : chain) {
+      ASSIGN_OR_RAISE(std::unique_ptr<Operator> op, BuildStep(*step, table_input));
+      if (op) Append(std::move(op), next);
+      if (step == changes_above) {
+        Append(std::make_unique<TableChangesOperator>(source_key_columns), next);
+      }
+    }
+    if (!join) {
+      TopologySource source;
+      source.source = node->source;
+      source.columns = node->output.columns.size();
+      source.windowed = node->source.window_type != catalog::WindowType::kNone;
+      source.watermark_delay = node->source.watermark_delay_ms.value_or(0);
+      source.head = next;
+      topology_.sources_.push_back(std::move(source));
+      return Status::OK();
+    }
+    ASSIGN_OR_RAISE(auto spec, BuildJoinSpec(*node));
+    auto joiner = std::make_unique<JoinOperator>(std::move(spec));
+    JoinOperator* built = joiner.get();
+    topology_.joins_.push_back(built);
+    Append(std::move(joiner), next);
+    RETURN_NOT_OK(Build(node->children.at(0).get(), built->input(0)));
+    return Build(node->children.at(1).get(), built->input(1));
+  }
+
+ private:
+  void Append(std::unique_ptr<Operator> op, RecordConsumer*& next) {
+    op->set_next(next);
+    next = op.get();
+    topology_.operators_.push_back(std::move(op));
+  }
+
+  static Result<JoinSpec> BuildJoinSpec(const LogicalOperator& node) {
+    JoinSpec spec;
+    spec.kind = !node.right_table ? JoinKind::kStreamStream
+                : node.left_table ? JoinKind::kTableTable
+                                  : JoinKind::kStreamTable;
+    spec.type = node.join_type;
+    spec.widths[0] = static_cast<size_t>(node.left_width);
+    spec.widths[1] = node.output.columns.size() - spec.widths[0] - 1;
+    ASSIGN_OR_RAISE(spec.keys[0], expr::Evaluator::Compile(*node.expressions.at(0)));
+    auto right_key = node.expressions.at(1)->Clone();
+    ShiftColumns(*right_key, node.left_width);
+    ASSIGN_OR_RAISE(spec.keys[1], expr::Evaluator::Compile(*right_key));
+    if (spec.kind == JoinKind::kStreamStream) {
+      spec.before_ms = node.within_before_ms.value_or(0);
+      spec.after_ms = node.within_after_ms.value_or(spec.before_ms);
+      // ksqlDB without GRACE: Kafka Streams' old default, a day of retention in all.
+      constexpr int64_t kDay = 24 * 60 * 60 * 1000LL;
+      spec.grace_ms = node.grace_ms.value_or(
+          std::max<int64_t>(kDay - spec.before_ms - spec.after_ms, 0));
+      spec.hold_unmatched = node.grace_ms.has_value();
+    }
+    return spec;
+  }
+
+  Result<std::unique_ptr<Operator>> BuildStep(const LogicalOperator& step, bool table_input) {
+    switch (step.kind) {
+      case LogicalOperatorKind::kProject: {
+        ASSIGN_OR_RAISE(auto expressions, CompileAll(step.expressions));
+        auto project = std::make_unique<ProjectOperator>(std::move(expressions));
+        topology_.projects_.push_back(project.get());
+        return std::unique_ptr<Operator>(std::move(project));
+      }
+      case LogicalOperatorKind::kFilter: {
+        ASSIGN_OR_RAISE(auto predicate, expr::Evaluator::Compile(*step.predicate));
+        // HAVING has the Aggregate below it; its rows start with the group values.
+        const LogicalOperator& below = *step.children.at(0);
+        FilterContext context = table_input ? FilterContext::kTable : FilterContext::kStream;
+        size_t group_columns = 0, group_offset = 0;
+        if (below.kind == LogicalOperatorKind::kAggregate) {
+          context = FilterContext::kHaving;
+          group_columns = below.expressions.size();
+        } else if (table_input && below.kind == LogicalOperatorKind::kJoin) {
+          // A table-table join's updates, keyed by its last column.
+          context = FilterContext::kHaving;
+          group_columns = 1;
+          group_offset = below.output.columns.size() - 1;
+        }
+        auto filter = std::make_unique<FilterOperator>(std::move(predicate), context,
+                                                       group_columns, group_offset);
+        topology_.filters_.push_back(filter.get());
+        return std::unique_ptr<Operator>(std::move(filter));
+      }
+      case LogicalOperatorKind::kAggregate: {
+        AggregateSpec spec;
+        ASSIGN_OR_RAISE(spec.group_by, CompileAll(step.expressions));
+        for (const auto& aggregate : step.aggregates) {
+          ASSIGN_OR_RAISE(auto call, BuildCall(*aggregate.call));
+          spec.calls.push_back(std::move(call));
+        }
+        spec.window = step.window;
+        spec.emit_final = step.emit == sql::EmitMode::kFinal;
+        spec.on_late = on_late_;
+        auto aggregate = std::make_unique<AggregateOperator>(std::move(spec));
+        topology_.aggregates_.push_back(aggregate.get());
+        return std::unique_ptr<Operator>(std::move(aggregate));
+      }
+      case LogicalOperatorKind::kRepartition:
+        // Within one process re-keying needs no shuffle: the Aggregate or Project that
+        // follows computes the new key. Across instances it goes through a topic.
+        return std::unique_ptr<Operator>();
+      default:
+        return Status::NotSupported(std::string("Operator ") +
+                                    analyzer::LogicalOperatorKindName(step.kind) +
+                                    " cannot run yet");
+    }
+  }
+
+  Topology& topology_;
+  LateRecordCallback on_late_;
+};
 
 Result<std::unique_ptr<Topology>> Topology::Build(const LogicalOperator& plan,
                                                   CallbackSink::Callback on_result,
                                                   LateRecordCallback on_late) {
   std::unique_ptr<Topology> topology(new Topology());
-  // The chain from the result down to the scan.
-  std::vector<const LogicalOperator*> chain;
   const LogicalOperator* node = &plan;
   if (node->kind == LogicalOperatorKind::kSink) node = node->children.at(0).get();
   topology->result_schema_ = node->output;
-  while (node->kind != LogicalOperatorKind::kScan) {
-    if (node->kind == LogicalOperatorKind::kJoin) {
-      return Status::NotSupported("Joins cannot run yet");
-    }
-    chain.push_back(node);
-    node = node->children.at(0).get();
-  }
-  topology->source_ = node->source;
-  topology->source_columns_ = node->output.columns.size();
-  topology->windowed_source_ = node->source.window_type != catalog::WindowType::kNone;
-  topology->watermark_delay_ = node->source.watermark_delay_ms.value_or(0);
-  size_t source_key_columns = 0;
-  for (const auto& column : node->output.columns) {
-    if (column.role == catalog::ColumnRole::kKey) ++source_key_columns;
-  }
-
-  // A table feeds a re-grouping (Repartition) or aggregation as changes: the lowest such
-  // step gets a TableChangesOperator in front of it.
-  const LogicalOperator* changes_above = nullptr;
-  if (topology->source_.type == catalog::SourceType::kTable) {
-    for (const LogicalOperator* step : chain) {
-      if (step->kind == LogicalOperatorKind::kRepartition ||
-          step->kind == LogicalOperatorKind::kAggregate) {
-        changes_above = step;
-      }
-    }
-  }
-
-  // Build downstream first so each operator knows its successor.
   auto sink = std::make_unique<CallbackSink>(std::move(on_result));
   RecordConsumer* next = sink.get();
   topology->operators_.push_back(std::move(sink));
-  for (const LogicalOperator* step : chain) {
-    std::unique_ptr<Operator> op;
-    switch (step->kind) {
-      case LogicalOperatorKind::kProject: {
-        ASSIGN_OR_RAISE(auto expressions, CompileAll(step->expressions));
-        auto project = std::make_unique<ProjectOperator>(std::move(expressions));
-        topology->projects_.push_back(project.get());
-        op = std::move(project);
-        break;
-      }
-      case LogicalOperatorKind::kFilter: {
-        ASSIGN_OR_RAISE(auto predicate, expr::Evaluator::Compile(*step->predicate));
-        // HAVING has the Aggregate below it; its rows start with the group values.
-        const LogicalOperator& below = *step->children.at(0);
-        FilterContext context = FilterContext::kStream;
-        size_t group_columns = 0;
-        if (below.kind == LogicalOperatorKind::kAggregate) {
-          context = FilterContext::kHaving;
-          group_columns = below.expressions.size();
-        } else if (topology->source_.type == catalog::SourceType::kTable) {
-          context = FilterContext::kTable;
-        }
-        auto filter =
-            std::make_unique<FilterOperator>(std::move(predicate), context, group_columns);
-        topology->filters_.push_back(filter.get());
-        op = std::move(filter);
-        break;
-      }
-      case LogicalOperatorKind::kAggregate: {
-        AggregateSpec spec;
-        ASSIGN_OR_RAISE(spec.group_by, CompileAll(step->expressions));
-        for (const auto& aggregate : step->aggregates) {
-          ASSIGN_OR_RAISE(auto call, BuildCall(*aggregate.call));
-          spec.calls.push_back(std::move(call));
-        }
-        spec.window = step->window;
-        spec.emit_final = step->emit == sql::EmitMode::kFinal;
-        spec.on_late = on_late;
-        auto aggregate = std::make_unique<AggregateOperator>(std::move(spec));
-        topology->aggregates_.push_back(aggregate.get());
-        op = std::move(aggregate);
-        break;
-      }
-      case LogicalOperatorKind::kRepartition:
-        // Within one process re-keying needs no shuffle: the Aggregate or Project that
-        // follows computes the new key. Across instances it goes through a topic.
-        break;
-      default:
-        return Status::NotSupported(std::string("Operator ") +
-                                    analyzer::LogicalOperatorKindName(step->kind) +
-                                    " cannot run yet");
-    }
-    if (op) {
-      op->set_next(next);
-      next = op.get();
-      topology->operators_.push_back(std::move(op));
-    }
-    if (step == changes_above) {
-      auto changes = std::make_unique<TableChangesOperator>(source_key_columns);
-      changes->set_next(next);
-      next = changes.get();
-      topology->operators_.push_back(std::move(changes));
-    }
-  }
-  topology->head_ = next;
+  Builder builder(*topology, std::move(on_late));
+  RETURN_NOT_OK(builder.Build(node, next));
   return topology;
 }
 
-Status Topology::Process(RecordBatch& batch) {
-  const size_t pseudo_columns = windowed_source_ ? 5 : 3;
+Status Topology::Process(size_t source_index, RecordBatch& batch) {
+  const TopologySource& source = sources_[source_index];
+  const size_t pseudo_columns = source.windowed ? 5 : 3;
   for (Record& record : batch) {
     types::Row& row = record.row;
-    row.resize(source_columns_ + pseudo_columns);
-    types::Value* pseudo = row.data() + source_columns_;
+    row.resize(source.columns + pseudo_columns);
+    types::Value* pseudo = row.data() + source.columns;
     // As in ksqlDB, ROWTIME, ROWPARTITION and ROWOFFSET are part of the value: a
     // tombstone has none.
     if (record.tombstone) {
@@ -172,7 +233,7 @@ Status Topology::Process(RecordBatch& batch) {
       pseudo[1].SetInteger(types::TypeId::kInt, record.partition);
       pseudo[2].SetInteger(types::TypeId::kBigint, record.offset);
     }
-    if (windowed_source_) {
+    if (source.windowed) {
       for (int i = 0; i < 2; ++i) {
         if (record.window) {
           pseudo[3 + i].SetInteger(types::TypeId::kBigint,
@@ -182,23 +243,26 @@ Status Topology::Process(RecordBatch& batch) {
         }
       }
     }
-    stream_time_ = std::max(stream_time_, record.timestamp - watermark_delay_);
+    stream_time_ = std::max(stream_time_, record.timestamp - source.watermark_delay);
     record.stream_time = stream_time_;
   }
-  RETURN_NOT_OK(head_->Consume(batch));
+  RETURN_NOT_OK(source.head->Consume(batch));
   // Records that did not reach a window operator (filtered out) still move stream time.
-  return head_->AdvanceStreamTime(stream_time_);
+  return source.head->AdvanceStreamTime(stream_time_);
 }
 
 Status Topology::AdvanceStreamTime(int64_t stream_time) {
   if (stream_time <= stream_time_) return Status::OK();
   stream_time_ = stream_time;
-  return head_->AdvanceStreamTime(stream_time);
+  return sources_.front().head->AdvanceStreamTime(stream_time);
 }
+
+Status Topology::Flush() { return sources_.front().head->Flush(); }
 
 int64_t Topology::late_records() const {
   int64_t total = 0;
   for (const AggregateOperator* aggregate : aggregates_) total += aggregate->late_records();
+  for (const JoinOperator* join : joins_) total += join->late_records();
   return total;
 }
 

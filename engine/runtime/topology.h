@@ -6,39 +6,49 @@
 #include "analyzer/logical_plan.h"
 #include "runtime/aggregate_operator.h"
 #include "runtime/filter_project.h"
+#include "runtime/join_operator.h"
 #include "runtime/operator.h"
 
 namespace sidestream::runtime {
 
+/// One source a topology reads: its records enter at `head`.
+struct TopologySource {
+  catalog::SourceDescription source;
+  size_t columns = 0;  // the source's own columns; pseudo columns follow
+  bool windowed = false;
+  int64_t watermark_delay = 0;
+  RecordConsumer* head = nullptr;
+};
+
 /// The operators of one persistent query for one task (one input partition), built from
-/// the query's logical plan: Scan -> [Filter] -> [Repartition] -> [Aggregate -> [Filter]]
-/// -> Project, ending in a callback that receives result rows (the Project's schema).
+/// the query's logical plan: per source Scan -> [Join ->] [Filter] -> [Repartition] ->
+/// [Aggregate -> [Filter]] -> Project, ending in a callback that receives result rows (the
+/// Project's schema). A join reads two sources (more for several joins), left to right.
 ///
-/// Stream time is the largest timestamp the task has seen; with a WATERMARK the
-/// declared delay is subtracted. It advances before each record is applied, as in
-/// Kafka Streams, so windows close and EMIT FINAL results come out in event-time order
-/// (each record carries the stream time at its arrival through the batch).
+/// Stream time is the largest timestamp the task has seen, over all its sources; with a
+/// WATERMARK the declared delay is subtracted. It advances before each record is applied,
+/// as in Kafka Streams, so windows close and EMIT FINAL results come out in event-time
+/// order (each record carries the stream time at its arrival through the batch).
 /// Thread: one task thread. Ownership: owns its operators.
 class Topology {
  public:
-  /// NotSupported for plans the runtime cannot run yet (joins).
   static Result<std::unique_ptr<Topology>> Build(const analyzer::LogicalOperator& plan,
                                                  CallbackSink::Callback on_result,
                                                  LateRecordCallback on_late);
 
-  /// Processes a batch of source records, in order. Each `row` holds the source's
-  /// columns (key columns, then value columns); the pseudo columns (ROWTIME,
-  /// ROWPARTITION, ROWOFFSET, and WINDOWSTART, WINDOWEND for windowed sources) are
-  /// appended here. The batch's records are reused as scratch space.
-  Status Process(RecordBatch& batch);
+  /// Processes a batch of records of source `source` (an index into sources()), in order.
+  /// Each `row` holds the source's columns (key columns, then value columns); the pseudo
+  /// columns (ROWTIME, ROWPARTITION, ROWOFFSET, and WINDOWSTART, WINDOWEND for windowed
+  /// sources) are appended here. The batch's records are reused as scratch space.
+  Status Process(size_t source, RecordBatch& batch);
 
   /// Moves stream time forward without a record (an idle source's wall-clock close).
   Status AdvanceStreamTime(int64_t stream_time);
 
   /// A commit is under way: state stores make their writes durable.
-  Status Flush() { return head_->Flush(); }
+  Status Flush();
 
-  const catalog::SourceDescription& source() const { return source_; }
+  const std::vector<TopologySource>& sources() const { return sources_; }
   const analyzer::Schema& result_schema() const { return result_schema_; }
   int64_t stream_time() const { return stream_time_; }
   /// Records dropped because their window had closed.
@@ -47,17 +57,15 @@ class Topology {
   int64_t evaluation_errors() const;
 
  private:
+  class Builder;
   Topology() = default;
 
-  catalog::SourceDescription source_;
+  std::vector<TopologySource> sources_;
   analyzer::Schema result_schema_;
-  size_t source_columns_ = 0;
-  bool windowed_source_ = false;
-  int64_t watermark_delay_ = 0;
   int64_t stream_time_ = INT64_MIN;
   std::vector<std::unique_ptr<RecordConsumer>> operators_;  // downstream first
-  RecordConsumer* head_ = nullptr;
   std::vector<const AggregateOperator*> aggregates_;
+  std::vector<const JoinOperator*> joins_;
   std::vector<const FilterOperator*> filters_;
   std::vector<const ProjectOperator*> projects_;
 };

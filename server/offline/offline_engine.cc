@@ -293,8 +293,12 @@ Status OfflineEngine::Deliver(const std::string& topic, const std::string* key,
   // Index loop: a query started while delivering would invalidate iterators.
   for (size_t i = 0; i < queries_.size(); ++i) {
     QueryPipeline& query = *queries_[i];
-    if (query.source().topic != topic) continue;
-    RETURN_NOT_OK(query.Process(message));
+    const std::vector<SourceDescription> sources = query.sources();
+    for (size_t source = 0; source < sources.size(); ++source) {
+      if (sources[source].topic != topic) continue;
+      message.source = source;
+      RETURN_NOT_OK(query.Process(message));
+    }
   }
   return Status::OK();
 }

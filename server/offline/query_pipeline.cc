@@ -82,6 +82,54 @@ std::vector<bool> UsedSourceColumns(const analyzer::LogicalOperator& plan, size_
   return used;
 }
 
+namespace {
+
+// Each source's offset in the row layout of the operators above the scans: a join's right
+// input starts at its left width.
+void SourceOffsets(const analyzer::LogicalOperator& node, int offset,
+                   std::vector<std::pair<int, size_t>>& offsets) {
+  if (node.kind == analyzer::LogicalOperatorKind::kScan) {
+    offsets.push_back({offset, node.output.columns.size()});
+  } else if (node.kind == analyzer::LogicalOperatorKind::kJoin) {
+    SourceOffsets(*node.children.at(0), offset, offsets);
+    SourceOffsets(*node.children.at(1), offset + node.left_width, offsets);
+  } else {
+    SourceOffsets(*node.children.at(0), offset, offsets);
+  }
+}
+
+void CollectSubtree(const analyzer::LogicalOperator& node, std::vector<bool>& used) {
+  if (node.predicate) CollectColumns(*node.predicate, used);
+  for (const auto& expression : node.expressions) CollectColumns(*expression, used);
+  for (const auto& aggregate : node.aggregates) CollectColumns(*aggregate.call, used);
+  for (const auto& child : node.children) CollectSubtree(*child, used);
+}
+
+}  // namespace
+
+std::vector<std::vector<bool>> UsedColumnsBySource(const analyzer::LogicalOperator& plan) {
+  // The expressions read the scans' layout up to the lowest Aggregate or Project.
+  const analyzer::LogicalOperator* top = &plan;
+  for (const analyzer::LogicalOperator* node = &plan; !node->children.empty();
+       node = node->children[0].get()) {
+    if (node->kind == analyzer::LogicalOperatorKind::kAggregate ||
+        node->kind == analyzer::LogicalOperatorKind::kProject) {
+      top = node;
+    }
+  }
+  std::vector<std::pair<int, size_t>> offsets;
+  SourceOffsets(*top, 0, offsets);
+  size_t width = 0;
+  for (const auto& [offset, columns] : offsets) width = std::max(width, offset + columns);
+  std::vector<bool> used(width, false);
+  CollectSubtree(*top, used);
+  std::vector<std::vector<bool>> by_source;
+  for (const auto& [offset, columns] : offsets) {
+    by_source.emplace_back(used.begin() + offset, used.begin() + offset + columns);
+  }
+  return by_source;
+}
+
 Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
                                                analyzer::AnalyzedStatement& analyzed,
                                                catalog::Catalog& catalog,
@@ -130,26 +178,32 @@ Result<NewQuery> CompileLastQuery(std::string_view sql, catalog::Catalog& catalo
   return std::move(*last);
 }
 
+// How the messages of one source topic become records.
+struct SourceDecoding {
+  SourceDescription source;
+  std::vector<formats::FormatColumn> keys, values;
+  std::unique_ptr<formats::RowDecoder> key_decoder, value_decoder;
+  std::string dead_letter_topic;
+  int timestamp_column = -1;
+  // A STRING event-time column is parsed with the source's TIMESTAMP_FORMAT.
+  std::optional<functions::TemporalPattern> timestamp_format;
+};
+
 struct QueryPipeline::State {
   std::string id;
-  SourceDescription source;
+  std::vector<SourceDecoding> inputs;  // the topology's sources, left to right
   SourceDescription sink;
   PipelineCallbacks callbacks;
-  std::vector<formats::FormatColumn> source_keys, source_values, sink_keys, sink_values;
-  std::unique_ptr<formats::RowDecoder> key_decoder, value_decoder;
+  std::vector<formats::FormatColumn> sink_keys, sink_values;
   std::unique_ptr<formats::RowEncoder> key_encoder, value_encoder;
   std::unique_ptr<runtime::Topology> topology;
   std::string late_topic;
   // ksql.timestamp.throw.on.invalid: a record without a valid event time stops the query
   // instead of going to the dead-letter topic.
   bool stop_on_invalid_timestamp = false;
-  std::string dead_letter_topic;
-  int timestamp_column = -1;
-  // A STRING event-time column is parsed with the source's TIMESTAMP_FORMAT.
-  std::optional<functions::TemporalPattern> timestamp_format;
   // The sink's TIMESTAMP column: its value becomes the output record's timestamp.
   int sink_timestamp_column = -1;
-  // No PARTITION BY or GROUP BY: the sink's key is the source's key object.
+  // No PARTITION BY, GROUP BY or join: the sink's key is the source's key object.
   bool keeps_source_key = true;
   PipelineCounters counters;
   // The batch being processed, for the late-record side output.
@@ -159,9 +213,11 @@ struct QueryPipeline::State {
 
   // Decodes `message` into `record`; the error names what did not fit.
   Status Decode(const InputMessage& message, runtime::Record& record);
-  // The record's event time from the source's TIMESTAMP column, if it has one.
-  Status ExtractTimestamp(runtime::Record& record);
+  // The record's event time from its source's TIMESTAMP column, if it has one.
+  Status ExtractTimestamp(const SourceDecoding& input, runtime::Record& record);
   Status DeadLetter(const InputMessage& message, const Status& error);
+  // Runs the decoded records of the batch through the topology.
+  Status RunBatch(size_t source);
 };
 
 QueryPipeline::QueryPipeline(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -222,26 +278,41 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
   for (const analyzer::LogicalOperator* node = &plan; !node->children.empty();
        node = node->children.front().get()) {
     if (node->kind == analyzer::LogicalOperatorKind::kRepartition ||
-        node->kind == analyzer::LogicalOperatorKind::kAggregate) {
+        node->kind == analyzer::LogicalOperatorKind::kAggregate ||
+        node->kind == analyzer::LogicalOperatorKind::kJoin) {
       self->keeps_source_key = false;
     }
   }
-  self->source = self->topology->source();
-  self->dead_letter_topic = Property(self->source, "DEAD_LETTER_TOPIC");
-  if (self->dead_letter_topic.empty()) self->dead_letter_topic = kDefaultDeadLetterTopic;
-  self->source_keys = FormatColumns(self->source, ColumnRole::kKey);
-  self->source_values = FormatColumns(self->source, ColumnRole::kValue);
-  // Projection pushdown: the value decoder skips the columns no expression reads.
-  std::vector<bool> used = UsedSourceColumns(plan, self->source.columns.size());
-  for (size_t i = 0; i < self->source_values.size(); ++i) {
-    const std::string& name = self->source_values[i].name;
-    bool event_time = self->source.timestamp_column && *self->source.timestamp_column == name;
-    self->source_values[i].skip = !used[self->source_keys.size() + i] && !event_time;
+  // Projection pushdown: the value decoders skip the columns no expression reads.
+  const std::vector<std::vector<bool>> used = UsedColumnsBySource(plan);
+  for (size_t index = 0; index < self->topology->sources().size(); ++index) {
+    SourceDecoding& input = self->inputs.emplace_back();
+    input.source = self->topology->sources()[index].source;
+    const SourceDescription& source = input.source;
+    input.dead_letter_topic = Property(source, "DEAD_LETTER_TOPIC");
+    if (input.dead_letter_topic.empty()) input.dead_letter_topic = kDefaultDeadLetterTopic;
+    input.keys = FormatColumns(source, ColumnRole::kKey);
+    input.values = FormatColumns(source, ColumnRole::kValue);
+    for (size_t i = 0; i < input.values.size(); ++i) {
+      const std::string& name = input.values[i].name;
+      bool event_time = source.timestamp_column && *source.timestamp_column == name;
+      input.values[i].skip = !used[index][input.keys.size() + i] && !event_time;
+    }
+    ASSIGN_OR_RAISE(input.key_decoder, formats::MakeDecoder(Options(source, true), input.keys));
+    ASSIGN_OR_RAISE(input.value_decoder,
+                    formats::MakeDecoder(Options(source, false), input.values));
+    if (source.timestamp_column) {
+      for (size_t i = 0; i < source.columns.size(); ++i) {
+        if (source.columns[i].name == *source.timestamp_column) {
+          input.timestamp_column = static_cast<int>(i);
+        }
+      }
+      if (source.timestamp_format) {
+        ASSIGN_OR_RAISE(input.timestamp_format,
+                        functions::TemporalPattern::Compile(*source.timestamp_format));
+      }
+    }
   }
-  ASSIGN_OR_RAISE(self->key_decoder,
-                  formats::MakeDecoder(Options(self->source, true), self->source_keys));
-  ASSIGN_OR_RAISE(self->value_decoder,
-                  formats::MakeDecoder(Options(self->source, false), self->source_values));
   for (const auto& column : self->topology->result_schema().columns) {
     (column.role == ColumnRole::kKey ? self->sink_keys : self->sink_values)
         .push_back({column.name, column.type});
@@ -250,17 +321,6 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
                   formats::MakeEncoder(Options(self->sink, true), self->sink_keys));
   ASSIGN_OR_RAISE(self->value_encoder,
                   formats::MakeEncoder(Options(self->sink, false), self->sink_values));
-  if (self->source.timestamp_column) {
-    for (size_t i = 0; i < self->source.columns.size(); ++i) {
-      if (self->source.columns[i].name == *self->source.timestamp_column) {
-        self->timestamp_column = static_cast<int>(i);
-      }
-    }
-    if (self->source.timestamp_format) {
-      ASSIGN_OR_RAISE(self->timestamp_format,
-                      functions::TemporalPattern::Compile(*self->source.timestamp_format));
-    }
-  }
   if (self->sink.timestamp_column) {
     const auto& columns = self->topology->result_schema().columns;
     for (size_t i = 0; i < columns.size(); ++i) {
@@ -273,45 +333,52 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
 }
 
 Status QueryPipeline::State::Decode(const InputMessage& message, runtime::Record& record) {
+  if (message.source >= inputs.size()) {
+    return Status::InvalidArgument("query " + id + " has no source " +
+                                   std::to_string(message.source));
+  }
+  const SourceDecoding& input = inputs[message.source];
   // A null value deletes a table row; in a stream it is a record whose value is null,
   // which projections pass on (ksqlDB does the same).
   record.tombstone = !message.value;
   // Decoders write every column they read, so only absent parts need clearing.
   types::Row& row = record.row;
-  row.resize(source_keys.size() + source_values.size());
+  row.resize(input.keys.size() + input.values.size());
   record.timestamp = message.timestamp;
   record.window = message.window;
   record.partition = message.partition;
   record.offset = message.offset;
   record.retract = message.retract;
   record.key_absent = !message.key;
-  if (message.key && !source_keys.empty()) {
-    RETURN_NOT_OK(key_decoder->Decode(*message.key, row, 0));
+  if (message.key && !input.keys.empty()) {
+    RETURN_NOT_OK(input.key_decoder->Decode(*message.key, row, 0));
   } else {
-    for (size_t i = 0; i < source_keys.size(); ++i) row[i].SetNull();
+    for (size_t i = 0; i < input.keys.size(); ++i) row[i].SetNull();
   }
   if (message.value) {
-    RETURN_NOT_OK(value_decoder->Decode(*message.value, row, source_keys.size()));
+    RETURN_NOT_OK(input.value_decoder->Decode(*message.value, row, input.keys.size()));
   } else {
-    for (size_t i = source_keys.size(); i < row.size(); ++i) row[i].SetNull();
+    for (size_t i = input.keys.size(); i < row.size(); ++i) row[i].SetNull();
   }
   return Status::OK();
 }
 
-Status QueryPipeline::State::ExtractTimestamp(runtime::Record& record) {
-  if (timestamp_column < 0 || record.tombstone) return Status::OK();
-  const types::Value& event_time = record.row[timestamp_column];
-  if (event_time.kind() == types::TypeId::kString && timestamp_format) {
-    ASSIGN_OR_RAISE(record.timestamp, timestamp_format->Parse(event_time.string(), 0));
+Status QueryPipeline::State::ExtractTimestamp(const SourceDecoding& input,
+                                              runtime::Record& record) {
+  if (input.timestamp_column < 0 || record.tombstone) return Status::OK();
+  const std::string& column = *input.source.timestamp_column;
+  const types::Value& event_time = record.row[input.timestamp_column];
+  if (event_time.kind() == types::TypeId::kString && input.timestamp_format) {
+    ASSIGN_OR_RAISE(record.timestamp, input.timestamp_format->Parse(event_time.string(), 0));
   } else if (event_time.is_null() || event_time.kind() == types::TypeId::kString) {
-    return Status::InvalidArgument("TIMESTAMP column " + *source.timestamp_column +
+    return Status::InvalidArgument("TIMESTAMP column " + column +
                                    " is NULL or not epoch milliseconds");
   } else {
     record.timestamp = event_time.integer();
   }
   // Kafka Streams skips a record whose timestamp is negative.
   if (record.timestamp < 0) {
-    return Status::InvalidArgument("TIMESTAMP column " + *source.timestamp_column +
+    return Status::InvalidArgument("TIMESTAMP column " + column +
                                    " is negative: " + std::to_string(record.timestamp));
   }
   return Status::OK();
@@ -319,42 +386,59 @@ Status QueryPipeline::State::ExtractTimestamp(runtime::Record& record) {
 
 Status QueryPipeline::State::DeadLetter(const InputMessage& message, const Status& error) {
   ++counters.decode_errors;
-  nlohmann::json dead = {{"ERROR", error.message()}, {"QUERY_ID", id},
-                         {"TOPIC", source.topic},    {"PARTITION", message.partition},
-                         {"OFFSET", message.offset}, {"VALUE", message.value.value_or("")}};
+  const SourceDecoding& input = inputs[std::min<size_t>(message.source, inputs.size() - 1)];
+  nlohmann::json dead = {{"ERROR", error.message()},     {"QUERY_ID", id},
+                         {"TOPIC", input.source.topic}, {"PARTITION", message.partition},
+                         {"OFFSET", message.offset},     {"VALUE", message.value.value_or("")}};
   if (message.key) side_key.assign(*message.key);
-  return callbacks.on_side_output(dead_letter_topic, message.key ? &side_key : nullptr, dead.dump(),
-                                  message.timestamp);
+  return callbacks.on_side_output(input.dead_letter_topic, message.key ? &side_key : nullptr,
+                                  dead.dump(), message.timestamp);
+}
+
+Status QueryPipeline::State::RunBatch(size_t source) {
+  if (batch.empty()) return Status::OK();
+  int64_t errors_before = topology->evaluation_errors();
+  Status processed = topology->Process(source, batch);
+  counters.evaluation_errors += topology->evaluation_errors() - errors_before;
+  batch.Clear();
+  return processed;
 }
 
 Status QueryPipeline::ProcessBatch(std::span<const InputMessage> messages) {
   State& s = *state_;
   s.batch.Clear();
-  for (size_t i = 0; i < messages.size(); ++i) {
+  s.input = messages;
+  // Consecutive messages of one source go through the topology as one batch.
+  size_t source = messages.empty() ? 0 : messages.front().source;
+  Status status;
+  for (size_t i = 0; i < messages.size() && status.ok(); ++i) {
+    if (messages[i].source != source) {
+      status = s.RunBatch(source);
+      source = messages[i].source;
+      if (!status.ok()) break;
+    }
     runtime::Record& record = s.batch.Append();
     record.input_index = static_cast<uint32_t>(i);
     Status decoded = s.Decode(messages[i], record);
     if (decoded.ok()) {
-      decoded = s.ExtractTimestamp(record);
+      decoded = s.ExtractTimestamp(s.inputs[source], record);
       if (!decoded.ok() && s.stop_on_invalid_timestamp) {
-        return Status::InvalidArgument(
-            "query " + s.id + " stopped at offset " + std::to_string(messages[i].offset) + ": " +
-            decoded.message() + " (" + kTimestampThrowOnInvalidProperty + " is true)");
+        status = Status::InvalidArgument("query " + s.id + " stopped at offset " +
+                                         std::to_string(messages[i].offset) + ": " +
+                                         decoded.message() + " (" +
+                                         kTimestampThrowOnInvalidProperty + " is true)");
+        break;
       }
     }
     if (!decoded.ok()) {
       s.batch.PopBack();
-      RETURN_NOT_OK(s.DeadLetter(messages[i], decoded));
+      status = s.DeadLetter(messages[i], decoded);
     }
   }
+  if (status.ok()) status = s.RunBatch(source);
   s.counters.records += static_cast<int64_t>(messages.size());
-  if (s.batch.empty()) return Status::OK();
-  s.input = messages;
-  int64_t errors_before = s.topology->evaluation_errors();
-  Status processed = s.topology->Process(s.batch);
-  s.counters.evaluation_errors += s.topology->evaluation_errors() - errors_before;
   s.input = {};
-  return processed;
+  return status;
 }
 
 Status QueryPipeline::Process(const InputMessage& message) {
@@ -368,7 +452,12 @@ Status QueryPipeline::AdvanceStreamTime(int64_t stream_time) {
 }
 
 const std::string& QueryPipeline::query_id() const { return state_->id; }
-const SourceDescription& QueryPipeline::source() const { return state_->source; }
+const SourceDescription& QueryPipeline::source() const { return state_->inputs.front().source; }
+std::vector<SourceDescription> QueryPipeline::sources() const {
+  std::vector<SourceDescription> sources;
+  for (const auto& input : state_->inputs) sources.push_back(input.source);
+  return sources;
+}
 const SourceDescription& QueryPipeline::sink() const { return state_->sink; }
 PipelineCounters QueryPipeline::counters() const { return state_->counters; }
 

@@ -61,6 +61,8 @@ struct InputMessage {
   int64_t offset = 0;
   /// The row undoes an earlier row (a table change read back from a repartition topic).
   bool retract = false;
+  /// Which of the pipeline's sources (QueryPipeline::sources()) the message is from.
+  size_t source = 0;
 };
 
 /// Query property: "true" stops the query at a record whose TIMESTAMP column does not give a
@@ -75,6 +77,10 @@ std::vector<formats::FormatColumn> FormatColumns(const catalog::SourceDescriptio
 /// from the Scan up to the first one that changes the row's layout (Aggregate or Project).
 std::vector<bool> UsedSourceColumns(const analyzer::LogicalOperator& plan, size_t columns);
 
+/// Which columns of each source, left to right, the plan's expressions read (the layout of
+/// the operators above the scans, up to the lowest Aggregate or Project).
+std::vector<std::vector<bool>> UsedColumnsBySource(const analyzer::LogicalOperator& plan);
+
 /// One persistent query for one input partition: decodes message bytes with the source's
 /// formats, runs the query's operators, and encodes results with the sink's formats.
 /// The same pipeline runs offline (in-memory topics) and on Kafka (one per task).
@@ -87,7 +93,7 @@ class QueryPipeline {
       const std::map<std::string, std::string>& query_properties, PipelineCallbacks callbacks);
   ~QueryPipeline();
 
-  /// Processes messages of the source topic, in order, as one batch through the
+  /// Processes messages of the source topics, in order, as one batch through the
   /// operators (buffers are reused across batches: a warm pipeline allocates only for
   /// new state). A message that does not decode goes to the dead-letter topic and is
   /// counted; it is not an error.
@@ -100,7 +106,9 @@ class QueryPipeline {
   Status AdvanceStreamTime(int64_t stream_time);
 
   const std::string& query_id() const;
+  /// The first source; sources() lists all of a join's, left to right.
   const catalog::SourceDescription& source() const;
+  std::vector<catalog::SourceDescription> sources() const;
   const catalog::SourceDescription& sink() const;
   PipelineCounters counters() const;
 

@@ -1,0 +1,262 @@
+#include "runtime/join_operator.h"
+
+#include <algorithm>
+
+namespace sidestream::runtime {
+
+namespace {
+
+// A buffered stream record: [timestamp, sequence, joined, row...].
+constexpr size_t kStreamHeader = 3;
+// A table row: [timestamp, row...].
+constexpr size_t kTableHeader = 1;
+
+}  // namespace
+
+/// Feeds one side's records into the join.
+class JoinOperator::Input : public RecordConsumer {
+ public:
+  Input(JoinOperator& join, int side) : join_(join), side_(side) {}
+  Status Consume(RecordBatch& batch) override { return join_.ConsumeSide(side_, batch); }
+  Status AdvanceStreamTime(int64_t stream_time) override {
+    return join_.AdvanceStreamTime(stream_time);
+  }
+  Status Flush() override { return join_.Flush(); }
+
+ private:
+  JoinOperator& join_;
+  int side_;
+};
+
+JoinOperator::JoinOperator(JoinSpec spec) : spec_(std::move(spec)) {
+  for (int side = 0; side < 2; ++side) {
+    inputs_[side] = std::make_unique<Input>(*this, side);
+    stores_[side] = std::make_unique<InMemoryKeyValueStore>();
+  }
+}
+
+JoinOperator::~JoinOperator() = default;
+
+RecordConsumer* JoinOperator::input(int side) { return inputs_[side].get(); }
+
+Status JoinOperator::Consume(RecordBatch& batch) { return ConsumeSide(0, batch); }
+
+Status JoinOperator::Flush() {
+  for (auto& store : stores_) RETURN_NOT_OK(store->Flush());
+  return next_->Flush();
+}
+
+bool JoinOperator::Outer(int side) const {
+  return spec_.type == sql::JoinType::kFull ||
+         spec_.type == (side == 0 ? sql::JoinType::kLeft : sql::JoinType::kRight);
+}
+
+bool JoinOperator::ComputeKey(int side, const Record& record) {
+  if (!spec_.keys[side]->Evaluate(record.row, key_value_).ok() || key_value_.is_null()) {
+    return false;
+  }
+  key_.clear();
+  key_.push_back(key_value_);
+  if (record.window) {
+    key_.push_back(types::Value::Bigint(record.window->start));
+    key_.push_back(types::Value::Bigint(record.window->end));
+  }
+  return true;
+}
+
+Status JoinOperator::ConsumeSide(int side, RecordBatch& batch) {
+  output_.Clear();
+  for (const Record& record : batch) {
+    switch (spec_.kind) {
+      case JoinKind::kStreamStream:
+        ApplyStreamStream(side, record);
+        break;
+      case JoinKind::kStreamTable:
+        ApplyStreamTable(side, record);
+        break;
+      case JoinKind::kTableTable:
+        ApplyTableTable(side, record);
+        break;
+    }
+  }
+  return output_.empty() ? Status::OK() : next_->Consume(output_);
+}
+
+void JoinOperator::Emit(const Record& trigger, const types::Value* left, const types::Value* right,
+                        int64_t timestamp, bool tombstone) {
+  Record& out = output_.Append();
+  CopyAttributes(trigger, out);
+  out.timestamp = timestamp;
+  out.tombstone = tombstone;
+  out.retract = false;
+  out.key_absent = false;
+  const size_t widths[2] = {spec_.widths[0], spec_.widths[1]};
+  out.row.resize(widths[0] + widths[1] + 1);
+  types::Value* cell = out.row.data();
+  for (int side = 0; side < 2; ++side) {
+    const types::Value* values = side == 0 ? left : right;
+    for (size_t i = 0; i < widths[side]; ++i, ++cell) {
+      if (values != nullptr && !tombstone) {
+        *cell = values[i];
+      } else {
+        cell->SetNull();
+      }
+    }
+  }
+  *cell = key_[0];
+  out.window.reset();
+  if (key_.size() == 3) out.window = WindowBounds{key_[1].integer(), key_[2].integer()};
+}
+
+void JoinOperator::ApplyStreamStream(int side, const Record& record) {
+  if (record.tombstone || !ComputeKey(side, record)) return;
+  const int64_t time = record.timestamp;
+  const int64_t now = record.stream_time;
+  // How far this side looks ahead and behind: the right side sees the window mirrored.
+  const int64_t ahead = side == 0 ? spec_.after_ms : spec_.before_ms;
+  const int64_t behind = side == 0 ? spec_.before_ms : spec_.after_ms;
+  observed_[side] = std::max(observed_[side], time);
+  if (time == now) {
+    types::Row key = key_;
+    EmitClosedUnmatched(record);
+    key_ = std::move(key);
+  }
+  Expire();
+  const int other = 1 - side;
+  const size_t other_stride = kStreamHeader + spec_.widths[other];
+  // As in Kafka Streams' window stores, each side keeps what is newer than its own newest
+  // record minus the retention, so a late record can still join the other side's.
+  const int64_t visible_after = observed_[other] - Retention();
+  bool matched = false;
+  if (types::Row* buffered = stores_[other]->Find(key_)) {
+    for (size_t at = 0; at + other_stride <= buffered->size(); at += other_stride) {
+      types::Value* entry = buffered->data() + at;
+      int64_t other_time = entry[0].integer();
+      if (other_time < time - behind || other_time > time + ahead) continue;
+      if (other_time <= visible_after) continue;
+      matched = true;
+      entry[2] = types::Value::Boolean(true);
+      const types::Value* mine = record.row.data();
+      const types::Value* theirs = entry + kStreamHeader;
+      Emit(record, side == 0 ? mine : theirs, side == 0 ? theirs : mine,
+           std::max(time, other_time), false);
+    }
+  }
+  if (time > observed_[side] - Retention()) {
+    bool inserted = false;
+    types::Row& buffer = stores_[side]->Upsert(key_, inserted);
+    buffer.push_back(types::Value::Bigint(time));
+    buffer.push_back(types::Value::Bigint(sequence_));
+    buffer.push_back(types::Value::Boolean(matched));
+    buffer.insert(buffer.end(), record.row.begin(), record.row.begin() + spec_.widths[side]);
+    expiry_[side].emplace(time, key_);
+  } else {
+    ++late_records_;
+  }
+  if (!matched && Outer(side)) {
+    // A record whose window has already closed (without grace) is emitted at once.
+    if (!spec_.hold_unmatched || time + ahead < now) {
+      const types::Value* mine = record.row.data();
+      Emit(record, side == 0 ? mine : nullptr, side == 0 ? nullptr : mine, time, false);
+    } else {
+      pending_.emplace(std::make_pair(time, sequence_), Pending{side, key_});
+    }
+  }
+  ++sequence_;
+}
+
+void JoinOperator::EmitClosedUnmatched(const Record& trigger) {
+  const int64_t now = trigger.stream_time;
+  while (!pending_.empty()) {
+    auto first = pending_.begin();
+    const auto [time, sequence] = first->first;
+    const Pending& pending = first->second;
+    const int64_t ahead = pending.side == 0 ? spec_.after_ms : spec_.before_ms;
+    if (time + ahead + spec_.grace_ms >= now) break;  // its window is still open
+    const size_t stride = kStreamHeader + spec_.widths[pending.side];
+    if (const types::Row* buffered = stores_[pending.side]->Find(pending.key)) {
+      for (size_t at = 0; at + stride <= buffered->size(); at += stride) {
+        const types::Value* entry = buffered->data() + at;
+        if (entry[1].integer() != sequence || entry[2].boolean()) continue;
+        key_ = pending.key;
+        const types::Value* row = entry + kStreamHeader;
+        Emit(trigger, pending.side == 0 ? row : nullptr, pending.side == 0 ? nullptr : row, time,
+             false);
+      }
+    }
+    pending_.erase(first);
+  }
+}
+
+void JoinOperator::Expire() {
+  for (int side = 0; side < 2; ++side) {
+    const int64_t limit = observed_[side] - Retention();  // at or before: invisible
+    const size_t stride = kStreamHeader + spec_.widths[side];
+    auto& expiry = expiry_[side];
+    while (!expiry.empty() && expiry.begin()->first <= limit) {
+      const types::Row& key = expiry.begin()->second;
+      if (types::Row* buffered = stores_[side]->Find(key)) {
+        size_t kept = 0;
+        for (size_t at = 0; at + stride <= buffered->size(); at += stride) {
+          if ((*buffered)[at].integer() <= limit) continue;
+          if (kept != at) {
+            std::move(buffered->begin() + at, buffered->begin() + at + stride,
+                      buffered->begin() + kept);
+          }
+          kept += stride;
+        }
+        buffered->resize(kept);
+        if (kept == 0) stores_[side]->Erase(key);
+      }
+      expiry.erase(expiry.begin());
+    }
+  }
+}
+
+void JoinOperator::ApplyStreamTable(int side, const Record& record) {
+  if (!ComputeKey(side, record)) return;
+  if (side == 1) {  // the table: only its state changes
+    if (record.tombstone) {
+      stores_[1]->Erase(key_);
+      return;
+    }
+    bool inserted = false;
+    types::Row& row = stores_[1]->Upsert(key_, inserted);
+    row.clear();
+    row.push_back(types::Value::Bigint(record.timestamp));
+    row.insert(row.end(), record.row.begin(), record.row.begin() + spec_.widths[1]);
+    return;
+  }
+  if (record.tombstone) return;
+  const types::Row* table = stores_[1]->Find(key_);
+  if (table == nullptr && !Outer(0)) return;
+  Emit(record, record.row.data(), table ? table->data() + kTableHeader : nullptr,
+       record.timestamp, false);
+}
+
+void JoinOperator::ApplyTableTable(int side, const Record& record) {
+  if (!ComputeKey(side, record)) return;
+  const bool existed = stores_[side]->Find(key_) != nullptr;
+  if (record.tombstone) {
+    stores_[side]->Erase(key_);
+  } else {
+    bool inserted = false;
+    types::Row& row = stores_[side]->Upsert(key_, inserted);
+    row.clear();
+    row.push_back(types::Value::Bigint(record.timestamp));
+    row.insert(row.end(), record.row.begin(), record.row.begin() + spec_.widths[side]);
+  }
+  const int other = 1 - side;
+  const types::Row* found = stores_[other]->Find(key_);
+  if (found == nullptr && !Outer(side)) return;
+  if (found == nullptr && record.tombstone && !existed) return;
+  const int64_t time =
+      found ? std::max(record.timestamp, (*found)[0].integer()) : record.timestamp;
+  const types::Value* mine = record.tombstone ? nullptr : record.row.data();
+  const types::Value* theirs = found ? found->data() + kTableHeader : nullptr;
+  // A deleted row leaves the other side's row when the join keeps that side unmatched.
+  bool tombstone = mine == nullptr && !(theirs != nullptr && Outer(other));
+  Emit(record, side == 0 ? mine : theirs, side == 0 ? theirs : mine, time, tombstone);
+}
+
+}  // namespace sidestream::runtime

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "expr/evaluator.h"
+#include "runtime/operator.h"
+#include "runtime/state_store.h"
+#include "sql/ast.h"
+
+namespace sidestream::runtime {
+
+enum class JoinKind { kStreamStream, kStreamTable, kTableTable };
+
+/// What a JoinOperator computes. Side 0 is the left input, side 1 the right.
+struct JoinSpec {
+  JoinKind kind = JoinKind::kStreamStream;
+  sql::JoinType type = sql::JoinType::kInner;
+  /// Each side's join key, evaluated over that side's own rows.
+  std::unique_ptr<expr::Evaluator> keys[2];
+  size_t widths[2] = {0, 0};  // values in each side's rows
+  /// Stream-stream: a left record at t joins right records in [t - before, t + after].
+  int64_t before_ms = 0;
+  int64_t after_ms = 0;
+  int64_t grace_ms = 0;
+  /// GRACE PERIOD was given: an outer join's unmatched record waits until its window
+  /// closes, so it is emitted only if nothing joins it (Kafka Streams' spurious-result
+  /// fix). Without GRACE it is emitted at once, and again joined if a match arrives.
+  bool hold_unmatched = false;
+};
+
+/// Joins two inputs on an equality of key expressions, as Kafka Streams does:
+/// - stream-stream: each side buffers its records for before + after + grace behind its
+///   newest record (a window store's retention); a record joins the other side's buffered
+///   records within the window, with the later of the two timestamps. A record older than
+///   its side's retention joins but is not kept (counted as late).
+/// - stream-table: a stream record looks up the table's current row (the table side only
+///   updates its state), with the stream record's timestamp.
+/// - table-table: an update on either side joins the other side's current row; a delete
+///   becomes a tombstone (or the row with NULLs for an outer join's other side).
+/// LEFT, RIGHT and FULL OUTER joins fill the missing side with NULLs. Records with a NULL
+/// key or (for streams) a NULL value do not join. Windowed sources join within the same
+/// window: the window is part of the key.
+/// Output row: the left row, the right row, then the join key (COALESCE of the sides).
+/// State: KeyValueStores, like the aggregate's (in memory today).
+class JoinOperator : public Operator {
+ public:
+  explicit JoinOperator(JoinSpec spec);
+  ~JoinOperator() override;
+
+  /// The consumer that side 0 (left) or 1 (right) feeds.
+  RecordConsumer* input(int side);
+  /// Records arrive through input(side); this is not called.
+  Status Consume(RecordBatch& batch) override;
+  Status Flush() override;
+  /// Stream-stream records too old to be kept for later joins.
+  int64_t late_records() const { return late_records_; }
+
+ private:
+  class Input;
+  struct Pending {
+    int side = 0;
+    types::Row key;
+  };
+
+  Status ConsumeSide(int side, RecordBatch& batch);
+  // Fills key_ with the record's join key (and window); false when the key is NULL.
+  bool ComputeKey(int side, const Record& record);
+  void ApplyStreamStream(int side, const Record& record);
+  void ApplyStreamTable(int side, const Record& record);
+  void ApplyTableTable(int side, const Record& record);
+  // Appends a result for key_: each side's row, or null for NULLs; attributes from `trigger`.
+  void Emit(const Record& trigger, const types::Value* left, const types::Value* right,
+            int64_t timestamp, bool tombstone);
+  // Emits the held unmatched records whose window has closed by the trigger's stream time.
+  void EmitClosedUnmatched(const Record& trigger);
+  // Drops buffered stream records that no longer join anything.
+  void Expire();
+  int64_t Retention() const { return spec_.before_ms + spec_.after_ms + spec_.grace_ms; }
+  bool Outer(int side) const;
+
+  JoinSpec spec_;
+  std::unique_ptr<Input> inputs_[2];
+  // Stream sides: key -> buffered records, each [timestamp, sequence, joined, row...].
+  // Table sides: key -> [timestamp, row...].
+  std::unique_ptr<KeyValueStore> stores_[2];
+  // Stream-stream: buffered records by timestamp, to expire them; unmatched outer records
+  // waiting for their window to close, by (timestamp, sequence).
+  std::multimap<int64_t, types::Row> expiry_[2];
+  std::map<std::pair<int64_t, int64_t>, Pending> pending_;
+  int64_t sequence_ = 0;
+  int64_t observed_[2] = {INT64_MIN / 2, INT64_MIN / 2};  // each side's newest timestamp
+  int64_t late_records_ = 0;
+  types::Row key_;
+  types::Value key_value_;
+  RecordBatch output_;
+};
+
+}  // namespace sidestream::runtime
