@@ -1,6 +1,7 @@
 #include "server/cluster/kafka_engine.h"
 
 #include <algorithm>
+#include <set>
 #include <charconv>
 #include <chrono>
 
@@ -48,21 +49,22 @@ void AppendWindowedKey(std::string_view key, int64_t start, int64_t end, std::st
 /// One persistent query: its consumer and one pipeline (task) per assigned partition.
 struct KafkaEngine::RunningQuery {
   std::string id;
-  std::string source_topic;
+  std::vector<std::string> source_topics;  // a join's: left to right
+  std::vector<bool> windowed_sources;      // their keys carry windows: "key@start/end"
   analyzer::LogicalOperatorPtr plan;  // outlives the tasks built from it
   std::map<std::string, std::string> properties;
   offline::PipelineCallbacks callbacks;
   std::unique_ptr<kafka::BatchConsumer> consumer;
   std::map<int32_t, std::unique_ptr<offline::QueryPipeline>> tasks;
-  std::map<int32_t, int64_t> next_offsets;      // per partition: the offset to commit
+  // Per (source, partition): the offset to commit.
+  std::map<std::pair<size_t, int32_t>, int64_t> next_offsets;
   std::map<int32_t, int64_t> idle_stream_time;  // per partition: the newest timestamp seen
   int64_t consumed = 0;
   offline::PipelineCounters closed_tasks;  // counters of tasks already closed
   std::chrono::steady_clock::time_point last_input = std::chrono::steady_clock::now();
   kafka::MessageBatch batch;
   std::vector<offline::InputMessage> inputs;  // reused per poll
-  bool reads_changes = false;    // reads a repartition topic, whose rows may be retractions
-  bool windowed_source = false;  // its keys carry windows: "key@start/end"
+  bool reads_changes = false;  // reads a repartition topic, whose rows may be retractions
 };
 
 KafkaEngine::~KafkaEngine() {
@@ -143,7 +145,57 @@ analyzer::BoundExpressionPtr ColumnReference(const analyzer::LogicalColumn& colu
   return reference;
 }
 
+// The scans of a plan, left to right: the order of a pipeline's sources.
+void CollectScans(const analyzer::LogicalOperator& node,
+                  std::vector<const analyzer::LogicalOperator*>& scans) {
+  if (node.kind == analyzer::LogicalOperatorKind::kScan) scans.push_back(&node);
+  for (const auto& child : node.children) CollectScans(*child, scans);
+}
+
+// Whether `expression` is the only key column of the scan whose columns start at `offset`.
+bool IsScanKey(const analyzer::BoundExpression& expression, const analyzer::LogicalOperator& scan,
+               int offset) {
+  int keys = 0;
+  for (const auto& column : scan.source.columns) keys += column.role == catalog::ColumnRole::kKey;
+  int index = expression.column_index - offset;
+  return keys == 1 && expression.kind == analyzer::BoundKind::kColumn && index >= 0 &&
+         index < static_cast<int>(scan.source.columns.size()) &&
+         scan.source.columns[index].role == catalog::ColumnRole::kKey;
+}
+
 }  // namespace
+
+Status KafkaEngine::CheckCopartitioned(const analyzer::LogicalOperator& plan,
+                                       const std::vector<const analyzer::LogicalOperator*>& scans) {
+  // A task joins partition p of every input: that pairs the right records only when
+  // both topics are partitioned alike by the join key. Kafka Streams checks the same.
+  std::vector<int> counts;
+  for (const auto* scan : scans) {
+    ASSIGN_OR_RAISE(int count, admin_->PartitionCount(scan->source.topic));
+    counts.push_back(count);
+  }
+  if (std::all_of(counts.begin(), counts.end(), [](int count) { return count == 1; })) {
+    return Status::OK();
+  }
+  const analyzer::LogicalOperator* join = &plan;
+  while (join->kind != analyzer::LogicalOperatorKind::kJoin) join = join->children.at(0).get();
+  const auto& left = *join->children.at(0);
+  const auto& right = *join->children.at(1);
+  bool copartitioned = scans.size() == 2 && counts[0] == counts[1] &&
+                       left.kind == analyzer::LogicalOperatorKind::kScan &&
+                       left.source.key_format == right.source.key_format &&
+                       IsScanKey(*join->expressions.at(0), left, 0) &&
+                       IsScanKey(*join->expressions.at(1), right, join->left_width);
+  if (copartitioned) return Status::OK();
+  return Status::NotSupported(
+      "On Kafka, a join needs co-partitioned inputs: " + scans[0]->source.topic + " (" +
+          std::to_string(counts[0]) + " partitions) and " + scans[1]->source.topic + " (" +
+          std::to_string(counts[1]) +
+          " partitions) must be joined on their key columns, with the same key format and "
+          "partition count. Re-keying a join's input through a repartition topic is not "
+          "built yet.",
+      SourceLocation{}, "join on the key columns, or use single-partition topics");
+}
 
 Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                                const std::map<std::string, std::string>& properties) {
@@ -162,6 +214,17 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
   const analyzer::LogicalOperator& lower = *repartition->children[0];
   const analyzer::Schema regrouped = repartition->output;
   const std::string topic = RepartitionTopic(options_.application_id, query_id);
+  // The internal topic's columns: the lower layout's, named uniquely (a join's layout has
+  // a ROWTIME per source, and columns both sources have).
+  std::vector<catalog::Column> layout;
+  std::set<std::string> names;
+  for (size_t i = 0; i < lower.output.columns.size(); ++i) {
+    const analyzer::LogicalColumn& column = lower.output.columns[i];
+    std::string name = column.name;
+    if (!names.insert(name).second) name += "_" + std::to_string(i);
+    names.insert(name);
+    layout.push_back({name, column.type, catalog::ColumnRole::kValue, ""});
+  }
 
   // Stage 2: the internal topic, read back with the original row layout (every column a
   // value, so bound column indices hold), feeds the aggregate. Event time travels as the
@@ -176,7 +239,7 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
   internal_scan->source.value_format = "JSON";
   internal_scan->source.timestamp_column.reset();
   internal_scan->source.properties.clear();
-  for (auto& column : internal_scan->source.columns) column.role = catalog::ColumnRole::kValue;
+  internal_scan->source.columns = layout;
   internal_scan->output = regrouped;
   for (auto& column : internal_scan->output.columns) column.role = catalog::ColumnRole::kValue;
   parent->children[0] = std::move(internal_scan);
@@ -199,6 +262,7 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
     if (!used[i]) continue;
     analyzer::LogicalColumn column = lower.output.columns[i];
     project->expressions.push_back(ColumnReference(column, static_cast<int>(i)));
+    column.name = layout[i].name;
     column.role = catalog::ColumnRole::kValue;
     project->output.columns.push_back(column);
   }
@@ -229,13 +293,17 @@ Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOpe
   query->properties = properties;
   query->reads_changes = stage == Stage::kSecond;
   const catalog::SourceDescription sink = plan->source;
-  const analyzer::LogicalOperator* scan = plan.get();
-  while (!scan->children.empty()) scan = scan->children[0].get();
-  query->windowed_source = scan->source.window_type != catalog::WindowType::kNone;
+  std::vector<const analyzer::LogicalOperator*> scans;
+  CollectScans(*plan, scans);
+  for (const auto* scan : scans) {
+    query->source_topics.push_back(scan->source.topic);
+    query->windowed_sources.push_back(scan->source.window_type != catalog::WindowType::kNone);
+  }
+  if (scans.size() > 1) RETURN_NOT_OK(CheckCopartitioned(*plan, scans));
   // The sink topic gets the source's partition count unless PARTITIONS says otherwise.
   int partitions = sink.partitions;
   if (partitions == 0) {
-    auto source_partitions = admin_->PartitionCount(scan->source.topic);
+    auto source_partitions = admin_->PartitionCount(scans.front()->source.topic);
     partitions = source_partitions.ok() ? *source_partitions : options_.default_partitions;
   }
   RETURN_NOT_OK(EnsureTopic(sink.topic, partitions, /*internal=*/stage == Stage::kFirst));
@@ -280,8 +348,7 @@ Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOpe
                                       {"fetch.wait.max.ms", "10"});
   }
   consumer.group_id = options_.application_id + "_" + query_id;
-  consumer.topics = {scan->source.topic};
-  query->source_topic = scan->source.topic;
+  consumer.topics = query->source_topics;
   RunningQuery* self = query.get();
   consumer.on_rebalance = [this, self](const kafka::RebalanceEvent& event) {
     std::vector<int32_t> partitions;
@@ -314,9 +381,11 @@ Status KafkaEngine::Commit(RunningQuery& query, const std::vector<int32_t>& part
       continue;
     }
     RETURN_NOT_OK(task->Flush());
-    auto next = query.next_offsets.find(partition);
-    if (next != query.next_offsets.end()) {
-      offsets.push_back({query.source_topic, partition, next->second});
+    for (size_t source = 0; source < query.source_topics.size(); ++source) {
+      auto next = query.next_offsets.find({source, partition});
+      if (next != query.next_offsets.end()) {
+        offsets.push_back({query.source_topics[source], partition, next->second});
+      }
     }
   }
   RETURN_NOT_OK(producer_->Flush(std::chrono::seconds(30)));
@@ -337,7 +406,9 @@ Status KafkaEngine::CloseTasks(RunningQuery& query, const std::vector<int32_t>& 
     if (task == query.tasks.end()) continue;
     query.closed_tasks += task->second->counters();
     query.tasks.erase(task);
-    query.next_offsets.erase(partition);
+    for (size_t source = 0; source < query.source_topics.size(); ++source) {
+      query.next_offsets.erase({source, partition});
+    }
   }
   return Status::OK();
 }
@@ -347,9 +418,11 @@ Status KafkaEngine::ProcessPartitionRun(RunningQuery& query,
   int32_t partition = run.front().partition;
   if (!query.tasks.count(partition)) RETURN_NOT_OK(CreateTask(query, partition));
   RETURN_NOT_OK(query.tasks[partition]->ProcessBatch(run));
-  query.next_offsets[partition] = run.back().offset + 1;
   int64_t& newest = query.idle_stream_time[partition];
-  for (const auto& message : run) newest = std::max(newest, message.timestamp);
+  for (const auto& message : run) {
+    query.next_offsets[{message.source, partition}] = message.offset + 1;
+    newest = std::max(newest, message.timestamp);
+  }
   return Status::OK();
 }
 
@@ -379,8 +452,12 @@ Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
       inputs.clear();
     }
     offline::InputMessage& input = inputs.emplace_back();
+    input.source = 0;
+    for (size_t source = 1; source < query.source_topics.size(); ++source) {
+      if (message.topic() == query.source_topics[source]) input.source = source;
+    }
     input.key = message.has_key() ? std::optional<std::string_view>(message.key()) : std::nullopt;
-    if (query.windowed_source && input.key) {
+    if (query.windowed_sources[input.source] && input.key) {
       input.window = SplitWindowedKey(*input.key);
     } else {
       input.window.reset();

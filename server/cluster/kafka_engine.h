@@ -95,6 +95,9 @@ class KafkaEngine {
   Status StartStage(const std::string& stage_id, analyzer::LogicalOperatorPtr plan,
                     const std::map<std::string, std::string>& properties,
                     Stage stage = Stage::kWhole);
+  /// NotSupported unless the join's inputs pair up by partition (see the .cc).
+  Status CheckCopartitioned(const analyzer::LogicalOperator& plan,
+                            const std::vector<const analyzer::LogicalOperator*>& scans);
   Status CreateTask(RunningQuery& query, int32_t partition);
   Status CloseTasks(RunningQuery& query, const std::vector<int32_t>& partitions, bool commit);
   Result<int64_t> PollQuery(RunningQuery& query, int wait_ms);
