@@ -94,8 +94,27 @@ std::vector<Workload> Workloads() {
        .peer_per_core = 12'000},
       NexmarkQuery("q0", "pass-through: every bid", bid_fields, 379'000),
       NexmarkQuery("q1", "currency conversion: every bid, 0.908 * price", bid_fields, 395'000),
+      {.name = "W5",
+       .description = "stream-table enrichment: every CDR joined with its caller's subscriber row",
+       .sql = "CREATE STREAM w5 AS SELECT c.caller_key, c.cell_id, c.duration_s, s.plan, "
+              "s.segment FROM cdr c JOIN subscribers s ON c.caller_key = s.msisdn EMIT CHANGES;",
+       .fields = {"cell_id", "duration_s", "start_ts"},
+       .extra_sql = "CREATE TABLE subscribers (msisdn STRING PRIMARY KEY, plan STRING, segment "
+                    "STRING) WITH (KAFKA_TOPIC='subscribers', KEY_FORMAT='KAFKA', "
+                    "VALUE_FORMAT='JSON', PARTITIONS=4);",
+       .subscriber_table = true,
+       .peer_name = "ksqlDB",
+       .peers = "ksqlDB filter 50k/core (no published join figure)",
+       .peer_per_core = 50'000},
+      NexmarkQuery("q0", "pass-through: every bid", bid_fields, 379'000),
+      NexmarkQuery("q1", "currency conversion: every bid, 0.908 * price", bid_fields, 395'000),
       NexmarkQuery("q2", "filter: bids with auction % 123 = 0",
                    {"event_type", "bid.auction", "bid.price"}, 414'000),
+      NexmarkQuery("q8",
+                   "new users: persons joined with their auctions in the same 10 s window "
+                   "(every event read by both join inputs)",
+                   {"event_type", "person.id", "person.name", "auction.seller", "auction.reserve"},
+                   162'000),
   };
 }
 
@@ -106,9 +125,15 @@ Result<Workload> FindWorkload(const std::string& name) {
   return Status::NotFound("unknown workload '" + name + "'");
 }
 
+std::string InputTopic(const Workload& workload) {
+  return workload.input == Input::kCdr ? "cdr" : "nexmark";
+}
+
 Result<std::string> SourceSql(const Workload& workload) {
-  return ReadSourceFile(workload.input == Input::kCdr ? "queries/sources/cdr.sql"
-                                                      : "bench/nexmark/nexmark.sql");
+  ASSIGN_OR_RAISE(std::string sql, ReadSourceFile(workload.input == Input::kCdr
+                                                      ? "queries/sources/cdr.sql"
+                                                      : "bench/nexmark/nexmark.sql"));
+  return sql + "\n" + workload.extra_sql;
 }
 
 Result<std::string> QuerySql(const Workload& workload) {

@@ -25,6 +25,10 @@ struct Workload {
   int subscribers = 5000;  // CDR input: distinct callers
   /// CDR input: every subscriber calls once before any calls again (see CdrGeneratorOptions).
   bool distinct_callers_first = false;
+  /// Statements between the input's DDL and the query: a table the query joins.
+  std::string extra_sql{};
+  /// A row per subscriber (plan, segment) is loaded into table `subscribers` before timing.
+  bool subscriber_table = false;
   std::string peer_name{};  // whose published per-core figure peer_per_core is
   std::string peers{};      // the published per-core numbers that apply (PLATFORM.md)
   double peer_per_core = 0;
@@ -38,7 +42,10 @@ std::vector<Workload> Workloads();
 /// The workload called `name`; NotFound otherwise.
 Result<Workload> FindWorkload(const std::string& name);
 
-/// The source DDL of the workload's input, then its query.
+/// The topic the workload's generated input goes to.
+std::string InputTopic(const Workload& workload);
+
+/// The source DDL of the workload's input (and its extra statements), then its query.
 Result<std::string> SourceSql(const Workload& workload);
 Result<std::string> QuerySql(const Workload& workload);
 

@@ -36,7 +36,7 @@ CdrGenerator::CdrGenerator(CdrGeneratorOptions options) : options_(options), ran
   }
 }
 
-std::string CdrGenerator::Msisdn(int subscriber) const {
+std::string CdrGenerator::Msisdn(int subscriber) {
   char buffer[24];
   std::snprintf(buffer, sizeof buffer, "+4917%08d", subscriber);
   return buffer;

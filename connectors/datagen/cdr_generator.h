@@ -48,6 +48,9 @@ class CdrGenerator {
   void Next(GeneratedCdr& out);
   int64_t generated() const { return generated_; }
 
+  /// The MSISDN of subscriber `subscriber` (0-based): the callers' Kafka key.
+  static std::string Msisdn(int subscriber);
+
  private:
   struct Pending {
     int64_t arrival = 0;
@@ -58,7 +61,6 @@ class CdrGenerator {
                     const std::string& callee, int64_t event_time, int duration, int setup_ms,
                     int cell, const std::string& termination, const std::string& sms_text,
                     GeneratedCdr& out);
-  std::string Msisdn(int subscriber) const;
 
   CdrGeneratorOptions options_;
   std::mt19937_64 random_;

@@ -190,15 +190,17 @@ void JoinOperator::EmitClosedUnmatched(const Record& trigger) {
 
 void JoinOperator::Expire() {
   for (int side = 0; side < 2; ++side) {
-    const int64_t limit = observed_[side] - Retention();  // at or before: invisible
+    // Invisible at `limit` already, but kept one more millisecond: an unmatched outer record
+    // is written when its window closes, which comes no later than this.
+    const int64_t limit = observed_[side] - Retention();
     const size_t stride = kStreamHeader + spec_.widths[side];
     auto& expiry = expiry_[side];
-    while (!expiry.empty() && expiry.begin()->first <= limit) {
+    while (!expiry.empty() && expiry.begin()->first < limit) {
       const types::Row& key = expiry.begin()->second;
       if (types::Row* buffered = stores_[side]->Find(key)) {
         size_t kept = 0;
         for (size_t at = 0; at + stride <= buffered->size(); at += stride) {
-          if ((*buffered)[at].integer() <= limit) continue;
+          if ((*buffered)[at].integer() < limit) continue;
           if (kept != at) {
             std::move(buffered->begin() + at, buffered->begin() + at + stride,
                       buffered->begin() + kept);

@@ -348,7 +348,11 @@ Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOpe
                                       {"fetch.wait.max.ms", "10"});
   }
   consumer.group_id = options_.application_id + "_" + query_id;
-  consumer.topics = query->source_topics;
+  for (const std::string& topic : query->source_topics) {
+    if (std::find(consumer.topics.begin(), consumer.topics.end(), topic) == consumer.topics.end()) {
+      consumer.topics.push_back(topic);
+    }
+  }
   RunningQuery* self = query.get();
   consumer.on_rebalance = [this, self](const kafka::RebalanceEvent& event) {
     std::vector<int32_t> partitions;
@@ -451,24 +455,27 @@ Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
       RETURN_NOT_OK(ProcessPartitionRun(query, inputs));
       inputs.clear();
     }
-    offline::InputMessage& input = inputs.emplace_back();
-    input.source = 0;
-    for (size_t source = 1; source < query.source_topics.size(); ++source) {
-      if (message.topic() == query.source_topics[source]) input.source = source;
+    // Each source reading the message's topic gets it (two streams may share a topic).
+    const size_t sources = query.source_topics.size();
+    for (size_t source = 0; source < sources; ++source) {
+      if (sources > 1 && message.topic() != query.source_topics[source]) continue;
+      offline::InputMessage& input = inputs.emplace_back();
+      input.source = source;
+      input.key =
+          message.has_key() ? std::optional<std::string_view>(message.key()) : std::nullopt;
+      if (query.windowed_sources[source] && input.key) {
+        input.window = SplitWindowedKey(*input.key);
+      } else {
+        input.window.reset();
+      }
+      input.value =
+          message.has_value() ? std::optional<std::string_view>(message.value()) : std::nullopt;
+      input.timestamp = message.timestamp();
+      input.partition = message.partition();
+      input.offset = message.offset();
+      std::string_view unused;
+      input.retract = query.reads_changes && message.FindHeader(kRetractHeader, &unused);
     }
-    input.key = message.has_key() ? std::optional<std::string_view>(message.key()) : std::nullopt;
-    if (query.windowed_sources[input.source] && input.key) {
-      input.window = SplitWindowedKey(*input.key);
-    } else {
-      input.window.reset();
-    }
-    input.value =
-        message.has_value() ? std::optional<std::string_view>(message.value()) : std::nullopt;
-    input.timestamp = message.timestamp();
-    input.partition = message.partition();
-    input.offset = message.offset();
-    std::string_view unused;
-    input.retract = query.reads_changes && message.FindHeader(kRetractHeader, &unused);
   }
   if (!inputs.empty()) RETURN_NOT_OK(ProcessPartitionRun(query, inputs));
   inputs.clear();

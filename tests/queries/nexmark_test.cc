@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -51,6 +52,10 @@ class NexmarkTest : public testing::Test {
       record.value = json::parse(event.value);
       record.timestamp = event.event_time;
       if (record.value["event_type"] == 2) bids_.push_back(record.value["bid"]);
+      if (record.value["event_type"] == 0) persons_.push_back({record.value["person"], event.event_time});
+      if (record.value["event_type"] == 1) {
+        auctions_.push_back({record.value["auction"], event.event_time});
+      }
       Status status = (*engine)->Produce(record);
       EXPECT_TRUE(status.ok()) << status.ToString();
     }
@@ -61,6 +66,7 @@ class NexmarkTest : public testing::Test {
   }
 
   std::vector<json> bids_;
+  std::vector<std::pair<json, int64_t>> persons_, auctions_;  // with their event times
 };
 
 TEST_F(NexmarkTest, Q0PassesEveryBidThroughUnchanged) {
@@ -103,6 +109,28 @@ TEST_F(NexmarkTest, Q2KeepsExactlyTheBidsOnAuctionsDivisibleBy123) {
   ASSERT_GT(expected.size(), 50u);  // the filter has something to keep
   std::vector<json> actual;
   for (const auto& record : engine->Output("Q2")) actual.push_back(record.value);
+  EXPECT_EQ(actual, expected);
+}
+
+TEST_F(NexmarkTest, Q8JoinsEachNewPersonWithTheirAuctionsOfTheSameWindow) {
+  auto engine = Run("q8.sql");
+  std::multiset<std::string> expected, actual;
+  for (const auto& [auction, auction_time] : auctions_) {
+    for (const auto& [person, person_time] : persons_) {
+      if (person["id"] != auction["seller"] || person_time / 10000 != auction_time / 10000) {
+        continue;
+      }
+      expected.insert(
+          json{{"ID", person["id"]}, {"NAME", person["name"]}, {"RESERVE", auction["reserve"]}}
+              .dump());
+    }
+  }
+  ASSERT_GT(expected.size(), 50u);  // the join has something to find
+  for (const auto& record : engine->Output("Q8")) {
+    json row = record.value;
+    row["ID"] = record.key;
+    actual.insert(row.dump());
+  }
   EXPECT_EQ(actual, expected);
 }
 
