@@ -11,8 +11,26 @@ using types::Row;
 using types::Value;
 
 AggregateOperator::AggregateOperator(AggregateSpec spec)
-    : spec_(std::move(spec)), groups_(std::make_unique<InMemoryKeyValueStore>()) {
+    : spec_(std::move(spec)),
+      groups_(spec_.store ? std::move(spec_.store) : std::make_unique<InMemoryKeyValueStore>()) {
   arguments_.resize(spec_.calls.size());
+}
+
+void AggregateOperator::RebuildIndexes() {
+  if (!spec_.window) return;
+  const bool session = spec_.window->kind == sql::WindowKind::kSession;
+  const size_t group_size = spec_.group_by.size();
+  closing_.clear();
+  sessions_.clear();
+  groups_->ForEach([&](const Row& key, const Row&) {
+    // The store key: group values, the window's start, and a session's end (StoreKey).
+    const Row group(key.begin(), key.begin() + static_cast<std::ptrdiff_t>(group_size));
+    WindowBounds window;
+    window.start = key[group_size].integer();
+    window.end = session ? key[group_size + 1].integer() : window.start + spec_.window->size_ms;
+    TrackWindow(group, window);
+    if (session) sessions_[group].push_back(window);
+  });
 }
 
 const Row& AggregateOperator::StoreKey(std::span<const Value> group, const WindowBounds& window) {

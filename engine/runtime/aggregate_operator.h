@@ -34,6 +34,7 @@ struct AggregateSpec {
   std::optional<sql::WindowSpec> window;  // grace already resolved by the analyzer
   bool emit_final = false;
   LateRecordCallback on_late;
+  std::unique_ptr<KeyValueStore> store;  // the groups' state; in memory when null
 };
 
 /// GROUP BY with an optional TUMBLING, HOPPING or SESSION window.
@@ -66,6 +67,8 @@ class AggregateOperator : public Operator {
   /// Records skipped because a GROUP BY value was NULL (ksqlDB does the same).
   int64_t null_keys() const { return null_keys_; }
   size_t open_windows() const { return groups_->size(); }
+  /// After the store was restored: rebuilds the in-memory indexes of open windows.
+  void RebuildIndexes();
 
  private:
   // The windows that end at one time, in the order they opened: their group values laid

@@ -6,7 +6,8 @@ namespace sidestream::runtime {
 
 namespace {
 
-// A buffered stream record: [timestamp, sequence, joined, row...].
+// A buffered stream record: [timestamp, sequence, settled, row...]; settled once it joined
+// or its unmatched result was written (see ApplyStreamStream).
 constexpr size_t kStreamHeader = 3;
 // A table row: [timestamp, row...].
 constexpr size_t kTableHeader = 1;
@@ -31,7 +32,28 @@ class JoinOperator::Input : public RecordConsumer {
 JoinOperator::JoinOperator(JoinSpec spec) : spec_(std::move(spec)) {
   for (int side = 0; side < 2; ++side) {
     inputs_[side] = std::make_unique<Input>(*this, side);
-    stores_[side] = std::make_unique<InMemoryKeyValueStore>();
+    stores_[side] = spec_.stores[side] ? std::move(spec_.stores[side])
+                                       : std::make_unique<InMemoryKeyValueStore>();
+  }
+}
+
+void JoinOperator::RebuildIndexes() {
+  if (spec_.kind != JoinKind::kStreamStream) return;  // tables keep no index
+  for (int side = 0; side < 2; ++side) {
+    const size_t stride = kStreamHeader + spec_.widths[side];
+    expiry_[side].clear();
+    stores_[side]->ForEach([&](const types::Row& key, const types::Row& buffered) {
+      for (size_t at = 0; at + stride <= buffered.size(); at += stride) {
+        const int64_t time = buffered[at].integer();
+        const int64_t sequence = buffered[at + 1].integer();
+        observed_[side] = std::max(observed_[side], time);
+        sequence_ = std::max(sequence_, sequence + 1);
+        expiry_[side].emplace(time, key);
+        if (spec_.hold_unmatched && Outer(side) && !buffered[at + 2].boolean()) {
+          pending_.emplace(std::make_pair(time, sequence), Pending{side, key});
+        }
+      }
+    });
   }
 }
 
@@ -142,20 +164,24 @@ void JoinOperator::ApplyStreamStream(int side, const Record& record) {
            std::max(time, other_time), false);
     }
   }
+  // Settled: nothing more to write for it if no match comes (the third buffered value).
+  // A held unmatched record is not; one whose window already closed (not counting grace)
+  // is written at once.
+  const bool settled =
+      matched || !Outer(side) || !spec_.hold_unmatched || time + ahead < now;
   if (time > observed_[side] - Retention()) {
     bool inserted = false;
     types::Row& buffer = stores_[side]->Upsert(key_, inserted);
     buffer.push_back(types::Value::Bigint(time));
     buffer.push_back(types::Value::Bigint(sequence_));
-    buffer.push_back(types::Value::Boolean(matched));
+    buffer.push_back(types::Value::Boolean(settled));
     buffer.insert(buffer.end(), record.row.begin(), record.row.begin() + spec_.widths[side]);
     expiry_[side].emplace(time, key_);
   } else {
     ++late_records_;
   }
   if (!matched && Outer(side)) {
-    // A record whose window has already closed (without grace) is emitted at once.
-    if (!spec_.hold_unmatched || time + ahead < now) {
+    if (settled) {
       const types::Value* mine = record.row.data();
       Emit(record, side == 0 ? mine : nullptr, side == 0 ? nullptr : mine, time, false);
     } else {
@@ -174,10 +200,11 @@ void JoinOperator::EmitClosedUnmatched(const Record& trigger) {
     const int64_t ahead = pending.side == 0 ? spec_.after_ms : spec_.before_ms;
     if (time + ahead + spec_.grace_ms >= now) break;  // its window is still open
     const size_t stride = kStreamHeader + spec_.widths[pending.side];
-    if (const types::Row* buffered = stores_[pending.side]->Find(pending.key)) {
+    if (types::Row* buffered = stores_[pending.side]->Find(pending.key)) {
       for (size_t at = 0; at + stride <= buffered->size(); at += stride) {
-        const types::Value* entry = buffered->data() + at;
+        types::Value* entry = buffered->data() + at;
         if (entry[1].integer() != sequence || entry[2].boolean()) continue;
+        entry[2] = types::Value::Boolean(true);
         key_ = pending.key;
         const types::Value* row = entry + kStreamHeader;
         Emit(trigger, pending.side == 0 ? row : nullptr, pending.side == 0 ? nullptr : row, time,

@@ -28,6 +28,8 @@ struct JoinSpec {
   /// closes, so it is emitted only if nothing joins it (Kafka Streams' spurious-result
   /// fix). Without GRACE it is emitted at once, and again joined if a match arrives.
   bool hold_unmatched = false;
+  /// Each side's state; in memory when null.
+  std::unique_ptr<KeyValueStore> stores[2];
 };
 
 /// Joins two inputs on an equality of key expressions, as Kafka Streams does:
@@ -54,6 +56,8 @@ class JoinOperator : public Operator {
   /// Records arrive through input(side); this is not called.
   Status Consume(RecordBatch& batch) override;
   Status Flush() override;
+  /// After the stores were restored: rebuilds the in-memory indexes of buffered records.
+  void RebuildIndexes();
   /// Stream-stream records too old to be kept for later joins.
   int64_t late_records() const { return late_records_; }
 
@@ -82,7 +86,7 @@ class JoinOperator : public Operator {
 
   JoinSpec spec_;
   std::unique_ptr<Input> inputs_[2];
-  // Stream sides: key -> buffered records, each [timestamp, sequence, joined, row...].
+  // Stream sides: key -> buffered records, each [timestamp, sequence, settled, row...].
   // Table sides: key -> [timestamp, row...].
   std::unique_ptr<KeyValueStore> stores_[2];
   // Stream-stream: buffered records by timestamp, to expire them; unmatched outer records

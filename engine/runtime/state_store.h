@@ -5,6 +5,9 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "types/value.h"
@@ -25,9 +28,20 @@ class KeyValueStore {
   virtual types::Row& Upsert(const types::Row& key, bool& inserted) = 0;
   virtual void Erase(const types::Row& key) = 0;
   virtual size_t size() const = 0;
+  /// Calls `visit` on every entry, in no order (an operator rebuilding its indexes after
+  /// a restore). The store must not be changed meanwhile.
+  virtual void ForEach(const std::function<void(const types::Row& key, const types::Row& value)>&
+                           visit) const = 0;
   /// Makes every write so far durable. OK at once for the in-memory store.
   virtual Status Flush() = 0;
 };
+
+/// Makes the state stores of one task's operators, by a name stable across runs of the
+/// same plan ("aggregate-0", "join-0-left"). An empty factory means in-memory stores.
+using StoreFactory = std::function<std::unique_ptr<KeyValueStore>(const std::string& name)>;
+
+/// The store called `name` from `factory`, or an InMemoryKeyValueStore without one.
+std::unique_ptr<KeyValueStore> MakeStore(const StoreFactory& factory, const std::string& name);
 
 /// A KeyValueStore in a hash map: the default, and the write cache a persistent store
 /// will sit behind. An open-addressing map keeps keys and values in its slots, so a new
@@ -45,10 +59,51 @@ class InMemoryKeyValueStore final : public KeyValueStore {
   }
   void Erase(const types::Row& key) override { entries_.erase(key); }
   size_t size() const override { return entries_.size(); }
+  void ForEach(const std::function<void(const types::Row& key, const types::Row& value)>& visit)
+      const override {
+    for (const auto& [key, value] : entries_) visit(key, value);
+  }
   Status Flush() override { return Status::OK(); }
 
  private:
   absl::flat_hash_map<types::Row, types::Row, types::RowHash, types::RowEqual> entries_;
+};
+
+/// A KeyValueStore whose changes reach a changelog: at each Flush (a commit), every entry
+/// written or erased since the last one is handed to `sink` once, as encoded key and value
+/// (types::EncodeRow), or a null value for an erased entry. Restore applies such records,
+/// so a task that starts on any instance rebuilds the state by replaying the changelog
+/// (Kafka Streams' changelog topics). The entries live in memory.
+class ChangelogStore final : public KeyValueStore {
+ public:
+  using Sink = std::function<Status(std::string_view key, const std::string* value)>;
+  explicit ChangelogStore(Sink sink) : sink_(std::move(sink)) {}
+
+  types::Row* Find(const types::Row& key) override;
+  types::Row& Upsert(const types::Row& key, bool& inserted) override;
+  void Erase(const types::Row& key) override;
+  size_t size() const override { return entries_.size(); }
+  void ForEach(const std::function<void(const types::Row& key, const types::Row& value)>& visit)
+      const override;
+  Status Flush() override;
+
+  /// Applies one changelog record: the entry's new value, or its deletion when `value` is
+  /// null. Corruption when the bytes are not an encoded Row.
+  Status Restore(std::string_view key, const std::string_view* value);
+
+ private:
+  struct Entry {
+    types::Row value;
+    bool dirty = false;  // changed since the last Flush; its key is in dirty_
+  };
+  // Marks `entry` (of `key`) changed.
+  void Touch(const types::Row& key, Entry& entry);
+
+  Sink sink_;
+  absl::flat_hash_map<types::Row, Entry, types::RowHash, types::RowEqual> entries_;
+  std::vector<types::Row> dirty_;  // keys changed since the last Flush (erased ones too)
+  std::string key_bytes_, value_bytes_;
+  types::Row decoded_key_;
 };
 
 }  // namespace sidestream::runtime

@@ -2,8 +2,10 @@
 
 namespace sidestream::runtime {
 
-TableChangesOperator::TableChangesOperator(size_t key_columns)
-    : key_columns_(key_columns), rows_(std::make_unique<InMemoryKeyValueStore>()) {}
+TableChangesOperator::TableChangesOperator(size_t key_columns,
+                                           std::unique_ptr<KeyValueStore> store)
+    : key_columns_(key_columns),
+      rows_(store ? std::move(store) : std::make_unique<InMemoryKeyValueStore>()) {}
 
 Status TableChangesOperator::Consume(RecordBatch& batch) {
   output_.Clear();

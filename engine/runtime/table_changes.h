@@ -15,7 +15,8 @@ namespace sidestream::runtime {
 /// State: the last row of each table key (the first `key_columns` values).
 class TableChangesOperator : public Operator {
  public:
-  explicit TableChangesOperator(size_t key_columns);
+  /// `store` holds the last rows; in memory when null.
+  TableChangesOperator(size_t key_columns, std::unique_ptr<KeyValueStore> store = nullptr);
   Status Consume(RecordBatch& batch) override;
   Status Flush() override;
 

@@ -56,8 +56,8 @@ void ShiftColumns(analyzer::BoundExpression& expression, int offset) {
 
 class Topology::Builder {
  public:
-  Builder(Topology& topology, LateRecordCallback on_late)
-      : topology_(topology), on_late_(std::move(on_late)) {}
+  Builder(Topology& topology, LateRecordCallback on_late, StoreFactory stores)
+      : topology_(topology), on_late_(std::move(on_late)), stores_(std::move(stores)) {}
 
   // Builds the operators from `node` down to its Scan or Join, the last one feeding `next`,
   // and below a Join both of its inputs.
@@ -92,7 +92,10 @@ class Topology::Builder {
       ASSIGN_OR_RAISE(std::unique_ptr<Operator> op, BuildStep(*step, table_input));
       if (op) Append(std::move(op), next);
       if (step == changes_above) {
-        Append(std::make_unique<TableChangesOperator>(source_key_columns), next);
+        const std::string name = "table-changes-" + std::to_string(table_changes_++);
+        Append(std::make_unique<TableChangesOperator>(source_key_columns,
+                                                      MakeStore(stores_, name)),
+               next);
       }
     }
     if (!join) {
@@ -106,6 +109,9 @@ class Topology::Builder {
       return Status::OK();
     }
     ASSIGN_OR_RAISE(auto spec, BuildJoinSpec(*node));
+    const std::string name = "join-" + std::to_string(topology_.joins_.size());
+    spec.stores[0] = MakeStore(stores_, name + "-left");
+    spec.stores[1] = MakeStore(stores_, name + "-right");
     auto joiner = std::make_unique<JoinOperator>(std::move(spec));
     JoinOperator* built = joiner.get();
     topology_.joins_.push_back(built);
@@ -183,6 +189,8 @@ class Topology::Builder {
         spec.window = step.window;
         spec.emit_final = step.emit == sql::EmitMode::kFinal;
         spec.on_late = on_late_;
+        spec.store =
+            MakeStore(stores_, "aggregate-" + std::to_string(topology_.aggregates_.size()));
         auto aggregate = std::make_unique<AggregateOperator>(std::move(spec));
         topology_.aggregates_.push_back(aggregate.get());
         return std::unique_ptr<Operator>(std::move(aggregate));
@@ -200,11 +208,14 @@ class Topology::Builder {
 
   Topology& topology_;
   LateRecordCallback on_late_;
+  StoreFactory stores_;
+  int table_changes_ = 0;
 };
 
 Result<std::unique_ptr<Topology>> Topology::Build(const LogicalOperator& plan,
                                                   CallbackSink::Callback on_result,
-                                                  LateRecordCallback on_late) {
+                                                  LateRecordCallback on_late,
+                                                  StoreFactory stores) {
   std::unique_ptr<Topology> topology(new Topology());
   const LogicalOperator* node = &plan;
   if (node->kind == LogicalOperatorKind::kSink) node = node->children.at(0).get();
@@ -212,7 +223,7 @@ Result<std::unique_ptr<Topology>> Topology::Build(const LogicalOperator& plan,
   auto sink = std::make_unique<CallbackSink>(std::move(on_result));
   RecordConsumer* next = sink.get();
   topology->operators_.push_back(std::move(sink));
-  Builder builder(*topology, std::move(on_late));
+  Builder builder(*topology, std::move(on_late), std::move(stores));
   RETURN_NOT_OK(builder.Build(node, next));
   return topology;
 }
@@ -258,6 +269,11 @@ Status Topology::AdvanceStreamTime(int64_t stream_time) {
 }
 
 Status Topology::Flush() { return sources_.front().head->Flush(); }
+
+void Topology::RebuildIndexes() {
+  for (AggregateOperator* aggregate : aggregates_) aggregate->RebuildIndexes();
+  for (JoinOperator* join : joins_) join->RebuildIndexes();
+}
 
 int64_t Topology::late_records() const {
   int64_t total = 0;

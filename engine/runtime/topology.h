@@ -32,9 +32,12 @@ struct TopologySource {
 /// Thread: one task thread. Ownership: owns its operators.
 class Topology {
  public:
+  /// `stores` makes each stateful operator's stores (in memory when empty); their names
+  /// are the same for every build of the plan, so a task's changelogs can be found again.
   static Result<std::unique_ptr<Topology>> Build(const analyzer::LogicalOperator& plan,
                                                  CallbackSink::Callback on_result,
-                                                 LateRecordCallback on_late);
+                                                 LateRecordCallback on_late,
+                                                 StoreFactory stores = {});
 
   /// Processes a batch of records of source `source` (an index into sources()), in order.
   /// Each `row` holds the source's columns (key columns, then value columns); the pseudo
@@ -47,6 +50,8 @@ class Topology {
 
   /// A commit is under way: state stores make their writes durable.
   Status Flush();
+  /// The stores were restored (from changelogs): operators rebuild their in-memory indexes.
+  void RebuildIndexes();
 
   const std::vector<TopologySource>& sources() const { return sources_; }
   const analyzer::Schema& result_schema() const { return result_schema_; }
@@ -64,8 +69,8 @@ class Topology {
   analyzer::Schema result_schema_;
   int64_t stream_time_ = INT64_MIN;
   std::vector<std::unique_ptr<RecordConsumer>> operators_;  // downstream first
-  std::vector<const AggregateOperator*> aggregates_;
-  std::vector<const JoinOperator*> joins_;
+  std::vector<AggregateOperator*> aggregates_;
+  std::vector<JoinOperator*> joins_;
   std::vector<const FilterOperator*> filters_;
   std::vector<const ProjectOperator*> projects_;
 };

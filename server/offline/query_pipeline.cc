@@ -225,7 +225,8 @@ QueryPipeline::~QueryPipeline() = default;
 
 Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
     const std::string& query_id, const analyzer::LogicalOperator& plan,
-    const std::map<std::string, std::string>& query_properties, PipelineCallbacks callbacks) {
+    const std::map<std::string, std::string>& query_properties, PipelineCallbacks callbacks,
+    runtime::StoreFactory stores) {
   auto state = std::make_unique<State>();
   State* self = state.get();
   self->id = query_id;
@@ -274,7 +275,8 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
     return self->callbacks.on_side_output(self->late_topic, message.key ? &self->side_key : nullptr,
                                           value.dump(), record.timestamp);
   };
-  ASSIGN_OR_RAISE(self->topology, runtime::Topology::Build(plan, on_result, on_late));
+  ASSIGN_OR_RAISE(self->topology,
+                  runtime::Topology::Build(plan, on_result, on_late, std::move(stores)));
   for (const analyzer::LogicalOperator* node = &plan; !node->children.empty();
        node = node->children.front().get()) {
     if (node->kind == analyzer::LogicalOperatorKind::kRepartition ||
@@ -446,6 +448,8 @@ Status QueryPipeline::Process(const InputMessage& message) {
 }
 
 Status QueryPipeline::Flush() { return state_->topology->Flush(); }
+
+void QueryPipeline::RebuildIndexes() { state_->topology->RebuildIndexes(); }
 
 Status QueryPipeline::AdvanceStreamTime(int64_t stream_time) {
   return state_->topology->AdvanceStreamTime(stream_time);

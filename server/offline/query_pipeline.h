@@ -14,6 +14,7 @@
 #include "common/status.h"
 #include "connectors/formats/row_format.h"
 #include "runtime/record.h"
+#include "runtime/state_store.h"
 
 namespace sidestream::offline {
 
@@ -88,9 +89,12 @@ std::vector<std::vector<bool>> UsedColumnsBySource(const analyzer::LogicalOperat
 class QueryPipeline {
  public:
   /// `query_properties`: the session's and the query's WITH properties (LATE_TOPIC, ...).
+  /// `stores` makes the operators' state stores (in memory when empty; see
+  /// runtime::Topology::Build).
   static Result<std::unique_ptr<QueryPipeline>> Create(
       const std::string& query_id, const analyzer::LogicalOperator& plan,
-      const std::map<std::string, std::string>& query_properties, PipelineCallbacks callbacks);
+      const std::map<std::string, std::string>& query_properties, PipelineCallbacks callbacks,
+      runtime::StoreFactory stores = {});
   ~QueryPipeline();
 
   /// Processes messages of the source topics, in order, as one batch through the
@@ -104,6 +108,8 @@ class QueryPipeline {
   Status Flush();
   /// Moves stream time (an idle partition's wall-clock close).
   Status AdvanceStreamTime(int64_t stream_time);
+  /// The stores were restored: operators rebuild their in-memory indexes.
+  void RebuildIndexes();
 
   const std::string& query_id() const;
   /// The first source; sources() lists all of a join's, left to right.

@@ -1,7 +1,9 @@
 #include "types/value.h"
+#include "types/value_codec.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 
 namespace sidestream::types {
@@ -49,6 +51,50 @@ TEST(ValueTest, EqualNumbersHashEqualAcrossKinds) {
   EXPECT_NE(Value::Bigint(7).Hash(), Value::Bigint(8).Hash());
   EXPECT_EQ(Value::String("cell-1").Hash(), Value::String(std::string("cell-") + "1").Hash());
   EXPECT_NE(Value::String("cell-1").Hash(), Value::String("cell-2").Hash());
+}
+
+TEST(ValueCodecTest, RowsRoundTripEveryKind) {
+  const __int128 min = std::numeric_limits<__int128>::min();
+  const Row row = {Value::Null(),
+                   Value::Boolean(true),
+                   Value::Int(-7),
+                   Value::Bigint(std::numeric_limits<int64_t>::min()),
+                   Value::Double(-0.1),
+                   Value::DecimalValue(min, 38),
+                   Value::DecimalValue(12, -1),
+                   Value::String(std::string("caf\xc3\xa9\0x", 7)),
+                   Value::Bytes(std::string(300, '\xff')),
+                   Value::Timestamp(1768435200123),
+                   Value::Date(-1),
+                   Value::Time(86399999),
+                   Value::Array({Value::Int(1), Value::Null()}),
+                   Value::Map({Value::String("k"), Value::Struct({Value::Double(2.5)})}),
+                   Value::Struct({})};
+  std::string bytes;
+  EncodeRow(row, bytes);
+  Row decoded;
+  ASSERT_TRUE(DecodeRow(bytes, decoded).ok());
+  ASSERT_EQ(decoded.size(), row.size());
+  for (size_t i = 0; i < row.size(); ++i) {
+    EXPECT_EQ(decoded[i].kind(), row[i].kind()) << i;
+    EXPECT_EQ(decoded[i].DebugString(), row[i].DebugString()) << i;
+  }
+  EXPECT_EQ(decoded[5].decimal().unscaled, min);
+  EXPECT_EQ(decoded[5].decimal().scale, 38);
+  EXPECT_EQ(decoded[7].string().size(), 7u);
+  EXPECT_TRUE(std::isnan(decoded[4].float64()) == false && decoded[4].float64() == -0.1);
+}
+
+TEST(ValueCodecTest, DamagedBytesAreCorruptionNotACrash) {
+  std::string bytes;
+  EncodeRow({Value::String("abc"), Value::Array({Value::Bigint(1)})}, bytes);
+  Row decoded;
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    EXPECT_EQ(DecodeRow(bytes.substr(0, length), decoded).code(), StatusCode::kCorruption)
+        << length;
+  }
+  EXPECT_EQ(DecodeRow(bytes + "x", decoded).code(), StatusCode::kCorruption);
+  EXPECT_EQ(DecodeRow(std::string("\x01\x63"), decoded).code(), StatusCode::kCorruption);
 }
 
 }  // namespace
