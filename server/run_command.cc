@@ -77,7 +77,8 @@ int RunRun(const RunOptions& options) {
       cluster::EngineProgress progress = (*engine)->progress();
       std::cerr << "consumed " << progress.consumed << ", produced " << progress.produced
                 << ", late " << progress.late_records << ", undecodable " << progress.decode_errors
-                << "\n";
+                << ", state changes " << progress.changelog_records << ", restored "
+                << progress.restored_records << "\n";
       last_report = now;
     }
     if (options.duration_seconds > 0 && elapsed >= options.duration_seconds) break;
@@ -90,7 +91,8 @@ int RunRun(const RunOptions& options) {
   cluster::EngineProgress progress = (*engine)->progress();
   std::cerr << "stopped: consumed " << progress.consumed << ", produced " << progress.produced
             << ", late " << progress.late_records << ", undecodable " << progress.decode_errors
-            << "\n";
+            << ", state changes " << progress.changelog_records << ", restored "
+            << progress.restored_records << "\n";
   return 0;
 }
 

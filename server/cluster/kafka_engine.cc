@@ -9,6 +9,7 @@
 #include "connectors/kafka/batch_consumer.h"
 #include "connectors/kafka/batch_producer.h"
 #include "connectors/kafka/embedded_broker.h"
+#include "connectors/kafka/partition_reader.h"
 #include "connectors/kafka/topic_admin.h"
 #include "sql/parser.h"
 
@@ -131,6 +132,11 @@ Status KafkaEngine::Execute(std::string_view sql) {
 
 std::string RepartitionTopic(const std::string& application_id, const std::string& query_id) {
   return application_id + "_" + query_id + "-repartition";
+}
+
+std::string ChangelogTopic(const std::string& application_id, const std::string& query_id,
+                           const std::string& store) {
+  return application_id + "_" + query_id + "-" + store + "-changelog";
 }
 
 namespace {
@@ -300,12 +306,11 @@ Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOpe
     query->windowed_sources.push_back(scan->source.window_type != catalog::WindowType::kNone);
   }
   if (scans.size() > 1) RETURN_NOT_OK(CheckCopartitioned(*plan, scans));
-  // The sink topic gets the source's partition count unless PARTITIONS says otherwise.
-  int partitions = sink.partitions;
-  if (partitions == 0) {
-    auto source_partitions = admin_->PartitionCount(scans.front()->source.topic);
-    partitions = source_partitions.ok() ? *source_partitions : options_.default_partitions;
-  }
+  // The sink topic gets the source's partition count unless PARTITIONS says otherwise; the
+  // changelogs get one partition per task.
+  auto counted = admin_->PartitionCount(scans.front()->source.topic);
+  const int source_partitions = counted.ok() ? *counted : options_.default_partitions;
+  const int partitions = sink.partitions > 0 ? sink.partitions : source_partitions;
   RETURN_NOT_OK(EnsureTopic(sink.topic, partitions, /*internal=*/stage == Stage::kFirst));
 
   // Each task gets its own copy of the callback, and so its own key buffer.
@@ -332,10 +337,22 @@ Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOpe
     return producer_->Produce(topic, -1, key ? std::string_view(*key) : std::string_view(), value,
                               timestamp);
   };
-  // Build one pipeline now so that a plan that cannot run fails at CREATE time.
-  ASSIGN_OR_RAISE(auto probe,
-                  offline::QueryPipeline::Create(query_id, *plan, properties, query->callbacks));
+  // Build one pipeline now so that a plan that cannot run fails at CREATE time; it also
+  // names the stores, whose changelog topics are made here (compacted: the latest value of
+  // each key is what a restore needs).
+  std::vector<std::string> store_names;
+  ASSIGN_OR_RAISE(auto probe, offline::QueryPipeline::Create(
+                                  query_id, *plan, properties, query->callbacks,
+                                  [&store_names](const std::string& name) {
+                                    store_names.push_back(name);
+                                    return std::make_unique<runtime::InMemoryKeyValueStore>();
+                                  }));
   probe.reset();
+  static const kafka::TopicAdmin::TopicConfigs kChangelog = {{"cleanup.policy", "compact"}};
+  for (const std::string& name : store_names) {
+    RETURN_NOT_OK(admin_->EnsureTopic(ChangelogTopic(options_.application_id, query_id, name),
+                                      source_partitions, 1, std::chrono::seconds(30), kChangelog));
+  }
   query->plan = std::move(plan);
 
   kafka::ConsumerOptions consumer;
@@ -348,6 +365,12 @@ Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOpe
                                       {"fetch.wait.max.ms", "10"});
   }
   consumer.group_id = options_.application_id + "_" + query_id;
+  if (scans.size() > 1) {
+    // The range assignor gives each member the same partitions of every co-partitioned
+    // topic, so a task's join inputs stay together (cooperative-sticky does not promise it).
+    consumer.client.properties.insert(consumer.client.properties.begin(),
+                                      {"partition.assignment.strategy", "range"});
+  }
   for (const std::string& topic : query->source_topics) {
     if (std::find(consumer.topics.begin(), consumer.topics.end(), topic) == consumer.topics.end()) {
       consumer.topics.push_back(topic);
@@ -371,8 +394,40 @@ Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOpe
 
 Status KafkaEngine::CreateTask(RunningQuery& query, int32_t partition) {
   if (query.tasks.count(partition)) return Status::OK();
+  // Each store writes its changes to partition `partition` of its changelog topic at every
+  // commit, and starts from what that partition holds: the task's state, wherever it ran.
+  std::map<std::string, runtime::ChangelogStore*> stores;
+  auto factory = [this, &query, partition, &stores](const std::string& name) {
+    auto store = std::make_unique<runtime::ChangelogStore>(
+        [this, topic = ChangelogTopic(options_.application_id, query.id, name), partition](
+            std::string_view key, const std::string* value) {
+          ++changelog_records_;
+          return producer_->Produce(topic, partition, key,
+                                    value ? std::string_view(*value) : std::string_view(), 0);
+        });
+    stores[name] = store.get();
+    return store;
+  };
   ASSIGN_OR_RAISE(auto task, offline::QueryPipeline::Create(query.id, *query.plan, query.properties,
-                                                            query.callbacks));
+                                                            query.callbacks, factory));
+  const kafka::ClientConfig client{bootstrap_servers_, options_.client_properties};
+  for (const auto& [name, store] : stores) {
+    const std::string topic = ChangelogTopic(options_.application_id, query.id, name);
+    auto restored = kafka::ReadPartitionToEnd(
+        client, topic, partition,
+        [store = store](std::optional<std::string_view> key,
+                        std::optional<std::string_view> value) {
+          if (!key) return Status::Corruption("a changelog record has no key");
+          return store->Restore(*key, value ? &*value : nullptr);
+        });
+    if (!restored.ok()) {
+      return Status(restored.status().code(), "restoring query " + query.id + " partition " +
+                                                  std::to_string(partition) + " from " + topic +
+                                                  ": " + restored.status().message());
+    }
+    restored_records_ += *restored;
+  }
+  task->RebuildIndexes();
   query.tasks[partition] = std::move(task);
   return Status::OK();
 }
@@ -510,6 +565,8 @@ Status KafkaEngine::Run() {
 EngineProgress KafkaEngine::progress() const {
   EngineProgress progress;
   progress.produced = produced_;
+  progress.changelog_records = changelog_records_;
+  progress.restored_records = restored_records_;
   for (const auto& query : queries_) {
     progress.consumed += query->consumed;
     offline::PipelineCounters counters = query->closed_tasks;

@@ -46,12 +46,16 @@ struct EngineProgress {
   int64_t late_records = 0;
   int64_t decode_errors = 0;
   int64_t evaluation_errors = 0;
+  int64_t changelog_records = 0;  // state changes written to changelog topics
+  int64_t restored_records = 0;   // changelog records read back when tasks started
 };
 
 /// Owns the broker connection (or the embedded broker), one consumer per persistent
 /// query, one shared producer, and one QueryPipeline per (query, assigned partition) —
 /// Kafka Streams' task. Offsets are committed after the outputs they caused are
-/// delivered (at-least-once).
+/// delivered (at-least-once). A task's state stores write their changes to changelog
+/// topics at each commit, before the offsets; a task that starts (a restart, or its
+/// partition moving to another instance) first restores its stores from them.
 /// Thread: Execute and RunOnce from one thread; Stop from any thread.
 class KafkaEngine {
  public:
@@ -119,12 +123,19 @@ class KafkaEngine {
   std::vector<std::unique_ptr<RunningQuery>> queries_;
   std::atomic<bool> stopping_{false};
   int64_t produced_ = 0;
+  int64_t changelog_records_ = 0;
+  int64_t restored_records_ = 0;
   int64_t idle_timeout_ms_ = 5000;
   std::chrono::steady_clock::time_point last_commit_ = std::chrono::steady_clock::now();
 };
 
 /// The internal topic through which a query re-keys its input before grouping.
 std::string RepartitionTopic(const std::string& application_id, const std::string& query_id);
+
+/// The compacted topic that keeps the changes of one state store of a query, partitioned
+/// like the query's input: partition p holds the state of task p.
+std::string ChangelogTopic(const std::string& application_id, const std::string& query_id,
+                           const std::string& store);
 
 /// Appends the Kafka key of a windowed result, readable by any consumer, to `out`:
 /// "<key>@<window start>/<window end>" (epoch ms).

@@ -1,0 +1,69 @@
+#include "connectors/kafka/partition_reader.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <vector>
+
+namespace sidestream::kafka {
+
+Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string& topic,
+                                   int32_t partition, const PartitionVisitor& visit,
+                                   std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // A group id is required of a consumer handle even when it only assigns; it never joins.
+  ASSIGN_OR_RAISE(UniqueConf conf, BuildConf(client, {{"group.id", "sidestream-restore"},
+                                                      {"enable.auto.commit", "false"},
+                                                      {"enable.auto.offset.store", "false"},
+                                                      {"log_level", "3"}}));
+  ASSIGN_OR_RAISE(UniqueHandle handle, NewHandle(RD_KAFKA_CONSUMER, std::move(conf)));
+  rd_kafka_t* consumer = handle.get();
+  int64_t low = 0, high = 0;
+  RETURN_NOT_OK(StatusFromError(rd_kafka_query_watermark_offsets(consumer, topic.c_str(),
+                                                                 partition, &low, &high,
+                                                                 TimeoutMs(timeout)),
+                                "read the end offset of " + topic));
+  if (high <= low) return int64_t{0};
+  UniquePartitionList assignment(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), partition)->offset = low;
+  RETURN_NOT_OK(StatusFromError(rd_kafka_assign(consumer, assignment.get()), "assign " + topic));
+  RETURN_NOT_OK(StatusFromError(rd_kafka_poll_set_consumer(consumer), "set up the queue"));
+  UniqueQueue queue(rd_kafka_queue_get_consumer(consumer));
+  std::vector<rd_kafka_message_t*> messages(1024);
+  int64_t read = 0, next = low;
+  Status status;
+  while (next < high && status.ok()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      status = Status::Unavailable("reading " + topic + " stopped at offset " +
+                                   std::to_string(next) + " of " + std::to_string(high) +
+                                   ": timed out");
+      break;
+    }
+    ssize_t count = rd_kafka_consume_batch_queue(queue.get(), std::min(100, TimeoutMs(left)),
+                                                 messages.data(), messages.size());
+    for (ssize_t i = 0; i < count; ++i) {
+      rd_kafka_message_t* message = messages[i];
+      if (status.ok() && message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        std::optional<std::string_view> key, value;
+        if (message->key) key = std::string_view(static_cast<const char*>(message->key),
+                                                 message->key_len);
+        if (message->payload) value = std::string_view(static_cast<const char*>(message->payload),
+                                                       message->len);
+        status = visit(key, value);
+        next = message->offset + 1;
+        ++read;
+      } else if (status.ok() && message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF &&
+                 !IsRetriable(message->err)) {
+        status = StatusFromError(message->err, "read " + topic);
+      }
+      rd_kafka_message_destroy(message);
+    }
+  }
+  queue.reset();
+  rd_kafka_consumer_close(consumer);
+  if (!status.ok()) return status;
+  return read;
+}
+
+}  // namespace sidestream::kafka

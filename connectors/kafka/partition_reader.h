@@ -1,0 +1,27 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "connectors/kafka/client_config.h"
+
+namespace sidestream::kafka {
+
+/// One message of a partition being read: key and value, nullopt when null.
+using PartitionVisitor = std::function<Status(std::optional<std::string_view> key,
+                                              std::optional<std::string_view> value)>;
+
+/// Reads partition `partition` of `topic` from its first message to its end as of the call
+/// (the high watermark), in order, in batches: a state store restoring from its changelog.
+/// Uses no consumer group. Returns the number of messages read. Unavailable when the end is
+/// not reached within `timeout`; a visitor's error stops the read and is returned.
+Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string& topic,
+                                   int32_t partition, const PartitionVisitor& visit,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+}  // namespace sidestream::kafka
