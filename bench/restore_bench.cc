@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
               return store->Restore(*key, value ? &*value : nullptr);
             });
         if (!read.ok()) status = read.status();
-        (*task)->RebuildIndexes();
+        if (status.ok()) status = (*task)->RebuildIndexes();
         tasks.push_back(std::move(*task));
       }
     }));

@@ -223,6 +223,7 @@ Result<std::unique_ptr<Topology>> Topology::Build(const LogicalOperator& plan,
   auto sink = std::make_unique<CallbackSink>(std::move(on_result));
   RecordConsumer* next = sink.get();
   topology->operators_.push_back(std::move(sink));
+  topology->stream_time_store_ = MakeStore(stores, "stream-time");
   Builder builder(*topology, std::move(on_late), std::move(stores));
   RETURN_NOT_OK(builder.Build(node, next));
   return topology;
@@ -268,11 +269,25 @@ Status Topology::AdvanceStreamTime(int64_t stream_time) {
   return sources_.front().head->AdvanceStreamTime(stream_time);
 }
 
-Status Topology::Flush() { return sources_.front().head->Flush(); }
+Status Topology::Flush() {
+  if (stream_time_ != INT64_MIN) {
+    bool inserted = false;
+    types::Row& saved = stream_time_store_->Upsert({}, inserted);
+    if (saved.empty() || saved[0].integer() != stream_time_) {
+      saved = {types::Value::Bigint(stream_time_)};
+    }
+  }
+  RETURN_NOT_OK(stream_time_store_->Flush());
+  return sources_.front().head->Flush();
+}
 
-void Topology::RebuildIndexes() {
+Status Topology::RebuildIndexes() {
   for (AggregateOperator* aggregate : aggregates_) aggregate->RebuildIndexes();
   for (JoinOperator* join : joins_) join->RebuildIndexes();
+  // Windows that this stream time closes were closed before the commit that saved it, so
+  // moving there again emits nothing twice; it makes records that were late stay late.
+  const types::Row* saved = stream_time_store_->Find({});
+  return saved == nullptr ? Status::OK() : AdvanceStreamTime((*saved)[0].integer());
 }
 
 int64_t Topology::late_records() const {

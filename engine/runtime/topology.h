@@ -50,8 +50,9 @@ class Topology {
 
   /// A commit is under way: state stores make their writes durable.
   Status Flush();
-  /// The stores were restored (from changelogs): operators rebuild their in-memory indexes.
-  void RebuildIndexes();
+  /// The stores were restored (from changelogs): operators rebuild their in-memory indexes,
+  /// and stream time goes back to where it was at the last commit.
+  Status RebuildIndexes();
 
   const std::vector<TopologySource>& sources() const { return sources_; }
   const analyzer::Schema& result_schema() const { return result_schema_; }
@@ -69,6 +70,8 @@ class Topology {
   analyzer::Schema result_schema_;
   int64_t stream_time_ = INT64_MIN;
   std::vector<std::unique_ptr<RecordConsumer>> operators_;  // downstream first
+  // The task's stream time as of the last Flush, under the key {} (restored with the rest).
+  std::unique_ptr<KeyValueStore> stream_time_store_;
   std::vector<AggregateOperator*> aggregates_;
   std::vector<JoinOperator*> joins_;
   std::vector<const FilterOperator*> filters_;

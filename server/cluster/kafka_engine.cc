@@ -427,7 +427,7 @@ Status KafkaEngine::CreateTask(RunningQuery& query, int32_t partition) {
     }
     restored_records_ += *restored;
   }
-  task->RebuildIndexes();
+  RETURN_NOT_OK(task->RebuildIndexes());
   query.tasks[partition] = std::move(task);
   return Status::OK();
 }

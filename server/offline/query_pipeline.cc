@@ -449,7 +449,7 @@ Status QueryPipeline::Process(const InputMessage& message) {
 
 Status QueryPipeline::Flush() { return state_->topology->Flush(); }
 
-void QueryPipeline::RebuildIndexes() { state_->topology->RebuildIndexes(); }
+Status QueryPipeline::RebuildIndexes() { return state_->topology->RebuildIndexes(); }
 
 Status QueryPipeline::AdvanceStreamTime(int64_t stream_time) {
   return state_->topology->AdvanceStreamTime(stream_time);

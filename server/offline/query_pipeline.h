@@ -108,8 +108,9 @@ class QueryPipeline {
   Status Flush();
   /// Moves stream time (an idle partition's wall-clock close).
   Status AdvanceStreamTime(int64_t stream_time);
-  /// The stores were restored: operators rebuild their in-memory indexes.
-  void RebuildIndexes();
+  /// The stores were restored: operators rebuild their in-memory indexes, and stream time
+  /// returns to where it was at the last commit.
+  Status RebuildIndexes();
 
   const std::string& query_id() const;
   /// The first source; sources() lists all of a join's, left to right.
