@@ -130,9 +130,9 @@ std::string InputTopic(const Workload& workload) {
 }
 
 Result<std::string> SourceSql(const Workload& workload) {
-  ASSIGN_OR_RAISE(std::string sql, ReadSourceFile(workload.input == Input::kCdr
-                                                      ? "queries/sources/cdr.sql"
-                                                      : "bench/nexmark/nexmark.sql"));
+  ASSIGN_OR_RAISE(std::string sql,
+                  ReadSourceFile(workload.input == Input::kCdr ? "queries/sources/cdr.sql"
+                                                               : "bench/nexmark/nexmark.sql"));
   return sql + "\n" + workload.extra_sql;
 }
 

@@ -18,9 +18,8 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
   ASSIGN_OR_RAISE(UniqueHandle handle, NewHandle(RD_KAFKA_CONSUMER, std::move(conf)));
   rd_kafka_t* consumer = handle.get();
   int64_t low = 0, high = 0;
-  RETURN_NOT_OK(StatusFromError(rd_kafka_query_watermark_offsets(consumer, topic.c_str(),
-                                                                 partition, &low, &high,
-                                                                 TimeoutMs(timeout)),
+  RETURN_NOT_OK(StatusFromError(rd_kafka_query_watermark_offsets(consumer, topic.c_str(), partition,
+                                                                 &low, &high, TimeoutMs(timeout)),
                                 "read the end offset of " + topic));
   if (high <= low) return int64_t{0};
   UniquePartitionList assignment(rd_kafka_topic_partition_list_new(1));
@@ -35,9 +34,9 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      status = Status::Unavailable("reading " + topic + " stopped at offset " +
-                                   std::to_string(next) + " of " + std::to_string(high) +
-                                   ": timed out");
+      status =
+          Status::Unavailable("reading " + topic + " stopped at offset " + std::to_string(next) +
+                              " of " + std::to_string(high) + ": timed out");
       break;
     }
     ssize_t count = rd_kafka_consume_batch_queue(queue.get(), std::min(100, TimeoutMs(left)),
@@ -46,10 +45,10 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
       rd_kafka_message_t* message = messages[i];
       if (status.ok() && message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         std::optional<std::string_view> key, value;
-        if (message->key) key = std::string_view(static_cast<const char*>(message->key),
-                                                 message->key_len);
-        if (message->payload) value = std::string_view(static_cast<const char*>(message->payload),
-                                                       message->len);
+        if (message->key)
+          key = std::string_view(static_cast<const char*>(message->key), message->key_len);
+        if (message->payload)
+          value = std::string_view(static_cast<const char*>(message->payload), message->len);
         status = visit(key, value);
         next = message->offset + 1;
         ++read;

@@ -473,9 +473,8 @@ struct QueryPlanner {
                                previous.window_size_ms == right.window_size_ms;
       if (left_windowed && right.window_type != catalog::WindowType::kSession &&
           previous.window_type != catalog::WindowType::kSession && !same_time_windows) {
-        return Status::BindError(
-            "Implicit repartitioning of windowed sources is not supported.", join.location,
-            "join sources with the same window type and size");
+        return Status::BindError("Implicit repartitioning of windowed sources is not supported.",
+                                 join.location, "join sources with the same window type and size");
       }
       if (left_windowed && (previous.window_type == catalog::WindowType::kSession) !=
                                (right.window_type == catalog::WindowType::kSession)) {
@@ -548,9 +547,9 @@ struct QueryPlanner {
         sides[reads_right ? 1 : 0] = operand.get();
       }
       if (!(sides[0]->type == sides[1]->type)) {
-        return Status::BindError("Invalid join condition: types don't match. Got " +
-                                     sides[0]->sql + "{" + sides[0]->type.ToString() + "} = " +
-                                     sides[1]->sql + "{" + sides[1]->type.ToString() + "}.",
+        return Status::BindError("Invalid join condition: types don't match. Got " + sides[0]->sql +
+                                     "{" + sides[0]->type.ToString() + "} = " + sides[1]->sql +
+                                     "{" + sides[1]->type.ToString() + "}.",
                                  join.condition->location);
       }
       if (ContainsMap(sides[0]->type)) {
@@ -568,10 +567,7 @@ struct QueryPlanner {
         const SourceDescription& described = side == 0 ? previous : right;
         int keys = 0;
         for (const auto& column : described.columns) keys += column.role == ColumnRole::kKey;
-        const catalog::Column* column =
-            key.kind == BoundKind::kColumn ? described.FindColumn(key.name) : nullptr;
-        if (keys != 1 || column == nullptr || column->role != ColumnRole::kKey ||
-            (side == 0 && sources.size() > 1)) {
+        if (keys != 1 || !IsKeyColumn(key, described) || (side == 0 && sources.size() > 1)) {
           return Status::NotSupported(
               "Cannot join on " + key.sql + ": a join reads table " + described.name +
                   " by its PRIMARY KEY, so the join criteria must use that column alone "
@@ -581,13 +577,9 @@ struct QueryPlanner {
       }
       node->expressions.push_back(sides[0]->Clone());
       node->expressions.push_back(sides[1]->Clone());
-      bool windowed_stream_key_change = left_windowed;
-      for (int side = 0; side < 2 && windowed_stream_key_change; ++side) {
-        const BoundExpression& key = *sides[side];
-        const SourceDescription& described = side == 0 ? previous : right;
-        const catalog::Column* column =
-            key.kind == BoundKind::kColumn ? described.FindColumn(key.name) : nullptr;
-        if (column == nullptr || column->role != ColumnRole::kKey) {
+      // Windowed sources join on their windowed keys: another join key would re-key them.
+      for (int side = 0; side < 2 && left_windowed; ++side) {
+        if (!IsKeyColumn(*sides[side], side == 0 ? previous : right)) {
           return Status::BindError(
               "Implicit repartitioning of windowed sources is not supported. See "
               "https://github.com/confluentinc/ksql/issues/4385.",
@@ -608,8 +600,8 @@ struct QueryPlanner {
       node->output.columns.push_back(
           {join_key.synthetic ? join_key.name : std::string("KSQL_JOIN_KEY"), join_key.type,
            ColumnRole::kKey});
-      scope.columns.push_back({"", join_key.synthetic ? join_key.name : "", join_key.type,
-                               join_key.index, true});
+      scope.columns.push_back(
+          {"", join_key.synthetic ? join_key.name : "", join_key.type, join_key.index, true});
       node->children.push_back(std::move(plan));
       node->children.push_back(std::move(right_scan));
       plan = std::move(node);
@@ -621,15 +613,20 @@ struct QueryPlanner {
       if (read.value_format == "KAFKA") kafka_sources.push_back(read.name);
     }
     if (!kafka_sources.empty()) {
-      std::string names;
-      for (const auto& name : kafka_sources) names += (names.empty() ? "" : ", ") + name;
-      return Status::BindError("Source(s) " + names +
+      return Status::BindError("Source(s) " + CommaNames(kafka_sources) +
                                    " are using the 'KAFKA' value format. This format does not "
                                    "yet support JOIN.",
                                query.joins.front().location,
                                "declare the sources with VALUE_FORMAT='JSON' or 'DELIMITED'");
     }
     return Status::OK();
+  }
+
+  // Whether `expression` is one of `source`'s key columns.
+  static bool IsKeyColumn(const BoundExpression& expression, const SourceDescription& source) {
+    const catalog::Column* column =
+        expression.kind == BoundKind::kColumn ? source.FindColumn(expression.name) : nullptr;
+    return column != nullptr && column->role == ColumnRole::kKey;
   }
 
   // Whether more than one source has a column called `name`.

@@ -16,14 +16,19 @@ AggregateOperator::AggregateOperator(AggregateSpec spec)
   arguments_.resize(spec_.calls.size());
 }
 
-void AggregateOperator::RebuildIndexes() {
-  if (!spec_.window) return;
+Status AggregateOperator::RebuildIndexes() {
+  if (!spec_.window) return Status::OK();
   const bool session = spec_.window->kind == sql::WindowKind::kSession;
   const size_t group_size = spec_.group_by.size();
   closing_.clear();
   sessions_.clear();
+  size_t malformed = 0;
   groups_->ForEach([&](const Row& key, const Row&) {
     // The store key: group values, the window's start, and a session's end (StoreKey).
+    if (key.size() != group_size + (session ? 2 : 1)) {
+      ++malformed;
+      return;
+    }
     const Row group(key.begin(), key.begin() + static_cast<std::ptrdiff_t>(group_size));
     WindowBounds window;
     window.start = key[group_size].integer();
@@ -31,6 +36,9 @@ void AggregateOperator::RebuildIndexes() {
     TrackWindow(group, window);
     if (session) sessions_[group].push_back(window);
   });
+  if (malformed == 0) return Status::OK();
+  return Status::Corruption("restored state of an aggregation has " + std::to_string(malformed) +
+                            " keys of the wrong shape: the changelog belongs to another query");
 }
 
 const Row& AggregateOperator::StoreKey(std::span<const Value> group, const WindowBounds& window) {

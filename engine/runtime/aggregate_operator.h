@@ -68,7 +68,8 @@ class AggregateOperator : public Operator {
   int64_t null_keys() const { return null_keys_; }
   size_t open_windows() const { return groups_->size(); }
   /// After the store was restored: rebuilds the in-memory indexes of open windows.
-  void RebuildIndexes();
+  /// Corruption when a restored key does not have this aggregation's shape.
+  Status RebuildIndexes();
 
  private:
   // The windows that end at one time, in the order they opened: their group values laid

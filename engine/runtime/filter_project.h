@@ -26,8 +26,8 @@ enum class FilterContext {
 /// group's previous row passed; otherwise there is nothing to delete and it drops. WHERE over
 /// a table-table join's result works the same way (Kafka Streams sends old values there too).
 /// State: for kHaving, the groups (the `group_columns` values from `group_offset`, and the
-/// window) whose last row passed; otherwise none. A predicate that fails to evaluate drops the record and counts
-/// it.
+/// window) whose last row passed; otherwise none. A predicate that fails to evaluate drops the
+/// record and counts it.
 class FilterOperator : public Operator {
  public:
   FilterOperator(std::unique_ptr<expr::Evaluator> predicate, FilterContext context,

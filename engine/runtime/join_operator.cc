@@ -74,9 +74,11 @@ bool JoinOperator::Outer(int side) const {
 }
 
 bool JoinOperator::ComputeKey(int side, const Record& record) {
-  if (!spec_.keys[side]->Evaluate(record.row, key_value_).ok() || key_value_.is_null()) {
+  if (!spec_.keys[side]->Evaluate(record.row, key_value_).ok()) {
+    ++evaluation_errors_;
     return false;
   }
+  if (key_value_.is_null()) return false;
   key_.clear();
   key_.push_back(key_value_);
   if (record.window) {
@@ -160,15 +162,14 @@ void JoinOperator::ApplyStreamStream(int side, const Record& record) {
       entry[2] = types::Value::Boolean(true);
       const types::Value* mine = record.row.data();
       const types::Value* theirs = entry + kStreamHeader;
-      Emit(record, side == 0 ? mine : theirs, side == 0 ? theirs : mine,
-           std::max(time, other_time), false);
+      Emit(record, side == 0 ? mine : theirs, side == 0 ? theirs : mine, std::max(time, other_time),
+           false);
     }
   }
   // Settled: nothing more to write for it if no match comes (the third buffered value).
   // A held unmatched record is not; one whose window already closed (not counting grace)
   // is written at once.
-  const bool settled =
-      matched || !Outer(side) || !spec_.hold_unmatched || time + ahead < now;
+  const bool settled = matched || !Outer(side) || !spec_.hold_unmatched || time + ahead < now;
   if (time > observed_[side] - Retention()) {
     bool inserted = false;
     types::Row& buffer = stores_[side]->Upsert(key_, inserted);
@@ -259,8 +260,8 @@ void JoinOperator::ApplyStreamTable(int side, const Record& record) {
   if (record.tombstone) return;
   const types::Row* table = stores_[1]->Find(key_);
   if (table == nullptr && !Outer(0)) return;
-  Emit(record, record.row.data(), table ? table->data() + kTableHeader : nullptr,
-       record.timestamp, false);
+  Emit(record, record.row.data(), table ? table->data() + kTableHeader : nullptr, record.timestamp,
+       false);
 }
 
 void JoinOperator::ApplyTableTable(int side, const Record& record) {
@@ -279,8 +280,7 @@ void JoinOperator::ApplyTableTable(int side, const Record& record) {
   const types::Row* found = stores_[other]->Find(key_);
   if (found == nullptr && !Outer(side)) return;
   if (found == nullptr && record.tombstone && !existed) return;
-  const int64_t time =
-      found ? std::max(record.timestamp, (*found)[0].integer()) : record.timestamp;
+  const int64_t time = found ? std::max(record.timestamp, (*found)[0].integer()) : record.timestamp;
   const types::Value* mine = record.tombstone ? nullptr : record.row.data();
   const types::Value* theirs = found ? found->data() + kTableHeader : nullptr;
   // A deleted row leaves the other side's row when the join keeps that side unmatched.

@@ -42,7 +42,8 @@ struct JoinSpec {
 /// - table-table: an update on either side joins the other side's current row; a delete
 ///   becomes a tombstone (or the row with NULLs for an outer join's other side).
 /// LEFT, RIGHT and FULL OUTER joins fill the missing side with NULLs. Records with a NULL
-/// key or (for streams) a NULL value do not join. Windowed sources join within the same
+/// key or (for streams) a NULL value do not join; nor do records whose key fails to evaluate
+/// (counted). Windowed sources join within the same
 /// window: the window is part of the key.
 /// Output row: the left row, the right row, then the join key (COALESCE of the sides).
 /// State: KeyValueStores, like the aggregate's (in memory today).
@@ -60,6 +61,10 @@ class JoinOperator : public Operator {
   void RebuildIndexes();
   /// Stream-stream records too old to be kept for later joins.
   int64_t late_records() const { return late_records_; }
+  /// Records whose join key failed to evaluate (they join nothing).
+  int64_t evaluation_errors() const {
+    return evaluation_errors_ + spec_.keys[0]->nested_errors() + spec_.keys[1]->nested_errors();
+  }
 
  private:
   class Input;
@@ -96,6 +101,7 @@ class JoinOperator : public Operator {
   int64_t sequence_ = 0;
   int64_t observed_[2] = {INT64_MIN / 2, INT64_MIN / 2};  // each side's newest timestamp
   int64_t late_records_ = 0;
+  int64_t evaluation_errors_ = 0;
   types::Row key_;
   types::Value key_value_;
   RecordBatch output_;

@@ -30,8 +30,8 @@ class KeyValueStore {
   virtual size_t size() const = 0;
   /// Calls `visit` on every entry, in no order (an operator rebuilding its indexes after
   /// a restore). The store must not be changed meanwhile.
-  virtual void ForEach(const std::function<void(const types::Row& key, const types::Row& value)>&
-                           visit) const = 0;
+  virtual void ForEach(
+      const std::function<void(const types::Row& key, const types::Row& value)>& visit) const = 0;
   /// Makes every write so far durable. OK at once for the in-memory store.
   virtual Status Flush() = 0;
 };

@@ -2,8 +2,7 @@
 
 namespace sidestream::runtime {
 
-TableChangesOperator::TableChangesOperator(size_t key_columns,
-                                           std::unique_ptr<KeyValueStore> store)
+TableChangesOperator::TableChangesOperator(size_t key_columns, std::unique_ptr<KeyValueStore> store)
     : key_columns_(key_columns),
       rows_(store ? std::move(store) : std::make_unique<InMemoryKeyValueStore>()) {}
 

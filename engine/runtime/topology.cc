@@ -86,15 +86,15 @@ class Topology::Builder {
       }
     }
     if (join && changes_above) {
-      return Status::NotSupported("Aggregating the result of a table-table join is not supported yet");
+      return Status::NotSupported(
+          "Aggregating the result of a table-table join is not supported yet");
     }
     for (const LogicalOperator* step : chain) {
       ASSIGN_OR_RAISE(std::unique_ptr<Operator> op, BuildStep(*step, table_input));
       if (op) Append(std::move(op), next);
       if (step == changes_above) {
         const std::string name = "table-changes-" + std::to_string(table_changes_++);
-        Append(std::make_unique<TableChangesOperator>(source_key_columns,
-                                                      MakeStore(stores_, name)),
+        Append(std::make_unique<TableChangesOperator>(source_key_columns, MakeStore(stores_, name)),
                next);
       }
     }
@@ -144,8 +144,8 @@ class Topology::Builder {
       spec.after_ms = node.within_after_ms.value_or(spec.before_ms);
       // ksqlDB without GRACE: Kafka Streams' old default, a day of retention in all.
       constexpr int64_t kDay = 24 * 60 * 60 * 1000LL;
-      spec.grace_ms = node.grace_ms.value_or(
-          std::max<int64_t>(kDay - spec.before_ms - spec.after_ms, 0));
+      spec.grace_ms =
+          node.grace_ms.value_or(std::max<int64_t>(kDay - spec.before_ms - spec.after_ms, 0));
       spec.hold_unmatched = node.grace_ms.has_value();
     }
     return spec;
@@ -174,8 +174,8 @@ class Topology::Builder {
           group_columns = 1;
           group_offset = below.output.columns.size() - 1;
         }
-        auto filter = std::make_unique<FilterOperator>(std::move(predicate), context,
-                                                       group_columns, group_offset);
+        auto filter = std::make_unique<FilterOperator>(std::move(predicate), context, group_columns,
+                                                       group_offset);
         topology_.filters_.push_back(filter.get());
         return std::unique_ptr<Operator>(std::move(filter));
       }
@@ -214,8 +214,7 @@ class Topology::Builder {
 
 Result<std::unique_ptr<Topology>> Topology::Build(const LogicalOperator& plan,
                                                   CallbackSink::Callback on_result,
-                                                  LateRecordCallback on_late,
-                                                  StoreFactory stores) {
+                                                  LateRecordCallback on_late, StoreFactory stores) {
   std::unique_ptr<Topology> topology(new Topology());
   const LogicalOperator* node = &plan;
   if (node->kind == LogicalOperatorKind::kSink) node = node->children.at(0).get();
@@ -282,7 +281,7 @@ Status Topology::Flush() {
 }
 
 Status Topology::RebuildIndexes() {
-  for (AggregateOperator* aggregate : aggregates_) aggregate->RebuildIndexes();
+  for (AggregateOperator* aggregate : aggregates_) RETURN_NOT_OK(aggregate->RebuildIndexes());
   for (JoinOperator* join : joins_) join->RebuildIndexes();
   // Windows that this stream time closes were closed before the commit that saved it, so
   // moving there again emits nothing twice; it makes records that were late stay late.
@@ -300,6 +299,7 @@ int64_t Topology::late_records() const {
 int64_t Topology::evaluation_errors() const {
   int64_t total = 0;
   for (const AggregateOperator* aggregate : aggregates_) total += aggregate->evaluation_errors();
+  for (const JoinOperator* join : joins_) total += join->evaluation_errors();
   for (const FilterOperator* filter : filters_) total += filter->evaluation_errors();
   for (const ProjectOperator* project : projects_) total += project->evaluation_errors();
   return total;

@@ -117,9 +117,8 @@ class Reader {
         RETURN_NOT_OK(Fixed(word));
         RETURN_NOT_OK(Fixed(high));
         RETURN_NOT_OK(Fixed(length));  // the scale
-        value.SetDecimal(
-            static_cast<__int128>((static_cast<unsigned __int128>(high) << 64) | word),
-            static_cast<int>(static_cast<int64_t>(length)));
+        value.SetDecimal(static_cast<__int128>((static_cast<unsigned __int128>(high) << 64) | word),
+                         static_cast<int>(static_cast<int64_t>(length)));
         return Status::OK();
       case TypeId::kString:
       case TypeId::kBytes: {

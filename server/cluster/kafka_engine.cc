@@ -1,9 +1,9 @@
 #include "server/cluster/kafka_engine.h"
 
 #include <algorithm>
-#include <set>
 #include <charconv>
 #include <chrono>
+#include <set>
 
 #include "analyzer/analyzer.h"
 #include "connectors/kafka/batch_consumer.h"
@@ -52,7 +52,7 @@ struct KafkaEngine::RunningQuery {
   std::string id;
   std::vector<std::string> source_topics;  // a join's: left to right
   std::vector<bool> windowed_sources;      // their keys carry windows: "key@start/end"
-  analyzer::LogicalOperatorPtr plan;  // outlives the tasks built from it
+  analyzer::LogicalOperatorPtr plan;       // outlives the tasks built from it
   std::map<std::string, std::string> properties;
   offline::PipelineCallbacks callbacks;
   std::unique_ptr<kafka::BatchConsumer> consumer;
@@ -413,13 +413,14 @@ Status KafkaEngine::CreateTask(RunningQuery& query, int32_t partition) {
   const kafka::ClientConfig client{bootstrap_servers_, options_.client_properties};
   for (const auto& [name, store] : stores) {
     const std::string topic = ChangelogTopic(options_.application_id, query.id, name);
-    auto restored = kafka::ReadPartitionToEnd(
-        client, topic, partition,
-        [store = store](std::optional<std::string_view> key,
-                        std::optional<std::string_view> value) {
-          if (!key) return Status::Corruption("a changelog record has no key");
-          return store->Restore(*key, value ? &*value : nullptr);
-        });
+    auto restored =
+        kafka::ReadPartitionToEnd(client, topic, partition,
+                                  [store = store](std::optional<std::string_view> key,
+                                                  std::optional<std::string_view> value) {
+                                    if (!key)
+                                      return Status::Corruption("a changelog record has no key");
+                                    return store->Restore(*key, value ? &*value : nullptr);
+                                  });
     if (!restored.ok()) {
       return Status(restored.status().code(), "restoring query " + query.id + " partition " +
                                                   std::to_string(partition) + " from " + topic +
@@ -516,8 +517,7 @@ Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
       if (sources > 1 && message.topic() != query.source_topics[source]) continue;
       offline::InputMessage& input = inputs.emplace_back();
       input.source = source;
-      input.key =
-          message.has_key() ? std::optional<std::string_view>(message.key()) : std::nullopt;
+      input.key = message.has_key() ? std::optional<std::string_view>(message.key()) : std::nullopt;
       if (query.windowed_sources[source] && input.key) {
         input.window = SplitWindowedKey(*input.key);
       } else {

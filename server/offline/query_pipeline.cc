@@ -389,9 +389,9 @@ Status QueryPipeline::State::ExtractTimestamp(const SourceDecoding& input,
 Status QueryPipeline::State::DeadLetter(const InputMessage& message, const Status& error) {
   ++counters.decode_errors;
   const SourceDecoding& input = inputs[std::min<size_t>(message.source, inputs.size() - 1)];
-  nlohmann::json dead = {{"ERROR", error.message()},     {"QUERY_ID", id},
+  nlohmann::json dead = {{"ERROR", error.message()},    {"QUERY_ID", id},
                          {"TOPIC", input.source.topic}, {"PARTITION", message.partition},
-                         {"OFFSET", message.offset},     {"VALUE", message.value.value_or("")}};
+                         {"OFFSET", message.offset},    {"VALUE", message.value.value_or("")}};
   if (message.key) side_key.assign(*message.key);
   return callbacks.on_side_output(input.dead_letter_topic, message.key ? &side_key : nullptr,
                                   dead.dump(), message.timestamp);
@@ -425,10 +425,9 @@ Status QueryPipeline::ProcessBatch(std::span<const InputMessage> messages) {
     if (decoded.ok()) {
       decoded = s.ExtractTimestamp(s.inputs[source], record);
       if (!decoded.ok() && s.stop_on_invalid_timestamp) {
-        status = Status::InvalidArgument("query " + s.id + " stopped at offset " +
-                                         std::to_string(messages[i].offset) + ": " +
-                                         decoded.message() + " (" +
-                                         kTimestampThrowOnInvalidProperty + " is true)");
+        status = Status::InvalidArgument(
+            "query " + s.id + " stopped at offset " + std::to_string(messages[i].offset) + ": " +
+            decoded.message() + " (" + kTimestampThrowOnInvalidProperty + " is true)");
         break;
       }
     }

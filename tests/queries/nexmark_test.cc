@@ -52,7 +52,8 @@ class NexmarkTest : public testing::Test {
       record.value = json::parse(event.value);
       record.timestamp = event.event_time;
       if (record.value["event_type"] == 2) bids_.push_back(record.value["bid"]);
-      if (record.value["event_type"] == 0) persons_.push_back({record.value["person"], event.event_time});
+      if (record.value["event_type"] == 0)
+        persons_.push_back({record.value["person"], event.event_time});
       if (record.value["event_type"] == 1) {
         auctions_.push_back({record.value["auction"], event.event_time});
       }

@@ -8,34 +8,8 @@
 set -uo pipefail
 binary=$1
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-run_pid=""
-broker_work=""
-
-cleanup() {
-  [ -n "$run_pid" ] && kill "$run_pid" 2>/dev/null && wait "$run_pid" 2>/dev/null
-  [ -n "$broker_work" ] && bash "$here/../real_kafka/stop.sh" "$broker_work" >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAILED: $*"
-  echo "--- sidestream output"
-  tail -20 "$work/run.err" 2>/dev/null
-  exit 1
-}
-
-cache=${SIDESTREAM_KAFKA_CACHE:-$HOME/.cache/sidestream/kafka}
-if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
-  echo "SKIPPED: Java or Maven is missing, so no real Kafka broker"; exit 77
-fi
-if ! bash "$here/../real_kafka/fetch.sh" "$cache" >"$work/fetch.log" 2>&1; then
-  echo "SKIPPED: cannot fetch Apache Kafka from Maven Central"; tail -3 "$work/fetch.log"; exit 77
-fi
-broker_work="$work/broker"
-mkdir -p "$broker_work"
-bootstrap=$(bash "$here/../real_kafka/start.sh" "$cache" "$broker_work") || fail "real broker did not start"
+source "$here/common.sh"
+start_real_broker
 
 start_run() {
   "$binary" run "$here/restore.sql" --bootstrap-servers "$bootstrap" >"$work/run.out" 2>"$work/run.err" &

@@ -8,23 +8,7 @@ set -uo pipefail
 binary=$1
 mode=${2:-embedded}
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-run_pid=""
-broker_work=""
-
-cleanup() {
-  [ -n "$run_pid" ] && kill "$run_pid" 2>/dev/null && wait "$run_pid" 2>/dev/null
-  [ -n "$broker_work" ] && bash "$here/../real_kafka/stop.sh" "$broker_work" >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAILED: $*"
-  echo "--- sidestream output"
-  cat "$work/run.out" "$work/run.err" 2>/dev/null | tail -30
-  exit 1
-}
+source "$here/common.sh"
 
 # Waits until FILE holds a line matching PATTERN, for at most SECONDS.
 wait_for_line() {
@@ -39,16 +23,7 @@ wait_for_line() {
 }
 
 if [ "$mode" = real ]; then
-  cache=${SIDESTREAM_KAFKA_CACHE:-$HOME/.cache/sidestream/kafka}
-  if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
-    echo "SKIPPED: Java or Maven is missing, so no real Kafka broker"; exit 77
-  fi
-  if ! bash "$here/../real_kafka/fetch.sh" "$cache" >"$work/fetch.log" 2>&1; then
-    echo "SKIPPED: cannot fetch Apache Kafka from Maven Central"; tail -3 "$work/fetch.log"; exit 77
-  fi
-  broker_work="$work/broker"
-  mkdir -p "$broker_work"
-  bootstrap=$(bash "$here/../real_kafka/start.sh" "$cache" "$broker_work") || fail "real broker did not start"
+  start_real_broker
   "$binary" run "$here/queries.sql" --bootstrap-servers "$bootstrap" >"$work/run.out" 2>"$work/run.err" &
   run_pid=$!
 else

@@ -12,6 +12,7 @@
 #include "catalog/catalog.h"
 #include "runtime/state_store.h"
 #include "server/offline/query_pipeline.h"
+#include "types/value_codec.h"
 
 namespace sidestream::offline {
 namespace {
@@ -136,9 +137,8 @@ TEST_F(RestoreTest, SessionsMergeAcrossARestore) {
   const std::string sql = std::string(kCalls) +
                           "CREATE TABLE sessions AS SELECT caller, COUNT(*) AS calls FROM calls "
                           "WINDOW SESSION (30 SECONDS) GROUP BY caller;";
-  auto [original, restored] =
-      RunAcrossRestore(sql, {Call("a", "C1", 1000), Call("a", "C1", 50000)},
-                       {Call("a", "C1", 25000), Call("a", "C1", 200000)});
+  auto [original, restored] = RunAcrossRestore(sql, {Call("a", "C1", 1000), Call("a", "C1", 50000)},
+                                               {Call("a", "C1", 25000), Call("a", "C1", 200000)});
   EXPECT_GE(original.size(), 4u);  // the bridge retracts two sessions and writes the merged one
   EXPECT_EQ(restored, original);
 }
@@ -181,6 +181,22 @@ TEST_F(RestoreTest, StreamTableJoinAndTableRegroupingKeepTheirRows) {
       {plan("a", "gold", 1), plan("b", "gold", 2)}, {plan("a", "free", 3), plan("b", nullptr, 4)});
   EXPECT_EQ(counts.size(), 3u);  // gold loses a (and b) as free gains a
   EXPECT_EQ(counts_restored, counts);
+}
+
+TEST_F(RestoreTest, AChangelogOfAnotherShapeIsCorruptionNotACrash) {
+  std::vector<std::string> results;
+  std::map<std::string, runtime::ChangelogStore*> stores;
+  auto pipeline = Start(std::string(kCalls) +
+                            "CREATE TABLE per_cell AS SELECT cell, COUNT(*) AS calls FROM calls "
+                            "WINDOW TUMBLING (SIZE 10 SECONDS) GROUP BY cell;",
+                        results, stores);
+  std::string key, value;
+  types::EncodeRow({}, key);  // the stream-time store's key, restored into the aggregate's
+  types::EncodeRow({types::Value::Bigint(1)}, value);
+  std::string_view value_view = value;
+  ASSERT_TRUE(stores.at("aggregate-0")->Restore(key, &value_view).ok());
+  EXPECT_EQ(pipeline->RebuildIndexes().code(), StatusCode::kCorruption);
+  EXPECT_EQ(stores.at("aggregate-0")->Restore("\x05", &value_view).code(), StatusCode::kCorruption);
 }
 
 }  // namespace

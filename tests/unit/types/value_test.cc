@@ -1,10 +1,11 @@
 #include "types/value.h"
-#include "types/value_codec.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
+
+#include "types/value_codec.h"
 
 namespace sidestream::types {
 namespace {
