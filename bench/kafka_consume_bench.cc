@@ -9,7 +9,12 @@
 // (fetching can begin; the join itself is excluded, and reported apart) and stops at the
 // last message.
 //
+// With --bootstrap-servers it reads an existing topic of another broker instead (the real
+// broker of bench/peer/run.py), producing nothing: the raw consume rate of the very topic a
+// workload reads there.
+//
 // Usage: kafka_consume_bench [messages=200000] [runs=3] [partitions=16] [batch=10000]
+//        kafka_consume_bench --bootstrap-servers HOST:PORT TOPIC MESSAGES [runs=3]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -48,7 +53,38 @@ std::string CdrValue(int i) {
 
 }  // namespace
 
+// Reads `messages` messages of `topic` from the start, `runs` times, in fresh groups.
+int ReadTopic(const ClientConfig& client, const std::string& topic, int messages, int runs,
+              size_t batch_size) {
+  std::vector<double> rates;
+  for (int run = 0; run < runs; ++run) {
+    auto reader =
+        sidestream::bench::TimedReader::Create(client, topic, "bench-" + std::to_string(run));
+    if (!reader.ok()) return Die("consumer", reader.status());
+    auto read = (*reader)->ReadAll(messages, batch_size, std::chrono::seconds(120));
+    if (!read.ok()) return Die("run " + std::to_string(run), read.status());
+    const double rate = static_cast<double>(read->messages) / read->seconds;
+    rates.push_back(rate);
+    std::printf(
+        "run %d: %lld messages in %.3f s after the assignment: %.0f records/s, %.1f MB/s "
+        "(group join %.3f s; checksum %llu)\n",
+        run, static_cast<long long>(read->messages), read->seconds, rate,
+        static_cast<double>(read->bytes) / read->seconds / 1e6, read->join_seconds,
+        static_cast<unsigned long long>(read->bytes));
+  }
+  std::sort(rates.begin(), rates.end());
+  std::printf("kafka_consume_bench: median %.0f records/s (BatchConsumer, %s, topic %s, %d "
+              "messages, batch %zu, %d runs)\n",
+              rates[rates.size() / 2], client.bootstrap_servers.c_str(), topic.c_str(), messages,
+              batch_size, runs);
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc >= 5 && std::string(argv[1]) == "--bootstrap-servers") {
+    return ReadTopic(ClientConfig{argv[2], {}}, argv[3], std::atoi(argv[4]),
+                     argc > 5 ? std::atoi(argv[5]) : 3, 10000);
+  }
   const int messages = argc > 1 ? std::atoi(argv[1]) : 200000;
   const int runs = argc > 2 ? std::atoi(argv[2]) : 3;
   const int partitions = argc > 3 ? std::atoi(argv[3]) : 16;
@@ -83,26 +119,5 @@ int main(int argc, char** argv) {
               messages, static_cast<double>(bytes) / messages, partitions, produce_seconds,
               messages / produce_seconds);
 
-  std::vector<double> rates;
-  for (int run = 0; run < runs; ++run) {
-    auto reader =
-        sidestream::bench::TimedReader::Create(client, topic, "bench-" + std::to_string(run));
-    if (!reader.ok()) return Die("consumer", reader.status());
-    auto read = (*reader)->ReadAll(messages, batch_size, std::chrono::seconds(120));
-    if (!read.ok()) return Die("run " + std::to_string(run), read.status());
-    const double rate = static_cast<double>(read->messages) / read->seconds;
-    rates.push_back(rate);
-    std::printf(
-        "run %d: %lld messages in %.3f s after the assignment: %.0f records/s, %.1f MB/s "
-        "(group join %.3f s; checksum %llu)\n",
-        run, static_cast<long long>(read->messages), read->seconds, rate,
-        static_cast<double>(read->bytes) / read->seconds / 1e6, read->join_seconds,
-        static_cast<unsigned long long>(read->bytes));
-  }
-  std::sort(rates.begin(), rates.end());
-  std::printf(
-      "kafka_consume_bench: median %.0f records/s (BatchConsumer, embedded broker, %d x "
-      "%.0f B, batch %zu, %d runs)\n",
-      rates[rates.size() / 2], messages, static_cast<double>(bytes) / messages, batch_size, runs);
-  return 0;
+  return ReadTopic(client, topic, messages, runs, batch_size);
 }

@@ -68,7 +68,8 @@ def build():
         if subprocess.run(["which", tool], capture_output=True).returncode:
             raise Skip(f"{tool} is not installed")
     if subprocess.run(["bash", "scripts/build-release.sh", "sidestream", "cdr_produce",
-                       "workloads_bench"], cwd=ROOT, stdout=subprocess.DEVNULL).returncode:
+                       "workloads_bench", "kafka_consume_bench"], cwd=ROOT,
+                      stdout=subprocess.DEVNULL).returncode:
         raise RuntimeError("building the release binaries failed")
     maven = subprocess.run(["mvn", "-B", "-q", "-Dstyle.color=never", "package"], cwd=KSTREAMS,
                            capture_output=True, text=True)
@@ -246,6 +247,12 @@ def main():
                                        "true" if spec["distinct_callers_first"] else "false"]
                                       ).stdout)
             log(f"{workload}: {produced}")
+            # The Kafka path's ceiling on this broker: the raw consume rate of the same topic.
+            consumed = run([os.path.join(RELEASE, "bench", "kafka_consume_bench"),
+                            "--bootstrap-servers", bootstrap, input_topic, str(count),
+                            str(args.runs)]).stdout
+            raw_consume = int(re.search(r"median (\d+) records/s", consumed).group(1))
+            log(f"{workload}: raw consume {raw_consume} records/s")
             ks_runs, ss_runs = [], []
             for r in range(1, args.runs + 1):
                 ks_runs.append(run_kafka_streams(bootstrap, workload, input_topic, count, r, work))
@@ -260,12 +267,14 @@ def main():
                 "heap": "-Xms1g -Xmx1g"})
             ss = summary(ss_runs, "sidestream", workload, {
                 "threads": 1, "commit": "every 2 s, after flushing its results",
-                "state": "in memory, no changelog"})
+                "state": "in memory + changelog topics"})
             ratio = {"workload": workload, "input": produced,
                      "ratio_per_core": ss["records_per_s_per_core"]["median"]
                      / ks["records_per_s_per_core"]["median"],
                      "ratio_wall": ss["records_per_s"]["median"] / ks["records_per_s"]["median"],
-                     "target_per_core": 10}
+                     "target_per_core": 10, "raw_consume_per_s": raw_consume,
+                     "sidestream_wall_ratio_to_raw_consume":
+                         ss["records_per_s"]["median"] / raw_consume}
             for line in (ks, ss, ratio):
                 lines.append(line)
                 print(json.dumps(line), flush=True)
