@@ -73,10 +73,11 @@ int ReadTopic(const ClientConfig& client, const std::string& topic, int messages
         static_cast<unsigned long long>(read->bytes));
   }
   std::sort(rates.begin(), rates.end());
-  std::printf("kafka_consume_bench: median %.0f records/s (BatchConsumer, %s, topic %s, %d "
-              "messages, batch %zu, %d runs)\n",
-              rates[rates.size() / 2], client.bootstrap_servers.c_str(), topic.c_str(), messages,
-              batch_size, runs);
+  std::printf(
+      "kafka_consume_bench: median %.0f records/s (BatchConsumer, %s, topic %s, %d "
+      "messages, batch %zu, %d runs)\n",
+      rates[rates.size() / 2], client.bootstrap_servers.c_str(), topic.c_str(), messages,
+      batch_size, runs);
   return 0;
 }
 

@@ -65,6 +65,7 @@ struct KafkaEngine::RunningQuery {
   std::chrono::steady_clock::time_point last_input = std::chrono::steady_clock::now();
   kafka::MessageBatch batch;
   std::vector<offline::InputMessage> inputs;  // reused per poll
+  std::vector<offline::InputMessage> merged;  // a join task's inputs in timestamp order
   bool reads_changes = false;  // reads a repartition topic, whose rows may be retractions
 };
 
@@ -505,9 +506,11 @@ Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
   // for its task. The views borrow librdkafka's buffers until the batch is cleared.
   std::vector<offline::InputMessage>& inputs = query.inputs;
   inputs.clear();
+  // A join's inputs are gathered first, to be merged by timestamp per task (below).
+  const bool merge = query.source_topics.size() > 1;
   for (size_t i = 0; i < query.batch.size(); ++i) {
     kafka::MessageView message = query.batch[i];
-    if (!inputs.empty() && inputs.back().partition != message.partition()) {
+    if (!merge && !inputs.empty() && inputs.back().partition != message.partition()) {
       RETURN_NOT_OK(ProcessPartitionRun(query, inputs));
       inputs.clear();
     }
@@ -532,7 +535,20 @@ Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
       input.retract = query.reads_changes && message.FindHeader(kRetractHeader, &unused);
     }
   }
-  if (!inputs.empty()) RETURN_NOT_OK(ProcessPartitionRun(query, inputs));
+  if (merge) {
+    std::stable_sort(inputs.begin(), inputs.end(),
+                     [](const auto& a, const auto& b) { return a.partition < b.partition; });
+    for (size_t begin = 0; begin < inputs.size();) {
+      size_t end = begin;
+      while (end < inputs.size() && inputs[end].partition == inputs[begin].partition) ++end;
+      std::span<offline::InputMessage> run(inputs.data() + begin, end - begin);
+      offline::MergeSourcesByTimestamp(run, query.merged);
+      RETURN_NOT_OK(ProcessPartitionRun(query, query.merged));
+      begin = end;
+    }
+  } else if (!inputs.empty()) {
+    RETURN_NOT_OK(ProcessPartitionRun(query, inputs));
+  }
   inputs.clear();
   int64_t count = static_cast<int64_t>(query.batch.size());
   query.consumed += count;

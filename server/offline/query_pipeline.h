@@ -78,6 +78,14 @@ std::vector<formats::FormatColumn> FormatColumns(const catalog::SourceDescriptio
 /// from the Scan up to the first one that changes the row's layout (Aggregate or Project).
 std::vector<bool> UsedSourceColumns(const analyzer::LogicalOperator& plan, size_t columns);
 
+/// Puts the messages of one task that come from several sources (a join's inputs) into
+/// `merged` in timestamp order across sources, keeping each source's own order: as Kafka
+/// Streams does, the next message is always the oldest at the head of a source (ties go to
+/// the one that arrived first). So a table row is applied before the stream records that
+/// follow it in time, even when a poll returned them the other way round.
+void MergeSourcesByTimestamp(std::span<const InputMessage> messages,
+                             std::vector<InputMessage>& merged);
+
 /// Which columns of each source, left to right, the plan's expressions read (the layout of
 /// the operators above the scans, up to the lowest Aggregate or Project).
 std::vector<std::vector<bool>> UsedColumnsBySource(const analyzer::LogicalOperator& plan);
