@@ -430,6 +430,9 @@ Status KafkaEngine::CreateTask(RunningQuery& query, int32_t partition) {
     restored_records_ += *restored;
   }
   RETURN_NOT_OK(task->RebuildIndexes());
+  // The idle wall-clock close counts on from the restored stream time.
+  int64_t& newest = query.idle_stream_time[partition];
+  newest = std::max(newest, task->stream_time());
   query.tasks[partition] = std::move(task);
   return Status::OK();
 }

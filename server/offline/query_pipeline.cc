@@ -478,6 +478,7 @@ Status QueryPipeline::AdvanceStreamTime(int64_t stream_time) {
   return state_->topology->AdvanceStreamTime(stream_time);
 }
 
+int64_t QueryPipeline::stream_time() const { return state_->topology->stream_time(); }
 const std::string& QueryPipeline::query_id() const { return state_->id; }
 const SourceDescription& QueryPipeline::source() const { return state_->inputs.front().source; }
 std::vector<SourceDescription> QueryPipeline::sources() const {

@@ -120,6 +120,8 @@ class QueryPipeline {
   /// returns to where it was at the last commit.
   Status RebuildIndexes();
 
+  /// The task's stream time (INT64_MIN before its first record).
+  int64_t stream_time() const;
   const std::string& query_id() const;
   /// The first source; sources() lists all of a join's, left to right.
   const catalog::SourceDescription& source() const;
