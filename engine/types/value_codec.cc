@@ -20,19 +20,19 @@ void PutLength(uint64_t value, std::string& out) {
   out.push_back(static_cast<char>(value));
 }
 
+// The kinds whose value is integer(): they are stored as 8 bytes.
+bool IsIntegerKind(TypeId kind) {
+  return kind == TypeId::kBoolean || kind == TypeId::kInt || kind == TypeId::kBigint ||
+         kind == TypeId::kTimestamp || kind == TypeId::kDate || kind == TypeId::kTime;
+}
+
 void EncodeValue(const Value& value, std::string& out) {
   out.push_back(static_cast<char>(value.kind()));
+  if (IsIntegerKind(value.kind())) {
+    PutFixed(static_cast<uint64_t>(value.integer()), out);
+    return;
+  }
   switch (value.kind()) {
-    case TypeId::kNull:
-      break;
-    case TypeId::kBoolean:
-    case TypeId::kInt:
-    case TypeId::kBigint:
-    case TypeId::kTimestamp:
-    case TypeId::kDate:
-    case TypeId::kTime:
-      PutFixed(static_cast<uint64_t>(value.integer()), out);
-      break;
     case TypeId::kDouble: {
       uint64_t bits;
       const double number = value.float64();
@@ -58,6 +58,8 @@ void EncodeValue(const Value& value, std::string& out) {
     case TypeId::kStruct:
       PutLength(value.children().size(), out);
       for (const Value& child : value.children()) EncodeValue(child, out);
+      break;
+    default:  // NULL: the kind byte says it all
       break;
   }
 }
@@ -93,18 +95,14 @@ class Reader {
     if (at_ >= bytes_.size()) return Truncated();
     const auto kind = static_cast<TypeId>(static_cast<unsigned char>(bytes_[at_++]));
     uint64_t word = 0, high = 0, length = 0;
+    if (IsIntegerKind(kind)) {
+      RETURN_NOT_OK(Fixed(word));
+      value.SetInteger(kind, static_cast<int64_t>(word));
+      return Status::OK();
+    }
     switch (kind) {
       case TypeId::kNull:
         value.SetNull();
-        return Status::OK();
-      case TypeId::kBoolean:
-      case TypeId::kInt:
-      case TypeId::kBigint:
-      case TypeId::kTimestamp:
-      case TypeId::kDate:
-      case TypeId::kTime:
-        RETURN_NOT_OK(Fixed(word));
-        value.SetInteger(kind, static_cast<int64_t>(word));
         return Status::OK();
       case TypeId::kDouble: {
         RETURN_NOT_OK(Fixed(word));
@@ -141,6 +139,8 @@ class Reader {
                                        : Value::Struct(std::move(children));
         return Status::OK();
       }
+      default:  // an unknown kind byte
+        break;
     }
     return Status::Corruption("state bytes: unknown value kind " +
                               std::to_string(static_cast<int>(kind)));
