@@ -14,6 +14,7 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
   ASSIGN_OR_RAISE(UniqueConf conf, BuildConf(client, {{"group.id", "sidestream-restore"},
                                                       {"enable.auto.commit", "false"},
                                                       {"enable.auto.offset.store", "false"},
+                                                      {"fetch.wait.max.ms", "10"},  // the embedded broker waits this long on an empty fetch
                                                       {"log_level", "3"}}));
   ASSIGN_OR_RAISE(UniqueHandle handle, NewHandle(RD_KAFKA_CONSUMER, std::move(conf)));
   rd_kafka_t* consumer = handle.get();
@@ -39,7 +40,9 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
                               " of " + std::to_string(high) + ": timed out");
       break;
     }
-    ssize_t count = rd_kafka_consume_batch_queue(queue.get(), std::min(100, TimeoutMs(left)),
+    // A batch call waits its whole timeout unless the batch fills: keep the wait short, so
+    // that the partition's last, partial batch does not cost a long wait.
+    ssize_t count = rd_kafka_consume_batch_queue(queue.get(), std::min(5, TimeoutMs(left)),
                                                  messages.data(), messages.size());
     for (ssize_t i = 0; i < count; ++i) {
       rd_kafka_message_t* message = messages[i];
