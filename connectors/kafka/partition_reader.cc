@@ -11,11 +11,14 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
                                    std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   // A group id is required of a consumer handle even when it only assigns; it never joins.
-  ASSIGN_OR_RAISE(UniqueConf conf, BuildConf(client, {{"group.id", "sidestream-restore"},
-                                                      {"enable.auto.commit", "false"},
-                                                      {"enable.auto.offset.store", "false"},
-                                                      {"fetch.wait.max.ms", "10"},  // the embedded broker waits this long on an empty fetch
-                                                      {"log_level", "3"}}));
+  ASSIGN_OR_RAISE(
+      UniqueConf conf,
+      BuildConf(client, {{"group.id", "sidestream-restore"},
+                         {"enable.auto.commit", "false"},
+                         {"enable.auto.offset.store", "false"},
+                         {"fetch.wait.max.ms",
+                          "10"},  // the embedded broker waits this long on an empty fetch
+                         {"log_level", "3"}}));
   ASSIGN_OR_RAISE(UniqueHandle handle, NewHandle(RD_KAFKA_CONSUMER, std::move(conf)));
   rd_kafka_t* consumer = handle.get();
   int64_t low = 0, high = 0;
