@@ -33,8 +33,10 @@ types::Row& ChangelogStore::Upsert(const types::Row& key, bool& inserted) {
 void ChangelogStore::Erase(const types::Row& key) {
   auto found = entries_.find(key);
   if (found == entries_.end()) return;
-  // A dirty entry's key is already listed; Flush finds it gone and writes the deletion.
-  if (!found->second.dirty) dirty_.push_back(key);
+  if (found->second.persisted) {
+    tombstones_.insert(key);
+    if (!found->second.dirty) dirty_.push_back(key);  // a dirty entry's key is listed already
+  }
   entries_.erase(found);
 }
 
@@ -47,6 +49,8 @@ Status ChangelogStore::Flush() {
   for (const types::Row& key : dirty_) {
     auto found = entries_.find(key);
     if (found != entries_.end() && !found->second.dirty) continue;  // listed twice
+    // Gone, and never in the changelog (or its deletion was written already): nothing to do.
+    if (found == entries_.end() && !tombstones_.erase(key)) continue;
     key_bytes_.clear();
     types::EncodeRow(key, key_bytes_);
     if (found == entries_.end()) {
@@ -54,6 +58,8 @@ Status ChangelogStore::Flush() {
       continue;
     }
     found->second.dirty = false;
+    found->second.persisted = true;
+    tombstones_.erase(key);  // the new value replaces the deletion
     value_bytes_.clear();
     types::EncodeRow(found->second.value, value_bytes_);
     RETURN_NOT_OK(sink_(key_bytes_, &value_bytes_));
@@ -70,6 +76,7 @@ Status ChangelogStore::Restore(std::string_view key, const std::string_view* val
   }
   auto [entry, added] = entries_.try_emplace(decoded_key_);
   (void)added;
+  entry->second.persisted = true;
   return types::DecodeRow(*value, entry->second.value);
 }
 

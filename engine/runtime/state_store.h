@@ -1,6 +1,7 @@
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include <cstddef>
 #include <functional>
@@ -71,7 +72,9 @@ class InMemoryKeyValueStore final : public KeyValueStore {
 
 /// A KeyValueStore whose changes reach a changelog: at each Flush (a commit), every entry
 /// written or erased since the last one is handed to `sink` once, as encoded key and value
-/// (types::EncodeRow), or a null value for an erased entry. Restore applies such records,
+/// (types::EncodeRow), or a null value for an erased entry that the changelog holds (an
+/// entry made and erased between two commits writes nothing: a window that opened and
+/// closed in between). Restore applies such records,
 /// so a task that starts on any instance rebuilds the state by replaying the changelog
 /// (Kafka Streams' changelog topics). The entries live in memory.
 class ChangelogStore final : public KeyValueStore {
@@ -94,7 +97,8 @@ class ChangelogStore final : public KeyValueStore {
  private:
   struct Entry {
     types::Row value;
-    bool dirty = false;  // changed since the last Flush; its key is in dirty_
+    bool dirty = false;      // changed since the last Flush; its key is in dirty_
+    bool persisted = false;  // the changelog holds a value for this key
   };
   // Marks `entry` (of `key`) changed.
   void Touch(const types::Row& key, Entry& entry);
@@ -102,6 +106,8 @@ class ChangelogStore final : public KeyValueStore {
   Sink sink_;
   absl::flat_hash_map<types::Row, Entry, types::RowHash, types::RowEqual> entries_;
   std::vector<types::Row> dirty_;  // keys changed since the last Flush (erased ones too)
+  // Erased keys whose value the changelog holds: Flush writes their deletion.
+  absl::flat_hash_set<types::Row, types::RowHash, types::RowEqual> tombstones_;
   std::string key_bytes_, value_bytes_;
   types::Row decoded_key_;
 };
