@@ -217,7 +217,7 @@ Status AggregateOperator::ApplySession(const Record& record) {
   const size_t calls = spec_.calls.size();
   InitialState(combined_);
   for (const WindowBounds& session : merged_) {
-    const Row& old = *groups_->Find(StoreKey(group, session));
+    const Row& old = *groups_->Get(StoreKey(group, session));
     for (size_t c = 0; c < calls; ++c) spec_.calls[c].function->Merge(combined_[c], old[c]);
     CountRow(combined_, old[calls].integer(), old[calls + 1].integer());
     // ksqlDB stamps the retraction with the retracted session's end.

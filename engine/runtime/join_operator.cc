@@ -106,8 +106,8 @@ Status JoinOperator::ConsumeSide(int side, RecordBatch& batch) {
   return output_.empty() ? Status::OK() : next_->Consume(output_);
 }
 
-void JoinOperator::Emit(const Record& trigger, const types::Value* left, const types::Value* right,
-                        int64_t timestamp, bool tombstone) {
+void JoinOperator::Emit(const Record& trigger, const types::Row& key, const types::Value* left,
+                        const types::Value* right, int64_t timestamp, bool tombstone) {
   Record& out = output_.Append();
   CopyAttributes(trigger, out);
   out.timestamp = timestamp;
@@ -127,9 +127,9 @@ void JoinOperator::Emit(const Record& trigger, const types::Value* left, const t
       }
     }
   }
-  *cell = key_[0];
+  *cell = key[0];
   out.window.reset();
-  if (key_.size() == 3) out.window = WindowBounds{key_[1].integer(), key_[2].integer()};
+  if (key.size() == 3) out.window = WindowBounds{key[1].integer(), key[2].integer()};
 }
 
 void JoinOperator::ApplyStreamStream(int side, const Record& record) {
@@ -140,11 +140,7 @@ void JoinOperator::ApplyStreamStream(int side, const Record& record) {
   const int64_t ahead = side == 0 ? spec_.after_ms : spec_.before_ms;
   const int64_t behind = side == 0 ? spec_.before_ms : spec_.after_ms;
   observed_[side] = std::max(observed_[side], time);
-  if (time == now) {
-    types::Row key = key_;
-    EmitClosedUnmatched(record);
-    key_ = std::move(key);
-  }
+  if (time == now) EmitClosedUnmatched(record);
   Expire();
   const int other = 1 - side;
   const size_t other_stride = kStreamHeader + spec_.widths[other];
@@ -152,18 +148,22 @@ void JoinOperator::ApplyStreamStream(int side, const Record& record) {
   // record minus the retention, so a late record can still join the other side's.
   const int64_t visible_after = observed_[other] - Retention();
   bool matched = false;
-  if (types::Row* buffered = stores_[other]->Find(key_)) {
+  if (const types::Row* buffered = stores_[other]->Get(key_)) {
+    types::Row* settling = nullptr;  // the same row, taken for writing once a flag changes
     for (size_t at = 0; at + other_stride <= buffered->size(); at += other_stride) {
-      types::Value* entry = buffered->data() + at;
+      const types::Value* entry = buffered->data() + at;
       int64_t other_time = entry[0].integer();
       if (other_time < time - behind || other_time > time + ahead) continue;
       if (other_time <= visible_after) continue;
       matched = true;
-      entry[2] = types::Value::Boolean(true);
+      if (!entry[2].boolean()) {
+        if (settling == nullptr) settling = stores_[other]->Find(key_);
+        (*settling)[at + 2] = types::Value::Boolean(true);
+      }
       const types::Value* mine = record.row.data();
       const types::Value* theirs = entry + kStreamHeader;
-      Emit(record, side == 0 ? mine : theirs, side == 0 ? theirs : mine, std::max(time, other_time),
-           false);
+      Emit(record, key_, side == 0 ? mine : theirs, side == 0 ? theirs : mine,
+           std::max(time, other_time), false);
     }
   }
   // Settled: nothing more to write for it if no match comes (the third buffered value).
@@ -184,7 +184,7 @@ void JoinOperator::ApplyStreamStream(int side, const Record& record) {
   if (!matched && Outer(side)) {
     if (settled) {
       const types::Value* mine = record.row.data();
-      Emit(record, side == 0 ? mine : nullptr, side == 0 ? nullptr : mine, time, false);
+      Emit(record, key_, side == 0 ? mine : nullptr, side == 0 ? nullptr : mine, time, false);
     } else {
       pending_.emplace(std::make_pair(time, sequence_), Pending{side, key_});
     }
@@ -206,10 +206,9 @@ void JoinOperator::EmitClosedUnmatched(const Record& trigger) {
         types::Value* entry = buffered->data() + at;
         if (entry[1].integer() != sequence || entry[2].boolean()) continue;
         entry[2] = types::Value::Boolean(true);
-        key_ = pending.key;
         const types::Value* row = entry + kStreamHeader;
-        Emit(trigger, pending.side == 0 ? row : nullptr, pending.side == 0 ? nullptr : row, time,
-             false);
+        Emit(trigger, pending.key, pending.side == 0 ? row : nullptr,
+             pending.side == 0 ? nullptr : row, time, false);
       }
     }
     pending_.erase(first);
@@ -258,15 +257,15 @@ void JoinOperator::ApplyStreamTable(int side, const Record& record) {
     return;
   }
   if (record.tombstone) return;
-  const types::Row* table = stores_[1]->Find(key_);
+  const types::Row* table = stores_[1]->Get(key_);
   if (table == nullptr && !Outer(0)) return;
-  Emit(record, record.row.data(), table ? table->data() + kTableHeader : nullptr, record.timestamp,
-       false);
+  Emit(record, key_, record.row.data(), table ? table->data() + kTableHeader : nullptr,
+       record.timestamp, false);
 }
 
 void JoinOperator::ApplyTableTable(int side, const Record& record) {
   if (!ComputeKey(side, record)) return;
-  const bool existed = stores_[side]->Find(key_) != nullptr;
+  const bool existed = stores_[side]->Get(key_) != nullptr;
   if (record.tombstone) {
     stores_[side]->Erase(key_);
   } else {
@@ -277,7 +276,7 @@ void JoinOperator::ApplyTableTable(int side, const Record& record) {
     row.insert(row.end(), record.row.begin(), record.row.begin() + spec_.widths[side]);
   }
   const int other = 1 - side;
-  const types::Row* found = stores_[other]->Find(key_);
+  const types::Row* found = stores_[other]->Get(key_);
   if (found == nullptr && !Outer(side)) return;
   if (found == nullptr && record.tombstone && !existed) return;
   const int64_t time = found ? std::max(record.timestamp, (*found)[0].integer()) : record.timestamp;
@@ -285,7 +284,7 @@ void JoinOperator::ApplyTableTable(int side, const Record& record) {
   const types::Value* theirs = found ? found->data() + kTableHeader : nullptr;
   // A deleted row leaves the other side's row when the join keeps that side unmatched.
   bool tombstone = mine == nullptr && !(theirs != nullptr && Outer(other));
-  Emit(record, side == 0 ? mine : theirs, side == 0 ? theirs : mine, time, tombstone);
+  Emit(record, key_, side == 0 ? mine : theirs, side == 0 ? theirs : mine, time, tombstone);
 }
 
 }  // namespace sidestream::runtime

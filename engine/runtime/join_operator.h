@@ -79,9 +79,9 @@ class JoinOperator : public Operator {
   void ApplyStreamStream(int side, const Record& record);
   void ApplyStreamTable(int side, const Record& record);
   void ApplyTableTable(int side, const Record& record);
-  // Appends a result for key_: each side's row, or null for NULLs; attributes from `trigger`.
-  void Emit(const Record& trigger, const types::Value* left, const types::Value* right,
-            int64_t timestamp, bool tombstone);
+  // Appends a result for `key`: each side's row, or null for NULLs; attributes from `trigger`.
+  void Emit(const Record& trigger, const types::Row& key, const types::Value* left,
+            const types::Value* right, int64_t timestamp, bool tombstone);
   // Emits the held unmatched records whose window has closed by the trigger's stream time.
   void EmitClosedUnmatched(const Record& trigger);
   // Drops buffered stream records that no longer join anything.

@@ -23,6 +23,11 @@ types::Row* ChangelogStore::Find(const types::Row& key) {
   return &found->second.value;
 }
 
+const types::Row* ChangelogStore::Get(const types::Row& key) const {
+  auto found = entries_.find(key);
+  return found == entries_.end() ? nullptr : &found->second.value;
+}
+
 types::Row& ChangelogStore::Upsert(const types::Row& key, bool& inserted) {
   auto [entry, added] = entries_.try_emplace(key);
   inserted = added;

@@ -23,8 +23,11 @@ namespace sidestream::runtime {
 class KeyValueStore {
  public:
   virtual ~KeyValueStore() = default;
-  /// The value of `key`, or null. The pointer stays valid until the next Upsert or Erase.
+  /// The value of `key`, to read or change in place, or null. The pointer stays valid until
+  /// the next Upsert or Erase.
   virtual types::Row* Find(const types::Row& key) = 0;
+  /// The value of `key`, only to read (a changelogged store need not write it again), or null.
+  virtual const types::Row* Get(const types::Row& key) const = 0;
   /// The value of `key`, inserted empty when absent; the flag says whether it was.
   virtual types::Row& Upsert(const types::Row& key, bool& inserted) = 0;
   virtual void Erase(const types::Row& key) = 0;
@@ -50,6 +53,10 @@ std::unique_ptr<KeyValueStore> MakeStore(const StoreFactory& factory, const std:
 class InMemoryKeyValueStore final : public KeyValueStore {
  public:
   types::Row* Find(const types::Row& key) override {
+    auto found = entries_.find(key);
+    return found == entries_.end() ? nullptr : &found->second;
+  }
+  const types::Row* Get(const types::Row& key) const override {
     auto found = entries_.find(key);
     return found == entries_.end() ? nullptr : &found->second;
   }
@@ -83,6 +90,7 @@ class ChangelogStore final : public KeyValueStore {
   explicit ChangelogStore(Sink sink) : sink_(std::move(sink)) {}
 
   types::Row* Find(const types::Row& key) override;
+  const types::Row* Get(const types::Row& key) const override;
   types::Row& Upsert(const types::Row& key, bool& inserted) override;
   void Erase(const types::Row& key) override;
   size_t size() const override { return entries_.size(); }

@@ -17,7 +17,7 @@ Status TableChangesOperator::Consume(RecordBatch& batch) {
       change.retract = retract;
       change.tombstone = false;
     };
-    types::Row* previous = rows_->Find(key_);
+    const types::Row* previous = rows_->Get(key_);
     if (previous != nullptr) copy(*previous, /*retract=*/true);
     if (record.tombstone) {
       if (previous != nullptr) rows_->Erase(key_);

@@ -285,7 +285,7 @@ Status Topology::RebuildIndexes() {
   for (JoinOperator* join : joins_) join->RebuildIndexes();
   // Windows that this stream time closes were closed before the commit that saved it, so
   // moving there again emits nothing twice; it makes records that were late stay late.
-  const types::Row* saved = stream_time_store_->Find({});
+  const types::Row* saved = stream_time_store_->Get({});
   return saved == nullptr ? Status::OK() : AdvanceStreamTime((*saved)[0].integer());
 }
 

@@ -293,7 +293,7 @@ Status OfflineEngine::Deliver(const std::string& topic, const std::string* key,
   // Index loop: a query started while delivering would invalidate iterators.
   for (size_t i = 0; i < queries_.size(); ++i) {
     QueryPipeline& query = *queries_[i];
-    const std::vector<SourceDescription> sources = query.sources();
+    const std::vector<SourceDescription>& sources = query.sources();
     for (size_t source = 0; source < sources.size(); ++source) {
       if (sources[source].topic != topic) continue;
       message.source = source;

@@ -215,7 +215,8 @@ struct SourceDecoding {
 
 struct QueryPipeline::State {
   std::string id;
-  std::vector<SourceDecoding> inputs;  // the topology's sources, left to right
+  std::vector<SourceDecoding> inputs;      // the topology's sources, left to right
+  std::vector<SourceDescription> sources;  // theirs, as sources() hands them out
   SourceDescription sink;
   PipelineCallbacks callbacks;
   std::vector<formats::FormatColumn> sink_keys, sink_values;
@@ -314,6 +315,7 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
   for (size_t index = 0; index < self->topology->sources().size(); ++index) {
     SourceDecoding& input = self->inputs.emplace_back();
     input.source = self->topology->sources()[index].source;
+    self->sources.push_back(input.source);
     const SourceDescription& source = input.source;
     input.dead_letter_topic = Property(source, "DEAD_LETTER_TOPIC");
     if (input.dead_letter_topic.empty()) input.dead_letter_topic = kDefaultDeadLetterTopic;
@@ -480,12 +482,8 @@ Status QueryPipeline::AdvanceStreamTime(int64_t stream_time) {
 
 int64_t QueryPipeline::stream_time() const { return state_->topology->stream_time(); }
 const std::string& QueryPipeline::query_id() const { return state_->id; }
-const SourceDescription& QueryPipeline::source() const { return state_->inputs.front().source; }
-std::vector<SourceDescription> QueryPipeline::sources() const {
-  std::vector<SourceDescription> sources;
-  for (const auto& input : state_->inputs) sources.push_back(input.source);
-  return sources;
-}
+const SourceDescription& QueryPipeline::source() const { return state_->sources.front(); }
+const std::vector<SourceDescription>& QueryPipeline::sources() const { return state_->sources; }
 const SourceDescription& QueryPipeline::sink() const { return state_->sink; }
 PipelineCounters QueryPipeline::counters() const { return state_->counters; }
 

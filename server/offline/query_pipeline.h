@@ -125,7 +125,7 @@ class QueryPipeline {
   const std::string& query_id() const;
   /// The first source; sources() lists all of a join's, left to right.
   const catalog::SourceDescription& source() const;
-  std::vector<catalog::SourceDescription> sources() const;
+  const std::vector<catalog::SourceDescription>& sources() const;
   const catalog::SourceDescription& sink() const;
   PipelineCounters counters() const;
 

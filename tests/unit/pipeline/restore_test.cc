@@ -65,7 +65,7 @@ class RestoreTest : public testing::Test {
   }
 
   static void Feed(QueryPipeline& pipeline, const std::vector<Message>& messages) {
-    const auto sources = pipeline.sources();
+    const auto& sources = pipeline.sources();
     for (const Message& message : messages) {
       for (size_t source = 0; source < sources.size(); ++source) {
         if (sources[source].topic != message.topic) continue;

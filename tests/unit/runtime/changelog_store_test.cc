@@ -55,6 +55,16 @@ TEST_F(ChangelogStoreTest, EachChangedEntryIsWrittenOncePerCommit) {
   EXPECT_EQ(Flush(), std::vector<std::string>{"a=4"});
 }
 
+TEST_F(ChangelogStoreTest, ReadingWithGetWritesNothing) {
+  Put("table-row", 1);
+  Flush();
+  // A stream-table join reads the table row for every stream record.
+  ASSERT_NE(store_.Get({Value::String("table-row")}), nullptr);
+  EXPECT_EQ(Flush(), std::vector<std::string>{});
+  ASSERT_NE(store_.Find({Value::String("table-row")}), nullptr);  // Find may change it
+  EXPECT_EQ(Flush(), std::vector<std::string>{"table-row=1"});
+}
+
 TEST_F(ChangelogStoreTest, ADeletionIsWrittenOnlyForWhatTheChangelogHolds) {
   Put("open-and-closed", 1);  // made and erased between two commits: nothing to write
   store_.Erase({Value::String("open-and-closed")});
