@@ -1,10 +1,11 @@
-// workloads_bench: query workloads (W1-W4 over CDRs, Nexmark q0-q2; bench/workloads.h) over
+// workloads_bench: query workloads (W1-W5 over CDRs, Nexmark; bench/workloads.h) over
 // pre-generated messages, each with its decode ceiling, measured in one process per workload
 // (so peak RSS is the workload's).
 //
 // A run pre-generates N messages (Kafka key and JSON value bytes, as they would arrive from
 // the topic) with the seeded CdrGenerator or NexmarkGenerator, then R times: creates a fresh
-// QueryPipeline for the workload's query and feeds it every message. It reports the
+// QueryPipeline for each of the workload's queries (a chain, where one query reads another's
+// results) and feeds them every message. It reports the
 // median, min and max of records/s (N / wall time), records/s per core (N / process CPU
 // time from getrusage) and peak RSS (VmHWM, reset before each run; it includes the
 // pre-generated messages, reported apart as input_mb). The ceiling, in the same process
@@ -45,6 +46,7 @@ using sidestream::Status;
 using sidestream::bench::Input;
 using sidestream::bench::Measurement;
 using sidestream::bench::Workload;
+using sidestream::offline::QueryPipeline;
 
 // Messages per QueryPipeline::ProcessBatch call: about what one Kafka poll gives a task.
 constexpr size_t kBatchSize = 1024;
@@ -127,30 +129,104 @@ std::vector<sidestream::offline::InputMessage> Inputs(
   return inputs;
 }
 
-/// The parsed and analyzed query; the catalog outlives the plan's use.
-struct CompiledQuery {
+/// The parsed and analyzed queries; the catalog outlives the plans' use.
+struct CompiledQueries {
   std::unique_ptr<sidestream::catalog::Catalog> catalog;
-  sidestream::offline::NewQuery query;
+  std::vector<sidestream::offline::NewQuery> queries;
   std::string sql;
 };
 
-Result<CompiledQuery> Compile(const Workload& workload) {
-  CompiledQuery compiled;
+Result<CompiledQueries> Compile(const Workload& workload) {
+  CompiledQueries compiled;
   ASSIGN_OR_RAISE(compiled.catalog, sidestream::catalog::Catalog::Open(":memory:"));
   ASSIGN_OR_RAISE(std::string source_sql, sidestream::bench::SourceSql(workload));
   ASSIGN_OR_RAISE(compiled.sql, sidestream::bench::QuerySql(workload));
-  ASSIGN_OR_RAISE(compiled.query, sidestream::offline::CompileLastQuery(
-                                      source_sql + "\n" + compiled.sql, *compiled.catalog));
+  ASSIGN_OR_RAISE(compiled.queries, sidestream::offline::CompileQueries(
+                                        source_sql + "\n" + compiled.sql, *compiled.catalog));
   return compiled;
 }
 
 /// What a pipeline run produced, to show the query did its work.
 struct RunOutput {
-  int64_t results = 0;
+  int64_t results = 0;               // of the last query
+  int64_t intermediate_results = 0;  // of earlier queries, fed to later ones
   int64_t side_outputs = 0;
   size_t result_bytes = 0;
   sidestream::offline::PipelineCounters counters;
 };
+
+using Pipelines = std::vector<std::unique_ptr<QueryPipeline>>;
+
+/// Fills `pipelines` with one pipeline per query. A query's results go to the later queries
+/// that read its sink topic, one by one as they come, as the offline engine chains queries;
+/// the last query's results are the workload's. The callbacks hold `pipelines` and `output`.
+Status CreatePipelines(const std::vector<sidestream::offline::NewQuery>& queries,
+                       Pipelines& pipelines, RunOutput& output) {
+  for (size_t i = 0; i < queries.size(); ++i) {
+    sidestream::offline::PipelineCallbacks callbacks;
+    const bool last = i + 1 == queries.size();
+    const std::string sink_topic = queries[i].plan->source.topic;
+    callbacks.on_result = [&pipelines, &output, i, last, sink_topic](
+                              const std::string* key, const std::string* value, int64_t timestamp,
+                              const std::optional<sidestream::runtime::WindowBounds>& window,
+                              bool) {
+      if (last) {
+        ++output.results;
+        output.result_bytes += (key ? key->size() : 0) + (value ? value->size() : 0);
+        return Status::OK();
+      }
+      ++output.intermediate_results;
+      sidestream::offline::InputMessage message;
+      if (key) message.key = *key;
+      if (value) message.value = *value;
+      message.timestamp = timestamp;
+      message.window = window;
+      for (size_t later = i + 1; later < pipelines.size(); ++later) {
+        const auto& sources = pipelines[later]->sources();
+        for (size_t source = 0; source < sources.size(); ++source) {
+          if (sources[source].topic != sink_topic) continue;
+          message.source = source;
+          RETURN_NOT_OK(pipelines[later]->Process(message));
+        }
+      }
+      return Status::OK();
+    };
+    callbacks.on_side_output = [&output](const std::string&, const std::string*, const std::string&,
+                                         int64_t) {
+      ++output.side_outputs;
+      return Status::OK();
+    };
+    ASSIGN_OR_RAISE(auto pipeline, QueryPipeline::Create(queries[i].id, *queries[i].plan,
+                                                         queries[i].properties, callbacks));
+    pipelines.push_back(std::move(pipeline));
+  }
+  return Status::OK();
+}
+
+/// Feeds `messages` of `topic` to every pipeline that reads the topic, in batches of the size
+/// a Kafka poll hands a task; each batch goes to the pipelines in query order.
+Status Feed(const std::vector<std::vector<sidestream::offline::InputMessage>>& inputs,
+            Pipelines& pipelines) {
+  size_t longest = 0;
+  for (const auto& input : inputs) longest = std::max(longest, input.size());
+  for (size_t i = 0; i < longest; i += kBatchSize) {
+    for (size_t p = 0; p < pipelines.size(); ++p) {
+      if (i >= inputs[p].size()) continue;
+      RETURN_NOT_OK(pipelines[p]->ProcessBatch(
+          std::span(inputs[p]).subspan(i, std::min(kBatchSize, inputs[p].size() - i))));
+    }
+  }
+  return Status::OK();
+}
+
+/// Each pipeline's input messages for `messages` of `topic` (Inputs), built outside the clock.
+std::vector<std::vector<sidestream::offline::InputMessage>> PipelineInputs(
+    const Messages& messages, const std::string& topic, const Pipelines& pipelines) {
+  std::vector<std::vector<sidestream::offline::InputMessage>> inputs;
+  for (const auto& pipeline : pipelines)
+    inputs.push_back(Inputs(messages, topic, pipeline->sources()));
+  return inputs;
+}
 
 /// The fields a query reads, as a tree: "bid.price" is field price of object bid.
 struct FieldTree {
@@ -295,7 +371,6 @@ int main(int argc, char** argv) {
 
   auto compiled = Compile(workload);
   if (!compiled.ok()) return Fail("compile " + workload.name, compiled.status());
-  const sidestream::offline::NewQuery& query = compiled->query;
 
   std::fprintf(stderr, "%s: generating %lld messages\n", workload.name.c_str(),
                static_cast<long long>(messages_count));
@@ -307,45 +382,21 @@ int main(int argc, char** argv) {
   RunOutput output;
   size_t checksum = 0;
   for (int run = 0; run < runs; ++run) {
-    // Build the pipeline outside the clock: Measure times the Process loop only.
-    sidestream::offline::PipelineCallbacks callbacks;
-    callbacks.on_result = [&output](const std::string* key, const std::string* value, int64_t,
-                                    const std::optional<sidestream::runtime::WindowBounds>&, bool) {
-      ++output.results;
-      output.result_bytes += (key ? key->size() : 0) + (value ? value->size() : 0);
-      return Status::OK();
-    };
-    callbacks.on_side_output = [&output](const std::string&, const std::string*, const std::string&,
-                                         int64_t) {
-      ++output.side_outputs;
-      return Status::OK();
-    };
+    // Build the pipelines outside the clock: Measure times feeding the messages only.
     output = RunOutput();
-    auto pipeline = sidestream::offline::QueryPipeline::Create(query.id, *query.plan,
-                                                               query.properties, callbacks);
-    if (!pipeline.ok()) return Fail("create pipeline", pipeline.status());
-    Status status = Status::OK();
+    Pipelines pipelines;
+    Status status = CreatePipelines(compiled->queries, pipelines, output);
+    if (!status.ok()) return Fail("create pipelines", status);
     // The table a query joins is loaded first, outside the clock.
-    const std::vector<sidestream::offline::InputMessage> table_rows =
-        Inputs(table, "subscribers", (*pipeline)->sources());
-    for (size_t i = 0; i < table_rows.size() && status.ok(); i += kBatchSize) {
-      status = (*pipeline)->ProcessBatch(
-          std::span(table_rows).subspan(i, std::min(kBatchSize, table_rows.size() - i)));
-    }
+    status = Feed(PipelineInputs(table, "subscribers", pipelines), pipelines);
     if (!status.ok()) return Fail("load table", status);
-    // Batches of the size a Kafka poll hands a task; the views are built outside the clock.
-    const std::vector<sidestream::offline::InputMessage> inputs =
-        Inputs(messages, sidestream::bench::InputTopic(workload), (*pipeline)->sources());
-    const size_t count = inputs.size();
-    engine_runs.push_back(sidestream::bench::Measure(messages_count, [&] {
-      for (size_t i = 0; i < count && status.ok(); i += kBatchSize) {
-        status = (*pipeline)->ProcessBatch(
-            std::span(inputs).subspan(i, std::min(kBatchSize, count - i)));
-      }
-    }));
+    const auto inputs =
+        PipelineInputs(messages, sidestream::bench::InputTopic(workload), pipelines);
+    engine_runs.push_back(
+        sidestream::bench::Measure(messages_count, [&] { status = Feed(inputs, pipelines); }));
     if (!status.ok()) return Fail("process", status);
-    output.counters = (*pipeline)->counters();
-    pipeline->reset();
+    for (const auto& pipeline : pipelines) output.counters += pipeline->counters();
+    pipelines.clear();
 
     Status ceiling_status = Status::OK();
     ceiling_runs.push_back(sidestream::bench::Measure(messages_count, [&] {
@@ -380,7 +431,9 @@ int main(int argc, char** argv) {
       {"ceiling", ceiling},
       {"ceiling_fields", workload.fields},
       {"ratio_to_ceiling", ratio},
+      {"queries", compiled->queries.size()},
       {"results_per_run", output.results},
+      {"intermediate_results_per_run", output.intermediate_results},
       {"side_outputs_per_run", output.side_outputs},
       {"late_records", output.counters.late_records},
       {"decode_errors", output.counters.decode_errors},

@@ -187,19 +187,24 @@ Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
   return std::optional<NewQuery>();  // IF NOT EXISTS on an existing sink: nothing started
 }
 
-Result<NewQuery> CompileLastQuery(std::string_view sql, catalog::Catalog& catalog) {
+Result<std::vector<NewQuery>> CompileQueries(std::string_view sql, catalog::Catalog& catalog) {
   ASSIGN_OR_RAISE(auto statements, sql::ParseScript(sql));
-  std::optional<NewQuery> last;
+  std::vector<NewQuery> queries;
   analyzer::SessionProperties session;
   for (const auto& statement : statements) {
     analyzer::Analyzer analyzer(catalog, session);
     ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statement));
     std::string message;
     ASSIGN_OR_RAISE(auto query, ApplyStatement(*statement, analyzed, catalog, session, message));
-    if (query) last = std::move(query);
+    if (query) queries.push_back(std::move(*query));
   }
-  if (!last) return Status::InvalidArgument("the script starts no persistent query");
-  return std::move(*last);
+  if (queries.empty()) return Status::InvalidArgument("the script starts no persistent query");
+  return queries;
+}
+
+Result<NewQuery> CompileLastQuery(std::string_view sql, catalog::Catalog& catalog) {
+  ASSIGN_OR_RAISE(auto queries, CompileQueries(sql, catalog));
+  return std::move(queries.back());
 }
 
 // How the messages of one source topic become records.
@@ -373,7 +378,10 @@ Status QueryPipeline::State::Decode(const InputMessage& message, runtime::Record
   types::Row& row = record.row;
   row.resize(input.keys.size() + input.values.size());
   record.timestamp = message.timestamp;
-  record.window = message.window;
+  // A source declared without a window reads a windowed topic's key as it is, window dropped
+  // (on Kafka the window is part of the key's bytes, which such a source does not decode).
+  record.window =
+      input.source.window_type == catalog::WindowType::kNone ? std::nullopt : message.window;
   record.partition = message.partition;
   record.offset = message.offset;
   record.retract = message.retract;

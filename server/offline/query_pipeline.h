@@ -152,8 +152,11 @@ Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
                                                analyzer::SessionProperties& session,
                                                std::string& message);
 
-/// Runs a script's statements against `catalog` and returns the last persistent query
-/// they started: for tests and benchmarks that drive a QueryPipeline directly.
+/// Runs a script's statements against `catalog` and returns the persistent queries they
+/// started, in order (InvalidArgument if none): for tests and benchmarks that drive
+/// QueryPipelines directly.
+Result<std::vector<NewQuery>> CompileQueries(std::string_view sql, catalog::Catalog& catalog);
+/// The last of them.
 Result<NewQuery> CompileLastQuery(std::string_view sql, catalog::Catalog& catalog);
 
 /// The dead-letter topic used when a source sets no DEAD_LETTER_TOPIC.

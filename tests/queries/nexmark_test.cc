@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -34,16 +35,18 @@ std::string EuroPrice(int64_t price) {
 
 class NexmarkTest : public testing::Test {
  protected:
-  // Runs the source DDL and `query_file` over 20,000 generated events (18,400 bids); keeps
-  // the bids, parsed independently of the engine.
-  std::unique_ptr<OfflineEngine> Run(const std::string& query_file) {
+  // Runs the source DDL and `query_file` over 20,000 generated events (18,400 bids, over
+  // 2 s of event time at the generator's default rate); keeps the bids, parsed independently
+  // of the engine.
+  std::unique_ptr<OfflineEngine> Run(const std::string& query_file,
+                                     double events_per_second = 10'000) {
     auto engine = OfflineEngine::Create();
     EXPECT_TRUE(engine.ok());
     for (const std::string& file : {std::string("nexmark.sql"), query_file}) {
       auto executed = (*engine)->Execute(ReadBenchSql(file));
       EXPECT_TRUE(executed.ok()) << file << ": " << executed.status().ToString();
     }
-    datagen::NexmarkGenerator generator({.seed = 11});
+    datagen::NexmarkGenerator generator({.seed = 11, .events_per_second = events_per_second});
     datagen::GeneratedNexmarkEvent event;
     for (int i = 0; i < 20'000; ++i) {
       generator.Next(event);
@@ -51,7 +54,10 @@ class NexmarkTest : public testing::Test {
       record.topic = "nexmark";
       record.value = json::parse(event.value);
       record.timestamp = event.event_time;
-      if (record.value["event_type"] == 2) bids_.push_back(record.value["bid"]);
+      if (record.value["event_type"] == 2) {
+        bids_.push_back(record.value["bid"]);
+        last_bid_time_ = event.event_time;
+      }
       if (record.value["event_type"] == 0)
         persons_.push_back({record.value["person"], event.event_time});
       if (record.value["event_type"] == 1) {
@@ -68,6 +74,7 @@ class NexmarkTest : public testing::Test {
 
   std::vector<json> bids_;
   std::vector<std::pair<json, int64_t>> persons_, auctions_;  // with their event times
+  int64_t last_bid_time_ = 0;
 };
 
 TEST_F(NexmarkTest, Q0PassesEveryBidThroughUnchanged) {
@@ -130,6 +137,69 @@ TEST_F(NexmarkTest, Q8JoinsEachNewPersonWithTheirAuctionsOfTheSameWindow) {
   for (const auto& record : engine->Output("Q8")) {
     json row = record.value;
     row["ID"] = record.key;
+    actual.insert(row.dump());
+  }
+  EXPECT_EQ(actual, expected);
+}
+
+TEST_F(NexmarkTest, Q5FindsTheAuctionsWithTheMostBidsOfEachSlidingWindow) {
+  // 500 events/s: 40 s of event time, about 20 windows that close.
+  auto engine = Run("q5.sql", 500);
+  // Window start -> auction -> bids, over the 5 windows (10 s, every 2 s) that hold each bid.
+  std::map<int64_t, std::map<int64_t, int64_t>> counts;
+  for (const json& bid : bids_) {
+    const int64_t time = bid["dateTime"].get<int64_t>();
+    for (int64_t start = time - time % 2000; start > time - 10'000; start -= 2000) {
+      ++counts[start][bid["auction"].get<int64_t>()];
+    }
+  }
+  std::multiset<std::string> expected, actual;
+  for (const auto& [start, auctions] : counts) {
+    // A window's maximum closes when the next window (2 s later) closes.
+    if (start + 12'000 > last_bid_time_) continue;
+    int64_t most = 0;
+    for (const auto& [auction, count] : auctions) most = std::max(most, count);
+    for (const auto& [auction, count] : auctions) {
+      if (count == most) {
+        expected.insert(json{{"WINDOW_START", start}, {"AUCTION", auction}, {"NUM", count}}.dump());
+      }
+    }
+  }
+  ASSERT_GT(expected.size(), 15u);  // about a window's worth each 2 s
+  for (const auto& record : engine->Output("Q5")) {
+    json row = record.value;
+    row["WINDOW_START"] = record.key;
+    actual.insert(row.dump());
+  }
+  EXPECT_EQ(actual, expected);
+}
+
+TEST_F(NexmarkTest, Q7FindsTheHighestBidsOfEachWindow) {
+  // 500 events/s: 40 s of event time, 3 windows that close.
+  auto engine = Run("q7.sql", 500);
+  std::map<int64_t, int64_t> highest;  // window start -> highest price
+  for (const json& bid : bids_) {
+    const int64_t time = bid["dateTime"].get<int64_t>();
+    int64_t& price = highest[time - time % 10'000];
+    price = std::max(price, bid["price"].get<int64_t>());
+  }
+  std::multiset<std::string> expected, actual;
+  for (const json& bid : bids_) {
+    const int64_t time = bid["dateTime"].get<int64_t>();
+    const int64_t start = time - time % 10'000;
+    if (start + 10'000 > last_bid_time_ || bid["price"] != highest[start]) continue;
+    expected.insert(json{
+        {"PRICE", bid["price"]},
+        {"AUCTION", bid["auction"]},
+        {"BIDDER", bid["bidder"]},
+        {"DATETIME", bid["dateTime"]},
+        {"EXTRA",
+         bid["extra"]}}.dump());
+  }
+  ASSERT_GE(expected.size(), 3u);  // a highest bid in each closed window
+  for (const auto& record : engine->Output("Q7")) {
+    json row = record.value;
+    row["PRICE"] = record.key;
     actual.insert(row.dump());
   }
   EXPECT_EQ(actual, expected);
