@@ -33,6 +33,18 @@ std::string EuroPrice(int64_t price) {
          fraction;
 }
 
+/// The records of `topic`, each its value with the key added as column `key_column`, as JSON.
+std::multiset<std::string> RowsWithKey(const OfflineEngine& engine, const std::string& topic,
+                                       const std::string& key_column) {
+  std::multiset<std::string> rows;
+  for (const auto& record : engine.Output(topic)) {
+    json row = record.value;
+    row[key_column] = record.key;
+    rows.insert(row.dump());
+  }
+  return rows;
+}
+
 class NexmarkTest : public testing::Test {
  protected:
   // Runs the source DDL and `query_file` over 20,000 generated events (18,400 bids, over
@@ -122,7 +134,7 @@ TEST_F(NexmarkTest, Q2KeepsExactlyTheBidsOnAuctionsDivisibleBy123) {
 
 TEST_F(NexmarkTest, Q8JoinsEachNewPersonWithTheirAuctionsOfTheSameWindow) {
   auto engine = Run("q8.sql");
-  std::multiset<std::string> expected, actual;
+  std::multiset<std::string> expected;
   for (const auto& [auction, auction_time] : auctions_) {
     for (const auto& [person, person_time] : persons_) {
       if (person["id"] != auction["seller"] || person_time / 10000 != auction_time / 10000) {
@@ -134,12 +146,7 @@ TEST_F(NexmarkTest, Q8JoinsEachNewPersonWithTheirAuctionsOfTheSameWindow) {
     }
   }
   ASSERT_GT(expected.size(), 50u);  // the join has something to find
-  for (const auto& record : engine->Output("Q8")) {
-    json row = record.value;
-    row["ID"] = record.key;
-    actual.insert(row.dump());
-  }
-  EXPECT_EQ(actual, expected);
+  EXPECT_EQ(RowsWithKey(*engine, "Q8", "ID"), expected);
 }
 
 TEST_F(NexmarkTest, Q5FindsTheAuctionsWithTheMostBidsOfEachSlidingWindow) {
@@ -153,7 +160,7 @@ TEST_F(NexmarkTest, Q5FindsTheAuctionsWithTheMostBidsOfEachSlidingWindow) {
       ++counts[start][bid["auction"].get<int64_t>()];
     }
   }
-  std::multiset<std::string> expected, actual;
+  std::multiset<std::string> expected;
   for (const auto& [start, auctions] : counts) {
     // A window's maximum closes when the next window (2 s later) closes.
     if (start + 12'000 > last_bid_time_) continue;
@@ -166,12 +173,7 @@ TEST_F(NexmarkTest, Q5FindsTheAuctionsWithTheMostBidsOfEachSlidingWindow) {
     }
   }
   ASSERT_GT(expected.size(), 15u);  // about a window's worth each 2 s
-  for (const auto& record : engine->Output("Q5")) {
-    json row = record.value;
-    row["WINDOW_START"] = record.key;
-    actual.insert(row.dump());
-  }
-  EXPECT_EQ(actual, expected);
+  EXPECT_EQ(RowsWithKey(*engine, "Q5", "WINDOW_START"), expected);
 }
 
 TEST_F(NexmarkTest, Q7FindsTheHighestBidsOfEachWindow) {
@@ -183,26 +185,20 @@ TEST_F(NexmarkTest, Q7FindsTheHighestBidsOfEachWindow) {
     int64_t& price = highest[time - time % 10'000];
     price = std::max(price, bid["price"].get<int64_t>());
   }
-  std::multiset<std::string> expected, actual;
+  std::multiset<std::string> expected;
   for (const json& bid : bids_) {
     const int64_t time = bid["dateTime"].get<int64_t>();
     const int64_t start = time - time % 10'000;
     if (start + 10'000 > last_bid_time_ || bid["price"] != highest[start]) continue;
-    expected.insert(json{
-        {"PRICE", bid["price"]},
-        {"AUCTION", bid["auction"]},
-        {"BIDDER", bid["bidder"]},
-        {"DATETIME", bid["dateTime"]},
-        {"EXTRA",
-         bid["extra"]}}.dump());
+    const json row = {{"PRICE", bid["price"]},
+                      {"AUCTION", bid["auction"]},
+                      {"BIDDER", bid["bidder"]},
+                      {"DATETIME", bid["dateTime"]},
+                      {"EXTRA", bid["extra"]}};
+    expected.insert(row.dump());
   }
   ASSERT_GE(expected.size(), 3u);  // a highest bid in each closed window
-  for (const auto& record : engine->Output("Q7")) {
-    json row = record.value;
-    row["PRICE"] = record.key;
-    actual.insert(row.dump());
-  }
-  EXPECT_EQ(actual, expected);
+  EXPECT_EQ(RowsWithKey(*engine, "Q7", "PRICE"), expected);
 }
 
 }  // namespace
