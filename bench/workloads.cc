@@ -83,6 +83,16 @@ std::vector<Workload> Workloads() {
        .peer_per_core = 12'000,
        .target = ">= 1M records/s (1M distinct callers)",
        .target_per_core = 1'000'000},
+      {.name = "W3-cells",
+       .description = "tumbling 1 h COUNT_DISTINCT(caller_key) per cell_id: thousands of "
+                      "distinct callers per group",
+       .sql = "CREATE TABLE w3_cells AS SELECT cell_id, COUNT_DISTINCT(caller_key) AS callers "
+              "FROM cdr WINDOW TUMBLING (SIZE 1 HOUR) GROUP BY cell_id EMIT CHANGES;",
+       .fields = {"cell_id", "start_ts"},
+       .subscribers = 20'000,
+       .peer_name = "ksqlDB",
+       .peers = ksql_aggregation,
+       .peer_per_core = 12'000},
       {.name = "W4",
        .description = "session windows (gap 30 s) COUNT(*) per caller",
        .sql = "CREATE TABLE w4 AS SELECT caller_key, COUNT(*) AS calls FROM cdr "

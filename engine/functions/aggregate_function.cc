@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 
+#include "functions/counted_values.h"
 #include "functions/numbers.h"
 
 namespace sidestream::functions {
@@ -199,51 +200,27 @@ class Extreme final : public AggregateFunction {
   bool max_;
 };
 
-// A multiset kept as MAP(value -> BIGINT count), changed in place; counts reach zero and
-// the entry goes.
-void ChangeCount(Value& map, const Value& key, int64_t delta) {
-  std::vector<Value>& entries = map.MutableChildren();
-  for (size_t i = 0; i + 1 < entries.size(); i += 2) {
-    if (entries[i] == key) {
-      int64_t count = entries[i + 1].integer() + delta;
-      if (count <= 0) {
-        entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(i),
-                      entries.begin() + static_cast<std::ptrdiff_t>(i) + 2);
-      } else {
-        entries[i + 1].SetInteger(TypeId::kBigint, count);
-      }
-      return;
-    }
-  }
-  if (delta > 0) {
-    if (entries.empty()) entries.reserve(2);  // one allocation for the first pair, not two
-    entries.push_back(key);
-    entries.push_back(Value::Bigint(delta));
-  }
-}
-
-// COUNT_DISTINCT (exact, unlike ksqlDB's approximate sketch) and HISTOGRAM: state is a
-// MAP of each non-NULL value to its count, so Undo and Merge are exact.
+// COUNT_DISTINCT (exact, unlike ksqlDB's approximate sketch) and HISTOGRAM: state is each
+// non-NULL value with its count (counted_values.h), so Undo and Merge are exact.
 class Multiset final : public AggregateFunction {
  public:
   explicit Multiset(bool histogram) : histogram_(histogram) {}
   Value Initial() const override { return Value::Map({}); }
   Status Add(Value& state, const Arguments& arguments) const override {
-    if (!First(arguments).is_null()) ChangeCount(state, First(arguments), 1);
+    if (!First(arguments).is_null()) counted_values::Change(state, First(arguments), 1);
     return Status::OK();
   }
   void Undo(Value& state, const Arguments& arguments) const override {
-    if (!First(arguments).is_null()) ChangeCount(state, First(arguments), -1);
+    if (!First(arguments).is_null()) counted_values::Change(state, First(arguments), -1);
   }
   void Merge(Value& state, const Value& other) const override {
-    const auto& entries = other.children();
-    for (size_t i = 0; i + 1 < entries.size(); i += 2) {
-      ChangeCount(state, entries[i], entries[i + 1].integer());
-    }
+    counted_values::ForEach(other, [&state](const Value& value, int64_t count) {
+      counted_values::Change(state, value, count);
+    });
   }
   Value Result(const Value& state) const override {
-    if (histogram_) return state;
-    return Value::Bigint(static_cast<int64_t>(state.children().size() / 2));
+    if (histogram_) return counted_values::ToMap(state);
+    return Value::Bigint(counted_values::Size(state));
   }
 
  private:
