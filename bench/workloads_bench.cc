@@ -1,4 +1,4 @@
-// workloads_bench: query workloads (W1-W5 over CDRs, Nexmark; bench/workloads.h) over
+// workloads_bench: query workloads over CDRs and Nexmark events (bench/workloads.h) over
 // pre-generated messages, each with its decode ceiling, measured in one process per workload
 // (so peak RSS is the workload's).
 //
@@ -203,8 +203,8 @@ Status CreatePipelines(const std::vector<sidestream::offline::NewQuery>& queries
   return Status::OK();
 }
 
-/// Feeds `messages` of `topic` to every pipeline that reads the topic, in batches of the size
-/// a Kafka poll hands a task; each batch goes to the pipelines in query order.
+/// Feeds each pipeline its messages (`inputs[p]` to pipeline p), in batches of the size a
+/// Kafka poll hands a task; each batch goes to the pipelines in query order.
 Status Feed(const std::vector<std::vector<sidestream::offline::InputMessage>>& inputs,
             Pipelines& pipelines) {
   size_t longest = 0;
@@ -223,8 +223,9 @@ Status Feed(const std::vector<std::vector<sidestream::offline::InputMessage>>& i
 std::vector<std::vector<sidestream::offline::InputMessage>> PipelineInputs(
     const Messages& messages, const std::string& topic, const Pipelines& pipelines) {
   std::vector<std::vector<sidestream::offline::InputMessage>> inputs;
-  for (const auto& pipeline : pipelines)
+  for (const auto& pipeline : pipelines) {
     inputs.push_back(Inputs(messages, topic, pipeline->sources()));
+  }
   return inputs;
 }
 
