@@ -900,6 +900,20 @@ class StatementAnalyzer {
     return type;
   }
 
+  // The session's default key format (kDefaultKeyFormatProperty), checked like KEY_FORMAT.
+  Result<std::string> DefaultKeyFormat(SourceLocation location) const {
+    auto found = properties_.find(kDefaultKeyFormatProperty);
+    if (found == properties_.end()) return std::string("KAFKA");
+    std::string format = Upper(found->second);
+    if (!kKnownFormats.count(format) || format == "NONE") {
+      return Status::InvalidArgument("Unknown format in session property " +
+                                         std::string(kDefaultKeyFormatProperty) + ": " +
+                                         found->second,
+                                     location, "use JSON, AVRO, PROTOBUF, DELIMITED or KAFKA");
+    }
+    return format;
+  }
+
   Status AnalyzeCreateSource(const sql::Statement& statement, AnalyzedStatement& result) {
     SourceDescription source;
     source.name = statement.name;
@@ -907,6 +921,7 @@ class StatementAnalyzer {
         statement.source_kind == sql::SourceKind::kTable ? SourceType::kTable : SourceType::kStream;
     source.sql = statement.text;
     source.value_format = "";
+    ASSIGN_OR_RAISE(source.key_format, DefaultKeyFormat(statement.location));
     RETURN_NOT_OK(ApplyProperties(statement.properties, true, source));
     if (source.topic.empty()) {
       return Status::InvalidArgument("Missing required property \"KAFKA_TOPIC\" in WITH clause",
@@ -1738,7 +1753,9 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   if (query.window) sink.window_size_ms = query.window->size_ms;
   sink.sql = statement.text;
   if (key_expressions.empty() && sink.key_format != "NONE") sink.key_format = "NONE";
-  if (!key_expressions.empty() && sink.key_format == "NONE") sink.key_format = "KAFKA";
+  if (!key_expressions.empty() && sink.key_format == "NONE") {
+    ASSIGN_OR_RAISE(sink.key_format, DefaultKeyFormat(statement.location));
+  }
   RETURN_NOT_OK(ApplyProperties(statement.properties, false, sink));
   if (partition_by_null && sink.key_format != "NONE") {
     return Status::BindError(

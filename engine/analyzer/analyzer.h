@@ -26,6 +26,10 @@ bool PropertyIsTrue(const std::map<std::string, std::string>& properties, const 
 /// (ksqlDB's new query planner). Otherwise leaving them out is an error.
 inline constexpr const char* kNewQueryPlannerProperty = "ksql.new.query.planner.enabled";
 
+/// The key format of a source declared without KEY_FORMAT (when it has key columns) and of
+/// a query's result whose sources have no key; KAFKA when unset.
+inline constexpr const char* kDefaultKeyFormatProperty = "ksql.persistence.default.format.key";
+
 /// What a statement means, once checked. The AST it came from is not referenced.
 struct AnalyzedStatement {
   sql::StatementKind kind = sql::StatementKind::kSelect;
