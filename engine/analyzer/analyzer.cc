@@ -29,6 +29,18 @@ std::string Upper(std::string text) {
   return text;
 }
 
+// A value of session property kDefaultKeyFormatProperty as a key format, checked like
+// KEY_FORMAT (NONE is no default for keyed data).
+Result<std::string> KeyFormatProperty(const std::string& value, SourceLocation location) {
+  std::string format = Upper(value);
+  if (!kKnownFormats.count(format) || format == "NONE") {
+    return Status::InvalidArgument("Unknown format in session property " +
+                                       std::string(kDefaultKeyFormatProperty) + ": " + value,
+                                   location, "use JSON, AVRO, PROTOBUF, DELIMITED or KAFKA");
+  }
+  return format;
+}
+
 std::string PropertyText(const sql::Literal& literal) {
   switch (literal.kind) {
     case sql::LiteralKind::kBoolean:
@@ -830,8 +842,12 @@ class StatementAnalyzer {
       case sql::StatementKind::kInsertValues:
         RETURN_NOT_OK(AnalyzeInsertValues(statement, result));
         break;
-      case sql::StatementKind::kShow:
       case sql::StatementKind::kSet:
+        if (statement.property_name == kDefaultKeyFormatProperty) {
+          RETURN_NOT_OK(KeyFormatProperty(statement.property_value, statement.location).status());
+        }
+        break;
+      case sql::StatementKind::kShow:
       case sql::StatementKind::kUnset:
         break;
     }
@@ -900,18 +916,11 @@ class StatementAnalyzer {
     return type;
   }
 
-  // The session's default key format (kDefaultKeyFormatProperty), checked like KEY_FORMAT.
+  // The session's default key format (kDefaultKeyFormatProperty); KAFKA when unset.
   Result<std::string> DefaultKeyFormat(SourceLocation location) const {
     auto found = properties_.find(kDefaultKeyFormatProperty);
     if (found == properties_.end()) return std::string("KAFKA");
-    std::string format = Upper(found->second);
-    if (!kKnownFormats.count(format) || format == "NONE") {
-      return Status::InvalidArgument("Unknown format in session property " +
-                                         std::string(kDefaultKeyFormatProperty) + ": " +
-                                         found->second,
-                                     location, "use JSON, AVRO, PROTOBUF, DELIMITED or KAFKA");
-    }
-    return format;
+    return KeyFormatProperty(found->second, location);
   }
 
   Status AnalyzeCreateSource(const sql::Statement& statement, AnalyzedStatement& result) {
