@@ -301,6 +301,31 @@ Result<std::vector<TopicPartitionOffset>> BatchConsumer::Committed(
   return result;
 }
 
+std::pair<int64_t, int64_t> BatchConsumer::CachedWatermarks(const TopicPartition& partition) const {
+  int64_t low = RD_KAFKA_OFFSET_INVALID, high = RD_KAFKA_OFFSET_INVALID;
+  if (rd_kafka_get_watermark_offsets(handle_.get(), partition.topic.c_str(), partition.partition,
+                                     &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return {RD_KAFKA_OFFSET_INVALID, RD_KAFKA_OFFSET_INVALID};
+  }
+  return {low, high};
+}
+
+Status BatchConsumer::Seek(const std::vector<TopicPartitionOffset>& offsets) {
+  UniquePartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const TopicPartitionOffset& offset : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), offset.topic.c_str(), offset.partition)->offset =
+        offset.offset;
+  }
+  UniqueError error(rd_kafka_seek_partitions(handle_.get(), list.get(), 10000));
+  if (error) return Status::Unavailable("seek: " + std::string(rd_kafka_error_string(error.get())));
+  for (int i = 0; i < list->cnt; ++i) {
+    RETURN_NOT_OK(
+        StatusFromError(list->elems[i].err, "seek " + std::string(list->elems[i].topic) + "[" +
+                                                std::to_string(list->elems[i].partition) + "]"));
+  }
+  return Status::OK();
+}
+
 Result<std::vector<TopicPartition>> BatchConsumer::assignment() const {
   rd_kafka_topic_partition_list_t* raw = nullptr;
   RETURN_NOT_OK(StatusFromError(rd_kafka_assignment(handle_.get(), &raw), "read assignment"));

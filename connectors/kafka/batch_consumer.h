@@ -159,6 +159,14 @@ class BatchConsumer {
       const std::vector<TopicPartition>& partitions,
       std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+  /// The low and high watermarks of `partition` as the last fetch response reported them
+  /// (no broker call); -1001 (RD_KAFKA_OFFSET_INVALID) each while none has arrived.
+  std::pair<int64_t, int64_t> CachedWatermarks(const TopicPartition& partition) const;
+
+  /// Makes the next polls return `offsets`' partitions from those offsets again: messages
+  /// already fetched past them are dropped, not returned (librdkafka's seek).
+  Status Seek(const std::vector<TopicPartitionOffset>& offsets);
+
   /// The current assignment.
   Result<std::vector<TopicPartition>> assignment() const;
 

@@ -31,10 +31,14 @@ struct PartitionListDeleter {
     rd_kafka_topic_partition_list_destroy(list);
   }
 };
+struct ErrorDeleter {
+  void operator()(rd_kafka_error_t* error) const { rd_kafka_error_destroy(error); }
+};
 using UniqueConf = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
 using UniqueHandle = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 using UniqueQueue = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
 using UniquePartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+using UniqueError = std::unique_ptr<rd_kafka_error_t, ErrorDeleter>;
 
 /// Where a client connects and how it is tuned. A plain value; copy freely.
 struct ClientConfig {

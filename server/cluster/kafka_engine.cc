@@ -17,6 +17,9 @@ namespace sidestream::cluster {
 
 namespace {
 constexpr size_t kBatchSize = 10000;
+// How long a join task waits for an input that has records on the broker but none fetched
+// before it runs without it (Kafka Streams' max.task.idle.ms waits for such lag too).
+constexpr auto kMaxTaskIdle = std::chrono::seconds(5);
 // Marks a repartition-topic row that undoes an earlier row (a table update's old value).
 constexpr std::string_view kRetractHeader = "sidestream.retract";
 }  // namespace
@@ -67,6 +70,11 @@ struct KafkaEngine::RunningQuery {
   std::vector<offline::InputMessage> inputs;  // reused per poll
   std::vector<offline::InputMessage> merged;  // a join task's inputs in timestamp order
   bool reads_changes = false;  // reads a repartition topic, whose rows may be retractions
+  // A join task's inputs: per (topic, partition), where reading started (committed offset or
+  // low watermark), for a partition that delivered nothing yet; per partition, since when
+  // the task has waited for an input (ProcessableCount).
+  std::map<std::pair<std::string, int32_t>, int64_t> start_offsets;
+  std::map<int32_t, std::chrono::steady_clock::time_point> waiting_since;
 };
 
 KafkaEngine::~KafkaEngine() {
@@ -490,6 +498,94 @@ Status KafkaEngine::ProcessPartitionRun(RunningQuery& query,
   return Status::OK();
 }
 
+Result<int64_t> KafkaEngine::NextOffset(RunningQuery& query, const std::string& topic,
+                                        int32_t partition) {
+  for (size_t source = 0; source < query.source_topics.size(); ++source) {
+    if (query.source_topics[source] != topic) continue;
+    auto found = query.next_offsets.find({source, partition});
+    if (found != query.next_offsets.end()) return found->second;
+  }
+  auto [known, inserted] = query.start_offsets.try_emplace({topic, partition}, -1);
+  if (inserted) {
+    ASSIGN_OR_RAISE(auto committed, query.consumer->Committed({{topic, partition}}));
+    known->second = committed.empty() ? -1 : committed[0].offset;
+  }
+  if (known->second >= 0) return known->second;
+  // Nothing committed: reading starts at the earliest offset (auto.offset.reset).
+  return query.consumer->CachedWatermarks({topic, partition}).first;
+}
+
+Result<size_t> KafkaEngine::ProcessableCount(RunningQuery& query,
+                                             std::span<const offline::InputMessage> merged) {
+  const int32_t partition = merged.front().partition;
+  std::vector<std::string> topics;  // distinct, in source order
+  for (const std::string& topic : query.source_topics) {
+    if (std::find(topics.begin(), topics.end(), topic) == topics.end()) topics.push_back(topic);
+  }
+  if (topics.size() < 2) return merged.size();
+  auto topic_of = [&](const offline::InputMessage& message) {
+    return static_cast<size_t>(
+        std::find(topics.begin(), topics.end(), query.source_topics[message.source]) -
+        topics.begin());
+  };
+  std::vector<size_t> left(topics.size(), 0);  // records of each topic not yet passed
+  std::vector<int64_t> next(topics.size(), -1);
+  for (const auto& message : merged) {
+    const size_t topic = topic_of(message);
+    ++left[topic];
+    next[topic] = std::max(next[topic], message.offset + 1);
+  }
+  // Whether the broker holds records of a topic past what this poll fetched.
+  std::vector<bool> behind(topics.size(), false);
+  for (size_t topic = 0; topic < topics.size(); ++topic) {
+    if (next[topic] < 0) {
+      ASSIGN_OR_RAISE(next[topic], NextOffset(query, topics[topic], partition));
+    }
+    const int64_t high = query.consumer->CachedWatermarks({topics[topic], partition}).second;
+    behind[topic] = high < 0 || next[topic] < 0 || next[topic] < high;
+  }
+  // Records run in timestamp order while every topic that is behind still has some here:
+  // an unfetched record of that topic may be older than the next one.
+  size_t ready = 0;
+  for (; ready < merged.size(); ++ready) {
+    const bool copy = ready > 0 && merged[ready].offset == merged[ready - 1].offset &&
+                      topic_of(merged[ready]) == topic_of(merged[ready - 1]);
+    bool starved = false;
+    for (size_t topic = 0; topic < topics.size(); ++topic) {
+      starved = starved || (behind[topic] && left[topic] == 0);
+    }
+    if (starved && !copy) break;
+    --left[topic_of(merged[ready])];
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (ready > 0 || ready == merged.size()) {
+    query.waiting_since.erase(partition);
+    return ready;
+  }
+  auto [since, started] = query.waiting_since.try_emplace(partition, now);
+  if (now - since->second < kMaxTaskIdle) return ready;
+  query.waiting_since.erase(partition);  // waited long enough: run without the missing input
+  return merged.size();
+}
+
+Result<int64_t> KafkaEngine::FetchAgain(RunningQuery& query,
+                                        std::span<const offline::InputMessage> unprocessed) {
+  std::map<std::string, int64_t> first;                // per topic: its first unprocessed offset
+  std::set<std::pair<std::string, int64_t>> messages;  // a message read by two sources once
+  for (const auto& message : unprocessed) {
+    const std::string& topic = query.source_topics[message.source];
+    auto [offset, inserted] = first.try_emplace(topic, message.offset);
+    if (!inserted) offset->second = std::min(offset->second, message.offset);
+    messages.insert({topic, message.offset});
+  }
+  std::vector<kafka::TopicPartitionOffset> offsets;
+  for (const auto& [topic, offset] : first) {
+    offsets.push_back({topic, unprocessed.front().partition, offset});
+  }
+  RETURN_NOT_OK(query.consumer->Seek(offsets));
+  return static_cast<int64_t>(messages.size());
+}
+
 Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
   RETURN_NOT_OK(query.consumer->Poll(kBatchSize, std::chrono::milliseconds(wait_ms), &query.batch));
   auto now = std::chrono::steady_clock::now();
@@ -538,6 +634,7 @@ Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
       input.retract = query.reads_changes && message.FindHeader(kRetractHeader, &unused);
     }
   }
+  int64_t fetched_again = 0;  // messages put back, not consumed yet
   if (merge) {
     std::stable_sort(inputs.begin(), inputs.end(),
                      [](const auto& a, const auto& b) { return a.partition < b.partition; });
@@ -546,14 +643,21 @@ Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
       while (end < inputs.size() && inputs[end].partition == inputs[begin].partition) ++end;
       std::span<offline::InputMessage> run(inputs.data() + begin, end - begin);
       offline::MergeSourcesByTimestamp(run, query.merged);
-      RETURN_NOT_OK(ProcessPartitionRun(query, query.merged));
+      ASSIGN_OR_RAISE(size_t ready, ProcessableCount(query, query.merged));
+      if (ready > 0) {
+        RETURN_NOT_OK(ProcessPartitionRun(query, std::span(query.merged).first(ready)));
+      }
+      if (ready < query.merged.size()) {
+        ASSIGN_OR_RAISE(int64_t again, FetchAgain(query, std::span(query.merged).subspan(ready)));
+        fetched_again += again;
+      }
       begin = end;
     }
   } else if (!inputs.empty()) {
     RETURN_NOT_OK(ProcessPartitionRun(query, inputs));
   }
   inputs.clear();
-  int64_t count = static_cast<int64_t>(query.batch.size());
+  int64_t count = static_cast<int64_t>(query.batch.size()) - fetched_again;
   query.consumed += count;
   query.batch.Clear();
   return count;

@@ -105,6 +105,18 @@ class KafkaEngine {
   Status CreateTask(RunningQuery& query, int32_t partition);
   Status CloseTasks(RunningQuery& query, const std::vector<int32_t>& partitions, bool commit);
   Result<int64_t> PollQuery(RunningQuery& query, int wait_ms);
+  /// How many of a join task's records (`merged`, in timestamp order) may run now: Kafka
+  /// Streams' rule, records run while every input either has fetched records left or has
+  /// nothing more on the broker (at most kMaxTaskIdle of waiting). A stream's records thus
+  /// wait for table rows that are on the broker but not fetched yet.
+  Result<size_t> ProcessableCount(RunningQuery& query,
+                                  std::span<const offline::InputMessage> merged);
+  /// The next offset of `topic`'s `partition` to process, while none was fetched.
+  Result<int64_t> NextOffset(RunningQuery& query, const std::string& topic, int32_t partition);
+  /// Seeks the consumer back so that the next polls deliver `unprocessed` again; returns how
+  /// many messages that puts back.
+  Result<int64_t> FetchAgain(RunningQuery& query,
+                             std::span<const offline::InputMessage> unprocessed);
   /// Runs messages of one partition through that partition's task.
   Status ProcessPartitionRun(RunningQuery& query, std::span<const offline::InputMessage> run);
   /// Flushes the tasks of `partitions` (all when empty) and the producer, then commits
