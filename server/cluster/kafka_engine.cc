@@ -557,12 +557,12 @@ Result<size_t> KafkaEngine::ProcessableCount(RunningQuery& query,
     if (starved && !copy) break;
     --left[topic_of(merged[ready])];
   }
-  const auto now = std::chrono::steady_clock::now();
-  if (ready > 0 || ready == merged.size()) {
+  if (ready > 0) {
     query.waiting_since.erase(partition);
     return ready;
   }
-  auto [since, started] = query.waiting_since.try_emplace(partition, now);
+  const auto now = std::chrono::steady_clock::now();
+  const auto since = query.waiting_since.try_emplace(partition, now).first;
   if (now - since->second < kMaxTaskIdle) return ready;
   query.waiting_since.erase(partition);  // waited long enough: run without the missing input
   return merged.size();
