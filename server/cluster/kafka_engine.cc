@@ -54,6 +54,8 @@ void AppendWindowedKey(std::string_view key, int64_t start, int64_t end, std::st
 struct KafkaEngine::RunningQuery {
   std::string id;
   std::vector<std::string> source_topics;  // a join's: left to right
+  std::vector<std::string> input_topics;   // the distinct ones (two streams may share one)
+  std::vector<size_t> input_of_source;     // per source: its topic's index in input_topics
   std::vector<bool> windowed_sources;      // their keys carry windows: "key@start/end"
   analyzer::LogicalOperatorPtr plan;       // outlives the tasks built from it
   std::map<std::string, std::string> properties;
@@ -311,8 +313,12 @@ Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOpe
   std::vector<const analyzer::LogicalOperator*> scans;
   CollectScans(*plan, scans);
   for (const auto* scan : scans) {
-    query->source_topics.push_back(scan->source.topic);
+    const std::string& topic = scan->source.topic;
+    query->source_topics.push_back(topic);
     query->windowed_sources.push_back(scan->source.window_type != catalog::WindowType::kNone);
+    auto input = std::find(query->input_topics.begin(), query->input_topics.end(), topic);
+    query->input_of_source.push_back(static_cast<size_t>(input - query->input_topics.begin()));
+    if (input == query->input_topics.end()) query->input_topics.push_back(topic);
   }
   if (scans.size() > 1) RETURN_NOT_OK(CheckCopartitioned(*plan, scans));
   // The sink topic gets the source's partition count unless PARTITIONS says otherwise; the
@@ -380,11 +386,7 @@ Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOpe
     consumer.client.properties.insert(consumer.client.properties.begin(),
                                       {"partition.assignment.strategy", "range"});
   }
-  for (const std::string& topic : query->source_topics) {
-    if (std::find(consumer.topics.begin(), consumer.topics.end(), topic) == consumer.topics.end()) {
-      consumer.topics.push_back(topic);
-    }
-  }
+  consumer.topics = query->input_topics;
   RunningQuery* self = query.get();
   consumer.on_rebalance = [this, self](const kafka::RebalanceEvent& event) {
     std::vector<int32_t> partitions;
@@ -518,15 +520,10 @@ Result<int64_t> KafkaEngine::NextOffset(RunningQuery& query, const std::string& 
 Result<size_t> KafkaEngine::ProcessableCount(RunningQuery& query,
                                              std::span<const offline::InputMessage> merged) {
   const int32_t partition = merged.front().partition;
-  std::vector<std::string> topics;  // distinct, in source order
-  for (const std::string& topic : query.source_topics) {
-    if (std::find(topics.begin(), topics.end(), topic) == topics.end()) topics.push_back(topic);
-  }
+  const std::vector<std::string>& topics = query.input_topics;
   if (topics.size() < 2) return merged.size();
   auto topic_of = [&](const offline::InputMessage& message) {
-    return static_cast<size_t>(
-        std::find(topics.begin(), topics.end(), query.source_topics[message.source]) -
-        topics.begin());
+    return query.input_of_source[message.source];
   };
   std::vector<size_t> left(topics.size(), 0);  // records of each topic not yet passed
   std::vector<int64_t> next(topics.size(), -1);
