@@ -9,7 +9,7 @@ packages=(
   libsqlite3-dev sqlite3 libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   nlohmann-json3-dev libsimdjson-dev libhiredis-dev redis-server kcat libfmt-dev
   libspdlog-dev libcli11-dev libhyperscan-dev libre2-dev libcurl4-openssl-dev
-  libxxhash-dev libabsl-dev clang-format
+  libxxhash-dev libabsl-dev clang-format ccache
 )
 
 missing=()
