@@ -46,9 +46,7 @@ int Fail(const std::string& what, const Status& status) {
 
 offline::PipelineCallbacks DiscardingCallbacks() {
   offline::PipelineCallbacks callbacks;
-  callbacks.on_result = [](const std::string*, const std::string*, int64_t,
-                           const std::optional<runtime::WindowBounds>&,
-                           bool) { return Status::OK(); };
+  callbacks.on_result = [](const offline::PipelineResult&) { return Status::OK(); };
   callbacks.on_side_output = [](const std::string&, const std::string*, const std::string&,
                                 int64_t) { return Status::OK(); };
   return callbacks;

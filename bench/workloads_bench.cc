@@ -166,21 +166,20 @@ Status CreatePipelines(const std::vector<sidestream::offline::NewQuery>& queries
     sidestream::offline::PipelineCallbacks callbacks;
     const bool last = i + 1 == queries.size();
     const std::string sink_topic = queries[i].plan->source.topic;
-    callbacks.on_result = [&pipelines, &output, i, last, sink_topic](
-                              const std::string* key, const std::string* value, int64_t timestamp,
-                              const std::optional<sidestream::runtime::WindowBounds>& window,
-                              bool) {
+    callbacks.on_result = [&pipelines, &output, i, last,
+                           sink_topic](const sidestream::offline::PipelineResult& result) {
       if (last) {
         ++output.results;
-        output.result_bytes += (key ? key->size() : 0) + (value ? value->size() : 0);
+        output.result_bytes +=
+            (result.key ? result.key->size() : 0) + (result.value ? result.value->size() : 0);
         return Status::OK();
       }
       ++output.intermediate_results;
       sidestream::offline::InputMessage message;
-      if (key) message.key = *key;
-      if (value) message.value = *value;
-      message.timestamp = timestamp;
-      message.window = window;
+      if (result.key) message.key = *result.key;
+      if (result.value) message.value = *result.value;
+      message.timestamp = result.timestamp;
+      message.window = result.window;
       for (size_t later = i + 1; later < pipelines.size(); ++later) {
         const auto& sources = pipelines[later]->sources();
         for (size_t source = 0; source < sources.size(); ++source) {

@@ -36,6 +36,7 @@ bool ExplainFile(const std::string& path, session::ScriptRunner& runner, std::os
     }
     out << "-- " << path << ":" << statement->location.line << "\n" << outcome->text << "\n";
     if (!outcome->plan.empty()) out << outcome->plan;
+    if (!outcome->physical_plan.empty()) out << outcome->physical_plan;
     out << "\n";
   }
   return true;

@@ -58,6 +58,15 @@ int RunRun(const RunOptions& options) {
     std::cerr << session::RenderError(executed, sql, options.sql_path);
     return 1;
   }
+  // A query that fails is reported and stops alone (or retries); the others keep running.
+  (*engine)->set_on_query_failure(
+      [](const std::string& query_id, const cluster::QueryError& error, cluster::QueryState state) {
+        std::cerr << "query " << query_id << " failed: " << error.ToString() << "\n  "
+                  << (state == cluster::QueryState::kError
+                          ? "it is stopped (ERROR); the other queries keep running"
+                          : "retriable: it restarts from its last commit after a backoff")
+                  << std::endl;
+      });
   const volatile std::sig_atomic_t& stop = InstallStopSignals();
   // Scripts and the startup benchmark wait for this line: every query is subscribed, so
   // records produced from now on are processed.
@@ -77,8 +86,8 @@ int RunRun(const RunOptions& options) {
       cluster::EngineProgress progress = (*engine)->progress();
       std::cerr << "consumed " << progress.consumed << ", produced " << progress.produced
                 << ", late " << progress.late_records << ", undecodable " << progress.decode_errors
-                << ", state changes " << progress.changelog_records << ", restored "
-                << progress.restored_records << "\n";
+                << ", oversized " << progress.oversized_results << ", state changes "
+                << progress.changelog_records << ", restored " << progress.restored_records << "\n";
       last_report = now;
     }
     if (options.duration_seconds > 0 && elapsed >= options.duration_seconds) break;
@@ -91,8 +100,14 @@ int RunRun(const RunOptions& options) {
   cluster::EngineProgress progress = (*engine)->progress();
   std::cerr << "stopped: consumed " << progress.consumed << ", produced " << progress.produced
             << ", late " << progress.late_records << ", undecodable " << progress.decode_errors
-            << ", state changes " << progress.changelog_records << ", restored "
-            << progress.restored_records << "\n";
+            << ", oversized " << progress.oversized_results << ", state changes "
+            << progress.changelog_records << ", restored " << progress.restored_records << "\n";
+  for (const cluster::QueryStatus& query : (*engine)->Queries()) {
+    if (query.state == cluster::QueryState::kRunning && query.errors.empty()) continue;
+    std::cerr << "query " << query.id << ": " << cluster::QueryStateName(query.state) << ", "
+              << query.errors.size() << " errors, " << query.restarts
+              << " restarts; last: " << query.errors.back().ToString() << "\n";
+  }
   return 0;
 }
 

@@ -28,6 +28,7 @@ class DelimitedRowDecoder final : public RowDecoder {
 
   Status Decode(std::string_view bytes, types::Row& row, size_t first_column) override {
     if (row.size() < first_column + columns_.size()) row.resize(first_column + columns_.size());
+    RETURN_NOT_OK(CheckUtf8(bytes, "DELIMITED"));
     size_t count = 0;
     RETURN_NOT_OK(SplitRecord(bytes, count));
     if (count != columns_.size()) {

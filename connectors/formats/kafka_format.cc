@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "connectors/formats/scalar_text.h"
+
 namespace sidestream::formats {
 namespace {
 
@@ -65,6 +67,9 @@ class KafkaRowDecoder final : public RowDecoder {
         out.SetDouble(std::bit_cast<double>(ReadBigEndian(bytes)));
         return Status::OK();
       case TypeId::kString:
+        if (!IsUtf8(bytes)) {
+          return CheckUtf8(bytes, "column " + columns_[0].name + ": KAFKA format");
+        }
         out.AssignString(bytes);
         return Status::OK();
       default:

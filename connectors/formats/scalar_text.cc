@@ -1,5 +1,7 @@
 #include "connectors/formats/scalar_text.h"
 
+#include <simdjson.h>
+
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -568,6 +570,13 @@ std::string QuoteForError(std::string_view text) {
   }
   if (text.size() > kMaxShown) quoted += "...";
   return quoted + "'";
+}
+
+bool IsUtf8(std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); }
+
+Status CheckUtf8(std::string_view text, std::string_view format) {
+  if (IsUtf8(text)) return Status::OK();
+  return Status::InvalidArgument(std::string(format) + ": not valid UTF-8 text");
 }
 
 }  // namespace sidestream::formats

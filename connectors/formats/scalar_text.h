@@ -59,4 +59,10 @@ Status ParseScalarText(std::string_view text, const types::SqlType& type, types:
 /// "'text'" cut to a readable length, for error messages.
 std::string QuoteForError(std::string_view text);
 
+/// InvalidArgument naming `format` when `text` is not valid UTF-8: a
+/// STRING column holds text, and every output format (JSON first) must be able to carry it.
+Status CheckUtf8(std::string_view text, std::string_view format);
+/// Whether `text` is valid UTF-8 (simdjson's validator: gigabytes a second).
+bool IsUtf8(std::string_view text);
+
 }  // namespace sidestream::formats

@@ -84,6 +84,16 @@ struct LogicalOperator {
 
   // kSink
   bool insert_into = false;
+  /// kSink of a repartition topic (set by the planner): a row with a NULL grouping value is
+  /// dropped there, as Kafka Streams drops a null key before repartitioning.
+  bool repartition = false;
+
+  // Set by the planner (planner::PlanQuery, AssignStores), read by the runtime: the state
+  // store of an Aggregate, the prefix of a Join's two stores ("-left", "-right"), and on the
+  // lowest Repartition or Aggregate over a table, the store of the TableChanges operator the
+  // runtime puts above it.
+  std::string store_name;
+  std::string table_changes_store;
 
   /// The plan as an indented tree, one operator per line (EXPLAIN's output).
   std::string ToString(int indent = 0) const;

@@ -41,16 +41,35 @@ class Operator : public RecordConsumer {
 /// The end of a chain: hands each result record to a callback.
 class CallbackSink : public RecordConsumer {
  public:
-  using Callback = std::function<Status(const Record&)>;
+  /// `replaced`: a table update's retraction of the row `record` replaces, when the two
+  /// halves of one input's change arrive together (see Consume); else null.
+  using Callback = std::function<Status(const Record& record, const Record* replaced)>;
   explicit CallbackSink(Callback callback) : callback_(std::move(callback)) {}
+  /// Hands each record to the callback. A retraction directly followed by the row that
+  /// replaces it (same partition, offset and batch position: one input's change) goes with
+  /// that row in one call, so a sink can write both in one message, as Kafka Streams writes
+  /// a Change of new and old value when both have the same key.
   Status Consume(RecordBatch& batch) override {
-    for (const Record& record : batch) RETURN_NOT_OK(callback_(record));
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Record& record = batch[i];
+      if (record.retract && i + 1 < batch.size() && Replaces(batch[i + 1], record)) {
+        RETURN_NOT_OK(callback_(batch[i + 1], &record));
+        ++i;
+      } else {
+        RETURN_NOT_OK(callback_(record, nullptr));
+      }
+    }
     return Status::OK();
   }
   Status AdvanceStreamTime(int64_t) override { return Status::OK(); }
   Status Flush() override { return Status::OK(); }
 
  private:
+  static bool Replaces(const Record& next, const Record& retraction) {
+    return !next.retract && !next.tombstone && next.partition == retraction.partition &&
+           next.offset == retraction.offset && next.input_index == retraction.input_index;
+  }
+
   Callback callback_;
 };
 

@@ -74,27 +74,14 @@ class Topology::Builder {
     for (const auto& column : node->output.columns) {
       if (!join && column.role == catalog::ColumnRole::kKey) ++source_key_columns;
     }
-    // A table feeds a re-grouping (Repartition) or aggregation as changes: the lowest such
-    // step gets a TableChangesOperator in front of it.
-    const LogicalOperator* changes_above = nullptr;
-    if (table_input) {
-      for (const LogicalOperator* step : chain) {
-        if (step->kind == LogicalOperatorKind::kRepartition ||
-            step->kind == LogicalOperatorKind::kAggregate) {
-          changes_above = step;
-        }
-      }
-    }
-    if (join && changes_above) {
-      return Status::NotSupported(
-          "Aggregating the result of a table-table join is not supported yet");
-    }
     for (const LogicalOperator* step : chain) {
       ASSIGN_OR_RAISE(std::unique_ptr<Operator> op, BuildStep(*step, table_input));
       if (op) Append(std::move(op), next);
-      if (step == changes_above) {
-        const std::string name = "table-changes-" + std::to_string(table_changes_++);
-        Append(std::make_unique<TableChangesOperator>(source_key_columns, MakeStore(stores_, name)),
+      // The planner marks where a table starts to feed a re-grouping or aggregation as
+      // changes (planner::AssignStores).
+      if (!step->table_changes_store.empty()) {
+        Append(std::make_unique<TableChangesOperator>(
+                   source_key_columns, MakeStore(stores_, step->table_changes_store)),
                next);
       }
     }
@@ -109,9 +96,9 @@ class Topology::Builder {
       return Status::OK();
     }
     ASSIGN_OR_RAISE(auto spec, BuildJoinSpec(*node));
-    const std::string name = "join-" + std::to_string(topology_.joins_.size());
-    spec.stores[0] = MakeStore(stores_, name + "-left");
-    spec.stores[1] = MakeStore(stores_, name + "-right");
+    RETURN_NOT_OK(RequireStoreName(*node));
+    spec.stores[0] = MakeStore(stores_, node->store_name + "-left");
+    spec.stores[1] = MakeStore(stores_, node->store_name + "-right");
     auto joiner = std::make_unique<JoinOperator>(std::move(spec));
     JoinOperator* built = joiner.get();
     topology_.joins_.push_back(built);
@@ -121,6 +108,13 @@ class Topology::Builder {
   }
 
  private:
+  static Status RequireStoreName(const LogicalOperator& node) {
+    if (!node.store_name.empty()) return Status::OK();
+    return Status::Internal(std::string("the plan's ") +
+                            analyzer::LogicalOperatorKindName(node.kind) +
+                            " has no store name: plan it first (planner::PlanQuery)");
+  }
+
   void Append(std::unique_ptr<Operator> op, RecordConsumer*& next) {
     op->set_next(next);
     next = op.get();
@@ -189,8 +183,8 @@ class Topology::Builder {
         spec.window = step.window;
         spec.emit_final = step.emit == sql::EmitMode::kFinal;
         spec.on_late = on_late_;
-        spec.store =
-            MakeStore(stores_, "aggregate-" + std::to_string(topology_.aggregates_.size()));
+        RETURN_NOT_OK(RequireStoreName(step));
+        spec.store = MakeStore(stores_, step.store_name);
         auto aggregate = std::make_unique<AggregateOperator>(std::move(spec));
         topology_.aggregates_.push_back(aggregate.get());
         return std::unique_ptr<Operator>(std::move(aggregate));
@@ -209,7 +203,6 @@ class Topology::Builder {
   Topology& topology_;
   LateRecordCallback on_late_;
   StoreFactory stores_;
-  int table_changes_ = 0;
 };
 
 Result<std::unique_ptr<Topology>> Topology::Build(const LogicalOperator& plan,

@@ -1,5 +1,8 @@
 #include "session/script_runner.h"
 
+#include <algorithm>
+
+#include "planner/physical_plan.h"
 #include "sql/parser.h"
 
 namespace sidestream::session {
@@ -29,7 +32,19 @@ Result<StatementOutcome> ScriptRunner::RunStatement(const sql::Statement& statem
   StatementOutcome outcome;
   outcome.text = statement.text;
   outcome.plan = DescribePlan(analyzed);
+  std::vector<std::string> before;
+  for (const auto& query : catalog_.ListQueries()) before.push_back(query.id);
   ASSIGN_OR_RAISE(outcome.message, analyzer::ApplyToCatalog(analyzed, catalog_));
+  if (!analyzed.plan || analyzed.plan->kind != analyzer::LogicalOperatorKind::kSink) {
+    return outcome;
+  }
+  for (const auto& query : catalog_.ListQueries()) {
+    if (std::find(before.begin(), before.end(), query.id) != before.end()) continue;
+    auto physical = planner::PlanQuery(query.id, std::move(analyzed.plan), {});
+    outcome.physical_plan =
+        physical.ok() ? physical->ToString() : "Cannot run: " + physical.status().ToString() + "\n";
+    break;
+  }
   return outcome;
 }
 

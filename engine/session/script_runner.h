@@ -16,6 +16,9 @@ struct StatementOutcome {
   std::string text;     // the statement's SQL
   std::string message;  // "Created stream CDR"; empty when nothing changed
   std::string plan;     // the logical plan, for statements that have one
+  /// For a statement that starts a persistent query: its physical plan (stages, internal
+  /// topics, stores, decoded columns), or why it cannot run.
+  std::string physical_plan;
 };
 
 /// Runs statements in order against one catalog, so later statements see the sources

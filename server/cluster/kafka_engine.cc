@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <set>
+#include <thread>
 
 #include "analyzer/analyzer.h"
 #include "connectors/kafka/batch_consumer.h"
@@ -11,6 +12,7 @@
 #include "connectors/kafka/embedded_broker.h"
 #include "connectors/kafka/partition_reader.h"
 #include "connectors/kafka/topic_admin.h"
+#include "planner/physical_plan.h"
 #include "sql/parser.h"
 
 namespace sidestream::cluster {
@@ -22,6 +24,13 @@ constexpr size_t kBatchSize = 10000;
 constexpr auto kMaxTaskIdle = std::chrono::seconds(5);
 // Marks a repartition-topic row that undoes an earlier row (a table update's old value).
 constexpr std::string_view kRetractHeader = "sidestream.retract";
+// Carries the value a repartition-topic row replaces under the same key: both halves of a
+// table update in one message, as Kafka Streams' Change of new and old value.
+constexpr std::string_view kOldValueHeader = "sidestream.old";
+// Carry the key and value of the input a repartition-topic row came from, so that the next
+// stage writes a late record as it arrived.
+constexpr std::string_view kSourceKeyHeader = "sidestream.source.key";
+constexpr std::string_view kSourceValueHeader = "sidestream.source.value";
 }  // namespace
 
 std::optional<runtime::WindowBounds> SplitWindowedKey(std::string_view& key) {
@@ -50,9 +59,11 @@ void AppendWindowedKey(std::string_view key, int64_t start, int64_t end, std::st
   out.append(number, std::to_chars(number, number + sizeof(number), end).ptr);
 }
 
-/// One persistent query: its consumer and one pipeline (task) per assigned partition.
+/// One stage of a persistent query: its consumer and one pipeline (task) per assigned
+/// partition.
 struct KafkaEngine::RunningQuery {
   std::string id;
+  PersistentQuery* owner = nullptr;
   std::vector<std::string> source_topics;  // a join's: left to right
   std::vector<std::string> input_topics;   // the distinct ones (two streams may share one)
   std::vector<size_t> input_of_source;     // per source: its topic's index in input_topics
@@ -66,8 +77,8 @@ struct KafkaEngine::RunningQuery {
   std::map<std::pair<size_t, int32_t>, int64_t> next_offsets;
   std::map<int32_t, int64_t> idle_stream_time;  // per partition: the newest timestamp seen
   int64_t consumed = 0;
-  offline::PipelineCounters closed_tasks;  // counters of tasks already closed
-  std::chrono::steady_clock::time_point last_input = std::chrono::steady_clock::now();
+  offline::PipelineCounters closed_tasks;            // counters of tasks already closed
+  std::chrono::steady_clock::time_point last_input;  // for the idle close
   kafka::MessageBatch batch;
   std::vector<offline::InputMessage> inputs;  // reused per poll
   std::vector<offline::InputMessage> merged;  // a join task's inputs in timestamp order
@@ -77,14 +88,58 @@ struct KafkaEngine::RunningQuery {
   // the task has waited for an input (ProcessableCount).
   std::map<std::pair<std::string, int32_t>, int64_t> start_offsets;
   std::map<int32_t, std::chrono::steady_clock::time_point> waiting_since;
+  // The run of messages being processed (source, partition, offsets): where a failure was.
+  size_t run_source = 0;
+  int32_t run_partition = -1;
+  int64_t run_first_offset = -1, run_last_offset = -1;
+  // Whether a revoke (the consumer closing or a rebalance) commits what the tasks processed:
+  // not when the query is stopped by a failure.
+  bool commit_on_revoke = true;
 };
 
+/// A persistent query: its stages (the repartition stage first), the producer that carries
+/// all their results, side outputs and changelog writes, and its status.
+struct KafkaEngine::PersistentQuery {
+  QueryStatus status;
+  std::vector<std::unique_ptr<RunningQuery>> stages;
+  std::unique_ptr<kafka::BatchProducer> producer;
+  // The stages have no consumers: the query failed, and waits for retry_at (RUNNING) or for
+  // good (ERROR).
+  bool stopped = false;
+  std::chrono::steady_clock::time_point retry_at;
+  std::chrono::milliseconds backoff{0};  // the last backoff; 0 once a commit succeeds
+  size_t max_message_bytes = offline::PipelineCallbacks::kDefaultMaxMessageBytes;
+};
+
+const char* QueryStateName(QueryState state) {
+  switch (state) {
+    case QueryState::kRunning:
+      return "RUNNING";
+    case QueryState::kError:
+      return "ERROR";
+    case QueryState::kTerminated:
+      return "TERMINATED";
+  }
+  return "UNKNOWN";
+}
+
+std::string QueryError::ToString() const {
+  std::string text = StatusCodeName(error.code());
+  if (!topic.empty()) {
+    text += " at " + topic + "[" + std::to_string(partition) + "]@" + std::to_string(first_offset);
+    if (last_offset != first_offset) text += ".." + std::to_string(last_offset);
+  }
+  return text + ": " + error.message();
+}
+
 KafkaEngine::~KafkaEngine() {
+  // Consumers leave their groups (committing revoked tasks) while the producers still live.
   for (auto& query : queries_) {
-    if (query->consumer) (void)query->consumer->Close();
+    for (auto& stage : query->stages) {
+      if (stage->consumer) (void)stage->consumer->Close();
+    }
   }
   queries_.clear();
-  producer_.reset();
   admin_.reset();
   broker_.reset();
 }
@@ -100,20 +155,14 @@ Result<std::unique_ptr<KafkaEngine>> KafkaEngine::Start(KafkaEngineOptions optio
   }
   kafka::ClientConfig client{engine->bootstrap_servers_, options.client_properties};
   ASSIGN_OR_RAISE(engine->admin_, kafka::TopicAdmin::Create(client));
-  kafka::ProducerOptions producer;
-  producer.client = client;
-  ASSIGN_OR_RAISE(engine->producer_, kafka::BatchProducer::Create(producer));
   ASSIGN_OR_RAISE(engine->catalog_, catalog::Catalog::Open(":memory:"));
+  engine->last_commit_ = options.clock->Now();
   return engine;
 }
 
-Status KafkaEngine::EnsureTopic(const std::string& topic, int partitions, bool internal) {
-  // An internal topic keeps records whatever their event time, as Kafka Streams' are:
-  // time-based retention would delete old-timestamped records before they are read.
-  static const kafka::TopicAdmin::TopicConfigs kInternal = {{"retention.ms", "-1"}};
+Status KafkaEngine::EnsureTopic(const std::string& topic, int partitions) {
   return admin_->EnsureTopic(topic, partitions > 0 ? partitions : options_.default_partitions, 1,
-                             std::chrono::seconds(30),
-                             internal ? kInternal : kafka::TopicAdmin::TopicConfigs());
+                             std::chrono::seconds(30));
 }
 
 Status KafkaEngine::Execute(std::string_view sql) {
@@ -133,243 +182,133 @@ Status KafkaEngine::Execute(std::string_view sql) {
         RETURN_NOT_OK(EnsureTopic(source.topic, source.partitions));
       }
     }
+    std::vector<std::string> before;
+    for (const auto& query : catalog_->ListQueries()) before.push_back(query.id);
     std::string message;
     ASSIGN_OR_RAISE(auto query, offline::ApplyStatement(*statement, analyzed, *catalog_,
                                                         session_properties_, message));
     if (query) RETURN_NOT_OK(StartQuery(query->id, std::move(query->plan), query->properties));
+    // TERMINATE removed queries from the catalog: stop them here too.
+    for (const std::string& id : before) {
+      if (!catalog_->GetQuery(id).ok()) RETURN_NOT_OK(Terminate(id));
+    }
   }
   return Status::OK();
 }
 
-std::string RepartitionTopic(const std::string& application_id, const std::string& query_id) {
-  return application_id + "_" + query_id + "-repartition";
-}
-
-std::string ChangelogTopic(const std::string& application_id, const std::string& query_id,
-                           const std::string& store) {
-  return application_id + "_" + query_id + "-" + store + "-changelog";
-}
-
-namespace {
-
-analyzer::BoundExpressionPtr ColumnReference(const analyzer::LogicalColumn& column, int index) {
-  auto reference = std::make_unique<analyzer::BoundExpression>();
-  reference->kind = analyzer::BoundKind::kColumn;
-  reference->type = column.type;
-  reference->sql = column.name;
-  reference->name = column.name;
-  reference->column_index = index;
-  return reference;
-}
-
-// The scans of a plan, left to right: the order of a pipeline's sources.
-void CollectScans(const analyzer::LogicalOperator& node,
-                  std::vector<const analyzer::LogicalOperator*>& scans) {
-  if (node.kind == analyzer::LogicalOperatorKind::kScan) scans.push_back(&node);
-  for (const auto& child : node.children) CollectScans(*child, scans);
-}
-
-// Whether `expression` is the only key column of the scan whose columns start at `offset`.
-bool IsScanKey(const analyzer::BoundExpression& expression, const analyzer::LogicalOperator& scan,
-               int offset) {
-  int keys = 0;
-  for (const auto& column : scan.source.columns) keys += column.role == catalog::ColumnRole::kKey;
-  int index = expression.column_index - offset;
-  return keys == 1 && expression.kind == analyzer::BoundKind::kColumn && index >= 0 &&
-         index < static_cast<int>(scan.source.columns.size()) &&
-         scan.source.columns[index].role == catalog::ColumnRole::kKey;
-}
-
-}  // namespace
-
-Status KafkaEngine::CheckCopartitioned(const analyzer::LogicalOperator& plan,
-                                       const std::vector<const analyzer::LogicalOperator*>& scans) {
-  // A task joins partition p of every input: that pairs the right records only when
-  // both topics are partitioned alike by the join key. Kafka Streams checks the same.
-  std::vector<int> counts;
-  for (const auto* scan : scans) {
-    ASSIGN_OR_RAISE(int count, admin_->PartitionCount(scan->source.topic));
-    counts.push_back(count);
-  }
-  if (std::all_of(counts.begin(), counts.end(), [](int count) { return count == 1; })) {
-    return Status::OK();
-  }
-  const analyzer::LogicalOperator* join = &plan;
-  while (join->kind != analyzer::LogicalOperatorKind::kJoin) join = join->children.at(0).get();
-  const auto& left = *join->children.at(0);
-  const auto& right = *join->children.at(1);
-  bool copartitioned = scans.size() == 2 && counts[0] == counts[1] &&
-                       left.kind == analyzer::LogicalOperatorKind::kScan &&
-                       left.source.key_format == right.source.key_format &&
-                       IsScanKey(*join->expressions.at(0), left, 0) &&
-                       IsScanKey(*join->expressions.at(1), right, join->left_width);
-  if (copartitioned) return Status::OK();
-  return Status::NotSupported(
-      "On Kafka, a join needs co-partitioned inputs: " + scans[0]->source.topic + " (" +
-          std::to_string(counts[0]) + " partitions) and " + scans[1]->source.topic + " (" +
-          std::to_string(counts[1]) +
-          " partitions) must be joined on their key columns, with the same key format and "
-          "partition count. Re-keying a join's input through a repartition topic is not "
-          "built yet.",
-      SourceLocation{}, "join on the key columns, or use single-partition topics");
-}
-
 Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                                const std::map<std::string, std::string>& properties) {
-  // Find a Repartition below the Sink: grouping by anything but the message key.
-  analyzer::LogicalOperator* parent = plan.get();
-  while (!parent->children.empty() &&
-         parent->children[0]->kind != analyzer::LogicalOperatorKind::kRepartition) {
-    parent = parent->children[0].get();
+  auto owner = std::make_unique<PersistentQuery>();
+  owner->status.id = query_id;
+  kafka::ProducerOptions producer;
+  producer.client = kafka::ClientConfig{bootstrap_servers_, options_.client_properties};
+  ASSIGN_OR_RAISE(owner->producer, kafka::BatchProducer::Create(producer));
+  for (const auto& [name, value] : options_.client_properties) {
+    // Results larger than the producer takes go to the dead-letter topic (QueryPipeline);
+    // librdkafka has checked the value.
+    if (name != "message.max.bytes") continue;
+    std::from_chars(value.data(), value.data() + value.size(), owner->max_message_bytes);
   }
-  const analyzer::LogicalOperator* scan = plan.get();
-  while (!scan->children.empty()) scan = scan->children[0].get();
-  if (parent->children.empty() || parent->kind != analyzer::LogicalOperatorKind::kAggregate) {
-    return StartStage(query_id, std::move(plan), properties);
+  planner::PlannerOptions planning;
+  planning.application_id = options_.application_id;
+  planning.partition_count = [this](const std::string& topic) {
+    return admin_->PartitionCount(topic);
+  };
+  ASSIGN_OR_RAISE(planner::PhysicalPlan physical,
+                  planner::PlanQuery(query_id, std::move(plan), planning));
+  // Internal topics get as many partitions as the query's input, as in Kafka Streams.
+  const std::string& input = physical.stages.front().sources.front().topic;
+  auto counted = admin_->PartitionCount(input);
+  const int partitions = counted.ok() ? *counted : options_.default_partitions;
+  for (const planner::InternalTopic& topic : physical.internal_topics) {
+    RETURN_NOT_OK(
+        admin_->EnsureTopic(topic.name, partitions, 1, std::chrono::seconds(30), topic.configs));
   }
-  analyzer::LogicalOperatorPtr repartition = std::move(parent->children[0]);
-  const analyzer::LogicalOperator& lower = *repartition->children[0];
-  const analyzer::Schema regrouped = repartition->output;
-  const std::string topic = RepartitionTopic(options_.application_id, query_id);
-  // The internal topic's columns: the lower layout's, named uniquely (a join's layout has
-  // a ROWTIME per source, and columns both sources have).
-  std::vector<catalog::Column> layout;
-  std::set<std::string> names;
-  for (size_t i = 0; i < lower.output.columns.size(); ++i) {
-    const analyzer::LogicalColumn& column = lower.output.columns[i];
-    std::string name = column.name;
-    if (!names.insert(name).second) name += "_" + std::to_string(i);
-    names.insert(name);
-    layout.push_back({name, column.type, catalog::ColumnRole::kValue, ""});
+  PersistentQuery& query = *owner;
+  queries_.push_back(std::move(owner));
+  Status started;
+  for (planner::Stage& stage : physical.stages) {
+    started = StartStage(query, stage, properties);
+    if (!started.ok()) break;
   }
-
-  // Stage 2: the internal topic, read back with the original row layout (every column a
-  // value, so bound column indices hold), feeds the aggregate. Event time travels as the
-  // message timestamp. It is a stream of rows to add and (for a table) to undo.
-  auto internal_scan = std::make_unique<analyzer::LogicalOperator>();
-  internal_scan->kind = analyzer::LogicalOperatorKind::kScan;
-  internal_scan->source = scan->source;
-  internal_scan->source.type = catalog::SourceType::kStream;
-  internal_scan->source.name = topic;
-  internal_scan->source.topic = topic;
-  internal_scan->source.key_format = "NONE";
-  internal_scan->source.value_format = "JSON";
-  internal_scan->source.timestamp_column.reset();
-  internal_scan->source.properties.clear();
-  internal_scan->source.columns = layout;
-  internal_scan->output = regrouped;
-  for (auto& column : internal_scan->output.columns) column.role = catalog::ColumnRole::kValue;
-  parent->children[0] = std::move(internal_scan);
-
-  // Stage 1: the rows, keyed by the grouping values, into the internal topic. The
-  // Repartition stays in the plan: over a table it sends each update as the retraction
-  // of the key's old row (marked with a header), then the new row (Kafka Streams'
-  // KTable.groupBy), so the groups' owners can undo the old row wherever it went.
-  auto project = std::make_unique<analyzer::LogicalOperator>();
-  project->kind = analyzer::LogicalOperatorKind::kProject;
-  for (size_t i = 0; i < repartition->expressions.size(); ++i) {
-    const auto& key = repartition->expressions[i];
-    project->output.columns.push_back(
-        {"SIDESTREAM_GROUP_" + std::to_string(i), key->type, catalog::ColumnRole::kKey});
-    project->expressions.push_back(key->Clone());
+  if (!started.ok()) {
+    for (auto& stage : query.stages) (void)StopStage(*stage, /*commit=*/false);
+    queries_.pop_back();
   }
-  // Only the columns stage 2 reads travel; it reads the others as NULL, never looking.
-  const std::vector<bool> used = offline::UsedSourceColumns(*plan, lower.output.columns.size());
-  for (size_t i = 0; i < lower.output.columns.size(); ++i) {
-    if (!used[i]) continue;
-    analyzer::LogicalColumn column = lower.output.columns[i];
-    project->expressions.push_back(ColumnReference(column, static_cast<int>(i)));
-    column.name = layout[i].name;
-    column.role = catalog::ColumnRole::kValue;
-    project->output.columns.push_back(column);
-  }
-  catalog::SourceDescription internal;
-  internal.name = topic;
-  internal.topic = topic;
-  internal.key_format = "JSON";
-  internal.value_format = "JSON";
-  internal.partitions = 0;  // as many as the source topic has (StartStage), as Kafka Streams does
-  for (const auto& column : project->output.columns) {
-    internal.columns.push_back({column.name, column.type, column.role, ""});
-  }
-  auto stage_one = std::make_unique<analyzer::LogicalOperator>();
-  stage_one->kind = analyzer::LogicalOperatorKind::kSink;
-  stage_one->source = internal;
-  stage_one->output = project->output;
-  project->children.push_back(std::move(repartition));
-  stage_one->children.push_back(std::move(project));
-
-  RETURN_NOT_OK(StartStage(query_id + "-repartition", std::move(stage_one), {}, Stage::kFirst));
-  return StartStage(query_id, std::move(plan), properties, Stage::kSecond);
+  return started;
 }
 
-Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
-                               const std::map<std::string, std::string>& properties, Stage stage) {
+Status KafkaEngine::StartStage(PersistentQuery& owner, planner::Stage& stage,
+                               const std::map<std::string, std::string>& properties) {
   auto query = std::make_unique<RunningQuery>();
-  query->id = query_id;
-  query->properties = properties;
-  query->reads_changes = stage == Stage::kSecond;
-  const catalog::SourceDescription sink = plan->source;
-  std::vector<const analyzer::LogicalOperator*> scans;
-  CollectScans(*plan, scans);
-  for (const auto* scan : scans) {
-    const std::string& topic = scan->source.topic;
-    query->source_topics.push_back(topic);
-    query->windowed_sources.push_back(scan->source.window_type != catalog::WindowType::kNone);
-    auto input = std::find(query->input_topics.begin(), query->input_topics.end(), topic);
+  query->id = stage.id;
+  query->owner = &owner;
+  // A re-keying stage runs with none of the query's properties: they apply to its results.
+  if (!stage.writes_repartition) query->properties = properties;
+  query->reads_changes = stage.reads_changes;
+  const catalog::SourceDescription sink = stage.plan->source;
+  for (const planner::StageSource& source : stage.sources) {
+    query->source_topics.push_back(source.topic);
+    query->windowed_sources.push_back(source.windowed);
+    auto input = std::find(query->input_topics.begin(), query->input_topics.end(), source.topic);
     query->input_of_source.push_back(static_cast<size_t>(input - query->input_topics.begin()));
-    if (input == query->input_topics.end()) query->input_topics.push_back(topic);
+    if (input == query->input_topics.end()) query->input_topics.push_back(source.topic);
   }
-  if (scans.size() > 1) RETURN_NOT_OK(CheckCopartitioned(*plan, scans));
-  // The sink topic gets the source's partition count unless PARTITIONS says otherwise; the
-  // changelogs get one partition per task.
-  auto counted = admin_->PartitionCount(scans.front()->source.topic);
-  const int source_partitions = counted.ok() ? *counted : options_.default_partitions;
-  const int partitions = sink.partitions > 0 ? sink.partitions : source_partitions;
-  RETURN_NOT_OK(EnsureTopic(sink.topic, partitions, /*internal=*/stage == Stage::kFirst));
+  // The sink topic gets the input's partition count unless PARTITIONS says otherwise.
+  if (!stage.writes_repartition) {
+    auto counted = admin_->PartitionCount(query->source_topics.front());
+    const int source_partitions = counted.ok() ? *counted : options_.default_partitions;
+    RETURN_NOT_OK(
+        EnsureTopic(sink.topic, sink.partitions > 0 ? sink.partitions : source_partitions));
+  }
 
   // Each task gets its own copy of the callback, and so its own key buffer.
-  query->callbacks.on_result =
-      [this, sink, windowed = std::string()](
-          const std::string* key, const std::string* value, int64_t timestamp,
-          const std::optional<runtime::WindowBounds>& window, bool retract) mutable {
-        if (key && window) {
-          windowed.clear();
-          AppendWindowedKey(*key, window->start, window->end, windowed);
-        }
-        std::string_view key_view = window && key ? std::string_view(windowed)
-                                    : key         ? std::string_view(*key)
-                                                  : std::string_view();
-        ++produced_;
-        static constexpr kafka::ProduceHeader kRetraction[] = {{kRetractHeader, "true"}};
-        return producer_->Produce(
-            sink.topic, -1, key_view, value ? std::string_view(*value) : std::string_view(),
-            timestamp, retract ? std::span(kRetraction) : std::span<const kafka::ProduceHeader>());
-      };
-  query->callbacks.on_side_output = [this](const std::string& topic, const std::string* key,
-                                           const std::string& value, int64_t timestamp) {
+  kafka::BatchProducer* producer = owner.producer.get();
+  query->callbacks.max_message_bytes = owner.max_message_bytes;
+  // A re-keying stage passes each row's input on when the query keeps late records: the
+  // next stage writes them as they arrived.
+  const bool carry_sources = stage.writes_repartition && properties.count("LATE_TOPIC") > 0;
+  query->callbacks.on_result = [this, producer, sink, carry_sources, windowed = std::string()](
+                                   const offline::PipelineResult& result) mutable {
+    if (result.key && result.window) {
+      windowed.clear();
+      AppendWindowedKey(*result.key, result.window->start, result.window->end, windowed);
+    }
+    std::string_view key = result.window && result.key ? std::string_view(windowed)
+                           : result.key                ? std::string_view(*result.key)
+                                                       : std::string_view();
+    kafka::ProduceHeader headers[3];
+    size_t count = 0;
+    if (result.retract) headers[count++] = {kRetractHeader, "true"};
+    if (result.old_value) headers[count++] = {kOldValueHeader, *result.old_value};
+    if (carry_sources && result.source) {
+      if (result.source->key) headers[count++] = {kSourceKeyHeader, *result.source->key};
+      headers[count++] = {kSourceValueHeader, result.source->value.value_or("")};
+    }
     ++produced_;
-    return producer_->Produce(topic, -1, key ? std::string_view(*key) : std::string_view(), value,
-                              timestamp);
+    return producer->Produce(sink.topic, -1, key,
+                             result.value ? std::string_view(*result.value) : std::string_view(),
+                             result.timestamp, std::span(headers, count));
   };
-  // Build one pipeline now so that a plan that cannot run fails at CREATE time; it also
-  // names the stores, whose changelog topics are made here (compacted: the latest value of
-  // each key is what a restore needs).
-  std::vector<std::string> store_names;
-  ASSIGN_OR_RAISE(auto probe, offline::QueryPipeline::Create(
-                                  query_id, *plan, properties, query->callbacks,
-                                  [&store_names](const std::string& name) {
-                                    store_names.push_back(name);
-                                    return std::make_unique<runtime::InMemoryKeyValueStore>();
-                                  }));
+  query->callbacks.on_side_output = [this, producer](const std::string& topic,
+                                                     const std::string* key,
+                                                     const std::string& value, int64_t timestamp) {
+    ++produced_;
+    return producer->Produce(topic, -1, key ? std::string_view(*key) : std::string_view(), value,
+                             timestamp);
+  };
+  // Build one task now, so that a plan that cannot run fails at CREATE time.
+  ASSIGN_OR_RAISE(auto probe, offline::QueryPipeline::Create(owner.status.id, *stage.plan,
+                                                             query->properties, query->callbacks));
   probe.reset();
-  static const kafka::TopicAdmin::TopicConfigs kChangelog = {{"cleanup.policy", "compact"}};
-  for (const std::string& name : store_names) {
-    RETURN_NOT_OK(admin_->EnsureTopic(ChangelogTopic(options_.application_id, query_id, name),
-                                      source_partitions, 1, std::chrono::seconds(30), kChangelog));
-  }
-  query->plan = std::move(plan);
+  query->plan = std::move(stage.plan);
+  RunningQuery& started = *query;
+  owner.stages.push_back(std::move(query));
+  return Subscribe(started);
+}
 
+Status KafkaEngine::Subscribe(RunningQuery& query) {
+  const bool joins = query.source_topics.size() > 1;
   kafka::ConsumerOptions consumer;
   consumer.client = kafka::ClientConfig{bootstrap_servers_, options_.client_properties};
   if (embedded()) {
@@ -379,28 +318,48 @@ Status KafkaEngine::StartStage(const std::string& query_id, analyzer::LogicalOpe
     consumer.client.properties.insert(consumer.client.properties.begin(),
                                       {"fetch.wait.max.ms", "10"});
   }
-  consumer.group_id = options_.application_id + "_" + query_id;
-  if (scans.size() > 1) {
+  consumer.group_id = options_.application_id + "_" + query.id;
+  if (joins) {
     // The range assignor gives each member the same partitions of every co-partitioned
     // topic, so a task's join inputs stay together (cooperative-sticky does not promise it).
     consumer.client.properties.insert(consumer.client.properties.begin(),
                                       {"partition.assignment.strategy", "range"});
   }
-  consumer.topics = query->input_topics;
-  RunningQuery* self = query.get();
+  consumer.topics = query.input_topics;
+  RunningQuery* self = &query;
   consumer.on_rebalance = [this, self](const kafka::RebalanceEvent& event) {
     std::vector<int32_t> partitions;
     for (const auto& partition : event.partitions) partitions.push_back(partition.partition);
     if (event.kind == kafka::RebalanceEvent::Kind::kAssigned) {
+      // A task that cannot start here is created again, and fails its query, when its
+      // first records arrive (ProcessPartitionRun).
       for (int32_t partition : partitions) (void)CreateTask(*self, partition);
     } else {
-      (void)CloseTasks(*self, partitions,
-                       /*commit=*/event.kind == kafka::RebalanceEvent::Kind::kRevoked);
+      (void)CloseTasks(
+          *self, partitions,
+          /*commit=*/event.kind == kafka::RebalanceEvent::Kind::kRevoked && self->commit_on_revoke);
     }
   };
-  ASSIGN_OR_RAISE(query->consumer, kafka::BatchConsumer::Create(consumer));
-  queries_.push_back(std::move(query));
+  query.commit_on_revoke = true;
+  query.last_input = options_.clock->Now();
+  ASSIGN_OR_RAISE(query.consumer, kafka::BatchConsumer::Create(consumer));
   return Status::OK();
+}
+
+Status KafkaEngine::StopStage(RunningQuery& query, bool commit) {
+  if (!query.consumer) return Status::OK();
+  query.commit_on_revoke = commit;
+  query.batch.Clear();  // its views borrow the consumer's messages
+  // Leaving the group revokes every partition, which closes their tasks (CloseTasks).
+  Status closed = query.consumer->Close();
+  std::vector<int32_t> partitions;
+  for (const auto& [partition, task] : query.tasks) partitions.push_back(partition);
+  (void)CloseTasks(query, partitions, /*commit=*/false);
+  query.consumer.reset();
+  query.idle_stream_time.clear();
+  query.start_offsets.clear();
+  query.waiting_since.clear();
+  return closed;
 }
 
 Status KafkaEngine::CreateTask(RunningQuery& query, int32_t partition) {
@@ -410,20 +369,22 @@ Status KafkaEngine::CreateTask(RunningQuery& query, int32_t partition) {
   std::map<std::string, runtime::ChangelogStore*> stores;
   auto factory = [this, &query, partition, &stores](const std::string& name) {
     auto store = std::make_unique<runtime::ChangelogStore>(
-        [this, topic = ChangelogTopic(options_.application_id, query.id, name), partition](
-            std::string_view key, const std::string* value) {
+        [this, producer = query.owner->producer.get(),
+         topic = planner::ChangelogTopic(options_.application_id, query.id, name),
+         partition](std::string_view key, const std::string* value) {
           ++changelog_records_;
-          return producer_->Produce(topic, partition, key,
-                                    value ? std::string_view(*value) : std::string_view(), 0);
+          return producer->Produce(topic, partition, key,
+                                   value ? std::string_view(*value) : std::string_view(), 0);
         });
     stores[name] = store.get();
     return store;
   };
-  ASSIGN_OR_RAISE(auto task, offline::QueryPipeline::Create(query.id, *query.plan, query.properties,
-                                                            query.callbacks, factory));
+  ASSIGN_OR_RAISE(auto task,
+                  offline::QueryPipeline::Create(query.owner->status.id, *query.plan,
+                                                 query.properties, query.callbacks, factory));
   const kafka::ClientConfig client{bootstrap_servers_, options_.client_properties};
   for (const auto& [name, store] : stores) {
-    const std::string topic = ChangelogTopic(options_.application_id, query.id, name);
+    const std::string topic = planner::ChangelogTopic(options_.application_id, query.id, name);
     auto restored =
         kafka::ReadPartitionToEnd(client, topic, partition,
                                   [store = store](std::optional<std::string_view> key,
@@ -462,14 +423,71 @@ Status KafkaEngine::Commit(RunningQuery& query, const std::vector<int32_t>& part
       }
     }
   }
-  RETURN_NOT_OK(producer_->Flush(std::chrono::seconds(30)));
+  RETURN_NOT_OK(query.owner->producer->Flush(options_.commit_timeout));
   return offsets.empty() ? Status::OK() : query.consumer->Commit(offsets);
 }
 
 Status KafkaEngine::CommitAll() {
-  for (auto& query : queries_) RETURN_NOT_OK(Commit(*query, {}));
-  last_commit_ = std::chrono::steady_clock::now();
+  for (auto& query : queries_) {
+    if (query->stopped) continue;
+    for (auto& stage : query->stages) {
+      Status committed = Commit(*stage, {});
+      if (!committed.ok()) {
+        Fail(*query, committed, nullptr);
+        break;
+      }
+    }
+  }
+  last_commit_ = options_.clock->Now();
   return Status::OK();
+}
+
+void KafkaEngine::Fail(PersistentQuery& query, const Status& error, const RunningQuery* stage) {
+  QueryError failure;
+  failure.time_ms = options_.clock->WallMs();
+  failure.error = error;
+  if (stage != nullptr && stage->run_partition >= 0) {
+    failure.topic = stage->source_topics[stage->run_source];
+    failure.partition = stage->run_partition;
+    failure.first_offset = stage->run_first_offset;
+    failure.last_offset = stage->run_last_offset;
+  }
+  std::vector<QueryError>& errors = query.status.errors;
+  errors.push_back(failure);
+  if (errors.size() > QueryStatus::kMaxErrorHistory) errors.erase(errors.begin());
+  // What the query processed since its last commit is dropped, not committed: a restart
+  // processes it again from there, with the state its changelogs held at that commit.
+  for (auto& running : query.stages) (void)StopStage(*running, /*commit=*/false);
+  query.stopped = true;
+  if (error.retriable()) {
+    query.backoff = query.backoff.count() == 0
+                        ? options_.retry_backoff_initial
+                        : std::min(query.backoff * 2, options_.retry_backoff_max);
+    query.retry_at = options_.clock->Now() + query.backoff;
+  } else {
+    query.status.state = QueryState::kError;
+  }
+  if (on_query_failure_) on_query_failure_(query.status.id, failure, query.status.state);
+}
+
+Status KafkaEngine::Terminate(const std::string& query_id) {
+  auto found = std::find_if(queries_.begin(), queries_.end(),
+                            [&](const auto& query) { return query->status.id == query_id; });
+  if (found == queries_.end()) return Status::NotFound("Unknown query id: " + query_id);
+  PersistentQuery& query = **found;
+  Status committed;
+  for (auto& stage : query.stages) {
+    if (committed.ok() && !query.stopped) committed = Commit(*stage, {});
+  }
+  for (auto& stage : query.stages) (void)StopStage(*stage, /*commit=*/false);
+  queries_.erase(found);
+  return committed;
+}
+
+std::vector<QueryStatus> KafkaEngine::Queries() const {
+  std::vector<QueryStatus> statuses;
+  for (const auto& query : queries_) statuses.push_back(query->status);
+  return statuses;
 }
 
 Status KafkaEngine::CloseTasks(RunningQuery& query, const std::vector<int32_t>& partitions,
@@ -490,6 +508,10 @@ Status KafkaEngine::CloseTasks(RunningQuery& query, const std::vector<int32_t>& 
 Status KafkaEngine::ProcessPartitionRun(RunningQuery& query,
                                         std::span<const offline::InputMessage> run) {
   int32_t partition = run.front().partition;
+  query.run_source = run.front().source;
+  query.run_partition = partition;
+  query.run_first_offset = run.front().offset;
+  query.run_last_offset = run.back().offset;
   if (!query.tasks.count(partition)) RETURN_NOT_OK(CreateTask(query, partition));
   RETURN_NOT_OK(query.tasks[partition]->ProcessBatch(run));
   int64_t& newest = query.idle_stream_time[partition];
@@ -558,7 +580,7 @@ Result<size_t> KafkaEngine::ProcessableCount(RunningQuery& query,
     query.waiting_since.erase(partition);
     return ready;
   }
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = options_.clock->Now();
   const auto since = query.waiting_since.try_emplace(partition, now).first;
   if (now - since->second < kMaxTaskIdle) return ready;
   query.waiting_since.erase(partition);  // waited long enough: run without the missing input
@@ -585,7 +607,7 @@ Result<int64_t> KafkaEngine::FetchAgain(RunningQuery& query,
 
 Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
   RETURN_NOT_OK(query.consumer->Poll(kBatchSize, std::chrono::milliseconds(wait_ms), &query.batch));
-  auto now = std::chrono::steady_clock::now();
+  auto now = options_.clock->Now();
   if (query.batch.empty()) {
     // Every partition quiet: let stream time follow the wall clock so windows close.
     auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(now - query.last_input);
@@ -627,8 +649,16 @@ Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
       input.timestamp = message.timestamp();
       input.partition = message.partition();
       input.offset = message.offset();
-      std::string_view unused;
-      input.retract = query.reads_changes && message.FindHeader(kRetractHeader, &unused);
+      std::string_view header;
+      input.retract = query.reads_changes && message.FindHeader(kRetractHeader, &header);
+      input.old_value.reset();
+      input.source_key.reset();
+      input.source_value.reset();
+      if (query.reads_changes) {
+        if (message.FindHeader(kOldValueHeader, &header)) input.old_value = header;
+        if (message.FindHeader(kSourceKeyHeader, &header)) input.source_key = header;
+        if (message.FindHeader(kSourceValueHeader, &header)) input.source_value = header;
+      }
     }
   }
   int64_t fetched_again = 0;  // messages put back, not consumed yet
@@ -660,17 +690,61 @@ Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
   return count;
 }
 
-Result<int64_t> KafkaEngine::RunOnce(int max_wait_ms) {
+Result<int64_t> KafkaEngine::RunQuery(PersistentQuery& query, int wait_ms, bool commit) {
   int64_t processed = 0;
-  int wait = queries_.empty() ? 0 : std::max(1, max_wait_ms / static_cast<int>(queries_.size()));
+  for (auto& stage : query.stages) {
+    auto count = PollQuery(*stage, wait_ms);
+    if (!count.ok()) {
+      Fail(query, count.status(), stage.get());
+      return processed;
+    }
+    processed += *count;
+  }
+  if (!commit) return processed;
+  for (auto& stage : query.stages) {
+    Status committed = Commit(*stage, {});
+    if (!committed.ok()) {
+      Fail(query, committed, nullptr);
+      return processed;
+    }
+  }
+  query.backoff = std::chrono::milliseconds(0);
+  return processed;
+}
+
+Result<int64_t> KafkaEngine::RunOnce(int max_wait_ms) {
+  const auto now = options_.clock->Now();
+  size_t polling = 0;  // stages to poll
   for (auto& query : queries_) {
-    ASSIGN_OR_RAISE(int64_t count, PollQuery(*query, wait));
+    if (query->stopped && query->status.state == QueryState::kRunning && now >= query->retry_at) {
+      // The backoff after a retriable failure ended: start again from the last commit.
+      query->stopped = false;
+      ++query->status.restarts;
+      (void)query->producer->TakeErrors();
+      for (auto& stage : query->stages) {
+        Status subscribed = Subscribe(*stage);
+        if (!subscribed.ok()) {
+          Fail(*query, subscribed, nullptr);
+          break;
+        }
+      }
+    }
+    if (!query->stopped) polling += query->stages.size();
+  }
+  if (polling == 0) {
+    // Nothing to poll (every query failed or none started): wait as a poll would.
+    std::this_thread::sleep_for(std::chrono::milliseconds(max_wait_ms));
+    return int64_t{0};
+  }
+  const bool commit = now - last_commit_ >= std::chrono::milliseconds(options_.commit_interval_ms);
+  const int wait = std::max(1, max_wait_ms / static_cast<int>(polling));
+  int64_t processed = 0;
+  for (auto& query : queries_) {
+    if (query->stopped) continue;
+    ASSIGN_OR_RAISE(int64_t count, RunQuery(*query, wait, commit));
     processed += count;
   }
-  auto since_commit = std::chrono::steady_clock::now() - last_commit_;
-  if (since_commit >= std::chrono::milliseconds(options_.commit_interval_ms)) {
-    RETURN_NOT_OK(CommitAll());
-  }
+  if (commit) last_commit_ = now;
   return processed;
 }
 
@@ -688,12 +762,15 @@ EngineProgress KafkaEngine::progress() const {
   progress.changelog_records = changelog_records_;
   progress.restored_records = restored_records_;
   for (const auto& query : queries_) {
-    progress.consumed += query->consumed;
-    offline::PipelineCounters counters = query->closed_tasks;
-    for (const auto& [partition, task] : query->tasks) counters += task->counters();
-    progress.late_records += counters.late_records;
-    progress.decode_errors += counters.decode_errors;
-    progress.evaluation_errors += counters.evaluation_errors;
+    for (const auto& stage : query->stages) {
+      progress.consumed += stage->consumed;
+      offline::PipelineCounters counters = stage->closed_tasks;
+      for (const auto& [partition, task] : stage->tasks) counters += task->counters();
+      progress.late_records += counters.late_records;
+      progress.decode_errors += counters.decode_errors;
+      progress.evaluation_errors += counters.evaluation_errors;
+      progress.oversized_results += counters.oversized_results;
+    }
   }
   return progress;
 }

@@ -6,7 +6,11 @@
 
 #include "analyzer/analyzer.h"
 #include "connectors/formats/row_format.h"
+#include "planner/physical_plan.h"
 #include "sql/parser.h"
+
+#define XXH_INLINE_ALL  // header-only: inlined, nothing to link
+#include <xxhash.h>
 
 namespace sidestream::offline {
 
@@ -183,8 +187,12 @@ json BytesToJson(const std::string& bytes, const std::string& format,
 
 OfflineEngine::~OfflineEngine() = default;
 
-Result<std::unique_ptr<OfflineEngine>> OfflineEngine::Create() {
-  std::unique_ptr<OfflineEngine> engine(new OfflineEngine());
+Result<std::unique_ptr<OfflineEngine>> OfflineEngine::Create(int partitions) {
+  if (partitions < 1 || partitions > 64) {
+    return Status::InvalidArgument("partitions must be between 1 and 64, not " +
+                                   std::to_string(partitions));
+  }
+  std::unique_ptr<OfflineEngine> engine(new OfflineEngine(partitions));
   ASSIGN_OR_RAISE(engine->catalog_, catalog::Catalog::Open(":memory:"));
   return engine;
 }
@@ -195,58 +203,111 @@ Result<std::vector<session::StatementOutcome>> OfflineEngine::Execute(std::strin
   for (const auto& statement : statements) {
     analyzer::Analyzer analyzer(*catalog_, session_properties_);
     ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statement));
-    outcomes.push_back({statement->text, "", session::DescribePlan(analyzed)});
+    outcomes.push_back({statement->text, "", session::DescribePlan(analyzed), ""});
     ASSIGN_OR_RAISE(auto query, ApplyStatement(*statement, analyzed, *catalog_, session_properties_,
                                                outcomes.back().message));
-    if (query) RETURN_NOT_OK(StartQuery(query->id, std::move(query->plan), query->properties));
+    if (!query) continue;
+    RETURN_NOT_OK(StartQuery(query->id, std::move(query->plan), query->properties));
+    outcomes.back().physical_plan = plan_descriptions_.back();
   }
   return outcomes;
 }
 
 Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                                  const std::map<std::string, std::string>& properties) {
-  const SourceDescription sink = plan->source;
-  PipelineCallbacks callbacks;
-  callbacks.on_result = [this, sink](const std::string* key, const std::string* value,
-                                     int64_t timestamp,
-                                     const std::optional<runtime::WindowBounds>& window,
-                                     bool /*retract: single-stage here*/) -> Status {
-    TestRecord output;
-    output.topic = sink.topic;
-    output.key = key ? BytesToJson(*key, sink.key_format, FormatColumns(sink, ColumnRole::kKey),
-                                   "/key", output.decimals)
-                     : json(nullptr);
-    output.value =
-        value ? BytesToJson(*value, sink.value_format, FormatColumns(sink, ColumnRole::kValue),
-                            "/value", output.decimals)
-              : json(nullptr);
-    output.timestamp = timestamp;
-    output.window = window;
-    output.session_window = sink.window_type == catalog::WindowType::kSession;
-    Append(output);
-    // Copies: delivering downstream may re-enter this pipeline's encoders.
-    std::optional<std::string> key_copy, value_copy;
-    if (key) key_copy = *key;
-    if (value) value_copy = *value;
-    return Deliver(sink.topic, key_copy ? &*key_copy : nullptr, value_copy ? &*value_copy : nullptr,
-                   timestamp, window, 1);
-  };
-  callbacks.on_side_output = [this](const std::string& topic, const std::string* key,
-                                    const std::string& value, int64_t timestamp) -> Status {
-    TestRecord side;
-    side.topic = topic;
-    side.key = key ? json(*key) : json(nullptr);
-    side.value = json::parse(value, nullptr, /*allow_exceptions=*/false);
-    side.timestamp = timestamp;
-    Append(side);
-    std::optional<std::string> key_copy;
-    if (key) key_copy = *key;
-    std::string value_copy = value;
-    return Deliver(topic, key_copy ? &*key_copy : nullptr, &value_copy, timestamp, std::nullopt, 1);
-  };
-  ASSIGN_OR_RAISE(auto pipeline, QueryPipeline::Create(query_id, *plan, properties, callbacks));
-  plans_.push_back(std::move(plan));
-  queries_.push_back(std::move(pipeline));
+  planner::PlannerOptions options;
+  // Every topic has the run's partition count: joins must be co-partitioned as on Kafka.
+  options.partition_count = [this](const std::string&) { return partitions_; };
+  ASSIGN_OR_RAISE(planner::PhysicalPlan physical,
+                  planner::PlanQuery(query_id, std::move(plan), options));
+  plan_descriptions_.push_back(physical.ToString());
+  std::vector<std::unique_ptr<StageTasks>> started;
+  for (planner::Stage& stage : physical.stages) {
+    auto tasks = std::make_unique<StageTasks>();
+    tasks->plan = std::move(stage.plan);
+    tasks->reads_changes = stage.reads_changes;
+    for (const planner::StageSource& source : stage.sources) {
+      tasks->source_topics.push_back(source.topic);
+    }
+    const SourceDescription sink = tasks->plan->source;
+    const bool internal = stage.writes_repartition;
+    PipelineCallbacks callbacks;
+    // A re-keying stage passes each row's input on when the query keeps late records: the
+    // next stage writes them as they arrived.
+    const bool carry_sources = internal && properties.count("LATE_TOPIC") > 0;
+    callbacks.on_result = [this, sink, internal,
+                           carry_sources](const PipelineResult& result) -> Status {
+      // A repartition topic is the plan's business, not an output the tests read.
+      if (!internal) {
+        TestRecord output;
+        output.topic = sink.topic;
+        output.key =
+            result.key ? BytesToJson(*result.key, sink.key_format,
+                                     FormatColumns(sink, ColumnRole::kKey), "/key", output.decimals)
+                       : json(nullptr);
+        output.value = result.value ? BytesToJson(*result.value, sink.value_format,
+                                                  FormatColumns(sink, ColumnRole::kValue), "/value",
+                                                  output.decimals)
+                                    : json(nullptr);
+        output.timestamp = result.timestamp;
+        output.window = result.window;
+        output.session_window = sink.window_type == catalog::WindowType::kSession;
+        Append(output);
+      }
+      // Copies: delivering downstream may re-enter this pipeline's encoders.
+      auto copy = [](const std::string* bytes) {
+        return bytes ? std::optional<std::string>(*bytes) : std::nullopt;
+      };
+      const std::optional<std::string> key = copy(result.key), value = copy(result.value),
+                                       old_value = copy(result.old_value);
+      std::optional<std::string> source_key, source_value;
+      if (carry_sources && result.source) {
+        if (result.source->key) source_key = std::string(*result.source->key);
+        source_value = std::string(result.source->value.value_or(""));
+      }
+      auto view = [](const std::optional<std::string>& bytes) {
+        return bytes ? std::optional<std::string_view>(*bytes) : std::nullopt;
+      };
+      InputMessage message;
+      message.key = view(key);
+      message.value = view(value);
+      message.timestamp = result.timestamp;
+      message.window = result.window;
+      message.retract = result.retract;
+      message.old_value = view(old_value);
+      message.source_key = view(source_key);
+      message.source_value = view(source_value);
+      return Deliver(sink.topic, message, 1);
+    };
+    callbacks.on_side_output = [this](const std::string& topic, const std::string* key,
+                                      const std::string& value, int64_t timestamp) -> Status {
+      TestRecord side;
+      side.topic = topic;
+      side.key = key ? json(*key) : json(nullptr);
+      side.value = json::parse(value, nullptr, /*allow_exceptions=*/false);
+      side.timestamp = timestamp;
+      Append(side);
+      const std::optional<std::string> key_copy =
+          key ? std::optional<std::string>(*key) : std::nullopt;
+      const std::string value_copy = value;
+      InputMessage message;
+      if (key_copy) message.key = *key_copy;
+      message.value = value_copy;
+      message.timestamp = timestamp;
+      return Deliver(topic, message, 1);
+    };
+    // A re-keying stage runs with none of the query's properties: they apply to its results.
+    const std::map<std::string, std::string> no_properties;
+    for (int partition = 0; partition < partitions_; ++partition) {
+      ASSIGN_OR_RAISE(auto task,
+                      QueryPipeline::Create(query_id, *tasks->plan,
+                                            internal ? no_properties : properties, callbacks));
+      tasks->tasks.push_back(std::move(task));
+      tasks->newest.emplace_back();
+    }
+    started.push_back(std::move(tasks));
+  }
+  for (auto& stage : started) stages_.push_back(std::move(stage));
   return Status::OK();
 }
 
@@ -273,31 +334,57 @@ Status OfflineEngine::Produce(const TestRecord& record) {
     key_bytes = record.key.is_null() ? "" : record.key.dump();
     if (!record.value.is_null()) value_bytes = record.value.dump();
   }
-  return Deliver(record.topic, record.key.is_null() ? nullptr : &key_bytes,
-                 value_bytes ? &*value_bytes : nullptr, record.timestamp.value_or(0), record.window,
-                 0);
+  InputMessage message;
+  if (!record.key.is_null()) message.key = key_bytes;
+  if (value_bytes) message.value = *value_bytes;
+  message.timestamp = record.timestamp.value_or(0);
+  message.window = record.window;
+  return Deliver(record.topic, message, 0);
 }
 
-Status OfflineEngine::Deliver(const std::string& topic, const std::string* key,
-                              const std::string* value, int64_t timestamp,
-                              const std::optional<runtime::WindowBounds>& window, int depth) {
+Status OfflineEngine::Deliver(const std::string& topic, InputMessage message, int depth) {
   if (depth > kMaxDepth) {
     return Status::InvalidArgument("Queries feed each other in a cycle through topic " + topic);
   }
-  InputMessage message;
-  if (key) message.key = *key;
-  if (value) message.value = *value;
-  message.timestamp = timestamp;
-  message.window = window;
-  message.offset = next_offsets_[topic]++;
+  // The key's bytes pick the partition, as Kafka's default partitioner does (with another
+  // hash: only consistency matters here).
+  const int32_t partition =
+      !message.key || partitions_ == 1
+          ? 0
+          : static_cast<int32_t>(XXH3_64bits(message.key->data(), message.key->size()) %
+                                 static_cast<uint64_t>(partitions_));
+  message.partition = partition;
+  message.offset = next_offsets_[{topic, partition}]++;
+  const InputMessage written = message;
   // Index loop: a query started while delivering would invalidate iterators.
-  for (size_t i = 0; i < queries_.size(); ++i) {
-    QueryPipeline& query = *queries_[i];
-    const std::vector<SourceDescription>& sources = query.sources();
-    for (size_t source = 0; source < sources.size(); ++source) {
-      if (sources[source].topic != topic) continue;
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    StageTasks& stage = *stages_[i];
+    for (size_t source = 0; source < stage.source_topics.size(); ++source) {
+      if (stage.source_topics[source] != topic) continue;
+      message = written;
       message.source = source;
-      RETURN_NOT_OK(query.Process(message));
+      // Only a stage reading a repartition topic reads its change and source headers.
+      if (!stage.reads_changes) {
+        message.retract = false;
+        message.old_value.reset();
+        message.source_key.reset();
+        message.source_value.reset();
+      }
+      RETURN_NOT_OK(stage.tasks[partition]->Process(message));
+      std::optional<int64_t>& newest = stage.newest[partition];
+      newest = std::max(newest.value_or(message.timestamp), message.timestamp);
+    }
+  }
+  return Status::OK();
+}
+
+Status OfflineEngine::AdvanceWallClock(int64_t idle_ms) {
+  // Index loops: results delivered downstream may start nothing, but may grow outputs.
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    StageTasks& stage = *stages_[i];
+    for (size_t partition = 0; partition < stage.tasks.size(); ++partition) {
+      if (!stage.newest[partition]) continue;  // a task that saw nothing has no stream time
+      RETURN_NOT_OK(stage.tasks[partition]->AdvanceStreamTime(*stage.newest[partition] + idle_ms));
     }
   }
   return Status::OK();
@@ -318,8 +405,12 @@ std::vector<std::string> OfflineEngine::OutputTopics() const { return output_ord
 
 PipelineCounters OfflineEngine::counters() const {
   PipelineCounters total;
-  for (const auto& query : queries_) total += query->counters();
+  for (const auto& stage : stages_) {
+    for (const auto& task : stage->tasks) total += task->counters();
+  }
   return total;
 }
+
+std::vector<std::string> OfflineEngine::DescribePlans() const { return plan_descriptions_; }
 
 }  // namespace sidestream::offline

@@ -43,10 +43,17 @@ struct EngineCounters {
   int64_t evaluation_errors = 0;
 };
 
+/// Runs each query's physical plan (planner::PlanQuery), as on Kafka: a GROUP BY on
+/// anything but the key goes through its repartition topic to a second stage. Every topic has
+/// `partitions` partitions; a record goes to the partition its key hashes to (a record
+/// without a key to partition 0), and each stage has one task per partition, which reads
+/// partition p of each of its inputs. A record is processed at once, and what it causes is
+/// delivered downstream before the next record: one of the orders Kafka allows.
 /// Thread: one caller at a time. Ownership: owns its catalog, queries and topics.
 class OfflineEngine {
  public:
-  static Result<std::unique_ptr<OfflineEngine>> Create();
+  /// InvalidArgument unless 1 <= partitions <= 64.
+  static Result<std::unique_ptr<OfflineEngine>> Create(int partitions = 1);
   ~OfflineEngine();
 
   /// Runs the statements of `sql` in order: DDL changes the catalog, CREATE ... AS SELECT
@@ -59,30 +66,48 @@ class OfflineEngine {
   /// A record that fails to decode is counted and kept in the dead-letter topic.
   Status Produce(const TestRecord& record);
 
+  /// Wall-clock time passes with no input for `idle_ms` (at least the idle timeout): as on
+  /// Kafka, every task's stream time moves to the newest timestamp it has seen plus `idle_ms`,
+  /// so windows close and EMIT FINAL results come out while the sources are quiet.
+  Status AdvanceWallClock(int64_t idle_ms);
+
   /// Every record written to `topic` by queries, in order.
   std::vector<TestRecord> Output(const std::string& topic) const;
   /// Topics that queries wrote to, in first-write order.
   std::vector<std::string> OutputTopics() const;
   /// Summed over every query.
   PipelineCounters counters() const;
+  /// The physical plans of the queries started so far, in order.
+  std::vector<std::string> DescribePlans() const;
 
   catalog::Catalog& catalog() { return *catalog_; }
 
  private:
-  OfflineEngine() = default;
+  /// One stage of a query: its plan and a task per partition.
+  struct StageTasks {
+    analyzer::LogicalOperatorPtr plan;  // outlives the tasks built from it
+    std::vector<std::string> source_topics;
+    bool reads_changes = false;
+    std::vector<std::unique_ptr<QueryPipeline>> tasks;  // by partition
+    std::vector<std::optional<int64_t>> newest;         // by partition: the newest timestamp
+  };
+  explicit OfflineEngine(int partitions) : partitions_(partitions) {}
   Status StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                     const std::map<std::string, std::string>& properties);
-  Status Deliver(const std::string& topic, const std::string* key, const std::string* value,
-                 int64_t timestamp, const std::optional<runtime::WindowBounds>& window, int depth);
+  /// Appends a record to `topic` (its partition and offset are set here) and runs the tasks
+  /// that read its partition.
+  Status Deliver(const std::string& topic, InputMessage message, int depth);
   void Append(const TestRecord& record);
 
+  int partitions_;
   std::unique_ptr<catalog::Catalog> catalog_;
   analyzer::SessionProperties session_properties_;   // SET by earlier statements
-  std::vector<analyzer::LogicalOperatorPtr> plans_;  // outlive the pipelines built from them
-  std::vector<std::unique_ptr<QueryPipeline>> queries_;
+  std::vector<std::unique_ptr<StageTasks>> stages_;  // every query's, upstream first
+  std::vector<std::string> plan_descriptions_;
   std::map<std::string, std::vector<TestRecord>> topics_;
   std::vector<std::string> output_order_;
-  std::map<std::string, int64_t> next_offsets_;  // per topic: the next record's offset
+  // Per (topic, partition): the next record's offset.
+  std::map<std::pair<std::string, int32_t>, int64_t> next_offsets_;
 };
 
 /// Compares actual records with expected ones the way ksqlDB's test runner does: per

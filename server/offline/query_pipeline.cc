@@ -6,7 +6,9 @@
 
 #include "connectors/formats/row_format.h"
 #include "functions/temporal_format.h"
+#include "planner/physical_plan.h"
 #include "runtime/topology.h"
+#include "server/offline/side_records.h"
 #include "sql/parser.h"
 
 namespace sidestream::offline {
@@ -52,59 +54,6 @@ formats::FormatOptions Options(const SourceDescription& source, bool key) {
   return options;
 }
 
-void CollectColumns(const analyzer::BoundExpression& expression, std::vector<bool>& used) {
-  if (expression.kind == analyzer::BoundKind::kColumn && expression.column_index >= 0 &&
-      static_cast<size_t>(expression.column_index) < used.size()) {
-    used[expression.column_index] = true;
-  }
-  for (const auto& child : expression.children) CollectColumns(*child, used);
-}
-
-}  // namespace
-
-std::vector<bool> UsedSourceColumns(const analyzer::LogicalOperator& plan, size_t columns) {
-  std::vector<const analyzer::LogicalOperator*> chain;
-  for (const analyzer::LogicalOperator* node = &plan; node != nullptr;
-       node = node->children.empty() ? nullptr : node->children[0].get()) {
-    chain.push_back(node);
-  }
-  std::vector<bool> used(columns, false);
-  for (auto node = chain.rbegin(); node != chain.rend(); ++node) {
-    const analyzer::LogicalOperator& op = **node;
-    if (op.predicate) CollectColumns(*op.predicate, used);
-    for (const auto& expression : op.expressions) CollectColumns(*expression, used);
-    for (const auto& aggregate : op.aggregates) CollectColumns(*aggregate.call, used);
-    if (op.kind == analyzer::LogicalOperatorKind::kAggregate ||
-        op.kind == analyzer::LogicalOperatorKind::kProject) {
-      break;
-    }
-  }
-  return used;
-}
-
-namespace {
-
-// Each source's offset in the row layout of the operators above the scans: a join's right
-// input starts at its left width.
-void SourceOffsets(const analyzer::LogicalOperator& node, int offset,
-                   std::vector<std::pair<int, size_t>>& offsets) {
-  if (node.kind == analyzer::LogicalOperatorKind::kScan) {
-    offsets.push_back({offset, node.output.columns.size()});
-  } else if (node.kind == analyzer::LogicalOperatorKind::kJoin) {
-    SourceOffsets(*node.children.at(0), offset, offsets);
-    SourceOffsets(*node.children.at(1), offset + node.left_width, offsets);
-  } else {
-    SourceOffsets(*node.children.at(0), offset, offsets);
-  }
-}
-
-void CollectSubtree(const analyzer::LogicalOperator& node, std::vector<bool>& used) {
-  if (node.predicate) CollectColumns(*node.predicate, used);
-  for (const auto& expression : node.expressions) CollectColumns(*expression, used);
-  for (const auto& aggregate : node.aggregates) CollectColumns(*aggregate.call, used);
-  for (const auto& child : node.children) CollectSubtree(*child, used);
-}
-
 }  // namespace
 
 void MergeSourcesByTimestamp(std::span<const InputMessage> messages,
@@ -129,29 +78,6 @@ void MergeSourcesByTimestamp(std::span<const InputMessage> messages,
     merged.push_back(messages[next]);
     ++heads[messages[next].source];
   }
-}
-
-std::vector<std::vector<bool>> UsedColumnsBySource(const analyzer::LogicalOperator& plan) {
-  // The expressions read the scans' layout up to the lowest Aggregate or Project.
-  const analyzer::LogicalOperator* top = &plan;
-  for (const analyzer::LogicalOperator* node = &plan; !node->children.empty();
-       node = node->children[0].get()) {
-    if (node->kind == analyzer::LogicalOperatorKind::kAggregate ||
-        node->kind == analyzer::LogicalOperatorKind::kProject) {
-      top = node;
-    }
-  }
-  std::vector<std::pair<int, size_t>> offsets;
-  SourceOffsets(*top, 0, offsets);
-  size_t width = 0;
-  for (const auto& [offset, columns] : offsets) width = std::max(width, offset + columns);
-  std::vector<bool> used(width, false);
-  CollectSubtree(*top, used);
-  std::vector<std::vector<bool>> by_source;
-  for (const auto& [offset, columns] : offsets) {
-    by_source.emplace_back(used.begin() + offset, used.begin() + offset + columns);
-  }
-  return by_source;
 }
 
 Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
@@ -196,7 +122,10 @@ Result<std::vector<NewQuery>> CompileQueries(std::string_view sql, catalog::Cata
     ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statement));
     std::string message;
     ASSIGN_OR_RAISE(auto query, ApplyStatement(*statement, analyzed, catalog, session, message));
-    if (query) queries.push_back(std::move(*query));
+    if (!query) continue;
+    // One stage in one process: re-keying needs no topic here.
+    RETURN_NOT_OK(planner::AssignStores(*query->plan).status());
+    queries.push_back(std::move(*query));
   }
   if (queries.empty()) return Status::InvalidArgument("the script starts no persistent query");
   return queries;
@@ -235,17 +164,33 @@ struct QueryPipeline::State {
   int sink_timestamp_column = -1;
   // No PARTITION BY, GROUP BY or join: the sink's key is the source's key object.
   bool keeps_source_key = true;
+  // The sink is a repartition topic: a row with a NULL grouping value goes nowhere.
+  bool drop_null_keys = false;
   PipelineCounters counters;
   // The batch being processed, for the late-record side output.
   std::span<const InputMessage> input;
   runtime::RecordBatch batch;
   std::string key_bytes, value_bytes, side_key;
+  std::string old_key_bytes, old_value_bytes;  // the retraction a change replaces
+  bool has_key = false;                        // of the result encoded last
+  int64_t result_timestamp = 0;                // of the result encoded last
 
   // Decodes `message` into `record`; the error names what did not fit.
   Status Decode(const InputMessage& message, runtime::Record& record);
   // The record's event time from its source's TIMESTAMP column, if it has one.
   Status ExtractTimestamp(const SourceDecoding& input, runtime::Record& record);
   Status DeadLetter(const InputMessage& message, const Status& error);
+  // Encodes a result into `key` and `value` (has_key, result_timestamp say the rest); false
+  // when it is not written (no valid event time in the sink's TIMESTAMP column, or a NULL
+  // grouping value on its way to a repartition topic).
+  Result<bool> EncodeResult(const runtime::Record& record, std::string& key, std::string& value);
+  // Writes the result encoded last (key_bytes, value_bytes), with the value it replaces.
+  Status WriteResult(const runtime::Record& record, const std::string* old_value);
+  // Encodes and writes one result.
+  Status EmitResult(const runtime::Record& record);
+  // A result too large for the sink goes to the dead-letter topic of the source it came from.
+  Status DeadLetterResult(const runtime::Record& record, const std::string* key,
+                          const std::string* value);
   // Runs the decoded records of the batch through the topology.
   Status RunBatch(size_t source);
 };
@@ -261,49 +206,46 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
   State* self = state.get();
   self->id = query_id;
   self->sink = plan.source;
+  self->drop_null_keys = plan.repartition;
   self->callbacks = std::move(callbacks);
   auto late = query_properties.find("LATE_TOPIC");
   if (late != query_properties.end()) self->late_topic = late->second;
   self->stop_on_invalid_timestamp =
       analyzer::PropertyIsTrue(query_properties, kTimestampThrowOnInvalidProperty);
 
-  auto on_result = [self](const runtime::Record& record) -> Status {
-    int64_t timestamp = record.timestamp;
-    if (self->sink_timestamp_column >= 0 && !record.tombstone) {
-      const types::Value& event_time = record.row[self->sink_timestamp_column];
-      // ksqlDB cannot write a record without a valid timestamp: it logs and skips it.
-      if (event_time.is_null() || event_time.integer() < 0) {
-        ++self->counters.evaluation_errors;
-        return Status::OK();
+  auto on_result = [self](const runtime::Record& record,
+                          const runtime::Record* replaced) -> Status {
+    if (replaced != nullptr) {
+      // One message for both halves of the change when they share a key.
+      ASSIGN_OR_RAISE(bool old_written,
+                      self->EncodeResult(*replaced, self->old_key_bytes, self->old_value_bytes));
+      ASSIGN_OR_RAISE(bool new_written,
+                      self->EncodeResult(record, self->key_bytes, self->value_bytes));
+      if (old_written && new_written && self->has_key && self->old_key_bytes == self->key_bytes) {
+        return self->WriteResult(record, &self->old_value_bytes);
       }
-      timestamp = event_time.integer();
+      RETURN_NOT_OK(self->EmitResult(*replaced));
     }
-    RETURN_NOT_OK(self->key_encoder->Encode(record.row, 0, self->key_bytes));
-    if (!record.tombstone) {
-      RETURN_NOT_OK(
-          self->value_encoder->Encode(record.row, self->sink_keys.size(), self->value_bytes));
-    }
-    // No key when there are no key columns, or one that is NULL; a multi-column key is
-    // written with its NULL fields (ksqlDB builds it), unless it is the source's null key.
-    bool has_key = self->sink_keys.size() > 1
-                       ? !(self->keeps_source_key && record.key_absent)
-                       : self->sink_keys.size() == 1 && !record.row[0].is_null();
-    return self->callbacks.on_result(has_key ? &self->key_bytes : nullptr,
-                                     record.tombstone ? nullptr : &self->value_bytes, timestamp,
-                                     record.window, record.retract);
+    return self->EmitResult(record);
   };
   auto on_late = [self](const runtime::Record& record, const runtime::WindowBounds& window,
                         int64_t stream_time) -> Status {
     ++self->counters.late_records;
     if (self->late_topic.empty()) return Status::OK();
     const InputMessage& message = self->input[record.input_index];
-    nlohmann::json value = {{"REASON", "window closed"},           {"QUERY_ID", self->id},
-                            {"WINDOW_START", window.start},        {"WINDOW_END", window.end},
-                            {"STREAM_TIME", stream_time},          {"ROWTIME", record.timestamp},
-                            {"RECORD", message.value.value_or("")}};
-    if (message.key) self->side_key.assign(*message.key);
-    return self->callbacks.on_side_output(self->late_topic, message.key ? &self->side_key : nullptr,
-                                          value.dump(), record.timestamp);
+    std::string value = FittedSideRecord(self->callbacks.max_message_bytes, [&](size_t limit) {
+      nlohmann::json late = {{"REASON", "window closed"},    {"QUERY_ID", self->id},
+                             {"WINDOW_START", window.start}, {"WINDOW_END", window.end},
+                             {"STREAM_TIME", stream_time},   {"ROWTIME", record.timestamp}};
+      // As the record arrived, before a GROUP BY re-keyed it, when it travelled along.
+      AddPayload(late, "RECORD", message.source_value.value_or(message.value.value_or("")), limit);
+      return late;
+    });
+    const std::optional<std::string_view>& key =
+        message.source_value ? message.source_key : message.key;
+    if (key) self->side_key.assign(*key);
+    return self->callbacks.on_side_output(self->late_topic, key ? &self->side_key : nullptr, value,
+                                          record.timestamp);
   };
   ASSIGN_OR_RAISE(self->topology,
                   runtime::Topology::Build(plan, on_result, on_late, std::move(stores)));
@@ -316,7 +258,7 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
     }
   }
   // Projection pushdown: the value decoders skip the columns no expression reads.
-  const std::vector<std::vector<bool>> used = UsedColumnsBySource(plan);
+  const std::vector<std::vector<bool>> used = planner::UsedColumnsBySource(plan);
   for (size_t index = 0; index < self->topology->sources().size(); ++index) {
     SourceDecoding& input = self->inputs.emplace_back();
     input.source = self->topology->sources()[index].source;
@@ -423,12 +365,97 @@ Status QueryPipeline::State::ExtractTimestamp(const SourceDecoding& input,
 Status QueryPipeline::State::DeadLetter(const InputMessage& message, const Status& error) {
   ++counters.decode_errors;
   const SourceDecoding& input = inputs[std::min<size_t>(message.source, inputs.size() - 1)];
-  nlohmann::json dead = {{"ERROR", error.message()},    {"QUERY_ID", id},
-                         {"TOPIC", input.source.topic}, {"PARTITION", message.partition},
-                         {"OFFSET", message.offset},    {"VALUE", message.value.value_or("")}};
-  if (message.key) side_key.assign(*message.key);
-  return callbacks.on_side_output(input.dead_letter_topic, message.key ? &side_key : nullptr,
-                                  dead.dump(), message.timestamp);
+  std::string dead = FittedSideRecord(callbacks.max_message_bytes, [&](size_t limit) {
+    nlohmann::json record = {{"ERROR", error.message()},
+                             {"QUERY_ID", id},
+                             {"TOPIC", input.source.topic},
+                             {"PARTITION", message.partition},
+                             {"OFFSET", message.offset}};
+    if (message.key) AddPayload(record, "KEY", *message.key, limit);
+    AddPayload(record, "VALUE", message.value.value_or(""), limit);
+    return record;
+  });
+  // The side record's key is the input's, cut to what the sink takes.
+  if (message.key) {
+    side_key.assign(message.key->substr(0, callbacks.max_message_bytes - dead.size()));
+  }
+  return callbacks.on_side_output(input.dead_letter_topic, message.key ? &side_key : nullptr, dead,
+                                  message.timestamp);
+}
+
+Result<bool> QueryPipeline::State::EncodeResult(const runtime::Record& record, std::string& key,
+                                                std::string& value) {
+  result_timestamp = record.timestamp;
+  if (sink_timestamp_column >= 0 && !record.tombstone) {
+    const types::Value& event_time = record.row[sink_timestamp_column];
+    // ksqlDB cannot write a record without a valid timestamp: it logs and skips it.
+    if (event_time.is_null() || event_time.integer() < 0) {
+      ++counters.evaluation_errors;
+      return false;
+    }
+    result_timestamp = event_time.integer();
+  }
+  if (drop_null_keys) {
+    for (size_t column = 0; column < sink_keys.size(); ++column) {
+      if (record.row[column].is_null()) return false;
+    }
+  }
+  RETURN_NOT_OK(key_encoder->Encode(record.row, 0, key));
+  if (!record.tombstone) RETURN_NOT_OK(value_encoder->Encode(record.row, sink_keys.size(), value));
+  // No key when there are no key columns, or one that is NULL; a multi-column key is
+  // written with its NULL fields (ksqlDB builds it), unless it is the source's null key.
+  has_key = sink_keys.size() > 1 ? !(keeps_source_key && record.key_absent)
+                                 : sink_keys.size() == 1 && !record.row[0].is_null();
+  return true;
+}
+
+Status QueryPipeline::State::WriteResult(const runtime::Record& record,
+                                         const std::string* old_value) {
+  const std::string* key = has_key ? &key_bytes : nullptr;
+  const std::string* value = record.tombstone ? nullptr : &value_bytes;
+  const size_t bytes =
+      (key ? key->size() : 0) + (value ? value->size() : 0) + (old_value ? old_value->size() : 0);
+  if (bytes > callbacks.max_message_bytes) return DeadLetterResult(record, key, value);
+  PipelineResult result;
+  result.key = key;
+  result.value = value;
+  result.timestamp = result_timestamp;
+  result.window = record.window;
+  result.retract = record.retract;
+  result.old_value = old_value;
+  if (record.input_index < input.size()) result.source = &input[record.input_index];
+  return callbacks.on_result(result);
+}
+
+Status QueryPipeline::State::EmitResult(const runtime::Record& record) {
+  ASSIGN_OR_RAISE(bool written, EncodeResult(record, key_bytes, value_bytes));
+  return written ? WriteResult(record, nullptr) : Status::OK();
+}
+
+Status QueryPipeline::State::DeadLetterResult(const runtime::Record& record, const std::string* key,
+                                              const std::string* value) {
+  ++counters.oversized_results;
+  // The input that caused the result, when it is in the batch being processed (a window
+  // closed by the wall clock has none).
+  const InputMessage* cause =
+      record.input_index < input.size() ? &input[record.input_index] : nullptr;
+  const SourceDecoding& from = inputs[cause ? std::min(cause->source, inputs.size() - 1) : 0];
+  const size_t bytes = (key ? key->size() : 0) + (value ? value->size() : 0);
+  std::string dead = FittedSideRecord(callbacks.max_message_bytes, [&](size_t limit) {
+    nlohmann::json out = {
+        {"ERROR", "result record of " + std::to_string(bytes) + " bytes is larger than the " +
+                      std::to_string(callbacks.max_message_bytes) + " bytes topic " + sink.topic +
+                      " takes (message.max.bytes)"},
+        {"QUERY_ID", id},
+        {"TOPIC", from.source.topic},
+        {"PARTITION", record.partition},
+        {"OFFSET", record.offset},
+        {"SINK_TOPIC", sink.topic}};
+    if (key) AddPayload(out, "RESULT_KEY", *key, limit);
+    if (value) AddPayload(out, "RESULT_VALUE", *value, limit);
+    return out;
+  });
+  return callbacks.on_side_output(from.dead_letter_topic, nullptr, dead, record.timestamp);
 }
 
 Status QueryPipeline::State::RunBatch(size_t source) {
@@ -453,9 +480,21 @@ Status QueryPipeline::ProcessBatch(std::span<const InputMessage> messages) {
       source = messages[i].source;
       if (!status.ok()) break;
     }
+    const size_t batched = s.batch.size();
+    Status decoded;
+    if (messages[i].old_value) {
+      // The row this one replaces is undone first, as the same change (same offset and
+      // batch position: the Aggregate applies both before it emits).
+      InputMessage old = messages[i];
+      old.value = old.old_value;
+      old.retract = true;
+      runtime::Record& undo = s.batch.Append();
+      undo.input_index = static_cast<uint32_t>(i);
+      decoded = s.Decode(old, undo);
+    }
     runtime::Record& record = s.batch.Append();
     record.input_index = static_cast<uint32_t>(i);
-    Status decoded = s.Decode(messages[i], record);
+    if (decoded.ok()) decoded = s.Decode(messages[i], record);
     if (decoded.ok()) {
       decoded = s.ExtractTimestamp(s.inputs[source], record);
       if (!decoded.ok() && s.stop_on_invalid_timestamp) {
@@ -466,7 +505,7 @@ Status QueryPipeline::ProcessBatch(std::span<const InputMessage> messages) {
       }
     }
     if (!decoded.ok()) {
-      s.batch.PopBack();
+      s.batch.Truncate(batched);
       status = s.DeadLetter(messages[i], decoded);
     }
   }

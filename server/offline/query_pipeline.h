@@ -18,20 +18,38 @@
 
 namespace sidestream::offline {
 
-/// Where a pipeline's records go. Values are null for tombstones.
-struct PipelineCallbacks {
-  /// A result record: encoded key (null when every key column is NULL or there are
-  /// none) and value, event time, window of a windowed key, and whether the row is a
-  /// retraction (only a table re-grouping's first stage writes those; see
+struct InputMessage;
+
+/// A result record of a pipeline, as its sink writes it. Pointers are valid during the call.
+struct PipelineResult {
+  const std::string* key = nullptr;    // null when every key column is NULL or there are none
+  const std::string* value = nullptr;  // null for a tombstone
+  int64_t timestamp = 0;               // event time
+  std::optional<runtime::WindowBounds> window;  // of a windowed key
+  /// The row is a retraction (only a table re-grouping's first stage writes those; see
   /// runtime::TableChangesOperator).
-  std::function<Status(const std::string* key, const std::string* value, int64_t timestamp,
-                       const std::optional<runtime::WindowBounds>& window, bool retract)>
-      on_result;
+  bool retract = false;
+  /// The value this row replaces under the same key (a table update whose old and new rows
+  /// fall in one group): the reader applies its retraction and the new row as one change.
+  const std::string* old_value = nullptr;
+  /// The input message the result came from, when it is in the batch being processed. A
+  /// re-keying stage can pass its key and value on, so that the next stage writes a record
+  /// that comes too late as it arrived (InputMessage::source_key, source_value).
+  const InputMessage* source = nullptr;
+};
+
+/// Where a pipeline's records go.
+struct PipelineCallbacks {
+  std::function<Status(const PipelineResult& result)> on_result;
   /// A record for a side topic: a late record (to the query's LATE_TOPIC) or one that
   /// failed to decode (to the dead-letter topic). The value is JSON naming the reason.
   std::function<Status(const std::string& topic, const std::string* key, const std::string& value,
                        int64_t timestamp)>
       on_side_output;
+  /// The largest record (key plus value) the sink takes: librdkafka's message.max.bytes. A
+  /// result larger than this goes to the dead-letter topic instead of failing the query.
+  size_t max_message_bytes = kDefaultMaxMessageBytes;
+  static constexpr size_t kDefaultMaxMessageBytes = 1'000'000;
 };
 
 /// Counters of what did not flow through normally.
@@ -40,11 +58,13 @@ struct PipelineCounters {
   int64_t late_records = 0;   // applied to no window
   int64_t decode_errors = 0;  // did not fit the source schema
   int64_t evaluation_errors = 0;
+  int64_t oversized_results = 0;  // too large for the sink: sent to the dead-letter topic
 
   PipelineCounters& operator+=(const PipelineCounters& other) {
     records += other.records;
     late_records += other.late_records;
     decode_errors += other.decode_errors;
+    oversized_results += other.oversized_results;
     evaluation_errors += other.evaluation_errors;
     return *this;
   }
@@ -62,6 +82,12 @@ struct InputMessage {
   int64_t offset = 0;
   /// The row undoes an earlier row (a table change read back from a repartition topic).
   bool retract = false;
+  /// The value of the row this one replaces, undone first as part of the same change
+  /// (PipelineResult::old_value, read back from a repartition topic).
+  std::optional<std::string_view> old_value;
+  /// The key and value of the message a re-keyed row came from (PipelineResult::source, read
+  /// back from a repartition topic): a late record is written as that message arrived.
+  std::optional<std::string_view> source_key, source_value;
   /// Which of the pipeline's sources (QueryPipeline::sources()) the message is from.
   size_t source = 0;
 };
@@ -74,10 +100,6 @@ inline constexpr const char* kTimestampThrowOnInvalidProperty = "ksql.timestamp.
 std::vector<formats::FormatColumn> FormatColumns(const catalog::SourceDescription& source,
                                                  catalog::ColumnRole role);
 
-/// Which of the scan's first `columns` columns expressions read: those of the operators
-/// from the Scan up to the first one that changes the row's layout (Aggregate or Project).
-std::vector<bool> UsedSourceColumns(const analyzer::LogicalOperator& plan, size_t columns);
-
 /// Puts the messages of one task that come from several sources (a join's inputs) into
 /// `merged` in timestamp order across sources, keeping each source's own order: as Kafka
 /// Streams does, the next message is always the oldest at the head of a source (ties go to
@@ -85,10 +107,6 @@ std::vector<bool> UsedSourceColumns(const analyzer::LogicalOperator& plan, size_
 /// follow it in time, even when a poll returned them the other way round.
 void MergeSourcesByTimestamp(std::span<const InputMessage> messages,
                              std::vector<InputMessage>& merged);
-
-/// Which columns of each source, left to right, the plan's expressions read (the layout of
-/// the operators above the scans, up to the lowest Aggregate or Project).
-std::vector<std::vector<bool>> UsedColumnsBySource(const analyzer::LogicalOperator& plan);
 
 /// One persistent query for one input partition: decodes message bytes with the source's
 /// formats, runs the query's operators, and encodes results with the sink's formats.
@@ -153,7 +171,8 @@ Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
                                                std::string& message);
 
 /// Runs a script's statements against `catalog` and returns the persistent queries they
-/// started, in order (InvalidArgument if none): for tests and benchmarks that drive
+/// started, in order (InvalidArgument if none), each planned to run as one stage in one
+/// process (re-keying needs no topic there): for tests and benchmarks that drive
 /// QueryPipelines directly.
 Result<std::vector<NewQuery>> CompileQueries(std::string_view sql, catalog::Catalog& catalog);
 /// The last of them.

@@ -28,6 +28,13 @@
 //   ----
 //   <expected message>
 //
+//   advance_wall_clock MS   no input for MS of wall-clock time: every task's stream time
+//                           moves to its newest record's timestamp plus MS (the idle close)
+//
+//   partitions N            first block only: every topic has N partitions (default 1),
+//                           records go to the partition their key hashes to, and each
+//                           stage of a query runs a task per partition (the Kafka plan)
+//
 // Set SIDESTREAM_GOLDEN_REWRITE=1 to rewrite every expected block from actual results
 // (then review the diff).
 #include <gtest/gtest.h>
@@ -126,13 +133,23 @@ TEST_P(GoldenSqlTest, Matches) {
   ASSERT_FALSE(blocks.empty()) << path << " holds no test blocks";
   bool rewrite = std::getenv("SIDESTREAM_GOLDEN_REWRITE") != nullptr;
 
-  auto engine = offline::OfflineEngine::Create();
+  int partitions = 1;
+  if (blocks.front().directive.rfind("partitions ", 0) == 0) {
+    partitions = std::stoi(blocks.front().directive.substr(11));
+    blocks.erase(blocks.begin());
+  }
+  auto engine = offline::OfflineEngine::Create(partitions);
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   std::vector<std::pair<int, std::string>> rewrites;  // directive line -> new expected text
   std::map<std::string, size_t> expected_so_far;      // topic -> records already expected
   int statements = 0;
   for (const Block& block : blocks) {
     std::string where = GetParam() + ":" + std::to_string(block.line);
+    if (block.directive.rfind("advance_wall_clock ", 0) == 0) {
+      Status advanced = (*engine)->AdvanceWallClock(std::stoll(block.directive.substr(19)));
+      EXPECT_TRUE(advanced.ok()) << where << ": " << advanced.ToString();
+      continue;
+    }
     if (block.directive.rfind("produce ", 0) == 0 || block.directive.rfind("expect ", 0) == 0) {
       bool produce = block.directive[0] == 'p';
       std::string topic = block.directive.substr(produce ? 8 : 7);

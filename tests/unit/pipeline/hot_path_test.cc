@@ -101,13 +101,12 @@ struct Harness {
     ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
     query = std::move(*compiled);
     PipelineCallbacks callbacks;
-    callbacks.on_result = [this](const std::string* key, const std::string* value,
-                                 int64_t timestamp, const std::optional<runtime::WindowBounds>&,
-                                 bool) {
+    callbacks.on_result = [this](const PipelineResult& result) {
       ++results;
       if (keep) {
-        outputs[""].push_back((key ? *key : "<null>") + "|" + (value ? *value : "<null>") + "|" +
-                              std::to_string(timestamp));
+        outputs[""].push_back((result.key ? *result.key : "<null>") + "|" +
+                              (result.value ? *result.value : "<null>") + "|" +
+                              std::to_string(result.timestamp));
       }
       return Status::OK();
     };

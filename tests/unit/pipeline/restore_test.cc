@@ -40,11 +40,10 @@ class RestoreTest : public testing::Test {
     EXPECT_TRUE(query.ok()) << query.status().ToString();
     plans_.push_back(std::move(query->plan));
     PipelineCallbacks callbacks;
-    callbacks.on_result = [&results](const std::string* key, const std::string* value,
-                                     int64_t timestamp, const std::optional<runtime::WindowBounds>&,
-                                     bool) {
-      results.push_back((key ? *key : "null") + " | " + (value ? *value : "null") + " | " +
-                        std::to_string(timestamp));
+    callbacks.on_result = [&results](const PipelineResult& result) {
+      results.push_back((result.key ? *result.key : "null") + " | " +
+                        (result.value ? *result.value : "null") + " | " +
+                        std::to_string(result.timestamp));
       return Status::OK();
     };
     callbacks.on_side_output = [](const std::string&, const std::string*, const std::string&,

@@ -1,0 +1,188 @@
+// Queries fail alone: a query stopped by a non-retriable error goes to ERROR with the record's
+// coordinates in its history while another query on the same topic keeps running; a
+// retriable error (the broker gone while a commit delivers) restarts the query after its
+// backoff, which an injected clock moves without sleeping; TERMINATE frees a query.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "connectors/kafka/batch_consumer.h"
+#include "connectors/kafka/batch_producer.h"
+#include "connectors/kafka/embedded_broker.h"
+#include "server/cluster/kafka_engine.h"
+
+namespace sidestream::cluster {
+namespace {
+
+using RealClock = std::chrono::steady_clock;
+
+class QueryLifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    KafkaEngineOptions options;
+    options.clock = &clock_;
+    options.commit_interval_ms = 1000;
+    options.commit_timeout = std::chrono::seconds(2);
+    auto engine = KafkaEngine::Start(options);
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    engine_ = std::move(*engine);
+    bootstrap_ = engine_->bootstrap_servers();
+    kafka::ProducerOptions producer;
+    producer.client = {bootstrap_, {}};
+    auto created = kafka::BatchProducer::Create(producer);
+    ASSERT_TRUE(created.ok());
+    producer_ = std::move(*created);
+  }
+
+  void Produce(const std::string& topic, const std::string& key, const std::string& value) {
+    ASSERT_TRUE(producer_->Produce(topic, 0, key, value, 1000).ok());
+    ASSERT_TRUE(producer_->Flush(std::chrono::seconds(10)).ok());
+  }
+
+  // Runs the engine until `done` holds, for at most 90 s of real time (a restarted query
+  // rejoins its group, which waits out the session of a member that could not leave).
+  template <typename Done>
+  bool RunUntil(Done done) {
+    const auto deadline = RealClock::now() + std::chrono::seconds(90);
+    while (!done()) {
+      if (RealClock::now() > deadline) return false;
+      auto processed = engine_->RunOnce(50);
+      EXPECT_TRUE(processed.ok()) << processed.status().ToString();
+    }
+    return true;
+  }
+
+  // The query whose id starts with `prefix` ("CSAS_ALL_CALLS_"; the suffix counts statements).
+  QueryStatus Status(const std::string& prefix) {
+    for (const QueryStatus& query : engine_->Queries()) {
+      if (query.id.rfind(prefix, 0) == 0) return query;
+    }
+    ADD_FAILURE() << "no query " << prefix << "*";
+    return {};
+  }
+
+  // Starts reading `topic` from its beginning; Collect then returns "key=value" of every
+  // record so far.
+  void Follow(const std::string& topic) {
+    kafka::ConsumerOptions reader;
+    reader.client = {bootstrap_, {}};
+    reader.group_id = "check-" + topic;
+    reader.topics = {topic};
+    auto consumer = kafka::BatchConsumer::Create(reader);
+    ASSERT_TRUE(consumer.ok());
+    readers_[topic] = std::move(*consumer);
+  }
+  const std::vector<std::string>& Collect(const std::string& topic) {
+    kafka::MessageBatch batch;
+    EXPECT_TRUE(readers_[topic]->Poll(100, std::chrono::milliseconds(10), &batch).ok());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      collected_[topic].push_back(std::string(batch[i].key()) + "=" +
+                                  std::string(batch[i].value()));
+    }
+    return collected_[topic];
+  }
+
+  ManualClock clock_;
+  std::unique_ptr<KafkaEngine> engine_;
+  std::string bootstrap_;
+  std::unique_ptr<kafka::BatchProducer> producer_;
+  std::map<std::string, std::unique_ptr<kafka::BatchConsumer>> readers_;
+  std::map<std::string, std::vector<std::string>> collected_;
+};
+
+TEST_F(QueryLifecycleTest, AFailingQueryStopsAloneWithItsErrorKept) {
+  ASSERT_TRUE(engine_
+                  ->Execute(R"(
+    CREATE STREAM calls (caller STRING KEY, cell STRING, ts BIGINT)
+      WITH (KAFKA_TOPIC='calls', VALUE_FORMAT='JSON', PARTITIONS=1, TIMESTAMP='ts');
+    SET 'ksql.timestamp.throw.on.invalid' = 'true';
+    CREATE STREAM strict_calls AS SELECT caller, cell FROM calls;
+    UNSET 'ksql.timestamp.throw.on.invalid';
+    CREATE STREAM all_calls AS SELECT caller, cell FROM calls;)")
+                  .ok());
+  std::vector<std::string> failures;
+  engine_->set_on_query_failure(
+      [&](const std::string& id, const QueryError&, QueryState) { failures.push_back(id); });
+  Produce("calls", "a", R"({"cell":"C1","ts":1000})");
+  Produce("calls", "b", R"({"cell":"C2","ts":null})");  // offset 1: no event time
+  Produce("calls", "c", R"({"cell":"C3","ts":3000})");
+
+  ASSERT_TRUE(RunUntil([&] { return Status("CSAS_STRICT_CALLS_").state == QueryState::kError; }));
+  const QueryStatus strict = Status("CSAS_STRICT_CALLS_");
+  ASSERT_EQ(strict.errors.size(), 1u);
+  EXPECT_EQ(strict.errors[0].topic, "calls");
+  EXPECT_EQ(strict.errors[0].partition, 0);
+  EXPECT_LE(strict.errors[0].first_offset, 1);
+  EXPECT_GE(strict.errors[0].last_offset, 1);
+  EXPECT_NE(strict.errors[0].error.message().find("TS is NULL"), std::string::npos)
+      << strict.errors[0].ToString();
+  EXPECT_EQ(strict.errors[0].time_ms, clock_.WallMs());
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(failures[0], strict.id);
+
+  // The other query read past the bad record (it dead-letters it) and keeps running.
+  Follow("ALL_CALLS");
+  ASSERT_TRUE(RunUntil([&] { return Collect("ALL_CALLS").size() >= 2; }));
+  Produce("calls", "d", R"({"cell":"C4","ts":4000})");
+  ASSERT_TRUE(RunUntil([&] { return Collect("ALL_CALLS").size() >= 3; }));
+  EXPECT_EQ(Collect("ALL_CALLS").back(), R"(d={"CELL":"C4"})");
+  EXPECT_EQ(Status("CSAS_ALL_CALLS_").state, QueryState::kRunning);
+  // A stopped query stays stopped: time passing does not restart it.
+  clock_.Advance(std::chrono::minutes(10));
+  ASSERT_TRUE(engine_->RunOnce(0).ok());
+  EXPECT_EQ(Status("CSAS_STRICT_CALLS_").state, QueryState::kError);
+
+  ASSERT_TRUE(engine_->Execute("TERMINATE " + Status("CSAS_ALL_CALLS_").id + ";").ok());
+  ASSERT_EQ(engine_->Queries().size(), 1u);
+  EXPECT_EQ(engine_->Queries()[0].id, strict.id);
+}
+
+TEST_F(QueryLifecycleTest, ARetriableFailureRestartsTheQueryAfterItsBackoff) {
+  ASSERT_TRUE(engine_
+                  ->Execute(R"(
+    CREATE STREAM calls (caller STRING KEY, cell STRING)
+      WITH (KAFKA_TOPIC='calls', VALUE_FORMAT='JSON', PARTITIONS=1);
+    CREATE TABLE per_caller AS SELECT caller, COUNT(*) AS calls FROM calls GROUP BY caller;)")
+                  .ok());
+  Produce("calls", "a", R"({"cell":"C1"})");
+  ASSERT_TRUE(RunUntil([&] { return engine_->progress().consumed >= 1; }));
+
+  // The broker goes away before the commit: the task's changelog writes cannot be delivered
+  // within the commit timeout, which is retriable.
+  ASSERT_TRUE(kafka::EmbeddedBroker::WithBroker(bootstrap_, [](kafka::EmbeddedBroker& broker) {
+                return broker.SetBrokerDown(1);
+              }).ok());
+  clock_.Advance(std::chrono::seconds(2));
+  ASSERT_TRUE(RunUntil([&] { return !Status("CTAS_PER_CALLER_").errors.empty(); }));
+  QueryStatus failed = Status("CTAS_PER_CALLER_");
+  EXPECT_EQ(failed.state, QueryState::kRunning) << "a retriable error must not end the query";
+  EXPECT_TRUE(failed.errors[0].error.retriable()) << failed.errors[0].ToString();
+  EXPECT_EQ(failed.restarts, 0);
+
+  ASSERT_TRUE(kafka::EmbeddedBroker::WithBroker(bootstrap_, [](kafka::EmbeddedBroker& broker) {
+                return broker.SetBrokerUp(1);
+              }).ok());
+  // Not before the backoff ends.
+  ASSERT_TRUE(engine_->RunOnce(0).ok());
+  EXPECT_EQ(Status("CTAS_PER_CALLER_").restarts, 0);
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(engine_->RunOnce(0).ok());
+  EXPECT_EQ(Status("CTAS_PER_CALLER_").restarts, 1);
+
+  // Running again: a new record reaches the table.
+  Follow("PER_CALLER");
+  Produce("calls", "z", R"({"cell":"C9"})");
+  ASSERT_TRUE(RunUntil([&] {
+    for (const std::string& row : Collect("PER_CALLER")) {
+      if (row.rfind("z=", 0) == 0) return true;
+    }
+    return false;
+  }));
+  EXPECT_EQ(Status("CTAS_PER_CALLER_").state, QueryState::kRunning);
+}
+
+}  // namespace
+}  // namespace sidestream::cluster
