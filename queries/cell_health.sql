@@ -1,6 +1,6 @@
 -- Drop rate and average call setup time per cell per minute.
 -- A cell outage shows as a jump in DROP_RATE with slow AVG_SETUP_MS.
-CREATE TABLE cell_health WITH (KAFKA_TOPIC='cell_health') AS
+CREATE TABLE cell_health WITH (KAFKA_TOPIC='CELL_HEALTH') AS
   SELECT cell_id,
          COUNT(*) AS calls,
          SUM(CASE WHEN termination = 'DROPPED' THEN 1 ELSE 0 END) AS dropped,
