@@ -15,16 +15,21 @@ INSERT INTO campaign_outcomes
          CAST(NULL AS STRING) AS converted_msisdn
   FROM campaign_sends;
 
+-- Only big DATA sessions can convert: filtering them first keeps the join's buffer small.
+CREATE STREAM big_data_sessions WITH (KAFKA_TOPIC='big_data_sessions') AS
+  SELECT caller_key, start_ts, bytes_down
+  FROM cdr
+  WHERE record_type = 'DATA' AND bytes_down >= 100000000;
+
 -- A send converts with a big DATA session in [sent_ts, sent_ts + 30 minutes); GRACE keeps
 -- sessions that arrive up to 10 minutes late.
 INSERT INTO campaign_outcomes
   SELECT s.msisdn_key, s.campaign_id, s.arm, CAST(NULL AS STRING) AS sent_msisdn,
          s.msisdn AS converted_msisdn
   FROM campaign_sends s
-  JOIN cdr c WITHIN (0 SECONDS, 30 MINUTES) GRACE PERIOD 10 MINUTES
-    ON s.msisdn_key = c.caller_key
-  WHERE c.record_type = 'DATA' AND c.bytes_down >= 100000000
-    AND c.start_ts >= s.sent_ts AND c.start_ts < s.sent_ts + 30 * 60000;
+  JOIN big_data_sessions d WITHIN (0 SECONDS, 30 MINUTES) GRACE PERIOD 10 MINUTES
+    ON s.msisdn_key = d.caller_key
+  WHERE d.start_ts >= s.sent_ts AND d.start_ts < s.sent_ts + 30 * 60000;
 
 CREATE TABLE campaign_effect WITH (KAFKA_TOPIC='CAMPAIGN_EFFECT', KEY_FORMAT='JSON') AS
   SELECT campaign_id,
