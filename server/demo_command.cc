@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -55,6 +56,9 @@ int RunDemo(const DemoOptions& options) {
     std::cerr << "demo: no .sql files in " << options.queries_dir << "\n";
     return 1;
   }
+  // The example queries' models (PREDICT) sit beside them unless the user chose a folder.
+  setenv("SIDESTREAM_MODELS_DIR",
+         (std::filesystem::path(options.queries_dir) / ".." / "models").c_str(), 0);
   auto engine = cluster::KafkaEngine::Start({});
   if (!engine.ok()) {
     std::cerr << "demo: cannot start the embedded broker: " << engine.status().ToString() << "\n";

@@ -37,7 +37,8 @@ const char* Describe(TelecomArgument argument) {
 const std::map<std::string, TelecomFunction>& Table() {
   static const auto* table = [] {
     auto* built = new std::map<std::string, TelecomFunction>();
-    for (auto list : {GeoFunctions(), PhraseMatchingFunctions(), AnomalyAggregates()}) {
+    for (auto list : {GeoFunctions(), PhraseMatchingFunctions(), AnomalyAggregates(),
+                      ModelScoringFunctions()}) {
       for (TelecomFunction& function : list) {
         std::string name = function.definition.name;
         built->emplace(std::move(name), std::move(function));

@@ -14,7 +14,7 @@
 
 /// The telecom functions, kept apart from the ksqlDB built-ins: geo (geo_functions.cc),
 /// phrase matching with Hyperscan (phrase_matching.cc) and anomaly aggregates
-/// (anomaly_aggregates.cc). Each file lists its functions with their registry entries and
+/// (anomaly_aggregates.cc) and XGBoost model scoring (model_scoring.cc). Each file lists its functions with their registry entries and
 /// factories; the registry and MakeScalarFunction / MakeAggregateFunction consult this list
 /// after their own tables.
 /// Thread-safety: the lists are built once and read-only after that.
@@ -48,6 +48,7 @@ TypeResolver TelecomTyping(const std::string& name, std::vector<TelecomArgument>
 std::vector<TelecomFunction> GeoFunctions();
 std::vector<TelecomFunction> PhraseMatchingFunctions();
 std::vector<TelecomFunction> AnomalyAggregates();
+std::vector<TelecomFunction> ModelScoringFunctions();
 
 /// Adds every telecom function's definition to `registry`.
 void AddTelecomDefinitions(FunctionRegistry& registry);

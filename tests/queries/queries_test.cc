@@ -94,15 +94,23 @@ class QueriesTest : public testing::TestWithParam<std::string> {
   const Sample& sample() { return LoadSample(GetParam()); }
   const json& truth() { return sample().truth; }
 
-  // Declares the three sources, runs `file`, then feeds the sample: the venues first (a
-  // table), the CDRs in arrival order, and each campaign send once the CDRs reach its
-  // sent_ts, as a live feed would interleave them.
-  std::unique_ptr<OfflineEngine> RunJob(const std::string& file) {
+  static void SetUpTestSuite() {
+    // PREDICT's models: the ones the repository ships.
+    setenv("SIDESTREAM_MODELS_DIR", SIDESTREAM_SOURCE_DIR "/models", 1);
+  }
+
+  // Declares the three sources, runs the job's `files` in order, then feeds the sample: the
+  // venues first (a table), the CDRs in arrival order, and each campaign send once the CDRs
+  // reach its sent_ts, as a live feed would interleave them.
+  std::unique_ptr<OfflineEngine> RunJob(const std::vector<std::string>& files) {
     auto engine = OfflineEngine::Create();
     EXPECT_TRUE(engine.ok());
     std::string root = SIDESTREAM_SOURCE_DIR "/queries/";
-    for (const std::string& sql : {root + "sources/cdr.sql", root + "sources/campaign_sends.sql",
-                                   root + "sources/venues.sql", root + file}) {
+    std::vector<std::string> scripts = {root + "sources/cdr.sql",
+                                        root + "sources/campaign_sends.sql",
+                                        root + "sources/venues.sql"};
+    for (const std::string& file : files) scripts.push_back(root + file);
+    for (const std::string& sql : scripts) {
       auto executed = (*engine)->Execute(ReadFile(sql));
       EXPECT_TRUE(executed.ok()) << sql << ": " << executed.status().ToString();
     }
@@ -150,7 +158,7 @@ class QueriesTest : public testing::TestWithParam<std::string> {
 };
 
 TEST_P(QueriesTest, ThreatSmsFindsEveryPlantedThreat) {
-  auto engine = RunJob("threat_sms.sql");
+  auto engine = RunJob({"threat_sms.sql"});
   Keys flagged;
   for (const auto& record : engine->Output("THREAT_SMS")) {
     flagged.insert(record.value["CDR_ID"].get<std::string>());
@@ -176,7 +184,7 @@ TEST_P(QueriesTest, ThreatSmsFindsEveryPlantedThreat) {
 }
 
 TEST_P(QueriesTest, CallBurstsFlagsThePlantedCallers) {
-  auto engine = RunJob("call_bursts.sql");
+  auto engine = RunJob({"call_bursts.sql"});
   Keys flagged = LiveKeys(engine->Output("CALL_BURSTS"), [](const TestRecord& record) {
     return record.key.get<std::string>();
   });
@@ -188,7 +196,7 @@ TEST_P(QueriesTest, CallBurstsFlagsThePlantedCallers) {
 }
 
 TEST_P(QueriesTest, CellHealthShowsTheOutageCell) {
-  auto engine = RunJob("cell_health.sql");
+  auto engine = RunJob({"cell_health.sql"});
   const json& outage = truth()["cell_outage"][0];
   int64_t start = outage["start"].get<int64_t>();
   int64_t end = outage["end"].get<int64_t>();
@@ -220,8 +228,46 @@ TEST_P(QueriesTest, CellHealthShowsTheOutageCell) {
   EXPECT_GT(worst_rate, 0.25);
 }
 
+TEST_P(QueriesTest, CellDropRiskAlertsInTheOutageCellBeforeTheOutage) {
+  auto engine = RunJob({"cell_health.sql", "cell_drop_risk.sql"});
+  const json& outage = truth()["cell_outage"][0];
+  const std::string cell = outage["cell_id"];
+  const int64_t start = outage["start"];
+  const int64_t end = outage["end"];
+  // The degraded time: from the precursor (where the sample has one) to the outage's end.
+  const int64_t degraded = outage.value("precursor_start", start);
+  Keys alerts, expected;
+  int64_t first_alert = INT64_MAX;
+  for (const auto& record : engine->Output("CELL_DROP_RISK")) {
+    double risk = record.value["RISK"].get<double>();
+    EXPECT_GE(risk, 0.0);
+    EXPECT_LE(risk, 1.0);
+    if (!record.value["ALERT"].get<bool>()) continue;
+    const std::string key = record.key.get<std::string>();
+    int64_t window_start = record.value["WINDOW_START"];
+    alerts.insert(key + "@" + std::to_string(window_start));
+    if (key == cell) first_alert = std::min(first_alert, window_start);
+  }
+  // Expected: every minute whose middle lies in the degraded time (the model's label).
+  for (int64_t minute = degraded / 60000 * 60000; minute < end; minute += 60000) {
+    if (minute + 30000 >= degraded && minute + 30000 < end) {
+      expected.insert(cell + "@" + std::to_string(minute));
+    }
+  }
+  Score score = Measure("CELL_DROP_RISK", GetParam(), alerts, expected);
+  EXPECT_GE(score.recall, 0.9);
+  EXPECT_GE(score.precision, 0.95);
+  if (outage.contains("precursor_start")) {
+    // The warning comes out before the outage begins: its minute closes (plus the 30 s grace
+    // of CELL_HEALTH) before the outage's start.
+    EXPECT_LE(first_alert + 60000 + 30000, start);
+    std::cout << "[score] CELL_DROP_RISK on " << GetParam() << ": first alert "
+              << (start - first_alert) / 1000 << " s before the outage\n";
+  }
+}
+
 TEST_P(QueriesTest, ImpossibleTravelFindsEveryPlantedCaller) {
-  auto engine = RunJob("impossible_travel.sql");
+  auto engine = RunJob({"impossible_travel.sql"});
   Keys flagged;
   std::set<std::pair<std::string, std::string>> pairs;  // (from cdr, to cdr)
   for (const auto& record : engine->Output("IMPOSSIBLE_TRAVEL")) {
@@ -264,7 +310,7 @@ TEST_P(QueriesTest, ImpossibleTravelFindsEveryPlantedCaller) {
 }
 
 TEST_P(QueriesTest, NightInternationalFlagsThePlantedCallers) {
-  auto engine = RunJob("night_international.sql");
+  auto engine = RunJob({"night_international.sql"});
   Keys flagged = LiveKeys(engine->Output("NIGHT_INTERNATIONAL"), [](const TestRecord& record) {
     return record.key.get<std::string>();
   });
@@ -277,7 +323,7 @@ TEST_P(QueriesTest, NightInternationalFlagsThePlantedCallers) {
 
 TEST_P(QueriesTest, VenueVisitorsAreTheCallersInsideTheGeofence) {
   if (!truth().contains("venue_visits")) GTEST_SKIP() << GetParam() << " has no venue";
-  auto engine = RunJob("venue_visitors.sql");
+  auto engine = RunJob({"venue_visitors.sql"});
   Keys found = LiveKeys(engine->Output("VENUE_VISITORS"), [](const TestRecord& record) {
     return record.key["VENUE_ID"].get<std::string>() + "/" +
            record.key["CALLER"].get<std::string>();
@@ -296,7 +342,7 @@ TEST_P(QueriesTest, CampaignTargetsAreTheEligibleHeavyDataUsers) {
   if (truth().value("campaign_targets", json()).is_null()) {
     GTEST_SKIP() << GetParam() << " has no campaign";
   }
-  auto engine = RunJob("campaign_targets.sql");
+  auto engine = RunJob({"campaign_targets.sql"});
   Keys found = LiveKeys(engine->Output("CAMPAIGN_TARGETS"), [](const TestRecord& record) {
     return record.key.get<std::string>();
   });
@@ -311,7 +357,7 @@ TEST_P(QueriesTest, CampaignEffectCountsSendsAndConversionsPerArm) {
   if (truth().value("campaign_effect", json()).is_null()) {
     GTEST_SKIP() << GetParam() << " has no campaign";
   }
-  auto engine = RunJob("campaign_effect.sql");
+  auto engine = RunJob({"campaign_effect.sql"});
   std::map<std::string, json> latest;  // arm -> last row
   const json& effect = truth()["campaign_effect"];
   for (const auto& record : engine->Output("CAMPAIGN_EFFECT")) {
