@@ -79,8 +79,8 @@ void Scan(benchmark::State& state, const std::vector<Value>& texts, const char* 
     for (const Value& text : texts) {
       arguments[0] = text;
       if (!(*made)->Call(arguments, out).ok()) state.SkipWithError("call failed");
-      matches += !out.is_null() && (out.kind() != sidestream::types::TypeId::kBoolean ||
-                                    out.boolean());
+      matches +=
+          !out.is_null() && (out.kind() != sidestream::types::TypeId::kBoolean || out.boolean());
       bytes += static_cast<int64_t>(text.string().size());
     }
   }

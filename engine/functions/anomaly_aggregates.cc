@@ -94,10 +94,9 @@ class ExponentiallyWeighted final : public AggregateFunction {
 
 Result<double> AlphaLiteral(const std::string& name, const std::vector<Value>& literals) {
   const Value* alpha = literals.size() > 1 ? &literals[1] : nullptr;
-  if (alpha == nullptr || alpha->is_null() || !(alpha->kind() == TypeId::kDouble ||
-                                                alpha->kind() == TypeId::kDecimal ||
-                                                alpha->kind() == TypeId::kInt ||
-                                                alpha->kind() == TypeId::kBigint)) {
+  if (alpha == nullptr || alpha->is_null() ||
+      !(alpha->kind() == TypeId::kDouble || alpha->kind() == TypeId::kDecimal ||
+        alpha->kind() == TypeId::kInt || alpha->kind() == TypeId::kBigint)) {
     return Status::InvalidArgument(name + " expects a numeric literal smoothing factor alpha");
   }
   double value = NumberAsDouble(*alpha);
@@ -119,9 +118,10 @@ TelecomFunction Weighted(const std::string& name, EwOutput output, std::string d
   function.definition.description = std::move(description);
   function.definition.resolve = TelecomTyping(
       name, {TelecomArgument::kNumeric, TelecomArgument::kNumeric}, SqlType::Double());
-  function.make_aggregate = [name, output](const std::vector<SqlType>&,
-                                           const std::vector<Value>& literals)
-      -> Result<std::unique_ptr<AggregateFunction>> {
+  function.make_aggregate =
+      [name, output](
+          const std::vector<SqlType>&,
+          const std::vector<Value>& literals) -> Result<std::unique_ptr<AggregateFunction>> {
     ASSIGN_OR_RAISE(double alpha, AlphaLiteral(name, literals));
     return std::unique_ptr<AggregateFunction>(
         std::make_unique<ExponentiallyWeighted>(alpha, output));

@@ -70,14 +70,12 @@ TelecomFunction Geohash() {
   function.definition.signature = "GEOHASH(lat, lon, precision INT) -> STRING";
   function.definition.description =
       "The geohash cell (1 to 12 characters) that holds the point, for grouping by area.";
-  function.definition.resolve =
-      TelecomTyping("GEOHASH",
-                    {TelecomArgument::kNumeric, TelecomArgument::kNumeric,
-                     TelecomArgument::kIntegral},
-                    SqlType::String());
-  function.make_scalar = [](const std::vector<SqlType>&,
-                            const std::vector<const Value*>& constants)
-      -> Result<std::unique_ptr<ScalarFunction>> {
+  function.definition.resolve = TelecomTyping(
+      "GEOHASH", {TelecomArgument::kNumeric, TelecomArgument::kNumeric, TelecomArgument::kIntegral},
+      SqlType::String());
+  function.make_scalar =
+      [](const std::vector<SqlType>&,
+         const std::vector<const Value*>& constants) -> Result<std::unique_ptr<ScalarFunction>> {
     // A literal precision is checked once, so a bad one fails the CREATE.
     if (constants.size() > 2 && constants[2] != nullptr && !constants[2]->is_null()) {
       RETURN_NOT_OK(CheckPrecision(constants[2]->integer()));
@@ -111,8 +109,9 @@ TelecomFunction GeoWithin() {
   const auto numeric = TelecomArgument::kNumeric;
   function.definition.resolve = TelecomTyping(
       "GEO_WITHIN", {numeric, numeric, numeric, numeric, numeric}, SqlType::Boolean());
-  function.make_scalar = [](const std::vector<SqlType>&, const std::vector<const Value*>&)
-      -> Result<std::unique_ptr<ScalarFunction>> {
+  function.make_scalar =
+      [](const std::vector<SqlType>&,
+         const std::vector<const Value*>&) -> Result<std::unique_ptr<ScalarFunction>> {
     return std::make_unique<ScalarFunction>(
         [](std::span<const Value> arguments, Value& out) -> Status {
           double lat = NumberAsDouble(arguments[0]);

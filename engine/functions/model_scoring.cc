@@ -65,13 +65,11 @@ class Model {
     }
     // One thread per prediction: a query scores one row at a time on its task's thread.
     if (XGBoosterSetParam(model->booster_, "nthread", "1") != 0) {
-      return Status::InvalidArgument("PREDICT: model file " + path.string() + ": " +
-                                     LastError());
+      return Status::InvalidArgument("PREDICT: model file " + path.string() + ": " + LastError());
     }
     bst_ulong expected = 0;
     if (XGBoosterGetNumFeature(model->booster_, &expected) != 0) {
-      return Status::InvalidArgument("PREDICT: model file " + path.string() + ": " +
-                                     LastError());
+      return Status::InvalidArgument("PREDICT: model file " + path.string() + ": " + LastError());
     }
     if (expected != features) {
       return Status::InvalidArgument("PREDICT: model file " + path.string() + " expects " +
@@ -99,8 +97,7 @@ class Model {
     double score = failed == 0 && length > 0 ? result[0] : NAN;
     XGDMatrixFree(matrix);
     if (failed != 0 || length == 0) {
-      return Status::InvalidArgument("PREDICT: scoring with " + path_ +
-                                     " failed: " + LastError());
+      return Status::InvalidArgument("PREDICT: scoring with " + path_ + " failed: " + LastError());
     }
     return score;
   }
@@ -136,9 +133,9 @@ TelecomFunction Predict() {
     }
     return SqlType::Double();
   };
-  function.make_scalar = [](const std::vector<SqlType>& types,
-                            const std::vector<const Value*>& constants)
-      -> Result<std::unique_ptr<ScalarFunction>> {
+  function.make_scalar =
+      [](const std::vector<SqlType>& types,
+         const std::vector<const Value*>& constants) -> Result<std::unique_ptr<ScalarFunction>> {
     const Value* name = constants.empty() ? nullptr : constants[0];
     if (name == nullptr || name->is_null()) {
       return Status::InvalidArgument("PREDICT: the model name must be a non-NULL literal");
@@ -149,8 +146,8 @@ TelecomFunction Predict() {
           thread_local std::vector<float> row;
           row.clear();
           for (size_t i = 1; i < arguments.size(); ++i) {
-            row.push_back(arguments[i].is_null() ? NAN
-                                                 : static_cast<float>(NumberAsDouble(arguments[i])));
+            row.push_back(
+                arguments[i].is_null() ? NAN : static_cast<float>(NumberAsDouble(arguments[i])));
           }
           ASSIGN_OR_RAISE(double score, model->Score(row));
           out = Value::Double(score);

@@ -168,9 +168,9 @@ TelecomFunction MatchedPhrase() {
       "NULL when none.";
   function.definition.resolve = TelecomTyping(
       "MATCHED_PHRASE", {TelecomArgument::kString, TelecomArgument::kString}, SqlType::String());
-  function.make_scalar = [](const std::vector<SqlType>&,
-                            const std::vector<const Value*>& constants)
-      -> Result<std::unique_ptr<ScalarFunction>> {
+  function.make_scalar =
+      [](const std::vector<SqlType>&,
+         const std::vector<const Value*>& constants) -> Result<std::unique_ptr<ScalarFunction>> {
     const Value* list = constants.size() > 1 ? constants[1] : nullptr;
     if (list == nullptr || list->is_null()) {
       return Status::InvalidArgument("MATCHED_PHRASE: the phrase list must be a non-NULL literal");

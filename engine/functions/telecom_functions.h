@@ -14,10 +14,10 @@
 
 /// The telecom functions, kept apart from the ksqlDB built-ins: geo (geo_functions.cc),
 /// phrase matching with Hyperscan (phrase_matching.cc) and anomaly aggregates
-/// (anomaly_aggregates.cc) and XGBoost model scoring (model_scoring.cc). Each file lists its functions with their registry entries and
-/// factories; the registry and MakeScalarFunction / MakeAggregateFunction consult this list
-/// after their own tables.
-/// Thread-safety: the lists are built once and read-only after that.
+/// (anomaly_aggregates.cc) and XGBoost model scoring (model_scoring.cc). Each file lists its
+/// functions with their registry entries and factories; the registry and MakeScalarFunction /
+/// MakeAggregateFunction consult this list after their own tables. Thread-safety: the lists are
+/// built once and read-only after that.
 namespace sidestream::functions {
 
 /// Builds a scalar call's implementation from its argument types and the values of its

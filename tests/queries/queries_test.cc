@@ -79,10 +79,11 @@ Score Measure(const std::string& job, const std::string& sample, const Keys& fou
   Score score;
   score.precision = found.empty() ? (expected.empty() ? 1 : 0)
                                   : static_cast<double>(hits) / static_cast<double>(found.size());
-  score.recall = expected.empty() ? 1 : static_cast<double>(hits) / static_cast<double>(expected.size());
+  score.recall =
+      expected.empty() ? 1 : static_cast<double>(hits) / static_cast<double>(expected.size());
   std::cout << "[score] " << job << " on " << sample << ": precision " << score.precision
-            << " recall " << score.recall << " (" << found.size() << " found, "
-            << expected.size() << " expected)\n";
+            << " recall " << score.recall << " (" << found.size() << " found, " << expected.size()
+            << " expected)\n";
   for (const auto& key : expected) {
     if (!found.count(key)) std::cout << "  missed: " << key << "\n";
   }
@@ -106,9 +107,8 @@ class QueriesTest : public testing::TestWithParam<std::string> {
     auto engine = OfflineEngine::Create();
     EXPECT_TRUE(engine.ok());
     std::string root = SIDESTREAM_SOURCE_DIR "/queries/";
-    std::vector<std::string> scripts = {root + "sources/cdr.sql",
-                                        root + "sources/campaign_sends.sql",
-                                        root + "sources/venues.sql"};
+    std::vector<std::string> scripts = {
+        root + "sources/cdr.sql", root + "sources/campaign_sends.sql", root + "sources/venues.sql"};
     for (const std::string& file : files) scripts.push_back(root + file);
     for (const std::string& sql : scripts) {
       auto executed = (*engine)->Execute(ReadFile(sql));
@@ -172,7 +172,8 @@ TEST_P(QueriesTest, ThreatSmsFindsEveryPlantedThreat) {
   // phrases as whole words in any case. Near misses that hold a phrase as a whole word
   // ("shooting star") match it; those that only contain one ("bombastic") must not.
   RE2 phrases(
-      "(?i)\\b(bomb|gun|shooting|kill\\s+you|explosive|kidnap|hostage|ransom|help\\s+me|attack)\\b");
+      "(?i)\\b(bomb|gun|shooting|kill\\s+you|explosive|kidnap|hostage|ransom|help\\s+me|attack)"
+      "\\b");
   Keys defined;
   for (const json& cdr : sample().cdrs) {
     if (cdr["record_type"] == "SMS" && cdr["sms_text"].is_string() &&
@@ -185,9 +186,8 @@ TEST_P(QueriesTest, ThreatSmsFindsEveryPlantedThreat) {
 
 TEST_P(QueriesTest, CallBurstsFlagsThePlantedCallers) {
   auto engine = RunJob({"call_bursts.sql"});
-  Keys flagged = LiveKeys(engine->Output("CALL_BURSTS"), [](const TestRecord& record) {
-    return record.key.get<std::string>();
-  });
+  Keys flagged = LiveKeys(engine->Output("CALL_BURSTS"),
+                          [](const TestRecord& record) { return record.key.get<std::string>(); });
   Keys planted;
   for (const auto& burst : truth()["call_burst"]) planted.insert(burst["caller"]);
   Score score = Measure("CALL_BURSTS", GetParam(), flagged, planted);
@@ -294,8 +294,8 @@ TEST_P(QueriesTest, ImpossibleTravelFindsEveryPlantedCaller) {
         if (earlier == later || gap < 0 || gap > 600000) continue;
         if (HaversineKm((*earlier)["lat"], (*earlier)["lon"], (*later)["lat"], (*later)["lon"]) >=
             500) {
-          defined.insert({(*earlier)["cdr_id"].get<std::string>(),
-                          (*later)["cdr_id"].get<std::string>()});
+          defined.insert(
+              {(*earlier)["cdr_id"].get<std::string>(), (*later)["cdr_id"].get<std::string>()});
         }
       }
     }
@@ -303,17 +303,16 @@ TEST_P(QueriesTest, ImpossibleTravelFindsEveryPlantedCaller) {
   Keys found_pairs, defined_pairs;
   for (const auto& [from, to] : pairs) found_pairs.insert(from + ">" + to);
   for (const auto& [from, to] : defined) defined_pairs.insert(from + ">" + to);
-  Score exact = Measure("IMPOSSIBLE_TRAVEL pairs vs definition", GetParam(), found_pairs,
-                        defined_pairs);
+  Score exact =
+      Measure("IMPOSSIBLE_TRAVEL pairs vs definition", GetParam(), found_pairs, defined_pairs);
   EXPECT_EQ(exact.precision, 1.0);
   EXPECT_GE(exact.recall, 0.99);  // a pair whose record is later than the 10-minute grace
 }
 
 TEST_P(QueriesTest, NightInternationalFlagsThePlantedCallers) {
   auto engine = RunJob({"night_international.sql"});
-  Keys flagged = LiveKeys(engine->Output("NIGHT_INTERNATIONAL"), [](const TestRecord& record) {
-    return record.key.get<std::string>();
-  });
+  Keys flagged = LiveKeys(engine->Output("NIGHT_INTERNATIONAL"),
+                          [](const TestRecord& record) { return record.key.get<std::string>(); });
   Keys planted;
   for (const auto& night : truth()["night_international"]) planted.insert(night["caller"]);
   Score score = Measure("NIGHT_INTERNATIONAL", GetParam(), flagged, planted);
@@ -343,9 +342,8 @@ TEST_P(QueriesTest, CampaignTargetsAreTheEligibleHeavyDataUsers) {
     GTEST_SKIP() << GetParam() << " has no campaign";
   }
   auto engine = RunJob({"campaign_targets.sql"});
-  Keys found = LiveKeys(engine->Output("CAMPAIGN_TARGETS"), [](const TestRecord& record) {
-    return record.key.get<std::string>();
-  });
+  Keys found = LiveKeys(engine->Output("CAMPAIGN_TARGETS"),
+                        [](const TestRecord& record) { return record.key.get<std::string>(); });
   Keys expected;
   for (const auto& msisdn : truth()["campaign_targets"]["eligible"]) expected.insert(msisdn);
   Score score = Measure("CAMPAIGN_TARGETS", GetParam(), found, expected);
@@ -374,12 +372,11 @@ TEST_P(QueriesTest, CampaignEffectCountsSendsAndConversionsPerArm) {
   double uplift =
       latest["treatment"]["RATE"].get<double>() - latest["control"]["RATE"].get<double>();
   EXPECT_NEAR(uplift, effect["uplift"].get<double>(), 1e-12);
-  std::cout << "[score] CAMPAIGN_EFFECT on " << GetParam() << ": uplift " << uplift
-            << " (truth " << effect["uplift"] << ")\n";
+  std::cout << "[score] CAMPAIGN_EFFECT on " << GetParam() << ": uplift " << uplift << " (truth "
+            << effect["uplift"] << ")\n";
 }
 
-INSTANTIATE_TEST_SUITE_P(Samples, QueriesTest,
-                         testing::Values("sample-60min", "sample-v2-120min"),
+INSTANTIATE_TEST_SUITE_P(Samples, QueriesTest, testing::Values("sample-60min", "sample-v2-120min"),
                          [](const testing::TestParamInfo<std::string>& info) {
                            return info.param == "sample-60min" ? std::string("Sample60min")
                                                                : std::string("SampleV2");
