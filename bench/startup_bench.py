@@ -39,8 +39,11 @@ def vm_kb(pid, field):
 
 def one_run(binary, sql_path):
     start = time.monotonic()
+    # The queries' PREDICT models sit in models/ beside queries/.
+    models = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models")
     process = subprocess.Popen([binary, "run", sql_path], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "SIDESTREAM_MODELS_DIR": models})
     try:
         for line in process.stderr:
             if line.startswith("ready:"):

@@ -1,6 +1,6 @@
 -- SIM-box pattern: a caller placing short calls to many distinct numbers within 5 minutes.
 -- Windows hop every 30 s so that a burst is seen almost whole by one window.
-CREATE TABLE call_bursts WITH (KAFKA_TOPIC='call_bursts') AS
+CREATE TABLE call_bursts WITH (KAFKA_TOPIC='CALL_BURSTS') AS
   SELECT caller,
          COUNT_DISTINCT(callee) AS distinct_callees,
          COUNT(*) AS calls

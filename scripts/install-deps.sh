@@ -8,7 +8,7 @@ packages=(
   librdkafka-dev libantlr4-runtime-dev antlr4 librocksdb-dev libyaml-cpp-dev
   libsqlite3-dev sqlite3 libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   nlohmann-json3-dev libsimdjson-dev libhiredis-dev redis-server kcat libfmt-dev
-  libspdlog-dev libcli11-dev libhyperscan-dev libre2-dev libcurl4-openssl-dev
+  libspdlog-dev libcli11-dev libhyperscan-dev libxgboost-dev libre2-dev libcurl4-openssl-dev
   libxxhash-dev libabsl-dev clang-format ccache
 )
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -55,6 +56,9 @@ int RunDemo(const DemoOptions& options) {
     std::cerr << "demo: no .sql files in " << options.queries_dir << "\n";
     return 1;
   }
+  // The example queries' models (PREDICT) sit beside them unless the user chose a folder.
+  setenv("SIDESTREAM_MODELS_DIR",
+         (std::filesystem::path(options.queries_dir) / ".." / "models").c_str(), 0);
   auto engine = cluster::KafkaEngine::Start({});
   if (!engine.ok()) {
     std::cerr << "demo: cannot start the embedded broker: " << engine.status().ToString() << "\n";
@@ -73,8 +77,11 @@ int RunDemo(const DemoOptions& options) {
     }
     std::cout << "  running " << std::filesystem::path(file).filename().string() << "\n";
   }
+  // Jobs write upper-case topics (CELL_HEALTH); lower-case ones are their intermediate steps.
   for (const auto& source : (*engine)->catalog().ListSources()) {
-    if (!source.writer_query_id.empty()) result_topics.push_back(source.topic);
+    bool job_output = std::none_of(source.topic.begin(), source.topic.end(),
+                                   [](unsigned char c) { return std::islower(c); });
+    if (!source.writer_query_id.empty() && job_output) result_topics.push_back(source.topic);
   }
   std::cout << "  generating " << options.rate << " CDRs/s (seed " << options.seed
             << ") with late records and planted call bursts, threat SMS and a cell outage\n"
@@ -143,7 +150,7 @@ int RunDemo(const DemoOptions& options) {
         ++results[topic];
         // Cell health is a table of every cell every minute: show only the anomalies.
         bool show = true;
-        if (topic == "cell_health") {
+        if (topic == "CELL_HEALTH") {
           auto value = nlohmann::json::parse(message.value(), nullptr, /*allow_exceptions=*/false);
           show = value.is_object() && value.value("CALLS", 0) >= 3 &&
                  value.value("DROP_RATE", 0.0) >= 0.25;

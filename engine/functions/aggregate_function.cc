@@ -6,6 +6,7 @@
 
 #include "functions/counted_values.h"
 #include "functions/numbers.h"
+#include "functions/telecom_functions.h"
 
 namespace sidestream::functions {
 
@@ -473,7 +474,7 @@ Result<std::unique_ptr<AggregateFunction>> MakeAggregateFunction(
     ASSIGN_OR_RAISE(int64_t k, PositiveLiteral(literal_arguments, 1, name, 1));
     return Pointer(std::make_unique<TopK>(k, name == "TOPKDISTINCT"));
   }
-  return Status::NotSupported("Aggregate function " + name + " has no implementation yet");
+  return MakeTelecomAggregateFunction(name, argument_types, literal_arguments);
 }
 
 }  // namespace sidestream::functions

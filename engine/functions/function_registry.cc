@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "common/did_you_mean.h"
+#include "functions/telecom_functions.h"
 
 namespace sidestream::functions {
 
@@ -392,6 +393,7 @@ const FunctionRegistry& FunctionRegistry::BuiltIns() {
     AddStrings(builder);
     AddGeneral(builder);
     AddTime(builder);
+    AddTelecomDefinitions(*built);
     built->functions_.at("COUNT").accepts_star = true;
     return built;
   }();

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "functions/numbers.h"
+#include "functions/telecom_functions.h"
 #include "functions/temporal_format.h"
 
 namespace sidestream::functions {
@@ -356,15 +357,7 @@ void AddMath(std::map<std::string, Factory>& table) {
         return Status::InvalidArgument(
             "GEO_DISTANCE: latitudes must be within [-90, 90] and longitudes within [-180, 180]");
       }
-      // The operations in ksqlDB's order, so that results agree to the last bit; radians
-      // as Java 8's Math.toRadians computes them.
-      auto radians = [](double degrees) { return degrees / 180.0 * M_PI; };
-      auto haversin = [](double angle) { return std::pow(std::sin(angle / 2), 2); };
-      double delta_lat = radians(lat2 - lat1);
-      double delta_lon = radians(lon2 - lon1);
-      double a = haversin(delta_lat) +
-                 haversin(delta_lon) * std::cos(radians(lat1)) * std::cos(radians(lat2));
-      out = Value::Double(2 * std::asin(std::sqrt(a)) * radius);
+      out = Value::Double(HaversineDistance(lat1, lon1, lat2, lon2, radius));
       return Status::OK();
     });
   };
@@ -1034,7 +1027,7 @@ Result<std::unique_ptr<ScalarFunction>> MakeScalarFunction(
   const auto& table = Factories();
   auto found = table.find(name);
   if (found == table.end()) {
-    return Status::NotSupported("Scalar function " + name + " has no implementation yet");
+    return MakeTelecomScalarFunction(name, argument_types, constant_arguments);
   }
   return found->second(CallSite{name, argument_types, constant_arguments, result_type});
 }
