@@ -371,8 +371,9 @@ class CompareNode final : public BinaryNode {
       : BinaryNode(SqlType::Boolean(), std::move(left), std::move(right)), op_(op) {}
   Status Eval(const types::Row& row, Value& out) const override {
     RETURN_NOT_OK(EvalChildren(row));
+    // ksqlDB's generated code answers false, not NULL, when either side is NULL.
     if (left_value_.is_null() || right_value_.is_null()) {
-      out = Value::Null();
+      out = Value::Boolean(false);
       return Status::OK();
     }
     bool unordered = false;

@@ -111,6 +111,22 @@ Result<int64_t> ZoneOffsetMs(std::string_view zone) {
   return int64_t{sign * (hours * 3600000LL + minutes * 60000LL)};
 }
 
+Result<TimeUnit> ParseTimeUnit(std::string_view name) {
+  std::string upper;
+  for (char c : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (!upper.empty() && upper.back() != 'S') upper += 'S';  // SECOND as SECONDS
+  if (upper == "NANOSECONDS") return TimeUnit{1, 1'000'000};
+  if (upper == "MICROSECONDS") return TimeUnit{1, 1'000};
+  if (upper == "MILLISECONDS") return TimeUnit{1, 1};
+  if (upper == "SECONDS") return TimeUnit{1'000, 1};
+  if (upper == "MINUTES") return TimeUnit{60'000, 1};
+  if (upper == "HOURS") return TimeUnit{3'600'000, 1};
+  if (upper == "DAYS") return TimeUnit{86'400'000, 1};
+  return Status::InvalidArgument("Unknown time unit '" + std::string(name) +
+                                 "': use NANOSECONDS, MICROSECONDS, MILLISECONDS, SECONDS, "
+                                 "MINUTES, HOURS or DAYS");
+}
+
 Result<TemporalPattern> TemporalPattern::Compile(std::string_view pattern) {
   TemporalPattern compiled;
   compiled.pattern_ = std::string(pattern);

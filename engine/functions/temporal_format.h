@@ -20,6 +20,18 @@ void CivilFromDays(int64_t days, int64_t& year, int& month, int& day);
 /// which need a time-zone database this build does not have.
 Result<int64_t> ZoneOffsetMs(std::string_view zone);
 
+/// Java's TimeUnit as milliseconds per unit, a fraction so that finer units divide (1500
+/// MICROSECONDS is 1 ms, truncated as TimeUnit.toMillis does).
+struct TimeUnit {
+  int64_t multiply = 1;
+  int64_t divide = 1;
+  int64_t ToMillis(int64_t amount) const { return amount * multiply / divide; }
+};
+
+/// The unit named NANOSECONDS, MICROSECONDS, MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS
+/// (any case, singular too). InvalidArgument for another name.
+Result<TimeUnit> ParseTimeUnit(std::string_view name);
+
 /// A compiled pattern. Supported letters: y (yy, yyyy), M (M, MM, MMM, MMMM), d, D, H, h,
 /// k, K, m, s, S (fraction of a second), a, E (EEE, EEEE), X, x, Z; 'quoted text' and ''
 /// for a quote; any other non-letter is literal.
