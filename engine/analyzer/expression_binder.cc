@@ -314,6 +314,15 @@ Result<BoundExpressionPtr> ExpressionBinder::Bind(const sql::Expression& express
 }
 
 Result<BoundExpressionPtr> ExpressionBinder::BindColumn(const sql::Expression& expression) const {
+  if (expression.qualifier.empty()) {
+    const auto& parameters = scope_.lambda_parameters;
+    for (auto parameter = parameters.rbegin(); parameter != parameters.rend(); ++parameter) {
+      if (parameter->first != expression.name) continue;
+      auto node = MakeNode(BoundKind::kLambdaVariable, parameter->second, expression.name);
+      node->name = expression.name;
+      return node;
+    }
+  }
   const ScopeColumn* found = nullptr;
   for (const ScopeColumn& column : scope_.columns) {
     if (column.name != expression.name) continue;
@@ -416,6 +425,13 @@ Result<BoundExpressionPtr> ExpressionBinder::BindFunction(const sql::Expression&
       children.push_back(std::move(node));
       continue;
     }
+    if (argument.kind == sql::ExpressionKind::kLambda) {
+      ASSIGN_OR_RAISE(auto lambda, BindLambda(*function, argument, argument_types,
+                                              inside_aggregate || aggregate));
+      argument_types.push_back(lambda->type);
+      children.push_back(std::move(lambda));
+      continue;
+    }
     ASSIGN_OR_RAISE(auto child, BindNode(argument, inside_aggregate || aggregate));
     argument_types.push_back(child->type);
     children.push_back(std::move(child));
@@ -428,6 +444,51 @@ Result<BoundExpressionPtr> ExpressionBinder::BindFunction(const sql::Expression&
   node->name = function->name;
   node->star = expression.star;
   node->children = std::move(children);
+  return node;
+}
+
+Result<BoundExpressionPtr> ExpressionBinder::BindLambda(
+    const functions::FunctionDefinition& function, const sql::Expression& lambda,
+    const std::vector<SqlType>& earlier_types, bool inside_aggregate) const {
+  if (!function.takes_lambdas) {
+    return Status::BindError("Function " + function.name + " does not take a lambda",
+                             lambda.location);
+  }
+  std::vector<SqlType> parameter_types;
+  if (function.lambda_state >= 0 &&
+      static_cast<size_t>(function.lambda_state) < earlier_types.size()) {
+    parameter_types.push_back(earlier_types[function.lambda_state]);
+  }
+  const SqlType collection = earlier_types.empty() ? SqlType::Null() : earlier_types[0];
+  if (collection.id() == TypeId::kArray) {
+    parameter_types.push_back(collection.element());
+  } else if (collection.id() == TypeId::kMap) {
+    parameter_types.push_back(collection.key());
+    parameter_types.push_back(collection.value());
+  } else {
+    return Status::BindError("Function " + function.name +
+                                 " applies a lambda to an ARRAY or a MAP but got " +
+                                 collection.ToString(),
+                             lambda.location);
+  }
+  const std::vector<std::string>& names = lambda.field_names;
+  if (names.size() != parameter_types.size()) {
+    return Status::BindError("The lambda of " + function.name + " over " + collection.ToString() +
+                                 " takes " + std::to_string(parameter_types.size()) +
+                                 " parameters but has " + std::to_string(names.size()),
+                             lambda.location);
+  }
+  Scope inner = scope_;
+  std::string sql = "(";
+  for (size_t i = 0; i < names.size(); ++i) {
+    inner.lambda_parameters.emplace_back(names[i], parameter_types[i]);
+    sql += (i > 0 ? ", " : "") + names[i];
+  }
+  ExpressionBinder body_binder(inner, functions_, clause_, aggregates_);
+  ASSIGN_OR_RAISE(auto body, body_binder.BindNode(*lambda.children.at(0), inside_aggregate));
+  auto node = MakeNode(BoundKind::kLambda, body->type, sql + ") => " + body->sql);
+  node->field_names = names;
+  node->children.push_back(std::move(body));
   return node;
 }
 
@@ -496,7 +557,9 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
     return BindFunction(expression, inside_aggregate);
   }
   if (expression.kind == ExpressionKind::kLambda) {
-    return Status::NotSupported("Lambda expressions are not supported yet", expression.location);
+    return Status::BindError(
+        "A lambda is only allowed as an argument of TRANSFORM, FILTER or REDUCE",
+        expression.location);
   }
   if (expression.kind == ExpressionKind::kInterval) {
     return Status::BindError("INTERVAL is only allowed in a WATERMARK clause", expression.location);

@@ -124,6 +124,21 @@ void FunctionBuilder::Scalar(const std::string& name, std::vector<Accepts> param
       std::move(signature), std::move(description), variadic, {}, std::move(implementation));
 }
 
+void FunctionBuilder::HigherOrder(const std::string& name, int min_arguments, int max_arguments,
+                                  int lambda_state, ResultRule result, std::string signature,
+                                  std::string description) {
+  FunctionDefinition definition;
+  definition.name = name;
+  definition.min_arguments = min_arguments;
+  definition.max_arguments = max_arguments;
+  definition.signature = std::move(signature);
+  definition.description = std::move(description);
+  definition.takes_lambdas = true;
+  definition.lambda_state = lambda_state;
+  definition.resolve = std::move(result);
+  registry_.Add(std::move(definition));
+}
+
 void FunctionBuilder::Aggregate(const std::string& name, std::vector<Accepts> parameters,
                                 int optional, ResultRule result, std::string signature,
                                 std::string description, std::vector<int> literal_arguments) {

@@ -57,6 +57,10 @@ class FunctionBuilder {
   void Scalar(const std::string& name, std::vector<Accepts> parameters, int optional,
               ResultRule result, std::string signature, std::string description,
               bool variadic = false, ScalarFactory implementation = nullptr);
+  /// Registers a higher-order function (TRANSFORM, FILTER, REDUCE), which the evaluator
+  /// runs; see FunctionDefinition::takes_lambdas. `result` checks the arguments.
+  void HigherOrder(const std::string& name, int min_arguments, int max_arguments, int lambda_state,
+                   ResultRule result, std::string signature, std::string description);
   void Aggregate(const std::string& name, std::vector<Accepts> parameters, int optional,
                  ResultRule result, std::string signature, std::string description,
                  std::vector<int> literal_arguments = {});
@@ -85,5 +89,6 @@ void AddMapFunctions(FunctionBuilder& add);
 void AddDateFunctions(FunctionBuilder& add);
 void AddBytesFunctions(FunctionBuilder& add);
 void AddStringFunctions(FunctionBuilder& add);
+void AddLambdaFunctions(FunctionBuilder& add);
 
 }  // namespace sidestream::functions

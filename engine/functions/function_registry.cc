@@ -130,9 +130,10 @@ void AddMath(Builder& add) {
 void AddStrings(Builder& add) {
   using A = Accepts;
   const SqlType kString = SqlType::String();
-  add.Scalar("LEN", {A::kString}, 0, Returns(SqlType::Int()), "LEN(s) -> INT", "Length of s.");
-  add.Scalar("LENGTH", {A::kString}, 0, Returns(SqlType::Int()), "LENGTH(s) -> INT",
-             "Length of s.");
+  add.Scalar("LEN", {A::kText}, 0, Returns(SqlType::Int()), "LEN(s STRING or BYTES) -> INT",
+             "Length of s: characters of a STRING, bytes of BYTES.");
+  add.Scalar("LENGTH", {A::kText}, 0, Returns(SqlType::Int()), "LENGTH(s STRING or BYTES) -> INT",
+             "Length of s: characters of a STRING, bytes of BYTES.");
   for (const char* name :
        {"UCASE", "LCASE", "UPPER", "LOWER", "TRIM", "LTRIM", "RTRIM", "INITCAP", "REVERSE"}) {
     add.Scalar(name, {A::kString}, 0, Returns(kString), std::string(name) + "(s) -> STRING",
@@ -227,6 +228,7 @@ const FunctionRegistry& FunctionRegistry::BuiltIns() {
     AddDateFunctions(builder);
     AddBytesFunctions(builder);
     AddStringFunctions(builder);
+    AddLambdaFunctions(builder);
     built->functions_.at("COUNT").accepts_star = true;
     for (const char* name :
          {"TIMESTAMPADD", "TIMESTAMPSUB", "DATEADD", "DATESUB", "TIMEADD", "TIMESUB"}) {

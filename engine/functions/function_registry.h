@@ -36,6 +36,12 @@ struct FunctionDefinition {
   /// Indexes of arguments that may be a bare time unit (TIMESTAMPADD(SECONDS, ...)); the
   /// analyzer passes such a unit as a STRING literal holding its name.
   std::vector<int> unit_arguments;
+  /// Higher-order functions (TRANSFORM, FILTER, REDUCE) take lambdas, which the evaluator
+  /// runs: a lambda's parameters are the parts of argument 0 (an ARRAY's element, or a
+  /// MAP's key and value), after the type of argument `lambda_state` when it is >= 0
+  /// (REDUCE's state).
+  bool takes_lambdas = false;
+  int lambda_state = -1;
   std::string signature;    // "SUBSTRING(str STRING, pos INT [, length INT]) -> STRING"
   std::string description;  // one line, for DESCRIBE FUNCTION
   TypeResolver resolve;

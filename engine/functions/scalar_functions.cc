@@ -369,7 +369,9 @@ Factory StringTransform(Transform transform) {
 void AddStrings(std::map<std::string, Factory>& table) {
   Factory length = [](const CallSite&) -> Result<std::unique_ptr<ScalarFunction>> {
     return Strict([](Arguments arguments, Value& out) {
-      out = Value::Int(static_cast<int32_t>(CodePointCount(arguments[0].string())));
+      const std::string& text = arguments[0].string();
+      bool bytes = arguments[0].kind() == TypeId::kBytes;
+      out = Value::Int(static_cast<int32_t>(bytes ? text.size() : CodePointCount(text)));
       return Status::OK();
     });
   };
