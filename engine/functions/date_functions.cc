@@ -2,8 +2,6 @@
 // CONVERT_TZ, and the TIME and day-number formatters (FORMAT_TIME, PARSE_TIME,
 // DATETOSTRING, STRINGTODATE). The unit of an *ADD function is written bare, as in
 // TIMESTAMPADD(SECONDS, 5, ts); the analyzer binds it as a STRING literal.
-#include <absl/time/time.h>
-
 #include "functions/function_builder.h"
 #include "functions/temporal_format.h"
 
@@ -69,32 +67,6 @@ ScalarFactory AddTime(int sign, TypeId target) {
     });
   };
 }
-
-// A zone's offset from UTC at an instant: fixed offsets ("+0200", "UTC") without a
-// database, region names ("America/New_York") from the system's time-zone database.
-class Zone {
- public:
-  static Result<Zone> Make(std::string_view name) {
-    Zone zone;
-    auto fixed = ZoneOffsetMs(name);
-    if (fixed.ok()) {
-      zone.fixed_ms_ = *fixed;
-      return zone;
-    }
-    if (!absl::LoadTimeZone(std::string(name), &zone.region_)) {
-      return Status::InvalidArgument("Unknown time zone '" + std::string(name) + "'");
-    }
-    return zone;
-  }
-  int64_t OffsetMs(int64_t epoch_ms) const {
-    if (fixed_ms_) return *fixed_ms_;
-    return int64_t{region_.At(absl::FromUnixMillis(epoch_ms)).offset} * 1000;
-  }
-
- private:
-  std::optional<int64_t> fixed_ms_;
-  absl::TimeZone region_;
-};
 
 // A pattern compiled once when the argument is a literal.
 Result<std::shared_ptr<const TemporalPattern>> CompileIfConstant(const CallSite& site,
@@ -172,20 +144,20 @@ void AddDateFunctions(FunctionBuilder& add) {
              [](const CallSite& site) -> Result<std::unique_ptr<ScalarFunction>> {
                // Zones given as literals are looked up once; an unknown one is an error of
                // each call, as in ksqlDB.
-               auto zone_at = [&site](size_t index) -> std::optional<Result<Zone>> {
+               auto zone_at = [&site](size_t index) -> std::optional<Result<TimeZone>> {
                  const Value* name = site.constant(index);
                  if (name == nullptr || name->is_null()) return std::nullopt;
-                 return Zone::Make(name->string());
+                 return TimeZone::Find(name->string());
                };
-               std::optional<Result<Zone>> from = zone_at(1), to = zone_at(2);
+               std::optional<Result<TimeZone>> from = zone_at(1), to = zone_at(2);
                return Strict([from, to](Arguments arguments, Value& out) {
-                 Result<Zone> source = from ? *from : Zone::Make(arguments[1].string());
-                 Result<Zone> target = to ? *to : Zone::Make(arguments[2].string());
+                 Result<TimeZone> source = from ? *from : TimeZone::Find(arguments[1].string());
+                 Result<TimeZone> target = to ? *to : TimeZone::Find(arguments[2].string());
                  if (!source.ok()) return source.status();
                  if (!target.ok()) return target.status();
                  int64_t wall = arguments[0].integer();
-                 int64_t instant = wall - source->OffsetMs(wall);
-                 out = Value::Timestamp(instant + target->OffsetMs(instant));
+                 int64_t instant = wall - source->OffsetForLocal(wall);
+                 out = Value::Timestamp(instant + target->OffsetAt(instant));
                  return Status::OK();
                });
              });

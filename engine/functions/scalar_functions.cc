@@ -919,9 +919,11 @@ class PatternArgument {
   std::shared_ptr<const TemporalPattern> compiled_;
 };
 
-Result<int64_t> ZoneArgument(Arguments arguments, size_t index) {
-  if (arguments.size() <= index) return int64_t{0};
-  return ZoneOffsetMs(arguments[index].string());
+// The zone argument at `index` (a fixed offset or a region such as Europe/Paris); UTC
+// when the call has none. Abseil caches the regions it loads.
+Result<TimeZone> ZoneArgument(Arguments arguments, size_t index) {
+  if (arguments.size() <= index) return TimeZone::Fixed(0);
+  return TimeZone::Find(arguments[index].string());
 }
 
 int64_t AsEpochMs(const Value& value) {
@@ -954,9 +956,9 @@ void AddTime(std::map<std::string, Factory>& table) {
     ASSIGN_OR_RAISE(PatternArgument pattern, PatternArgument::Make(site, 1));
     return Strict([pattern](Arguments arguments, Value& out) {
       ASSIGN_OR_RAISE(auto compiled, pattern.Get(arguments));
-      ASSIGN_OR_RAISE(int64_t offset, ZoneArgument(arguments, 2));
+      ASSIGN_OR_RAISE(TimeZone zone, ZoneArgument(arguments, 2));
       std::string& buffer = Scratch();
-      compiled->Format(AsEpochMs(arguments[0]), offset, buffer);
+      compiled->Format(AsEpochMs(arguments[0]), zone, buffer);
       out.AssignString(buffer);
       return Status::OK();
     });
@@ -970,8 +972,8 @@ void AddTime(std::map<std::string, Factory>& table) {
       ASSIGN_OR_RAISE(PatternArgument pattern, PatternArgument::Make(site, 1));
       return Strict([pattern, kind](Arguments arguments, Value& out) {
         ASSIGN_OR_RAISE(auto compiled, pattern.Get(arguments));
-        ASSIGN_OR_RAISE(int64_t offset, ZoneArgument(arguments, 2));
-        ASSIGN_OR_RAISE(int64_t epoch_ms, compiled->Parse(arguments[0].string(), offset));
+        ASSIGN_OR_RAISE(TimeZone zone, ZoneArgument(arguments, 2));
+        ASSIGN_OR_RAISE(int64_t epoch_ms, compiled->Parse(arguments[0].string(), zone));
         if (kind == "STRINGTOTIMESTAMP") {
           out = Value::Bigint(epoch_ms);
         } else if (kind == "PARSE_TIMESTAMP") {

@@ -201,9 +201,15 @@ TEST(ScalarFunctionsTest, Time) {
   EXPECT_EQ(Call("FORMAT_DATE", {Value::Date(2), S("yyyyMMdd")}), "'19700103'");
   EXPECT_EQ(Call("FROM_UNIXTIME", {Value::Bigint(5)}), "5");
   EXPECT_EQ(Call("UNIX_DATE", {Value::Date(7)}), "7");
-  EXPECT_EQ(Call("TIMESTAMPTOSTRING", {Value::Bigint(0), S("yyyy"), S("America/Denver")})
-                .rfind("error", 0),
-            0u);
+  EXPECT_EQ(
+      Call("TIMESTAMPTOSTRING", {Value::Bigint(0), S("yyyy-MM-dd HH:mm z"), S("America/Denver")}),
+      "'1969-12-31 17:00 MST'");
+  EXPECT_EQ(
+      Call("PARSE_TIMESTAMP", {S("2021-07-01 12:00"), S("yyyy-MM-dd HH:mm"), S("Europe/Paris")}),
+      "1625133600000");
+  EXPECT_EQ(
+      Call("TIMESTAMPTOSTRING", {Value::Bigint(0), S("yyyy"), S("Mars/Olympus")}).rfind("error", 0),
+      0u);
   EXPECT_EQ(Call("FORMAT_TIMESTAMP", {Value::Null(), S("yyyy")}), "NULL");
 }
 
