@@ -707,7 +707,11 @@ Status AppendJsonValue(const Value& value, const SqlType& type, std::string& out
       for (size_t i = 0; i + 1 < entries.size(); i += 2) {
         if (i > 0) out += ',';
         key.clear();
-        AppendScalarText(entries[i], key);
+        if (entries[i].is_null()) {
+          key = "null";  // as ksqlDB's JSON serializer writes a NULL key (MAP(NULL := 1))
+        } else {
+          AppendScalarText(entries[i], key);
+        }
         AppendJsonString(key, out);
         out += ':';
         RETURN_NOT_OK(AppendJsonValue(entries[i + 1], item, out));

@@ -28,7 +28,10 @@ enum class BoundKind {
   kDereference,  // child0->name
   kArray,
   kMap,
-  kStruct,  // field names in `field_names`
+  kStruct,          // field names in `field_names`
+  kLambda,          // an argument of a higher-order function: field_names are the
+                    // parameters, children[0] the body
+  kLambdaVariable,  // name: a parameter of an enclosing lambda
 };
 
 /// A type-checked expression over one operator's input schema. Built by the analyzer

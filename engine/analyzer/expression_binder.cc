@@ -1,9 +1,13 @@
 #include "analyzer/expression_binder.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <limits>
 
 #include "common/did_you_mean.h"
+#include "functions/numbers.h"
+#include "functions/temporal_format.h"
 
 namespace sidestream::analyzer {
 
@@ -142,6 +146,163 @@ std::string LiteralSql(const sql::Literal& literal) {
   }
 }
 
+namespace {
+
+bool IsLiteral(const BoundExpression& node, sql::LiteralKind kind) {
+  return node.kind == BoundKind::kLiteral && node.literal.kind == kind;
+}
+
+// The type both constructor elements fit: numbers widen, STRUCTs merge their fields by name,
+// ARRAYs and MAPs by their parts. An error (with no message) when they do not fit.
+Result<SqlType> MergeTypes(const SqlType& target, const SqlType& source) {
+  if (target == source) return target;
+  if (target.is_numeric() && source.is_numeric()) return types::CommonNumericType(target, source);
+  if (target.id() == TypeId::kStruct && source.id() == TypeId::kStruct) {
+    std::vector<types::StructField> fields = target.fields();
+    for (const types::StructField& field : source.fields()) {
+      auto same = std::find_if(fields.begin(), fields.end(),
+                               [&](const types::StructField& f) { return f.name == field.name; });
+      if (same == fields.end()) {
+        fields.push_back(field);
+      } else {
+        ASSIGN_OR_RAISE(same->type, MergeTypes(same->type, field.type));
+      }
+    }
+    return SqlType::Struct(std::move(fields));
+  }
+  if (target.id() == TypeId::kArray && source.id() == TypeId::kArray) {
+    ASSIGN_OR_RAISE(SqlType element, MergeTypes(target.element(), source.element()));
+    return SqlType::Array(std::move(element));
+  }
+  if (target.id() == TypeId::kMap && source.id() == TypeId::kMap) {
+    ASSIGN_OR_RAISE(SqlType key, MergeTypes(target.key(), source.key()));
+    ASSIGN_OR_RAISE(SqlType value, MergeTypes(target.value(), source.value()));
+    return SqlType::Map(std::move(key), std::move(value));
+  }
+  return Status::BindError("");
+}
+
+// ksqlDB's coercion of constructor elements (ARRAY elements, MAP keys or MAP values) to one
+// type: typed elements merge (MergeTypes); a STRING literal takes the others' type; a
+// literal of another type joins STRING elements as its text. NULL when all are NULL.
+Result<SqlType> CommonElementType(const std::vector<BoundExpression*>& elements,
+                                  const std::string& what, const sql::Expression& expression) {
+  SqlType target = SqlType::Null();
+  bool only_string_literals = false;
+  for (const BoundExpression* element : elements) {
+    const SqlType& type = element->type;
+    if (type.id() == TypeId::kNull) continue;
+    bool string_literal = IsLiteral(*element, sql::LiteralKind::kString);
+    if (target.id() == TypeId::kNull || (only_string_literals && !string_literal)) {
+      target = type;
+      only_string_literals = string_literal;
+      continue;
+    }
+    if (string_literal ||
+        (target.id() == TypeId::kString && element->kind == BoundKind::kLiteral)) {
+      continue;
+    }
+    auto merged = MergeTypes(target, type);
+    if (!merged.ok()) {
+      return Status::BindError(what + " must share one type: " + element->sql + " is " +
+                                   type.ToString() + ", expected " + target.ToString(),
+                               expression.location);
+    }
+    target = *merged;
+  }
+  return target;
+}
+
+// A STRING literal read as `target` (a number or BOOLEAN), as ksqlDB converts it.
+Result<sql::Literal> ParseLiteralAs(const std::string& text, const SqlType& target) {
+  sql::Literal literal;
+  if (target.id() == TypeId::kBoolean) {
+    std::string lower;
+    for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* yes : {"true", "yes", "t", "y"}) {
+      if (lower == yes) literal.boolean_value = true;
+    }
+    bool no = lower == "false" || lower == "no" || lower == "f" || lower == "n";
+    if (literal.boolean_value || no) {
+      literal.kind = sql::LiteralKind::kBoolean;
+      return literal;
+    }
+  } else {
+    auto number = functions::ParseDecimal(text);
+    if (number.ok() && target.id() == TypeId::kDouble) {
+      literal.kind = sql::LiteralKind::kDouble;
+      literal.double_value = std::strtod(text.c_str(), nullptr);
+      literal.text = text;
+      return literal;
+    }
+    if (number.ok() && target.is_integral()) {
+      __int128 value = number->unscaled;
+      int scale = number->scale;
+      for (; scale < 0; ++scale) value *= 10;
+      bool whole = scale == 0 || value % functions::PowerOfTen(std::min(scale, 38)) == 0;
+      if (scale > 0) value /= functions::PowerOfTen(std::min(scale, 38));
+      if (whole && value >= std::numeric_limits<int64_t>::min() &&
+          value <= std::numeric_limits<int64_t>::max()) {
+        literal.kind = sql::LiteralKind::kInteger;
+        literal.integer_value = static_cast<int64_t>(value);
+        literal.text = std::to_string(literal.integer_value);
+        return literal;
+      }
+    }
+    if (number.ok() && target.id() == TypeId::kDecimal) {
+      literal.kind = sql::LiteralKind::kDecimal;
+      literal.text = text;
+      return literal;
+    }
+  }
+  return Status::BindError("invalid input syntax for type " + target.ToString() + ": \"" + text +
+                           "\"");
+}
+
+// Makes `element` of type `target` (from CommonElementType): literals are converted here,
+// other elements are wrapped in a CAST.
+Status CoerceElement(BoundExpressionPtr& element, const SqlType& target,
+                     const sql::Expression& expression) {
+  if (element->type == target || element->type.id() == TypeId::kNull) return Status::OK();
+  if (element->kind == BoundKind::kLiteral) {
+    sql::Literal literal;
+    if (target.id() == TypeId::kString) {
+      literal.kind = sql::LiteralKind::kString;
+      literal.text = LiteralSql(element->literal);
+    } else if (IsLiteral(*element, sql::LiteralKind::kString) &&
+               (target.is_numeric() || target.id() == TypeId::kBoolean)) {
+      auto parsed = ParseLiteralAs(element->literal.text, target);
+      if (!parsed.ok()) return parsed.status().WithLocation(expression.location);
+      literal = *parsed;
+    } else {
+      literal = element->literal;
+    }
+    element = MakeNode(BoundKind::kLiteral, LiteralType(literal), LiteralSql(literal));
+    element->literal = literal;
+    if (element->type == target) return Status::OK();
+  }
+  std::string sql = "CAST(" + element->sql + " AS " + target.ToString() + ")";
+  auto cast = MakeNode(BoundKind::kCast, target, sql);
+  cast->children.push_back(std::move(element));
+  element = std::move(cast);
+  return Status::OK();
+}
+
+// Coerces `elements` to their common type, which it returns.
+Result<SqlType> CoerceElements(const std::vector<BoundExpressionPtr*>& elements,
+                               const std::string& what, const sql::Expression& expression) {
+  std::vector<BoundExpression*> nodes;
+  for (BoundExpressionPtr* element : elements) nodes.push_back(element->get());
+  ASSIGN_OR_RAISE(SqlType target, CommonElementType(nodes, what, expression));
+  if (target.id() == TypeId::kNull) return target;
+  for (BoundExpressionPtr* element : elements) {
+    RETURN_NOT_OK(CoerceElement(*element, target, expression));
+  }
+  return target;
+}
+
+}  // namespace
+
 ExpressionBinder::ExpressionBinder(const Scope& scope, const functions::FunctionRegistry& functions,
                                    std::string clause, AggregateRule aggregates)
     : scope_(scope), functions_(functions), clause_(std::move(clause)), aggregates_(aggregates) {}
@@ -153,6 +314,15 @@ Result<BoundExpressionPtr> ExpressionBinder::Bind(const sql::Expression& express
 }
 
 Result<BoundExpressionPtr> ExpressionBinder::BindColumn(const sql::Expression& expression) const {
+  if (expression.qualifier.empty()) {
+    const auto& parameters = scope_.lambda_parameters;
+    for (auto parameter = parameters.rbegin(); parameter != parameters.rend(); ++parameter) {
+      if (parameter->first != expression.name) continue;
+      auto node = MakeNode(BoundKind::kLambdaVariable, parameter->second, expression.name);
+      node->name = expression.name;
+      return node;
+    }
+  }
   const ScopeColumn* found = nullptr;
   for (const ScopeColumn& column : scope_.columns) {
     if (column.name != expression.name) continue;
@@ -243,6 +413,25 @@ Result<BoundExpressionPtr> ExpressionBinder::BindFunction(const sql::Expression&
           "Argument " + std::to_string(i + 1) + " of " + function->name + " must be a literal",
           argument.location, "signature: " + function->signature);
     }
+    bool unit = std::find(function->unit_arguments.begin(), function->unit_arguments.end(),
+                          static_cast<int>(i)) != function->unit_arguments.end();
+    if (unit && argument.kind == sql::ExpressionKind::kColumnRef && argument.qualifier.empty() &&
+        functions::ParseTimeUnit(argument.name).ok()) {
+      // A bare time unit (TIMESTAMPADD(SECONDS, ...)) is passed as its name.
+      auto node = MakeNode(BoundKind::kLiteral, SqlType::String(), argument.name);
+      node->literal.kind = sql::LiteralKind::kString;
+      node->literal.text = argument.name;
+      argument_types.push_back(node->type);
+      children.push_back(std::move(node));
+      continue;
+    }
+    if (argument.kind == sql::ExpressionKind::kLambda) {
+      ASSIGN_OR_RAISE(auto lambda, BindLambda(*function, argument, argument_types,
+                                              inside_aggregate || aggregate));
+      argument_types.push_back(lambda->type);
+      children.push_back(std::move(lambda));
+      continue;
+    }
     ASSIGN_OR_RAISE(auto child, BindNode(argument, inside_aggregate || aggregate));
     argument_types.push_back(child->type);
     children.push_back(std::move(child));
@@ -255,6 +444,51 @@ Result<BoundExpressionPtr> ExpressionBinder::BindFunction(const sql::Expression&
   node->name = function->name;
   node->star = expression.star;
   node->children = std::move(children);
+  return node;
+}
+
+Result<BoundExpressionPtr> ExpressionBinder::BindLambda(
+    const functions::FunctionDefinition& function, const sql::Expression& lambda,
+    const std::vector<SqlType>& earlier_types, bool inside_aggregate) const {
+  if (!function.takes_lambdas) {
+    return Status::BindError("Function " + function.name + " does not take a lambda",
+                             lambda.location);
+  }
+  std::vector<SqlType> parameter_types;
+  if (function.lambda_state >= 0 &&
+      static_cast<size_t>(function.lambda_state) < earlier_types.size()) {
+    parameter_types.push_back(earlier_types[function.lambda_state]);
+  }
+  const SqlType collection = earlier_types.empty() ? SqlType::Null() : earlier_types[0];
+  if (collection.id() == TypeId::kArray) {
+    parameter_types.push_back(collection.element());
+  } else if (collection.id() == TypeId::kMap) {
+    parameter_types.push_back(collection.key());
+    parameter_types.push_back(collection.value());
+  } else {
+    return Status::BindError("Function " + function.name +
+                                 " applies a lambda to an ARRAY or a MAP but got " +
+                                 collection.ToString(),
+                             lambda.location);
+  }
+  const std::vector<std::string>& names = lambda.field_names;
+  if (names.size() != parameter_types.size()) {
+    return Status::BindError("The lambda of " + function.name + " over " + collection.ToString() +
+                                 " takes " + std::to_string(parameter_types.size()) +
+                                 " parameters but has " + std::to_string(names.size()),
+                             lambda.location);
+  }
+  Scope inner = scope_;
+  std::string sql = "(";
+  for (size_t i = 0; i < names.size(); ++i) {
+    inner.lambda_parameters.emplace_back(names[i], parameter_types[i]);
+    sql += (i > 0 ? ", " : "") + names[i];
+  }
+  ExpressionBinder body_binder(inner, functions_, clause_, aggregates_);
+  ASSIGN_OR_RAISE(auto body, body_binder.BindNode(*lambda.children.at(0), inside_aggregate));
+  auto node = MakeNode(BoundKind::kLambda, body->type, sql + ") => " + body->sql);
+  node->field_names = names;
+  node->children.push_back(std::move(body));
   return node;
 }
 
@@ -323,7 +557,9 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
     return BindFunction(expression, inside_aggregate);
   }
   if (expression.kind == ExpressionKind::kLambda) {
-    return Status::NotSupported("Lambda expressions are not supported yet", expression.location);
+    return Status::BindError(
+        "A lambda is only allowed as an argument of TRANSFORM, FILTER or REDUCE",
+        expression.location);
   }
   if (expression.kind == ExpressionKind::kInterval) {
     return Status::BindError("INTERVAL is only allowed in a WATERMARK clause", expression.location);
@@ -572,17 +808,21 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
       return node;
     }
     case ExpressionKind::kArray: {
-      SqlType element = SqlType::Null();
-      for (const auto& child : children) {
-        if (element.id() == TypeId::kNull) {
-          element = child->type;
-        } else if (element.is_numeric() && child->type.is_numeric()) {
-          ASSIGN_OR_RAISE(element, types::CommonNumericType(element, child->type));
-        } else if (child->type.id() != TypeId::kNull && !(child->type == element)) {
-          return Status::BindError("ARRAY elements must share one type: " + child->sql + " is " +
-                                       child->type.ToString() + ", expected " + element.ToString(),
-                                   expression.location);
-        }
+      if (children.empty()) {
+        return Status::BindError(
+            "Array constructor cannot be empty. Please supply at least one element (see "
+            "https://github.com/confluentinc/ksql/issues/4239).",
+            expression.location);
+      }
+      std::vector<BoundExpressionPtr*> elements;
+      for (auto& child : children) elements.push_back(&child);
+      ASSIGN_OR_RAISE(SqlType element, CoerceElements(elements, "ARRAY elements", expression));
+      if (element.id() == TypeId::kNull) {
+        return Status::BindError(
+            "Cannot construct an array with all NULL elements (see "
+            "https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a "
+            "NULL value to the desired type.",
+            expression.location);
       }
       auto node =
           MakeNode(BoundKind::kArray, SqlType::Array(element), "ARRAY[" + JoinSql(children) + "]");
@@ -590,12 +830,29 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
       return node;
     }
     case ExpressionKind::kMap: {
-      SqlType key = SqlType::Null();
-      SqlType value = SqlType::Null();
+      if (children.empty()) {
+        return Status::BindError(
+            "Map constructor cannot be empty. Please supply at least one key value pair (see "
+            "https://github.com/confluentinc/ksql/issues/4239).",
+            expression.location);
+      }
+      std::vector<BoundExpressionPtr*> keys;
+      std::vector<BoundExpressionPtr*> values;
+      for (size_t i = 0; i + 1 < children.size(); i += 2) {
+        keys.push_back(&children[i]);
+        values.push_back(&children[i + 1]);
+      }
+      ASSIGN_OR_RAISE(SqlType key, CoerceElements(keys, "MAP keys", expression));
+      ASSIGN_OR_RAISE(SqlType value, CoerceElements(values, "MAP values", expression));
+      if (key.id() == TypeId::kNull) {
+        return Status::BindError("Cannot construct a map with all NULL keys", expression.location);
+      }
+      if (value.id() == TypeId::kNull) {
+        return Status::BindError("Cannot construct a map with all NULL values",
+                                 expression.location);
+      }
       std::string sql = "MAP(";
       for (size_t i = 0; i + 1 < children.size(); i += 2) {
-        if (key.id() == TypeId::kNull) key = children[i]->type;
-        if (value.id() == TypeId::kNull) value = children[i + 1]->type;
         sql += (i > 0 ? ", " : "") + children[i]->sql + ":=" + children[i + 1]->sql;
       }
       auto node = MakeNode(BoundKind::kMap, SqlType::Map(key, value), sql + ")");

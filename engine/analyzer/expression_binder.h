@@ -24,6 +24,8 @@ struct ScopeColumn {
 struct Scope {
   std::vector<ScopeColumn> columns;
   bool qualify_names = false;
+  /// Parameters of the lambdas being bound, innermost last; they hide columns.
+  std::vector<std::pair<std::string, types::SqlType>> lambda_parameters;
 };
 
 /// Whether and how aggregate calls may appear in the clause being bound.
@@ -45,6 +47,11 @@ class ExpressionBinder {
   Result<BoundExpressionPtr> BindColumn(const sql::Expression& expression) const;
   Result<BoundExpressionPtr> BindFunction(const sql::Expression& expression,
                                           bool inside_aggregate) const;
+  /// Binds a lambda argument of `function`, whose earlier arguments have `earlier_types`.
+  Result<BoundExpressionPtr> BindLambda(const functions::FunctionDefinition& function,
+                                        const sql::Expression& lambda,
+                                        const std::vector<types::SqlType>& earlier_types,
+                                        bool inside_aggregate) const;
   Result<BoundExpressionPtr> BindBinary(const sql::Expression& expression,
                                         std::vector<BoundExpressionPtr> children) const;
 

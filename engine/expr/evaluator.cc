@@ -371,8 +371,9 @@ class CompareNode final : public BinaryNode {
       : BinaryNode(SqlType::Boolean(), std::move(left), std::move(right)), op_(op) {}
   Status Eval(const types::Row& row, Value& out) const override {
     RETURN_NOT_OK(EvalChildren(row));
+    // ksqlDB's generated code answers false, not NULL, when either side is NULL.
     if (left_value_.is_null() || right_value_.is_null()) {
-      out = Value::Null();
+      out = Value::Boolean(false);
       return Status::OK();
     }
     bool unordered = false;
@@ -764,6 +765,184 @@ class FunctionNode final : public Node {
   mutable std::vector<Value> arguments_;
 };
 
+// What compiling one expression tree shares: the counter of failures that nested error
+// handling turns into NULL, and the slots of the lambda parameters in scope (innermost last).
+struct Compilation {
+  int64_t* errors = nullptr;
+  std::vector<std::pair<std::string, const Value*>> variables;
+};
+
+// A lambda parameter: reads the slot its lambda fills before each run of the body.
+class VariableNode final : public Node {
+ public:
+  VariableNode(SqlType type, const Value* slot) : Node(std::move(type)), slot_(slot) {}
+  Status Eval(const types::Row&, Value& out) const override {
+    out = *slot_;
+    return Status::OK();
+  }
+
+ private:
+  const Value* slot_;
+};
+
+// Arithmetic inside a lambda: ksqlDB's generated Java throws on a NULL operand or a
+// division by zero there, so the higher-order function gives NULL rather than a NULL element.
+class NullIsErrorNode final : public Node {
+ public:
+  explicit NullIsErrorNode(NodePtr child) : Node(child->type()), child_(std::move(child)) {}
+  Status Eval(const types::Row& row, Value& out) const override {
+    RETURN_NOT_OK(child_->Eval(row, out));
+    if (out.is_null()) return Status::InvalidArgument("Arithmetic on NULL inside a lambda");
+    return Status::OK();
+  }
+
+ private:
+  NodePtr child_;
+};
+
+// A compiled lambda: its body, and the slots of its parameters (at fixed addresses, which
+// the body's VariableNodes hold).
+struct Lambda {
+  NodePtr body;
+  std::unique_ptr<std::vector<Value>> parameters;
+
+  Status Run(const types::Row& row, std::initializer_list<const Value*> arguments,
+             Value& out) const {
+    size_t i = 0;
+    for (const Value* argument : arguments) (*parameters)[i++] = *argument;
+    return body->Eval(row, out);
+  }
+};
+
+// TRANSFORM, FILTER and REDUCE over an ARRAY or a MAP, as ksqlDB runs them: a NULL
+// collection gives NULL (REDUCE: the initial state); a transformed MAP must not get a NULL
+// or repeated key, nor a NULL value (an error, as Java's Collectors.toMap throws).
+class HigherOrderNode final : public Node {
+ public:
+  enum class Kind { kTransform, kFilter, kReduce };
+
+  HigherOrderNode(SqlType type, Kind kind, NodePtr collection, NodePtr state,
+                  std::vector<Lambda> lambdas)
+      : Node(std::move(type)),
+        kind_(kind),
+        collection_(std::move(collection)),
+        state_(std::move(state)),
+        lambdas_(std::move(lambdas)) {}
+
+  Status Eval(const types::Row& row, Value& out) const override {
+    Value collection;
+    RETURN_NOT_OK(collection_->Eval(row, collection));
+    if (kind_ == Kind::kReduce) {
+      RETURN_NOT_OK(state_->Eval(row, out));
+      if (collection.is_null()) return Status::OK();
+      RETURN_NOT_OK(Conform(out, type()));
+      const std::vector<Value>& items = collection.children();
+      bool map = collection.kind() == TypeId::kMap;
+      for (size_t i = 0; i < items.size(); i += map ? 2 : 1) {
+        Value next;
+        if (map) {
+          RETURN_NOT_OK(lambdas_[0].Run(row, {&out, &items[i], &items[i + 1]}, next));
+        } else {
+          RETURN_NOT_OK(lambdas_[0].Run(row, {&out, &items[i]}, next));
+        }
+        RETURN_NOT_OK(Conform(next, type()));
+        out = std::move(next);
+      }
+      return Status::OK();
+    }
+    if (collection.is_null()) {
+      out = Value::Null();
+      return Status::OK();
+    }
+    const std::vector<Value>& items = collection.children();
+    std::vector<Value> result;
+    Value value;
+    if (collection.kind() == TypeId::kArray) {
+      for (const Value& item : items) {
+        RETURN_NOT_OK(lambdas_[0].Run(row, {&item}, value));
+        if (kind_ == Kind::kTransform) {
+          RETURN_NOT_OK(Conform(value, type().element()));
+          result.push_back(value);
+        } else if (IsTrue(value)) {
+          result.push_back(item);
+        }
+      }
+      out = Value::Array(std::move(result));
+      return Status::OK();
+    }
+    for (size_t i = 0; i + 1 < items.size(); i += 2) {
+      const Value* entry[] = {&items[i], &items[i + 1]};
+      if (kind_ == Kind::kFilter) {
+        RETURN_NOT_OK(lambdas_[0].Run(row, {entry[0], entry[1]}, value));
+        if (IsTrue(value)) result.insert(result.end(), {items[i], items[i + 1]});
+        continue;
+      }
+      Value key;
+      RETURN_NOT_OK(lambdas_[0].Run(row, {entry[0], entry[1]}, key));
+      RETURN_NOT_OK(lambdas_[1].Run(row, {entry[0], entry[1]}, value));
+      if (key.is_null() || value.is_null()) {
+        return Status::InvalidArgument("TRANSFORM gave a map entry a NULL key or value");
+      }
+      for (size_t k = 0; k < result.size(); k += 2) {
+        if (result[k] == key) {
+          return Status::InvalidArgument("TRANSFORM gave two map entries the key " +
+                                         key.DebugString());
+        }
+      }
+      RETURN_NOT_OK(Conform(key, type().key()));
+      RETURN_NOT_OK(Conform(value, type().value()));
+      result.push_back(std::move(key));
+      result.push_back(value);
+    }
+    out = Value::Map(std::move(result));
+    return Status::OK();
+  }
+
+ private:
+  Kind kind_;
+  NodePtr collection_;
+  NodePtr state_;  // REDUCE's initial state
+  std::vector<Lambda> lambdas_;
+};
+
+Result<NodePtr> CompileNode(const BoundExpression& expression, Compilation& compilation);
+
+// Compiles TRANSFORM, FILTER or REDUCE: each lambda's body sees its parameters through slots.
+Result<NodePtr> CompileHigherOrder(const BoundExpression& expression, Compilation& compilation) {
+  const std::string& name = expression.function->name;
+  HigherOrderNode::Kind kind = name == "TRANSFORM" ? HigherOrderNode::Kind::kTransform
+                               : name == "FILTER"  ? HigherOrderNode::Kind::kFilter
+                                                   : HigherOrderNode::Kind::kReduce;
+  NodePtr collection;
+  NodePtr state;
+  std::vector<Lambda> lambdas;
+  for (const auto& child : expression.children) {
+    if (child->kind != BoundKind::kLambda) {
+      ASSIGN_OR_RAISE(NodePtr node, CompileNode(*child, compilation));
+      (collection ? state : collection) = std::move(node);
+      continue;
+    }
+    Lambda lambda;
+    lambda.parameters = std::make_unique<std::vector<Value>>(child->field_names.size());
+    size_t scope_size = compilation.variables.size();
+    for (size_t i = 0; i < child->field_names.size(); ++i) {
+      compilation.variables.emplace_back(child->field_names[i], &(*lambda.parameters)[i]);
+    }
+    auto body = CompileNode(*child->children.at(0), compilation);
+    compilation.variables.resize(scope_size);
+    if (!body.ok()) return body.status();
+    lambda.body = std::move(*body);
+    lambdas.push_back(std::move(lambda));
+  }
+  size_t wanted =
+      kind == HigherOrderNode::Kind::kTransform && collection->type().id() == TypeId::kMap ? 2 : 1;
+  if (lambdas.size() != wanted || (kind == HigherOrderNode::Kind::kReduce && !state)) {
+    return Status::Internal(name + " has the wrong arguments: " + expression.sql);
+  }
+  return NodePtr(std::make_unique<HigherOrderNode>(expression.type, kind, std::move(collection),
+                                                   std::move(state), std::move(lambdas)));
+}
+
 Result<Value> LiteralValue(const BoundExpression& expression) {
   const sql::Literal& literal = expression.literal;
   switch (literal.kind) {
@@ -790,8 +969,7 @@ Result<Value> LiteralValue(const BoundExpression& expression) {
   return Status::Internal("Unknown literal kind");
 }
 
-// `errors` counts the failures that nested error handling turns into NULL.
-Result<NodePtr> CompileNode(const BoundExpression& expression, int64_t* errors);
+Result<NodePtr> CompileNode(const BoundExpression& expression, Compilation& compilation);
 
 NodePtr NullOnError(NodePtr node, int64_t* errors) {
   return std::make_unique<NullOnErrorNode>(std::move(node), errors);
@@ -805,10 +983,11 @@ NodePtr CoerceForComparison(NodePtr node, const SqlType& other) {
   return node;
 }
 
-Result<std::vector<NodePtr>> CompileChildren(const BoundExpression& expression, int64_t* errors) {
+Result<std::vector<NodePtr>> CompileChildren(const BoundExpression& expression,
+                                             Compilation& compilation) {
   std::vector<NodePtr> children;
   for (const auto& child : expression.children) {
-    ASSIGN_OR_RAISE(NodePtr node, CompileNode(*child, errors));
+    ASSIGN_OR_RAISE(NodePtr node, CompileNode(*child, compilation));
     children.push_back(std::move(node));
   }
   return children;
@@ -853,7 +1032,8 @@ Result<NodePtr> CompileBinary(const BoundExpression& expression, std::vector<Nod
   return Status::NotSupported("Operator " + op + " is not supported in " + expression.sql);
 }
 
-Result<NodePtr> CompileNode(const BoundExpression& expression, int64_t* errors) {
+Result<NodePtr> CompileNode(const BoundExpression& expression, Compilation& compilation) {
+  int64_t* errors = compilation.errors;
   if (expression.kind == BoundKind::kLiteral) {
     ASSIGN_OR_RAISE(Value value, LiteralValue(expression));
     return NodePtr(std::make_unique<ConstantNode>(expression.type, std::move(value)));
@@ -869,15 +1049,34 @@ Result<NodePtr> CompileNode(const BoundExpression& expression, int64_t* errors) 
     return Status::NotSupported("Aggregate " + expression.sql +
                                 " is computed by the Aggregate operator, not the evaluator");
   }
-  ASSIGN_OR_RAISE(std::vector<NodePtr> children, CompileChildren(expression, errors));
+  if (expression.kind == BoundKind::kLambdaVariable) {
+    for (auto it = compilation.variables.rbegin(); it != compilation.variables.rend(); ++it) {
+      if (it->first == expression.name) {
+        return NodePtr(std::make_unique<VariableNode>(expression.type, it->second));
+      }
+    }
+    return Status::Internal("Lambda parameter " + expression.name + " is not in scope");
+  }
+  if (expression.kind == BoundKind::kFunction && expression.function != nullptr &&
+      expression.function->takes_lambdas) {
+    return CompileHigherOrder(expression, compilation);
+  }
+  ASSIGN_OR_RAISE(std::vector<NodePtr> children, CompileChildren(expression, compilation));
   const SqlType& type = expression.type;
   switch (expression.kind) {
     case BoundKind::kUnary:
       if (expression.name == "NOT")
         return NodePtr(std::make_unique<NotNode>(std::move(children[0])));
       return NodePtr(std::make_unique<NegateNode>(type, std::move(children[0])));
-    case BoundKind::kBinary:
-      return CompileBinary(expression, std::move(children));
+    case BoundKind::kBinary: {
+      ASSIGN_OR_RAISE(NodePtr node, CompileBinary(expression, std::move(children)));
+      const std::string& op = expression.name;
+      bool arithmetic = op == "+" || op == "-" || op == "*" || op == "/" || op == "%";
+      if (!compilation.variables.empty() && arithmetic && type.is_numeric()) {
+        return NodePtr(std::make_unique<NullIsErrorNode>(std::move(node)));
+      }
+      return node;
+    }
     case BoundKind::kFunction: {
       if (expression.function == nullptr) {
         return Status::Internal("Function call " + expression.sql + " is not resolved");
@@ -1003,7 +1202,9 @@ class TreeEvaluator final : public Evaluator {
 
 Result<std::unique_ptr<Evaluator>> Evaluator::Compile(const BoundExpression& expression) {
   auto evaluator = std::make_unique<TreeEvaluator>();
-  ASSIGN_OR_RAISE(evaluator->root_, CompileNode(expression, &evaluator->nested_errors_));
+  Compilation compilation;
+  compilation.errors = &evaluator->nested_errors_;
+  ASSIGN_OR_RAISE(evaluator->root_, CompileNode(expression, compilation));
   return std::unique_ptr<Evaluator>(std::move(evaluator));
 }
 

@@ -5,6 +5,7 @@
 
 #include "common/did_you_mean.h"
 #include "functions/telecom_functions.h"
+#include "functions/function_builder.h"
 
 namespace sidestream::functions {
 
@@ -20,109 +21,6 @@ std::string Upper(std::string_view text) {
   return upper;
 }
 
-// What an argument must be. Checked before the result rule runs.
-enum class Accepts {
-  kAny,
-  kNumeric,
-  kIntegral,
-  kString,
-  kText,  // STRING or BYTES; every such argument of a call has the same one
-  kBoolean,
-  kArray,
-  kNumericArray,  // ARRAY<INT>, ARRAY<BIGINT> or ARRAY<DOUBLE>
-  kMap,
-  kTemporal,
-  kComparable
-};
-
-bool Fits(Accepts accepts, const SqlType& type) {
-  if (type.id() == TypeId::kNull) return true;
-  switch (accepts) {
-    case Accepts::kAny:
-      return true;
-    case Accepts::kNumeric:
-      return type.is_numeric();
-    case Accepts::kIntegral:
-      return type.is_integral();
-    case Accepts::kString:
-      return type.id() == TypeId::kString;
-    case Accepts::kText:
-      return type.id() == TypeId::kString || type.id() == TypeId::kBytes;
-    case Accepts::kBoolean:
-      return type.id() == TypeId::kBoolean;
-    case Accepts::kArray:
-      return type.id() == TypeId::kArray;
-    case Accepts::kNumericArray:
-      return type.id() == TypeId::kArray &&
-             (type.element().is_integral() || type.element().id() == TypeId::kDouble);
-    case Accepts::kMap:
-      return type.id() == TypeId::kMap;
-    case Accepts::kTemporal:
-      return type.is_temporal() || type.id() == TypeId::kBigint;
-    case Accepts::kComparable:
-      return type.is_numeric() || type.is_temporal() || type.id() == TypeId::kString ||
-             type.id() == TypeId::kBoolean || type.id() == TypeId::kBytes;
-  }
-  return false;
-}
-
-const char* Describe(Accepts accepts) {
-  switch (accepts) {
-    case Accepts::kAny:
-      return "any type";
-    case Accepts::kNumeric:
-      return "a numeric type";
-    case Accepts::kIntegral:
-      return "INT or BIGINT";
-    case Accepts::kString:
-      return "STRING";
-    case Accepts::kText:
-      return "STRING or BYTES";
-    case Accepts::kBoolean:
-      return "BOOLEAN";
-    case Accepts::kArray:
-      return "an ARRAY";
-    case Accepts::kNumericArray:
-      return "ARRAY<INT>, ARRAY<BIGINT> or ARRAY<DOUBLE>";
-    case Accepts::kMap:
-      return "a MAP";
-    case Accepts::kTemporal:
-      return "a TIMESTAMP, DATE, TIME or BIGINT";
-    case Accepts::kComparable:
-      return "a comparable type";
-  }
-  return "?";
-}
-
-// How the result type follows from the arguments.
-using ResultRule = std::function<SqlType(const std::vector<SqlType>&)>;
-
-ResultRule Returns(SqlType type) {
-  return [type](const std::vector<SqlType>&) { return type; };
-}
-ResultRule SameAsArgument(size_t index) {
-  return [index](const std::vector<SqlType>& arguments) { return arguments.at(index); };
-}
-// STRING, or BYTES when the text arguments are BYTES (CONCAT, SUBSTRING).
-ResultRule TextResult() {
-  return [](const std::vector<SqlType>& arguments) {
-    for (const SqlType& type : arguments) {
-      if (type.id() == TypeId::kBytes) return SqlType::Bytes();
-    }
-    return SqlType::String();
-  };
-}
-ResultRule ElementOfArgument(size_t index) {
-  return [index](const std::vector<SqlType>& arguments) {
-    const SqlType& array = arguments.at(index);
-    return array.id() == TypeId::kArray ? array.element() : SqlType::Null();
-  };
-}
-ResultRule ArrayOfArgument(size_t index) {
-  return [index](const std::vector<SqlType>& arguments) {
-    return SqlType::Array(arguments.at(index));
-  };
-}
 ResultRule DoubleOrDecimal() {
   return [](const std::vector<SqlType>& arguments) {
     return arguments.at(0).id() == TypeId::kDecimal ? arguments.at(0) : SqlType::Double();
@@ -144,18 +42,7 @@ ResultRule RoundResult() {
 
 // The type that all arguments share (COALESCE, GREATEST).
 ResultRule CommonArgumentType() {
-  return [](const std::vector<SqlType>& arguments) {
-    SqlType common = SqlType::Null();
-    for (const SqlType& type : arguments) {
-      if (common.id() == TypeId::kNull) {
-        common = type;
-      } else if (common.is_numeric() && type.is_numeric()) {
-        auto widened = types::CommonNumericType(common, type);
-        if (widened.ok()) common = *widened;
-      }
-    }
-    return common;
-  };
+  return [](const std::vector<SqlType>& arguments) { return CommonType(arguments); };
 }
 
 // LATEST_BY_OFFSET(x) -> x; LATEST_BY_OFFSET(x, n [, ignore_nulls]) -> ARRAY<x>.
@@ -166,64 +53,7 @@ ResultRule ByOffsetResult() {
   };
 }
 
-class Builder {
- public:
-  explicit Builder(FunctionRegistry& registry) : registry_(registry) {}
-
-  // Registers `name` with fixed leading parameter kinds; `optional` trailing ones may be
-  // omitted; a variadic tail repeats the last kind.
-  void Scalar(const std::string& name, std::vector<Accepts> parameters, int optional,
-              ResultRule result, std::string signature, std::string description,
-              bool variadic = false) {
-    Add(name, FunctionKind::kScalar, std::move(parameters), optional, std::move(result),
-        std::move(signature), std::move(description), variadic, {});
-  }
-  void Aggregate(const std::string& name, std::vector<Accepts> parameters, int optional,
-                 ResultRule result, std::string signature, std::string description,
-                 std::vector<int> literal_arguments = {}) {
-    Add(name, FunctionKind::kAggregate, std::move(parameters), optional, std::move(result),
-        std::move(signature), std::move(description), false, std::move(literal_arguments));
-  }
-
- private:
-  void Add(const std::string& name, FunctionKind kind, std::vector<Accepts> parameters,
-           int optional, ResultRule result, std::string signature, std::string description,
-           bool variadic, std::vector<int> literal_arguments) {
-    FunctionDefinition definition;
-    definition.name = name;
-    definition.kind = kind;
-    definition.max_arguments = variadic ? -1 : static_cast<int>(parameters.size());
-    definition.min_arguments = static_cast<int>(parameters.size()) - optional;
-    definition.signature = std::move(signature);
-    definition.description = std::move(description);
-    definition.literal_arguments = std::move(literal_arguments);
-    definition.resolve = [name, parameters,
-                          result](const std::vector<SqlType>& arguments) -> Result<SqlType> {
-      const SqlType* text = nullptr;  // the first STRING or BYTES of a kText parameter
-      for (size_t i = 0; i < arguments.size(); ++i) {
-        Accepts accepts =
-            parameters.empty() ? Accepts::kAny : parameters[std::min(i, parameters.size() - 1)];
-        if (!Fits(accepts, arguments[i])) {
-          return Status::BindError("Function " + name + " expects " + Describe(accepts) +
-                                   " for argument " + std::to_string(i + 1) + " but got " +
-                                   arguments[i].ToString());
-        }
-        if (accepts != Accepts::kText || arguments[i].id() == TypeId::kNull) continue;
-        if (text == nullptr) {
-          text = &arguments[i];
-        } else if (text->id() != arguments[i].id()) {
-          return Status::BindError("Function " + name + " expects " + text->ToString() +
-                                   " for argument " + std::to_string(i + 1) +
-                                   ", like the earlier ones, but got " + arguments[i].ToString());
-        }
-      }
-      return result(arguments);
-    };
-    registry_.Add(std::move(definition));
-  }
-
-  FunctionRegistry& registry_;
-};
+using Builder = FunctionBuilder;
 
 void AddAggregates(Builder& add) {
   using A = Accepts;
@@ -301,9 +131,10 @@ void AddMath(Builder& add) {
 void AddStrings(Builder& add) {
   using A = Accepts;
   const SqlType kString = SqlType::String();
-  add.Scalar("LEN", {A::kString}, 0, Returns(SqlType::Int()), "LEN(s) -> INT", "Length of s.");
-  add.Scalar("LENGTH", {A::kString}, 0, Returns(SqlType::Int()), "LENGTH(s) -> INT",
-             "Length of s.");
+  add.Scalar("LEN", {A::kText}, 0, Returns(SqlType::Int()), "LEN(s STRING or BYTES) -> INT",
+             "Length of s: characters of a STRING, bytes of BYTES.");
+  add.Scalar("LENGTH", {A::kText}, 0, Returns(SqlType::Int()), "LENGTH(s STRING or BYTES) -> INT",
+             "Length of s: characters of a STRING, bytes of BYTES.");
   for (const char* name :
        {"UCASE", "LCASE", "UPPER", "LOWER", "TRIM", "LTRIM", "RTRIM", "INITCAP", "REVERSE"}) {
     add.Scalar(name, {A::kString}, 0, Returns(kString), std::string(name) + "(s) -> STRING",
@@ -321,14 +152,12 @@ void AddStrings(Builder& add) {
   add.Scalar("INSTR", {A::kString, A::kString, A::kIntegral, A::kIntegral}, 2,
              Returns(SqlType::Int()), "INSTR(s, sub [, position [, occurrence]]) -> INT",
              "Position of sub in s, from 1; 0 when absent.");
-  add.Scalar("LPAD", {A::kString, A::kIntegral, A::kString}, 0, Returns(kString),
-             "LPAD(s, length INT, padding) -> STRING", "Pads on the left.");
-  add.Scalar("RPAD", {A::kString, A::kIntegral, A::kString}, 0, Returns(kString),
-             "RPAD(s, length INT, padding) -> STRING", "Pads on the right.");
+  add.Scalar("LPAD", {A::kText, A::kIntegral, A::kText}, 0, TextResult(),
+             "LPAD(s, length INT, padding) -> STRING or BYTES", "Pads on the left.");
+  add.Scalar("RPAD", {A::kText, A::kIntegral, A::kText}, 0, TextResult(),
+             "RPAD(s, length INT, padding) -> STRING or BYTES", "Pads on the right.");
   add.Scalar("SPLIT", {A::kString, A::kString}, 0, Returns(SqlType::Array(kString)),
              "SPLIT(s, delimiter) -> ARRAY<STRING>", "Splits s.");
-  add.Scalar("MASK", {A::kString}, 0, Returns(kString), "MASK(s) -> STRING",
-             "Masks letters and digits.");
   add.Scalar("REGEXP_EXTRACT", {A::kString, A::kString, A::kIntegral}, 1, Returns(kString),
              "REGEXP_EXTRACT(pattern, s [, group]) -> STRING", "First match of an RE2 pattern.");
   add.Scalar("REGEXP_REPLACE", {A::kString, A::kString, A::kString}, 0, Returns(kString),
@@ -394,7 +223,19 @@ const FunctionRegistry& FunctionRegistry::BuiltIns() {
     AddGeneral(builder);
     AddTime(builder);
     AddTelecomDefinitions(*built);
+    AddUrlFunctions(builder);
+    AddJsonFunctions(builder);
+    AddArrayFunctions(builder);
+    AddMapFunctions(builder);
+    AddDateFunctions(builder);
+    AddBytesFunctions(builder);
+    AddStringFunctions(builder);
+    AddLambdaFunctions(builder);
     built->functions_.at("COUNT").accepts_star = true;
+    for (const char* name :
+         {"TIMESTAMPADD", "TIMESTAMPSUB", "DATEADD", "DATESUB", "TIMEADD", "TIMESUB"}) {
+      built->functions_.at(name).unit_arguments = {0};
+    }
     return built;
   }();
   return *registry;

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,9 @@
 namespace sidestream::functions {
 
 enum class FunctionKind { kScalar, kAggregate };
+
+class ScalarFunction;
+struct CallSite;
 
 /// Computes a call's result type from its argument types, or a BindError saying which
 /// argument does not fit. Argument count is checked before it is called.
@@ -29,9 +33,21 @@ struct FunctionDefinition {
   bool accepts_star = false;  // COUNT(*)
   /// Indexes of arguments that must be literals (TOPK's k, LATEST_BY_OFFSET's n).
   std::vector<int> literal_arguments;
+  /// Indexes of arguments that may be a bare time unit (TIMESTAMPADD(SECONDS, ...)); the
+  /// analyzer passes such a unit as a STRING literal holding its name.
+  std::vector<int> unit_arguments;
+  /// Higher-order functions (TRANSFORM, FILTER, REDUCE) take lambdas, which the evaluator
+  /// runs: a lambda's parameters are the parts of argument 0 (an ARRAY's element, or a
+  /// MAP's key and value), after the type of argument `lambda_state` when it is >= 0
+  /// (REDUCE's state).
+  bool takes_lambdas = false;
+  int lambda_state = -1;
   std::string signature;    // "SUBSTRING(str STRING, pos INT [, length INT]) -> STRING"
   std::string description;  // one line, for DESCRIBE FUNCTION
   TypeResolver resolve;
+  /// Builds a scalar function's implementation for one call site; null for the functions
+  /// whose implementations scalar_functions.cc looks up by name.
+  std::function<Result<std::unique_ptr<ScalarFunction>>(const CallSite&)> implementation;
 };
 
 /// A read-only table of functions, keyed by upper-case name.

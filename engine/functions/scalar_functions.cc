@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "functions/function_builder.h"
 #include "functions/numbers.h"
 #include "functions/telecom_functions.h"
 #include "functions/temporal_format.h"
@@ -25,26 +26,7 @@ namespace {
 using Arguments = std::span<const Value>;
 using Body = ScalarFunction::Body;
 
-// What a factory sees of one call site.
-struct CallSite {
-  const std::string& name;
-  const std::vector<SqlType>& types;
-  const std::vector<const Value*>& constants;
-  const SqlType& result;
-
-  const Value* constant(size_t index) const {
-    return index < constants.size() ? constants[index] : nullptr;
-  }
-};
-
-using Factory = std::function<Result<std::unique_ptr<ScalarFunction>>(const CallSite&)>;
-
-std::unique_ptr<ScalarFunction> Strict(Body body) {
-  return std::make_unique<ScalarFunction>(std::move(body), true);
-}
-std::unique_ptr<ScalarFunction> Lenient(Body body) {
-  return std::make_unique<ScalarFunction>(std::move(body), false);
-}
+using Factory = ScalarFactory;
 
 // ------------------------------------------------------------------ UTF-8 helpers
 
@@ -365,13 +347,6 @@ void AddMath(std::map<std::string, Factory>& table) {
 
 // ------------------------------------------------------------------ strings
 
-// A STRING result built in a thread-local buffer whose capacity is kept between calls.
-std::string& Scratch() {
-  thread_local std::string buffer;
-  buffer.clear();
-  return buffer;
-}
-
 template <typename Transform>
 Factory StringTransform(Transform transform) {
   return [transform](const CallSite&) -> Result<std::unique_ptr<ScalarFunction>> {
@@ -387,7 +362,9 @@ Factory StringTransform(Transform transform) {
 void AddStrings(std::map<std::string, Factory>& table) {
   Factory length = [](const CallSite&) -> Result<std::unique_ptr<ScalarFunction>> {
     return Strict([](Arguments arguments, Value& out) {
-      out = Value::Int(static_cast<int32_t>(CodePointCount(arguments[0].string())));
+      const std::string& text = arguments[0].string();
+      bool bytes = arguments[0].kind() == TypeId::kBytes;
+      out = Value::Int(static_cast<int32_t>(bytes ? text.size() : CodePointCount(text)));
       return Status::OK();
     });
   };
@@ -435,12 +412,6 @@ void AddStrings(std::map<std::string, Factory>& table) {
     for (size_t k = starts.size(); k-- > 0;) {
       out += in.substr(starts[k], end - starts[k]);
       end = starts[k];
-    }
-  });
-  table["MASK"] = StringTransform([](std::string_view in, std::string& out) {
-    for (char c : in) {
-      unsigned char byte = static_cast<unsigned char>(c);
-      out += std::isupper(byte) ? 'X' : std::islower(byte) ? 'x' : std::isdigit(byte) ? 'n' : '-';
     }
   });
   // CONCAT, CONCAT_WS and SUBSTRING take BYTES as well as STRING, and then give BYTES.
@@ -581,10 +552,13 @@ void AddStrings(std::map<std::string, Factory>& table) {
       return Status::OK();
     });
   };
+  // LPAD and RPAD count characters of a STRING, bytes of BYTES.
   for (bool left : {true, false}) {
     table[left ? "LPAD" : "RPAD"] =
-        [left](const CallSite&) -> Result<std::unique_ptr<ScalarFunction>> {
-      return Strict([left](Arguments arguments, Value& out) {
+        [left, is_bytes,
+         assign_text](const CallSite& site) -> Result<std::unique_ptr<ScalarFunction>> {
+      bool bytes = is_bytes(site);
+      return Strict([left, bytes, assign_text](Arguments arguments, Value& out) {
         std::string_view text = arguments[0].string();
         int64_t target = arguments[1].integer();
         std::string_view padding = arguments[2].string();
@@ -593,15 +567,21 @@ void AddStrings(std::map<std::string, Factory>& table) {
           out = Value::Null();
           return Status::OK();
         }
-        int64_t size = CodePointCount(text);
+        auto length = [bytes](std::string_view s) {
+          return bytes ? static_cast<int64_t>(s.size()) : CodePointCount(s);
+        };
+        auto offset = [bytes](std::string_view s, int64_t index) {
+          return bytes ? std::min(static_cast<size_t>(index), s.size()) : ByteOffset(s, index);
+        };
+        int64_t size = length(text);
         std::string& buffer = Scratch();
         if (size >= target) {
-          buffer.append(text.substr(0, ByteOffset(text, target)));
+          buffer.append(text.substr(0, offset(text, target)));
         } else {
           std::string pad;
-          int64_t pad_length = CodePointCount(padding);
-          while (CodePointCount(pad) + pad_length <= target - size) pad += padding;
-          pad.append(padding.substr(0, ByteOffset(padding, target - size - CodePointCount(pad))));
+          int64_t pad_length = length(padding);
+          while (length(pad) + pad_length <= target - size) pad += padding;
+          pad.append(padding.substr(0, offset(padding, target - size - length(pad))));
           if (left) {
             buffer += pad;
             buffer += text;
@@ -610,7 +590,7 @@ void AddStrings(std::map<std::string, Factory>& table) {
             buffer += pad;
           }
         }
-        out.AssignString(buffer);
+        assign_text(bytes, buffer, out);
         return Status::OK();
       });
     };
@@ -932,9 +912,11 @@ class PatternArgument {
   std::shared_ptr<const TemporalPattern> compiled_;
 };
 
-Result<int64_t> ZoneArgument(Arguments arguments, size_t index) {
-  if (arguments.size() <= index) return int64_t{0};
-  return ZoneOffsetMs(arguments[index].string());
+// The zone argument at `index` (a fixed offset or a region such as Europe/Paris); UTC
+// when the call has none. Abseil caches the regions it loads.
+Result<TimeZone> ZoneArgument(Arguments arguments, size_t index) {
+  if (arguments.size() <= index) return TimeZone::Fixed(0);
+  return TimeZone::Find(arguments[index].string());
 }
 
 int64_t AsEpochMs(const Value& value) {
@@ -967,9 +949,9 @@ void AddTime(std::map<std::string, Factory>& table) {
     ASSIGN_OR_RAISE(PatternArgument pattern, PatternArgument::Make(site, 1));
     return Strict([pattern](Arguments arguments, Value& out) {
       ASSIGN_OR_RAISE(auto compiled, pattern.Get(arguments));
-      ASSIGN_OR_RAISE(int64_t offset, ZoneArgument(arguments, 2));
+      ASSIGN_OR_RAISE(TimeZone zone, ZoneArgument(arguments, 2));
       std::string& buffer = Scratch();
-      compiled->Format(AsEpochMs(arguments[0]), offset, buffer);
+      compiled->Format(AsEpochMs(arguments[0]), zone, buffer);
       out.AssignString(buffer);
       return Status::OK();
     });
@@ -983,8 +965,8 @@ void AddTime(std::map<std::string, Factory>& table) {
       ASSIGN_OR_RAISE(PatternArgument pattern, PatternArgument::Make(site, 1));
       return Strict([pattern, kind](Arguments arguments, Value& out) {
         ASSIGN_OR_RAISE(auto compiled, pattern.Get(arguments));
-        ASSIGN_OR_RAISE(int64_t offset, ZoneArgument(arguments, 2));
-        ASSIGN_OR_RAISE(int64_t epoch_ms, compiled->Parse(arguments[0].string(), offset));
+        ASSIGN_OR_RAISE(TimeZone zone, ZoneArgument(arguments, 2));
+        ASSIGN_OR_RAISE(int64_t epoch_ms, compiled->Parse(arguments[0].string(), zone));
         if (kind == "STRINGTOTIMESTAMP") {
           out = Value::Bigint(epoch_ms);
         } else if (kind == "PARSE_TIMESTAMP") {
@@ -1024,12 +1006,15 @@ const std::map<std::string, Factory>& Factories() {
 Result<std::unique_ptr<ScalarFunction>> MakeScalarFunction(
     const std::string& name, const std::vector<SqlType>& argument_types,
     const std::vector<const Value*>& constant_arguments, const SqlType& result_type) {
+  CallSite site{name, argument_types, constant_arguments, result_type};
+  const FunctionDefinition* definition = FunctionRegistry::BuiltIns().Find(name);
+  if (definition != nullptr && definition->implementation) return definition->implementation(site);
   const auto& table = Factories();
   auto found = table.find(name);
   if (found == table.end()) {
     return MakeTelecomScalarFunction(name, argument_types, constant_arguments);
   }
-  return found->second(CallSite{name, argument_types, constant_arguments, result_type});
+  return found->second(site);
 }
 
 }  // namespace sidestream::functions

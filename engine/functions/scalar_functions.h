@@ -43,6 +43,19 @@ class ScalarFunction {
   bool null_on_null_;
 };
 
+/// What a scalar function's implementation sees of one call site: its argument types, the
+/// value of each argument that is a literal (else null) and the resolved result type.
+struct CallSite {
+  const std::string& name;
+  const std::vector<types::SqlType>& types;
+  const std::vector<const types::Value*>& constants;
+  const types::SqlType& result;
+
+  const types::Value* constant(size_t index) const {
+    return index < constants.size() ? constants[index] : nullptr;
+  }
+};
+
 /// Builds the implementation of scalar function `name` (upper case) for a call with the
 /// given argument types and result type (as the registry resolved them).
 /// `constant_arguments[i]` points at the value of argument i when it is a literal, else

@@ -52,6 +52,27 @@ void AppendOffset(int64_t offset_ms, char letter, int count, std::string& out) {
 
 }  // namespace
 
+namespace {
+
+// The zone a parsed short name stands for, as java.time's text parser reads "PST" (the
+// region, so that daylight saving applies); region IDs and offsets as TimeZone::Find.
+Result<TimeZone> ZoneForName(std::string_view name) {
+  static constexpr std::pair<std::string_view, std::string_view> kShortNames[] = {
+      {"PST", "America/Los_Angeles"}, {"PDT", "America/Los_Angeles"}, {"MST", "America/Denver"},
+      {"MDT", "America/Denver"},      {"CST", "America/Chicago"},     {"CDT", "America/Chicago"},
+      {"EST", "America/New_York"},    {"EDT", "America/New_York"},    {"GMT", "Etc/GMT"},
+      {"BST", "Europe/London"},       {"CET", "Europe/Paris"},        {"CEST", "Europe/Paris"},
+      {"EET", "Europe/Athens"},       {"EEST", "Europe/Athens"},      {"IST", "Asia/Kolkata"},
+      {"JST", "Asia/Tokyo"},
+  };
+  for (const auto& [short_name, region] : kShortNames) {
+    if (name == short_name) return TimeZone::Find(region);
+  }
+  return TimeZone::Find(name);
+}
+
+}  // namespace
+
 int64_t DaysFromCivil(int64_t year, int month, int day) {
   year -= month <= 2;
   int64_t era = FloorDiv(year, 400);
@@ -111,6 +132,65 @@ Result<int64_t> ZoneOffsetMs(std::string_view zone) {
   return int64_t{sign * (hours * 3600000LL + minutes * 60000LL)};
 }
 
+TimeZone TimeZone::Fixed(int64_t offset_ms) {
+  TimeZone zone;
+  zone.fixed_ms_ = offset_ms;
+  return zone;
+}
+
+Result<TimeZone> TimeZone::Find(std::string_view name) {
+  auto fixed = ZoneOffsetMs(name);
+  if (fixed.ok()) return Fixed(*fixed);
+  TimeZone zone;
+  // A region ID has a '/' ("Europe/Paris"); Abseil would also read "PST8PDT"-style rules,
+  // which ZoneId.of does not.
+  if (name.find('/') == std::string_view::npos ||
+      !absl::LoadTimeZone(std::string(name), &zone.region_)) {
+    return Status::InvalidArgument("Unknown time zone '" + std::string(name) + "'");
+  }
+  return zone;
+}
+
+int64_t TimeZone::OffsetAt(int64_t epoch_ms) const {
+  if (fixed_ms_) return *fixed_ms_;
+  return int64_t{region_.At(absl::FromUnixMillis(epoch_ms)).offset} * 1000;
+}
+
+int64_t TimeZone::OffsetForLocal(int64_t local_ms) const {
+  if (fixed_ms_) return *fixed_ms_;
+  int64_t seconds = FloorDiv(local_ms, 1000);
+  absl::CivilSecond civil =
+      absl::ToCivilSecond(absl::FromUnixSeconds(seconds), absl::UTCTimeZone());
+  // `pre` keeps the offset from before a transition: the earlier instant of an overlap, and
+  // a gap's time moved forward by the gap, as java.time's ZonedDateTime.ofLocal does.
+  absl::Time instant = region_.At(civil).pre;
+  return (seconds - absl::ToUnixSeconds(instant)) * 1000;
+}
+
+std::string TimeZone::Abbreviation(int64_t epoch_ms) const {
+  if (!fixed_ms_) return region_.At(absl::FromUnixMillis(epoch_ms)).zone_abbr;
+  if (*fixed_ms_ == 0) return "UTC";
+  std::string text;
+  AppendOffset(*fixed_ms_, 'X', 3, text);
+  return text;
+}
+
+Result<TimeUnit> ParseTimeUnit(std::string_view name) {
+  std::string upper;
+  for (char c : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (!upper.empty() && upper.back() != 'S') upper += 'S';  // SECOND as SECONDS
+  if (upper == "NANOSECONDS") return TimeUnit{1, 1'000'000};
+  if (upper == "MICROSECONDS") return TimeUnit{1, 1'000};
+  if (upper == "MILLISECONDS") return TimeUnit{1, 1};
+  if (upper == "SECONDS") return TimeUnit{1'000, 1};
+  if (upper == "MINUTES") return TimeUnit{60'000, 1};
+  if (upper == "HOURS") return TimeUnit{3'600'000, 1};
+  if (upper == "DAYS") return TimeUnit{86'400'000, 1};
+  return Status::InvalidArgument("Unknown time unit '" + std::string(name) +
+                                 "': use NANOSECONDS, MICROSECONDS, MILLISECONDS, SECONDS, "
+                                 "MINUTES, HOURS or DAYS");
+}
+
 Result<TemporalPattern> TemporalPattern::Compile(std::string_view pattern) {
   TemporalPattern compiled;
   compiled.pattern_ = std::string(pattern);
@@ -145,7 +225,7 @@ Result<TemporalPattern> TemporalPattern::Compile(std::string_view pattern) {
       continue;
     }
     if (std::isalpha(static_cast<unsigned char>(c))) {
-      static constexpr std::string_view kSupported = "yuMdDHhkKmsSaEXxZ";
+      static constexpr std::string_view kSupported = "yuMdDHhkKmsSaEXxZz";
       if (kSupported.find(c) == std::string_view::npos) {
         return Status::InvalidArgument("Unsupported letter '" + std::string(1, c) +
                                        "' in format pattern '" + std::string(pattern) + "'");
@@ -164,6 +244,11 @@ Result<TemporalPattern> TemporalPattern::Compile(std::string_view pattern) {
 }
 
 void TemporalPattern::Format(int64_t epoch_ms, int64_t offset_ms, std::string& out) const {
+  Format(epoch_ms, TimeZone::Fixed(offset_ms), out);
+}
+
+void TemporalPattern::Format(int64_t epoch_ms, const TimeZone& zone, std::string& out) const {
+  int64_t offset_ms = zone.OffsetAt(epoch_ms);
   int64_t local = epoch_ms + offset_ms;
   int64_t days = FloorDiv(local, kMsPerDay);
   int64_t of_day = local - days * kMsPerDay;
@@ -235,6 +320,9 @@ void TemporalPattern::Format(int64_t epoch_ms, int64_t offset_ms, std::string& o
         out += token.count >= 4 ? name : name.substr(0, 3);
         break;
       }
+      case 'z':
+        out += zone.Abbreviation(epoch_ms);
+        break;
       default:
         AppendOffset(offset_ms, token.letter, token.count, out);
         break;
@@ -243,6 +331,11 @@ void TemporalPattern::Format(int64_t epoch_ms, int64_t offset_ms, std::string& o
 }
 
 Result<int64_t> TemporalPattern::Parse(std::string_view text, int64_t offset_ms) const {
+  return Parse(text, TimeZone::Fixed(offset_ms));
+}
+
+Result<int64_t> TemporalPattern::Parse(std::string_view text, const TimeZone& zone) const {
+  std::optional<TimeZone> text_zone;  // a zone the text names wins over `zone`
   auto mismatch = [&] {
     return Status::InvalidArgument("Text '" + std::string(text) +
                                    "' could not be parsed with pattern '" + pattern_ + "'");
@@ -302,7 +395,7 @@ Result<int64_t> TemporalPattern::Parse(std::string_view text, int64_t offset_ms)
     }
     if (token.letter == 'X' || token.letter == 'x' || token.letter == 'Z') {
       if (at < text.size() && (text[at] == 'Z' || text[at] == 'z')) {
-        offset_ms = 0;
+        text_zone = TimeZone::Fixed(0);
         ++at;
         continue;
       }
@@ -314,7 +407,20 @@ Result<int64_t> TemporalPattern::Parse(std::string_view text, int64_t offset_ms)
       }
       auto parsed = ZoneOffsetMs(text.substr(at, end - at));
       if (!parsed.ok()) return mismatch();
-      offset_ms = *parsed;
+      text_zone = TimeZone::Fixed(*parsed);
+      at = end;
+      continue;
+    }
+    if (token.letter == 'z') {
+      size_t end = at;
+      while (end < text.size() &&
+             (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '/' ||
+              text[end] == '_' || text[end] == '+' || text[end] == '-' || text[end] == ':')) {
+        ++end;
+      }
+      auto named = ZoneForName(text.substr(at, end - at));
+      if (!named.ok()) return mismatch();
+      text_zone = *named;
       at = end;
       continue;
     }
@@ -384,7 +490,7 @@ Result<int64_t> TemporalPattern::Parse(std::string_view text, int64_t offset_ms)
   int64_t days = day_of_year > 0 ? DaysFromCivil(year, 1, 1) + day_of_year - 1
                                  : DaysFromCivil(year, month, day);
   int64_t local = days * kMsPerDay + hour * 3600000LL + minute * 60000LL + second * 1000LL + millis;
-  return local - offset_ms;
+  return local - (text_zone ? *text_zone : zone).OffsetForLocal(local);
 }
 
 }  // namespace sidestream::functions

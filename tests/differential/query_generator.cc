@@ -43,7 +43,16 @@ std::string Literal(std::mt19937_64& random, const StreamColumn& column) {
 
 const StreamColumn& AnyColumn(std::mt19937_64& random) { return Pick(random, CdrColumns()); }
 
-std::string Comparison(std::mt19937_64& random) {
+// A predicate as each engine reads it.
+struct Filter {
+  std::string engine;
+  std::string sqlite;
+};
+
+// In ksqlDB a comparison with a NULL side is false, where SQL's is NULL.
+Filter Compared(const std::string& text) { return {text, "COALESCE(" + text + ", 0)"}; }
+
+Filter Comparison(std::mt19937_64& random) {
   static const std::vector<std::string> kOperators = {"=", "<>", "!=", "<", "<=", ">", ">="};
   const StreamColumn& column = AnyColumn(random);
   std::string op = Pick(random, kOperators);
@@ -54,25 +63,37 @@ std::string Comparison(std::mt19937_64& random) {
       bool numeric = other.kind != ValueKind::kString && column.kind != ValueKind::kString;
       if (&other != &column && (numeric || other.kind == column.kind)) peers.push_back(&other);
     }
-    return column.name + " " + op + " " + Pick(random, peers)->name;
+    return Compared(column.name + " " + op + " " + Pick(random, peers)->name);
   }
-  return column.name + " " + op + " " + Literal(random, column);
+  return Compared(column.name + " " + op + " " + Literal(random, column));
 }
 
-std::string Predicate(std::mt19937_64& random, int depth) {
+Filter Join(const std::string& op, const Filter& left, const Filter& right) {
+  return {"(" + left.engine + ") " + op + " (" + right.engine + ")",
+          "(" + left.sqlite + ") " + op + " (" + right.sqlite + ")"};
+}
+
+Filter Predicate(std::mt19937_64& random, int depth) {
   int64_t choice = Uniform(random, 0, depth > 0 ? 5 : 2);
   switch (choice) {
-    case 0:
-      return AnyColumn(random).name + (Chance(random, 0.5) ? " IS NULL" : " IS NOT NULL");
+    case 0: {
+      std::string text =
+          AnyColumn(random).name + (Chance(random, 0.5) ? " IS NULL" : " IS NOT NULL");
+      return {text, text};
+    }
     case 1:
     case 2:
       return Comparison(random);
     case 3:
-      return "(" + Predicate(random, depth - 1) + ") AND (" + Predicate(random, depth - 1) + ")";
-    case 4:
-      return "(" + Predicate(random, depth - 1) + ") OR (" + Predicate(random, depth - 1) + ")";
-    default:
-      return "NOT (" + Predicate(random, depth - 1) + ")";
+    case 4: {
+      Filter left = Predicate(random, depth - 1);
+      Filter right = Predicate(random, depth - 1);
+      return Join(choice == 3 ? "AND" : "OR", left, right);
+    }
+    default: {
+      Filter inner = Predicate(random, depth - 1);
+      return {"NOT (" + inner.engine + ")", "NOT (" + inner.sqlite + ")"};
+    }
   }
 }
 
@@ -150,7 +171,11 @@ WindowedQuery GenerateQuery(std::mt19937_64& random) {
   } else {
     query.advance_ms = query.size_ms;
   }
-  if (Chance(random, 0.75)) query.filter = Predicate(random, 2);
+  if (Chance(random, 0.75)) {
+    Filter filter = Predicate(random, 2);
+    query.filter = filter.engine;
+    query.sqlite_filter = filter.sqlite;
+  }
 
   static const std::vector<std::string> kGroupable = {"caller", "cell", "callee", "record_type"};
   query.group_by.push_back(Pick(random, kGroupable));

@@ -6,8 +6,9 @@
 #include <vector>
 
 /// Random windowed aggregation queries over the CDR-like stream of cdr_stream_generator.h,
-/// written in the subset of SQL that Sidestream (ksqlDB's dialect) and SQLite read alike,
-/// so the same filter text runs in both.
+/// written in the subset of SQL that Sidestream (ksqlDB's dialect) and SQLite read alike.
+/// The filter is written for each: SQLite's comparisons are wrapped so that, as in ksqlDB, a
+/// comparison with a NULL side is false (NOT (x > 1) holds when x is NULL).
 namespace sidestream::differential {
 
 /// How a column's values compare in results: strings and integers exactly, doubles with a
@@ -45,7 +46,8 @@ struct WindowedQuery {
   int64_t size_ms = 0;
   int64_t advance_ms = 0;  // equals size_ms for TUMBLING
   int64_t grace_ms = 0;
-  std::string filter;                 // empty: no WHERE; else valid in both dialects
+  std::string filter;                 // empty: no WHERE; else the engine's
+  std::string sqlite_filter;          // the same filter for SQLite (see above)
   std::vector<std::string> group_by;  // one or two column names
   std::vector<AggregateTerm> aggregates;
   // The SELECT list order: an index into group_by when >= 0, else aggregate -1 - index.

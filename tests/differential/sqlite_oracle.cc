@@ -144,7 +144,7 @@ Result<QueryResults> RunOracle(const WindowedQuery& query,
 
   // The records that reach the aggregation: through the filter, no NULL grouping value.
   std::string reaching_sql = "SELECT seq, " + GroupList(query) + " FROM cdr WHERE " +
-                             (query.filter.empty() ? "1" : "(" + query.filter + ")");
+                             (query.sqlite_filter.empty() ? "1" : "(" + query.sqlite_filter + ")");
   for (const std::string& column : query.group_by)
     reaching_sql += " AND " + column + " IS NOT NULL";
   std::map<int64_t, json> reaching;  // seq -> the group's values

@@ -146,12 +146,14 @@ TEST_F(EvaluatorTest, DecimalArithmeticKeepsTheBoundScale) {
 }
 
 TEST_F(EvaluatorTest, NullPropagation) {
-  for (const char* expression :
-       {"i + 1", "i * j", "-i", "s || 'x'", "s + u", "i = 1", "i < j", "CAST(s AS INT)",
-        "s LIKE 'a%'", "i BETWEEN 1 AND 3", "i IN (1, 2)", "a[1]", "m['x']", "st->x", "UCASE(s)",
-        "ABS(i)", "NOT flag"}) {
+  for (const char* expression : {"i + 1", "i * j", "-i", "s || 'x'", "s + u", "CAST(s AS INT)",
+                                 "s LIKE 'a%'", "i BETWEEN 1 AND 3", "i IN (1, 2)", "a[1]",
+                                 "m['x']", "st->x", "UCASE(s)", "ABS(i)", "NOT flag"}) {
     EXPECT_EQ(Show(expression), "NULL:NULL") << expression;
   }
+  // As in ksqlDB's generated code, a comparison with a NULL side is false.
+  EXPECT_EQ(Show("i = 1"), "false:BOOLEAN");
+  EXPECT_EQ(Show("i < j"), "false:BOOLEAN");
   EXPECT_EQ(Show("i IS NULL"), "true:BOOLEAN");
   EXPECT_EQ(Show("i IS NOT NULL"), "false:BOOLEAN");
   EXPECT_EQ(Show("i IS DISTINCT FROM j"), "false:BOOLEAN");
