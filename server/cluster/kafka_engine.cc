@@ -349,17 +349,33 @@ Status KafkaEngine::Subscribe(RunningQuery& query) {
 Status KafkaEngine::StopStage(RunningQuery& query, bool commit) {
   if (!query.consumer) return Status::OK();
   query.commit_on_revoke = commit;
-  query.batch.Clear();  // its views borrow the consumer's messages
   // Leaving the group revokes every partition, which closes their tasks (CloseTasks).
   Status closed = query.consumer->Close();
+  DropTasks(query);
+  query.consumer.reset();
+  return closed;
+}
+
+void KafkaEngine::DropTasks(RunningQuery& query) {
+  query.batch.Clear();  // its views borrow the consumer's messages
   std::vector<int32_t> partitions;
   for (const auto& [partition, task] : query.tasks) partitions.push_back(partition);
   (void)CloseTasks(query, partitions, /*commit=*/false);
-  query.consumer.reset();
   query.idle_stream_time.clear();
   query.start_offsets.clear();
   query.waiting_since.clear();
-  return closed;
+}
+
+Status KafkaEngine::Rewind(RunningQuery& query) {
+  ASSIGN_OR_RAISE(auto assigned, query.consumer->assignment());
+  if (assigned.empty()) return Status::OK();
+  ASSIGN_OR_RAISE(auto committed, query.consumer->Committed(assigned));
+  // Nothing committed: from the start, as auto.offset.reset=earliest would.
+  constexpr int64_t kBeginning = -2;  // RD_KAFKA_OFFSET_BEGINNING
+  for (auto& offset : committed) {
+    if (offset.offset < 0) offset.offset = kBeginning;
+  }
+  return query.consumer->Seek(committed);
 }
 
 Status KafkaEngine::CreateTask(RunningQuery& query, int32_t partition) {
@@ -456,8 +472,16 @@ void KafkaEngine::Fail(PersistentQuery& query, const Status& error, const Runnin
   errors.push_back(failure);
   if (errors.size() > QueryStatus::kMaxErrorHistory) errors.erase(errors.begin());
   // What the query processed since its last commit is dropped, not committed: a restart
-  // processes it again from there, with the state its changelogs held at that commit.
-  for (auto& running : query.stages) (void)StopStage(*running, /*commit=*/false);
+  // processes it again from there, with the state its changelogs held at that commit. Its
+  // consumers stay in their groups while it waits (no rebalance: a member that cannot reach
+  // the broker cannot leave cleanly either); for good, they leave.
+  for (auto& running : query.stages) {
+    if (error.retriable()) {
+      DropTasks(*running);
+    } else {
+      (void)StopStage(*running, /*commit=*/false);
+    }
+  }
   query.stopped = true;
   if (error.retriable()) {
     query.backoff = query.backoff.count() == 0
@@ -722,9 +746,9 @@ Result<int64_t> KafkaEngine::RunOnce(int max_wait_ms) {
       ++query->status.restarts;
       (void)query->producer->TakeErrors();
       for (auto& stage : query->stages) {
-        Status subscribed = Subscribe(*stage);
-        if (!subscribed.ok()) {
-          Fail(*query, subscribed, nullptr);
+        Status rewound = stage->consumer ? Rewind(*stage) : Subscribe(*stage);
+        if (!rewound.ok()) {
+          Fail(*query, rewound, nullptr);
           break;
         }
       }

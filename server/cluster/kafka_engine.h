@@ -105,11 +105,11 @@ struct EngineProgress {
 /// partition moving to another instance) first restores its stores from them.
 ///
 /// Queries fail alone: an error in one query's processing, commit or delivery stops that
-/// query only. A retriable error restarts it from its last commit after a backoff; any
-/// other error puts it in the ERROR state, its consumers leave their groups and its tasks
-/// are dropped. Either way the error is kept in the query's history, and the other queries
-/// keep running.
-/// Thread: Execute, RunOnce, Terminate and Queries from one thread; Stop from any thread.
+/// query only, and its tasks are dropped without committing. A retriable error restarts it
+/// from its last commit after a backoff (its consumers stay in their groups and seek back);
+/// any other error puts it in the ERROR state and its consumers leave their groups. Either way the
+/// error is kept in the query's history, and the other queries keep running. Thread: Execute,
+/// RunOnce, Terminate and Queries from one thread; Stop from any thread.
 class KafkaEngine {
  public:
   static Result<std::unique_ptr<KafkaEngine>> Start(KafkaEngineOptions options);
@@ -172,6 +172,11 @@ class KafkaEngine {
   /// The stage's consumer leaves its group and its tasks are dropped; with `commit`, what
   /// they processed is committed first.
   Status StopStage(RunningQuery& query, bool commit);
+  /// Drops the stage's tasks and what they processed since the last commit.
+  void DropTasks(RunningQuery& query);
+  /// Seeks the stage's assigned partitions back to their committed offsets (the start where
+  /// none is committed): a retriable failure's restart.
+  Status Rewind(RunningQuery& query);
   /// Records `error` in the query's history and stops it: for a retriable error until its
   /// backoff ends, else for good (ERROR). `stage` is the stage that failed, if one did.
   void Fail(PersistentQuery& query, const Status& error, const RunningQuery* stage);
