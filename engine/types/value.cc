@@ -305,9 +305,16 @@ void AppendDecimal(const Decimal& decimal, std::string& out) {
     small /= 10;
   } while (small > 0);
   const size_t scale = decimal.scale > 0 ? static_cast<size_t>(decimal.scale) : 0;
-  while (static_cast<size_t>(end - first) <= scale && first > buffer) *--first = '0';
   if (negative) out += '-';
   const size_t digits = static_cast<size_t>(end - first);
+  if (digits <= scale) {
+    // All digits are fraction digits: "0." and leading zeros, whatever the scale (a DECIMAL
+    // may be declared with a scale far beyond the digits a value holds).
+    out += "0.";
+    out.append(scale - digits, '0');
+    out.append(first, digits);
+    return;
+  }
   out.append(first, digits - scale);
   if (scale > 0) {
     out += '.';
