@@ -54,14 +54,20 @@ double AsDouble(const Value& value) {
   }
 }
 
-// Compares two decimals exactly by aligning scales.
+// Compares two decimals exactly by aligning scales. A value that would overflow 128 bits
+// when scaled up is larger in magnitude than any value at the other's scale, so its sign
+// decides (BIGINT 5 against 1E-38, or 1E37 against 0.01, overflowed).
 int CompareDecimals(Decimal a, Decimal b) {
+  const int sign_a = (a.unscaled > 0) - (a.unscaled < 0);
+  const int sign_b = (b.unscaled > 0) - (b.unscaled < 0);
+  if (sign_a != sign_b) return sign_a < sign_b ? -1 : 1;
+  if (sign_a == 0) return 0;
   while (a.scale < b.scale) {
-    a.unscaled *= 10;
+    if (__builtin_mul_overflow(a.unscaled, 10, &a.unscaled)) return sign_a;
     ++a.scale;
   }
   while (b.scale < a.scale) {
-    b.unscaled *= 10;
+    if (__builtin_mul_overflow(b.unscaled, 10, &b.unscaled)) return -sign_b;
     ++b.scale;
   }
   return a.unscaled < b.unscaled ? -1 : a.unscaled > b.unscaled ? 1 : 0;

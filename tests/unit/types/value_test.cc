@@ -49,6 +49,23 @@ TEST(ValueTest, ScalarsShareStorageByKind) {
   EXPECT_EQ(Value::Compare(Value::DecimalValue(250, 2), Value::Double(2.5)), 0);
 }
 
+// Aligning scales must not overflow 128 bits (found by tests/fuzz/row_codec_fuzzer): a
+// value too large to scale up is larger than anything at the other's scale.
+TEST(ValueTest, DecimalsCompareExactlyWhenAligningScalesWouldOverflow) {
+  __int128 e37 = 1;
+  for (int i = 0; i < 37; ++i) e37 *= 10;
+  EXPECT_EQ(Value::Compare(Value::DecimalValue(e37, 0), Value::DecimalValue(1, 2)), 1);
+  EXPECT_EQ(Value::Compare(Value::DecimalValue(1, 2), Value::DecimalValue(e37, 0)), -1);
+  EXPECT_EQ(Value::Compare(Value::DecimalValue(-e37, 0), Value::DecimalValue(-1, 2)), -1);
+  EXPECT_EQ(Value::Compare(Value::DecimalValue(-e37, 0), Value::DecimalValue(1, 2)), -1);
+  EXPECT_EQ(Value::Compare(Value::Bigint(5), Value::DecimalValue(1, 38)), 1);
+  EXPECT_EQ(Value::Compare(Value::Bigint(-5), Value::DecimalValue(-1, 38)), -1);
+  EXPECT_EQ(Value::Compare(Value::DecimalValue(e37, 38), Value::DecimalValue(e37, 37)), -1);
+  EXPECT_EQ(Value::Compare(Value::DecimalValue(0, 0), Value::DecimalValue(0, 1000000000)), 0);
+  EXPECT_EQ(Value::Compare(Value::DecimalValue(250, 2), Value::DecimalValue(25, 1)), 0);
+  EXPECT_EQ(Value::Compare(Value::DecimalValue(-250, 2), Value::Int(-3)), 1);
+}
+
 // Group keys mix kinds (an INT key against a BIGINT literal): equal values hash equal.
 TEST(ValueTest, EqualNumbersHashEqualAcrossKinds) {
   EXPECT_EQ(Value::Int(7).Hash(), Value::Bigint(7).Hash());
