@@ -121,5 +121,22 @@ TEST(ValueCodecTest, DamagedBytesAreCorruptionNotACrash) {
   EXPECT_EQ(DecodeRow(std::string("\x01\x63"), decoded).code(), StatusCode::kCorruption);
 }
 
+// A damaged DECIMAL scale is Corruption (found by tests/fuzz/row_codec_fuzzer: a scale of
+// 1.6 billion made DebugString build a 1.6 GB string).
+TEST(ValueCodecTest, DecimalScalesBeyondAnyTypeAreCorruption) {
+  Row decoded;
+  for (int scale : {0, 38, kMaxDecimalPrecision, -kMaxDecimalPrecision}) {
+    std::string bytes;
+    EncodeRow({Value::DecimalValue(5, scale)}, bytes);
+    ASSERT_TRUE(DecodeRow(bytes, decoded).ok()) << scale;
+    EXPECT_EQ(decoded[0].decimal().scale, scale);
+  }
+  for (int scale : {kMaxDecimalPrecision + 1, 1'600'000'000, -kMaxDecimalPrecision - 1}) {
+    std::string bytes;
+    EncodeRow({Value::DecimalValue(5, scale)}, bytes);
+    EXPECT_EQ(DecodeRow(bytes, decoded).code(), StatusCode::kCorruption) << scale;
+  }
+}
+
 }  // namespace
 }  // namespace sidestream::types
