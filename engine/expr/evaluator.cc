@@ -674,7 +674,7 @@ class DereferenceNode final : public Node {
   const Value* Peek(const types::Row& row) const override {
     const Value* container = child_->Peek(row);
     if (container == nullptr) return nullptr;
-    static const Value kNull;
+    static const Value kNull{};
     const Value* field = Field(*container);
     return field != nullptr ? field : &kNull;
   }

@@ -20,7 +20,7 @@ namespace {
 using Arguments = std::vector<Value>;
 
 const Value& First(const Arguments& arguments) {
-  static const Value kNull;
+  static const Value kNull{};
   return arguments.empty() ? kNull : arguments[0];
 }
 

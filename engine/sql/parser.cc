@@ -253,7 +253,7 @@ class AstBuilder {
         }
         ASSIGN_OR_RAISE(int64_t precision, ParseInteger(parameters[0]->getSymbol()));
         ASSIGN_OR_RAISE(int64_t scale, ParseInteger(parameters[1]->getSymbol()));
-        if (precision < 1 || precision > 1000) {
+        if (precision < 1 || precision > types::kMaxDecimalPrecision) {
           return Status::InvalidArgument(
               "DECIMAL precision must be at least 1, got " + std::to_string(precision),
               LocationOf(parameters[0]->getSymbol()));

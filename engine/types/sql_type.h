@@ -28,6 +28,9 @@ enum class TypeId {
 
 struct StructField;
 
+/// The largest precision of a DECIMAL type (and so the largest scale of a DECIMAL value).
+inline constexpr int kMaxDecimalPrecision = 1000;
+
 /// A SQL type: a value type, cheap to copy for scalars.
 /// ARRAY has one child (the element), MAP two (key, value), STRUCT one per field.
 class SqlType {

@@ -54,14 +54,20 @@ double AsDouble(const Value& value) {
   }
 }
 
-// Compares two decimals exactly by aligning scales.
+// Compares two decimals exactly by aligning scales. A value that would overflow 128 bits
+// when scaled up is larger in magnitude than any value at the other's scale, so its sign
+// decides (BIGINT 5 against 1E-38, or 1E37 against 0.01, overflowed).
 int CompareDecimals(Decimal a, Decimal b) {
+  const int sign_a = (a.unscaled > 0) - (a.unscaled < 0);
+  const int sign_b = (b.unscaled > 0) - (b.unscaled < 0);
+  if (sign_a != sign_b) return sign_a < sign_b ? -1 : 1;
+  if (sign_a == 0) return 0;
   while (a.scale < b.scale) {
-    a.unscaled *= 10;
+    if (__builtin_mul_overflow(a.unscaled, 10, &a.unscaled)) return sign_a;
     ++a.scale;
   }
   while (b.scale < a.scale) {
-    b.unscaled *= 10;
+    if (__builtin_mul_overflow(b.unscaled, 10, &b.unscaled)) return -sign_b;
     ++b.scale;
   }
   return a.unscaled < b.unscaled ? -1 : a.unscaled > b.unscaled ? 1 : 0;
@@ -305,9 +311,16 @@ void AppendDecimal(const Decimal& decimal, std::string& out) {
     small /= 10;
   } while (small > 0);
   const size_t scale = decimal.scale > 0 ? static_cast<size_t>(decimal.scale) : 0;
-  while (static_cast<size_t>(end - first) <= scale && first > buffer) *--first = '0';
   if (negative) out += '-';
   const size_t digits = static_cast<size_t>(end - first);
+  if (digits <= scale) {
+    // All digits are fraction digits: "0." and leading zeros, whatever the scale (a DECIMAL
+    // may be declared with a scale far beyond the digits a value holds).
+    out += "0.";
+    out.append(scale - digits, '0');
+    out.append(first, digits);
+    return;
+  }
   out.append(first, digits - scale);
   if (scale > 0) {
     out += '.';

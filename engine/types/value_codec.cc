@@ -115,6 +115,13 @@ class Reader {
         RETURN_NOT_OK(Fixed(word));
         RETURN_NOT_OK(Fixed(high));
         RETURN_NOT_OK(Fixed(length));  // the scale
+        // No DECIMAL type has a scale beyond its largest precision (a value's text would
+        // take that many digits).
+        if (static_cast<int64_t>(length) < -kMaxDecimalPrecision ||
+            static_cast<int64_t>(length) > kMaxDecimalPrecision) {
+          return Status::Corruption("state bytes: a DECIMAL scale of " +
+                                    std::to_string(static_cast<int64_t>(length)));
+        }
         value.SetDecimal(static_cast<__int128>((static_cast<unsigned __int128>(high) << 64) | word),
                          static_cast<int>(static_cast<int64_t>(length)));
         return Status::OK();
