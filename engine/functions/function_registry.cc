@@ -4,8 +4,8 @@
 #include <cctype>
 
 #include "common/did_you_mean.h"
-#include "functions/telecom_functions.h"
 #include "functions/function_builder.h"
+#include "functions/telecom_functions.h"
 
 namespace sidestream::functions {
 
