@@ -44,7 +44,7 @@
 #include "connectors/kafka/batch_consumer.h"
 #include "connectors/kafka/batch_producer.h"
 #include "connectors/kafka/embedded_broker.h"
-#include "server/cluster/kafka_engine.h"
+#include "host/kafka_engine.h"
 
 namespace {
 
@@ -142,9 +142,9 @@ Result<RunResult> MeasureRun(const std::string& query_sql, const std::string& so
   const double rate = settings.rate;
   const double seconds = settings.seconds;
   RunResult result;
-  sidestream::cluster::KafkaEngineOptions options;
+  sidestream::host::KafkaEngineOptions options;
   options.client_properties = settings.properties;
-  ASSIGN_OR_RAISE(auto engine, sidestream::cluster::KafkaEngine::Start(options));
+  ASSIGN_OR_RAISE(auto engine, sidestream::host::KafkaEngine::Start(options));
   const ClientConfig client{engine->bootstrap_servers(), settings.properties};
   RETURN_NOT_OK(EmbeddedBroker::WithBroker(engine->bootstrap_servers(), [](EmbeddedBroker& broker) {
     return broker.CreateTopic(kInputTopic, kInputPartitions);

@@ -25,7 +25,8 @@
 #include "connectors/kafka/batch_producer.h"
 #include "connectors/kafka/embedded_broker.h"
 #include "connectors/kafka/partition_reader.h"
-#include "server/offline/query_pipeline.h"
+#include "runtime/stream_task.h"
+#include "session/statements.h"
 
 namespace {
 
@@ -44,9 +45,9 @@ int Fail(const std::string& what, const Status& status) {
   return 1;
 }
 
-offline::PipelineCallbacks DiscardingCallbacks() {
-  offline::PipelineCallbacks callbacks;
-  callbacks.on_result = [](const offline::PipelineResult&) { return Status::OK(); };
+runtime::TaskCallbacks DiscardingCallbacks() {
+  runtime::TaskCallbacks callbacks;
+  callbacks.on_result = [](const runtime::TaskResult&) { return Status::OK(); };
   callbacks.on_side_output = [](const std::string&, const std::string*, const std::string&,
                                 int64_t) { return Status::OK(); };
   return callbacks;
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
   auto source_sql = sidestream::bench::SourceSql(*workload);
   auto query_sql = sidestream::bench::QuerySql(*workload);
   if (!source_sql.ok() || !query_sql.ok()) return Fail("sql", Status::NotFound("W3's SQL"));
-  auto query = offline::CompileLastQuery(*source_sql + "\n" + *query_sql, **catalog);
+  auto query = session::CompileLastQuery(*source_sql + "\n" + *query_sql, **catalog);
   if (!query.ok()) return Fail("compile", query.status());
 
   auto broker = kafka::EmbeddedBroker::Start();
@@ -101,7 +102,7 @@ int main(int argc, char** argv) {
                 value ? std::string_view(*value) : std::string_view(), 0);
           });
     };
-    auto pipeline = offline::QueryPipeline::Create(query->id, *query->plan, query->properties,
+    auto pipeline = runtime::StreamTask::Create(query->id, *query->plan, query->properties,
                                                    DiscardingCallbacks(), factory);
     if (!pipeline.ok()) return Fail("pipeline", pipeline.status());
     sidestream::datagen::CdrGeneratorOptions options;
@@ -111,7 +112,7 @@ int main(int argc, char** argv) {
     sidestream::datagen::GeneratedCdr record;
     for (int64_t i = 0; i < messages; ++i) {
       generator.Next(record);
-      offline::InputMessage input;
+      runtime::InputMessage input;
       input.key = record.key;
       input.value = record.value;
       input.timestamp = record.event_time;
@@ -131,11 +132,11 @@ int main(int argc, char** argv) {
   std::vector<Measurement> restore_runs, ceiling_runs;
   for (int run = 0; run < runs; ++run) {
     Status status;
-    std::vector<std::unique_ptr<offline::QueryPipeline>> tasks;
+    std::vector<std::unique_ptr<runtime::StreamTask>> tasks;
     restore_runs.push_back(sidestream::bench::Measure(changes, [&] {
       for (int partition = 0; partition < partitions && status.ok(); ++partition) {
         runtime::ChangelogStore* store = nullptr;
-        auto task = offline::QueryPipeline::Create(
+        auto task = runtime::StreamTask::Create(
             query->id, *query->plan, query->properties, DiscardingCallbacks(),
             [&store](const std::string& name) -> std::unique_ptr<runtime::KeyValueStore> {
               auto made = std::make_unique<runtime::ChangelogStore>(

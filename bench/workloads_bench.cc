@@ -4,7 +4,7 @@
 //
 // A run pre-generates N messages (Kafka key and JSON value bytes, as they would arrive from
 // the topic) with the seeded CdrGenerator or NexmarkGenerator, then R times: creates a fresh
-// QueryPipeline for each of the workload's queries (a chain, where one query reads another's
+// StreamTask for each of the workload's queries (a chain, where one query reads another's
 // results) and feeds them every message. It reports the
 // median, min and max of records/s (N / wall time), records/s per core (N / process CPU
 // time from getrusage) and peak RSS (VmHWM, reset before each run; it includes the
@@ -35,7 +35,8 @@
 #include "catalog/catalog.h"
 #include "connectors/datagen/cdr_generator.h"
 #include "connectors/datagen/nexmark_generator.h"
-#include "server/offline/query_pipeline.h"
+#include "runtime/stream_task.h"
+#include "session/statements.h"
 #include "sql/parser.h"
 
 namespace {
@@ -46,9 +47,9 @@ using sidestream::Status;
 using sidestream::bench::Input;
 using sidestream::bench::Measurement;
 using sidestream::bench::Workload;
-using sidestream::offline::QueryPipeline;
+using sidestream::runtime::StreamTask;
 
-// Messages per QueryPipeline::ProcessBatch call: about what one Kafka poll gives a task.
+// Messages per StreamTask::ProcessBatch call: about what one Kafka poll gives a task.
 constexpr size_t kBatchSize = 1024;
 
 /// The messages of one run, as a Kafka consumer would hand them over.
@@ -111,14 +112,14 @@ Messages SubscriberRows(int subscribers) {
 
 /// The pipeline's input messages for `messages` of `topic`: one per source that reads the
 /// topic (a join of two streams over one topic reads each message twice).
-std::vector<sidestream::offline::InputMessage> Inputs(
+std::vector<sidestream::runtime::InputMessage> Inputs(
     const Messages& messages, const std::string& topic,
     const std::vector<sidestream::catalog::SourceDescription>& sources) {
-  std::vector<sidestream::offline::InputMessage> inputs;
+  std::vector<sidestream::runtime::InputMessage> inputs;
   for (size_t i = 0; i < messages.values.size(); ++i) {
     for (size_t source = 0; source < sources.size(); ++source) {
       if (sources[source].topic != topic) continue;
-      sidestream::offline::InputMessage& input = inputs.emplace_back();
+      sidestream::runtime::InputMessage& input = inputs.emplace_back();
       if (messages.keys[i]) input.key = *messages.keys[i];
       input.value = messages.values[i];
       input.timestamp = messages.timestamps[i];
@@ -132,7 +133,7 @@ std::vector<sidestream::offline::InputMessage> Inputs(
 /// The parsed and analyzed queries; the catalog outlives the plans' use.
 struct CompiledQueries {
   std::unique_ptr<sidestream::catalog::Catalog> catalog;
-  std::vector<sidestream::offline::NewQuery> queries;
+  std::vector<sidestream::session::NewQuery> queries;
   std::string sql;
 };
 
@@ -141,7 +142,7 @@ Result<CompiledQueries> Compile(const Workload& workload) {
   ASSIGN_OR_RAISE(compiled.catalog, sidestream::catalog::Catalog::Open(":memory:"));
   ASSIGN_OR_RAISE(std::string source_sql, sidestream::bench::SourceSql(workload));
   ASSIGN_OR_RAISE(compiled.sql, sidestream::bench::QuerySql(workload));
-  ASSIGN_OR_RAISE(compiled.queries, sidestream::offline::CompileQueries(
+  ASSIGN_OR_RAISE(compiled.queries, sidestream::session::CompileQueries(
                                         source_sql + "\n" + compiled.sql, *compiled.catalog));
   return compiled;
 }
@@ -152,22 +153,22 @@ struct RunOutput {
   int64_t intermediate_results = 0;  // of earlier queries, fed to later ones
   int64_t side_outputs = 0;
   size_t result_bytes = 0;
-  sidestream::offline::PipelineCounters counters;
+  sidestream::runtime::TaskCounters counters;
 };
 
-using Pipelines = std::vector<std::unique_ptr<QueryPipeline>>;
+using Pipelines = std::vector<std::unique_ptr<StreamTask>>;
 
 /// Fills `pipelines` with one pipeline per query. A query's results go to the later queries
 /// that read its sink topic, one by one as they come, as the offline engine chains queries;
 /// the last query's results are the workload's. The callbacks hold `pipelines` and `output`.
-Status CreatePipelines(const std::vector<sidestream::offline::NewQuery>& queries,
+Status CreatePipelines(const std::vector<sidestream::session::NewQuery>& queries,
                        Pipelines& pipelines, RunOutput& output) {
   for (size_t i = 0; i < queries.size(); ++i) {
-    sidestream::offline::PipelineCallbacks callbacks;
+    sidestream::runtime::TaskCallbacks callbacks;
     const bool last = i + 1 == queries.size();
     const std::string sink_topic = queries[i].plan->source.topic;
     callbacks.on_result = [&pipelines, &output, i, last,
-                           sink_topic](const sidestream::offline::PipelineResult& result) {
+                           sink_topic](const sidestream::runtime::TaskResult& result) {
       if (last) {
         ++output.results;
         output.result_bytes +=
@@ -175,7 +176,7 @@ Status CreatePipelines(const std::vector<sidestream::offline::NewQuery>& queries
         return Status::OK();
       }
       ++output.intermediate_results;
-      sidestream::offline::InputMessage message;
+      sidestream::runtime::InputMessage message;
       if (result.key) message.key = *result.key;
       if (result.value) message.value = *result.value;
       message.timestamp = result.timestamp;
@@ -195,7 +196,7 @@ Status CreatePipelines(const std::vector<sidestream::offline::NewQuery>& queries
       ++output.side_outputs;
       return Status::OK();
     };
-    ASSIGN_OR_RAISE(auto pipeline, QueryPipeline::Create(queries[i].id, *queries[i].plan,
+    ASSIGN_OR_RAISE(auto pipeline, StreamTask::Create(queries[i].id, *queries[i].plan,
                                                          queries[i].properties, callbacks));
     pipelines.push_back(std::move(pipeline));
   }
@@ -204,7 +205,7 @@ Status CreatePipelines(const std::vector<sidestream::offline::NewQuery>& queries
 
 /// Feeds each pipeline its messages (`inputs[p]` to pipeline p), in batches of the size a
 /// Kafka poll hands a task; each batch goes to the pipelines in query order.
-Status Feed(const std::vector<std::vector<sidestream::offline::InputMessage>>& inputs,
+Status Feed(const std::vector<std::vector<sidestream::runtime::InputMessage>>& inputs,
             Pipelines& pipelines) {
   size_t longest = 0;
   for (const auto& input : inputs) longest = std::max(longest, input.size());
@@ -219,9 +220,9 @@ Status Feed(const std::vector<std::vector<sidestream::offline::InputMessage>>& i
 }
 
 /// Each pipeline's input messages for `messages` of `topic` (Inputs), built outside the clock.
-std::vector<std::vector<sidestream::offline::InputMessage>> PipelineInputs(
+std::vector<std::vector<sidestream::runtime::InputMessage>> PipelineInputs(
     const Messages& messages, const std::string& topic, const Pipelines& pipelines) {
-  std::vector<std::vector<sidestream::offline::InputMessage>> inputs;
+  std::vector<std::vector<sidestream::runtime::InputMessage>> inputs;
   for (const auto& pipeline : pipelines) {
     inputs.push_back(Inputs(messages, topic, pipeline->sources()));
   }

@@ -15,7 +15,7 @@
 #include "connectors/datagen/cdr_generator.h"
 #include "connectors/kafka/batch_consumer.h"
 #include "connectors/kafka/batch_producer.h"
-#include "server/cluster/kafka_engine.h"
+#include "host/kafka_engine.h"
 #include "server/run_command.h"
 #include "session/error_rendering.h"
 
@@ -59,7 +59,7 @@ int RunDemo(const DemoOptions& options) {
   // The example queries' models (PREDICT) sit beside them unless the user chose a folder.
   setenv("SIDESTREAM_MODELS_DIR",
          (std::filesystem::path(options.queries_dir) / ".." / "models").c_str(), 0);
-  auto engine = cluster::KafkaEngine::Start({});
+  auto engine = host::KafkaEngine::Start({});
   if (!engine.ok()) {
     std::cerr << "demo: cannot start the embedded broker: " << engine.status().ToString() << "\n";
     return 1;
@@ -164,7 +164,7 @@ int RunDemo(const DemoOptions& options) {
     auto now = std::chrono::steady_clock::now();
     double elapsed = std::chrono::duration<double>(now - start).count();
     if (now - last_status >= std::chrono::seconds(3)) {
-      cluster::EngineProgress progress = (*engine)->progress();
+      host::EngineProgress progress = (*engine)->progress();
       std::cout << "-- " << static_cast<int>(elapsed) << " s: generated " << generated
                 << ", processed " << progress.consumed << ", late " << progress.late_records
                 << ", dead letters " << progress.decode_errors << " | results:";

@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "server/offline/offline_engine.h"
+#include "host/offline_engine.h"
 
 namespace sidestream::server {
 
@@ -79,7 +79,7 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
             "built, and run as JSON the NULL would stay NULL"};
   }
   bool expects_error = test.contains("expectedException");
-  auto engine = offline::OfflineEngine::Create();
+  auto engine = host::OfflineEngine::Create();
   if (!engine.ok()) return {id, Outcome::kFailed, engine.status().ToString()};
   // The case's properties are session properties, as ksqlDB's runner passes them.
   const json properties = test.value("properties", json::object());
@@ -100,8 +100,8 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
     }
     return {id, Outcome::kFailed, "statement " + std::to_string(i + 1) + ": " + status.ToString()};
   }
-  auto inputs = offline::ParseTestRecords(test.value("inputs", json::array()));
-  auto expected = offline::ParseTestRecords(test.value("outputs", json::array()));
+  auto inputs = host::ParseTestRecords(test.value("inputs", json::array()));
+  auto expected = host::ParseTestRecords(test.value("outputs", json::array()));
   if (!inputs.ok() || !expected.ok()) {
     return {id, Outcome::kFailed, "unreadable records in the test file"};
   }
@@ -118,11 +118,11 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
                 test["expectedException"].value("message", std::string("an exception")) +
                 ") but Sidestream accepted it"};
   }
-  std::vector<offline::TestRecord> actual;
+  std::vector<host::TestRecord> actual;
   for (const std::string& topic : (*engine)->OutputTopics()) {
     for (auto& record : (*engine)->Output(topic)) actual.push_back(std::move(record));
   }
-  std::string diff = offline::CompareRecords(*expected, actual);
+  std::string diff = host::CompareRecords(*expected, actual);
   if (!diff.empty() && all.find("PROTOBUF") != std::string::npos) {
     json values = json::array();
     for (const auto& record : actual) values.push_back({{"value", record.value}});

@@ -7,7 +7,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "server/cluster/kafka_engine.h"
+#include "host/kafka_engine.h"
 #include "session/error_rendering.h"
 
 namespace sidestream::server {
@@ -33,7 +33,7 @@ int RunRun(const RunOptions& options) {
   buffer << file.rdbuf();
   std::string sql = buffer.str();
 
-  cluster::KafkaEngineOptions engine_options;
+  host::KafkaEngineOptions engine_options;
   engine_options.bootstrap_servers = options.bootstrap_servers;
   if (engine_options.bootstrap_servers.empty()) {
     if (const char* env = std::getenv("SIDESTREAM_BOOTSTRAP_SERVERS")) {
@@ -41,7 +41,7 @@ int RunRun(const RunOptions& options) {
     }
   }
   engine_options.client_properties = options.client_properties;
-  auto engine = cluster::KafkaEngine::Start(engine_options);
+  auto engine = host::KafkaEngine::Start(engine_options);
   if (!engine.ok()) {
     std::cerr << "error: cannot start: " << engine.status().ToString() << "\n";
     return 1;
@@ -60,9 +60,9 @@ int RunRun(const RunOptions& options) {
   }
   // A query that fails is reported and stops alone (or retries); the others keep running.
   (*engine)->set_on_query_failure(
-      [](const std::string& query_id, const cluster::QueryError& error, cluster::QueryState state) {
+      [](const std::string& query_id, const host::QueryError& error, host::QueryState state) {
         std::cerr << "query " << query_id << " failed: " << error.ToString() << "\n  "
-                  << (state == cluster::QueryState::kError
+                  << (state == host::QueryState::kError
                           ? "it is stopped (ERROR); the other queries keep running"
                           : "retriable: it restarts from its last commit after a backoff")
                   << std::endl;
@@ -83,7 +83,7 @@ int RunRun(const RunOptions& options) {
     auto now = std::chrono::steady_clock::now();
     double elapsed = std::chrono::duration<double>(now - start).count();
     if (now - last_report >= std::chrono::seconds(5)) {
-      cluster::EngineProgress progress = (*engine)->progress();
+      host::EngineProgress progress = (*engine)->progress();
       std::cerr << "consumed " << progress.consumed << ", produced " << progress.produced
                 << ", late " << progress.late_records << ", undecodable " << progress.decode_errors
                 << ", oversized " << progress.oversized_results << ", state changes "
@@ -97,14 +97,14 @@ int RunRun(const RunOptions& options) {
     std::cerr << "error: " << committed.ToString() << "\n";
     return 1;
   }
-  cluster::EngineProgress progress = (*engine)->progress();
+  host::EngineProgress progress = (*engine)->progress();
   std::cerr << "stopped: consumed " << progress.consumed << ", produced " << progress.produced
             << ", late " << progress.late_records << ", undecodable " << progress.decode_errors
             << ", oversized " << progress.oversized_results << ", state changes "
             << progress.changelog_records << ", restored " << progress.restored_records << "\n";
-  for (const cluster::QueryStatus& query : (*engine)->Queries()) {
-    if (query.state == cluster::QueryState::kRunning && query.errors.empty()) continue;
-    std::cerr << "query " << query.id << ": " << cluster::QueryStateName(query.state) << ", "
+  for (const host::QueryStatus& query : (*engine)->Queries()) {
+    if (query.state == host::QueryState::kRunning && query.errors.empty()) continue;
+    std::cerr << "query " << query.id << ": " << host::QueryStateName(query.state) << ", "
               << query.errors.size() << " errors, " << query.restarts
               << " restarts; last: " << query.errors.back().ToString() << "\n";
   }

@@ -5,7 +5,7 @@
 #include <ostream>
 #include <sstream>
 
-#include "server/offline/offline_engine.h"
+#include "host/offline_engine.h"
 #include "session/error_rendering.h"
 
 namespace sidestream::server {
@@ -20,7 +20,7 @@ Result<std::string> ReadFile(const std::string& path) {
   return buffer.str();
 }
 
-Result<std::vector<offline::TestRecord>> ReadRecords(const std::string& path,
+Result<std::vector<host::TestRecord>> ReadRecords(const std::string& path,
                                                      const std::string& member) {
   ASSIGN_OR_RAISE(std::string text, ReadFile(path));
   nlohmann::json document = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -28,7 +28,7 @@ Result<std::vector<offline::TestRecord>> ReadRecords(const std::string& path,
   if (!document.contains(member)) {
     return Status::InvalidArgument(path + ": expected an object with \"" + member + "\"");
   }
-  auto records = offline::ParseTestRecords(document[member]);
+  auto records = host::ParseTestRecords(document[member]);
   if (!records.ok()) return Status::InvalidArgument(path + ": " + records.status().message());
   return records;
 }
@@ -47,7 +47,7 @@ int RunTest(const std::string& sql_path, const std::string& input_path,
       return 1;
     }
   }
-  auto engine = offline::OfflineEngine::Create();
+  auto engine = host::OfflineEngine::Create();
   if (!engine.ok()) {
     err << "error: " << engine.status().ToString() << "\n";
     return 1;
@@ -64,24 +64,24 @@ int RunTest(const std::string& sql_path, const std::string& input_path,
       return 1;
     }
   }
-  std::vector<offline::TestRecord> actual;
+  std::vector<host::TestRecord> actual;
   for (const std::string& topic : (*engine)->OutputTopics()) {
     for (auto& record : (*engine)->Output(topic)) actual.push_back(std::move(record));
   }
   if (actual_path) {
     nlohmann::json document = {{"outputs", nlohmann::json::array()}};
     for (const auto& record : actual)
-      document["outputs"].push_back(offline::TestRecordToJson(record));
+      document["outputs"].push_back(host::TestRecordToJson(record));
     std::ofstream file(*actual_path);
     file << document.dump(2) << "\n";
   }
   auto counters = (*engine)->counters();
-  std::string diff = offline::CompareRecords(*expected, actual);
+  std::string diff = host::CompareRecords(*expected, actual);
   // Records on a topic the expected file never mentions are a mismatch too.
   for (const std::string& topic : (*engine)->OutputTopics()) {
     bool listed =
         std::any_of(expected->begin(), expected->end(),
-                    [&](const offline::TestRecord& record) { return record.topic == topic; });
+                    [&](const host::TestRecord& record) { return record.topic == topic; });
     if (!listed) {
       diff += "topic " + topic + ": " + std::to_string((*engine)->Output(topic).size()) +
               " records that the expected output does not list\n";

@@ -40,7 +40,7 @@ struct Partition {
 
 }  // namespace
 
-std::vector<offline::TestRecord> GenerateCdrStream(uint64_t seed, const StreamShape& shape) {
+std::vector<host::TestRecord> GenerateCdrStream(uint64_t seed, const StreamShape& shape) {
   Draw draw(seed * 7919 + 17);
   const int64_t size = shape.window_size_ms;
   const int64_t grace = shape.grace_ms;
@@ -62,7 +62,7 @@ std::vector<offline::TestRecord> GenerateCdrStream(uint64_t seed, const StreamSh
   static constexpr std::array<int64_t, 4> kGrids = {250, 500, 1000, 1000};
   const int64_t grid = draw.Chance(0.5) ? kGrids[draw.Uniform(0, kGrids.size() - 1)] : 1;
 
-  std::vector<offline::TestRecord> records;
+  std::vector<host::TestRecord> records;
   for (int64_t i = 0; i < count; ++i) {
     if (!records.empty() && draw.Chance(0.04)) {
       records.push_back(records[draw.Uniform(0, records.size() - 1)]);  // a redelivery
@@ -86,7 +86,7 @@ std::vector<offline::TestRecord> GenerateCdrStream(uint64_t seed, const StreamSh
     if (!records.empty() && draw.Chance(0.05)) timestamp = *records.back().timestamp;
     timestamp = std::max<int64_t>(0, timestamp / grid * grid);
 
-    offline::TestRecord record;
+    host::TestRecord record;
     record.topic = "cdr";
     record.key = draw.NullableName(kCallers, 0.05);
     double charge_null = draw.Uniform(0, 99);
@@ -111,8 +111,8 @@ std::vector<offline::TestRecord> GenerateCdrStream(uint64_t seed, const StreamSh
 
   // Far in the future: closes every window before it.
   int64_t last = 0;
-  for (const offline::TestRecord& record : records) last = std::max(last, *record.timestamp);
-  offline::TestRecord closer;
+  for (const host::TestRecord& record : records) last = std::max(last, *record.timestamp);
+  host::TestRecord closer;
   closer.topic = "cdr";
   closer.key = draw.NullableName(kCallers, 0.05);
   closer.value = {{"cell", draw.NullableName(kCells, 0.1)},

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "server/offline/offline_engine.h"
+#include "host/offline_engine.h"
 
 /// Seeded random CDR-like streams for the differential test: records of topic `cdr`, keyed
 /// by caller, whose values draw from small domains so that groups collide.
@@ -31,6 +31,6 @@ struct StreamShape {
 /// duplicated, and the last record lies far in the future so that every earlier window
 /// closes. Deterministic for a given seed. Every record has a distinct-or-duplicated
 /// `cdr_id` and a timestamp >= 0.
-std::vector<offline::TestRecord> GenerateCdrStream(uint64_t seed, const StreamShape& shape);
+std::vector<host::TestRecord> GenerateCdrStream(uint64_t seed, const StreamShape& shape);
 
 }  // namespace sidestream::differential

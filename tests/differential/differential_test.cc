@@ -27,7 +27,7 @@ namespace sidestream::differential {
 namespace {
 
 using nlohmann::json;
-using offline::TestRecord;
+using host::TestRecord;
 
 constexpr int kDefaultSeeds = 500;
 constexpr double kRelativeTolerance = 1e-9;
@@ -44,11 +44,11 @@ std::string QueryId() { return std::string("CTAS_") + kSinkTopic + "_0"; }
 /// What the engine did with the stream: its results and counters.
 struct EngineRun {
   QueryResults results;
-  offline::PipelineCounters counters;
+  runtime::TaskCounters counters;
 };
 
 Result<EngineRun> RunEngine(const WindowedQuery& query, const std::vector<TestRecord>& records) {
-  ASSIGN_OR_RAISE(auto engine, offline::OfflineEngine::Create());
+  ASSIGN_OR_RAISE(auto engine, host::OfflineEngine::Create());
   RETURN_NOT_OK(engine->Execute(CdrStreamDdl() + "\n" + query.EngineSql()).status());
   for (const TestRecord& record : records) RETURN_NOT_OK(engine->Produce(record));
   EngineRun run;
@@ -292,7 +292,7 @@ json ExpectedOutputs(const WindowedQuery& query, const QueryResults& expected) {
     }
     record.timestamp = row.timestamp;
     record.window = runtime::WindowBounds{row.window_start, row.window_end};
-    outputs.push_back(offline::TestRecordToJson(record));
+    outputs.push_back(host::TestRecordToJson(record));
   }
   for (const LateResult& late : expected.late) {
     TestRecord record;
@@ -303,7 +303,7 @@ json ExpectedOutputs(const WindowedQuery& query, const QueryResults& expected) {
                     {"STREAM_TIME", late.stream_time},   {"ROWTIME", late.rowtime},
                     {"RECORD", late.record.dump()}};
     record.timestamp = late.rowtime;
-    outputs.push_back(offline::TestRecordToJson(record));
+    outputs.push_back(host::TestRecordToJson(record));
   }
   return {{"outputs", outputs}};
 }
@@ -327,7 +327,7 @@ std::string WriteReproducer(uint64_t seed, const WindowedQuery& query,
   fs::create_directories(folder, ignored);
   std::string sql = CdrStreamDdl() + "\n\n" + query.EngineSql() + "\n";
   json inputs = json::array();
-  for (const TestRecord& record : records) inputs.push_back(offline::TestRecordToJson(record));
+  for (const TestRecord& record : records) inputs.push_back(host::TestRecordToJson(record));
   std::string input = RecordsDocument("inputs", inputs);
   std::string output = RecordsDocument("outputs", ExpectedOutputs(query, expected)["outputs"]);
   std::ofstream(folder / "repro.sql") << sql;
@@ -459,7 +459,7 @@ TEST(DifferentialTest, GeneratorsAreDeterministic) {
   EXPECT_EQ(a.query.EngineSql(), b.query.EngineSql());
   ASSERT_EQ(a.records.size(), b.records.size());
   for (size_t i = 0; i < a.records.size(); ++i) {
-    EXPECT_EQ(offline::TestRecordToJson(a.records[i]), offline::TestRecordToJson(b.records[i]));
+    EXPECT_EQ(host::TestRecordToJson(a.records[i]), host::TestRecordToJson(b.records[i]));
   }
 }
 

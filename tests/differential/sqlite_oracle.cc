@@ -75,7 +75,7 @@ int64_t FloorDivide(int64_t value, int64_t divisor) {
   return (value % divisor != 0 && value < 0) ? quotient - 1 : quotient;
 }
 
-Status LoadRecords(sqlite3* database, const std::vector<offline::TestRecord>& records) {
+Status LoadRecords(sqlite3* database, const std::vector<host::TestRecord>& records) {
   std::string columns = "seq INTEGER PRIMARY KEY, rowtime INTEGER";
   std::string placeholders = "?, ?";
   for (const StreamColumn& column : CdrColumns()) {
@@ -91,7 +91,7 @@ Status LoadRecords(sqlite3* database, const std::vector<offline::TestRecord>& re
   ASSIGN_OR_RAISE(Statement insert,
                   Prepare(database, "INSERT INTO cdr VALUES (" + placeholders + ")"));
   for (size_t seq = 0; seq < records.size(); ++seq) {
-    const offline::TestRecord& record = records[seq];
+    const host::TestRecord& record = records[seq];
     sqlite3_reset(insert.get());
     sqlite3_bind_int64(insert.get(), 1, static_cast<int64_t>(seq));
     sqlite3_bind_int64(insert.get(), 2, record.timestamp.value_or(0));
@@ -133,7 +133,7 @@ std::vector<std::pair<int64_t, int64_t>> AssignWindows(const WindowedQuery& quer
 }
 
 Result<QueryResults> RunOracle(const WindowedQuery& query,
-                               const std::vector<offline::TestRecord>& records) {
+                               const std::vector<host::TestRecord>& records) {
   sqlite3* raw = nullptr;
   if (sqlite3_open(":memory:", &raw) != SQLITE_OK) {
     sqlite3_close(raw);
@@ -176,7 +176,7 @@ Result<QueryResults> RunOracle(const WindowedQuery& query,
     ASSIGN_OR_RAISE(Statement insert,
                     Prepare(database.get(), "INSERT INTO applied VALUES (?, ?, ?)"));
     for (size_t seq = 0; seq < records.size(); ++seq) {
-      const offline::TestRecord& record = records[seq];
+      const host::TestRecord& record = records[seq];
       int64_t timestamp = record.timestamp.value_or(0);
       auto group = reaching.find(static_cast<int64_t>(seq));
       if (!repartitioned || group != reaching.end()) stream_time = std::max(stream_time, timestamp);

@@ -6,7 +6,7 @@
 
 #include "common/status.h"
 #include "query_generator.h"
-#include "server/offline/offline_engine.h"
+#include "host/offline_engine.h"
 
 /// The reference for the differential test: which records are late, and the windowed
 /// GROUP BY computed by SQLite over the rest.
@@ -54,7 +54,7 @@ struct QueryResults {
 ///
 /// Returns Internal on an SQLite error (a bug in the test). Thread: any; no shared state.
 Result<QueryResults> RunOracle(const WindowedQuery& query,
-                               const std::vector<offline::TestRecord>& records);
+                               const std::vector<host::TestRecord>& records);
 
 /// The windows of `timestamp` under `query`, ascending, by the rule above.
 std::vector<std::pair<int64_t, int64_t>> AssignWindows(const WindowedQuery& query,

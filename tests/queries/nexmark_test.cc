@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "connectors/datagen/nexmark_generator.h"
-#include "server/offline/offline_engine.h"
+#include "host/offline_engine.h"
 
-namespace sidestream::offline {
+namespace sidestream::host {
 namespace {
 
 using nlohmann::json;
@@ -202,4 +202,4 @@ TEST_F(NexmarkTest, Q7FindsTheHighestBidsOfEachWindow) {
 }
 
 }  // namespace
-}  // namespace sidestream::offline
+}  // namespace sidestream::host

@@ -12,9 +12,9 @@
 #include <set>
 #include <sstream>
 
-#include "server/offline/offline_engine.h"
+#include "host/offline_engine.h"
 
-namespace sidestream::offline {
+namespace sidestream::host {
 namespace {
 
 using nlohmann::json;
@@ -383,4 +383,4 @@ INSTANTIATE_TEST_SUITE_P(Samples, QueriesTest, testing::Values("sample-60min", "
                          });
 
 }  // namespace
-}  // namespace sidestream::offline
+}  // namespace sidestream::host

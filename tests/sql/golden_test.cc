@@ -44,7 +44,7 @@
 #include <map>
 #include <sstream>
 
-#include "server/offline/offline_engine.h"
+#include "host/offline_engine.h"
 
 namespace sidestream {
 namespace {
@@ -97,7 +97,7 @@ std::vector<Block> ParseBlocks(const std::vector<std::string>& lines) {
 }
 
 // Runs a statement block; returns the actual result text (an error or the plans).
-std::string RunStatements(const Block& block, offline::OfflineEngine& engine, bool& ok) {
+std::string RunStatements(const Block& block, host::OfflineEngine& engine, bool& ok) {
   auto outcomes = engine.Execute(block.sql);
   if (!outcomes.ok()) {
     ok = false;
@@ -111,7 +111,7 @@ std::string RunStatements(const Block& block, offline::OfflineEngine& engine, bo
 }
 
 // The records of a produce or expect block: one JSON object a line, topic added.
-Result<std::vector<offline::TestRecord>> BlockRecords(const Block& block,
+Result<std::vector<host::TestRecord>> BlockRecords(const Block& block,
                                                       const std::string& topic) {
   nlohmann::json records = nlohmann::json::array();
   std::istringstream lines(block.sql);
@@ -121,7 +121,7 @@ Result<std::vector<offline::TestRecord>> BlockRecords(const Block& block,
     record["topic"] = topic;
     records.push_back(record);
   }
-  return offline::ParseTestRecords(records);
+  return host::ParseTestRecords(records);
 }
 
 class GoldenSqlTest : public testing::TestWithParam<std::string> {};
@@ -138,7 +138,7 @@ TEST_P(GoldenSqlTest, Matches) {
     partitions = std::stoi(blocks.front().directive.substr(11));
     blocks.erase(blocks.begin());
   }
-  auto engine = offline::OfflineEngine::Create(partitions);
+  auto engine = host::OfflineEngine::Create(partitions);
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   std::vector<std::pair<int, std::string>> rewrites;  // directive line -> new expected text
   std::map<std::string, size_t> expected_so_far;      // topic -> records already expected
@@ -168,16 +168,16 @@ TEST_P(GoldenSqlTest, Matches) {
         }
         continue;
       }
-      std::vector<offline::TestRecord> written = (*engine)->Output(topic);
-      std::vector<offline::TestRecord> fresh(
+      std::vector<host::TestRecord> written = (*engine)->Output(topic);
+      std::vector<host::TestRecord> fresh(
           written.begin() + static_cast<long>(std::min(expected_so_far[topic], written.size())),
           written.end());
       expected_so_far[topic] = written.size();
       if (records->empty()) {
         EXPECT_TRUE(fresh.empty()) << where << ": expected nothing on " << topic << " but got "
-                                   << offline::TestRecordToJson(fresh.front()).dump();
+                                   << host::TestRecordToJson(fresh.front()).dump();
       } else {
-        std::string diff = offline::CompareRecords(*records, fresh);
+        std::string diff = host::CompareRecords(*records, fresh);
         EXPECT_TRUE(diff.empty()) << where << "\n" << diff;
       }
       continue;

@@ -14,7 +14,8 @@
 
 #include "catalog/catalog.h"
 #include "connectors/datagen/cdr_generator.h"
-#include "server/offline/query_pipeline.h"
+#include "runtime/stream_task.h"
+#include "session/statements.h"
 
 // Counts every allocation in this test binary. Every non-aligned form is replaced so
 // that new and delete stay paired (AddressSanitizer checks the pairing).
@@ -46,7 +47,7 @@ void operator delete[](void* memory, size_t) noexcept { std::free(memory); }
 void operator delete(void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
 void operator delete[](void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
 
-namespace sidestream::offline {
+namespace sidestream::runtime {
 namespace {
 
 std::string CdrSource() {
@@ -85,8 +86,8 @@ Messages Generate(int count, double per_second) {
 /// writes.
 struct Harness {
   std::unique_ptr<catalog::Catalog> catalog;
-  NewQuery query;
-  std::unique_ptr<QueryPipeline> pipeline;
+  session::NewQuery query;
+  std::unique_ptr<StreamTask> pipeline;
   int64_t results = 0;
   bool keep = false;
   // When keeping: per topic ("" for results), "key|value|timestamp" in order. Order
@@ -97,11 +98,11 @@ struct Harness {
     auto opened = catalog::Catalog::Open(":memory:");
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     catalog = std::move(*opened);
-    auto compiled = CompileLastQuery(CdrSource() + "\n" + sql, *catalog);
+    auto compiled = session::CompileLastQuery(CdrSource() + "\n" + sql, *catalog);
     ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
     query = std::move(*compiled);
-    PipelineCallbacks callbacks;
-    callbacks.on_result = [this](const PipelineResult& result) {
+    TaskCallbacks callbacks;
+    callbacks.on_result = [this](const TaskResult& result) {
       ++results;
       if (keep) {
         outputs[""].push_back((result.key ? *result.key : "<null>") + "|" +
@@ -118,7 +119,7 @@ struct Harness {
       }
       return Status::OK();
     };
-    auto created = QueryPipeline::Create(query.id, *query.plan, query.properties, callbacks);
+    auto created = StreamTask::Create(query.id, *query.plan, query.properties, callbacks);
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     pipeline = std::move(*created);
   }
@@ -211,4 +212,4 @@ TEST(HotPath, BatchesGiveTheSameResultsAsSingleRecords) {
 }
 
 }  // namespace
-}  // namespace sidestream::offline
+}  // namespace sidestream::runtime

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "server/offline/offline_engine.h"
+#include "host/offline_engine.h"
 
-namespace sidestream::offline {
+namespace sidestream::host {
 namespace {
 
 using nlohmann::json;
@@ -29,4 +29,4 @@ TEST(CompareRecordsTest, AnExpectedNullMatchesAMissingFieldOfTheSameCount) {
 }
 
 }  // namespace
-}  // namespace sidestream::offline
+}  // namespace sidestream::host

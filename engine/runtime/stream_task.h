@@ -16,12 +16,12 @@
 #include "runtime/record.h"
 #include "runtime/state_store.h"
 
-namespace sidestream::offline {
+namespace sidestream::runtime {
 
 struct InputMessage;
 
 /// A result record of a pipeline, as its sink writes it. Pointers are valid during the call.
-struct PipelineResult {
+struct TaskResult {
   const std::string* key = nullptr;    // null when every key column is NULL or there are none
   const std::string* value = nullptr;  // null for a tombstone
   int64_t timestamp = 0;               // event time
@@ -39,8 +39,8 @@ struct PipelineResult {
 };
 
 /// Where a pipeline's records go.
-struct PipelineCallbacks {
-  std::function<Status(const PipelineResult& result)> on_result;
+struct TaskCallbacks {
+  std::function<Status(const TaskResult& result)> on_result;
   /// A record for a side topic: a late record (to the query's LATE_TOPIC) or one that
   /// failed to decode (to the dead-letter topic). The value is JSON naming the reason.
   std::function<Status(const std::string& topic, const std::string* key, const std::string& value,
@@ -53,14 +53,14 @@ struct PipelineCallbacks {
 };
 
 /// Counters of what did not flow through normally.
-struct PipelineCounters {
+struct TaskCounters {
   int64_t records = 0;
   int64_t late_records = 0;   // applied to no window
   int64_t decode_errors = 0;  // did not fit the source schema
   int64_t evaluation_errors = 0;
   int64_t oversized_results = 0;  // too large for the sink: sent to the dead-letter topic
 
-  PipelineCounters& operator+=(const PipelineCounters& other) {
+  TaskCounters& operator+=(const TaskCounters& other) {
     records += other.records;
     late_records += other.late_records;
     decode_errors += other.decode_errors;
@@ -83,12 +83,12 @@ struct InputMessage {
   /// The row undoes an earlier row (a table change read back from a repartition topic).
   bool retract = false;
   /// The value of the row this one replaces, undone first as part of the same change
-  /// (PipelineResult::old_value, read back from a repartition topic).
+  /// (TaskResult::old_value, read back from a repartition topic).
   std::optional<std::string_view> old_value;
-  /// The key and value of the message a re-keyed row came from (PipelineResult::source, read
+  /// The key and value of the message a re-keyed row came from (TaskResult::source, read
   /// back from a repartition topic): a late record is written as that message arrived.
   std::optional<std::string_view> source_key, source_value;
-  /// Which of the pipeline's sources (QueryPipeline::sources()) the message is from.
+  /// Which of the pipeline's sources (StreamTask::sources()) the message is from.
   size_t source = 0;
 };
 
@@ -100,28 +100,20 @@ inline constexpr const char* kTimestampThrowOnInvalidProperty = "ksql.timestamp.
 std::vector<formats::FormatColumn> FormatColumns(const catalog::SourceDescription& source,
                                                  catalog::ColumnRole role);
 
-/// Puts the messages of one task that come from several sources (a join's inputs) into
-/// `merged` in timestamp order across sources, keeping each source's own order: as Kafka
-/// Streams does, the next message is always the oldest at the head of a source (ties go to
-/// the one that arrived first). So a table row is applied before the stream records that
-/// follow it in time, even when a poll returned them the other way round.
-void MergeSourcesByTimestamp(std::span<const InputMessage> messages,
-                             std::vector<InputMessage>& merged);
-
 /// One persistent query for one input partition: decodes message bytes with the source's
 /// formats, runs the query's operators, and encodes results with the sink's formats.
 /// The same pipeline runs offline (in-memory topics) and on Kafka (one per task).
 /// Thread: one task thread. Ownership: owns its decoders, operators and encoders.
-class QueryPipeline {
+class StreamTask {
  public:
   /// `query_properties`: the session's and the query's WITH properties (LATE_TOPIC, ...).
   /// `stores` makes the operators' state stores (in memory when empty; see
   /// runtime::Topology::Build).
-  static Result<std::unique_ptr<QueryPipeline>> Create(
+  static Result<std::unique_ptr<StreamTask>> Create(
       const std::string& query_id, const analyzer::LogicalOperator& plan,
-      const std::map<std::string, std::string>& query_properties, PipelineCallbacks callbacks,
+      const std::map<std::string, std::string>& query_properties, TaskCallbacks callbacks,
       runtime::StoreFactory stores = {});
-  ~QueryPipeline();
+  ~StreamTask();
 
   /// Processes messages of the source topics, in order, as one batch through the
   /// operators (buffers are reused across batches: a warm pipeline allocates only for
@@ -145,40 +137,15 @@ class QueryPipeline {
   const catalog::SourceDescription& source() const;
   const std::vector<catalog::SourceDescription>& sources() const;
   const catalog::SourceDescription& sink() const;
-  PipelineCounters counters() const;
+  TaskCounters counters() const;
 
  private:
   struct State;
-  explicit QueryPipeline(std::unique_ptr<State> state);
+  explicit StreamTask(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
-
-/// A persistent query that a statement created.
-struct NewQuery {
-  std::string id;
-  analyzer::LogicalOperatorPtr plan;              // ends in a Sink
-  std::map<std::string, std::string> properties;  // session properties, then WITH properties
-};
-
-/// Applies an analyzed statement to the catalog (analyzer::ApplyToCatalog) or, for SET and
-/// UNSET, to `session`; sets `message`, and returns the query it created, if any (CREATE ...
-/// AS SELECT, INSERT INTO). The query's properties are the session's, overridden by the
-/// statement's WITH properties. Takes the plan out of `analyzed`.
-Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
-                                               analyzer::AnalyzedStatement& analyzed,
-                                               catalog::Catalog& catalog,
-                                               analyzer::SessionProperties& session,
-                                               std::string& message);
-
-/// Runs a script's statements against `catalog` and returns the persistent queries they
-/// started, in order (InvalidArgument if none), each planned to run as one stage in one
-/// process (re-keying needs no topic there): for tests and benchmarks that drive
-/// QueryPipelines directly.
-Result<std::vector<NewQuery>> CompileQueries(std::string_view sql, catalog::Catalog& catalog);
-/// The last of them.
-Result<NewQuery> CompileLastQuery(std::string_view sql, catalog::Catalog& catalog);
 
 /// The dead-letter topic used when a source sets no DEAD_LETTER_TOPIC.
 inline constexpr const char* kDefaultDeadLetterTopic = "sidestream_dead_letters";
 
-}  // namespace sidestream::offline
+}  // namespace sidestream::runtime

@@ -1,4 +1,4 @@
-#include "server/offline/offline_engine.h"
+#include "host/offline_engine.h"
 
 #include <algorithm>
 #include <cstring>
@@ -7,12 +7,13 @@
 #include "analyzer/analyzer.h"
 #include "connectors/formats/row_format.h"
 #include "planner/physical_plan.h"
+#include "session/statements.h"
 #include "sql/parser.h"
 
 #define XXH_INLINE_ALL  // header-only: inlined, nothing to link
 #include <xxhash.h>
 
-namespace sidestream::offline {
+namespace sidestream::host {
 
 using catalog::ColumnRole;
 using catalog::SourceDescription;
@@ -204,8 +205,9 @@ Result<std::vector<session::StatementOutcome>> OfflineEngine::Execute(std::strin
     analyzer::Analyzer analyzer(*catalog_, session_properties_);
     ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statement));
     outcomes.push_back({statement->text, "", session::DescribePlan(analyzed), ""});
-    ASSIGN_OR_RAISE(auto query, ApplyStatement(*statement, analyzed, *catalog_, session_properties_,
-                                               outcomes.back().message));
+    ASSIGN_OR_RAISE(auto query,
+                    session::ApplyStatement(*statement, analyzed, *catalog_, session_properties_,
+                                            outcomes.back().message));
     if (!query) continue;
     RETURN_NOT_OK(StartQuery(query->id, std::move(query->plan), query->properties));
     outcomes.back().physical_plan = plan_descriptions_.back();
@@ -231,23 +233,23 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
     }
     const SourceDescription sink = tasks->plan->source;
     const bool internal = stage.writes_repartition;
-    PipelineCallbacks callbacks;
+    runtime::TaskCallbacks callbacks;
     // A re-keying stage passes each row's input on when the query keeps late records: the
     // next stage writes them as they arrived.
     const bool carry_sources = internal && properties.count("LATE_TOPIC") > 0;
     callbacks.on_result = [this, sink, internal,
-                           carry_sources](const PipelineResult& result) -> Status {
+                           carry_sources](const runtime::TaskResult& result) -> Status {
       // A repartition topic is the plan's business, not an output the tests read.
       if (!internal) {
         TestRecord output;
         output.topic = sink.topic;
-        output.key =
-            result.key ? BytesToJson(*result.key, sink.key_format,
-                                     FormatColumns(sink, ColumnRole::kKey), "/key", output.decimals)
-                       : json(nullptr);
+        output.key = result.key ? BytesToJson(*result.key, sink.key_format,
+                                              runtime::FormatColumns(sink, ColumnRole::kKey),
+                                              "/key", output.decimals)
+                                : json(nullptr);
         output.value = result.value ? BytesToJson(*result.value, sink.value_format,
-                                                  FormatColumns(sink, ColumnRole::kValue), "/value",
-                                                  output.decimals)
+                                                  runtime::FormatColumns(sink, ColumnRole::kValue),
+                                                  "/value", output.decimals)
                                     : json(nullptr);
         output.timestamp = result.timestamp;
         output.window = result.window;
@@ -268,7 +270,7 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
       auto view = [](const std::optional<std::string>& bytes) {
         return bytes ? std::optional<std::string_view>(*bytes) : std::nullopt;
       };
-      InputMessage message;
+      runtime::InputMessage message;
       message.key = view(key);
       message.value = view(value);
       message.timestamp = result.timestamp;
@@ -290,7 +292,7 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
       const std::optional<std::string> key_copy =
           key ? std::optional<std::string>(*key) : std::nullopt;
       const std::string value_copy = value;
-      InputMessage message;
+      runtime::InputMessage message;
       if (key_copy) message.key = *key_copy;
       message.value = value_copy;
       message.timestamp = timestamp;
@@ -299,9 +301,9 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
     // A re-keying stage runs with none of the query's properties: they apply to its results.
     const std::map<std::string, std::string> no_properties;
     for (int partition = 0; partition < partitions_; ++partition) {
-      ASSIGN_OR_RAISE(auto task,
-                      QueryPipeline::Create(query_id, *tasks->plan,
-                                            internal ? no_properties : properties, callbacks));
+      ASSIGN_OR_RAISE(
+          auto task, runtime::StreamTask::Create(query_id, *tasks->plan,
+                                                 internal ? no_properties : properties, callbacks));
       tasks->tasks.push_back(std::move(task));
       tasks->newest.emplace_back();
     }
@@ -321,11 +323,11 @@ Status OfflineEngine::Produce(const TestRecord& record) {
     declared = true;
     if (!record.key.is_null()) {
       ASSIGN_OR_RAISE(key_bytes, JsonToBytes(record.key, source.key_format,
-                                             FormatColumns(source, ColumnRole::kKey)));
+                                             runtime::FormatColumns(source, ColumnRole::kKey)));
     }
     if (!record.value.is_null()) {
       ASSIGN_OR_RAISE(auto bytes, JsonToBytes(record.value, source.value_format,
-                                              FormatColumns(source, ColumnRole::kValue)));
+                                              runtime::FormatColumns(source, ColumnRole::kValue)));
       value_bytes = std::move(bytes);
     }
     break;
@@ -334,7 +336,7 @@ Status OfflineEngine::Produce(const TestRecord& record) {
     key_bytes = record.key.is_null() ? "" : record.key.dump();
     if (!record.value.is_null()) value_bytes = record.value.dump();
   }
-  InputMessage message;
+  runtime::InputMessage message;
   if (!record.key.is_null()) message.key = key_bytes;
   if (value_bytes) message.value = *value_bytes;
   message.timestamp = record.timestamp.value_or(0);
@@ -342,7 +344,7 @@ Status OfflineEngine::Produce(const TestRecord& record) {
   return Deliver(record.topic, message, 0);
 }
 
-Status OfflineEngine::Deliver(const std::string& topic, InputMessage message, int depth) {
+Status OfflineEngine::Deliver(const std::string& topic, runtime::InputMessage message, int depth) {
   if (depth > kMaxDepth) {
     return Status::InvalidArgument("Queries feed each other in a cycle through topic " + topic);
   }
@@ -355,7 +357,7 @@ Status OfflineEngine::Deliver(const std::string& topic, InputMessage message, in
                                  static_cast<uint64_t>(partitions_));
   message.partition = partition;
   message.offset = next_offsets_[{topic, partition}]++;
-  const InputMessage written = message;
+  const runtime::InputMessage written = message;
   // Index loop: a query started while delivering would invalidate iterators.
   for (size_t i = 0; i < stages_.size(); ++i) {
     StageTasks& stage = *stages_[i];
@@ -403,8 +405,8 @@ std::vector<TestRecord> OfflineEngine::Output(const std::string& topic) const {
 
 std::vector<std::string> OfflineEngine::OutputTopics() const { return output_order_; }
 
-PipelineCounters OfflineEngine::counters() const {
-  PipelineCounters total;
+runtime::TaskCounters OfflineEngine::counters() const {
+  runtime::TaskCounters total;
   for (const auto& stage : stages_) {
     for (const auto& task : stage->tasks) total += task->counters();
   }
@@ -413,4 +415,4 @@ PipelineCounters OfflineEngine::counters() const {
 
 std::vector<std::string> OfflineEngine::DescribePlans() const { return plan_descriptions_; }
 
-}  // namespace sidestream::offline
+}  // namespace sidestream::host

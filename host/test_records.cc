@@ -6,9 +6,9 @@
 #include <optional>
 #include <set>
 
-#include "server/offline/offline_engine.h"
+#include "host/offline_engine.h"
 
-namespace sidestream::offline {
+namespace sidestream::host {
 
 using nlohmann::json;
 
@@ -222,4 +222,4 @@ std::string CompareRecords(const std::vector<TestRecord>& expected,
   return diff;
 }
 
-}  // namespace sidestream::offline
+}  // namespace sidestream::host

@@ -12,9 +12,9 @@
 #include "connectors/kafka/batch_consumer.h"
 #include "connectors/kafka/batch_producer.h"
 #include "connectors/kafka/embedded_broker.h"
-#include "server/cluster/kafka_engine.h"
+#include "host/kafka_engine.h"
 
-namespace sidestream::cluster {
+namespace sidestream::host {
 namespace {
 
 using RealClock = std::chrono::steady_clock;
@@ -191,4 +191,4 @@ TEST_F(QueryLifecycleTest, ARetriableFailureRestartsTheQueryAfterItsBackoff) {
 }
 
 }  // namespace
-}  // namespace sidestream::cluster
+}  // namespace sidestream::host

@@ -1,4 +1,4 @@
-#include "server/cluster/kafka_engine.h"
+#include "host/kafka_engine.h"
 
 #include <algorithm>
 #include <charconv>
@@ -13,9 +13,11 @@
 #include "connectors/kafka/partition_reader.h"
 #include "connectors/kafka/topic_admin.h"
 #include "planner/physical_plan.h"
+#include "runtime/partition_group.h"
+#include "session/statements.h"
 #include "sql/parser.h"
 
-namespace sidestream::cluster {
+namespace sidestream::host {
 
 namespace {
 constexpr size_t kBatchSize = 10000;
@@ -70,18 +72,18 @@ struct KafkaEngine::RunningQuery {
   std::vector<bool> windowed_sources;      // their keys carry windows: "key@start/end"
   analyzer::LogicalOperatorPtr plan;       // outlives the tasks built from it
   std::map<std::string, std::string> properties;
-  offline::PipelineCallbacks callbacks;
+  runtime::TaskCallbacks callbacks;
   std::unique_ptr<kafka::BatchConsumer> consumer;
-  std::map<int32_t, std::unique_ptr<offline::QueryPipeline>> tasks;
+  std::map<int32_t, std::unique_ptr<runtime::StreamTask>> tasks;
   // Per (source, partition): the offset to commit.
   std::map<std::pair<size_t, int32_t>, int64_t> next_offsets;
   std::map<int32_t, int64_t> idle_stream_time;  // per partition: the newest timestamp seen
   int64_t consumed = 0;
-  offline::PipelineCounters closed_tasks;            // counters of tasks already closed
+  runtime::TaskCounters closed_tasks;                // counters of tasks already closed
   std::chrono::steady_clock::time_point last_input;  // for the idle close
   kafka::MessageBatch batch;
-  std::vector<offline::InputMessage> inputs;  // reused per poll
-  std::vector<offline::InputMessage> merged;  // a join task's inputs in timestamp order
+  std::vector<runtime::InputMessage> inputs;  // reused per poll
+  std::vector<runtime::InputMessage> merged;  // a join task's inputs in timestamp order
   bool reads_changes = false;  // reads a repartition topic, whose rows may be retractions
   // A join task's inputs: per (topic, partition), where reading started (committed offset or
   // low watermark), for a partition that delivered nothing yet; per partition, since when
@@ -108,7 +110,7 @@ struct KafkaEngine::PersistentQuery {
   bool stopped = false;
   std::chrono::steady_clock::time_point retry_at;
   std::chrono::milliseconds backoff{0};  // the last backoff; 0 once a commit succeeds
-  size_t max_message_bytes = offline::PipelineCallbacks::kDefaultMaxMessageBytes;
+  size_t max_message_bytes = runtime::TaskCallbacks::kDefaultMaxMessageBytes;
 };
 
 const char* QueryStateName(QueryState state) {
@@ -185,7 +187,7 @@ Status KafkaEngine::Execute(std::string_view sql) {
     std::vector<std::string> before;
     for (const auto& query : catalog_->ListQueries()) before.push_back(query.id);
     std::string message;
-    ASSIGN_OR_RAISE(auto query, offline::ApplyStatement(*statement, analyzed, *catalog_,
+    ASSIGN_OR_RAISE(auto query, session::ApplyStatement(*statement, analyzed, *catalog_,
                                                         session_properties_, message));
     if (query) RETURN_NOT_OK(StartQuery(query->id, std::move(query->plan), query->properties));
     // TERMINATE removed queries from the catalog: stop them here too.
@@ -204,7 +206,7 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
   producer.client = kafka::ClientConfig{bootstrap_servers_, options_.client_properties};
   ASSIGN_OR_RAISE(owner->producer, kafka::BatchProducer::Create(producer));
   for (const auto& [name, value] : options_.client_properties) {
-    // Results larger than the producer takes go to the dead-letter topic (QueryPipeline);
+    // Results larger than the producer takes go to the dead-letter topic (StreamTask);
     // librdkafka has checked the value.
     if (name != "message.max.bytes") continue;
     std::from_chars(value.data(), value.data() + value.size(), owner->max_message_bytes);
@@ -269,7 +271,7 @@ Status KafkaEngine::StartStage(PersistentQuery& owner, planner::Stage& stage,
   // next stage writes them as they arrived.
   const bool carry_sources = stage.writes_repartition && properties.count("LATE_TOPIC") > 0;
   query->callbacks.on_result = [this, producer, sink, carry_sources, windowed = std::string()](
-                                   const offline::PipelineResult& result) mutable {
+                                   const runtime::TaskResult& result) mutable {
     if (result.key && result.window) {
       windowed.clear();
       AppendWindowedKey(*result.key, result.window->start, result.window->end, windowed);
@@ -298,8 +300,8 @@ Status KafkaEngine::StartStage(PersistentQuery& owner, planner::Stage& stage,
                              timestamp);
   };
   // Build one task now, so that a plan that cannot run fails at CREATE time.
-  ASSIGN_OR_RAISE(auto probe, offline::QueryPipeline::Create(owner.status.id, *stage.plan,
-                                                             query->properties, query->callbacks));
+  ASSIGN_OR_RAISE(auto probe, runtime::StreamTask::Create(owner.status.id, *stage.plan,
+                                                          query->properties, query->callbacks));
   probe.reset();
   query->plan = std::move(stage.plan);
   RunningQuery& started = *query;
@@ -396,8 +398,8 @@ Status KafkaEngine::CreateTask(RunningQuery& query, int32_t partition) {
     return store;
   };
   ASSIGN_OR_RAISE(auto task,
-                  offline::QueryPipeline::Create(query.owner->status.id, *query.plan,
-                                                 query.properties, query.callbacks, factory));
+                  runtime::StreamTask::Create(query.owner->status.id, *query.plan, query.properties,
+                                              query.callbacks, factory));
   const kafka::ClientConfig client{bootstrap_servers_, options_.client_properties};
   for (const auto& [name, store] : stores) {
     const std::string topic = planner::ChangelogTopic(options_.application_id, query.id, name);
@@ -530,7 +532,7 @@ Status KafkaEngine::CloseTasks(RunningQuery& query, const std::vector<int32_t>& 
 }
 
 Status KafkaEngine::ProcessPartitionRun(RunningQuery& query,
-                                        std::span<const offline::InputMessage> run) {
+                                        std::span<const runtime::InputMessage> run) {
   int32_t partition = run.front().partition;
   query.run_source = run.front().source;
   query.run_partition = partition;
@@ -564,11 +566,11 @@ Result<int64_t> KafkaEngine::NextOffset(RunningQuery& query, const std::string& 
 }
 
 Result<size_t> KafkaEngine::ProcessableCount(RunningQuery& query,
-                                             std::span<const offline::InputMessage> merged) {
+                                             std::span<const runtime::InputMessage> merged) {
   const int32_t partition = merged.front().partition;
   const std::vector<std::string>& topics = query.input_topics;
   if (topics.size() < 2) return merged.size();
-  auto topic_of = [&](const offline::InputMessage& message) {
+  auto topic_of = [&](const runtime::InputMessage& message) {
     return query.input_of_source[message.source];
   };
   std::vector<size_t> left(topics.size(), 0);  // records of each topic not yet passed
@@ -612,7 +614,7 @@ Result<size_t> KafkaEngine::ProcessableCount(RunningQuery& query,
 }
 
 Result<int64_t> KafkaEngine::FetchAgain(RunningQuery& query,
-                                        std::span<const offline::InputMessage> unprocessed) {
+                                        std::span<const runtime::InputMessage> unprocessed) {
   std::map<std::string, int64_t> first;                // per topic: its first unprocessed offset
   std::set<std::pair<std::string, int64_t>> messages;  // a message read by two sources once
   for (const auto& message : unprocessed) {
@@ -646,7 +648,7 @@ Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
   query.last_input = now;
   // A poll interleaves partitions: each run of one partition's messages is one batch
   // for its task. The views borrow librdkafka's buffers until the batch is cleared.
-  std::vector<offline::InputMessage>& inputs = query.inputs;
+  std::vector<runtime::InputMessage>& inputs = query.inputs;
   inputs.clear();
   // A join's inputs are gathered first, to be merged by timestamp per task (below).
   const bool merge = query.source_topics.size() > 1;
@@ -660,7 +662,7 @@ Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
     const size_t sources = query.source_topics.size();
     for (size_t source = 0; source < sources; ++source) {
       if (sources > 1 && message.topic() != query.source_topics[source]) continue;
-      offline::InputMessage& input = inputs.emplace_back();
+      runtime::InputMessage& input = inputs.emplace_back();
       input.source = source;
       input.key = message.has_key() ? std::optional<std::string_view>(message.key()) : std::nullopt;
       if (query.windowed_sources[source] && input.key) {
@@ -692,8 +694,8 @@ Result<int64_t> KafkaEngine::PollQuery(RunningQuery& query, int wait_ms) {
     for (size_t begin = 0; begin < inputs.size();) {
       size_t end = begin;
       while (end < inputs.size() && inputs[end].partition == inputs[begin].partition) ++end;
-      std::span<offline::InputMessage> run(inputs.data() + begin, end - begin);
-      offline::MergeSourcesByTimestamp(run, query.merged);
+      std::span<runtime::InputMessage> run(inputs.data() + begin, end - begin);
+      runtime::MergeSourcesByTimestamp(run, query.merged);
       ASSIGN_OR_RAISE(size_t ready, ProcessableCount(query, query.merged));
       if (ready > 0) {
         RETURN_NOT_OK(ProcessPartitionRun(query, std::span(query.merged).first(ready)));
@@ -788,7 +790,7 @@ EngineProgress KafkaEngine::progress() const {
   for (const auto& query : queries_) {
     for (const auto& stage : query->stages) {
       progress.consumed += stage->consumed;
-      offline::PipelineCounters counters = stage->closed_tasks;
+      runtime::TaskCounters counters = stage->closed_tasks;
       for (const auto& [partition, task] : stage->tasks) counters += task->counters();
       progress.late_records += counters.late_records;
       progress.decode_errors += counters.decode_errors;
@@ -799,4 +801,4 @@ EngineProgress KafkaEngine::progress() const {
   return progress;
 }
 
-}  // namespace sidestream::cluster
+}  // namespace sidestream::host

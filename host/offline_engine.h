@@ -13,13 +13,13 @@
 #include "catalog/catalog.h"
 #include "common/status.h"
 #include "runtime/record.h"
-#include "server/offline/query_pipeline.h"
+#include "runtime/stream_task.h"
 #include "session/script_runner.h"
 
 /// Runs Sidestream SQL without a broker: topics are in-memory logs, persistent queries
 /// are topologies, and records go through the same formats and operators as on Kafka.
 /// The engine behind `sidestream test` and the ksqlDB conformance runner.
-namespace sidestream::offline {
+namespace sidestream::host {
 
 /// A record as ksqlDB's test files write it: key and value in their JSON form (a
 /// DELIMITED value is a JSON string, a KAFKA key a number or string, null a tombstone).
@@ -76,7 +76,7 @@ class OfflineEngine {
   /// Topics that queries wrote to, in first-write order.
   std::vector<std::string> OutputTopics() const;
   /// Summed over every query.
-  PipelineCounters counters() const;
+  runtime::TaskCounters counters() const;
   /// The physical plans of the queries started so far, in order.
   std::vector<std::string> DescribePlans() const;
 
@@ -88,15 +88,15 @@ class OfflineEngine {
     analyzer::LogicalOperatorPtr plan;  // outlives the tasks built from it
     std::vector<std::string> source_topics;
     bool reads_changes = false;
-    std::vector<std::unique_ptr<QueryPipeline>> tasks;  // by partition
-    std::vector<std::optional<int64_t>> newest;         // by partition: the newest timestamp
+    std::vector<std::unique_ptr<runtime::StreamTask>> tasks;  // by partition
+    std::vector<std::optional<int64_t>> newest;               // by partition: the newest timestamp
   };
   explicit OfflineEngine(int partitions) : partitions_(partitions) {}
   Status StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                     const std::map<std::string, std::string>& properties);
   /// Appends a record to `topic` (its partition and offset are set here) and runs the tasks
   /// that read its partition.
-  Status Deliver(const std::string& topic, InputMessage message, int depth);
+  Status Deliver(const std::string& topic, runtime::InputMessage message, int depth);
   void Append(const TestRecord& record);
 
   int partitions_;
@@ -122,4 +122,4 @@ std::string CompareRecords(const std::vector<TestRecord>& expected,
 Result<std::vector<TestRecord>> ParseTestRecords(const nlohmann::json& records);
 nlohmann::json TestRecordToJson(const TestRecord& record);
 
-}  // namespace sidestream::offline
+}  // namespace sidestream::host

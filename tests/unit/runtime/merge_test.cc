@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "server/offline/query_pipeline.h"
+#include "runtime/partition_group.h"
 
-namespace sidestream::offline {
+namespace sidestream::runtime {
 namespace {
 
 InputMessage Message(size_t source, int64_t timestamp, int64_t offset) {
@@ -47,4 +47,4 @@ TEST(MergeSourcesByTimestampTest, OneSourceKeepsItsOrder) {
 }
 
 }  // namespace
-}  // namespace sidestream::offline
+}  // namespace sidestream::runtime

@@ -16,7 +16,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "planner/physical_plan.h"
-#include "server/offline/query_pipeline.h"
+#include "runtime/stream_task.h"
 
 namespace sidestream::kafka {
 class EmbeddedBroker;
@@ -26,7 +26,7 @@ class TopicAdmin;
 
 /// Runs persistent queries against Kafka: a real cluster, or the embedded broker when
 /// no bootstrap servers are given.
-namespace sidestream::cluster {
+namespace sidestream::host {
 
 struct KafkaEngineOptions {
   /// "host:port,..."; empty starts the embedded broker (librdkafka's mock cluster).
@@ -98,7 +98,7 @@ struct EngineProgress {
 };
 
 /// Owns the broker connection (or the embedded broker), and per persistent query one
-/// producer, one consumer per stage and one QueryPipeline per (stage, assigned partition) —
+/// producer, one consumer per stage and one StreamTask per (stage, assigned partition) —
 /// Kafka Streams' task. Offsets are committed after the outputs they caused are
 /// delivered (at-least-once). A task's state stores write their changes to changelog
 /// topics at each commit, before the offsets; a task that starts (a restart, or its
@@ -190,15 +190,15 @@ class KafkaEngine {
   /// nothing more on the broker (at most kMaxTaskIdle of waiting). A stream's records thus
   /// wait for table rows that are on the broker but not fetched yet.
   Result<size_t> ProcessableCount(RunningQuery& query,
-                                  std::span<const offline::InputMessage> merged);
+                                  std::span<const runtime::InputMessage> merged);
   /// The next offset of `topic`'s `partition` to process, while none was fetched.
   Result<int64_t> NextOffset(RunningQuery& query, const std::string& topic, int32_t partition);
   /// Seeks the consumer back so that the next polls deliver `unprocessed` again; returns how
   /// many messages that puts back.
   Result<int64_t> FetchAgain(RunningQuery& query,
-                             std::span<const offline::InputMessage> unprocessed);
+                             std::span<const runtime::InputMessage> unprocessed);
   /// Runs messages of one partition through that partition's task.
-  Status ProcessPartitionRun(RunningQuery& query, std::span<const offline::InputMessage> run);
+  Status ProcessPartitionRun(RunningQuery& query, std::span<const runtime::InputMessage> run);
   /// Flushes the tasks of `partitions` (all when empty) and the producer, then commits
   /// their offsets: outputs before the offsets that produced them (at-least-once).
   Status Commit(RunningQuery& query, const std::vector<int32_t>& partitions);
@@ -228,4 +228,4 @@ void AppendWindowedKey(std::string_view key, int64_t start, int64_t end, std::st
 /// of; nullopt (and `key` unchanged) when it has none.
 std::optional<runtime::WindowBounds> SplitWindowedKey(std::string_view& key);
 
-}  // namespace sidestream::cluster
+}  // namespace sidestream::host

@@ -1,4 +1,4 @@
-#include "server/offline/query_pipeline.h"
+#include "runtime/stream_task.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -7,11 +7,10 @@
 #include "connectors/formats/row_format.h"
 #include "functions/temporal_format.h"
 #include "planner/physical_plan.h"
+#include "runtime/side_records.h"
 #include "runtime/topology.h"
-#include "server/offline/side_records.h"
-#include "sql/parser.h"
 
-namespace sidestream::offline {
+namespace sidestream::runtime {
 
 using catalog::ColumnRole;
 using catalog::SourceDescription;
@@ -56,86 +55,6 @@ formats::FormatOptions Options(const SourceDescription& source, bool key) {
 
 }  // namespace
 
-void MergeSourcesByTimestamp(std::span<const InputMessage> messages,
-                             std::vector<InputMessage>& merged) {
-  merged.clear();
-  size_t sources = 0;
-  for (const InputMessage& message : messages) sources = std::max(sources, message.source + 1);
-  // Each source's messages, as positions in arrival order.
-  std::vector<std::vector<size_t>> queues(sources);
-  for (size_t i = 0; i < messages.size(); ++i) queues[messages[i].source].push_back(i);
-  std::vector<size_t> heads(sources, 0);
-  while (merged.size() < messages.size()) {
-    size_t next = messages.size();
-    for (size_t source = 0; source < sources; ++source) {
-      if (heads[source] == queues[source].size()) continue;
-      const size_t candidate = queues[source][heads[source]];
-      if (next == messages.size() || messages[candidate].timestamp < messages[next].timestamp ||
-          (messages[candidate].timestamp == messages[next].timestamp && candidate < next)) {
-        next = candidate;
-      }
-    }
-    merged.push_back(messages[next]);
-    ++heads[messages[next].source];
-  }
-}
-
-Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
-                                               analyzer::AnalyzedStatement& analyzed,
-                                               catalog::Catalog& catalog,
-                                               analyzer::SessionProperties& session,
-                                               std::string& message) {
-  if (statement.kind == sql::StatementKind::kSet) {
-    session[statement.property_name] = statement.property_value;
-    message =
-        "Set property '" + statement.property_name + "' to '" + statement.property_value + "'";
-    return std::optional<NewQuery>();
-  }
-  if (statement.kind == sql::StatementKind::kUnset) {
-    session.erase(statement.property_name);
-    message = "Unset property '" + statement.property_name + "'";
-    return std::optional<NewQuery>();
-  }
-  std::vector<std::string> before;
-  for (const auto& query : catalog.ListQueries()) before.push_back(query.id);
-  ASSIGN_OR_RAISE(message, analyzer::ApplyToCatalog(analyzed, catalog));
-  if (!analyzed.plan || analyzed.plan->kind != analyzer::LogicalOperatorKind::kSink) {
-    return std::optional<NewQuery>();
-  }
-  for (const auto& query : catalog.ListQueries()) {
-    if (std::find(before.begin(), before.end(), query.id) != before.end()) continue;
-    NewQuery created{query.id, std::move(analyzed.plan), session};
-    for (const auto& property : statement.properties) {
-      created.properties[property.key] = property.value.text;
-    }
-    return std::optional<NewQuery>(std::move(created));
-  }
-  return std::optional<NewQuery>();  // IF NOT EXISTS on an existing sink: nothing started
-}
-
-Result<std::vector<NewQuery>> CompileQueries(std::string_view sql, catalog::Catalog& catalog) {
-  ASSIGN_OR_RAISE(auto statements, sql::ParseScript(sql));
-  std::vector<NewQuery> queries;
-  analyzer::SessionProperties session;
-  for (const auto& statement : statements) {
-    analyzer::Analyzer analyzer(catalog, session);
-    ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statement));
-    std::string message;
-    ASSIGN_OR_RAISE(auto query, ApplyStatement(*statement, analyzed, catalog, session, message));
-    if (!query) continue;
-    // One stage in one process: re-keying needs no topic here.
-    RETURN_NOT_OK(planner::AssignStores(*query->plan).status());
-    queries.push_back(std::move(*query));
-  }
-  if (queries.empty()) return Status::InvalidArgument("the script starts no persistent query");
-  return queries;
-}
-
-Result<NewQuery> CompileLastQuery(std::string_view sql, catalog::Catalog& catalog) {
-  ASSIGN_OR_RAISE(auto queries, CompileQueries(sql, catalog));
-  return std::move(queries.back());
-}
-
 // How the messages of one source topic become records.
 struct SourceDecoding {
   SourceDescription source;
@@ -147,12 +66,12 @@ struct SourceDecoding {
   std::optional<functions::TemporalPattern> timestamp_format;
 };
 
-struct QueryPipeline::State {
+struct StreamTask::State {
   std::string id;
   std::vector<SourceDecoding> inputs;      // the topology's sources, left to right
   std::vector<SourceDescription> sources;  // theirs, as sources() hands them out
   SourceDescription sink;
-  PipelineCallbacks callbacks;
+  TaskCallbacks callbacks;
   std::vector<formats::FormatColumn> sink_keys, sink_values;
   std::unique_ptr<formats::RowEncoder> key_encoder, value_encoder;
   std::unique_ptr<runtime::Topology> topology;
@@ -166,7 +85,7 @@ struct QueryPipeline::State {
   bool keeps_source_key = true;
   // The sink is a repartition topic: a row with a NULL grouping value goes nowhere.
   bool drop_null_keys = false;
-  PipelineCounters counters;
+  TaskCounters counters;
   // The batch being processed, for the late-record side output.
   std::span<const InputMessage> input;
   runtime::RecordBatch batch;
@@ -195,12 +114,12 @@ struct QueryPipeline::State {
   Status RunBatch(size_t source);
 };
 
-QueryPipeline::QueryPipeline(std::unique_ptr<State> state) : state_(std::move(state)) {}
-QueryPipeline::~QueryPipeline() = default;
+StreamTask::StreamTask(std::unique_ptr<State> state) : state_(std::move(state)) {}
+StreamTask::~StreamTask() = default;
 
-Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
+Result<std::unique_ptr<StreamTask>> StreamTask::Create(
     const std::string& query_id, const analyzer::LogicalOperator& plan,
-    const std::map<std::string, std::string>& query_properties, PipelineCallbacks callbacks,
+    const std::map<std::string, std::string>& query_properties, TaskCallbacks callbacks,
     runtime::StoreFactory stores) {
   auto state = std::make_unique<State>();
   State* self = state.get();
@@ -304,10 +223,10 @@ Result<std::unique_ptr<QueryPipeline>> QueryPipeline::Create(
       }
     }
   }
-  return std::unique_ptr<QueryPipeline>(new QueryPipeline(std::move(state)));
+  return std::unique_ptr<StreamTask>(new StreamTask(std::move(state)));
 }
 
-Status QueryPipeline::State::Decode(const InputMessage& message, runtime::Record& record) {
+Status StreamTask::State::Decode(const InputMessage& message, runtime::Record& record) {
   if (message.source >= inputs.size()) {
     return Status::InvalidArgument("query " + id + " has no source " +
                                    std::to_string(message.source));
@@ -341,8 +260,7 @@ Status QueryPipeline::State::Decode(const InputMessage& message, runtime::Record
   return Status::OK();
 }
 
-Status QueryPipeline::State::ExtractTimestamp(const SourceDecoding& input,
-                                              runtime::Record& record) {
+Status StreamTask::State::ExtractTimestamp(const SourceDecoding& input, runtime::Record& record) {
   if (input.timestamp_column < 0 || record.tombstone) return Status::OK();
   const std::string& column = *input.source.timestamp_column;
   const types::Value& event_time = record.row[input.timestamp_column];
@@ -362,7 +280,7 @@ Status QueryPipeline::State::ExtractTimestamp(const SourceDecoding& input,
   return Status::OK();
 }
 
-Status QueryPipeline::State::DeadLetter(const InputMessage& message, const Status& error) {
+Status StreamTask::State::DeadLetter(const InputMessage& message, const Status& error) {
   ++counters.decode_errors;
   const SourceDecoding& input = inputs[std::min<size_t>(message.source, inputs.size() - 1)];
   std::string dead = FittedSideRecord(callbacks.max_message_bytes, [&](size_t limit) {
@@ -383,8 +301,8 @@ Status QueryPipeline::State::DeadLetter(const InputMessage& message, const Statu
                                   message.timestamp);
 }
 
-Result<bool> QueryPipeline::State::EncodeResult(const runtime::Record& record, std::string& key,
-                                                std::string& value) {
+Result<bool> StreamTask::State::EncodeResult(const runtime::Record& record, std::string& key,
+                                             std::string& value) {
   result_timestamp = record.timestamp;
   if (sink_timestamp_column >= 0 && !record.tombstone) {
     const types::Value& event_time = record.row[sink_timestamp_column];
@@ -409,14 +327,13 @@ Result<bool> QueryPipeline::State::EncodeResult(const runtime::Record& record, s
   return true;
 }
 
-Status QueryPipeline::State::WriteResult(const runtime::Record& record,
-                                         const std::string* old_value) {
+Status StreamTask::State::WriteResult(const runtime::Record& record, const std::string* old_value) {
   const std::string* key = has_key ? &key_bytes : nullptr;
   const std::string* value = record.tombstone ? nullptr : &value_bytes;
   const size_t bytes =
       (key ? key->size() : 0) + (value ? value->size() : 0) + (old_value ? old_value->size() : 0);
   if (bytes > callbacks.max_message_bytes) return DeadLetterResult(record, key, value);
-  PipelineResult result;
+  TaskResult result;
   result.key = key;
   result.value = value;
   result.timestamp = result_timestamp;
@@ -427,13 +344,13 @@ Status QueryPipeline::State::WriteResult(const runtime::Record& record,
   return callbacks.on_result(result);
 }
 
-Status QueryPipeline::State::EmitResult(const runtime::Record& record) {
+Status StreamTask::State::EmitResult(const runtime::Record& record) {
   ASSIGN_OR_RAISE(bool written, EncodeResult(record, key_bytes, value_bytes));
   return written ? WriteResult(record, nullptr) : Status::OK();
 }
 
-Status QueryPipeline::State::DeadLetterResult(const runtime::Record& record, const std::string* key,
-                                              const std::string* value) {
+Status StreamTask::State::DeadLetterResult(const runtime::Record& record, const std::string* key,
+                                           const std::string* value) {
   ++counters.oversized_results;
   // The input that caused the result, when it is in the batch being processed (a window
   // closed by the wall clock has none).
@@ -458,7 +375,7 @@ Status QueryPipeline::State::DeadLetterResult(const runtime::Record& record, con
   return callbacks.on_side_output(from.dead_letter_topic, nullptr, dead, record.timestamp);
 }
 
-Status QueryPipeline::State::RunBatch(size_t source) {
+Status StreamTask::State::RunBatch(size_t source) {
   if (batch.empty()) return Status::OK();
   int64_t errors_before = topology->evaluation_errors();
   Status processed = topology->Process(source, batch);
@@ -467,7 +384,7 @@ Status QueryPipeline::State::RunBatch(size_t source) {
   return processed;
 }
 
-Status QueryPipeline::ProcessBatch(std::span<const InputMessage> messages) {
+Status StreamTask::ProcessBatch(std::span<const InputMessage> messages) {
   State& s = *state_;
   s.batch.Clear();
   s.input = messages;
@@ -515,23 +432,23 @@ Status QueryPipeline::ProcessBatch(std::span<const InputMessage> messages) {
   return status;
 }
 
-Status QueryPipeline::Process(const InputMessage& message) {
+Status StreamTask::Process(const InputMessage& message) {
   return ProcessBatch(std::span<const InputMessage>(&message, 1));
 }
 
-Status QueryPipeline::Flush() { return state_->topology->Flush(); }
+Status StreamTask::Flush() { return state_->topology->Flush(); }
 
-Status QueryPipeline::RebuildIndexes() { return state_->topology->RebuildIndexes(); }
+Status StreamTask::RebuildIndexes() { return state_->topology->RebuildIndexes(); }
 
-Status QueryPipeline::AdvanceStreamTime(int64_t stream_time) {
+Status StreamTask::AdvanceStreamTime(int64_t stream_time) {
   return state_->topology->AdvanceStreamTime(stream_time);
 }
 
-int64_t QueryPipeline::stream_time() const { return state_->topology->stream_time(); }
-const std::string& QueryPipeline::query_id() const { return state_->id; }
-const SourceDescription& QueryPipeline::source() const { return state_->sources.front(); }
-const std::vector<SourceDescription>& QueryPipeline::sources() const { return state_->sources; }
-const SourceDescription& QueryPipeline::sink() const { return state_->sink; }
-PipelineCounters QueryPipeline::counters() const { return state_->counters; }
+int64_t StreamTask::stream_time() const { return state_->topology->stream_time(); }
+const std::string& StreamTask::query_id() const { return state_->id; }
+const SourceDescription& StreamTask::source() const { return state_->sources.front(); }
+const std::vector<SourceDescription>& StreamTask::sources() const { return state_->sources; }
+const SourceDescription& StreamTask::sink() const { return state_->sink; }
+TaskCounters StreamTask::counters() const { return state_->counters; }
 
-}  // namespace sidestream::offline
+}  // namespace sidestream::runtime

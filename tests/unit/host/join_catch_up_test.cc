@@ -10,9 +10,9 @@
 #include "connectors/kafka/batch_consumer.h"
 #include "connectors/kafka/batch_producer.h"
 #include "connectors/kafka/embedded_broker.h"
-#include "server/cluster/kafka_engine.h"
+#include "host/kafka_engine.h"
 
-namespace sidestream::cluster {
+namespace sidestream::host {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -84,4 +84,4 @@ TEST(JoinCatchUpTest, StreamRecordsWaitForTableRowsStillOnTheBroker) {
 }
 
 }  // namespace
-}  // namespace sidestream::cluster
+}  // namespace sidestream::host

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace sidestream::offline {
+namespace sidestream::runtime {
 
 /// Adds raw record bytes to a side record (dead-letter or late) as member `name`: the text
 /// when it is valid UTF-8, else base64 under `<name>_BASE64`, so any bytes survive the trip
@@ -31,4 +31,4 @@ std::string FittedSideRecord(size_t max_bytes, Build build) {
   }
 }
 
-}  // namespace sidestream::offline
+}  // namespace sidestream::runtime

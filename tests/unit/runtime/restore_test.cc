@@ -11,10 +11,11 @@
 
 #include "catalog/catalog.h"
 #include "runtime/state_store.h"
-#include "server/offline/query_pipeline.h"
+#include "runtime/stream_task.h"
+#include "session/statements.h"
 #include "types/value_codec.h"
 
-namespace sidestream::offline {
+namespace sidestream::runtime {
 namespace {
 
 struct Message {
@@ -31,16 +32,16 @@ class RestoreTest : public testing::Test {
  protected:
   // A pipeline for the last query of `sql` whose stores write to changelogs_, and the
   // results it writes to `results` (key | value | timestamp).
-  std::unique_ptr<QueryPipeline> Start(const std::string& sql, std::vector<std::string>& results,
-                                       std::map<std::string, runtime::ChangelogStore*>& stores) {
+  std::unique_ptr<StreamTask> Start(const std::string& sql, std::vector<std::string>& results,
+                                    std::map<std::string, runtime::ChangelogStore*>& stores) {
     auto catalog = catalog::Catalog::Open(":memory:");
     EXPECT_TRUE(catalog.ok());
     catalogs_.push_back(std::move(*catalog));
-    auto query = CompileLastQuery(sql, *catalogs_.back());
+    auto query = session::CompileLastQuery(sql, *catalogs_.back());
     EXPECT_TRUE(query.ok()) << query.status().ToString();
     plans_.push_back(std::move(query->plan));
-    PipelineCallbacks callbacks;
-    callbacks.on_result = [&results](const PipelineResult& result) {
+    TaskCallbacks callbacks;
+    callbacks.on_result = [&results](const TaskResult& result) {
       results.push_back((result.key ? *result.key : "null") + " | " +
                         (result.value ? *result.value : "null") + " | " +
                         std::to_string(result.timestamp));
@@ -58,12 +59,12 @@ class RestoreTest : public testing::Test {
       stores[name] = store.get();
       return store;
     };
-    auto pipeline = QueryPipeline::Create("q", *plans_.back(), {}, callbacks, factory);
+    auto pipeline = StreamTask::Create("q", *plans_.back(), {}, callbacks, factory);
     EXPECT_TRUE(pipeline.ok()) << pipeline.status().ToString();
     return std::move(*pipeline);
   }
 
-  static void Feed(QueryPipeline& pipeline, const std::vector<Message>& messages) {
+  static void Feed(StreamTask& pipeline, const std::vector<Message>& messages) {
     const auto& sources = pipeline.sources();
     for (const Message& message : messages) {
       for (size_t source = 0; source < sources.size(); ++source) {
@@ -199,4 +200,4 @@ TEST_F(RestoreTest, AChangelogOfAnotherShapeIsCorruptionNotACrash) {
 }
 
 }  // namespace
-}  // namespace sidestream::offline
+}  // namespace sidestream::runtime

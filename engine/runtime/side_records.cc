@@ -1,8 +1,8 @@
-#include "server/offline/side_records.h"
+#include "runtime/side_records.h"
 
 #include "connectors/formats/scalar_text.h"
 
-namespace sidestream::offline {
+namespace sidestream::runtime {
 
 void AddPayload(nlohmann::json& record, const std::string& name, std::string_view bytes,
                 size_t limit) {
@@ -24,4 +24,4 @@ std::string SideRecordText(const nlohmann::json& record) {
   return record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-}  // namespace sidestream::offline
+}  // namespace sidestream::runtime
