@@ -59,12 +59,14 @@ int RunDemo(const DemoOptions& options) {
   // The example queries' models (PREDICT) sit beside them unless the user chose a folder.
   setenv("SIDESTREAM_MODELS_DIR",
          (std::filesystem::path(options.queries_dir) / ".." / "models").c_str(), 0);
-  auto engine = host::KafkaEngine::Start({});
+  host::KafkaEngineOptions engine_options;
+  engine_options.stream_threads = host::DefaultStreamThreads();
+  engine_options.idle_timeout_ms = 2000;
+  auto engine = host::KafkaEngine::Start(engine_options);
   if (!engine.ok()) {
     std::cerr << "demo: cannot start the embedded broker: " << engine.status().ToString() << "\n";
     return 1;
   }
-  (*engine)->set_idle_timeout_ms(2000);
   std::cout << "Sidestream demo\n  embedded Kafka broker: " << (*engine)->bootstrap_servers()
             << "  (try: kcat -b " << (*engine)->bootstrap_servers() << " -L)\n";
   std::vector<std::string> result_topics;

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "host/kafka_engine.h"
+
 namespace sidestream::server {
 
 struct RunOptions {
@@ -12,7 +14,8 @@ struct RunOptions {
   /// Empty: $SIDESTREAM_BOOTSTRAP_SERVERS, else the embedded broker.
   std::string bootstrap_servers;
   std::vector<std::pair<std::string, std::string>> client_properties;
-  double duration_seconds = 0;  // 0: until Ctrl-C
+  double duration_seconds = 0;                        // 0: until Ctrl-C
+  int stream_threads = host::DefaultStreamThreads();  // num.stream.threads
 };
 
 /// `sidestream run FILE.sql`: runs the statements against Kafka (or the embedded broker,

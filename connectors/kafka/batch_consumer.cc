@@ -147,7 +147,9 @@ void BatchConsumer::RebalanceCallback(rd_kafka_t* /*handle*/, rd_kafka_resp_err_
 void BatchConsumer::OnRebalance(rd_kafka_resp_err_t error,
                                 rd_kafka_topic_partition_list_t* partitions) {
   rd_kafka_t* handle = handle_.get();
-  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(handle), "COOPERATIVE") == 0;
+  // No protocol while the consumer is not in a group (it is closing).
+  const char* protocol = rd_kafka_rebalance_protocol(handle);
+  const bool cooperative = protocol != nullptr && std::strcmp(protocol, "COOPERATIVE") == 0;
   RebalanceEvent event;
   event.partitions = ToPartitions(partitions);
   if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -281,7 +283,14 @@ Status BatchConsumer::Commit(const std::vector<TopicPartitionOffset>& offsets) {
       }
     }
   }
-  Status status = StatusFromError(error, "commit offsets of group '" + options_.group_id + "'");
+  const std::string context = "commit offsets of group '" + options_.group_id + "'";
+  if (error == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+      error == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+      error == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
+    // A member joined or left meanwhile (Kafka Streams' CommitFailedException).
+    return Status::Rebalanced(context + ": " + rd_kafka_err2name(error));
+  }
+  Status status = StatusFromError(error, context);
   if (!status.ok()) error_count_.fetch_add(1, std::memory_order_relaxed);
   return status;
 }

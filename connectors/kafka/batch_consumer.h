@@ -13,22 +13,13 @@
 
 #include "common/status.h"
 #include "connectors/kafka/client_config.h"
+#include "runtime/source.h"
 
 namespace sidestream::kafka {
 
-/// A topic partition, and an offset in it.
-struct TopicPartition {
-  std::string topic;
-  int32_t partition = 0;
-  bool operator==(const TopicPartition&) const = default;
-  auto operator<=>(const TopicPartition&) const = default;
-};
-struct TopicPartitionOffset {
-  std::string topic;
-  int32_t partition = 0;
-  /// For commits: the next offset to read, i.e. the last processed offset + 1.
-  int64_t offset = 0;
-};
+using runtime::RebalanceEvent;
+using runtime::TopicPartition;
+using runtime::TopicPartitionOffset;
 
 class BatchConsumer;
 
@@ -96,17 +87,6 @@ class MessageBatch {
   BatchConsumer* owner_ = nullptr;  // the consumer whose messages these are, if any
 };
 
-/// A change of the consumer's assignment.
-struct RebalanceEvent {
-  enum class Kind {
-    kAssigned,  // partitions added to the assignment: create their tasks
-    kRevoked,   // partitions taken away in an orderly way: commit, then close their tasks
-    kLost,      // partitions lost (session timed out): close tasks without committing
-  };
-  Kind kind = Kind::kAssigned;
-  std::vector<TopicPartition> partitions;
-};
-
 /// Options for a BatchConsumer.
 struct ConsumerOptions {
   /// Bootstrap servers and extra properties (they override the defaults below).
@@ -150,7 +130,8 @@ class BatchConsumer {
   /// for a fatal error, or after Close.
   Status Poll(size_t max_messages, std::chrono::milliseconds timeout, MessageBatch* batch);
 
-  /// Commits `offsets` (next offsets to read) synchronously. Unavailable when retriable.
+  /// Commits `offsets` (next offsets to read) synchronously. Unavailable when retriable;
+  /// Rebalanced when a member joined or left meanwhile (the commit is refused).
   Status Commit(const std::vector<TopicPartitionOffset>& offsets);
 
   /// The committed offsets (next to read) of `partitions`; -1001 (RD_KAFKA_OFFSET_INVALID)

@@ -13,16 +13,14 @@
 
 #include "common/status.h"
 #include "connectors/kafka/client_config.h"
+#include "runtime/source.h"
 
 typedef struct rd_kafka_topic_s rd_kafka_topic_t;
 
 namespace sidestream::kafka {
 
 /// One header to produce.
-struct ProduceHeader {
-  std::string_view name;
-  std::string_view value;
-};
+using ProduceHeader = runtime::RecordHeader;
 
 /// Options for a BatchProducer.
 struct ProducerOptions {

@@ -20,6 +20,8 @@ const char* StatusCodeName(StatusCode code) {
       return "NotSupported";
     case StatusCode::kUnavailable:
       return "Unavailable";
+    case StatusCode::kRebalanced:
+      return "Rebalanced";
     case StatusCode::kCorruption:
       return "Corruption";
     case StatusCode::kIOError:

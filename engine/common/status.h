@@ -25,6 +25,7 @@ enum class StatusCode {
   kAlreadyExists,    // a named object exists already (HTTP 409).
   kNotSupported,     // valid dialect that is not built yet (HTTP 501).
   kUnavailable,      // retriable: a broker or server is down.
+  kRebalanced,       // the consumer group moved partitions mid-commit: redo from the last commit.
   kCorruption,       // stored data is unreadable.
   kIOError,          // a file or socket failed.
   kInternal,         // a bug in Sidestream.
@@ -68,6 +69,9 @@ class [[nodiscard]] Status {
   }
   static Status Unavailable(std::string message) {
     return Status(StatusCode::kUnavailable, std::move(message));
+  }
+  static Status Rebalanced(std::string message) {
+    return Status(StatusCode::kRebalanced, std::move(message));
   }
   static Status Corruption(std::string message) {
     return Status(StatusCode::kCorruption, std::move(message));

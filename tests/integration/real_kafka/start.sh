@@ -83,7 +83,10 @@ transaction.state.log.min.isr=1
 transaction.state.log.num.partitions=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
+# Kafka's default: a new group waits 3 s for its members, so that the members of every
+# stream thread join in one rebalance instead of a rebalance each (a commit refused during a
+# rebalance leaves processed records to be read again: at-least-once duplicates).
+group.initial.rebalance.delay.ms=3000
 # Keep a test broker light on a small shared machine.
 num.network.threads=2
 num.io.threads=2

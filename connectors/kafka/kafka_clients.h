@@ -1,0 +1,73 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "connectors/kafka/batch_consumer.h"
+#include "connectors/kafka/batch_producer.h"
+#include "connectors/kafka/client_config.h"
+#include "runtime/source.h"
+
+namespace sidestream::kafka {
+
+/// The runtime's Source over a group consumer.
+class KafkaSource final : public runtime::Source {
+ public:
+  explicit KafkaSource(std::unique_ptr<BatchConsumer> consumer) : consumer_(std::move(consumer)) {}
+  Status Poll(size_t max_records, std::chrono::milliseconds timeout,
+              runtime::SourceBatch& batch) override;
+  Status Commit(const std::vector<TopicPartitionOffset>& offsets) override {
+    return consumer_->Commit(offsets);
+  }
+  Result<std::vector<TopicPartitionOffset>> Committed(
+      const std::vector<TopicPartition>& partitions) override {
+    return consumer_->Committed(partitions);
+  }
+  std::pair<int64_t, int64_t> CachedWatermarks(const TopicPartition& partition) const override {
+    return consumer_->CachedWatermarks(partition);
+  }
+  Status Seek(const std::vector<TopicPartitionOffset>& offsets) override {
+    return consumer_->Seek(offsets);
+  }
+  Result<std::vector<TopicPartition>> Assignment() const override {
+    return consumer_->assignment();
+  }
+  Status Close() override;
+
+ private:
+  std::unique_ptr<BatchConsumer> consumer_;
+  MessageBatch messages_;  // what the last poll returned: the views' bytes
+};
+
+/// The runtime's Sink over an idempotent producer.
+class KafkaSink final : public runtime::Sink {
+ public:
+  explicit KafkaSink(std::unique_ptr<BatchProducer> producer) : producer_(std::move(producer)) {}
+  Status Produce(std::string_view topic, int32_t partition, std::string_view key,
+                 std::string_view value, int64_t timestamp_ms,
+                 std::span<const runtime::RecordHeader> headers) override;
+  Status Flush(std::chrono::milliseconds timeout) override { return producer_->Flush(timeout); }
+  void ClearErrors() override { (void)producer_->TakeErrors(); }
+
+ private:
+  std::unique_ptr<BatchProducer> producer_;
+};
+
+/// Makes the runtime's sources, sinks and changelog reads on one cluster.
+class KafkaClients final : public runtime::Clients {
+ public:
+  /// `embedded`: the embedded broker, whose empty fetches wait for their full time.
+  KafkaClients(ClientConfig client, bool embedded);
+  Result<std::unique_ptr<runtime::Source>> CreateSource(runtime::SourceOptions options) override;
+  Result<std::unique_ptr<runtime::Sink>> CreateSink() override;
+  Result<int64_t> ReadChangelog(const std::string& topic, int32_t partition,
+                                const runtime::ChangelogVisitor& visit) override;
+  size_t max_message_bytes() const override { return max_message_bytes_; }
+
+ private:
+  const ClientConfig client_;
+  const bool embedded_;
+  size_t max_message_bytes_ = 1'000'000;  // librdkafka's default message.max.bytes
+};
+
+}  // namespace sidestream::kafka

@@ -1,0 +1,246 @@
+#include "runtime/in_memory_clients.h"
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+namespace sidestream::runtime {
+
+/// One record, on the heap so that views of it stay valid while its partition grows.
+struct InMemoryClients::Record {
+  std::optional<std::string> key, value;
+  int64_t timestamp = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct InMemoryClients::Partition {
+  mutable std::mutex mutex;
+  std::vector<std::unique_ptr<Record>> records;  // guarded by mutex
+};
+
+struct InMemoryClients::Topic {
+  std::string name;
+  std::vector<std::unique_ptr<Partition>> partitions;
+};
+
+InMemoryClients::InMemoryClients(int members_per_group, int default_partitions)
+    : members_per_group_(members_per_group), default_partitions_(default_partitions) {}
+
+InMemoryClients::~InMemoryClients() = default;
+
+void InMemoryClients::CreateTopic(const std::string& topic, int partitions) {
+  std::lock_guard lock(mutex_);
+  auto& created = topics_[topic];
+  if (created) return;
+  created = std::make_unique<Topic>();
+  created->name = topic;
+  for (int i = 0; i < partitions; ++i) created->partitions.push_back(std::make_unique<Partition>());
+}
+
+InMemoryClients::Topic& InMemoryClients::FindTopic(std::string_view name) {
+  {
+    std::lock_guard lock(mutex_);
+    auto found = topics_.find(name);
+    if (found != topics_.end()) return *found->second;
+  }
+  CreateTopic(std::string(name), default_partitions_);
+  std::lock_guard lock(mutex_);
+  return *topics_.find(name)->second;
+}
+
+Status InMemoryClients::Append(std::string_view topic, int32_t partition,
+                               std::optional<std::string_view> key,
+                               std::optional<std::string_view> value, int64_t timestamp,
+                               std::span<const RecordHeader> headers) {
+  Topic& target = FindTopic(topic);
+  const auto count = static_cast<int32_t>(target.partitions.size());
+  if (partition < 0) {
+    partition = static_cast<int32_t>(std::hash<std::string_view>()(key.value_or("")) %
+                                     static_cast<size_t>(count));
+  }
+  if (partition >= count) {
+    return Status::NotFound("topic " + std::string(topic) + " has no partition " +
+                            std::to_string(partition));
+  }
+  auto record = std::make_unique<Record>();
+  if (key) record->key = std::string(*key);
+  if (value) record->value = std::string(*value);
+  record->timestamp = timestamp;
+  for (const RecordHeader& header : headers) {
+    record->headers.emplace_back(std::string(header.name), std::string(header.value));
+  }
+  Partition& stored = *target.partitions[partition];
+  std::lock_guard lock(stored.mutex);
+  stored.records.push_back(std::move(record));
+  return Status::OK();
+}
+
+int64_t InMemoryClients::Size(const std::string& topic) const {
+  std::lock_guard lock(mutex_);
+  auto found = topics_.find(topic);
+  if (found == topics_.end()) return 0;
+  int64_t size = 0;
+  for (const auto& partition : found->second->partitions) {
+    std::lock_guard partition_lock(partition->mutex);
+    size += static_cast<int64_t>(partition->records.size());
+  }
+  return size;
+}
+
+/// A fixed member of a group: reads its partitions round-robin from its positions.
+class InMemoryClients::MemorySource final : public Source {
+ public:
+  MemorySource(InMemoryClients& clients, SourceOptions options, int member)
+      : clients_(clients), options_(std::move(options)) {
+    for (const std::string& name : options_.topics) {
+      Topic& topic = clients_.FindTopic(name);
+      for (int32_t p = 0; p < static_cast<int32_t>(topic.partitions.size()); ++p) {
+        if (p % clients_.members_per_group_ != member) continue;
+        assigned_.push_back({name, p});
+        partitions_.push_back(topic.partitions[p].get());
+        positions_.push_back(-1);  // the committed offset, read at the first poll
+      }
+    }
+  }
+
+  Status Poll(size_t max_records, std::chrono::milliseconds timeout, SourceBatch& batch) override {
+    batch.Clear();
+    if (!announced_) {
+      announced_ = true;
+      if (options_.on_rebalance) {
+        options_.on_rebalance({RebalanceEvent::Kind::kAssigned, assigned_});
+      }
+    }
+    for (size_t i = 0; i < assigned_.size(); ++i) {
+      if (positions_[i] >= 0) continue;
+      ASSIGN_OR_RAISE(auto committed, Committed({assigned_[i]}));
+      positions_[i] = std::max<int64_t>(0, committed[0].offset);
+    }
+    // A share of the batch per partition, so that none starves.
+    const size_t share = std::max<size_t>(1, max_records / std::max<size_t>(1, assigned_.size()));
+    for (size_t i = 0; i < assigned_.size(); ++i) {
+      std::lock_guard lock(partitions_[i]->mutex);
+      const auto& records = partitions_[i]->records;
+      const size_t end = std::min(records.size(), static_cast<size_t>(positions_[i]) + share);
+      for (auto offset = static_cast<size_t>(positions_[i]); offset < end; ++offset) {
+        const Record& stored = *records[offset];
+        SourceRecord& record = batch.records.emplace_back();
+        record.topic = assigned_[i].topic;
+        record.partition = assigned_[i].partition;
+        record.offset = static_cast<int64_t>(offset);
+        record.timestamp = stored.timestamp;
+        if (stored.key) record.key = *stored.key;
+        if (stored.value) record.value = *stored.value;
+        record.first_header = static_cast<uint32_t>(batch.headers.size());
+        record.header_count = static_cast<uint32_t>(stored.headers.size());
+        for (const auto& [name, value] : stored.headers) batch.headers.push_back({name, value});
+      }
+      positions_[i] = static_cast<int64_t>(end);
+    }
+    if (batch.records.empty()) std::this_thread::sleep_for(std::min(timeout, kIdleWait));
+    return Status::OK();
+  }
+
+  Status Commit(const std::vector<TopicPartitionOffset>& offsets) override {
+    std::lock_guard lock(clients_.mutex_);
+    for (const auto& offset : offsets) {
+      clients_.committed_[{options_.group_id, offset.topic, offset.partition}] = offset.offset;
+    }
+    return Status::OK();
+  }
+
+  Result<std::vector<TopicPartitionOffset>> Committed(
+      const std::vector<TopicPartition>& partitions) override {
+    std::lock_guard lock(clients_.mutex_);
+    std::vector<TopicPartitionOffset> offsets;
+    for (const auto& partition : partitions) {
+      auto found =
+          clients_.committed_.find({options_.group_id, partition.topic, partition.partition});
+      offsets.push_back({partition.topic, partition.partition,
+                         found == clients_.committed_.end() ? -1 : found->second});
+    }
+    return offsets;
+  }
+
+  std::pair<int64_t, int64_t> CachedWatermarks(const TopicPartition& partition) const override {
+    for (size_t i = 0; i < assigned_.size(); ++i) {
+      if (assigned_[i] != partition) continue;
+      std::lock_guard lock(partitions_[i]->mutex);
+      return {0, static_cast<int64_t>(partitions_[i]->records.size())};
+    }
+    return {-1, -1};
+  }
+
+  Status Seek(const std::vector<TopicPartitionOffset>& offsets) override {
+    for (const auto& offset : offsets) {
+      for (size_t i = 0; i < assigned_.size(); ++i) {
+        if (assigned_[i].topic == offset.topic && assigned_[i].partition == offset.partition) {
+          positions_[i] = offset.offset == kBeginning ? 0 : offset.offset;
+        }
+      }
+    }
+    return Status::OK();
+  }
+
+  Result<std::vector<TopicPartition>> Assignment() const override { return assigned_; }
+
+  Status Close() override {
+    if (announced_ && options_.on_rebalance) {
+      options_.on_rebalance({RebalanceEvent::Kind::kRevoked, assigned_});
+    }
+    announced_ = false;
+    return Status::OK();
+  }
+
+ private:
+  static constexpr std::chrono::milliseconds kIdleWait{1};
+  InMemoryClients& clients_;
+  SourceOptions options_;
+  std::vector<TopicPartition> assigned_;
+  std::vector<Partition*> partitions_;
+  std::vector<int64_t> positions_;  // next offset per assigned partition; -1: not read yet
+  bool announced_ = false;          // the assignment was reported
+};
+
+/// Appends to the topics at once; delivery cannot fail.
+class InMemoryClients::MemorySink final : public Sink {
+ public:
+  explicit MemorySink(InMemoryClients& clients) : clients_(clients) {}
+  Status Produce(std::string_view topic, int32_t partition, std::string_view key,
+                 std::string_view value, int64_t timestamp_ms,
+                 std::span<const RecordHeader> headers) override {
+    return clients_.Append(topic, partition, key, value, timestamp_ms, headers);
+  }
+  Status Flush(std::chrono::milliseconds) override { return Status::OK(); }
+  void ClearErrors() override {}
+
+ private:
+  InMemoryClients& clients_;
+};
+
+Result<std::unique_ptr<Source>> InMemoryClients::CreateSource(SourceOptions options) {
+  int member = 0;
+  {
+    std::lock_guard lock(mutex_);
+    member = group_members_[options.group_id]++ % members_per_group_;
+  }
+  return std::unique_ptr<Source>(std::make_unique<MemorySource>(*this, std::move(options), member));
+}
+
+Result<std::unique_ptr<Sink>> InMemoryClients::CreateSink() {
+  return std::unique_ptr<Sink>(std::make_unique<MemorySink>(*this));
+}
+
+Result<int64_t> InMemoryClients::ReadChangelog(const std::string& topic, int32_t partition,
+                                               const ChangelogVisitor& visit) {
+  Topic& stored = FindTopic(topic);
+  if (partition >= static_cast<int32_t>(stored.partitions.size())) return int64_t{0};
+  Partition& read = *stored.partitions[partition];
+  std::lock_guard lock(read.mutex);
+  for (const auto& record : read.records) {
+    RETURN_NOT_OK(visit(record->key, record->value));
+  }
+  return static_cast<int64_t>(read.records.size());
+}
+
+}  // namespace sidestream::runtime

@@ -1,0 +1,160 @@
+#pragma once
+
+#include <chrono>
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+/// The runtime's view of a log of partitioned records: where a stream thread reads input
+/// (Source), writes results, side outputs and changelog records (Sink), and restores
+/// changelogs (Clients). connectors/kafka implements them over librdkafka; InMemoryClients
+/// (in_memory_clients.h) implements them over in-memory partitions for tests and benchmarks.
+namespace sidestream::runtime {
+
+/// A topic partition, and an offset in it.
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  bool operator==(const TopicPartition&) const = default;
+  auto operator<=>(const TopicPartition&) const = default;
+};
+struct TopicPartitionOffset {
+  std::string topic;
+  int32_t partition = 0;
+  /// For commits: the next offset to read, i.e. the last processed offset + 1.
+  int64_t offset = 0;
+};
+
+/// One record header; views into the record.
+struct RecordHeader {
+  std::string_view name;
+  std::string_view value;
+};
+
+/// One record read from a source. Views are valid until the batch that holds it is polled
+/// into again, or its source is sought, closed or destroyed.
+struct SourceRecord {
+  std::string_view topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t timestamp = 0;  // ms since the epoch
+  std::optional<std::string_view> key;
+  std::optional<std::string_view> value;
+  uint32_t first_header = 0;  // in SourceBatch::headers
+  uint32_t header_count = 0;
+};
+
+/// The records of one poll. Reused across polls.
+struct SourceBatch {
+  std::vector<SourceRecord> records;
+  std::vector<RecordHeader> headers;
+
+  /// The last header called `name` of `record`, if any.
+  std::optional<std::string_view> FindHeader(const SourceRecord& record,
+                                             std::string_view name) const {
+    for (uint32_t i = record.header_count; i > 0; --i) {
+      const RecordHeader& header = headers[record.first_header + i - 1];
+      if (header.name == name) return header.value;
+    }
+    return std::nullopt;
+  }
+  void Clear() {
+    records.clear();
+    headers.clear();
+  }
+};
+
+/// A change of a source's assignment.
+struct RebalanceEvent {
+  enum class Kind {
+    kAssigned,  // partitions added to the assignment: create their tasks
+    kRevoked,   // partitions taken away in an orderly way: commit, then close their tasks
+    kLost,      // partitions lost (session timed out): close tasks without committing
+  };
+  Kind kind = Kind::kAssigned;
+  std::vector<TopicPartition> partitions;
+};
+
+/// What a stage's source reads, and as which group member.
+struct SourceOptions {
+  /// Members of one group share the partitions of `topics`.
+  std::string group_id;
+  std::vector<std::string> topics;
+  /// Give each member the same partitions of every topic (a join's inputs).
+  bool co_partitioned = false;
+  /// Called on the polling thread, inside Poll or Close: after partitions are assigned, and
+  /// before revoked or lost ones are taken away (so revoked partitions may still commit).
+  std::function<void(const RebalanceEvent&)> on_rebalance;
+};
+
+/// One member of a consumer group: the input of one stage on one stream thread. Thread: one
+/// thread at a time.
+class Source {
+ public:
+  virtual ~Source() = default;
+  /// Replaces `batch` with up to `max_records` records, waiting up to `timeout` for the
+  /// first. Serves rebalances. Errors only when the source is unusable.
+  virtual Status Poll(size_t max_records, std::chrono::milliseconds timeout,
+                      SourceBatch& batch) = 0;
+  /// Commits `offsets` (next offsets to read). Unavailable when retriable; Rebalanced when the
+  /// group moved partitions meanwhile.
+  virtual Status Commit(const std::vector<TopicPartitionOffset>& offsets) = 0;
+  /// The committed offsets of `partitions`; negative where the group has none.
+  virtual Result<std::vector<TopicPartitionOffset>> Committed(
+      const std::vector<TopicPartition>& partitions) = 0;
+  /// The low and high watermarks of `partition` as last seen (no round trip); negative while
+  /// unknown.
+  virtual std::pair<int64_t, int64_t> CachedWatermarks(const TopicPartition& partition) const = 0;
+  /// The next polls return `offsets`' partitions from those offsets (kBeginning: the start).
+  virtual Status Seek(const std::vector<TopicPartitionOffset>& offsets) = 0;
+  virtual Result<std::vector<TopicPartition>> Assignment() const = 0;
+  /// Leaves the group (revoking every partition). Idempotent.
+  virtual Status Close() = 0;
+
+  static constexpr int64_t kBeginning = -2;  // librdkafka's RD_KAFKA_OFFSET_BEGINNING
+};
+
+/// Where a stream thread's records go: result, side and changelog topics. Thread: one thread
+/// at a time.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  /// Queues one record (copied). `partition` -1 picks it by key; `timestamp_ms` 0 means now.
+  /// InvalidArgument for a record that is too large; Unavailable when retriable.
+  virtual Status Produce(std::string_view topic, int32_t partition, std::string_view key,
+                         std::string_view value, int64_t timestamp_ms,
+                         std::span<const RecordHeader> headers = {}) = 0;
+  /// Waits until every queued record is delivered; the first delivery failure since the last
+  /// Flush, or Unavailable when `timeout` passes first.
+  virtual Status Flush(std::chrono::milliseconds timeout) = 0;
+  /// Forgets failures reported before a restart.
+  virtual void ClearErrors() = 0;
+};
+
+/// Called with each record of a changelog partition, oldest first.
+using ChangelogVisitor = std::function<Status(std::optional<std::string_view> key,
+                                              std::optional<std::string_view> value)>;
+
+/// Makes sources and sinks, and reads changelogs. Thread-safe.
+class Clients {
+ public:
+  virtual ~Clients() = default;
+  virtual Result<std::unique_ptr<Source>> CreateSource(SourceOptions options) = 0;
+  virtual Result<std::unique_ptr<Sink>> CreateSink() = 0;
+  /// Visits every record of `topic`'s `partition`; returns how many.
+  virtual Result<int64_t> ReadChangelog(const std::string& topic, int32_t partition,
+                                        const ChangelogVisitor& visit) = 0;
+  /// The largest record (key plus value) a sink takes.
+  virtual size_t max_message_bytes() const = 0;
+};
+
+}  // namespace sidestream::runtime

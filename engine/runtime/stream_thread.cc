@@ -1,0 +1,452 @@
+#include "runtime/stream_thread.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <future>
+
+namespace sidestream::runtime {
+
+/// One stage of a share: a member of the stage's group and the tasks of its partitions.
+struct StreamThread::Member {
+  Member(const StageSpec& spec, Share& owner, const StreamThreadOptions& options,
+         RecordCollector& collector, Clients& clients)
+      : stage(spec),
+        share(owner),
+        group(spec.source_topics, *options.clock, options.max_task_idle),
+        tasks(spec, options.application_id, collector, clients, options.commit_timeout) {}
+
+  const StageSpec& stage;
+  Share& share;
+  PartitionGroup group;
+  TaskManager tasks;
+  std::unique_ptr<Source> source;  // null while the share is stopped for good
+  SourceBatch batch;
+  std::vector<InputMessage> inputs;                  // reused per poll
+  std::vector<InputMessage> merged;                  // a join task's inputs in timestamp order
+  std::chrono::steady_clock::time_point last_input;  // for the idle close
+  // The run of messages being processed (source, partition, offsets): where a failure was.
+  size_t run_source = 0;
+  int32_t run_partition = -1;
+  int64_t run_first_offset = -1, run_last_offset = -1;
+  // Whether a revoke (the source closing or a rebalance) commits what the tasks processed:
+  // not when the query is stopped by a failure.
+  bool commit_on_revoke = true;
+};
+
+/// This thread's share of one query.
+struct StreamThread::Share {
+  const QuerySpec* spec = nullptr;
+  std::unique_ptr<RecordCollector> collector;
+  std::vector<std::unique_ptr<Member>> members;
+  uint64_t seen_failures = 0;  // the query's failures this share has followed
+  bool stopped = false;        // after a failure: until the backoff ends, or for good
+  QueryControl& control() const { return *spec->control; }
+};
+
+Result<std::unique_ptr<QuerySpec>> MakeQuerySpec(
+    planner::PhysicalPlan physical, const std::map<std::string, std::string>& properties,
+    std::shared_ptr<QueryControl> control) {
+  auto query = std::make_unique<QuerySpec>();
+  query->control = std::move(control);
+  for (planner::Stage& stage : physical.stages) {
+    StageSpec& spec = query->stages.emplace_back();
+    spec.query_id = query->control->id();
+    spec.id = stage.id;
+    spec.reads_changes = stage.reads_changes;
+    spec.sink_topic = stage.plan->source.topic;
+    spec.writes_repartition = stage.writes_repartition;
+    // A re-keying stage runs with none of the query's properties: they apply to its results.
+    // It passes each row's input on when the query keeps late records: the next stage writes
+    // them as they arrived.
+    if (!stage.writes_repartition) spec.properties = properties;
+    spec.carry_sources = stage.writes_repartition && properties.count("LATE_TOPIC") > 0;
+    for (const planner::StageSource& source : stage.sources) {
+      spec.source_topics.push_back(source.topic);
+      spec.windowed_sources.push_back(source.windowed);
+    }
+    // Build one task now, so that a plan that cannot run fails at CREATE time.
+    RETURN_NOT_OK(StreamTask::Create(spec.query_id, *stage.plan, spec.properties, {}).status());
+    spec.plan = stage.plan.get();
+    query->plans.push_back(std::move(stage.plan));
+  }
+  return query;
+}
+
+StreamThread::StreamThread(int index, StreamThreadOptions options, Clients& clients)
+    : index_(index), options_(std::move(options)), clients_(clients) {
+  last_commit_ = options_.clock->Now();
+}
+
+StreamThread::~StreamThread() {
+  Stop();
+  // Sources leave their groups (committing revoked tasks) while the collectors still live.
+  for (auto& share : shares_) {
+    for (auto& member : share->members) {
+      if (member->source) (void)member->source->Close();
+    }
+  }
+  shares_.clear();
+}
+
+void StreamThread::Start() {
+  running_ = true;
+  thread_ = std::thread([this] {
+    // Named, so that top and /proc tell the stream threads from librdkafka's.
+    pthread_setname_np(pthread_self(), ("ss-stream-" + std::to_string(index_)).c_str());
+    while (!stopping_) RunOnce(200);
+    RunCommands();
+    CommitShares();
+    PublishProgress();
+  });
+}
+
+void StreamThread::Stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+  running_ = false;
+}
+
+Status StreamThread::OnThread(std::function<Status()> command) {
+  if (!running_ || std::this_thread::get_id() == thread_.get_id()) return command();
+  auto done = std::make_shared<std::promise<Status>>();
+  std::future<Status> result = done->get_future();
+  {
+    std::lock_guard lock(commands_mutex_);
+    commands_.push_back([command = std::move(command), done] { done->set_value(command()); });
+  }
+  return result.get();
+}
+
+void StreamThread::RunCommands() {
+  std::vector<std::function<void()>> commands;
+  {
+    std::lock_guard lock(commands_mutex_);
+    commands.swap(commands_);
+  }
+  for (auto& command : commands) command();
+}
+
+Status StreamThread::AddQuery(const QuerySpec& query) {
+  return OnThread([this, &query]() -> Status {
+    auto share = std::make_unique<Share>();
+    share->spec = &query;
+    share->seen_failures = query.control->failures();
+    ASSIGN_OR_RAISE(auto sink, clients_.CreateSink());
+    share->collector =
+        std::make_unique<RecordCollector>(std::move(sink), clients_.max_message_bytes());
+    for (const StageSpec& stage : query.stages) {
+      share->members.push_back(
+          std::make_unique<Member>(stage, *share, options_, *share->collector, clients_));
+    }
+    for (auto& member : share->members) {
+      Status subscribed = Subscribe(*share, *member);
+      if (!subscribed.ok()) {
+        for (auto& started : share->members) (void)StopMember(*started, /*commit=*/false);
+        return subscribed;
+      }
+    }
+    shares_.push_back(std::move(share));
+    return Status::OK();
+  });
+}
+
+Status StreamThread::RemoveQuery(const std::string& query_id, bool commit) {
+  return OnThread([this, &query_id, commit]() -> Status {
+    auto found = std::find_if(shares_.begin(), shares_.end(),
+                              [&](const auto& share) { return share->control().id() == query_id; });
+    if (found == shares_.end()) return Status::OK();
+    Share& share = **found;
+    Status committed;
+    if (commit && !share.stopped) committed = CommitShare(share);
+    for (auto& member : share.members) (void)StopMember(*member, /*commit=*/false);
+    removed_.produced += share.collector->produced();
+    removed_.changelog_records += share.collector->changelog_records();
+    for (auto& member : share.members) {
+      removed_.counters += member->tasks.counters();
+      removed_.restored_records += member->tasks.restored_records();
+    }
+    shares_.erase(found);
+    PublishProgress();
+    return committed;
+  });
+}
+
+Status StreamThread::Subscribe(Share& share, Member& member) {
+  SourceOptions source;
+  source.group_id = options_.application_id + "_" + member.stage.id;
+  source.topics = member.group.input_topics();
+  source.co_partitioned = member.group.joins();
+  Member* self = &member;
+  source.on_rebalance = [self](const RebalanceEvent& event) {
+    std::vector<int32_t> partitions;
+    for (const auto& partition : event.partitions) partitions.push_back(partition.partition);
+    if (event.kind == RebalanceEvent::Kind::kAssigned) {
+      // A task that cannot start here is created again, and fails its query, when its first
+      // records arrive (TaskManager::Process).
+      for (int32_t partition : partitions) (void)self->tasks.Create(partition);
+    } else if (self->source) {
+      (void)self->tasks.Close(
+          *self->source, partitions,
+          /*commit=*/event.kind == RebalanceEvent::Kind::kRevoked && self->commit_on_revoke);
+    }
+  };
+  (void)share;
+  member.commit_on_revoke = true;
+  member.last_input = options_.clock->Now();
+  ASSIGN_OR_RAISE(member.source, clients_.CreateSource(std::move(source)));
+  return Status::OK();
+}
+
+Status StreamThread::StopMember(Member& member, bool commit) {
+  if (!member.source) return Status::OK();
+  member.commit_on_revoke = commit;
+  // Leaving the group revokes every partition, which closes their tasks.
+  Status closed = member.source->Close();
+  DropMember(member);
+  member.source.reset();
+  return closed;
+}
+
+void StreamThread::DropMember(Member& member) {
+  member.batch.Clear();  // its views borrow the source's records
+  member.tasks.DropAll();
+  member.group.Reset();
+}
+
+Status StreamThread::Rewind(Member& member) {
+  ASSIGN_OR_RAISE(auto assigned, member.source->Assignment());
+  if (assigned.empty()) return Status::OK();
+  ASSIGN_OR_RAISE(auto committed, member.source->Committed(assigned));
+  // Nothing committed: from the start, as auto.offset.reset=earliest would.
+  for (auto& offset : committed) {
+    if (offset.offset < 0) offset.offset = Source::kBeginning;
+  }
+  return member.source->Seek(committed);
+}
+
+void StreamThread::Fail(Share& share, const Status& error, const Member* member) {
+  QueryError failure;
+  failure.error = error;
+  if (member != nullptr && member->run_partition >= 0) {
+    failure.topic = member->stage.source_topics[member->run_source];
+    failure.partition = member->run_partition;
+    failure.first_offset = member->run_first_offset;
+    failure.last_offset = member->run_last_offset;
+  }
+  share.control().Fail(std::move(failure));
+  Follow(share);
+}
+
+void StreamThread::Follow(Share& share) {
+  QueryControl& control = share.control();
+  const uint64_t failures = control.failures();
+  if (failures != share.seen_failures) {
+    // What the query processed since its last commit is dropped, not committed: a restart
+    // processes it again from there, with the state its changelogs held at that commit. Its
+    // sources stay in their groups while it waits (no rebalance: a member that cannot reach
+    // the broker cannot leave cleanly either); for good, they leave.
+    share.seen_failures = failures;
+    share.stopped = true;
+    const bool for_good = control.state() != QueryState::kRunning;
+    for (auto& member : share.members) {
+      if (for_good) {
+        (void)StopMember(*member, /*commit=*/false);
+      } else {
+        DropMember(*member);
+      }
+    }
+  }
+  if (!share.stopped || !control.MayRestart(share.seen_failures)) return;
+  // The backoff after a retriable failure ended: start again from the last commit.
+  share.stopped = false;
+  share.collector->ClearErrors();
+  for (auto& member : share.members) {
+    Status rewound = member->source ? Rewind(*member) : Subscribe(share, *member);
+    if (!rewound.ok()) {
+      Fail(share, rewound, nullptr);
+      return;
+    }
+  }
+}
+
+Result<int64_t> StreamThread::Poll(Member& member, int wait_ms) {
+  RETURN_NOT_OK(member.source->Poll(options_.max_poll_records, std::chrono::milliseconds(wait_ms),
+                                    member.batch));
+  const auto now = options_.clock->Now();
+  const std::vector<SourceRecord>& records = member.batch.records;
+  if (records.empty()) {
+    // Every partition quiet: let stream time follow the wall clock so windows close.
+    auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(now - member.last_input);
+    if (idle.count() >= options_.idle_timeout_ms)
+      RETURN_NOT_OK(member.tasks.AdvanceIdle(idle.count()));
+    return int64_t{0};
+  }
+  member.last_input = now;
+  const StageSpec& stage = member.stage;
+  auto process = [&member](std::span<const InputMessage> run) {
+    member.run_source = run.front().source;
+    member.run_partition = run.front().partition;
+    member.run_first_offset = run.front().offset;
+    member.run_last_offset = run.back().offset;
+    return member.tasks.Process(run);
+  };
+  // A poll interleaves partitions: each run of one partition's messages is one batch for its
+  // task. The views borrow the source's buffers until the batch is polled into again.
+  std::vector<InputMessage>& inputs = member.inputs;
+  inputs.clear();
+  // A join's inputs are gathered first, to be merged by timestamp per task (below).
+  const bool merge = member.group.joins();
+  const size_t sources = stage.source_topics.size();
+  for (const SourceRecord& record : records) {
+    if (!merge && !inputs.empty() && inputs.back().partition != record.partition) {
+      RETURN_NOT_OK(process(inputs));
+      inputs.clear();
+    }
+    // Each source reading the record's topic gets it (two streams may share a topic).
+    for (size_t source = 0; source < sources; ++source) {
+      if (sources > 1 && record.topic != stage.source_topics[source]) continue;
+      InputMessage& input = inputs.emplace_back();
+      input.source = source;
+      input.key = record.key;
+      input.window.reset();
+      if (stage.windowed_sources[source] && input.key) input.window = SplitWindowedKey(*input.key);
+      input.value = record.value;
+      input.timestamp = record.timestamp;
+      input.partition = record.partition;
+      input.offset = record.offset;
+      input.retract = false;
+      input.old_value.reset();
+      input.source_key.reset();
+      input.source_value.reset();
+      if (stage.reads_changes && record.header_count > 0) {
+        const SourceBatch& batch = member.batch;
+        input.retract = batch.FindHeader(record, kRetractHeader).has_value();
+        input.old_value = batch.FindHeader(record, kOldValueHeader);
+        input.source_key = batch.FindHeader(record, kSourceKeyHeader);
+        input.source_value = batch.FindHeader(record, kSourceValueHeader);
+      }
+    }
+  }
+  int64_t fetched_again = 0;  // messages put back, not consumed yet
+  if (merge) {
+    std::stable_sort(inputs.begin(), inputs.end(),
+                     [](const auto& a, const auto& b) { return a.partition < b.partition; });
+    for (size_t begin = 0; begin < inputs.size();) {
+      size_t end = begin;
+      while (end < inputs.size() && inputs[end].partition == inputs[begin].partition) ++end;
+      std::span<InputMessage> run(inputs.data() + begin, end - begin);
+      MergeSourcesByTimestamp(run, member.merged);
+      ASSIGN_OR_RAISE(size_t ready, member.group.ProcessableCount(*member.source, member.merged,
+                                                                  member.tasks.next_offsets()));
+      if (ready > 0) RETURN_NOT_OK(process(std::span(member.merged).first(ready)));
+      if (ready < member.merged.size()) {
+        ASSIGN_OR_RAISE(
+            int64_t again,
+            member.group.FetchAgain(*member.source, std::span(member.merged).subspan(ready)));
+        fetched_again += again;
+      }
+      begin = end;
+    }
+  } else if (!inputs.empty()) {
+    RETURN_NOT_OK(process(inputs));
+  }
+  inputs.clear();
+  const int64_t count = static_cast<int64_t>(records.size()) - fetched_again;
+  consumed_ += count;
+  return count;
+}
+
+Status StreamThread::CommitShare(Share& share) {
+  for (auto& member : share.members) {
+    if (!member->source) continue;
+    Status committed = member->tasks.Commit(*member->source, {});
+    // The group is rebalancing (a member joined or left): the commit waits for the next
+    // interval. Partitions that move are revoked (and committed) or lost (and closed
+    // unprocessed) through the rebalance callbacks; nothing failed.
+    if (committed.code() == StatusCode::kRebalanced) continue;
+    RETURN_NOT_OK(committed);
+  }
+  share.control().Committed();
+  return Status::OK();
+}
+
+int64_t StreamThread::RunShare(Share& share, int wait_ms, bool commit) {
+  int64_t processed = 0;
+  for (auto& member : share.members) {
+    auto count = Poll(*member, wait_ms);
+    if (!count.ok()) {
+      Fail(share, count.status(), member.get());
+      return processed;
+    }
+    processed += *count;
+  }
+  if (commit) {
+    Status committed = CommitShare(share);
+    if (!committed.ok()) Fail(share, committed, nullptr);
+  }
+  return processed;
+}
+
+int64_t StreamThread::RunOnce(int max_wait_ms) {
+  RunCommands();
+  const auto now = options_.clock->Now();
+  size_t polling = 0;  // members to poll
+  for (auto& share : shares_) {
+    Follow(*share);
+    if (!share->stopped) polling += share->members.size();
+  }
+  if (polling == 0) {
+    // Nothing to poll (every query failed or none started): wait as a poll would.
+    std::this_thread::sleep_for(std::chrono::milliseconds(max_wait_ms));
+    PublishProgress();
+    return 0;
+  }
+  const bool commit = now - last_commit_ >= std::chrono::milliseconds(options_.commit_interval_ms);
+  const int wait = std::max(1, max_wait_ms / static_cast<int>(polling));
+  int64_t processed = 0;
+  for (auto& share : shares_) {
+    if (!share->stopped) processed += RunShare(*share, wait, commit);
+  }
+  if (commit) last_commit_ = now;
+  PublishProgress();
+  return processed;
+}
+
+void StreamThread::CommitAll() {
+  (void)OnThread([this] {
+    CommitShares();
+    return Status::OK();
+  });
+}
+
+void StreamThread::CommitShares() {
+  for (auto& share : shares_) {
+    if (share->stopped) continue;
+    Status committed = CommitShare(*share);
+    if (!committed.ok()) Fail(*share, committed, nullptr);
+  }
+  last_commit_ = options_.clock->Now();
+}
+
+void StreamThread::PublishProgress() {
+  ThreadProgress progress = removed_;
+  progress.consumed = consumed_;
+  for (const auto& share : shares_) {
+    progress.produced += share->collector->produced();
+    progress.changelog_records += share->collector->changelog_records();
+    for (const auto& member : share->members) {
+      progress.counters += member->tasks.counters();
+      progress.restored_records += member->tasks.restored_records();
+    }
+  }
+  std::lock_guard lock(progress_mutex_);
+  progress_ = progress;
+}
+
+ThreadProgress StreamThread::progress() const {
+  std::lock_guard lock(progress_mutex_);
+  return progress_;
+}
+
+}  // namespace sidestream::runtime

@@ -1,0 +1,132 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "planner/physical_plan.h"
+#include "runtime/query_status.h"
+#include "runtime/source.h"
+#include "runtime/task_manager.h"
+
+namespace sidestream::runtime {
+
+struct StreamThreadOptions {
+  /// Prefix of consumer group and changelog names.
+  std::string application_id = "sidestream";
+  const Clock* clock = &Clock::System();
+  /// How often offsets are committed (after stores are flushed and outputs delivered); 0
+  /// commits after every poll.
+  int64_t commit_interval_ms = 2000;
+  /// How long a commit waits for outputs to be delivered; past it the commit fails with a
+  /// retriable error.
+  std::chrono::milliseconds commit_timeout{30000};
+  /// With no input for this long, stream time follows the wall clock.
+  int64_t idle_timeout_ms = 5000;
+  /// How long a join task waits for an input that has records on the broker but none fetched
+  /// before it runs without it (Kafka Streams' max.task.idle.ms).
+  std::chrono::milliseconds max_task_idle{5000};
+  size_t max_poll_records = 10000;
+};
+
+/// A persistent query's stages, for every thread that runs a share of it.
+struct QuerySpec {
+  std::shared_ptr<QueryControl> control;
+  std::vector<StageSpec> stages;                    // the repartition stage first
+  std::vector<analyzer::LogicalOperatorPtr> plans;  // the stages' (StageSpec::plan)
+};
+
+/// The stages of `physical`, which it takes the plans of. `properties`: the session's and the
+/// query's WITH properties. Fails when a stage's plan cannot run (a task is built to check).
+Result<std::unique_ptr<QuerySpec>> MakeQuerySpec(
+    planner::PhysicalPlan physical, const std::map<std::string, std::string>& properties,
+    std::shared_ptr<QueryControl> control);
+
+/// Totals of one stream thread, readable from any thread.
+struct ThreadProgress {
+  int64_t consumed = 0;
+  int64_t produced = 0;
+  int64_t changelog_records = 0;
+  int64_t restored_records = 0;
+  TaskCounters counters;  // of its tasks, live and closed
+};
+
+/// Runs tasks of many queries on one thread (Kafka Streams' StreamThread). For each query it
+/// holds a share: per stage one Source (a member of the stage's group, which spreads the
+/// partitions over every thread's members) with a TaskManager, and one RecordCollector. Each
+/// pass polls every share once, processes what arrived, and commits when the commit interval
+/// has passed. A share that fails records it in the query's QueryControl; the query's shares
+/// on every thread then drop their tasks, and start again from the last commit when the
+/// backoff ends (or leave their groups for good). Thread: Start runs passes on a thread of its
+/// own; without Start, the owner calls RunOnce. AddQuery, RemoveQuery and progress() from any
+/// thread.
+class StreamThread {
+ public:
+  StreamThread(int index, StreamThreadOptions options, Clients& clients);
+  ~StreamThread();
+
+  /// Runs passes on a new thread until Stop.
+  void Start();
+  /// Stops the thread after its pass and commits what it processed.
+  void Stop();
+
+  /// Adds this thread's share of `query`; its sources join their groups on this thread. The
+  /// spec must outlive the share.
+  Status AddQuery(const QuerySpec& query);
+  /// Commits the share of `query_id` (with `commit`) and closes it: its sources leave their
+  /// groups, its tasks are freed. Waits for it when the thread runs.
+  Status RemoveQuery(const std::string& query_id, bool commit);
+
+  /// One pass: polls every share (up to `max_wait_ms` in all). Returns the records processed.
+  int64_t RunOnce(int max_wait_ms);
+  /// Flushes and commits every running share (on the thread, when it runs). A share whose
+  /// commit fails fails its query.
+  void CommitAll();
+
+  ThreadProgress progress() const;
+  int index() const { return index_; }
+
+ private:
+  struct Share;
+  struct Member;
+  /// Runs `command` on the thread (at once when it is not running) and returns its status.
+  Status OnThread(std::function<Status()> command);
+  void RunCommands();
+  Status Subscribe(Share& share, Member& member);
+  Status StopMember(Member& member, bool commit);
+  void DropMember(Member& member);
+  Status Rewind(Member& member);
+  void Fail(Share& share, const Status& error, const Member* member);
+  /// Follows the query's control: drops or stops the share after a failure seen elsewhere,
+  /// and restarts it when its backoff ended.
+  void Follow(Share& share);
+  int64_t RunShare(Share& share, int wait_ms, bool commit);
+  Result<int64_t> Poll(Member& member, int wait_ms);
+  Status CommitShare(Share& share);
+  void CommitShares();
+  void PublishProgress();
+
+  const int index_;
+  const StreamThreadOptions options_;
+  Clients& clients_;
+  std::vector<std::unique_ptr<Share>> shares_;  // thread-owned
+  std::chrono::steady_clock::time_point last_commit_;
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> stopping_{false};
+  std::mutex commands_mutex_;
+  std::vector<std::function<void()>> commands_;  // guarded by commands_mutex_
+  mutable std::mutex progress_mutex_;
+  ThreadProgress progress_;  // guarded by progress_mutex_
+  int64_t consumed_ = 0;     // thread-owned
+  ThreadProgress removed_;   // thread-owned: totals of shares removed
+};
+
+}  // namespace sidestream::runtime
