@@ -224,6 +224,11 @@ void Responder::Respond(int status, std::string content_type, std::string body) 
     // A whole response is sent at once: h2o calls no proceed for a final send.
     exchange->sending = std::move(exchange->pending);
     exchange->pending.clear();
+    // h2o 2.2 sends a HEAD response's body as DATA frames over HTTP/2, which clients reject
+    // as a protocol error: the body stays out, its length in the header.
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
+      exchange->sending.clear();
+    }
     exchange->final_sent = true;
     exchange->in_flight = true;
     h2o_iovec_t buffer = h2o_iovec_init(exchange->sending.data(), exchange->sending.size());

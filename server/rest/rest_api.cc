@@ -141,10 +141,11 @@ Result<json> RunStatement(cluster::KafkaEngine& engine, const sql::Statement& st
           json list = json::array();
           auto states = engine.Queries();
           for (const auto& query : catalog.ListQueries()) {
-            if (IsTransient(query.sink_name)) continue;
             auto sink = catalog.GetSource(query.sink_name);
-            list.push_back(
-                QueryInfo(query, sink.ok() ? sink->topic : "", StateOf(query.id, states)));
+            json info = QueryInfo(query, sink.ok() ? sink->topic : "", StateOf(query.id, states));
+            // A push query runs as a persistent query into a private topic: listed as PUSH.
+            if (IsTransient(query.sink_name)) info["queryType"] = "PUSH";
+            list.push_back(std::move(info));
           }
           entity["@type"] = "queries";
           entity["queries"] = std::move(list);
