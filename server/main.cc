@@ -10,6 +10,7 @@
 #include "server/demo_command.h"
 #include "server/explain_command.h"
 #include "server/qtt_command.h"
+#include "server/rqtt_command.h"
 #include "server/run_command.h"
 #include "server/serve_command.h"
 #include "server/test_command.h"
@@ -64,6 +65,14 @@ int main(int argc, char** argv) {
   qtt->add_option("--must-pass", qtt_must_pass, "File of case ids that must pass");
   qtt->add_flag("--verbose", qtt_options.verbose, "List passed cases too");
 
+  sidestream::server::RqttOptions rqtt_options;
+  std::string rqtt_must_pass;
+  auto* rqtt = app.add_subcommand(
+      "rqtt", "Run ksqlDB's REST query-validation files against `sidestream serve`");
+  rqtt->add_option("PATH", rqtt_options.paths, "REST QTT .json files or folders")->required();
+  rqtt->add_option("--must-pass", rqtt_must_pass, "File of case ids that must pass");
+  rqtt->add_flag("--verbose", rqtt_options.verbose, "List passed cases too");
+
   sidestream::server::ServeOptions serve_options;
   std::string serve_host, serve_bootstrap;
   int serve_port = -1;
@@ -108,6 +117,11 @@ int main(int argc, char** argv) {
     if (!test_actual.empty()) actual = test_actual;
     return sidestream::server::RunTest(test_sql, test_input, test_output, actual, std::cout,
                                        std::cerr);
+  }
+  if (rqtt->parsed()) {
+    if (!rqtt_must_pass.empty()) rqtt_options.must_pass = rqtt_must_pass;
+    rqtt_options.self = std::filesystem::canonical("/proc/self/exe").string();
+    return sidestream::server::RunRqtt(rqtt_options);
   }
   if (serve->parsed()) {
     auto flag = [&](const std::string& name, const std::string& value, const std::string& origin) {

@@ -20,14 +20,26 @@ const std::vector<SettingSpec>& Table() {
       {"port", SettingType::kInt, "8088", 0, 65535,
        "Port of the REST API, for HTTP/1.1 and HTTP/2 (h2c) alike. 0 picks a free port, which "
        "is printed at start."},
-      {"bootstrap.servers", SettingType::kString, "", 0, 0,
+      {"bootstrap.servers",
+       SettingType::kString,
+       "",
+       0,
+       0,
        "Kafka bootstrap servers (host:port,...). Empty starts the embedded broker (librdkafka's "
        "mock cluster) on loopback.",
        {"ksql.streams.bootstrap.servers"}},
-      {"service.id", SettingType::kString, "sidestream", 0, 0,
+      {"service.id",
+       SettingType::kString,
+       "sidestream",
+       0,
+       0,
        "Prefix of the consumer groups of persistent queries (<service.id>_<query id>).",
        {"ksql.service.id"}},
-      {"commit.interval.ms", SettingType::kInt, "2000", 0, 3600000,
+      {"commit.interval.ms",
+       SettingType::kInt,
+       "2000",
+       0,
+       3600000,
        "How often a persistent query commits its offsets, after its state and outputs are "
        "delivered. 0 commits after every poll.",
        {"ksql.streams.commit.interval.ms"}},
@@ -39,7 +51,11 @@ const std::vector<SettingSpec>& Table() {
        "while every source is quiet."},
       {"max.body.bytes", SettingType::kInt, "1048576", 1024, 268435456,
        "Largest request body the REST API accepts; a larger one gets 413."},
-      {"max.push.queries", SettingType::kInt, "100", 0, 100000,
+      {"max.push.queries",
+       SettingType::kInt,
+       "100",
+       0,
+       100000,
        "Most transient push queries running at once; one more gets 429.",
        {"ksql.query.push.max.concurrent"}},
   };
@@ -75,8 +91,8 @@ Status Flatten(const YAML::Node& node, const std::string& prefix, const std::str
   if (node.IsMap()) {
     for (const auto& entry : node) {
       std::string key = entry.first.as<std::string>();
-      RETURN_NOT_OK(Flatten(entry.second, prefix.empty() ? key : prefix + "." + key, origin,
-                            settings));
+      RETURN_NOT_OK(
+          Flatten(entry.second, prefix.empty() ? key : prefix + "." + key, origin, settings));
     }
     return Status::OK();
   }
@@ -95,8 +111,7 @@ Settings::Settings() {
   for (const SettingSpec& spec : Table()) values_[spec.name] = spec.default_value;
 }
 
-Status Settings::Set(const std::string& name, const std::string& value,
-                     const std::string& origin) {
+Status Settings::Set(const std::string& name, const std::string& value, const std::string& origin) {
   if (name.starts_with(kKafkaPrefix)) {
     std::string property = name.substr(kKafkaPrefix.size());
     if (property.empty()) return Rejected(name, origin, "a kafka.* property needs a name");
@@ -233,8 +248,8 @@ std::string SettingsMarkdown() {
     }
     std::string default_value =
         *spec.default_value ? "`" + std::string(spec.default_value) + "`" : "(empty)";
-    out << "| `" << spec.name << "` | " << type << " | " << default_value << " | " << range
-        << " | " << aliases << " | " << spec.doc << " |\n";
+    out << "| `" << spec.name << "` | " << type << " | " << default_value << " | " << range << " | "
+        << aliases << " | " << spec.doc << " |\n";
   }
   return out.str();
 }

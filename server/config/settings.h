@@ -18,7 +18,7 @@ enum class SettingType { kString, kInt, kBool };
 
 /// One row of the table.
 struct SettingSpec {
-  const char* name;           // "port"
+  const char* name;  // "port"
   SettingType type;
   const char* default_value;  // as text
   int64_t min = 0;            // kInt only: inclusive range

@@ -10,12 +10,11 @@ Result<std::unique_ptr<EngineWorker>> EngineWorker::Start(cluster::KafkaEngineOp
   std::unique_ptr<EngineWorker> worker(new EngineWorker());
   ASSIGN_OR_RAISE(worker->engine_, cluster::KafkaEngine::Start(std::move(options)));
   worker->engine_->set_idle_timeout_ms(idle_timeout_ms);
-  worker->engine_->set_on_query_failure([](const std::string& query_id,
-                                           const cluster::QueryError& error,
-                                           cluster::QueryState state) {
-    std::cerr << "query " << query_id << " failed: " << error.ToString() << " ("
-              << cluster::QueryStateName(state) << ")" << std::endl;
-  });
+  worker->engine_->set_on_query_failure(
+      [](const std::string& query_id, const cluster::QueryError& error, cluster::QueryState state) {
+        std::cerr << "query " << query_id << " failed: " << error.ToString() << " ("
+                  << cluster::QueryStateName(state) << ")" << std::endl;
+      });
   worker->bootstrap_servers_ = worker->engine_->bootstrap_servers();
   worker->embedded_ = worker->engine_->embedded();
   worker->thread_ = std::thread([raw = worker.get()] { raw->Loop(); });

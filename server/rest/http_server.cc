@@ -162,8 +162,8 @@ void SetHead(h2o_req_t* req, int status, const std::string& content_type) {
 int OnRequest(h2o_handler_t* self, h2o_req_t* req) {
   HttpServer::Loop* loop = reinterpret_cast<HandlerSlot*>(self)->loop;
   uint64_t id = loop->next_id++;
-  auto* slot = static_cast<ExchangeSlot*>(h2o_mem_alloc_shared(&req->pool, sizeof(ExchangeSlot),
-                                                               OnDispose));
+  auto* slot =
+      static_cast<ExchangeSlot*>(h2o_mem_alloc_shared(&req->pool, sizeof(ExchangeSlot), OnDispose));
   slot->generator = {OnProceed, OnStop};
   slot->loop = loop;
   slot->id = id;
@@ -209,31 +209,31 @@ void OnWakeup(h2o_multithread_receiver_t*, h2o_linklist_t*) {}
 void Responder::Respond(int status, std::string content_type, std::string body) {
   HttpServer::Loop* loop = server_->loop_.get();
   uint64_t id = id_;
-  server_->Post([loop, id, status, content_type = std::move(content_type),
-                 body = std::move(body)]() mutable {
-    HttpServer::Exchange* exchange = FindExchange(loop, id);
-    if (exchange == nullptr || exchange->started) return;
-    exchange->started = true;
-    h2o_req_t* req = exchange->req;
-    SetHead(req, status, content_type);
-    req->res.content_length = body.size();
-    exchange->pending = std::move(body);
-    exchange->finishing = true;
-    static h2o_generator_t whole = {nullptr, nullptr};
-    h2o_start_response(req, &whole);
-    // A whole response is sent at once: h2o calls no proceed for a final send.
-    exchange->sending = std::move(exchange->pending);
-    exchange->pending.clear();
-    // h2o 2.2 sends a HEAD response's body as DATA frames over HTTP/2, which clients reject
-    // as a protocol error: the body stays out, its length in the header.
-    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
-      exchange->sending.clear();
-    }
-    exchange->final_sent = true;
-    exchange->in_flight = true;
-    h2o_iovec_t buffer = h2o_iovec_init(exchange->sending.data(), exchange->sending.size());
-    h2o_send(req, &buffer, 1, H2O_SEND_STATE_FINAL);
-  });
+  server_->Post(
+      [loop, id, status, content_type = std::move(content_type), body = std::move(body)]() mutable {
+        HttpServer::Exchange* exchange = FindExchange(loop, id);
+        if (exchange == nullptr || exchange->started) return;
+        exchange->started = true;
+        h2o_req_t* req = exchange->req;
+        SetHead(req, status, content_type);
+        req->res.content_length = body.size();
+        exchange->pending = std::move(body);
+        exchange->finishing = true;
+        static h2o_generator_t whole = {nullptr, nullptr};
+        h2o_start_response(req, &whole);
+        // A whole response is sent at once: h2o calls no proceed for a final send.
+        exchange->sending = std::move(exchange->pending);
+        exchange->pending.clear();
+        // h2o 2.2 sends a HEAD response's body as DATA frames over HTTP/2, which clients reject
+        // as a protocol error: the body stays out, its length in the header.
+        if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
+          exchange->sending.clear();
+        }
+        exchange->final_sent = true;
+        exchange->in_flight = true;
+        h2o_iovec_t buffer = h2o_iovec_init(exchange->sending.data(), exchange->sending.size());
+        h2o_send(req, &buffer, 1, H2O_SEND_STATE_FINAL);
+      });
 }
 
 void Responder::StartStream(int status, std::string content_type) {

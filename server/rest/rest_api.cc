@@ -44,10 +44,10 @@ std::string Quote(const std::string& text) {
 std::optional<json> ParseBody(const HttpRequest& request, int64_t max_body_bytes,
                               Responder& responder) {
   if (static_cast<int64_t>(request.body.size()) > max_body_bytes) {
-    RespondJson(responder, 413,
-                GenericError(kErrorPayloadTooLarge,
-                             "The request body is larger than max.body.bytes (" +
-                                 std::to_string(max_body_bytes) + " bytes)"));
+    RespondJson(
+        responder, 413,
+        GenericError(kErrorPayloadTooLarge, "The request body is larger than max.body.bytes (" +
+                                                std::to_string(max_body_bytes) + " bytes)"));
     return std::nullopt;
   }
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
@@ -103,8 +103,7 @@ class ScopedProperties {
 
 // Runs one non-query statement; returns its entity (null for SET/UNSET) or an error.
 Result<json> RunStatement(cluster::KafkaEngine& engine, const sql::Statement& statement,
-                          const RestOptions& options, int64_t sequence,
-                          ScopedProperties& scoped) {
+                          const RestOptions& options, int64_t sequence, ScopedProperties& scoped) {
   const std::string text = statement.text + ";";
   catalog::Catalog& catalog = engine.catalog();
   switch (statement.kind) {
@@ -223,9 +222,9 @@ Result<json> RunStatement(cluster::KafkaEngine& engine, const sql::Statement& st
       }
       auto source = catalog.GetSource(statement.name);
       if (!source.ok() || IsTransient(statement.name)) {
-        return Status::NotFound("Could not find STREAM/TABLE '" + statement.name +
-                                    "' in the Metastore",
-                                statement.name_location);
+        return Status::NotFound(
+            "Could not find STREAM/TABLE '" + statement.name + "' in the Metastore",
+            statement.name_location);
       }
       return json{{"@type", "sourceDescription"},
                   {"statementText", text},
@@ -362,7 +361,7 @@ struct PushQuery {
   std::atomic<bool> cancelled{false};
   std::vector<std::pair<std::string, std::string>> properties;
 
-  catalog::SourceDescription sink;  // the private stream or table
+  catalog::SourceDescription sink;                              // the private stream or table
   std::vector<std::pair<std::string, types::SqlType>> columns;  // in projection order
   std::optional<int64_t> limit;
   int64_t emitted = 0;
@@ -493,8 +492,8 @@ void Release(cluster::KafkaEngine& engine, PushQuery& query) {
   std::string sql;
   if (!query.sink.writer_query_id.empty()) sql += "TERMINATE " + query.sink.writer_query_id + ";";
   sql += std::string("DROP ") +
-         (query.sink.type == catalog::SourceType::kTable ? "TABLE " : "STREAM ") +
-         query.sink.name + ";";
+         (query.sink.type == catalog::SourceType::kTable ? "TABLE " : "STREAM ") + query.sink.name +
+         ";";
   Status dropped = engine.Execute(sql);
   if (!dropped.ok()) std::cerr << "push query " << query.id << ": " << dropped.ToString() << "\n";
   query.sink.name.clear();
@@ -517,11 +516,11 @@ void RestApi::Handle(HttpRequest request, std::shared_ptr<Responder> responder) 
     const char* path;
     const char* method;
   };
-  static const Route kRoutes[] = {
-      {"/ksql", "POST"},          {"/query", "POST"},         {"/query-stream", "POST"},
-      {"/close-query", "POST"},   {"/info", "GET"},           {"/healthcheck", "GET"},
-      {"/chc/live", "GET"},       {"/chc/ready", "GET"},      {"/clusterStatus", "GET"},
-      {"/inserts-stream", "POST"}};
+  static const Route kRoutes[] = {{"/ksql", "POST"},         {"/query", "POST"},
+                                  {"/query-stream", "POST"}, {"/close-query", "POST"},
+                                  {"/info", "GET"},          {"/healthcheck", "GET"},
+                                  {"/chc/live", "GET"},      {"/chc/ready", "GET"},
+                                  {"/clusterStatus", "GET"}, {"/inserts-stream", "POST"}};
   const Route* route = nullptr;
   for (const Route& candidate : kRoutes) {
     if (request.path == candidate.path) route = &candidate;
@@ -531,10 +530,10 @@ void RestApi::Handle(HttpRequest request, std::shared_ptr<Responder> responder) 
                        GenericError(kErrorNotFound, "No route for " + request.path));
   }
   if (request.method != route->method) {
-    return RespondJson(*responder, 405,
-                       GenericError(kErrorMethodNotAllowed, request.method + " is not allowed on " +
-                                                                request.path + "; use " +
-                                                                route->method));
+    return RespondJson(
+        *responder, 405,
+        GenericError(kErrorMethodNotAllowed, request.method + " is not allowed on " + request.path +
+                                                 "; use " + route->method));
   }
   const std::string& path = request.path;
   if (path == "/ksql") return HandleKsql(request, std::move(responder));
@@ -555,11 +554,11 @@ void RestApi::Handle(HttpRequest request, std::shared_ptr<Responder> responder) 
   }
   if (path == "/healthcheck") {
     json healthy = {{"isHealthy", true}};
-    return RespondJson(*responder, 200,
-                       {{"isHealthy", true},
-                        {"details",
-                         {{"metastore", healthy}, {"kafka", healthy}, {"commandRunner", healthy}}},
-                        {"serverState", "READY"}});
+    return RespondJson(
+        *responder, 200,
+        {{"isHealthy", true},
+         {"details", {{"metastore", healthy}, {"kafka", healthy}, {"commandRunner", healthy}}},
+         {"serverState", "READY"}});
   }
   if (path == "/chc/live" || path == "/chc/ready") {
     return RespondJson(*responder, 200, {{"isHealthy", true}});
@@ -573,14 +572,14 @@ void RestApi::Handle(HttpRequest request, std::shared_ptr<Responder> responder) 
     const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-    return RespondJson(*responder, 200,
-                       {{"clusterStatus",
-                         {{address,
-                           {{"hostAlive", true},
-                            {"lastStatusUpdateMs", now},
-                            {"activeStandbyPerQuery", json::object()},
-                            {"hostStoreLags",
-                             {{"stateStoreLags", json::object()}, {"updateTimeMs", now}}}}}}}});
+    return RespondJson(
+        *responder, 200,
+        {{"clusterStatus",
+          {{address,
+            {{"hostAlive", true},
+             {"lastStatusUpdateMs", now},
+             {"activeStandbyPerQuery", json::object()},
+             {"hostStoreLags", {{"stateStoreLags", json::object()}, {"updateTimeMs", now}}}}}}}});
   }
 }
 
@@ -609,9 +608,9 @@ void RestApi::HandleQuery(const HttpRequest& request, std::shared_ptr<Responder>
   if (!body) return;
   const char* member = legacy ? "ksql" : "sql";
   if (!body->contains(member) || !(*body)[member].is_string()) {
-    return RespondJson(*responder, 400,
-                       GenericError(kErrorBadRequest,
-                                    std::string("The request needs a '") + member + "' string"));
+    return RespondJson(
+        *responder, 400,
+        GenericError(kErrorBadRequest, std::string("The request needs a '") + member + "' string"));
   }
   auto properties = Properties(*body, legacy ? "streamsProperties" : "properties");
   if (!properties.ok()) {
@@ -642,9 +641,9 @@ void RestApi::HandleQuery(const HttpRequest& request, std::shared_ptr<Responder>
                                       "Too many push queries running (max.push.queries is " +
                                           std::to_string(options_.max_push_queries) + ")"));
     }
-    query->id = "transient_" + std::to_string(transient_counter_.fetch_add(1)) + "_" +
-                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() %
-                               1000000007);
+    query->id =
+        "transient_" + std::to_string(transient_counter_.fetch_add(1)) + "_" +
+        std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007);
     push_queries_[query->id] = query;
   }
   // Closing the connection (or the stream) ends the query.
@@ -706,8 +705,8 @@ void RestApi::StartPushQuery(cluster::KafkaEngine& engine, std::shared_ptr<PushQ
   if (!set.ok()) return fail(set, text);
   Status created;
   for (const char* kind : {"STREAM ", "TABLE "}) {
-    created = engine.Execute("CREATE " + std::string(kind) + name + " WITH (KAFKA_TOPIC=" +
-                             Quote(topic) + ") AS " + select + ";");
+    created = engine.Execute("CREATE " + std::string(kind) + name +
+                             " WITH (KAFKA_TOPIC=" + Quote(topic) + ") AS " + select + ";");
     if (created.ok()) break;
   }
   if (!created.ok()) {
@@ -730,7 +729,8 @@ void RestApi::StartPushQuery(cluster::KafkaEngine& engine, std::shared_ptr<PushQ
     case PushQuery::Format::kLegacy:
       query->responder->StartStream(200, kJsonType);
       query->responder->Write(
-          "[" + Dump(json{{"header", {{"queryId", id}, {"schema", SchemaString(query->columns)}}}}));
+          "[" +
+          Dump(json{{"header", {{"queryId", id}, {"schema", SchemaString(query->columns)}}}}));
       break;
     case PushQuery::Format::kJsonArray:
     case PushQuery::Format::kDelimited: {
@@ -794,8 +794,7 @@ void RestApi::HandleCloseQuery(const HttpRequest& request, std::shared_ptr<Respo
   std::lock_guard<std::mutex> lock(push_mutex_);
   auto found = push_queries_.find(id);
   if (found == push_queries_.end()) {
-    return RespondJson(*responder, 400,
-                       GenericError(kErrorBadRequest, "No query with id " + id));
+    return RespondJson(*responder, 400, GenericError(kErrorBadRequest, "No query with id " + id));
   }
   found->second->cancelled = true;
   found->second->responder->Finish();

@@ -42,8 +42,7 @@ class RestApi {
 
  private:
   void HandleKsql(const HttpRequest& request, std::shared_ptr<Responder> responder);
-  void HandleQuery(const HttpRequest& request, std::shared_ptr<Responder> responder,
-                   bool legacy);
+  void HandleQuery(const HttpRequest& request, std::shared_ptr<Responder> responder, bool legacy);
   void HandleCloseQuery(const HttpRequest& request, std::shared_ptr<Responder> responder);
   /// On the engine thread: starts a push query or answers why not.
   void StartPushQuery(cluster::KafkaEngine& engine, std::shared_ptr<PushQuery> query,
