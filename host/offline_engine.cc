@@ -39,6 +39,8 @@ uint64_t ReadBigEndian(std::string_view bytes) {
   return value;
 }
 
+}  // namespace
+
 // A test file's JSON form of a key or value -> the bytes a producer would have written.
 Result<std::string> JsonToBytes(const json& value, const std::string& format,
                                 const std::vector<formats::FormatColumn>& columns) {
@@ -65,6 +67,8 @@ Result<std::string> JsonToBytes(const json& value, const std::string& format,
   }
   return value.is_string() && !IsJsonFamily(format) ? value.get<std::string>() : value.dump();
 }
+
+namespace {
 
 bool IsDecimalColumn(const std::vector<formats::FormatColumn>& columns, const std::string& name) {
   for (const auto& column : columns) {

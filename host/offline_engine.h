@@ -118,6 +118,11 @@ class OfflineEngine {
 std::string CompareRecords(const std::vector<TestRecord>& expected,
                            const std::vector<TestRecord>& actual);
 
+/// A test file's JSON form of a key or value (`format`, with the source's `columns` of that
+/// role) -> the bytes a producer would have written. InvalidArgument when it does not fit.
+Result<std::string> JsonToBytes(const nlohmann::json& value, const std::string& format,
+                                const std::vector<formats::FormatColumn>& columns);
+
 /// Reads records from ksql-test-runner JSON ({"inputs": [...]} or {"outputs": [...]}).
 Result<std::vector<TestRecord>> ParseTestRecords(const nlohmann::json& records);
 nlohmann::json TestRecordToJson(const TestRecord& record);

@@ -10,7 +10,9 @@
 #include "server/demo_command.h"
 #include "server/explain_command.h"
 #include "server/qtt_command.h"
+#include "server/rqtt_command.h"
 #include "server/run_command.h"
+#include "server/serve_command.h"
 #include "server/test_command.h"
 
 int main(int argc, char** argv) {
@@ -67,6 +69,29 @@ int main(int argc, char** argv) {
   qtt->add_option("--must-pass", qtt_must_pass, "File of case ids that must pass");
   qtt->add_flag("--verbose", qtt_options.verbose, "List passed cases too");
 
+  sidestream::server::RqttOptions rqtt_options;
+  std::string rqtt_must_pass;
+  auto* rqtt = app.add_subcommand(
+      "rqtt", "Run ksqlDB's REST query-validation files against `sidestream serve`");
+  rqtt->add_option("PATH", rqtt_options.paths, "REST QTT .json files or folders")->required();
+  rqtt->add_option("--must-pass", rqtt_must_pass, "File of case ids that must pass");
+  rqtt->add_flag("--verbose", rqtt_options.verbose, "List passed cases too");
+
+  sidestream::server::ServeOptions serve_options;
+  std::string serve_host, serve_bootstrap;
+  int serve_port = -1;
+  std::vector<std::string> serve_sets;
+  auto* serve = app.add_subcommand(
+      "serve", "ksqlDB's REST API over HTTP/1.1 and HTTP/2 on one port (settings: docs/CONFIG.md)");
+  serve->add_option("--config", serve_options.config_file, "YAML settings file")
+      ->check(CLI::ExistingFile);
+  serve->add_option("--host", serve_host, "Address to listen on (setting host)");
+  serve->add_option("--port", serve_port, "Port to listen on, 0 for a free one (setting port)");
+  serve->add_option("--bootstrap-servers", serve_bootstrap,
+                    "Kafka bootstrap servers; none starts the embedded broker");
+  serve->add_option("--set", serve_sets, "Any setting, name=value (repeatable)");
+  auto* settings = app.add_subcommand("settings", "Print the settings of `serve` (docs/CONFIG.md)");
+
   auto* properties =
       app.add_subcommand("properties", "Print the WITH properties of CREATE STREAM|TABLE");
 
@@ -97,6 +122,30 @@ int main(int argc, char** argv) {
     return sidestream::server::RunTest(test_sql, test_input, test_output, actual, std::cout,
                                        std::cerr);
   }
+  if (rqtt->parsed()) {
+    if (!rqtt_must_pass.empty()) rqtt_options.must_pass = rqtt_must_pass;
+    rqtt_options.self = std::filesystem::canonical("/proc/self/exe").string();
+    return sidestream::server::RunRqtt(rqtt_options);
+  }
+  if (serve->parsed()) {
+    auto flag = [&](const std::string& name, const std::string& value, const std::string& origin) {
+      serve_options.flags.emplace_back(name, value);
+      serve_options.flag_origins.push_back(origin);
+    };
+    for (const std::string& set : serve_sets) {
+      size_t equals = set.find('=');
+      if (equals == std::string::npos) {
+        std::cerr << "error: --set expects name=value but got '" << set << "'\n";
+        return 2;
+      }
+      flag(set.substr(0, equals), set.substr(equals + 1), "--set " + set.substr(0, equals));
+    }
+    if (!serve_host.empty()) flag("host", serve_host, "--host");
+    if (serve_port != -1) flag("port", std::to_string(serve_port), "--port");
+    if (!serve_bootstrap.empty()) flag("bootstrap.servers", serve_bootstrap, "--bootstrap-servers");
+    return sidestream::server::RunServe(serve_options);
+  }
+  if (settings->parsed()) return sidestream::server::RunSettings();
   if (properties->parsed()) {
     std::cout << sidestream::analyzer::SourcePropertiesMarkdown();
     return 0;

@@ -21,7 +21,7 @@ Result<std::string> ReadFile(const std::string& path) {
 }
 
 Result<std::vector<host::TestRecord>> ReadRecords(const std::string& path,
-                                                     const std::string& member) {
+                                                  const std::string& member) {
   ASSIGN_OR_RAISE(std::string text, ReadFile(path));
   nlohmann::json document = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) return Status::InvalidArgument(path + ": not valid JSON");
@@ -70,8 +70,7 @@ int RunTest(const std::string& sql_path, const std::string& input_path,
   }
   if (actual_path) {
     nlohmann::json document = {{"outputs", nlohmann::json::array()}};
-    for (const auto& record : actual)
-      document["outputs"].push_back(host::TestRecordToJson(record));
+    for (const auto& record : actual) document["outputs"].push_back(host::TestRecordToJson(record));
     std::ofstream file(*actual_path);
     file << document.dump(2) << "\n";
   }

@@ -1,0 +1,265 @@
+#include "server/config/settings.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <sstream>
+
+namespace sidestream::config {
+
+namespace {
+
+// The table. Keep it the only place a setting is defined: the server, the flags and
+// docs/CONFIG.md all read it.
+const std::vector<SettingSpec>& Table() {
+  static const std::vector<SettingSpec> table = {
+      {"host", SettingType::kString, "127.0.0.1", 0, 0,
+       "Address the REST API listens on. A sidecar shares its pod's loopback, so the default "
+       "keeps the API off the network."},
+      {"port", SettingType::kInt, "8088", 0, 65535,
+       "Port of the REST API, for HTTP/1.1 and HTTP/2 (h2c) alike. 0 picks a free port, which "
+       "is printed at start."},
+      {"bootstrap.servers",
+       SettingType::kString,
+       "",
+       0,
+       0,
+       "Kafka bootstrap servers (host:port,...). Empty starts the embedded broker (librdkafka's "
+       "mock cluster) on loopback.",
+       {"ksql.streams.bootstrap.servers"}},
+      {"service.id",
+       SettingType::kString,
+       "sidestream",
+       0,
+       0,
+       "Prefix of the consumer groups of persistent queries (<service.id>_<query id>).",
+       {"ksql.service.id"}},
+      {"commit.interval.ms",
+       SettingType::kInt,
+       "2000",
+       0,
+       3600000,
+       "How often a persistent query commits its offsets, after its state and outputs are "
+       "delivered. 0 commits after every poll.",
+       {"ksql.streams.commit.interval.ms"}},
+      {"num.stream.threads",
+       SettingType::kInt,
+       "0",
+       0,
+       64,
+       "Threads that run the persistent queries' tasks; every query's partitions spread over "
+       "them. 0 starts one per core.",
+       {"ksql.streams.num.stream.threads"}},
+      {"default.partitions", SettingType::kInt, "4", 1, 1024,
+       "Partitions of topics created for declared sources without PARTITIONS, on the embedded "
+       "broker."},
+      {"idle.timeout.ms", SettingType::kInt, "5000", 0, 86400000,
+       "With no input for this long, stream time follows the wall clock so that windows close "
+       "while every source is quiet."},
+      {"max.body.bytes", SettingType::kInt, "1048576", 1024, 268435456,
+       "Largest request body the REST API accepts; a larger one gets 413."},
+      {"max.push.queries",
+       SettingType::kInt,
+       "100",
+       0,
+       100000,
+       "Most transient push queries running at once; one more gets 429.",
+       {"ksql.query.push.max.concurrent"}},
+  };
+  return table;
+}
+
+const SettingSpec* Find(const std::string& name) {
+  for (const SettingSpec& spec : Table()) {
+    if (name == spec.name) return &spec;
+    for (const char* alias : spec.ksql_names) {
+      if (name == alias) return &spec;
+    }
+  }
+  return nullptr;
+}
+
+std::string Lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+Status Rejected(const std::string& name, const std::string& origin, const std::string& why) {
+  return Status::InvalidArgument("setting '" + name + "' from " + origin + ": " + why);
+}
+
+// Environment variables of the project that are not settings.
+constexpr const char* kNotSettings[] = {"SIDESTREAM_MODELS_DIR", "SIDESTREAM_GOLDEN_REWRITE",
+                                        "SIDESTREAM_KAFKA_CACHE"};
+
+Status Flatten(const YAML::Node& node, const std::string& prefix, const std::string& origin,
+               Settings& settings) {
+  if (node.IsMap()) {
+    for (const auto& entry : node) {
+      std::string key = entry.first.as<std::string>();
+      RETURN_NOT_OK(
+          Flatten(entry.second, prefix.empty() ? key : prefix + "." + key, origin, settings));
+    }
+    return Status::OK();
+  }
+  if (node.IsNull()) return Status::OK();
+  if (!node.IsScalar()) {
+    return Rejected(prefix, origin, "expected a single value, not a list");
+  }
+  return settings.Set(prefix, node.Scalar(), origin);
+}
+
+}  // namespace
+
+std::span<const SettingSpec> SettingTable() { return Table(); }
+
+Settings::Settings() {
+  for (const SettingSpec& spec : Table()) values_[spec.name] = spec.default_value;
+}
+
+Status Settings::Set(const std::string& name, const std::string& value, const std::string& origin) {
+  if (name.starts_with(kKafkaPrefix)) {
+    std::string property = name.substr(kKafkaPrefix.size());
+    if (property.empty()) return Rejected(name, origin, "a kafka.* property needs a name");
+    kafka_[property] = value;
+    return Status::OK();
+  }
+  const SettingSpec* spec = Find(name);
+  if (spec == nullptr) {
+    return Rejected(name, origin,
+                    "unknown setting (see docs/CONFIG.md; librdkafka properties go under "
+                    "kafka.)");
+  }
+  switch (spec->type) {
+    case SettingType::kString:
+      break;
+    case SettingType::kInt: {
+      int64_t number = 0;
+      auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+      if (error != std::errc() || end != value.data() + value.size()) {
+        return Rejected(name, origin, "'" + value + "' is not an integer");
+      }
+      if (number < spec->min || number > spec->max) {
+        return Rejected(name, origin,
+                        value + " is out of range [" + std::to_string(spec->min) + ", " +
+                            std::to_string(spec->max) + "]");
+      }
+      break;
+    }
+    case SettingType::kBool: {
+      std::string lower = Lower(value);
+      if (lower != "true" && lower != "false") {
+        return Rejected(name, origin, "'" + value + "' is not true or false");
+      }
+      values_[spec->name] = lower;
+      return Status::OK();
+    }
+  }
+  values_[spec->name] = value;
+  return Status::OK();
+}
+
+Status Settings::LoadFile(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status::IOError("cannot read the config file " + path);
+  } catch (const YAML::Exception& error) {
+    return Status::InvalidArgument(path + ": not YAML: " + error.what());
+  }
+  if (root.IsNull()) return Status::OK();
+  if (!root.IsMap()) return Status::InvalidArgument(path + ": expected a map of settings");
+  try {
+    return Flatten(root, "", path, *this);
+  } catch (const YAML::Exception& error) {
+    return Status::InvalidArgument(path + ": " + error.what());
+  }
+}
+
+Status Settings::LoadEnvironment(const std::vector<std::string>& environment) {
+  constexpr std::string_view kPrefix = "SIDESTREAM_";
+  for (const std::string& entry : environment) {
+    if (!entry.starts_with(kPrefix)) continue;
+    size_t equals = entry.find('=');
+    if (equals == std::string::npos) continue;
+    std::string variable = entry.substr(0, equals);
+    std::string value = entry.substr(equals + 1);
+    if (std::find(std::begin(kNotSettings), std::end(kNotSettings), variable) !=
+        std::end(kNotSettings)) {
+      continue;
+    }
+    std::string origin = "environment variable " + variable;
+    std::string rest = Lower(variable.substr(kPrefix.size()));
+    if (rest.starts_with("kafka_")) {
+      std::string property = rest.substr(6);
+      std::replace(property.begin(), property.end(), '_', '.');
+      RETURN_NOT_OK(Set(std::string(kKafkaPrefix) + property, value, origin));
+      continue;
+    }
+    const SettingSpec* match = nullptr;
+    for (const SettingSpec& spec : Table()) {
+      std::string name = spec.name;
+      std::replace(name.begin(), name.end(), '.', '_');
+      if (name == rest) match = &spec;
+    }
+    if (match == nullptr) {
+      return Rejected(rest, origin, "unknown setting (see docs/CONFIG.md)");
+    }
+    RETURN_NOT_OK(Set(match->name, value, origin));
+  }
+  return Status::OK();
+}
+
+const std::string& Settings::GetString(const std::string& name) const { return values_.at(name); }
+
+int64_t Settings::GetInt(const std::string& name) const {
+  const std::string& text = values_.at(name);
+  int64_t number = 0;
+  std::from_chars(text.data(), text.data() + text.size(), number);
+  return number;
+}
+
+bool Settings::GetBool(const std::string& name) const { return values_.at(name) == "true"; }
+
+std::vector<std::pair<std::string, std::string>> Settings::kafka_properties() const {
+  return {kafka_.begin(), kafka_.end()};
+}
+
+std::string SettingsMarkdown() {
+  std::ostringstream out;
+  out << "# Settings of `sidestream serve`\n\n"
+      << "Generated from the table in `server/config/settings.cc` by `sidestream settings`; do "
+         "not edit.\n\n"
+      << "Each setting is read, in increasing precedence, from the YAML file given with "
+         "`--config` (nested maps are joined with dots), from a `SIDESTREAM_<NAME>` environment "
+         "variable (the name upper-cased, dots as underscores), and from the command line "
+         "(`--set name=value`, or the named flags `--host`, `--port` and "
+         "`--bootstrap-servers`). An unknown setting or a value out of range stops the server "
+         "with a message naming the setting and where the value came from.\n\n"
+      << "Any `kafka.<property>` (environment: `SIDESTREAM_KAFKA_<PROPERTY>`, underscores as "
+         "dots) is passed to every librdkafka client as `<property>`.\n\n"
+      << "| name | type | default | range | ksqlDB name | description |\n"
+      << "|---|---|---|---|---|---|\n";
+  for (const SettingSpec& spec : Table()) {
+    const char* type = spec.type == SettingType::kInt    ? "integer"
+                       : spec.type == SettingType::kBool ? "boolean"
+                                                         : "string";
+    std::string range = spec.type == SettingType::kInt
+                            ? std::to_string(spec.min) + " to " + std::to_string(spec.max)
+                            : "";
+    std::string aliases;
+    for (const char* alias : spec.ksql_names) {
+      aliases += (aliases.empty() ? "`" : ", `") + std::string(alias) + "`";
+    }
+    std::string default_value =
+        *spec.default_value ? "`" + std::string(spec.default_value) + "`" : "(empty)";
+    out << "| `" << spec.name << "` | " << type << " | " << default_value << " | " << range << " | "
+        << aliases << " | " << spec.doc << " |\n";
+  }
+  return out.str();
+}
+
+}  // namespace sidestream::config

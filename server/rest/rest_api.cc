@@ -1,0 +1,804 @@
+#include "server/rest/rest_api.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "analyzer/analyzer.h"
+#include "connectors/kafka/batch_consumer.h"
+#include "server/rest/ksql_entities.h"
+#include "session/script_runner.h"
+#include "sql/parser.h"
+
+namespace sidestream::rest {
+
+using nlohmann::json;
+
+namespace {
+
+// Sinks of push queries: hidden from SHOW and DESCRIBE.
+constexpr const char* kTransientPrefix = "SIDESTREAM_TRANSIENT_";
+constexpr const char* kJsonType = "application/json";
+
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void RespondJson(Responder& responder, int status, const json& body) {
+  responder.Respond(status, kJsonType, Dump(body));
+}
+
+bool IsTransient(const std::string& name) { return name.starts_with(kTransientPrefix); }
+
+std::string Quote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) {
+    quoted += c;
+    if (c == '\'') quoted += '\'';
+  }
+  return quoted + "'";
+}
+
+// The request body as a JSON object, or an answer saying why not.
+std::optional<json> ParseBody(const HttpRequest& request, int64_t max_body_bytes,
+                              Responder& responder) {
+  if (static_cast<int64_t>(request.body.size()) > max_body_bytes) {
+    RespondJson(
+        responder, 413,
+        GenericError(kErrorPayloadTooLarge, "The request body is larger than max.body.bytes (" +
+                                                std::to_string(max_body_bytes) + " bytes)"));
+    return std::nullopt;
+  }
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    RespondJson(responder, 400,
+                GenericError(kErrorBadRequest, "Invalid JSON in request: expected an object"));
+    return std::nullopt;
+  }
+  return body;
+}
+
+// The streamsProperties (or properties) member as SET statements' name and text value.
+Result<std::vector<std::pair<std::string, std::string>>> Properties(const json& body,
+                                                                    const char* member) {
+  std::vector<std::pair<std::string, std::string>> properties;
+  if (!body.contains(member) || body[member].is_null()) return properties;
+  if (!body[member].is_object()) {
+    return Status::InvalidArgument(std::string("'") + member + "' must be an object");
+  }
+  for (const auto& [name, value] : body[member].items()) {
+    properties.emplace_back(name, value.is_string() ? value.get<std::string>() : Dump(value));
+  }
+  return properties;
+}
+
+std::string StateOf(const std::string& query_id, const std::vector<host::QueryStatus>& states) {
+  for (const auto& state : states) {
+    if (state.id == query_id) return host::QueryStateName(state.state);
+  }
+  return "RUNNING";
+}
+
+// Sets session properties for the statements of one request, and takes them back after.
+class ScopedProperties {
+ public:
+  ScopedProperties(host::KafkaEngine& engine) : engine_(engine) {}
+  ~ScopedProperties() {
+    for (const std::string& name : names_) {
+      Status ignored = engine_.Execute("UNSET " + Quote(name) + ";");
+      (void)ignored;  // UNSET of a name that was SET cannot fail
+    }
+  }
+  Status Set(const std::string& name, const std::string& value) {
+    RETURN_NOT_OK(engine_.Execute("SET " + Quote(name) + " = " + Quote(value) + ";"));
+    names_.push_back(name);
+    return Status::OK();
+  }
+
+ private:
+  host::KafkaEngine& engine_;
+  std::vector<std::string> names_;
+};
+
+// Runs one non-query statement; returns its entity (null for SET/UNSET) or an error.
+Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& statement,
+                          const RestOptions& options, int64_t sequence, ScopedProperties& scoped) {
+  const std::string text = statement.text + ";";
+  catalog::Catalog& catalog = engine.catalog();
+  switch (statement.kind) {
+    case sql::StatementKind::kSelect:
+      return Status(StatusCode::kInvalidArgument,
+                    "The following statement types should be issued to the websocket endpoint "
+                    "'/query':\n\t* PRINT\n\t* SELECT");
+    case sql::StatementKind::kInsertValues:
+      return Status::NotSupported("INSERT ... VALUES is not built yet in Sidestream's REST API",
+                                  statement.location);
+    case sql::StatementKind::kSet:
+      RETURN_NOT_OK(scoped.Set(statement.property_name, statement.property_value));
+      return json();
+    case sql::StatementKind::kUnset:
+      RETURN_NOT_OK(engine.Execute(text));
+      return json();
+    case sql::StatementKind::kShow: {
+      json entity = {{"statementText", text}, {"warnings", json::array()}};
+      switch (statement.show_target) {
+        case sql::ShowTarget::kStreams:
+        case sql::ShowTarget::kTables: {
+          const bool tables = statement.show_target == sql::ShowTarget::kTables;
+          json list = json::array();
+          for (const auto& source : catalog.ListSources()) {
+            if (IsTransient(source.name)) continue;
+            if ((source.type == catalog::SourceType::kTable) != tables) continue;
+            list.push_back(SourceInfo(source));
+          }
+          entity["@type"] = tables ? "tables" : "streams";
+          entity[tables ? "tables" : "streams"] = std::move(list);
+          return entity;
+        }
+        case sql::ShowTarget::kQueries: {
+          json list = json::array();
+          auto states = engine.Queries();
+          for (const auto& query : catalog.ListQueries()) {
+            auto sink = catalog.GetSource(query.sink_name);
+            json info = QueryInfo(query, sink.ok() ? sink->topic : "", StateOf(query.id, states));
+            // A push query runs as a persistent query into a private topic: listed as PUSH.
+            if (IsTransient(query.sink_name)) info["queryType"] = "PUSH";
+            list.push_back(std::move(info));
+          }
+          entity["@type"] = "queries";
+          entity["queries"] = std::move(list);
+          return entity;
+        }
+        case sql::ShowTarget::kTopics: {
+          std::map<std::string, int> topics;
+          for (const auto& source : catalog.ListSources()) {
+            if (!IsTransient(source.name)) topics[source.topic] = std::max(1, source.partitions);
+          }
+          json list = json::array();
+          for (const auto& [name, partitions] : topics) {
+            list.push_back({{"name", name}, {"replicaInfo", std::vector<int>(partitions, 1)}});
+          }
+          entity["@type"] = "kafka_topics";
+          entity["topics"] = std::move(list);
+          return entity;
+        }
+        case sql::ShowTarget::kProperties: {
+          json list = json::array();
+          for (const auto& [name, value] : options.properties) {
+            list.push_back({{"name", name}, {"scope", "KSQL"}, {"value", value}});
+          }
+          entity["@type"] = "properties";
+          entity["properties"] = std::move(list);
+          entity["overwrittenProperties"] = json::array();
+          entity["defaultProperties"] = json::array();
+          return entity;
+        }
+        case sql::ShowTarget::kTypes: {
+          json types = json::object();
+          for (const auto& [name, type] : catalog.ListTypes()) types[name] = SchemaJson(type);
+          entity["@type"] = "type_list";
+          entity["types"] = std::move(types);
+          return entity;
+        }
+        case sql::ShowTarget::kFunctions:
+          return Status::NotSupported("SHOW FUNCTIONS is not built yet in the REST API",
+                                      statement.location);
+      }
+      return Status::Internal("unknown SHOW target");
+    }
+    case sql::StatementKind::kDescribe: {
+      if (statement.describe_function) {
+        return Status::NotSupported("DESCRIBE FUNCTION is not built yet in the REST API",
+                                    statement.location);
+      }
+      auto states = engine.Queries();
+      auto describe = [&](const catalog::SourceDescription& source) {
+        std::vector<json> readers, writers;
+        for (const auto& query : catalog.ListQueries()) {
+          if (IsTransient(query.sink_name)) continue;
+          auto sink = catalog.GetSource(query.sink_name);
+          json info = QueryInfo(query, sink.ok() ? sink->topic : "", StateOf(query.id, states));
+          if (query.sink_name == source.name) writers.push_back(info);
+          if (std::find(query.source_names.begin(), query.source_names.end(), source.name) !=
+              query.source_names.end()) {
+            readers.push_back(info);
+          }
+        }
+        return SourceDescriptionJson(source, readers, writers, statement.extended);
+      };
+      if (statement.describe_sources) {
+        const bool tables = statement.show_target == sql::ShowTarget::kTables;
+        json list = json::array();
+        for (const auto& source : catalog.ListSources()) {
+          if (IsTransient(source.name)) continue;
+          if ((source.type == catalog::SourceType::kTable) != tables) continue;
+          list.push_back(describe(source));
+        }
+        return json{{"@type", "source_descriptions"},
+                    {"statementText", text},
+                    {"sourceDescriptions", std::move(list)},
+                    {"warnings", json::array()}};
+      }
+      auto source = catalog.GetSource(statement.name);
+      if (!source.ok() || IsTransient(statement.name)) {
+        return Status::NotFound(
+            "Could not find STREAM/TABLE '" + statement.name + "' in the Metastore",
+            statement.name_location);
+      }
+      return json{{"@type", "sourceDescription"},
+                  {"statementText", text},
+                  {"sourceDescription", describe(*source)},
+                  {"warnings", json::array()}};
+    }
+    case sql::StatementKind::kExplain: {
+      analyzer::Analyzer analyzer(catalog);
+      ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(statement));
+      json description = {{"id", ""},
+                          {"statementText", text},
+                          {"windowType", nullptr},
+                          {"fields", json::array()},
+                          {"sources", json::array()},
+                          {"sinks", json::array()},
+                          {"topology", ""},
+                          {"executionPlan", session::DescribePlan(analyzed)},
+                          {"overriddenProperties", json::object()},
+                          {"ksqlHostQueryStatus", json::object()},
+                          {"queryType", "PERSISTENT"},
+                          {"queryErrors", json::array()},
+                          {"tasksMetadata", json::array()},
+                          {"state", nullptr}};
+      if (!statement.query_id.empty()) {
+        ASSIGN_OR_RAISE(auto query, catalog.GetQuery(statement.query_id));
+        description["id"] = query.id;
+        description["statementText"] = query.sql;
+        description["sources"] = query.source_names;
+        description["sinks"] = json::array({query.sink_name});
+        description["state"] = StateOf(query.id, engine.Queries());
+      }
+      return json{{"@type", "queryDescription"},
+                  {"statementText", text},
+                  {"queryDescription", std::move(description)},
+                  {"warnings", json::array()}};
+    }
+    default:
+      break;
+  }
+  // A command: it changes the catalog or the running queries.
+  std::vector<std::string> before;
+  for (const auto& query : catalog.ListQueries()) before.push_back(query.id);
+  std::string dropped_topic;
+  if (statement.kind == sql::StatementKind::kDrop) {
+    auto source = catalog.GetSource(statement.name);
+    if (source.ok()) dropped_topic = source->topic;
+  }
+  RETURN_NOT_OK(engine.Execute(text));
+  json status = {{"status", "SUCCESS"}, {"message", ""}, {"queryId", nullptr}};
+  std::string command = "stream/`" + statement.name + "`/create";
+  switch (statement.kind) {
+    case sql::StatementKind::kCreateSource:
+      status["message"] =
+          statement.source_kind == sql::SourceKind::kTable ? "Table created" : "Stream created";
+      if (statement.source_kind == sql::SourceKind::kTable) {
+        command = "table/`" + statement.name + "`/create";
+      }
+      break;
+    case sql::StatementKind::kCreateAsSelect:
+    case sql::StatementKind::kInsertInto:
+      for (const auto& query : catalog.ListQueries()) {
+        if (std::find(before.begin(), before.end(), query.id) != before.end()) continue;
+        status["message"] = "Created query with ID " + query.id;
+        status["queryId"] = query.id;
+      }
+      if (statement.source_kind == sql::SourceKind::kTable) {
+        command = "table/`" + statement.name + "`/create";
+      }
+      break;
+    case sql::StatementKind::kDrop:
+      status["message"] =
+          "Source `" + statement.name + "` (topic: " + dropped_topic + ") was dropped.";
+      command = "stream/`" + statement.name + "`/drop";
+      break;
+    case sql::StatementKind::kTerminate:
+      status["message"] = "Query terminated.";
+      command = "terminate/" + statement.query_id + "/execute";
+      break;
+    case sql::StatementKind::kCreateType:
+      status["message"] = "Registered custom type with name '" + statement.name + "'";
+      command = "type/" + statement.name + "/create";
+      break;
+    default:
+      break;
+  }
+  return json{{"@type", "currentStatus"},
+              {"statementText", text},
+              {"commandId", command},
+              {"commandStatus", std::move(status)},
+              {"commandSequenceNumber", sequence},
+              {"warnings", json::array()}};
+}
+
+void RunKsql(host::KafkaEngine& engine, const std::string& sql,
+             const std::vector<std::pair<std::string, std::string>>& properties,
+             const RestOptions& options, std::atomic<int64_t>& sequence, Responder& responder) {
+  json entities = json::array();
+  ScopedProperties scoped(engine);
+  for (const auto& [name, value] : properties) {
+    Status set = scoped.Set(name, value);
+    if (!set.ok()) {
+      auto [code, body] = StatementFailure(set, sql, entities);
+      return RespondJson(responder, code, body);
+    }
+  }
+  auto statements = sql::ParseScript(sql);
+  if (!statements.ok()) {
+    auto [code, body] = StatementFailure(statements.status(), sql, entities);
+    return RespondJson(responder, code, body);
+  }
+  for (const auto& statement : *statements) {
+    auto entity = RunStatement(engine, *statement, options, sequence.fetch_add(1), scoped);
+    if (!entity.ok()) {
+      int error_code = statement->kind == sql::StatementKind::kSelect ? kErrorQueryEndpoint : 0;
+      auto [code, body] = StatementFailure(entity.status(), statement->text + ";", entities);
+      if (error_code != 0) body["error_code"] = error_code;
+      return RespondJson(responder, code, body);
+    }
+    if (!entity->is_null()) entities.push_back(std::move(*entity));
+  }
+  RespondJson(responder, 200, entities);
+}
+
+}  // namespace
+
+/// One transient push query: the engine runs it as a persistent query into a private topic,
+/// which a consumer here reads and streams to the client. Engine thread only, but for
+/// `cancelled` and the responder.
+struct PushQuery {
+  enum class Format { kLegacy, kDelimited, kJsonArray };
+  std::string id;
+  Format format = Format::kDelimited;
+  std::shared_ptr<Responder> responder;
+  std::atomic<bool> cancelled{false};
+  std::vector<std::pair<std::string, std::string>> properties;
+
+  catalog::SourceDescription sink;                              // the private stream or table
+  std::vector<std::pair<std::string, types::SqlType>> columns;  // in projection order
+  std::optional<int64_t> limit;
+  int64_t emitted = 0;
+  std::unique_ptr<kafka::BatchConsumer> consumer;
+  kafka::MessageBatch batch;
+  bool started = false;
+};
+
+namespace {
+
+// `select` without a trailing "LIMIT n" (LIMIT is the last clause of a SELECT).
+std::string WithoutLimit(const std::string& select) {
+  size_t end = select.find_last_not_of(" \t\r\n");
+  if (end == std::string::npos) return select;
+  size_t digits = end + 1;
+  while (digits > 0 && std::isdigit(static_cast<unsigned char>(select[digits - 1]))) --digits;
+  if (digits == end + 1) return select;
+  size_t keyword = select.find_last_not_of(" \t\r\n", digits - 1);
+  if (keyword == std::string::npos || keyword + 1 == digits || keyword < 4) return select;
+  std::string word = select.substr(keyword - 4, 5);
+  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (word != "LIMIT") return select;
+  return select.substr(0, keyword - 4);
+}
+
+// A key column's value from the bytes of a KAFKA-format key.
+json KafkaKeyToJson(std::string_view bytes, const types::SqlType& type) {
+  auto big_endian = [&](size_t size) {
+    uint64_t value = 0;
+    for (size_t i = 0; i < size; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
+    return value;
+  };
+  switch (type.id()) {
+    case types::TypeId::kInt:
+      if (bytes.size() == 4) return static_cast<int32_t>(big_endian(4));
+      break;
+    case types::TypeId::kBigint:
+      if (bytes.size() == 8) return static_cast<int64_t>(big_endian(8));
+      break;
+    case types::TypeId::kDouble:
+      if (bytes.size() == 8) {
+        uint64_t raw = big_endian(8);
+        double number;
+        std::memcpy(&number, &raw, sizeof number);
+        return number;
+      }
+      break;
+    default:
+      break;
+  }
+  return std::string(bytes);
+}
+
+// The row of one message of the push query's topic, in projection order; null for a tombstone.
+json RowOf(const PushQuery& query, const kafka::MessageView& message) {
+  if (!message.has_value()) return json();
+  json value = json::parse(message.value(), nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) return json();
+  std::map<std::string, json> fields;
+  if (value.is_object()) {
+    for (auto& [name, field] : value.items()) fields[name] = field;
+  }
+  std::string_view key = message.key();
+  std::optional<runtime::WindowBounds> window;
+  if (message.has_key() && query.sink.window_type != catalog::WindowType::kNone) {
+    window = runtime::SplitWindowedKey(key);
+  }
+  std::vector<const catalog::Column*> key_columns;
+  for (const auto& column : query.sink.columns) {
+    if (column.role == catalog::ColumnRole::kKey) key_columns.push_back(&column);
+  }
+  if (message.has_key() && !key_columns.empty()) {
+    if (query.sink.key_format == "KAFKA" || query.sink.key_format == "DELIMITED") {
+      fields[key_columns[0]->name] = KafkaKeyToJson(key, key_columns[0]->type);
+    } else {
+      json parsed = json::parse(key, nullptr, /*allow_exceptions=*/false);
+      if (parsed.is_object() && key_columns.size() > 1) {
+        for (auto& [name, field] : parsed.items()) fields[name] = field;
+      } else if (!parsed.is_discarded()) {
+        fields[key_columns[0]->name] = parsed;
+      }
+    }
+  }
+  if (window) {
+    fields.emplace("WINDOWSTART", window->start);
+    fields.emplace("WINDOWEND", window->end);
+  }
+  json row = json::array();
+  for (const auto& [name, type] : query.columns) {
+    auto found = fields.find(name);
+    row.push_back(found == fields.end() ? json() : found->second);
+  }
+  return row;
+}
+
+void WriteRow(PushQuery& query, const json& row) {
+  switch (query.format) {
+    case PushQuery::Format::kLegacy:
+      query.responder->Write(",\n" + Dump(json{{"row", {{"columns", row}}}}));
+      break;
+    case PushQuery::Format::kJsonArray:
+      query.responder->Write(",\n" + Dump(row));
+      break;
+    case PushQuery::Format::kDelimited:
+      query.responder->Write(Dump(row) + "\n");
+      break;
+  }
+}
+
+void EndStream(PushQuery& query, const char* final_message) {
+  if (query.format == PushQuery::Format::kLegacy) {
+    query.responder->Write(",\n" + Dump(json{{"finalMessage", final_message}}) + "]\n");
+  } else if (query.format == PushQuery::Format::kJsonArray) {
+    query.responder->Write("]\n");
+  }
+  query.responder->Finish();
+}
+
+// Stops the engine's query and drops its private sink.
+void Release(host::KafkaEngine& engine, PushQuery& query) {
+  query.batch.Clear();
+  if (query.consumer) {
+    Status closed = query.consumer->Close();
+    (void)closed;  // a push query's consumer commits nothing: leaving its group may fail alone
+    query.consumer.reset();
+  }
+  if (query.sink.name.empty()) return;
+  std::string sql;
+  if (!query.sink.writer_query_id.empty()) sql += "TERMINATE " + query.sink.writer_query_id + ";";
+  sql += std::string("DROP ") +
+         (query.sink.type == catalog::SourceType::kTable ? "TABLE " : "STREAM ") + query.sink.name +
+         ";";
+  Status dropped = engine.Execute(sql);
+  if (!dropped.ok()) std::cerr << "push query " << query.id << ": " << dropped.ToString() << "\n";
+  query.sink.name.clear();
+}
+
+}  // namespace
+
+RestApi::RestApi(EngineWorker& worker, RestOptions options)
+    : worker_(worker), options_(std::move(options)) {}
+
+RestApi::~RestApi() = default;
+
+void RestApi::set_advertised_address(std::string address) {
+  std::lock_guard<std::mutex> lock(push_mutex_);
+  options_.advertised_address = std::move(address);
+}
+
+void RestApi::Handle(HttpRequest request, std::shared_ptr<Responder> responder) {
+  struct Route {
+    const char* path;
+    const char* method;
+  };
+  static const Route kRoutes[] = {{"/ksql", "POST"},         {"/query", "POST"},
+                                  {"/query-stream", "POST"}, {"/close-query", "POST"},
+                                  {"/info", "GET"},          {"/healthcheck", "GET"},
+                                  {"/chc/live", "GET"},      {"/chc/ready", "GET"},
+                                  {"/clusterStatus", "GET"}, {"/inserts-stream", "POST"}};
+  const Route* route = nullptr;
+  for (const Route& candidate : kRoutes) {
+    if (request.path == candidate.path) route = &candidate;
+  }
+  if (route == nullptr) {
+    return RespondJson(*responder, 404,
+                       GenericError(kErrorNotFound, "No route for " + request.path));
+  }
+  if (request.method != route->method) {
+    return RespondJson(
+        *responder, 405,
+        GenericError(kErrorMethodNotAllowed, request.method + " is not allowed on " + request.path +
+                                                 "; use " + route->method));
+  }
+  const std::string& path = request.path;
+  if (path == "/ksql") return HandleKsql(request, std::move(responder));
+  if (path == "/query") return HandleQuery(request, std::move(responder), /*legacy=*/true);
+  if (path == "/query-stream") return HandleQuery(request, std::move(responder), false);
+  if (path == "/close-query") return HandleCloseQuery(request, std::move(responder));
+  if (path == "/inserts-stream") {
+    return RespondJson(*responder, 400,
+                       GenericError(kErrorBadRequest, "/inserts-stream is not built yet"));
+  }
+  if (path == "/info") {
+    return RespondJson(*responder, 200,
+                       {{"KsqlServerInfo",
+                         {{"version", "0.29.0"},
+                          {"kafkaClusterId", worker_.embedded() ? "embedded" : "kafka"},
+                          {"ksqlServiceId", options_.service_id},
+                          {"serverStatus", "RUNNING"}}}});
+  }
+  if (path == "/healthcheck") {
+    json healthy = {{"isHealthy", true}};
+    return RespondJson(
+        *responder, 200,
+        {{"isHealthy", true},
+         {"details", {{"metastore", healthy}, {"kafka", healthy}, {"commandRunner", healthy}}},
+         {"serverState", "READY"}});
+  }
+  if (path == "/chc/live" || path == "/chc/ready") {
+    return RespondJson(*responder, 200, {{"isHealthy", true}});
+  }
+  if (path == "/clusterStatus") {
+    std::string address;
+    {
+      std::lock_guard<std::mutex> lock(push_mutex_);
+      address = options_.advertised_address;
+    }
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    return RespondJson(
+        *responder, 200,
+        {{"clusterStatus",
+          {{address,
+            {{"hostAlive", true},
+             {"lastStatusUpdateMs", now},
+             {"activeStandbyPerQuery", json::object()},
+             {"hostStoreLags", {{"stateStoreLags", json::object()}, {"updateTimeMs", now}}}}}}}});
+  }
+}
+
+void RestApi::HandleKsql(const HttpRequest& request, std::shared_ptr<Responder> responder) {
+  auto body = ParseBody(request, options_.max_body_bytes, *responder);
+  if (!body) return;
+  if (!body->contains("ksql") || !(*body)["ksql"].is_string()) {
+    return RespondJson(*responder, 400,
+                       GenericError(kErrorBadRequest, "The request needs a 'ksql' string"));
+  }
+  auto properties = Properties(*body, "streamsProperties");
+  if (!properties.ok()) {
+    return RespondJson(*responder, 400,
+                       GenericError(kErrorBadRequest, properties.status().message()));
+  }
+  std::string sql = (*body)["ksql"].get<std::string>();
+  worker_.Post([this, sql = std::move(sql), properties = std::move(*properties),
+                responder](host::KafkaEngine& engine) {
+    RunKsql(engine, sql, properties, options_, command_sequence_, *responder);
+  });
+}
+
+void RestApi::HandleQuery(const HttpRequest& request, std::shared_ptr<Responder> responder,
+                          bool legacy) {
+  auto body = ParseBody(request, options_.max_body_bytes, *responder);
+  if (!body) return;
+  const char* member = legacy ? "ksql" : "sql";
+  if (!body->contains(member) || !(*body)[member].is_string()) {
+    return RespondJson(
+        *responder, 400,
+        GenericError(kErrorBadRequest, std::string("The request needs a '") + member + "' string"));
+  }
+  auto properties = Properties(*body, legacy ? "streamsProperties" : "properties");
+  if (!properties.ok()) {
+    return RespondJson(*responder, 400,
+                       GenericError(kErrorBadRequest, properties.status().message()));
+  }
+  auto query = std::make_shared<PushQuery>();
+  query->responder = responder;
+  query->properties = std::move(*properties);
+  if (legacy) {
+    query->format = PushQuery::Format::kLegacy;
+  } else {
+    std::string accept = request.Header("accept");
+    if (accept.find("protobuf") != std::string::npos) {
+      return RespondJson(*responder, 406,
+                         GenericError(kErrorNotAcceptable, "Protobuf results are not built yet"));
+    }
+    if (accept.find("application/json") != std::string::npos ||
+        accept.find("application/vnd.ksql.v1+json") != std::string::npos) {
+      query->format = PushQuery::Format::kJsonArray;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(push_mutex_);
+    if (static_cast<int64_t>(push_queries_.size()) >= options_.max_push_queries) {
+      return RespondJson(*responder, 429,
+                         GenericError(kErrorTooManyRequests,
+                                      "Too many push queries running (max.push.queries is " +
+                                          std::to_string(options_.max_push_queries) + ")"));
+    }
+    query->id =
+        "transient_" + std::to_string(transient_counter_.fetch_add(1)) + "_" +
+        std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007);
+    push_queries_[query->id] = query;
+  }
+  // Closing the connection (or the stream) ends the query.
+  std::weak_ptr<PushQuery> weak = query;
+  responder->set_on_close([weak] {
+    if (auto alive = weak.lock()) alive->cancelled = true;
+  });
+  std::string sql = (*body)[member].get<std::string>();
+  worker_.Post([this, query, sql = std::move(sql)](host::KafkaEngine& engine) {
+    StartPushQuery(engine, query, sql);
+  });
+}
+
+void RestApi::Forget(const std::string& query_id) {
+  std::lock_guard<std::mutex> lock(push_mutex_);
+  push_queries_.erase(query_id);
+}
+
+void RestApi::StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery> query,
+                             const std::string& sql) {
+  auto fail = [&](const Status& status, const std::string& text) {
+    auto [code, body] = StatementFailure(status, text, json::array());
+    RespondJson(*query->responder, code, body);
+    Release(engine, *query);
+    Forget(query->id);
+  };
+  auto statements = sql::ParseScript(sql);
+  if (!statements.ok()) return fail(statements.status(), sql);
+  if (statements->size() != 1 || statements->front()->kind != sql::StatementKind::kSelect) {
+    return fail(Status::InvalidArgument("Expected exactly one SELECT statement"), sql);
+  }
+  const sql::Statement& statement = *statements->front();
+  const std::string text = statement.text + ";";
+  analyzer::Analyzer analyzer(engine.catalog());
+  auto analyzed = analyzer.Analyze(statement);
+  if (!analyzed.ok()) return fail(analyzed.status(), text);
+  if (analyzed->pull_query) {
+    return fail(Status::NotSupported("Pull queries are not built yet in Sidestream's REST API; "
+                                     "add EMIT CHANGES for a push query",
+                                     statement.location),
+                text);
+  }
+  for (const auto& column : analyzed->plan->output.columns) {
+    query->columns.emplace_back(column.name, column.type);
+  }
+  query->limit = statement.query ? statement.query->limit : std::nullopt;
+
+  // The query runs as a persistent query into a private topic. A push query may leave out
+  // the key, and LIMIT belongs to the stream here, not to the persistent query.
+  const std::string select = WithoutLimit(statement.text);
+  const std::string name = kTransientPrefix + std::to_string(transient_counter_.fetch_add(1));
+  std::string topic = "_sidestream_" + query->id;
+  ScopedProperties scoped(engine);
+  for (const auto& [property, value] : query->properties) {
+    Status set = scoped.Set(property, value);
+    if (!set.ok()) return fail(set, text);
+  }
+  Status set = scoped.Set(analyzer::kNewQueryPlannerProperty, "true");
+  if (!set.ok()) return fail(set, text);
+  Status created;
+  for (const char* kind : {"STREAM ", "TABLE "}) {
+    created = engine.Execute("CREATE " + std::string(kind) + name +
+                             " WITH (KAFKA_TOPIC=" + Quote(topic) + ") AS " + select + ";");
+    if (created.ok()) break;
+  }
+  if (!created.ok()) {
+    // The error of the statement as the user wrote it, where it is one.
+    return fail(created, text);
+  }
+  auto sink = engine.catalog().GetSource(name);
+  if (!sink.ok()) return fail(sink.status(), text);
+  query->sink = *sink;
+  kafka::ConsumerOptions consumer;
+  consumer.client = kafka::ClientConfig{worker_.bootstrap_servers(), {}};
+  consumer.group_id = "sidestream_push_" + query->id;
+  consumer.topics = {topic};
+  auto created_consumer = kafka::BatchConsumer::Create(std::move(consumer));
+  if (!created_consumer.ok()) return fail(created_consumer.status(), text);
+  query->consumer = std::move(*created_consumer);
+
+  const std::string& id = query->id;
+  switch (query->format) {
+    case PushQuery::Format::kLegacy:
+      query->responder->StartStream(200, kJsonType);
+      query->responder->Write(
+          "[" +
+          Dump(json{{"header", {{"queryId", id}, {"schema", SchemaString(query->columns)}}}}));
+      break;
+    case PushQuery::Format::kJsonArray:
+    case PushQuery::Format::kDelimited: {
+      json names = json::array(), types = json::array();
+      for (const auto& [column, type] : query->columns) {
+        names.push_back(column);
+        types.push_back(type.ToString());
+      }
+      json header = {{"queryId", id}, {"columnNames", names}, {"columnTypes", types}};
+      if (query->format == PushQuery::Format::kJsonArray) {
+        query->responder->StartStream(200, kJsonType);
+        query->responder->Write("[" + Dump(header));
+      } else {
+        query->responder->StartStream(200, "application/vnd.ksqlapi.delimited.v1");
+        query->responder->Write(Dump(header) + "\n");
+      }
+      break;
+    }
+  }
+  if (query->limit && *query->limit <= 0) {
+    EndStream(*query, "Limit Reached");
+    Release(engine, *query);
+    return Forget(id);
+  }
+  worker_.AddTicker([this, query](host::KafkaEngine& engine, bool stopping) {
+    if (stopping || query->cancelled || query->responder->closed()) {
+      if (stopping) EndStream(*query, "Server stopping");
+      Release(engine, *query);
+      Forget(query->id);
+      return false;
+    }
+    Status polled = query->consumer->Poll(500, std::chrono::milliseconds(0), &query->batch);
+    if (!polled.ok()) {
+      std::cerr << "push query " << query->id << ": " << polled.ToString() << "\n";
+      return true;  // the consumer retries; the client can close
+    }
+    for (size_t i = 0; i < query->batch.size(); ++i) {
+      json row = RowOf(*query, query->batch[i]);
+      if (row.is_null()) continue;
+      WriteRow(*query, row);
+      if (query->limit && ++query->emitted >= *query->limit) {
+        EndStream(*query, "Limit Reached");
+        Release(engine, *query);
+        Forget(query->id);
+        return false;
+      }
+    }
+    query->batch.Clear();
+    return true;
+  });
+}
+
+void RestApi::HandleCloseQuery(const HttpRequest& request, std::shared_ptr<Responder> responder) {
+  auto body = ParseBody(request, options_.max_body_bytes, *responder);
+  if (!body) return;
+  if (!body->contains("queryId") || !(*body)["queryId"].is_string()) {
+    return RespondJson(*responder, 400,
+                       GenericError(kErrorBadRequest, "The request needs a 'queryId' string"));
+  }
+  const std::string id = (*body)["queryId"].get<std::string>();
+  std::lock_guard<std::mutex> lock(push_mutex_);
+  auto found = push_queries_.find(id);
+  if (found == push_queries_.end()) {
+    return RespondJson(*responder, 400, GenericError(kErrorBadRequest, "No query with id " + id));
+  }
+  found->second->cancelled = true;
+  found->second->responder->Finish();
+  responder->Respond(200, kJsonType, "");
+}
+
+}  // namespace sidestream::rest
