@@ -12,6 +12,7 @@
 #include "connectors/kafka/embedded_broker.h"
 #include "connectors/kafka/partition_reader.h"
 #include "connectors/kafka/topic_admin.h"
+#include "connectors/sink/sink_connectors.h"
 #include "planner/physical_plan.h"
 #include "sql/parser.h"
 
@@ -133,6 +134,7 @@ std::string QueryError::ToString() const {
 }
 
 KafkaEngine::~KafkaEngine() {
+  if (connectors_) (void)connectors_->CloseAll();
   // Consumers leave their groups (committing revoked tasks) while the producers still live.
   for (auto& query : queries_) {
     for (auto& stage : query->stages) {
@@ -157,6 +159,10 @@ Result<std::unique_ptr<KafkaEngine>> KafkaEngine::Start(KafkaEngineOptions optio
   ASSIGN_OR_RAISE(engine->admin_, kafka::TopicAdmin::Create(client));
   ASSIGN_OR_RAISE(engine->catalog_, catalog::Catalog::Open(":memory:"));
   engine->last_commit_ = options.clock->Now();
+  KafkaEngine* self = engine.get();
+  engine->connectors_ = std::make_unique<sink::SinkConnectors>(
+      client, options.application_id, options.clock,
+      [self](const std::string& topic) { return self->EnsureTopic(topic, 1); });
   return engine;
 }
 
@@ -191,6 +197,17 @@ Status KafkaEngine::Execute(std::string_view sql) {
     // TERMINATE removed queries from the catalog: stop them here too.
     for (const std::string& id : before) {
       if (!catalog_->GetQuery(id).ok()) RETURN_NOT_OK(Terminate(id));
+    }
+    // CREATE and DROP CONNECTOR start and stop connectors; SHOW and DESCRIBE print them.
+    RETURN_NOT_OK(connectors_->Sync(*catalog_));
+    if (on_output_ && statement->kind == sql::StatementKind::kShow &&
+        statement->show_target == sql::ShowTarget::kConnectors) {
+      on_output_(connectors_->Show(*catalog_));
+    } else if (on_output_ && statement->kind == sql::StatementKind::kDescribe &&
+               statement->describe_connector) {
+      ASSIGN_OR_RAISE(std::string description,
+                      connectors_->Describe(*catalog_, statement->name));
+      on_output_(description);
     }
   }
   return Status::OK();
@@ -455,7 +472,7 @@ Status KafkaEngine::CommitAll() {
     }
   }
   last_commit_ = options_.clock->Now();
-  return Status::OK();
+  return connectors_->CommitAll();
 }
 
 void KafkaEngine::Fail(PersistentQuery& query, const Status& error, const RunningQuery* stage) {
@@ -757,6 +774,7 @@ Result<int64_t> KafkaEngine::RunOnce(int max_wait_ms) {
   }
   if (polling == 0) {
     // Nothing to poll (every query failed or none started): wait as a poll would.
+    if (!connectors_->empty()) return connectors_->PollAll(std::chrono::milliseconds(max_wait_ms));
     std::this_thread::sleep_for(std::chrono::milliseconds(max_wait_ms));
     return int64_t{0};
   }
@@ -769,6 +787,8 @@ Result<int64_t> KafkaEngine::RunOnce(int max_wait_ms) {
     processed += count;
   }
   if (commit) last_commit_ = now;
+  // Sink connectors poll briefly: the queries' polls above did the waiting.
+  processed += connectors_->PollAll(std::chrono::milliseconds(connectors_->empty() ? 0 : 1));
   return processed;
 }
 
@@ -785,6 +805,10 @@ EngineProgress KafkaEngine::progress() const {
   progress.produced = produced_;
   progress.changelog_records = changelog_records_;
   progress.restored_records = restored_records_;
+  for (const auto& connector : connectors_->Statuses()) {
+    progress.sink_writes += connector.upserts + connector.deletes;
+    progress.sink_dead_letters += connector.dead_letters;
+  }
   for (const auto& query : queries_) {
     for (const auto& stage : query->stages) {
       progress.consumed += stage->consumed;

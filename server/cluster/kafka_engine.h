@@ -23,6 +23,9 @@ class EmbeddedBroker;
 class BatchProducer;
 class TopicAdmin;
 }  // namespace sidestream::kafka
+namespace sidestream::sink {
+class SinkConnectors;
+}  // namespace sidestream::sink
 
 /// Runs persistent queries against Kafka: a real cluster, or the embedded broker when
 /// no bootstrap servers are given.
@@ -95,6 +98,8 @@ struct EngineProgress {
   int64_t oversized_results = 0;  // results too large for their topic: dead-lettered
   int64_t changelog_records = 0;  // state changes written to changelog topics
   int64_t restored_records = 0;   // changelog records read back when tasks started
+  int64_t sink_writes = 0;        // rows upserted or deleted by sink connectors
+  int64_t sink_dead_letters = 0;  // records a connector's store refused
 };
 
 /// Owns the broker connection (or the embedded broker), and per persistent query one
@@ -136,6 +141,13 @@ class KafkaEngine {
 
   /// Every query that is not terminated, in the order they started.
   std::vector<QueryStatus> Queries() const;
+
+  /// Receives what SHOW CONNECTORS and DESCRIBE CONNECTOR print.
+  void set_on_output(std::function<void(const std::string&)> callback) {
+    on_output_ = std::move(callback);
+  }
+  /// The sink connectors (CREATE SINK CONNECTOR), kept in step with the catalog.
+  sink::SinkConnectors& connectors() { return *connectors_; }
 
   /// Called on the engine's thread each time a query fails, with the query's state after it.
   using QueryFailureCallback =
@@ -213,6 +225,8 @@ class KafkaEngine {
   analyzer::SessionProperties session_properties_;  // SET by earlier statements
   std::vector<std::unique_ptr<PersistentQuery>> queries_;
   QueryFailureCallback on_query_failure_;
+  std::unique_ptr<sink::SinkConnectors> connectors_;
+  std::function<void(const std::string&)> on_output_;
   std::atomic<bool> stopping_{false};
   int64_t produced_ = 0;
   int64_t changelog_records_ = 0;
