@@ -29,6 +29,9 @@ fail() {
   echo "FAILED: $*"
   echo "--- sidestream output"
   tail -20 "$work"/run*.err 2>/dev/null
+  for log in redis pouchdb broker; do
+    echo "--- $log"; tail -5 "$work/$log.log" "$work/$log.err" 2>/dev/null
+  done
   exit 1
 }
 
@@ -37,6 +40,7 @@ for program in redis-server redis-cli kcat node curl; do
 done
 bash "$here/../../servers/install_pouchdb.sh" "$pouchdb_dir" ||
   { echo "SKIPPED: pouchdb-server could not be installed (npm)"; exit 77; }
+pouchdb_dir=$(cd "$pouchdb_dir" && pwd)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() {
@@ -114,7 +118,7 @@ print(" ".join(sorted("%s=%s" % (r["id"], r["doc"].get("CALLS")) for r in rows))
 }
 
 start_run run1
-grep -q "cells_redis | SINK | redis | RUNNING" "$work/run1.out" ||
+grep -q "CELLS_REDIS | SINK | redis | RUNNING" "$work/run1.out" ||
   fail "SHOW CONNECTORS did not list the running connectors: $(cat "$work/run1.out")"
 # Feed in slices while the job runs, and kill it with SIGKILL in the middle: what it
 # processed but did not commit is processed again after the restart.
