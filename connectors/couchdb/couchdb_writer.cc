@@ -48,6 +48,9 @@ size_t CollectBody(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// Revisions this writer remembers (of documents it wrote); past it the memory starts over.
+constexpr size_t kMaxCachedRevisions = 1 << 20;
+
 // The server refused a document as invalid: CouchDB says 400 (bad_request) or
 // doc_validation; pouchdb-server says 500 with doc_validation. Not worth retrying.
 bool RefusedDocument(const CouchDbWriter::Response& response) {
@@ -398,20 +401,31 @@ Status CouchDbWriter::WriteBatch(std::span<const sink::SinkRecord> records, size
     rows.push_back(std::move(row));
   }
 
-  // Write, and write again those whose revision changed meanwhile (a conflict).
+  // Write optimistically with the revisions this writer last wrote (none for a document it
+  // has not seen: a new one needs none); documents that conflict are written again with
+  // their current revisions, read with _all_docs.
   std::vector<Row*> pending;
   for (Row& row : rows) pending.push_back(&row);
   std::string body;
+  bool fetched = false;
   while (!pending.empty()) {
-    std::vector<std::string> ids;
-    for (const Row* row : pending) ids.push_back(row->id);
-    ASSIGN_OR_RAISE(std::vector<std::string> revisions, FetchRevisions(ids));
+    std::vector<std::string> revisions(pending.size());
+    if (fetched) {
+      std::vector<std::string> ids;
+      for (const Row* row : pending) ids.push_back(row->id);
+      ASSIGN_OR_RAISE(revisions, FetchRevisions(ids));
+    } else {
+      for (size_t i = 0; i < pending.size(); ++i) {
+        auto known = revisions_.find(pending[i]->id);
+        if (known != revisions_.end()) revisions[i] = known->second;
+      }
+    }
     std::vector<Row*> sent;
     std::vector<std::string> documents;
     for (size_t i = 0; i < pending.size(); ++i) {
       Row& row = *pending[i];
       const sink::SinkRecord& record = records[row.index];
-      if (!record.value && revisions[i].empty()) {
+      if (fetched && !record.value && revisions[i].empty()) {
         ++result.deletes;  // already absent
         continue;
       }
@@ -435,6 +449,7 @@ Status CouchDbWriter::WriteBatch(std::span<const sink::SinkRecord> records, size
     pending.clear();
     if (sent.empty()) break;
     ASSIGN_OR_RAISE(nlohmann::json outcomes, BulkDocs(documents, body));
+    fetched = true;
     for (size_t i = 0; i < sent.size(); ++i) {
       Row& row = *sent[i];
       const auto& outcome = outcomes[i];
@@ -444,13 +459,24 @@ Status CouchDbWriter::WriteBatch(std::span<const sink::SinkRecord> records, size
         std::string reason = outcome.contains("reason") && outcome["reason"].is_string()
                                  ? outcome["reason"].get<std::string>()
                                  : "";
+        revisions_.erase(row.id);
         if (error == "conflict" && ++row.attempts <= options_.max_conflict_retries) {
           pending.push_back(&row);
+          continue;
+        }
+        if (!record.value && error == "not_found") {
+          ++result.deletes;  // already absent
           continue;
         }
         result.rejected.push_back(
             {first_index + row.index, "CouchDB refused the document: " + error + ": " + reason});
         continue;
+      }
+      if (record.value && outcome.contains("rev") && outcome["rev"].is_string()) {
+        if (revisions_.size() >= kMaxCachedRevisions) revisions_.clear();
+        revisions_[row.id] = outcome["rev"].get<std::string>();
+      } else {
+        revisions_.erase(row.id);  // deleted: a new document needs no revision
       }
       ++(record.value ? result.upserts : result.deletes);
     }

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "common/status.h"
 #include "connectors/sink/sink_writer.h"
@@ -37,9 +38,10 @@ struct CouchDbWriterOptions {
 };
 
 /// A SinkWriter for CouchDB: one document per key, the value's JSON object as its body.
-/// Per batch of up to max_batch_documents rows it reads the current revisions of their
-/// documents (POST _all_docs with keys), writes them with one POST _bulk_docs (a tombstone
-/// sets _deleted), and then, per partition, PUTs the highest offset of the batch into the
+/// Per batch of up to max_batch_documents rows it writes them with one POST _bulk_docs (a
+/// tombstone sets _deleted) with the revisions it last wrote (none for documents it has not
+/// written); those that conflict get their current revisions (POST _all_docs with keys) and
+/// are written again. Then, per partition, PUTs the highest offset of the batch into the
 /// local document "_local/<connector>-offsets-<topic>-<partition>". Records at or below the
 /// stored offset are skipped, so a crash between the two replays only rows whose newest
 /// value is already there.
@@ -59,7 +61,10 @@ class CouchDbWriter final : public sink::SinkWriter {
 
   Result<sink::WriteResult> Write(std::span<const sink::SinkRecord> records) override;
   Result<int64_t> StoredOffset(std::string_view topic, int32_t partition) override;
-  void ForgetOffsets() override { offsets_.clear(); }
+  void ForgetOffsets() override {
+    offsets_.clear();
+    revisions_.clear();
+  }
   const char* store_name() const override { return "couchdb"; }
 
   /// The id of the local document that keeps a partition's offset, without "_local/".
@@ -95,6 +100,9 @@ class CouchDbWriter final : public sink::SinkWriter {
   bool database_ready_ = false;
   sink::OffsetCache offsets_;
   std::map<std::pair<std::string, int32_t>, std::string> offset_revisions_;  // _local docs' _rev
+  // Per document id: the revision this writer last wrote, tried first (a conflict reads the
+  // current one).
+  std::unordered_map<std::string, std::string> revisions_;
   std::vector<size_t> selected_;
   struct Parser;
   std::unique_ptr<Parser> parser_;

@@ -4,8 +4,8 @@
 # with flock, since several test processes may ask at once.
 #   install_pouchdb.sh DIR      exit 0 installed, 77 npm missing or the registry unreachable
 set -uo pipefail
-dir=$1
-mkdir -p "$dir"
+mkdir -p "$1"
+dir=$(cd "$1" && pwd)
 binary="$dir/node_modules/.bin/pouchdb-server"
 exec 9>"$dir/.install.lock"
 flock 9

@@ -144,6 +144,34 @@ TEST_F(CouchDbWriterTest, RefusedDocumentsAreRejectedWithTheReason) {
   EXPECT_EQ(*writer->StoredOffset("T", 0), 4);
 }
 
+TEST_F(CouchDbWriterTest, ARevisionChangedElsewhereIsReadAndWrittenOver) {
+  auto writer = Writer();
+  std::vector<SinkRecord> records = {Upsert(0, "A", R"({"V":0})"), Upsert(1, "B", R"({"V":1})")};
+  ASSERT_TRUE(writer->Write(records).ok());
+  // Someone else updates A and deletes B: the writer's remembered revisions are stale.
+  auto other = Writer();
+  auto current = other->Request("GET", "/" + database_ + "/A", "");
+  ASSERT_TRUE(current.ok());
+  auto document = nlohmann::json::parse(current->body);
+  document["V"] = 100;
+  ASSERT_EQ(other->Request("PUT", "/" + database_ + "/A", document.dump())->status, 201);
+  auto b = nlohmann::json::parse(other->Request("GET", "/" + database_ + "/B", "")->body);
+  ASSERT_EQ(other->Request("DELETE", "/" + database_ + "/B?rev=" + b["_rev"].get<std::string>(),
+                           "")
+                ->status,
+            200);
+
+  records = {Upsert(2, "A", R"({"V":2})"), Tombstone(3, "B")};
+  auto result = writer->Write(records);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_TRUE(result->rejected.empty());
+  EXPECT_EQ(result->upserts, 1);
+  EXPECT_EQ(result->deletes, 1);
+  auto documents = Documents(*writer);
+  EXPECT_EQ(documents["A"]["V"], 2);
+  EXPECT_EQ(documents.count("B"), 0u);
+}
+
 TEST_F(CouchDbWriterTest, ServerDownIsRetriable) {
   CouchDbWriterOptions options = Options();
   options.url = "http://127.0.0.1:" + std::to_string(testing::FreePort());
