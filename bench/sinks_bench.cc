@@ -26,9 +26,9 @@
 namespace sidestream::bench {
 namespace {
 
-constexpr size_t kBatch = 10000;             // records per Write, as the connector polls
-constexpr size_t kRedisTransaction = 5000;   // the writer's default, and the raw pipeline's
-constexpr size_t kCouchDbBatch = 2000;       // documents per _bulk_docs, both paths
+constexpr size_t kBatch = 10000;            // records per Write, as the connector polls
+constexpr size_t kRedisTransaction = 5000;  // the writer's default, and the raw pipeline's
+constexpr size_t kCouchDbBatch = 2000;      // documents per _bulk_docs, both paths
 
 struct Rows {
   std::vector<std::string> keys;
@@ -90,8 +90,7 @@ double RawHset(int port, const Rows& rows) {
           argv.push_back(argument.data());
           lengths.push_back(argument.size());
         }
-        redisAppendCommandArgv(context, static_cast<int>(argv.size()), argv.data(),
-                               lengths.data());
+        redisAppendCommandArgv(context, static_cast<int>(argv.size()), argv.data(), lengths.data());
       }
       for (size_t i = first; i < end; ++i) {
         void* reply = nullptr;
@@ -163,8 +162,8 @@ double RawBulkDocs(int port, const std::string& database, const Rows& rows) {
 
 nlohmann::json Pair(const std::vector<double>& sink, const std::vector<double>& raw,
                     const char* unit, double goal) {
-  nlohmann::json result = {{"sink", Stats(sink)}, {"raw", Stats(raw)}, {"unit", unit},
-                           {"goal", goal}};
+  nlohmann::json result = {
+      {"sink", Stats(sink)}, {"raw", Stats(raw)}, {"unit", unit}, {"goal", goal}};
   const double sink_median = result["sink"]["median"].get<double>();
   result["ratio_to_raw"] = sink_median / result["raw"]["median"].get<double>();
   result["meets_goal"] = sink_median >= goal;
@@ -181,12 +180,18 @@ int main(int argc, char** argv) {
   std::string pouchdb_dir, install_script;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--redis-records") redis_records = std::stoul(argv[i + 1]);
-    else if (flag == "--couchdb-docs") couchdb_docs = std::stoul(argv[i + 1]);
-    else if (flag == "--runs") runs = std::stoi(argv[i + 1]);
-    else if (flag == "--pouchdb-dir") pouchdb_dir = argv[i + 1];
-    else if (flag == "--install-script") install_script = argv[i + 1];
-    else bench::Fail("unknown flag " + flag);
+    if (flag == "--redis-records")
+      redis_records = std::stoul(argv[i + 1]);
+    else if (flag == "--couchdb-docs")
+      couchdb_docs = std::stoul(argv[i + 1]);
+    else if (flag == "--runs")
+      runs = std::stoi(argv[i + 1]);
+    else if (flag == "--pouchdb-dir")
+      pouchdb_dir = argv[i + 1];
+    else if (flag == "--install-script")
+      install_script = argv[i + 1];
+    else
+      bench::Fail("unknown flag " + flag);
   }
   nlohmann::json report = {{"runs", runs}};
 

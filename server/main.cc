@@ -6,6 +6,7 @@
 #include <iostream>
 #include <optional>
 
+#include "analyzer/connector_properties.h"
 #include "analyzer/source_properties.h"
 #include "server/demo_command.h"
 #include "server/explain_command.h"
@@ -63,8 +64,8 @@ int main(int argc, char** argv) {
   qtt->add_option("--must-pass", qtt_must_pass, "File of case ids that must pass");
   qtt->add_flag("--verbose", qtt_options.verbose, "List passed cases too");
 
-  auto* properties =
-      app.add_subcommand("properties", "Print the WITH properties of CREATE STREAM|TABLE");
+  auto* properties = app.add_subcommand(
+      "properties", "Print the WITH properties of CREATE STREAM|TABLE and CREATE SINK CONNECTOR");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -94,7 +95,9 @@ int main(int argc, char** argv) {
                                        std::cerr);
   }
   if (properties->parsed()) {
-    std::cout << sidestream::analyzer::SourcePropertiesMarkdown();
+    std::cout << sidestream::analyzer::SourcePropertiesMarkdown()
+              << "\nCREATE SINK CONNECTOR properties:\n\n"
+              << sidestream::analyzer::ConnectorPropertiesMarkdown();
     return 0;
   }
   return 0;

@@ -89,8 +89,8 @@ int RunRun(const RunOptions& options) {
                 << ", late " << progress.late_records << ", undecodable " << progress.decode_errors
                 << ", oversized " << progress.oversized_results << ", sink writes "
                 << progress.sink_writes << ", sink dead letters " << progress.sink_dead_letters
-                << ", state changes "
-                << progress.changelog_records << ", restored " << progress.restored_records << "\n";
+                << ", state changes " << progress.changelog_records << ", restored "
+                << progress.restored_records << "\n";
       last_report = now;
     }
     if (options.duration_seconds > 0 && elapsed >= options.duration_seconds) break;
@@ -104,9 +104,9 @@ int RunRun(const RunOptions& options) {
   std::cerr << "stopped: consumed " << progress.consumed << ", produced " << progress.produced
             << ", late " << progress.late_records << ", undecodable " << progress.decode_errors
             << ", oversized " << progress.oversized_results << ", sink writes "
-                << progress.sink_writes << ", sink dead letters " << progress.sink_dead_letters
-                << ", state changes "
-            << progress.changelog_records << ", restored " << progress.restored_records << "\n";
+            << progress.sink_writes << ", sink dead letters " << progress.sink_dead_letters
+            << ", state changes " << progress.changelog_records << ", restored "
+            << progress.restored_records << "\n";
   for (const cluster::QueryStatus& query : (*engine)->Queries()) {
     if (query.state == cluster::QueryState::kRunning && query.errors.empty()) continue;
     std::cerr << "query " << query.id << ": " << cluster::QueryStateName(query.state) << ", "

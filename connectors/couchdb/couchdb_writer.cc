@@ -156,8 +156,7 @@ Result<CouchDbWriter::Response> CouchDbWriter::Request(const char* method, const
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   if (response.status >= 500 && !RefusedDocument(response)) {
     return Status::Unavailable("CouchDB " + std::string(method) + " " + url + ": HTTP " +
-                               std::to_string(response.status) + " " +
-                               BodyExcerpt(response.body));
+                               std::to_string(response.status) + " " + BodyExcerpt(response.body));
   }
   return response;
 }
@@ -184,8 +183,8 @@ Status CouchDbWriter::LoadOffsets(std::span<const sink::SinkRecord> records) {
   for (const sink::SinkRecord& record : records) {
     std::pair<std::string, int32_t> partition(std::string(record.topic), record.partition);
     if (offsets_.count(partition)) continue;
-    const std::string path = database_path_ + "/_local/" +
-                             Escape(OffsetsDocumentId(record.topic, record.partition));
+    const std::string path =
+        database_path_ + "/_local/" + Escape(OffsetsDocumentId(record.topic, record.partition));
     ASSIGN_OR_RAISE(Response response, Request("GET", path, ""));
     int64_t offset = -1;
     if (response.status == 200) {
@@ -201,8 +200,8 @@ Status CouchDbWriter::LoadOffsets(std::span<const sink::SinkRecord> records) {
         offset_revisions_[partition] = document["_rev"].get<std::string>();
       }
     } else if (response.status != 404) {
-      return Status::Internal("CouchDB GET " + path + ": HTTP " +
-                              std::to_string(response.status) + " " + BodyExcerpt(response.body));
+      return Status::Internal("CouchDB GET " + path + ": HTTP " + std::to_string(response.status) +
+                              " " + BodyExcerpt(response.body));
     }
     offsets_[partition] = offset;
   }
@@ -283,7 +282,8 @@ Result<std::vector<std::string>> CouchDbWriter::FetchRevisions(
     const auto& row = rows[i];
     if (!row.contains("value") || !row["value"].is_object()) continue;  // not_found
     const auto& value = row["value"];
-    if (value.contains("deleted") && value["deleted"].is_boolean() && value["deleted"].get<bool>()) {
+    if (value.contains("deleted") && value["deleted"].is_boolean() &&
+        value["deleted"].get<bool>()) {
       continue;
     }
     if (value.contains("rev") && value["rev"].is_string()) {

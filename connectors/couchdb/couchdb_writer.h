@@ -2,15 +2,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
-
-#include <map>
-#include <nlohmann/json.hpp>
 #include <unordered_map>
+#include <vector>
 
 #include "common/status.h"
 #include "connectors/sink/sink_writer.h"

@@ -10,7 +10,7 @@ namespace sidestream::redis {
 
 namespace {
 
-constexpr std::string_view kRetriableReplies[] = {"LOADING", "BUSY", "READONLY", "OOM",
+constexpr std::string_view kRetriableReplies[] = {"LOADING",    "BUSY",     "READONLY",   "OOM",
                                                   "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"};
 
 bool RetriableReply(std::string_view error) {
@@ -54,8 +54,8 @@ Result<RedisAddress> ParseRedisUrl(std::string_view url) {
   if (size_t at = rest.rfind('@'); at != std::string_view::npos) {
     std::string_view user_info = rest.substr(0, at);
     const size_t colon = user_info.find(':');
-    address.password = std::string(colon == std::string_view::npos ? user_info
-                                                                    : user_info.substr(colon + 1));
+    address.password =
+        std::string(colon == std::string_view::npos ? user_info : user_info.substr(colon + 1));
     rest = rest.substr(at + 1);
   }
   std::string_view host_port = rest;
@@ -123,10 +123,9 @@ Status RedisWriter::Connect() {
   if (context_ != nullptr) return Status::OK();
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(options_.timeout);
   timeval timeout{static_cast<time_t>(seconds.count()),
-                  static_cast<suseconds_t>(
-                      std::chrono::duration_cast<std::chrono::microseconds>(options_.timeout -
-                                                                            seconds)
-                          .count())};
+                  static_cast<suseconds_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                               options_.timeout - seconds)
+                                               .count())};
   context_ = redisConnectWithTimeout(address_.host.c_str(), address_.port, timeout);
   if (context_ == nullptr) return Status::Unavailable("Redis: cannot allocate a connection");
   if (context_->err != 0) return ConnectionError("connect");
@@ -317,8 +316,8 @@ bool RedisWriter::AppendRow(const sink::SinkRecord& record, std::string& reason)
   return true;
 }
 
-Status RedisWriter::WriteTransaction(std::span<const sink::SinkRecord> records,
-                                     size_t first_index, sink::WriteResult& result) {
+Status RedisWriter::WriteTransaction(std::span<const sink::SinkRecord> records, size_t first_index,
+                                     sink::WriteResult& result) {
   RETURN_NOT_OK(LoadOffsets(records));
   const size_t rejected_before = result.rejected.size();
   sink::SelectLatest(records, offsets_, selected_, result);
@@ -407,8 +406,8 @@ Status RedisWriter::WriteTransaction(std::span<const sink::SinkRecord> records,
     if (element->type != REDIS_REPLY_ERROR) continue;
     const size_t index = command_records_[i];
     // A row's HDEL follows its HSET: one rejection per record.
-    if (i > 0 && command_records_[i - 1] == index && reply->element[i - 1]->type ==
-                                                         REDIS_REPLY_ERROR) {
+    if (i > 0 && command_records_[i - 1] == index &&
+        reply->element[i - 1]->type == REDIS_REPLY_ERROR) {
       continue;
     }
     result.rejected.push_back(

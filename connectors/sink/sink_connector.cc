@@ -91,8 +91,10 @@ void SinkConnector::Fail(const Status& error) {
 }
 
 Status SinkConnector::DeadLetter(const SinkRecord& record, const std::string& reason) {
-  nlohmann::json letter = {{"connector", options_.name}, {"topic", Text(record.topic)},
-                           {"partition", record.partition}, {"offset", record.offset},
+  nlohmann::json letter = {{"connector", options_.name},
+                           {"topic", Text(record.topic)},
+                           {"partition", record.partition},
+                           {"offset", record.offset},
                            {"reason", reason}};
   letter["key"] = record.key ? nlohmann::json(Text(*record.key)) : nlohmann::json(nullptr);
   letter["value"] = record.value ? nlohmann::json(Text(*record.value)) : nlohmann::json(nullptr);
@@ -216,7 +218,7 @@ Result<std::unique_ptr<SinkWriter>> CreateSinkWriter(
     options.connector = connector.name;
     options.key_template = Property(connector, "redis.key.template");
     options.mode = Property(connector, "redis.mode") == "string" ? redis::RedisMode::kString
-                                                                  : redis::RedisMode::kHash;
+                                                                 : redis::RedisMode::kHash;
     ASSIGN_OR_RAISE(auto writer, redis::RedisWriter::Create(std::move(options)));
     return std::unique_ptr<SinkWriter>(std::move(writer));
   }

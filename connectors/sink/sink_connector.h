@@ -114,7 +114,8 @@ class SinkConnector {
 };
 
 /// Creates the writer a catalog entry describes (redis or couchdb), with its properties.
-Result<std::unique_ptr<SinkWriter>> CreateSinkWriter(const catalog::ConnectorDescription& connector);
+Result<std::unique_ptr<SinkWriter>> CreateSinkWriter(
+    const catalog::ConnectorDescription& connector);
 
 /// Creates and starts (subscribes) the connector a catalog entry describes.
 Result<std::unique_ptr<SinkConnector>> StartSinkConnector(

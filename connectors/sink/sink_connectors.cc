@@ -17,8 +17,9 @@ SinkConnectors::~SinkConnectors() { (void)CloseAll(); }
 Status SinkConnectors::Sync(const catalog::Catalog& catalog) {
   const std::vector<catalog::ConnectorDescription> wanted = catalog.ListConnectors();
   for (auto it = running_.begin(); it != running_.end();) {
-    const bool kept = std::any_of(wanted.begin(), wanted.end(),
-                                  [&](const auto& connector) { return connector.name == it->first; });
+    const bool kept = std::any_of(wanted.begin(), wanted.end(), [&](const auto& connector) {
+      return connector.name == it->first;
+    });
     if (kept) {
       ++it;
       continue;
@@ -40,8 +41,8 @@ Status SinkConnectors::Sync(const catalog::Catalog& catalog) {
 
 int64_t SinkConnectors::PollAll(std::chrono::milliseconds wait) {
   if (running_.empty()) return 0;
-  const auto each = std::max(std::chrono::milliseconds(1),
-                             wait / static_cast<int>(running_.size()));
+  const auto each =
+      std::max(std::chrono::milliseconds(1), wait / static_cast<int>(running_.size()));
   int64_t consumed = 0;
   for (auto& [name, connector] : running_) consumed += connector->Poll(each);
   return consumed;
@@ -99,8 +100,9 @@ Result<std::string> SinkConnectors::Describe(const catalog::Catalog& catalog,
   ASSIGN_OR_RAISE(catalog::ConnectorDescription connector, catalog.GetConnector(name));
   auto running = running_.find(name);
   const ConnectorStatus* status = running == running_.end() ? nullptr : &running->second->status();
-  std::string text = "Name                 : " + connector.name + "\nClass                : " +
-                     connector.connector_class + "\nType                 : SINK\n" +
+  std::string text = "Name                 : " + connector.name +
+                     "\nClass                : " + connector.connector_class +
+                     "\nType                 : SINK\n" +
                      "State                : " + StateOf(status) + "\n";
   for (const auto& [key, value] : connector.properties) {
     text += "  " + key + " = " + value + "\n";
@@ -110,8 +112,8 @@ Result<std::string> SinkConnectors::Describe(const catalog::Catalog& catalog,
             std::to_string(status->upserts) + ", deletes " + std::to_string(status->deletes) +
             ", skipped " + std::to_string(status->skipped) + ", folded " +
             std::to_string(status->folded) + ", dead letters " +
-            std::to_string(status->dead_letters) + ", retries " +
-            std::to_string(status->retries) + "\n";
+            std::to_string(status->dead_letters) + ", retries " + std::to_string(status->retries) +
+            "\n";
     if (!status->last_error.empty()) text += "last error: " + status->last_error + "\n";
   }
   return text;

@@ -879,9 +879,9 @@ class StatementAnalyzer {
     std::vector<std::string> names;
     for (const auto& known : catalog_.ListConnectors()) names.push_back(known.name);
     std::string nearest = NearestName(name, names);
-    return Status::NotFound("Connector " + name + " does not exist", where,
-                            nearest.empty() ? "SHOW CONNECTORS lists them"
-                                            : "did you mean " + nearest + "?");
+    return Status::NotFound(
+        "Connector " + name + " does not exist", where,
+        nearest.empty() ? "SHOW CONNECTORS lists them" : "did you mean " + nearest + "?");
   }
 
   Status AnalyzeCreateConnector(const sql::Statement& statement, AnalyzedStatement& result) {

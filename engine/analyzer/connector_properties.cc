@@ -85,8 +85,8 @@ Result<std::map<std::string, std::string>> CheckConnectorProperties(
         hint = "known properties: ";
         for (size_t i = 0; i < names.size(); ++i) hint += (i > 0 ? ", " : "") + names[i];
       }
-      return Status::InvalidArgument("Unknown connector property '" + name + "'",
-                                     property.location, hint);
+      return Status::InvalidArgument("Unknown connector property '" + name + "'", property.location,
+                                     hint);
     }
     values[name] = property.value.text;
     locations[name] = property.location;
@@ -113,12 +113,11 @@ Result<std::map<std::string, std::string>> CheckConnectorProperties(
     auto given = values.find(definition.name);
     if (!applies) {
       if (given != values.end()) {
-        return Status::InvalidArgument("Connector property '" + std::string(definition.name) +
-                                           "' does not apply to connector.class '" +
-                                           connector_class + "'",
-                                       locations[definition.name],
-                                       "it is for " + std::string(ScopeName(definition.scope)) +
-                                           " connectors");
+        return Status::InvalidArgument(
+            "Connector property '" + std::string(definition.name) +
+                "' does not apply to connector.class '" + connector_class + "'",
+            locations[definition.name],
+            "it is for " + std::string(ScopeName(definition.scope)) + " connectors");
       }
       continue;
     }
@@ -151,9 +150,9 @@ Result<std::map<std::string, std::string>> CheckConnectorProperties(
     const std::string& text = values[number];
     if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos ||
         text.size() > 9 || std::stol(text) < 1) {
-      return Status::InvalidArgument(std::string(number) + " must be a positive integer, not '" +
-                                         text + "'",
-                                     locations[number]);
+      return Status::InvalidArgument(
+          std::string(number) + " must be a positive integer, not '" + text + "'",
+          locations[number]);
     }
   }
   return values;
@@ -165,9 +164,8 @@ std::string ConnectorPropertiesMarkdown() {
   for (const auto& definition : ConnectorProperties()) {
     text += std::string("| `") + definition.name + "` | " + ScopeName(definition.scope) + " | " +
             (definition.required ? "yes" : "no") + " | " +
-            (definition.default_value[0] != '\0'
-                 ? "`" + std::string(definition.default_value) + "`"
-                 : std::string()) +
+            (definition.default_value[0] != '\0' ? "`" + std::string(definition.default_value) + "`"
+                                                 : std::string()) +
             " | " + definition.doc + " |\n";
   }
   return text;

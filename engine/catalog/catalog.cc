@@ -367,16 +367,14 @@ Status Catalog::Load() {
                            return Status::OK();
                          }));
 
-  RETURN_NOT_OK(ReadRows(database, "connectors", "name",
-                         [&](const std::string& name, const json& document) -> Status {
-                           ASSIGN_OR_RAISE(ConnectorDescription connector,
-                                           ConnectorFromJson(document));
-                           if (connector.name != name)
-                             return Status::InvalidArgument("its name is " +
-                                                            Quoted(connector.name));
-                           connectors_.emplace(name, std::move(connector));
-                           return Status::OK();
-                         }));
+  RETURN_NOT_OK(ReadRows(
+      database, "connectors", "name", [&](const std::string& name, const json& document) -> Status {
+        ASSIGN_OR_RAISE(ConnectorDescription connector, ConnectorFromJson(document));
+        if (connector.name != name)
+          return Status::InvalidArgument("its name is " + Quoted(connector.name));
+        connectors_.emplace(name, std::move(connector));
+        return Status::OK();
+      }));
 
   ASSIGN_OR_RAISE(Statement counter,
                   Statement::Prepare(database, "SELECT next_number FROM query_id_counter"));
@@ -567,8 +565,8 @@ Status Catalog::CreateConnector(const ConnectorDescription& connector) {
   }
   RETURN_NOT_OK(InTransaction(database_, [&] {
     ASSIGN_OR_RAISE(Statement insert,
-                    Statement::Prepare(database_,
-                                       "INSERT INTO connectors (name, description) VALUES (?1, ?2)"));
+                    Statement::Prepare(
+                        database_, "INSERT INTO connectors (name, description) VALUES (?1, ?2)"));
     RETURN_NOT_OK(insert.BindText(1, connector.name));
     RETURN_NOT_OK(insert.BindText(2, text));
     return insert.Run();

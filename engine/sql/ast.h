@@ -228,7 +228,7 @@ struct Statement {
   DropTarget drop_target = DropTarget::kStream;
   bool extended = false;
   bool describe_function = false;
-  bool describe_sources = false;  // DESCRIBE STREAMS|TABLES [EXTENDED]; show_target says which
+  bool describe_sources = false;    // DESCRIBE STREAMS|TABLES [EXTENDED]; show_target says which
   bool describe_connector = false;  // DESCRIBE CONNECTOR name
   bool source_connector = false;    // CREATE SOURCE CONNECTOR (refused: sinks only)
 

@@ -205,8 +205,7 @@ Status KafkaEngine::Execute(std::string_view sql) {
       on_output_(connectors_->Show(*catalog_));
     } else if (on_output_ && statement->kind == sql::StatementKind::kDescribe &&
                statement->describe_connector) {
-      ASSIGN_OR_RAISE(std::string description,
-                      connectors_->Describe(*catalog_, statement->name));
+      ASSIGN_OR_RAISE(std::string description, connectors_->Describe(*catalog_, statement->name));
       on_output_(description);
     }
   }

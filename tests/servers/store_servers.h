@@ -145,14 +145,14 @@ inline Result<std::unique_ptr<ServerProcess>> StartPouchDb(const std::string& in
   if (!std::filesystem::exists(binary)) {
     const int code = std::system(("bash '" + install_script + "' '" + install_dir + "'").c_str());
     if (code != 0 || !std::filesystem::exists(binary)) {
-      return Status::NotFound("pouchdb-server could not be installed with npm into " +
-                              install_dir + " (npm missing or registry unreachable)");
+      return Status::NotFound("pouchdb-server could not be installed with npm into " + install_dir +
+                              " (npm missing or registry unreachable)");
     }
   }
   const int port = FreePort();
-  return ServerProcess::Start({"node", binary, "--in-memory", "--host", "127.0.0.1", "--port",
-                               std::to_string(port)},
-                              port, std::chrono::seconds(60));
+  return ServerProcess::Start(
+      {"node", binary, "--in-memory", "--host", "127.0.0.1", "--port", std::to_string(port)}, port,
+      std::chrono::seconds(60));
 }
 
 }  // namespace sidestream::testing

@@ -28,9 +28,9 @@ class ConnectorTest : public testing::Test {
 };
 
 TEST_F(ConnectorTest, CreateShowDescribeDrop) {
-  auto created = Run(
-      "CREATE SINK CONNECTOR cells WITH ('connector.class'='redis', 'topics'='CELL_HEALTH', "
-      "'redis.url'='redis://h:7000', 'redis.key.template'='cell:{KEY}');");
+  auto created =
+      Run("CREATE SINK CONNECTOR cells WITH ('connector.class'='redis', 'topics'='CELL_HEALTH', "
+          "'redis.url'='redis://h:7000', 'redis.key.template'='cell:{KEY}');");
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_EQ(created->back().message, "Created connector CELLS");
   auto connector = catalog_->GetConnector("CELLS");
@@ -45,10 +45,9 @@ TEST_F(ConnectorTest, CreateShowDescribeDrop) {
   auto again = Run("CREATE SINK CONNECTOR cells WITH ('connector.class'='redis', 'topics'='T');");
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
-  EXPECT_TRUE(
-      Run("CREATE SINK CONNECTOR IF NOT EXISTS cells WITH ('connector.class'='redis', "
-          "'topics'='T');")
-          .ok());
+  EXPECT_TRUE(Run("CREATE SINK CONNECTOR IF NOT EXISTS cells WITH ('connector.class'='redis', "
+                  "'topics'='T');")
+                  .ok());
   EXPECT_EQ(catalog_->GetConnector("CELLS")->properties.at("topics"), "CELL_HEALTH");
 
   auto dropped = Run("DROP CONNECTOR cells;");
@@ -61,9 +60,9 @@ TEST_F(ConnectorTest, CreateShowDescribeDrop) {
 }
 
 TEST_F(ConnectorTest, ClearErrorsNameTheProperty) {
-  auto unknown = Run(
-      "CREATE SINK CONNECTOR c WITH ('connector.class'='couchdb', 'topics'='T', "
-      "'couchdb.databse'='x');");
+  auto unknown =
+      Run("CREATE SINK CONNECTOR c WITH ('connector.class'='couchdb', 'topics'='T', "
+          "'couchdb.databse'='x');");
   ASSERT_FALSE(unknown.ok());
   EXPECT_THAT(unknown.status().message(), HasSubstr("'couchdb.databse'"));
   EXPECT_THAT(unknown.status().hint(), HasSubstr("couchdb.database"));
@@ -78,13 +77,13 @@ TEST_F(ConnectorTest, ClearErrorsNameTheProperty) {
   auto bad_class =
       Run("CREATE SINK CONNECTOR c WITH ('connector.class'='io.confluent.Jdbc', 'topics'='T');");
   EXPECT_THAT(bad_class.status().message(), HasSubstr("io.confluent.Jdbc"));
-  auto wrong_store = Run(
-      "CREATE SINK CONNECTOR c WITH ('connector.class'='redis', 'topics'='T', "
-      "'couchdb.database'='x');");
+  auto wrong_store =
+      Run("CREATE SINK CONNECTOR c WITH ('connector.class'='redis', 'topics'='T', "
+          "'couchdb.database'='x');");
   EXPECT_THAT(wrong_store.status().message(), HasSubstr("does not apply"));
-  auto bad_mode = Run(
-      "CREATE SINK CONNECTOR c WITH ('connector.class'='redis', 'topics'='T', "
-      "'redis.mode'='list');");
+  auto bad_mode =
+      Run("CREATE SINK CONNECTOR c WITH ('connector.class'='redis', 'topics'='T', "
+          "'redis.mode'='list');");
   EXPECT_THAT(bad_mode.status().message(), HasSubstr("redis.mode"));
   auto source = Run("CREATE SOURCE CONNECTOR c WITH ('connector.class'='redis', 'topics'='T');");
   EXPECT_EQ(source.status().code(), StatusCode::kNotSupported);

@@ -156,8 +156,7 @@ TEST_F(CouchDbWriterTest, ARevisionChangedElsewhereIsReadAndWrittenOver) {
   document["V"] = 100;
   ASSERT_EQ(other->Request("PUT", "/" + database_ + "/A", document.dump())->status, 201);
   auto b = nlohmann::json::parse(other->Request("GET", "/" + database_ + "/B", "")->body);
-  ASSERT_EQ(other->Request("DELETE", "/" + database_ + "/B?rev=" + b["_rev"].get<std::string>(),
-                           "")
+  ASSERT_EQ(other->Request("DELETE", "/" + database_ + "/B?rev=" + b["_rev"].get<std::string>(), "")
                 ->status,
             200);
 

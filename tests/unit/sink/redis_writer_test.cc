@@ -85,8 +85,8 @@ TEST_F(RedisWriterTest, HashUpsertsNullFieldsAndTombstones) {
   EXPECT_EQ(result->upserts, 2);
   EXPECT_EQ(result->folded, 1);
   EXPECT_TRUE(result->rejected.empty());
-  EXPECT_EQ(Hash("cell:A"), (std::map<std::string, std::string>{
-                                {"CALLS", "2"}, {"NAME", "y"}, {"RATE", "0.5"}}));
+  EXPECT_EQ(Hash("cell:A"),
+            (std::map<std::string, std::string>{{"CALLS", "2"}, {"NAME", "y"}, {"RATE", "0.5"}}));
   EXPECT_EQ(Hash("cell:B"), (std::map<std::string, std::string>{{"CALLS", "5"}}));
 
   // A later null removes the field; nested values are stored as JSON text.
@@ -117,7 +117,8 @@ TEST_F(RedisWriterTest, ReplayNeverAppliesOlderOffsets) {
   EXPECT_EQ(*(*writer)->StoredOffset("T", 1), 5);
   EXPECT_EQ(*(*writer)->StoredOffset("T", 2), -1);
   std::vector<SinkRecord> replay = {Upsert(9, "A", R"({"V":9})"), Upsert(10, "A", R"({"V":10})"),
-                                    Upsert(6, "B", R"({"V":6})", 1), Upsert(11, "A", R"({"V":11})")};
+                                    Upsert(6, "B", R"({"V":6})", 1),
+                                    Upsert(11, "A", R"({"V":11})")};
   auto result = (*writer)->Write(replay);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->skipped, 2);
@@ -172,10 +173,10 @@ TEST_F(RedisWriterTest, DownIsRetriableAndTheWriterReconnects) {
   ASSERT_FALSE(failed.ok());
   EXPECT_TRUE(failed.status().retriable()) << failed.status().ToString();
 
-  auto restarted = testing::ServerProcess::Start(
-      {"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
-       "--appendonly", "no"},
-      port, std::chrono::seconds(10));
+  auto restarted =
+      testing::ServerProcess::Start({"redis-server", "--port", std::to_string(port), "--bind",
+                                     "127.0.0.1", "--save", "", "--appendonly", "no"},
+                                    port, std::chrono::seconds(10));
   ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
   server_ = std::move(*restarted);
   context_ = redisConnect("127.0.0.1", port);
