@@ -4,8 +4,10 @@
 // documents per second into CouchDB's API (pouchdb-server) through CouchDbWriter (revisions
 // read with _all_docs, one _bulk_docs per batch, the _local offsets document) beside raw
 // _bulk_docs of new documents. Both servers are real and started here; each run writes every
-// key once more (updates after the first run). Prints one JSON document: median [min-max]
-// per path and the ratios.
+// key once more (updates after the first run). Also the whole connector path, streaming:
+// records produced to the embedded broker (in process) and read to the last through
+// SinkConnector into Redis, beside a consumer alone reading the same way. Prints one JSON document:
+// median [min-max] per path and the ratios.
 //   sinks_bench [--redis-records N] [--couchdb-docs N] [--runs R] --pouchdb-dir DIR
 //               --install-script PATH
 #include <curl/curl.h>
@@ -20,7 +22,9 @@
 
 #include "bench/measurement.h"
 #include "connectors/couchdb/couchdb_writer.h"
+#include "connectors/kafka/embedded_broker.h"
 #include "connectors/redis/redis_writer.h"
+#include "connectors/sink/sink_connector.h"
 #include "tests/servers/store_servers.h"
 
 namespace sidestream::bench {
@@ -160,6 +164,65 @@ double RawBulkDocs(int port, const std::string& database, const Rows& rows) {
   return measured.rate;
 }
 
+// The whole path, streaming: a fresh group joins `topic` and reads one warm-up record; then
+// the clock starts, `rows` are produced and read to the last: through a SinkConnector into
+// Redis (`port` > 0), or by a consumer alone (`port` == 0), measured the same way.
+double StreamThrough(const std::string& bootstrap, const std::string& topic,
+                     kafka::BatchProducer& producer, const Rows& rows, int port,
+                     const std::string& name) {
+  const size_t count = rows.keys.size();
+  std::unique_ptr<sink::SinkConnector> connector;
+  std::unique_ptr<kafka::BatchConsumer> consumer;
+  kafka::MessageBatch batch;
+  if (port > 0) {
+    redis::RedisWriterOptions writer;
+    writer.url = "redis://127.0.0.1:" + std::to_string(port);
+    writer.connector = name;
+    writer.key_template = "kafka:{KEY}";
+    sink::SinkConnectorOptions options;
+    options.name = name;
+    options.topics = {topic};
+    options.client.bootstrap_servers = bootstrap;
+    auto created = sink::SinkConnector::Create(
+        options, std::move(redis::RedisWriter::Create(writer).value()), "redis");
+    if (!created.ok()) Fail(created.status().ToString());
+    connector = std::move(*created);
+  } else {
+    kafka::ConsumerOptions options;
+    options.client.bootstrap_servers = bootstrap;
+    options.group_id = name;
+    options.topics = {topic};
+    auto created = kafka::BatchConsumer::Create(options);
+    if (!created.ok()) Fail(created.status().ToString());
+    consumer = std::move(*created);
+  }
+  auto poll = [&]() -> size_t {
+    if (connector) return static_cast<size_t>(connector->Poll(std::chrono::milliseconds(100)));
+    if (!consumer->Poll(kBatch, std::chrono::milliseconds(100), &batch).ok()) Fail("poll");
+    return batch.size();
+  };
+  auto read_until = [&](size_t wanted, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    size_t seen = 0;
+    while (seen < wanted && std::chrono::steady_clock::now() < deadline) seen += poll();
+    if (seen < wanted) Fail("read only " + std::to_string(seen) + " records of " + topic);
+  };
+  if (!producer.Produce(topic, -1, name, R"({"WARM_UP":1})").ok()) Fail("produce");
+  read_until(1, std::chrono::seconds(60));
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < count; ++i) {
+    if (!producer.Produce(topic, -1, rows.keys[i], rows.values[i]).ok()) Fail("produce");
+  }
+  read_until(count, std::chrono::seconds(120));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (connector && connector->status().upserts != static_cast<int64_t>(count + 1)) {
+    Fail("the connector wrote " + std::to_string(connector->status().upserts) +
+         " rows: " + connector->status().last_error);
+  }
+  return static_cast<double>(count) / seconds;
+}
+
 nlohmann::json Pair(const std::vector<double>& sink, const std::vector<double>& raw,
                     const char* unit, double goal) {
   nlohmann::json result = {
@@ -216,6 +279,31 @@ int main(int argc, char** argv) {
     }
     report["redis"] = bench::Pair(sink, raw, "upserts/s", 200000);
     report["redis"]["records"] = redis_records;
+
+    // The whole path: the table's topic on the embedded broker, through the connector.
+    auto broker = kafka::EmbeddedBroker::Start();
+    if (!broker.ok()) bench::Fail(broker.status().ToString());
+    kafka::ProducerOptions producer_options;
+    producer_options.client.bootstrap_servers = (*broker)->bootstrap_servers();
+    auto producer = kafka::BatchProducer::Create(producer_options);
+    if (!producer.ok()) bench::Fail(producer.status().ToString());
+    std::vector<double> connector, consume;
+    for (int run = 0; run < runs; ++run) {
+      // A topic per pass: a fresh group reads its topic from the start.
+      for (const bool through_connector : {true, false}) {
+        const std::string name =
+            (through_connector ? "connector_" : "consume_") + std::to_string(run);
+        if (!(*broker)->CreateTopic(name, 4).ok()) bench::Fail("create topic " + name);
+        const double rate = bench::StreamThrough((*broker)->bootstrap_servers(), name, **producer,
+                                                 rows, through_connector ? port : 0, name);
+        (through_connector ? connector : consume).push_back(rate);
+      }
+    }
+    report["redis_connector"] = bench::Pair(connector, consume, "records/s", 200000);
+    report["redis_connector"]["records"] = redis_records;
+    report["redis_connector"]["what"] =
+        "produced to the embedded broker and read to the last record: through SinkConnector "
+        "into Redis, beside a consumer alone";
   }
 
   auto pouchdb = testing::StartPouchDb(pouchdb_dir, install_script);

@@ -69,11 +69,18 @@ Result<std::unique_ptr<SinkConnector>> SinkConnector::Create(SinkConnectorOption
   consumer.on_rebalance = [self](const kafka::RebalanceEvent& event) {
     // Partitions that come (back) may have been written by another instance meanwhile.
     self->writer_->ForgetOffsets();
-    if (event.kind == kafka::RebalanceEvent::Kind::kAssigned) return;
+    if (event.kind == kafka::RebalanceEvent::Kind::kAssigned) {
+      for (const kafka::TopicPartition& partition : event.partitions) {
+        self->not_owned_.erase({partition.topic, partition.partition});
+      }
+      return;
+    }
     if (event.kind == kafka::RebalanceEvent::Kind::kRevoked) (void)self->Commit();
-    // Offsets of partitions we no longer own must not be committed later.
+    // Offsets of partitions we no longer own must not be committed later, even for records
+    // of them still held.
     for (const kafka::TopicPartition& partition : event.partitions) {
       self->written_.erase({partition.topic, partition.partition});
+      self->not_owned_.insert({partition.topic, partition.partition});
     }
   };
   ASSIGN_OR_RAISE(connector->consumer_, kafka::BatchConsumer::Create(std::move(consumer)));
@@ -86,7 +93,7 @@ void SinkConnector::Fail(const Status& error) {
   status_.last_error = error.ToString();
   holding_ = false;
   records_.clear();
-  batch_.Clear();
+  for (auto& batch : batches_) batch.Clear();
   if (consumer_) (void)consumer_->Close();
 }
 
@@ -131,7 +138,9 @@ void SinkConnector::WriteHeld() {
   status_.skipped += written->skipped;
   status_.folded += written->folded;
   for (const SinkRecord& record : records_) {
-    int64_t& next = written_[{std::string(record.topic), record.partition}];
+    std::pair<std::string, int32_t> partition(std::string(record.topic), record.partition);
+    if (not_owned_.count(partition)) continue;
+    int64_t& next = written_[std::move(partition)];
     next = std::max(next, record.offset + 1);
   }
   uncommitted_ = true;
@@ -139,7 +148,7 @@ void SinkConnector::WriteHeld() {
   status_.retrying = false;
   backoff_ = std::chrono::milliseconds(0);
   records_.clear();
-  batch_.Clear();
+  for (auto& batch : batches_) batch.Clear();
 }
 
 int64_t SinkConnector::Poll(std::chrono::milliseconds wait) {
@@ -155,17 +164,22 @@ int64_t SinkConnector::Poll(std::chrono::milliseconds wait) {
     WriteHeld();
     return 0;
   }
-  Status polled = consumer_->Poll(options_.max_batch_records, wait, &batch_);
-  if (!polled.ok()) {
-    Fail(polled);
-    return 0;
-  }
-  const int64_t consumed = static_cast<int64_t>(batch_.size());
-  if (!batch_.empty()) {
-    records_.clear();
-    records_.reserve(batch_.size());
-    for (size_t i = 0; i < batch_.size(); ++i) {
-      kafka::MessageView message = batch_[i];
+  // A poll returns what one fetch brought (often a few hundred records of one partition):
+  // polls without waiting add to the batch, up to max_batch_records, so that one store write
+  // (one round trip) carries many.
+  records_.clear();
+  size_t used = 0;
+  for (; used < batches_.size() && records_.size() < options_.max_batch_records; ++used) {
+    kafka::MessageBatch& batch = batches_[used];
+    Status polled = consumer_->Poll(options_.max_batch_records - records_.size(),
+                                    used == 0 ? wait : std::chrono::milliseconds(0), &batch);
+    if (!polled.ok()) {
+      Fail(polled);
+      return 0;
+    }
+    if (batch.empty()) break;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      kafka::MessageView message = batch[i];
       SinkRecord& record = records_.emplace_back();
       record.topic = message.topic();
       record.partition = message.partition();
@@ -173,6 +187,9 @@ int64_t SinkConnector::Poll(std::chrono::milliseconds wait) {
       if (message.has_key()) record.key = message.key();
       if (message.has_value()) record.value = message.value();
     }
+  }
+  const int64_t consumed = static_cast<int64_t>(records_.size());
+  if (consumed > 0) {
     status_.consumed += consumed;
     holding_ = true;
     WriteHeld();

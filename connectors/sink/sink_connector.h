@@ -1,8 +1,11 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -100,13 +103,17 @@ class SinkConnector {
   std::unique_ptr<SinkWriter> writer_;
   std::unique_ptr<kafka::BatchConsumer> consumer_;
   std::unique_ptr<kafka::BatchProducer> producer_;
-  kafka::MessageBatch batch_;
-  std::vector<SinkRecord> records_;  // views into batch_, while it is held
-  bool holding_ = false;             // batch_ awaits a (re)try
+  // The polls of one write: records_ views their messages while they are held.
+  static constexpr size_t kPollsPerWrite = 16;
+  std::array<kafka::MessageBatch, kPollsPerWrite> batches_;
+  std::vector<SinkRecord> records_;
+  bool holding_ = false;  // records_ await a (re)try
   std::chrono::steady_clock::time_point retry_at_;
   std::chrono::milliseconds backoff_{0};
   // Per (topic, partition): the next offset to commit (written up to it).
   std::map<std::pair<std::string, int32_t>, int64_t> written_;
+  // Partitions revoked or lost since they were last assigned.
+  std::set<std::pair<std::string, int32_t>> not_owned_;
   bool uncommitted_ = false;
   bool dead_letters_pending_ = false;
   std::chrono::steady_clock::time_point last_commit_;
