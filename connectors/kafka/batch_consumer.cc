@@ -147,7 +147,9 @@ void BatchConsumer::RebalanceCallback(rd_kafka_t* /*handle*/, rd_kafka_resp_err_
 void BatchConsumer::OnRebalance(rd_kafka_resp_err_t error,
                                 rd_kafka_topic_partition_list_t* partitions) {
   rd_kafka_t* handle = handle_.get();
-  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(handle), "COOPERATIVE") == 0;
+  // NULL before the consumer has joined its group (a consumer closed right after it started).
+  const char* protocol = rd_kafka_rebalance_protocol(handle);
+  const bool cooperative = protocol != nullptr && std::strcmp(protocol, "COOPERATIVE") == 0;
   RebalanceEvent event;
   event.partitions = ToPartitions(partitions);
   if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
