@@ -23,6 +23,7 @@ statement
     | (LIST | SHOW) showTarget EXTENDED?                                      #showStatement
     | DESCRIBE (STREAMS | TABLES) EXTENDED?                                   #describeSources
     | DESCRIBE FUNCTION identifier                                            #describeFunction
+    | DESCRIBE CONNECTOR identifier                                           #describeConnector
     | DESCRIBE EXTENDED? sourceName EXTENDED?                                 #describeSource
     | EXPLAIN (statement | identifier)                                        #explain
     | TERMINATE ALL                                                           #terminateAll
@@ -38,10 +39,13 @@ statement
     | INSERT INTO sourceName columns? VALUES values                           #insertValues
     | DROP sourceKind (IF EXISTS)? sourceName (DELETE TOPIC)?                 #dropSource
     | DROP TYPE (IF EXISTS)? identifier                                       #dropType
+    | CREATE (SINK | SOURCE) CONNECTOR (IF NOT EXISTS)? identifier
+          WITH tableProperties                                                #createConnector
+    | DROP CONNECTOR (IF EXISTS)? identifier                                  #dropConnector
     ;
 
 showTarget
-    : STREAMS | TABLES | QUERIES | PROPERTIES | FUNCTIONS | TYPES
+    : STREAMS | TABLES | QUERIES | PROPERTIES | FUNCTIONS | TYPES | CONNECTORS
     ;
 
 sourceKind
@@ -287,10 +291,11 @@ identifier
 // Keywords that may also name a column, source, alias or function. Only the words the
 // grammar cannot do without (SELECT, FROM, WHERE, AND, OR, NOT, ...) are reserved.
 nonReserved
-    : ADVANCE | ARRAY | BEGINNING | CHANGES | DELETE | DESCRIBE | EMIT | ESCAPE | EXPLAIN
+    : ADVANCE | ARRAY | BEGINNING | CHANGES | CONNECTOR | CONNECTORS | DELETE | DESCRIBE
+    | EMIT | ESCAPE | EXPLAIN
     | EXTENDED | FINAL | FOR | FUNCTION | FUNCTIONS | GRACE | HEADER | HEADERS | IF | INTERVAL
     | KEY | LIST | MAP | PARTITION | PERIOD | PRIMARY | PROPERTIES | QUERIES | REPLACE
-    | RETENTION | SET | SHOW | SIZE | SOURCE | STREAM | STREAMS | STRUCT | TABLE | TABLES
+    | RETENTION | SET | SHOW | SINK | SIZE | SOURCE | STREAM | STREAMS | STRUCT | TABLE | TABLES
     | TERMINATE | TOPIC | TOPICS | TYPE | TYPES | UNSET | WATERMARK
     ;
 
@@ -345,6 +350,8 @@ ADVANCE: A D V A N C E;
 ARRAY: A R R A Y;
 BEGINNING: B E G I N N I N G;
 CHANGES: C H A N G E S;
+CONNECTOR: C O N N E C T O R;
+CONNECTORS: C O N N E C T O R S;
 DELETE: D E L E T E;
 DESCRIBE: D E S C R I B E;
 EMIT: E M I T;
@@ -372,6 +379,7 @@ REPLACE: R E P L A C E;
 RETENTION: R E T E N T I O N;
 SET: S E T;
 SHOW: S H O W;
+SINK: S I N K;
 SIZE: S I Z E;
 SOURCE: S O U R C E;
 STREAM: S T R E A M;

@@ -7,6 +7,7 @@
 #include "connectors/kafka/embedded_broker.h"
 #include "connectors/kafka/kafka_clients.h"
 #include "connectors/kafka/topic_admin.h"
+#include "connectors/sink/sink_connectors.h"
 #include "planner/physical_plan.h"
 #include "runtime/stream_task.h"
 #include "session/statements.h"
@@ -19,7 +20,9 @@ int DefaultStreamThreads() {
 }
 
 KafkaEngine::~KafkaEngine() {
+  if (connectors_) (void)connectors_->CloseAll();
   // Threads stop, and their sources leave their groups, before the plans they run go.
+  for (auto& thread : threads_) thread->RequestStop();
   for (auto& thread : threads_) thread->Stop();
   threads_.clear();
   queries_.clear();
@@ -41,6 +44,10 @@ Result<std::unique_ptr<KafkaEngine>> KafkaEngine::Start(KafkaEngineOptions optio
   ASSIGN_OR_RAISE(engine->admin_, kafka::TopicAdmin::Create(client));
   engine->clients_ = std::make_unique<kafka::KafkaClients>(client, engine->embedded());
   ASSIGN_OR_RAISE(engine->catalog_, catalog::Catalog::Open(":memory:"));
+  KafkaEngine* self = engine.get();
+  engine->connectors_ = std::make_unique<sink::SinkConnectors>(
+      client, options.application_id, options.clock,
+      [self](const std::string& topic) { return self->EnsureTopic(topic, 1); });
   engine->serialized_failure_ = [engine = engine.get()](const std::string& query_id,
                                                         const QueryError& error, QueryState state) {
     std::lock_guard lock(engine->failure_mutex_);
@@ -103,6 +110,16 @@ Status KafkaEngine::Execute(std::string_view sql) {
     // TERMINATE removed queries from the catalog: stop them here too.
     for (const std::string& id : before) {
       if (!catalog_->GetQuery(id).ok()) RETURN_NOT_OK(Terminate(id));
+    }
+    // CREATE and DROP CONNECTOR start and stop connectors; SHOW and DESCRIBE print them.
+    RETURN_NOT_OK(connectors_->Sync(*catalog_));
+    if (on_output_ && statement->kind == sql::StatementKind::kShow &&
+        statement->show_target == sql::ShowTarget::kConnectors) {
+      on_output_(connectors_->Show(*catalog_));
+    } else if (on_output_ && statement->kind == sql::StatementKind::kDescribe &&
+               statement->describe_connector) {
+      ASSIGN_OR_RAISE(std::string description, connectors_->Describe(*catalog_, statement->name));
+      on_output_(description);
     }
   }
   return Status::OK();
@@ -174,15 +191,22 @@ std::vector<QueryStatus> KafkaEngine::Queries() const {
 }
 
 Result<int64_t> KafkaEngine::RunOnce(int max_wait_ms) {
-  if (threads_.empty()) {
-    // No query yet: wait as a poll would.
-    std::this_thread::sleep_for(std::chrono::milliseconds(max_wait_ms));
-    return int64_t{0};
+  const auto wait = std::chrono::milliseconds(max_wait_ms);
+  if (!threads_.empty() && !threads_running_) {
+    // The queries run here; sink connectors poll briefly after them.
+    int64_t processed = threads_.front()->RunOnce(max_wait_ms);
+    if (!connectors_->empty()) processed += connectors_->PollAll(std::chrono::milliseconds(1));
+    return processed;
   }
-  if (!threads_running_) return threads_.front()->RunOnce(max_wait_ms);
-  std::this_thread::sleep_for(std::chrono::milliseconds(max_wait_ms));
+  // The queries run on their stream threads (or none started yet): the connectors wait here.
+  int64_t processed = 0;
+  if (connectors_->empty()) {
+    std::this_thread::sleep_for(wait);
+  } else {
+    processed += connectors_->PollAll(wait);
+  }
   const int64_t consumed = progress().consumed;
-  const int64_t processed = consumed - reported_consumed_;
+  processed += consumed - reported_consumed_;
   reported_consumed_ = consumed;
   return processed;
 }
@@ -197,7 +221,7 @@ Status KafkaEngine::Run() {
 
 Status KafkaEngine::CommitAll() {
   for (auto& thread : threads_) thread->CommitAll();
-  return Status::OK();
+  return connectors_->CommitAll();
 }
 
 EngineProgress KafkaEngine::progress() const {
@@ -212,6 +236,10 @@ EngineProgress KafkaEngine::progress() const {
     progress.decode_errors += totals.counters.decode_errors;
     progress.evaluation_errors += totals.counters.evaluation_errors;
     progress.oversized_results += totals.counters.oversized_results;
+  }
+  for (const auto& connector : connectors_->Statuses()) {
+    progress.sink_writes += connector.upserts + connector.deletes;
+    progress.sink_dead_letters += connector.dead_letters;
   }
   return progress;
 }

@@ -25,6 +25,9 @@ namespace sidestream::kafka {
 class EmbeddedBroker;
 class TopicAdmin;
 }  // namespace sidestream::kafka
+namespace sidestream::sink {
+class SinkConnectors;
+}  // namespace sidestream::sink
 
 /// Runs persistent queries against Kafka: a real cluster, or the embedded broker when
 /// no bootstrap servers are given.
@@ -76,6 +79,8 @@ struct EngineProgress {
   int64_t oversized_results = 0;  // results too large for their topic: dead-lettered
   int64_t changelog_records = 0;  // state changes written to changelog topics
   int64_t restored_records = 0;   // changelog records read back when tasks started
+  int64_t sink_writes = 0;        // rows upserted or deleted by sink connectors
+  int64_t sink_dead_letters = 0;  // records a connector's store refused
 };
 
 /// Runs persistent queries on Kafka, in Kafka Streams' shape. Each query is planned into
@@ -119,6 +124,14 @@ class KafkaEngine {
   /// Every query that is not terminated, in the order they started.
   std::vector<QueryStatus> Queries() const;
 
+  /// Receives what SHOW CONNECTORS and DESCRIBE CONNECTOR print.
+  void set_on_output(std::function<void(const std::string&)> callback) {
+    on_output_ = std::move(callback);
+  }
+  /// The sink connectors (CREATE SINK CONNECTOR), kept in step with the catalog. They run on
+  /// the caller's thread, inside RunOnce.
+  sink::SinkConnectors& connectors() { return *connectors_; }
+
   /// Called each time a query fails, with the query's state after it; from the stream thread
   /// that saw it, one call at a time. Set it before starting queries.
   using QueryFailureCallback = runtime::QueryFailureCallback;
@@ -161,6 +174,8 @@ class KafkaEngine {
   QueryFailureCallback on_query_failure_;  // called under failure_mutex_
   std::mutex failure_mutex_;
   QueryFailureCallback serialized_failure_;  // what QueryControls call
+  std::unique_ptr<sink::SinkConnectors> connectors_;
+  std::function<void(const std::string&)> on_output_;
   std::atomic<bool> stopping_{false};
   int64_t reported_consumed_ = 0;  // RunOnce's last total, with stream threads
 };

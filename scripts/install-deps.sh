@@ -15,6 +15,12 @@ packages=(
   tzdata  # region time zones (CONVERT_TZ), read by Abseil at run time
 )
 
+# Node.js and npm serve pouchdb-server (CouchDB's API) to the CouchDB sink's tests; a machine
+# with Node.js from elsewhere (it bundles npm) keeps it.
+if ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
+
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

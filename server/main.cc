@@ -6,6 +6,7 @@
 #include <iostream>
 #include <optional>
 
+#include "analyzer/connector_properties.h"
 #include "analyzer/source_properties.h"
 #include "server/demo_command.h"
 #include "server/explain_command.h"
@@ -92,8 +93,8 @@ int main(int argc, char** argv) {
   serve->add_option("--set", serve_sets, "Any setting, name=value (repeatable)");
   auto* settings = app.add_subcommand("settings", "Print the settings of `serve` (docs/CONFIG.md)");
 
-  auto* properties =
-      app.add_subcommand("properties", "Print the WITH properties of CREATE STREAM|TABLE");
+  auto* properties = app.add_subcommand(
+      "properties", "Print the WITH properties of CREATE STREAM|TABLE and CREATE SINK CONNECTOR");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -147,7 +148,9 @@ int main(int argc, char** argv) {
   }
   if (settings->parsed()) return sidestream::server::RunSettings();
   if (properties->parsed()) {
-    std::cout << sidestream::analyzer::SourcePropertiesMarkdown();
+    std::cout << sidestream::analyzer::SourcePropertiesMarkdown()
+              << "\nCREATE SINK CONNECTOR properties:\n\n"
+              << sidestream::analyzer::ConnectorPropertiesMarkdown();
     return 0;
   }
   return 0;

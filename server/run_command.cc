@@ -54,6 +54,7 @@ int RunRun(const RunOptions& options) {
               << ": in memory, at most 5 MiB per partition; kcat and other processes can "
                  "connect to it.\n";
   }
+  (*engine)->set_on_output([](const std::string& text) { std::cout << text << std::flush; });
   Status executed = (*engine)->Execute(sql);
   if (!executed.ok()) {
     std::cerr << session::RenderError(executed, sql, options.sql_path);
@@ -87,8 +88,10 @@ int RunRun(const RunOptions& options) {
       host::EngineProgress progress = (*engine)->progress();
       std::cerr << "consumed " << progress.consumed << ", produced " << progress.produced
                 << ", late " << progress.late_records << ", undecodable " << progress.decode_errors
-                << ", oversized " << progress.oversized_results << ", state changes "
-                << progress.changelog_records << ", restored " << progress.restored_records << "\n";
+                << ", oversized " << progress.oversized_results << ", sink writes "
+                << progress.sink_writes << ", sink dead letters " << progress.sink_dead_letters
+                << ", state changes " << progress.changelog_records << ", restored "
+                << progress.restored_records << "\n";
       last_report = now;
     }
     if (options.duration_seconds > 0 && elapsed >= options.duration_seconds) break;
@@ -101,8 +104,10 @@ int RunRun(const RunOptions& options) {
   host::EngineProgress progress = (*engine)->progress();
   std::cerr << "stopped: consumed " << progress.consumed << ", produced " << progress.produced
             << ", late " << progress.late_records << ", undecodable " << progress.decode_errors
-            << ", oversized " << progress.oversized_results << ", state changes "
-            << progress.changelog_records << ", restored " << progress.restored_records << "\n";
+            << ", oversized " << progress.oversized_results << ", sink writes "
+            << progress.sink_writes << ", sink dead letters " << progress.sink_dead_letters
+            << ", state changes " << progress.changelog_records << ", restored "
+            << progress.restored_records << "\n";
   for (const host::QueryStatus& query : (*engine)->Queries()) {
     if (query.state == host::QueryState::kRunning && query.errors.empty()) continue;
     std::cerr << "query " << query.id << ": " << host::QueryStateName(query.state) << ", "

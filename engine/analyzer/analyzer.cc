@@ -4,6 +4,7 @@
 #include <cctype>
 #include <set>
 
+#include "analyzer/connector_properties.h"
 #include "analyzer/expression_binder.h"
 #include "analyzer/source_properties.h"
 #include "common/did_you_mean.h"
@@ -808,7 +809,16 @@ class StatementAnalyzer {
       case sql::StatementKind::kDrop:
         RETURN_NOT_OK(AnalyzeDrop(statement, result));
         break;
+      case sql::StatementKind::kCreateConnector:
+        RETURN_NOT_OK(AnalyzeCreateConnector(statement, result));
+        break;
       case sql::StatementKind::kDescribe:
+        if (statement.describe_connector) {
+          RETURN_NOT_OK(RequireConnector(statement.name, statement.name_location));
+          result.targets_connector = true;
+          result.target_name = statement.name;
+          break;
+        }
         if (!statement.describe_function && !statement.name.empty()) {
           RETURN_NOT_OK(RequireSource(statement.name, statement.name_location));
         }
@@ -864,10 +874,46 @@ class StatementAnalyzer {
                             nearest.empty() ? "" : "did you mean " + nearest + "?");
   }
 
+  Status RequireConnector(const std::string& name, SourceLocation where) {
+    if (catalog_.GetConnector(name).ok()) return Status::OK();
+    std::vector<std::string> names;
+    for (const auto& known : catalog_.ListConnectors()) names.push_back(known.name);
+    std::string nearest = NearestName(name, names);
+    return Status::NotFound(
+        "Connector " + name + " does not exist", where,
+        nearest.empty() ? "SHOW CONNECTORS lists them" : "did you mean " + nearest + "?");
+  }
+
+  Status AnalyzeCreateConnector(const sql::Statement& statement, AnalyzedStatement& result) {
+    if (statement.source_connector) {
+      return Status::NotSupported("Source connectors are not supported", statement.location,
+                                  "Sidestream runs sink connectors: CREATE SINK CONNECTOR");
+    }
+    result.if_not_exists = statement.if_not_exists;
+    result.target_name = statement.name;
+    if (catalog_.GetConnector(statement.name).ok()) {
+      if (statement.if_not_exists) return Status::OK();
+      return Status::AlreadyExists("Connector " + statement.name + " already exists",
+                                   statement.name_location, "DROP CONNECTOR it first");
+    }
+    catalog::ConnectorDescription connector;
+    connector.name = statement.name;
+    ASSIGN_OR_RAISE(connector.properties, CheckConnectorProperties(statement));
+    connector.connector_class = connector.properties["connector.class"];
+    connector.sql = statement.text;
+    result.new_connector = std::move(connector);
+    return Status::OK();
+  }
+
   Status AnalyzeDrop(const sql::Statement& statement, AnalyzedStatement& result) {
     result.target_name = statement.name;
     result.if_exists = statement.if_exists;
     result.delete_topic = statement.delete_topic;
+    if (statement.drop_target == sql::DropTarget::kConnector) {
+      result.targets_connector = true;
+      if (statement.if_exists) return Status::OK();
+      return RequireConnector(statement.name, statement.name_location);
+    }
     if (statement.drop_target == sql::DropTarget::kType) {
       if (!catalog_.GetType(statement.name).ok() && !statement.if_exists) {
         return Status::NotFound("Type " + statement.name + " does not exist",
@@ -1929,7 +1975,16 @@ Result<std::string> ApplyToCatalog(const AnalyzedStatement& statement, catalog::
       }
       RETURN_NOT_OK(catalog.CreateType(statement.target_name, statement.type));
       return "Created type " + statement.target_name;
+    case sql::StatementKind::kCreateConnector:
+      if (!statement.new_connector) return std::string();  // IF NOT EXISTS, and it exists
+      RETURN_NOT_OK(catalog.CreateConnector(*statement.new_connector));
+      return "Created connector " + statement.target_name;
     case sql::StatementKind::kDrop:
+      if (statement.targets_connector) {
+        if (!catalog.GetConnector(statement.target_name).ok()) return std::string();
+        RETURN_NOT_OK(catalog.DropConnector(statement.target_name));
+        return "Dropped connector " + statement.target_name;
+      }
       if (catalog.HasSource(statement.target_name)) {
         RETURN_NOT_OK(catalog.DropSource(statement.target_name));
         return "Dropped " + statement.target_name;

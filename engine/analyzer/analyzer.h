@@ -52,6 +52,11 @@ struct AnalyzedStatement {
   bool if_exists = false;
   bool delete_topic = false;
 
+  /// CREATE SINK CONNECTOR: the connector to register, its properties checked.
+  std::optional<catalog::ConnectorDescription> new_connector;
+  /// DROP CONNECTOR, DESCRIBE CONNECTOR: target_name is a connector.
+  bool targets_connector = false;
+
   /// EXPLAIN <statement>: the analysis of the explained statement.
   std::unique_ptr<AnalyzedStatement> explained;
 };

@@ -38,6 +38,10 @@ constexpr const char* kCreateSchema = R"sql(
 constexpr const char* kCatalogTables[] = {"meta", "sources", "types", "queries",
                                           "query_id_counter"};
 
+// Added after version 1 without a version bump: created when missing, so older files open.
+constexpr const char* kCreateConnectors =
+    "CREATE TABLE IF NOT EXISTS connectors (name TEXT PRIMARY KEY, description TEXT NOT NULL)";
+
 constexpr const char* kMoveAside = "; move it aside to start with an empty catalog";
 
 struct DatabaseCloser {
@@ -331,6 +335,7 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path) {
     return Status::IOError("catalog file " + Quoted(path) + " is read-only");
   }
   RETURN_NOT_OK(PrepareSchema(database.get()));
+  RETURN_NOT_OK(Execute(database.get(), kCreateConnectors));
 
   std::unique_ptr<Catalog> catalog(new Catalog(database.release()));
   RETURN_NOT_OK(catalog->Load());
@@ -361,6 +366,15 @@ Status Catalog::Load() {
                            queries_.emplace(id, std::move(query));
                            return Status::OK();
                          }));
+
+  RETURN_NOT_OK(ReadRows(
+      database, "connectors", "name", [&](const std::string& name, const json& document) -> Status {
+        ASSIGN_OR_RAISE(ConnectorDescription connector, ConnectorFromJson(document));
+        if (connector.name != name)
+          return Status::InvalidArgument("its name is " + Quoted(connector.name));
+        connectors_.emplace(name, std::move(connector));
+        return Status::OK();
+      }));
 
   ASSIGN_OR_RAISE(Statement counter,
                   Statement::Prepare(database, "SELECT next_number FROM query_id_counter"));
@@ -539,6 +553,55 @@ Result<std::string> Catalog::NextQueryId(const std::string& prefix) {
   }));
   next_query_number_ = number + 1;
   return prefix + "_" + std::to_string(number);
+}
+
+Status Catalog::CreateConnector(const ConnectorDescription& connector) {
+  RETURN_NOT_OK(CheckName("a connector name", connector.name));
+  ASSIGN_OR_RAISE(std::string text,
+                  Dump(ConnectorToJson(connector), "connector " + Quoted(connector.name)));
+  std::lock_guard lock(mutex_);
+  if (connectors_.count(connector.name) > 0) {
+    return Status::AlreadyExists("Connector " + connector.name + " already exists");
+  }
+  RETURN_NOT_OK(InTransaction(database_, [&] {
+    ASSIGN_OR_RAISE(Statement insert,
+                    Statement::Prepare(
+                        database_, "INSERT INTO connectors (name, description) VALUES (?1, ?2)"));
+    RETURN_NOT_OK(insert.BindText(1, connector.name));
+    RETURN_NOT_OK(insert.BindText(2, text));
+    return insert.Run();
+  }));
+  connectors_.emplace(connector.name, connector);
+  return Status::OK();
+}
+
+Result<ConnectorDescription> Catalog::GetConnector(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = connectors_.find(name);
+  if (it == connectors_.end()) return Status::NotFound("Connector " + name + " does not exist");
+  return it->second;
+}
+
+Status Catalog::DropConnector(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  if (connectors_.count(name) == 0) {
+    return Status::NotFound("Connector " + name + " does not exist");
+  }
+  RETURN_NOT_OK(InTransaction(database_, [&] {
+    ASSIGN_OR_RAISE(Statement remove,
+                    Statement::Prepare(database_, "DELETE FROM connectors WHERE name = ?1"));
+    RETURN_NOT_OK(remove.BindText(1, name));
+    return remove.Run();
+  }));
+  connectors_.erase(name);
+  return Status::OK();
+}
+
+std::vector<ConnectorDescription> Catalog::ListConnectors() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ConnectorDescription> connectors;
+  for (const auto& [name, connector] : connectors_) connectors.push_back(connector);
+  return connectors;
 }
 
 }  // namespace sidestream::catalog

@@ -13,7 +13,7 @@
 
 struct sqlite3;
 
-/// The catalog of streams, tables, custom types and persistent queries.
+/// The catalog of streams, tables, custom types, persistent queries and sink connectors.
 namespace sidestream::catalog {
 
 enum class SourceType { kStream, kTable };
@@ -62,6 +62,16 @@ struct QueryDescription {
   std::string state = "RUNNING";
 };
 
+/// A sink connector (CREATE SINK CONNECTOR): where a topic's changes are written.
+struct ConnectorDescription {
+  std::string name;             // as stored in SQL (unquoted names upper-cased)
+  std::string connector_class;  // canonical: "redis" or "couchdb"
+  /// Every property, under its canonical lower-case name, with defaults filled in; values
+  /// as text.
+  std::map<std::string, std::string> properties;
+  std::string sql;  // the statement that defined it
+};
+
 /// Persistent catalog backed by one SQLite file in the data directory, with an
 /// in-memory copy for reads. Every mutation is written through to SQLite in a
 /// transaction before the call returns, so the catalog survives a restart.
@@ -102,6 +112,14 @@ class Catalog {
   Status RemoveQuery(const std::string& id);
   std::vector<QueryDescription> ListQueries() const;
 
+  /// Adds a sink connector. AlreadyExists when the name is taken.
+  Status CreateConnector(const ConnectorDescription& connector);
+  /// NotFound when absent.
+  Result<ConnectorDescription> GetConnector(const std::string& name) const;
+  Status DropConnector(const std::string& name);
+  /// All connectors, ordered by name.
+  std::vector<ConnectorDescription> ListConnectors() const;
+
   /// Returns a fresh query id: prefix + "_" + counter, e.g. "CSAS_OUTPUT_0".
   /// The counter is persisted and never reused.
   Result<std::string> NextQueryId(const std::string& prefix);
@@ -115,6 +133,7 @@ class Catalog {
   std::map<std::string, SourceDescription> sources_;
   std::map<std::string, types::SqlType> types_;
   std::map<std::string, QueryDescription> queries_;
+  std::map<std::string, ConnectorDescription> connectors_;
   int64_t next_query_number_ = 0;
 };
 

@@ -279,4 +279,31 @@ Result<QueryDescription> QueryFromJson(const json& json) {
   }
 }
 
+json ConnectorToJson(const ConnectorDescription& connector) {
+  return {
+      {"name", connector.name},
+      {"connector_class", connector.connector_class},
+      {"properties", connector.properties},
+      {"sql", connector.sql},
+  };
+}
+
+Result<ConnectorDescription> ConnectorFromJson(const json& json) {
+  try {
+    if (!json.is_object() || !json.contains("name") || !json["name"].is_string()) {
+      return Status::InvalidArgument("a connector needs a string \"name\"");
+    }
+    ConnectorDescription connector;
+    connector.name = json["name"].get<std::string>();
+    connector.connector_class = json.value("connector_class", std::string());
+    connector.sql = json.value("sql", std::string());
+    if (json.contains("properties")) {
+      connector.properties = json["properties"].get<std::map<std::string, std::string>>();
+    }
+    return connector;
+  } catch (const nlohmann::json::exception& error) {
+    return Status::InvalidArgument(error.what());
+  }
+}
+
 }  // namespace sidestream::catalog

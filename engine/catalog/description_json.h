@@ -23,4 +23,10 @@ nlohmann::json QueryToJson(const QueryDescription& query);
 /// required). Never throws.
 Result<QueryDescription> QueryFromJson(const nlohmann::json& json);
 
+/// Writes every field of `connector`. Never throws.
+nlohmann::json ConnectorToJson(const ConnectorDescription& connector);
+
+/// Reads a document written by ConnectorToJson ("name" is required). Never throws.
+Result<ConnectorDescription> ConnectorFromJson(const nlohmann::json& json);
+
 }  // namespace sidestream::catalog

@@ -97,8 +97,17 @@ void StreamThread::Start() {
     while (!stopping_) RunOnce(200);
     RunCommands();
     CommitShares();
+    // Each thread leaves its groups itself, serving the rebalances that causes, while the
+    // other threads stop too.
+    CloseSources();
     PublishProgress();
   });
+}
+
+void StreamThread::CloseSources() {
+  for (auto& share : shares_) {
+    for (auto& member : share->members) (void)StopMember(*member, /*commit=*/false);
+  }
 }
 
 void StreamThread::Stop() {

@@ -74,7 +74,10 @@ class StreamThread {
 
   /// Runs passes on a new thread until Stop.
   void Start();
-  /// Stops the thread after its pass and commits what it processed.
+  /// Asks the thread to stop after its pass: it commits what it processed and its sources
+  /// leave their groups. Returns at once; several threads stop together this way.
+  void RequestStop() { stopping_ = true; }
+  /// RequestStop, then waits for the thread to end.
   void Stop();
 
   /// Adds this thread's share of `query`; its sources join their groups on this thread. The
@@ -111,6 +114,8 @@ class StreamThread {
   Result<int64_t> Poll(Member& member, int wait_ms);
   Status CommitShare(Share& share);
   void CommitShares();
+  /// Every source leaves its group (the thread is stopping; its shares are committed).
+  void CloseSources();
   void PublishProgress();
 
   const int index_;

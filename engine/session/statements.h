@@ -34,7 +34,7 @@ Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
 /// Runs a script's statements against `catalog` and returns the persistent queries they
 /// started, in order (InvalidArgument if none), each planned to run as one stage in one
 /// process (re-keying needs no topic there): for tests and benchmarks that drive
-/// QueryPipelines directly.
+/// StreamTasks directly.
 Result<std::vector<NewQuery>> CompileQueries(std::string_view sql, catalog::Catalog& catalog);
 /// The last of them.
 Result<NewQuery> CompileLastQuery(std::string_view sql, catalog::Catalog& catalog);

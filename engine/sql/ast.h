@@ -182,13 +182,23 @@ enum class StatementKind {
   kTerminate,       // TERMINATE query_id | TERMINATE ALL
   kSet,             // SET 'name' = 'value'
   kUnset,           // UNSET 'name'
+  kCreateConnector,  // CREATE SINK|SOURCE CONNECTOR [IF NOT EXISTS] name WITH (...)
 };
 
 enum class SourceKind { kStream, kTable };
 
-enum class ShowTarget { kStreams, kTables, kQueries, kTopics, kProperties, kFunctions, kTypes };
+enum class ShowTarget {
+  kStreams,
+  kTables,
+  kQueries,
+  kTopics,
+  kProperties,
+  kFunctions,
+  kTypes,
+  kConnectors,
+};
 
-enum class DropTarget { kStream, kTable, kType };
+enum class DropTarget { kStream, kTable, kType, kConnector };
 
 /// One statement. Like Expression, a flat node; `kind` says which fields are meaningful.
 struct Statement {
@@ -196,7 +206,8 @@ struct Statement {
   SourceLocation location;
   std::string text;  // the statement's SQL text, without the trailing ';'
 
-  // CREATE ..., INSERT, DROP, DESCRIBE, CREATE TYPE
+  // CREATE ..., INSERT, DROP, DESCRIBE, CREATE TYPE, CREATE CONNECTOR (properties keep the
+  // keys as written, upper-cased like every WITH property)
   SourceKind source_kind = SourceKind::kStream;
   std::string name;
   SourceLocation name_location;
@@ -217,7 +228,9 @@ struct Statement {
   DropTarget drop_target = DropTarget::kStream;
   bool extended = false;
   bool describe_function = false;
-  bool describe_sources = false;  // DESCRIBE STREAMS|TABLES [EXTENDED]; show_target says which
+  bool describe_sources = false;    // DESCRIBE STREAMS|TABLES [EXTENDED]; show_target says which
+  bool describe_connector = false;  // DESCRIBE CONNECTOR name
+  bool source_connector = false;    // CREATE SOURCE CONNECTOR (refused: sinks only)
 
   // EXPLAIN, TERMINATE
   std::unique_ptr<Statement> explained;  // EXPLAIN <statement>

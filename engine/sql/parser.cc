@@ -1032,6 +1032,9 @@ class AstBuilder {
         case P::FUNCTIONS:
           s->show_target = ShowTarget::kFunctions;
           break;
+        case P::CONNECTORS:
+          s->show_target = ShowTarget::kConnectors;
+          break;
         default:
           s->show_target = ShowTarget::kTypes;
           break;
@@ -1046,6 +1049,21 @@ class AstBuilder {
       s->kind = StatementKind::kDescribe;
       s->describe_function = true;
       SetName(describe_function->identifier(), s);
+    } else if (auto* describe_connector = dynamic_cast<P::DescribeConnectorContext*>(context)) {
+      s->kind = StatementKind::kDescribe;
+      s->describe_connector = true;
+      SetName(describe_connector->identifier(), s);
+    } else if (auto* create_connector = dynamic_cast<P::CreateConnectorContext*>(context)) {
+      s->kind = StatementKind::kCreateConnector;
+      s->source_connector = create_connector->SOURCE() != nullptr;
+      s->if_not_exists = create_connector->EXISTS() != nullptr;
+      SetName(create_connector->identifier(), s);
+      RETURN_NOT_OK(BuildProperties(create_connector->tableProperties(), &s->properties));
+    } else if (auto* drop_connector = dynamic_cast<P::DropConnectorContext*>(context)) {
+      s->kind = StatementKind::kDrop;
+      s->drop_target = DropTarget::kConnector;
+      SetName(drop_connector->identifier(), s);
+      s->if_exists = drop_connector->EXISTS() != nullptr;
     } else if (auto* describe = dynamic_cast<P::DescribeSourceContext*>(context)) {
       s->kind = StatementKind::kDescribe;
       SetName(describe->sourceName()->identifier(), s);

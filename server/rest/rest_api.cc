@@ -7,6 +7,7 @@
 
 #include "analyzer/analyzer.h"
 #include "connectors/kafka/batch_consumer.h"
+#include "connectors/sink/sink_connectors.h"
 #include "server/rest/ksql_entities.h"
 #include "session/script_runner.h"
 #include "sql/parser.h"
@@ -161,6 +162,18 @@ Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& state
           }
           entity["@type"] = "kafka_topics";
           entity["topics"] = std::move(list);
+          return entity;
+        }
+        case sql::ShowTarget::kConnectors: {
+          json list = json::array();
+          for (const auto& connector : engine.connectors().Statuses()) {
+            list.push_back({{"name", connector.name},
+                            {"type", "SINK"},
+                            {"className", connector.connector_class},
+                            {"state", sink::ConnectorStateName(connector.state)}});
+          }
+          entity["@type"] = "connector_list";
+          entity["connectors"] = std::move(list);
           return entity;
         }
         case sql::ShowTarget::kProperties: {
