@@ -60,7 +60,7 @@ int RunDemo(const DemoOptions& options) {
   setenv("SIDESTREAM_MODELS_DIR",
          (std::filesystem::path(options.queries_dir) / ".." / "models").c_str(), 0);
   host::KafkaEngineOptions engine_options;
-  engine_options.stream_threads = host::DefaultStreamThreads();
+  engine_options.stream_threads = 1;
   engine_options.idle_timeout_ms = 2000;
   auto engine = host::KafkaEngine::Start(engine_options);
   if (!engine.ok()) {

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   run->add_option("--property", run_properties, "librdkafka property name=value (repeatable)");
   run->add_option("--duration", run_options.duration_seconds, "Seconds to run (0: until Ctrl-C)");
   run->add_option("--stream-threads", run_options.stream_threads,
-                  "Threads that run the queries' tasks (num.stream.threads; default: the cores)")
+                  "Threads that run the queries' tasks (num.stream.threads)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
 

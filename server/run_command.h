@@ -14,8 +14,8 @@ struct RunOptions {
   /// Empty: $SIDESTREAM_BOOTSTRAP_SERVERS, else the embedded broker.
   std::string bootstrap_servers;
   std::vector<std::pair<std::string, std::string>> client_properties;
-  double duration_seconds = 0;                        // 0: until Ctrl-C
-  int stream_threads = host::DefaultStreamThreads();  // num.stream.threads
+  double duration_seconds = 0;  // 0: until Ctrl-C
+  int stream_threads = 1;       // num.stream.threads (see KafkaEngineOptions)
 };
 
 /// `sidestream run FILE.sql`: runs the statements against Kafka (or the embedded broker,

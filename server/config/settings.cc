@@ -45,11 +45,13 @@ const std::vector<SettingSpec>& Table() {
        {"ksql.streams.commit.interval.ms"}},
       {"num.stream.threads",
        SettingType::kInt,
-       "0",
+       "1",
        0,
        64,
        "Threads that run the persistent queries' tasks; every query's partitions spread over "
-       "them. 0 starts one per core.",
+       "them. 0 starts one per core. 1 by default: with more, a stage's group has several members, "
+       "and "
+       "their rebalances are not yet proven stable on every broker.",
        {"ksql.streams.num.stream.threads"}},
       {"default.partitions", SettingType::kInt, "4", 1, 1024,
        "Partitions of topics created for declared sources without PARTITIONS, on the embedded "
