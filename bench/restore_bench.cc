@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
           });
     };
     auto pipeline = runtime::StreamTask::Create(query->id, *query->plan, query->properties,
-                                                   DiscardingCallbacks(), factory);
+                                                DiscardingCallbacks(), factory);
     if (!pipeline.ok()) return Fail("pipeline", pipeline.status());
     sidestream::datagen::CdrGeneratorOptions options;
     options.subscribers = workload->subscribers;

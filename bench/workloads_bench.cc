@@ -197,7 +197,7 @@ Status CreatePipelines(const std::vector<sidestream::session::NewQuery>& queries
       return Status::OK();
     };
     ASSIGN_OR_RAISE(auto pipeline, StreamTask::Create(queries[i].id, *queries[i].plan,
-                                                         queries[i].properties, callbacks));
+                                                      queries[i].properties, callbacks));
     pipelines.push_back(std::move(pipeline));
   }
   return Status::OK();

@@ -26,8 +26,8 @@
 namespace sidestream::differential {
 namespace {
 
-using nlohmann::json;
 using host::TestRecord;
+using nlohmann::json;
 
 constexpr int kDefaultSeeds = 500;
 constexpr double kRelativeTolerance = 1e-9;

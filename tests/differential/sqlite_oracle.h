@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "query_generator.h"
 #include "host/offline_engine.h"
+#include "query_generator.h"
 
 /// The reference for the differential test: which records are late, and the windowed
 /// GROUP BY computed by SQLite over the rest.

@@ -111,8 +111,7 @@ std::string RunStatements(const Block& block, host::OfflineEngine& engine, bool&
 }
 
 // The records of a produce or expect block: one JSON object a line, topic added.
-Result<std::vector<host::TestRecord>> BlockRecords(const Block& block,
-                                                      const std::string& topic) {
+Result<std::vector<host::TestRecord>> BlockRecords(const Block& block, const std::string& topic) {
   nlohmann::json records = nlohmann::json::array();
   std::istringstream lines(block.sql);
   for (std::string line; std::getline(lines, line);) {
