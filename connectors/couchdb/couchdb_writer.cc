@@ -210,15 +210,9 @@ Status CouchDbWriter::LoadOffsets(std::span<const sink::SinkRecord> records) {
 
 Result<int64_t> CouchDbWriter::StoredOffset(std::string_view topic, int32_t partition) {
   RETURN_NOT_OK(EnsureDatabase());
-  if (auto cached = offsets_.find(std::pair<std::string_view, int32_t>(topic, partition));
-      cached != offsets_.end()) {
-    offsets_.erase(cached);
-  }
-  sink::SinkRecord probe;
-  probe.topic = topic;
-  probe.partition = partition;
-  RETURN_NOT_OK(LoadOffsets(std::span(&probe, 1)));
-  return offsets_.find(std::pair<std::string_view, int32_t>(topic, partition))->second;
+  return sink::ReloadOffset(
+      offsets_, topic, partition,
+      [this](std::span<const sink::SinkRecord> records) { return LoadOffsets(records); });
 }
 
 Status CouchDbWriter::StoreOffsets(const sink::OffsetCache& highest) {

@@ -76,4 +76,17 @@ void ExpandKeyTemplate(std::string_view key_template, std::string_view key, std:
   }
 }
 
+Result<int64_t> ReloadOffset(OffsetCache& cache, std::string_view topic, int32_t partition,
+                             const std::function<Status(std::span<const SinkRecord>)>& load) {
+  if (auto cached = cache.find(std::pair<std::string_view, int32_t>(topic, partition));
+      cached != cache.end()) {
+    cache.erase(cached);
+  }
+  SinkRecord probe;
+  probe.topic = topic;
+  probe.partition = partition;
+  RETURN_NOT_OK(load(std::span(&probe, 1)));
+  return cache.find(std::pair<std::string_view, int32_t>(topic, partition))->second;
+}
+
 }  // namespace sidestream::sink

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -92,6 +93,11 @@ void SelectLatest(std::span<const SinkRecord> records, const OffsetCache& cache,
 /// Per (topic, partition) of `records`: the highest offset, i.e. what the store should keep
 /// once they are applied.
 OffsetCache HighestOffsets(std::span<const SinkRecord> records);
+
+/// The offset of `topic`'s `partition` read afresh from the store: drops it from `cache`,
+/// then `load` (a writer's LoadOffsets) reads it back into `cache`.
+Result<int64_t> ReloadOffset(OffsetCache& cache, std::string_view topic, int32_t partition,
+                             const std::function<Status(std::span<const SinkRecord>)>& load);
 
 /// Replaces every "{KEY}" in `key_template` with `key` and every "{TOPIC}" with `topic`,
 /// appending to `out`.
