@@ -15,7 +15,8 @@
 
 namespace sidestream::host {
 
-int DefaultStreamThreads() {
+int DefaultStreamThreads(bool embedded_broker) {
+  if (embedded_broker) return 1;
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 

@@ -66,8 +66,11 @@ using runtime::QueryState;
 using runtime::QueryStateName;
 using runtime::QueryStatus;
 
-/// num.stream.threads' default: the number of cores.
-int DefaultStreamThreads();
+/// num.stream.threads' default: one per core on a real broker, one on the embedded broker.
+/// The embedded (mock) broker's group coordinator refuses commits while members rejoin and
+/// drops members that rejoin late, so a group of several members reprocesses records or stalls
+/// there (librdkafka 2.0.2, rdkafka_mock_cgrp.c); a real broker's does neither.
+int DefaultStreamThreads(bool embedded_broker);
 
 /// Totals over all queries, for progress lines and metrics.
 struct EngineProgress {

@@ -46,9 +46,10 @@ int main(int argc, char** argv) {
   run->add_option("--property", run_properties, "librdkafka property name=value (repeatable)");
   run->add_option("--duration", run_options.duration_seconds, "Seconds to run (0: until Ctrl-C)");
   run->add_option("--stream-threads", run_options.stream_threads,
-                  "Threads that run the queries' tasks (num.stream.threads)")
+                  "Threads that run the queries' tasks (num.stream.threads); 0: one per core, or "
+                  "one on the embedded broker")
       ->capture_default_str()
-      ->check(CLI::Range(1, 64));
+      ->check(CLI::Range(0, 64));
 
   std::string test_sql, test_input, test_output, test_actual;
   auto* test = app.add_subcommand(

@@ -41,7 +41,10 @@ int RunRun(const RunOptions& options) {
     }
   }
   engine_options.client_properties = options.client_properties;
-  engine_options.stream_threads = options.stream_threads;
+  engine_options.stream_threads =
+      options.stream_threads == 0
+          ? host::DefaultStreamThreads(engine_options.bootstrap_servers.empty())
+          : options.stream_threads;
   auto engine = host::KafkaEngine::Start(engine_options);
   if (!engine.ok()) {
     std::cerr << "error: cannot start: " << engine.status().ToString() << "\n";
@@ -73,7 +76,8 @@ int RunRun(const RunOptions& options) {
   // Scripts and the startup benchmark wait for this line: every query is subscribed, so
   // records produced from now on are processed.
   std::cerr << "ready: " << (*engine)->catalog().ListQueries().size()
-            << " persistent queries running" << std::endl;
+            << " persistent queries running on " << (*engine)->stream_threads()
+            << " stream thread(s)" << std::endl;
   auto start = std::chrono::steady_clock::now();
   auto last_report = start;
   while (!stop) {

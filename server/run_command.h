@@ -15,7 +15,7 @@ struct RunOptions {
   std::string bootstrap_servers;
   std::vector<std::pair<std::string, std::string>> client_properties;
   double duration_seconds = 0;  // 0: until Ctrl-C
-  int stream_threads = 1;       // num.stream.threads (see KafkaEngineOptions)
+  int stream_threads = 0;       // num.stream.threads; 0: host::DefaultStreamThreads
 };
 
 /// `sidestream run FILE.sql`: runs the statements against Kafka (or the embedded broker,

@@ -45,13 +45,13 @@ const std::vector<SettingSpec>& Table() {
        {"ksql.streams.commit.interval.ms"}},
       {"num.stream.threads",
        SettingType::kInt,
-       "1",
+       "0",
        0,
        64,
        "Threads that run the persistent queries' tasks; every query's partitions spread over "
-       "them. 0 starts one per core. 1 by default: with more, a stage's group has several members, "
-       "and "
-       "their rebalances are not yet proven stable on every broker.",
+       "them. 0: one per core on a real broker, and one on the embedded broker, whose mock group "
+       "coordinator refuses commits while members rejoin (a group of several members there "
+       "reprocesses records or stalls).",
        {"ksql.streams.num.stream.threads"}},
       {"default.partitions", SettingType::kInt, "4", 1, 1024,
        "Partitions of topics created for declared sources without PARTITIONS, on the embedded "
