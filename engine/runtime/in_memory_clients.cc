@@ -1,12 +1,12 @@
 #include "runtime/in_memory_clients.h"
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <thread>
 
 namespace sidestream::runtime {
 
-/// One record, on the heap so that views of it stay valid while its partition grows.
 struct InMemoryClients::Record {
   std::optional<std::string> key, value;
   int64_t timestamp = 0;
@@ -15,7 +15,8 @@ struct InMemoryClients::Record {
 
 struct InMemoryClients::Partition {
   mutable std::mutex mutex;
-  std::vector<std::unique_ptr<Record>> records;  // guarded by mutex
+  // A deque, so that views of a record stay valid while its partition grows.
+  std::deque<Record> records;  // guarded by mutex
 };
 
 struct InMemoryClients::Topic {
@@ -52,22 +53,28 @@ Status InMemoryClients::Append(std::string_view topic, int32_t partition,
                                std::optional<std::string_view> key,
                                std::optional<std::string_view> value, int64_t timestamp,
                                std::span<const RecordHeader> headers) {
-  Topic& target = FindTopic(topic);
+  return AppendTo(FindTopic(topic), partition, key, value, timestamp, headers);
+}
+
+Status InMemoryClients::AppendTo(Topic& target, int32_t partition,
+                                 std::optional<std::string_view> key,
+                                 std::optional<std::string_view> value, int64_t timestamp,
+                                 std::span<const RecordHeader> headers) {
   const auto count = static_cast<int32_t>(target.partitions.size());
   if (partition < 0) {
     partition = static_cast<int32_t>(std::hash<std::string_view>()(key.value_or("")) %
                                      static_cast<size_t>(count));
   }
   if (partition >= count) {
-    return Status::NotFound("topic " + std::string(topic) + " has no partition " +
+    return Status::NotFound("topic " + target.name + " has no partition " +
                             std::to_string(partition));
   }
-  auto record = std::make_unique<Record>();
-  if (key) record->key = std::string(*key);
-  if (value) record->value = std::string(*value);
-  record->timestamp = timestamp;
+  Record record;
+  if (key) record.key = std::string(*key);
+  if (value) record.value = std::string(*value);
+  record.timestamp = timestamp;
   for (const RecordHeader& header : headers) {
-    record->headers.emplace_back(std::string(header.name), std::string(header.value));
+    record.headers.emplace_back(std::string(header.name), std::string(header.value));
   }
   Partition& stored = *target.partitions[partition];
   std::lock_guard lock(stored.mutex);
@@ -123,7 +130,7 @@ class InMemoryClients::MemorySource final : public Source {
       const auto& records = partitions_[i]->records;
       const size_t end = std::min(records.size(), static_cast<size_t>(positions_[i]) + share);
       for (auto offset = static_cast<size_t>(positions_[i]); offset < end; ++offset) {
-        const Record& stored = *records[offset];
+        const Record& stored = records[offset];
         SourceRecord& record = batch.records.emplace_back();
         record.topic = assigned_[i].topic;
         record.partition = assigned_[i].partition;
@@ -209,13 +216,17 @@ class InMemoryClients::MemorySink final : public Sink {
   Status Produce(std::string_view topic, int32_t partition, std::string_view key,
                  std::string_view value, int64_t timestamp_ms,
                  std::span<const RecordHeader> headers) override {
-    return clients_.Append(topic, partition, key, value, timestamp_ms, headers);
+    // Topics found once per sink: the clients' lock is shared by every stream thread.
+    auto found = topics_.find(topic);
+    if (found == topics_.end()) found = topics_.emplace(topic, &clients_.FindTopic(topic)).first;
+    return clients_.AppendTo(*found->second, partition, key, value, timestamp_ms, headers);
   }
   Status Flush(std::chrono::milliseconds) override { return Status::OK(); }
   void ClearErrors() override {}
 
  private:
   InMemoryClients& clients_;
+  std::map<std::string, Topic*, std::less<>> topics_;
 };
 
 Result<std::unique_ptr<Source>> InMemoryClients::CreateSource(SourceOptions options) {
@@ -238,7 +249,7 @@ Result<int64_t> InMemoryClients::ReadChangelog(const std::string& topic, int32_t
   Partition& read = *stored.partitions[partition];
   std::lock_guard lock(read.mutex);
   for (const auto& record : read.records) {
-    RETURN_NOT_OK(visit(record->key, record->value));
+    RETURN_NOT_OK(visit(record.key, record.value));
   }
   return static_cast<int64_t>(read.records.size());
 }

@@ -44,6 +44,9 @@ class InMemoryClients final : public Clients {
   struct Topic;
   /// The topic, created with the default partitions when missing.
   Topic& FindTopic(std::string_view name);
+  Status AppendTo(Topic& topic, int32_t partition, std::optional<std::string_view> key,
+                  std::optional<std::string_view> value, int64_t timestamp,
+                  std::span<const RecordHeader> headers);
 
   const int members_per_group_;
   const int default_partitions_;
