@@ -5,7 +5,7 @@
 -- minutes of slower setup and more drops: the alert comes in those minutes, before the
 -- outage begins. PARTITION BY keys the result by the cell alone (CELL_HEALTH's key also
 -- holds the window).
-CREATE STREAM cell_minutes (
+CREATE STREAM IF NOT EXISTS cell_minutes (
   windowed_key STRING KEY,
   cell STRING,
   calls BIGINT,

@@ -2,6 +2,7 @@
 // z-score of each new value against the group's baseline before it. Chained after a
 // per-minute table (CELL_HEALTH), the group's state is the per-key baseline that a query
 // keeps across windows.
+#include <algorithm>
 #include <cmath>
 
 #include "functions/numbers.h"
@@ -129,6 +130,123 @@ TelecomFunction Weighted(const std::string& name, EwOutput output, std::string d
   return function;
 }
 
+// -log10 of P(X >= k) for X ~ Binomial(n, p): how surprising k or more events in n trials
+// are at rate p. Summed in log space from k up (the terms shrink fast past the mean).
+double BinomialSurprise(int64_t k, int64_t n, double p) {
+  if (k <= 0) return 0;
+  if (k > n) k = n;
+  if (p <= 0) return 300;  // certain not to happen: as surprising as a double can say
+  if (p >= 1) return 0;
+  const double log_p = std::log(p), log_q = std::log1p(-p), log_n = std::lgamma(n + 1.0);
+  double total = 0;
+  for (int64_t i = k; i <= n; ++i) {
+    double term = std::exp(log_n - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) + i * log_p +
+                           (n - i) * log_q);
+    total += term;
+    if (term < total * 1e-17) break;
+  }
+  return total > 0 ? std::min(300.0, -std::log10(std::min(1.0, total))) : 300;
+}
+
+// State: STRUCT(events DOUBLE, trials DOUBLE, surprise DOUBLE or NULL): the group's earlier
+// rows' totals (its baseline) and the newest row's surprise. The baseline rate is the group's
+// own, shrunk toward a prior rate with the weight of `prior_weight` trials, so that a group
+// with little history leans on the prior (a cell that served 15 calls cannot tell 3% drops
+// from 10%). A row whose surprise reaches `exclude_above` stays out of the baseline: a
+// 10-minute outage must not become the cell's normal within its first minutes.
+class BinomialSurpriseAggregate final : public AggregateFunction {
+ public:
+  BinomialSurpriseAggregate(double prior_weight, double exclude_above)
+      : prior_weight_(prior_weight), exclude_above_(exclude_above) {}
+
+  Value Initial() const override {
+    return Value::Struct({Value::Double(0), Value::Double(0), Value::Null()});
+  }
+  Status Add(Value& state, const std::vector<Value>& arguments) const override {
+    auto& fields = state.MutableChildren();
+    fields[2] = Value::Null();
+    if (arguments.size() < 3 || arguments[0].is_null() || arguments[1].is_null() ||
+        arguments[2].is_null()) {
+      return Status::OK();
+    }
+    const double events = NumberAsDouble(arguments[0]), trials = NumberAsDouble(arguments[1]);
+    const double prior = NumberAsDouble(arguments[2]);
+    if (!(trials >= 0 && events >= 0 && events <= trials && prior >= 0 && prior <= 1)) {
+      return Status::OK();
+    }
+    const double baseline_events = fields[0].float64(), baseline_trials = fields[1].float64();
+    const double rate =
+        (baseline_events + prior_weight_ * prior) / (baseline_trials + prior_weight_);
+    const double surprise =
+        BinomialSurprise(static_cast<int64_t>(events), static_cast<int64_t>(trials), rate);
+    fields[2] = Value::Double(surprise);
+    if (surprise < exclude_above_) {
+      fields[0] = Value::Double(baseline_events + events);
+      fields[1] = Value::Double(baseline_trials + trials);
+    }
+    return Status::OK();
+  }
+  void Undo(Value&, const std::vector<Value>&) const override {}
+  void Merge(Value& state, const Value& other) const override {
+    auto& fields = state.MutableChildren();
+    fields[0] = Value::Double(fields[0].float64() + other.children()[0].float64());
+    fields[1] = Value::Double(fields[1].float64() + other.children()[1].float64());
+  }
+  Value Result(const Value& state) const override { return state.children()[2]; }
+
+ private:
+  double prior_weight_;
+  double exclude_above_;
+};
+
+Result<double> PositiveLiteral(const std::string& name, const char* what,
+                               const std::vector<Value>& literals, size_t index) {
+  const Value* literal = literals.size() > index ? &literals[index] : nullptr;
+  if (literal == nullptr || literal->is_null() ||
+      !(literal->kind() == TypeId::kDouble || literal->kind() == TypeId::kDecimal ||
+        literal->kind() == TypeId::kInt || literal->kind() == TypeId::kBigint)) {
+    return Status::InvalidArgument(name + " expects a numeric literal " + what);
+  }
+  double value = NumberAsDouble(*literal);
+  if (!(value > 0) || !std::isfinite(value)) {
+    return Status::InvalidArgument(name + " " + what + " must be positive but is " +
+                                   JavaDoubleString(value));
+  }
+  return value;
+}
+
+TelecomFunction BinomialSurpriseFunction() {
+  const std::string name = "BINOMIAL_SURPRISE";
+  TelecomFunction function;
+  function.definition.name = name;
+  function.definition.kind = FunctionKind::kAggregate;
+  function.definition.min_arguments = 5;
+  function.definition.max_arguments = 5;
+  function.definition.literal_arguments = {3, 4};
+  function.definition.signature = name +
+                                  "(events numeric, trials numeric, prior_rate DOUBLE, "
+                                  "prior_weight DOUBLE, exclude_above DOUBLE) -> DOUBLE";
+  function.definition.description =
+      "-log10 of the chance of at least `events` in `trials` at the group's baseline rate: its "
+      "earlier rows' events over trials, shrunk toward prior_rate with the weight of "
+      "prior_weight trials. Rows scoring exclude_above or more stay out of the baseline. 4 "
+      "means a 1 in 10,000 chance.";
+  function.definition.resolve = TelecomTyping(
+      name,
+      {TelecomArgument::kNumeric, TelecomArgument::kNumeric, TelecomArgument::kNumeric,
+       TelecomArgument::kNumeric, TelecomArgument::kNumeric},
+      SqlType::Double());
+  function.make_aggregate =
+      [name](const std::vector<SqlType>&,
+             const std::vector<Value>& literals) -> Result<std::unique_ptr<AggregateFunction>> {
+    ASSIGN_OR_RAISE(double weight, PositiveLiteral(name, "prior_weight", literals, 3));
+    ASSIGN_OR_RAISE(double exclude_above, PositiveLiteral(name, "exclude_above", literals, 4));
+    return std::unique_ptr<AggregateFunction>(
+        std::make_unique<BinomialSurpriseAggregate>(weight, exclude_above));
+  };
+  return function;
+}
+
 }  // namespace
 
 std::vector<TelecomFunction> AnomalyAggregates() {
@@ -141,6 +259,7 @@ std::vector<TelecomFunction> AnomalyAggregates() {
       Weighted("EWMA_ZSCORE", EwOutput::kZScore,
                "How many weighted standard deviations the newest x lies from the weighted mean "
                "of the values before it; NULL until that baseline has a spread."),
+      BinomialSurpriseFunction(),
   };
 }
 

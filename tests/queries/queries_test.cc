@@ -266,6 +266,33 @@ TEST_P(QueriesTest, CellDropRiskAlertsInTheOutageCellBeforeTheOutage) {
   }
 }
 
+// Every outage minute is flagged (a minute whose middle lies in the outage), and any other
+// flag is a minute that overlaps the outage on the outage's cell.
+TEST_P(QueriesTest, CellAnomaliesFlagTheOutage) {
+  auto engine = RunJob({"cell_health.sql", "cell_anomalies.sql"});
+  const json& outage = truth()["cell_outage"][0];
+  const std::string cell = outage["cell_id"];
+  const int64_t start = outage["start"];
+  const int64_t end = outage["end"];
+  Keys flagged, expected;
+  int64_t overlapping = 0;
+  for (const auto& record : engine->Output("CELL_ANOMALIES")) {
+    EXPECT_TRUE(record.value["ANOMALY"].get<bool>());
+    const std::string key = record.key.get<std::string>();
+    const int64_t window_start = record.value["WINDOW_START"];
+    if (key == cell && window_start + 60000 > start && window_start < end) ++overlapping;
+    flagged.insert(key + "@" + std::to_string(window_start));
+  }
+  for (int64_t minute = start / 60000 * 60000; minute < end; minute += 60000) {
+    if (minute + 30000 >= start && minute + 30000 < end) {
+      expected.insert(cell + "@" + std::to_string(minute));
+    }
+  }
+  Score score = Measure("CELL_ANOMALIES", GetParam(), flagged, expected);
+  EXPECT_EQ(score.recall, 1.0);
+  EXPECT_GE(static_cast<double>(overlapping) / static_cast<double>(flagged.size()), 0.95);
+}
+
 TEST_P(QueriesTest, ImpossibleTravelFindsEveryPlantedCaller) {
   auto engine = RunJob({"impossible_travel.sql"});
   Keys flagged;
