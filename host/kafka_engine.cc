@@ -9,6 +9,7 @@
 #include "connectors/kafka/topic_admin.h"
 #include "connectors/sink/sink_connectors.h"
 #include "planner/physical_plan.h"
+#include "runtime/insert_values.h"
 #include "runtime/stream_task.h"
 #include "session/statements.h"
 #include "sql/parser.h"
@@ -102,6 +103,10 @@ Status KafkaEngine::Execute(std::string_view sql) {
         RETURN_NOT_OK(EnsureTopic(source.topic, source.partitions));
       }
     }
+    if (statement->kind == sql::StatementKind::kInsertValues) {
+      RETURN_NOT_OK(InsertValues(analyzed));
+      continue;
+    }
     std::vector<std::string> before;
     for (const auto& query : catalog_->ListQueries()) before.push_back(query.id);
     std::string message;
@@ -124,6 +129,19 @@ Status KafkaEngine::Execute(std::string_view sql) {
     }
   }
   return Status::OK();
+}
+
+Status KafkaEngine::InsertValues(const analyzer::AnalyzedStatement& analyzed) {
+  ASSIGN_OR_RAISE(auto target, catalog_->GetSource(analyzed.target_name));
+  ASSIGN_OR_RAISE(auto inserted,
+                  runtime::EncodeInsertValues(analyzed, target, options_.clock->WallMs()));
+  if (!insert_sink_) {
+    ASSIGN_OR_RAISE(insert_sink_, clients_->CreateSink());
+  }
+  RETURN_NOT_OK(insert_sink_->Produce(inserted.topic, -1, inserted.key.value_or(""), inserted.value,
+                                      inserted.timestamp_ms, {}));
+  // ksqlDB answers once the row is written.
+  return insert_sink_->Flush(options_.commit_timeout);
 }
 
 Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,

@@ -159,6 +159,8 @@ class KafkaEngine {
   KafkaEngine() = default;
   Status StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                     const std::map<std::string, std::string>& properties);
+  /// INSERT ... VALUES: writes the row to the target's topic and waits until it is delivered.
+  Status InsertValues(const analyzer::AnalyzedStatement& analyzed);
   /// Creates the stream threads on the first query (settings may change until then).
   void StartThreads();
   /// Creates `topic` when missing, with `partitions` (0: the default).
@@ -169,6 +171,7 @@ class KafkaEngine {
   std::unique_ptr<kafka::EmbeddedBroker> broker_;
   std::unique_ptr<kafka::TopicAdmin> admin_;
   std::unique_ptr<runtime::Clients> clients_;
+  std::unique_ptr<runtime::Sink> insert_sink_;  // INSERT ... VALUES' producer, made on first use
   std::unique_ptr<catalog::Catalog> catalog_;
   analyzer::SessionProperties session_properties_;  // SET by earlier statements
   std::vector<std::unique_ptr<runtime::QuerySpec>> queries_;

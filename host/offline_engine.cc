@@ -7,6 +7,8 @@
 #include "analyzer/analyzer.h"
 #include "connectors/formats/row_format.h"
 #include "planner/physical_plan.h"
+#include "common/clock.h"
+#include "runtime/insert_values.h"
 #include "session/statements.h"
 #include "sql/parser.h"
 
@@ -209,6 +211,17 @@ Result<std::vector<session::StatementOutcome>> OfflineEngine::Execute(std::strin
     analyzer::Analyzer analyzer(*catalog_, session_properties_);
     ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statement));
     outcomes.push_back({statement->text, "", session::DescribePlan(analyzed), ""});
+    if (statement->kind == sql::StatementKind::kInsertValues) {
+      ASSIGN_OR_RAISE(auto target, catalog_->GetSource(analyzed.target_name));
+      ASSIGN_OR_RAISE(auto inserted,
+                      runtime::EncodeInsertValues(analyzed, target, sidestream::Clock::System().WallMs()));
+      runtime::InputMessage message;
+      if (inserted.key) message.key = *inserted.key;
+      message.value = inserted.value;
+      message.timestamp = inserted.timestamp_ms;
+      RETURN_NOT_OK(Deliver(inserted.topic, message, 0));
+      continue;
+    }
     ASSIGN_OR_RAISE(auto query,
                     session::ApplyStatement(*statement, analyzed, *catalog_, session_properties_,
                                             outcomes.back().message));

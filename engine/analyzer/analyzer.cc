@@ -1171,8 +1171,14 @@ class StatementAnalyzer {
     }
     Scope empty;
     ExpressionBinder binder(empty, functions_, "VALUES", AggregateRule::kForbiddenElsewhere);
+    const catalog::Column rowtime{"ROWTIME", types::SqlType::Bigint(), ColumnRole::kValue, ""};
     for (size_t i = 0; i < columns.size(); ++i) {
-      const catalog::Column* column = target->FindColumn(columns[i]);
+      if (columns[i] == "ROWPARTITION" || columns[i] == "ROWOFFSET") {
+        return Status::BindError("Inserting into column `" + columns[i] + "` is not allowed.",
+                                 statement.location);
+      }
+      const catalog::Column* column =
+          columns[i] == "ROWTIME" ? &rowtime : target->FindColumn(columns[i]);
       if (column == nullptr) {
         std::vector<std::string> names;
         for (const auto& known : target->columns) names.push_back(known.name);
@@ -1189,8 +1195,9 @@ class StatementAnalyzer {
                                      value->type.ToString() + ")",
                                  statement.values[i]->location);
       }
+      result.insert_values.emplace_back(column->name, std::move(value));
     }
-    result.target_name = statement.name;
+    result.target_name = target->name;
     return Status::OK();
   }
 

@@ -57,6 +57,9 @@ struct AnalyzedStatement {
   /// DROP CONNECTOR, DESCRIBE CONNECTOR: target_name is a connector.
   bool targets_connector = false;
 
+  /// INSERT ... VALUES (target_name): each named column (ROWTIME too) with its bound value.
+  std::vector<std::pair<std::string, BoundExpressionPtr>> insert_values;
+
   /// EXPLAIN <statement>: the analysis of the explained statement.
   std::unique_ptr<AnalyzedStatement> explained;
 };

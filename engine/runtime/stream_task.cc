@@ -35,7 +35,9 @@ std::string Upper(std::string text) {
   return text;
 }
 
-formats::FormatOptions Options(const SourceDescription& source, bool key) {
+}  // namespace
+
+formats::FormatOptions FormatOptionsOf(const SourceDescription& source, bool key) {
   formats::FormatOptions options;
   options.format = key ? source.key_format : source.value_format;
   options.is_key = key;
@@ -52,8 +54,6 @@ formats::FormatOptions Options(const SourceDescription& source, bool key) {
   }
   return options;
 }
-
-}  // namespace
 
 // How the messages of one source topic become records.
 struct SourceDecoding {
@@ -192,9 +192,10 @@ Result<std::unique_ptr<StreamTask>> StreamTask::Create(
       bool event_time = source.timestamp_column && *source.timestamp_column == name;
       input.values[i].skip = !used[index][input.keys.size() + i] && !event_time;
     }
-    ASSIGN_OR_RAISE(input.key_decoder, formats::MakeDecoder(Options(source, true), input.keys));
+    ASSIGN_OR_RAISE(input.key_decoder,
+                    formats::MakeDecoder(FormatOptionsOf(source, true), input.keys));
     ASSIGN_OR_RAISE(input.value_decoder,
-                    formats::MakeDecoder(Options(source, false), input.values));
+                    formats::MakeDecoder(FormatOptionsOf(source, false), input.values));
     if (source.timestamp_column) {
       for (size_t i = 0; i < source.columns.size(); ++i) {
         if (source.columns[i].name == *source.timestamp_column) {
@@ -212,9 +213,9 @@ Result<std::unique_ptr<StreamTask>> StreamTask::Create(
         .push_back({column.name, column.type});
   }
   ASSIGN_OR_RAISE(self->key_encoder,
-                  formats::MakeEncoder(Options(self->sink, true), self->sink_keys));
+                  formats::MakeEncoder(FormatOptionsOf(self->sink, true), self->sink_keys));
   ASSIGN_OR_RAISE(self->value_encoder,
-                  formats::MakeEncoder(Options(self->sink, false), self->sink_values));
+                  formats::MakeEncoder(FormatOptionsOf(self->sink, false), self->sink_values));
   if (self->sink.timestamp_column) {
     const auto& columns = self->topology->result_schema().columns;
     for (size_t i = 0; i < columns.size(); ++i) {

@@ -99,6 +99,9 @@ inline constexpr const char* kTimestampThrowOnInvalidProperty = "ksql.timestamp.
 /// The columns of a source with `role` (key or value), as a format sees them.
 std::vector<formats::FormatColumn> FormatColumns(const catalog::SourceDescription& source,
                                                  catalog::ColumnRole role);
+/// The key's (`key`) or value's format of `source`, with its WITH options (delimiters,
+/// WRAP_SINGLE_VALUE).
+formats::FormatOptions FormatOptionsOf(const catalog::SourceDescription& source, bool key);
 
 /// One persistent query for one input partition: decodes message bytes with the source's
 /// formats, runs the query's operators, and encodes results with the sink's formats.

@@ -113,8 +113,9 @@ Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& state
                     "The following statement types should be issued to the websocket endpoint "
                     "'/query':\n\t* PRINT\n\t* SELECT");
     case sql::StatementKind::kInsertValues:
-      return Status::NotSupported("INSERT ... VALUES is not built yet in Sidestream's REST API",
-                                  statement.location);
+      // ksqlDB answers an insert with no entity.
+      RETURN_NOT_OK(engine.Execute(text));
+      return json();
     case sql::StatementKind::kSet:
       RETURN_NOT_OK(scoped.Set(statement.property_name, statement.property_value));
       return json();
