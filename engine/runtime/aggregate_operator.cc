@@ -23,7 +23,7 @@ Status AggregateOperator::RebuildIndexes() {
   closing_.clear();
   sessions_.clear();
   size_t malformed = 0;
-  groups_->ForEach([&](const Row& key, const Row&) {
+  RETURN_NOT_OK(groups_->ForEach([&](const Row& key, const Row&) {
     // The store key: group values, the window's start, and a session's end (StoreKey).
     if (key.size() != group_size + (session ? 2 : 1)) {
       ++malformed;
@@ -35,7 +35,7 @@ Status AggregateOperator::RebuildIndexes() {
     window.end = session ? key[group_size + 1].integer() : window.start + spec_.window->size_ms;
     TrackWindow(group, window);
     if (session) sessions_[group].push_back(window);
-  });
+  }));
   if (malformed == 0) return Status::OK();
   return Status::Corruption("restored state of an aggregation has " + std::to_string(malformed) +
                             " keys of the wrong shape: the changelog belongs to another query");
@@ -162,11 +162,11 @@ Status AggregateOperator::Apply(const Record& record) {
     }
     Row* state;
     if (retract) {
-      state = groups_->Find(StoreKey(group_, window));
+      ASSIGN_OR_RAISE(state, groups_->Find(StoreKey(group_, window)));
       if (state == nullptr) continue;
     } else {
       bool inserted = false;
-      state = &groups_->Upsert(StoreKey(group_, window), inserted);
+      ASSIGN_OR_RAISE(state, groups_->Upsert(StoreKey(group_, window), inserted));
       if (inserted) {
         InitialState(*state);
         if (spec_.window) TrackWindow(group_, window);
@@ -217,12 +217,15 @@ Status AggregateOperator::ApplySession(const Record& record) {
   const size_t calls = spec_.calls.size();
   InitialState(combined_);
   for (const WindowBounds& session : merged_) {
-    const Row& old = *groups_->Get(StoreKey(group, session));
-    for (size_t c = 0; c < calls; ++c) spec_.calls[c].function->Merge(combined_[c], old[c]);
-    CountRow(combined_, old[calls].integer(), old[calls + 1].integer());
+    ASSIGN_OR_RAISE(const Row* old, groups_->Get(StoreKey(group, session)));
+    if (old == nullptr) {
+      return Status::Corruption("the state store lost an open session of an aggregation");
+    }
+    for (size_t c = 0; c < calls; ++c) spec_.calls[c].function->Merge(combined_[c], (*old)[c]);
+    CountRow(combined_, (*old)[calls].integer(), (*old)[calls + 1].integer());
     // ksqlDB stamps the retraction with the retracted session's end.
     if (!spec_.emit_final) EmitTombstone(group, session, session.end);
-    groups_->Erase(store_key_);
+    RETURN_NOT_OK(groups_->Erase(store_key_));
     std::erase(open, session);
   }
   for (size_t c = 0; c < calls; ++c) {
@@ -230,12 +233,12 @@ Status AggregateOperator::ApplySession(const Record& record) {
   }
   CountRow(combined_, timestamp, 1);
   bool inserted = false;
-  Row& state = groups_->Upsert(StoreKey(group, window), inserted);
-  state.swap(combined_);
+  ASSIGN_OR_RAISE(Row * state, groups_->Upsert(StoreKey(group, window), inserted));
+  state->swap(combined_);
   open.push_back(window);
   TrackWindow(group, window);
   // ksqlDB gives a session's result the session's end as its timestamp.
-  if (!spec_.emit_final) Emit(group, window, state, window.end);
+  if (!spec_.emit_final) Emit(group, window, *state, window.end);
   return Status::OK();
 }
 
@@ -268,11 +271,11 @@ Status AggregateOperator::CloseWindows(int64_t stream_time) {
       const std::span<const Value> group(closing.groups.data() + i * width, width);
       const Row& key = StoreKey(group, window);
       if (!spec_.emit_final && !session) {  // nothing to emit: just drop the state
-        groups_->Erase(key);
+        RETURN_NOT_OK(groups_->Erase(key));
         continue;
       }
       // Entries of sessions that merged away are stale: their key is gone.
-      Row* state = groups_->Find(key);
+      ASSIGN_OR_RAISE(Row * state, groups_->Find(key));
       if (state == nullptr) continue;
       if (spec_.emit_final) {
         Emit(group, window, *state, session ? window.end : (*state)[spec_.calls.size()].integer());
@@ -283,7 +286,7 @@ Status AggregateOperator::CloseWindows(int64_t stream_time) {
         std::erase(open->second, window);
         if (open->second.empty()) sessions_.erase(open);
       }
-      groups_->Erase(store_key_);
+      RETURN_NOT_OK(groups_->Erase(store_key_));
     }
     closing_.erase(first);
   }

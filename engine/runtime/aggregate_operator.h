@@ -51,8 +51,8 @@ struct AggregateSpec {
 /// (NULL bounds when not windowed), matching the analyzer's Aggregate schema.
 /// Late records (their window already closed) are not applied: they go to on_late and are
 /// counted. Closed windows are dropped from state.
-/// State lives in KeyValueStores (in memory today); at a commit their Flush() is where a
-/// persistent store writes its batch and changelog.
+/// State lives in KeyValueStores; at a commit their Flush() is where a persistent store
+/// writes its batch and changelog. A store error is returned as it is (the query fails).
 class AggregateOperator : public Operator {
  public:
   explicit AggregateOperator(AggregateSpec spec);

@@ -37,12 +37,12 @@ JoinOperator::JoinOperator(JoinSpec spec) : spec_(std::move(spec)) {
   }
 }
 
-void JoinOperator::RebuildIndexes() {
-  if (spec_.kind != JoinKind::kStreamStream) return;  // tables keep no index
+Status JoinOperator::RebuildIndexes() {
+  if (spec_.kind != JoinKind::kStreamStream) return Status::OK();  // tables keep no index
   for (int side = 0; side < 2; ++side) {
     const size_t stride = kStreamHeader + spec_.widths[side];
     expiry_[side].clear();
-    stores_[side]->ForEach([&](const types::Row& key, const types::Row& buffered) {
+    RETURN_NOT_OK(stores_[side]->ForEach([&](const types::Row& key, const types::Row& buffered) {
       for (size_t at = 0; at + stride <= buffered.size(); at += stride) {
         const int64_t time = buffered[at].integer();
         const int64_t sequence = buffered[at + 1].integer();
@@ -53,8 +53,9 @@ void JoinOperator::RebuildIndexes() {
           pending_.emplace(std::make_pair(time, sequence), Pending{side, key});
         }
       }
-    });
+    }));
   }
+  return Status::OK();
 }
 
 JoinOperator::~JoinOperator() = default;
@@ -93,13 +94,13 @@ Status JoinOperator::ConsumeSide(int side, RecordBatch& batch) {
   for (const Record& record : batch) {
     switch (spec_.kind) {
       case JoinKind::kStreamStream:
-        ApplyStreamStream(side, record);
+        RETURN_NOT_OK(ApplyStreamStream(side, record));
         break;
       case JoinKind::kStreamTable:
-        ApplyStreamTable(side, record);
+        RETURN_NOT_OK(ApplyStreamTable(side, record));
         break;
       case JoinKind::kTableTable:
-        ApplyTableTable(side, record);
+        RETURN_NOT_OK(ApplyTableTable(side, record));
         break;
     }
   }
@@ -132,23 +133,24 @@ void JoinOperator::Emit(const Record& trigger, const types::Row& key, const type
   if (key.size() == 3) out.window = WindowBounds{key[1].integer(), key[2].integer()};
 }
 
-void JoinOperator::ApplyStreamStream(int side, const Record& record) {
-  if (record.tombstone || !ComputeKey(side, record)) return;
+Status JoinOperator::ApplyStreamStream(int side, const Record& record) {
+  if (record.tombstone || !ComputeKey(side, record)) return Status::OK();
   const int64_t time = record.timestamp;
   const int64_t now = record.stream_time;
   // How far this side looks ahead and behind: the right side sees the window mirrored.
   const int64_t ahead = side == 0 ? spec_.after_ms : spec_.before_ms;
   const int64_t behind = side == 0 ? spec_.before_ms : spec_.after_ms;
   observed_[side] = std::max(observed_[side], time);
-  if (time == now) EmitClosedUnmatched(record);
-  Expire();
+  if (time == now) RETURN_NOT_OK(EmitClosedUnmatched(record));
+  RETURN_NOT_OK(Expire());
   const int other = 1 - side;
   const size_t other_stride = kStreamHeader + spec_.widths[other];
   // As in Kafka Streams' window stores, each side keeps what is newer than its own newest
   // record minus the retention, so a late record can still join the other side's.
   const int64_t visible_after = observed_[other] - Retention();
   bool matched = false;
-  if (const types::Row* buffered = stores_[other]->Get(key_)) {
+  ASSIGN_OR_RAISE(const types::Row* buffered, stores_[other]->Get(key_));
+  if (buffered != nullptr) {
     types::Row* settling = nullptr;  // the same row, taken for writing once a flag changes
     for (size_t at = 0; at + other_stride <= buffered->size(); at += other_stride) {
       const types::Value* entry = buffered->data() + at;
@@ -157,7 +159,10 @@ void JoinOperator::ApplyStreamStream(int side, const Record& record) {
       if (other_time <= visible_after) continue;
       matched = true;
       if (!entry[2].boolean()) {
-        if (settling == nullptr) settling = stores_[other]->Find(key_);
+        if (settling == nullptr) {
+          ASSIGN_OR_RAISE(settling, stores_[other]->Find(key_));
+          if (settling == nullptr) return Status::Corruption("the state store lost a join key");
+        }
         (*settling)[at + 2] = types::Value::Boolean(true);
       }
       const types::Value* mine = record.row.data();
@@ -172,11 +177,11 @@ void JoinOperator::ApplyStreamStream(int side, const Record& record) {
   const bool settled = matched || !Outer(side) || !spec_.hold_unmatched || time + ahead < now;
   if (time > observed_[side] - Retention()) {
     bool inserted = false;
-    types::Row& buffer = stores_[side]->Upsert(key_, inserted);
-    buffer.push_back(types::Value::Bigint(time));
-    buffer.push_back(types::Value::Bigint(sequence_));
-    buffer.push_back(types::Value::Boolean(settled));
-    buffer.insert(buffer.end(), record.row.begin(), record.row.begin() + spec_.widths[side]);
+    ASSIGN_OR_RAISE(types::Row * buffer, stores_[side]->Upsert(key_, inserted));
+    buffer->push_back(types::Value::Bigint(time));
+    buffer->push_back(types::Value::Bigint(sequence_));
+    buffer->push_back(types::Value::Boolean(settled));
+    buffer->insert(buffer->end(), record.row.begin(), record.row.begin() + spec_.widths[side]);
     expiry_[side].emplace(time, key_);
   } else {
     ++late_records_;
@@ -190,9 +195,10 @@ void JoinOperator::ApplyStreamStream(int side, const Record& record) {
     }
   }
   ++sequence_;
+  return Status::OK();
 }
 
-void JoinOperator::EmitClosedUnmatched(const Record& trigger) {
+Status JoinOperator::EmitClosedUnmatched(const Record& trigger) {
   const int64_t now = trigger.stream_time;
   while (!pending_.empty()) {
     auto first = pending_.begin();
@@ -201,7 +207,8 @@ void JoinOperator::EmitClosedUnmatched(const Record& trigger) {
     const int64_t ahead = pending.side == 0 ? spec_.after_ms : spec_.before_ms;
     if (time + ahead + spec_.grace_ms >= now) break;  // its window is still open
     const size_t stride = kStreamHeader + spec_.widths[pending.side];
-    if (types::Row* buffered = stores_[pending.side]->Find(pending.key)) {
+    ASSIGN_OR_RAISE(types::Row * buffered, stores_[pending.side]->Find(pending.key));
+    if (buffered != nullptr) {
       for (size_t at = 0; at + stride <= buffered->size(); at += stride) {
         types::Value* entry = buffered->data() + at;
         if (entry[1].integer() != sequence || entry[2].boolean()) continue;
@@ -213,9 +220,10 @@ void JoinOperator::EmitClosedUnmatched(const Record& trigger) {
     }
     pending_.erase(first);
   }
+  return Status::OK();
 }
 
-void JoinOperator::Expire() {
+Status JoinOperator::Expire() {
   for (int side = 0; side < 2; ++side) {
     // Invisible at `limit` already, but kept one more millisecond: an unmatched outer record
     // is written when its window closes, which comes no later than this.
@@ -224,7 +232,8 @@ void JoinOperator::Expire() {
     auto& expiry = expiry_[side];
     while (!expiry.empty() && expiry.begin()->first < limit) {
       const types::Row& key = expiry.begin()->second;
-      if (types::Row* buffered = stores_[side]->Find(key)) {
+      ASSIGN_OR_RAISE(types::Row * buffered, stores_[side]->Find(key));
+      if (buffered != nullptr) {
         size_t kept = 0;
         for (size_t at = 0; at + stride <= buffered->size(); at += stride) {
           if ((*buffered)[at].integer() < limit) continue;
@@ -235,56 +244,57 @@ void JoinOperator::Expire() {
           kept += stride;
         }
         buffered->resize(kept);
-        if (kept == 0) stores_[side]->Erase(key);
+        if (kept == 0) RETURN_NOT_OK(stores_[side]->Erase(key));
       }
       expiry.erase(expiry.begin());
     }
   }
+  return Status::OK();
 }
 
-void JoinOperator::ApplyStreamTable(int side, const Record& record) {
-  if (!ComputeKey(side, record)) return;
+Status JoinOperator::ApplyStreamTable(int side, const Record& record) {
+  if (!ComputeKey(side, record)) return Status::OK();
   if (side == 1) {  // the table: only its state changes
-    if (record.tombstone) {
-      stores_[1]->Erase(key_);
-      return;
-    }
+    if (record.tombstone) return stores_[1]->Erase(key_);
     bool inserted = false;
-    types::Row& row = stores_[1]->Upsert(key_, inserted);
-    row.clear();
-    row.push_back(types::Value::Bigint(record.timestamp));
-    row.insert(row.end(), record.row.begin(), record.row.begin() + spec_.widths[1]);
-    return;
+    ASSIGN_OR_RAISE(types::Row * row, stores_[1]->Upsert(key_, inserted));
+    row->clear();
+    row->push_back(types::Value::Bigint(record.timestamp));
+    row->insert(row->end(), record.row.begin(), record.row.begin() + spec_.widths[1]);
+    return Status::OK();
   }
-  if (record.tombstone) return;
-  const types::Row* table = stores_[1]->Get(key_);
-  if (table == nullptr && !Outer(0)) return;
+  if (record.tombstone) return Status::OK();
+  ASSIGN_OR_RAISE(const types::Row* table, stores_[1]->Get(key_));
+  if (table == nullptr && !Outer(0)) return Status::OK();
   Emit(record, key_, record.row.data(), table ? table->data() + kTableHeader : nullptr,
        record.timestamp, false);
+  return Status::OK();
 }
 
-void JoinOperator::ApplyTableTable(int side, const Record& record) {
-  if (!ComputeKey(side, record)) return;
-  const bool existed = stores_[side]->Get(key_) != nullptr;
+Status JoinOperator::ApplyTableTable(int side, const Record& record) {
+  if (!ComputeKey(side, record)) return Status::OK();
+  ASSIGN_OR_RAISE(const types::Row* previous, stores_[side]->Get(key_));
+  const bool existed = previous != nullptr;
   if (record.tombstone) {
-    stores_[side]->Erase(key_);
+    RETURN_NOT_OK(stores_[side]->Erase(key_));
   } else {
     bool inserted = false;
-    types::Row& row = stores_[side]->Upsert(key_, inserted);
-    row.clear();
-    row.push_back(types::Value::Bigint(record.timestamp));
-    row.insert(row.end(), record.row.begin(), record.row.begin() + spec_.widths[side]);
+    ASSIGN_OR_RAISE(types::Row * row, stores_[side]->Upsert(key_, inserted));
+    row->clear();
+    row->push_back(types::Value::Bigint(record.timestamp));
+    row->insert(row->end(), record.row.begin(), record.row.begin() + spec_.widths[side]);
   }
   const int other = 1 - side;
-  const types::Row* found = stores_[other]->Get(key_);
-  if (found == nullptr && !Outer(side)) return;
-  if (found == nullptr && record.tombstone && !existed) return;
+  ASSIGN_OR_RAISE(const types::Row* found, stores_[other]->Get(key_));
+  if (found == nullptr && !Outer(side)) return Status::OK();
+  if (found == nullptr && record.tombstone && !existed) return Status::OK();
   const int64_t time = found ? std::max(record.timestamp, (*found)[0].integer()) : record.timestamp;
   const types::Value* mine = record.tombstone ? nullptr : record.row.data();
   const types::Value* theirs = found ? found->data() + kTableHeader : nullptr;
   // A deleted row leaves the other side's row when the join keeps that side unmatched.
   bool tombstone = mine == nullptr && !(theirs != nullptr && Outer(other));
   Emit(record, key_, side == 0 ? mine : theirs, side == 0 ? theirs : mine, time, tombstone);
+  return Status::OK();
 }
 
 }  // namespace sidestream::runtime

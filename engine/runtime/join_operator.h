@@ -46,7 +46,7 @@ struct JoinSpec {
 /// (counted). Windowed sources join within the same
 /// window: the window is part of the key.
 /// Output row: the left row, the right row, then the join key (COALESCE of the sides).
-/// State: KeyValueStores, like the aggregate's (in memory today).
+/// State: KeyValueStores, like the aggregate's; a store error stops the join with it.
 class JoinOperator : public Operator {
  public:
   explicit JoinOperator(JoinSpec spec);
@@ -58,7 +58,7 @@ class JoinOperator : public Operator {
   Status Consume(RecordBatch& batch) override;
   Status Flush() override;
   /// After the stores were restored: rebuilds the in-memory indexes of buffered records.
-  void RebuildIndexes();
+  Status RebuildIndexes();
   /// Stream-stream records too old to be kept for later joins.
   int64_t late_records() const { return late_records_; }
   /// Records whose join key failed to evaluate (they join nothing).
@@ -76,16 +76,16 @@ class JoinOperator : public Operator {
   Status ConsumeSide(int side, RecordBatch& batch);
   // Fills key_ with the record's join key (and window); false when the key is NULL.
   bool ComputeKey(int side, const Record& record);
-  void ApplyStreamStream(int side, const Record& record);
-  void ApplyStreamTable(int side, const Record& record);
-  void ApplyTableTable(int side, const Record& record);
+  Status ApplyStreamStream(int side, const Record& record);
+  Status ApplyStreamTable(int side, const Record& record);
+  Status ApplyTableTable(int side, const Record& record);
   // Appends a result for `key`: each side's row, or null for NULLs; attributes from `trigger`.
   void Emit(const Record& trigger, const types::Row& key, const types::Value* left,
             const types::Value* right, int64_t timestamp, bool tombstone);
   // Emits the held unmatched records whose window has closed by the trigger's stream time.
-  void EmitClosedUnmatched(const Record& trigger);
+  Status EmitClosedUnmatched(const Record& trigger);
   // Drops buffered stream records that no longer join anything.
-  void Expire();
+  Status Expire();
   int64_t Retention() const { return spec_.before_ms + spec_.after_ms + spec_.grace_ms; }
   bool Outer(int side) const;
 

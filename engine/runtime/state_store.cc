@@ -15,7 +15,7 @@ void ChangelogStore::Touch(const types::Row& key, Entry& entry) {
   dirty_.push_back(key);
 }
 
-types::Row* ChangelogStore::Find(const types::Row& key) {
+Result<types::Row*> ChangelogStore::Find(const types::Row& key) {
   // Callers change what Find returns in place, so a found entry counts as changed.
   auto found = entries_.find(key);
   if (found == entries_.end()) return nullptr;
@@ -23,31 +23,33 @@ types::Row* ChangelogStore::Find(const types::Row& key) {
   return &found->second.value;
 }
 
-const types::Row* ChangelogStore::Get(const types::Row& key) const {
+Result<const types::Row*> ChangelogStore::Get(const types::Row& key) const {
   auto found = entries_.find(key);
   return found == entries_.end() ? nullptr : &found->second.value;
 }
 
-types::Row& ChangelogStore::Upsert(const types::Row& key, bool& inserted) {
+Result<types::Row*> ChangelogStore::Upsert(const types::Row& key, bool& inserted) {
   auto [entry, added] = entries_.try_emplace(key);
   inserted = added;
   Touch(entry->first, entry->second);
-  return entry->second.value;
+  return &entry->second.value;
 }
 
-void ChangelogStore::Erase(const types::Row& key) {
+Status ChangelogStore::Erase(const types::Row& key) {
   auto found = entries_.find(key);
-  if (found == entries_.end()) return;
+  if (found == entries_.end()) return Status::OK();
   if (found->second.persisted) {
     tombstones_.insert(key);
     if (!found->second.dirty) dirty_.push_back(key);  // a dirty entry's key is listed already
   }
   entries_.erase(found);
+  return Status::OK();
 }
 
-void ChangelogStore::ForEach(
+Status ChangelogStore::ForEach(
     const std::function<void(const types::Row& key, const types::Row& value)>& visit) const {
   for (const auto& [key, entry] : entries_) visit(key, entry.value);
+  return Status::OK();
 }
 
 Status ChangelogStore::Flush() {

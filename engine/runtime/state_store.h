@@ -19,22 +19,29 @@ namespace sidestream::runtime {
 /// persistent implementation can serialize them (the bytes its changelog topic carries).
 /// Writes are visible at once; Flush() is called at each commit and is where a RocksDB
 /// store writes its batched changes and their changelog records.
+/// Errors: every call may fail, with IOError (the disk or the store's files failed) or
+/// Corruption (stored bytes are unreadable); the in-memory stores never fail. An operator
+/// returns the error as it is, so it fails the task's query (ERROR: neither is retriable,
+/// as a store error is fatal for a Kafka Streams task), never the process. After an error
+/// the store's state is undefined: the query does not use it again.
 /// Thread: the owning task's thread only.
 class KeyValueStore {
  public:
   virtual ~KeyValueStore() = default;
   /// The value of `key`, to read or change in place, or null. The pointer stays valid until
   /// the next Upsert or Erase.
-  virtual types::Row* Find(const types::Row& key) = 0;
+  virtual Result<types::Row*> Find(const types::Row& key) = 0;
   /// The value of `key`, only to read (a changelogged store need not write it again), or null.
-  virtual const types::Row* Get(const types::Row& key) const = 0;
-  /// The value of `key`, inserted empty when absent; the flag says whether it was.
-  virtual types::Row& Upsert(const types::Row& key, bool& inserted) = 0;
-  virtual void Erase(const types::Row& key) = 0;
+  virtual Result<const types::Row*> Get(const types::Row& key) const = 0;
+  /// The value of `key`, inserted empty when absent (never null); `inserted` says whether it
+  /// was. The pointer stays valid until the next Upsert or Erase.
+  virtual Result<types::Row*> Upsert(const types::Row& key, bool& inserted) = 0;
+  /// Removes `key`; OK when it is absent.
+  virtual Status Erase(const types::Row& key) = 0;
   virtual size_t size() const = 0;
   /// Calls `visit` on every entry, in no order (an operator rebuilding its indexes after
   /// a restore). The store must not be changed meanwhile.
-  virtual void ForEach(
+  virtual Status ForEach(
       const std::function<void(const types::Row& key, const types::Row& value)>& visit) const = 0;
   /// Makes every write so far durable. OK at once for the in-memory store.
   virtual Status Flush() = 0;
@@ -52,24 +59,28 @@ std::unique_ptr<KeyValueStore> MakeStore(const StoreFactory& factory, const std:
 /// group costs no map node.
 class InMemoryKeyValueStore final : public KeyValueStore {
  public:
-  types::Row* Find(const types::Row& key) override {
+  Result<types::Row*> Find(const types::Row& key) override {
     auto found = entries_.find(key);
     return found == entries_.end() ? nullptr : &found->second;
   }
-  const types::Row* Get(const types::Row& key) const override {
+  Result<const types::Row*> Get(const types::Row& key) const override {
     auto found = entries_.find(key);
     return found == entries_.end() ? nullptr : &found->second;
   }
-  types::Row& Upsert(const types::Row& key, bool& inserted) override {
+  Result<types::Row*> Upsert(const types::Row& key, bool& inserted) override {
     auto [entry, added] = entries_.try_emplace(key);
     inserted = added;
-    return entry->second;
+    return &entry->second;
   }
-  void Erase(const types::Row& key) override { entries_.erase(key); }
+  Status Erase(const types::Row& key) override {
+    entries_.erase(key);
+    return Status::OK();
+  }
   size_t size() const override { return entries_.size(); }
-  void ForEach(const std::function<void(const types::Row& key, const types::Row& value)>& visit)
+  Status ForEach(const std::function<void(const types::Row& key, const types::Row& value)>& visit)
       const override {
     for (const auto& [key, value] : entries_) visit(key, value);
+    return Status::OK();
   }
   Status Flush() override { return Status::OK(); }
 
@@ -89,12 +100,12 @@ class ChangelogStore final : public KeyValueStore {
   using Sink = std::function<Status(std::string_view key, const std::string* value)>;
   explicit ChangelogStore(Sink sink) : sink_(std::move(sink)) {}
 
-  types::Row* Find(const types::Row& key) override;
-  const types::Row* Get(const types::Row& key) const override;
-  types::Row& Upsert(const types::Row& key, bool& inserted) override;
-  void Erase(const types::Row& key) override;
+  Result<types::Row*> Find(const types::Row& key) override;
+  Result<const types::Row*> Get(const types::Row& key) const override;
+  Result<types::Row*> Upsert(const types::Row& key, bool& inserted) override;
+  Status Erase(const types::Row& key) override;
   size_t size() const override { return entries_.size(); }
-  void ForEach(const std::function<void(const types::Row& key, const types::Row& value)>& visit)
+  Status ForEach(const std::function<void(const types::Row& key, const types::Row& value)>& visit)
       const override;
   Status Flush() override;
 

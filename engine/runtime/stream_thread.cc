@@ -14,7 +14,8 @@ struct StreamThread::Member {
       : stage(spec),
         share(owner),
         group(spec.source_topics, *options.clock, options.max_task_idle),
-        tasks(spec, options.application_id, collector, clients, options.commit_timeout) {}
+        tasks(spec, options.application_id, collector, clients, options.commit_timeout,
+              options.wrap_store) {}
 
   const StageSpec& stage;
   Share& share;

@@ -34,6 +34,8 @@ struct StreamThreadOptions {
   /// before it runs without it (Kafka Streams' max.task.idle.ms).
   std::chrono::milliseconds max_task_idle{5000};
   size_t max_poll_records = 10000;
+  /// Wraps every task's stores (see StoreWrapper); none when empty.
+  StoreWrapper wrap_store;
 };
 
 /// A persistent query's stages, for every thread that runs a share of it.

@@ -17,14 +17,15 @@ Status TableChangesOperator::Consume(RecordBatch& batch) {
       change.retract = retract;
       change.tombstone = false;
     };
-    const types::Row* previous = rows_->Get(key_);
+    ASSIGN_OR_RAISE(const types::Row* previous, rows_->Get(key_));
     if (previous != nullptr) copy(*previous, /*retract=*/true);
     if (record.tombstone) {
-      if (previous != nullptr) rows_->Erase(key_);
+      if (previous != nullptr) RETURN_NOT_OK(rows_->Erase(key_));
       continue;
     }
     bool inserted = false;
-    rows_->Upsert(key_, inserted) = record.row;
+    ASSIGN_OR_RAISE(types::Row * row, rows_->Upsert(key_, inserted));
+    *row = record.row;
     copy(record.row, /*retract=*/false);
   }
   return output_.empty() ? Status::OK() : next_->Consume(output_);

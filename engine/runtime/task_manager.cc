@@ -8,12 +8,13 @@ namespace sidestream::runtime {
 
 TaskManager::TaskManager(const StageSpec& stage, std::string application_id,
                          RecordCollector& collector, Clients& clients,
-                         std::chrono::milliseconds commit_timeout)
+                         std::chrono::milliseconds commit_timeout, StoreWrapper wrap_store)
     : stage_(stage),
       application_id_(std::move(application_id)),
       collector_(collector),
       clients_(clients),
       commit_timeout_(commit_timeout),
+      wrap_store_(std::move(wrap_store)),
       callbacks_(collector.StageCallbacks(stage.sink_topic, stage.carry_sources)) {}
 
 Status TaskManager::Create(int32_t partition) {
@@ -21,10 +22,11 @@ Status TaskManager::Create(int32_t partition) {
   // Each store writes its changes to partition `partition` of its changelog topic at every
   // commit, and starts from what that partition holds: the task's state, wherever it ran.
   std::map<std::string, ChangelogStore*> stores;
-  auto factory = [&](const std::string& name) {
+  auto factory = [&](const std::string& name) -> std::unique_ptr<KeyValueStore> {
     auto store = std::make_unique<ChangelogStore>(collector_.ChangelogWriter(
         planner::ChangelogTopic(application_id_, stage_.id, name), partition));
     stores[name] = store.get();
+    if (wrap_store_) return wrap_store_(stage_, name, partition, std::move(store));
     return store;
   };
   ASSIGN_OR_RAISE(auto task, StreamTask::Create(stage_.query_id, *stage_.plan, stage_.properties,

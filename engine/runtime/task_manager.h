@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -12,6 +13,7 @@
 #include "runtime/partition_group.h"
 #include "runtime/record_collector.h"
 #include "runtime/source.h"
+#include "runtime/state_store.h"
 #include "runtime/stream_task.h"
 
 namespace sidestream::runtime {
@@ -33,6 +35,13 @@ struct StageSpec {
   std::map<std::string, std::string> properties;
 };
 
+/// Layers over a store a task makes, as Kafka Streams wraps its stores (metering, caching):
+/// takes the stage, the store's name, the task's partition and the store, and returns the
+/// store the task uses. Tests inject failing stores here.
+using StoreWrapper = std::function<std::unique_ptr<KeyValueStore>(
+    const StageSpec& stage, const std::string& name, int32_t partition,
+    std::unique_ptr<KeyValueStore> store)>;
+
 /// The tasks of one stage's member on one stream thread (Kafka Streams' TaskManager): a
 /// StreamTask per assigned partition, created when the partition is assigned (its stores
 /// first restored from partition p of their changelogs, so the task resumes wherever it ran
@@ -40,8 +49,10 @@ struct StageSpec {
 /// Thread: the stream thread's.
 class TaskManager {
  public:
+  /// `wrap_store`, when set, wraps every store of every task (see StoreWrapper).
   TaskManager(const StageSpec& stage, std::string application_id, RecordCollector& collector,
-              Clients& clients, std::chrono::milliseconds commit_timeout);
+              Clients& clients, std::chrono::milliseconds commit_timeout,
+              StoreWrapper wrap_store = {});
 
   /// Creates the task of `partition` unless it exists, restoring its stores.
   Status Create(int32_t partition);
@@ -69,6 +80,7 @@ class TaskManager {
   RecordCollector& collector_;
   Clients& clients_;
   const std::chrono::milliseconds commit_timeout_;
+  const StoreWrapper wrap_store_;
   TaskCallbacks callbacks_;
   std::map<int32_t, std::unique_ptr<StreamTask>> tasks_;
   NextOffsets next_offsets_;

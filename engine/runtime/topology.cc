@@ -264,9 +264,9 @@ Status Topology::AdvanceStreamTime(int64_t stream_time) {
 Status Topology::Flush() {
   if (stream_time_ != INT64_MIN) {
     bool inserted = false;
-    types::Row& saved = stream_time_store_->Upsert({}, inserted);
-    if (saved.empty() || saved[0].integer() != stream_time_) {
-      saved = {types::Value::Bigint(stream_time_)};
+    ASSIGN_OR_RAISE(types::Row * saved, stream_time_store_->Upsert({}, inserted));
+    if (saved->empty() || (*saved)[0].integer() != stream_time_) {
+      *saved = {types::Value::Bigint(stream_time_)};
     }
   }
   RETURN_NOT_OK(stream_time_store_->Flush());
@@ -275,10 +275,10 @@ Status Topology::Flush() {
 
 Status Topology::RebuildIndexes() {
   for (AggregateOperator* aggregate : aggregates_) RETURN_NOT_OK(aggregate->RebuildIndexes());
-  for (JoinOperator* join : joins_) join->RebuildIndexes();
+  for (JoinOperator* join : joins_) RETURN_NOT_OK(join->RebuildIndexes());
   // Windows that this stream time closes were closed before the commit that saved it, so
   // moving there again emits nothing twice; it makes records that were late stay late.
-  const types::Row* saved = stream_time_store_->Get({});
+  ASSIGN_OR_RAISE(const types::Row* saved, stream_time_store_->Get({}));
   return saved == nullptr ? Status::OK() : AdvanceStreamTime((*saved)[0].integer());
 }
 

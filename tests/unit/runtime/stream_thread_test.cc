@@ -1,9 +1,11 @@
 // Stream threads over in-memory topics: tasks of a query spread over the threads give the
-// results one thread gives, and a query that fails stops on every thread while another runs on.
+// results one thread gives, and a query that fails (a bad record, a state store's error) stops
+// on every thread while another runs on.
 #include "runtime/stream_thread.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <thread>
@@ -28,7 +30,8 @@ class ThreadedQueries {
     running_.clear();
   }
 
-  void Start(const std::string& sql) {
+  /// `wrap_store`: see StreamThreadOptions.
+  void Start(const std::string& sql, StoreWrapper wrap_store = {}) {
     auto catalog = catalog::Catalog::Open(":memory:");
     ASSERT_TRUE(catalog.ok());
     catalog_ = std::move(*catalog);
@@ -55,6 +58,7 @@ class ThreadedQueries {
     }
     StreamThreadOptions options;
     options.commit_interval_ms = 0;
+    options.wrap_store = std::move(wrap_store);
     for (int index = 0; index < threads_; ++index) {
       running_.push_back(std::make_unique<StreamThread>(index, options, clients_));
       for (const auto& query : queries_) ASSERT_TRUE(running_.back()->AddQuery(*query).ok());
@@ -168,6 +172,95 @@ TEST(StreamThreadTest, AFailingQueryStopsOnEveryThreadWhileAnotherRunsOn) {
   EXPECT_EQ(queries.clients().Size("ALL_CALLS"), 48);
   EXPECT_EQ(queries.control(1).state(), QueryState::kRunning);
   EXPECT_TRUE(queries.control(1).status().errors.empty());
+}
+
+// A store whose every call fails from its `fail_from`-th on, as a RocksDB store whose disk
+// went away: reads and writes with IOError.
+class BrokenDiskStore final : public KeyValueStore {
+ public:
+  BrokenDiskStore(std::unique_ptr<KeyValueStore> inner, int fail_from)
+      : inner_(std::move(inner)), fail_from_(fail_from) {}
+
+  Result<types::Row*> Find(const types::Row& key) override {
+    RETURN_NOT_OK(Call());
+    return inner_->Find(key);
+  }
+  Result<const types::Row*> Get(const types::Row& key) const override {
+    RETURN_NOT_OK(Call());
+    return inner_->Get(key);
+  }
+  Result<types::Row*> Upsert(const types::Row& key, bool& inserted) override {
+    RETURN_NOT_OK(Call());
+    return inner_->Upsert(key, inserted);
+  }
+  Status Erase(const types::Row& key) override {
+    RETURN_NOT_OK(Call());
+    return inner_->Erase(key);
+  }
+  size_t size() const override { return inner_->size(); }
+  Status ForEach(const std::function<void(const types::Row& key, const types::Row& value)>& visit)
+      const override {
+    RETURN_NOT_OK(Call());
+    return inner_->ForEach(visit);
+  }
+  Status Flush() override {
+    RETURN_NOT_OK(Call());
+    return inner_->Flush();
+  }
+
+ private:
+  Status Call() const {
+    if (++calls_ < fail_from_) return Status::OK();
+    return Status::IOError("injected: the disk of the store is gone");
+  }
+
+  std::unique_ptr<KeyValueStore> inner_;
+  const int fail_from_;
+  mutable int calls_ = 0;
+};
+
+TEST(StreamThreadTest, AQueryWhoseStoreFailsStopsInErrorWhileAnotherRunsOn) {
+  ThreadedQueries queries(2);
+  ProduceCalls(queries.clients(), 1100);
+  // The stores of the first query's tasks fail after a few records; the second's work.
+  queries.Start(R"(
+    CREATE STREAM calls (caller STRING KEY, cell STRING, ts BIGINT)
+      WITH (KAFKA_TOPIC='calls', VALUE_FORMAT='JSON', PARTITIONS=4);
+    CREATE TABLE broken_per_cell AS SELECT cell, COUNT(*) AS calls FROM calls GROUP BY cell;
+    CREATE TABLE calls_per_cell AS SELECT cell, COUNT(*) AS calls FROM calls GROUP BY cell;)",
+                [](const StageSpec& stage, const std::string&, int32_t,
+                   std::unique_ptr<KeyValueStore> store) -> std::unique_ptr<KeyValueStore> {
+                  if (stage.query_id.find("BROKEN") == std::string::npos) return store;
+                  return std::make_unique<BrokenDiskStore>(std::move(store), 20);
+                });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (queries.control(0).state() != QueryState::kError &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const QueryStatus broken = queries.control(0).status();
+  ASSERT_EQ(broken.state, QueryState::kError) << "a store's IOError is not retriable";
+  ASSERT_EQ(broken.errors.size(), 1u);
+  EXPECT_EQ(broken.errors[0].error.code(), StatusCode::kIOError);
+  EXPECT_NE(broken.errors[0].error.message().find("injected: the disk of the store is gone"),
+            std::string::npos)
+      << broken.errors[0].ToString();
+  // The other query counted every call, and runs on.
+  std::map<std::string, std::string> counts;
+  while (std::chrono::steady_clock::now() < deadline) {
+    counts = queries.Latest("CALLS_PER_CELL");
+    if (counts.size() == 11 && std::all_of(counts.begin(), counts.end(), [](const auto& entry) {
+          return entry.second == R"({"CALLS":100})";
+        })) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(counts.size(), 11u);
+  for (const auto& [cell, value] : counts) EXPECT_EQ(value, R"({"CALLS":100})") << cell;
+  EXPECT_EQ(queries.control(1).state(), QueryState::kRunning);
+  EXPECT_TRUE(queries.control(1).status().errors.empty());
+  EXPECT_EQ(queries.control(0).state(), QueryState::kError);
 }
 
 }  // namespace
