@@ -118,6 +118,14 @@ class OfflineEngine {
 std::string CompareRecords(const std::vector<TestRecord>& expected,
                            const std::vector<TestRecord>& actual);
 
+/// Compares like CompareRecords, but only in the order Kafka keeps across partitions: per
+/// topic and key (a windowed record's key includes its window, as its bytes do), the expected
+/// records of that key must match the actual ones of that key, in order and in count. Records
+/// without a key match as a multiset: Kafka spreads them over the partitions. Returns an empty
+/// string on a match, else a readable diff.
+std::string CompareRecordsPerKey(const std::vector<TestRecord>& expected,
+                                 const std::vector<TestRecord>& actual);
+
 /// A test file's JSON form of a key or value (`format`, with the source's `columns` of that
 /// role) -> the bytes a producer would have written. InvalidArgument when it does not fit.
 Result<std::string> JsonToBytes(const nlohmann::json& value, const std::string& format,

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -182,42 +183,184 @@ Result<std::vector<TestRecord>> ParseTestRecords(const nlohmann::json& records) 
   return parsed;
 }
 
-std::string CompareRecords(const std::vector<TestRecord>& expected,
-                           const std::vector<TestRecord>& actual) {
+namespace {
+
+// The topics of the expected records, in first-appearance order: only those are compared.
+std::vector<std::string> ExpectedTopics(const std::vector<TestRecord>& expected) {
   std::vector<std::string> topics;
   for (const auto& record : expected) {
     if (std::find(topics.begin(), topics.end(), record.topic) == topics.end()) {
       topics.push_back(record.topic);
     }
   }
+  return topics;
+}
+
+std::vector<const TestRecord*> OfTopic(const std::vector<TestRecord>& records,
+                                       const std::string& topic) {
+  std::vector<const TestRecord*> of_topic;
+  for (const auto& record : records) {
+    if (record.topic == topic) of_topic.push_back(&record);
+  }
+  return of_topic;
+}
+
+// In order and in count; `where` names the sequence in the diff.
+std::string CompareSequence(const std::string& where, const std::vector<const TestRecord*>& want,
+                            const std::vector<const TestRecord*>& got) {
   std::string diff;
-  for (const std::string& topic : topics) {
-    std::vector<const TestRecord*> want, got;
-    for (const auto& record : expected) {
-      if (record.topic == topic) want.push_back(&record);
+  size_t common = std::min(want.size(), got.size());
+  for (size_t i = 0; i < common; ++i) {
+    if (!RecordMatches(*want[i], *got[i])) {
+      diff += where + ", record " + std::to_string(i + 1) + ":\n  expected " +
+              TestRecordToJson(*want[i]).dump() + "\n  actual   " +
+              TestRecordToJson(*got[i]).dump() + "\n";
+      break;
     }
-    for (const auto& record : actual) {
-      if (record.topic == topic) got.push_back(&record);
+  }
+  if (want.size() != got.size()) {
+    diff += where + ": expected " + std::to_string(want.size()) + " records but got " +
+            std::to_string(got.size()) + "\n";
+    for (size_t i = common; i < got.size() && i < common + 3; ++i) {
+      diff += "  extra    " + TestRecordToJson(*got[i]).dump() + "\n";
     }
-    size_t common = std::min(want.size(), got.size());
-    for (size_t i = 0; i < common; ++i) {
-      if (!RecordMatches(*want[i], *got[i])) {
-        diff += "topic " + topic + ", record " + std::to_string(i + 1) + ":\n  expected " +
-                TestRecordToJson(*want[i]).dump() + "\n  actual   " +
-                TestRecordToJson(*got[i]).dump() + "\n";
-        break;
+    for (size_t i = common; i < want.size() && i < common + 3; ++i) {
+      diff += "  missing  " + TestRecordToJson(*want[i]).dump() + "\n";
+    }
+  }
+  return diff;
+}
+
+// Kuhn's augmenting path from expected record `want`: pairs it, re-pairing others if needed.
+bool Augment(size_t want, const std::vector<std::vector<size_t>>& candidates,
+             std::vector<bool>& visited, std::vector<int>& owner) {
+  for (size_t got : candidates[want]) {
+    if (visited[got]) continue;
+    visited[got] = true;
+    if (owner[got] < 0 || Augment(static_cast<size_t>(owner[got]), candidates, visited, owner)) {
+      owner[got] = static_cast<int>(want);
+      return true;
+    }
+  }
+  return false;
+}
+
+// In any order: a maximum matching, since a greedy one can fail when an expected record
+// without a timestamp matches several actual ones.
+std::string CompareMultiset(const std::string& where, const std::vector<const TestRecord*>& want,
+                            const std::vector<const TestRecord*>& got) {
+  std::vector<std::vector<size_t>> candidates(want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    for (size_t j = 0; j < got.size(); ++j) {
+      if (RecordMatches(*want[i], *got[j])) candidates[i].push_back(j);
+    }
+  }
+  std::vector<int> owner(got.size(), -1);
+  std::vector<bool> paired(want.size(), false);
+  for (size_t i = 0; i < want.size(); ++i) {
+    std::vector<bool> visited(got.size(), false);
+    paired[i] = Augment(i, candidates, visited, owner);
+  }
+  std::string diff;
+  int shown = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (!paired[i] && shown++ < 3) diff += "  missing  " + TestRecordToJson(*want[i]).dump() + "\n";
+  }
+  for (size_t j = 0; j < got.size(); ++j) {
+    if (owner[j] < 0 && shown++ < 6)
+      diff += "  extra    " + TestRecordToJson(*got[j]).dump() + "\n";
+  }
+  if (diff.empty()) return diff;
+  return where + " (in any order): expected " + std::to_string(want.size()) + " records, got " +
+         std::to_string(got.size()) + ", and some pair with none\n" + diff;
+}
+
+// A key's text in diffs and for grouping, with the window when the topic is windowed.
+std::string KeyText(const TestRecord& record, bool windowed) {
+  std::string text = record.key.dump();
+  if (windowed && record.window) {
+    text += " window [" + std::to_string(record.window->start) + ", " +
+            std::to_string(record.window->end) + ")";
+  }
+  return text;
+}
+
+bool SameKey(const TestRecord& expected, const TestRecord& actual, bool windowed) {
+  if (!JsonMatches(expected.key, actual.key, "/key", actual.decimals)) return false;
+  return !windowed || (expected.window && actual.window && *expected.window == *actual.window);
+}
+
+}  // namespace
+
+std::string CompareRecords(const std::vector<TestRecord>& expected,
+                           const std::vector<TestRecord>& actual) {
+  std::string diff;
+  for (const std::string& topic : ExpectedTopics(expected)) {
+    diff += CompareSequence("topic " + topic, OfTopic(expected, topic), OfTopic(actual, topic));
+  }
+  return diff;
+}
+
+std::string CompareRecordsPerKey(const std::vector<TestRecord>& expected,
+                                 const std::vector<TestRecord>& actual) {
+  // Diffs of this many keys at most: the first says most.
+  constexpr int kShownKeys = 5;
+  std::string diff;
+  for (const std::string& topic : ExpectedTopics(expected)) {
+    const std::vector<const TestRecord*> want = OfTopic(expected, topic);
+    const std::vector<const TestRecord*> got = OfTopic(actual, topic);
+    // Group by window too only when every expected keyed record names its window.
+    const bool windowed = std::all_of(want.begin(), want.end(), [](const TestRecord* record) {
+      return record->key.is_null() || record->window.has_value();
+    });
+    struct KeyRecords {
+      std::string name;
+      const TestRecord* first_actual = nullptr;
+      std::vector<const TestRecord*> want, got;
+    };
+    std::vector<KeyRecords> keys;
+    std::map<std::string, size_t> by_text;
+    std::vector<const TestRecord*> want_keyless, got_keyless;
+    // Expected-only keys are apart from actual ones: `expected_only` tells them apart.
+    auto key_of = [&](const std::string& text, bool expected_only) -> KeyRecords& {
+      auto [found, added] = by_text.emplace((expected_only ? "e" : "a") + text, keys.size());
+      if (added) keys.push_back({text, nullptr, {}, {}});
+      return keys[found->second];
+    };
+    for (const TestRecord* record : got) {
+      if (record->key.is_null()) {
+        got_keyless.push_back(record);
+        continue;
       }
+      KeyRecords& key = key_of(KeyText(*record, windowed), false);
+      if (!key.first_actual) key.first_actual = record;
+      key.got.push_back(record);
     }
-    if (want.size() != got.size()) {
-      diff += "topic " + topic + ": expected " + std::to_string(want.size()) + " records but got " +
-              std::to_string(got.size()) + "\n";
-      for (size_t i = common; i < got.size() && i < common + 3; ++i) {
-        diff += "  extra    " + TestRecordToJson(*got[i]).dump() + "\n";
+    for (const TestRecord* record : want) {
+      if (record->key.is_null()) {
+        want_keyless.push_back(record);
+        continue;
       }
-      for (size_t i = common; i < want.size() && i < common + 3; ++i) {
-        diff += "  missing  " + TestRecordToJson(*want[i]).dump() + "\n";
-      }
+      // Expected keys match actual ones as values do (1 and 1.0), so not by their text.
+      auto found = std::find_if(keys.begin(), keys.end(), [&](const KeyRecords& key) {
+        return key.first_actual && SameKey(*record, *key.first_actual, windowed);
+      });
+      KeyRecords& key = found != keys.end() ? *found : key_of(KeyText(*record, windowed), true);
+      key.want.push_back(record);
     }
+    int differing = 0;
+    for (const KeyRecords& key : keys) {
+      std::string key_diff =
+          CompareSequence("topic " + topic + ", key " + key.name, key.want, key.got);
+      if (key_diff.empty()) continue;
+      if (differing++ < kShownKeys) diff += key_diff;
+    }
+    if (differing > kShownKeys) {
+      diff +=
+          "topic " + topic + ": " + std::to_string(differing - kShownKeys) + " more keys differ\n";
+    }
+    diff +=
+        CompareMultiset("topic " + topic + ", records without a key", want_keyless, got_keyless);
   }
   return diff;
 }

@@ -13,11 +13,16 @@ struct QttOptions {
   /// pass makes the run fail.
   std::optional<std::string> must_pass;
   bool verbose = false;  // print passed cases too
+  /// Every topic's partition count. Above 1, outputs compare per key (Kafka's order), and a
+  /// case that fails is run again on one partition: if it passes there, it is reported as
+  /// partition-sensitive instead of failed.
+  int partitions = 1;
 };
 
-/// `sidestream qtt PATH...`: runs ksqlDB's query-validation test cases offline (one
-/// partition, file order, no wall clock), printing passed, failed (with a diff) or
-/// skipped (with the reason) per case and `N passed, N failed, N skipped` at the end.
+/// `sidestream qtt PATH...`: runs ksqlDB's query-validation test cases offline (file order,
+/// no wall clock, one partition unless `partitions` says more), printing passed, failed (with
+/// a diff), partition-sensitive (with the diff) or skipped (with the reason) per case and
+/// `N passed, N failed, N skipped` at the end.
 /// Returns 0 unless a must-pass case failed or the files cannot be read.
 int RunQtt(const QttOptions& options);
 

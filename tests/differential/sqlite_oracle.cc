@@ -133,7 +133,8 @@ std::vector<std::pair<int64_t, int64_t>> AssignWindows(const WindowedQuery& quer
 }
 
 Result<QueryResults> RunOracle(const WindowedQuery& query,
-                               const std::vector<host::TestRecord>& records) {
+                               const std::vector<host::TestRecord>& records,
+                               const OracleOptions& options) {
   sqlite3* raw = nullptr;
   if (sqlite3_open(":memory:", &raw) != SQLITE_OK) {
     sqlite3_close(raw);
@@ -172,6 +173,9 @@ Result<QueryResults> RunOracle(const WindowedQuery& query,
   // which carries only the rows that pass the filter with no NULL grouping value (Kafka
   // Streams drops null keys there), so the aggregation's stream time counts only those.
   const bool repartitioned = !(query.group_by.size() == 1 && query.group_by[0] == "caller");
+  // On several partitions a task's stream time lies between that of the records routed by the
+  // same key (the caller, or the group once repartitioned) and the one stream time above.
+  std::map<std::string, int64_t> routed_times;  // routing key's text -> its stream time
   {
     ASSIGN_OR_RAISE(Statement insert,
                     Prepare(database.get(), "INSERT INTO applied VALUES (?, ?, ?)"));
@@ -179,12 +183,21 @@ Result<QueryResults> RunOracle(const WindowedQuery& query,
       const host::TestRecord& record = records[seq];
       int64_t timestamp = record.timestamp.value_or(0);
       auto group = reaching.find(static_cast<int64_t>(seq));
-      if (!repartitioned || group != reaching.end()) stream_time = std::max(stream_time, timestamp);
+      int64_t routed_time = INT64_MIN;
+      if (!repartitioned || group != reaching.end()) {
+        stream_time = std::max(stream_time, timestamp);
+        auto [routed, added] = routed_times.emplace(
+            repartitioned ? group->second.dump() : record.key.dump(), timestamp);
+        routed_time = routed->second = std::max(routed->second, timestamp);
+      }
       stream_times.push_back(stream_time);
       if (group == reaching.end()) continue;
+      bool ambiguous = false;
       for (const auto& [start, end] : AssignWindows(query, timestamp)) {
+        ambiguous |= (end + query.grace_ms <= stream_time) != (end + query.grace_ms <= routed_time);
         if (end + query.grace_ms <= stream_time) {
-          results.late.push_back({record.key, record.value, start, end, stream_time, timestamp});
+          results.late.push_back(
+              {record.key, record.value, start, end, stream_time, timestamp, seq});
           continue;
         }
         created.emplace(WindowKey{group->second.dump(), start, end},
@@ -197,6 +210,7 @@ Result<QueryResults> RunOracle(const WindowedQuery& query,
           return SqliteError(database.get(), "insert of an applied pair");
         }
       }
+      if (ambiguous) results.partition_dependent.push_back(seq);
     }
   }
 
@@ -228,7 +242,8 @@ Result<QueryResults> RunOracle(const WindowedQuery& query,
     // The first arrival that brought stream time to end + grace closed the window.
     int64_t closes_at = row.window_end + query.grace_ms;
     auto closing = std::lower_bound(stream_times.begin(), stream_times.end(), closes_at);
-    if (closing == stream_times.end()) continue;  // still open
+    // The idle end counts as one more arrival, after the last.
+    if (closing == stream_times.end() && !options.close_every_window) continue;  // still open
     json group(row.group);
     int64_t creation = created.at(WindowKey{group.dump(), row.window_start, row.window_end});
     ordered.emplace(std::make_tuple(closing - stream_times.begin(), row.window_end, creation),

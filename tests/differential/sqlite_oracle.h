@@ -29,12 +29,26 @@ struct LateResult {
   int64_t window_end = 0;
   int64_t stream_time = 0;
   int64_t rowtime = 0;
+  size_t arrival = 0;  // the input record's index: not part of the late topic
 };
 
 /// What a query produced: the results it emitted and the late records it diverted.
 struct QueryResults {
   std::vector<WindowResult> windows;
   std::vector<LateResult> late;
+  /// The arrivals that may be late on several partitions but not on one, or the reverse:
+  /// late for a window by the one stream time, and not by the stream time of the records
+  /// routed like it (same caller; same group when repartitioned), or the reverse. A task's
+  /// stream time lies between those two, so the other arrivals are late alike on any
+  /// number of partitions, whatever the hash.
+  std::vector<size_t> partition_dependent;
+};
+
+/// How the run ends.
+struct OracleOptions {
+  /// After the last record, time passes with no input until every window has closed (the
+  /// engine's AdvanceWallClock): those windows are emitted last, by window end, then creation.
+  bool close_every_window = false;
 };
 
 /// Computes what `query` must produce over `records` (all of topic `cdr`, in arrival order):
@@ -54,7 +68,8 @@ struct QueryResults {
 ///
 /// Returns Internal on an SQLite error (a bug in the test). Thread: any; no shared state.
 Result<QueryResults> RunOracle(const WindowedQuery& query,
-                               const std::vector<host::TestRecord>& records);
+                               const std::vector<host::TestRecord>& records,
+                               const OracleOptions& options = {});
 
 /// The windows of `timestamp` under `query`, ascending, by the rule above.
 std::vector<std::pair<int64_t, int64_t>> AssignWindows(const WindowedQuery& query,

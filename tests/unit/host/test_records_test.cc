@@ -28,5 +28,54 @@ TEST(CompareRecordsTest, AnExpectedNullMatchesAMissingFieldOfTheSameCount) {
       "");
 }
 
+TestRecord KeyedRecord(json key, json value) {
+  TestRecord record = ValueRecord(std::move(value));
+  record.key = std::move(key);
+  return record;
+}
+
+// Kafka keeps order per partition, so per key: keys may interleave in any order.
+TEST(CompareRecordsPerKeyTest, KeysInterleaveFreelyButKeepTheirOwnOrder) {
+  std::vector<TestRecord> expected = {KeyedRecord("a", 1), KeyedRecord("b", 2),
+                                      KeyedRecord("a", 3)};
+  EXPECT_EQ(CompareRecordsPerKey(expected,
+                                 {KeyedRecord("b", 2), KeyedRecord("a", 1), KeyedRecord("a", 3)}),
+            "");
+  EXPECT_NE(
+      CompareRecords(expected, {KeyedRecord("b", 2), KeyedRecord("a", 1), KeyedRecord("a", 3)}),
+      "");
+  EXPECT_NE(CompareRecordsPerKey(expected,
+                                 {KeyedRecord("a", 3), KeyedRecord("b", 2), KeyedRecord("a", 1)}),
+            "");
+  EXPECT_NE(CompareRecordsPerKey(expected, {KeyedRecord("a", 1), KeyedRecord("b", 2)}), "");
+  EXPECT_NE(CompareRecordsPerKey(expected, {KeyedRecord("a", 1), KeyedRecord("b", 2),
+                                            KeyedRecord("a", 3), KeyedRecord("c", 4)}),
+            "")
+      << "an actual key that no expected record has";
+}
+
+TEST(CompareRecordsPerKeyTest, KeysMatchAsValuesDo) {
+  EXPECT_EQ(CompareRecordsPerKey({KeyedRecord(1, 1)}, {KeyedRecord(1.0, 1)}), "");
+}
+
+TEST(CompareRecordsPerKeyTest, RecordsWithoutAKeyMatchInAnyOrder) {
+  TestRecord stamped = KeyedRecord(nullptr, 1);
+  stamped.timestamp = 5;
+  TestRecord unstamped = KeyedRecord(nullptr, 1);
+  TestRecord actual_five = stamped, actual_six = stamped;
+  actual_six.timestamp = 6;
+  // A greedy pairing would give the unstamped expected record the actual at 5 and fail.
+  EXPECT_EQ(CompareRecordsPerKey({unstamped, stamped}, {actual_five, actual_six}), "");
+  EXPECT_NE(CompareRecordsPerKey({stamped, stamped}, {actual_five, actual_six}), "");
+}
+
+TEST(CompareRecordsPerKeyTest, AWindowedKeyIncludesItsWindow) {
+  TestRecord first = KeyedRecord("a", 1), second = KeyedRecord("a", 2);
+  first.window = runtime::WindowBounds{0, 10};
+  second.window = runtime::WindowBounds{10, 20};
+  EXPECT_EQ(CompareRecordsPerKey({first, second}, {second, first}), "");
+  EXPECT_NE(CompareRecords({first, second}, {second, first}), "");
+}
+
 }  // namespace
 }  // namespace sidestream::host
