@@ -263,10 +263,13 @@ Status Topology::AdvanceStreamTime(int64_t stream_time) {
 
 Status Topology::Flush() {
   if (stream_time_ != INT64_MIN) {
-    bool inserted = false;
-    ASSIGN_OR_RAISE(types::Row * saved, stream_time_store_->Upsert({}, inserted));
-    if (saved->empty() || (*saved)[0].integer() != stream_time_) {
-      *saved = {types::Value::Bigint(stream_time_)};
+    // Read first: an Upsert marks the entry changed, and the changelog would get the same
+    // stream time at every commit of an idle task.
+    ASSIGN_OR_RAISE(const types::Row* saved, stream_time_store_->Get({}));
+    if (saved == nullptr || saved->empty() || (*saved)[0].integer() != stream_time_) {
+      bool inserted = false;
+      ASSIGN_OR_RAISE(types::Row * updated, stream_time_store_->Upsert({}, inserted));
+      *updated = {types::Value::Bigint(stream_time_)};
     }
   }
   RETURN_NOT_OK(stream_time_store_->Flush());
