@@ -270,6 +270,50 @@ TEST_F(QueryLifecycleTest, APausedQueryProcessesNothingAndResumesWhereItStopped)
   }));
 }
 
+TEST_F(QueryLifecycleTest, PauseAndResumeOnAStreamThread) {
+  // A second engine on the fixture's broker, whose query runs on a stream thread of its own
+  // while this thread pauses and resumes it.
+  KafkaEngineOptions options;
+  options.bootstrap_servers = bootstrap_;
+  options.application_id = "threaded";
+  options.stream_threads = 1;
+  options.commit_interval_ms = 100;
+  auto started = KafkaEngine::Start(options);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  std::unique_ptr<KafkaEngine> threaded = std::move(*started);
+  ASSERT_TRUE(threaded
+                  ->Execute(R"(
+    CREATE STREAM calls (caller STRING KEY, seq INT)
+      WITH (KAFKA_TOPIC='calls', VALUE_FORMAT='JSON', PARTITIONS=1);
+    CREATE STREAM copied AS SELECT caller, seq FROM calls;)")
+                  .ok());
+  Follow("COPIED");
+  auto wait_for = [&](size_t rows) {
+    const auto deadline = RealClock::now() + std::chrono::seconds(60);
+    while (Collect("COPIED").size() < rows && RealClock::now() < deadline) {
+      EXPECT_TRUE(threaded->RunOnce(20).ok());
+    }
+    return Collect("COPIED").size() >= rows;
+  };
+  Produce("calls", "a", R"({"seq":0})");
+  ASSERT_TRUE(wait_for(1));
+  ASSERT_TRUE(threaded->Execute("PAUSE ALL;").ok());
+  for (int seq = 1; seq <= 10; ++seq)
+    Produce("calls", "a", R"({"seq":)" + std::to_string(seq) + "}");
+  // The thread passes over the paused query for a while: nothing comes out.
+  for (int pass = 0; pass < 20; ++pass) ASSERT_TRUE(threaded->RunOnce(50).ok());
+  EXPECT_EQ(Collect("COPIED").size(), 1u);
+  EXPECT_EQ(threaded->Queries()[0].state, QueryState::kPaused);
+  ASSERT_TRUE(threaded->Execute("RESUME ALL;").ok());
+  ASSERT_TRUE(wait_for(11));
+  for (int pass = 0; pass < 10; ++pass) ASSERT_TRUE(threaded->RunOnce(20).ok());
+  std::vector<std::string> rows = Collect("COPIED");
+  ASSERT_EQ(rows.size(), 11u);
+  for (int seq = 0; seq <= 10; ++seq) {
+    EXPECT_EQ(rows[seq], R"(a={"SEQ":)" + std::to_string(seq) + "}") << "in order, once each";
+  }
+}
+
 TEST_F(QueryLifecycleTest, PauseAndResumeOfUnknownOrStoppedQueries) {
   EXPECT_TRUE(engine_->Execute("PAUSE ALL; RESUME ALL;").ok()) << "nothing to pause is fine";
   auto unknown = engine_->Execute("PAUSE CSAS_NOPE_7;");
