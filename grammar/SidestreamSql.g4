@@ -28,6 +28,8 @@ statement
     | EXPLAIN (statement | identifier)                                        #explain
     | TERMINATE ALL                                                           #terminateAll
     | TERMINATE identifier                                                    #terminateQuery
+    | PAUSE (ALL | identifier)                                                #pauseQuery
+    | RESUME (ALL | identifier)                                               #resumeQuery
     | SET STRING_LITERAL EQ STRING_LITERAL                                    #setProperty
     | UNSET STRING_LITERAL                                                    #unsetProperty
     | CREATE (OR REPLACE)? SOURCE? sourceKind (IF NOT EXISTS)? sourceName
@@ -294,8 +296,8 @@ nonReserved
     : ADVANCE | ARRAY | BEGINNING | CHANGES | CONNECTOR | CONNECTORS | DELETE | DESCRIBE
     | EMIT | ESCAPE | EXPLAIN
     | EXTENDED | FINAL | FOR | FUNCTION | FUNCTIONS | GRACE | HEADER | HEADERS | IF | INTERVAL
-    | KEY | LIST | MAP | PARTITION | PERIOD | PRIMARY | PROPERTIES | QUERIES | REPLACE
-    | RETENTION | SET | SHOW | SINK | SIZE | SOURCE | STREAM | STREAMS | STRUCT | TABLE | TABLES
+    | KEY | LIST | MAP | PARTITION | PAUSE | PERIOD | PRIMARY | PROPERTIES | QUERIES | REPLACE
+    | RESUME | RETENTION | SET | SHOW | SINK | SIZE | SOURCE | STREAM | STREAMS | STRUCT | TABLE | TABLES
     | TERMINATE | TOPIC | TOPICS | TYPE | TYPES | UNSET | WATERMARK
     ;
 
@@ -371,11 +373,13 @@ KEY: K E Y;
 LIST: L I S T;
 MAP: M A P;
 PARTITION: P A R T I T I O N;
+PAUSE: P A U S E;
 PERIOD: P E R I O D;
 PRIMARY: P R I M A R Y;
 PROPERTIES: P R O P E R T I E S;
 QUERIES: Q U E R I E S;
 REPLACE: R E P L A C E;
+RESUME: R E S U M E;
 RETENTION: R E T E N T I O N;
 SET: S E T;
 SHOW: S H O W;

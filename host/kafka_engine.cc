@@ -86,6 +86,17 @@ Status KafkaEngine::EnsureTopic(const std::string& topic, int partitions) {
                              std::chrono::seconds(30));
 }
 
+Status KafkaEngine::DeleteTopics(const std::vector<std::string>& topics, bool warn) {
+  Status deleted = admin_->DeleteTopics(topics);
+  if (deleted.code() != StatusCode::kNotSupported) return deleted;
+  if (warn) {
+    std::string names;
+    for (const std::string& topic : topics) names += (names.empty() ? "" : ", ") + topic;
+    warnings_.push_back("Topic " + names + " was not deleted: " + deleted.message());
+  }
+  return Status::OK();
+}
+
 Status KafkaEngine::Execute(std::string_view sql) {
   ASSIGN_OR_RAISE(auto statements, sql::ParseScript(sql));
   for (const auto& statement : statements) {
@@ -113,9 +124,22 @@ Status KafkaEngine::Execute(std::string_view sql) {
     ASSIGN_OR_RAISE(auto query, session::ApplyStatement(*statement, analyzed, *catalog_,
                                                         session_properties_, message));
     if (query) RETURN_NOT_OK(StartQuery(query->id, std::move(query->plan), query->properties));
-    // TERMINATE removed queries from the catalog: stop them here too.
+    // TERMINATE (or DROP of a query's sink) removed queries from the catalog: stop them here.
     for (const std::string& id : before) {
       if (!catalog_->GetQuery(id).ok()) RETURN_NOT_OK(Terminate(id));
+    }
+    if (statement->kind == sql::StatementKind::kPause ||
+        statement->kind == sql::StatementKind::kResume) {
+      RETURN_NOT_OK(SetPaused(analyzed.target_name, statement->kind == sql::StatementKind::kPause));
+    }
+    // DROP ... DELETE TOPIC: the topic goes after the query that wrote it stopped.
+    if (!analyzed.topic_to_delete.empty()) {
+      Status deleted = DeleteTopics({analyzed.topic_to_delete}, /*warn=*/true);
+      if (!deleted.ok()) {
+        return Status(deleted.code(),
+                      "Source " + analyzed.target_name +
+                          " was dropped, but its topic was not deleted: " + deleted.message());
+      }
     }
     // CREATE and DROP CONNECTOR start and stop connectors; SHOW and DESCRIBE print them.
     RETURN_NOT_OK(connectors_->Sync(*catalog_));
@@ -157,9 +181,11 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
   const std::string& input = physical.stages.front().sources.front().topic;
   auto counted = admin_->PartitionCount(input);
   const int partitions = counted.ok() ? *counted : options_.default_partitions;
+  std::vector<std::string> internal_topics;
   for (const planner::InternalTopic& topic : physical.internal_topics) {
     RETURN_NOT_OK(
         admin_->EnsureTopic(topic.name, partitions, 1, std::chrono::seconds(30), topic.configs));
+    internal_topics.push_back(topic.name);
   }
   auto control = std::make_shared<runtime::QueryControl>(
       query_id, *options_.clock,
@@ -186,6 +212,7 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
     }
   }
   queries_.push_back(std::move(query));
+  internal_topics_[query_id] = std::move(internal_topics);
   return Status::OK();
 }
 
@@ -200,7 +227,33 @@ Status KafkaEngine::Terminate(const std::string& query_id) {
   }
   (*found)->control->Terminate();
   queries_.erase(found);
+  // Its state is gone for good: so are the topics that held it (ksqlDB cleans them up too).
+  // The embedded broker keeps them, unused, without a warning: it forgets them at exit.
+  Status deleted = DeleteTopics(internal_topics_[query_id], /*warn=*/false);
+  if (!deleted.ok()) {
+    warnings_.push_back("Internal topics of " + query_id +
+                        " were not deleted: " + deleted.message());
+  }
+  internal_topics_.erase(query_id);
   return committed;
+}
+
+Status KafkaEngine::Pause(const std::string& query_id) { return SetPaused(query_id, true); }
+Status KafkaEngine::Resume(const std::string& query_id) { return SetPaused(query_id, false); }
+
+Status KafkaEngine::SetPaused(const std::string& query_id, bool paused) {
+  bool found = false;
+  for (const auto& query : queries_) {
+    if (!query_id.empty() && query->control->id() != query_id) continue;
+    found = true;
+    if (paused) {
+      (void)query->control->Pause();
+    } else {
+      (void)query->control->Resume();
+    }
+  }
+  if (!found && !query_id.empty()) return Status::NotFound("Unknown query id: " + query_id);
+  return Status::OK();
 }
 
 std::vector<QueryStatus> KafkaEngine::Queries() const {

@@ -121,8 +121,22 @@ class KafkaEngine {
   Result<int64_t> RunOnce(int max_wait_ms);
 
   /// Stops a query: commits what it processed, its consumers leave their groups, and its
-  /// tasks and stores are freed. NotFound for an unknown id.
+  /// tasks and stores are freed; its internal topics (repartition, changelogs) are deleted, as
+  /// ksqlDB does, except on the embedded broker, which cannot delete topics. NotFound for an
+  /// unknown id.
   Status Terminate(const std::string& query_id);
+
+  /// PAUSE and RESUME (ksqlDB 0.29): a paused query keeps its consumers in their groups and
+  /// its tasks and stores, and processes nothing (its partitions are paused, and still polled)
+  /// until resumed, where it goes on from the next record it would have processed. Queries
+  /// not RUNNING (or not PAUSED, for Resume) are left as they are. An empty id means every
+  /// query. NotFound for an unknown id. Its stream threads follow at their next pass.
+  Status Pause(const std::string& query_id);
+  Status Resume(const std::string& query_id);
+
+  /// What statements did that the user should hear of but that did not fail them (a topic the
+  /// embedded broker could not delete); cleared by the call.
+  std::vector<std::string> TakeWarnings() { return std::exchange(warnings_, {}); }
 
   /// Every query that is not terminated, in the order they started.
   std::vector<QueryStatus> Queries() const;
@@ -165,6 +179,9 @@ class KafkaEngine {
   void StartThreads();
   /// Creates `topic` when missing, with `partitions` (0: the default).
   Status EnsureTopic(const std::string& topic, int partitions);
+  /// Deletes `topics`; on a broker that cannot, says so in a warning when `warn`.
+  Status DeleteTopics(const std::vector<std::string>& topics, bool warn);
+  Status SetPaused(const std::string& query_id, bool paused);
 
   KafkaEngineOptions options_;
   std::string bootstrap_servers_;
@@ -175,6 +192,8 @@ class KafkaEngine {
   std::unique_ptr<catalog::Catalog> catalog_;
   analyzer::SessionProperties session_properties_;  // SET by earlier statements
   std::vector<std::unique_ptr<runtime::QuerySpec>> queries_;
+  std::map<std::string, std::vector<std::string>> internal_topics_;  // per query in queries_
+  std::vector<std::string> warnings_;
   std::vector<std::unique_ptr<runtime::StreamThread>> threads_;  // run shares of queries_
   bool threads_running_ = false;
   QueryFailureCallback on_query_failure_;  // called under failure_mutex_

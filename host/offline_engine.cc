@@ -225,11 +225,66 @@ Result<std::vector<session::StatementOutcome>> OfflineEngine::Execute(std::strin
     ASSIGN_OR_RAISE(auto query,
                     session::ApplyStatement(*statement, analyzed, *catalog_, session_properties_,
                                             outcomes.back().message));
+    // TERMINATE (or DROP of a query's sink) removed queries from the catalog: stop them.
+    std::erase_if(stages_,
+                  [this](const auto& stage) { return !catalog_->GetQuery(stage->query_id).ok(); });
+    if (statement->kind == sql::StatementKind::kPause ||
+        statement->kind == sql::StatementKind::kResume) {
+      RETURN_NOT_OK(SetPaused(analyzed.target_name, statement->kind == sql::StatementKind::kPause));
+    }
     if (!query) continue;
     RETURN_NOT_OK(StartQuery(query->id, std::move(query->plan), query->properties));
     outcomes.back().physical_plan = plan_descriptions_.back();
   }
   return outcomes;
+}
+
+Status OfflineEngine::SetPaused(const std::string& query_id, bool paused) {
+  // Index loops: resuming delivers results downstream, which may grow nothing but outputs.
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    StageTasks& stage = *stages_[i];
+    if ((!query_id.empty() && stage.query_id != query_id) || stage.paused == paused) continue;
+    stage.paused = paused;
+    if (paused) continue;
+    std::vector<HeldMessage> held = std::move(stage.held);
+    stage.held.clear();
+    auto view = [](const std::optional<std::string>& bytes) {
+      return bytes ? std::optional<std::string_view>(*bytes) : std::nullopt;
+    };
+    for (const HeldMessage& kept : held) {
+      runtime::InputMessage message;
+      message.source = kept.source;
+      message.partition = kept.partition;
+      message.offset = kept.offset;
+      message.timestamp = kept.timestamp;
+      message.key = view(kept.key);
+      message.value = view(kept.value);
+      message.old_value = view(kept.old_value);
+      message.source_key = view(kept.source_key);
+      message.source_value = view(kept.source_value);
+      message.window = kept.window;
+      message.retract = kept.retract;
+      RETURN_NOT_OK(Process(*stages_[i], message));
+    }
+  }
+  return Status::OK();
+}
+
+Status OfflineEngine::Process(StageTasks& stage, const runtime::InputMessage& message) {
+  if (stage.paused) {
+    auto copy = [](const std::optional<std::string_view>& bytes) {
+      return bytes ? std::optional<std::string>(*bytes) : std::nullopt;
+    };
+    stage.held.push_back({message.source, message.partition, message.offset, message.timestamp,
+                          copy(message.key), copy(message.value), copy(message.old_value),
+                          copy(message.source_key), copy(message.source_value), message.window,
+                          message.retract});
+    return Status::OK();
+  }
+  RETURN_NOT_OK(stage.tasks[message.partition]->Process(message));
+  std::optional<int64_t>& newest = stage.newest[message.partition];
+  newest = std::max(newest.value_or(message.timestamp), message.timestamp);
+  return Status::OK();
 }
 
 Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
@@ -243,6 +298,7 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
   std::vector<std::unique_ptr<StageTasks>> started;
   for (planner::Stage& stage : physical.stages) {
     auto tasks = std::make_unique<StageTasks>();
+    tasks->query_id = query_id;
     tasks->plan = std::move(stage.plan);
     tasks->reads_changes = stage.reads_changes;
     for (const planner::StageSource& source : stage.sources) {
@@ -389,9 +445,7 @@ Status OfflineEngine::Deliver(const std::string& topic, runtime::InputMessage me
         message.source_key.reset();
         message.source_value.reset();
       }
-      RETURN_NOT_OK(stage.tasks[partition]->Process(message));
-      std::optional<int64_t>& newest = stage.newest[partition];
-      newest = std::max(newest.value_or(message.timestamp), message.timestamp);
+      RETURN_NOT_OK(Process(stage, message));
     }
   }
   return Status::OK();
@@ -401,6 +455,7 @@ Status OfflineEngine::AdvanceWallClock(int64_t idle_ms) {
   // Index loops: results delivered downstream may start nothing, but may grow outputs.
   for (size_t i = 0; i < stages_.size(); ++i) {
     StageTasks& stage = *stages_[i];
+    if (stage.paused) continue;  // a paused query's stream time stands still
     for (size_t partition = 0; partition < stage.tasks.size(); ++partition) {
       if (!stage.newest[partition]) continue;  // a task that saw nothing has no stream time
       RETURN_NOT_OK(stage.tasks[partition]->AdvanceStreamTime(*stage.newest[partition] + idle_ms));

@@ -57,8 +57,9 @@ class OfflineEngine {
   ~OfflineEngine();
 
   /// Runs the statements of `sql` in order: DDL changes the catalog, CREATE ... AS SELECT
-  /// and INSERT INTO start queries. Stops at the first error. Returns each statement's
-  /// outcome (message and plan text).
+  /// and INSERT INTO start queries, TERMINATE (and DROP of a query's sink) stops them. PAUSE
+  /// holds back the records that reach a query, in order, until RESUME processes them. Stops
+  /// at the first error. Returns each statement's outcome (message and plan text).
   Result<std::vector<session::StatementOutcome>> Execute(std::string_view sql);
 
   /// Appends an input record to its topic and runs every query that reads the topic;
@@ -84,12 +85,25 @@ class OfflineEngine {
 
  private:
   /// One stage of a query: its plan and a task per partition.
+  /// A record that reached a paused stage, owned until the stage resumes.
+  struct HeldMessage {
+    size_t source = 0;
+    int32_t partition = 0;
+    int64_t offset = 0;
+    int64_t timestamp = 0;
+    std::optional<std::string> key, value, old_value, source_key, source_value;
+    std::optional<runtime::WindowBounds> window;
+    bool retract = false;
+  };
   struct StageTasks {
+    std::string query_id;
     analyzer::LogicalOperatorPtr plan;  // outlives the tasks built from it
     std::vector<std::string> source_topics;
     bool reads_changes = false;
     std::vector<std::unique_ptr<runtime::StreamTask>> tasks;  // by partition
     std::vector<std::optional<int64_t>> newest;               // by partition: the newest timestamp
+    bool paused = false;
+    std::vector<HeldMessage> held;  // while paused, in arrival order
   };
   explicit OfflineEngine(int partitions) : partitions_(partitions) {}
   Status StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
@@ -97,6 +111,9 @@ class OfflineEngine {
   /// Appends a record to `topic` (its partition and offset are set here) and runs the tasks
   /// that read its partition.
   Status Deliver(const std::string& topic, runtime::InputMessage message, int depth);
+  Status Process(StageTasks& stage, const runtime::InputMessage& message);
+  /// PAUSE or RESUME `query_id` (every query when empty); resuming processes what was held.
+  Status SetPaused(const std::string& query_id, bool paused);
   void Append(const TestRecord& record);
 
   int partitions_;

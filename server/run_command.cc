@@ -59,6 +59,9 @@ int RunRun(const RunOptions& options) {
   }
   (*engine)->set_on_output([](const std::string& text) { std::cout << text << std::flush; });
   Status executed = (*engine)->Execute(sql);
+  for (const std::string& warning : (*engine)->TakeWarnings()) {
+    std::cerr << "warning: " << warning << "\n";
+  }
   if (!executed.ok()) {
     std::cerr << session::RenderError(executed, sql, options.sql_path);
     return 1;
@@ -75,9 +78,14 @@ int RunRun(const RunOptions& options) {
   const volatile std::sig_atomic_t& stop = InstallStopSignals();
   // Scripts and the startup benchmark wait for this line: every query is subscribed, so
   // records produced from now on are processed.
+  size_t paused = 0;
+  for (const host::QueryStatus& query : (*engine)->Queries()) {
+    if (query.state == host::QueryState::kPaused) ++paused;
+  }
   std::cerr << "ready: " << (*engine)->catalog().ListQueries().size()
-            << " persistent queries running on " << (*engine)->stream_threads()
-            << " stream thread(s)" << std::endl;
+            << " persistent queries running"
+            << (paused > 0 ? " (" + std::to_string(paused) + " PAUSED)" : std::string()) << " on "
+            << (*engine)->stream_threads() << " stream thread(s)" << std::endl;
   auto start = std::chrono::steady_clock::now();
   auto last_report = start;
   while (!stop) {
@@ -115,8 +123,9 @@ int RunRun(const RunOptions& options) {
   for (const host::QueryStatus& query : (*engine)->Queries()) {
     if (query.state == host::QueryState::kRunning && query.errors.empty()) continue;
     std::cerr << "query " << query.id << ": " << host::QueryStateName(query.state) << ", "
-              << query.errors.size() << " errors, " << query.restarts
-              << " restarts; last: " << query.errors.back().ToString() << "\n";
+              << query.errors.size() << " errors, " << query.restarts << " restarts";
+    if (!query.errors.empty()) std::cerr << "; last: " << query.errors.back().ToString();
+    std::cerr << "\n";
   }
   return 0;
 }

@@ -164,6 +164,10 @@ void BatchConsumer::OnRebalance(rd_kafka_resp_err_t error,
     } else {
       status = StatusFromError(rd_kafka_assign(handle, partitions), "assign");
     }
+    // A paused member's new partitions are paused before their first fetch.
+    if (status.ok() && paused_) {
+      status = StatusFromError(rd_kafka_pause_partitions(handle, partitions), "pause partitions");
+    }
     if (!status.ok()) RecordError(std::move(status));
     if (options_.on_rebalance) options_.on_rebalance(event);
   } else {
@@ -340,6 +344,18 @@ Result<std::vector<TopicPartition>> BatchConsumer::assignment() const {
   RETURN_NOT_OK(StatusFromError(rd_kafka_assignment(handle_.get(), &raw), "read assignment"));
   UniquePartitionList list(raw);
   return ToPartitions(list.get());
+}
+
+Status BatchConsumer::SetPaused(bool paused) {
+  if (closed_) return Status::InvalidArgument("SetPaused after Close");
+  paused_ = paused;
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  RETURN_NOT_OK(StatusFromError(rd_kafka_assignment(handle_.get(), &raw), "read assignment"));
+  UniquePartitionList list(raw);
+  if (list->cnt == 0) return Status::OK();
+  return StatusFromError(paused ? rd_kafka_pause_partitions(handle_.get(), list.get())
+                                : rd_kafka_resume_partitions(handle_.get(), list.get()),
+                         paused ? "pause partitions" : "resume partitions");
 }
 
 std::vector<RebalanceEvent> BatchConsumer::TakeRebalanceEvents() {

@@ -151,6 +151,12 @@ class BatchConsumer {
   /// The current assignment.
   Result<std::vector<TopicPartition>> assignment() const;
 
+  /// Pauses (or resumes) fetching of every assigned partition, and of those assigned while
+  /// paused (librdkafka's pause: the member stays in its group and Poll keeps serving
+  /// rebalances and max.poll.interval.ms). Messages fetched but not yet polled are dropped;
+  /// resumed, a partition is fetched from its fetch position (Seek to choose it).
+  Status SetPaused(bool paused);
+
   /// Rebalance events since the last call, oldest first.
   std::vector<RebalanceEvent> TakeRebalanceEvents();
 
@@ -180,6 +186,7 @@ class BatchConsumer {
   std::vector<MessageBatch*> filled_batches_;  // batches holding our messages
   UniqueQueue queue_;
   bool closed_ = false;
+  bool paused_ = false;                          // owner thread only
   Status fatal_;                                 // guarded by errors_mutex_
   std::deque<RebalanceEvent> rebalance_events_;  // owner thread only
   std::mutex errors_mutex_;

@@ -32,6 +32,7 @@ class KafkaSource final : public runtime::Source {
   Result<std::vector<TopicPartition>> Assignment() const override {
     return consumer_->assignment();
   }
+  Status SetPaused(bool paused) override { return consumer_->SetPaused(paused); }
   Status Close() override;
 
  private:

@@ -2,6 +2,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <thread>
+
 #include "connectors/kafka/embedded_broker.h"
 
 namespace sidestream::kafka {
@@ -16,6 +18,9 @@ struct AdminOptionsDeleter {
 };
 struct NewTopicDeleter {
   void operator()(rd_kafka_NewTopic_t* topic) const { rd_kafka_NewTopic_destroy(topic); }
+};
+struct DeleteTopicDeleter {
+  void operator()(rd_kafka_DeleteTopic_t* topic) const { rd_kafka_DeleteTopic_destroy(topic); }
 };
 struct EventDeleter {
   void operator()(rd_kafka_event_t* event) const { rd_kafka_event_destroy(event); }
@@ -99,6 +104,75 @@ Status TopicAdmin::EnsureTopic(const std::string& name, int partitions, int repl
       return count.status();
     }
   }
+}
+
+Status TopicAdmin::DeleteTopics(const std::vector<std::string>& names,
+                                std::chrono::milliseconds timeout) {
+  if (names.empty()) return Status::OK();
+  const Clock::time_point deadline = Clock::now() + timeout;
+  Status embedded = EmbeddedBroker::WithBroker(config_.bootstrap_servers,
+                                               [](EmbeddedBroker&) { return Status::OK(); });
+  if (embedded.ok() || !ControllerIsListed()) {
+    return Status::NotSupported("the embedded broker at " + config_.bootstrap_servers +
+                                " cannot delete topics (librdkafka's mock has no DeleteTopics)");
+  }
+  std::vector<std::unique_ptr<rd_kafka_DeleteTopic_t, DeleteTopicDeleter>> owned;
+  std::vector<rd_kafka_DeleteTopic_t*> topics;
+  for (const std::string& name : names) {
+    owned.emplace_back(rd_kafka_DeleteTopic_new(name.c_str()));
+    topics.push_back(owned.back().get());
+  }
+  char errstr[512];
+  std::unique_ptr<rd_kafka_AdminOptions_t, AdminOptionsDeleter> options(
+      rd_kafka_AdminOptions_new(handle_.get(), RD_KAFKA_ADMIN_OP_DELETETOPICS));
+  if (rd_kafka_AdminOptions_set_request_timeout(options.get(), TimeoutMs(timeout), errstr,
+                                                sizeof(errstr)) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      rd_kafka_AdminOptions_set_operation_timeout(options.get(), TimeoutMs(timeout), errstr,
+                                                  sizeof(errstr)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Status::InvalidArgument(std::string("DeleteTopics options: ") + errstr);
+  }
+  UniqueQueue queue(rd_kafka_queue_new(handle_.get()));
+  rd_kafka_DeleteTopics(handle_.get(), topics.data(), topics.size(), options.get(), queue.get());
+  std::unique_ptr<rd_kafka_event_t, EventDeleter> event(
+      rd_kafka_queue_poll(queue.get(), TimeoutMs(timeout) + 5000));
+  if (event == nullptr) {
+    return Status::Unavailable("delete topics: no answer from " + config_.bootstrap_servers +
+                               " [retriable]");
+  }
+  rd_kafka_resp_err_t error = rd_kafka_event_error(event.get());
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return StatusFromError(
+        error, std::string("delete topics (") + rd_kafka_event_error_string(event.get()) + ")");
+  }
+  const rd_kafka_DeleteTopics_result_t* result = rd_kafka_event_DeleteTopics_result(event.get());
+  size_t count = 0;
+  const rd_kafka_topic_result_t** results = rd_kafka_DeleteTopics_result_topics(result, &count);
+  for (size_t i = 0; i < count; ++i) {
+    rd_kafka_resp_err_t topic_error = rd_kafka_topic_result_error(results[i]);
+    if (topic_error == RD_KAFKA_RESP_ERR_NO_ERROR ||
+        topic_error == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+      continue;
+    }
+    const char* detail = rd_kafka_topic_result_error_string(results[i]);
+    return StatusFromError(
+        topic_error, "delete topic '" + std::string(rd_kafka_topic_result_name(results[i])) + "'" +
+                         (detail != nullptr ? std::string(" (") + detail + ")" : ""));
+  }
+  // Deletion reaches every broker's metadata a little after DeleteTopics returns.
+  for (const std::string& name : names) {
+    for (;;) {
+      Result<int> count =
+          PartitionCount(name, std::max(Remaining(deadline), std::chrono::milliseconds(1)));
+      if (count.status().code() == StatusCode::kNotFound) break;
+      if (!count.ok() && !count.status().retriable()) return count.status();
+      if (Remaining(deadline).count() == 0) {
+        return Status::Unavailable("topic '" + name +
+                                   "' was deleted but is still in metadata [retriable]");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  return Status::OK();
 }
 
 bool TopicAdmin::ControllerIsListed() {

@@ -39,6 +39,13 @@ class TopicAdmin {
                      std::chrono::milliseconds timeout = std::chrono::seconds(30),
                      const TopicConfigs& configs = {});
 
+  /// Deletes the topics named (DeleteTopics through the AdminClient) and waits until metadata
+  /// no longer lists them. A topic that does not exist is success. NotSupported when the
+  /// cluster cannot delete topics: an embedded broker (librdkafka's mock has no DeleteTopics)
+  /// in this process or another.
+  Status DeleteTopics(const std::vector<std::string>& names,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
   /// The topic's partition count; NotFound when it does not exist.
   Result<int> PartitionCount(const std::string& name,
                              std::chrono::milliseconds timeout = std::chrono::seconds(10));

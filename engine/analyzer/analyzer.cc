@@ -831,7 +831,9 @@ class StatementAnalyzer {
         result.target_name = statement.name;
         break;
       case sql::StatementKind::kTerminate:
-        if (!statement.terminate_all && !catalog_.GetQuery(statement.query_id).ok()) {
+      case sql::StatementKind::kPause:
+      case sql::StatementKind::kResume:
+        if (!statement.all_queries && !catalog_.GetQuery(statement.query_id).ok()) {
           return Status::NotFound(
               "Unknown query id: " + statement.query_id,
               statement.name_location.line > 0 ? statement.name_location : statement.location,
@@ -938,11 +940,34 @@ class StatementAnalyzer {
     for (const auto& query : catalog_.ListQueries()) {
       bool reads = std::find(query.source_names.begin(), query.source_names.end(),
                              statement.name) != query.source_names.end();
+      // As in ksqlDB, the CREATE ... AS SELECT query that writes the source goes with it; a
+      // reader, or an INSERT INTO that writes it too, must be terminated first.
+      if (!reads && query.id == source->writer_query_id) {
+        result.writer_query_id = query.id;
+        continue;
+      }
       if (reads || query.sink_name == statement.name) {
         return Status::BindError("Cannot drop " + statement.name + ": query " + query.id +
                                      (reads ? " reads from it" : " writes to it"),
                                  statement.name_location, "TERMINATE " + query.id + " first");
       }
+    }
+    if (statement.delete_topic) {
+      std::vector<std::string> sharing;
+      for (const auto& other : catalog_.ListSources()) {
+        if (other.name != source->name && other.topic == source->topic) {
+          sharing.push_back(other.name);
+        }
+      }
+      if (!sharing.empty()) {
+        std::sort(sharing.begin(), sharing.end());
+        std::string names;
+        for (const std::string& name : sharing) names += (names.empty() ? "" : ", ") + name;
+        return Status::BindError("Refusing to delete topic. Found other data sources (" + names +
+                                     ") using topic " + source->topic,
+                                 statement.name_location, "DROP without DELETE TOPIC");
+      }
+      result.topic_to_delete = source->topic;
     }
     return Status::OK();
   }
@@ -1993,6 +2018,10 @@ Result<std::string> ApplyToCatalog(const AnalyzedStatement& statement, catalog::
         return "Dropped connector " + statement.target_name;
       }
       if (catalog.HasSource(statement.target_name)) {
+        // Its engine stops the query once the catalog no longer lists it.
+        if (!statement.writer_query_id.empty()) {
+          RETURN_NOT_OK(catalog.RemoveQuery(statement.writer_query_id));
+        }
         RETURN_NOT_OK(catalog.DropSource(statement.target_name));
         return "Dropped " + statement.target_name;
       }
@@ -2009,6 +2038,13 @@ Result<std::string> ApplyToCatalog(const AnalyzedStatement& statement, catalog::
       }
       RETURN_NOT_OK(catalog.RemoveQuery(statement.target_name));
       return "Terminated " + statement.target_name;
+    // The catalog keeps no state of running queries: the engine that runs them pauses them.
+    case sql::StatementKind::kPause:
+      return statement.target_name.empty() ? std::string("Paused all queries")
+                                           : "Paused " + statement.target_name;
+    case sql::StatementKind::kResume:
+      return statement.target_name.empty() ? std::string("Resumed all queries")
+                                           : "Resumed " + statement.target_name;
     default:
       return std::string();
   }

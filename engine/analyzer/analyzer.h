@@ -51,6 +51,10 @@ struct AnalyzedStatement {
   types::SqlType type;  // CREATE TYPE
   bool if_exists = false;
   bool delete_topic = false;
+  /// DROP ... DELETE TOPIC of a source: the topic to delete once the source is dropped.
+  std::string topic_to_delete;
+  /// DROP of a CREATE ... AS SELECT sink: its query, removed from the catalog with it.
+  std::string writer_query_id;
 
   /// CREATE SINK CONNECTOR: the connector to register, its properties checked.
   std::optional<catalog::ConnectorDescription> new_connector;

@@ -123,6 +123,10 @@ class InMemoryClients::MemorySource final : public Source {
       ASSIGN_OR_RAISE(auto committed, Committed({assigned_[i]}));
       positions_[i] = std::max<int64_t>(0, committed[0].offset);
     }
+    if (paused_) {
+      std::this_thread::sleep_for(std::min(timeout, kIdleWait));
+      return Status::OK();
+    }
     // A share of the batch per partition, so that none starves.
     const size_t share = std::max<size_t>(1, max_records / std::max<size_t>(1, assigned_.size()));
     for (size_t i = 0; i < assigned_.size(); ++i) {
@@ -191,6 +195,11 @@ class InMemoryClients::MemorySource final : public Source {
 
   Result<std::vector<TopicPartition>> Assignment() const override { return assigned_; }
 
+  Status SetPaused(bool paused) override {
+    paused_ = paused;
+    return Status::OK();
+  }
+
   Status Close() override {
     if (announced_ && options_.on_rebalance) {
       options_.on_rebalance({RebalanceEvent::Kind::kRevoked, assigned_});
@@ -207,6 +216,7 @@ class InMemoryClients::MemorySource final : public Source {
   std::vector<Partition*> partitions_;
   std::vector<int64_t> positions_;  // next offset per assigned partition; -1: not read yet
   bool announced_ = false;          // the assignment was reported
+  bool paused_ = false;
 };
 
 /// Appends to the topics at once; delivery cannot fail.

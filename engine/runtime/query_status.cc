@@ -8,6 +8,8 @@ const char* QueryStateName(QueryState state) {
   switch (state) {
     case QueryState::kRunning:
       return "RUNNING";
+    case QueryState::kPaused:
+      return "PAUSED";
     case QueryState::kError:
       return "ERROR";
     case QueryState::kTerminated:
@@ -43,7 +45,9 @@ QueryState QueryControl::state() const {
 
 QueryState QueryControl::Fail(QueryError failure) {
   std::lock_guard lock(mutex_);
-  if (status_.state != QueryState::kRunning) return status_.state;
+  if (status_.state != QueryState::kRunning && status_.state != QueryState::kPaused) {
+    return status_.state;
+  }
   failure.time_ms = clock_.WallMs();
   status_.errors.push_back(failure);
   if (status_.errors.size() > QueryStatus::kMaxErrorHistory) {
@@ -79,6 +83,20 @@ void QueryControl::Committed() {
 void QueryControl::Terminate() {
   std::lock_guard lock(mutex_);
   status_.state = QueryState::kTerminated;
+}
+
+bool QueryControl::Pause() {
+  std::lock_guard lock(mutex_);
+  if (status_.state != QueryState::kRunning) return false;
+  status_.state = QueryState::kPaused;
+  return true;
+}
+
+bool QueryControl::Resume() {
+  std::lock_guard lock(mutex_);
+  if (status_.state != QueryState::kPaused) return false;
+  status_.state = QueryState::kRunning;
+  return true;
 }
 
 }  // namespace sidestream::runtime

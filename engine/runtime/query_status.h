@@ -16,6 +16,7 @@ namespace sidestream::runtime {
 /// A persistent query's state, with ksqlDB's names.
 enum class QueryState {
   kRunning,     // consuming, or waiting out a retry backoff
+  kPaused,      // PAUSE: its consumers stay in their groups and keep their tasks, fetching nothing
   kError,       // stopped by a non-retriable error; its consumers left their groups
   kTerminated,  // stopped by TERMINATE
 };
@@ -73,15 +74,20 @@ class QueryControl {
   /// Failures so far: a share that saw fewer drops its tasks.
   uint64_t failures() const { return failures_.load(std::memory_order_acquire); }
 
-  /// Records `failure` (its time is set here): RUNNING with a backoff when retriable, else
-  /// ERROR. Returns the state after it.
+  /// Records `failure` (its time is set here): the state stays (RUNNING or PAUSED) with a
+  /// backoff when retriable, else ERROR. Returns the state after it.
   QueryState Fail(QueryError failure);
-  /// Whether a share stopped by failure `seen` may start again now; the first share that
-  /// starts after a failure counts a restart.
+  /// Whether a share stopped by failure `seen` may start again now (RUNNING, backoff over); the
+  /// first share that starts after a failure counts a restart.
   bool MayRestart(uint64_t seen);
   /// A commit succeeded: the next failure starts a fresh backoff.
   void Committed();
   void Terminate();
+  /// PAUSE and RESUME: RUNNING <-> PAUSED; a query in another state keeps it. Every share
+  /// follows at its next pass. Returns whether the state changed.
+  bool Pause();
+  bool Resume();
+  bool paused() const { return state() == QueryState::kPaused; }
 
  private:
   const std::string id_;

@@ -117,6 +117,11 @@ class Source {
   /// The next polls return `offsets`' partitions from those offsets (kBeginning: the start).
   virtual Status Seek(const std::vector<TopicPartitionOffset>& offsets) = 0;
   virtual Result<std::vector<TopicPartition>> Assignment() const = 0;
+  /// While paused, no partition is fetched, including those assigned later; the member stays
+  /// in its group, and Poll (call it as often as when running) serves rebalances. Records a
+  /// poll returned before are not taken back. Unpaused, fetching goes on from where it was:
+  /// Seek to be exact.
+  virtual Status SetPaused(bool paused) = 0;
   /// Leaves the group (revoking every partition). Idempotent.
   virtual Status Close() = 0;
 

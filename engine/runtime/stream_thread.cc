@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <future>
+#include <map>
 
 namespace sidestream::runtime {
 
@@ -42,6 +43,7 @@ struct StreamThread::Share {
   std::vector<std::unique_ptr<Member>> members;
   uint64_t seen_failures = 0;  // the query's failures this share has followed
   bool stopped = false;        // after a failure: until the backoff ends, or for good
+  bool paused = false;         // its sources are paused (PAUSE); it polls, processes nothing
   QueryControl& control() const { return *spec->control; }
 };
 
@@ -250,6 +252,17 @@ void StreamThread::Fail(Share& share, const Status& error, const Member* member)
 
 void StreamThread::Follow(Share& share) {
   QueryControl& control = share.control();
+  if (control.paused() != share.paused) {
+    share.paused = !share.paused;
+    for (auto& member : share.members) {
+      if (!member->source) continue;
+      Status followed = share.paused ? member->source->SetPaused(true) : Unpause(*member);
+      if (!followed.ok()) {
+        Fail(share, followed, nullptr);
+        return;
+      }
+    }
+  }
   const uint64_t failures = control.failures();
   if (failures != share.seen_failures) {
     // What the query processed since its last commit is dropped, not committed: a restart
@@ -258,7 +271,8 @@ void StreamThread::Follow(Share& share) {
     // the broker cannot leave cleanly either); for good, they leave.
     share.seen_failures = failures;
     share.stopped = true;
-    const bool for_good = control.state() != QueryState::kRunning;
+    const QueryState state = control.state();
+    const bool for_good = state == QueryState::kError || state == QueryState::kTerminated;
     for (auto& member : share.members) {
       if (for_good) {
         (void)StopMember(*member, /*commit=*/false);
@@ -280,11 +294,40 @@ void StreamThread::Follow(Share& share) {
   }
 }
 
+Status StreamThread::Unpause(Member& member) {
+  RETURN_NOT_OK(member.source->SetPaused(false));
+  // Fetching goes on from the partitions' fetch positions, which the pause may have left past
+  // records fetched but never processed: seek to the next offset each task would process
+  // (the committed one where it processed nothing), so no record is skipped or read twice.
+  ASSIGN_OR_RAISE(auto assigned, member.source->Assignment());
+  if (!assigned.empty()) {
+    ASSIGN_OR_RAISE(auto offsets, member.source->Committed(assigned));
+    const NextOffsets& processed = member.tasks.next_offsets();
+    for (auto& offset : offsets) {
+      if (offset.offset < 0) offset.offset = Source::kBeginning;
+      for (size_t source = 0; source < member.stage.source_topics.size(); ++source) {
+        if (member.stage.source_topics[source] != offset.topic) continue;
+        auto next = processed.find({source, offset.partition});
+        if (next != processed.end()) offset.offset = next->second;
+      }
+    }
+    RETURN_NOT_OK(member.source->Seek(offsets));
+  }
+  // Time spent paused is not idleness: windows do not close on it.
+  member.last_input = options_.clock->Now();
+  return Status::OK();
+}
+
 Result<int64_t> StreamThread::Poll(Member& member, int wait_ms) {
   RETURN_NOT_OK(member.source->Poll(options_.max_poll_records, std::chrono::milliseconds(wait_ms),
                                     member.batch));
   const auto now = options_.clock->Now();
   const std::vector<SourceRecord>& records = member.batch.records;
+  if (member.share.paused) {
+    // Fetched before the pause took hold: put back, for the resumed query to process.
+    if (!records.empty()) RETURN_NOT_OK(PutBack(member));
+    return int64_t{0};
+  }
   if (records.empty()) {
     // Every partition quiet: let stream time follow the wall clock so windows close.
     auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(now - member.last_input);
@@ -365,6 +408,20 @@ Result<int64_t> StreamThread::Poll(Member& member, int wait_ms) {
   const int64_t count = static_cast<int64_t>(records.size()) - fetched_again;
   consumed_ += count;
   return count;
+}
+
+Status StreamThread::PutBack(Member& member) {
+  std::map<std::pair<std::string_view, int32_t>, int64_t> first;
+  for (const SourceRecord& record : member.batch.records) {
+    auto [offset, inserted] = first.try_emplace({record.topic, record.partition}, record.offset);
+    if (!inserted) offset->second = std::min(offset->second, record.offset);
+  }
+  std::vector<TopicPartitionOffset> offsets;
+  for (const auto& [partition, offset] : first) {
+    offsets.push_back({std::string(partition.first), partition.second, offset});
+  }
+  member.batch.Clear();
+  return member.source->Seek(offsets);
 }
 
 Status StreamThread::CommitShare(Share& share) {

@@ -66,7 +66,9 @@ struct ThreadProgress {
 /// pass polls every share once, processes what arrived, and commits when the commit interval
 /// has passed. A share that fails records it in the query's QueryControl; the query's shares
 /// on every thread then drop their tasks, and start again from the last commit when the
-/// backoff ends (or leave their groups for good). Thread: Start runs passes on a thread of its
+/// backoff ends (or leave their groups for good). A paused query's shares pause their sources
+/// and keep polling them, so they keep their groups and tasks, and process nothing until
+/// resumed. Thread: Start runs passes on a thread of its
 /// own; without Start, the owner calls RunOnce. AddQuery, RemoveQuery and progress() from any
 /// thread.
 class StreamThread {
@@ -108,6 +110,10 @@ class StreamThread {
   Status StopMember(Member& member, bool commit);
   void DropMember(Member& member);
   Status Rewind(Member& member);
+  /// Resumes a paused member's fetching at the records its tasks would process next.
+  Status Unpause(Member& member);
+  /// Seeks back to the first record of each partition in the member's batch, and clears it.
+  Status PutBack(Member& member);
   void Fail(Share& share, const Status& error, const Member* member);
   /// Follows the query's control: drops or stops the share after a failure seen elsewhere,
   /// and restarts it when its backoff ended.

@@ -180,6 +180,8 @@ enum class StatementKind {
   kDescribe,        // DESCRIBE [EXTENDED] name | DESCRIBE FUNCTION name | DESCRIBE STREAMS|TABLES
   kExplain,         // EXPLAIN statement | EXPLAIN query_id
   kTerminate,       // TERMINATE query_id | TERMINATE ALL
+  kPause,           // PAUSE query_id | PAUSE ALL
+  kResume,          // RESUME query_id | RESUME ALL
   kSet,             // SET 'name' = 'value'
   kUnset,           // UNSET 'name'
   kCreateConnector,  // CREATE SINK|SOURCE CONNECTOR [IF NOT EXISTS] name WITH (...)
@@ -232,10 +234,10 @@ struct Statement {
   bool describe_connector = false;  // DESCRIBE CONNECTOR name
   bool source_connector = false;    // CREATE SOURCE CONNECTOR (refused: sinks only)
 
-  // EXPLAIN, TERMINATE
+  // EXPLAIN, TERMINATE, PAUSE, RESUME
   std::unique_ptr<Statement> explained;  // EXPLAIN <statement>
-  std::string query_id;                  // EXPLAIN id, TERMINATE id
-  bool terminate_all = false;
+  std::string query_id;                  // EXPLAIN id, TERMINATE|PAUSE|RESUME id
+  bool all_queries = false;              // TERMINATE|PAUSE|RESUME ALL
 
   // SET / UNSET
   std::string property_name;

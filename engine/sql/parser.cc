@@ -1077,10 +1077,18 @@ class AstBuilder {
       }
     } else if (dynamic_cast<P::TerminateAllContext*>(context) != nullptr) {
       s->kind = StatementKind::kTerminate;
-      s->terminate_all = true;
+      s->all_queries = true;
     } else if (auto* terminate = dynamic_cast<P::TerminateQueryContext*>(context)) {
       s->kind = StatementKind::kTerminate;
       s->query_id = Identifier(terminate->identifier());
+    } else if (auto* pause = dynamic_cast<P::PauseQueryContext*>(context)) {
+      s->kind = StatementKind::kPause;
+      s->all_queries = pause->ALL() != nullptr;
+      if (!s->all_queries) s->query_id = Identifier(pause->identifier());
+    } else if (auto* resume = dynamic_cast<P::ResumeQueryContext*>(context)) {
+      s->kind = StatementKind::kResume;
+      s->all_queries = resume->ALL() != nullptr;
+      if (!s->all_queries) s->query_id = Identifier(resume->identifier());
     } else if (auto* set = dynamic_cast<P::SetPropertyContext*>(context)) {
       s->kind = StatementKind::kSet;
       s->property_name = Unquote(set->STRING_LITERAL(0)->getText(), '\'');
@@ -1234,13 +1242,16 @@ Status DescribeSyntaxError(const SyntaxErrorDetails& details,
   }
   // A misspelt keyword taken as an alias just before: SELECT a FORM t, FROM s WHRE x.
   antlr4::Token* previous = nullptr;
+  bool previous_starts_statement = true;  // a statement's first word is never an alias
   for (size_t i = details.token_index; i-- > 0;) {
-    if (tokens[i]->getChannel() == antlr4::Token::DEFAULT_CHANNEL) {
-      previous = tokens[i];
+    if (tokens[i]->getChannel() != antlr4::Token::DEFAULT_CHANNEL) continue;
+    if (previous != nullptr) {
+      previous_starts_statement = tokens[i]->getType() == P::SEMICOLON;
       break;
     }
+    previous = tokens[i];
   }
-  if (previous != nullptr &&
+  if (previous != nullptr && !previous_starts_statement &&
       (previous->getType() == P::IDENTIFIER || IsNonReservedKeyword(previous->getType()))) {
     // Only clause words (FROM, WHERE, GROUP, LIMIT, ...): short ones like IN or AS are
     // one edit away from too many ordinary names (INT, AT).

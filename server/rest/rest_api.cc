@@ -286,6 +286,7 @@ Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& state
     auto source = catalog.GetSource(statement.name);
     if (source.ok()) dropped_topic = source->topic;
   }
+  (void)engine.TakeWarnings();  // earlier work's (a push query ending): not this statement's
   RETURN_NOT_OK(engine.Execute(text));
   json status = {{"status", "SUCCESS"}, {"message", ""}, {"queryId", nullptr}};
   std::string command = "stream/`" + statement.name + "`/create";
@@ -313,9 +314,18 @@ Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& state
           "Source `" + statement.name + "` (topic: " + dropped_topic + ") was dropped.";
       command = "stream/`" + statement.name + "`/drop";
       break;
+    // ksqlDB's command ids: "<action>/<query id, or ALL>/execute".
     case sql::StatementKind::kTerminate:
       status["message"] = "Query terminated.";
-      command = "terminate/" + statement.query_id + "/execute";
+      command = "terminate/" + (statement.all_queries ? "ALL" : statement.query_id) + "/execute";
+      break;
+    case sql::StatementKind::kPause:
+      status["message"] = "Query paused.";
+      command = "pause/" + (statement.all_queries ? "ALL" : statement.query_id) + "/execute";
+      break;
+    case sql::StatementKind::kResume:
+      status["message"] = "Query resumed.";
+      command = "resume/" + (statement.all_queries ? "ALL" : statement.query_id) + "/execute";
       break;
     case sql::StatementKind::kCreateType:
       status["message"] = "Registered custom type with name '" + statement.name + "'";
@@ -324,12 +334,16 @@ Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& state
     default:
       break;
   }
+  json warnings = json::array();
+  for (std::string& warning : engine.TakeWarnings()) {
+    warnings.push_back({{"message", std::move(warning)}});
+  }
   return json{{"@type", "currentStatus"},
               {"statementText", text},
               {"commandId", command},
               {"commandStatus", std::move(status)},
               {"commandSequenceNumber", sequence},
-              {"warnings", json::array()}};
+              {"warnings", std::move(warnings)}};
 }
 
 void RunKsql(host::KafkaEngine& engine, const std::string& sql,

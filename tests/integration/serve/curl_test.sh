@@ -96,5 +96,21 @@ done
 grep -q '"queryType":"PUSH"' "$work/body" && fail "closing the connection left the query running"
 grep -q '"K"' "$work/open" || fail "the open query sent no header: $(cat "$work/open")"
 
+# PAUSE and RESUME answer as ksqlDB does, and SHOW QUERIES tells PAUSED from RUNNING.
+expect "200 1.1" --http1.1 POST /ksql \
+  '{"ksql":"CREATE STREAM COPIED AS SELECT K, ID FROM INPUT;"}' '"queryId":"CSAS_COPIED_'
+query_id=$(sed -n 's/.*"queryId":"\(CSAS_COPIED_[0-9]*\)".*/\1/p' "$work/body")
+expect "200 1.1" --http1.1 POST /ksql "{\"ksql\":\"PAUSE $query_id;\"}" '"message":"Query paused."'
+grep -q "\"commandId\":\"pause/$query_id/execute\"" "$work/body" || fail "PAUSE: $(cat "$work/body")"
+expect "200 1.1" --http1.1 POST /ksql '{"ksql":"SHOW QUERIES;"}' '"state":"PAUSED"'
+expect "200 1.1" --http1.1 POST /ksql '{"ksql":"RESUME ALL;"}' '"message":"Query resumed."'
+grep -q '"commandId":"resume/ALL/execute"' "$work/body" || fail "RESUME: $(cat "$work/body")"
+expect "200 1.1" --http1.1 POST /ksql '{"ksql":"SHOW QUERIES;"}' '"state":"RUNNING"'
+expect "400 1.1" --http1.1 POST /ksql '{"ksql":"PAUSE NOPE;"}' '"@type":"statement_error"'
+# DROP ... DELETE TOPIC stops the writing query; the embedded broker keeps the topic, and says so.
+expect "200 1.1" --http1.1 POST /ksql '{"ksql":"DROP STREAM COPIED DELETE TOPIC;"}' \
+  '"warnings":\[{"message":"Topic COPIED was not deleted'
+expect "200 1.1" --http1.1 POST /ksql '{"ksql":"SHOW QUERIES;"}' '"queries":\[\]'
+
 kill -0 "$serve_pid" || fail "serve died"
 echo "PASSED"

@@ -193,6 +193,37 @@ TEST(ParserTest, TypesDropShowDescribe) {
   EXPECT_TRUE(sources->extended);
 }
 
+TEST(ParserTest, PauseAndResume) {
+  auto pause = MustParse("PAUSE csas_out_0");
+  EXPECT_EQ(pause->kind, StatementKind::kPause);
+  EXPECT_EQ(pause->query_id, "CSAS_OUT_0");
+  EXPECT_FALSE(pause->all_queries);
+  auto pause_all = MustParse("pause all");
+  EXPECT_EQ(pause_all->kind, StatementKind::kPause);
+  EXPECT_TRUE(pause_all->all_queries);
+  EXPECT_EQ(pause_all->query_id, "");
+  auto resume = MustParse("RESUME `CsasQ`");
+  EXPECT_EQ(resume->kind, StatementKind::kResume);
+  EXPECT_EQ(resume->query_id, "CsasQ");
+  EXPECT_TRUE(MustParse("RESUME ALL")->all_queries);
+  EXPECT_EQ(MustParse("RESUME ALL")->kind, StatementKind::kResume);
+  // Not reserved: they still name columns.
+  EXPECT_EQ(MustParse("SELECT pause, resume FROM s EMIT CHANGES")->kind, StatementKind::kSelect);
+}
+
+TEST(ParserTest, MalformedPauseAndResumeAreSyntaxErrors) {
+  for (const char* sql : {"PAUSE;", "PAUSE", "RESUME;", "PAUSE ALL q", "RESUME q1 q2",
+                          "PAUSE QUERY q1", "PAUSE 'q1'"}) {
+    auto parsed = ParseScript(sql);
+    ASSERT_FALSE(parsed.ok()) << sql;
+    EXPECT_EQ(parsed.status().code(), StatusCode::kSyntaxError) << parsed.status().ToString();
+    EXPECT_EQ(parsed.status().location().line, 1) << sql;
+  }
+  auto empty = ParseScript("PAUSE;");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().location().column, 6) << empty.status().ToString();
+}
+
 TEST(ParserTest, ExplainTerminateSetUnset) {
   auto explain = MustParse("EXPLAIN SELECT * FROM s EMIT CHANGES");
   EXPECT_EQ(explain->kind, StatementKind::kExplain);
@@ -204,8 +235,8 @@ TEST(ParserTest, ExplainTerminateSetUnset) {
   auto terminate = MustParse("TERMINATE ctas_totals_3");
   EXPECT_EQ(terminate->kind, StatementKind::kTerminate);
   EXPECT_EQ(terminate->query_id, "CTAS_TOTALS_3");
-  EXPECT_FALSE(terminate->terminate_all);
-  EXPECT_TRUE(MustParse("TERMINATE ALL")->terminate_all);
+  EXPECT_FALSE(terminate->all_queries);
+  EXPECT_TRUE(MustParse("TERMINATE ALL")->all_queries);
 
   auto set = MustParse("SET 'auto.offset.reset' = 'earliest'");
   EXPECT_EQ(set->kind, StatementKind::kSet);
@@ -636,6 +667,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"SELECT * FROM a JOIN b WITHIN 10 SECONDS a.id = b.id", kSyntax, 1, 42, "'a'",
                   "expected ON"},
         ErrorCase{"SET 'a' 'b'", kSyntax, 1, 9, "''b''", "expected '='"},
+        ErrorCase{"PAUSE;", kSyntax, 1, 6, "at or near ';'", "expected ALL or an identifier"},
+        ErrorCase{"RESUME", kSyntax, 1, 7, "at end of input", "expected ALL or an identifier"},
         ErrorCase{"SELECT CASE WHEN a THEN 1 FROM s", kSyntax, 1, 27, "'FROM'", "END"},
         ErrorCase{"SELECT * FROM s WINDOW TUMBLING (SIZE 30 bobs) GROUP BY a", kSyntax, 1, 42,
                   "Unknown time unit 'bobs'", "SECONDS"},
