@@ -316,4 +316,18 @@ EngineProgress KafkaEngine::progress() const {
   return progress;
 }
 
+EngineMetrics KafkaEngine::Metrics() const {
+  EngineMetrics metrics;
+  metrics.totals = progress();
+  metrics.stream_threads = static_cast<int>(threads_.size());
+  for (const auto& thread : threads_) {
+    const runtime::ThreadProgress totals = thread->progress();
+    metrics.commits += totals.commits;
+    metrics.commit_latency += totals.commit_latency;
+    metrics.rebalances += totals.rebalances;
+    for (const auto& [id, query] : totals.queries) metrics.queries[id] += query;
+  }
+  return metrics;
+}
+
 }  // namespace sidestream::host

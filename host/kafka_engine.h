@@ -86,6 +86,17 @@ struct EngineProgress {
   int64_t sink_dead_letters = 0;  // records a connector's store refused
 };
 
+/// What `GET /metrics` reports, summed over the stream threads.
+struct EngineMetrics {
+  EngineProgress totals;
+  /// Per query id; a query appears once some stream thread runs a share of it.
+  std::map<std::string, runtime::QueryProgress> queries;
+  int64_t commits = 0;
+  LatencyHistogram commit_latency;
+  int64_t rebalances = 0;
+  int stream_threads = 0;
+};
+
 /// Runs persistent queries on Kafka, in Kafka Streams' shape. Each query is planned into
 /// stages (planner::PlanQuery); the engine creates the plan's topics, and every stream thread
 /// runs a share of every query (runtime::StreamThread): per stage a member of the stage's
@@ -167,6 +178,8 @@ class KafkaEngine {
   void Stop() { stopping_ = true; }
 
   EngineProgress progress() const;
+  /// The totals and each query's share of them, from the control thread.
+  EngineMetrics Metrics() const;
   int stream_threads() const { return static_cast<int>(threads_.size()); }
 
  private:

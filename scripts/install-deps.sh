@@ -11,6 +11,7 @@ packages=(
   libspdlog-dev libcli11-dev libhyperscan-dev libxgboost-dev libre2-dev libcurl4-openssl-dev
   libxxhash-dev libabsl-dev clang-format ccache
   libh2o-evloop-dev libssl-dev curl nghttp2-client  # `serve`: HTTP/1.1 + HTTP/2; its tests
+  prometheus  # scrapes `serve`'s /metrics in serve.metrics
   clang libclang-rt-14-dev libfuzzer-14-dev
   tzdata  # region time zones (CONVERT_TZ), read by Abseil at run time
 )

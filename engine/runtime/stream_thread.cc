@@ -39,6 +39,9 @@ struct StreamThread::Member {
 /// This thread's share of one query.
 struct StreamThread::Share {
   const QuerySpec* spec = nullptr;
+  int64_t consumed = 0;
+  int64_t rebalances = 0;
+  LatencyHistogram processing;
   std::unique_ptr<RecordCollector> collector;
   std::vector<std::unique_ptr<Member>> members;
   uint64_t seen_failures = 0;  // the query's failures this share has followed
@@ -174,6 +177,7 @@ Status StreamThread::RemoveQuery(const std::string& query_id, bool commit) {
     for (auto& member : share.members) (void)StopMember(*member, /*commit=*/false);
     removed_.produced += share.collector->produced();
     removed_.changelog_records += share.collector->changelog_records();
+    removed_.rebalances += share.rebalances;
     for (auto& member : share.members) {
       removed_.counters += member->tasks.counters();
       removed_.restored_records += member->tasks.restored_records();
@@ -194,6 +198,7 @@ Status StreamThread::Subscribe(Share& share, Member& member) {
     std::vector<int32_t> partitions;
     for (const auto& partition : event.partitions) partitions.push_back(partition.partition);
     if (event.kind == RebalanceEvent::Kind::kAssigned) {
+      ++self->share.rebalances;
       // A task that cannot start here is created again, and fails its query, when its first
       // records arrive (TaskManager::Process).
       for (int32_t partition : partitions) (void)self->tasks.Create(partition);
@@ -337,12 +342,16 @@ Result<int64_t> StreamThread::Poll(Member& member, int wait_ms) {
   }
   member.last_input = now;
   const StageSpec& stage = member.stage;
-  auto process = [&member](std::span<const InputMessage> run) {
+  auto process = [&member, this](std::span<const InputMessage> run) {
     member.run_source = run.front().source;
     member.run_partition = run.front().partition;
     member.run_first_offset = run.front().offset;
     member.run_last_offset = run.back().offset;
-    return member.tasks.Process(run);
+    const auto started = options_.clock->Now();
+    Status processed = member.tasks.Process(run);
+    member.share.processing.Observe(
+        std::chrono::duration<double>(options_.clock->Now() - started).count());
+    return processed;
   };
   // A poll interleaves partitions: each run of one partition's messages is one batch for its
   // task. The views borrow the source's buffers until the batch is polled into again.
@@ -407,6 +416,8 @@ Result<int64_t> StreamThread::Poll(Member& member, int wait_ms) {
   inputs.clear();
   const int64_t count = static_cast<int64_t>(records.size()) - fetched_again;
   consumed_ += count;
+  // The query's input is what its first stage reads; later stages read its repartition topic.
+  if (&member == member.share.members.front().get()) member.share.consumed += count;
   return count;
 }
 
@@ -425,6 +436,7 @@ Status StreamThread::PutBack(Member& member) {
 }
 
 Status StreamThread::CommitShare(Share& share) {
+  const auto started = options_.clock->Now();
   for (auto& member : share.members) {
     if (!member->source) continue;
     Status committed = member->tasks.Commit(*member->source, {});
@@ -435,6 +447,8 @@ Status StreamThread::CommitShare(Share& share) {
     RETURN_NOT_OK(committed);
   }
   share.control().Committed();
+  ++commits_;
+  commit_latency_.Observe(std::chrono::duration<double>(options_.clock->Now() - started).count());
   return Status::OK();
 }
 
@@ -496,16 +510,62 @@ void StreamThread::CommitShares() {
   last_commit_ = options_.clock->Now();
 }
 
+namespace {
+
+// The older of two stream times, INT64_MIN standing for none.
+int64_t OlderStreamTime(int64_t a, int64_t b) {
+  if (a == INT64_MIN) return b;
+  if (b == INT64_MIN) return a;
+  return std::min(a, b);
+}
+
+}  // namespace
+
+QueryProgress& QueryProgress::operator+=(const QueryProgress& other) {
+  consumed += other.consumed;
+  produced += other.produced;
+  changelog_records += other.changelog_records;
+  restored_records += other.restored_records;
+  rebalances += other.rebalances;
+  state_entries += other.state_entries;
+  oldest_stream_time = OlderStreamTime(oldest_stream_time, other.oldest_stream_time);
+  counters += other.counters;
+  processing += other.processing;
+  // A partition is read by one thread's member at a time.
+  for (const auto& [partition, lag] : other.consumer_lag) consumer_lag[partition] = lag;
+  return *this;
+}
+
 void StreamThread::PublishProgress() {
   ThreadProgress progress = removed_;
   progress.consumed = consumed_;
+  progress.commits = commits_;
+  progress.commit_latency = commit_latency_;
   for (const auto& share : shares_) {
-    progress.produced += share->collector->produced();
-    progress.changelog_records += share->collector->changelog_records();
+    QueryProgress& query = progress.queries[share->control().id()];
+    query.consumed = share->consumed;
+    query.produced = share->collector->produced();
+    query.changelog_records = share->collector->changelog_records();
+    query.rebalances = share->rebalances;
+    query.processing = share->processing;
     for (const auto& member : share->members) {
-      progress.counters += member->tasks.counters();
-      progress.restored_records += member->tasks.restored_records();
+      query.counters += member->tasks.counters();
+      query.restored_records += member->tasks.restored_records();
+      query.state_entries += member->tasks.state_entries();
+      query.oldest_stream_time =
+          OlderStreamTime(query.oldest_stream_time, member->tasks.oldest_stream_time());
+      if (!member->source) continue;
+      for (const auto& [input, next] : member->tasks.next_offsets()) {
+        TopicPartition partition{member->stage.source_topics[input.first], input.second};
+        const int64_t high = member->source->CachedWatermarks(partition).second;
+        if (high >= 0) query.consumer_lag[partition] = std::max<int64_t>(0, high - next);
+      }
     }
+    progress.produced += query.produced;
+    progress.changelog_records += query.changelog_records;
+    progress.rebalances += query.rebalances;
+    progress.counters += query.counters;
+    progress.restored_records += query.restored_records;
   }
   std::lock_guard lock(progress_mutex_);
   progress_ = progress;

@@ -3,7 +3,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/latency_histogram.h"
 #include "planner/physical_plan.h"
 #include "runtime/query_status.h"
 #include "runtime/source.h"
@@ -51,13 +54,40 @@ Result<std::unique_ptr<QuerySpec>> MakeQuerySpec(
     planner::PhysicalPlan physical, const std::map<std::string, std::string>& properties,
     std::shared_ptr<QueryControl> control);
 
+/// One query's share of a stream thread's work, for metrics. Shares of the same query on
+/// several threads add up (operator+=).
+struct QueryProgress {
+  int64_t consumed = 0;
+  int64_t produced = 0;
+  int64_t changelog_records = 0;
+  int64_t restored_records = 0;
+  int64_t rebalances = 0;     // partitions assigned to its members, counted per assignment
+  int64_t state_entries = 0;  // in the stores of its live tasks
+  /// The oldest stream time of its live tasks; INT64_MIN when none has one.
+  int64_t oldest_stream_time = INT64_MIN;
+  TaskCounters counters;  // of its tasks, live and closed
+  /// How long each run of one partition's polled records took to process.
+  LatencyHistogram processing;
+  /// Per input partition its tasks read: records on the broker past the next one to process
+  /// (from the high watermark the consumer last saw; partitions with nothing processed yet
+  /// are left out).
+  std::map<TopicPartition, int64_t> consumer_lag;
+
+  QueryProgress& operator+=(const QueryProgress& other);
+};
+
 /// Totals of one stream thread, readable from any thread.
 struct ThreadProgress {
   int64_t consumed = 0;
   int64_t produced = 0;
   int64_t changelog_records = 0;
   int64_t restored_records = 0;
+  int64_t rebalances = 0;
+  int64_t commits = 0;  // of a query's share: its offsets (and the outputs before them)
+  LatencyHistogram commit_latency;
   TaskCounters counters;  // of its tasks, live and closed
+  /// The shares running now, by query id (removed ones count in the totals above only).
+  std::map<std::string, QueryProgress> queries;
 };
 
 /// Runs tasks of many queries on one thread (Kafka Streams' StreamThread). For each query it
@@ -137,9 +167,11 @@ class StreamThread {
   std::mutex commands_mutex_;
   std::vector<std::function<void()>> commands_;  // guarded by commands_mutex_
   mutable std::mutex progress_mutex_;
-  ThreadProgress progress_;  // guarded by progress_mutex_
-  int64_t consumed_ = 0;     // thread-owned
-  ThreadProgress removed_;   // thread-owned: totals of shares removed
+  ThreadProgress progress_;          // guarded by progress_mutex_
+  int64_t consumed_ = 0;             // thread-owned
+  ThreadProgress removed_;           // thread-owned: totals of shares removed
+  int64_t commits_ = 0;              // thread-owned
+  LatencyHistogram commit_latency_;  // thread-owned
 };
 
 }  // namespace sidestream::runtime

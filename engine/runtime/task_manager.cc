@@ -53,6 +53,9 @@ Status TaskManager::Create(int32_t partition) {
   int64_t& newest = newest_[partition];
   newest = std::max(newest, task->stream_time());
   tasks_[partition] = std::move(task);
+  std::vector<const ChangelogStore*>& owned = stores_[partition];
+  owned.clear();
+  for (const auto& [name, store] : stores) owned.push_back(store);
   return Status::OK();
 }
 
@@ -98,6 +101,7 @@ Status TaskManager::Close(Source& source, const std::vector<int32_t>& partitions
     if (task == tasks_.end()) continue;
     closed_ += task->second->counters();
     tasks_.erase(task);
+    stores_.erase(partition);
     newest_.erase(partition);
     for (size_t index = 0; index < stage_.source_topics.size(); ++index) {
       next_offsets_.erase({index, partition});
@@ -109,6 +113,7 @@ Status TaskManager::Close(Source& source, const std::vector<int32_t>& partitions
 void TaskManager::DropAll() {
   for (const auto& [partition, task] : tasks_) closed_ += task->counters();
   tasks_.clear();
+  stores_.clear();
   newest_.clear();
   next_offsets_.clear();
 }
@@ -124,6 +129,23 @@ TaskCounters TaskManager::counters() const {
   TaskCounters total = closed_;
   for (const auto& [partition, task] : tasks_) total += task->counters();
   return total;
+}
+
+int64_t TaskManager::state_entries() const {
+  int64_t entries = 0;
+  for (const auto& [partition, stores] : stores_) {
+    for (const ChangelogStore* store : stores) entries += static_cast<int64_t>(store->size());
+  }
+  return entries;
+}
+
+int64_t TaskManager::oldest_stream_time() const {
+  int64_t oldest = INT64_MIN;
+  for (const auto& [partition, task] : tasks_) {
+    const int64_t time = task->stream_time();
+    if (time != INT64_MIN && (oldest == INT64_MIN || time < oldest)) oldest = time;
+  }
+  return oldest;
 }
 
 }  // namespace sidestream::runtime

@@ -73,6 +73,10 @@ class TaskManager {
   /// Of the live tasks and those closed before.
   TaskCounters counters() const;
   int64_t restored_records() const { return restored_records_; }
+  /// Entries in the live tasks' state stores.
+  int64_t state_entries() const;
+  /// The oldest stream time of the live tasks; INT64_MIN when none has one.
+  int64_t oldest_stream_time() const;
 
  private:
   const StageSpec& stage_;
@@ -83,6 +87,7 @@ class TaskManager {
   const StoreWrapper wrap_store_;
   TaskCallbacks callbacks_;
   std::map<int32_t, std::unique_ptr<StreamTask>> tasks_;
+  std::map<int32_t, std::vector<const ChangelogStore*>> stores_;  // owned by tasks_' tasks
   NextOffsets next_offsets_;
   std::map<int32_t, int64_t> newest_;  // per partition: the newest timestamp seen
   TaskCounters closed_;                // counters of tasks already closed

@@ -207,6 +207,7 @@ void OnWakeup(h2o_multithread_receiver_t*, h2o_linklist_t*) {}
 }  // namespace
 
 void Responder::Respond(int status, std::string content_type, std::string body) {
+  ReportStatus(status);
   HttpServer::Loop* loop = server_->loop_.get();
   uint64_t id = id_;
   server_->Post(
@@ -237,6 +238,7 @@ void Responder::Respond(int status, std::string content_type, std::string body) 
 }
 
 void Responder::StartStream(int status, std::string content_type) {
+  ReportStatus(status);
   HttpServer::Loop* loop = server_->loop_.get();
   uint64_t id = id_;
   server_->Post([loop, id, status, content_type = std::move(content_type)] {
@@ -280,6 +282,20 @@ void Responder::Finish() {
 void Responder::set_on_close(std::function<void()> on_close) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!closed_) on_close_ = std::move(on_close);
+}
+
+void Responder::set_on_status(std::function<void(int status)> on_status) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  on_status_ = std::move(on_status);
+}
+
+void Responder::ReportStatus(int status) {
+  std::function<void(int)> on_status;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    on_status.swap(on_status_);
+  }
+  if (on_status) on_status(status);
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& host, int port,

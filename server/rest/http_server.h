@@ -50,6 +50,9 @@ class Responder {
   /// full or the client went away (closed its connection or reset the stream). Set it before
   /// StartStream.
   void set_on_close(std::function<void()> on_close);
+  /// Called once, on the answering thread, with the status of the first Respond or
+  /// StartStream (for metrics). Set it before answering.
+  void set_on_status(std::function<void(int status)> on_status);
   /// True once the exchange has ended.
   bool closed() const { return closed_; }
 
@@ -62,6 +65,8 @@ class Responder {
   std::atomic<bool> closed_{false};
   std::mutex mutex_;
   std::function<void()> on_close_;
+  std::function<void(int)> on_status_;  // under mutex_
+  void ReportStatus(int status);
 };
 
 /// Serves HTTP with one event-loop thread. `handler` runs on that thread for every request

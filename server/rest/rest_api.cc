@@ -8,6 +8,7 @@
 #include "analyzer/analyzer.h"
 #include "connectors/kafka/batch_consumer.h"
 #include "connectors/sink/sink_connectors.h"
+#include "server/rest/engine_metrics.h"
 #include "server/rest/ksql_entities.h"
 #include "session/script_runner.h"
 #include "sql/parser.h"
@@ -530,7 +531,9 @@ void Release(host::KafkaEngine& engine, PushQuery& query) {
 }  // namespace
 
 RestApi::RestApi(EngineWorker& worker, RestOptions options)
-    : worker_(worker), options_(std::move(options)) {}
+    : worker_(worker), options_(std::move(options)) {
+  DescribeRestMetrics(rest_metrics_);
+}
 
 RestApi::~RestApi() = default;
 
@@ -544,15 +547,20 @@ void RestApi::Handle(HttpRequest request, std::shared_ptr<Responder> responder) 
     const char* path;
     const char* method;
   };
-  static const Route kRoutes[] = {{"/ksql", "POST"},         {"/query", "POST"},
-                                  {"/query-stream", "POST"}, {"/close-query", "POST"},
-                                  {"/info", "GET"},          {"/healthcheck", "GET"},
-                                  {"/chc/live", "GET"},      {"/chc/ready", "GET"},
-                                  {"/clusterStatus", "GET"}, {"/inserts-stream", "POST"}};
+  static const Route kRoutes[] = {
+      {"/ksql", "POST"},           {"/query", "POST"},    {"/query-stream", "POST"},
+      {"/close-query", "POST"},    {"/info", "GET"},      {"/healthcheck", "GET"},
+      {"/chc/live", "GET"},        {"/chc/ready", "GET"}, {"/clusterStatus", "GET"},
+      {"/inserts-stream", "POST"}, {"/metrics", "GET"}};
   const Route* route = nullptr;
   for (const Route& candidate : kRoutes) {
     if (request.path == candidate.path) route = &candidate;
   }
+  // Unknown paths share one label, so that a scan cannot grow the metrics without bound.
+  responder->set_on_status([this, label = route ? route->path : "unmatched"](int status) {
+    rest_metrics_.Add("sidestream_rest_requests_total",
+                      {{"route", label}, {"status", std::to_string(status)}});
+  });
   if (route == nullptr) {
     return RespondJson(*responder, 404,
                        GenericError(kErrorNotFound, "No route for " + request.path));
@@ -568,6 +576,7 @@ void RestApi::Handle(HttpRequest request, std::shared_ptr<Responder> responder) 
   if (path == "/query") return HandleQuery(request, std::move(responder), /*legacy=*/true);
   if (path == "/query-stream") return HandleQuery(request, std::move(responder), false);
   if (path == "/close-query") return HandleCloseQuery(request, std::move(responder));
+  if (path == "/metrics") return HandleMetrics(std::move(responder));
   if (path == "/inserts-stream") {
     return RespondJson(*responder, 400,
                        GenericError(kErrorBadRequest, "/inserts-stream is not built yet"));
@@ -609,6 +618,20 @@ void RestApi::Handle(HttpRequest request, std::shared_ptr<Responder> responder) 
              {"activeStandbyPerQuery", json::object()},
              {"hostStoreLags", {{"stateStoreLags", json::object()}, {"updateTimeMs", now}}}}}}}});
   }
+}
+
+void RestApi::HandleMetrics(std::shared_ptr<Responder> responder) {
+  worker_.Post([this, responder](host::KafkaEngine& engine) {
+    metrics::Registry registry;
+    DescribeEngineMetrics(registry);
+    CollectEngineMetrics(engine.Metrics(), engine.Queries(), Clock::System().WallMs(), registry);
+    {
+      std::lock_guard<std::mutex> lock(push_mutex_);
+      rest_metrics_.Set("sidestream_push_queries_open", {},
+                        static_cast<double>(push_queries_.size()));
+    }
+    responder->Respond(200, metrics::kContentType, rest_metrics_.Render() + registry.Render());
+  });
 }
 
 void RestApi::HandleKsql(const HttpRequest& request, std::shared_ptr<Responder> responder) {

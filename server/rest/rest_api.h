@@ -8,11 +8,12 @@
 #include <utility>
 #include <vector>
 
+#include "server/metrics/registry.h"
 #include "server/rest/engine_worker.h"
 #include "server/rest/http_server.h"
 
 /// ksqlDB's REST API over the engine: /ksql, /query, /query-stream, /close-query, /info,
-/// /healthcheck, /chc/live, /chc/ready and /clusterStatus.
+/// /healthcheck, /chc/live, /chc/ready and /clusterStatus; and Prometheus's /metrics.
 namespace sidestream::rest {
 
 struct RestOptions {
@@ -44,6 +45,8 @@ class RestApi {
   void HandleKsql(const HttpRequest& request, std::shared_ptr<Responder> responder);
   void HandleQuery(const HttpRequest& request, std::shared_ptr<Responder> responder, bool legacy);
   void HandleCloseQuery(const HttpRequest& request, std::shared_ptr<Responder> responder);
+  /// Renders the engine's metrics on the engine thread, with the REST API's own.
+  void HandleMetrics(std::shared_ptr<Responder> responder);
   /// On the engine thread: starts a push query or answers why not.
   void StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery> query,
                       const std::string& sql);
@@ -55,6 +58,7 @@ class RestApi {
   std::atomic<int64_t> transient_counter_{0};
   std::mutex push_mutex_;
   std::map<std::string, std::shared_ptr<PushQuery>> push_queries_;  // by query id
+  metrics::Registry rest_metrics_;  // counted as requests are answered
 };
 
 }  // namespace sidestream::rest
