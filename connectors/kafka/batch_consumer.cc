@@ -20,6 +20,14 @@ std::vector<TopicPartition> ToPartitions(const rd_kafka_topic_partition_list_t* 
   return result;
 }
 
+// Cooperative-sticky moves only the partitions that change owner. Before librdkafka 2.3.0 a
+// consumer closed before its first assignment aborts the process in that assignor
+// (librdkafka#4312: a member with no partitions, or a stop during the first join), so older
+// versions, Debian 12's 2.0.2 among them, use the eager round-robin assignor.
+const char* AssignmentStrategy() {
+  return rd_kafka_version() >= 0x020300ff ? "cooperative-sticky" : "roundrobin";
+}
+
 }  // namespace
 
 std::string_view MessageView::topic() const {
@@ -108,7 +116,7 @@ Result<std::unique_ptr<BatchConsumer>> BatchConsumer::Create(ConsumerOptions opt
       BuildConf(opts.client, {{"group.id", opts.group_id},
                               {"session.timeout.ms", std::to_string(opts.session_timeout_ms)},
                               {"heartbeat.interval.ms", std::to_string(opts.heartbeat_interval_ms)},
-                              {"partition.assignment.strategy", "cooperative-sticky"},
+                              {"partition.assignment.strategy", AssignmentStrategy()},
                               {"enable.auto.commit", "false"},
                               {"enable.auto.offset.store", "false"},
                               {"auto.offset.reset", "earliest"},
