@@ -197,7 +197,8 @@ Result<KafkaRun> RunKafka(const std::string& source_sql, const std::string& quer
   if (engine->progress().consumed < total) {
     return Status::Unavailable("W2 did not finish on the embedded broker within 300 s: " +
                                std::to_string(engine->progress().consumed) + " of " +
-                               std::to_string(total) + " records consumed (the broker keeps at "
+                               std::to_string(total) +
+                               " records consumed (the broker keeps at "
                                "most 5 MiB per partition: fewer --kafka-messages?)");
   }
   KafkaRun run;

@@ -5,9 +5,9 @@
 #include <set>
 
 #include "analyzer/analyzer.h"
+#include "common/clock.h"
 #include "connectors/formats/row_format.h"
 #include "planner/physical_plan.h"
-#include "common/clock.h"
 #include "runtime/insert_values.h"
 #include "session/statements.h"
 #include "sql/parser.h"
@@ -213,8 +213,8 @@ Result<std::vector<session::StatementOutcome>> OfflineEngine::Execute(std::strin
     outcomes.push_back({statement->text, "", session::DescribePlan(analyzed), ""});
     if (statement->kind == sql::StatementKind::kInsertValues) {
       ASSIGN_OR_RAISE(auto target, catalog_->GetSource(analyzed.target_name));
-      ASSIGN_OR_RAISE(auto inserted,
-                      runtime::EncodeInsertValues(analyzed, target, sidestream::Clock::System().WallMs()));
+      ASSIGN_OR_RAISE(auto inserted, runtime::EncodeInsertValues(
+                                         analyzed, target, sidestream::Clock::System().WallMs()));
       runtime::InputMessage message;
       if (inserted.key) message.key = *inserted.key;
       message.value = inserted.value;
