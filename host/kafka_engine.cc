@@ -162,8 +162,10 @@ Status KafkaEngine::InsertValues(const analyzer::AnalyzedStatement& analyzed) {
   if (!insert_sink_) {
     ASSIGN_OR_RAISE(insert_sink_, clients_->CreateSink());
   }
-  RETURN_NOT_OK(insert_sink_->Produce(inserted.topic, -1, inserted.key.value_or(""), inserted.value,
-                                      inserted.timestamp_ms, {}));
+  // A null view (no data) is a null key.
+  const std::string_view key = inserted.key ? std::string_view(*inserted.key) : std::string_view();
+  RETURN_NOT_OK(
+      insert_sink_->Produce(inserted.topic, -1, key, inserted.value, inserted.timestamp_ms, {}));
   // ksqlDB answers once the row is written.
   return insert_sink_->Flush(options_.commit_timeout);
 }

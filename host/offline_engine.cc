@@ -151,8 +151,8 @@ class DecimalKeepingSax {
   std::string key_;
 };
 
-// Bytes a query wrote -> the JSON form test files use. `pointer` is where the result goes in
-// the record ("/key" or "/value"), for the pointers of exact decimals added to `decimals`.
+}  // namespace
+
 json BytesToJson(const std::string& bytes, const std::string& format,
                  const std::vector<formats::FormatColumn>& columns, const std::string& pointer,
                  std::set<std::string>& decimals) {
@@ -189,8 +189,6 @@ json BytesToJson(const std::string& bytes, const std::string& format,
   decimals.merge(found);
   return parsed;
 }
-
-}  // namespace
 
 OfflineEngine::~OfflineEngine() = default;
 

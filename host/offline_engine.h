@@ -148,6 +148,13 @@ std::string CompareRecordsPerKey(const std::vector<TestRecord>& expected,
 Result<std::string> JsonToBytes(const nlohmann::json& value, const std::string& format,
                                 const std::vector<formats::FormatColumn>& columns);
 
+/// Bytes a query wrote (`format`, with the columns of that role) -> the JSON form test files
+/// use. `pointer` is where it goes in the record ("/key" or "/value"): the pointers of exact
+/// decimals are added to `decimals`.
+nlohmann::json BytesToJson(const std::string& bytes, const std::string& format,
+                           const std::vector<formats::FormatColumn>& columns,
+                           const std::string& pointer, std::set<std::string>& decimals);
+
 /// Reads records from ksql-test-runner JSON ({"inputs": [...]} or {"outputs": [...]}).
 Result<std::vector<TestRecord>> ParseTestRecords(const nlohmann::json& records);
 nlohmann::json TestRecordToJson(const TestRecord& record);

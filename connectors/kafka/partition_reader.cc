@@ -9,6 +9,16 @@ namespace sidestream::kafka {
 Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string& topic,
                                    int32_t partition, const PartitionVisitor& visit,
                                    std::chrono::milliseconds timeout) {
+  return ReadPartitionToEnd(client, topic, partition,
+                            TimedPartitionVisitor([&visit](std::optional<std::string_view> key,
+                                                           std::optional<std::string_view> value,
+                                                           int64_t) { return visit(key, value); }),
+                            timeout);
+}
+
+Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string& topic,
+                                   int32_t partition, const TimedPartitionVisitor& visit,
+                                   std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   // A group id is required of a consumer handle even when it only assigns; it never joins.
   ASSIGN_OR_RAISE(
@@ -55,7 +65,7 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
           key = std::string_view(static_cast<const char*>(message->key), message->key_len);
         if (message->payload)
           value = std::string_view(static_cast<const char*>(message->payload), message->len);
-        status = visit(key, value);
+        status = visit(key, value, rd_kafka_message_timestamp(message, nullptr));
         next = message->offset + 1;
         ++read;
       } else if (status.ok() && message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF &&

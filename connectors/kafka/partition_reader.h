@@ -24,4 +24,12 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
                                    int32_t partition, const PartitionVisitor& visit,
                                    std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+/// A message with its timestamp (epoch ms; -1 when it has none).
+using TimedPartitionVisitor = std::function<Status(
+    std::optional<std::string_view> key, std::optional<std::string_view> value, int64_t timestamp)>;
+/// ReadPartitionToEnd, with each message's timestamp.
+Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string& topic,
+                                   int32_t partition, const TimedPartitionVisitor& visit,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
 }  // namespace sidestream::kafka

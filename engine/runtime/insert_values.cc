@@ -1,5 +1,7 @@
 #include "runtime/insert_values.h"
 
+#include <algorithm>
+
 #include "expr/cast.h"
 #include "expr/evaluator.h"
 #include "runtime/stream_task.h"
@@ -65,7 +67,10 @@ Result<InsertedMessage> EncodeInsertValues(const analyzer::AnalyzedStatement& an
                                      " is required for tables");
     }
   }
-  if (!keys.empty()) {
+  // A row with no key value has a null key, not an encoded NULL.
+  const bool keyed = std::any_of(row.begin(), row.begin() + static_cast<ptrdiff_t>(keys.size()),
+                                 [](const types::Value& value) { return !value.is_null(); });
+  if (keyed) {
     ASSIGN_OR_RAISE(auto key_encoder,
                     formats::MakeEncoder(FormatOptionsOf(target, true),
                                          FormatColumns(target, ColumnRole::kKey)));

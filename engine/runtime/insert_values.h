@@ -13,7 +13,7 @@ namespace sidestream::runtime {
 /// The message an INSERT ... VALUES writes: to the target's topic, in its formats.
 struct InsertedMessage {
   std::string topic;
-  std::optional<std::string> key;  // none when the target has no key columns
+  std::optional<std::string> key;  // none when the row has no key value
   std::string value;
   int64_t timestamp_ms = 0;
 };
