@@ -33,7 +33,7 @@ namespace {
 using sidestream::Status;
 using sidestream::bench::Measurement;
 namespace kafka = sidestream::kafka;
-namespace offline = sidestream::offline;
+namespace session = sidestream::session;
 namespace runtime = sidestream::runtime;
 
 // The store whose changelog is restored: W3's aggregation (its topology also keeps its stream
