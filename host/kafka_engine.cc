@@ -16,8 +16,8 @@
 
 namespace sidestream::host {
 
-int DefaultStreamThreads(bool embedded_broker) {
-  if (embedded_broker) return 1;
+int DefaultStreamThreads(bool mock_broker) {
+  if (mock_broker) return 1;
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
@@ -44,6 +44,15 @@ Result<std::unique_ptr<KafkaEngine>> KafkaEngine::Start(KafkaEngineOptions optio
   }
   kafka::ClientConfig client{engine->bootstrap_servers_, options.client_properties};
   ASSIGN_OR_RAISE(engine->admin_, kafka::TopicAdmin::Create(client));
+  if (options.stream_threads == kDefaultStreamThreads) {
+    const bool mock = engine->embedded() || engine->admin_->IsMockCluster();
+    engine->options_.stream_threads = DefaultStreamThreads(mock);
+    if (mock && !engine->embedded()) {
+      engine->warnings_.push_back("the cluster at " + options.bootstrap_servers +
+                                  " is an embedded (mock) broker: one stream thread by default, as "
+                                  "its group coordinator stalls groups of several members");
+    }
+  }
   engine->clients_ = std::make_unique<kafka::KafkaClients>(client, engine->embedded());
   ASSIGN_OR_RAISE(engine->catalog_, catalog::Catalog::Open(":memory:"));
   KafkaEngine* self = engine.get();
@@ -329,6 +338,7 @@ EngineMetrics KafkaEngine::Metrics() const {
     metrics.rebalances += totals.rebalances;
     for (const auto& [id, query] : totals.queries) metrics.queries[id] += query;
   }
+  metrics.connectors = connectors_->Statuses();
   return metrics;
 }
 

@@ -16,6 +16,7 @@
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "connectors/sink/sink_connector.h"
 #include "planner/physical_plan.h"
 #include "runtime/query_status.h"
 #include "runtime/source.h"
@@ -55,7 +56,8 @@ struct KafkaEngineOptions {
   std::chrono::milliseconds retry_backoff_initial{1000};
   std::chrono::milliseconds retry_backoff_max{60000};
   /// Threads that run the queries' tasks (num.stream.threads); 0 runs them on the caller's
-  /// thread, inside RunOnce (deterministic, for tests).
+  /// thread, inside RunOnce (deterministic, for tests); kDefaultStreamThreads picks
+  /// DefaultStreamThreads once the cluster is known.
   int stream_threads = 0;
   /// With no input for this long, stream time follows the wall clock.
   int64_t idle_timeout_ms = 5000;
@@ -66,11 +68,13 @@ using runtime::QueryState;
 using runtime::QueryStateName;
 using runtime::QueryStatus;
 
-/// num.stream.threads' default: one per core on a real broker, one on the embedded broker.
-/// The embedded (mock) broker's group coordinator refuses commits while members rejoin and
-/// drops members that rejoin late, so a group of several members reprocesses records or stalls
-/// there (librdkafka 2.0.2, rdkafka_mock_cgrp.c); a real broker's does neither.
-int DefaultStreamThreads(bool embedded_broker);
+/// num.stream.threads' default: one per core on a real broker, one on a mock broker (the
+/// embedded one, in this process or in `sidestream broker`). The mock's group coordinator
+/// refuses commits while members rejoin and drops members that rejoin late, so a group of
+/// several members reprocesses records or stalls there (librdkafka 2.0.2,
+/// rdkafka_mock_cgrp.c); a real broker's does neither.
+int DefaultStreamThreads(bool mock_broker);
+inline constexpr int kDefaultStreamThreads = -1;
 
 /// Totals over all queries, for progress lines and metrics.
 struct EngineProgress {
@@ -95,6 +99,7 @@ struct EngineMetrics {
   LatencyHistogram commit_latency;
   int64_t rebalances = 0;
   int stream_threads = 0;
+  std::vector<sink::ConnectorStatus> connectors;
 };
 
 /// Runs persistent queries on Kafka, in Kafka Streams' shape. Each query is planned into

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   run->add_option("--duration", run_options.duration_seconds, "Seconds to run (0: until Ctrl-C)");
   run->add_option("--stream-threads", run_options.stream_threads,
                   "Threads that run the queries' tasks (num.stream.threads); 0: one per core, or "
-                  "one on the embedded broker")
+                  "one on a mock (embedded) broker")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
 

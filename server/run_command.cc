@@ -42,9 +42,7 @@ int RunRun(const RunOptions& options) {
   }
   engine_options.client_properties = options.client_properties;
   engine_options.stream_threads =
-      options.stream_threads == 0
-          ? host::DefaultStreamThreads(engine_options.bootstrap_servers.empty())
-          : options.stream_threads;
+      options.stream_threads == 0 ? host::kDefaultStreamThreads : options.stream_threads;
   auto engine = host::KafkaEngine::Start(engine_options);
   if (!engine.ok()) {
     std::cerr << "error: cannot start: " << engine.status().ToString() << "\n";

@@ -47,8 +47,7 @@ int RunServe(const ServeOptions& options) {
   engine_options.commit_interval_ms = settings.GetInt("commit.interval.ms");
   engine_options.default_partitions = static_cast<int>(settings.GetInt("default.partitions"));
   const auto threads = static_cast<int>(settings.GetInt("num.stream.threads"));
-  engine_options.stream_threads =
-      threads == 0 ? host::DefaultStreamThreads(engine_options.bootstrap_servers.empty()) : threads;
+  engine_options.stream_threads = threads == 0 ? host::kDefaultStreamThreads : threads;
   engine_options.client_properties = settings.kafka_properties();
   auto worker = rest::EngineWorker::Start(engine_options, settings.GetInt("idle.timeout.ms"));
   if (!worker.ok()) {

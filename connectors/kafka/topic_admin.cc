@@ -175,6 +175,14 @@ Status TopicAdmin::DeleteTopics(const std::vector<std::string>& names,
   return Status::OK();
 }
 
+bool TopicAdmin::IsMockCluster(std::chrono::milliseconds timeout) {
+  char* id = rd_kafka_clusterid(handle_.get(), TimeoutMs(timeout));
+  if (id == nullptr) return false;
+  const bool mock = std::string_view(id).starts_with("mockCluster");  // rdkafka_mock.c
+  rd_kafka_mem_free(handle_.get(), id);
+  return mock;
+}
+
 bool TopicAdmin::ControllerIsListed() {
   const int32_t controller = rd_kafka_controllerid(handle_.get(), 0);
   const rd_kafka_metadata_t* metadata = nullptr;

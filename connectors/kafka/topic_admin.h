@@ -50,6 +50,11 @@ class TopicAdmin {
   Result<int> PartitionCount(const std::string& name,
                              std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+  /// Whether the cluster is librdkafka's mock (an embedded broker, here or in another process
+  /// such as `sidestream broker`): its cluster id starts with "mockCluster". False when the id
+  /// cannot be read in `timeout`.
+  bool IsMockCluster(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
  private:
   TopicAdmin() = default;
   bool ControllerIsListed();

@@ -151,6 +151,16 @@ void SinkConnector::WriteHeld() {
   for (auto& batch : batches_) batch.Clear();
 }
 
+ConnectorStatus SinkConnector::status() const {
+  ConnectorStatus status = status_;
+  for (const auto& [partition, next] : written_) {
+    if (not_owned_.count(partition) || !consumer_) continue;
+    const int64_t high = consumer_->CachedWatermarks({partition.first, partition.second}).second;
+    if (high >= 0) status.lag[partition] = std::max<int64_t>(0, high - next);
+  }
+  return status;
+}
+
 int64_t SinkConnector::Poll(std::chrono::milliseconds wait) {
   if (status_.state == ConnectorState::kFailed) return 0;
   const auto now = options_.clock->Now();

@@ -59,6 +59,9 @@ struct ConnectorStatus {
   int64_t dead_letters = 0;
   int64_t retries = 0;
   std::string last_error;
+  /// Per owned partition written to: records on the broker not yet written to the store (its
+  /// high watermark, as the last fetch reported it, minus the next offset to write).
+  std::map<std::pair<std::string, int32_t>, int64_t> lag;
 };
 
 /// One sink connector: a BatchConsumer in its own group on the connector's topics, the
@@ -89,7 +92,8 @@ class SinkConnector {
   /// Commits and leaves the group. Idempotent.
   Status Close();
 
-  const ConnectorStatus& status() const { return status_; }
+  /// The counters and state, with the lag as of the last fetch.
+  ConnectorStatus status() const;
   const std::string& name() const { return options_.name; }
 
  private:

@@ -1,6 +1,7 @@
 #include "connectors/sink/sink_connectors.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace sidestream::sink {
 
@@ -74,8 +75,8 @@ std::vector<ConnectorStatus> SinkConnectors::Statuses() const {
 }
 
 namespace {
-std::string StateOf(const ConnectorStatus* status) {
-  if (status == nullptr) return "NOT RUNNING";
+std::string StateOf(const std::optional<ConnectorStatus>& status) {
+  if (!status) return "NOT RUNNING";
   std::string state = ConnectorStateName(status->state);
   if (status->retrying) state += " (retrying)";
   return state;
@@ -86,8 +87,9 @@ std::string SinkConnectors::Show(const catalog::Catalog& catalog) const {
   std::string text = "Connector Name | Type | Class | State | Topics\n";
   for (const auto& connector : catalog.ListConnectors()) {
     auto running = running_.find(connector.name);
-    const ConnectorStatus* status =
-        running == running_.end() ? nullptr : &running->second->status();
+    const auto status = running == running_.end()
+                            ? std::nullopt
+                            : std::optional<ConnectorStatus>(running->second->status());
     auto topics = connector.properties.find("topics");
     text += connector.name + " | SINK | " + connector.connector_class + " | " + StateOf(status) +
             " | " + (topics == connector.properties.end() ? "" : topics->second) + "\n";
@@ -99,7 +101,9 @@ Result<std::string> SinkConnectors::Describe(const catalog::Catalog& catalog,
                                              const std::string& name) const {
   ASSIGN_OR_RAISE(catalog::ConnectorDescription connector, catalog.GetConnector(name));
   auto running = running_.find(name);
-  const ConnectorStatus* status = running == running_.end() ? nullptr : &running->second->status();
+  const auto status = running == running_.end()
+                          ? std::nullopt
+                          : std::optional<ConnectorStatus>(running->second->status());
   std::string text = "Name                 : " + connector.name +
                      "\nClass                : " + connector.connector_class +
                      "\nType                 : SINK\n" +
@@ -107,13 +111,15 @@ Result<std::string> SinkConnectors::Describe(const catalog::Catalog& catalog,
   for (const auto& [key, value] : connector.properties) {
     text += "  " + key + " = " + value + "\n";
   }
-  if (status != nullptr) {
+  if (status) {
+    int64_t lag = 0;
+    for (const auto& [partition, records] : status->lag) lag += records;
     text += "consumed " + std::to_string(status->consumed) + ", upserts " +
             std::to_string(status->upserts) + ", deletes " + std::to_string(status->deletes) +
             ", skipped " + std::to_string(status->skipped) + ", folded " +
             std::to_string(status->folded) + ", dead letters " +
             std::to_string(status->dead_letters) + ", retries " + std::to_string(status->retries) +
-            "\n";
+            ", lag " + std::to_string(lag) + "\n";
     if (!status->last_error.empty()) text += "last error: " + status->last_error + "\n";
   }
   return text;

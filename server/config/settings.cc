@@ -49,9 +49,9 @@ const std::vector<SettingSpec>& Table() {
        0,
        64,
        "Threads that run the persistent queries' tasks; every query's partitions spread over "
-       "them. 0: one per core on a real broker, and one on the embedded broker, whose mock group "
-       "coordinator refuses commits while members rejoin (a group of several members there "
-       "reprocesses records or stalls).",
+       "them. 0: one per core on a real broker, and one on a mock broker (the embedded one, or "
+       "`sidestream broker`), whose group coordinator refuses commits while members rejoin (a "
+       "group of several members there reprocesses records or stalls).",
        {"ksql.streams.num.stream.threads"}},
       {"default.partitions", SettingType::kInt, "4", 1, 1024,
        "Partitions of topics created for declared sources without PARTITIONS, on the embedded "

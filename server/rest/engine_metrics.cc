@@ -64,6 +64,17 @@ void DescribeEngineMetrics(metrics::Registry& registry) {
   gauge("sidestream_stream_threads", "Stream threads running queries.");
   counter("sidestream_sink_writes_total", "Rows upserted or deleted by sink connectors.");
   counter("sidestream_sink_dead_letter_records_total", "Records a connector's store refused.");
+  counter("sidestream_connector_records_total",
+          "Records a sink connector read, by outcome: upserted, deleted, skipped (at or below "
+          "the offset its store had applied: a replay), folded (superseded by a later record of "
+          "the key in the same batch) or dead_lettered (refused by the store).");
+  counter("sidestream_connector_retries_total",
+          "Store writes a sink connector retried after a retriable error.");
+  gauge("sidestream_connector_lag_records",
+        "Records on the broker that a sink connector has not written to its store yet, per "
+        "partition (from the high watermark its consumer last saw).");
+  gauge("sidestream_connector_state",
+        "1 for the sink connector's current state (RUNNING, FAILED), 0 for the other.");
 }
 
 void DescribeRestMetrics(metrics::Registry& registry) {
@@ -123,6 +134,32 @@ void CollectEngineMetrics(const host::EngineMetrics& engine,
   registry.Set("sidestream_stream_threads", {}, engine.stream_threads);
   registry.Set("sidestream_sink_writes_total", {}, engine.totals.sink_writes);
   registry.Set("sidestream_sink_dead_letter_records_total", {}, engine.totals.sink_dead_letters);
+  for (const sink::ConnectorStatus& connector : engine.connectors) {
+    const std::pair<const char*, int64_t> outcomes[] = {{"upserted", connector.upserts},
+                                                        {"deleted", connector.deletes},
+                                                        {"skipped", connector.skipped},
+                                                        {"folded", connector.folded},
+                                                        {"dead_lettered", connector.dead_letters}};
+    for (const auto& [outcome, count] : outcomes) {
+      registry.Set("sidestream_connector_records_total",
+                   {{"connector", connector.name}, {"outcome", outcome}}, count);
+    }
+    registry.Set("sidestream_connector_retries_total", {{"connector", connector.name}},
+                 connector.retries);
+    for (const auto& [partition, lag] : connector.lag) {
+      registry.Set("sidestream_connector_lag_records",
+                   {{"connector", connector.name},
+                    {"topic", partition.first},
+                    {"partition", std::to_string(partition.second)}},
+                   static_cast<double>(lag));
+    }
+    for (const sink::ConnectorState state :
+         {sink::ConnectorState::kRunning, sink::ConnectorState::kFailed}) {
+      registry.Set("sidestream_connector_state",
+                   {{"connector", connector.name}, {"state", sink::ConnectorStateName(state)}},
+                   connector.state == state ? 1 : 0);
+    }
+  }
 }
 
 }  // namespace sidestream::rest

@@ -119,13 +119,19 @@ def dashboard_expressions(path):
 
 def main():
     sidestream, dashboard = sys.argv[1], sys.argv[2]
-    for tool in ("prometheus", "kcat"):
+    for tool in ("prometheus", "kcat", "redis-server"):
         if shutil.which(tool) is None:
             print(f"SKIPPED: {tool} is not installed (Debian: apt-get install {tool})")
             return 77
     work = tempfile.mkdtemp()
     processes = []
     try:
+        # A Redis for a sink connector, so that the connector metrics have a live connector.
+        redis_port = free_port()
+        processes.append(subprocess.Popen(
+            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", work],
+            stdout=open(os.path.join(work, "redis.log"), "w"), stderr=subprocess.STDOUT))
         serve = subprocess.Popen([sidestream, "serve", "--port", "0"],
                                  stdout=open(os.path.join(work, "serve.out"), "w"),
                                  stderr=open(os.path.join(work, "serve.err"), "w"))
@@ -145,6 +151,9 @@ def main():
         ksql(base, "CREATE STREAM OUT AS SELECT K, ID FROM INPUT WHERE ID > 0;")
         ksql(base, "CREATE TABLE COUNTS AS SELECT K, COUNT(*) AS N FROM INPUT "
                    "WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 0 SECONDS) GROUP BY K;")
+        ksql(base, "CREATE SINK CONNECTOR COUNTS_REDIS WITH ('connector.class'='redis', "
+                   f"'topics'='COUNTS', 'redis.url'='redis://127.0.0.1:{redis_port}', "
+                   "'redis.key.template'='count:{KEY}');")
         # Event times a minute ago; the third record is late for the windowed count (its
         # window closed when stream time moved 30 s on), the fourth does not decode.
         now_ms = int(time.time() * 1000) // 10000 * 10000
@@ -198,7 +207,15 @@ def main():
             (f'sidestream_query_state{{{out},state="RUNNING"}}', lambda v: v == 1),
             (f'sidestream_query_state{{{out},state="ERROR"}}', lambda v: v == 0),
             (f"sidestream_query_processing_latency_seconds_count{{{out}}}", lambda v: v >= 1),
-            ('sidestream_rest_requests_total{route="/ksql",status="200"}', lambda v: v == 3),
+            ('sidestream_rest_requests_total{route="/ksql",status="200"}', lambda v: v == 4),
+            # The connector wrote the table's rows to Redis and caught up.
+            ('sidestream_connector_records_total{connector="COUNTS_REDIS",outcome="upserted"}',
+             lambda v: v >= 1),
+            ('sidestream_connector_records_total{connector="COUNTS_REDIS",outcome="dead_lettered"}',
+             lambda v: v == 0),
+            ('sum(sidestream_connector_lag_records{connector="COUNTS_REDIS"})', lambda v: v == 0),
+            ('sidestream_connector_state{connector="COUNTS_REDIS",state="RUNNING"}',
+             lambda v: v == 1),
             ('sidestream_rest_requests_total{route="/metrics",status="200"}', lambda v: v >= 1),
             ("sidestream_commits_total", lambda v: v >= 1),
             ("sidestream_commit_latency_seconds_count", lambda v: v >= 1),
