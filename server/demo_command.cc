@@ -16,7 +16,7 @@
 #include "connectors/kafka/batch_consumer.h"
 #include "connectors/kafka/batch_producer.h"
 #include "host/kafka_engine.h"
-#include "server/run_command.h"
+#include "server/stop_signals.h"
 #include "session/error_rendering.h"
 
 namespace sidestream::server {

@@ -50,6 +50,11 @@ int main(int argc, char** argv) {
                   "one on a mock (embedded) broker")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
+  run->add_option("--shutdown-timeout-ms", run_options.shutdown_timeout_ms,
+                  "At Ctrl-C or SIGTERM, exit anyway (code 1) if committing and leaving the "
+                  "groups takes longer; a second signal exits at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1000, 3600000));
 
   std::string test_sql, test_input, test_output, test_actual;
   auto* test = app.add_subcommand(

@@ -8,20 +8,10 @@
 #include <sstream>
 
 #include "host/kafka_engine.h"
+#include "server/stop_signals.h"
 #include "session/error_rendering.h"
 
 namespace sidestream::server {
-
-namespace {
-volatile std::sig_atomic_t stop_requested = 0;
-void OnSignal(int) { stop_requested = 1; }
-}  // namespace
-
-const volatile std::sig_atomic_t& InstallStopSignals() {
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-  return stop_requested;
-}
 
 int RunRun(const RunOptions& options) {
   std::ifstream file(options.sql_path);
@@ -106,6 +96,7 @@ int RunRun(const RunOptions& options) {
     }
     if (options.duration_seconds > 0 && elapsed >= options.duration_seconds) break;
   }
+  ExitIfStillRunningAfter(std::chrono::milliseconds(options.shutdown_timeout_ms));
   Status committed = (*engine)->CommitAll();
   if (!committed.ok()) {
     std::cerr << "error: " << committed.ToString() << "\n";

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <csignal>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,16 +14,14 @@ struct RunOptions {
   /// Empty: $SIDESTREAM_BOOTSTRAP_SERVERS, else the embedded broker.
   std::string bootstrap_servers;
   std::vector<std::pair<std::string, std::string>> client_properties;
-  double duration_seconds = 0;  // 0: until Ctrl-C
-  int stream_threads = 0;       // num.stream.threads; 0: host::DefaultStreamThreads
+  double duration_seconds = 0;          // 0: until Ctrl-C
+  int stream_threads = 0;               // num.stream.threads; 0: host::DefaultStreamThreads
+  int64_t shutdown_timeout_ms = 30000;  // a stop that takes longer exits anyway (code 1)
 };
 
 /// `sidestream run FILE.sql`: runs the statements against Kafka (or the embedded broker,
 /// whose address it prints) and keeps the persistent queries running until Ctrl-C or
 /// the duration ends, printing progress to stderr. Returns the exit code.
 int RunRun(const RunOptions& options);
-
-/// Installs SIGINT/SIGTERM handlers that set the returned flag (Ctrl-C stops cleanly).
-const volatile std::sig_atomic_t& InstallStopSignals();
 
 }  // namespace sidestream::server

@@ -4,14 +4,18 @@
 
 #include <chrono>
 #include <csignal>
+#include <fstream>
+#include <future>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "server/config/settings.h"
 #include "server/rest/engine_worker.h"
 #include "server/rest/http_server.h"
 #include "server/rest/rest_api.h"
-#include "server/run_command.h"
+#include "server/stop_signals.h"
+#include "session/error_rendering.h"
 
 extern char** environ;
 
@@ -21,6 +25,36 @@ int RunSettings() {
   std::cout << config::SettingsMarkdown();
   return 0;
 }
+
+namespace {
+
+// Runs the statements of `path` on the engine's thread, as `sidestream run` would; prints
+// their warnings, or the first error with its line:column. False on an error.
+bool RunQueriesFile(rest::EngineWorker& worker, const std::string& path) {
+  std::ifstream file(path);
+  if (!file) {
+    std::cerr << path << ": error: cannot read the queries file (queries.file)\n";
+    return false;
+  }
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  const std::string sql = buffer.str();
+  std::promise<std::pair<Status, std::vector<std::string>>> done;
+  worker.Post([&](host::KafkaEngine& engine) {
+    Status executed = engine.Execute(sql);
+    done.set_value({std::move(executed), engine.TakeWarnings()});
+  });
+  auto [executed, warnings] = done.get_future().get();
+  for (const std::string& warning : warnings) std::cerr << "warning: " << warning << "\n";
+  if (!executed.ok()) {
+    std::cerr << session::RenderError(executed, sql, path);
+    return false;
+  }
+  std::cerr << path << ": applied" << std::endl;
+  return true;
+}
+
+}  // namespace
 
 int RunServe(const ServeOptions& options) {
   const auto started = std::chrono::steady_clock::now();
@@ -56,6 +90,12 @@ int RunServe(const ServeOptions& options) {
   }
   if ((*worker)->embedded()) {
     std::cout << "bootstrap.servers=" << (*worker)->bootstrap_servers() << std::endl;
+  }
+  if (const std::string queries_file = settings.GetString("queries.file"); !queries_file.empty()) {
+    if (!RunQueriesFile(**worker, queries_file)) {
+      (*worker)->Stop();
+      return 2;
+    }
   }
 
   rest::RestOptions rest_options;
@@ -93,11 +133,20 @@ int RunServe(const ServeOptions& options) {
 
   const volatile std::sig_atomic_t& stop = InstallStopSignals();
   while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  std::cerr << "stopping" << std::endl;
+  const auto deadline = std::chrono::milliseconds(settings.GetInt("shutdown.timeout.ms"));
+  std::cerr << "stopping: committing, closing stores and leaving the consumer groups (at most "
+            << deadline.count() << " ms; a second signal exits at once)" << std::endl;
+  const auto stopping = std::chrono::steady_clock::now();
+  ExitIfStillRunningAfter(deadline);
   // The engine thread answers what it holds and ends its push queries, then the HTTP thread
   // stops: responders never outlive the server.
   (*worker)->Stop();
   (*server)->Stop();
+  std::cerr << "stopped in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - stopping)
+                   .count()
+            << " ms" << std::endl;
   return 0;
 }
 

@@ -68,6 +68,18 @@ const std::vector<SettingSpec>& Table() {
        100000,
        "Most transient push queries running at once; one more gets 429.",
        {"ksql.query.push.max.concurrent"}},
+      {"queries.file",
+       SettingType::kString,
+       "",
+       0,
+       0,
+       "A SQL file run at start, before the API listens (a Kubernetes ConfigMap's queries): "
+       "an error in it stops the server with the error and its line:column. Empty: none.",
+       {"ksql.queries.file"}},
+      {"shutdown.timeout.ms", SettingType::kInt, "30000", 1000, 3600000,
+       "On SIGTERM or SIGINT the server commits, closes its stores and leaves its consumer "
+       "groups; if that takes longer than this, it exits anyway (code 1). Keep it below the "
+       "pod's terminationGracePeriodSeconds. A second signal exits at once."},
   };
   return table;
 }
