@@ -9,7 +9,7 @@ packages=(
   libsqlite3-dev sqlite3 libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   nlohmann-json3-dev libsimdjson-dev libhiredis-dev redis-server kcat libfmt-dev
   libspdlog-dev libcli11-dev libhyperscan-dev libxgboost-dev libre2-dev libcurl4-openssl-dev
-  libxxhash-dev libabsl-dev clang-format ccache
+  libxxhash-dev libabsl-dev clang-format ccache libedit-dev
   libh2o-evloop-dev libssl-dev curl nghttp2-client  # `serve`: HTTP/1.1 + HTTP/2; its tests
   prometheus  # scrapes `serve`'s /metrics in serve.metrics
   clang libclang-rt-14-dev libfuzzer-14-dev

@@ -8,6 +8,7 @@
 
 #include "analyzer/connector_properties.h"
 #include "analyzer/source_properties.h"
+#include "server/cli_command.h"
 #include "server/demo_command.h"
 #include "server/explain_command.h"
 #include "server/qtt_command.h"
@@ -100,6 +101,12 @@ int main(int argc, char** argv) {
   serve->add_option("--bootstrap-servers", serve_bootstrap,
                     "Kafka bootstrap servers; none starts the embedded broker");
   serve->add_option("--set", serve_sets, "Any setting, name=value (repeatable)");
+  sidestream::server::CliOptions cli_options;
+  auto* cli = app.add_subcommand(
+      "cli", "Interactive shell over ksqlDB's REST API (a `sidestream serve` or a ksqlDB server)");
+  cli->add_option("URL", cli_options.url, "Server address")->capture_default_str();
+  cli->add_option("--history-file", cli_options.history_file,
+                  "Where line history is kept (default: ~/.sidestream_history)");
   auto* settings = app.add_subcommand("settings", "Print the settings of `serve` (docs/CONFIG.md)");
 
   auto* properties = app.add_subcommand(
@@ -107,6 +114,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  if (cli->parsed()) return sidestream::server::RunCli(cli_options);
   if (explain->parsed()) return sidestream::server::RunExplain(explain_files, std::cout, std::cerr);
   if (demo->parsed()) return sidestream::server::RunDemo(demo_options);
   if (qtt->parsed()) {
