@@ -4,9 +4,12 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/logging.h"
 #include "server/broker_command.h"
 
 int main(int argc, char** argv) {
+  // librdkafka's lines to stderr: stdout carries bootstrap.servers= for scripts.
+  (void)sidestream::ConfigureLogging("info", "text");
   sidestream::server::BrokerOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string argument = argv[i];

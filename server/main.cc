@@ -8,6 +8,7 @@
 
 #include "analyzer/connector_properties.h"
 #include "analyzer/source_properties.h"
+#include "common/logging.h"
 #include "server/cli_command.h"
 #include "server/demo_command.h"
 #include "server/explain_command.h"
@@ -18,6 +19,8 @@
 #include "server/test_command.h"
 
 int main(int argc, char** argv) {
+  // Text logs on stderr until a command configures them (serve: log.level, log.format).
+  (void)sidestream::ConfigureLogging("info", "text");
   CLI::App app{"Sidestream: continuous SQL over Kafka topics"};
   app.set_version_flag("--version", SIDESTREAM_VERSION);
   app.require_subcommand(1);

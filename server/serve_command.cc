@@ -1,5 +1,6 @@
 #include "server/serve_command.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/logging.h"
 #include "server/config/settings.h"
 #include "server/rest/engine_worker.h"
 #include "server/rest/http_server.h"
@@ -33,7 +35,7 @@ namespace {
 bool RunQueriesFile(rest::EngineWorker& worker, const std::string& path) {
   std::ifstream file(path);
   if (!file) {
-    std::cerr << path << ": error: cannot read the queries file (queries.file)\n";
+    spdlog::error("{}: cannot read the queries file (queries.file)", path);
     return false;
   }
   std::stringstream buffer;
@@ -45,12 +47,12 @@ bool RunQueriesFile(rest::EngineWorker& worker, const std::string& path) {
     done.set_value({std::move(executed), engine.TakeWarnings()});
   });
   auto [executed, warnings] = done.get_future().get();
-  for (const std::string& warning : warnings) std::cerr << "warning: " << warning << "\n";
+  for (const std::string& warning : warnings) spdlog::warn("{}", warning);
   if (!executed.ok()) {
-    std::cerr << session::RenderError(executed, sql, path);
+    spdlog::error("{}", session::RenderError(executed, sql, path));
     return false;
   }
-  std::cerr << path << ": applied" << std::endl;
+  spdlog::info("{}: applied", path);
   return true;
 }
 
@@ -73,6 +75,12 @@ int RunServe(const ServeOptions& options) {
     std::cerr << "error: " << loaded.message() << "\n";
     return 2;
   }
+  if (Status logging =
+          ConfigureLogging(settings.GetString("log.level"), settings.GetString("log.format"));
+      !logging.ok()) {
+    std::cerr << "error: " << logging.message() << "\n";
+    return 2;
+  }
   std::signal(SIGPIPE, SIG_IGN);
 
   host::KafkaEngineOptions engine_options;
@@ -85,7 +93,7 @@ int RunServe(const ServeOptions& options) {
   engine_options.client_properties = settings.kafka_properties();
   auto worker = rest::EngineWorker::Start(engine_options, settings.GetInt("idle.timeout.ms"));
   if (!worker.ok()) {
-    std::cerr << "error: cannot start the engine: " << worker.status().ToString() << "\n";
+    spdlog::error("cannot start the engine: {}", worker.status().ToString());
     return 1;
   }
   if ((*worker)->embedded()) {
@@ -120,7 +128,7 @@ int RunServe(const ServeOptions& options) {
         raw->Handle(std::move(request), std::move(responder));
       });
   if (!server.ok()) {
-    std::cerr << "error: " << server.status().message() << "\n";
+    spdlog::error("{}", server.status().message());
     (*worker)->Stop();
     return 1;
   }
@@ -134,19 +142,19 @@ int RunServe(const ServeOptions& options) {
   const volatile std::sig_atomic_t& stop = InstallStopSignals();
   while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   const auto deadline = std::chrono::milliseconds(settings.GetInt("shutdown.timeout.ms"));
-  std::cerr << "stopping: committing, closing stores and leaving the consumer groups (at most "
-            << deadline.count() << " ms; a second signal exits at once)" << std::endl;
+  spdlog::info(
+      "stopping: committing, closing stores and leaving the consumer groups (at most {} ms; a "
+      "second signal exits at once)",
+      deadline.count());
   const auto stopping = std::chrono::steady_clock::now();
   ExitIfStillRunningAfter(deadline);
   // The engine thread answers what it holds and ends its push queries, then the HTTP thread
   // stops: responders never outlive the server.
   (*worker)->Stop();
   (*server)->Stop();
-  std::cerr << "stopped in "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now() - stopping)
-                   .count()
-            << " ms" << std::endl;
+  spdlog::info("stopped in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::steady_clock::now() - stopping)
+                                       .count());
   return 0;
 }
 

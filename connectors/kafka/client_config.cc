@@ -1,5 +1,7 @@
 #include "connectors/kafka/client_config.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <climits>
 
@@ -14,9 +16,23 @@ Status SetProperty(rd_kafka_conf_t* conf, const std::string& name, const std::st
   return Status::OK();
 }
 
+namespace {
+// librdkafka's log lines (syslog levels) go to the process's log, so that they share its
+// level and format (a JSON log stays JSON). Called from librdkafka's threads.
+void LogToSpdlog(const rd_kafka_t* handle, int level, const char* facility, const char* message) {
+  const spdlog::level::level_enum mapped = level <= 2   ? spdlog::level::critical
+                                           : level == 3 ? spdlog::level::err
+                                           : level == 4 ? spdlog::level::warn
+                                           : level <= 6 ? spdlog::level::info
+                                                        : spdlog::level::debug;
+  spdlog::log(mapped, "kafka {} {}: {}", rd_kafka_name(handle), facility, message);
+}
+}  // namespace
+
 Result<UniqueConf> BuildConf(const ClientConfig& config,
                              const std::vector<std::pair<std::string, std::string>>& defaults) {
   UniqueConf conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), LogToSpdlog);
   for (const auto& [name, value] : defaults) RETURN_NOT_OK(SetProperty(conf.get(), name, value));
   if (!config.bootstrap_servers.empty()) {
     RETURN_NOT_OK(SetProperty(conf.get(), "bootstrap.servers", config.bootstrap_servers));

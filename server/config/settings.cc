@@ -68,6 +68,12 @@ const std::vector<SettingSpec>& Table() {
        100000,
        "Most transient push queries running at once; one more gets 429.",
        {"ksql.query.push.max.concurrent"}},
+      {"log.level", SettingType::kString, "info", 0, 0,
+       "Least severe log lines written to stderr: trace, debug, info, warn, error or off. "
+       "librdkafka's lines are included, at their own severity."},
+      {"log.format", SettingType::kString, "text", 0, 0,
+       "Log lines as text (time, level, message) or json (one object per line: time, level, "
+       "logger, message), for log collectors."},
       {"queries.file",
        SettingType::kString,
        "",
