@@ -72,11 +72,53 @@ void CdrGenerator::FormatRecord(const std::string& record_type, const std::strin
   out.event_time = event_time;
 }
 
+namespace {
+constexpr int kGridSide = 20;  // cells per grid row and column (FormatRecord's lat/lon)
+
+// The cell at (row, column) of `cell`'s grid block, or `cell` when that is past `cells`.
+int GridCell(int cell, int row, int column, int cells) {
+  const int block = cell / (kGridSide * kGridSide);
+  const int moved = block * kGridSide * kGridSide + column * kGridSide + row;
+  return moved < cells ? moved : cell;
+}
+}  // namespace
+
+int CdrGenerator::ServingCell(int subscriber) {
+  const int home = static_cast<int>((static_cast<uint64_t>(subscriber) * 2654435761u) %
+                                    static_cast<uint64_t>(options_.cells));
+  if (random_() % 10 != 0) return home;
+  // A neighbour on the grid, clamped at its edges (wrapping would jump across the country).
+  const int row = home % kGridSide, column = home / kGridSide % kGridSide;
+  const int step = random_() % 2 == 0 ? -1 : 1;
+  const bool vertical = random_() % 2 == 0;
+  return GridCell(home, std::clamp(row + (vertical ? step : 0), 0, kGridSide - 1),
+                  std::clamp(column + (vertical ? 0 : step), 0, kGridSide - 1), options_.cells);
+}
+
 void CdrGenerator::MakeRecord(int64_t event_time, GeneratedCdr& out) {
   out.pattern.clear();
   std::uniform_int_distribution<int> subscriber(0, options_.subscribers - 1);
   std::uniform_int_distribution<int> cell(0, options_.cells - 1);
   if (options_.plant_patterns) {
+    if (traveller_ >= 0) {
+      // Ten grid rows and columns away (over 540 km), a moment after the caller's last record.
+      const int home = ServingCell(traveller_);
+      const int row = home % kGridSide, column = home / kGridSide % kGridSide;
+      out.pattern = "impossible_travel";
+      FormatRecord("VOICE", Msisdn(traveller_), Msisdn(subscriber(random_)), event_time, 60, 700,
+                   GridCell(home, (row + kGridSide / 2) % kGridSide,
+                            (column + kGridSide / 2) % kGridSide, options_.cells),
+                   "NORMAL", "", out);
+      traveller_ = -1;
+      return;
+    }
+    if (random_() % 20000 == 0) {
+      traveller_ = subscriber(random_);
+      out.pattern = "impossible_travel";
+      FormatRecord("VOICE", Msisdn(traveller_), Msisdn(subscriber(random_)), event_time, 60, 700,
+                   ServingCell(traveller_), "NORMAL", "", out);
+      return;
+    }
     // Start a pattern now and then: every ~20,000 records, in turn.
     if (burst_remaining_ == 0 && random_() % 20000 == 0) {
       burst_remaining_ = 60;
@@ -92,7 +134,8 @@ void CdrGenerator::MakeRecord(int64_t event_time, GeneratedCdr& out) {
       FormatRecord(
           "VOICE", Msisdn(burst_caller_),
           Msisdn(options_.subscribers + burst_remaining_ + static_cast<int>(random_() % 100000)),
-          event_time, 5 + static_cast<int>(random_() % 10), 900, cell(random_), "NORMAL", "", out);
+          event_time, 5 + static_cast<int>(random_() % 10), 900, ServingCell(burst_caller_),
+          "NORMAL", "", out);
       return;
     }
     if (random_() % 3000 == 0) {
@@ -100,19 +143,20 @@ void CdrGenerator::MakeRecord(int64_t event_time, GeneratedCdr& out) {
       out.pattern = threat ? "threat_sms" : "near_miss_sms";
       const char* text = threat ? kThreats[random_() % std::size(kThreats)]
                                 : kNearMisses[random_() % std::size(kNearMisses)];
-      FormatRecord("SMS", Msisdn(subscriber(random_)), Msisdn(subscriber(random_)), event_time, 0,
-                   400, cell(random_), "NORMAL", text, out);
+      const int sender = subscriber(random_);
+      FormatRecord("SMS", Msisdn(sender), Msisdn(subscriber(random_)), event_time, 0, 400,
+                   ServingCell(sender), "NORMAL", text, out);
       return;
     }
   }
-  int serving_cell = cell(random_);
-  if (outage_until_ >= event_time && random_() % 20 == 0) serving_cell = outage_cell_;
+  const int caller_index = caller_order_.empty()
+                               ? subscriber(random_)
+                               : caller_order_[next_caller_++ % caller_order_.size()];
+  const int serving_cell = ServingCell(caller_index);
   bool in_outage = outage_until_ >= event_time && serving_cell == outage_cell_;
   if (in_outage) out.pattern = "cell_outage";
   int kind = static_cast<int>(random_() % 100);
-  std::string caller =
-      Msisdn(caller_order_.empty() ? subscriber(random_)
-                                   : caller_order_[next_caller_++ % caller_order_.size()]);
+  std::string caller = Msisdn(caller_index);
   std::string callee = Msisdn(subscriber(random_));
   if (kind < 60) {
     int roll = static_cast<int>(random_() % 100);

@@ -9,8 +9,10 @@
 
 /// Synthetic call detail records with the fields of shared/cdr/SCHEMA.md, for the demo
 /// and benchmarks: a seeded, endless stream in arrival order, with late records and
-/// planted patterns (call bursts, threat SMS, a cell outage) so that queries have
-/// something to find.
+/// planted patterns (call bursts, threat SMS, a cell outage, impossible travel) so that
+/// queries have something to find. Each subscriber calls from a home cell or one next to
+/// it (cells sit on a grid over Germany, about 45 km apart), so only the planted travel
+/// covers 500 km in minutes.
 namespace sidestream::datagen {
 
 struct CdrGeneratorOptions {
@@ -57,6 +59,8 @@ class CdrGenerator {
     GeneratedCdr record;
   };
   void MakeRecord(int64_t event_time, GeneratedCdr& out);
+  // The cell `subscriber` calls from: its home cell, or now and then a neighbour of it.
+  int ServingCell(int subscriber);
   void FormatRecord(const std::string& record_type, const std::string& caller,
                     const std::string& callee, int64_t event_time, int duration, int setup_ms,
                     int cell, const std::string& termination, const std::string& sms_text,
@@ -73,6 +77,7 @@ class CdrGenerator {
   int burst_caller_ = 0;
   int64_t outage_until_ = 0;
   int outage_cell_ = 0;
+  int traveller_ = -1;  // impossible travel: the next record puts this caller far away
   // distinct_callers_first: the shuffled subscribers and the next one to call.
   std::vector<int> caller_order_;
   size_t next_caller_ = 0;

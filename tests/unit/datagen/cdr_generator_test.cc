@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -48,6 +49,41 @@ TEST(CdrGeneratorTest, RecordsFollowTheSchemaWithLateArrivalsAndPatterns) {
   EXPECT_GT(patterns["near_miss_sms"], 10);
 }
 
+// Impossible travel (queries/impossible_travel.sql) must find the planted trips only: a caller
+// calls from a home cell or a neighbour, so two records 500 km apart within 10 minutes always
+// include a planted one.
+TEST(CdrGeneratorTest, OnlyPlantedTravelCoversFiveHundredKilometresInTenMinutes) {
+  CdrGenerator generator(CdrGeneratorOptions{.seed = 5, .records_per_second = 500});
+  struct Last {
+    double lat = 0, lon = 0;
+    int64_t time = 0;
+    bool planted = false;
+  };
+  std::map<std::string, Last> last;
+  GeneratedCdr record;
+  int far_pairs = 0, unplanted_far_pairs = 0;
+  for (int i = 0; i < 200'000; ++i) {
+    generator.Next(record);
+    const nlohmann::json value = nlohmann::json::parse(record.value);
+    const double lat = value["lat"].get<double>(), lon = value["lon"].get<double>();
+    const bool planted = record.pattern == "impossible_travel";
+    auto found = last.find(record.key);
+    if (found != last.end() && std::abs(found->second.time - record.event_time) <= 600'000) {
+      constexpr double kRadians = 3.14159265358979323846 / 180.0;
+      const double a = std::pow(std::sin((lat - found->second.lat) * kRadians / 2), 2) +
+                       std::cos(lat * kRadians) * std::cos(found->second.lat * kRadians) *
+                           std::pow(std::sin((lon - found->second.lon) * kRadians / 2), 2);
+      if (2 * 6371.0 * std::asin(std::sqrt(a)) >= 500) {
+        ++far_pairs;
+        if (!planted && !found->second.planted) ++unplanted_far_pairs;
+      }
+    }
+    last[record.key] = {lat, lon, record.event_time, planted};
+  }
+  EXPECT_GE(far_pairs, 5);
+  EXPECT_EQ(unplanted_far_pairs, 0);
+}
+
 // W3 needs as many distinct callers as records: with distinct_callers_first each subscriber
 // calls once before any calls again; drawn at random, many repeat.
 TEST(CdrGeneratorTest, DistinctCallersFirstGivesEveryRecordANewCaller) {
@@ -62,7 +98,7 @@ TEST(CdrGeneratorTest, DistinctCallersFirstGivesEveryRecordANewCaller) {
     }
     return callers.size();
   };
-  EXPECT_GE(distinct_callers(true), 9'900u);   // planted patterns reuse a few callers
+  EXPECT_GE(distinct_callers(true), 9'850u);   // planted patterns (bursts, travel) reuse a few
   EXPECT_LT(distinct_callers(false), 7'000u);  // about 1 - 1/e of them
 }
 
