@@ -376,9 +376,25 @@ function setLiveStatus(text) {
   $('live-status').textContent = text;
 }
 
+const FROM_PATTERN =
+  /\bFROM\s+`?([A-Za-z_]\w*)`?\s*(?:[A-Za-z_]\w*\s*)?(?:WHERE|EMIT|LIMIT|;|$)/i;
+
+// The description of the one source a query reads (DESCRIBE), or null: a join, a missing
+// source, or an error. Asked when the query starts, so that a table created just before counts.
+async function describeFrom(sql) {
+  const from = FROM_PATTERN.exec(stripComments(sql));
+  if (!from) return null;
+  try {
+    const answer = await ksql(`DESCRIBE ${from[1]};`);
+    return answer.ok && answer.body[0] ? answer.body[0].sourceDescription || null : null;
+  } catch (error) {
+    return null;
+  }
+}
+
 // The output columns that identify a row, so that a table's changes update it in place:
 // the GROUP BY columns (and the window bounds), or a table source's primary key.
-function keyColumns(sql, columns) {
+function keyColumns(sql, columns, source) {
   const text = stripComments(sql);
   const indexOf = (name) => columns.indexOf(name.replace(/`/g, '').split('.').pop().trim()
     .toUpperCase());
@@ -388,9 +404,6 @@ function keyColumns(sql, columns) {
     const indexes = splitTopLevel(groupBy[1]).map(indexOf);
     return indexes.every((i) => i >= 0) ? indexes.concat(windowed) : [];
   }
-  const from = /\bFROM\s+`?([A-Za-z_][\w]*)`?\s*(?:[A-Za-z_]\w*\s*)?(?:WHERE|EMIT|LIMIT|;|$)/i
-    .exec(text);
-  const source = from && catalogSources.get(from[1].toUpperCase());
   if (source && source.type === 'TABLE') {
     const keys = (source.fields || []).filter((f) => f.type === 'PRIMARY_KEY')
       .map((f) => indexOf(f.name));
@@ -458,6 +471,8 @@ function finishLiveQuery(query, reason) {
 }
 
 async function streamQuery(query) {
+  query.source = await describeFrom(query.sql);
+  if (query.stopped) return;
   const response = await fetch('/query-stream', {
     method: 'POST',
     headers: {'Content-Type': 'application/json',
@@ -512,7 +527,7 @@ function startTable(query, header) {
   query.id = header.queryId;
   query.columns = header.columnNames.map(String);
   query.types = header.columnTypes || [];
-  query.keyIndexes = keyColumns(query.sql, query.columns);
+  query.keyIndexes = keyColumns(query.sql, query.columns, query.source);
   query.tbody = $('live-table').tBodies[0];
   const head = $('live-table').tHead;
   head.appendChild(el('tr', {}, query.columns.map((name, i) =>
@@ -694,7 +709,6 @@ async function runAndShow(sql) {
 
 // ---- The catalog: streams and tables with their schemas, and topics.
 
-const catalogSources = new Map();  // name -> source description, for keyColumns
 let catalogText = '';
 
 async function refreshCatalog() {
@@ -716,14 +730,12 @@ async function refreshCatalog() {
   }
   const open = new Set([...document.querySelectorAll('details.source[open]')]
     .map((node) => node.dataset.name));
-  catalogSources.clear();
   const container = $('sources');
   clear(container);
   if (sources.length === 0) {
     container.appendChild(el('div', {className: 'muted'}, 'No streams or tables yet.'));
   }
   for (const source of sources) {
-    catalogSources.set(source.name.toUpperCase(), source);
     const details = el('details', {className: 'source', 'data-name': source.name},
       el('summary', {},
          el('strong', {}, source.name), el('span', {className: 'tag'}, source.type),

@@ -172,8 +172,31 @@ try {
     }, {polling: 500});
   });
 
-  await step('a pull query shows its rows or its error', async () => {
-    await runInEditor("SELECT * FROM CDR WHERE CALLER = 'a';");
+  await step('a windowed count updates its rows in place, with ISO window bounds', async () => {
+    await runInEditor('CREATE TABLE CALLS_PER_CELL AS SELECT CELL_ID, COUNT(*) AS CALLS FROM CDR\n' +
+                      '  WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY CELL_ID;\n' +
+                      'SELECT CELL_ID, WINDOWSTART, WINDOWEND, CALLS FROM CALLS_PER_CELL ' +
+                      'EMIT CHANGES;');
+    const windowStart = new Date(Math.floor(t0 / 60000) * 60000).toISOString();
+    const windowEnd = new Date(Math.floor(t0 / 60000) * 60000 + 60000).toISOString();
+    const expected = [['C1', windowStart, windowEnd, '2'], ['C2', windowStart, windowEnd, '2'],
+                      ['C3', windowStart, windowEnd, '1']];
+    await page.waitForFunction((want) => {
+      const rows = [...document.querySelectorAll('#live-table tbody tr')]
+        .map((tr) => [...tr.cells].map((td) => td.textContent)).sort();
+      return JSON.stringify(rows) === want;
+    }, {timeout: 30000}, JSON.stringify(expected)).catch(async () => {
+      const rows = await page.$$eval('#live-table tbody tr', (trs) =>
+        trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+      throw new Error(`rows ${JSON.stringify(rows)}, expected ${JSON.stringify(expected)}`);
+    });
+    const status = await page.$eval('#live-status', (node) => node.textContent);
+    check(status.includes('updating rows by key (CELL_ID, WINDOWSTART, WINDOWEND)'),
+          `status: ${status}`);
+  });
+
+  await step('a pull query replaces it and shows its rows or its error', async () => {
+    await runInEditor("SELECT * FROM CALLS_PER_CELL WHERE CELL_ID = 'C1';");
     await page.waitForFunction(() =>
       document.querySelector('#live-error .entity') !== null ||
       document.querySelector('#live-status').textContent.startsWith('Completed'));
@@ -181,6 +204,16 @@ try {
     const rows = await page.$$eval('#live-table tbody tr', (trs) => trs.length);
     console.log(`   pull query: ${error ? `error "${error}"` : `${rows} rows`}`);
     check(error !== '' || rows >= 1, 'a pull query showed neither rows nor an error');
+  });
+
+  await step('the replaced push query was closed on the server', async () => {
+    await page.waitForFunction(async () => {
+      const response = await fetch('/ksql', {method: 'POST',
+        headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify({ksql: 'SHOW QUERIES;'})});
+      const queries = (await response.json())[0].queries;
+      return queries.every((query) => query.queryType !== 'PUSH');
+    }, {polling: 500});
   });
 
   check(problems.length === 0, `the page reported problems:\n${problems.join('\n')}`);
