@@ -154,11 +154,13 @@ function position(text, offset) {
 
 // Splits "line L:C: message" (relative to the text sent, which began at `origin` in the editor)
 // into the editor's line and column and the message.
+// Without an origin (the statement is not in the editor), the server's own line:column.
 function locate(message, origin) {
   const found = /^line (\d+):(\d+): ([\s\S]*)$/.exec(message || '');
   if (!found) return {message: message || ''};
   const line = Number(found[1]);
   const column = Number(found[2]);
+  if (!origin) return {line, column, message: found[3], elsewhere: true};
   return {
     line: origin.line + line - 1,
     column: line === 1 ? origin.column + column - 1 : column,
@@ -180,11 +182,14 @@ function selectInEditor(line, column) {
 
 function errorCard(body, origin, statementText) {
   const located = locate(body && body.message, origin);
-  const where = located.line
-    ? el('span', {className: 'location', title: 'Show in the editor',
-                  onclick: () => selectInEditor(located.line, located.column)},
-         `line ${located.line}:${located.column}`)
-    : null;
+  let where = null;
+  if (located.elsewhere) {
+    where = el('strong', {}, `line ${located.line}:${located.column}`);
+  } else if (located.line) {
+    where = el('span', {className: 'location', title: 'Show in the editor',
+                        onclick: () => selectInEditor(located.line, located.column)},
+               `line ${located.line}:${located.column}`);
+  }
   const statement = (body && body.statementText) || statementText;
   return el('div', {className: 'entity error'},
             statement ? el('div', {className: 'statement'}, statement) : null,
@@ -348,7 +353,7 @@ async function run() {
       }
     }
   } catch (error) {
-    results.appendChild(errorCard({message: `Request failed: ${error.message}`}, {}, null));
+    results.appendChild(errorCard({message: `Request failed: ${error.message}`}, null, null));
   } finally {
     running = false;
     $('run').disabled = false;
@@ -513,7 +518,7 @@ function onLine(query, line) {
   try {
     message = JSON.parse(line);
   } catch (error) {
-    $('live-error').appendChild(errorCard({message: `Unreadable line: ${line}`}, {}, null));
+    $('live-error').appendChild(errorCard({message: `Unreadable line: ${line}`}, null, null));
     return;
   }
   if (Array.isArray(message)) return addRow(query, message);
@@ -702,7 +707,7 @@ async function runAndShow(sql) {
   if (answer.ok) {
     for (const entity of answer.body) results.appendChild(renderEntity(entity));
   } else {
-    results.appendChild(errorCard(answer.body, {line: 1, column: 1}, sql));
+    results.appendChild(errorCard(answer.body, null, sql));
   }
   refreshQueries();
 }
