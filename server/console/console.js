@@ -324,6 +324,8 @@ async function run() {
       const origin = position(editor.value, base + begin);
       if (isQuery(text.slice(first.start, first.end))) {
         const sql = text.slice(begin, first.end).trimEnd();
+        results.appendChild(el('div', {className: 'entity'}, el('div', {className: 'statement'}, sql),
+                               el('div', {className: 'message'}, 'Its rows show in Query results.')));
         startLiveQuery(sql, origin);
         index++;
         continue;
