@@ -12,6 +12,7 @@ packages=(
   libxxhash-dev libabsl-dev clang-format ccache libedit-dev
   libh2o-evloop-dev libssl-dev curl nghttp2-client  # `serve`: HTTP/1.1 + HTTP/2; its tests
   prometheus  # scrapes `serve`'s /metrics in serve.metrics
+  chromium  # a real browser for the web console's test (serve.console, with npm's puppeteer-core)
   clang libclang-rt-14-dev libfuzzer-14-dev
   tzdata  # region time zones (CONVERT_TZ), read by Abseil at run time
 )

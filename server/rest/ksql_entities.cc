@@ -19,11 +19,9 @@ json StatementError(int error_code, const std::string& message, const std::strin
 
 std::pair<int, json> StatementFailure(const Status& status, const std::string& statement_text,
                                       json entities) {
-  std::string message = status.message();
-  if (status.code() == StatusCode::kSyntaxError && status.location().known()) {
-    message = "line " + std::to_string(status.location().line) + ":" +
-              std::to_string(status.location().column) + ": " + message;
-  }
+  // "line 3:14: <message> (hint: ...)": where the statement went wrong, as ksqlDB's parser
+  // errors say it, for any error located in the SQL (unresolved names too).
+  const std::string message = status.ToString();
   switch (status.code()) {
     case StatusCode::kUnavailable:
       return {503, StatementError(kErrorUnavailable, message, statement_text, std::move(entities))};
@@ -94,6 +92,16 @@ json QueryInfo(const catalog::QueryDescription& query, const std::string& sink_t
           {"statusCount", {{state, 1}}},
           {"queryType", "PERSISTENT"},
           {"state", state}};
+}
+
+json QueryErrorsJson(const std::vector<runtime::QueryError>& errors) {
+  json list = json::array();
+  for (const auto& error : errors) {
+    list.push_back({{"timestamp", error.time_ms},
+                    {"errorMessage", error.ToString()},
+                    {"type", error.error.user_error() ? "USER" : "SYSTEM"}});
+  }
+  return list;
 }
 
 json SourceDescriptionJson(const catalog::SourceDescription& source,

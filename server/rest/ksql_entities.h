@@ -33,7 +33,8 @@ nlohmann::json StatementError(int error_code, const std::string& message,
                               nlohmann::json entities = nlohmann::json::array());
 
 /// A failed statement's HTTP status and error body. A SQL error's message starts with
-/// "line L:C: " when its location is known, as ksqlDB's parser errors do.
+/// "line L:C: " when its location is known, as ksqlDB's parser errors do, and ends with
+/// " (hint: ...)" when it has one.
 std::pair<int, nlohmann::json> StatementFailure(const Status& status,
                                                 const std::string& statement_text,
                                                 nlohmann::json entities);
@@ -50,6 +51,10 @@ nlohmann::json SourceInfo(const catalog::SourceDescription& source);
 /// One element of SHOW QUERIES (RunningQuery).
 nlohmann::json QueryInfo(const catalog::QueryDescription& query, const std::string& sink_topic,
                          const std::string& state);
+
+/// EXPLAIN's "queryErrors": ksqlDB's QueryError entities ({"timestamp", "errorMessage",
+/// "type": USER or SYSTEM}), oldest first.
+nlohmann::json QueryErrorsJson(const std::vector<runtime::QueryError>& errors);
 
 /// The "sourceDescription" of DESCRIBE.
 nlohmann::json SourceDescriptionJson(const catalog::SourceDescription& source,

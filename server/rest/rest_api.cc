@@ -8,6 +8,7 @@
 #include "analyzer/analyzer.h"
 #include "connectors/kafka/batch_consumer.h"
 #include "connectors/sink/sink_connectors.h"
+#include "server/console/console_assets.h"
 #include "server/rest/engine_metrics.h"
 #include "server/rest/ksql_entities.h"
 #include "session/script_runner.h"
@@ -269,7 +270,11 @@ Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& state
         description["statementText"] = query.sql;
         description["sources"] = query.source_names;
         description["sinks"] = json::array({query.sink_name});
-        description["state"] = StateOf(query.id, engine.Queries());
+        auto states = engine.Queries();
+        description["state"] = StateOf(query.id, states);
+        for (const auto& state : states) {
+          if (state.id == query.id) description["queryErrors"] = QueryErrorsJson(state.errors);
+        }
       }
       return json{{"@type", "queryDescription"},
                   {"statementText", text},
@@ -556,11 +561,22 @@ void RestApi::Handle(HttpRequest request, std::shared_ptr<Responder> responder) 
   for (const Route& candidate : kRoutes) {
     if (request.path == candidate.path) route = &candidate;
   }
+  // The web console: its page at / and its files under /console/ (server/console).
+  const console::Asset* asset = console::FindAsset(request.path);
   // Unknown paths share one label, so that a scan cannot grow the metrics without bound.
-  responder->set_on_status([this, label = route ? route->path : "unmatched"](int status) {
+  std::string label(route ? std::string_view(route->path) : asset ? asset->path : "unmatched");
+  responder->set_on_status([this, label = std::move(label)](int status) {
     rest_metrics_.Add("sidestream_rest_requests_total",
                       {{"route", label}, {"status", std::to_string(status)}});
   });
+  if (asset != nullptr && request.method == "GET") {
+    return responder->Respond(200, std::string(asset->content_type), std::string(asset->body));
+  }
+  if (asset != nullptr) {
+    return RespondJson(*responder, 405,
+                       GenericError(kErrorMethodNotAllowed, request.method + " is not allowed on " +
+                                                                request.path + "; use GET"));
+  }
   if (route == nullptr) {
     return RespondJson(*responder, 404,
                        GenericError(kErrorNotFound, "No route for " + request.path));

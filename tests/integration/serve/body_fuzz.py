@@ -17,7 +17,8 @@ import time
 
 ROUTES = ["/ksql", "/query", "/query-stream", "/close-query", "/inserts-stream", "/info",
           "/healthcheck", "/chc/live", "/chc/ready", "/clusterStatus", "/metrics", "/status/x",
-          "/", "/ksql/", "/KSQL", "/query-stream?x=1", "/%00", "/" + "a" * 3000]
+          "/", "/console/console.js", "/console/nope.css", "/ksql/", "/KSQL", "/query-stream?x=1",
+          "/%00", "/" + "a" * 3000]
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 SQL = ["CREATE STREAM F{n} (K STRING KEY, V INT) WITH (kafka_topic='f{n}', value_format='JSON');",
        "SELECT * FROM F0 EMIT CHANGES LIMIT 1;", "SELECT * FROM NOPE;", "SHOW STREAMS;",
