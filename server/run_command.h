@@ -16,6 +16,8 @@ struct RunOptions {
   std::vector<std::pair<std::string, std::string>> client_properties;
   double duration_seconds = 0;  // 0: until Ctrl-C
   int stream_threads = 0;       // num.stream.threads; 0: host::DefaultStreamThreads
+  std::string processing_guarantee = "at_least_once";  // as the setting takes it
+  int64_t commit_interval_ms = -1;                     // -1: the setting's default
 };
 
 /// `sidestream run FILE.sql`: runs the statements against Kafka (or the embedded broker,
