@@ -84,25 +84,46 @@ until [ "$(committed_profiles REF)" -ge "$callers" ] && [ "$(committed_profiles 
 done
 slice=$(( (cdrs + kills) / (kills + 1) ))
 produced=0
-produce_slice() {
-  local count=$(( cdrs - produced < slice ? cdrs - produced : slice ))
+# Produces the next `$1` CDRs (fewer at the end).
+produce_next() {
+  local count=$(( cdrs - produced < $1 ? cdrs - produced : $1 ))
   [ "$count" -gt 0 ] || return 0
   "$cdr_produce" --bootstrap-servers "$bootstrap" --topic cdr --messages "$count" --seed 11 \
     --skip "$produced" --start-ms "$start_ms" >/dev/null || fail "could not produce CDRs"
   produced=$((produced + count))
 }
 
+# Records a read_committed reader sees in the killed run's outputs.
+committed_outputs() {
+  local output total=0 count
+  for output in CALLS_PER_MINUTE CALLS_PER_CELL WITH_HOME; do
+    count=$(kcat -b "$bootstrap" -C -t "${output}_EOS" -e -q -X isolation.level=read_committed \
+      -f '%o\n' 2>/dev/null | grep -c .)
+    total=$((total + count))
+  done
+  echo "$total"
+}
+
 for kill in $(seq 1 "$kills"); do
-  produce_slice
-  # A random point while it works through the slice: 0.2 to 3 s.
-  pause=$(( 200 + RANDOM % 2800 ))
+  # A tenth of the slice first, to see the run at work: once it committed results of its own
+  # (after it rejoined the groups, which waits for the killed members to time out), the rest
+  # of the slice, and a random 0 to 0.5 s later the kill, while it works through it.
+  before=$(committed_outputs)
+  produce_next $((slice / 10))
+  deadline=$((SECONDS + 90))
+  until [ "$(committed_outputs)" -gt "$before" ]; do
+    [ $SECONDS -lt $deadline ] || fail "run $runs committed no output in 90 s: $(tail -3 "$work/eos$runs.err")"
+    sleep 0.2
+  done
+  produce_next $((slice - slice / 10))
+  pause=$(( RANDOM % 500 ))
   sleep "$(printf '%d.%03d' $((pause / 1000)) $((pause % 1000)))"
   kill -9 "$run_pid"
   wait "$run_pid" 2>/dev/null
-  echo "kill $kill: SIGKILL after ${pause} ms ($produced CDRs produced); $(grep -c . "$work/eos$runs.err") log lines"
+  echo "kill $kill: SIGKILL of run $runs ${pause} ms after its slice was produced: $(committed_outputs) outputs committed for $produced CDRs"
   start_eos
 done
-produce_slice
+produce_next "$cdrs"
 
 # The outputs as "<output> <key> <value>" lines, sorted: a multiset.
 dump() {
