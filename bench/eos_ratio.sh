@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# W2 (tumbling 1 min COUNT(*), AVG(setup_ms) per cell_id, EMIT CHANGES: a repartition, then a
+# windowed aggregate) through a real Apache Kafka broker under at_least_once and
+# exactly_once_v2, alternating, in one run on one broker: each run is a fresh `sidestream run`
+# (one stream thread, each guarantee's default commit interval: 2 s and 100 ms) over the same
+# N CDRs (4 partitions), timed from its first to its last result visible to a read_committed
+# reader (polled every 0.2 s). Prints records/s per run and the median ratio EOS / ALOS.
+#   bench/eos_ratio.sh SIDESTREAM CDR_PRODUCE [N=200000] [RUNS=3]
+set -uo pipefail
+binary=$1 cdr_produce=$2 n=${3:-200000} runs=${4:-3}
+here=$(cd "$(dirname "$0")/../tests/integration/run" && pwd)
+source "$here/common.sh"
+start_real_broker
+cat >"$work/source.sql" <<SQL
+CREATE STREAM cdr (caller_key STRING KEY, cell_id STRING, setup_ms INT)
+  WITH (KAFKA_TOPIC='cdr', KEY_FORMAT='KAFKA', VALUE_FORMAT='JSON', PARTITIONS=4);
+SQL
+"$binary" run "$work/source.sql" --bootstrap-servers "$bootstrap" --duration 1 >/dev/null 2>&1
+"$cdr_produce" --bootstrap-servers "$bootstrap" --topic cdr --messages "$n" >/dev/null ||
+  fail "could not produce"
+count() {
+  kcat -b "$bootstrap" -C -t "$1" -e -q -X isolation.level=read_committed -f '%o\n' 2>/dev/null | grep -c .
+}
+expected=""
+ratios=()
+for run in $(seq 1 "$runs"); do
+  order=(at_least_once exactly_once_v2)
+  [ $((run % 2)) -eq 0 ] && order=(exactly_once_v2 at_least_once)
+  declare -A rate
+  for guarantee in "${order[@]}"; do
+    table="W2_${guarantee^^}_$run"
+    { cat "$work/source.sql"
+      echo "CREATE TABLE $table AS SELECT cell_id, COUNT(*) AS calls, AVG(setup_ms) AS avg_setup_ms"
+      echo "  FROM cdr WINDOW TUMBLING (SIZE 1 MINUTE, GRACE PERIOD 30 SECONDS) GROUP BY cell_id"
+      echo "  EMIT CHANGES;"; } >"$work/w2.sql"
+    "$binary" run "$work/w2.sql" --bootstrap-servers "$bootstrap" --stream-threads 1 \
+      --processing-guarantee "$guarantee" >"$work/run.out" 2>"$work/run.err" &
+    run_pid=$!
+    first="" last_count=-1 last_change=0
+    deadline=$((SECONDS + 600))
+    while :; do
+      now=$(date +%s.%N)
+      c=$(count "$table")
+      [ -z "$first" ] && [ "$c" -gt 0 ] && first=$now
+      [ "$c" -ne "$last_count" ] && { last_count=$c; last_change=$now; }
+      if [ -n "$expected" ] && [ "$c" -ge "$expected" ]; then break; fi
+      # The first run learns the expected count: its outputs stop growing for 5 s.
+      if [ -z "$expected" ] && [ "$c" -gt 0 ] &&
+         [ "$(echo "$now - $last_change > 5" | bc)" = 1 ]; then expected=$c; break; fi
+      [ $SECONDS -lt $deadline ] || fail "$guarantee run $run did not finish: $c results"
+      sleep 0.2
+    done
+    kill -INT "$run_pid"; wait "$run_pid"; run_pid=""
+    seconds=$(echo "$last_change - $first" | bc)
+    rate[$guarantee]=$(echo "$n / $seconds" | bc)
+    echo "run $run $guarantee: $last_count results, ${seconds} s, ${rate[$guarantee]} records/s"
+  done
+  ratios+=("$(echo "scale=3; ${rate[exactly_once_v2]} / ${rate[at_least_once]}" | bc)")
+done
+median=$(printf '%s\n' "${ratios[@]}" | sort -n | sed -n "$(( (${#ratios[@]} + 1) / 2 ))p")
+echo "EOS / ALOS records/s per run: ${ratios[*]}; median $median"
