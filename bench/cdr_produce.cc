@@ -9,8 +9,12 @@
 // default), so the generator's fixed 2026-01-15 start would let it delete input and internal
 // topics while a benchmark still reads them.
 //
+// --skip K generates and drops the first K records, so that a test can feed one seeded
+// stream in slices (give every slice the same --start-ms).
+//
 // Usage: cdr_produce --bootstrap-servers HOST:PORT --topic T --messages N [--subscribers S]
 //                    [--distinct-callers-first true|false] [--seed SEED] [--start-ms EPOCH_MS]
+//                    [--skip K]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -33,6 +37,7 @@ int main(int argc, char** argv) {
   std::string bootstrap, topic;
   long long messages = 0;
   long long start_ms = 0;
+  long long skip = 0;
   sidestream::datagen::CdrGeneratorOptions generator_options;
   bool usage_error = argc % 2 == 0;  // options come in pairs after argv[0]
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -52,6 +57,8 @@ int main(int argc, char** argv) {
       generator_options.seed = std::strtoull(value, nullptr, 10);
     } else if (arg == "--start-ms") {
       start_ms = std::atoll(value);
+    } else if (arg == "--skip") {
+      skip = std::atoll(value);
     } else {
       usage_error = true;
     }
@@ -60,7 +67,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: cdr_produce --bootstrap-servers HOST:PORT --topic T --messages N "
                  "[--subscribers S] [--distinct-callers-first true|false] [--seed SEED] "
-                 "[--start-ms EPOCH_MS]\n");
+                 "[--start-ms EPOCH_MS] [--skip K]\n");
     return 2;
   }
   if (start_ms == 0) {
@@ -81,6 +88,7 @@ int main(int argc, char** argv) {
 
   sidestream::datagen::CdrGenerator generator(generator_options);
   sidestream::datagen::GeneratedCdr record;
+  for (long long i = 0; i < skip; ++i) generator.Next(record);
   std::unordered_set<std::string> callers;
   long long bytes = 0;
   const auto start = std::chrono::steady_clock::now();

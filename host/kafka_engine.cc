@@ -1,5 +1,7 @@
 #include "host/kafka_engine.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -53,7 +55,8 @@ Result<std::unique_ptr<KafkaEngine>> KafkaEngine::Start(KafkaEngineOptions optio
                                   "its group coordinator stalls groups of several members");
     }
   }
-  engine->clients_ = std::make_unique<kafka::KafkaClients>(client, engine->embedded());
+  engine->clients_ =
+      std::make_unique<kafka::KafkaClients>(client, engine->embedded(), options.guarantee);
   ASSIGN_OR_RAISE(engine->catalog_, catalog::Catalog::Open(":memory:"));
   KafkaEngine* self = engine.get();
   engine->connectors_ = std::make_unique<sink::SinkConnectors>(
@@ -80,6 +83,12 @@ void KafkaEngine::StartThreads() {
   thread.commit_interval_ms = options_.commit_interval_ms;
   thread.commit_timeout = options_.commit_timeout;
   thread.idle_timeout_ms = options_.idle_timeout_ms;
+  thread.guarantee = options_.guarantee;
+  thread.instance_id = options_.instance_id;
+  if (thread.instance_id.empty()) {
+    char name[256] = {};
+    if (gethostname(name, sizeof(name) - 1) == 0) thread.instance_id = name;
+  }
   const int count = std::max(1, options_.stream_threads);
   for (int index = 0; index < count; ++index) {
     threads_.push_back(std::make_unique<runtime::StreamThread>(index, thread, *clients_));

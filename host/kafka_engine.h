@@ -61,6 +61,14 @@ struct KafkaEngineOptions {
   int stream_threads = 0;
   /// With no input for this long, stream time follows the wall clock.
   int64_t idle_timeout_ms = 5000;
+  /// processing.guarantee. Under exactly_once_v2 every commit is a Kafka transaction (see
+  /// runtime::StreamThread); set commit_interval_ms too (100 ms is Kafka Streams' default
+  /// there: transactions stay short, outputs are visible soon).
+  runtime::ProcessingGuarantee guarantee = runtime::ProcessingGuarantee::kAtLeastOnce;
+  /// Part of every transactional.id under exactly_once_v2, telling apart instances of one
+  /// service that run the same queries; keep it stable across restarts of one instance.
+  /// Empty: this host's name.
+  std::string instance_id;
 };
 
 using runtime::QueryError;
@@ -107,8 +115,9 @@ struct EngineMetrics {
 /// runs a share of every query (runtime::StreamThread): per stage a member of the stage's
 /// consumer group, so the group spreads each stage's partitions, and their tasks, over the
 /// threads. Offsets are committed after the outputs they caused are delivered
-/// (at-least-once), and each task's stores write their changes to changelog topics first; a
-/// task that starts restores its stores from them.
+/// (at-least-once), or with them in one Kafka transaction (exactly_once_v2), and each task's
+/// stores write their changes to changelog topics first; a task that starts restores its
+/// stores from them (committed records only).
 ///
 /// Queries fail alone (runtime::QueryControl): an error in one query stops that query only,
 /// on every thread. A retriable error restarts it from its last commit after a backoff; any

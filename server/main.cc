@@ -49,6 +49,12 @@ int main(int argc, char** argv) {
                   "embedded broker)");
   run->add_option("--property", run_properties, "librdkafka property name=value (repeatable)");
   run->add_option("--duration", run_options.duration_seconds, "Seconds to run (0: until Ctrl-C)");
+  run->add_option("--processing-guarantee", run_options.processing_guarantee,
+                  "at_least_once or exactly_once_v2 (setting processing.guarantee)")
+      ->capture_default_str();
+  run->add_option("--commit-interval-ms", run_options.commit_interval_ms,
+                  "How often queries commit (setting commit.interval.ms; default 2000, or 100 "
+                  "under exactly_once_v2)");
   run->add_option("--stream-threads", run_options.stream_threads,
                   "Threads that run the queries' tasks (num.stream.threads); 0: one per core, or "
                   "one on a mock (embedded) broker")

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "host/kafka_engine.h"
+#include "server/config/settings.h"
 #include "server/stop_signals.h"
 #include "session/error_rendering.h"
 
@@ -23,7 +24,27 @@ int RunRun(const RunOptions& options) {
   buffer << file.rdbuf();
   std::string sql = buffer.str();
 
+  // The guarantee and commit interval, checked and defaulted as `serve`'s settings are.
+  config::Settings settings;
+  Status set =
+      settings.Set("processing.guarantee", options.processing_guarantee, "--processing-guarantee");
+  if (set.ok() && options.commit_interval_ms >= 0) {
+    set = settings.Set("commit.interval.ms", std::to_string(options.commit_interval_ms),
+                       "--commit-interval-ms");
+  }
+  if (!set.ok()) {
+    std::cerr << "error: " << set.message() << "\n";
+    return 2;
+  }
+  for (const std::string& warning : settings.TakeWarnings()) {
+    std::cerr << "warning: " << warning << "\n";
+  }
+
   host::KafkaEngineOptions engine_options;
+  engine_options.commit_interval_ms = config::CommitIntervalMs(settings);
+  engine_options.guarantee = config::ExactlyOnce(settings)
+                                 ? runtime::ProcessingGuarantee::kExactlyOnceV2
+                                 : runtime::ProcessingGuarantee::kAtLeastOnce;
   engine_options.bootstrap_servers = options.bootstrap_servers;
   if (engine_options.bootstrap_servers.empty()) {
     if (const char* env = std::getenv("SIDESTREAM_BOOTSTRAP_SERVERS")) {
@@ -37,6 +58,12 @@ int RunRun(const RunOptions& options) {
   if (!engine.ok()) {
     std::cerr << "error: cannot start: " << engine.status().ToString() << "\n";
     return 1;
+  }
+  if ((*engine)->embedded() &&
+      engine_options.guarantee == runtime::ProcessingGuarantee::kExactlyOnceV2) {
+    std::cerr << "warning: exactly_once_v2 on the embedded broker: its transactions run, but "
+                 "its read_committed does not hide aborted records, so exactly-once does not "
+                 "hold there (use a real broker)\n";
   }
   if ((*engine)->embedded()) {
     std::cout << "bootstrap.servers=" << (*engine)->bootstrap_servers() << std::endl;

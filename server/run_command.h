@@ -17,6 +17,8 @@ struct RunOptions {
   double duration_seconds = 0;          // 0: until Ctrl-C
   int stream_threads = 0;               // num.stream.threads; 0: host::DefaultStreamThreads
   int64_t shutdown_timeout_ms = 30000;  // a stop that takes longer exits anyway (code 1)
+  std::string processing_guarantee = "at_least_once";  // as the setting takes it
+  int64_t commit_interval_ms = -1;                     // -1: the setting's default
 };
 
 /// `sidestream run FILE.sql`: runs the statements against Kafka (or the embedded broker,

@@ -81,12 +81,18 @@ int RunServe(const ServeOptions& options) {
     std::cerr << "error: " << logging.message() << "\n";
     return 2;
   }
+  for (const std::string& warning : settings.TakeWarnings()) {
+    spdlog::warn("{}", warning);
+  }
   std::signal(SIGPIPE, SIG_IGN);
 
   host::KafkaEngineOptions engine_options;
   engine_options.bootstrap_servers = settings.GetString("bootstrap.servers");
   engine_options.application_id = settings.GetString("service.id");
-  engine_options.commit_interval_ms = settings.GetInt("commit.interval.ms");
+  engine_options.commit_interval_ms = config::CommitIntervalMs(settings);
+  engine_options.guarantee = config::ExactlyOnce(settings)
+                                 ? runtime::ProcessingGuarantee::kExactlyOnceV2
+                                 : runtime::ProcessingGuarantee::kAtLeastOnce;
   engine_options.default_partitions = static_cast<int>(settings.GetInt("default.partitions"));
   const auto threads = static_cast<int>(settings.GetInt("num.stream.threads"));
   engine_options.stream_threads = threads == 0 ? host::kDefaultStreamThreads : threads;
@@ -95,6 +101,12 @@ int RunServe(const ServeOptions& options) {
   if (!worker.ok()) {
     spdlog::error("cannot start the engine: {}", worker.status().ToString());
     return 1;
+  }
+  if ((*worker)->embedded() &&
+      engine_options.guarantee == runtime::ProcessingGuarantee::kExactlyOnceV2) {
+    spdlog::warn(
+        "exactly_once_v2 on the embedded broker: its transactions run, but its read_committed "
+        "does not hide aborted records, so exactly-once does not hold there (use a real broker)");
   }
   if ((*worker)->embedded()) {
     std::cout << "bootstrap.servers=" << (*worker)->bootstrap_servers() << std::endl;
@@ -111,9 +123,12 @@ int RunServe(const ServeOptions& options) {
   rest_options.max_push_queries = settings.GetInt("max.push.queries");
   rest_options.service_id = settings.GetString("service.id");
   for (const config::SettingSpec& spec : config::SettingTable()) {
-    rest_options.properties.emplace_back(spec.name, spec.type == config::SettingType::kInt
-                                                        ? std::to_string(settings.GetInt(spec.name))
-                                                        : settings.GetString(spec.name));
+    rest_options.properties.emplace_back(spec.name,
+                                         std::string_view(spec.name) == "commit.interval.ms"
+                                             ? std::to_string(engine_options.commit_interval_ms)
+                                         : spec.type == config::SettingType::kInt
+                                             ? std::to_string(settings.GetInt(spec.name))
+                                             : settings.GetString(spec.name));
   }
   for (const auto& [name, value] : settings.kafka_properties()) {
     rest_options.properties.emplace_back(std::string(config::kKafkaPrefix) + name, value);

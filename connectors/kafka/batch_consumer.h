@@ -168,6 +168,11 @@ class BatchConsumer {
 
   ClientCounters counters() const;
   const std::string& group_id() const { return options_.group_id; }
+  /// The group id, generation and member id as of now, for a transactional producer's
+  /// SendOffsets (KIP-447: the broker refuses offsets of a generation it has moved on from).
+  UniqueGroupMetadata GroupMetadata() const {
+    return UniqueGroupMetadata(rd_kafka_consumer_group_metadata(handle_.get()));
+  }
 
  private:
   explicit BatchConsumer(ConsumerOptions options) : options_(std::move(options)) {}

@@ -27,11 +27,22 @@ Result<std::unique_ptr<BatchProducer>> BatchProducer::Create(ProducerOptions opt
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &BatchProducer::DeliveryCallback);
   rd_kafka_conf_set_error_cb(conf.get(), &BatchProducer::ErrorCallback);
   rd_kafka_conf_set_opaque(conf.get(), producer.get());
+  if (!opts.transactional_id.empty()) {
+    RETURN_NOT_OK(SetProperty(conf.get(), "transactional.id", opts.transactional_id));
+  }
   ASSIGN_OR_RAISE(producer->handle_, NewHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+  if (!opts.transactional_id.empty()) {
+    RETURN_NOT_OK(producer->TransactionStatus(
+        rd_kafka_init_transactions(producer->handle_.get(), TimeoutMs(opts.init_timeout)),
+        "init transactions"));
+  }
   return producer;
 }
 
 BatchProducer::~BatchProducer() {
+  // What an unfinished transaction holds is never committed: abort it rather than wait for
+  // the broker's transaction timeout to do so (read_committed readers stall until then).
+  if (handle_ != nullptr && in_transaction_) (void)AbortTransaction(std::chrono::seconds(10));
   if (handle_ != nullptr) (void)Flush(std::chrono::seconds(10));
   for (auto& [name, topic] : topics_) rd_kafka_topic_destroy(topic);
   handle_.reset();
@@ -43,6 +54,11 @@ void BatchProducer::DeliveryCallback(rd_kafka_t* /*handle*/, const rd_kafka_mess
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->messages_.fetch_add(1, std::memory_order_relaxed);
     self->bytes_.fetch_add(message->len + message->key_len, std::memory_order_relaxed);
+    return;
+  }
+  // Purged by an aborted transaction: dropped on purpose, not a failure of the next one.
+  if (message->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+      message->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
     return;
   }
   std::string context = "deliver to " + std::string(rd_kafka_topic_name(message->rkt)) + "[" +
@@ -90,6 +106,83 @@ Result<rd_kafka_topic_t*> BatchProducer::Topic(std::string_view name) {
   return topic;
 }
 
+Status BatchProducer::TransactionStatus(rd_kafka_error_t* raw, std::string_view context) {
+  UniqueError error(raw);
+  if (!error) return Status::OK();
+  std::string what = std::string(context) + " (transactional.id '" + options_.transactional_id +
+                     "'): " + rd_kafka_error_name(error.get()) + ": " +
+                     rd_kafka_error_string(error.get());
+  if (rd_kafka_error_is_fatal(error.get())) {
+    const bool fenced = rd_kafka_error_code(error.get()) == RD_KAFKA_RESP_ERR__FENCED ||
+                        rd_kafka_error_code(error.get()) == RD_KAFKA_RESP_ERR_PRODUCER_FENCED;
+    Status status = Status::Internal(
+        what + (fenced ? " [fatal: a newer producer with the same transactional.id fenced this "
+                         "one; is the same query running in another process with the same "
+                         "service id?]"
+                       : " [fatal]"));
+    std::lock_guard<std::mutex> lock(errors_mutex_);
+    if (fatal_.ok()) fatal_ = status;
+    return status;
+  }
+  if (rd_kafka_error_txn_requires_abort(error.get())) {
+    return Status::Unavailable(what + " [abortable: the transaction is aborted and redone]");
+  }
+  return Status::Unavailable(what + " [retriable]");
+}
+
+Status BatchProducer::MaybeBeginTransaction() {
+  if (in_transaction_ || !transactional()) return Status::OK();
+  RETURN_NOT_OK(
+      TransactionStatus(rd_kafka_begin_transaction(handle_.get()), "begin a transaction"));
+  in_transaction_ = true;
+  return Status::OK();
+}
+
+Status BatchProducer::SendOffsets(const BatchConsumer& consumer,
+                                  const std::vector<TopicPartitionOffset>& offsets,
+                                  std::chrono::milliseconds timeout) {
+  if (!transactional())
+    return Status::InvalidArgument("SendOffsets needs a transactional producer");
+  if (offsets.empty()) return Status::OK();
+  RETURN_NOT_OK(MaybeBeginTransaction());
+  UniquePartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const TopicPartitionOffset& offset : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), offset.topic.c_str(), offset.partition)->offset =
+        offset.offset;
+  }
+  UniqueGroupMetadata metadata = consumer.GroupMetadata();
+  return TransactionStatus(
+      rd_kafka_send_offsets_to_transaction(handle_.get(), list.get(), metadata.get(),
+                                           TimeoutMs(timeout)),
+      "send offsets of group '" + consumer.group_id() + "' to the transaction");
+}
+
+Status BatchProducer::CommitTransaction(std::chrono::milliseconds timeout) {
+  if (!in_transaction_) return Status::OK();
+  Status committed = TransactionStatus(
+      rd_kafka_commit_transaction(handle_.get(), TimeoutMs(timeout)), "commit the transaction");
+  // Delivery failures of the transaction's messages fail the commit itself.
+  if (committed.ok()) {
+    in_transaction_ = false;
+    std::lock_guard<std::mutex> lock(errors_mutex_);
+    first_delivery_failure_ = Status::OK();
+  }
+  return committed;
+}
+
+Status BatchProducer::AbortTransaction(std::chrono::milliseconds timeout) {
+  if (!in_transaction_) return Status::OK();
+  Status aborted = TransactionStatus(rd_kafka_abort_transaction(handle_.get(), TimeoutMs(timeout)),
+                                     "abort the transaction");
+  if (aborted.ok()) {
+    in_transaction_ = false;
+    rd_kafka_poll(handle_.get(), 0);  // serve the purged messages' reports now
+    std::lock_guard<std::mutex> lock(errors_mutex_);
+    first_delivery_failure_ = Status::OK();
+  }
+  return aborted;
+}
+
 Status BatchProducer::Produce(std::string_view topic_name, int32_t partition, std::string_view key,
                               std::string_view value, int64_t timestamp_ms,
                               std::span<const ProduceHeader> headers) {
@@ -98,6 +191,7 @@ Status BatchProducer::Produce(std::string_view topic_name, int32_t partition, st
     if (!fatal_.ok()) return fatal_;
   }
   ASSIGN_OR_RAISE(rd_kafka_topic_t * topic, Topic(topic_name));
+  RETURN_NOT_OK(MaybeBeginTransaction());
   if (++produced_since_poll_ >= kPollEvery) {
     produced_since_poll_ = 0;
     rd_kafka_poll(handle_.get(), 0);

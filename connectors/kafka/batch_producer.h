@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "connectors/kafka/batch_consumer.h"
 #include "connectors/kafka/client_config.h"
 #include "runtime/source.h"
 
@@ -33,9 +34,20 @@ struct ProducerOptions {
   /// How long Produce keeps retrying while the local queue is full, serving delivery
   /// reports, before it gives up with Unavailable.
   std::chrono::milliseconds enqueue_timeout = std::chrono::seconds(30);
+  /// Non-empty: a transactional producer with this transactional.id (exactly-once). Create
+  /// initializes its transactions, waiting up to init_timeout: that fences an older producer
+  /// with the same id and aborts the transaction it left open.
+  std::string transactional_id;
+  std::chrono::milliseconds init_timeout = std::chrono::seconds(60);
 };
 
-/// An idempotent producer that batches in librdkafka and counts delivery reports.
+/// An idempotent producer that batches in librdkafka and counts delivery reports; with a
+/// transactional id, it writes through transactions (librdkafka's transactional API, as
+/// examples/transactions.c uses it): Produce and SendOffsets open one when none is open,
+/// CommitTransaction and AbortTransaction close it. Transaction calls return Unavailable when
+/// the transaction must be aborted (or a retriable error left it undecided: abort it too), and
+/// Internal when the producer is unusable (fenced: another producer with the same id started,
+/// or a fatal error); the message says which.
 ///
 /// Settings: enable.idempotence=true (so acks=all and ordered retries), linger.ms small,
 /// partitioner=murmur2_random (the Java client's, so that keys land where Kafka Streams and
@@ -67,6 +79,17 @@ class BatchProducer {
   /// if any (the others stay countable in counters().errors).
   Status Flush(std::chrono::milliseconds timeout);
 
+  bool transactional() const { return !options_.transactional_id.empty(); }
+  /// Adds `offsets` (next to read) of `consumer`'s group to the open transaction (opening
+  /// one), with the group's metadata as of now. Transactional producers only.
+  Status SendOffsets(const BatchConsumer& consumer,
+                     const std::vector<TopicPartitionOffset>& offsets,
+                     std::chrono::milliseconds timeout);
+  /// Delivers the open transaction's messages and commits it; OK when none is open.
+  Status CommitTransaction(std::chrono::milliseconds timeout);
+  /// Aborts the open transaction, dropping messages not yet delivered; OK when none is open.
+  Status AbortTransaction(std::chrono::milliseconds timeout);
+
   /// Delivery and client errors since the last call (at most 1000 kept).
   std::vector<Status> TakeErrors();
 
@@ -82,11 +105,16 @@ class BatchProducer {
   static void ErrorCallback(rd_kafka_t* handle, int error, const char* reason, void* opaque);
   void RecordError(Status status, bool delivery_failure);
   Result<rd_kafka_topic_t*> Topic(std::string_view name);
+  /// Opens a transaction when none is open (transactional producers only).
+  Status MaybeBeginTransaction();
+  /// A transaction call's error as a Status (see the class comment); takes `error`.
+  Status TransactionStatus(rd_kafka_error_t* error, std::string_view context);
 
   ProducerOptions options_;
   UniqueHandle handle_;
   std::unordered_map<std::string, rd_kafka_topic_t*> topics_;  // owned; owner thread only
   uint32_t produced_since_poll_ = 0;
+  bool in_transaction_ = false;    // owner thread only
   std::mutex errors_mutex_;        // error_cb runs on a librdkafka thread
   std::vector<Status> errors_;     // guarded by errors_mutex_
   Status first_delivery_failure_;  // guarded by errors_mutex_; reset by Flush

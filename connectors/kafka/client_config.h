@@ -34,7 +34,14 @@ struct PartitionListDeleter {
 struct ErrorDeleter {
   void operator()(rd_kafka_error_t* error) const { rd_kafka_error_destroy(error); }
 };
+struct GroupMetadataDeleter {
+  void operator()(rd_kafka_consumer_group_metadata_t* metadata) const {
+    rd_kafka_consumer_group_metadata_destroy(metadata);
+  }
+};
 using UniqueConf = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+using UniqueGroupMetadata =
+    std::unique_ptr<rd_kafka_consumer_group_metadata_t, GroupMetadataDeleter>;
 using UniqueHandle = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 using UniqueQueue = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
 using UniquePartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;

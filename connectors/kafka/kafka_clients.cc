@@ -42,8 +42,17 @@ Status KafkaSink::Produce(std::string_view topic, int32_t partition, std::string
   return producer_->Produce(topic, partition, key, value, timestamp_ms, headers);
 }
 
-KafkaClients::KafkaClients(ClientConfig client, bool embedded)
-    : client_(std::move(client)), embedded_(embedded) {
+Status KafkaSink::SendOffsets(runtime::Source& source,
+                              const std::vector<TopicPartitionOffset>& offsets,
+                              std::chrono::milliseconds timeout) {
+  auto* kafka = dynamic_cast<KafkaSource*>(&source);
+  if (kafka == nullptr) return Status::Internal("SendOffsets: the source is not a KafkaSource");
+  return producer_->SendOffsets(kafka->consumer(), offsets, timeout);
+}
+
+KafkaClients::KafkaClients(ClientConfig client, bool embedded,
+                           runtime::ProcessingGuarantee guarantee)
+    : client_(std::move(client)), embedded_(embedded), guarantee_(guarantee) {
   for (const auto& [name, value] : client_.properties) {
     // Results larger than the producer takes go to the dead-letter topic (StreamTask);
     // librdkafka has checked the value.
@@ -69,6 +78,11 @@ Result<std::unique_ptr<runtime::Source>> KafkaClients::CreateSource(
     consumer.client.properties.insert(consumer.client.properties.begin(),
                                       {"partition.assignment.strategy", "range"});
   }
+  if (guarantee_ == runtime::ProcessingGuarantee::kExactlyOnceV2) {
+    // After the user's properties, so that it wins: a read_uncommitted reader would see
+    // outputs of transactions that are later aborted.
+    consumer.client.properties.emplace_back("isolation.level", "read_committed");
+  }
   consumer.group_id = std::move(options.group_id);
   consumer.topics = std::move(options.topics);
   consumer.on_rebalance = std::move(options.on_rebalance);
@@ -76,9 +90,10 @@ Result<std::unique_ptr<runtime::Source>> KafkaClients::CreateSource(
   return std::unique_ptr<runtime::Source>(std::make_unique<KafkaSource>(std::move(created)));
 }
 
-Result<std::unique_ptr<runtime::Sink>> KafkaClients::CreateSink() {
+Result<std::unique_ptr<runtime::Sink>> KafkaClients::CreateSink(runtime::SinkOptions options) {
   ProducerOptions producer;
   producer.client = client_;
+  producer.transactional_id = std::move(options.transactional_id);
   ASSIGN_OR_RAISE(auto created, BatchProducer::Create(producer));
   return std::unique_ptr<runtime::Sink>(std::make_unique<KafkaSink>(std::move(created)));
 }

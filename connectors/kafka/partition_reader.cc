@@ -29,6 +29,12 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
                          {"fetch.wait.max.ms",
                           "10"},  // the embedded broker waits this long on an empty fetch
                          {"log_level", "3"}}));
+  // Only what transactions committed (and records written outside any): a store restored
+  // from its changelog never holds state that an aborted or unfinished transaction wrote.
+  // Control records and aborted records are skipped, so the end is found by the partition
+  // EOF event (at the last stable offset), not by the last record's offset.
+  RETURN_NOT_OK(SetProperty(conf.get(), "isolation.level", "read_committed"));
+  RETURN_NOT_OK(SetProperty(conf.get(), "enable.partition.eof", "true"));
   ASSIGN_OR_RAISE(UniqueHandle handle, NewHandle(RD_KAFKA_CONSUMER, std::move(conf)));
   rd_kafka_t* consumer = handle.get();
   int64_t low = 0, high = 0;
@@ -43,8 +49,9 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
   UniqueQueue queue(rd_kafka_queue_get_consumer(consumer));
   std::vector<rd_kafka_message_t*> messages(1024);
   int64_t read = 0, next = low;
+  bool at_end = false;
   Status status;
-  while (next < high && status.ok()) {
+  while (!at_end && next < high && status.ok()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
@@ -68,6 +75,8 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
         status = visit(key, value, rd_kafka_message_timestamp(message, nullptr));
         next = message->offset + 1;
         ++read;
+      } else if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        at_end = true;
       } else if (status.ok() && message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF &&
                  !IsRetriable(message->err)) {
         status = StatusFromError(message->err, "read " + topic);

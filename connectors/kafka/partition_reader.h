@@ -17,7 +17,10 @@ using PartitionVisitor = std::function<Status(std::optional<std::string_view> ke
                                               std::optional<std::string_view> value)>;
 
 /// Reads partition `partition` of `topic` from its first message to its end as of the call
-/// (the high watermark), in order, in batches: a state store restoring from its changelog.
+/// (the high watermark, or the first end of partition the reader meets), in order, in
+/// batches: a state store restoring from its changelog. Reads with
+/// isolation.level=read_committed: records of aborted transactions are skipped, and it stops
+/// at the last stable offset (before any transaction still open).
 /// Uses no consumer group. Returns the number of messages read. Unavailable when the end is
 /// not reached within `timeout`; a visitor's error stops the read and is returned.
 Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string& topic,

@@ -194,6 +194,7 @@ class InMemoryClients::MemorySource final : public Source {
   }
 
   Result<std::vector<TopicPartition>> Assignment() const override { return assigned_; }
+  const std::string& group_id() const { return options_.group_id; }
 
   Status SetPaused(bool paused) override {
     paused_ = paused;
@@ -219,24 +220,94 @@ class InMemoryClients::MemorySource final : public Source {
   bool paused_ = false;
 };
 
-/// Appends to the topics at once; delivery cannot fail.
+/// Appends to the topics at once, or, with a transactional id, at CommitTransaction, together
+/// with the offsets sent to the transaction; delivery cannot fail. A newer sink with the same
+/// transactional id fences this one: its commits then fail with Internal.
 class InMemoryClients::MemorySink final : public Sink {
  public:
-  explicit MemorySink(InMemoryClients& clients) : clients_(clients) {}
+  MemorySink(InMemoryClients& clients, SinkOptions options, uint64_t epoch)
+      : clients_(clients), options_(std::move(options)), epoch_(epoch) {}
   Status Produce(std::string_view topic, int32_t partition, std::string_view key,
                  std::string_view value, int64_t timestamp_ms,
                  std::span<const RecordHeader> headers) override {
     // Topics found once per sink: the clients' lock is shared by every stream thread.
     auto found = topics_.find(topic);
     if (found == topics_.end()) found = topics_.emplace(topic, &clients_.FindTopic(topic)).first;
-    return clients_.AppendTo(*found->second, partition, key, value, timestamp_ms, headers);
+    if (!transactional()) {
+      return clients_.AppendTo(*found->second, partition, key, value, timestamp_ms, headers);
+    }
+    RETURN_NOT_OK(CheckNotFenced());
+    Pending& pending = pending_.emplace_back();
+    pending.topic = found->second;
+    pending.partition = partition;
+    pending.key = std::string(key);
+    pending.value = std::string(value);
+    pending.timestamp = timestamp_ms;
+    for (const RecordHeader& header : headers) {
+      pending.headers.emplace_back(std::string(header.name), std::string(header.value));
+    }
+    return Status::OK();
   }
   Status Flush(std::chrono::milliseconds) override { return Status::OK(); }
   void ClearErrors() override {}
 
+  bool transactional() const override { return !options_.transactional_id.empty(); }
+  Status SendOffsets(Source& source, const std::vector<TopicPartitionOffset>& offsets,
+                     std::chrono::milliseconds) override {
+    if (!transactional()) return Sink::SendOffsets(source, offsets, {});
+    RETURN_NOT_OK(CheckNotFenced());
+    auto* member = dynamic_cast<MemorySource*>(&source);
+    if (member == nullptr) return Status::InvalidArgument("a source of other clients");
+    for (const auto& offset : offsets) {
+      pending_offsets_[{member->group_id(), offset.topic, offset.partition}] = offset.offset;
+    }
+    return Status::OK();
+  }
+  Status CommitTransaction(std::chrono::milliseconds) override {
+    if (!transactional()) return Status::OK();
+    RETURN_NOT_OK(CheckNotFenced());
+    for (const Pending& pending : pending_) {
+      std::vector<RecordHeader> headers;
+      for (const auto& [name, value] : pending.headers) headers.push_back({name, value});
+      RETURN_NOT_OK(clients_.AppendTo(*pending.topic, pending.partition, pending.key, pending.value,
+                                      pending.timestamp, headers));
+    }
+    {
+      std::lock_guard lock(clients_.mutex_);
+      for (const auto& [partition, offset] : pending_offsets_)
+        clients_.committed_[partition] = offset;
+    }
+    pending_.clear();
+    pending_offsets_.clear();
+    return Status::OK();
+  }
+  Status AbortTransaction(std::chrono::milliseconds) override {
+    pending_.clear();
+    pending_offsets_.clear();
+    return Status::OK();
+  }
+
  private:
+  struct Pending {
+    Topic* topic = nullptr;
+    int32_t partition = -1;
+    std::string key, value;
+    int64_t timestamp = 0;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  Status CheckNotFenced() const {
+    std::lock_guard lock(clients_.mutex_);
+    if (clients_.transactional_epochs_[options_.transactional_id] == epoch_) return Status::OK();
+    return Status::Internal("producer fenced: a newer sink uses transactional.id '" +
+                            options_.transactional_id + "'");
+  }
+
   InMemoryClients& clients_;
+  const SinkOptions options_;
+  const uint64_t epoch_;
   std::map<std::string, Topic*, std::less<>> topics_;
+  std::vector<Pending> pending_;  // the open transaction's records
+  std::map<std::tuple<std::string, std::string, int32_t>, int64_t> pending_offsets_;
 };
 
 Result<std::unique_ptr<Source>> InMemoryClients::CreateSource(SourceOptions options) {
@@ -248,8 +319,13 @@ Result<std::unique_ptr<Source>> InMemoryClients::CreateSource(SourceOptions opti
   return std::unique_ptr<Source>(std::make_unique<MemorySource>(*this, std::move(options), member));
 }
 
-Result<std::unique_ptr<Sink>> InMemoryClients::CreateSink() {
-  return std::unique_ptr<Sink>(std::make_unique<MemorySink>(*this));
+Result<std::unique_ptr<Sink>> InMemoryClients::CreateSink(SinkOptions options) {
+  uint64_t epoch = 0;
+  if (!options.transactional_id.empty()) {
+    std::lock_guard lock(mutex_);
+    epoch = ++transactional_epochs_[options.transactional_id];
+  }
+  return std::unique_ptr<Sink>(std::make_unique<MemorySink>(*this, std::move(options), epoch));
 }
 
 Result<int64_t> InMemoryClients::ReadChangelog(const std::string& topic, int32_t partition,

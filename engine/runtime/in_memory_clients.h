@@ -15,7 +15,8 @@ namespace sidestream::runtime {
 /// (the i-th source created for it) owns the partitions p with p % members == i: a fixed
 /// assignment, with no rebalancing. A record produced without a partition goes to the
 /// partition its key hashes to. Records stay until the clients are destroyed (changelogs are
-/// read back from them). Thread-safe.
+/// read back from them). A sink with a transactional id keeps a transaction's records and
+/// offsets apart until it commits (an aborted transaction leaves nothing). Thread-safe.
 class InMemoryClients final : public Clients {
  public:
   InMemoryClients(int members_per_group, int default_partitions);
@@ -31,7 +32,7 @@ class InMemoryClients final : public Clients {
   int64_t Size(const std::string& topic) const;
 
   Result<std::unique_ptr<Source>> CreateSource(SourceOptions options) override;
-  Result<std::unique_ptr<Sink>> CreateSink() override;
+  Result<std::unique_ptr<Sink>> CreateSink(SinkOptions options = {}) override;
   Result<int64_t> ReadChangelog(const std::string& topic, int32_t partition,
                                 const ChangelogVisitor& visit) override;
   size_t max_message_bytes() const override { return 1'000'000; }
@@ -55,6 +56,8 @@ class InMemoryClients final : public Clients {
   std::map<std::string, int> group_members_;                           // guarded by mutex_
   // Per (group, topic, partition): the committed offset.
   std::map<std::tuple<std::string, std::string, int32_t>, int64_t> committed_;  // mutex_
+  // Per transactional id: the epoch of its newest sink, which fences the older ones.
+  mutable std::map<std::string, uint64_t> transactional_epochs_;  // guarded by mutex_
 };
 
 }  // namespace sidestream::runtime

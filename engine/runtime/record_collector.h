@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "runtime/record.h"
 #include "runtime/source.h"
@@ -48,6 +49,19 @@ class RecordCollector {
 
   Status Flush(std::chrono::milliseconds timeout) { return sink_->Flush(timeout); }
   void ClearErrors() { sink_->ClearErrors(); }
+
+  /// Exactly-once: the sink's transaction, which everything above writes into (Sink).
+  bool transactional() const { return sink_->transactional(); }
+  Status SendOffsets(Source& source, const std::vector<TopicPartitionOffset>& offsets,
+                     std::chrono::milliseconds timeout) {
+    return sink_->SendOffsets(source, offsets, timeout);
+  }
+  Status CommitTransaction(std::chrono::milliseconds timeout) {
+    return sink_->CommitTransaction(timeout);
+  }
+  Status AbortTransaction(std::chrono::milliseconds timeout) {
+    return sink_->AbortTransaction(timeout);
+  }
 
   int64_t produced() const { return produced_.load(std::memory_order_relaxed); }
   int64_t changelog_records() const { return changelog_records_.load(std::memory_order_relaxed); }

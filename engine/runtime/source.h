@@ -128,8 +128,37 @@ class Source {
   static constexpr int64_t kBeginning = -2;  // librdkafka's RD_KAFKA_OFFSET_BEGINNING
 };
 
+/// What a crash may cost (Kafka Streams' processing.guarantee).
+enum class ProcessingGuarantee {
+  /// Offsets are committed after the outputs they caused are delivered: after a crash, the
+  /// records since the last commit are processed again, and their outputs written twice.
+  kAtLeastOnce,
+  /// KIP-447: each commit is one Kafka transaction holding the outputs, the changelog writes
+  /// and the input offsets of every stage; read_committed readers see each input's effect once.
+  kExactlyOnceV2,
+};
+/// "at_least_once" or "exactly_once_v2".
+inline const char* ProcessingGuaranteeName(ProcessingGuarantee guarantee) {
+  return guarantee == ProcessingGuarantee::kExactlyOnceV2 ? "exactly_once_v2" : "at_least_once";
+}
+
+/// How a sink writes.
+struct SinkOptions {
+  /// Non-empty: the sink writes through transactions with this transactional.id (exactly
+  /// once). Keep it stable across restarts of the same work, so that a new sink fences the
+  /// old one at once and aborts what it left open.
+  std::string transactional_id;
+};
+
 /// Where a stream thread's records go: result, side and changelog topics. Thread: one thread
 /// at a time.
+///
+/// A transactional sink (SinkOptions::transactional_id) opens a transaction at the first
+/// Produce or SendOffsets after a commit or abort; nothing it writes is visible to a
+/// read_committed reader until CommitTransaction. Its errors say what to do next:
+/// Unavailable (retriable) means the transaction is, or must be, aborted, and the work since
+/// the last commit redone; Internal means the sink is unusable (fenced by another sink with the
+/// same transactional id, or a fatal client error).
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -143,6 +172,28 @@ class Sink {
   virtual Status Flush(std::chrono::milliseconds timeout) = 0;
   /// Forgets failures reported before a restart.
   virtual void ClearErrors() = 0;
+
+  /// Whether records go through transactions.
+  virtual bool transactional() const { return false; }
+  /// Adds `offsets` (next to read) of `source`'s consumer group to the open transaction, with
+  /// the group's metadata, so that a member the group has moved on from cannot commit them
+  /// (KIP-447). A transaction may carry offsets of several groups: call it once per source.
+  virtual Status SendOffsets(Source& source, const std::vector<TopicPartitionOffset>& offsets,
+                             std::chrono::milliseconds timeout) {
+    (void)source, (void)offsets, (void)timeout;
+    return Status::NotSupported("SendOffsets on a sink without transactions");
+  }
+  /// Delivers what the open transaction holds and commits it; OK when none is open.
+  virtual Status CommitTransaction(std::chrono::milliseconds timeout) {
+    (void)timeout;
+    return Status::OK();
+  }
+  /// Aborts the open transaction (its records are never visible to read_committed readers,
+  /// its offsets never committed); OK when none is open.
+  virtual Status AbortTransaction(std::chrono::milliseconds timeout) {
+    (void)timeout;
+    return Status::OK();
+  }
 };
 
 /// Called with each record of a changelog partition, oldest first.
@@ -154,8 +205,12 @@ class Clients {
  public:
   virtual ~Clients() = default;
   virtual Result<std::unique_ptr<Source>> CreateSource(SourceOptions options) = 0;
-  virtual Result<std::unique_ptr<Sink>> CreateSink() = 0;
-  /// Visits every record of `topic`'s `partition`; returns how many.
+  /// A transactional sink initializes its transactions here (fencing an older sink with the
+  /// same id, and aborting what that one left open).
+  virtual Result<std::unique_ptr<Sink>> CreateSink(SinkOptions options = {}) = 0;
+  /// Visits every committed record of `topic`'s `partition` (records of aborted or open
+  /// transactions are skipped: a restored store never holds state a commit did not keep);
+  /// returns how many.
   virtual Result<int64_t> ReadChangelog(const std::string& topic, int32_t partition,
                                         const ChangelogVisitor& visit) = 0;
   /// The largest record (key plus value) a sink takes.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <future>
 #include <map>
+#include <utility>
 
 namespace sidestream::runtime {
 
@@ -16,7 +17,9 @@ struct StreamThread::Member {
         share(owner),
         group(spec.source_topics, *options.clock, options.max_task_idle),
         tasks(spec, options.application_id, collector, clients, options.commit_timeout,
-              options.wrap_store) {}
+              options.wrap_store) {
+    tasks.set_exactly_once(options.guarantee == ProcessingGuarantee::kExactlyOnceV2);
+  }
 
   const StageSpec& stage;
   Share& share;
@@ -34,6 +37,9 @@ struct StreamThread::Member {
   // Whether a revoke (the source closing or a rebalance) commits what the tasks processed:
   // not when the query is stopped by a failure.
   bool commit_on_revoke = true;
+  // Exactly-once: the offsets the last committed transaction holds, so that a commit sends
+  // only those that moved.
+  std::map<TopicPartition, int64_t> committed;
 };
 
 /// This thread's share of one query.
@@ -47,6 +53,9 @@ struct StreamThread::Share {
   uint64_t seen_failures = 0;  // the query's failures this share has followed
   bool stopped = false;        // after a failure: until the backoff ends, or for good
   bool paused = false;         // its sources are paused (PAUSE); it polls, processes nothing
+  // A failure met inside a rebalance callback (a revocation's commit, partitions lost under
+  // exactly-once), acted on once the poll that served it returns.
+  Status pending_failure;
   QueryControl& control() const { return *spec->control; }
 };
 
@@ -147,7 +156,9 @@ Status StreamThread::AddQuery(const QuerySpec& query) {
     auto share = std::make_unique<Share>();
     share->spec = &query;
     share->seen_failures = query.control->failures();
-    ASSIGN_OR_RAISE(auto sink, clients_.CreateSink());
+    SinkOptions sink_options;
+    if (exactly_once()) sink_options.transactional_id = TransactionalId(query.control->id());
+    ASSIGN_OR_RAISE(auto sink, clients_.CreateSink(std::move(sink_options)));
     share->collector =
         std::make_unique<RecordCollector>(std::move(sink), clients_.max_message_bytes());
     for (const StageSpec& stage : query.stages) {
@@ -174,6 +185,8 @@ Status StreamThread::RemoveQuery(const std::string& query_id, bool commit) {
     Share& share = **found;
     Status committed;
     if (commit && !share.stopped) committed = CommitShare(share);
+    // What was processed since the last commit is not kept.
+    if (exactly_once()) (void)share.collector->AbortTransaction(options_.commit_timeout);
     for (auto& member : share.members) (void)StopMember(*member, /*commit=*/false);
     removed_.produced += share.collector->produced();
     removed_.changelog_records += share.collector->changelog_records();
@@ -194,7 +207,7 @@ Status StreamThread::Subscribe(Share& share, Member& member) {
   source.topics = member.group.input_topics();
   source.co_partitioned = member.group.joins();
   Member* self = &member;
-  source.on_rebalance = [self](const RebalanceEvent& event) {
+  source.on_rebalance = [self, this](const RebalanceEvent& event) {
     std::vector<int32_t> partitions;
     for (const auto& partition : event.partitions) partitions.push_back(partition.partition);
     if (event.kind == RebalanceEvent::Kind::kAssigned) {
@@ -202,10 +215,28 @@ Status StreamThread::Subscribe(Share& share, Member& member) {
       // A task that cannot start here is created again, and fails its query, when its first
       // records arrive (TaskManager::Process).
       for (int32_t partition : partitions) (void)self->tasks.Create(partition);
-    } else if (self->source) {
+    } else if (self->source && !exactly_once()) {
       (void)self->tasks.Close(
           *self->source, partitions,
           /*commit=*/event.kind == RebalanceEvent::Kind::kRevoked && self->commit_on_revoke);
+    } else if (self->source) {
+      Share& owner = self->share;
+      // One transaction holds the work of every task of the share: a revocation commits it
+      // whole (Kafka Streams commits all its tasks then too), and lost partitions, whose
+      // offsets can no longer be committed, abort it whole: the share then starts again from
+      // the last commit with state restored from the changelogs.
+      if (event.kind == RebalanceEvent::Kind::kLost) {
+        if (owner.pending_failure.ok()) {
+          owner.pending_failure = Status::Unavailable(
+              "partitions of group '" + options_.application_id + "_" + self->stage.id +
+              "' were lost (session timed out): the open transaction is aborted");
+        }
+      } else if (self->commit_on_revoke && owner.pending_failure.ok() && !owner.stopped) {
+        Status committed = CommitTransaction(owner);
+        if (!committed.ok()) owner.pending_failure = committed;
+      }
+      (void)self->tasks.Close(*self->source, partitions, /*commit=*/false);
+      for (const auto& partition : event.partitions) self->committed.erase(partition);
     }
   };
   (void)share;
@@ -228,6 +259,7 @@ Status StreamThread::StopMember(Member& member, bool commit) {
 void StreamThread::DropMember(Member& member) {
   member.batch.Clear();  // its views borrow the source's records
   member.tasks.DropAll();
+  member.committed.clear();
   member.group.Reset();
 }
 
@@ -276,6 +308,10 @@ void StreamThread::Follow(Share& share) {
     // the broker cannot leave cleanly either); for good, they leave.
     share.seen_failures = failures;
     share.stopped = true;
+    // Nothing of the open transaction is kept: its outputs and changelog writes are never
+    // visible to read_committed readers, and the tasks' in-memory state, which has seen them,
+    // is dropped below.
+    if (exactly_once()) (void)share.collector->AbortTransaction(options_.commit_timeout);
     const QueryState state = control.state();
     const bool for_good = state == QueryState::kError || state == QueryState::kTerminated;
     for (auto& member : share.members) {
@@ -289,6 +325,7 @@ void StreamThread::Follow(Share& share) {
   if (!share.stopped || !control.MayRestart(share.seen_failures)) return;
   // The backoff after a retriable failure ended: start again from the last commit.
   share.stopped = false;
+  share.pending_failure = Status::OK();
   share.collector->ClearErrors();
   for (auto& member : share.members) {
     Status rewound = member->source ? Rewind(*member) : Subscribe(share, *member);
@@ -326,6 +363,12 @@ Status StreamThread::Unpause(Member& member) {
 Result<int64_t> StreamThread::Poll(Member& member, int wait_ms) {
   RETURN_NOT_OK(member.source->Poll(options_.max_poll_records, std::chrono::milliseconds(wait_ms),
                                     member.batch));
+  // A rebalance served inside the poll failed the share (exactly-once): redo from the last
+  // commit rather than process on.
+  if (!member.share.pending_failure.ok()) {
+    member.batch.Clear();
+    return std::exchange(member.share.pending_failure, Status::OK());
+  }
   const auto now = options_.clock->Now();
   const std::vector<SourceRecord>& records = member.batch.records;
   if (member.share.paused) {
@@ -435,8 +478,51 @@ Status StreamThread::PutBack(Member& member) {
   return member.source->Seek(offsets);
 }
 
+std::string StreamThread::TransactionalId(const std::string& query_id) const {
+  std::string id = options_.application_id + "_" + query_id;
+  if (!options_.instance_id.empty()) id += "-" + options_.instance_id;
+  return id + "-" + std::to_string(index_);
+}
+
+Status StreamThread::CommitTransaction(Share& share) {
+  // Stores write their changelog records, into the open transaction.
+  std::vector<std::pair<Member*, std::vector<TopicPartitionOffset>>> offsets;
+  for (auto& member : share.members) {
+    if (!member->source) continue;
+    ASSIGN_OR_RAISE(std::vector<TopicPartitionOffset> flushed, member->tasks.Flush({}));
+    std::vector<TopicPartitionOffset> moved;
+    for (TopicPartitionOffset& offset : flushed) {
+      auto found = member->committed.find({offset.topic, offset.partition});
+      if (found == member->committed.end() || found->second != offset.offset) {
+        moved.push_back(std::move(offset));
+      }
+    }
+    if (!moved.empty()) offsets.emplace_back(member.get(), std::move(moved));
+  }
+  // Delivered first, so that a failed delivery aborts the transaction rather than surfacing
+  // only at the commit.
+  RETURN_NOT_OK(share.collector->Flush(options_.commit_timeout));
+  for (const auto& [member, moved] : offsets) {
+    RETURN_NOT_OK(share.collector->SendOffsets(*member->source, moved, options_.commit_timeout));
+  }
+  RETURN_NOT_OK(share.collector->CommitTransaction(options_.commit_timeout));
+  for (const auto& [member, moved] : offsets) {
+    for (const TopicPartitionOffset& offset : moved) {
+      member->committed[{offset.topic, offset.partition}] = offset.offset;
+    }
+  }
+  return Status::OK();
+}
+
 Status StreamThread::CommitShare(Share& share) {
   const auto started = options_.clock->Now();
+  if (exactly_once()) {
+    RETURN_NOT_OK(CommitTransaction(share));
+    share.control().Committed();
+    ++commits_;
+    commit_latency_.Observe(std::chrono::duration<double>(options_.clock->Now() - started).count());
+    return Status::OK();
+  }
   for (auto& member : share.members) {
     if (!member->source) continue;
     Status committed = member->tasks.Commit(*member->source, {});

@@ -39,6 +39,13 @@ struct StreamThreadOptions {
   size_t max_poll_records = 10000;
   /// Wraps every task's stores (see StoreWrapper); none when empty.
   StoreWrapper wrap_store;
+  /// Under exactly_once_v2 each share of a query writes through its own transactional sink
+  /// (Kafka Streams' one producer per stream thread, per query here so that queries still
+  /// fail alone), with transactional.id "<application_id>_<query id>-<instance_id>-<thread
+  /// index>" ("-<instance_id>" left out when empty): stable across restarts of the same
+  /// instance, so a restarted share fences its dead predecessor and aborts what it left open.
+  ProcessingGuarantee guarantee = ProcessingGuarantee::kAtLeastOnce;
+  std::string instance_id;
 };
 
 /// A persistent query's stages, for every thread that runs a share of it.
@@ -98,7 +105,16 @@ struct ThreadProgress {
 /// on every thread then drop their tasks, and start again from the last commit when the
 /// backoff ends (or leave their groups for good). A paused query's shares pause their sources
 /// and keep polling them, so they keep their groups and tasks, and process nothing until
-/// resumed. Thread: Start runs passes on a thread of its
+/// resumed.
+///
+/// Under exactly_once_v2 a share's commit is one transaction: its tasks' stores write their
+/// changelog records, outputs are delivered, each stage's offsets go into the transaction with
+/// that stage's group metadata, and the transaction commits. A revocation commits the whole
+/// transaction before the revoked tasks close. Any failure of the share (including partitions
+/// lost, or a commit the broker refuses) aborts the open transaction, drops every task's
+/// in-memory state and, after the backoff, restores it from the changelogs (read_committed)
+/// and seeks the inputs back to the committed offsets, so state that no commit kept is never
+/// used. Thread: Start runs passes on a thread of its
 /// own; without Start, the owner calls RunOnce. AddQuery, RemoveQuery and progress() from any
 /// thread.
 class StreamThread {
@@ -151,6 +167,10 @@ class StreamThread {
   int64_t RunShare(Share& share, int wait_ms, bool commit);
   Result<int64_t> Poll(Member& member, int wait_ms);
   Status CommitShare(Share& share);
+  /// CommitShare under exactly_once_v2: one transaction for every stage of the share.
+  Status CommitTransaction(Share& share);
+  bool exactly_once() const { return options_.guarantee == ProcessingGuarantee::kExactlyOnceV2; }
+  std::string TransactionalId(const std::string& query_id) const;
   void CommitShares();
   /// Every source leaves its group (the thread is stopping; its shares are committed).
   void CloseSources();

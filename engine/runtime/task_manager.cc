@@ -75,7 +75,8 @@ Status TaskManager::Process(std::span<const InputMessage> run) {
   return Status::OK();
 }
 
-Status TaskManager::Commit(Source& source, const std::vector<int32_t>& partitions) {
+Result<std::vector<TopicPartitionOffset>> TaskManager::Flush(
+    const std::vector<int32_t>& partitions) {
   std::vector<TopicPartitionOffset> offsets;
   for (const auto& [partition, task] : tasks_) {
     if (!partitions.empty() &&
@@ -90,6 +91,11 @@ Status TaskManager::Commit(Source& source, const std::vector<int32_t>& partition
       }
     }
   }
+  return offsets;
+}
+
+Status TaskManager::Commit(Source& source, const std::vector<int32_t>& partitions) {
+  ASSIGN_OR_RAISE(std::vector<TopicPartitionOffset> offsets, Flush(partitions));
   RETURN_NOT_OK(collector_.Flush(commit_timeout_));
   return offsets.empty() ? Status::OK() : source.Commit(offsets);
 }

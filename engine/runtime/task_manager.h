@@ -58,8 +58,12 @@ class TaskManager {
   Status Create(int32_t partition);
   /// Runs one partition's messages through its task (created when missing).
   Status Process(std::span<const InputMessage> run);
-  /// Flushes the tasks of `partitions` (all when empty) and the collector, then commits
-  /// their offsets through `source`: outputs before the offsets that caused them.
+  /// Flushes the tasks of `partitions` (all when empty): their stores write their changelog
+  /// records into the collector. Returns the offsets to commit for them (next to read).
+  Result<std::vector<TopicPartitionOffset>> Flush(const std::vector<int32_t>& partitions);
+  /// At-least-once: Flush, then the collector (outputs delivered), then commits the offsets
+  /// through `source`: outputs before the offsets that caused them. (Under exactly_once_v2
+  /// the stream thread commits a share's stages in one transaction instead.)
   Status Commit(Source& source, const std::vector<int32_t>& partitions);
   /// Closes the tasks of `partitions`, committing first when `commit`.
   Status Close(Source& source, const std::vector<int32_t>& partitions, bool commit);
@@ -67,6 +71,13 @@ class TaskManager {
   void DropAll();
   /// Every partition quiet for `idle_ms`: stream time follows the wall clock.
   Status AdvanceIdle(int64_t idle_ms);
+
+  /// Whether the query runs under exactly_once_v2: a store's state on disk is then only
+  /// trusted after a clean close, as Kafka Streams writes its checkpoint file under EOS only
+  /// then (a crash mid-transaction leaves local state the transaction may not keep); under
+  /// at-least-once a checkpoint may follow every commit.
+  void set_exactly_once(bool exactly_once) { exactly_once_ = exactly_once; }
+  bool exactly_once() const { return exactly_once_; }
 
   bool empty() const { return tasks_.empty(); }
   const NextOffsets& next_offsets() const { return next_offsets_; }
@@ -92,6 +103,7 @@ class TaskManager {
   std::map<int32_t, int64_t> newest_;  // per partition: the newest timestamp seen
   TaskCounters closed_;                // counters of tasks already closed
   int64_t restored_records_ = 0;
+  bool exactly_once_ = false;
 };
 
 }  // namespace sidestream::runtime

@@ -41,8 +41,24 @@ const std::vector<SettingSpec>& Table() {
        0,
        3600000,
        "How often a persistent query commits its offsets, after its state and outputs are "
-       "delivered. 0 commits after every poll.",
+       "delivered. 0 commits after every poll. Under processing.guarantee=exactly_once_v2 the "
+       "default is 100, as in Kafka Streams.",
        {"ksql.streams.commit.interval.ms"}},
+      {"processing.guarantee",
+       SettingType::kString,
+       "at_least_once",
+       0,
+       0,
+       "What a crash may cost (Kafka Streams' guarantee). at_least_once: offsets are committed "
+       "after the outputs they caused are delivered, so records since the last commit are "
+       "processed again and their outputs written twice. exactly_once_v2 (KIP-447): each commit "
+       "is one Kafka transaction holding outputs, changelog writes and input offsets; consumers "
+       "read committed records only, and a read_committed reader sees each input's effect once. "
+       "Needs a real broker (the embedded one does not hide aborted records). commit.interval.ms "
+       "defaults to 100 under it. exactly_once and exactly_once_beta are taken as "
+       "exactly_once_v2, with a warning.",
+       {"ksql.streams.processing.guarantee"},
+       {"at_least_once", "exactly_once_v2"}},
       {"num.stream.threads",
        SettingType::kInt,
        "0",
@@ -152,9 +168,29 @@ Status Settings::Set(const std::string& name, const std::string& value, const st
                     "unknown setting (see docs/CONFIG.md; librdkafka properties go under "
                     "kafka.)");
   }
+  given_.insert(spec->name);
   switch (spec->type) {
-    case SettingType::kString:
-      break;
+    case SettingType::kString: {
+      if (spec->choices.empty()) break;
+      std::string lower = Lower(value);
+      // Kafka Streams' older names of the same guarantee (exactly_once, its v1, was removed
+      // in Kafka 4.0; ksqlDB still takes it): mean v2, and say so.
+      if (std::string_view(spec->name) == "processing.guarantee" &&
+          (lower == "exactly_once" || lower == "exactly_once_beta")) {
+        warnings_.push_back("setting '" + name + "' from " + origin + ": '" + value +
+                            "' is deprecated; it runs as exactly_once_v2");
+        lower = "exactly_once_v2";
+      }
+      std::string allowed;
+      for (const char* choice : spec->choices) {
+        if (lower == choice) {
+          values_[spec->name] = lower;
+          return Status::OK();
+        }
+        allowed += (allowed.empty() ? "" : ", ") + std::string(choice);
+      }
+      return Rejected(name, origin, "'" + value + "' is not one of " + allowed);
+    }
     case SettingType::kInt: {
       int64_t number = 0;
       auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
@@ -248,6 +284,15 @@ std::vector<std::pair<std::string, std::string>> Settings::kafka_properties() co
   return {kafka_.begin(), kafka_.end()};
 }
 
+bool ExactlyOnce(const Settings& settings) {
+  return settings.GetString("processing.guarantee") == "exactly_once_v2";
+}
+
+int64_t CommitIntervalMs(const Settings& settings) {
+  if (!settings.IsSet("commit.interval.ms") && ExactlyOnce(settings)) return 100;
+  return settings.GetInt("commit.interval.ms");
+}
+
 std::string SettingsMarkdown() {
   std::ostringstream out;
   out << "# Settings of `sidestream serve`\n\n"
@@ -270,6 +315,9 @@ std::string SettingsMarkdown() {
     std::string range = spec.type == SettingType::kInt
                             ? std::to_string(spec.min) + " to " + std::to_string(spec.max)
                             : "";
+    for (const char* choice : spec.choices) {
+      range += (range.empty() ? "`" : ", `") + std::string(choice) + "`";
+    }
     std::string aliases;
     for (const char* alias : spec.ksql_names) {
       aliases += (aliases.empty() ? "`" : ", `") + std::string(alias) + "`";

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <utility>
@@ -26,6 +27,8 @@ struct SettingSpec {
   const char* doc;
   /// ksqlDB's names for the same thing ("ksql.service.id"); empty when none.
   std::vector<const char*> ksql_names = {};
+  /// kString only: the values it takes; any when empty.
+  std::vector<const char*> choices = {};
 };
 
 /// Every setting, in documentation order.
@@ -60,6 +63,11 @@ class Settings {
   Status LoadEnvironment(const std::vector<std::string>& environment);
 
   const std::string& GetString(const std::string& name) const;
+  /// Whether `name` was given (file, environment or flag), rather than left at its default.
+  bool IsSet(const std::string& name) const { return given_.count(name) > 0; }
+  /// What loading accepted but the user should hear of (a deprecated value), naming the
+  /// setting and where it came from; cleared by the call.
+  std::vector<std::string> TakeWarnings() { return std::exchange(warnings_, {}); }
   int64_t GetInt(const std::string& name) const;
   bool GetBool(const std::string& name) const;
 
@@ -69,7 +77,15 @@ class Settings {
  private:
   std::map<std::string, std::string> values_;  // by table name
   std::map<std::string, std::string> kafka_;   // without the prefix
+  std::set<std::string> given_;                // table names set explicitly
+  std::vector<std::string> warnings_;
 };
+
+/// Whether processing.guarantee is exactly_once_v2.
+bool ExactlyOnce(const Settings& settings);
+/// commit.interval.ms as given, else its default: 100 under exactly_once_v2 (Kafka Streams'
+/// default there), the table's otherwise.
+int64_t CommitIntervalMs(const Settings& settings);
 
 /// docs/CONFIG.md, generated from the table.
 std::string SettingsMarkdown();

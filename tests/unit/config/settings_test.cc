@@ -62,6 +62,35 @@ TEST(SettingsTest, RejectionsNameTheSettingAndTheOrigin) {
   EXPECT_EQ(settings.GetInt("port"), 8088);  // nothing rejected took effect
 }
 
+TEST(SettingsTest, ProcessingGuarantee) {
+  Settings settings;
+  EXPECT_EQ(settings.GetString("processing.guarantee"), "at_least_once");
+  EXPECT_FALSE(ExactlyOnce(settings));
+  EXPECT_EQ(CommitIntervalMs(settings), 2000);
+  // ksqlDB's name; the commit interval follows the guarantee unless it was given.
+  ASSERT_TRUE(settings.Set("ksql.streams.processing.guarantee", "EXACTLY_ONCE_V2", "--set").ok());
+  EXPECT_TRUE(ExactlyOnce(settings));
+  EXPECT_EQ(CommitIntervalMs(settings), 100);
+  EXPECT_TRUE(settings.TakeWarnings().empty());
+  ASSERT_TRUE(settings.Set("commit.interval.ms", "2000", "sidestream.yaml").ok());
+  EXPECT_EQ(CommitIntervalMs(settings), 2000);
+
+  // The older names run as v2, with a warning naming the setting and its origin.
+  Settings older;
+  ASSERT_TRUE(older.Set("processing.guarantee", "exactly_once", "environment variable X").ok());
+  EXPECT_TRUE(ExactlyOnce(older));
+  auto warnings = older.TakeWarnings();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("deprecated"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("environment variable X"), std::string::npos) << warnings[0];
+  EXPECT_TRUE(older.TakeWarnings().empty());
+
+  Status bad = older.Set("processing.guarantee", "at_most_once", "--set");
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("not one of at_least_once, exactly_once_v2"), std::string::npos)
+      << bad.message();
+}
+
 TEST(SettingsTest, BadFiles) {
   Settings settings;
   EXPECT_EQ(settings.LoadFile("/nonexistent/sidestream.yaml").code(), StatusCode::kIOError);
