@@ -279,7 +279,6 @@ primaryExpression
     | MAP LPAREN (mapEntry (COMMA mapEntry)*)? RPAREN                           #mapConstructor
     | STRUCT LPAREN (structEntry (COMMA structEntry)*)? RPAREN                  #structConstructor
     | identifier LPAREN ASTERISK RPAREN                                         #functionCallStar
-    | identifier LPAREN qualifier=identifier DOT ASTERISK RPAREN                 #functionCallQualifiedStar
     | identifier LPAREN (functionArgument (COMMA functionArgument)*)? RPAREN    #functionCall
     | qualifier=identifier DOT column=identifier                                #qualifiedColumnReference
     | identifier                                                                #columnReference
@@ -296,8 +295,10 @@ structEntry
     : identifier ASSIGN expression
     ;
 
+// `A.*`: COUNT(A.*) counts the rows of MATCH_RECOGNIZE's pattern variable A.
 functionArgument
     : lambdaFunction
+    | qualifier=identifier DOT ASTERISK
     | expression
     ;
 

@@ -442,8 +442,7 @@ struct QueryPlanner {
   Status PlanMatchRecognize(const SourceDescription& source, const std::string& qualifier) {
     const sql::MatchRecognize& match = *query.match_recognize;
     if (source.type == SourceType::kTable) {
-      return Status::BindError("MATCH_RECOGNIZE reads a stream, but " + source.name +
-                                   " is a table",
+      return Status::BindError("MATCH_RECOGNIZE reads a stream, but " + source.name + " is a table",
                                query.from.location, "declare the topic as a STREAM");
     }
     if (source.window_type != catalog::WindowType::kNone) {

@@ -65,7 +65,8 @@ std::unique_ptr<MatchRecognizeSpec> MatchRecognizeSpec::Clone() const {
     copy->definitions.push_back(
         definition ? std::make_unique<MatchExpression>(clone_expression(*definition)) : nullptr);
   }
-  for (const MatchExpression& measure : measures) copy->measures.push_back(clone_expression(measure));
+  for (const MatchExpression& measure : measures)
+    copy->measures.push_back(clone_expression(measure));
   copy->within_ms = within_ms;
   copy->skip_to_next_row = skip_to_next_row;
   copy->rows_before = rows_before;
@@ -174,15 +175,15 @@ std::string LogicalOperator::ToString(int indent) const {
         bool first = true;
         for (size_t v = 0; v < match->variables.size(); ++v) {
           if (!match->definitions[v]) continue;
-          line += (first ? "" : ", ") + match->variables[v] + " := " +
-                  match->definitions[v]->expression->sql;
+          line += (first ? "" : ", ") + match->variables[v] +
+                  " := " + match->definitions[v]->expression->sql;
           first = false;
         }
       }
       line += "] measures [";
       for (size_t i = 0; i < match->measures.size(); ++i) {
-        line += (i > 0 ? ", " : "") + output.columns[expressions.size() + i].name + " := " +
-                match->measures[i].expression->sql;
+        line += (i > 0 ? ", " : "") + output.columns[expressions.size() + i].name +
+                " := " + match->measures[i].expression->sql;
       }
       line += "]";
       break;

@@ -36,7 +36,7 @@ enum class LogicalOperatorKind {
   kRepartition,  // PARTITION BY, or re-keying before GROUP BY on non-key columns
   kAggregate,    // GROUP BY with optional window
   kJoin,
-  kSink,             // writes to a stream or table
+  kSink,            // writes to a stream or table
   kMatchRecognize,  // MATCH_RECOGNIZE: row patterns per partition, one row per match
 };
 

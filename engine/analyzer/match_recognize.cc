@@ -307,7 +307,7 @@ class MatchExpressionBinder {
   const std::vector<std::string>& variables_;
   const functions::FunctionRegistry& functions_;
   std::string clause_;
-  std::vector<std::string> names_;        // per reference of the expression being bound
+  std::vector<std::string> names_;       // per reference of the expression being bound
   std::vector<MatchReference> pending_;  // references found by the rewrite
   int64_t rows_before_ = 0;
 };
@@ -330,16 +330,14 @@ Result<LogicalOperatorPtr> BindMatchRecognize(const sql::MatchRecognize& match, 
 
   // ORDER BY: event time only, the order the operator restores per partition.
   const bool rowtime_order =
-      match.order_by.size() == 1 &&
-      match.order_by[0]->kind == sql::ExpressionKind::kColumnRef &&
+      match.order_by.size() == 1 && match.order_by[0]->kind == sql::ExpressionKind::kColumnRef &&
       match.order_by[0]->name == "ROWTIME" &&
       (match.order_by[0]->qualifier.empty() || match.order_by[0]->qualifier == source_qualifier);
   if (!rowtime_order) {
     return Status::NotSupported(
-        match.order_by.empty()
-            ? std::string("MATCH_RECOGNIZE needs ORDER BY ROWTIME")
-            : "MATCH_RECOGNIZE orders rows by event time only, not by " +
-                  match.order_by.back()->ToSql(),
+        match.order_by.empty() ? std::string("MATCH_RECOGNIZE needs ORDER BY ROWTIME")
+                               : "MATCH_RECOGNIZE orders rows by event time only, not by " +
+                                     match.order_by.back()->ToSql(),
         match.order_by.empty() ? match.location : match.order_by.back()->location,
         "write ORDER BY ROWTIME (set the event time with TIMESTAMP in the source's WITH)");
   }
@@ -411,8 +409,9 @@ Result<LogicalOperatorPtr> BindMatchRecognize(const sql::MatchRecognize& match, 
     ASSIGN_OR_RAISE(auto bound, binder.Bind(*measure.expression, "MEASURES"));
     for (const auto& column : node->output.columns) {
       if (column.name == measure.name) {
-        return Status::BindError("Measure '" + measure.name + "' has the name of a PARTITION BY column",
-                                 measure.location, "give it another name with AS");
+        return Status::BindError(
+            "Measure '" + measure.name + "' has the name of a PARTITION BY column",
+            measure.location, "give it another name with AS");
       }
     }
     node->output.columns.push_back(

@@ -335,7 +335,8 @@ void PatternMatcher::Resolve(MatchPartition& partition, std::vector<CompletedMat
     completed.push_back({run.start, std::move(run.match)});
     if (skip_to_next_row_) continue;
     // AFTER MATCH SKIP PAST LAST ROW: runs that started inside the match are void.
-    const int64_t last = completed.back().start + static_cast<int64_t>(completed.back().labels.size()) - 1;
+    const int64_t last =
+        completed.back().start + static_cast<int64_t>(completed.back().labels.size()) - 1;
     while (done < runs.size() && runs[done].start <= last) ++done;
   }
   runs.erase(runs.begin(), runs.begin() + static_cast<std::ptrdiff_t>(done));

@@ -463,7 +463,18 @@ class AstBuilder {
     if (auto* call = dynamic_cast<P::FunctionCallContext*>(context)) {
       auto expression = NewExpression(ExpressionKind::kFunctionCall, context);
       expression->name = Identifier(call->identifier());
-      for (auto* argument : call->functionArgument()) {
+      const auto arguments = call->functionArgument();
+      for (auto* argument : arguments) {
+        if (argument->qualifier != nullptr) {
+          // COUNT(A.*) in MATCH_RECOGNIZE: the rows of pattern variable A.
+          if (arguments.size() != 1) {
+            return Status::SyntaxError(argument->getText() + " must be the only argument",
+                                       LocationOf(argument), "write COUNT(A.*)");
+          }
+          expression->qualifier = Identifier(argument->qualifier);
+          expression->star = true;
+          break;
+        }
         if (argument->lambdaFunction() != nullptr) {
           ASSIGN_OR_RAISE(auto lambda, BuildLambda(argument->lambdaFunction()));
           expression->children.push_back(std::move(lambda));
@@ -477,14 +488,6 @@ class AstBuilder {
     if (auto* call = dynamic_cast<P::FunctionCallStarContext*>(context)) {
       auto expression = NewExpression(ExpressionKind::kFunctionCall, context);
       expression->name = Identifier(call->identifier());
-      expression->star = true;
-      return expression;
-    }
-    if (auto* call = dynamic_cast<P::FunctionCallQualifiedStarContext*>(context)) {
-      // COUNT(A.*) in MATCH_RECOGNIZE: the rows of pattern variable A.
-      auto expression = NewExpression(ExpressionKind::kFunctionCall, context);
-      expression->name = Identifier(call->identifier(0));
-      expression->qualifier = Identifier(call->qualifier);
       expression->star = true;
       return expression;
     }
@@ -863,7 +866,8 @@ class AstBuilder {
       if (term->maximum == 0 || (term->maximum >= 0 && term->maximum < term->minimum)) {
         return Status::SyntaxError("Quantifier {" + std::to_string(term->minimum) + "," +
                                        std::to_string(term->maximum) + "} matches no rows",
-                                   where, "the upper bound must be positive and at least the lower");
+                                   where,
+                                   "the upper bound must be positive and at least the lower");
       }
     }
     // `A??` is an optional variable that prefers to be absent.
@@ -871,8 +875,7 @@ class AstBuilder {
     return term;
   }
 
-  Result<NamedExpression> BuildNamed(antlr4::ParserRuleContext* context,
-                                     P::IdentifierContext* name,
+  Result<NamedExpression> BuildNamed(antlr4::ParserRuleContext* context, P::IdentifierContext* name,
                                      P::ExpressionContext* expression) {
     NamedExpression named;
     named.location = LocationOf(context);
@@ -898,7 +901,8 @@ class AstBuilder {
       match->order_by.push_back(std::move(built));
     }
     for (auto* measure : context->measure()) {
-      ASSIGN_OR_RAISE(auto named, BuildNamed(measure, measure->identifier(), measure->expression()));
+      ASSIGN_OR_RAISE(auto named,
+                      BuildNamed(measure, measure->identifier(), measure->expression()));
       for (const auto& existing : match->measures) {
         if (existing.name == named.name) {
           return Status::SyntaxError("Measure '" + named.name + "' is defined twice",

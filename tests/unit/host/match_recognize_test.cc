@@ -1,8 +1,8 @@
 // MATCH_RECOGNIZE's NFA against a reference: when each variable's DEFINE is "the row's letter
 // is this variable's letter", SQL's row pattern semantics (leftmost start, then the most
 // preferred match: greedy, reluctant, leftmost alternative) are those of a Perl-style regex
-// over the rows' letters (leftmost-first), so RE2 is an independent oracle. Random letter strings run
-// through the offline engine (the operator, its store and the planner's stages) and through
+// over the rows' letters (leftmost-first), so RE2 is an independent oracle. Random letter strings
+// run through the offline engine (the operator, its store and the planner's stages) and through
 // repeated regex searches must give the same matches. Also: the state's changelog encoding
 // round-trips, and a damaged one is Corruption.
 #include <gtest/gtest.h>
@@ -91,9 +91,9 @@ std::vector<Found> RegexMatches(const std::string& pattern, bool skip_to_next_ro
 
 TEST(MatchRecognizeTest, AgreesWithRegexSemanticsOnRandomRows) {
   const std::vector<std::string> patterns = {
-      "A B",        "A+ B",         "A+? B",         "A B* C",          "A B*? C",
-      "(A | B)+ C", "(A B)+",       "A (B | C){2,3}", "A{2,3} B?",       "A{2,} B",
-      "(A | B C)+", "A? B C?",      "(A+ | B)+? C",  "A (B C?)+",       "(A B | A) C",
+      "A B",        "A+ B",    "A+? B",          "A B* C",    "A B*? C",
+      "(A | B)+ C", "(A B)+",  "A (B | C){2,3}", "A{2,3} B?", "A{2,} B",
+      "(A | B C)+", "A? B C?", "(A+ | B)+? C",   "A (B C?)+", "(A B | A) C",
   };
   std::mt19937 random(7);
   std::uniform_int_distribution<int> letter(0, 2);

@@ -692,7 +692,7 @@ INSTANTIATE_TEST_SUITE_P(
                   StatusCode::kInvalidArgument, 1, 82, "Invalid duration '30 bobs'", "bobs"},
         ErrorCase{"CREATE STREAM s (a INT, a STRING)", kSyntax, 1, 25, "Duplicate column 'A'", ""},
         ErrorCase{"SELECT * FROM s MATCH_RECOGNIZE (PATTERN (A B))", kSyntax, 1, 47,
-                  "Syntax error at or near ')'", ""},
+                  "Syntax error at or near ')'", "expected WITHIN or DEFINE"},
         ErrorCase{"SELECT * FROM s MATCH_RECOGNIZE (ORDER BY ROWTIME ALL ROWS PER MATCH "
                   "PATTERN (A B) DEFINE A AS x > 1)",
                   StatusCode::kNotSupported, 1, 51, "ALL ROWS PER MATCH is not supported", "ONE"},
