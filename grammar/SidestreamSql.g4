@@ -87,6 +87,66 @@ selectItem
 
 relation
     : aliasedRelation joinedSource*
+    | sourceName matchRecognize (AS? alias=identifier)?
+    ;
+
+// Row pattern recognition, Flink SQL's subset of SQL:2016. Options that are recognised but
+// not built (ALL ROWS PER MATCH, SKIP TO a variable) are refused by the AST builder.
+matchRecognize
+    : MATCH_RECOGNIZE LPAREN
+      (PARTITION BY partitionBy+=valueExpression (COMMA partitionBy+=valueExpression)*)?
+      (ORDER BY orderBy+=sortItem (COMMA orderBy+=sortItem)*)?
+      (MEASURES measure (COMMA measure)*)?
+      rowsPerMatch?
+      afterMatchSkip?
+      PATTERN LPAREN patternAlternation RPAREN
+      (WITHIN (withinDuration=duration | withinInterval=primaryExpression))?
+      DEFINE patternDefinition (COMMA patternDefinition)*
+      RPAREN
+    ;
+
+sortItem
+    : valueExpression (ASC | DESC)?
+    ;
+
+measure
+    : expression AS identifier
+    ;
+
+rowsPerMatch
+    : ONE ROW PER MATCH
+    | ALL ROWS PER MATCH
+    ;
+
+afterMatchSkip
+    : AFTER MATCH SKIP_ (PAST LAST ROW | TO NEXT ROW | TO (FIRST | LAST)? variable=identifier)
+    ;
+
+patternAlternation
+    : patternConcatenation (PIPE patternConcatenation)*
+    ;
+
+patternConcatenation
+    : patternQuantified+
+    ;
+
+patternQuantified
+    : patternPrimary patternQuantifier?
+    ;
+
+patternPrimary
+    : identifier
+    | LPAREN patternAlternation RPAREN
+    ;
+
+patternQuantifier
+    : (ASTERISK | PLUS | QUESTION
+      | LBRACE minimum=INTEGER_VALUE? (comma=COMMA maximum=INTEGER_VALUE?)? RBRACE)
+      reluctant=QUESTION?
+    ;
+
+patternDefinition
+    : identifier AS expression
     ;
 
 joinedSource
@@ -235,8 +295,10 @@ structEntry
     : identifier ASSIGN expression
     ;
 
+// `A.*`: COUNT(A.*) counts the rows of MATCH_RECOGNIZE's pattern variable A.
 functionArgument
     : lambdaFunction
+    | qualifier=identifier DOT ASTERISK
     | expression
     ;
 
@@ -298,7 +360,10 @@ nonReserved
     | EXTENDED | FINAL | FOR | FUNCTION | FUNCTIONS | GRACE | HEADER | HEADERS | IF | INTERVAL
     | KEY | LIST | MAP | PARTITION | PAUSE | PERIOD | PRIMARY | PROPERTIES | QUERIES | REPLACE
     | RESUME | RETENTION | SET | SHOW | SINK | SIZE | SOURCE | STREAM | STREAMS | STRUCT | TABLE | TABLES
-    | TERMINATE | TOPIC | TOPICS | TYPE | TYPES | UNSET | WATERMARK
+    | TERMINATE | TOPIC | TOPICS | TYPE | TYPES | UNSET
+    | AFTER | ASC | DEFINE | DESC | FIRST | LAST | MATCH | MEASURES | NEXT | ONE | ORDER | PAST
+    | PATTERN | PER | ROW | ROWS | SKIP_ | TO
+    | WATERMARK
     ;
 
 // ------------------------------------------------------------------ lexer
@@ -331,6 +396,7 @@ JOIN: J O I N;
 LEFT: L E F T;
 LIKE: L I K E;
 LIMIT: L I M I T;
+MATCH_RECOGNIZE: M A T C H '_' R E C O G N I Z E;
 NOT: N O T;
 NULL_: N U L L;
 ON: O N;
@@ -397,6 +463,25 @@ TOPICS: T O P I C S;
 TYPE: T Y P E;
 TYPES: T Y P E S;
 UNSET: U N S E T;
+AFTER: A F T E R;
+ASC: A S C;
+DEFINE: D E F I N E;
+DESC: D E S C;
+FIRST: F I R S T;
+LAST: L A S T;
+MATCH: M A T C H;
+MEASURES: M E A S U R E S;
+NEXT: N E X T;
+ONE: O N E;
+ORDER: O R D E R;
+PAST: P A S T;
+PATTERN: P A T T E R N;
+PER: P E R;
+ROW: R O W;
+ROWS: R O W S;
+SKIP_: S K I P;
+TO: T O;
+// Keep WATERMARK the last keyword: the parser glue treats ADVANCE..WATERMARK as non-reserved.
 WATERMARK: W A T E R M A R K;
 
 EQ: '=';
@@ -417,6 +502,10 @@ ARROW: '->';
 LPAREN: '(';
 RPAREN: ')';
 LBRACKET: '[';
+LBRACE: '{';
+RBRACE: '}';
+QUESTION: '?';
+PIPE: '|';
 RBRACKET: ']';
 COMMA: ',';
 DOT: '.';

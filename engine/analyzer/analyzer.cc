@@ -6,6 +6,7 @@
 
 #include "analyzer/connector_properties.h"
 #include "analyzer/expression_binder.h"
+#include "analyzer/match_recognize.h"
 #include "analyzer/source_properties.h"
 #include "common/did_you_mean.h"
 #include "functions/numbers.h"
@@ -372,6 +373,8 @@ struct QueryPlanner {
     std::string name;  // the synthetic key's name
   } join_key;
   std::vector<SourceDescription> sources;
+  bool matched = false;                 // FROM ... MATCH_RECOGNIZE
+  std::vector<std::string> match_keys;  // its PARTITION BY columns: the result's key
   bool persistent() const { return statement_kind != sql::StatementKind::kSelect; }
 
   Result<SourceDescription> LookupSource(const sql::Relation& relation) {
@@ -421,6 +424,7 @@ struct QueryPlanner {
     std::string left_qualifier = query.from.alias.empty() ? query.from.name : query.from.alias;
     plan = Scan(left, left_qualifier, 0);
     sources.push_back(left);
+    if (query.match_recognize) return PlanMatchRecognize(left, left_qualifier);
     if (query.joins.empty()) {
       // A WINDOW clause gives its aggregation's projection WINDOWSTART and WINDOWEND.
       window_bounds_from_clause =
@@ -430,6 +434,47 @@ struct QueryPlanner {
       return Status::OK();
     }
     return PlanJoins(left, left_qualifier);
+  }
+
+  // FROM source MATCH_RECOGNIZE (...): the rows are re-keyed by PARTITION BY (through a
+  // repartition topic unless those are the source's key columns, as GROUP BY does), and the
+  // clause's output (partition columns, measures) is what the rest of the query reads.
+  Status PlanMatchRecognize(const SourceDescription& source, const std::string& qualifier) {
+    const sql::MatchRecognize& match = *query.match_recognize;
+    if (source.type == SourceType::kTable) {
+      return Status::BindError("MATCH_RECOGNIZE reads a stream, but " + source.name + " is a table",
+                               query.from.location, "declare the topic as a STREAM");
+    }
+    if (source.window_type != catalog::WindowType::kNone) {
+      return Status::NotSupported("MATCH_RECOGNIZE over a windowed source is not supported",
+                                  query.from.location);
+    }
+    AddPseudoColumns(static_cast<int>(plan->output.columns.size()), qualifier, false);
+    Scope output;
+    ASSIGN_OR_RAISE(auto node, BindMatchRecognize(match, scope, qualifier, functions, output));
+    std::vector<std::string> source_keys, partition_names;
+    for (const auto& column : source.columns) {
+      if (column.role == ColumnRole::kKey) source_keys.push_back(column.name);
+    }
+    for (const auto& expression : node->expressions) {
+      partition_names.push_back(expression->name);
+      match_keys.push_back(expression->name);
+    }
+    if (partition_names != source_keys && !partition_names.empty()) {
+      auto repartition = std::make_unique<LogicalOperator>();
+      repartition->kind = LogicalOperatorKind::kRepartition;
+      repartition->output = plan->output;
+      for (const auto& expression : node->expressions) {
+        repartition->expressions.push_back(expression->Clone());
+      }
+      repartition->children.push_back(std::move(plan));
+      plan = std::move(repartition);
+    }
+    node->children.push_back(std::move(plan));
+    plan = std::move(node);
+    scope = std::move(output);
+    matched = true;
+    return Status::OK();
   }
 
   // Which column ranges of the scope an expression reads.
@@ -1396,6 +1441,19 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   // A join's result is a table only when every source is one.
   bool table_source = std::all_of(planner.sources.begin(), planner.sources.end(),
                                   [](const auto& read) { return read.type == SourceType::kTable; });
+  if (planner.matched) {
+    // The query around MATCH_RECOGNIZE projects and filters its rows (Flink's semantics).
+    const sql::Expression* clause = !query.group_by.empty()       ? query.group_by.front().get()
+                                    : !query.partition_by.empty() ? query.partition_by.front().get()
+                                    : query.having                ? query.having.get()
+                                                                  : nullptr;
+    if (clause != nullptr || query.window) {
+      return Status::NotSupported(
+          "GROUP BY, WINDOW, PARTITION BY and HAVING around MATCH_RECOGNIZE are not supported",
+          query.window ? query.window->location : clause->location,
+          "aggregate the matches in a query over this one's result");
+    }
+  }
   RETURN_NOT_OK(planner.PlanWhere());
 
   // PARTITION BY is bound first: it re-keys the stream before the projection, so `*`
@@ -1744,6 +1802,8 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       repartition->children.push_back(std::move(planner.plan));
       planner.plan = std::move(repartition);
       key_kind = "partitioning expression";
+    } else if (planner.matched) {
+      key_expressions = planner.match_keys;
     } else if (!joined) {
       for (const auto& column : source.columns) {
         if (column.role == ColumnRole::kKey) key_expressions.push_back(column.name);

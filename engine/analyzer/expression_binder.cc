@@ -381,6 +381,12 @@ Result<BoundExpressionPtr> ExpressionBinder::BindFunction(const sql::Expression&
                                  ? "use HAVING to filter on aggregates"
                                  : "");
   }
+  if (expression.star && !expression.qualifier.empty()) {
+    return Status::BindError(expression.ToSql() +
+                                 " counts the rows of a MATCH_RECOGNIZE pattern "
+                                 "variable, and there is none here",
+                             expression.location, "use COUNT(*)");
+  }
   if (expression.star && !function->accepts_star) {
     return Status::BindError("Function " + function->name + " does not accept *",
                              expression.location);

@@ -47,6 +47,32 @@ std::string SourceTarget(const catalog::SourceDescription& source) {
 
 }  // namespace
 
+std::unique_ptr<MatchRecognizeSpec> MatchRecognizeSpec::Clone() const {
+  auto copy = std::make_unique<MatchRecognizeSpec>();
+  copy->variables = variables;
+  copy->pattern_sql = pattern_sql;
+  copy->program = program;
+  auto clone_expression = [](const MatchExpression& expression) {
+    MatchExpression cloned;
+    for (const MatchReference& reference : expression.references) {
+      cloned.references.push_back(
+          {reference.kind, reference.variable, reference.offset, reference.value->Clone()});
+    }
+    cloned.expression = expression.expression->Clone();
+    return cloned;
+  };
+  for (const auto& definition : definitions) {
+    copy->definitions.push_back(
+        definition ? std::make_unique<MatchExpression>(clone_expression(*definition)) : nullptr);
+  }
+  for (const MatchExpression& measure : measures)
+    copy->measures.push_back(clone_expression(measure));
+  copy->within_ms = within_ms;
+  copy->skip_to_next_row = skip_to_next_row;
+  copy->rows_before = rows_before;
+  return copy;
+}
+
 int Schema::Find(const std::string& name) const {
   for (size_t i = 0; i < columns.size(); ++i) {
     if (columns[i].name == name) return static_cast<int>(i);
@@ -81,6 +107,8 @@ const char* LogicalOperatorKindName(LogicalOperatorKind kind) {
       return "Join";
     case LogicalOperatorKind::kSink:
       return "Sink";
+    case LogicalOperatorKind::kMatchRecognize:
+      return "MatchRecognize";
   }
   return "?";
 }
@@ -133,6 +161,31 @@ std::string LogicalOperator::ToString(int indent) const {
                 Milliseconds(within_after_ms.value_or(*within_before_ms)) + ")";
       }
       if (grace_ms) line += " grace " + Milliseconds(*grace_ms);
+      break;
+    case LogicalOperatorKind::kMatchRecognize:
+      line += " partition by [";
+      for (size_t i = 0; i < expressions.size(); ++i) {
+        line += (i > 0 ? ", " : "") + expressions[i]->sql;
+      }
+      line += "] pattern " + match->pattern_sql;
+      if (match->within_ms) line += " within " + Milliseconds(*match->within_ms);
+      line += match->skip_to_next_row ? " skip to next row" : " skip past last row";
+      line += " define [";
+      {
+        bool first = true;
+        for (size_t v = 0; v < match->variables.size(); ++v) {
+          if (!match->definitions[v]) continue;
+          line += (first ? "" : ", ") + match->variables[v] +
+                  " := " + match->definitions[v]->expression->sql;
+          first = false;
+        }
+      }
+      line += "] measures [";
+      for (size_t i = 0; i < match->measures.size(); ++i) {
+        line += (i > 0 ? ", " : "") + output.columns[expressions.size() + i].name +
+                " := " + match->measures[i].expression->sql;
+      }
+      line += "]";
       break;
   }
   line += "\n" + std::string(static_cast<size_t>(indent) * 2 + 4, ' ') + "=> " + output.ToString();

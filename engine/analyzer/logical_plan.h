@@ -36,7 +36,8 @@ enum class LogicalOperatorKind {
   kRepartition,  // PARTITION BY, or re-keying before GROUP BY on non-key columns
   kAggregate,    // GROUP BY with optional window
   kJoin,
-  kSink,  // writes to a stream or table
+  kSink,            // writes to a stream or table
+  kMatchRecognize,  // MATCH_RECOGNIZE: row patterns per partition, one row per match
 };
 
 const char* LogicalOperatorKindName(LogicalOperatorKind kind);
@@ -45,6 +46,60 @@ const char* LogicalOperatorKindName(LogicalOperatorKind kind);
 struct AggregateCall {
   std::string output_name;  // KSQL_AGG_VARIABLE_n
   BoundExpressionPtr call;  // kind kAggregate; children are over the aggregate's input
+};
+
+// ---------------------------------------------------------------- MATCH_RECOGNIZE
+
+/// One step of a compiled row pattern, run as a Pike VM: threads in preference order.
+struct PatternInstruction {
+  enum class Op {
+    kRow,    // the current row must satisfy `variable`'s DEFINE; then the next instruction
+    kSplit,  // continue at `next` (preferred) and at `alternative`
+    kJump,   // continue at `next`
+    kMatch,  // a complete match
+  };
+  Op op = Op::kMatch;
+  int variable = -1;
+  int next = -1;
+  int alternative = -1;
+};
+
+enum class MatchReferenceKind {
+  kLast,       // LAST(X.e, n), X.e (n = 0); no variable: every row of the match
+  kFirst,      // FIRST(X.e, n)
+  kPrevious,   // PREV(X.e, n): n rows before LAST(X.e), in the partition's row order
+  kAggregate,  // SUM(X.e), COUNT(X.*), ...: over the rows mapped to X (every row without X)
+};
+
+/// A value a MATCH_RECOGNIZE expression reads from the rows of a (partial) match.
+struct MatchReference {
+  MatchReferenceKind kind = MatchReferenceKind::kLast;
+  int variable = -1;  // index into MatchRecognizeSpec::variables; -1 for every row
+  int64_t offset = 0;
+  /// Over the input row: the navigated expression, or (kAggregate) the aggregate call.
+  BoundExpressionPtr value;
+};
+
+/// A DEFINE condition or a measure: `expression` reads a row holding the references' values.
+struct MatchExpression {
+  std::vector<MatchReference> references;
+  BoundExpressionPtr expression;
+};
+
+/// What a MatchRecognize operator computes (Flink SQL's MATCH_RECOGNIZE, ONE ROW PER MATCH).
+struct MatchRecognizeSpec {
+  std::vector<std::string> variables;
+  std::string pattern_sql;
+  std::vector<PatternInstruction> program;  // starts at instruction 0
+  /// Per variable: its DEFINE condition; null when it has none (every row qualifies).
+  std::vector<std::unique_ptr<MatchExpression>> definitions;
+  std::vector<MatchExpression> measures;
+  std::optional<int64_t> within_ms;
+  bool skip_to_next_row = false;  // else AFTER MATCH SKIP PAST LAST ROW
+  /// The largest PREV offset: rows kept before a match's first row.
+  int64_t rows_before = 0;
+
+  std::unique_ptr<MatchRecognizeSpec> Clone() const;
 };
 
 /// A node of the typed logical plan. Flat like the AST: `kind` says which fields apply.
@@ -81,6 +136,11 @@ struct LogicalOperator {
   std::optional<int64_t> within_before_ms;
   std::optional<int64_t> within_after_ms;
   std::optional<int64_t> grace_ms;
+
+  // kMatchRecognize: `expressions` are the PARTITION BY columns (the output's key columns);
+  // the output is those columns, the measures, then ROWTIME, ROWPARTITION and ROWOFFSET of
+  // the match's last row (pseudo columns, not in `output`).
+  std::unique_ptr<MatchRecognizeSpec> match;
 
   // kSink
   bool insert_into = false;

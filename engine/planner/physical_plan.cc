@@ -28,7 +28,27 @@ void CollectColumns(const analyzer::BoundExpression& expression, std::vector<boo
   for (const auto& child : expression.children) CollectColumns(*child, used);
 }
 
+// The input columns a MATCH_RECOGNIZE's conditions and measures read.
+void CollectMatchColumns(const LogicalOperator& node, std::vector<bool>& used) {
+  if (!node.match) return;
+  auto collect = [&](const analyzer::MatchExpression& expression) {
+    for (const auto& reference : expression.references) CollectColumns(*reference.value, used);
+  };
+  for (const auto& definition : node.match->definitions) {
+    if (definition) collect(*definition);
+  }
+  for (const auto& measure : node.match->measures) collect(measure);
+}
+
+// Operators that change the row's layout: the scans' columns are read up to them.
+bool ChangesLayout(const LogicalOperator& node) {
+  return node.kind == LogicalOperatorKind::kAggregate ||
+         node.kind == LogicalOperatorKind::kProject ||
+         node.kind == LogicalOperatorKind::kMatchRecognize;
+}
+
 void CollectSubtree(const LogicalOperator& node, std::vector<bool>& used) {
+  CollectMatchColumns(node, used);
   if (node.predicate) CollectColumns(*node.predicate, used);
   for (const auto& expression : node.expressions) CollectColumns(*expression, used);
   for (const auto& aggregate : node.aggregates) CollectColumns(*aggregate.call, used);
@@ -57,7 +77,7 @@ void CollectScans(const LogicalOperator& node, std::vector<const LogicalOperator
 // Names the stores from `node` down, in the order the runtime builds the operators: per
 // chain top first, a join before its inputs, left before right.
 struct StoreNamer {
-  int aggregates = 0, joins = 0, table_changes = 0;
+  int aggregates = 0, joins = 0, table_changes = 0, matches = 0;
   std::vector<std::string> names;
 
   Status Name(LogicalOperator* node) {
@@ -85,6 +105,10 @@ struct StoreNamer {
           "Aggregating the result of a table-table join is not supported yet");
     }
     for (LogicalOperator* step : chain) {
+      if (step->kind == LogicalOperatorKind::kMatchRecognize) {
+        step->store_name = "match-recognize-" + std::to_string(matches++);
+        names.push_back(step->store_name);
+      }
       if (step->kind == LogicalOperatorKind::kAggregate) {
         step->store_name = "aggregate-" + std::to_string(aggregates++);
         names.push_back(step->store_name);
@@ -124,12 +148,11 @@ std::vector<bool> UsedScanColumns(const LogicalOperator& plan, size_t columns) {
   std::vector<bool> used(columns, false);
   for (auto node = chain.rbegin(); node != chain.rend(); ++node) {
     const LogicalOperator& op = **node;
+    CollectMatchColumns(op, used);
     if (op.predicate) CollectColumns(*op.predicate, used);
     for (const auto& expression : op.expressions) CollectColumns(*expression, used);
     for (const auto& aggregate : op.aggregates) CollectColumns(*aggregate.call, used);
-    if (op.kind == LogicalOperatorKind::kAggregate || op.kind == LogicalOperatorKind::kProject) {
-      break;
-    }
+    if (ChangesLayout(op)) break;
   }
   return used;
 }
@@ -178,7 +201,8 @@ Status CheckCopartitioned(const LogicalOperator& plan, const PlannerOptions& opt
       SourceLocation{}, "join on the key columns, or use single-partition topics");
 }
 
-// Splits a plan that groups by anything but the message key at its Repartition: stage 1
+// Splits a plan that groups (or MATCH_RECOGNIZE partitions) by anything but the message key
+// at its Repartition: stage 1
 // writes the rows, keyed by the grouping values, to the repartition topic; stage 2 reads
 // them back and aggregates. Returns the stages, upstream first (one when there is nothing
 // to split).
@@ -191,7 +215,8 @@ std::vector<Stage> SplitAtRepartition(const std::string& application_id,
          parent->children[0]->kind != LogicalOperatorKind::kRepartition) {
     parent = parent->children[0].get();
   }
-  if (parent->children.empty() || parent->kind != LogicalOperatorKind::kAggregate) {
+  if (parent->children.empty() || (parent->kind != LogicalOperatorKind::kAggregate &&
+                                   parent->kind != LogicalOperatorKind::kMatchRecognize)) {
     Stage whole;
     whole.id = query_id;
     whole.plan = std::move(plan);
@@ -299,10 +324,7 @@ std::vector<std::vector<bool>> UsedColumnsBySource(const LogicalOperator& plan) 
   const LogicalOperator* top = &plan;
   for (const LogicalOperator* node = &plan; !node->children.empty();
        node = node->children[0].get()) {
-    if (node->kind == LogicalOperatorKind::kAggregate ||
-        node->kind == LogicalOperatorKind::kProject) {
-      top = node;
-    }
+    if (ChangesLayout(*node)) top = node;
   }
   std::vector<std::pair<int, size_t>> offsets;
   SourceOffsets(*top, 0, offsets);

@@ -189,6 +189,17 @@ class Topology::Builder {
         topology_.aggregates_.push_back(aggregate.get());
         return std::unique_ptr<Operator>(std::move(aggregate));
       }
+      case LogicalOperatorKind::kMatchRecognize: {
+        MatchRecognizeOperatorSpec spec;
+        ASSIGN_OR_RAISE(spec.partition_by, CompileAll(step.expressions));
+        ASSIGN_OR_RAISE(spec.matcher, PatternMatcher::Compile(*step.match));
+        spec.on_late = on_late_;
+        RETURN_NOT_OK(RequireStoreName(step));
+        spec.store = MakeStore(stores_, step.store_name);
+        auto match = std::make_unique<MatchRecognizeOperator>(std::move(spec));
+        topology_.matches_.push_back(match.get());
+        return std::unique_ptr<Operator>(std::move(match));
+      }
       case LogicalOperatorKind::kRepartition:
         // Within one process re-keying needs no shuffle: the Aggregate or Project that
         // follows computes the new key. Across instances it goes through a topic.
@@ -279,6 +290,7 @@ Status Topology::Flush() {
 Status Topology::RebuildIndexes() {
   for (AggregateOperator* aggregate : aggregates_) RETURN_NOT_OK(aggregate->RebuildIndexes());
   for (JoinOperator* join : joins_) RETURN_NOT_OK(join->RebuildIndexes());
+  for (MatchRecognizeOperator* match : matches_) RETURN_NOT_OK(match->RebuildIndexes());
   // Windows that this stream time closes were closed before the commit that saved it, so
   // moving there again emits nothing twice; it makes records that were late stay late.
   ASSIGN_OR_RAISE(const types::Row* saved, stream_time_store_->Get({}));
@@ -289,6 +301,7 @@ int64_t Topology::late_records() const {
   int64_t total = 0;
   for (const AggregateOperator* aggregate : aggregates_) total += aggregate->late_records();
   for (const JoinOperator* join : joins_) total += join->late_records();
+  for (const MatchRecognizeOperator* match : matches_) total += match->late_records();
   return total;
 }
 
@@ -296,6 +309,7 @@ int64_t Topology::evaluation_errors() const {
   int64_t total = 0;
   for (const AggregateOperator* aggregate : aggregates_) total += aggregate->evaluation_errors();
   for (const JoinOperator* join : joins_) total += join->evaluation_errors();
+  for (const MatchRecognizeOperator* match : matches_) total += match->evaluation_errors();
   for (const FilterOperator* filter : filters_) total += filter->evaluation_errors();
   for (const ProjectOperator* project : projects_) total += project->evaluation_errors();
   return total;

@@ -7,6 +7,7 @@
 #include "runtime/aggregate_operator.h"
 #include "runtime/filter_project.h"
 #include "runtime/join_operator.h"
+#include "runtime/match_recognize_operator.h"
 #include "runtime/operator.h"
 
 namespace sidestream::runtime {
@@ -74,6 +75,7 @@ class Topology {
   std::unique_ptr<KeyValueStore> stream_time_store_;
   std::vector<AggregateOperator*> aggregates_;
   std::vector<JoinOperator*> joins_;
+  std::vector<MatchRecognizeOperator*> matches_;
   std::vector<const FilterOperator*> filters_;
   std::vector<const ProjectOperator*> projects_;
 };

@@ -123,6 +123,9 @@ std::string Expression::ToSql() const {
     case ExpressionKind::kBinary:
       return Concat({"(", child(0), " ", name, " ", child(1), ")"});
     case ExpressionKind::kFunctionCall:
+      if (star && !qualifier.empty()) {
+        return QuoteIdentifier(name) + "(" + QuoteIdentifier(qualifier) + ".*)";
+      }
       return QuoteIdentifier(name) + "(" + (star ? std::string("*") : JoinChildren(children, 0)) +
              ")";
     case ExpressionKind::kCase:
@@ -198,6 +201,35 @@ std::unique_ptr<Expression> Expression::Clone() const {
   copy->children.reserve(children.size());
   for (const auto& child : children) copy->children.push_back(child->Clone());
   return copy;
+}
+
+std::string PatternTerm::ToSql() const {
+  std::string text;
+  if (kind == PatternKind::kVariable) {
+    text = QuoteIdentifier(variable);
+  } else {
+    text = "(";
+    for (size_t i = 0; i < children.size(); ++i) {
+      if (i > 0) text += kind == PatternKind::kAlternation ? " | " : " ";
+      text += children[i]->ToSql();
+    }
+    text += ")";
+  }
+  if (minimum == 0 && maximum == -1) {
+    text += "*";
+  } else if (minimum == 1 && maximum == -1) {
+    text += "+";
+  } else if (minimum == 0 && maximum == 1) {
+    text += "?";
+  } else if (maximum == -1) {
+    text += "{" + std::to_string(minimum) + ",}";
+  } else if (minimum == maximum && minimum != 1) {
+    text += "{" + std::to_string(minimum) + "}";
+  } else if (minimum != maximum) {
+    text += "{" + std::to_string(minimum) + "," + std::to_string(maximum) + "}";
+  }
+  if (reluctant) text += "?";
+  return text;
 }
 
 const Property* Statement::FindProperty(const std::string& key) const {

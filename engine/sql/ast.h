@@ -68,7 +68,7 @@ struct Expression {
   types::SqlType cast_type;      // kCast
   std::string cast_custom_type;  // kCast to a CREATE TYPE name; cast_type unset then
   bool negated = false;          // NOT LIKE, NOT BETWEEN, NOT IN, IS NOT NULL, IS NOT DISTINCT
-  bool star = false;             // COUNT(*)
+  bool star = false;             // COUNT(*), or COUNT(A.*) with `qualifier` A
   bool has_operand = false;      // simple CASE
   std::vector<std::string> field_names;  // kStruct field names, kLambda parameters
   std::vector<std::unique_ptr<Expression>> children;
@@ -126,12 +126,56 @@ struct WindowSpec {
 
 enum class EmitMode { kNone, kChanges, kFinal };
 
+// ---------------------------------------------------------------- MATCH_RECOGNIZE
+
+enum class PatternKind { kVariable, kConcatenation, kAlternation };
+
+/// A row pattern: a variable, a concatenation or an alternation of patterns, each with a
+/// quantifier ({1,1} when none is written). `maximum` is -1 for an unbounded quantifier.
+struct PatternTerm {
+  PatternKind kind = PatternKind::kVariable;
+  SourceLocation location;
+  std::string variable;  // kVariable
+  std::vector<std::unique_ptr<PatternTerm>> children;
+  int64_t minimum = 1;
+  int64_t maximum = 1;
+  bool reluctant = false;  // `*?`, `+?`, `{n,m}?`: prefers fewer rows
+
+  /// The pattern as written, canonically: "(A B+ (C | D){2,3}?)".
+  std::string ToSql() const;
+};
+
+/// `name AS expression` in MEASURES, `variable AS condition` in DEFINE.
+struct NamedExpression {
+  SourceLocation location;
+  std::string name;
+  std::unique_ptr<Expression> expression;
+};
+
+enum class AfterMatchSkip { kPastLastRow, kToNextRow };
+
+/// `FROM source MATCH_RECOGNIZE (...) [AS alias]` (Flink SQL's row pattern recognition).
+/// ORDER BY is kept as written; the analyzer accepts ROWTIME only.
+struct MatchRecognize {
+  SourceLocation location;
+  std::vector<ExpressionPtr> partition_by;
+  std::vector<ExpressionPtr> order_by;
+  std::vector<NamedExpression> measures;
+  AfterMatchSkip after_match = AfterMatchSkip::kPastLastRow;
+  std::unique_ptr<PatternTerm> pattern;
+  SourceLocation pattern_location;
+  std::optional<int64_t> within_ms;
+  std::vector<NamedExpression> definitions;
+  std::string alias;  // empty when not given
+};
+
 /// A SELECT query, as used by CREATE ... AS SELECT, INSERT INTO and push/pull queries.
 struct Query {
   SourceLocation location;
   std::vector<SelectItem> select;
   Relation from;
   std::vector<Join> joins;
+  std::unique_ptr<MatchRecognize> match_recognize;  // FROM source MATCH_RECOGNIZE (...)
   std::optional<WindowSpec> window;
   ExpressionPtr where;
   std::vector<ExpressionPtr> group_by;

@@ -463,7 +463,18 @@ class AstBuilder {
     if (auto* call = dynamic_cast<P::FunctionCallContext*>(context)) {
       auto expression = NewExpression(ExpressionKind::kFunctionCall, context);
       expression->name = Identifier(call->identifier());
-      for (auto* argument : call->functionArgument()) {
+      const auto arguments = call->functionArgument();
+      for (auto* argument : arguments) {
+        if (argument->qualifier != nullptr) {
+          // COUNT(A.*) in MATCH_RECOGNIZE: the rows of pattern variable A.
+          if (arguments.size() != 1) {
+            return Status::SyntaxError(argument->getText() + " must be the only argument",
+                                       LocationOf(argument), "write COUNT(A.*)");
+          }
+          expression->qualifier = Identifier(argument->qualifier);
+          expression->star = true;
+          break;
+        }
         if (argument->lambdaFunction() != nullptr) {
           ASSIGN_OR_RAISE(auto lambda, BuildLambda(argument->lambdaFunction()));
           expression->children.push_back(std::move(lambda));
@@ -726,11 +737,24 @@ class AstBuilder {
       query->select.push_back(std::move(item));
     }
     P::RelationContext* relation = context->relation();
+    if (relation->matchRecognize() != nullptr) {
+      query->from.location = LocationOf(relation->sourceName());
+      query->from.name = Identifier(relation->sourceName()->identifier());
+      ASSIGN_OR_RAISE(query->match_recognize, BuildMatchRecognize(relation->matchRecognize()));
+      if (relation->alias != nullptr) query->match_recognize->alias = Identifier(relation->alias);
+      return FinishQuery(context, std::move(query));
+    }
     query->from = BuildRelation(relation->aliasedRelation());
     for (auto* joined : relation->joinedSource()) {
       ASSIGN_OR_RAISE(auto join, BuildJoin(joined));
       query->joins.push_back(std::move(join));
     }
+    return FinishQuery(context, std::move(query));
+  }
+
+  // The clauses after FROM.
+  Result<std::unique_ptr<Query>> FinishQuery(P::QueryContext* context,
+                                             std::unique_ptr<Query> query) {
     if (context->window != nullptr && context->lateWindow != nullptr) {
       return Status::SyntaxError("WINDOW is given twice", LocationOf(context->lateWindow));
     }
@@ -760,6 +784,178 @@ class AstBuilder {
       ASSIGN_OR_RAISE(query->limit, ParseInteger(context->limit));
     }
     return query;
+  }
+
+  // ------------------------------------------------------------ MATCH_RECOGNIZE
+
+  Result<std::unique_ptr<PatternTerm>> BuildPatternAlternation(
+      P::PatternAlternationContext* context) {
+    auto concatenations = context->patternConcatenation();
+    if (concatenations.size() == 1) return BuildPatternConcatenation(concatenations[0]);
+    auto term = std::make_unique<PatternTerm>();
+    term->kind = PatternKind::kAlternation;
+    term->location = LocationOf(context);
+    for (auto* concatenation : concatenations) {
+      ASSIGN_OR_RAISE(auto child, BuildPatternConcatenation(concatenation));
+      term->children.push_back(std::move(child));
+    }
+    return term;
+  }
+
+  Result<std::unique_ptr<PatternTerm>> BuildPatternConcatenation(
+      P::PatternConcatenationContext* context) {
+    auto items = context->patternQuantified();
+    if (items.size() == 1) return BuildPatternQuantified(items[0]);
+    auto term = std::make_unique<PatternTerm>();
+    term->kind = PatternKind::kConcatenation;
+    term->location = LocationOf(context);
+    for (auto* item : items) {
+      ASSIGN_OR_RAISE(auto child, BuildPatternQuantified(item));
+      term->children.push_back(std::move(child));
+    }
+    return term;
+  }
+
+  Result<std::unique_ptr<PatternTerm>> BuildPatternQuantified(
+      P::PatternQuantifiedContext* context) {
+    std::unique_ptr<PatternTerm> term;
+    P::PatternPrimaryContext* primary = context->patternPrimary();
+    if (primary->identifier() != nullptr) {
+      term = std::make_unique<PatternTerm>();
+      term->kind = PatternKind::kVariable;
+      term->location = LocationOf(primary);
+      term->variable = Identifier(primary->identifier());
+    } else {
+      ASSIGN_OR_RAISE(auto inner, BuildPatternAlternation(primary->patternAlternation()));
+      if (context->patternQuantifier() == nullptr) return inner;
+      if (inner->minimum != 1 || inner->maximum != 1) {
+        // ((A B)+)* : wrap, so each quantifier applies to its own group.
+        term = std::make_unique<PatternTerm>();
+        term->kind = PatternKind::kConcatenation;
+        term->location = LocationOf(primary);
+        term->children.push_back(std::move(inner));
+      } else {
+        term = std::move(inner);
+      }
+    }
+    P::PatternQuantifierContext* quantifier = context->patternQuantifier();
+    if (quantifier == nullptr) return term;
+    const SourceLocation where = LocationOf(quantifier);
+    if (quantifier->ASTERISK() != nullptr) {
+      term->minimum = 0, term->maximum = -1;
+    } else if (quantifier->PLUS() != nullptr) {
+      term->minimum = 1, term->maximum = -1;
+    } else if (quantifier->LBRACE() == nullptr) {
+      term->minimum = 0, term->maximum = 1;  // `?`
+    } else {
+      term->minimum = 0;
+      if (quantifier->minimum != nullptr) {
+        ASSIGN_OR_RAISE(term->minimum, ParseInteger(quantifier->minimum));
+      }
+      if (quantifier->comma == nullptr) {
+        if (quantifier->minimum == nullptr) {
+          return Status::SyntaxError("A quantifier {} needs a count", where,
+                                     "write {n}, {n,}, {,m} or {n,m}");
+        }
+        term->maximum = term->minimum;
+      } else if (quantifier->maximum != nullptr) {
+        ASSIGN_OR_RAISE(term->maximum, ParseInteger(quantifier->maximum));
+      } else {
+        term->maximum = -1;
+      }
+      if (term->maximum == 0 || (term->maximum >= 0 && term->maximum < term->minimum)) {
+        return Status::SyntaxError("Quantifier {" + std::to_string(term->minimum) + "," +
+                                       std::to_string(term->maximum) + "} matches no rows",
+                                   where,
+                                   "the upper bound must be positive and at least the lower");
+      }
+    }
+    // `A??` is an optional variable that prefers to be absent.
+    term->reluctant = quantifier->reluctant != nullptr;
+    return term;
+  }
+
+  Result<NamedExpression> BuildNamed(antlr4::ParserRuleContext* context, P::IdentifierContext* name,
+                                     P::ExpressionContext* expression) {
+    NamedExpression named;
+    named.location = LocationOf(context);
+    named.name = Identifier(name);
+    ASSIGN_OR_RAISE(named.expression, BuildExpression(expression));
+    return named;
+  }
+
+  Result<std::unique_ptr<MatchRecognize>> BuildMatchRecognize(P::MatchRecognizeContext* context) {
+    auto match = std::make_unique<MatchRecognize>();
+    match->location = LocationOf(context);
+    for (auto* expression : context->partitionBy) {
+      ASSIGN_OR_RAISE(auto built, BuildValue(expression));
+      match->partition_by.push_back(std::move(built));
+    }
+    for (auto* item : context->orderBy) {
+      if (item->DESC() != nullptr) {
+        return Status::NotSupported("MATCH_RECOGNIZE orders rows by ROWTIME ascending only",
+                                    LocationOf(item->DESC()->getSymbol()),
+                                    "write ORDER BY ROWTIME");
+      }
+      ASSIGN_OR_RAISE(auto built, BuildValue(item->valueExpression()));
+      match->order_by.push_back(std::move(built));
+    }
+    for (auto* measure : context->measure()) {
+      ASSIGN_OR_RAISE(auto named,
+                      BuildNamed(measure, measure->identifier(), measure->expression()));
+      for (const auto& existing : match->measures) {
+        if (existing.name == named.name) {
+          return Status::SyntaxError("Measure '" + named.name + "' is defined twice",
+                                     named.location);
+        }
+      }
+      match->measures.push_back(std::move(named));
+    }
+    if (P::RowsPerMatchContext* rows = context->rowsPerMatch()) {
+      if (rows->ALL() != nullptr) {
+        return Status::NotSupported("ALL ROWS PER MATCH is not supported", LocationOf(rows),
+                                    "use ONE ROW PER MATCH: one result row per match");
+      }
+    }
+    if (P::AfterMatchSkipContext* skip = context->afterMatchSkip()) {
+      if (skip->PAST() != nullptr) {
+        match->after_match = AfterMatchSkip::kPastLastRow;
+      } else if (skip->NEXT() != nullptr) {
+        match->after_match = AfterMatchSkip::kToNextRow;
+      } else {
+        return Status::NotSupported(
+            "AFTER MATCH SKIP TO a pattern variable is not supported", LocationOf(skip),
+            "use AFTER MATCH SKIP PAST LAST ROW or AFTER MATCH SKIP TO NEXT ROW");
+      }
+    }
+    match->pattern_location = LocationOf(context->patternAlternation());
+    ASSIGN_OR_RAISE(match->pattern, BuildPatternAlternation(context->patternAlternation()));
+    if (context->withinDuration != nullptr) {
+      ASSIGN_OR_RAISE(match->within_ms, Duration(context->withinDuration));
+    } else if (context->withinInterval != nullptr) {
+      ASSIGN_OR_RAISE(auto within, BuildPrimary(context->withinInterval));
+      if (within->kind != ExpressionKind::kInterval) {
+        return Status::SyntaxError("WITHIN needs a time interval", within->location,
+                                   "write WITHIN INTERVAL '10' MINUTE");
+      }
+      match->within_ms = within->literal.integer_value;
+    }
+    if (match->within_ms.has_value() && *match->within_ms <= 0) {
+      return Status::InvalidArgument("WITHIN must be positive",
+                                     LocationOf(context->WITHIN()->getSymbol()));
+    }
+    for (auto* definition : context->patternDefinition()) {
+      ASSIGN_OR_RAISE(auto named,
+                      BuildNamed(definition, definition->identifier(), definition->expression()));
+      for (const auto& existing : match->definitions) {
+        if (existing.name == named.name) {
+          return Status::SyntaxError("Pattern variable '" + named.name + "' is defined twice",
+                                     named.location);
+        }
+      }
+      match->definitions.push_back(std::move(named));
+    }
+    return match;
   }
 
   // ------------------------------------------------------------ statements
@@ -1191,12 +1387,6 @@ Status DescribeSyntaxError(const SyntaxErrorDetails& details,
   const size_t type = offending->getType();
   const SourceLocation location = LocationOf(offending);
 
-  for (size_t i = 0; i <= details.token_index; ++i) {
-    if (tokens[i]->getType() == P::IDENTIFIER &&
-        UpperCase(tokens[i]->getText()) == "MATCH_RECOGNIZE") {
-      return Status::NotSupported("MATCH_RECOGNIZE is not supported yet", LocationOf(tokens[i]));
-    }
-  }
   switch (type) {
     case P::UNTERMINATED_STRING_LITERAL:
       return Status::SyntaxError("Unterminated string literal", location,

@@ -691,8 +691,14 @@ INSTANTIATE_TEST_SUITE_P(
                   "window_type='Hopping', window_size='30 bobs')",
                   StatusCode::kInvalidArgument, 1, 82, "Invalid duration '30 bobs'", "bobs"},
         ErrorCase{"CREATE STREAM s (a INT, a STRING)", kSyntax, 1, 25, "Duplicate column 'A'", ""},
-        ErrorCase{"SELECT * FROM s MATCH_RECOGNIZE (PATTERN (A B))", StatusCode::kNotSupported, 1,
-                  17, "MATCH_RECOGNIZE is not supported yet", ""},
+        ErrorCase{"SELECT * FROM s MATCH_RECOGNIZE (PATTERN (A B))", kSyntax, 1, 47,
+                  "Syntax error at or near ')'", "expected WITHIN or DEFINE"},
+        ErrorCase{"SELECT * FROM s MATCH_RECOGNIZE (ORDER BY ROWTIME ALL ROWS PER MATCH "
+                  "PATTERN (A B) DEFINE A AS x > 1)",
+                  StatusCode::kNotSupported, 1, 51, "ALL ROWS PER MATCH is not supported", "ONE"},
+        ErrorCase{"SELECT * FROM s MATCH_RECOGNIZE (ORDER BY ROWTIME PATTERN (A{2,1}) "
+                  "DEFINE A AS x > 1)",
+                  kSyntax, 1, 61, "Quantifier {2,1} matches no rows", "upper bound"},
         ErrorCase{"SELECT 99999999999999999999 FROM s", kSyntax, 1, 8,
                   "Integer literal out of range", "DECIMAL"},
         ErrorCase{"SELECT 1.8E308 FROM s", kSyntax, 1, 8, "overflows DOUBLE", ""},
