@@ -1,5 +1,7 @@
 #include "server/demo_command.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -16,6 +18,7 @@
 #include "connectors/kafka/batch_consumer.h"
 #include "connectors/kafka/batch_producer.h"
 #include "host/kafka_engine.h"
+#include "server/demo_view.h"
 #include "server/stop_signals.h"
 #include "session/error_rendering.h"
 
@@ -133,11 +136,24 @@ int RunDemo(const DemoOptions& options) {
     return 1;
   }
   const volatile std::sig_atomic_t& stop = InstallStopSignals();
-  std::map<std::string, int64_t> results;
+  // A terminal gets the screen redrawn in place every second; a pipe gets it every 10 s.
+  const bool terminal = isatty(STDOUT_FILENO) != 0;
+  const auto redraw_every = std::chrono::seconds(terminal ? 1 : 10);
+  DemoView view;
   kafka::MessageBatch batch;
   auto start = std::chrono::steady_clock::now();
-  auto last_status = start;
+  auto last_redraw = start;
   int exit_code = 0;
+  auto draw = [&](double elapsed) {
+    host::EngineProgress progress = (*engine)->progress();
+    const std::string status = "Sidestream demo, " + std::to_string(static_cast<int>(elapsed)) +
+                               " s: generated " + std::to_string(generated.load()) +
+                               " CDRs; the queries read " + std::to_string(progress.consumed) +
+                               " records, late " + std::to_string(progress.late_records) +
+                               ", dead letters " + std::to_string(progress.decode_errors) +
+                               ". Ctrl-C stops.";
+    std::cout << (terminal ? "\x1b[H\x1b[2J" : "\n") << view.Render(status) << std::flush;
+  };
   while (!stop) {
     auto processed = (*engine)->RunOnce(100);
     if (!processed.ok()) {
@@ -148,34 +164,20 @@ int RunDemo(const DemoOptions& options) {
     if ((*viewer)->Poll(1000, std::chrono::milliseconds(10), &batch).ok()) {
       for (size_t i = 0; i < batch.size(); ++i) {
         kafka::MessageView message = batch[i];
-        std::string topic(message.topic());
-        ++results[topic];
-        // Cell health is a table of every cell every minute: show only the anomalies.
-        bool show = true;
-        if (topic == "CELL_HEALTH") {
-          auto value = nlohmann::json::parse(message.value(), nullptr, /*allow_exceptions=*/false);
-          show = value.is_object() && value.value("CALLS", 0) >= 3 &&
-                 value.value("DROP_RATE", 0.0) >= 0.25;
-        }
-        if (show) {
-          std::cout << "[" << topic << "] " << message.key() << "  " << message.value() << "\n";
-        }
+        view.Add(message.topic(), message.has_key() ? message.key() : std::string_view(),
+                 message.has_value() ? message.value() : std::string_view(), message.timestamp());
       }
       batch.Clear();
     }
     auto now = std::chrono::steady_clock::now();
     double elapsed = std::chrono::duration<double>(now - start).count();
-    if (now - last_status >= std::chrono::seconds(3)) {
-      host::EngineProgress progress = (*engine)->progress();
-      std::cout << "-- " << static_cast<int>(elapsed) << " s: generated " << generated
-                << ", processed " << progress.consumed << ", late " << progress.late_records
-                << ", dead letters " << progress.decode_errors << " | results:";
-      for (const auto& [topic, count] : results) std::cout << " " << topic << " " << count;
-      std::cout << std::endl;
-      last_status = now;
+    if (now - last_redraw >= redraw_every) {
+      draw(elapsed);
+      last_redraw = now;
     }
     if (options.duration_seconds > 0 && elapsed >= options.duration_seconds) break;
   }
+  draw(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   stop_generator = true;
   generator_thread.join();
   (void)(*viewer)->Close();
