@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "host/kafka_engine.h"
+#include "server/config/settings.h"
 #include "session/error_rendering.h"
 
 namespace sidestream::server {
@@ -45,6 +46,23 @@ int RunRun(const RunOptions& options) {
       options.stream_threads == 0
           ? host::DefaultStreamThreads(engine_options.bootstrap_servers.empty())
           : options.stream_threads;
+  // Defaults come from the settings table, as for `serve`.
+  config::Settings defaults;
+  auto state_store = host::ParseStateStore(
+      options.state_store.empty() ? defaults.GetString("state.store") : options.state_store);
+  if (!state_store.ok()) {
+    std::cerr << "error: --state-store: " << state_store.status().message() << "\n";
+    return 2;
+  }
+  engine_options.state_store = *state_store;
+  engine_options.state_dir =
+      options.state_dir.empty() ? defaults.GetString("state.dir") : options.state_dir;
+  engine_options.state_memory_bytes = options.state_memory_bytes > 0
+                                          ? options.state_memory_bytes
+                                          : defaults.GetInt("state.rocksdb.memory.bytes");
+  engine_options.state_cache_bytes = options.state_cache_bytes > 0
+                                         ? options.state_cache_bytes
+                                         : defaults.GetInt("state.cache.max.bytes");
   auto engine = host::KafkaEngine::Start(engine_options);
   if (!engine.ok()) {
     std::cerr << "error: cannot start: " << engine.status().ToString() << "\n";

@@ -16,6 +16,11 @@ struct RunOptions {
   std::vector<std::pair<std::string, std::string>> client_properties;
   double duration_seconds = 0;  // 0: until Ctrl-C
   int stream_threads = 0;       // num.stream.threads; 0: host::DefaultStreamThreads
+  /// The state.* settings; empty or 0 takes the setting's default (docs/CONFIG.md).
+  std::string state_store;
+  std::string state_dir;
+  int64_t state_memory_bytes = 0;
+  int64_t state_cache_bytes = 0;
 };
 
 /// `sidestream run FILE.sql`: runs the statements against Kafka (or the embedded broker,

@@ -16,7 +16,7 @@ struct StreamThread::Member {
         share(owner),
         group(spec.source_topics, *options.clock, options.max_task_idle),
         tasks(spec, options.application_id, collector, clients, options.commit_timeout,
-              options.wrap_store) {}
+              options.wrap_store, options.state) {}
 
   const StageSpec& stage;
   Share& share;

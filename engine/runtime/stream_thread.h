@@ -39,6 +39,8 @@ struct StreamThreadOptions {
   size_t max_poll_records = 10000;
   /// Wraps every task's stores (see StoreWrapper); none when empty.
   StoreWrapper wrap_store;
+  /// Where tasks keep their state: in memory (the default) or on local disk.
+  TaskStateOptions state;
 };
 
 /// A persistent query's stages, for every thread that runs a share of it.
