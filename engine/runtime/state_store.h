@@ -102,6 +102,8 @@ class ChangelogBackedStore : public KeyValueStore {
   /// Called once the replay ends, before any other call: a persistent store writes what it
   /// restored (it may batch Restore calls).
   virtual Status FinishRestore() { return Status::OK(); }
+  /// Whether the next Flush has anything to write.
+  virtual bool HasUnflushedChanges() const = 0;
 };
 
 /// Opens the persistent stores of tasks (engine/state implements it over RocksDB), each in
@@ -143,6 +145,7 @@ class ChangelogStore final : public ChangelogBackedStore {
   Status Flush() override;
 
   Status Restore(std::string_view key, const std::string_view* value) override;
+  bool HasUnflushedChanges() const override { return !dirty_.empty(); }
 
  private:
   struct Entry {

@@ -262,6 +262,18 @@ Status TaskManager::Commit(Source& source, const std::vector<int32_t>& partition
         std::find(partitions.begin(), partitions.end(), partition) == partitions.end()) {
       continue;
     }
+    // A crash between the stores' writes and the new checkpoint must not leave the old
+    // checkpoint beside newer local state (replaying from it would apply the uncommitted
+    // input twice): without one, the task restores in full, as an in-memory one does.
+    auto directory = directories_.find(partition);
+    if (directory != directories_.end()) {
+      const auto& states = stores_[partition];
+      if (std::any_of(states.begin(), states.end(),
+                      [](const auto& state) { return state->store->HasUnflushedChanges(); })) {
+        RETURN_NOT_OK(DeleteCheckpoint(directory->second + "/" + kCheckpointFileName));
+        checkpointed_.erase(partition);
+      }
+    }
     RETURN_NOT_OK(task->Flush());
     for (size_t index = 0; index < stage_.source_topics.size(); ++index) {
       auto next = next_offsets_.find({index, partition});

@@ -70,6 +70,7 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
   Status Flush() override;
   Status Restore(std::string_view key, const std::string_view* value) override;
   Status FinishRestore() override;
+  bool HasUnflushedChanges() const override { return !dirty_.empty(); }
 
   /// Entries in the write cache (present, absent or erased), for tests and metrics.
   size_t cached_entries() const { return cache_.size(); }

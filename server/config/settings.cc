@@ -59,11 +59,17 @@ const std::vector<SettingSpec>& Table() {
       {"idle.timeout.ms", SettingType::kInt, "5000", 0, 86400000,
        "With no input for this long, stream time follows the wall clock so that windows close "
        "while every source is quiet."},
-      {"state.store", SettingType::kString, "memory", 0, 0,
+      {"state.store",
+       SettingType::kString,
+       "memory",
+       0,
+       0,
        "Where persistent queries keep their state: `memory` (every task restores its state "
        "from its changelog topics in full when it starts) or `rocksdb` (RocksDB under "
        "state.dir, checkpointed at each commit, so a task that restarts on the same disk "
-       "replays only the changelogs' tail)."},
+       "replays only the changelogs' tail).",
+       {},
+       {"memory", "rocksdb"}},
       {"state.dir",
        SettingType::kString,
        "/tmp/sidestream/state",
@@ -156,8 +162,19 @@ Status Settings::Set(const std::string& name, const std::string& value, const st
                     "kafka.)");
   }
   switch (spec->type) {
-    case SettingType::kString:
-      break;
+    case SettingType::kString: {
+      if (spec->choices.empty()) break;
+      const std::string lower = Lower(value);
+      std::string allowed;
+      for (const char* choice : spec->choices) {
+        if (lower == choice) {
+          values_[spec->name] = lower;
+          return Status::OK();
+        }
+        allowed += (allowed.empty() ? "" : ", ") + std::string(choice);
+      }
+      return Rejected(name, origin, "'" + value + "' is not one of " + allowed);
+    }
     case SettingType::kInt: {
       int64_t number = 0;
       auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
@@ -273,6 +290,9 @@ std::string SettingsMarkdown() {
     std::string range = spec.type == SettingType::kInt
                             ? std::to_string(spec.min) + " to " + std::to_string(spec.max)
                             : "";
+    for (const char* choice : spec.choices) {
+      range += (range.empty() ? "`" : ", `") + std::string(choice) + "`";
+    }
     std::string aliases;
     for (const char* alias : spec.ksql_names) {
       aliases += (aliases.empty() ? "`" : ", `") + std::string(alias) + "`";
