@@ -106,7 +106,9 @@ class TaskRestoreTest : public testing::Test {
       message.offset = next_offset_++;
       messages.push_back(message);
     }
-    if (!messages.empty()) EXPECT_TRUE(tasks.Process(messages).ok());
+    if (!messages.empty()) {
+      EXPECT_TRUE(tasks.Process(messages).ok());
+    }
     Status committed = tasks.Commit(**source, {});
     EXPECT_TRUE(committed.ok()) << committed.ToString();
     last_state_entries_ = tasks.state_entries();
