@@ -136,3 +136,7 @@ grep -q "full restore from the changelogs: the local state is unreadable" "$work
   fail "no log line names the damaged store"
 echo "PASSED: counts went 10, 20, 30, 40 across restarts; $checkpoints tasks restored from" \
   "checkpoints with $tail_records records replayed (a full restore replayed $full_records)"
+echo "--- the second run's restores:"
+grep "restored in" "$work/run2.err"
+echo "--- the fourth run's full restores:"
+grep "full restore from" "$work/run4.err"
