@@ -51,6 +51,9 @@ Result<std::unique_ptr<RocksDbKeyValueStore>> RocksDbKeyValueStore::Open(
   options.keep_log_file_num = 2;
   options.max_open_files = 64;
   options.max_manifest_file_size = 8 << 20;
+  // Most reads of a new group miss: a memtable bloom filter answers those without a search.
+  options.memtable_whole_key_filtering = true;
+  options.memtable_prefix_bloom_size_ratio = 0.05;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = shared.block_cache;
   // Index and filter blocks count against the shared cache too, so memory has one bound.
@@ -190,66 +193,71 @@ Status RocksDbKeyValueStore::ForEach(
   return Status::OK();
 }
 
-namespace {
-
-// Hands each write of a flushed batch to the changelog sink: the same bytes, encoded once.
-class ChangelogHandler final : public rocksdb::WriteBatch::Handler {
- public:
-  explicit ChangelogHandler(const runtime::ChangelogBackedStore::Sink& sink) : sink_(sink) {}
-  rocksdb::Status PutCF(uint32_t, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
-    value_.assign(value.data(), value.size());
-    return Forward(sink_(std::string_view(key.data(), key.size()), &value_));
-  }
-  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice& key) override {
-    return Forward(sink_(std::string_view(key.data(), key.size()), nullptr));
-  }
-  Status status() const { return status_; }
-
- private:
-  rocksdb::Status Forward(Status status) {
-    if (status.ok()) return rocksdb::Status::OK();
-    status_ = std::move(status);
-    return rocksdb::Status::Aborted();
-  }
-  const runtime::ChangelogBackedStore::Sink& sink_;
-  std::string value_;
-  Status status_;
-};
-
-}  // namespace
-
 Status RocksDbKeyValueStore::Flush() {
   if (!dirty_.empty()) {
-    rocksdb::WriteBatch batch;
+    // Encoded once into one buffer, then written in key order: a memtable takes sorted keys
+    // far faster than scattered ones (its skip list reuses the last insert's position).
+    struct Change {
+      uint32_t key_offset, key_size, value_offset, value_size;
+      bool put;
+    };
+    std::vector<Change> changes;
+    changes.reserve(dirty_.size());
+    flush_bytes_.clear();
     for (Cache::value_type* entry : dirty_) {
       Entry& cached = entry->second;
       cached.dirty = false;
-      key_bytes_.clear();
-      types::EncodeRow(entry->first, key_bytes_);
-      if (cached.present) {
-        value_bytes_.clear();
-        types::EncodeRow(cached.value, value_bytes_);
-        batch.Put(key_bytes_, value_bytes_);
-        SetBytes(cached, EntryBytes(key_bytes_.size(), value_bytes_.size()));
-        cached.in_db = true;
-      } else if (cached.in_db) {
-        batch.Delete(key_bytes_);
-        cached.in_db = false;
-      }
       // Made and erased since the last Flush: neither RocksDB nor the changelog has it.
+      if (!cached.present && !cached.in_db) continue;
+      Change change{};
+      change.key_offset = static_cast<uint32_t>(flush_bytes_.size());
+      types::EncodeRow(entry->first, flush_bytes_);
+      change.key_size = static_cast<uint32_t>(flush_bytes_.size() - change.key_offset);
+      change.put = cached.present;
+      if (cached.present) {
+        change.value_offset = static_cast<uint32_t>(flush_bytes_.size());
+        types::EncodeRow(cached.value, flush_bytes_);
+        change.value_size = static_cast<uint32_t>(flush_bytes_.size() - change.value_offset);
+        SetBytes(cached, EntryBytes(change.key_size, change.value_size));
+      }
+      cached.in_db = cached.present;
+      changes.push_back(change);
     }
     dirty_.clear();
-    if (batch.Count() > 0) {
+    if (flush_bytes_.size() > UINT32_MAX) {
+      return Status::IOError("a state store's changes since the last commit exceed 4 GiB");
+    }
+    if (!changes.empty()) {
+      const std::string_view bytes = flush_bytes_;
+      auto key_of = [bytes](const Change& change) {
+        return bytes.substr(change.key_offset, change.key_size);
+      };
+      std::sort(changes.begin(), changes.end(),
+                [&key_of](const Change& a, const Change& b) { return key_of(a) < key_of(b); });
+      rocksdb::WriteBatch batch(flush_bytes_.size() + 16 * changes.size());
+      for (const Change& change : changes) {
+        const std::string_view key = key_of(change);
+        if (change.put) {
+          batch.Put(rocksdb::Slice(key.data(), key.size()),
+                    rocksdb::Slice(bytes.data() + change.value_offset, change.value_size));
+        } else {
+          batch.Delete(rocksdb::Slice(key.data(), key.size()));
+        }
+      }
       rocksdb::WriteOptions options;
       // Synced, so that a checkpoint written after this commit never names lost writes.
       options.sync = true;
       RETURN_NOT_OK(FromRocksDb(db_->Write(options, &batch), "writing a state store"));
       ++batches_written_;
       // The changelog gets what the batch wrote, in its order.
-      ChangelogHandler handler(sink_);
-      rocksdb::Status handed = batch.Iterate(&handler);
-      RETURN_NOT_OK(handler.status());
-      RETURN_NOT_OK(FromRocksDb(handed, "reading back a state store batch"));
+      for (const Change& change : changes) {
+        if (change.put) {
+          value_bytes_.assign(bytes.data() + change.value_offset, change.value_size);
+          RETURN_NOT_OK(sink_(key_of(change), &value_bytes_));
+        } else {
+          RETURN_NOT_OK(sink_(key_of(change), nullptr));
+        }
+      }
     }
   }
   Evict();
@@ -260,20 +268,23 @@ void RocksDbKeyValueStore::Evict() {
   const int64_t stores = std::max<int64_t>(1, shared_.open_stores.load(std::memory_order_relaxed));
   const int64_t budget = shared_.write_cache_bytes / stores;
   if (cached_bytes_ <= budget) return;
-  // Down to 3/4 of the budget, so that eviction does not run at every commit. Untouched
-  // entries first, then any: every entry is clean after a Flush, so RocksDB has them all.
+  // Down to 3/4 of the budget, so that eviction does not run at every commit. Every entry
+  // is clean after a Flush, so RocksDB has them all. The first pass drops entries untouched
+  // since the last pass and clears the mark on the others; a second one drops any.
   const int64_t target = budget - budget / 4;
-  for (int pass = 0; pass < 2 && cached_bytes_ > target; ++pass) {
-    for (auto entry = cache_.begin(); entry != cache_.end() && cached_bytes_ > target;) {
-      if (pass == 0 && entry->second.touched) {
-        ++entry;
-        continue;
-      }
+  for (auto entry = cache_.begin(); entry != cache_.end();) {
+    if (cached_bytes_ > target && !entry->second.touched) {
       cached_bytes_ -= entry->second.bytes;
       cache_.erase(entry++);
+      continue;
     }
+    entry->second.touched = false;
+    ++entry;
   }
-  for (auto& [key, entry] : cache_) entry.touched = false;
+  for (auto entry = cache_.begin(); entry != cache_.end() && cached_bytes_ > target;) {
+    cached_bytes_ -= entry->second.bytes;
+    cache_.erase(entry++);
+  }
 }
 
 Status RocksDbKeyValueStore::Restore(std::string_view key, const std::string_view* value) {

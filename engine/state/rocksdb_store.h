@@ -111,6 +111,7 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
   int64_t batches_written_ = 0;
   mutable std::string key_bytes_;
   std::string value_bytes_;
+  std::string flush_bytes_;  // a Flush's encoded keys and values
   mutable types::Row decoded_key_;
 };
 
