@@ -15,6 +15,13 @@
 // Usage: workloads_bench --list
 //        workloads_bench --sql NAME   (prints the workload's statement, for bench/peer/run.py)
 //        workloads_bench --workload NAME [--messages N] [--runs R] [--subscribers S]
+//                        [--state memory|changelog|rocksdb] [--commit-every N]
+//                        [--state-dir D] [--state-memory-bytes B] [--state-cache-bytes B]
+// --state picks the stores: memory (InMemoryKeyValueStore, no changelog: the default),
+// changelog (ChangelogStore, what `state.store memory` runs) or rocksdb
+// (RocksDbKeyValueStore under --state-dir); both of the last two hand their changes to a
+// changelog sink that counts them, at a commit (StreamTask::Flush) every N records
+// (default 100,000) and at the end, inside the clock.
 // Prints one JSON object on stdout; progress goes to stderr.
 #include <simdjson.h>
 
@@ -22,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -35,9 +43,11 @@
 #include "catalog/catalog.h"
 #include "connectors/datagen/cdr_generator.h"
 #include "connectors/datagen/nexmark_generator.h"
+#include "runtime/state_store.h"
 #include "runtime/stream_task.h"
 #include "session/statements.h"
 #include "sql/parser.h"
+#include "state/rocksdb_store.h"
 
 namespace {
 
@@ -158,11 +168,46 @@ struct RunOutput {
 
 using Pipelines = std::vector<std::unique_ptr<StreamTask>>;
 
+/// Where the pipelines keep their state (--state).
+struct StateChoice {
+  std::string kind = "memory";
+  int64_t commit_every = 100000;
+  std::unique_ptr<sidestream::state::RocksDbStoreProvider> provider;  // rocksdb only
+  int run = 0;
+  int64_t changelog_records = 0;
+  int64_t changelog_bytes = 0;
+
+  sidestream::runtime::StoreFactory Factory(const std::string& query_id) {
+    if (kind == "memory") return {};
+    auto sink = [this](std::string_view key, const std::string* value) {
+      ++changelog_records;
+      changelog_bytes += static_cast<int64_t>(key.size() + (value ? value->size() : 0));
+      return Status::OK();
+    };
+    if (kind == "changelog") {
+      return [sink](const std::string&) {
+        return std::make_unique<sidestream::runtime::ChangelogStore>(sink);
+      };
+    }
+    const std::string directory =
+        provider->TaskDirectory("bench", query_id + "-run" + std::to_string(run), 0);
+    return [this, sink, directory](
+               const std::string& name) -> std::unique_ptr<sidestream::runtime::KeyValueStore> {
+      auto store = provider->Open(directory, name, sink);
+      if (!store.ok()) {
+        std::fprintf(stderr, "workloads_bench: %s\n", store.status().ToString().c_str());
+        std::exit(1);
+      }
+      return std::move(*store);
+    };
+  }
+};
+
 /// Fills `pipelines` with one pipeline per query. A query's results go to the later queries
 /// that read its sink topic, one by one as they come, as the offline engine chains queries;
 /// the last query's results are the workload's. The callbacks hold `pipelines` and `output`.
 Status CreatePipelines(const std::vector<sidestream::session::NewQuery>& queries,
-                       Pipelines& pipelines, RunOutput& output) {
+                       Pipelines& pipelines, RunOutput& output, StateChoice& state) {
   for (size_t i = 0; i < queries.size(); ++i) {
     sidestream::runtime::TaskCallbacks callbacks;
     const bool last = i + 1 == queries.size();
@@ -196,8 +241,9 @@ Status CreatePipelines(const std::vector<sidestream::session::NewQuery>& queries
       ++output.side_outputs;
       return Status::OK();
     };
-    ASSIGN_OR_RAISE(auto pipeline, StreamTask::Create(queries[i].id, *queries[i].plan,
-                                                      queries[i].properties, callbacks));
+    ASSIGN_OR_RAISE(auto pipeline,
+                    StreamTask::Create(queries[i].id, *queries[i].plan, queries[i].properties,
+                                       callbacks, state.Factory(queries[i].id)));
     pipelines.push_back(std::move(pipeline));
   }
   return Status::OK();
@@ -205,16 +251,27 @@ Status CreatePipelines(const std::vector<sidestream::session::NewQuery>& queries
 
 /// Feeds each pipeline its messages (`inputs[p]` to pipeline p), in batches of the size a
 /// Kafka poll hands a task; each batch goes to the pipelines in query order.
+/// With `commit_every` > 0, every pipeline is flushed (a commit) after about that many
+/// records, and at the end.
 Status Feed(const std::vector<std::vector<sidestream::runtime::InputMessage>>& inputs,
-            Pipelines& pipelines) {
+            Pipelines& pipelines, int64_t commit_every = 0) {
   size_t longest = 0;
   for (const auto& input : inputs) longest = std::max(longest, input.size());
+  int64_t since_commit = 0;
   for (size_t i = 0; i < longest; i += kBatchSize) {
     for (size_t p = 0; p < pipelines.size(); ++p) {
       if (i >= inputs[p].size()) continue;
       RETURN_NOT_OK(pipelines[p]->ProcessBatch(
           std::span(inputs[p]).subspan(i, std::min(kBatchSize, inputs[p].size() - i))));
     }
+    since_commit += static_cast<int64_t>(kBatchSize);
+    if (commit_every > 0 && since_commit >= commit_every) {
+      for (const auto& pipeline : pipelines) RETURN_NOT_OK(pipeline->Flush());
+      since_commit = 0;
+    }
+  }
+  if (commit_every > 0) {
+    for (const auto& pipeline : pipelines) RETURN_NOT_OK(pipeline->Flush());
   }
   return Status::OK();
 }
@@ -331,6 +388,9 @@ int main(int argc, char** argv) {
   int64_t messages_count = 0;
   int runs = 5;
   int subscribers = 0;
+  StateChoice state;
+  std::string state_dir = "/tmp/sidestream-workloads-bench";
+  int64_t state_memory_bytes = 128 << 20, state_cache_bytes = 64 << 20;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -353,6 +413,16 @@ int main(int argc, char** argv) {
       runs = std::atoi(next().c_str());
     } else if (arg == "--subscribers") {
       subscribers = std::atoi(next().c_str());
+    } else if (arg == "--state") {
+      state.kind = next();
+    } else if (arg == "--commit-every") {
+      state.commit_every = std::atoll(next().c_str());
+    } else if (arg == "--state-dir") {
+      state_dir = next();
+    } else if (arg == "--state-memory-bytes") {
+      state_memory_bytes = std::atoll(next().c_str());
+    } else if (arg == "--state-cache-bytes") {
+      state_cache_bytes = std::atoll(next().c_str());
     } else {
       std::fprintf(stderr,
                    "usage: workloads_bench --list | --sql NAME | --workload NAME [--messages N] "
@@ -370,6 +440,23 @@ int main(int argc, char** argv) {
   if (subscribers <= 0) subscribers = workload.subscribers;
   runs = std::max(runs, 1);
 
+  if (state.kind != "memory" && state.kind != "changelog" && state.kind != "rocksdb") {
+    std::fprintf(stderr, "workloads_bench: --state is memory, changelog or rocksdb\n");
+    return 2;
+  }
+  if (state.kind == "memory") state.commit_every = 0;
+  if (state.kind == "rocksdb") {
+    std::filesystem::remove_all(state_dir);
+    sidestream::state::RocksDbStoreProvider::Options options;
+    options.state_dir = state_dir;
+    options.application_id = "bench";
+    options.memory_bytes = state_memory_bytes;
+    options.write_cache_bytes = state_cache_bytes;
+    auto provider = sidestream::state::RocksDbStoreProvider::Create(options);
+    if (!provider.ok()) return Fail("open the state directory", provider.status());
+    state.provider = std::move(*provider);
+  }
+
   auto compiled = Compile(workload);
   if (!compiled.ok()) return Fail("compile " + workload.name, compiled.status());
 
@@ -386,18 +473,27 @@ int main(int argc, char** argv) {
     // Build the pipelines outside the clock: Measure times feeding the messages only.
     output = RunOutput();
     Pipelines pipelines;
-    Status status = CreatePipelines(compiled->queries, pipelines, output);
+    state.run = run;
+    state.changelog_records = state.changelog_bytes = 0;
+    Status status = CreatePipelines(compiled->queries, pipelines, output, state);
     if (!status.ok()) return Fail("create pipelines", status);
     // The table a query joins is loaded first, outside the clock.
     status = Feed(PipelineInputs(table, "subscribers", pipelines), pipelines);
     if (!status.ok()) return Fail("load table", status);
     const auto inputs =
         PipelineInputs(messages, sidestream::bench::InputTopic(workload), pipelines);
-    engine_runs.push_back(
-        sidestream::bench::Measure(messages_count, [&] { status = Feed(inputs, pipelines); }));
+    engine_runs.push_back(sidestream::bench::Measure(
+        messages_count, [&] { status = Feed(inputs, pipelines, state.commit_every); }));
     if (!status.ok()) return Fail("process", status);
     for (const auto& pipeline : pipelines) output.counters += pipeline->counters();
     pipelines.clear();
+    if (state.kind == "rocksdb") {
+      // This run's stores: the next run starts empty, and the disk stays small.
+      for (const auto& entry :
+           std::filesystem::directory_iterator(std::filesystem::path(state_dir) / "bench")) {
+        if (entry.is_directory()) std::filesystem::remove_all(entry.path());
+      }
+    }
 
     Status ceiling_status = Status::OK();
     ceiling_runs.push_back(sidestream::bench::Measure(messages_count, [&] {
@@ -446,7 +542,15 @@ int main(int argc, char** argv) {
       {"target_per_core", workload.target_per_core},
       {"target_ratio", workload.target_ratio},
       {"checksum", checksum},
+      {"state", state.kind},
+      {"commit_every", state.commit_every},
+      {"changelog_records_per_run", state.changelog_records},
+      {"changelog_mb_per_run", static_cast<double>(state.changelog_bytes) / 1e6},
   };
+  if (state.kind == "rocksdb") {
+    state.provider.reset();
+    std::filesystem::remove_all(state_dir);
+  }
   std::printf("%s\n", report.dump().c_str());
   return 0;
 }

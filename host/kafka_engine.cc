@@ -15,12 +15,22 @@
 #include "runtime/stream_task.h"
 #include "session/statements.h"
 #include "sql/parser.h"
+#include "state/rocksdb_store.h"
 
 namespace sidestream::host {
 
 int DefaultStreamThreads(bool mock_broker) {
   if (mock_broker) return 1;
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+Result<KafkaEngineOptions::StateStore> ParseStateStore(const std::string& text) {
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == "memory") return KafkaEngineOptions::StateStore::kMemory;
+  if (lower == "rocksdb") return KafkaEngineOptions::StateStore::kRocksDb;
+  return Status::InvalidArgument("state.store '" + text + "' is not memory or rocksdb");
 }
 
 KafkaEngine::~KafkaEngine() {
@@ -57,6 +67,14 @@ Result<std::unique_ptr<KafkaEngine>> KafkaEngine::Start(KafkaEngineOptions optio
   }
   engine->clients_ =
       std::make_unique<kafka::KafkaClients>(client, engine->embedded(), options.guarantee);
+  if (options.state_store == KafkaEngineOptions::StateStore::kRocksDb) {
+    state::RocksDbStoreProvider::Options state;
+    state.state_dir = options.state_dir;
+    state.application_id = options.application_id;
+    state.memory_bytes = options.state_memory_bytes;
+    state.write_cache_bytes = options.state_cache_bytes;
+    ASSIGN_OR_RAISE(engine->state_provider_, state::RocksDbStoreProvider::Create(state));
+  }
   ASSIGN_OR_RAISE(engine->catalog_, catalog::Catalog::Open(":memory:"));
   KafkaEngine* self = engine.get();
   engine->connectors_ = std::make_unique<sink::SinkConnectors>(
@@ -89,6 +107,7 @@ void KafkaEngine::StartThreads() {
     char name[256] = {};
     if (gethostname(name, sizeof(name) - 1) == 0) thread.instance_id = name;
   }
+  thread.state.provider = state_provider_.get();
   const int count = std::max(1, options_.stream_threads);
   for (int index = 0; index < count; ++index) {
     threads_.push_back(std::make_unique<runtime::StreamThread>(index, thread, *clients_));

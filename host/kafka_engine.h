@@ -69,7 +69,20 @@ struct KafkaEngineOptions {
   /// service that run the same queries; keep it stable across restarts of one instance.
   /// Empty: this host's name.
   std::string instance_id;
+  /// Where tasks keep their state (state.store): in memory, restored in full from the
+  /// changelogs when a task starts; or in RocksDB under `state_dir`, checkpointed, so a task
+  /// that restarts on this machine replays only the changelogs' tail.
+  enum class StateStore { kMemory, kRocksDb };
+  StateStore state_store = StateStore::kMemory;
+  std::string state_dir = "/tmp/sidestream/state";
+  /// RocksDB's memory in this process (block cache, with memtables charged to it).
+  int64_t state_memory_bytes = 128 << 20;
+  /// The RocksDB stores' write caches, over every open store.
+  int64_t state_cache_bytes = 64 << 20;
 };
+
+/// Parses a state.store value: "memory" or "rocksdb" (any case); InvalidArgument otherwise.
+Result<KafkaEngineOptions::StateStore> ParseStateStore(const std::string& text);
 
 using runtime::QueryError;
 using runtime::QueryState;
@@ -215,6 +228,8 @@ class KafkaEngine {
   std::unique_ptr<kafka::EmbeddedBroker> broker_;
   std::unique_ptr<kafka::TopicAdmin> admin_;
   std::unique_ptr<runtime::Clients> clients_;
+  // The tasks' persistent stores (state.store rocksdb); null in memory. Outlives the threads.
+  std::unique_ptr<runtime::PersistentStoreProvider> state_provider_;
   std::unique_ptr<runtime::Sink> insert_sink_;  // INSERT ... VALUES' producer, made on first use
   std::unique_ptr<catalog::Catalog> catalog_;
   analyzer::SessionProperties session_properties_;  // SET by earlier statements

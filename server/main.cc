@@ -65,6 +65,17 @@ int main(int argc, char** argv) {
                   "groups takes longer; a second signal exits at once")
       ->capture_default_str()
       ->check(CLI::Range(1000, 3600000));
+  run->add_option("--state-store", run_options.state_store,
+                  "Where queries keep their state: memory or rocksdb (setting state.store)")
+      ->check(CLI::IsMember({"memory", "rocksdb"}, CLI::ignore_case));
+  run->add_option("--state-dir", run_options.state_dir,
+                  "Directory of the RocksDB state stores (setting state.dir)");
+  run->add_option("--state-memory-bytes", run_options.state_memory_bytes,
+                  "RocksDB's memory in this process (setting state.rocksdb.memory.bytes)")
+      ->check(CLI::Range(int64_t{8} << 20, int64_t{1} << 40));
+  run->add_option("--state-cache-bytes", run_options.state_cache_bytes,
+                  "The RocksDB stores' write caches (setting state.cache.max.bytes)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
 
   std::string test_sql, test_input, test_output, test_actual;
   auto* test = app.add_subcommand(

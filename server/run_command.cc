@@ -54,6 +54,22 @@ int RunRun(const RunOptions& options) {
   engine_options.client_properties = options.client_properties;
   engine_options.stream_threads =
       options.stream_threads == 0 ? host::kDefaultStreamThreads : options.stream_threads;
+  // The state.* defaults come from the settings table, as for `serve`.
+  auto state_store = host::ParseStateStore(
+      options.state_store.empty() ? settings.GetString("state.store") : options.state_store);
+  if (!state_store.ok()) {
+    std::cerr << "error: --state-store: " << state_store.status().message() << "\n";
+    return 2;
+  }
+  engine_options.state_store = *state_store;
+  engine_options.state_dir =
+      options.state_dir.empty() ? settings.GetString("state.dir") : options.state_dir;
+  engine_options.state_memory_bytes = options.state_memory_bytes > 0
+                                          ? options.state_memory_bytes
+                                          : settings.GetInt("state.rocksdb.memory.bytes");
+  engine_options.state_cache_bytes = options.state_cache_bytes > 0
+                                         ? options.state_cache_bytes
+                                         : settings.GetInt("state.cache.max.bytes");
   auto engine = host::KafkaEngine::Start(engine_options);
   if (!engine.ok()) {
     std::cerr << "error: cannot start: " << engine.status().ToString() << "\n";

@@ -19,6 +19,11 @@ struct RunOptions {
   int64_t shutdown_timeout_ms = 30000;  // a stop that takes longer exits anyway (code 1)
   std::string processing_guarantee = "at_least_once";  // as the setting takes it
   int64_t commit_interval_ms = -1;                     // -1: the setting's default
+  /// The state.* settings; empty or 0 takes the setting's default (docs/CONFIG.md).
+  std::string state_store;
+  std::string state_dir;
+  int64_t state_memory_bytes = 0;
+  int64_t state_cache_bytes = 0;
 };
 
 /// `sidestream run FILE.sql`: runs the statements against Kafka (or the embedded broker,

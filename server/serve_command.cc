@@ -97,6 +97,15 @@ int RunServe(const ServeOptions& options) {
   const auto threads = static_cast<int>(settings.GetInt("num.stream.threads"));
   engine_options.stream_threads = threads == 0 ? host::kDefaultStreamThreads : threads;
   engine_options.client_properties = settings.kafka_properties();
+  auto state_store = host::ParseStateStore(settings.GetString("state.store"));
+  if (!state_store.ok()) {
+    std::cerr << "error: setting 'state.store': " << state_store.status().message() << "\n";
+    return 2;
+  }
+  engine_options.state_store = *state_store;
+  engine_options.state_dir = settings.GetString("state.dir");
+  engine_options.state_memory_bytes = settings.GetInt("state.rocksdb.memory.bytes");
+  engine_options.state_cache_bytes = settings.GetInt("state.cache.max.bytes");
   auto worker = rest::EngineWorker::Start(engine_options, settings.GetInt("idle.timeout.ms"));
   if (!worker.ok()) {
     spdlog::error("cannot start the engine: {}", worker.status().ToString());

@@ -103,4 +103,19 @@ Result<int64_t> KafkaClients::ReadChangelog(const std::string& topic, int32_t pa
   return ReadPartitionToEnd(client_, topic, partition, visit);
 }
 
+Result<runtime::ChangelogReadResult> KafkaClients::ReadChangelogFrom(
+    const runtime::ChangelogReadRequest& request, const runtime::ChangelogVisitor& visit) {
+  ASSIGN_OR_RAISE(
+      PartitionRead read,
+      ReadPartitionFrom(
+          client_, request.topic, request.partition, request.from, request.on_range,
+          [&visit](std::optional<std::string_view> key, std::optional<std::string_view> value,
+                   int64_t) { return visit(key, value); }));
+  runtime::ChangelogReadResult result;
+  result.records = read.records;
+  result.end_offset = read.end_offset;
+  result.out_of_range = read.out_of_range;
+  return result;
+}
+
 }  // namespace sidestream::kafka

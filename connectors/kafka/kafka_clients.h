@@ -77,6 +77,9 @@ class KafkaClients final : public runtime::Clients {
   Result<std::unique_ptr<runtime::Sink>> CreateSink(runtime::SinkOptions options = {}) override;
   Result<int64_t> ReadChangelog(const std::string& topic, int32_t partition,
                                 const runtime::ChangelogVisitor& visit) override;
+  Result<runtime::ChangelogReadResult> ReadChangelogFrom(
+      const runtime::ChangelogReadRequest& request,
+      const runtime::ChangelogVisitor& visit) override;
   size_t max_message_bytes() const override { return max_message_bytes_; }
 
  private:

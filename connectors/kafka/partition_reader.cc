@@ -19,6 +19,16 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
 Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string& topic,
                                    int32_t partition, const TimedPartitionVisitor& visit,
                                    std::chrono::milliseconds timeout) {
+  ASSIGN_OR_RAISE(PartitionRead read, ReadPartitionFrom(client, topic, partition, kBeginningOffset,
+                                                        {}, visit, timeout));
+  return read.records;
+}
+
+Result<PartitionRead> ReadPartitionFrom(
+    const ClientConfig& client, const std::string& topic, int32_t partition, int64_t from,
+    const std::function<void(int64_t start, int64_t end)>& on_range,
+    const TimedPartitionVisitor& visit, std::chrono::milliseconds timeout) {
+  PartitionRead result;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   // A group id is required of a consumer handle even when it only assigns; it never joins.
   ASSIGN_OR_RAISE(
@@ -41,14 +51,22 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
   RETURN_NOT_OK(StatusFromError(rd_kafka_query_watermark_offsets(consumer, topic.c_str(), partition,
                                                                  &low, &high, TimeoutMs(timeout)),
                                 "read the end offset of " + topic));
-  if (high <= low) return int64_t{0};
+  result.end_offset = high;
+  const int64_t start = from == kBeginningOffset ? low : from;
+  // Before the first offset: records the reader's state lacks are gone (retention).
+  if (start < low || start > high) {
+    result.out_of_range = true;
+    return result;
+  }
+  if (on_range) on_range(start, high);
+  if (high <= start) return result;
   UniquePartitionList assignment(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), partition)->offset = low;
+  rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), partition)->offset = start;
   RETURN_NOT_OK(StatusFromError(rd_kafka_assign(consumer, assignment.get()), "assign " + topic));
   RETURN_NOT_OK(StatusFromError(rd_kafka_poll_set_consumer(consumer), "set up the queue"));
   UniqueQueue queue(rd_kafka_queue_get_consumer(consumer));
   std::vector<rd_kafka_message_t*> messages(1024);
-  int64_t read = 0, next = low;
+  int64_t read = 0, next = start;
   bool at_end = false;
   Status status;
   while (!at_end && next < high && status.ok()) {
@@ -87,7 +105,8 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
   queue.reset();
   rd_kafka_consumer_close(consumer);
   if (!status.ok()) return status;
-  return read;
+  result.records = read;
+  return result;
 }
 
 }  // namespace sidestream::kafka

@@ -35,4 +35,21 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
                                    int32_t partition, const TimedPartitionVisitor& visit,
                                    std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+/// What ReadPartitionFrom read.
+struct PartitionRead {
+  int64_t records = 0;
+  int64_t end_offset = 0;     // the high watermark when the read began
+  bool out_of_range = false;  // `from` was before the first offset or past the end: none read
+};
+/// Reads partition `partition` of `topic` from offset `from` (kBeginningOffset: its first) to
+/// its end as of the call, as ReadPartitionToEnd does; `on_range`, when set, is called with
+/// [start, end) before the first message. A task replaying its changelog's tail past its
+/// checkpoint.
+inline constexpr int64_t kBeginningOffset = -2;
+Result<PartitionRead> ReadPartitionFrom(
+    const ClientConfig& client, const std::string& topic, int32_t partition, int64_t from,
+    const std::function<void(int64_t start, int64_t end)>& on_range,
+    const TimedPartitionVisitor& visit,
+    std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
 }  // namespace sidestream::kafka

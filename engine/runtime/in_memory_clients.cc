@@ -340,4 +340,31 @@ Result<int64_t> InMemoryClients::ReadChangelog(const std::string& topic, int32_t
   return static_cast<int64_t>(read.records.size());
 }
 
+Result<ChangelogReadResult> InMemoryClients::ReadChangelogFrom(const ChangelogReadRequest& request,
+                                                               const ChangelogVisitor& visit) {
+  // Records are never dropped here, so offsets are indexes.
+  ChangelogReadResult result;
+  Topic& stored = FindTopic(request.topic);
+  if (request.partition >= static_cast<int32_t>(stored.partitions.size())) {
+    result.out_of_range = request.from > 0;
+    return result;
+  }
+  Partition& read = *stored.partitions[request.partition];
+  std::lock_guard lock(read.mutex);
+  const auto end = static_cast<int64_t>(read.records.size());
+  const int64_t start = request.from == Source::kBeginning ? 0 : request.from;
+  result.end_offset = end;
+  if (start < 0 || start > end) {
+    result.out_of_range = true;
+    return result;
+  }
+  if (request.on_range) request.on_range(start, end);
+  for (int64_t offset = start; offset < end; ++offset) {
+    const auto& record = read.records[static_cast<size_t>(offset)];
+    RETURN_NOT_OK(visit(record.key, record.value));
+    ++result.records;
+  }
+  return result;
+}
+
 }  // namespace sidestream::runtime

@@ -35,6 +35,8 @@ class InMemoryClients final : public Clients {
   Result<std::unique_ptr<Sink>> CreateSink(SinkOptions options = {}) override;
   Result<int64_t> ReadChangelog(const std::string& topic, int32_t partition,
                                 const ChangelogVisitor& visit) override;
+  Result<ChangelogReadResult> ReadChangelogFrom(const ChangelogReadRequest& request,
+                                                const ChangelogVisitor& visit) override;
   size_t max_message_bytes() const override { return 1'000'000; }
 
  private:

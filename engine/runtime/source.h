@@ -200,6 +200,25 @@ class Sink {
 using ChangelogVisitor = std::function<Status(std::optional<std::string_view> key,
                                               std::optional<std::string_view> value)>;
 
+/// What ReadChangelogFrom reads: one changelog partition from an offset to its end.
+struct ChangelogReadRequest {
+  std::string topic;
+  int32_t partition = 0;
+  /// The first offset to read (a task's checkpoint); Source::kBeginning reads it all.
+  int64_t from = -2;
+  /// Called once, before the first record, with the offsets to be read: [start, end).
+  std::function<void(int64_t start, int64_t end)> on_range;
+};
+/// What ReadChangelogFrom read.
+struct ChangelogReadResult {
+  int64_t records = 0;
+  /// The partition's end offset when the read began: the next offset a writer appends at.
+  int64_t end_offset = 0;
+  /// `from` lies outside the partition (before its first offset, or past its end): nothing
+  /// was read, and the caller's state cannot be brought up to date from `from`.
+  bool out_of_range = false;
+};
+
 /// Makes sources and sinks, and reads changelogs. Thread-safe.
 class Clients {
  public:
@@ -213,6 +232,10 @@ class Clients {
   /// returns how many.
   virtual Result<int64_t> ReadChangelog(const std::string& topic, int32_t partition,
                                         const ChangelogVisitor& visit) = 0;
+  /// Visits the records of `request`'s partition from `request.from` to its end as of the
+  /// call, oldest first: a task whose local state is checkpointed replays only the tail.
+  virtual Result<ChangelogReadResult> ReadChangelogFrom(const ChangelogReadRequest& request,
+                                                        const ChangelogVisitor& visit) = 0;
   /// The largest record (key plus value) a sink takes.
   virtual size_t max_message_bytes() const = 0;
 };

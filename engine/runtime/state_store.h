@@ -4,6 +4,7 @@
 #include <absl/container/flat_hash_set.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -88,6 +89,41 @@ class InMemoryKeyValueStore final : public KeyValueStore {
   absl::flat_hash_map<types::Row, types::Row, types::RowHash, types::RowEqual> entries_;
 };
 
+/// A KeyValueStore backed by a changelog topic: restored by replaying it, and writing what
+/// changed to it at each Flush. Thread: the owning task's thread only.
+class ChangelogBackedStore : public KeyValueStore {
+ public:
+  /// Where Flush hands each changed entry: its encoded key, and its encoded value or null for
+  /// a deletion. An error stops the Flush and is returned by it.
+  using Sink = std::function<Status(std::string_view key, const std::string* value)>;
+  /// Applies one changelog record: the entry's new value, or its deletion when `value` is
+  /// null. Corruption when the bytes are not an encoded Row.
+  virtual Status Restore(std::string_view key, const std::string_view* value) = 0;
+  /// Called once the replay ends, before any other call: a persistent store writes what it
+  /// restored (it may batch Restore calls).
+  virtual Status FinishRestore() { return Status::OK(); }
+  /// Whether the next Flush has anything to write.
+  virtual bool HasUnflushedChanges() const = 0;
+};
+
+/// Opens the persistent stores of tasks (engine/state implements it over RocksDB), each in
+/// the task's directory under the state directory. Thread-safe: the tasks of every stream
+/// thread open their stores through one provider, which outlives them.
+class PersistentStoreProvider {
+ public:
+  virtual ~PersistentStoreProvider() = default;
+  /// The directory of one task's stores and checkpoint:
+  /// <state dir>/<application id>/<stage id>_<partition>.
+  virtual std::string TaskDirectory(const std::string& application_id, const std::string& stage_id,
+                                    int32_t partition) const = 0;
+  /// Opens store `name` in `task_directory` (created when missing), handing its changes to
+  /// `sink` at each Flush. IOError when its files cannot be opened (another process holds
+  /// them, the disk failed), Corruption when they are unreadable.
+  virtual Result<std::unique_ptr<ChangelogBackedStore>> Open(const std::string& task_directory,
+                                                             const std::string& name,
+                                                             ChangelogBackedStore::Sink sink) = 0;
+};
+
 /// A KeyValueStore whose changes reach a changelog: at each Flush (a commit), every entry
 /// written or erased since the last one is handed to `sink` once, as encoded key and value
 /// (types::EncodeRow), or a null value for an erased entry that the changelog holds (an
@@ -95,9 +131,8 @@ class InMemoryKeyValueStore final : public KeyValueStore {
 /// closed in between). Restore applies such records,
 /// so a task that starts on any instance rebuilds the state by replaying the changelog
 /// (Kafka Streams' changelog topics). The entries live in memory.
-class ChangelogStore final : public KeyValueStore {
+class ChangelogStore final : public ChangelogBackedStore {
  public:
-  using Sink = std::function<Status(std::string_view key, const std::string* value)>;
   explicit ChangelogStore(Sink sink) : sink_(std::move(sink)) {}
 
   Result<types::Row*> Find(const types::Row& key) override;
@@ -109,9 +144,8 @@ class ChangelogStore final : public KeyValueStore {
       const override;
   Status Flush() override;
 
-  /// Applies one changelog record: the entry's new value, or its deletion when `value` is
-  /// null. Corruption when the bytes are not an encoded Row.
-  Status Restore(std::string_view key, const std::string_view* value);
+  Status Restore(std::string_view key, const std::string_view* value) override;
+  bool HasUnflushedChanges() const override { return !dirty_.empty(); }
 
  private:
   struct Entry {

@@ -9,6 +9,15 @@
 
 namespace sidestream::runtime {
 
+namespace {
+// Under exactly-once a task's local state is trusted only after a clean close.
+TaskStateOptions StateOptionsFor(const StreamThreadOptions& options) {
+  TaskStateOptions state = options.state;
+  state.checkpoint_only_on_clean_close = options.guarantee == ProcessingGuarantee::kExactlyOnceV2;
+  return state;
+}
+}  // namespace
+
 /// One stage of a share: a member of the stage's group and the tasks of its partitions.
 struct StreamThread::Member {
   Member(const StageSpec& spec, Share& owner, const StreamThreadOptions& options,
@@ -17,9 +26,7 @@ struct StreamThread::Member {
         share(owner),
         group(spec.source_topics, *options.clock, options.max_task_idle),
         tasks(spec, options.application_id, collector, clients, options.commit_timeout,
-              options.wrap_store) {
-    tasks.set_exactly_once(options.guarantee == ProcessingGuarantee::kExactlyOnceV2);
-  }
+              options.wrap_store, StateOptionsFor(options)) {}
 
   const StageSpec& stage;
   Share& share;

@@ -46,6 +46,8 @@ struct StreamThreadOptions {
   /// instance, so a restarted share fences its dead predecessor and aborts what it left open.
   ProcessingGuarantee guarantee = ProcessingGuarantee::kAtLeastOnce;
   std::string instance_id;
+  /// Where tasks keep their state: in memory (the default) or on local disk.
+  TaskStateOptions state;
 };
 
 /// A persistent query's stages, for every thread that runs a share of it.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "analyzer/logical_plan.h"
+#include "runtime/checkpoint.h"
 #include "runtime/partition_group.h"
 #include "runtime/record_collector.h"
 #include "runtime/source.h"
@@ -42,6 +43,19 @@ using StoreWrapper = std::function<std::unique_ptr<KeyValueStore>(
     const StageSpec& stage, const std::string& name, int32_t partition,
     std::unique_ptr<KeyValueStore> store)>;
 
+/// Where a stage's tasks keep their state.
+struct TaskStateOptions {
+  /// Opens each task's stores on local disk, with a checkpoint beside them, so that a task
+  /// that restarts here replays only its changelogs' tail; null keeps stores in memory,
+  /// restored in full from the changelogs. Outlives the task managers.
+  PersistentStoreProvider* provider = nullptr;
+  /// Write a task's checkpoint only when it is closed cleanly, and delete it once the task is
+  /// restored: under exactly-once the local stores may hold writes of a transaction that
+  /// aborts, so a checkpoint left while processing would name state that never committed
+  /// (Kafka Streams does the same). The stream thread sets it under exactly_once_v2.
+  bool checkpoint_only_on_clean_close = false;
+};
+
 /// The tasks of one stage's member on one stream thread (Kafka Streams' TaskManager): a
 /// StreamTask per assigned partition, created when the partition is assigned (its stores
 /// first restored from partition p of their changelogs, so the task resumes wherever it ran
@@ -52,9 +66,13 @@ class TaskManager {
   /// `wrap_store`, when set, wraps every store of every task (see StoreWrapper).
   TaskManager(const StageSpec& stage, std::string application_id, RecordCollector& collector,
               Clients& clients, std::chrono::milliseconds commit_timeout,
-              StoreWrapper wrap_store = {});
+              StoreWrapper wrap_store = {}, TaskStateOptions state = {});
 
-  /// Creates the task of `partition` unless it exists, restoring its stores.
+  /// Creates the task of `partition` unless it exists, restoring its stores; the task
+  /// processes nothing before they are restored. With persistent stores, a valid checkpoint
+  /// means only the changelogs' tail past it is replayed; a missing or unreadable checkpoint
+  /// or store, or a checkpoint the changelog no longer covers, wipes the task's directory and
+  /// restores it in full (logged with the reason).
   Status Create(int32_t partition);
   /// Runs one partition's messages through its task (created when missing).
   Status Process(std::span<const InputMessage> run);
@@ -72,18 +90,13 @@ class TaskManager {
   /// Every partition quiet for `idle_ms`: stream time follows the wall clock.
   Status AdvanceIdle(int64_t idle_ms);
 
-  /// Whether the query runs under exactly_once_v2: a store's state on disk is then only
-  /// trusted after a clean close, as Kafka Streams writes its checkpoint file under EOS only
-  /// then (a crash mid-transaction leaves local state the transaction may not keep); under
-  /// at-least-once a checkpoint may follow every commit.
-  void set_exactly_once(bool exactly_once) { exactly_once_ = exactly_once; }
-  bool exactly_once() const { return exactly_once_; }
-
   bool empty() const { return tasks_.empty(); }
   const NextOffsets& next_offsets() const { return next_offsets_; }
   /// Of the live tasks and those closed before.
   TaskCounters counters() const;
   int64_t restored_records() const { return restored_records_; }
+  /// Of the restores so far: those that started from a local checkpoint.
+  int64_t restores_from_checkpoint() const { return restores_from_checkpoint_; }
   /// Entries in the live tasks' state stores.
   int64_t state_entries() const;
   /// The oldest stream time of the live tasks; INT64_MIN when none has one.
@@ -95,15 +108,36 @@ class TaskManager {
   RecordCollector& collector_;
   Clients& clients_;
   const std::chrono::milliseconds commit_timeout_;
+  // One store of a task, and where its changelog stands.
+  struct StoreState {
+    std::string topic;                      // its changelog
+    ChangelogBackedStore* store = nullptr;  // owned by the task
+    // A lower bound on the changelog partition's end: its end when the restore ended, plus
+    // the records this store wrote since (a checkpoint that is low only replays more).
+    int64_t restored_end = 0;
+    int64_t written = 0;
+  };
+  // Creates the task of `partition` with its stores in `directory` (persistent) or in memory,
+  // and restores them: from `checkpoint` when given, else in full. False, with `why`, when
+  // the local state cannot be used and a full restore is needed.
+  Result<bool> CreateTask(int32_t partition, const std::string& directory,
+                          const CheckpointOffsets* checkpoint, std::string& why);
+  // Writes the checkpoints of the tasks of `partitions` (all when empty) whose changelog
+  // offsets moved since their last one.
+  Status WriteCheckpoints(const std::vector<int32_t>& partitions);
+
   const StoreWrapper wrap_store_;
+  const TaskStateOptions state_;
   TaskCallbacks callbacks_;
   std::map<int32_t, std::unique_ptr<StreamTask>> tasks_;
-  std::map<int32_t, std::vector<const ChangelogStore*>> stores_;  // owned by tasks_' tasks
+  std::map<int32_t, std::vector<std::unique_ptr<StoreState>>> stores_;  // per task
+  std::map<int32_t, std::string> directories_;         // per task with persistent stores
+  std::map<int32_t, CheckpointOffsets> checkpointed_;  // per task: its last checkpoint
   NextOffsets next_offsets_;
   std::map<int32_t, int64_t> newest_;  // per partition: the newest timestamp seen
   TaskCounters closed_;                // counters of tasks already closed
   int64_t restored_records_ = 0;
-  bool exactly_once_ = false;
+  int64_t restores_from_checkpoint_ = 0;
 };
 
 }  // namespace sidestream::runtime

@@ -75,6 +75,33 @@ const std::vector<SettingSpec>& Table() {
       {"idle.timeout.ms", SettingType::kInt, "5000", 0, 86400000,
        "With no input for this long, stream time follows the wall clock so that windows close "
        "while every source is quiet."},
+      {"state.store",
+       SettingType::kString,
+       "memory",
+       0,
+       0,
+       "Where persistent queries keep their state: `memory` (every task restores its state "
+       "from its changelog topics in full when it starts) or `rocksdb` (RocksDB under "
+       "state.dir, checkpointed at each commit, so a task that restarts on the same disk "
+       "replays only the changelogs' tail).",
+       {},
+       {"memory", "rocksdb"}},
+      {"state.dir",
+       SettingType::kString,
+       "/tmp/sidestream/state",
+       0,
+       0,
+       "Directory of the RocksDB state stores (state.store rocksdb): "
+       "<state.dir>/<service.id>/<stage>_<partition>/<store>. Give each instance its own, on a "
+       "volume that outlives the container (a StatefulSet's), or every restart restores in full.",
+       {"ksql.streams.state.dir"}},
+      {"state.rocksdb.memory.bytes", SettingType::kInt, "134217728", 8388608, 1099511627776,
+       "RocksDB's memory for the whole process (state.store rocksdb): one block cache shared by "
+       "every store, with the stores' memtables (at most half of it) charged to it."},
+      {"state.cache.max.bytes", SettingType::kInt, "67108864", 0, 1099511627776,
+       "The RocksDB stores' write caches over the whole process, split evenly between the open "
+       "stores: entries changed since the last commit, and recently read ones. Unlike Kafka "
+       "Streams' cache.max.bytes.buffering it does not hold back results."},
       {"max.body.bytes", SettingType::kInt, "1048576", 1024, 268435456,
        "Largest request body the REST API accepts; a larger one gets 413."},
       {"max.push.queries",
@@ -84,12 +111,24 @@ const std::vector<SettingSpec>& Table() {
        100000,
        "Most transient push queries running at once; one more gets 429.",
        {"ksql.query.push.max.concurrent"}},
-      {"log.level", SettingType::kString, "info", 0, 0,
-       "Least severe log lines written to stderr: trace, debug, info, warn, error or off. "
-       "librdkafka's lines are included, at their own severity."},
-      {"log.format", SettingType::kString, "text", 0, 0,
+      {"log.level",
+       SettingType::kString,
+       "info",
+       0,
+       0,
+       "Least severe log lines written to stderr. librdkafka's lines are included, at their "
+       "own severity.",
+       {},
+       {"trace", "debug", "info", "warn", "error", "off"}},
+      {"log.format",
+       SettingType::kString,
+       "text",
+       0,
+       0,
        "Log lines as text (time, level, message) or json (one object per line: time, level, "
-       "logger, message), for log collectors."},
+       "logger, message), for log collectors.",
+       {},
+       {"text", "json"}},
       {"queries.file",
        SettingType::kString,
        "",

@@ -27,7 +27,8 @@ struct SettingSpec {
   const char* doc;
   /// ksqlDB's names for the same thing ("ksql.service.id"); empty when none.
   std::vector<const char*> ksql_names = {};
-  /// kString only: the values it takes; any when empty.
+  /// kString only: the values it takes (compared ignoring case, stored lower-cased); empty
+  /// when any.
   std::vector<const char*> choices = {};
 };
 

@@ -46,6 +46,22 @@ TEST(SettingsTest, KsqlNamesMeanTheSame) {
   EXPECT_EQ(settings.GetString("bootstrap.servers"), "k:9092");
 }
 
+TEST(SettingsTest, StateSettingsTakeTheirChoicesAndKsqlNames) {
+  Settings settings;
+  EXPECT_EQ(settings.GetString("state.store"), "memory");
+  ASSERT_TRUE(settings.Set("state.store", "RocksDB", "--set").ok());
+  EXPECT_EQ(settings.GetString("state.store"), "rocksdb");
+  Status bad = settings.Set("state.store", "leveldb", "sidestream.yaml");
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("memory, rocksdb"), std::string::npos) << bad.message();
+  EXPECT_NE(bad.message().find("sidestream.yaml"), std::string::npos) << bad.message();
+  ASSERT_TRUE(settings.Set("ksql.streams.state.dir", "/data/state", "test").ok());
+  EXPECT_EQ(settings.GetString("state.dir"), "/data/state");
+  ASSERT_TRUE(settings.LoadEnvironment({"SIDESTREAM_STATE_CACHE_MAX_BYTES=1048576"}).ok());
+  EXPECT_EQ(settings.GetInt("state.cache.max.bytes"), 1048576);
+  EXPECT_FALSE(settings.Set("state.rocksdb.memory.bytes", "1024", "f").ok());  // under 8 MiB
+}
+
 TEST(SettingsTest, RejectionsNameTheSettingAndTheOrigin) {
   Settings settings;
   Status range = settings.Set("port", "70000", "--port");

@@ -1,0 +1,151 @@
+#pragma once
+
+#include <absl/container/node_hash_map.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "runtime/state_store.h"
+#include "types/value.h"
+
+namespace rocksdb {
+class Cache;
+class DB;
+class WriteBatch;
+class WriteBufferManager;
+}  // namespace rocksdb
+
+namespace sidestream::state {
+
+/// What every RocksDB store of a process shares, so that memory is bounded per process, not
+/// per store: one block cache, and one WriteBufferManager that charges every store's
+/// memtables to that cache. Thread-safe. Owned by the RocksDbStoreProvider; outlives its
+/// stores.
+struct RocksDbShared {
+  std::shared_ptr<rocksdb::Cache> block_cache;
+  std::shared_ptr<rocksdb::WriteBufferManager> write_buffers;
+  /// The write caches' budget, split evenly between the stores open at a Flush.
+  int64_t write_cache_bytes = 0;
+  std::atomic<int64_t> open_stores{0};
+};
+
+/// A KeyValueStore in a RocksDB database of its own (one directory), behind an in-memory
+/// write cache, as Kafka Streams puts a caching layer over its RocksDB stores.
+///
+/// The cache holds the entries operators read and change in place (the interface hands out
+/// Row pointers, which stay valid until the next Upsert or Erase: cache entries never move,
+/// and are dropped only at a Flush). Repeated updates of a key fold in the cache. A miss
+/// reads RocksDB once and caches the answer, an absent key included. Flush (each commit)
+/// writes the entries changed since the last Flush in one rocksdb::WriteBatch (synced), hands
+/// the same entries to the changelog sink as ChangelogStore does (an idle store writes
+/// nothing; a key made and erased between two commits writes nothing), then evicts
+/// unchanged entries, least recently touched first, while the cache is over its budget.
+///
+/// Keys and values are stored as types::EncodeRow bytes, as the changelog carries them.
+/// Errors: IOError when RocksDB fails to read or write, Corruption when stored bytes do not
+/// decode. Thread: the owning task's thread; the shared resources are thread-safe. At
+/// destruction the database is closed; what was not flushed is lost (the changelog and the
+/// uncommitted input offsets redo it).
+class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
+ public:
+  /// Opens (creating when missing) the database in `directory`. IOError when it cannot be
+  /// opened (another process holds it, the disk failed), Corruption when its files are
+  /// unreadable.
+  static Result<std::unique_ptr<RocksDbKeyValueStore>> Open(const std::string& directory,
+                                                            RocksDbShared& shared, Sink sink);
+  ~RocksDbKeyValueStore() override;
+
+  Result<types::Row*> Find(const types::Row& key) override;
+  Result<const types::Row*> Get(const types::Row& key) const override;
+  Result<types::Row*> Upsert(const types::Row& key, bool& inserted) override;
+  Status Erase(const types::Row& key) override;
+  size_t size() const override { return static_cast<size_t>(count_); }
+  Status ForEach(const std::function<void(const types::Row& key, const types::Row& value)>& visit)
+      const override;
+  Status Flush() override;
+  Status Restore(std::string_view key, const std::string_view* value) override;
+  Status FinishRestore() override;
+  bool HasUnflushedChanges() const override { return !dirty_.empty(); }
+
+  /// Entries in the write cache (present, absent or erased), for tests and metrics.
+  size_t cached_entries() const { return cache_.size(); }
+  /// The cache's estimated memory.
+  int64_t cached_bytes() const { return cached_bytes_; }
+  /// Flushes that wrote a batch to RocksDB.
+  int64_t batches_written() const { return batches_written_; }
+
+ private:
+  struct Entry {
+    types::Row value;
+    int64_t bytes = 0;     // estimated memory, counted in cached_bytes_
+    bool present = false;  // false: the key has no value (absent in RocksDB, or erased)
+    bool dirty = false;    // changed since the last Flush; listed in dirty_
+    bool in_db = false;    // RocksDB (and so the changelog) holds a value for the key
+    bool touched = false;  // used since the last eviction pass
+  };
+  using Cache = absl::node_hash_map<types::Row, Entry, types::RowHash, types::RowEqual>;
+
+  RocksDbKeyValueStore(rocksdb::DB* db, RocksDbShared& shared, Sink sink);
+  // The cached entry of `key`, read from RocksDB on a miss.
+  Result<Cache::value_type*> Load(const types::Row& key) const;
+  void MarkDirty(Cache::value_type& entry);
+  void SetBytes(Entry& entry, int64_t bytes) const;
+  Status WriteRestoreBatch();
+  Status CountEntries();
+  void Evict();
+
+  rocksdb::DB* db_;
+  RocksDbShared& shared_;
+  Sink sink_;
+  // The cache is filled by reads too, which the interface makes const.
+  mutable Cache cache_;
+  mutable int64_t cached_bytes_ = 0;
+  std::vector<Cache::value_type*> dirty_;  // entries changed since the last Flush
+  int64_t count_ = 0;                      // keys with a value
+  std::unique_ptr<rocksdb::WriteBatch> restore_batch_;
+  int64_t batches_written_ = 0;
+  mutable std::string key_bytes_;
+  std::string value_bytes_;
+  std::string flush_bytes_;  // a Flush's encoded keys and values
+  mutable types::Row decoded_key_;
+};
+
+/// Opens RocksDbKeyValueStores under a state directory: each task's stores in
+/// <state dir>/<application id>/<stage id>_<partition>/<store name>, one database each.
+/// Holds a lock on <state dir>/<application id>/.lock for its lifetime, so that two
+/// processes never share (or wipe) each other's state. Thread-safe; outlives its stores.
+class RocksDbStoreProvider final : public runtime::PersistentStoreProvider {
+ public:
+  struct Options {
+    std::string state_dir;
+    std::string application_id;
+    /// The block cache's capacity; memtables are charged to it too, so RocksDB's memory
+    /// stays near this bound.
+    int64_t memory_bytes = 128 << 20;
+    /// The write caches' budget over every open store.
+    int64_t write_cache_bytes = 64 << 20;
+  };
+  /// Creates the directories and takes the lock: IOError when either fails (another process
+  /// holds the lock, naming the directory).
+  static Result<std::unique_ptr<RocksDbStoreProvider>> Create(Options options);
+  ~RocksDbStoreProvider() override;
+
+  std::string TaskDirectory(const std::string& application_id, const std::string& stage_id,
+                            int32_t partition) const override;
+  Result<std::unique_ptr<runtime::ChangelogBackedStore>> Open(
+      const std::string& task_directory, const std::string& name,
+      runtime::ChangelogBackedStore::Sink sink) override;
+
+ private:
+  RocksDbStoreProvider(Options options, int lock_fd);
+  const Options options_;
+  const int lock_fd_;
+  RocksDbShared shared_;
+};
+
+}  // namespace sidestream::state

@@ -1,0 +1,248 @@
+// RocksDbKeyValueStore: a write cache over RocksDB that folds updates, writes one batch per
+// Flush, gives the changelog only what changed, keeps its data across a reopen, and reads
+// correctly when the cache evicts.
+
+#include "state/rocksdb_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "types/value_codec.h"
+
+namespace sidestream::state {
+namespace {
+
+using types::Row;
+using types::Value;
+
+Row Key(const std::string& key) { return {Value::String(key)}; }
+
+class RocksDbStoreTest : public testing::Test {
+ protected:
+  RocksDbStoreTest() {
+    directory_ = std::filesystem::temp_directory_path() /
+                 ("rocksdb_store_test_" + std::to_string(::getpid()) + "_" +
+                  testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(directory_);
+    RocksDbStoreProvider::Options options;
+    options.state_dir = directory_.string();
+    options.application_id = "app";
+    options.memory_bytes = 16 << 20;
+    options.write_cache_bytes = 64 << 20;
+    auto provider = RocksDbStoreProvider::Create(options);
+    EXPECT_TRUE(provider.ok()) << provider.status().ToString();
+    provider_ = std::move(*provider);
+  }
+  ~RocksDbStoreTest() override {
+    store_.reset();
+    provider_.reset();
+    std::filesystem::remove_all(directory_);
+  }
+
+  std::string StoreDirectory() const { return (directory_ / "task").string(); }
+
+  Status Open() {
+    store_.reset();
+    auto opened = provider_->Open(
+        StoreDirectory(), "store", [this](std::string_view key, const std::string* value) {
+          Row decoded;
+          EXPECT_TRUE(types::DecodeRow(key, decoded).ok());
+          written_.push_back(decoded[0].string() +
+                             (value ? "=" + std::to_string(Decode(*value)) : " deleted"));
+          return Status::OK();
+        });
+    if (!opened.ok()) return opened.status();
+    store_.reset(static_cast<RocksDbKeyValueStore*>(opened->release()));
+    return Status::OK();
+  }
+
+  static int64_t Decode(std::string_view bytes) {
+    Row row;
+    EXPECT_TRUE(types::DecodeRow(bytes, row).ok());
+    return row[0].integer();
+  }
+  void Put(const std::string& key, int64_t value) {
+    bool inserted = false;
+    auto row = store_->Upsert(Key(key), inserted);
+    ASSERT_TRUE(row.ok()) << row.status().ToString();
+    **row = {Value::Bigint(value)};
+  }
+  // The value of `key`, or -1 when absent.
+  int64_t Read(const std::string& key) {
+    auto row = store_->Get(Key(key));
+    EXPECT_TRUE(row.ok()) << row.status().ToString();
+    return row.ok() && *row != nullptr ? (**row)[0].integer() : -1;
+  }
+  std::vector<std::string> Flush() {
+    written_.clear();
+    Status flushed = store_->Flush();
+    EXPECT_TRUE(flushed.ok()) << flushed.ToString();
+    return written_;
+  }
+  std::map<std::string, int64_t> All() {
+    std::map<std::string, int64_t> all;
+    EXPECT_TRUE(store_
+                    ->ForEach([&all](const Row& key, const Row& value) {
+                      all[key[0].string()] = value[0].integer();
+                    })
+                    .ok());
+    return all;
+  }
+
+  std::filesystem::path directory_;
+  std::unique_ptr<RocksDbStoreProvider> provider_;
+  std::unique_ptr<RocksDbKeyValueStore> store_;
+  std::vector<std::string> written_;
+};
+
+TEST_F(RocksDbStoreTest, PutGetErase) {
+  ASSERT_TRUE(Open().ok());
+  Put("a", 1);
+  Put("b", 2);
+  EXPECT_EQ(Read("a"), 1);
+  EXPECT_EQ(Read("missing"), -1);
+  EXPECT_EQ(store_->size(), 2u);
+  bool inserted = true;
+  auto again = store_->Upsert(Key("a"), inserted);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(inserted);
+  EXPECT_EQ((**again)[0].integer(), 1);
+  ASSERT_TRUE(store_->Erase(Key("a")).ok());
+  ASSERT_TRUE(store_->Erase(Key("missing")).ok());
+  EXPECT_EQ(Read("a"), -1);
+  EXPECT_EQ(store_->size(), 1u);
+  auto found = store_->Find(Key("a"));
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(*found, nullptr);
+}
+
+TEST_F(RocksDbStoreTest, FlushWritesOneBatchWithEachChangedEntryOnce) {
+  ASSERT_TRUE(Open().ok());
+  for (int i = 0; i < 100; ++i) Put("k" + std::to_string(i % 10), i);
+  EXPECT_EQ(Flush().size(), 10u);  // 100 updates of 10 keys fold into 10 entries
+  EXPECT_EQ(store_->batches_written(), 1);
+  EXPECT_EQ(Flush(), std::vector<std::string>{});  // an idle store writes nothing
+  EXPECT_EQ(store_->batches_written(), 1);
+  EXPECT_EQ(Read("k3"), 93);
+}
+
+TEST_F(RocksDbStoreTest, TheChangelogGetsOnlyWhatChanged) {
+  ASSERT_TRUE(Open().ok());
+  Put("a", 1);
+  Put("b", 2);
+  Put("c", 3);
+  EXPECT_EQ(Flush(), (std::vector<std::string>{"a=1", "b=2", "c=3"}));
+  EXPECT_EQ(Read("a"), 1);  // read only: not written again
+  EXPECT_EQ(Flush(), std::vector<std::string>{});
+  (*store_->Find(Key("b")))->at(0) = Value::Bigint(20);  // changed in place
+  ASSERT_TRUE(store_->Erase(Key("c")).ok());             // the changelog holds it: deleted
+  Put("d", 4);
+  ASSERT_TRUE(store_->Erase(Key("d")).ok());  // made and erased between commits: nothing
+  EXPECT_EQ(Flush(), (std::vector<std::string>{"b=20", "c deleted"}));
+  EXPECT_EQ(store_->batches_written(), 2);
+  EXPECT_EQ(All(), (std::map<std::string, int64_t>{{"a", 1}, {"b", 20}}));
+}
+
+TEST_F(RocksDbStoreTest, AReopenedStoreKeepsWhatWasFlushed) {
+  ASSERT_TRUE(Open().ok());
+  Put("a", 1);
+  Put("b", 2);
+  Flush();
+  Put("unflushed", 3);  // lost at close: the changelog and the input redo it
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(Read("a"), 1);
+  EXPECT_EQ(Read("b"), 2);
+  EXPECT_EQ(Read("unflushed"), -1);
+  EXPECT_EQ(store_->size(), 2u);
+  EXPECT_EQ(All(), (std::map<std::string, int64_t>{{"a", 1}, {"b", 2}}));
+}
+
+TEST_F(RocksDbStoreTest, ACorruptStoreFailsToOpenWithCorruption) {
+  ASSERT_TRUE(Open().ok());
+  Put("a", 1);
+  Flush();
+  store_.reset();
+  std::ofstream(StoreDirectory() + "/store/CURRENT", std::ios::trunc) << "garbage";
+  Status opened = Open();
+  EXPECT_EQ(opened.code(), StatusCode::kCorruption) << opened.ToString();
+}
+
+TEST_F(RocksDbStoreTest, EvictionKeepsReadsCorrect) {
+  store_.reset();
+  provider_.reset();
+  RocksDbStoreProvider::Options options;
+  options.state_dir = directory_.string();
+  options.application_id = "app";
+  options.write_cache_bytes = 16 << 10;  // room for a hundred entries or so
+  auto provider = RocksDbStoreProvider::Create(options);
+  ASSERT_TRUE(provider.ok()) << provider.status().ToString();
+  provider_ = std::move(*provider);
+  ASSERT_TRUE(Open().ok());
+  std::map<std::string, int64_t> expected;
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 1000; ++i) {
+      const std::string key = "k" + std::to_string(i);
+      if ((i + round) % 7 == 0) {
+        ASSERT_TRUE(store_->Erase(Key(key)).ok());
+        expected.erase(key);
+      } else {
+        bool inserted = false;
+        auto row = store_->Upsert(Key(key), inserted);
+        ASSERT_TRUE(row.ok());
+        EXPECT_EQ(inserted, expected.count(key) == 0) << key << " in round " << round;
+        const int64_t value = inserted ? 0 : (**row)[0].integer();
+        **row = {Value::Bigint(value + i)};
+        expected[key] = value + i;
+      }
+    }
+    Flush();
+    EXPECT_LT(store_->cached_entries(), 200u) << "round " << round;
+    EXPECT_LE(store_->cached_bytes(), 16 << 10);
+  }
+  for (const auto& [key, value] : expected) EXPECT_EQ(Read(key), value) << key;
+  EXPECT_EQ(store_->size(), expected.size());
+  EXPECT_EQ(All(), expected);
+}
+
+TEST_F(RocksDbStoreTest, ARestoreAppliesChangelogRecords) {
+  ASSERT_TRUE(Open().ok());
+  std::string key_a, key_b, one, two;
+  types::EncodeRow(Key("a"), key_a);
+  types::EncodeRow(Key("b"), key_b);
+  types::EncodeRow({Value::Bigint(1)}, one);
+  types::EncodeRow({Value::Bigint(2)}, two);
+  const std::string_view one_view = one, two_view = two;
+  ASSERT_TRUE(store_->Restore(key_a, &one_view).ok());
+  ASSERT_TRUE(store_->Restore(key_b, &one_view).ok());
+  ASSERT_TRUE(store_->Restore(key_b, &two_view).ok());
+  ASSERT_TRUE(store_->Restore(key_a, nullptr).ok());
+  EXPECT_EQ(store_->Restore("not a row", &one_view).code(), StatusCode::kCorruption);
+  ASSERT_TRUE(store_->FinishRestore().ok());
+  EXPECT_EQ(store_->size(), 1u);
+  EXPECT_EQ(Read("a"), -1);
+  EXPECT_EQ(Read("b"), 2);
+  EXPECT_EQ(Flush(), std::vector<std::string>{});  // restored entries are not written back
+  ASSERT_TRUE(store_->Erase(Key("b")).ok());       // but their deletion is
+  EXPECT_EQ(Flush(), std::vector<std::string>{"b deleted"});
+}
+
+TEST_F(RocksDbStoreTest, ASecondProcessCannotTakeTheSameStateDirectory) {
+  RocksDbStoreProvider::Options options;
+  options.state_dir = directory_.string();
+  options.application_id = "app";
+  auto second = RocksDbStoreProvider::Create(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kIOError);
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos)
+      << second.status().message();
+  options.application_id = "other";  // another application's directory is free
+  EXPECT_TRUE(RocksDbStoreProvider::Create(options).ok());
+}
+
+}  // namespace
+}  // namespace sidestream::state
