@@ -102,6 +102,7 @@ void StreamThread::Start() {
     pthread_setname_np(pthread_self(), ("ss-stream-" + std::to_string(index_)).c_str());
     while (!stopping_) RunOnce(200);
     RunCommands();
+    RunVisits();
     CommitShares();
     // Each thread leaves its groups itself, serving the rebalances that causes, while the
     // other threads stop too.
@@ -140,6 +141,32 @@ void StreamThread::RunCommands() {
     commands.swap(commands_);
   }
   for (auto& command : commands) command();
+}
+
+void StreamThread::VisitTasks(const std::string& query_id, TaskVisitor visit) {
+  auto command = [this, query_id, visit = std::move(visit)] {
+    std::vector<StreamTask*> tasks;
+    for (auto& share : shares_) {
+      if (share->control().id() != query_id || share->stopped) continue;
+      for (auto& member : share->members) {
+        if (member->stage.writes_repartition) continue;
+        member->tasks.ForEachTask([&](int32_t, StreamTask& task) { tasks.push_back(&task); });
+      }
+    }
+    visit(std::move(tasks));
+  };
+  if (!running_ || std::this_thread::get_id() == thread_.get_id()) return command();
+  std::lock_guard lock(commands_mutex_);
+  visits_.push_back(std::move(command));
+}
+
+void StreamThread::RunVisits() {
+  std::vector<std::function<void()>> visits;
+  {
+    std::lock_guard lock(commands_mutex_);
+    visits.swap(visits_);
+  }
+  for (auto& visit : visits) visit();
 }
 
 Status StreamThread::AddQuery(const QuerySpec& query) {
@@ -455,6 +482,8 @@ Status StreamThread::CommitShare(Share& share) {
 int64_t StreamThread::RunShare(Share& share, int wait_ms, bool commit) {
   int64_t processed = 0;
   for (auto& member : share.members) {
+    // Pull queries (VisitTasks) wait for one poll at most, not for a whole pass.
+    RunVisits();
     auto count = Poll(*member, wait_ms);
     if (!count.ok()) {
       Fail(share, count.status(), member.get());
@@ -471,6 +500,7 @@ int64_t StreamThread::RunShare(Share& share, int wait_ms, bool commit) {
 
 int64_t StreamThread::RunOnce(int max_wait_ms) {
   RunCommands();
+  RunVisits();
   const auto now = options_.clock->Now();
   size_t polling = 0;  // members to poll
   for (auto& share : shares_) {

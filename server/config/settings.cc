@@ -68,6 +68,21 @@ const std::vector<SettingSpec>& Table() {
        100000,
        "Most transient push queries running at once; one more gets 429.",
        {"ksql.query.push.max.concurrent"}},
+      {"max.persistent.queries",
+       SettingType::kInt,
+       "1000",
+       0,
+       100000,
+       "Most persistent queries (CREATE ... AS SELECT, INSERT INTO ... SELECT) running at once; "
+       "a statement that would start one more gets 429.",
+       {"ksql.query.persistent.active.limit"}},
+      {"auth.basic.users", SettingType::kString, "", 0, 0,
+       "HTTP basic authentication: comma-separated user:password pairs. When this or "
+       "auth.bearer.tokens is set, every route but /chc/live needs a credential: none gets 401, "
+       "a wrong one 403. Shown masked by SHOW PROPERTIES."},
+      {"auth.bearer.tokens", SettingType::kString, "", 0, 0,
+       "Bearer token authentication (Authorization: Bearer <token>): comma-separated tokens that "
+       "are accepted. Shown masked by SHOW PROPERTIES."},
   };
   return table;
 }
