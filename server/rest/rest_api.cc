@@ -539,6 +539,29 @@ struct PullColumn {
   std::unique_ptr<formats::RowEncoder> encoder;  // the column alone, as bare JSON
 };
 
+// Which of a pull query's columns ksqlDB marks KEY: those that are the table's key columns,
+// or a windowed table's WINDOWSTART and WINDOWEND, as they are.
+std::vector<bool> PullKeyColumns(const analyzer::LogicalOperator& plan) {
+  std::vector<bool> keys(plan.output.columns.size(), false);
+  if (plan.kind != analyzer::LogicalOperatorKind::kProject || plan.children.empty()) return keys;
+  const analyzer::LogicalOperator& input = *plan.children.front();
+  const auto& inputs = input.output.columns;
+  const bool windowed = input.output.window_type != catalog::WindowType::kNone;
+  for (size_t i = 0; i < keys.size() && i < plan.expressions.size(); ++i) {
+    const analyzer::BoundExpression& expression = *plan.expressions[i];
+    if (expression.kind != analyzer::BoundKind::kColumn || expression.column_index < 0) continue;
+    const size_t index = static_cast<size_t>(expression.column_index);
+    if (index < inputs.size()) {
+      keys[i] = inputs[index].role == catalog::ColumnRole::kKey;
+    } else {
+      // The pseudo columns after the source's: ROWTIME, ROWPARTITION, ROWOFFSET, WINDOWSTART,
+      // WINDOWEND.
+      keys[i] = windowed && index - inputs.size() >= 3;
+    }
+  }
+  return keys;
+}
+
 // The header of a pull query's answer, as ksqlDB writes it (key columns marked KEY).
 std::string PullHeader(const PushQuery& query, const std::vector<PullColumn>& columns) {
   if (query.format == PushQuery::Format::kLegacy) {
@@ -974,7 +997,9 @@ void RestApi::RunPullQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery>
   // Each column as JSON on its own (a bare value), so the row keeps the sink formats' number
   // forms (DOUBLE as 1.0) and duplicate names cannot collide.
   auto columns = std::make_shared<std::vector<PullColumn>>();
-  for (const auto& column : analyzed->plan->output.columns) {
+  const std::vector<bool> keys = PullKeyColumns(*analyzed->plan);
+  for (size_t i = 0; i < analyzed->plan->output.columns.size(); ++i) {
+    const auto& column = analyzed->plan->output.columns[i];
     formats::FormatOptions options;
     options.wrap_single_value = false;
     auto encoder = formats::MakeEncoder(options, {{column.name, column.type}});
@@ -983,8 +1008,7 @@ void RestApi::RunPullQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery>
       RespondJson(*query->responder, code, body);
       return Forget(query->id);
     }
-    columns->push_back(
-        {column.name, column.type, column.role == catalog::ColumnRole::kKey, std::move(*encoder)});
+    columns->push_back({column.name, column.type, keys[i], std::move(*encoder)});
   }
   std::optional<int64_t> limit = statement.query ? statement.query->limit : std::nullopt;
   engine.PullQuery(std::move(analyzed), limit, std::nullopt,
@@ -1173,7 +1197,8 @@ void RestApi::HandleInsertsStream(const HttpRequest& request,
           row.is_discarded() ? Result<std::string>(Status::InvalidArgument("Invalid JSON in row"))
                              : InsertStatement(*source, row);
       Status inserted = statement.ok() ? engine.Execute(*statement) : statement.status();
-      json ack = {{"status", "ok"}, {"seq", seq}};
+      // ksqlDB's member order: status first.
+      nlohmann::ordered_json ack = {{"status", "ok"}, {"seq", seq}};
       if (!inserted.ok()) {
         ack = {{"status", "error"},
                {"seq", seq},
@@ -1181,7 +1206,7 @@ void RestApi::HandleInsertsStream(const HttpRequest& request,
                 inserted.code() == StatusCode::kUnavailable ? kErrorUnavailable : kErrorBadRequest},
                {"message", inserted.message()}};
       }
-      responder->Write(Dump(ack) + "\n");
+      responder->Write(ack.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
     }
     responder->Finish();
   });
