@@ -100,7 +100,9 @@ void StreamThread::Start() {
   thread_ = std::thread([this] {
     // Named, so that top and /proc tell the stream threads from librdkafka's.
     pthread_setname_np(pthread_self(), ("ss-stream-" + std::to_string(index_)).c_str());
-    while (!stopping_) RunOnce(200);
+    // A pass polls for at most 50 ms in all: pull queries (VisitTasks) wait for the poll under
+    // way, and an idle thread's extra polls cost little.
+    while (!stopping_) RunOnce(50);
     RunCommands();
     RunVisits();
     CommitShares();
