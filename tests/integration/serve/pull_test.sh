@@ -13,7 +13,7 @@ start_serve --set max.persistent.queries=2 --set max.push.queries=1
 # post FLAG PATH BODY: prints "status", the body in $work/body.
 post() {
   printf '%s' "$3" >"$work/request"
-  curl -s $1 -o "$work/body" -w '%{http_code}' -H 'Content-Type: application/json' \
+  curl -s -m 30 $1 -o "$work/body" -w '%{http_code}' -H 'Content-Type: application/json' \
     --data-binary "@$work/request" "$base$2"
 }
 expect_post() {  # expect_post STATUS FLAG PATH BODY PATTERN
