@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "analyzer/analyzer.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -175,6 +176,20 @@ class KafkaEngine {
   /// What statements did that the user should hear of but that did not fail them (a topic the
   /// embedded broker could not delete); cleared by the call.
   std::vector<std::string> TakeWarnings() { return std::exchange(warnings_, {}); }
+
+  /// A pull query's rows, in its projection's order, or why it failed.
+  using PullCallback = std::function<void(Result<std::vector<types::Row>> rows)>;
+  /// Answers a pull query (`analyzed`: a SELECT without EMIT CHANGES) from the state of the
+  /// query that materializes its table (a CREATE TABLE AS SELECT with an aggregation): every
+  /// stream thread that runs a share of it reads its own tasks' stores between two polls
+  /// (StreamThread::VisitTasks) and runs the SELECT's WHERE and projection over the table's
+  /// rows there; `done` gets the rows of all threads, at most `limit`. `keys`, when given,
+  /// are the only table keys the WHERE can match (a key lookup reads just those entries).
+  /// `done` is called once, from a stream thread or this one (with stream_threads 0, inside
+  /// a later RunOnce). Errors: ksqlDB's "isn't queryable" for a table nothing materializes.
+  void PullQuery(std::shared_ptr<const analyzer::AnalyzedStatement> analyzed,
+                 std::optional<int64_t> limit, std::optional<std::vector<types::Row>> keys,
+                 PullCallback done);
 
   /// Every query that is not terminated, in the order they started.
   std::vector<QueryStatus> Queries() const;

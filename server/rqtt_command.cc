@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "catalog/catalog.h"
 #include "connectors/kafka/batch_producer.h"
@@ -382,18 +383,29 @@ CaseResult RunCase(const json& test, const std::string& format, const std::strin
   }
   const bool ordered = test.value("outputConditions", json::object()).value("verifyOrder", false);
   for (size_t i = first_select; i < statements.size(); ++i, ++response_index) {
-    auto [status, body] =
-        Post(server->base() + "/query",
-             json{{"ksql", statements[i]}, {"streamsProperties", properties}}.dump(), 30000);
-    if (status != 200) {
-      if (!expected_error.is_null()) return check_error(status, body);
-      return {Outcome::kFailed, "statement " + std::to_string(i + 1) + ": /query answered " +
-                                    std::to_string(status) + ": " + body};
+    // A pull query reads the tables as they are now, and the persistent queries may not have
+    // processed the inputs yet: as ksqlDB's runner waits for them, it is asked again until
+    // its answer matches or 15 s pass.
+    const bool pull = Upper(statements[i]).find("EMIT ") == std::string::npos;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    std::string query_diff;
+    for (;;) {
+      auto [status, body] =
+          Post(server->base() + "/query",
+               json{{"ksql", statements[i]}, {"streamsProperties", properties}}.dump(), 30000);
+      if (status != 200) {
+        if (!expected_error.is_null()) return check_error(status, body);
+        return {Outcome::kFailed, "statement " + std::to_string(i + 1) + ": /query answered " +
+                                      std::to_string(status) + ": " + body};
+      }
+      query_diff.clear();
+      if (response_index < responses.size() && responses[response_index].contains("query")) {
+        query_diff = CompareQuery(responses[response_index]["query"], body, ordered);
+      }
+      if (query_diff.empty() || !pull || std::chrono::steady_clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    if (response_index < responses.size() && responses[response_index].contains("query")) {
-      std::string query_diff = CompareQuery(responses[response_index]["query"], body, ordered);
-      if (!query_diff.empty()) diff += "  statement " + std::to_string(i + 1) + ":\n" + query_diff;
-    }
+    if (!query_diff.empty()) diff += "  statement " + std::to_string(i + 1) + ":\n" + query_diff;
   }
   if (!expected_error.is_null()) {
     return {Outcome::kFailed, "expected error '" + expected_error.value("message", std::string()) +

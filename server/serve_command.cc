@@ -56,6 +56,22 @@ bool RunQueriesFile(rest::EngineWorker& worker, const std::string& path) {
   return true;
 }
 
+// The items of a comma-separated setting, without surrounding blanks; none for "".
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) items.push_back(std::move(item));
+    start = end + 1;
+  }
+  return items;
+}
+
 }  // namespace
 
 int RunServe(const ServeOptions& options) {
@@ -130,14 +146,19 @@ int RunServe(const ServeOptions& options) {
   rest::RestOptions rest_options;
   rest_options.max_body_bytes = settings.GetInt("max.body.bytes");
   rest_options.max_push_queries = settings.GetInt("max.push.queries");
+  rest_options.max_persistent_queries = settings.GetInt("max.persistent.queries");
   rest_options.service_id = settings.GetString("service.id");
+  rest_options.basic_users = SplitList(settings.GetString("auth.basic.users"));
+  rest_options.bearer_tokens = SplitList(settings.GetString("auth.bearer.tokens"));
   for (const config::SettingSpec& spec : config::SettingTable()) {
-    rest_options.properties.emplace_back(spec.name,
-                                         std::string_view(spec.name) == "commit.interval.ms"
-                                             ? std::to_string(engine_options.commit_interval_ms)
-                                         : spec.type == config::SettingType::kInt
-                                             ? std::to_string(settings.GetInt(spec.name))
-                                             : settings.GetString(spec.name));
+    std::string value = std::string_view(spec.name) == "commit.interval.ms"
+                            ? std::to_string(engine_options.commit_interval_ms)
+                        : spec.type == config::SettingType::kInt
+                            ? std::to_string(settings.GetInt(spec.name))
+                            : settings.GetString(spec.name);
+    // Credentials never leave the server.
+    if (std::string_view(spec.name).starts_with("auth.") && !value.empty()) value = "[hidden]";
+    rest_options.properties.emplace_back(spec.name, std::move(value));
   }
   for (const auto& [name, value] : settings.kafka_properties()) {
     rest_options.properties.emplace_back(std::string(config::kKafkaPrefix) + name, value);

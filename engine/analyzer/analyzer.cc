@@ -1505,6 +1505,24 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
         const auto& key = planner.join_key;
         items.push_back({item.location, key.name, true, JoinKeyReference(key, key.name)});
       }
+      // A pull query's `*` on a windowed table has the window bounds after the key, as in
+      // ksqlDB: they are part of its key.
+      const bool bounds_in_star = statement.kind == sql::StatementKind::kSelect &&
+                                  query.emit == sql::EmitMode::kNone &&
+                                  !planner.scope.qualify_names && planner.sources.size() == 1 &&
+                                  source.window_type != catalog::WindowType::kNone;
+      const size_t source_keys = static_cast<size_t>(
+          std::count_if(source.columns.begin(), source.columns.end(),
+                        [](const auto& column) { return column.role == ColumnRole::kKey; }));
+      size_t expanded = 0;
+      auto add_bounds = [&] {
+        for (const ScopeColumn& bound : planner.scope.columns) {
+          if (bound.pseudo && (bound.name == "WINDOWSTART" || bound.name == "WINDOWEND")) {
+            items.push_back({item.location, bound.name, true, StarColumn(bound, false)});
+          }
+        }
+      };
+      if (bounds_in_star && source_keys == 0) add_bounds();
       for (const ScopeColumn& column : planner.scope.columns) {
         if (column.pseudo) continue;
         if (!item.star_qualifier.empty() && column.qualifier != item.star_qualifier) continue;
@@ -1513,6 +1531,7 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
             planner.scope.qualify_names ? column.qualifier + "_" + column.name : column.name;
         items.push_back(
             {item.location, name, true, StarColumn(column, planner.scope.qualify_names)});
+        if (bounds_in_star && ++expanded == source_keys) add_bounds();
       }
       if (!matched) {
         return Status::BindError("'" + item.star_qualifier + "' is not a source in FROM",

@@ -41,6 +41,33 @@ Status AggregateOperator::RebuildIndexes() {
                             " keys of the wrong shape: the changelog belongs to another query");
 }
 
+Status AggregateOperator::EmitStored(const std::vector<Row>* groups) {
+  const size_t group_size = spec_.group_by.size();
+  const size_t calls = spec_.calls.size();
+  const bool windowed = spec_.window.has_value();
+  const bool session = windowed && spec_.window->kind == sql::WindowKind::kSession;
+  output_.Clear();
+  auto emit = [&](const Row& key, const Row& state) {
+    if (key.size() != group_size + (windowed ? 1 : 0) + (session ? 1 : 0)) return;
+    if (state.size() != calls + 2 || state[calls + 1].integer() <= 0) return;
+    WindowBounds window;
+    if (windowed) {
+      window.start = key[group_size].integer();
+      window.end = session ? key[group_size + 1].integer() : window.start + spec_.window->size_ms;
+    }
+    Emit(std::span<const Value>(key.data(), group_size), window, state, state[calls].integer());
+  };
+  if (groups != nullptr && !windowed) {
+    for (const Row& group : *groups) {
+      ASSIGN_OR_RAISE(const Row* state, groups_->Get(group));
+      if (state != nullptr) emit(group, *state);
+    }
+  } else {
+    RETURN_NOT_OK(groups_->ForEach(emit));
+  }
+  return output_.empty() ? Status::OK() : next_->Consume(output_);
+}
+
 const Row& AggregateOperator::StoreKey(std::span<const Value> group, const WindowBounds& window) {
   // A tumbling or hopping window is known by its start (its end is start + size); only a
   // session needs both bounds. Shorter keys are less state to hash, compare and keep.

@@ -67,6 +67,12 @@ class AggregateOperator : public Operator {
   /// Records skipped because a GROUP BY value was NULL (ksqlDB does the same).
   int64_t null_keys() const { return null_keys_; }
   size_t open_windows() const { return groups_->size(); }
+  /// Pull queries: pushes the current result of every stored group and window downstream
+  /// (through HAVING and the projection, as a record would), or only of `groups` (each the
+  /// group values) when given and the aggregation is not windowed: a key lookup reads just
+  /// those entries. Groups whose rows were all retracted are left out. Call it between
+  /// Consume calls, on the task's thread; it changes no state.
+  Status EmitStored(const std::vector<types::Row>* groups);
   /// After the store was restored: rebuilds the in-memory indexes of open windows.
   /// Corruption when a restored key does not have this aggregation's shape.
   Status RebuildIndexes();

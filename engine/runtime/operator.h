@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <utility>
 
 #include "common/status.h"
 #include "runtime/record.h"
@@ -63,6 +64,8 @@ class CallbackSink : public RecordConsumer {
   }
   Status AdvanceStreamTime(int64_t) override { return Status::OK(); }
   Status Flush() override { return Status::OK(); }
+  /// Sends the records to `callback` from now on; returns the callback it replaces.
+  Callback Exchange(Callback callback) { return std::exchange(callback_, std::move(callback)); }
 
  private:
   static bool Replaces(const Record& next, const Record& retraction) {

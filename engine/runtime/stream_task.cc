@@ -439,6 +439,12 @@ Status StreamTask::Process(const InputMessage& message) {
 
 Status StreamTask::Flush() { return state_->topology->Flush(); }
 
+Status StreamTask::EmitStored(const std::vector<types::Row>* keys, CallbackSink::Callback visit) {
+  return state_->topology->EmitStored(keys, std::move(visit));
+}
+
+bool StreamTask::materialized() const { return state_->topology->materialized(); }
+
 Status StreamTask::RebuildIndexes() { return state_->topology->RebuildIndexes(); }
 
 Status StreamTask::AdvanceStreamTime(int64_t stream_time) {

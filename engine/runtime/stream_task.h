@@ -13,6 +13,7 @@
 #include "catalog/catalog.h"
 #include "common/status.h"
 #include "connectors/formats/row_format.h"
+#include "runtime/operator.h"
 #include "runtime/record.h"
 #include "runtime/state_store.h"
 
@@ -132,6 +133,11 @@ class StreamTask {
   /// The stores were restored: operators rebuild their in-memory indexes, and stream time
   /// returns to where it was at the last commit.
   Status RebuildIndexes();
+
+  /// Pull queries: the result rows the task's state holds now, in the sink's schema (see
+  /// Topology::EmitStored). NotSupported unless the task ends in an aggregation.
+  Status EmitStored(const std::vector<types::Row>* keys, CallbackSink::Callback visit);
+  bool materialized() const;
 
   /// The task's stream time (INT64_MIN before its first record).
   int64_t stream_time() const;

@@ -116,8 +116,11 @@ void StreamThread::Start() {
   thread_ = std::thread([this] {
     // Named, so that top and /proc tell the stream threads from librdkafka's.
     pthread_setname_np(pthread_self(), ("ss-stream-" + std::to_string(index_)).c_str());
-    while (!stopping_) RunOnce(200);
+    // A pass polls for at most 50 ms in all: pull queries (VisitTasks) wait for the poll under
+    // way, and an idle thread's extra polls cost little.
+    while (!stopping_) RunOnce(50);
     RunCommands();
+    RunVisits();
     CommitShares();
     // Each thread leaves its groups itself, serving the rebalances that causes, while the
     // other threads stop too.
@@ -156,6 +159,32 @@ void StreamThread::RunCommands() {
     commands.swap(commands_);
   }
   for (auto& command : commands) command();
+}
+
+void StreamThread::VisitTasks(const std::string& query_id, TaskVisitor visit) {
+  auto command = [this, query_id, visit = std::move(visit)] {
+    std::vector<StreamTask*> tasks;
+    for (auto& share : shares_) {
+      if (share->control().id() != query_id || share->stopped) continue;
+      for (auto& member : share->members) {
+        if (member->stage.writes_repartition) continue;
+        member->tasks.ForEachTask([&](int32_t, StreamTask& task) { tasks.push_back(&task); });
+      }
+    }
+    visit(std::move(tasks));
+  };
+  if (!running_ || std::this_thread::get_id() == thread_.get_id()) return command();
+  std::lock_guard lock(commands_mutex_);
+  visits_.push_back(std::move(command));
+}
+
+void StreamThread::RunVisits() {
+  std::vector<std::function<void()>> visits;
+  {
+    std::lock_guard lock(commands_mutex_);
+    visits.swap(visits_);
+  }
+  for (auto& visit : visits) visit();
 }
 
 Status StreamThread::AddQuery(const QuerySpec& query) {
@@ -548,6 +577,8 @@ Status StreamThread::CommitShare(Share& share) {
 int64_t StreamThread::RunShare(Share& share, int wait_ms, bool commit) {
   int64_t processed = 0;
   for (auto& member : share.members) {
+    // Pull queries (VisitTasks) wait for one poll at most, not for a whole pass.
+    RunVisits();
     auto count = Poll(*member, wait_ms);
     if (!count.ok()) {
       Fail(share, count.status(), member.get());
@@ -564,6 +595,7 @@ int64_t StreamThread::RunShare(Share& share, int wait_ms, bool commit) {
 
 int64_t StreamThread::RunOnce(int max_wait_ms) {
   RunCommands();
+  RunVisits();
   const auto now = options_.clock->Now();
   size_t polling = 0;  // members to poll
   for (auto& share : shares_) {

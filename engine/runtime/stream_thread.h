@@ -145,6 +145,15 @@ class StreamThread {
   /// commit fails fails its query.
   void CommitAll();
 
+  /// Pull queries read a query's state on the thread that owns it: `visit` runs on this
+  /// thread between two polls (at once when the thread was not started: its owner runs the
+  /// passes), with the live tasks of the last stage of `query_id` that this thread runs
+  /// (none when it runs no share of it, or its share is stopped after a failure). The tasks
+  /// are valid during the call only. Returns at once; any thread. Queued visits run at the
+  /// latest when the thread stops.
+  using TaskVisitor = std::function<void(std::vector<StreamTask*> tasks)>;
+  void VisitTasks(const std::string& query_id, TaskVisitor visit);
+
   ThreadProgress progress() const;
   int index() const { return index_; }
 
@@ -154,6 +163,8 @@ class StreamThread {
   /// Runs `command` on the thread (at once when it is not running) and returns its status.
   Status OnThread(std::function<Status()> command);
   void RunCommands();
+  /// Runs the queued VisitTasks calls. They change no share, so they may run mid-pass.
+  void RunVisits();
   Status Subscribe(Share& share, Member& member);
   Status StopMember(Member& member, bool commit);
   void DropMember(Member& member);
@@ -188,6 +199,7 @@ class StreamThread {
   std::atomic<bool> stopping_{false};
   std::mutex commands_mutex_;
   std::vector<std::function<void()>> commands_;  // guarded by commands_mutex_
+  std::vector<std::function<void()>> visits_;    // guarded by commands_mutex_
   mutable std::mutex progress_mutex_;
   ThreadProgress progress_;          // guarded by progress_mutex_
   int64_t consumed_ = 0;             // thread-owned

@@ -91,6 +91,10 @@ class TaskManager {
   Status AdvanceIdle(int64_t idle_ms);
 
   bool empty() const { return tasks_.empty(); }
+  /// Calls `visit` with each live task (pull queries read their state between passes).
+  void ForEachTask(const std::function<void(int32_t partition, StreamTask& task)>& visit) {
+    for (auto& [partition, task] : tasks_) visit(partition, *task);
+  }
   const NextOffsets& next_offsets() const { return next_offsets_; }
   /// Of the live tasks and those closed before.
   TaskCounters counters() const;

@@ -225,6 +225,7 @@ Result<std::unique_ptr<Topology>> Topology::Build(const LogicalOperator& plan,
   topology->result_schema_ = node->output;
   auto sink = std::make_unique<CallbackSink>(std::move(on_result));
   RecordConsumer* next = sink.get();
+  topology->sink_ = sink.get();
   topology->operators_.push_back(std::move(sink));
   topology->stream_time_store_ = MakeStore(stores, "stream-time");
   Builder builder(*topology, std::move(on_late), std::move(stores));
@@ -295,6 +296,16 @@ Status Topology::RebuildIndexes() {
   // moving there again emits nothing twice; it makes records that were late stay late.
   ASSIGN_OR_RAISE(const types::Row* saved, stream_time_store_->Get({}));
   return saved == nullptr ? Status::OK() : AdvanceStreamTime((*saved)[0].integer());
+}
+
+Status Topology::EmitStored(const std::vector<types::Row>* keys, CallbackSink::Callback visit) {
+  if (!materialized()) return Status::NotSupported("the query keeps no results to read");
+  // The operators above the Aggregate (HAVING, the projection) keep no state, so the stored
+  // groups can pass through them between two batches; only the sink's receiver changes.
+  CallbackSink::Callback saved = sink_->Exchange(std::move(visit));
+  Status emitted = aggregates_.front()->EmitStored(keys);
+  sink_->Exchange(std::move(saved));
+  return emitted;
 }
 
 int64_t Topology::late_records() const {

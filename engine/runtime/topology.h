@@ -55,6 +55,14 @@ class Topology {
   /// and stream time goes back to where it was at the last commit.
   Status RebuildIndexes();
 
+  /// Pull queries: hands `visit` the result rows the query's state holds now, as its sink
+  /// would receive them (the Aggregate's stored groups through HAVING and the projection);
+  /// only those of `keys` (group values) when given and not windowed. NotSupported when the
+  /// topology has no Aggregate: nothing else keeps its results. Between Process calls only.
+  Status EmitStored(const std::vector<types::Row>* keys, CallbackSink::Callback visit);
+  /// Whether EmitStored can answer: the topology ends in one Aggregate's results.
+  bool materialized() const { return aggregates_.size() == 1 && joins_.empty(); }
+
   const std::vector<TopologySource>& sources() const { return sources_; }
   const analyzer::Schema& result_schema() const { return result_schema_; }
   int64_t stream_time() const { return stream_time_; }
@@ -71,6 +79,7 @@ class Topology {
   analyzer::Schema result_schema_;
   int64_t stream_time_ = INT64_MIN;
   std::vector<std::unique_ptr<RecordConsumer>> operators_;  // downstream first
+  CallbackSink* sink_ = nullptr;                            // operators_.front()
   // The task's stream time as of the last Flush, under the key {} (restored with the rest).
   std::unique_ptr<KeyValueStore> stream_time_store_;
   std::vector<AggregateOperator*> aggregates_;

@@ -141,6 +141,21 @@ const std::vector<SettingSpec>& Table() {
        "On SIGTERM or SIGINT the server commits, closes its stores and leaves its consumer "
        "groups; if that takes longer than this, it exits anyway (code 1). Keep it below the "
        "pod's terminationGracePeriodSeconds. A second signal exits at once."},
+      {"max.persistent.queries",
+       SettingType::kInt,
+       "1000",
+       0,
+       100000,
+       "Most persistent queries (CREATE ... AS SELECT, INSERT INTO ... SELECT) running at once; "
+       "a statement that would start one more gets 429.",
+       {"ksql.query.persistent.active.limit"}},
+      {"auth.basic.users", SettingType::kString, "", 0, 0,
+       "HTTP basic authentication: comma-separated user:password pairs. When this or "
+       "auth.bearer.tokens is set, every route but /chc/live needs a credential: none gets 401, "
+       "a wrong one 403. Shown masked by SHOW PROPERTIES."},
+      {"auth.bearer.tokens", SettingType::kString, "", 0, 0,
+       "Bearer token authentication (Authorization: Bearer <token>): comma-separated tokens that "
+       "are accepted. Shown masked by SHOW PROPERTIES."},
   };
   return table;
 }

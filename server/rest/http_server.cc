@@ -358,19 +358,25 @@ void HttpServer::Post(std::function<void()> task) {
   h2o_multithread_send_message(&loop_->wakeup, nullptr);
 }
 
-void HttpServer::DrainTasks() {
+bool HttpServer::DrainTasks() {
   std::deque<std::function<void()>> tasks;
   {
     std::lock_guard<std::mutex> lock(tasks_mutex_);
     tasks.swap(tasks_);
   }
   for (auto& task : tasks) task();
+  return !tasks.empty();
 }
 
 void HttpServer::RunLoop() {
+  bool ran_tasks = false;
   while (!stopping_) {
-    h2o_evloop_run(loop_->context.loop, 1000);
-    DrainTasks();
+    // A task that answered a request leaves h2o work for the loop's next turn (the write of
+    // the response, the next request read from a kept-alive connection): that turn must not
+    // wait. Without it a second request on one HTTP/1.1 connection, answered from another
+    // thread, waited the full second.
+    h2o_evloop_run(loop_->context.loop, ran_tasks ? 0 : 1000);
+    ran_tasks = DrainTasks();
   }
   DrainTasks();
 }

@@ -98,7 +98,8 @@ class HttpServer {
   friend class Responder;
   HttpServer() = default;
   void RunLoop();
-  void DrainTasks();
+  /// Runs the posted tasks; returns whether there were any.
+  bool DrainTasks();
 
   std::unique_ptr<Loop> loop_;
   Handler handler_;

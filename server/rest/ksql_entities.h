@@ -16,6 +16,8 @@ namespace sidestream::rest {
 inline constexpr int kErrorBadRequest = 40000;
 inline constexpr int kErrorBadStatement = 40001;
 inline constexpr int kErrorQueryEndpoint = 40002;
+inline constexpr int kErrorUnauthorized = 40100;
+inline constexpr int kErrorForbidden = 40300;
 inline constexpr int kErrorNotFound = 40400;
 inline constexpr int kErrorMethodNotAllowed = 40500;
 inline constexpr int kErrorNotAcceptable = 40600;

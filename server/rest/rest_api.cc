@@ -1,11 +1,15 @@
 #include "server/rest/rest_api.h"
 
+#include <strings.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "analyzer/analyzer.h"
+#include "connectors/formats/row_format.h"
+#include "connectors/formats/scalar_text.h"
 #include "connectors/kafka/batch_consumer.h"
 #include "connectors/sink/sink_connectors.h"
 #include "server/console/console_assets.h"
@@ -285,6 +289,21 @@ Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& state
       break;
   }
   // A command: it changes the catalog or the running queries.
+  if (statement.kind == sql::StatementKind::kCreateAsSelect ||
+      statement.kind == sql::StatementKind::kInsertInto) {
+    int64_t persistent = 0;
+    for (const auto& query : catalog.ListQueries())
+      persistent += IsTransient(query.sink_name) ? 0 : 1;
+    if (persistent >= options.max_persistent_queries) {
+      return Status::InvalidArgument(
+          "Not executing statement(s) as it would cause the number of active, persistent queries "
+          "to exceed the configured limit. Use the TERMINATE command to terminate existing "
+          "queries, or increase the 'max.persistent.queries' setting "
+          "(ksql.query.persistent.active.limit). Current persistent query count: " +
+          std::to_string(persistent) +
+          ". Configured limit: " + std::to_string(options.max_persistent_queries) + ".");
+    }
+  }
   std::vector<std::string> before;
   for (const auto& query : catalog.ListQueries()) before.push_back(query.id);
   std::string dropped_topic;
@@ -354,7 +373,8 @@ Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& state
 
 void RunKsql(host::KafkaEngine& engine, const std::string& sql,
              const std::vector<std::pair<std::string, std::string>>& properties,
-             const RestOptions& options, std::atomic<int64_t>& sequence, Responder& responder) {
+             const RestOptions& options, std::atomic<int64_t>& sequence, Responder& responder,
+             const std::function<void(const json& entity)>& on_command) {
   json entities = json::array();
   ScopedProperties scoped(engine);
   for (const auto& [name, value] : properties) {
@@ -377,6 +397,7 @@ void RunKsql(host::KafkaEngine& engine, const std::string& sql,
       if (error_code != 0) body["error_code"] = error_code;
       return RespondJson(responder, code, body);
     }
+    if (entity->is_object() && entity->contains("commandId")) on_command(*entity);
     if (!entity->is_null()) entities.push_back(std::move(*entity));
   }
   RespondJson(responder, 200, entities);
@@ -402,6 +423,7 @@ struct PushQuery {
   std::unique_ptr<kafka::BatchConsumer> consumer;
   kafka::MessageBatch batch;
   bool started = false;
+  bool push = false;  // a push query (counts against max.push.queries); under push_mutex_
 };
 
 namespace {
@@ -514,6 +536,57 @@ void EndStream(PushQuery& query, const char* final_message) {
   query.responder->Finish();
 }
 
+// One column of a pull query's answer.
+struct PullColumn {
+  std::string name;
+  types::SqlType type;
+  bool key = false;
+  std::unique_ptr<formats::RowEncoder> encoder;  // the column alone, as bare JSON
+};
+
+// Which of a pull query's columns ksqlDB marks KEY: those that are the table's key columns,
+// or a windowed table's WINDOWSTART and WINDOWEND, as they are.
+std::vector<bool> PullKeyColumns(const analyzer::LogicalOperator& plan) {
+  std::vector<bool> keys(plan.output.columns.size(), false);
+  if (plan.kind != analyzer::LogicalOperatorKind::kProject || plan.children.empty()) return keys;
+  const analyzer::LogicalOperator& input = *plan.children.front();
+  const auto& inputs = input.output.columns;
+  const bool windowed = input.output.window_type != catalog::WindowType::kNone;
+  for (size_t i = 0; i < keys.size() && i < plan.expressions.size(); ++i) {
+    const analyzer::BoundExpression& expression = *plan.expressions[i];
+    if (expression.kind != analyzer::BoundKind::kColumn || expression.column_index < 0) continue;
+    const size_t index = static_cast<size_t>(expression.column_index);
+    if (index < inputs.size()) {
+      keys[i] = inputs[index].role == catalog::ColumnRole::kKey;
+    } else {
+      // The pseudo columns after the source's: ROWTIME, ROWPARTITION, ROWOFFSET, WINDOWSTART,
+      // WINDOWEND.
+      keys[i] = windowed && index - inputs.size() >= 3;
+    }
+  }
+  return keys;
+}
+
+// The header of a pull query's answer, as ksqlDB writes it (key columns marked KEY).
+std::string PullHeader(const PushQuery& query, const std::vector<PullColumn>& columns) {
+  if (query.format == PushQuery::Format::kLegacy) {
+    std::string schema;
+    for (const PullColumn& column : columns) {
+      if (!schema.empty()) schema += ", ";
+      schema += "`" + column.name + "` " + column.type.ToString() + (column.key ? " KEY" : "");
+    }
+    return "[" + Dump(json{{"header", {{"queryId", query.id}, {"schema", schema}}}});
+  }
+  json names = json::array(), types = json::array();
+  for (const PullColumn& column : columns) {
+    names.push_back(column.name);
+    types.push_back(column.type.ToString());
+  }
+  json header = {{"queryId", query.id}, {"columnNames", names}, {"columnTypes", types}};
+  if (query.format == PushQuery::Format::kJsonArray) return "[" + Dump(header);
+  return Dump(header) + "\n";
+}
+
 // Stops the engine's query and drops its private sink.
 void Release(host::KafkaEngine& engine, PushQuery& query) {
   query.batch.Clear();
@@ -557,18 +630,24 @@ void RestApi::Handle(HttpRequest request, std::shared_ptr<Responder> responder) 
       {"/close-query", "POST"},    {"/info", "GET"},      {"/healthcheck", "GET"},
       {"/chc/live", "GET"},        {"/chc/ready", "GET"}, {"/clusterStatus", "GET"},
       {"/inserts-stream", "POST"}, {"/metrics", "GET"}};
+  static const Route kStatusRoute = {"/status", "GET"};
   const Route* route = nullptr;
   for (const Route& candidate : kRoutes) {
     if (request.path == candidate.path) route = &candidate;
   }
   // The web console: its page at / and its files under /console/ (server/console).
   const console::Asset* asset = console::FindAsset(request.path);
+  // GET /status/<commandId>: the id has slashes of its own ("stream/`S`/create").
+  if (request.path.starts_with("/status/")) route = &kStatusRoute;
   // Unknown paths share one label, so that a scan cannot grow the metrics without bound.
   std::string label(route ? std::string_view(route->path) : asset ? asset->path : "unmatched");
   responder->set_on_status([this, label = std::move(label)](int status) {
     rest_metrics_.Add("sidestream_rest_requests_total",
                       {{"route", label}, {"status", std::to_string(status)}});
   });
+  // Every route but liveness needs a credential when authentication is on, unknown ones too
+  // (so that a scan learns nothing without one).
+  if (request.path != "/chc/live" && !Authorized(request, *responder)) return;
   if (asset != nullptr && request.method == "GET") {
     return responder->Respond(200, std::string(asset->content_type), std::string(asset->body));
   }
@@ -588,15 +667,13 @@ void RestApi::Handle(HttpRequest request, std::shared_ptr<Responder> responder) 
                                                  "; use " + route->method));
   }
   const std::string& path = request.path;
+  if (route == &kStatusRoute) return HandleStatus(path.substr(strlen("/status/")), *responder);
   if (path == "/ksql") return HandleKsql(request, std::move(responder));
   if (path == "/query") return HandleQuery(request, std::move(responder), /*legacy=*/true);
   if (path == "/query-stream") return HandleQuery(request, std::move(responder), false);
   if (path == "/close-query") return HandleCloseQuery(request, std::move(responder));
   if (path == "/metrics") return HandleMetrics(std::move(responder));
-  if (path == "/inserts-stream") {
-    return RespondJson(*responder, 400,
-                       GenericError(kErrorBadRequest, "/inserts-stream is not built yet"));
-  }
+  if (path == "/inserts-stream") return HandleInsertsStream(request, std::move(responder));
   if (path == "/info") {
     return RespondJson(*responder, 200,
                        {{"KsqlServerInfo",
@@ -636,6 +713,63 @@ void RestApi::Handle(HttpRequest request, std::shared_ptr<Responder> responder) 
   }
 }
 
+namespace {
+
+// Compares in time that depends on the lengths only, so a wrong credential's answer time
+// tells nothing about how much of it was right.
+bool SameSecret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char differ = 0;
+  for (size_t i = 0; i < a.size(); ++i) differ |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return differ == 0;
+}
+
+}  // namespace
+
+bool RestApi::Authorized(const HttpRequest& request, Responder& responder) const {
+  if (options_.basic_users.empty() && options_.bearer_tokens.empty()) return true;
+  const std::string header = request.Header("authorization");
+  if (header.empty()) {
+    RespondJson(responder, 401,
+                GenericError(kErrorUnauthorized,
+                             "Unauthorized: this server needs HTTP basic or bearer credentials"));
+    return false;
+  }
+  bool accepted = false;
+  auto scheme_is = [&](const char* scheme) {
+    return header.size() > strlen(scheme) &&
+           strncasecmp(header.c_str(), scheme, strlen(scheme)) == 0;
+  };
+  if (scheme_is("Basic ")) {
+    std::string decoded;
+    std::string_view encoded = std::string_view(header).substr(strlen("Basic "));
+    if (formats::DecodeBase64(encoded, decoded)) {
+      for (const std::string& user : options_.basic_users) accepted |= SameSecret(user, decoded);
+    }
+  } else if (scheme_is("Bearer ")) {
+    std::string_view token = std::string_view(header).substr(strlen("Bearer "));
+    for (const std::string& expected : options_.bearer_tokens) {
+      accepted |= SameSecret(expected, token);
+    }
+  }
+  if (!accepted) {
+    RespondJson(responder, 403,
+                GenericError(kErrorForbidden, "Forbidden: the credentials were not accepted"));
+  }
+  return accepted;
+}
+
+void RestApi::HandleStatus(const std::string& command_id, Responder& responder) {
+  std::lock_guard<std::mutex> lock(commands_mutex_);
+  auto found = command_statuses_.find(command_id);
+  if (found == command_statuses_.end()) {
+    return RespondJson(responder, 404,
+                       GenericError(kErrorNotFound, "Command not found: " + command_id));
+  }
+  // Statements run before /ksql answers, so a known command has its final status.
+  RespondJson(responder, 200, found->second);
+}
+
 void RestApi::HandleMetrics(std::shared_ptr<Responder> responder) {
   worker_.Post([this, responder](host::KafkaEngine& engine) {
     metrics::Registry registry;
@@ -665,7 +799,11 @@ void RestApi::HandleKsql(const HttpRequest& request, std::shared_ptr<Responder> 
   std::string sql = (*body)["ksql"].get<std::string>();
   worker_.Post([this, sql = std::move(sql), properties = std::move(*properties),
                 responder](host::KafkaEngine& engine) {
-    RunKsql(engine, sql, properties, options_, command_sequence_, *responder);
+    RunKsql(engine, sql, properties, options_, command_sequence_, *responder,
+            [this](const json& entity) {
+              std::lock_guard<std::mutex> lock(commands_mutex_);
+              command_statuses_[entity["commandId"].get<std::string>()] = entity["commandStatus"];
+            });
   });
 }
 
@@ -702,12 +840,6 @@ void RestApi::HandleQuery(const HttpRequest& request, std::shared_ptr<Responder>
   }
   {
     std::lock_guard<std::mutex> lock(push_mutex_);
-    if (static_cast<int64_t>(push_queries_.size()) >= options_.max_push_queries) {
-      return RespondJson(*responder, 429,
-                         GenericError(kErrorTooManyRequests,
-                                      "Too many push queries running (max.push.queries is " +
-                                          std::to_string(options_.max_push_queries) + ")"));
-    }
     query->id =
         "transient_" + std::to_string(transient_counter_.fetch_add(1)) + "_" +
         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007);
@@ -745,13 +877,37 @@ void RestApi::StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuer
   const sql::Statement& statement = *statements->front();
   const std::string text = statement.text + ";";
   analyzer::Analyzer analyzer(engine.catalog());
+  if (statement.query && statement.query->emit == sql::EmitMode::kNone) {
+    // ksqlDB's checks of a pull query, before it binds the statement.
+    const char* unsupported = !statement.query->joins.empty()      ? "JOIN clauses."
+                              : statement.query->window            ? "WINDOW clauses."
+                              : !statement.query->group_by.empty() ? "GROUP BY clauses"
+                                                                   : nullptr;
+    if (unsupported != nullptr) {
+      return fail(Status::InvalidArgument(std::string("Pull queries don't support ") + unsupported),
+                  text);
+    }
+  }
   auto analyzed = analyzer.Analyze(statement);
   if (!analyzed.ok()) return fail(analyzed.status(), text);
   if (analyzed->pull_query) {
-    return fail(Status::NotSupported("Pull queries are not built yet in Sidestream's REST API; "
-                                     "add EMIT CHANGES for a push query",
-                                     statement.location),
-                text);
+    auto shared = std::make_shared<const analyzer::AnalyzedStatement>(std::move(*analyzed));
+    return RunPullQuery(engine, query, statement, std::move(shared));
+  }
+  {
+    // Pull queries end at once and do not count; push queries do, once known to be one.
+    std::lock_guard<std::mutex> lock(push_mutex_);
+    int64_t open = 0;
+    for (const auto& [id, other] : push_queries_) open += other->push ? 1 : 0;
+    if (open >= options_.max_push_queries) {
+      RespondJson(*query->responder, 429,
+                  GenericError(kErrorTooManyRequests,
+                               "Too many push queries running (max.push.queries is " +
+                                   std::to_string(options_.max_push_queries) + ")"));
+      push_queries_.erase(query->id);
+      return;
+    }
+    query->push = true;
   }
   for (const auto& column : analyzed->plan->output.columns) {
     query->columns.emplace_back(column.name, column.type);
@@ -847,6 +1003,228 @@ void RestApi::StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuer
     }
     query->batch.Clear();
     return true;
+  });
+}
+
+void RestApi::RunPullQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery> query,
+                           const sql::Statement& statement,
+                           std::shared_ptr<const analyzer::AnalyzedStatement> analyzed) {
+  const std::string text = statement.text + ";";
+  // Each column as JSON on its own (a bare value), so the row keeps the sink formats' number
+  // forms (DOUBLE as 1.0) and duplicate names cannot collide.
+  auto columns = std::make_shared<std::vector<PullColumn>>();
+  const std::vector<bool> keys = PullKeyColumns(*analyzed->plan);
+  for (size_t i = 0; i < analyzed->plan->output.columns.size(); ++i) {
+    const auto& column = analyzed->plan->output.columns[i];
+    formats::FormatOptions options;
+    options.wrap_single_value = false;
+    auto encoder = formats::MakeEncoder(options, {{column.name, column.type}});
+    if (!encoder.ok()) {
+      auto [code, body] = StatementFailure(encoder.status(), text, json::array());
+      RespondJson(*query->responder, code, body);
+      return Forget(query->id);
+    }
+    columns->push_back({column.name, column.type, keys[i], std::move(*encoder)});
+  }
+  std::optional<int64_t> limit = statement.query ? statement.query->limit : std::nullopt;
+  engine.PullQuery(std::move(analyzed), limit, std::nullopt,
+                   [this, query, columns, text](Result<std::vector<types::Row>> rows) {
+                     if (!rows.ok()) {
+                       auto [code, body] = StatementFailure(rows.status(), text, json::array());
+                       RespondJson(*query->responder, code, body);
+                       return Forget(query->id);
+                     }
+                     std::string body = PullHeader(*query, *columns);
+                     std::string encoded, line;
+                     for (const types::Row& row : *rows) {
+                       line = "[";
+                       for (size_t i = 0; i < columns->size() && i < row.size(); ++i) {
+                         if (i > 0) line += ",";
+                         encoded.clear();
+                         Status status = (*columns)[i].encoder->Encode(row, i, encoded);
+                         line += status.ok() && !encoded.empty() ? encoded : "null";
+                       }
+                       line += "]";
+                       switch (query->format) {
+                         case PushQuery::Format::kLegacy:
+                           body += ",\n{\"row\":{\"columns\":" + line + "}}";
+                           break;
+                         case PushQuery::Format::kJsonArray:
+                           body += ",\n" + line;
+                           break;
+                         case PushQuery::Format::kDelimited:
+                           body += line + "\n";
+                           break;
+                       }
+                     }
+                     if (query->format != PushQuery::Format::kDelimited) body += "]\n";
+                     query->responder->Respond(200,
+                                               query->format == PushQuery::Format::kDelimited
+                                                   ? "application/vnd.ksqlapi.delimited.v1"
+                                                   : kJsonType,
+                                               body);
+                     Forget(query->id);
+                   });
+}
+
+namespace {
+
+// `value` as a SQL literal of `type`, for the INSERT ... VALUES an /inserts-stream row becomes.
+Result<std::string> SqlLiteral(const json& value, const types::SqlType& type,
+                               const std::string& column) {
+  auto mismatch = [&](const char* expected) {
+    return Status::InvalidArgument("Column " + column + ": expected " + expected + " but got " +
+                                   Dump(value));
+  };
+  if (value.is_null()) return std::string("NULL");
+  switch (type.id()) {
+    case types::TypeId::kArray: {
+      if (!value.is_array()) return mismatch("an array");
+      std::string text = "ARRAY[";
+      for (size_t i = 0; i < value.size(); ++i) {
+        ASSIGN_OR_RAISE(std::string element, SqlLiteral(value[i], type.element(), column));
+        text += (i > 0 ? ", " : "") + element;
+      }
+      return text + "]";
+    }
+    case types::TypeId::kMap: {
+      if (!value.is_object()) return mismatch("an object");
+      if (value.empty()) return mismatch("a non-empty object (an empty MAP has no literal)");
+      const types::SqlType& value_type = type.fields().at(1).type;
+      std::string text = "MAP(";
+      bool first = true;
+      for (const auto& [key, item] : value.items()) {
+        ASSIGN_OR_RAISE(std::string literal, SqlLiteral(item, value_type, column));
+        text += (first ? "" : ", ") + Quote(key) + " := " + literal;
+        first = false;
+      }
+      return text + ")";
+    }
+    case types::TypeId::kStruct: {
+      if (!value.is_object()) return mismatch("an object");
+      std::string text = "STRUCT(";
+      bool first = true;
+      for (const auto& field : type.fields()) {
+        const json* item = nullptr;
+        for (const auto& [key, candidate] : value.items()) {
+          if (strcasecmp(key.c_str(), field.name.c_str()) == 0) item = &candidate;
+        }
+        if (item == nullptr) continue;
+        ASSIGN_OR_RAISE(std::string literal, SqlLiteral(*item, field.type, column));
+        text += (first ? "`" : ", `") + field.name + "` := " + literal;
+        first = false;
+      }
+      return text + ")";
+    }
+    case types::TypeId::kBytes:
+      if (!value.is_string()) return mismatch("a base64 string");
+      return "TO_BYTES(" + Quote(value.get<std::string>()) + ", 'base64')";
+    case types::TypeId::kBoolean:
+      if (value.is_boolean()) return std::string(value.get<bool>() ? "TRUE" : "FALSE");
+      if (value.is_string()) return Quote(value.get<std::string>());
+      return mismatch("a boolean");
+    default:
+      if (value.is_string()) return Quote(value.get<std::string>());
+      if (value.is_number()) return Dump(value);
+      if (value.is_boolean()) return std::string(value.get<bool>() ? "TRUE" : "FALSE");
+      return mismatch(type.ToString().c_str());
+  }
+}
+
+// The INSERT ... VALUES statement for one /inserts-stream row of `target`.
+Result<std::string> InsertStatement(const catalog::SourceDescription& target, const json& row) {
+  if (!row.is_object()) return Status::InvalidArgument("Each row must be a JSON object");
+  std::string names, values;
+  for (const auto& [name, value] : row.items()) {
+    const catalog::Column* column = nullptr;
+    for (const auto& candidate : target.columns) {
+      if (candidate.name == name) column = &candidate;
+    }
+    for (const auto& candidate : target.columns) {
+      if (column == nullptr && strcasecmp(candidate.name.c_str(), name.c_str()) == 0) {
+        column = &candidate;
+      }
+    }
+    std::string literal;
+    if (column == nullptr && strcasecmp(name.c_str(), "ROWTIME") == 0) {
+      ASSIGN_OR_RAISE(literal, SqlLiteral(value, types::SqlType::Bigint(), "ROWTIME"));
+      names += std::string(names.empty() ? "" : ", ") + "ROWTIME";
+    } else if (column == nullptr) {
+      return Status::InvalidArgument("Column name `" + name + "` does not exist.");
+    } else {
+      ASSIGN_OR_RAISE(literal, SqlLiteral(value, column->type, column->name));
+      names += std::string(names.empty() ? "" : ", ") + "`" + column->name + "`";
+    }
+    values += (values.empty() ? "" : ", ") + literal;
+  }
+  return "INSERT INTO `" + target.name + "` (" + names + ") VALUES (" + values + ");";
+}
+
+}  // namespace
+
+void RestApi::HandleInsertsStream(const HttpRequest& request,
+                                  std::shared_ptr<Responder> responder) {
+  if (static_cast<int64_t>(request.body.size()) > options_.max_body_bytes) {
+    return RespondJson(*responder, 413,
+                       GenericError(kErrorPayloadTooLarge,
+                                    "The request body is larger than max.body.bytes (" +
+                                        std::to_string(options_.max_body_bytes) + " bytes)"));
+  }
+  // The first line names the target; each line after it is one row.
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < request.body.size();) {
+    size_t end = request.body.find('\n', at);
+    if (end == std::string::npos) end = request.body.size();
+    std::string line = request.body.substr(at, end - at);
+    at = end + 1;
+    if (line.find_first_not_of(" \t\r") != std::string::npos) lines.push_back(std::move(line));
+  }
+  json target = lines.empty() ? json() : json::parse(lines.front(), nullptr, false);
+  if (!target.is_object() || !target.contains("target") || !target["target"].is_string()) {
+    return RespondJson(*responder, 400,
+                       GenericError(kErrorBadRequest,
+                                    "The first line must be a JSON object with a 'target' string"));
+  }
+  lines.erase(lines.begin());
+  worker_.Post([target_name = target["target"].get<std::string>(), lines = std::move(lines),
+                responder](host::KafkaEngine& engine) {
+    std::string name = target_name;
+    if (!name.starts_with("`")) {
+      std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+    } else if (name.size() >= 2) {
+      name = name.substr(1, name.size() - 2);
+    }
+    auto source = engine.catalog().GetSource(name);
+    if (!source.ok() || IsTransient(name)) {
+      return RespondJson(
+          *responder, 400,
+          GenericError(kErrorBadRequest, "Cannot insert into an unknown stream: " + target_name));
+    }
+    if (source->type == catalog::SourceType::kTable) {
+      return RespondJson(*responder, 400,
+                         GenericError(kErrorBadRequest, "Cannot insert into a table"));
+    }
+    // One ack per row, each once its row is written (as INSERT ... VALUES is); a bad row gets
+    // an error object and the rows after it still go in.
+    responder->StartStream(200, "application/vnd.ksqlapi.delimited.v1");
+    for (size_t seq = 0; seq < lines.size(); ++seq) {
+      json row = json::parse(lines[seq], nullptr, false);
+      Result<std::string> statement =
+          row.is_discarded() ? Result<std::string>(Status::InvalidArgument("Invalid JSON in row"))
+                             : InsertStatement(*source, row);
+      Status inserted = statement.ok() ? engine.Execute(*statement) : statement.status();
+      // ksqlDB's member order: status first.
+      nlohmann::ordered_json ack = {{"status", "ok"}, {"seq", seq}};
+      if (!inserted.ok()) {
+        ack = {{"status", "error"},
+               {"seq", seq},
+               {"error_code",
+                inserted.code() == StatusCode::kUnavailable ? kErrorUnavailable : kErrorBadRequest},
+               {"message", inserted.message()}};
+      }
+      responder->Write(ack.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
+    }
+    responder->Finish();
   });
 }
 

@@ -4,13 +4,16 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "analyzer/analyzer.h"
 #include "server/metrics/registry.h"
 #include "server/rest/engine_worker.h"
 #include "server/rest/http_server.h"
+#include "sql/ast.h"
 
 /// ksqlDB's REST API over the engine: /ksql, /query, /query-stream, /close-query, /info,
 /// /healthcheck, /chc/live, /chc/ready and /clusterStatus; and Prometheus's /metrics.
@@ -19,6 +22,11 @@ namespace sidestream::rest {
 struct RestOptions {
   int64_t max_body_bytes = 1 << 20;
   int64_t max_push_queries = 100;
+  int64_t max_persistent_queries = 1000;
+  /// Credentials; authentication is on when either list is non-empty (auth.basic.users,
+  /// auth.bearer.tokens).
+  std::vector<std::string> basic_users;  // "user:password"
+  std::vector<std::string> bearer_tokens;
   std::string service_id = "sidestream";
   /// "host:port" of this server, for /clusterStatus.
   std::string advertised_address;
@@ -44,12 +52,23 @@ class RestApi {
  private:
   void HandleKsql(const HttpRequest& request, std::shared_ptr<Responder> responder);
   void HandleQuery(const HttpRequest& request, std::shared_ptr<Responder> responder, bool legacy);
+  /// POST /inserts-stream: a target line, then one JSON row per line; one ack per row.
+  void HandleInsertsStream(const HttpRequest& request, std::shared_ptr<Responder> responder);
+  /// The credential check: true when the request may go on, else it was answered (401 when
+  /// it has no credential, 403 when a wrong one).
+  bool Authorized(const HttpRequest& request, Responder& responder) const;
+  void HandleStatus(const std::string& command_id, Responder& responder);
   void HandleCloseQuery(const HttpRequest& request, std::shared_ptr<Responder> responder);
   /// Renders the engine's metrics on the engine thread, with the REST API's own.
   void HandleMetrics(std::shared_ptr<Responder> responder);
   /// On the engine thread: starts a push query or answers why not.
   void StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery> query,
                       const std::string& sql);
+  /// On the engine thread: a SELECT without EMIT CHANGES, answered at once from the state
+  /// of the query that materializes its table (host::KafkaEngine::PullQuery).
+  void RunPullQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery> query,
+                    const sql::Statement& statement,
+                    std::shared_ptr<const analyzer::AnalyzedStatement> analyzed);
   void Forget(const std::string& query_id);
 
   EngineWorker& worker_;
@@ -59,6 +78,8 @@ class RestApi {
   std::mutex push_mutex_;
   std::map<std::string, std::shared_ptr<PushQuery>> push_queries_;  // by query id
   metrics::Registry rest_metrics_;  // counted as requests are answered
+  std::mutex commands_mutex_;
+  std::map<std::string, nlohmann::json> command_statuses_;  // by commandId, for /status
 };
 
 }  // namespace sidestream::rest

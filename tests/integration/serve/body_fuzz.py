@@ -17,8 +17,8 @@ import time
 
 ROUTES = ["/ksql", "/query", "/query-stream", "/close-query", "/inserts-stream", "/info",
           "/healthcheck", "/chc/live", "/chc/ready", "/clusterStatus", "/metrics", "/status/x",
-          "/", "/console/console.js", "/console/nope.css", "/ksql/", "/KSQL", "/query-stream?x=1",
-          "/%00", "/" + "a" * 3000]
+          "/status/stream/`F0`/create", "/status/", "/", "/console/console.js",
+          "/console/nope.css", "/ksql/", "/KSQL", "/query-stream?x=1", "/%00", "/" + "a" * 3000]
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 SQL = ["CREATE STREAM F{n} (K STRING KEY, V INT) WITH (kafka_topic='f{n}', value_format='JSON');",
        "SELECT * FROM F0 EMIT CHANGES LIMIT 1;", "SELECT * FROM NOPE;", "SHOW STREAMS;",
@@ -26,7 +26,12 @@ SQL = ["CREATE STREAM F{n} (K STRING KEY, V INT) WITH (kafka_topic='f{n}', value
        "'", "\"", ";;;", "CREATE STREAM", "INSERT INTO F0 VALUES ('a', 1);", "SET 'a'='b';",
        "SHOW QUERIES; SHOW TOPICS; SHOW PROPERTIES; SHOW TYPES; LIST TABLES;",
        "SELECT * FROM F0 WHERE V = 'x' EMIT CHANGES;", "\u0000\u00ff\ud7ff", "x" * 5000,
-       "CREATE TABLE T{n} AS SELECT K, COUNT(*) FROM F0 GROUP BY K;"]
+       "CREATE TABLE T{n} AS SELECT K, COUNT(*) FROM F0 GROUP BY K;",
+       "CREATE TABLE W{n} AS SELECT K, COUNT(*) AS C FROM F0 WINDOW TUMBLING (SIZE 1 SECOND) "
+       "GROUP BY K;",
+       "SELECT * FROM T{n} WHERE K = 'a';", "SELECT * FROM T{n} WHERE K IN ('a', NULL, 1);",
+       "SELECT * FROM W{n} WHERE WINDOWSTART > 0 AND K > 'a' LIMIT 3;", "SELECT * FROM T{n};",
+       "SELECT K, COUNT(*) FROM T{n} GROUP BY K;", "SELECT * FROM F{n};"]
 
 
 def random_value(rng, depth=0):
@@ -47,8 +52,24 @@ def random_value(rng, depth=0):
                         "x"]): random_value(rng, depth + 1) for _ in range(rng.randrange(4))}
 
 
+def inserts_body(rng):
+    """An /inserts-stream body: a target line (sometimes broken), then rows (some broken)."""
+    target = rng.choice([{"target": "F0"}, {"target": "f1"}, {"target": "T0"}, {"target": 3},
+                         {"target": "NOPE"}, random_value(rng)])
+    lines = [json.dumps(target)]
+    for _ in range(rng.randrange(6)):
+        if rng.randrange(3) == 0:
+            lines.append(json.dumps(random_value(rng)))
+        else:
+            lines.append(json.dumps({"K": random_value(rng), "V": rng.choice([1, "x", None, 2.5]),
+                                     rng.choice(["ROWTIME", "v", "Z"]): random_value(rng)}))
+    return "\n".join(lines).encode("utf-8", "surrogatepass")
+
+
 def random_body(rng):
-    kind = rng.randrange(7)
+    kind = rng.randrange(8)
+    if kind == 7:
+        return inserts_body(rng)
     if kind == 0:
         return b""
     if kind == 1:

@@ -1,0 +1,151 @@
+// KafkaEngine::PullQuery: pull queries over the stores of the stream threads.
+//
+// Thread safety: a store belongs to its task's stream thread ("Thread: the owning task's
+// thread only"), and a RocksDB store's iterators and write batch are no safer to share. So a
+// pull query never touches a store from another thread: each stream thread takes the request
+// on a queue (StreamThread::VisitTasks) and reads its own tasks' stores between two polls,
+// where no record is being applied, and the answers of all threads are gathered here. A
+// per-store lock would cost every record a lock on the hot path, and would still let a pull
+// query see a batch half applied; the queue costs the records nothing, and a pull query waits
+// at most one poll (200 ms spread over a thread's members) for its turn.
+
+#include <algorithm>
+#include <mutex>
+
+#include "host/kafka_engine.h"
+#include "runtime/stream_task.h"
+#include "runtime/topology.h"
+
+namespace sidestream::host {
+
+namespace {
+
+using analyzer::LogicalOperator;
+using analyzer::LogicalOperatorKind;
+
+// The Scan at the bottom of a pull query's plan (Project over Filter over Scan).
+const LogicalOperator* ScanOf(const LogicalOperator& plan) {
+  const LogicalOperator* node = &plan;
+  while (node->kind != LogicalOperatorKind::kScan) {
+    if (node->children.size() != 1) return nullptr;
+    node = node->children.front().get();
+  }
+  return node;
+}
+
+// Whether `plan` (a stage) ends in one Aggregate and no join: its store holds the results.
+bool AggregatesAlone(const LogicalOperator& plan) {
+  int aggregates = 0;
+  bool join = false;
+  std::vector<const LogicalOperator*> pending = {&plan};
+  while (!pending.empty()) {
+    const LogicalOperator* node = pending.back();
+    pending.pop_back();
+    if (node->kind == LogicalOperatorKind::kAggregate) ++aggregates;
+    if (node->kind == LogicalOperatorKind::kJoin) join = true;
+    for (const auto& child : node->children) pending.push_back(child.get());
+  }
+  return aggregates == 1 && !join;
+}
+
+Status NotQueryable(const std::string& table) {
+  return Status::InvalidArgument("The `" + table +
+                                 "` table isn't queryable. To derive a queryable table, you can "
+                                 "do 'CREATE TABLE QUERYABLE_" +
+                                 table + " AS SELECT * FROM " + table +
+                                 "'. See https://cnfl.io/queries for more info.");
+}
+
+// The answers of every stream thread; the last one to report calls `done`.
+struct Gathered {
+  std::mutex mutex;
+  size_t waiting = 0;
+  Status status;
+  std::vector<types::Row> rows;
+  std::optional<int64_t> limit;
+  KafkaEngine::PullCallback done;
+
+  void Add(Status thread_status, std::vector<types::Row> thread_rows) {
+    std::unique_lock lock(mutex);
+    if (status.ok() && !thread_status.ok()) status = std::move(thread_status);
+    for (auto& row : thread_rows) rows.push_back(std::move(row));
+    if (--waiting > 0) return;
+    lock.unlock();
+    if (!status.ok()) return done(status);
+    if (limit && static_cast<int64_t>(rows.size()) > *limit) {
+      rows.resize(static_cast<size_t>(std::max<int64_t>(*limit, 0)));
+    }
+    done(std::move(rows));
+  }
+};
+
+// On a stream thread: the rows of `tasks`' tables that the pull query's WHERE keeps, projected.
+Status Answer(const analyzer::AnalyzedStatement& analyzed,
+              const std::optional<std::vector<types::Row>>& keys,
+              const std::vector<runtime::StreamTask*>& tasks, std::vector<types::Row>& rows) {
+  // The SELECT's own WHERE and projection, run as a topology over the table's rows.
+  ASSIGN_OR_RAISE(auto select, runtime::Topology::Build(
+                                   *analyzed.plan,
+                                   [&](const runtime::Record& record, const runtime::Record*) {
+                                     if (!record.tombstone && !record.retract) {
+                                       rows.push_back(record.row);
+                                     }
+                                     return Status::OK();
+                                   },
+                                   {}));
+  runtime::RecordBatch table;
+  for (runtime::StreamTask* task : tasks) {
+    table.Clear();
+    RETURN_NOT_OK(task->EmitStored(keys ? &*keys : nullptr,
+                                   [&](const runtime::Record& record, const runtime::Record*) {
+                                     if (record.tombstone || record.retract)
+                                       return Status::OK();  // HAVING dropped it
+                                     runtime::Record& row = table.Append();
+                                     runtime::CopyAttributes(record, row);
+                                     row.row = record.row;
+                                     return Status::OK();
+                                   }));
+    if (!table.empty()) RETURN_NOT_OK(select->Process(0, table));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+void KafkaEngine::PullQuery(std::shared_ptr<const analyzer::AnalyzedStatement> analyzed,
+                            std::optional<int64_t> limit,
+                            std::optional<std::vector<types::Row>> keys, PullCallback done) {
+  const LogicalOperator* scan = analyzed->plan ? ScanOf(*analyzed->plan) : nullptr;
+  if (scan == nullptr) return done(Status::NotSupported("Pull queries read a single table"));
+  const std::string& table = scan->source.name;
+  // The query that writes the table, and whether its last stage keeps the results.
+  const runtime::QuerySpec* writer = nullptr;
+  for (const auto& query : catalog_->ListQueries()) {
+    if (query.sink_name != table) continue;
+    for (const auto& spec : queries_) {
+      if (spec->control->id() == query.id) writer = spec.get();
+    }
+  }
+  if (writer == nullptr || writer->stages.empty() ||
+      !AggregatesAlone(*writer->stages.back().plan)) {
+    return done(NotQueryable(table));
+  }
+  if (threads_.empty()) return done(Status::Unavailable("The query's stream threads are not up"));
+  auto gathered = std::make_shared<Gathered>();
+  gathered->waiting = threads_.size();
+  gathered->limit = limit;
+  gathered->done = std::move(done);
+  auto shared_keys =
+      std::make_shared<const std::optional<std::vector<types::Row>>>(std::move(keys));
+  const std::string query_id = writer->control->id();
+  for (auto& thread : threads_) {
+    thread->VisitTasks(query_id,
+                       [analyzed, gathered, shared_keys](std::vector<runtime::StreamTask*> tasks) {
+                         std::vector<types::Row> rows;
+                         Status answered = Answer(*analyzed, *shared_keys, tasks, rows);
+                         gathered->Add(std::move(answered), std::move(rows));
+                       });
+  }
+}
+
+}  // namespace sidestream::host
