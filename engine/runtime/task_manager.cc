@@ -1,6 +1,5 @@
 #include "runtime/task_manager.h"
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,13 +12,8 @@ namespace sidestream::runtime {
 namespace {
 
 // Restores and checkpoints are logged to stderr: stdout carries query output.
-spdlog::logger& StateLog() {
-  static const std::shared_ptr<spdlog::logger> logger = [] {
-    std::shared_ptr<spdlog::logger> existing = spdlog::get("state");
-    return existing ? existing : spdlog::stderr_logger_mt("state");
-  }();
-  return *logger;
-}
+// The process's log (common/logging.h), so that restore lines follow log.level and log.format.
+spdlog::logger& StateLog() { return *spdlog::default_logger(); }
 
 // Logs a long restore's progress at most once a second: records, rate and time left.
 class RestoreProgress {
