@@ -104,8 +104,12 @@ class Shell {
           if (parsed.is_array() && printer) {
             std::cout << printer->Row(parsed) << std::flush;
             ++rows;
-          } else if (parsed.is_object() && parsed.contains("columnNames") && !printer) {
-            printer.emplace(parsed["columnNames"].get<std::vector<std::string>>());
+          } else if (parsed.is_object() && parsed.contains("columnNames") &&
+                     parsed["columnNames"].is_array() && !printer) {
+            // Any JSON the server sends must not throw: names print as cells do.
+            std::vector<std::string> columns;
+            for (const json& name : parsed["columnNames"]) columns.push_back(cli::CellText(name));
+            printer.emplace(std::move(columns));
             std::cout << printer->Header() << std::flush;
           } else {
             error_body.append(line);

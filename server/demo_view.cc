@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 #include <vector>
 
 namespace sidestream::server {
@@ -27,6 +28,22 @@ std::pair<std::string, int64_t> SplitWindowedKey(std::string_view key) {
   const size_t at = key.rfind('@');
   if (at == std::string_view::npos) return {std::string(key), 0};
   return {std::string(key.substr(0, at)), std::atoll(std::string(key.substr(at + 1)).c_str())};
+}
+
+// The field `key` of a result row as T, or `fallback` when it is absent, NULL or of another
+// type: a NULL aggregate (AVG over no values) must not stop the demo, and nlohmann's value()
+// throws on a type mismatch.
+template <typename T>
+T Field(const json& row, const char* key, T fallback) {
+  auto found = row.find(key);
+  if (found == row.end()) return fallback;
+  if constexpr (std::is_same_v<T, std::string>) {
+    return found->is_string() ? found->get<std::string>() : fallback;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return found->is_boolean() ? found->get<bool>() : fallback;
+  } else {
+    return found->is_number() ? found->get<T>() : fallback;
+  }
 }
 
 std::string Number(double value, const char* format) {
@@ -61,29 +78,31 @@ void DemoView::Add(std::string_view topic, std::string_view key, std::string_vie
   if (topic == "CELL_HEALTH") {
     CellMinute& minute = Minute(name, window_start);
     if (minute.window_start != window_start) return;  // an older minute
-    minute.calls = row.value("CALLS", int64_t{0});
-    minute.drop_rate = row.value("DROP_RATE", 0.0);
-    minute.avg_setup_ms = row.value("AVG_SETUP_MS", 0.0);
+    minute.calls = Field(row, "CALLS", int64_t{0});
+    minute.drop_rate = Field(row, "DROP_RATE", 0.0);
+    minute.avg_setup_ms = Field(row, "AVG_SETUP_MS", 0.0);
   } else if (topic == "CELL_ANOMALIES" || topic == "CELL_DROP_RISK") {
     CellMinute& minute = Minute(name, window_start);
     if (minute.window_start != window_start) return;
-    if (topic == "CELL_ANOMALIES") minute.anomaly = row.value("ANOMALY", false);
-    if (topic == "CELL_DROP_RISK") minute.risk = row.value("RISK", -1.0);
+    if (topic == "CELL_ANOMALIES") minute.anomaly = Field(row, "ANOMALY", false);
+    if (topic == "CELL_DROP_RISK") minute.risk = Field(row, "RISK", -1.0);
   } else if (topic == "IMPOSSIBLE_TRAVEL") {
     Push(fraud_,
          {ClockTime(timestamp), "impossible travel", name,
-          row.value("FROM_CELL", std::string()) + " -> " + row.value("TO_CELL", std::string()) +
-              ", " + Number(row.value("DISTANCE_KM", 0.0), "%.0f km in ") +
-              Number(row.value("MINUTES", 0.0), "%.1f min")});
+          Field(row, "FROM_CELL", std::string()) + " -> " + Field(row, "TO_CELL", std::string()) +
+              ", " + Number(Field(row, "DISTANCE_KM", 0.0), "%.0f km in ") +
+              Number(Field(row, "MINUTES", 0.0), "%.1f min")});
   } else if (topic == "CALL_BURSTS" || topic == "NIGHT_INTERNATIONAL") {
     Push(fraud_, {ClockTime(window_start ? window_start : timestamp),
                   topic == "CALL_BURSTS" ? "SIM-box call burst" : "night international calls",
-                  row.value("CALLER", name), std::string(value.substr(0, 60))});
+                  Field(row, "CALLER", name), std::string(value.substr(0, 60))});
   } else if (topic == "THREAT_SMS") {
-    Push(threats_, {ClockTime(row.value("START_TS", int64_t{0})), row.value("PHRASE", ""),
-                    row.value("CALLER", name), row.value("SMS_TEXT", "")});
+    Push(threats_,
+         {ClockTime(Field(row, "START_TS", int64_t{0})), Field(row, "PHRASE", std::string()),
+          Field(row, "CALLER", name), Field(row, "SMS_TEXT", std::string())});
   } else if (topic == "CAMPAIGN_EFFECT") {
-    campaign_rates_[row.value("CAMPAIGN_ID", name)][row.value("ARM", "")] = row.value("RATE", 0.0);
+    campaign_rates_[Field(row, "CAMPAIGN_ID", name)][Field(row, "ARM", std::string())] =
+        Field(row, "RATE", 0.0);
   }
 }
 

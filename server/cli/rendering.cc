@@ -78,6 +78,7 @@ std::string RenderEntity(const json& entity) {
   if (type == "queries") {
     std::vector<std::vector<std::string>> rows;
     for (const json& query : entity.value("queries", json::array())) {
+      if (!query.is_object()) continue;
       std::string sinks;
       for (const json& sink : query.value("sinks", json::array())) {
         sinks += (sinks.empty() ? "" : ",") + CellText(sink);
@@ -90,6 +91,7 @@ std::string RenderEntity(const json& entity) {
   if (type == "kafka_topics") {
     std::vector<std::vector<std::string>> rows;
     for (const json& topic : entity.value("topics", json::array())) {
+      if (!topic.is_object()) continue;
       const json replicas = topic.value("replicaInfo", json::array());
       rows.push_back({Text(topic, "name"), std::to_string(replicas.size())});
     }

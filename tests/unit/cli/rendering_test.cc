@@ -45,5 +45,17 @@ TEST(RenderingTest, RowsKeepTheHeadersWidths) {
   EXPECT_EQ(printer.Footer(1), "+--------------+----------------------+\n1 row\n");
 }
 
+TEST(RenderingTest, AnswersOfTheWrongShapeRenderWithoutThrowing) {
+  for (const char* body :
+       {R"([{"@type":"queries","queries":["x",1,null]}])",
+        R"([{"@type":"kafka_topics","topics":"nope"}])",
+        R"([{"@type":"currentStatus","commandStatus":"odd"}])",
+        R"([{"@type":"sourceDescription","sourceDescription":null}])",
+        R"([{"@type":"streams","streams":[[1],{"name":{"deep":[]}}]}])", R"({"not":"a list"})"}) {
+    EXPECT_NO_THROW(RenderEntities(nlohmann::json::parse(body))) << body;
+  }
+  EXPECT_EQ(RenderError(500, "\xff\xfe binary"), "error: HTTP 500: \xff\xfe binary\n");
+}
+
 }  // namespace
 }  // namespace sidestream::cli
