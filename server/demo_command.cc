@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@
 #include "connectors/kafka/batch_producer.h"
 #include "host/kafka_engine.h"
 #include "server/demo_view.h"
+#include "server/serve_command.h"
 #include "server/stop_signals.h"
 #include "session/error_rendering.h"
 
@@ -62,20 +64,27 @@ int RunDemo(const DemoOptions& options) {
   // The example queries' models (PREDICT) sit beside them unless the user chose a folder.
   setenv("SIDESTREAM_MODELS_DIR",
          (std::filesystem::path(options.queries_dir) / ".." / "models").c_str(), 0);
-  host::KafkaEngineOptions engine_options;
-  engine_options.stream_threads = 1;
-  engine_options.idle_timeout_ms = 2000;
-  auto engine = host::KafkaEngine::Start(engine_options);
-  if (!engine.ok()) {
-    std::cerr << "demo: cannot start the embedded broker: " << engine.status().ToString() << "\n";
+  config::Settings settings;
+  Status configured = settings.Set("idle.timeout.ms", "2000", "demo");
+  if (configured.ok()) configured = settings.Set("port", std::to_string(options.port), "--port");
+  if (!configured.ok()) {
+    std::cerr << "demo: " << configured.message() << "\n";
+    return 2;
+  }
+  auto server = RunningServer::Start(settings, /*any_port_if_taken=*/true);
+  if (!server.ok()) {
+    std::cerr << "demo: cannot start: " << server.status().ToString() << "\n";
     return 1;
   }
-  std::cout << "Sidestream demo\n  embedded Kafka broker: " << (*engine)->bootstrap_servers()
-            << "  (try: kcat -b " << (*engine)->bootstrap_servers() << " -L)\n";
+  rest::EngineWorker& worker = (*server)->worker();
+  std::cout << "Sidestream demo\n  web console: http://" << (*server)->address()
+            << "/  (also ksqlDB's REST API: sidestream cli http://" << (*server)->address()
+            << ")\n  embedded Kafka broker: " << worker.bootstrap_servers() << "  (try: kcat -b "
+            << worker.bootstrap_servers() << " -L)\n";
   std::vector<std::string> result_topics;
   for (const std::string& file : files) {
     std::string sql = ReadFile(file);
-    Status executed = (*engine)->Execute(sql);
+    Status executed = ExecuteOnEngine(worker, sql);
     if (!executed.ok()) {
       std::cerr << session::RenderError(executed, sql, file);
       return 1;
@@ -83,7 +92,7 @@ int RunDemo(const DemoOptions& options) {
     std::cout << "  running " << std::filesystem::path(file).filename().string() << "\n";
   }
   // Jobs write upper-case topics (CELL_HEALTH); lower-case ones are their intermediate steps.
-  for (const auto& source : (*engine)->catalog().ListSources()) {
+  for (const auto& source : worker.catalog().ListSources()) {
     bool job_output = std::none_of(source.topic.begin(), source.topic.end(),
                                    [](unsigned char c) { return std::islower(c); });
     if (!source.writer_query_id.empty() && job_output) result_topics.push_back(source.topic);
@@ -96,7 +105,7 @@ int RunDemo(const DemoOptions& options) {
   std::atomic<bool> stop_generator{false};
   std::atomic<int64_t> generated{0};
   kafka::ProducerOptions producer_options;
-  producer_options.client.bootstrap_servers = (*engine)->bootstrap_servers();
+  producer_options.client.bootstrap_servers = worker.bootstrap_servers();
   auto producer = kafka::BatchProducer::Create(producer_options);
   if (!producer.ok()) {
     std::cerr << "demo: " << producer.status().ToString() << "\n";
@@ -125,7 +134,7 @@ int RunDemo(const DemoOptions& options) {
 
   // A viewer reads the result topics like any downstream consumer would.
   kafka::ConsumerOptions viewer_options;
-  viewer_options.client.bootstrap_servers = (*engine)->bootstrap_servers();
+  viewer_options.client.bootstrap_servers = worker.bootstrap_servers();
   viewer_options.group_id = "sidestream_demo_viewer";
   viewer_options.topics = result_topics;
   auto viewer = kafka::BatchConsumer::Create(viewer_options);
@@ -143,9 +152,10 @@ int RunDemo(const DemoOptions& options) {
   kafka::MessageBatch batch;
   auto start = std::chrono::steady_clock::now();
   auto last_redraw = start;
-  int exit_code = 0;
   auto draw = [&](double elapsed) {
-    host::EngineProgress progress = (*engine)->progress();
+    std::promise<host::EngineProgress> read;
+    worker.Post([&](host::KafkaEngine& engine) { read.set_value(engine.progress()); });
+    const host::EngineProgress progress = read.get_future().get();
     const std::string status = "Sidestream demo, " + std::to_string(static_cast<int>(elapsed)) +
                                " s: generated " + std::to_string(generated.load()) +
                                " CDRs; the queries read " + std::to_string(progress.consumed) +
@@ -154,14 +164,9 @@ int RunDemo(const DemoOptions& options) {
                                ". Ctrl-C stops.";
     std::cout << (terminal ? "\x1b[H\x1b[2J" : "\n") << view.Render(status) << std::flush;
   };
+  // The engine runs on the server's thread; this one reads results and draws.
   while (!stop) {
-    auto processed = (*engine)->RunOnce(100);
-    if (!processed.ok()) {
-      std::cerr << "demo: " << processed.status().ToString() << "\n";
-      exit_code = 1;
-      break;
-    }
-    if ((*viewer)->Poll(1000, std::chrono::milliseconds(10), &batch).ok()) {
+    if ((*viewer)->Poll(1000, std::chrono::milliseconds(100), &batch).ok()) {
       for (size_t i = 0; i < batch.size(); ++i) {
         kafka::MessageView message = batch[i];
         view.Add(message.topic(), message.has_key() ? message.key() : std::string_view(),
@@ -181,8 +186,9 @@ int RunDemo(const DemoOptions& options) {
   stop_generator = true;
   generator_thread.join();
   (void)(*viewer)->Close();
+  (*server)->Stop();
   std::cout << "demo stopped\n";
-  return exit_code;
+  return 0;
 }
 
 }  // namespace sidestream::server

@@ -63,7 +63,7 @@ DemoView::CellMinute& DemoView::Minute(const std::string& cell, int64_t window_s
 void DemoView::Push(std::deque<Alert>& alerts, Alert alert) {
   // A trip or a burst found again from another of its records is the same alert.
   for (const Alert& shown : alerts) {
-    if (shown.kind == alert.kind && shown.who == alert.who && shown.detail == alert.detail) return;
+    if (shown.kind == alert.kind && shown.who == alert.who && shown.same == alert.same) return;
   }
   alerts.push_front(std::move(alert));
   if (alerts.size() > kRowsPerSection) alerts.pop_back();
@@ -87,19 +87,30 @@ void DemoView::Add(std::string_view topic, std::string_view key, std::string_vie
     if (topic == "CELL_ANOMALIES") minute.anomaly = Field(row, "ANOMALY", false);
     if (topic == "CELL_DROP_RISK") minute.risk = Field(row, "RISK", -1.0);
   } else if (topic == "IMPOSSIBLE_TRAVEL") {
+    // Each pair of records is a result; a trip is one finding, whichever records showed it.
+    const std::string route =
+        Field(row, "FROM_CELL", std::string()) + " -> " + Field(row, "TO_CELL", std::string());
+    Push(fraud_, {ClockTime(timestamp), "impossible travel", name,
+                  route + ", " + Number(Field(row, "DISTANCE_KM", 0.0), "%.0f km in ") +
+                      Number(Field(row, "MINUTES", 0.0), "%.1f min"),
+                  route});
+  } else if (topic == "CALL_BURSTS") {
+    // Hopping windows find one burst in several windows: one finding per caller.
     Push(fraud_,
-         {ClockTime(timestamp), "impossible travel", name,
-          Field(row, "FROM_CELL", std::string()) + " -> " + Field(row, "TO_CELL", std::string()) +
-              ", " + Number(Field(row, "DISTANCE_KM", 0.0), "%.0f km in ") +
-              Number(Field(row, "MINUTES", 0.0), "%.1f min")});
-  } else if (topic == "CALL_BURSTS" || topic == "NIGHT_INTERNATIONAL") {
-    Push(fraud_, {ClockTime(window_start ? window_start : timestamp),
-                  topic == "CALL_BURSTS" ? "SIM-box call burst" : "night international calls",
-                  Field(row, "CALLER", name), std::string(value.substr(0, 60))});
+         {ClockTime(window_start ? window_start : timestamp), "SIM-box call burst", name,
+          std::to_string(Field(row, "CALLS", int64_t{0})) + " short calls to " +
+              std::to_string(Field(row, "DISTINCT_CALLEES", int64_t{0})) + " numbers in 5 min",
+          ""});
+  } else if (topic == "NIGHT_INTERNATIONAL") {
+    Push(fraud_,
+         {ClockTime(window_start ? window_start : timestamp), "night international calls", name,
+          std::to_string(Field(row, "CALLS_ABROAD", int64_t{0})) + " calls abroad to " +
+              std::to_string(Field(row, "DISTINCT_CALLEES", int64_t{0})) + " numbers",
+          ""});
   } else if (topic == "THREAT_SMS") {
-    Push(threats_,
-         {ClockTime(Field(row, "START_TS", int64_t{0})), Field(row, "PHRASE", std::string()),
-          Field(row, "CALLER", name), Field(row, "SMS_TEXT", std::string())});
+    Push(threats_, {ClockTime(Field(row, "START_TS", int64_t{0})),
+                    Field(row, "PHRASE", std::string()), Field(row, "CALLER", name),
+                    Field(row, "SMS_TEXT", std::string()), Field(row, "CDR_ID", std::string())});
   } else if (topic == "CAMPAIGN_EFFECT") {
     campaign_rates_[Field(row, "CAMPAIGN_ID", name)][Field(row, "ARM", std::string())] =
         Field(row, "RATE", 0.0);

@@ -34,6 +34,7 @@ class DemoView {
   };
   struct Alert {
     std::string time, kind, who, detail;
+    std::string same;  // alerts of one kind and caller with the same `same` are one finding
   };
   CellMinute& Minute(const std::string& cell, int64_t window_start);
   void Push(std::deque<Alert>& alerts, Alert alert);

@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
   demo->add_option("--rate", demo_options.rate, "Generated CDRs per second")->capture_default_str();
   demo->add_option("--duration", demo_options.duration_seconds, "Seconds to run (0: until Ctrl-C)");
   demo->add_option("--seed", demo_options.seed, "Generator seed")->capture_default_str();
+  demo->add_option("--port", demo_options.port,
+                   "Port of the web console and REST API (taken: a free one)")
+      ->capture_default_str();
 
   sidestream::server::RunOptions run_options;
   std::vector<std::string> run_properties;

@@ -30,8 +30,8 @@ int RunSettings() {
 
 namespace {
 
-// Runs the statements of `path` on the engine's thread, as `sidestream run` would; prints
-// their warnings, or the first error with its line:column. False on an error.
+// Runs the statements of `path`; prints the first error with its line:column. False on an
+// error.
 bool RunQueriesFile(rest::EngineWorker& worker, const std::string& path) {
   std::ifstream file(path);
   if (!file) {
@@ -41,14 +41,7 @@ bool RunQueriesFile(rest::EngineWorker& worker, const std::string& path) {
   std::stringstream buffer;
   buffer << file.rdbuf();
   const std::string sql = buffer.str();
-  std::promise<std::pair<Status, std::vector<std::string>>> done;
-  worker.Post([&](host::KafkaEngine& engine) {
-    Status executed = engine.Execute(sql);
-    done.set_value({std::move(executed), engine.TakeWarnings()});
-  });
-  auto [executed, warnings] = done.get_future().get();
-  for (const std::string& warning : warnings) spdlog::warn("{}", warning);
-  if (!executed.ok()) {
+  if (Status executed = ExecuteOnEngine(worker, sql); !executed.ok()) {
     spdlog::error("{}", session::RenderError(executed, sql, path));
     return false;
   }
@@ -72,7 +65,116 @@ std::vector<std::string> SplitList(const std::string& text) {
   return items;
 }
 
+rest::RestOptions RestOptionsFrom(const config::Settings& settings,
+                                  const host::KafkaEngineOptions& engine_options) {
+  rest::RestOptions rest_options;
+  rest_options.max_body_bytes = settings.GetInt("max.body.bytes");
+  rest_options.max_push_queries = settings.GetInt("max.push.queries");
+  rest_options.max_persistent_queries = settings.GetInt("max.persistent.queries");
+  rest_options.service_id = settings.GetString("service.id");
+  rest_options.basic_users = SplitList(settings.GetString("auth.basic.users"));
+  rest_options.bearer_tokens = SplitList(settings.GetString("auth.bearer.tokens"));
+  for (const config::SettingSpec& spec : config::SettingTable()) {
+    std::string value = std::string_view(spec.name) == "commit.interval.ms"
+                            ? std::to_string(engine_options.commit_interval_ms)
+                        : spec.type == config::SettingType::kInt
+                            ? std::to_string(settings.GetInt(spec.name))
+                            : settings.GetString(spec.name);
+    // Credentials never leave the server.
+    if (std::string_view(spec.name).starts_with("auth.") && !value.empty()) value = "[hidden]";
+    rest_options.properties.emplace_back(spec.name, std::move(value));
+  }
+  for (const auto& [name, value] : settings.kafka_properties()) {
+    rest_options.properties.emplace_back(std::string(config::kKafkaPrefix) + name, value);
+  }
+  return rest_options;
+}
+
 }  // namespace
+
+Status ExecuteOnEngine(rest::EngineWorker& worker, const std::string& sql) {
+  std::promise<std::pair<Status, std::vector<std::string>>> done;
+  worker.Post([&](host::KafkaEngine& engine) {
+    Status executed = engine.Execute(sql);
+    done.set_value({std::move(executed), engine.TakeWarnings()});
+  });
+  auto [executed, warnings] = done.get_future().get();
+  for (const std::string& warning : warnings) spdlog::warn("{}", warning);
+  return executed;
+}
+
+Result<std::unique_ptr<RunningServer>> RunningServer::Start(const config::Settings& settings,
+                                                            bool any_port_if_taken) {
+  host::KafkaEngineOptions engine_options;
+  engine_options.bootstrap_servers = settings.GetString("bootstrap.servers");
+  engine_options.application_id = settings.GetString("service.id");
+  engine_options.commit_interval_ms = config::CommitIntervalMs(settings);
+  engine_options.guarantee = config::ExactlyOnce(settings)
+                                 ? runtime::ProcessingGuarantee::kExactlyOnceV2
+                                 : runtime::ProcessingGuarantee::kAtLeastOnce;
+  engine_options.default_partitions = static_cast<int>(settings.GetInt("default.partitions"));
+  const auto threads = static_cast<int>(settings.GetInt("num.stream.threads"));
+  engine_options.stream_threads = threads == 0 ? host::kDefaultStreamThreads : threads;
+  engine_options.client_properties = settings.kafka_properties();
+  auto state_store = host::ParseStateStore(settings.GetString("state.store"));
+  if (!state_store.ok()) {
+    return Status::InvalidArgument("setting 'state.store': " +
+                                   std::string(state_store.status().message()));
+  }
+  engine_options.state_store = *state_store;
+  engine_options.state_dir = settings.GetString("state.dir");
+  engine_options.state_memory_bytes = settings.GetInt("state.rocksdb.memory.bytes");
+  engine_options.state_cache_bytes = settings.GetInt("state.cache.max.bytes");
+
+  std::unique_ptr<RunningServer> server(new RunningServer());
+  auto worker = rest::EngineWorker::Start(engine_options, settings.GetInt("idle.timeout.ms"));
+  if (!worker.ok()) {
+    return Status::Internal("cannot start the engine: " + worker.status().ToString());
+  }
+  server->worker_ = std::move(*worker);
+  if (server->worker_->embedded() &&
+      engine_options.guarantee == runtime::ProcessingGuarantee::kExactlyOnceV2) {
+    spdlog::warn(
+        "exactly_once_v2 on the embedded broker: its transactions run, but its read_committed "
+        "does not hide aborted records, so exactly-once does not hold there (use a real broker)");
+  }
+  if (const std::string queries_file = settings.GetString("queries.file"); !queries_file.empty()) {
+    if (!RunQueriesFile(*server->worker_, queries_file)) {
+      return Status::InvalidArgument(queries_file + ": the queries file failed");
+    }
+  }
+
+  rest::RestOptions rest_options = RestOptionsFrom(settings, engine_options);
+  const std::string host = settings.GetString("host");
+  // The API is built before the server so that the handler can reference it; the address
+  // for /clusterStatus is known once the port is.
+  server->api_ = std::make_unique<rest::RestApi>(*server->worker_, rest_options);
+  auto handler = [raw = server->api_.get()](rest::HttpRequest request,
+                                            std::shared_ptr<rest::Responder> responder) {
+    raw->Handle(std::move(request), std::move(responder));
+  };
+  const int port = static_cast<int>(settings.GetInt("port"));
+  auto http = rest::HttpServer::Start(host, port, rest_options.max_body_bytes, handler);
+  if (!http.ok() && any_port_if_taken && port != 0) {
+    spdlog::info("port {} is taken ({}); listening on a free port instead", port,
+                 http.status().message());
+    http = rest::HttpServer::Start(host, 0, rest_options.max_body_bytes, handler);
+  }
+  if (!http.ok()) return http.status();
+  server->http_ = std::move(*http);
+  server->address_ = host + ":" + std::to_string(server->http_->port());
+  server->api_->set_advertised_address(server->address_);
+  return server;
+}
+
+RunningServer::~RunningServer() { Stop(); }
+
+void RunningServer::Stop() {
+  // The engine thread answers what it holds and ends its push queries, then the HTTP thread
+  // stops: responders never outlive the server.
+  if (worker_) worker_->Stop();
+  if (http_) http_->Stop();
+}
 
 int RunServe(const ServeOptions& options) {
   const auto started = std::chrono::steady_clock::now();
@@ -102,86 +204,18 @@ int RunServe(const ServeOptions& options) {
   }
   std::signal(SIGPIPE, SIG_IGN);
 
-  host::KafkaEngineOptions engine_options;
-  engine_options.bootstrap_servers = settings.GetString("bootstrap.servers");
-  engine_options.application_id = settings.GetString("service.id");
-  engine_options.commit_interval_ms = config::CommitIntervalMs(settings);
-  engine_options.guarantee = config::ExactlyOnce(settings)
-                                 ? runtime::ProcessingGuarantee::kExactlyOnceV2
-                                 : runtime::ProcessingGuarantee::kAtLeastOnce;
-  engine_options.default_partitions = static_cast<int>(settings.GetInt("default.partitions"));
-  const auto threads = static_cast<int>(settings.GetInt("num.stream.threads"));
-  engine_options.stream_threads = threads == 0 ? host::kDefaultStreamThreads : threads;
-  engine_options.client_properties = settings.kafka_properties();
-  auto state_store = host::ParseStateStore(settings.GetString("state.store"));
-  if (!state_store.ok()) {
-    std::cerr << "error: setting 'state.store': " << state_store.status().message() << "\n";
-    return 2;
-  }
-  engine_options.state_store = *state_store;
-  engine_options.state_dir = settings.GetString("state.dir");
-  engine_options.state_memory_bytes = settings.GetInt("state.rocksdb.memory.bytes");
-  engine_options.state_cache_bytes = settings.GetInt("state.cache.max.bytes");
-  auto worker = rest::EngineWorker::Start(engine_options, settings.GetInt("idle.timeout.ms"));
-  if (!worker.ok()) {
-    spdlog::error("cannot start the engine: {}", worker.status().ToString());
-    return 1;
-  }
-  if ((*worker)->embedded() &&
-      engine_options.guarantee == runtime::ProcessingGuarantee::kExactlyOnceV2) {
-    spdlog::warn(
-        "exactly_once_v2 on the embedded broker: its transactions run, but its read_committed "
-        "does not hide aborted records, so exactly-once does not hold there (use a real broker)");
-  }
-  if ((*worker)->embedded()) {
-    std::cout << "bootstrap.servers=" << (*worker)->bootstrap_servers() << std::endl;
-  }
-  if (const std::string queries_file = settings.GetString("queries.file"); !queries_file.empty()) {
-    if (!RunQueriesFile(**worker, queries_file)) {
-      (*worker)->Stop();
-      return 2;
-    }
-  }
-
-  rest::RestOptions rest_options;
-  rest_options.max_body_bytes = settings.GetInt("max.body.bytes");
-  rest_options.max_push_queries = settings.GetInt("max.push.queries");
-  rest_options.max_persistent_queries = settings.GetInt("max.persistent.queries");
-  rest_options.service_id = settings.GetString("service.id");
-  rest_options.basic_users = SplitList(settings.GetString("auth.basic.users"));
-  rest_options.bearer_tokens = SplitList(settings.GetString("auth.bearer.tokens"));
-  for (const config::SettingSpec& spec : config::SettingTable()) {
-    std::string value = std::string_view(spec.name) == "commit.interval.ms"
-                            ? std::to_string(engine_options.commit_interval_ms)
-                        : spec.type == config::SettingType::kInt
-                            ? std::to_string(settings.GetInt(spec.name))
-                            : settings.GetString(spec.name);
-    // Credentials never leave the server.
-    if (std::string_view(spec.name).starts_with("auth.") && !value.empty()) value = "[hidden]";
-    rest_options.properties.emplace_back(spec.name, std::move(value));
-  }
-  for (const auto& [name, value] : settings.kafka_properties()) {
-    rest_options.properties.emplace_back(std::string(config::kKafkaPrefix) + name, value);
-  }
-  const std::string host = settings.GetString("host");
-  // The API is built before the server so that the handler can reference it; the address
-  // for /clusterStatus is known once the port is.
-  auto api = std::make_unique<rest::RestApi>(**worker, rest_options);
-  auto server = rest::HttpServer::Start(
-      host, static_cast<int>(settings.GetInt("port")), rest_options.max_body_bytes,
-      [raw = api.get()](rest::HttpRequest request, std::shared_ptr<rest::Responder> responder) {
-        raw->Handle(std::move(request), std::move(responder));
-      });
+  auto server = RunningServer::Start(settings);
   if (!server.ok()) {
+    const bool rejected = server.status().code() == StatusCode::kInvalidArgument;
     spdlog::error("{}", server.status().message());
-    (*worker)->Stop();
-    return 1;
+    return rejected ? 2 : 1;
   }
-  rest_options.advertised_address = host + ":" + std::to_string((*server)->port());
-  api->set_advertised_address(rest_options.advertised_address);
+  if ((*server)->worker().embedded()) {
+    std::cout << "bootstrap.servers=" << (*server)->worker().bootstrap_servers() << std::endl;
+  }
   const double startup_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  std::cout << "listening on http://" << rest_options.advertised_address << " (HTTP/1.1 and h2c; "
+  std::cout << "listening on http://" << (*server)->address() << " (HTTP/1.1 and h2c; "
             << "ready in " << static_cast<int>(startup_ms) << " ms)" << std::endl;
 
   const volatile std::sig_atomic_t& stop = InstallStopSignals();
@@ -193,9 +227,6 @@ int RunServe(const ServeOptions& options) {
       deadline.count());
   const auto stopping = std::chrono::steady_clock::now();
   ExitIfStillRunningAfter(deadline);
-  // The engine thread answers what it holds and ends its push queries, then the HTTP thread
-  // stops: responders never outlive the server.
-  (*worker)->Stop();
   (*server)->Stop();
   spdlog::info("stopped in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::steady_clock::now() - stopping)

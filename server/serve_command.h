@@ -1,8 +1,15 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "common/status.h"
+#include "server/config/settings.h"
+#include "server/rest/engine_worker.h"
+#include "server/rest/http_server.h"
+#include "server/rest/rest_api.h"
 
 namespace sidestream::server {
 
@@ -18,6 +25,36 @@ struct ServeOptions {
 /// host:port over HTTP/1.1 and HTTP/2. Prints "listening on http://host:port" when ready and
 /// runs until SIGINT or SIGTERM. Returns 2 for a rejected setting, 1 when it cannot start.
 int RunServe(const ServeOptions& options);
+
+/// The engine on its own thread with ksqlDB's REST API over it: what `serve` runs, and what
+/// `demo` runs under its live screen. Ownership: owns all three; Stop (or the destructor)
+/// stops the engine first, so that its push queries end before their responders go.
+class RunningServer {
+ public:
+  /// Starts the engine from `settings`, applies `queries.file` (InvalidArgument when it
+  /// fails; its error is logged with line:column), then listens on host:port. With
+  /// `any_port_if_taken`, a taken port falls back to a free one.
+  static Result<std::unique_ptr<RunningServer>> Start(const config::Settings& settings,
+                                                      bool any_port_if_taken = false);
+  ~RunningServer();
+
+  rest::EngineWorker& worker() { return *worker_; }
+  /// host:port, as /clusterStatus advertises it.
+  const std::string& address() const { return address_; }
+  void Stop();
+
+ private:
+  RunningServer() = default;
+
+  std::unique_ptr<rest::EngineWorker> worker_;
+  std::unique_ptr<rest::RestApi> api_;
+  std::unique_ptr<rest::HttpServer> http_;
+  std::string address_;
+};
+
+/// Runs `sql` on the engine's thread, as `sidestream run` would; logs its warnings. The error
+/// is the statement's, unrendered.
+Status ExecuteOnEngine(rest::EngineWorker& worker, const std::string& sql);
 
 /// `sidestream settings`: prints docs/CONFIG.md.
 int RunSettings();

@@ -337,7 +337,10 @@ Status BatchConsumer::Seek(const std::vector<TopicPartitionOffset>& offsets) {
     rd_kafka_topic_partition_list_add(list.get(), offset.topic.c_str(), offset.partition)->offset =
         offset.offset;
   }
-  UniqueError error(rd_kafka_seek_partitions(handle_.get(), list.get(), 10000));
+  // No timeout, as confluent-kafka-go does: a seek is local (it queues a fetcher reset behind a
+  // version barrier) and ends in microseconds. librdkafka 2.0.2 also reads a finite timeout as
+  // microseconds (fixed in 2.1.0, PR #4230), so 10 s meant 10 ms and busy consumers failed.
+  UniqueError error(rd_kafka_seek_partitions(handle_.get(), list.get(), -1));
   if (error) return Status::Unavailable("seek: " + std::string(rd_kafka_error_string(error.get())));
   for (int i = 0; i < list->cnt; ++i) {
     RETURN_NOT_OK(
