@@ -1,12 +1,15 @@
 // Anomaly aggregates: an exponentially weighted mean and variance per group, and the
-// z-score of each new value against the group's baseline before it. Chained after a
-// per-minute table (CELL_HEALTH), the group's state is the per-key baseline that a query
-// keeps across windows.
+// z-score of each new value against the group's baseline before it; approximate percentiles
+// with a t-digest. Chained after a per-minute table (CELL_HEALTH), the group's state is the
+// per-key baseline that a query keeps across windows.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <memory>
 
 #include "functions/numbers.h"
 #include "functions/telecom_functions.h"
+#include "tdigest.h"  // third_party/crick_tdigest
 
 namespace sidestream::functions {
 
@@ -247,6 +250,143 @@ TelecomFunction BinomialSurpriseFunction() {
   return function;
 }
 
+// PERCENTILE_APPROX: a t-digest (crick's merging digest) per group. State: ARRAY whose first
+// element is BYTES holding the merged digest (min, max, then each centroid's mean and weight,
+// as doubles), followed by the values added since the last merge. Values are merged in
+// batches, so an Add appends one double and a merge costs O(centroids + batch). Undo leaves
+// the state (a digest cannot forget a value): it is meant for streams, like EWMA.
+class PercentileApprox final : public AggregateFunction {
+ public:
+  PercentileApprox(double percentile, double compression)
+      : percentile_(percentile), compression_(compression) {}
+
+  Value Initial() const override { return Value::Array({Value::Bytes(std::string())}); }
+  Status Add(Value& state, const std::vector<Value>& arguments) const override {
+    if (arguments.empty() || arguments[0].is_null()) return Status::OK();
+    const double x = NumberAsDouble(arguments[0]);
+    if (!std::isfinite(x)) return Status::OK();
+    auto& elements = state.MutableChildren();
+    elements.push_back(Value::Double(x));
+    if (elements.size() > kBatch) {
+      Digest digest = Load(state);
+      Store(digest.get(), state);
+    }
+    return Status::OK();
+  }
+  void Undo(Value&, const std::vector<Value>&) const override {}
+  void Merge(Value& state, const Value& other) const override {
+    Digest digest = Load(state);
+    Digest more = Load(other);
+    tdigest_merge(digest.get(), more.get());
+    Store(digest.get(), state);
+  }
+  Value Result(const Value& state) const override {
+    Digest digest = Load(state);
+    tdigest_query_prep(digest.get());
+    if (digest->total_weight == 0) return Value::Null();
+    return Value::Double(tdigest_quantile(digest.get(), percentile_));
+  }
+
+ private:
+  static constexpr size_t kBatch = 256;
+  struct Free {
+    void operator()(tdigest_t* digest) const { tdigest_free(digest); }
+  };
+  using Digest = std::unique_ptr<tdigest_t, Free>;
+
+  // The digest of a state: its merged centroids, as they were (sorted by mean, so they go
+  // back in place: re-adding them would merge them again and blur the tails), plus its
+  // pending values. Damaged bytes (not whole centroids, more than fit) load as an empty digest.
+  Digest Load(const Value& state) const {
+    Digest digest(tdigest_new(compression_));
+    if (!digest) throw std::bad_alloc();
+    const auto& elements = state.children();
+    if (elements.empty()) return digest;
+    const std::string& merged = elements[0].string();
+    const size_t doubles = merged.size() / sizeof(double);
+    const size_t centroids = doubles >= 2 ? (doubles - 2) / 2 : 0;
+    if (merged.size() % (2 * sizeof(double)) == 0 && doubles >= 2 &&
+        centroids < static_cast<size_t>(digest->size)) {
+      std::vector<double> numbers(doubles);
+      std::memcpy(numbers.data(), merged.data(), merged.size());
+      digest->min = numbers[0];
+      digest->max = numbers[1];
+      for (size_t i = 0; i < centroids; ++i) {
+        digest->centroids[i] = {numbers[2 + 2 * i], numbers[3 + 2 * i]};
+        digest->total_weight += numbers[3 + 2 * i];
+      }
+      digest->ncentroids = static_cast<int>(centroids);
+    }
+    for (size_t i = 1; i < elements.size(); ++i) {
+      if (elements[i].kind() == TypeId::kDouble)
+        tdigest_add(digest.get(), elements[i].float64(), 1);
+    }
+    tdigest_flush(digest.get());
+    return digest;
+  }
+  static void Store(tdigest_t* digest, Value& state) {
+    tdigest_flush(digest);
+    std::vector<double> numbers;
+    numbers.reserve(2 + 2 * static_cast<size_t>(digest->ncentroids));
+    numbers.push_back(digest->min);
+    numbers.push_back(digest->max);
+    for (int i = 0; i < digest->ncentroids; ++i) {
+      numbers.push_back(digest->centroids[i].mean);
+      numbers.push_back(digest->centroids[i].weight);
+    }
+    std::string bytes(numbers.size() * sizeof(double), '\0');
+    std::memcpy(bytes.data(), numbers.data(), bytes.size());
+    state = Value::Array({Value::Bytes(std::move(bytes))});
+  }
+
+  double percentile_;
+  double compression_;
+};
+
+TelecomFunction PercentileApproxFunction() {
+  const std::string name = "PERCENTILE_APPROX";
+  TelecomFunction function;
+  function.definition.name = name;
+  function.definition.kind = FunctionKind::kAggregate;
+  function.definition.min_arguments = 2;
+  function.definition.max_arguments = 3;
+  function.definition.literal_arguments = {1, 2};
+  function.definition.signature =
+      name + "(x numeric, percentile DOUBLE [, compression DOUBLE]) -> DOUBLE";
+  function.definition.description =
+      "The approximate percentile (0 to 1: 0.5 is the median) of x, from a t-digest of "
+      "`compression` centroids (default 100, from 20 to 1000; more is more exact and larger). "
+      "Its error is smallest at the tails, where anomaly thresholds live. NULLs are skipped.";
+  function.definition.resolve = TelecomTyping(
+      name, {TelecomArgument::kNumeric, TelecomArgument::kNumeric, TelecomArgument::kNumeric},
+      SqlType::Double());
+  function.make_aggregate =
+      [name](const std::vector<SqlType>&,
+             const std::vector<Value>& literals) -> Result<std::unique_ptr<AggregateFunction>> {
+    const Value* percentile = literals.size() > 1 ? &literals[1] : nullptr;
+    if (percentile == nullptr || percentile->is_null() ||
+        !(percentile->kind() == TypeId::kDouble || percentile->kind() == TypeId::kDecimal ||
+          percentile->kind() == TypeId::kInt || percentile->kind() == TypeId::kBigint)) {
+      return Status::InvalidArgument(name + " expects a numeric literal percentile");
+    }
+    const double p = NumberAsDouble(*percentile);
+    if (!(p >= 0 && p <= 1)) {
+      return Status::InvalidArgument(name + " percentile must be between 0 and 1 but is " +
+                                     JavaDoubleString(p));
+    }
+    double compression = 100;
+    if (literals.size() > 2 && !literals[2].is_null()) {
+      ASSIGN_OR_RAISE(compression, PositiveLiteral(name, "compression", literals, 2));
+      if (compression < 20 || compression > 1000) {
+        return Status::InvalidArgument(name + " compression must be between 20 and 1000 but is " +
+                                       JavaDoubleString(compression));
+      }
+    }
+    return std::unique_ptr<AggregateFunction>(std::make_unique<PercentileApprox>(p, compression));
+  };
+  return function;
+}
+
 }  // namespace
 
 std::vector<TelecomFunction> AnomalyAggregates() {
@@ -260,6 +400,7 @@ std::vector<TelecomFunction> AnomalyAggregates() {
                "How many weighted standard deviations the newest x lies from the weighted mean "
                "of the values before it; NULL until that baseline has a spread."),
       BinomialSurpriseFunction(),
+      PercentileApproxFunction(),
   };
 }
 
