@@ -1186,8 +1186,13 @@ void RestApi::HandleInsertsStream(const HttpRequest& request,
                                     "The first line must be a JSON object with a 'target' string"));
   }
   lines.erase(lines.begin());
+  // As in ksqlDB, the acks are newline-delimited, or one JSON array when the client accepts
+  // JSON (npm's ksqldb-client parses the whole body as an array).
+  const std::string accept = request.Header("accept");
+  const bool json_array = accept.find("application/json") != std::string::npos ||
+                          accept.find("application/vnd.ksql.v1+json") != std::string::npos;
   worker_.Post([target_name = target["target"].get<std::string>(), lines = std::move(lines),
-                responder](host::KafkaEngine& engine) {
+                json_array, responder](host::KafkaEngine& engine) {
     std::string name = target_name;
     if (!name.starts_with("`")) {
       std::transform(name.begin(), name.end(), name.begin(), ::toupper);
@@ -1206,7 +1211,7 @@ void RestApi::HandleInsertsStream(const HttpRequest& request,
     }
     // One ack per row, each once its row is written (as INSERT ... VALUES is); a bad row gets
     // an error object and the rows after it still go in.
-    responder->StartStream(200, "application/vnd.ksqlapi.delimited.v1");
+    responder->StartStream(200, json_array ? kJsonType : "application/vnd.ksqlapi.delimited.v1");
     for (size_t seq = 0; seq < lines.size(); ++seq) {
       json row = json::parse(lines[seq], nullptr, false);
       Result<std::string> statement =
@@ -1222,8 +1227,10 @@ void RestApi::HandleInsertsStream(const HttpRequest& request,
                 inserted.code() == StatusCode::kUnavailable ? kErrorUnavailable : kErrorBadRequest},
                {"message", inserted.message()}};
       }
-      responder->Write(ack.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
+      const std::string text = ack.dump(-1, ' ', false, json::error_handler_t::replace);
+      responder->Write(json_array ? (seq == 0 ? "[" : ",") + text : text + "\n");
     }
+    if (json_array) responder->Write(lines.empty() ? "[]" : "]");
     responder->Finish();
   });
 }

@@ -138,12 +138,13 @@ inline Result<std::unique_ptr<ServerProcess>> StartRedis() {
 }
 
 /// pouchdb-server (in memory) on a free port, installed into `install_dir` by
-/// install_pouchdb.sh when missing. NotFound naming the reason when it cannot be had.
+/// install_npm_package.sh when missing. NotFound naming the reason when it cannot be had.
 inline Result<std::unique_ptr<ServerProcess>> StartPouchDb(const std::string& install_dir,
                                                            const std::string& install_script) {
   const std::string binary = install_dir + "/node_modules/pouchdb-server/bin/pouchdb-server";
   if (!std::filesystem::exists(binary)) {
-    const int code = std::system(("bash '" + install_script + "' '" + install_dir + "'").c_str());
+    const int code = std::system(
+        ("bash '" + install_script + "' '" + install_dir + "' pouchdb-server@4.2.0").c_str());
     if (code != 0 || !std::filesystem::exists(binary)) {
       return Status::NotFound("pouchdb-server could not be installed with npm into " + install_dir +
                               " (npm missing or registry unreachable)");

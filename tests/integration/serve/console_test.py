@@ -63,7 +63,7 @@ def check_assets(base, work):
 
 
 def main():
-    sidestream, install_puppeteer, puppeteer_dir, screenshot = sys.argv[1:5]
+    sidestream, install_npm, puppeteer_dir, screenshot = sys.argv[1:5]
     work = tempfile.mkdtemp()
     serve = None
     try:
@@ -93,7 +93,7 @@ def main():
         if not os.access(CHROMIUM, os.X_OK):
             print(f"SKIPPED: {CHROMIUM} is missing (Debian: apt-get install chromium)")
             return 77
-        installed = subprocess.run(["bash", install_puppeteer, puppeteer_dir])
+        installed = subprocess.run(["bash", install_npm, puppeteer_dir, "puppeteer-core@25"])
         if installed.returncode != 0:
             print("SKIPPED: puppeteer-core could not be installed with npm")
             return 77

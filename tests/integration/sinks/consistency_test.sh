@@ -38,7 +38,7 @@ fail() {
 for program in redis-server redis-cli kcat node curl; do
   command -v "$program" >/dev/null || { echo "SKIPPED: $program is missing"; exit 77; }
 done
-bash "$here/../../servers/install_pouchdb.sh" "$pouchdb_dir" ||
+bash "$here/../../servers/install_npm_package.sh" "$pouchdb_dir" pouchdb-server@4.2.0 ||
   { echo "SKIPPED: pouchdb-server could not be installed (npm)"; exit 77; }
 pouchdb_dir=$(cd "$pouchdb_dir" && pwd)
 

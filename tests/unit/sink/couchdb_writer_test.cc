@@ -24,7 +24,7 @@ class CouchDbWriterTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto server = testing::StartPouchDb(SIDESTREAM_POUCHDB_DIR,
-                                        SIDESTREAM_SOURCE_DIR "/tests/servers/install_pouchdb.sh");
+                                        SIDESTREAM_SOURCE_DIR "/tests/servers/install_npm_package.sh");
     if (server.ok()) {
       server_ = std::move(*server).release();
     } else {
