@@ -322,6 +322,14 @@ Result<int64_t> KafkaEngine::RunOnce(int max_wait_ms) {
   return processed;
 }
 
+bool KafkaEngine::RunOnceOnlyWaits() const { return threads_running_ && connectors_->empty(); }
+
+int KafkaEngine::RestoringTasks() const {
+  int restoring = 0;
+  for (const auto& thread : threads_) restoring += thread->restoring_tasks();
+  return restoring;
+}
+
 Status KafkaEngine::Run() {
   while (!stopping_) {
     ASSIGN_OR_RAISE(int64_t processed, RunOnce(200));

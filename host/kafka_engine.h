@@ -158,6 +158,14 @@ class KafkaEngine {
   /// backoff ended. A query's failure is not an error here: it is kept in the query's status
   /// (and reported to on_query_failure).
   Result<int64_t> RunOnce(int max_wait_ms);
+  /// Whether RunOnce does nothing but wait (the queries run on stream threads and there is no
+  /// sink connector): its caller may then wait on its own wake-up instead, and call
+  /// RunOnce(0).
+  /// Tasks of every stream thread being created and restored from their changelogs now
+  /// (readiness: /chc/ready). With stream_threads 0 restores run inside RunOnce, so the
+  /// caller sees none.
+  int RestoringTasks() const;
+  bool RunOnceOnlyWaits() const;
 
   /// Stops a query: commits what it processed, its consumers leave their groups, and its
   /// tasks and stores are freed; its internal topics (repartition, changelogs) are deleted, as

@@ -7,11 +7,13 @@
 // where no record is being applied, and the answers of all threads are gathered here. A
 // per-store lock would cost every record a lock on the hot path, and would still let a pull
 // query see a batch half applied; the queue costs the records nothing, and a pull query waits
-// at most one poll (200 ms spread over a thread's members) for its turn.
+// at most for the poll under way, which the queued visit wakes (StreamThread::Wake). A WHERE
+// that pins the table's key (`KEY = x`, `KEY IN (...)`) reads just those keys' entries.
 
 #include <algorithm>
 #include <mutex>
 
+#include "expr/evaluator.h"
 #include "host/kafka_engine.h"
 #include "runtime/stream_task.h"
 #include "runtime/topology.h"
@@ -46,6 +48,108 @@ bool AggregatesAlone(const LogicalOperator& plan) {
     for (const auto& child : node->children) pending.push_back(child.get());
   }
   return aggregates == 1 && !join;
+}
+
+// Whether `node` reads no column: its value is the same for every row.
+bool Constant(const analyzer::BoundExpression& node) {
+  if (node.kind == analyzer::BoundKind::kColumn || node.kind == analyzer::BoundKind::kAggregate ||
+      node.kind == analyzer::BoundKind::kLambdaVariable) {
+    return false;
+  }
+  for (const auto& child : node.children) {
+    if (!Constant(*child)) return false;
+  }
+  return true;
+}
+
+// `constant`'s value as a value of the key column's type, or nullopt when it cannot be one
+// exactly (a NULL matches no key; other type pairs are left to a scan).
+std::optional<types::Value> KeyValue(const analyzer::BoundExpression& constant,
+                                     const types::SqlType& key_type) {
+  auto evaluator = expr::Evaluator::Compile(constant);
+  if (!evaluator.ok()) return std::nullopt;
+  types::Value value;
+  if (!(*evaluator)->Evaluate(types::Row(), value).ok() || value.is_null()) return std::nullopt;
+  if (value.kind() == key_type.id()) return value;
+  // INT and BIGINT literals against the other integer type: the store keys by type too.
+  if (key_type.is_integral() &&
+      (value.kind() == types::TypeId::kInt || value.kind() == types::TypeId::kBigint)) {
+    value.SetInteger(key_type.id(), value.integer());
+    return value;
+  }
+  return std::nullopt;
+}
+
+// The keys a pull query's WHERE restricts a single-key table to: from a conjunct
+// `KEY = constant` or `KEY IN (constants...)` (either side of `=`). Nullopt when the WHERE
+// does not pin the key, so the whole table is read. The WHERE still runs over what the
+// lookup returns, so the keys only need to include every key a matching row can have.
+std::optional<std::vector<types::Row>> KeysOfWhere(const LogicalOperator& plan,
+                                                   const LogicalOperator& scan) {
+  const LogicalOperator* filter = nullptr;
+  for (const LogicalOperator* node = &plan; node != &scan && node->children.size() == 1;
+       node = node->children.front().get()) {
+    if (node->kind == LogicalOperatorKind::kFilter && node->children.front().get() == &scan) {
+      filter = node;
+    }
+  }
+  if (filter == nullptr || !filter->predicate) return std::nullopt;
+  int key_index = -1;
+  for (size_t i = 0; i < scan.output.columns.size(); ++i) {
+    if (scan.output.columns[i].role != catalog::ColumnRole::kKey) continue;
+    if (key_index >= 0) return std::nullopt;  // a multi-column key: scan
+    key_index = static_cast<int>(i);
+  }
+  if (key_index < 0) return std::nullopt;
+  const types::SqlType& key_type = scan.output.columns[static_cast<size_t>(key_index)].type;
+  auto is_key = [&](const analyzer::BoundExpression& node) {
+    return node.kind == analyzer::BoundKind::kColumn && node.column_index == key_index;
+  };
+  std::vector<const analyzer::BoundExpression*> conjuncts = {filter->predicate.get()};
+  while (!conjuncts.empty()) {
+    const analyzer::BoundExpression& node = *conjuncts.back();
+    conjuncts.pop_back();
+    if (node.kind == analyzer::BoundKind::kBinary && node.name == "AND") {
+      for (const auto& child : node.children) conjuncts.push_back(child.get());
+      continue;
+    }
+    std::vector<const analyzer::BoundExpression*> constants;
+    if (node.kind == analyzer::BoundKind::kBinary && node.name == "=" &&
+        node.children.size() == 2) {
+      if (is_key(*node.children[0]) && Constant(*node.children[1])) {
+        constants.push_back(node.children[1].get());
+      } else if (is_key(*node.children[1]) && Constant(*node.children[0])) {
+        constants.push_back(node.children[0].get());
+      } else {
+        continue;
+      }
+    } else if (node.kind == analyzer::BoundKind::kInList && !node.negated &&
+               !node.children.empty() && is_key(*node.children[0])) {
+      for (size_t i = 1; i < node.children.size(); ++i) {
+        if (!Constant(*node.children[i])) return std::nullopt;
+        constants.push_back(node.children[i].get());
+      }
+    } else {
+      continue;
+    }
+    std::vector<types::Row> keys;
+    for (const analyzer::BoundExpression* constant : constants) {
+      std::optional<types::Value> value = KeyValue(*constant, key_type);
+      if (!value) {
+        // A NULL matches no row; any other value we cannot convert exactly: scan.
+        auto evaluator = expr::Evaluator::Compile(*constant);
+        types::Value evaluated;
+        if (evaluator.ok() && (*evaluator)->Evaluate(types::Row(), evaluated).ok() &&
+            evaluated.is_null()) {
+          continue;
+        }
+        return std::nullopt;
+      }
+      keys.push_back({std::move(*value)});
+    }
+    return keys;
+  }
+  return std::nullopt;
 }
 
 Status NotQueryable(const std::string& table) {
@@ -127,9 +231,12 @@ void KafkaEngine::PullQuery(std::shared_ptr<const analyzer::AnalyzedStatement> a
     }
   }
   if (writer == nullptr || writer->stages.empty() ||
-      !AggregatesAlone(*writer->stages.back().plan)) {
+      (!AggregatesAlone(*writer->stages.back().plan) &&
+       writer->stages.back().plan->result_store.empty())) {
     return done(NotQueryable(table));
   }
+  // A key lookup reads one entry per key from the stores instead of the whole table.
+  if (!keys) keys = KeysOfWhere(*analyzed->plan, *scan);
   if (threads_.empty()) return done(Status::Unavailable("The query's stream threads are not up"));
   auto gathered = std::make_shared<Gathered>();
   gathered->waiting = threads_.size();

@@ -218,6 +218,10 @@ void BatchConsumer::RecordError(Status status) {
   if (errors_.size() < kMaxKeptErrors) errors_.push_back(std::move(status));
 }
 
+void BatchConsumer::Wake() {
+  if (queue_ != nullptr) rd_kafka_queue_yield(queue_.get());
+}
+
 Status BatchConsumer::Poll(size_t max_messages, std::chrono::milliseconds timeout,
                            MessageBatch* batch) {
   batch->Clear();

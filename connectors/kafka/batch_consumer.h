@@ -166,6 +166,12 @@ class BatchConsumer {
   /// Leaves the group. Idempotent.
   Status Close();
 
+  /// Makes a Poll under way on another thread return at once, or else the next Poll
+  /// (librdkafka's rd_kafka_queue_yield on the consumer queue: it sets a flag that the
+  /// waiting consume call checks, so no message is lost and nothing polls busily). Any
+  /// thread; not concurrently with the destructor.
+  void Wake();
+
   ClientCounters counters() const;
   const std::string& group_id() const { return options_.group_id; }
   /// The group id, generation and member id as of now, for a transactional producer's

@@ -34,6 +34,7 @@ class KafkaSource final : public runtime::Source {
   }
   Status SetPaused(bool paused) override { return consumer_->SetPaused(paused); }
   Status Close() override;
+  void Wake() override { consumer_->Wake(); }
   const BatchConsumer& consumer() const { return *consumer_; }
 
  private:

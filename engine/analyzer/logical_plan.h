@@ -154,6 +154,10 @@ struct LogicalOperator {
   // runtime puts above it.
   std::string store_name;
   std::string table_changes_store;
+  /// kSink of a CREATE TABLE AS SELECT over a table with no aggregation and no join: the store
+  /// that keeps each key's latest result row (runtime::ResultStoreOperator), which pull
+  /// queries read, as ksqlDB materializes such a table. Empty otherwise.
+  std::string result_store;
 
   /// The plan as an indented tree, one operator per line (EXPLAIN's output).
   std::string ToString(int indent = 0) const;

@@ -339,11 +339,37 @@ std::vector<std::vector<bool>> UsedColumnsBySource(const LogicalOperator& plan) 
   return by_source;
 }
 
+namespace {
+
+// Whether `sink` writes a table derived from a table by filters and projections alone (a
+// CREATE TABLE AS SELECT with no aggregation and no join): nothing else keeps its rows, so it
+// gets a store of its own for pull queries.
+bool KeepsResultsAlone(const LogicalOperator& sink) {
+  if (sink.kind != LogicalOperatorKind::kSink || sink.insert_into || sink.repartition ||
+      sink.source.type != catalog::SourceType::kTable) {
+    return false;
+  }
+  const LogicalOperator* node = sink.children.at(0).get();
+  while (node->kind == LogicalOperatorKind::kProject ||
+         node->kind == LogicalOperatorKind::kFilter) {
+    node = node->children.at(0).get();
+  }
+  return node->kind == LogicalOperatorKind::kScan &&
+         node->source.type == catalog::SourceType::kTable &&
+         node->source.window_type == catalog::WindowType::kNone;
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> AssignStores(LogicalOperator& plan) {
   LogicalOperator* top = &plan;
   if (top->kind == LogicalOperatorKind::kSink) top = top->children.at(0).get();
   StoreNamer namer;
   RETURN_NOT_OK(namer.Name(top));
+  if (KeepsResultsAlone(plan)) {
+    plan.result_store = "result";
+    namer.names.push_back(plan.result_store);
+  }
   // The task's stream time as of its last commit.
   namer.names.push_back("stream-time");
   return std::move(namer.names);

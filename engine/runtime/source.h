@@ -124,6 +124,10 @@ class Source {
   virtual Status SetPaused(bool paused) = 0;
   /// Leaves the group (revoking every partition). Idempotent.
   virtual Status Close() = 0;
+  /// Makes a Poll under way return at once (with what it has, maybe nothing), or the next
+  /// Poll when none is under way. Thread: any thread, but not concurrently with Close or
+  /// the destructor. A source that never blocks long in Poll may ignore it.
+  virtual void Wake() {}
 
   static constexpr int64_t kBeginning = -2;  // librdkafka's RD_KAFKA_OFFSET_BEGINNING
 };

@@ -116,8 +116,8 @@ void StreamThread::Start() {
   thread_ = std::thread([this] {
     // Named, so that top and /proc tell the stream threads from librdkafka's.
     pthread_setname_np(pthread_self(), ("ss-stream-" + std::to_string(index_)).c_str());
-    // A pass polls for at most 50 ms in all: pull queries (VisitTasks) wait for the poll under
-    // way, and an idle thread's extra polls cost little.
+    // A pass polls for at most 50 ms in all; queued commands and pull queries (VisitTasks)
+    // wake the poll under way (Wake), so they do not wait for it to time out.
     while (!stopping_) RunOnce(50);
     RunCommands();
     RunVisits();
@@ -137,6 +137,7 @@ void StreamThread::CloseSources() {
 
 void StreamThread::Stop() {
   stopping_ = true;
+  Wake();
   if (thread_.joinable()) thread_.join();
   running_ = false;
 }
@@ -149,6 +150,7 @@ Status StreamThread::OnThread(std::function<Status()> command) {
     std::lock_guard lock(commands_mutex_);
     commands_.push_back([command = std::move(command), done] { done->set_value(command()); });
   }
+  Wake();
   return result.get();
 }
 
@@ -174,8 +176,17 @@ void StreamThread::VisitTasks(const std::string& query_id, TaskVisitor visit) {
     visit(std::move(tasks));
   };
   if (!running_ || std::this_thread::get_id() == thread_.get_id()) return command();
+  {
+    std::lock_guard lock(commands_mutex_);
+    visits_.push_back(std::move(command));
+  }
+  Wake();
+}
+
+void StreamThread::Wake() {
   std::lock_guard lock(commands_mutex_);
-  visits_.push_back(std::move(command));
+  if (polling_ != nullptr) polling_->Wake();
+  wake_.notify_all();
 }
 
 void StreamThread::RunVisits() {
@@ -200,6 +211,7 @@ Status StreamThread::AddQuery(const QuerySpec& query) {
     for (const StageSpec& stage : query.stages) {
       share->members.push_back(
           std::make_unique<Member>(stage, *share, options_, *share->collector, clients_));
+      share->members.back()->tasks.set_restoring_counter(&restoring_tasks_);
     }
     for (auto& member : share->members) {
       Status subscribed = Subscribe(*share, *member);
@@ -397,8 +409,19 @@ Status StreamThread::Unpause(Member& member) {
 }
 
 Result<int64_t> StreamThread::Poll(Member& member, int wait_ms) {
-  RETURN_NOT_OK(member.source->Poll(options_.max_poll_records, std::chrono::milliseconds(wait_ms),
-                                    member.batch));
+  {
+    // Work queued before the poll starts would not wake it: do not wait at all then.
+    std::lock_guard lock(commands_mutex_);
+    if (HasQueuedWork()) wait_ms = 0;
+    polling_ = member.source.get();
+  }
+  Status polled = member.source->Poll(options_.max_poll_records, std::chrono::milliseconds(wait_ms),
+                                      member.batch);
+  {
+    std::lock_guard lock(commands_mutex_);
+    polling_ = nullptr;
+  }
+  RETURN_NOT_OK(polled);
   // A rebalance served inside the poll failed the share (exactly-once): redo from the last
   // commit rather than process on.
   if (!member.share.pending_failure.ok()) {
@@ -603,8 +626,12 @@ int64_t StreamThread::RunOnce(int max_wait_ms) {
     if (!share->stopped) polling += share->members.size();
   }
   if (polling == 0) {
-    // Nothing to poll (every query failed or none started): wait as a poll would.
-    std::this_thread::sleep_for(std::chrono::milliseconds(max_wait_ms));
+    // Nothing to poll (every query failed or none started): wait as a poll would, or until
+    // work is queued.
+    std::unique_lock lock(commands_mutex_);
+    wake_.wait_for(lock, std::chrono::milliseconds(max_wait_ms),
+                   [this] { return HasQueuedWork() || stopping_; });
+    lock.unlock();
     PublishProgress();
     return 0;
   }

@@ -128,7 +128,10 @@ class StreamThread {
   void Start();
   /// Asks the thread to stop after its pass: it commits what it processed and its sources
   /// leave their groups. Returns at once; several threads stop together this way.
-  void RequestStop() { stopping_ = true; }
+  void RequestStop() {
+    stopping_ = true;
+    Wake();
+  }
   /// RequestStop, then waits for the thread to end.
   void Stop();
 
@@ -156,10 +159,18 @@ class StreamThread {
 
   ThreadProgress progress() const;
   int index() const { return index_; }
+  /// Tasks being created and restored from their changelogs now (a task processes nothing
+  /// until restored). Any thread.
+  int restoring_tasks() const { return restoring_tasks_.load(); }
 
  private:
   struct Share;
   struct Member;
+  /// Cuts short the thread's wait (a poll under way, or the sleep of a thread with nothing
+  /// to poll) so that queued commands and visits run at once. Any thread.
+  void Wake();
+  /// Whether commands or visits wait for the thread. Needs commands_mutex_.
+  bool HasQueuedWork() const { return !commands_.empty() || !visits_.empty(); }
   /// Runs `command` on the thread (at once when it is not running) and returns its status.
   Status OnThread(std::function<Status()> command);
   void RunCommands();
@@ -197,9 +208,14 @@ class StreamThread {
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<bool> stopping_{false};
+  std::atomic<int> restoring_tasks_{0};
   std::mutex commands_mutex_;
   std::vector<std::function<void()>> commands_;  // guarded by commands_mutex_
   std::vector<std::function<void()>> visits_;    // guarded by commands_mutex_
+  // The source being polled now, woken when work is queued; guarded by commands_mutex_ (so
+  // that it is not closed while another thread wakes it).
+  Source* polling_ = nullptr;
+  std::condition_variable wake_;  // an idle thread's sleep, with commands_mutex_
   mutable std::mutex progress_mutex_;
   ThreadProgress progress_;          // guarded by progress_mutex_
   int64_t consumed_ = 0;             // thread-owned

@@ -66,6 +66,14 @@ TaskManager::TaskManager(const StageSpec& stage, std::string application_id,
 
 Status TaskManager::Create(int32_t partition) {
   if (tasks_.count(partition)) return Status::OK();
+  // Counted while it restores, so that readiness (/chc/ready) can see it from any thread.
+  if (restoring_ != nullptr) restoring_->fetch_add(1);
+  Status created = CreateAndRestore(partition);
+  if (restoring_ != nullptr) restoring_->fetch_sub(1);
+  return created;
+}
+
+Status TaskManager::CreateAndRestore(int32_t partition) {
   std::string why;
   if (state_.provider == nullptr) {
     ASSIGN_OR_RAISE(bool created, CreateTask(partition, "", nullptr, why));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -74,6 +75,9 @@ class TaskManager {
   /// or store, or a checkpoint the changelog no longer covers, wipes the task's directory and
   /// restores it in full (logged with the reason).
   Status Create(int32_t partition);
+  /// Counts the tasks being created and restored now in `restoring` (shared by the managers
+  /// of one stream thread, read by any thread); null for none. Set before the first Create.
+  void set_restoring_counter(std::atomic<int>* restoring) { restoring_ = restoring; }
   /// Runs one partition's messages through its task (created when missing).
   Status Process(std::span<const InputMessage> run);
   /// Flushes the tasks of `partitions` (all when empty): their stores write their changelog
@@ -121,6 +125,8 @@ class TaskManager {
     int64_t restored_end = 0;
     int64_t written = 0;
   };
+  // Create, once the task is known to be missing.
+  Status CreateAndRestore(int32_t partition);
   // Creates the task of `partition` with its stores in `directory` (persistent) or in memory,
   // and restores them: from `checkpoint` when given, else in full. False, with `why`, when
   // the local state cannot be used and a full restore is needed.
@@ -141,6 +147,7 @@ class TaskManager {
   std::map<int32_t, int64_t> newest_;  // per partition: the newest timestamp seen
   TaskCounters closed_;                // counters of tasks already closed
   int64_t restored_records_ = 0;
+  std::atomic<int>* restoring_ = nullptr;
   int64_t restores_from_checkpoint_ = 0;
 };
 

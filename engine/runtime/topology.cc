@@ -228,6 +228,18 @@ Result<std::unique_ptr<Topology>> Topology::Build(const LogicalOperator& plan,
   topology->sink_ = sink.get();
   topology->operators_.push_back(std::move(sink));
   topology->stream_time_store_ = MakeStore(stores, "stream-time");
+  if (!plan.result_store.empty()) {
+    std::vector<size_t> key_columns;
+    for (size_t i = 0; i < node->output.columns.size(); ++i) {
+      if (node->output.columns[i].role == catalog::ColumnRole::kKey) key_columns.push_back(i);
+    }
+    auto keep = std::make_unique<ResultStoreOperator>(std::move(key_columns),
+                                                      MakeStore(stores, plan.result_store));
+    keep->set_next(next);
+    next = keep.get();
+    topology->result_store_ = keep.get();
+    topology->operators_.push_back(std::move(keep));
+  }
   Builder builder(*topology, std::move(on_late), std::move(stores));
   RETURN_NOT_OK(builder.Build(node, next));
   return topology;
@@ -300,6 +312,7 @@ Status Topology::RebuildIndexes() {
 
 Status Topology::EmitStored(const std::vector<types::Row>* keys, CallbackSink::Callback visit) {
   if (!materialized()) return Status::NotSupported("the query keeps no results to read");
+  if (result_store_ != nullptr) return result_store_->EmitStored(keys, visit);
   // The operators above the Aggregate (HAVING, the projection) keep no state, so the stored
   // groups can pass through them between two batches; only the sink's receiver changes.
   CallbackSink::Callback saved = sink_->Exchange(std::move(visit));

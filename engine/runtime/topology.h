@@ -9,6 +9,7 @@
 #include "runtime/join_operator.h"
 #include "runtime/match_recognize_operator.h"
 #include "runtime/operator.h"
+#include "runtime/result_store.h"
 
 namespace sidestream::runtime {
 
@@ -57,11 +58,17 @@ class Topology {
 
   /// Pull queries: hands `visit` the result rows the query's state holds now, as its sink
   /// would receive them (the Aggregate's stored groups through HAVING and the projection);
-  /// only those of `keys` (group values) when given and not windowed. NotSupported when the
-  /// topology has no Aggregate: nothing else keeps its results. Between Process calls only.
+  /// only those of `keys` (group values) when given and not windowed. A table derived from a
+  /// table without aggregation keeps its result rows in a store of their own
+  /// (ResultStoreOperator): those are handed over as they are, or those of `keys` (the
+  /// result's key columns). NotSupported otherwise: nothing else keeps its results. Between
+  /// Process calls only.
   Status EmitStored(const std::vector<types::Row>* keys, CallbackSink::Callback visit);
-  /// Whether EmitStored can answer: the topology ends in one Aggregate's results.
-  bool materialized() const { return aggregates_.size() == 1 && joins_.empty(); }
+  /// Whether EmitStored can answer: the topology ends in one Aggregate's results, or keeps
+  /// them in a result store.
+  bool materialized() const {
+    return result_store_ != nullptr || (aggregates_.size() == 1 && joins_.empty());
+  }
 
   const std::vector<TopologySource>& sources() const { return sources_; }
   const analyzer::Schema& result_schema() const { return result_schema_; }
@@ -83,6 +90,7 @@ class Topology {
   // The task's stream time as of the last Flush, under the key {} (restored with the rest).
   std::unique_ptr<KeyValueStore> stream_time_store_;
   std::vector<AggregateOperator*> aggregates_;
+  ResultStoreOperator* result_store_ = nullptr;  // just before the sink, when there is one
   std::vector<JoinOperator*> joins_;
   std::vector<MatchRecognizeOperator*> matches_;
   std::vector<const FilterOperator*> filters_;

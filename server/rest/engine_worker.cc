@@ -44,12 +44,19 @@ void EngineWorker::Loop() {
   for (;;) {
     std::deque<Task> tasks;
     bool stopping;
+    const bool queries = !engine_->Queries().empty();
+    // With the queries on their stream threads, RunOnce would only sleep: wait here instead,
+    // where a posted task (a pull query) ends the wait at once.
+    const bool wait_here = queries && engine_->RunOnceOnlyWaits();
+    const int pass_ms = tickers.empty() ? 50 : 10;
     {
       std::unique_lock<std::mutex> lock(mutex_);
+      auto posted = [this] { return !tasks_.empty() || !new_tickers_.empty() || stopping_; };
       // With no query and no push query there is nothing to poll: sleep until posted to.
-      if (tasks_.empty() && tickers.empty() && new_tickers_.empty() && !stopping_ &&
-          engine_->Queries().empty()) {
-        wake_.wait_for(lock, std::chrono::milliseconds(200));
+      if (!queries && tickers.empty()) {
+        wake_.wait_for(lock, std::chrono::milliseconds(200), posted);
+      } else if (wait_here || !queries) {
+        wake_.wait_for(lock, std::chrono::milliseconds(pass_ms), posted);
       }
       tasks.swap(tasks_);
       for (auto& ticker : new_tickers_) tickers.push_back(std::move(ticker));
@@ -59,7 +66,7 @@ void EngineWorker::Loop() {
     for (auto& task : tasks) task(*engine_);
     if (stopping) break;
     if (!engine_->Queries().empty()) {
-      auto processed = engine_->RunOnce(tickers.empty() ? 50 : 10);
+      auto processed = engine_->RunOnce(engine_->RunOnceOnlyWaits() ? 0 : pass_ms);
       if (!processed.ok()) std::cerr << "engine: " << processed.status().ToString() << std::endl;
     }
     std::erase_if(tickers, [this](Ticker& ticker) { return !ticker(*engine_, false); });

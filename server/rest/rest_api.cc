@@ -690,9 +690,8 @@ void RestApi::Handle(HttpRequest request, std::shared_ptr<Responder> responder) 
          {"details", {{"metastore", healthy}, {"kafka", healthy}, {"commandRunner", healthy}}},
          {"serverState", "READY"}});
   }
-  if (path == "/chc/live" || path == "/chc/ready") {
-    return RespondJson(*responder, 200, {{"isHealthy", true}});
-  }
+  if (path == "/chc/live") return RespondJson(*responder, 200, {{"isHealthy", true}});
+  if (path == "/chc/ready") return HandleReady(std::move(responder));
   if (path == "/clusterStatus") {
     std::string address;
     {
@@ -1003,6 +1002,25 @@ void RestApi::StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuer
     }
     query->batch.Clear();
     return true;
+  });
+}
+
+void RestApi::HandleReady(std::shared_ptr<Responder> responder) {
+  // The catalog is loaded (and the queries file run) before the server listens, so what can
+  // still be missing is state: a task restoring its stores from their changelogs processes
+  // nothing and answers no pull query until it is done.
+  worker_.Post([responder = std::move(responder)](host::KafkaEngine& engine) {
+    const int restoring = engine.RestoringTasks();
+    const bool ready = restoring == 0;
+    json body = {{"isHealthy", ready},
+                 {"details",
+                  {{"catalog", {{"isHealthy", true}}},
+                   {"stateStores", {{"isHealthy", ready}, {"restoringTasks", restoring}}}}}};
+    if (!ready) {
+      body["reason"] = std::to_string(restoring) + (restoring == 1 ? " task is" : " tasks are") +
+                       " restoring state from changelog topics";
+    }
+    RespondJson(*responder, ready ? 200 : 503, body);
   });
 }
 

@@ -61,6 +61,8 @@ class RestApi {
   void HandleCloseQuery(const HttpRequest& request, std::shared_ptr<Responder> responder);
   /// Renders the engine's metrics on the engine thread, with the REST API's own.
   void HandleMetrics(std::shared_ptr<Responder> responder);
+  /// GET /chc/ready: 200 once no task is restoring its state, else 503 saying what is not.
+  void HandleReady(std::shared_ptr<Responder> responder);
   /// On the engine thread: starts a push query or answers why not.
   void StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery> query,
                       const std::string& sql);

@@ -107,6 +107,33 @@ TEST_F(EmitStoredTest, WindowedGroupsCarryTheirBounds) {
             (std::vector<std::string>{"'a'|1|@1000[0,60000)", "'a'|2|@62000[60000,120000)"}));
 }
 
+// A table derived from a table without aggregation keeps its result rows in a store of its
+// own: the rows the CTAS's WHERE keeps, projected, keyed by the table's key; an update the
+// WHERE drops and a delete take the key out.
+TEST_F(EmitStoredTest, ATableDerivedFromATableKeepsItsResultRows) {
+  Start(
+      "CREATE TABLE USERS (ID STRING PRIMARY KEY, SECS INT) "
+      "WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON');\n"
+      "CREATE TABLE LONG_CALLS AS SELECT ID, SECS * 2 AS DOUBLE_SECS FROM USERS WHERE SECS > 5;");
+  ASSERT_TRUE(task_->materialized());
+  ASSERT_FALSE(plan_->result_store.empty());
+  Call("a", 10, 1000);
+  Call("b", 3, 2000);
+  Call("c", 7, 3000);
+  Call("a", 11, 4000);
+  const int before = sink_results_;
+  EXPECT_EQ(Stored(nullptr), (std::vector<std::string>{"'a'|22|@4000", "'c'|14|@3000"}));
+  std::vector<types::Row> keys = {{types::Value::String("c")}, {types::Value::String("b")}};
+  EXPECT_EQ(Stored(&keys), (std::vector<std::string>{"'c'|14|@3000"}));
+  EXPECT_EQ(sink_results_, before);
+  Call("a", 1, 5000);  // no longer passes the WHERE
+  InputMessage tombstone;
+  tombstone.key = std::string_view("c");
+  tombstone.timestamp = 6000;
+  ASSERT_TRUE(task_->Process(tombstone).ok());
+  EXPECT_EQ(Stored(nullptr), std::vector<std::string>{});
+}
+
 TEST_F(EmitStoredTest, AProjectionOfAStreamIsNotMaterialized) {
   Start(std::string(kCalls) + "CREATE STREAM S AS SELECT CALLER, SECS FROM CALLS;");
   EXPECT_FALSE(task_->materialized());
