@@ -226,7 +226,9 @@ Result<RocksDbKeyValueStore::Loaded> RocksDbKeyValueStore::Load(const types::Row
   auto [entry, added] = segment.cache.try_emplace(key);
   (void)added;
   Entry& cached = entry->second;
-  cached.touched = true;
+  // Marked when used again: an entry read or made once (a new window of a caller who
+  // never comes back) goes at the next eviction, one used twice survives it.
+  cached.touched = false;
   if (read.ok()) {
     Status decoded = types::DecodeRow(std::string_view(stored.data(), stored.size()), cached.value);
     if (!decoded.ok()) {
@@ -266,7 +268,7 @@ Result<types::Row*> RocksDbKeyValueStore::Upsert(const types::Row& key, bool& in
   if (cached_bytes_ > CacheBudget()) {
     RETURN_NOT_OK(WriteChanges(/*commit=*/false));
     const int64_t budget = CacheBudget();
-    Evict(budget / 2);
+    Evict(budget / 4);
   }
   ASSIGN_OR_RAISE(Loaded loaded, Load(key));
   Entry& entry = loaded.entry->second;
