@@ -1,6 +1,7 @@
 #include "state/rocksdb_store.h"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -496,6 +497,14 @@ Status RocksDbKeyValueStore::WriteChanges(bool commit) {
         RETURN_NOT_OK(sink_(std::string_view(key.data() + prefix, key.size() - prefix), nullptr));
       }
       RETURN_NOT_OK(FromRocksDb(iterator.status(), "reading an erased window of a state store"));
+    }
+    // Files wholly inside an erased window go now, without waiting for a compaction to
+    // drop what the range deletion covers (a segment drop, as Kafka Streams does it).
+    for (size_t i = 0; i < erased_windows_.size(); ++i) {
+      const rocksdb::Slice begin(bounds[2 * i]), end(bounds[2 * i + 1]);
+      RETURN_NOT_OK(
+          FromRocksDb(rocksdb::DeleteFilesInRange(db_, db_->DefaultColumnFamily(), &begin, &end),
+                      "dropping the files of an erased window"));
     }
     erased_windows_.clear();
     for (const Change& change : changes) {
