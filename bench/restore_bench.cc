@@ -8,11 +8,16 @@
 // than were written fails rather than report a rate for them). Then, R times, every partition is
 // restored into a fresh task: ReadPartitionToEnd + ChangelogStore::Restore + the operators'
 // index rebuild. The ceiling is ReadPartitionToEnd of the same partitions with no work.
+// Then, R times, the same partitions are restored into RocksDB stores (a fresh state
+// directory: ReadPartitionToEnd, RocksDbKeyValueStore::Restore, FinishRestore, the index
+// rebuild), the tasks are closed (a clean stop), and reopened from their local stores alone
+// (no changelog read: what a restart with a checkpoint does before replaying the tail).
 //
-// Usage: restore_bench [--messages N] [--runs R] [--partitions P]
+// Usage: restore_bench [--messages N] [--runs R] [--partitions P] [--state-dir D]
 // Prints one JSON object on stdout; progress goes to stderr.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -27,6 +32,7 @@
 #include "connectors/kafka/partition_reader.h"
 #include "runtime/stream_task.h"
 #include "session/statements.h"
+#include "state/rocksdb_store.h"
 
 namespace {
 
@@ -59,8 +65,10 @@ int main(int argc, char** argv) {
   int64_t messages = 200'000;
   int runs = 3;
   int partitions = 32;
+  std::string state_dir = "/tmp/sidestream-restore-bench";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
+    if (arg == "--state-dir") state_dir = argv[i + 1];
     if (arg == "--messages") messages = std::atoll(argv[i + 1]);
     if (arg == "--runs") runs = std::atoi(argv[i + 1]);
     if (arg == "--partitions") partitions = std::atoi(argv[i + 1]);
@@ -181,6 +189,94 @@ int main(int argc, char** argv) {
                  restore_runs.back().rate, restore_runs.back().rate_per_core,
                  ceiling_runs.back().rate);
   }
+  // RocksDB: the changelog restored into RocksDB stores, then the stores reopened after a
+  // clean stop, from local state alone.
+  std::vector<Measurement> rocksdb_runs, local_runs;
+  int64_t local_keys = 0;
+  for (int run = 0; run < runs; ++run) {
+    std::filesystem::remove_all(state_dir);
+    sidestream::state::RocksDbStoreProvider::Options options;
+    options.state_dir = state_dir;
+    options.application_id = "restore";
+    auto provider = sidestream::state::RocksDbStoreProvider::Create(options);
+    if (!provider.ok()) return Fail("state directory", provider.status());
+    // A task of partition `partition` over its RocksDB stores; `store` is its aggregation's.
+    auto open_task = [&](int partition, sidestream::state::RocksDbKeyValueStore*& store)
+        -> sidestream::Result<std::unique_ptr<runtime::StreamTask>> {
+      Status opened;
+      auto task = runtime::StreamTask::Create(
+          query->id, *query->plan, query->properties, DiscardingCallbacks(),
+          [&](const std::string& name) -> std::unique_ptr<runtime::KeyValueStore> {
+            auto made = (*provider)->Open(
+                (*provider)->TaskDirectory("restore", "w3", partition), name,
+                [](std::string_view, const std::string*) { return Status::OK(); });
+            if (!made.ok()) {
+              opened = made.status();
+              return std::make_unique<runtime::InMemoryKeyValueStore>();
+            }
+            if (name == kStore) {
+              store = static_cast<sidestream::state::RocksDbKeyValueStore*>(made->get());
+            }
+            return std::move(*made);
+          });
+      RETURN_NOT_OK(opened);
+      return task;
+    };
+    Status status;
+    {
+      std::vector<std::unique_ptr<runtime::StreamTask>> tasks;
+      rocksdb_runs.push_back(sidestream::bench::Measure(changes, [&] {
+        for (int partition = 0; partition < partitions && status.ok(); ++partition) {
+          sidestream::state::RocksDbKeyValueStore* store = nullptr;
+          auto task = open_task(partition, store);
+          if (!task.ok()) {
+            status = task.status();
+            break;
+          }
+          auto read = kafka::ReadPartitionToEnd(
+              client, topic, partition,
+              [store](std::optional<std::string_view> key, std::optional<std::string_view> value) {
+                return store->Restore(*key, value ? &*value : nullptr);
+              });
+          if (!read.ok()) status = read.status();
+          if (status.ok()) status = store->FinishRestore();
+          if (status.ok()) status = (*task)->RebuildIndexes();
+          tasks.push_back(std::move(*task));
+        }
+      }));
+      if (!status.ok()) return Fail("restore into RocksDB", status);
+    }  // the tasks close: a clean stop
+    int64_t keys = 0;
+    std::vector<std::unique_ptr<runtime::StreamTask>> tasks;
+    const Measurement local = sidestream::bench::Measure(1, [&] {
+      for (int partition = 0; partition < partitions && status.ok(); ++partition) {
+        sidestream::state::RocksDbKeyValueStore* store = nullptr;
+        auto task = open_task(partition, store);
+        if (!task.ok()) {
+          status = task.status();
+          break;
+        }
+        status = (*task)->RebuildIndexes();
+        keys += static_cast<int64_t>(store->size());
+        tasks.push_back(std::move(*task));
+      }
+    });
+    if (!status.ok()) return Fail("reopen local RocksDB state", status);
+    local_keys = keys;
+    // Rates of keys: Measure counted one pass.
+    local_runs.push_back({local.rate * static_cast<double>(keys),
+                          local.rate_per_core * static_cast<double>(keys), local.peak_rss_mb});
+    std::fprintf(stderr,
+                 "RocksDB run %d: restore %.0f records/s (%.0f per core); local reopen of %lld "
+                 "keys %.3f s\n",
+                 run, rocksdb_runs.back().rate, rocksdb_runs.back().rate_per_core,
+                 static_cast<long long>(keys), 1.0 / local.rate);
+    tasks.clear();
+  }
+  std::filesystem::remove_all(state_dir);
+  nlohmann::json rocksdb_engine = sidestream::bench::Summarize(rocksdb_runs);
+  nlohmann::json local_engine = sidestream::bench::Summarize(local_runs);
+
   nlohmann::json engine = sidestream::bench::Summarize(restore_runs);
   nlohmann::json ceiling = sidestream::bench::Summarize(ceiling_runs);
   nlohmann::json report = {
@@ -198,6 +294,14 @@ int main(int argc, char** argv) {
                                ceiling["records_per_s_per_core"]["median"].get<double>()},
       {"wall_ratio_to_ceiling", engine["records_per_s"]["median"].get<double>() /
                                     ceiling["records_per_s"]["median"].get<double>()},
+      {"rocksdb_restore", rocksdb_engine},
+      {"rocksdb_ratio_to_ceiling",
+       rocksdb_engine["records_per_s_per_core"]["median"].get<double>() /
+           ceiling["records_per_s_per_core"]["median"].get<double>()},
+      {"local_reopen_keys", local_keys},
+      {"local_reopen", local_engine},
+      {"local_reopen_seconds",
+       static_cast<double>(local_keys) / local_engine["records_per_s"]["median"].get<double>()},
       {"peer_name", ""},
       {"peers", "no published restore figure"},
       {"peer_per_core", 0},

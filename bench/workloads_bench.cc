@@ -467,6 +467,7 @@ int main(int argc, char** argv) {
   const Messages table = workload.subscriber_table ? SubscriberRows(subscribers) : Messages();
 
   std::vector<Measurement> engine_runs, ceiling_runs;
+  std::vector<double> rss_before_run;
   RunOutput output;
   size_t checksum = 0;
   for (int run = 0; run < runs; ++run) {
@@ -482,6 +483,10 @@ int main(int argc, char** argv) {
     if (!status.ok()) return Fail("load table", status);
     const auto inputs =
         PipelineInputs(messages, sidestream::bench::InputTopic(workload), pipelines);
+    // What the process holds before the clock starts (the input above all), so that the
+    // peak's growth over it (the state) can be told apart.
+    sidestream::bench::ResetPeakRss();
+    rss_before_run.push_back(sidestream::bench::PeakRssMb());
     engine_runs.push_back(sidestream::bench::Measure(
         messages_count, [&] { status = Feed(inputs, pipelines, state.commit_every); }));
     if (!status.ok()) return Fail("process", status);
@@ -542,6 +547,7 @@ int main(int argc, char** argv) {
       {"target_per_core", workload.target_per_core},
       {"target_ratio", workload.target_ratio},
       {"checksum", checksum},
+      {"rss_before_run_mb", sidestream::bench::Stats(rss_before_run)},
       {"state", state.kind},
       {"commit_every", state.commit_every},
       {"changelog_records_per_run", state.changelog_records},

@@ -18,6 +18,11 @@ AggregateOperator::AggregateOperator(AggregateSpec spec)
 
 Status AggregateOperator::RebuildIndexes() {
   if (!spec_.window) return Status::OK();
+  if (spec_.store_ordered_by_window) {
+    ASSIGN_OR_RAISE(std::vector<int64_t> starts, groups_->WindowStarts());
+    open_starts_ = std::set<int64_t>(starts.begin(), starts.end());
+    return Status::OK();
+  }
   const bool session = spec_.window->kind == sql::WindowKind::kSession;
   const size_t group_size = spec_.group_by.size();
   closing_.clear();
@@ -270,6 +275,10 @@ Status AggregateOperator::ApplySession(const Record& record) {
 }
 
 void AggregateOperator::TrackWindow(const Row& group, const WindowBounds& window) {
+  if (spec_.store_ordered_by_window) {
+    open_starts_.insert(window.start);
+    return;
+  }
   ClosingWindows& closing = closing_[window.end];
   closing.groups.insert(closing.groups.end(), group.begin(), group.end());
   closing.starts.push_back(window.start);
@@ -284,6 +293,7 @@ Status AggregateOperator::AdvanceStreamTime(int64_t stream_time) {
 
 Status AggregateOperator::CloseWindows(int64_t stream_time) {
   stream_time_ = std::max(stream_time_, stream_time);
+  if (spec_.store_ordered_by_window) return CloseOrderedWindows();
   const bool session = spec_.window && spec_.window->kind == sql::WindowKind::kSession;
   const size_t width = spec_.group_by.size();
   while (!closing_.empty()) {
@@ -316,6 +326,26 @@ Status AggregateOperator::CloseWindows(int64_t stream_time) {
       RETURN_NOT_OK(groups_->Erase(store_key_));
     }
     closing_.erase(first);
+  }
+  return Status::OK();
+}
+
+Status AggregateOperator::CloseOrderedWindows() {
+  // Tumbling and hopping windows all have one size, so they close in the order they start.
+  const size_t width = spec_.group_by.size();
+  const size_t calls = spec_.calls.size();
+  while (!open_starts_.empty()) {
+    const int64_t start = *open_starts_.begin();
+    const WindowBounds window{start, start + spec_.window->size_ms};
+    if (!WindowClosed(window, grace(), stream_time_)) break;
+    if (spec_.emit_final) {
+      RETURN_NOT_OK(groups_->ForEachInWindow(start, [&](const Row& key, const Row& state) {
+        if (key.size() < width || state.size() != calls + 2) return;  // not this query's
+        Emit(std::span<const Value>(key.data(), width), window, state, state[calls].integer());
+      }));
+    }
+    RETURN_NOT_OK(groups_->EraseWindow(start));
+    open_starts_.erase(open_starts_.begin());
   }
   return Status::OK();
 }

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -35,6 +36,9 @@ struct AggregateSpec {
   bool emit_final = false;
   LateRecordCallback on_late;
   std::unique_ptr<KeyValueStore> store;  // the groups' state; in memory when null
+  /// Whether `store` keeps its entries ordered by window start (KeyValueStore::
+  /// OrderByWindowStart said so): windows then close through it, with no index of groups.
+  bool store_ordered_by_window = false;
 };
 
 /// GROUP BY with an optional TUMBLING, HOPPING or SESSION window.
@@ -53,6 +57,11 @@ struct AggregateSpec {
 /// counted. Closed windows are dropped from state.
 /// State lives in KeyValueStores; at a commit their Flush() is where a persistent store
 /// writes its batch and changelog. A store error is returned as it is (the query fails).
+/// Windows close through an index of their groups by window end (`closing_`), or, when the
+/// store is ordered by window start (tumbling and hopping windows on RocksDB), through the
+/// store itself: the operator keeps only the open windows' starts, and a closing window is
+/// one EraseWindow (after one ForEachInWindow for EMIT FINAL), so state stays bounded by
+/// the open windows and expiry reads no key.
 class AggregateOperator : public Operator {
  public:
   explicit AggregateOperator(AggregateSpec spec);
@@ -93,6 +102,8 @@ class AggregateOperator : public Operator {
   bool SameGroupUpdate(const Record& retraction, const Record& next);
   // Emits (EMIT FINAL) and drops the windows that stream time `stream_time` closes.
   Status CloseWindows(int64_t stream_time);
+  // CloseWindows through a store ordered by window start.
+  Status CloseOrderedWindows();
   // Evaluates the group key and the arguments of every call for `record`; false when
   // one fails or the group key has a NULL (counted, unless a retraction: its row was
   // counted when it was added).
@@ -119,8 +130,10 @@ class AggregateOperator : public Operator {
 
   AggregateSpec spec_;
   std::unique_ptr<KeyValueStore> groups_;  // StoreKey -> state (see InitialState)
-  // Open windows by end: the order in which they close.
+  // Open windows by end: the order in which they close (stores not ordered by window).
   std::map<int64_t, ClosingWindows> closing_;
+  // The starts of the open windows, when the store is ordered by window start.
+  std::set<int64_t> open_starts_;
   // SESSION windows: the open sessions of each group, so a record finds the sessions it
   // may join without scanning every group.
   std::unordered_map<types::Row, std::vector<WindowBounds>, types::RowHash, types::RowEqual>

@@ -46,6 +46,39 @@ class KeyValueStore {
       const std::function<void(const types::Row& key, const types::Row& value)>& visit) const = 0;
   /// Makes every write so far durable. OK at once for the in-memory store.
   virtual Status Flush() = 0;
+
+  // Time-ordered windows. A windowed aggregation's keys end with the window's start; a store
+  // that keeps its entries ordered by that start lists, visits and drops a window's entries
+  // without a per-key index (Kafka Streams' segmented window stores), so expiry costs a
+  // range delete, not a lookup per key.
+
+  /// Asks the store to order its entries by the BIGINT window start in key element
+  /// `start_index` (every key must have one there). True when it does; false when the store
+  /// cannot (the caller then indexes its windows itself, and must not call the methods
+  /// below). Call once, before any other call. Errors as for Flush (a persistent store
+  /// re-reads its files).
+  virtual Result<bool> OrderByWindowStart(size_t start_index) {
+    (void)start_index;
+    return false;
+  }
+  /// The starts of the windows that hold entries, ascending.
+  virtual Result<std::vector<int64_t>> WindowStarts() const {
+    return Status::NotSupported("this state store is not ordered by window start");
+  }
+  /// Calls `visit` on every entry of the window that starts at `start`, in key order.
+  virtual Status ForEachInWindow(
+      int64_t start,
+      const std::function<void(const types::Row& key, const types::Row& value)>& visit) const {
+    (void)start;
+    (void)visit;
+    return Status::NotSupported("this state store is not ordered by window start");
+  }
+  /// Drops every entry of the window that starts at `start` at once (a changelogged store
+  /// writes their deletions at the next Flush). Pointers into that window become invalid.
+  virtual Status EraseWindow(int64_t start) {
+    (void)start;
+    return Status::NotSupported("this state store is not ordered by window start");
+  }
 };
 
 /// Makes the state stores of one task's operators, by a name stable across runs of the
@@ -104,6 +137,12 @@ class ChangelogBackedStore : public KeyValueStore {
   virtual Status FinishRestore() { return Status::OK(); }
   /// Whether the next Flush has anything to write.
   virtual bool HasUnflushedChanges() const = 0;
+  /// Called before the store writes to its files between two Flushes (a persistent store's
+  /// write cache over its budget spills, and hands the spilled entries to the changelog):
+  /// the task deletes its checkpoint, which no longer describes the files. An error stops
+  /// the write and is returned by the call that caused it.
+  using EarlyWriteHook = std::function<Status()>;
+  virtual void SetEarlyWriteHook(EarlyWriteHook hook) { (void)hook; }
 };
 
 /// Opens the persistent stores of tasks (engine/state implements it over RocksDB), each in

@@ -139,6 +139,12 @@ Result<bool> TaskManager::CreateTask(int32_t partition, const std::string& direc
         return std::make_unique<InMemoryKeyValueStore>();
       }
       store = std::move(*opened);
+      // Files written before the commit no longer match the checkpoint: it goes first.
+      store->SetEarlyWriteHook(
+          [this, partition, path = directory + "/" + kCheckpointFileName]() -> Status {
+            checkpointed_.erase(partition);
+            return DeleteCheckpoint(path);
+          });
     } else {
       store = std::make_unique<ChangelogStore>(std::move(sink));
     }

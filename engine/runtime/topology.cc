@@ -185,6 +185,11 @@ class Topology::Builder {
         spec.on_late = on_late_;
         RETURN_NOT_OK(RequireStoreName(step));
         spec.store = MakeStore(stores_, step.store_name);
+        if (spec.window && spec.window->kind != sql::WindowKind::kSession) {
+          // Keys are the group values, then the window start (AggregateOperator::StoreKey).
+          ASSIGN_OR_RAISE(spec.store_ordered_by_window,
+                          spec.store->OrderByWindowStart(spec.group_by.size()));
+        }
         auto aggregate = std::make_unique<AggregateOperator>(std::move(spec));
         topology_.aggregates_.push_back(aggregate.get());
         return std::unique_ptr<Operator>(std::move(aggregate));

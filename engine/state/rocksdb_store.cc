@@ -1,6 +1,7 @@
 #include "state/rocksdb_store.h"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -35,6 +36,29 @@ Status FromRocksDb(const rocksdb::Status& status, const std::string& context) {
 
 int64_t EntryBytes(size_t key_bytes, size_t value_bytes) {
   return kEntryOverhead + 2 * static_cast<int64_t>(key_bytes + value_bytes);
+}
+
+// The time-ordered layout's key prefix: a window start, big-endian with the sign bit flipped,
+// so that RocksDB's bytewise order is time order.
+constexpr size_t kWindowPrefixBytes = 8;
+
+void AppendWindowPrefix(int64_t start, std::string& out) {
+  const uint64_t bits = static_cast<uint64_t>(start) ^ (uint64_t{1} << 63);
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(bits >> shift));
+}
+
+std::string WindowPrefix(int64_t start) {
+  std::string prefix;
+  AppendWindowPrefix(start, prefix);
+  return prefix;
+}
+
+int64_t ReadWindowPrefix(std::string_view bytes) {
+  uint64_t bits = 0;
+  for (size_t i = 0; i < kWindowPrefixBytes; ++i) {
+    bits = (bits << 8) | static_cast<uint8_t>(bytes[i]);
+  }
+  return static_cast<int64_t>(bits ^ (uint64_t{1} << 63));
 }
 
 }  // namespace
@@ -82,227 +106,478 @@ RocksDbKeyValueStore::~RocksDbKeyValueStore() {
   shared_.open_stores.fetch_sub(1, std::memory_order_relaxed);
 }
 
+int64_t RocksDbKeyValueStore::SegmentStart(const types::Row& key) const {
+  if (!window_start_index_) return 0;
+  const size_t index = *window_start_index_;
+  // A key without a window start (never an aggregation's) is kept with the epoch's window.
+  if (index >= key.size() || key[index].is_null()) return 0;
+  return key[index].integer();
+}
+
+void RocksDbKeyValueStore::AppendStoredKey(const types::Row& key, std::string& out) const {
+  if (window_start_index_) AppendWindowPrefix(SegmentStart(key), out);
+  types::EncodeRow(key, out);
+}
+
 Status RocksDbKeyValueStore::CountEntries() {
   std::unique_ptr<rocksdb::Iterator> iterator(db_->NewIterator(rocksdb::ReadOptions()));
   count_ = 0;
-  for (iterator->SeekToFirst(); iterator->Valid(); iterator->Next()) ++count_;
+  for (auto& [start, segment] : segments_) segment.count = 0;
+  Segment* segment = nullptr;
+  int64_t segment_start = 0;
+  for (iterator->SeekToFirst(); iterator->Valid(); iterator->Next()) {
+    ++count_;
+    if (!window_start_index_) continue;
+    const rocksdb::Slice key = iterator->key();
+    if (key.size() <= kWindowPrefixBytes) {
+      return Status::Corruption("a time-ordered state store holds a key without a window start");
+    }
+    const int64_t start = ReadWindowPrefix(std::string_view(key.data(), key.size()));
+    // Keys come in time order: one map lookup per window.
+    if (segment == nullptr || start != segment_start) {
+      segment = &segments_[start];
+      segment_start = start;
+    }
+    ++segment->count;
+  }
   return FromRocksDb(iterator->status(), "counting the entries of a state store");
 }
 
-void RocksDbKeyValueStore::SetBytes(Entry& entry, int64_t bytes) const {
+Result<bool> RocksDbKeyValueStore::OrderByWindowStart(size_t start_index) {
+  {
+    // A database written in the other layout (an older version's) must not be misread.
+    std::unique_ptr<rocksdb::Iterator> iterator(db_->NewIterator(rocksdb::ReadOptions()));
+    iterator->SeekToFirst();
+    if (iterator->Valid()) {
+      const rocksdb::Slice key = iterator->key();
+      types::Row decoded;
+      const bool readable = key.size() > kWindowPrefixBytes &&
+                            types::DecodeRow(std::string_view(key.data() + kWindowPrefixBytes,
+                                                              key.size() - kWindowPrefixBytes),
+                                             decoded)
+                                .ok() &&
+                            start_index < decoded.size() && !decoded[start_index].is_null() &&
+                            decoded[start_index].integer() ==
+                                ReadWindowPrefix(std::string_view(key.data(), key.size()));
+      if (!readable) {
+        return Status::Corruption(
+            "the state store holds keys that are not ordered by window start (written by an "
+            "older version): delete the task's state directory to restore it from its changelog");
+      }
+    }
+    RETURN_NOT_OK(FromRocksDb(iterator->status(), "reading a state store"));
+  }
+  window_start_index_ = start_index;
+  segments_.clear();
+  cached_bytes_ = 0;
+  RETURN_NOT_OK(CountEntries());
+  return true;
+}
+
+Result<std::vector<int64_t>> RocksDbKeyValueStore::WindowStarts() const {
+  if (!window_start_index_) return KeyValueStore::WindowStarts();
+  std::vector<int64_t> starts;
+  for (const auto& [start, segment] : segments_) {
+    if (segment.count > 0) starts.push_back(start);
+  }
+  return starts;
+}
+
+size_t RocksDbKeyValueStore::cached_entries() const {
+  size_t entries = 0;
+  for (const auto& [start, segment] : segments_) entries += segment.cache.size();
+  return entries;
+}
+
+bool RocksDbKeyValueStore::HasUnflushedChanges() const {
+  if (!erased_windows_.empty()) return true;
+  for (const auto& [start, segment] : segments_) {
+    if (!segment.dirty.empty()) return true;
+  }
+  return false;
+}
+
+void RocksDbKeyValueStore::SetBytes(Segment& segment, Entry& entry, int64_t bytes) const {
   cached_bytes_ += bytes - entry.bytes;
+  segment.bytes += bytes - entry.bytes;
   entry.bytes = bytes;
 }
 
-Result<RocksDbKeyValueStore::Cache::value_type*> RocksDbKeyValueStore::Load(
-    const types::Row& key) const {
-  auto found = cache_.find(key);
-  if (found != cache_.end()) {
+Result<RocksDbKeyValueStore::Loaded> RocksDbKeyValueStore::Load(const types::Row& key) const {
+  const int64_t start = SegmentStart(key);
+  Segment& segment = segments_[start];
+  auto found = segment.cache.find(key);
+  if (found != segment.cache.end()) {
     found->second.touched = true;
-    return &*found;
+    return Loaded{&segment, &*found};
   }
   key_bytes_.clear();
-  types::EncodeRow(key, key_bytes_);
+  AppendStoredKey(key, key_bytes_);
   rocksdb::PinnableSlice stored;
-  rocksdb::Status read =
-      db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), key_bytes_, &stored);
+  // An erased window's keys are gone, though RocksDB drops them only at the next Flush.
+  const bool erased =
+      window_start_index_ &&
+      std::find(erased_windows_.begin(), erased_windows_.end(), start) != erased_windows_.end();
+  rocksdb::Status read = rocksdb::Status::NotFound();
+  if (!erased)
+    read = db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), key_bytes_, &stored);
   if (!read.ok() && !read.IsNotFound()) {
     return FromRocksDb(read, "reading a state store");
   }
-  auto [entry, added] = cache_.try_emplace(key);
+  auto [entry, added] = segment.cache.try_emplace(key);
   (void)added;
   Entry& cached = entry->second;
-  cached.touched = true;
+  // Marked when used again: an entry read or made once (a new window of a caller who
+  // never comes back) goes at the next eviction, one used twice survives it.
+  cached.touched = false;
   if (read.ok()) {
     Status decoded = types::DecodeRow(std::string_view(stored.data(), stored.size()), cached.value);
     if (!decoded.ok()) {
-      cache_.erase(entry);
+      segment.cache.erase(entry);
       return Status::Corruption("a state store value does not decode: " + decoded.message());
     }
     cached.present = true;
     cached.in_db = true;
   }
-  SetBytes(cached, EntryBytes(key_bytes_.size(), stored.size()));
-  return &*entry;
+  SetBytes(segment, cached, EntryBytes(key_bytes_.size(), stored.size()));
+  return Loaded{&segment, &*entry};
 }
 
-void RocksDbKeyValueStore::MarkDirty(Cache::value_type& entry) {
+void RocksDbKeyValueStore::MarkDirty(Segment& segment, Cache::value_type& entry) {
   if (entry.second.dirty) return;
   entry.second.dirty = true;
-  dirty_.push_back(&entry);
+  segment.dirty.push_back(&entry);
 }
 
 Result<types::Row*> RocksDbKeyValueStore::Find(const types::Row& key) {
-  ASSIGN_OR_RAISE(Cache::value_type * entry, Load(key));
-  if (!entry->second.present) return nullptr;
+  ASSIGN_OR_RAISE(Loaded loaded, Load(key));
+  if (!loaded.entry->second.present) return nullptr;
   // Callers change what Find returns in place, so a found entry counts as changed.
-  MarkDirty(*entry);
-  return &entry->second.value;
+  MarkDirty(*loaded.segment, *loaded.entry);
+  return &loaded.entry->second.value;
 }
 
 Result<const types::Row*> RocksDbKeyValueStore::Get(const types::Row& key) const {
-  ASSIGN_OR_RAISE(Cache::value_type * entry, Load(key));
-  return entry->second.present ? &entry->second.value : nullptr;
+  ASSIGN_OR_RAISE(Loaded loaded, Load(key));
+  return loaded.entry->second.present ? &loaded.entry->second.value : nullptr;
 }
 
 Result<types::Row*> RocksDbKeyValueStore::Upsert(const types::Row& key, bool& inserted) {
-  ASSIGN_OR_RAISE(Cache::value_type * entry, Load(key));
-  inserted = !entry->second.present;
-  if (inserted) {
-    entry->second.present = true;
-    entry->second.value.clear();
-    ++count_;
+  // The cache grows by new entries, which are dirty until written: over its budget, it
+  // writes them early and drops the least recently touched (every pointer handed out
+  // before an Upsert may go, as the interface allows).
+  if (cached_bytes_ > CacheBudget()) {
+    RETURN_NOT_OK(WriteChanges(/*commit=*/false));
+    const int64_t budget = CacheBudget();
+    Evict(budget / 4);
   }
-  MarkDirty(*entry);
-  return &entry->second.value;
+  ASSIGN_OR_RAISE(Loaded loaded, Load(key));
+  Entry& entry = loaded.entry->second;
+  inserted = !entry.present;
+  if (inserted) {
+    entry.present = true;
+    entry.value.clear();
+    ++count_;
+    ++loaded.segment->count;
+  }
+  MarkDirty(*loaded.segment, *loaded.entry);
+  return &entry.value;
 }
 
 Status RocksDbKeyValueStore::Erase(const types::Row& key) {
-  ASSIGN_OR_RAISE(Cache::value_type * entry, Load(key));
-  if (!entry->second.present) return Status::OK();
-  entry->second.present = false;
-  entry->second.value.clear();
+  ASSIGN_OR_RAISE(Loaded loaded, Load(key));
+  Entry& entry = loaded.entry->second;
+  if (!entry.present) return Status::OK();
+  entry.present = false;
+  entry.value.clear();
   --count_;
+  --loaded.segment->count;
   // Kept as an absent entry until the Flush, which deletes it where it is stored.
-  MarkDirty(*entry);
+  MarkDirty(*loaded.segment, *loaded.entry);
   return Status::OK();
 }
 
-Status RocksDbKeyValueStore::ForEach(
+Status RocksDbKeyValueStore::EraseWindow(int64_t start) {
+  if (!window_start_index_) return KeyValueStore::EraseWindow(start);
+  auto found = segments_.find(start);
+  if (found != segments_.end()) {
+    count_ -= found->second.count;
+    cached_bytes_ -= found->second.bytes;
+    segments_.erase(found);
+  }
+  if (std::find(erased_windows_.begin(), erased_windows_.end(), start) == erased_windows_.end()) {
+    erased_windows_.push_back(start);
+  }
+  return Status::OK();
+}
+
+Status RocksDbKeyValueStore::VisitStored(
+    const std::optional<int64_t>& window,
     const std::function<void(const types::Row& key, const types::Row& value)>& visit) const {
   // RocksDB's entries, each as the cache has it when it does (newer), then the cached
   // entries RocksDB lacks.
-  std::unique_ptr<rocksdb::Iterator> iterator(db_->NewIterator(rocksdb::ReadOptions()));
+  rocksdb::ReadOptions options;
+  std::string lower, upper;
+  rocksdb::Slice upper_slice;
+  if (window) {
+    lower = WindowPrefix(*window);
+    if (*window < INT64_MAX) {
+      upper = WindowPrefix(*window + 1);
+      upper_slice = upper;
+      options.iterate_upper_bound = &upper_slice;
+    }
+  }
+  const size_t prefix = window_start_index_ ? kWindowPrefixBytes : 0;
+  auto erased = [this](int64_t start) {
+    return std::find(erased_windows_.begin(), erased_windows_.end(), start) !=
+           erased_windows_.end();
+  };
+  std::unique_ptr<rocksdb::Iterator> iterator(db_->NewIterator(options));
   types::Row value;
-  for (iterator->SeekToFirst(); iterator->Valid(); iterator->Next()) {
+  const Segment* segment = nullptr;
+  int64_t segment_start = 0;
+  bool have_segment = false;
+  for (lower.empty() ? iterator->SeekToFirst() : iterator->Seek(lower); iterator->Valid();
+       iterator->Next()) {
     const rocksdb::Slice key = iterator->key();
-    RETURN_NOT_OK(types::DecodeRow(std::string_view(key.data(), key.size()), decoded_key_));
-    auto cached = cache_.find(decoded_key_);
-    if (cached != cache_.end()) {
-      if (cached->second.present) visit(cached->first, cached->second.value);
-      continue;
+    if (key.size() < prefix) {
+      return Status::Corruption("a time-ordered state store holds a key without a window start");
+    }
+    int64_t start = 0;
+    if (prefix > 0) {
+      start = ReadWindowPrefix(std::string_view(key.data(), key.size()));
+      if (erased(start)) continue;
+    }
+    RETURN_NOT_OK(
+        types::DecodeRow(std::string_view(key.data() + prefix, key.size() - prefix), decoded_key_));
+    if (!have_segment || start != segment_start) {
+      auto found = segments_.find(start);
+      segment = found == segments_.end() ? nullptr : &found->second;
+      segment_start = start;
+      have_segment = true;
+    }
+    if (segment != nullptr) {
+      auto cached = segment->cache.find(decoded_key_);
+      if (cached != segment->cache.end()) {
+        if (cached->second.present) visit(cached->first, cached->second.value);
+        continue;
+      }
     }
     const rocksdb::Slice stored = iterator->value();
     RETURN_NOT_OK(types::DecodeRow(std::string_view(stored.data(), stored.size()), value));
     visit(decoded_key_, value);
   }
   RETURN_NOT_OK(FromRocksDb(iterator->status(), "reading a state store"));
-  for (const auto& [key, entry] : cache_) {
-    if (entry.present && !entry.in_db) visit(key, entry.value);
+  for (const auto& [start, cached_segment] : segments_) {
+    if (window && start != *window) continue;
+    for (const auto& [key, entry] : cached_segment.cache) {
+      if (entry.present && !entry.in_db) visit(key, entry.value);
+    }
   }
   return Status::OK();
 }
 
+Status RocksDbKeyValueStore::ForEach(
+    const std::function<void(const types::Row& key, const types::Row& value)>& visit) const {
+  return VisitStored(std::nullopt, visit);
+}
+
+Status RocksDbKeyValueStore::ForEachInWindow(
+    int64_t start,
+    const std::function<void(const types::Row& key, const types::Row& value)>& visit) const {
+  if (!window_start_index_) return KeyValueStore::ForEachInWindow(start, visit);
+  if (std::find(erased_windows_.begin(), erased_windows_.end(), start) != erased_windows_.end()) {
+    return Status::OK();
+  }
+  return VisitStored(start, visit);
+}
+
+int64_t RocksDbKeyValueStore::CacheBudget() const {
+  const int64_t stores = std::max<int64_t>(1, shared_.open_stores.load(std::memory_order_relaxed));
+  return shared_.write_cache_bytes / stores;
+}
+
 Status RocksDbKeyValueStore::Flush() {
-  if (!dirty_.empty()) {
-    // Encoded once into one buffer, then written in key order: a memtable takes sorted keys
-    // far faster than scattered ones (its skip list reuses the last insert's position).
-    struct Change {
-      uint32_t key_offset, key_size, value_offset, value_size;
-      bool put;
-    };
-    std::vector<Change> changes;
-    changes.reserve(dirty_.size());
-    flush_bytes_.clear();
-    for (Cache::value_type* entry : dirty_) {
+  RETURN_NOT_OK(WriteChanges(/*commit=*/true));
+  spilled_since_flush_ = false;
+  const int64_t budget = CacheBudget();
+  // Down to 3/4 of the budget, so that eviction does not run at every commit.
+  if (cached_bytes_ > budget) Evict(budget - budget / 4);
+  DropEmptySegments();
+  return Status::OK();
+}
+
+Status RocksDbKeyValueStore::WriteChanges(bool commit) {
+  if (!commit && !spilled_since_flush_ && HasUnflushedChanges()) {
+    // The files are about to move past the last commit: the task's checkpoint goes first.
+    if (early_write_hook_) RETURN_NOT_OK(early_write_hook_());
+    spilled_since_flush_ = true;
+  }
+  // Encoded once into one buffer, then written in key order: a memtable takes sorted keys
+  // far faster than scattered ones (its skip list reuses the last insert's position).
+  struct Change {
+    uint32_t key_offset, key_size, value_offset, value_size;
+    bool put;
+  };
+  std::vector<Change> changes;
+  flush_bytes_.clear();
+  const size_t prefix = window_start_index_ ? kWindowPrefixBytes : 0;
+  for (auto& [start, segment] : segments_) {
+    for (Cache::value_type* entry : segment.dirty) {
       Entry& cached = entry->second;
       cached.dirty = false;
       // Made and erased since the last Flush: neither RocksDB nor the changelog has it.
       if (!cached.present && !cached.in_db) continue;
       Change change{};
       change.key_offset = static_cast<uint32_t>(flush_bytes_.size());
-      types::EncodeRow(entry->first, flush_bytes_);
+      AppendStoredKey(entry->first, flush_bytes_);
       change.key_size = static_cast<uint32_t>(flush_bytes_.size() - change.key_offset);
       change.put = cached.present;
       if (cached.present) {
         change.value_offset = static_cast<uint32_t>(flush_bytes_.size());
         types::EncodeRow(cached.value, flush_bytes_);
         change.value_size = static_cast<uint32_t>(flush_bytes_.size() - change.value_offset);
-        SetBytes(cached, EntryBytes(change.key_size, change.value_size));
+        SetBytes(segment, cached, EntryBytes(change.key_size, change.value_size));
       }
       cached.in_db = cached.present;
       changes.push_back(change);
     }
-    dirty_.clear();
-    if (flush_bytes_.size() > UINT32_MAX) {
-      return Status::IOError("a state store's changes since the last commit exceed 4 GiB");
+    segment.dirty.clear();
+  }
+  if (flush_bytes_.size() > UINT32_MAX) {
+    return Status::IOError("a state store's changes since the last commit exceed 4 GiB");
+  }
+  if (!changes.empty() || !erased_windows_.empty()) {
+    if (!commit) ++spills_;
+    const std::string_view bytes = flush_bytes_;
+    auto key_of = [bytes](const Change& change) {
+      return bytes.substr(change.key_offset, change.key_size);
+    };
+    std::sort(changes.begin(), changes.end(),
+              [&key_of](const Change& a, const Change& b) { return key_of(a) < key_of(b); });
+    rocksdb::WriteBatch batch(flush_bytes_.size() + 16 * changes.size());
+    // An erased window is one range deletion. Its keys' deletions for the changelog are read
+    // after the write, from iterators made before it (each sees the state it was made in).
+    std::vector<std::string> bounds;
+    std::vector<std::unique_ptr<rocksdb::Iterator>> erased;
+    for (const int64_t start : erased_windows_) {
+      bounds.push_back(WindowPrefix(start));
+      bounds.push_back(start < INT64_MAX ? WindowPrefix(start + 1)
+                                         : std::string(kWindowPrefixBytes + 1, '\xff'));
+      batch.DeleteRange(bounds[bounds.size() - 2], bounds.back());
     }
-    if (!changes.empty()) {
-      const std::string_view bytes = flush_bytes_;
-      auto key_of = [bytes](const Change& change) {
-        return bytes.substr(change.key_offset, change.key_size);
-      };
-      std::sort(changes.begin(), changes.end(),
-                [&key_of](const Change& a, const Change& b) { return key_of(a) < key_of(b); });
-      rocksdb::WriteBatch batch(flush_bytes_.size() + 16 * changes.size());
-      for (const Change& change : changes) {
-        const std::string_view key = key_of(change);
-        if (change.put) {
-          batch.Put(rocksdb::Slice(key.data(), key.size()),
-                    rocksdb::Slice(bytes.data() + change.value_offset, change.value_size));
-        } else {
-          batch.Delete(rocksdb::Slice(key.data(), key.size()));
-        }
+    std::vector<rocksdb::Slice> upper_bounds(bounds.size() / 2);
+    for (size_t i = 0; i < erased_windows_.size(); ++i) {
+      rocksdb::ReadOptions read;
+      upper_bounds[i] = bounds[2 * i + 1];
+      read.iterate_upper_bound = &upper_bounds[i];
+      erased.emplace_back(db_->NewIterator(read));
+    }
+    for (const Change& change : changes) {
+      const std::string_view key = key_of(change);
+      if (change.put) {
+        batch.Put(rocksdb::Slice(key.data(), key.size()),
+                  rocksdb::Slice(bytes.data() + change.value_offset, change.value_size));
+      } else {
+        batch.Delete(rocksdb::Slice(key.data(), key.size()));
       }
-      rocksdb::WriteOptions options;
-      // Synced, so that a checkpoint written after this commit never names lost writes.
-      options.sync = true;
-      RETURN_NOT_OK(FromRocksDb(db_->Write(options, &batch), "writing a state store"));
-      ++batches_written_;
-      // The changelog gets what the batch wrote, in its order.
-      for (const Change& change : changes) {
-        if (change.put) {
-          value_bytes_.assign(bytes.data() + change.value_offset, change.value_size);
-          RETURN_NOT_OK(sink_(key_of(change), &value_bytes_));
-        } else {
-          RETURN_NOT_OK(sink_(key_of(change), nullptr));
-        }
+    }
+    rocksdb::WriteOptions options;
+    // A commit's write is synced (with the spills before it, which share the log), so that
+    // a checkpoint written after this commit never names lost writes.
+    options.sync = commit;
+    RETURN_NOT_OK(FromRocksDb(db_->Write(options, &batch), "writing a state store"));
+    ++batches_written_;
+    // The changelog gets what the batch wrote: the erased windows' keys, then the changes
+    // in the batch's order.
+    for (size_t i = 0; i < erased.size(); ++i) {
+      rocksdb::Iterator& iterator = *erased[i];
+      for (iterator.Seek(bounds[2 * i]); iterator.Valid(); iterator.Next()) {
+        const rocksdb::Slice key = iterator.key();
+        RETURN_NOT_OK(sink_(std::string_view(key.data() + prefix, key.size() - prefix), nullptr));
+      }
+      RETURN_NOT_OK(FromRocksDb(iterator.status(), "reading an erased window of a state store"));
+    }
+    // Files wholly inside an erased window go now, without waiting for a compaction to
+    // drop what the range deletion covers (a segment drop, as Kafka Streams does it).
+    for (size_t i = 0; i < erased_windows_.size(); ++i) {
+      const rocksdb::Slice begin(bounds[2 * i]), end(bounds[2 * i + 1]);
+      RETURN_NOT_OK(
+          FromRocksDb(rocksdb::DeleteFilesInRange(db_, db_->DefaultColumnFamily(), &begin, &end),
+                      "dropping the files of an erased window"));
+    }
+    erased_windows_.clear();
+    for (const Change& change : changes) {
+      const std::string_view key = key_of(change).substr(prefix);
+      if (change.put) {
+        value_bytes_.assign(bytes.data() + change.value_offset, change.value_size);
+        RETURN_NOT_OK(sink_(key, &value_bytes_));
+      } else {
+        RETURN_NOT_OK(sink_(key, nullptr));
       }
     }
   }
-  Evict();
   return Status::OK();
 }
 
-void RocksDbKeyValueStore::Evict() {
-  const int64_t stores = std::max<int64_t>(1, shared_.open_stores.load(std::memory_order_relaxed));
-  const int64_t budget = shared_.write_cache_bytes / stores;
-  if (cached_bytes_ <= budget) return;
-  // Down to 3/4 of the budget, so that eviction does not run at every commit. Every entry
-  // is clean after a Flush, so RocksDB has them all. The first pass drops entries untouched
-  // since the last pass and clears the mark on the others; a second one drops any.
-  const int64_t target = budget - budget / 4;
-  for (auto entry = cache_.begin(); entry != cache_.end();) {
-    if (cached_bytes_ > target && !entry->second.touched) {
-      cached_bytes_ -= entry->second.bytes;
-      cache_.erase(entry++);
-      continue;
+void RocksDbKeyValueStore::Evict(int64_t target) {
+  // Every entry is clean after a write, so RocksDB has them all. The first pass drops
+  // entries untouched since the last pass and clears the mark on the others; a second one
+  // drops any.
+  for (auto& [start, segment] : segments_) {
+    for (auto entry = segment.cache.begin(); entry != segment.cache.end();) {
+      if (cached_bytes_ > target && !entry->second.touched) {
+        cached_bytes_ -= entry->second.bytes;
+        segment.bytes -= entry->second.bytes;
+        segment.cache.erase(entry++);
+        continue;
+      }
+      entry->second.touched = false;
+      ++entry;
     }
-    entry->second.touched = false;
-    ++entry;
   }
-  for (auto entry = cache_.begin(); entry != cache_.end() && cached_bytes_ > target;) {
-    cached_bytes_ -= entry->second.bytes;
-    cache_.erase(entry++);
+  for (auto& [start, segment] : segments_) {
+    for (auto entry = segment.cache.begin();
+         entry != segment.cache.end() && cached_bytes_ > target;) {
+      cached_bytes_ -= entry->second.bytes;
+      segment.bytes -= entry->second.bytes;
+      segment.cache.erase(entry++);
+    }
+  }
+}
+
+void RocksDbKeyValueStore::DropEmptySegments() {
+  // Windows with nothing left, cached or stored (reads of absent keys made them).
+  for (auto segment = segments_.begin(); segment != segments_.end();) {
+    if (segment->second.count == 0 && segment->second.cache.empty()) {
+      segment = segments_.erase(segment);
+    } else {
+      ++segment;
+    }
   }
 }
 
 Status RocksDbKeyValueStore::Restore(std::string_view key, const std::string_view* value) {
   // Checked before it is stored: a record another query wrote fails the restore here.
   RETURN_NOT_OK(types::DecodeRow(key, decoded_key_));
-  if (!cache_.empty()) {
-    auto cached = cache_.find(decoded_key_);
-    if (cached != cache_.end()) {
+  const int64_t start = SegmentStart(decoded_key_);
+  auto segment = segments_.find(start);
+  if (segment != segments_.end()) {
+    auto cached = segment->second.cache.find(decoded_key_);
+    if (cached != segment->second.cache.end()) {
       cached_bytes_ -= cached->second.bytes;
-      cache_.erase(cached);
+      segment->second.bytes -= cached->second.bytes;
+      segment->second.cache.erase(cached);
     }
   }
   if (!restore_batch_) restore_batch_ = std::make_unique<rocksdb::WriteBatch>();
+  restore_key_.clear();
+  if (window_start_index_) AppendWindowPrefix(start, restore_key_);
+  restore_key_.append(key);
   if (value == nullptr) {
-    restore_batch_->Delete(rocksdb::Slice(key.data(), key.size()));
+    restore_batch_->Delete(restore_key_);
   } else {
-    restore_batch_->Put(rocksdb::Slice(key.data(), key.size()),
-                        rocksdb::Slice(value->data(), value->size()));
+    restore_batch_->Put(restore_key_, rocksdb::Slice(value->data(), value->size()));
   }
   if (restore_batch_->GetDataSize() >= kRestoreBatchBytes) return WriteRestoreBatch();
   return Status::OK();
@@ -325,6 +600,19 @@ Status RocksDbKeyValueStore::FinishRestore() {
   // What was restored without the WAL reaches the disk before the task's first checkpoint.
   RETURN_NOT_OK(FromRocksDb(db_->Flush(rocksdb::FlushOptions()), "flushing a restored store"));
   return CountEntries();
+}
+
+Result<int64_t> RocksDbKeyValueStore::CountStoredKeys() const {
+  std::unique_ptr<rocksdb::Iterator> iterator(db_->NewIterator(rocksdb::ReadOptions()));
+  int64_t keys = 0;
+  for (iterator->SeekToFirst(); iterator->Valid(); iterator->Next()) ++keys;
+  RETURN_NOT_OK(FromRocksDb(iterator->status(), "counting the keys of a state store"));
+  return keys;
+}
+
+Status RocksDbKeyValueStore::CompactAll() {
+  return FromRocksDb(db_->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr),
+                     "compacting a state store");
 }
 
 }  // namespace sidestream::state

@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,48 +72,104 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
   Status Flush() override;
   Status Restore(std::string_view key, const std::string_view* value) override;
   Status FinishRestore() override;
-  bool HasUnflushedChanges() const override { return !dirty_.empty(); }
+  bool HasUnflushedChanges() const override;
+  void SetEarlyWriteHook(EarlyWriteHook hook) override { early_write_hook_ = std::move(hook); }
+
+  /// Time-ordered layout: every RocksDB key is the window start (8 bytes, big-endian, sign
+  /// bit flipped, so byte order is time order) followed by the encoded key, and the write
+  /// cache is split by window. EraseWindow drops the window's cached entries at once and
+  /// the next Flush writes one DeleteRange over its keys (after handing each key the
+  /// changelog holds a deletion, read by one range scan: a compacted changelog needs them).
+  /// Corruption when the database holds keys of another layout.
+  Result<bool> OrderByWindowStart(size_t start_index) override;
+  Result<std::vector<int64_t>> WindowStarts() const override;
+  Status ForEachInWindow(int64_t start,
+                         const std::function<void(const types::Row& key, const types::Row& value)>&
+                             visit) const override;
+  Status EraseWindow(int64_t start) override;
 
   /// Entries in the write cache (present, absent or erased), for tests and metrics.
-  size_t cached_entries() const { return cache_.size(); }
+  size_t cached_entries() const;
   /// The cache's estimated memory.
   int64_t cached_bytes() const { return cached_bytes_; }
-  /// Flushes that wrote a batch to RocksDB.
+  /// Flushes and spills that wrote a batch to RocksDB.
   int64_t batches_written() const { return batches_written_; }
+  /// Spills: writes between two Flushes because the cache was over its budget.
+  int64_t spills() const { return spills_; }
+  /// The keys RocksDB itself holds (a full iteration; for tests of bounded state).
+  Result<int64_t> CountStoredKeys() const;
+  /// Compacts the whole database, so that deleted ranges leave the files (tests).
+  Status CompactAll();
 
  private:
   struct Entry {
     types::Row value;
     int64_t bytes = 0;     // estimated memory, counted in cached_bytes_
     bool present = false;  // false: the key has no value (absent in RocksDB, or erased)
-    bool dirty = false;    // changed since the last Flush; listed in dirty_
+    bool dirty = false;    // changed since the last Flush; listed in its segment's dirty
     bool in_db = false;    // RocksDB (and so the changelog) holds a value for the key
     bool touched = false;  // used since the last eviction pass
   };
   using Cache = absl::node_hash_map<types::Row, Entry, types::RowHash, types::RowEqual>;
+  // The cached entries of one window (time-ordered layout) or of the whole store.
+  struct Segment {
+    Cache cache;
+    std::vector<Cache::value_type*> dirty;  // entries changed since the last Flush
+    int64_t count = 0;                      // keys with a value, cached or only in RocksDB
+    int64_t bytes = 0;                      // the cached entries' estimated memory
+  };
 
   RocksDbKeyValueStore(rocksdb::DB* db, RocksDbShared& shared, Sink sink);
-  // The cached entry of `key`, read from RocksDB on a miss.
-  Result<Cache::value_type*> Load(const types::Row& key) const;
-  void MarkDirty(Cache::value_type& entry);
-  void SetBytes(Entry& entry, int64_t bytes) const;
+  // The segment a key belongs to: its window start's, or the only one.
+  int64_t SegmentStart(const types::Row& key) const;
+  // Appends the RocksDB key of `key` (prefix, then its encoding) to `out`.
+  void AppendStoredKey(const types::Row& key, std::string& out) const;
+  struct Loaded {
+    Segment* segment;
+    Cache::value_type* entry;
+  };
+  // The cached entry of `key` and its segment, read from RocksDB on a miss.
+  Result<Loaded> Load(const types::Row& key) const;
+  void MarkDirty(Segment& segment, Cache::value_type& entry);
+  void SetBytes(Segment& segment, Entry& entry, int64_t bytes) const;
+  // Visits every entry, or those of `window`: RocksDB's, each as the cache has it when it
+  // does (newer), then the cached entries RocksDB lacks.
+  Status VisitStored(
+      const std::optional<int64_t>& window,
+      const std::function<void(const types::Row& key, const types::Row& value)>& visit) const;
+  // Writes the changed entries (and the erased windows) in one batch, then hands them to
+  // the changelog. `commit`: a Flush, synced; otherwise a spill, which calls the early
+  // write hook first.
+  Status WriteChanges(bool commit);
+  // The budget of this store's write cache.
+  int64_t CacheBudget() const;
   Status WriteRestoreBatch();
   Status CountEntries();
-  void Evict();
+  // Drops clean entries, least recently touched first, down to `target` bytes.
+  void Evict(int64_t target);
+  void DropEmptySegments();
 
   rocksdb::DB* db_;
   RocksDbShared& shared_;
   Sink sink_;
-  // The cache is filled by reads too, which the interface makes const.
-  mutable Cache cache_;
+  // Key element holding the window start, in the time-ordered layout.
+  std::optional<size_t> window_start_index_;
+  // The cache is filled by reads too, which the interface makes const. By window start
+  // (time-ordered layout) or one segment at 0.
+  mutable std::map<int64_t, Segment> segments_;
   mutable int64_t cached_bytes_ = 0;
-  std::vector<Cache::value_type*> dirty_;  // entries changed since the last Flush
-  int64_t count_ = 0;                      // keys with a value
+  // Windows erased since the last Flush, which deletes their keys in RocksDB.
+  std::vector<int64_t> erased_windows_;
+  int64_t count_ = 0;  // keys with a value
   std::unique_ptr<rocksdb::WriteBatch> restore_batch_;
   int64_t batches_written_ = 0;
+  EarlyWriteHook early_write_hook_;
+  bool spilled_since_flush_ = false;
+  int64_t spills_ = 0;
   mutable std::string key_bytes_;
   std::string value_bytes_;
   std::string flush_bytes_;  // a Flush's encoded keys and values
+  mutable std::string restore_key_;
   mutable types::Row decoded_key_;
 };
 

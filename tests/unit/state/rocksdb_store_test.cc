@@ -21,6 +21,10 @@ using types::Row;
 using types::Value;
 
 Row Key(const std::string& key) { return {Value::String(key)}; }
+// A windowed aggregation's key: the group, then the window start.
+Row WindowKey(const std::string& group, int64_t start) {
+  return {Value::String(group), Value::Bigint(start)};
+}
 
 class RocksDbStoreTest : public testing::Test {
  protected:
@@ -52,8 +56,9 @@ class RocksDbStoreTest : public testing::Test {
         StoreDirectory(), "store", [this](std::string_view key, const std::string* value) {
           Row decoded;
           EXPECT_TRUE(types::DecodeRow(key, decoded).ok());
-          written_.push_back(decoded[0].string() +
-                             (value ? "=" + std::to_string(Decode(*value)) : " deleted"));
+          std::string name = decoded[0].string();
+          if (decoded.size() > 1) name += "@" + std::to_string(decoded[1].integer());
+          written_.push_back(name + (value ? "=" + std::to_string(Decode(*value)) : " deleted"));
           return Status::OK();
         });
     if (!opened.ok()) return opened.status();
@@ -66,11 +71,50 @@ class RocksDbStoreTest : public testing::Test {
     EXPECT_TRUE(types::DecodeRow(bytes, row).ok());
     return row[0].integer();
   }
-  void Put(const std::string& key, int64_t value) {
+  void Put(const std::string& key, int64_t value) { Put(Key(key), value); }
+  void Put(const Row& key, int64_t value) {
     bool inserted = false;
-    auto row = store_->Upsert(Key(key), inserted);
+    auto row = store_->Upsert(key, inserted);
     ASSERT_TRUE(row.ok()) << row.status().ToString();
     **row = {Value::Bigint(value)};
+  }
+  // The value of a windowed key, or -1 when absent.
+  int64_t Read(const std::string& group, int64_t start) {
+    auto row = store_->Get(WindowKey(group, start));
+    EXPECT_TRUE(row.ok()) << row.status().ToString();
+    return row.ok() && *row != nullptr ? (**row)[0].integer() : -1;
+  }
+  // "group@start=value" of each entry of one window, in the order visited.
+  std::vector<std::string> Window(int64_t start) {
+    std::vector<std::string> entries;
+    Status visited = store_->ForEachInWindow(start, [&](const Row& key, const Row& value) {
+      entries.push_back(key[0].string() + "@" + std::to_string(key[1].integer()) + "=" +
+                        std::to_string(value[0].integer()));
+    });
+    EXPECT_TRUE(visited.ok()) << visited.ToString();
+    return entries;
+  }
+  void OrderByWindowStart() {
+    auto ordered = store_->OrderByWindowStart(1);
+    ASSERT_TRUE(ordered.ok()) << ordered.status().ToString();
+    ASSERT_TRUE(*ordered);
+  }
+  std::vector<int64_t> WindowStarts() {
+    auto starts = store_->WindowStarts();
+    EXPECT_TRUE(starts.ok()) << starts.status().ToString();
+    return starts.ok() ? *starts : std::vector<int64_t>{};
+  }
+  Status ReopenWithBudget(int64_t write_cache_bytes) {
+    store_.reset();
+    provider_.reset();
+    RocksDbStoreProvider::Options options;
+    options.state_dir = directory_.string();
+    options.application_id = "app";
+    options.write_cache_bytes = write_cache_bytes;
+    auto provider = RocksDbStoreProvider::Create(options);
+    if (!provider.ok()) return provider.status();
+    provider_ = std::move(*provider);
+    return Open();
   }
   // The value of `key`, or -1 when absent.
   int64_t Read(const std::string& key) {
@@ -242,6 +286,111 @@ TEST_F(RocksDbStoreTest, ASecondProcessCannotTakeTheSameStateDirectory) {
       << second.status().message();
   options.application_id = "other";  // another application's directory is free
   EXPECT_TRUE(RocksDbStoreProvider::Create(options).ok());
+}
+
+}  // namespace
+}  // namespace sidestream::state
+
+namespace sidestream::state {
+namespace {
+
+TEST_F(RocksDbStoreTest, WindowsOrderedByStartAreVisitedAndErasedWhole) {
+  ASSERT_TRUE(Open().ok());
+  OrderByWindowStart();
+  for (const int64_t start : {-60000, 0, 60000}) {  // before the epoch too
+    Put(WindowKey("b", start), 2);
+    Put(WindowKey("a", start), 1);
+  }
+  EXPECT_EQ(Flush().size(), 6u);
+  Put(WindowKey("c", 0), 3);                                      // not flushed yet
+  (*store_->Find(WindowKey("a", 0)))->at(0) = Value::Bigint(10);  // newer in the cache
+  EXPECT_EQ(WindowStarts(), (std::vector<int64_t>{-60000, 0, 60000}));
+  EXPECT_EQ(Window(0), (std::vector<std::string>{"a@0=10", "b@0=2", "c@0=3"}));
+  EXPECT_EQ(Window(-60000), (std::vector<std::string>{"a@-60000=1", "b@-60000=2"}));
+  EXPECT_EQ(store_->size(), 7u);
+
+  ASSERT_TRUE(store_->EraseWindow(0).ok());
+  EXPECT_EQ(store_->size(), 4u);
+  EXPECT_EQ(Read("a", 0), -1);  // gone at once, though RocksDB drops it at the Flush
+  EXPECT_EQ(Window(0), std::vector<std::string>{});
+  EXPECT_EQ(WindowStarts(), (std::vector<int64_t>{-60000, 60000}));
+  EXPECT_TRUE(store_->HasUnflushedChanges());
+  // The changelog deletes what it held of the window; "c" never reached it.
+  EXPECT_EQ(Flush(), (std::vector<std::string>{"a@0 deleted", "b@0 deleted"}));
+  auto stored = store_->CountStoredKeys();
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(*stored, 4);
+  EXPECT_EQ(Flush(), std::vector<std::string>{});
+
+  // Reopened, the layout and the windows are as they were.
+  ASSERT_TRUE(Open().ok());
+  OrderByWindowStart();
+  EXPECT_EQ(store_->size(), 4u);
+  EXPECT_EQ(WindowStarts(), (std::vector<int64_t>{-60000, 60000}));
+  EXPECT_EQ(Read("b", 60000), 2);
+  EXPECT_EQ(Read("a", 0), -1);
+  EXPECT_EQ(All().size(), 2u);  // All() keys by group: a and b
+}
+
+TEST_F(RocksDbStoreTest, AStoreOfTheOtherLayoutIsNotMisread) {
+  ASSERT_TRUE(Open().ok());
+  Put(WindowKey("a", 0), 1);
+  Flush();
+  ASSERT_TRUE(Open().ok());
+  auto ordered = store_->OrderByWindowStart(1);
+  EXPECT_EQ(ordered.status().code(), StatusCode::kCorruption);
+}
+
+TEST_F(RocksDbStoreTest, ARestoreFillsTheOrderedLayout) {
+  ASSERT_TRUE(Open().ok());
+  OrderByWindowStart();
+  std::string key_a, key_b, one;
+  types::EncodeRow(WindowKey("a", 1000), key_a);
+  types::EncodeRow(WindowKey("b", 2000), key_b);
+  types::EncodeRow({Value::Bigint(1)}, one);
+  const std::string_view one_view = one;
+  ASSERT_TRUE(store_->Restore(key_a, &one_view).ok());
+  ASSERT_TRUE(store_->Restore(key_b, &one_view).ok());
+  ASSERT_TRUE(store_->FinishRestore().ok());
+  EXPECT_EQ(store_->size(), 2u);
+  EXPECT_EQ(WindowStarts(), (std::vector<int64_t>{1000, 2000}));
+  EXPECT_EQ(Window(2000), std::vector<std::string>{"b@2000=1"});
+  ASSERT_TRUE(store_->EraseWindow(1000).ok());
+  EXPECT_EQ(Flush(), std::vector<std::string>{"a@1000 deleted"});
+}
+
+TEST_F(RocksDbStoreTest, ACacheOverItsBudgetSpillsBeforeTheCommit) {
+  ASSERT_TRUE(ReopenWithBudget(16 << 10).ok());
+  int hook_calls = 0;
+  store_->SetEarlyWriteHook([&hook_calls] {
+    ++hook_calls;
+    return Status::OK();
+  });
+  written_.clear();
+  for (int i = 0; i < 1000; ++i) Put("k" + std::to_string(i), i);
+  // The cache never held the thousand new entries: they went to RocksDB and the changelog
+  // before the commit, and the checkpoint hook ran once, before the first such write.
+  EXPECT_GT(store_->spills(), 0);
+  EXPECT_EQ(hook_calls, 1);
+  EXPECT_LE(store_->cached_bytes(), 20 << 10);
+  EXPECT_GT(written_.size(), 500u);
+  const size_t spilled = written_.size();
+  EXPECT_EQ(Flush().size(), 1000 - spilled);  // the rest, each key once in all
+  for (int i = 0; i < 1000; i += 97) EXPECT_EQ(Read("k" + std::to_string(i)), i);
+  EXPECT_EQ(store_->size(), 1000u);
+  // The next interval's first spill deletes the checkpoint again.
+  for (int i = 0; i < 1000; ++i) Put("k" + std::to_string(i), i + 1);
+  EXPECT_EQ(hook_calls, 2);
+  // A failing hook stops the write, and the Upsert returns its error.
+  ASSERT_TRUE(Flush().size() > 0);
+  store_->SetEarlyWriteHook([] { return Status::IOError("cannot delete the checkpoint"); });
+  Status failed;
+  for (int i = 0; i < 1000 && failed.ok(); ++i) {
+    bool inserted = false;
+    auto row = store_->Upsert(Key("n" + std::to_string(i)), inserted);
+    if (!row.ok()) failed = row.status();
+  }
+  EXPECT_EQ(failed.code(), StatusCode::kIOError);
 }
 
 }  // namespace
