@@ -761,6 +761,8 @@ class ProtobufRowDecoder final : public RowDecoder {
   }
 
   Status Decode(std::string_view bytes, types::Row& row, size_t first_column) override {
+    // The row has the columns even when the bytes fail, as with every decoder.
+    if (row.size() < first_column + columns_.size()) row.resize(first_column + columns_.size());
     // A protobuf message never starts with a 0 byte (field number 0 does not exist), so a
     // leading 0 is Confluent's magic byte.
     if (framed_ && !bytes.empty() && bytes[0] == 0) {
@@ -779,7 +781,6 @@ class ProtobufRowDecoder final : public RowDecoder {
     if (!message_->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       return DescribeBrokenField(bytes);
     }
-    if (row.size() < first_column + columns_.size()) row.resize(first_column + columns_.size());
     for (size_t i = 0; i < columns_.size(); ++i) {
       if (columns_[i].skip) continue;
       RETURN_NOT_OK(reader_.ReadField(*message_, plans_[i], row[first_column + i]));
