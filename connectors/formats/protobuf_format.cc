@@ -9,6 +9,7 @@
 #include <google/protobuf/wrappers.pb.h>
 
 #include <chrono>
+#include <cstdio>
 #include <limits>
 #include <set>
 #include <utility>
@@ -747,6 +748,22 @@ class MessageWriter {
 
 // --- Decoder and encoder --------------------------------------------------------------
 
+// libprotobuf logs every string with invalid UTF-8 it refuses to parse to stderr; the
+// decoder already returns InvalidArgument naming the column, so a hostile topic would only
+// flood the log. Its ERROR and lower lines are dropped; FATAL ones still abort.
+void QuietProtobufLogs() {
+  static const bool quieted = [] {
+    pb::SetLogHandler(
+        [](pb::LogLevel level, const char* file, int line, const std::string& message) {
+          if (level == pb::LOGLEVEL_FATAL) {
+            std::fprintf(stderr, "[libprotobuf FATAL %s:%d] %s\n", file, line, message.c_str());
+          }
+        });
+    return true;
+  }();
+  (void)quieted;
+}
+
 bool IsConfluentProtobuf(const FormatOptions& options) {
   return Lower(options.format) == "protobuf";
 }
@@ -874,6 +891,7 @@ Result<std::string> ProtobufSchemaText(const std::vector<FormatColumn>& columns,
 
 Result<std::unique_ptr<RowDecoder>> MakeProtobufDecoder(const FormatOptions& options,
                                                         std::vector<FormatColumn> columns) {
+  QuietProtobufLogs();
   ASSIGN_OR_RAISE(auto schema, Compile(columns, options.protobuf_nullable));
   return std::unique_ptr<RowDecoder>(std::make_unique<ProtobufRowDecoder>(
       IsConfluentProtobuf(options), std::move(columns), std::move(schema)));
