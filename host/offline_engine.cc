@@ -27,8 +27,52 @@ namespace {
 constexpr int kMaxDepth = 32;
 
 bool IsJsonFamily(const std::string& format) {
-  return format == "JSON" || format == "JSON_SR" || format == "AVRO" || format == "PROTOBUF" ||
-         format == "PROTOBUF_NOSR";
+  return format == "JSON" || format == "JSON_SR" || format == "AVRO";
+}
+
+bool IsProtobuf(const std::string& format) {
+  return format == "PROTOBUF" || format == "PROTOBUF_NOSR";
+}
+
+// Test files write a PROTOBUF key or value as a JSON object of its columns.
+formats::FormatOptions JsonObjectOptions() {
+  formats::FormatOptions options;
+  options.format = "JSON";
+  return options;
+}
+
+formats::FormatOptions ProtobufOptions(const std::string& format,
+                                       formats::ProtobufNullable nullable) {
+  formats::FormatOptions options;
+  options.format = format;
+  options.protobuf_nullable = nullable;
+  return options;
+}
+
+// JSON object -> row -> protobuf bytes, as ksqlDB's test runner serializes its records.
+Result<std::string> JsonToProtobuf(const json& value, const std::string& format,
+                                   const std::vector<formats::FormatColumn>& columns,
+                                   formats::ProtobufNullable nullable) {
+  ASSIGN_OR_RAISE(auto decoder, formats::MakeDecoder(JsonObjectOptions(), columns));
+  ASSIGN_OR_RAISE(auto encoder, formats::MakeEncoder(ProtobufOptions(format, nullable), columns));
+  types::Row row(columns.size());
+  RETURN_NOT_OK(decoder->Decode(value.dump(), row, 0));
+  std::string bytes;
+  RETURN_NOT_OK(encoder->Encode(row, 0, bytes));
+  return bytes;
+}
+
+// Protobuf bytes -> row -> JSON object text.
+Result<std::string> ProtobufToJsonText(const std::string& bytes, const std::string& format,
+                                       const std::vector<formats::FormatColumn>& columns,
+                                       formats::ProtobufNullable nullable) {
+  ASSIGN_OR_RAISE(auto decoder, formats::MakeDecoder(ProtobufOptions(format, nullable), columns));
+  ASSIGN_OR_RAISE(auto encoder, formats::MakeEncoder(JsonObjectOptions(), columns));
+  types::Row row(columns.size());
+  RETURN_NOT_OK(decoder->Decode(bytes, row, 0));
+  std::string text;
+  RETURN_NOT_OK(encoder->Encode(row, 0, text));
+  return text;
 }
 
 void AppendBigEndian(uint64_t value, int bytes, std::string& out) {
@@ -45,8 +89,10 @@ uint64_t ReadBigEndian(std::string_view bytes) {
 
 // A test file's JSON form of a key or value -> the bytes a producer would have written.
 Result<std::string> JsonToBytes(const json& value, const std::string& format,
-                                const std::vector<formats::FormatColumn>& columns) {
+                                const std::vector<formats::FormatColumn>& columns,
+                                formats::ProtobufNullable nullable) {
   if (format == "NONE") return std::string();
+  if (IsProtobuf(format)) return JsonToProtobuf(value, format, columns, nullable);
   if (format == "DELIMITED") return value.is_string() ? value.get<std::string>() : value.dump();
   if (format == "KAFKA") {
     if (columns.empty()) return std::string();
@@ -155,8 +201,13 @@ class DecimalKeepingSax {
 
 json BytesToJson(const std::string& bytes, const std::string& format,
                  const std::vector<formats::FormatColumn>& columns, const std::string& pointer,
-                 std::set<std::string>& decimals) {
+                 std::set<std::string>& decimals, formats::ProtobufNullable nullable) {
   if (format == "NONE") return nullptr;
+  if (IsProtobuf(format)) {
+    auto text = ProtobufToJsonText(bytes, format, columns, nullable);
+    if (!text.ok()) return "undecodable " + format + ": " + text.status().message();
+    return BytesToJson(*text, "JSON", columns, pointer, decimals);
+  }
   if (format == "DELIMITED") return bytes;
   if (format == "KAFKA" && !columns.empty()) {
     switch (columns[0].type.id()) {
@@ -314,14 +365,18 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
       if (!internal) {
         TestRecord output;
         output.topic = sink.topic;
-        output.key = result.key ? BytesToJson(*result.key, sink.key_format,
-                                              runtime::FormatColumns(sink, ColumnRole::kKey),
-                                              "/key", output.decimals)
-                                : json(nullptr);
-        output.value = result.value ? BytesToJson(*result.value, sink.value_format,
-                                                  runtime::FormatColumns(sink, ColumnRole::kValue),
-                                                  "/value", output.decimals)
-                                    : json(nullptr);
+        output.key = result.key
+                         ? BytesToJson(*result.key, sink.key_format,
+                                       runtime::FormatColumns(sink, ColumnRole::kKey), "/key",
+                                       output.decimals,
+                                       runtime::FormatOptionsOf(sink, true).protobuf_nullable)
+                         : json(nullptr);
+        output.value = result.value
+                           ? BytesToJson(*result.value, sink.value_format,
+                                         runtime::FormatColumns(sink, ColumnRole::kValue), "/value",
+                                         output.decimals,
+                                         runtime::FormatOptionsOf(sink, false).protobuf_nullable)
+                           : json(nullptr);
         output.timestamp = result.timestamp;
         output.window = result.window;
         output.session_window = sink.window_type == catalog::WindowType::kSession;
@@ -393,12 +448,16 @@ Status OfflineEngine::Produce(const TestRecord& record) {
     if (source.topic != record.topic || !source.writer_query_id.empty()) continue;
     declared = true;
     if (!record.key.is_null()) {
-      ASSIGN_OR_RAISE(key_bytes, JsonToBytes(record.key, source.key_format,
-                                             runtime::FormatColumns(source, ColumnRole::kKey)));
+      ASSIGN_OR_RAISE(key_bytes,
+                      JsonToBytes(record.key, source.key_format,
+                                  runtime::FormatColumns(source, ColumnRole::kKey),
+                                  runtime::FormatOptionsOf(source, true).protobuf_nullable));
     }
     if (!record.value.is_null()) {
-      ASSIGN_OR_RAISE(auto bytes, JsonToBytes(record.value, source.value_format,
-                                              runtime::FormatColumns(source, ColumnRole::kValue)));
+      ASSIGN_OR_RAISE(auto bytes,
+                      JsonToBytes(record.value, source.value_format,
+                                  runtime::FormatColumns(source, ColumnRole::kValue),
+                                  runtime::FormatOptionsOf(source, false).protobuf_nullable));
       value_bytes = std::move(bytes);
     }
     break;

@@ -145,15 +145,20 @@ std::string CompareRecordsPerKey(const std::vector<TestRecord>& expected,
 
 /// A test file's JSON form of a key or value (`format`, with the source's `columns` of that
 /// role) -> the bytes a producer would have written. InvalidArgument when it does not fit.
-Result<std::string> JsonToBytes(const nlohmann::json& value, const std::string& format,
-                                const std::vector<formats::FormatColumn>& columns);
+/// PROTOBUF and PROTOBUF_NOSR are encoded for real (`nullable` as the source declares).
+Result<std::string> JsonToBytes(
+    const nlohmann::json& value, const std::string& format,
+    const std::vector<formats::FormatColumn>& columns,
+    formats::ProtobufNullable nullable = formats::ProtobufNullable::kDefault);
 
 /// Bytes a query wrote (`format`, with the columns of that role) -> the JSON form test files
 /// use. `pointer` is where it goes in the record ("/key" or "/value"): the pointers of exact
 /// decimals are added to `decimals`.
-nlohmann::json BytesToJson(const std::string& bytes, const std::string& format,
-                           const std::vector<formats::FormatColumn>& columns,
-                           const std::string& pointer, std::set<std::string>& decimals);
+nlohmann::json BytesToJson(
+    const std::string& bytes, const std::string& format,
+    const std::vector<formats::FormatColumn>& columns, const std::string& pointer,
+    std::set<std::string>& decimals,
+    formats::ProtobufNullable nullable = formats::ProtobufNullable::kDefault);
 
 /// Reads records from ksql-test-runner JSON ({"inputs": [...]} or {"outputs": [...]}).
 Result<std::vector<TestRecord>> ParseTestRecords(const nlohmann::json& records);

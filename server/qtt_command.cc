@@ -45,18 +45,6 @@ std::string Upper(std::string text) {
 // which its conformance runner loads; they are not part of ksqlDB's product.
 constexpr const char* kTestOnlyFunctions[] = {"BAD_UDF", "WHENCONDITION", "WHENRESULT"};
 
-// Whether a record value (an object) anywhere in `records` has a null field.
-bool HasNullField(const json& records) {
-  for (const auto& record : records) {
-    const json& value = record.value("value", json());
-    if (!value.is_object()) continue;
-    for (const auto& field : value) {
-      if (field.is_null()) return true;
-    }
-  }
-  return false;
-}
-
 // Runs one expanded case with every topic on `partitions` partitions.
 CaseResult RunCase(const std::string& id, const json& test, const std::string& format,
                    int partitions) {
@@ -74,12 +62,6 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
       return {id, Outcome::kSkipped,
               std::string("uses ") + function + ", a UDF of ksqlDB's test sources only"};
     }
-  }
-  if (all.find("PROTOBUF") != std::string::npos &&
-      HasNullField(test.value("inputs", json::array()))) {
-    return {id, Outcome::kSkipped,
-            "a NULL field in PROTOBUF reads back as proto3's default; PROTOBUF encoding is not "
-            "built, and run as JSON the NULL would stay NULL"};
   }
   bool expects_error = test.contains("expectedException");
   auto engine = host::OfflineEngine::Create(partitions);
@@ -129,15 +111,6 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
   // order per key only.
   std::string diff = partitions == 1 ? host::CompareRecords(*expected, actual)
                                      : host::CompareRecordsPerKey(*expected, actual);
-  if (!diff.empty() && all.find("PROTOBUF") != std::string::npos) {
-    json values = json::array();
-    for (const auto& record : actual) values.push_back({{"value", record.value}});
-    if (HasNullField(values)) {
-      return {id, Outcome::kSkipped,
-              "a NULL field in PROTOBUF output (an outer join's missing side) reads back as "
-              "proto3's default; PROTOBUF encoding is not built, and run as JSON it stays NULL"};
-    }
-  }
   if (!diff.empty()) return {id, Outcome::kFailed, diff};
   return {id, Outcome::kPassed, ""};
 }
@@ -237,12 +210,10 @@ int RunQtt(const QttOptions& options) {
             result.outcome = Outcome::kPartitionSensitive;
             result.detail = PartitioningHint(test) + "\n" + result.detail;
           }
-          // AVRO and PROTOBUF without a schema are read as JSON (the conformance rules).
+          // AVRO without a schema is read as JSON (the conformance rules).
           std::string statements = Upper(test["statements"].dump());
           if (result.outcome == Outcome::kPassed &&
-              (format == "AVRO" || format == "PROTOBUF" ||
-               statements.find("'AVRO'") != std::string::npos ||
-               statements.find("'PROTOBUF'") != std::string::npos)) {
+              (format == "AVRO" || statements.find("'AVRO'") != std::string::npos)) {
             ++passed_as_json;
           }
         }
@@ -301,7 +272,7 @@ int RunQtt(const QttOptions& options) {
       }
     }
   }
-  std::cout << "(" << passed_as_json << " of the passed cases use AVRO or PROTOBUF without a "
+  std::cout << "(" << passed_as_json << " of the passed cases use AVRO without a "
             << "schema and ran as JSON)\n";
   if (several) {
     std::cout << "on " << options.partitions << " partitions, outputs compared per key; "

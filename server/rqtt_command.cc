@@ -260,16 +260,16 @@ std::string CompareOutputs(const json& outputs, const std::vector<std::string>& 
               return Status::OK();
             }
             if (key) {
-              record.key =
-                  host::BytesToJson(std::string(*key), source->key_format,
-                                    runtime::FormatColumns(*source, catalog::ColumnRole::kKey),
-                                    "/key", record.decimals);
+              record.key = host::BytesToJson(
+                  std::string(*key), source->key_format,
+                  runtime::FormatColumns(*source, catalog::ColumnRole::kKey), "/key",
+                  record.decimals, runtime::FormatOptionsOf(*source, true).protobuf_nullable);
             }
             if (value) {
-              record.value =
-                  host::BytesToJson(std::string(*value), source->value_format,
-                                    runtime::FormatColumns(*source, catalog::ColumnRole::kValue),
-                                    "/value", record.decimals);
+              record.value = host::BytesToJson(
+                  std::string(*value), source->value_format,
+                  runtime::FormatColumns(*source, catalog::ColumnRole::kValue), "/value",
+                  record.decimals, runtime::FormatOptionsOf(*source, false).protobuf_nullable);
             }
             return Status::OK();
           },
@@ -363,13 +363,15 @@ CaseResult RunCase(const json& test, const std::string& format, const std::strin
         if (source.topic != topic) continue;
         if (record.contains("key") && !record["key"].is_null()) {
           auto bytes = host::JsonToBytes(record["key"], source.key_format,
-                                         runtime::FormatColumns(source, catalog::ColumnRole::kKey));
+                                         runtime::FormatColumns(source, catalog::ColumnRole::kKey),
+                                         runtime::FormatOptionsOf(source, true).protobuf_nullable);
           if (bytes.ok()) key = *bytes;
         }
         if (record.contains("value") && !record["value"].is_null()) {
           auto bytes =
               host::JsonToBytes(record["value"], source.value_format,
-                                runtime::FormatColumns(source, catalog::ColumnRole::kValue));
+                                runtime::FormatColumns(source, catalog::ColumnRole::kValue),
+                                runtime::FormatOptionsOf(source, false).protobuf_nullable);
           if (bytes.ok()) value = *bytes;
         }
         break;

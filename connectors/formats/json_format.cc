@@ -778,9 +778,7 @@ class JsonRowEncoder final : public RowEncoder {
 }  // namespace
 
 bool JsonUnwrapped(const FormatOptions& options, size_t column_count) {
-  // A protobuf key is always a message, so even a single key column stays a field.
-  const bool protobuf = options.format == "PROTOBUF" || options.format == "PROTOBUF_NOSR";
-  return column_count == 1 && ((options.is_key && !protobuf) || !options.wrap_single_value);
+  return column_count == 1 && (options.is_key || !options.wrap_single_value);
 }
 
 std::unique_ptr<RowDecoder> MakeJsonDecoder(const FormatOptions& options,

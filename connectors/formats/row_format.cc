@@ -5,26 +5,25 @@
 #include "connectors/formats/delimited_format.h"
 #include "connectors/formats/json_format.h"
 #include "connectors/formats/kafka_format.h"
+#include "connectors/formats/protobuf_format.h"
 
 namespace sidestream::formats {
 namespace {
 
-enum class FormatKind { kJson, kDelimited, kKafka, kNone };
+enum class FormatKind { kJson, kProtobuf, kDelimited, kKafka, kNone };
 
 Result<FormatKind> KindOf(const FormatOptions& options) {
   std::string name;
   for (char c : options.format) name += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
-  // AVRO and PROTOBUF without a schema registry are read and written as JSON.
-  if (name == "JSON" || name == "JSON_SR" || name == "AVRO" || name == "PROTOBUF" ||
-      name == "PROTOBUF_NOSR") {
-    return FormatKind::kJson;
-  }
+  // AVRO without a schema registry is read and written as JSON.
+  if (name == "JSON" || name == "JSON_SR" || name == "AVRO") return FormatKind::kJson;
+  if (name == "PROTOBUF" || name == "PROTOBUF_NOSR") return FormatKind::kProtobuf;
   if (name == "DELIMITED") return FormatKind::kDelimited;
   if (name == "KAFKA") return FormatKind::kKafka;
   if (name == "NONE") return FormatKind::kNone;
   return Status::InvalidArgument("unknown format '" + options.format +
-                                 "' (expected JSON, JSON_SR, AVRO, PROTOBUF, DELIMITED, KAFKA "
-                                 "or NONE)");
+                                 "' (expected JSON, JSON_SR, AVRO, PROTOBUF, PROTOBUF_NOSR, "
+                                 "DELIMITED, KAFKA or NONE)");
 }
 
 Status CheckNoneColumns(const std::vector<FormatColumn>& columns) {
@@ -55,6 +54,8 @@ Result<std::unique_ptr<RowDecoder>> MakeDecoder(const FormatOptions& options,
   switch (kind) {
     case FormatKind::kJson:
       return MakeJsonDecoder(options, std::move(columns));
+    case FormatKind::kProtobuf:
+      return MakeProtobufDecoder(options, std::move(columns));
     case FormatKind::kDelimited:
       return MakeDelimitedDecoder(options, std::move(columns));
     case FormatKind::kKafka:
@@ -72,6 +73,8 @@ Result<std::unique_ptr<RowEncoder>> MakeEncoder(const FormatOptions& options,
   switch (kind) {
     case FormatKind::kJson:
       return MakeJsonEncoder(options, std::move(columns));
+    case FormatKind::kProtobuf:
+      return MakeProtobufEncoder(options, std::move(columns));
     case FormatKind::kDelimited:
       return MakeDelimitedEncoder(options, std::move(columns));
     case FormatKind::kKafka:

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,13 +23,21 @@ struct FormatColumn {
   bool skip = false;
 };
 
+/// How PROTOBUF writes a NULL scalar (ksqlDB's `PROTOBUF_NULLABLE_REPRESENTATION`): left out,
+/// so it reads back as its type's default (proto3); as a proto3 `optional` field; or as a
+/// `google.protobuf.*Value` wrapper message. The last two keep NULL apart from the default.
+enum class ProtobufNullable { kDefault, kOptional, kWrapper };
+
 /// Which format, and its options (from the WITH clause).
 struct FormatOptions {
-  std::string format =
-      "JSON";            // JSON, JSON_SR, AVRO and PROTOBUF (read as JSON), DELIMITED, KAFKA, NONE
-  char delimiter = ',';  // DELIMITED; TAB and SPACE already resolved to the character
+  std::string format = "JSON";    // JSON, JSON_SR, AVRO (read as JSON), PROTOBUF, PROTOBUF_NOSR,
+                                  // DELIMITED, KAFKA, NONE
+  char delimiter = ',';           // DELIMITED; TAB and SPACE already resolved to the character
   bool wrap_single_value = true;  // JSON: a single column as a bare value when false
   bool is_key = false;            // keys and values differ (a JSON key of one column is unwrapped)
+  ProtobufNullable protobuf_nullable = ProtobufNullable::kDefault;  // PROTOBUF, PROTOBUF_NOSR
+  /// PROTOBUF: the registry id written in Confluent's wire format; unset, the bare message.
+  std::optional<int32_t> schema_id;
 };
 
 /// Decodes message bytes into columns [first_column, first_column + columns) of a Row.

@@ -157,6 +157,26 @@ Status CheckFormatSupports(const std::string& format, const catalog::Column& col
   if ((format == "JSON" || format == "JSON_SR") && bad_map_key(type)) {
     return Status::BindError("JSON only supports MAP types with STRING keys");
   }
+  if ((format == "PROTOBUF" || format == "PROTOBUF_NOSR") && bad_map_key(type)) {
+    return Status::BindError(format + " format only supports MAP types with STRING keys");
+  }
+  // A protobuf repeated field cannot hold repeated values (Confluent's converter refuses it).
+  std::function<bool(const SqlType&)> nested_repeat = [&](const SqlType& t) {
+    if (t.id() == TypeId::kArray &&
+        (t.element().id() == TypeId::kArray || t.element().id() == TypeId::kMap)) {
+      return true;
+    }
+    if (t.is_nested()) {
+      for (const auto& field : t.fields()) {
+        if (nested_repeat(field.type)) return true;
+      }
+    }
+    return false;
+  };
+  if ((format == "PROTOBUF" || format == "PROTOBUF_NOSR") && nested_repeat(type)) {
+    return Status::BindError("The '" + format + "' format does not support an ARRAY of ARRAY " +
+                             "or MAP, column: `" + column.name + "` " + type.ToString());
+  }
   return Status::OK();
 }
 
@@ -305,6 +325,30 @@ Status ApplyProperties(const std::vector<sql::Property>& properties, bool declar
     return Status::InvalidArgument(
         "Format '" + source.value_format + "' does not support 'WRAP_SINGLE_VALUE' set to 'true'.",
         PropertyLocation(properties, {"WRAP_SINGLE_VALUE"}, {}));
+  }
+  // A PROTOBUF value is always a message: its one column cannot be a bare value.
+  if (wrap == "FALSE" &&
+      (source.value_format == "PROTOBUF" || source.value_format == "PROTOBUF_NOSR")) {
+    return Status::InvalidArgument(
+        "Format '" + source.value_format + "' does not support 'WRAP_SINGLE_VALUE' set to 'false'.",
+        PropertyLocation(properties, {"WRAP_SINGLE_VALUE"}, {}));
+  }
+  for (const char* key :
+       {"KEY_PROTOBUF_NULLABLE_REPRESENTATION", "VALUE_PROTOBUF_NULLABLE_REPRESENTATION"}) {
+    if (!source.properties.count(key)) continue;
+    const std::string representation = Upper(source.properties[key]);
+    if (representation != "OPTIONAL" && representation != "WRAPPER") {
+      return Status::InvalidArgument(
+          std::string(key) + " must be OPTIONAL or WRAPPER, not '" + source.properties[key] + "'",
+          PropertyLocation(properties, {key}, {}));
+    }
+    const std::string& format = key[0] == 'K' ? source.key_format : source.value_format;
+    if (format != "PROTOBUF" && format != "PROTOBUF_NOSR") {
+      return Status::InvalidArgument(
+          format + " does not support the following configs: [nullable.representation]",
+          PropertyLocation(properties, {key}, {}),
+          std::string(key) + " applies to the PROTOBUF formats only");
+    }
   }
   return Status::OK();
 }

@@ -10,10 +10,11 @@ const std::vector<PropertyDefinition>& SourceProperties() {
        "Topic that holds the data. Required when declaring a source; a query's sink defaults "
        "to its own name."},
       {"KEY_FORMAT", T::kString, S::kBoth, "KAFKA",
-       "Format of message keys: KAFKA, JSON, DELIMITED or NONE."},
+       "Format of message keys: KAFKA, JSON, DELIMITED, PROTOBUF, PROTOBUF_NOSR or NONE."},
       {"VALUE_FORMAT", T::kString, S::kBoth, "",
-       "Format of message values: JSON, DELIMITED, KAFKA or NONE (AVRO and PROTOBUF are "
-       "accepted and read as JSON until a schema registry is supported)."},
+       "Format of message values: JSON, DELIMITED, KAFKA, PROTOBUF, PROTOBUF_NOSR or NONE "
+       "(AVRO is accepted and read as JSON until a schema registry is supported; PROTOBUF "
+       "without a registry is written without Confluent's header)."},
       {"FORMAT", T::kString, S::kBoth, "", "Sets KEY_FORMAT and VALUE_FORMAT together."},
       {"PARTITIONS", T::kInteger, S::kBoth, "",
        "Partition count of the topic when Sidestream creates it; a sink defaults to its "
@@ -39,6 +40,12 @@ const std::vector<PropertyDefinition>& SourceProperties() {
       {"KEY_SCHEMA_FULL_NAME", T::kString, S::kBoth, "", "Full name of the key schema."},
       {"VALUE_SCHEMA_FULL_NAME", T::kString, S::kBoth, "", "Full name of the value schema."},
       {"VALUE_AVRO_SCHEMA_FULL_NAME", T::kString, S::kBoth, "", "Full name of an AVRO schema."},
+      {"KEY_PROTOBUF_NULLABLE_REPRESENTATION", T::kString, S::kBoth, "",
+       "PROTOBUF keys: how a NULL is written. OPTIONAL (proto3 optional fields) or WRAPPER "
+       "(google.protobuf wrapper messages) keep it NULL; unset, it reads back as its type's "
+       "default."},
+      {"VALUE_PROTOBUF_NULLABLE_REPRESENTATION", T::kString, S::kBoth, "",
+       "PROTOBUF values: how a NULL is written, as KEY_PROTOBUF_NULLABLE_REPRESENTATION."},
       {"RETENTION_MS", T::kInteger, S::kBoth, "", "Retention of a created topic."},
       {"LATE_TOPIC", T::kString, S::kQuery, "",
        "Topic that receives records later than the grace period, with the reason and the "

@@ -52,6 +52,11 @@ formats::FormatOptions FormatOptionsOf(const SourceDescription& source, bool key
   if (!key && Upper(Property(source, "WRAP_SINGLE_VALUE")) == "FALSE") {
     options.wrap_single_value = false;
   }
+  const std::string nullable =
+      Upper(Property(source, key ? "KEY_PROTOBUF_NULLABLE_REPRESENTATION"
+                                 : "VALUE_PROTOBUF_NULLABLE_REPRESENTATION"));
+  if (nullable == "OPTIONAL") options.protobuf_nullable = formats::ProtobufNullable::kOptional;
+  if (nullable == "WRAPPER") options.protobuf_nullable = formats::ProtobufNullable::kWrapper;
   return options;
 }
 

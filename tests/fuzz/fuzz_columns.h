@@ -83,4 +83,18 @@ inline std::vector<FormatColumn> AllTypeColumns() {
   return columns;
 }
 
+/// AllTypeColumns without what PROTOBUF refuses: an ARRAY of ARRAY, a MAP with INT keys.
+inline std::vector<FormatColumn> ProtobufColumns() {
+  std::vector<FormatColumn> columns;
+  for (const FormatColumn& column : AllTypeColumns()) {
+    const SqlType& type = column.type;
+    if (type.id() == types::TypeId::kArray && type.element().id() == types::TypeId::kArray) {
+      continue;
+    }
+    if (type.id() == types::TypeId::kMap && type.key().id() != types::TypeId::kString) continue;
+    columns.push_back(column);
+  }
+  return columns;
+}
+
 }  // namespace sidestream::fuzz

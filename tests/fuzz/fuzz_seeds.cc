@@ -6,6 +6,8 @@
 // - delimited: QTT's DELIMITED inputs and rows of every scalar type written by the
 //   DELIMITED encoder under each delimiter;
 // - kafka: primitive values written by the KAFKA encoder, and QTT keys;
+// - protobuf: rows of every type written by the PROTOBUF encoders (each NULL
+//   representation, with and without Confluent's header) and CDR rows;
 // - row_codec: EncodeRow of CDR rows, of rows of every type and of edge cases.
 // make_corpus.sh keeps the seeds that add coverage (libFuzzer's -merge) as corpus/<target>.
 //
@@ -376,6 +378,21 @@ void FormatSeeds(ValueMaker& values, SeedWriter& seeds) {
                               SqlType::String(), SqlType::Bytes()}) {
     EncodedSeeds("kafka", kafka, {{"K", type}}, 6, values, seeds);
   }
+  for (auto nullable : {sidestream::formats::ProtobufNullable::kDefault,
+                        sidestream::formats::ProtobufNullable::kOptional,
+                        sidestream::formats::ProtobufNullable::kWrapper}) {
+    FormatOptions protobuf;
+    protobuf.format = "PROTOBUF_NOSR";
+    protobuf.protobuf_nullable = nullable;
+    EncodedSeeds("protobuf", protobuf, fuzz::ProtobufColumns(), 30, values, seeds);
+  }
+  FormatOptions framed;
+  framed.format = "PROTOBUF";
+  framed.schema_id = 1;
+  EncodedSeeds("protobuf", framed, fuzz::ProtobufColumns(), 10, values, seeds);
+  FormatOptions cdr;
+  cdr.format = "PROTOBUF_NOSR";
+  EncodedSeeds("protobuf", cdr, fuzz::CdrValueColumns(), 10, values, seeds);
 }
 
 void RowCodecSeeds(ValueMaker& values, SeedWriter& seeds) {

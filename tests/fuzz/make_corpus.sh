@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-targets=${*:-sql json delimited kafka row_codec}
+targets=${*:-sql json delimited kafka protobuf row_codec}
 build_dir=${SIDESTREAM_FUZZ_BUILD_DIR:-build/fuzz}
 shared_dir=${SIDESTREAM_SHARED_DIR:-../shared}
 bench/fuzz --build-only
