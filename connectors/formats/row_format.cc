@@ -2,19 +2,26 @@
 
 #include <utility>
 
+#include "connectors/formats/avro_format.h"
 #include "connectors/formats/delimited_format.h"
 #include "connectors/formats/json_format.h"
+#include "connectors/formats/json_sr_format.h"
 #include "connectors/formats/kafka_format.h"
+#include "connectors/registry/schema_registry.h"
 
 namespace sidestream::formats {
 namespace {
 
-enum class FormatKind { kJson, kDelimited, kKafka, kNone };
+enum class FormatKind { kJson, kJsonSr, kAvro, kDelimited, kKafka, kNone };
 
 Result<FormatKind> KindOf(const FormatOptions& options) {
   std::string name;
   for (char c : options.format) name += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
-  // AVRO and PROTOBUF without a schema registry are read and written as JSON.
+  // With a schema registry, AVRO and JSON_SR use Confluent's wire format; without one they
+  // (and PROTOBUF) are read and written as JSON.
+  const bool registry = !SchemaRegistryUrlOf(options).empty();
+  if (name == "AVRO" && registry) return FormatKind::kAvro;
+  if (name == "JSON_SR" && registry) return FormatKind::kJsonSr;
   if (name == "JSON" || name == "JSON_SR" || name == "AVRO" || name == "PROTOBUF" ||
       name == "PROTOBUF_NOSR") {
     return FormatKind::kJson;
@@ -49,12 +56,25 @@ class NoneRowEncoder final : public RowEncoder {
 
 }  // namespace
 
+std::string SchemaRegistryUrlOf(const FormatOptions& options) {
+  return options.schema_registry_url.empty() ? registry::DefaultSchemaRegistryUrl()
+                                             : options.schema_registry_url;
+}
+
+std::string SubjectOf(const FormatOptions& options) {
+  return options.topic + (options.is_key ? "-key" : "-value");
+}
+
 Result<std::unique_ptr<RowDecoder>> MakeDecoder(const FormatOptions& options,
                                                 std::vector<FormatColumn> columns) {
   ASSIGN_OR_RAISE(FormatKind kind, KindOf(options));
   switch (kind) {
     case FormatKind::kJson:
       return MakeJsonDecoder(options, std::move(columns));
+    case FormatKind::kJsonSr:
+      return MakeJsonSrDecoder(options, std::move(columns));
+    case FormatKind::kAvro:
+      return MakeAvroDecoder(options, std::move(columns));
     case FormatKind::kDelimited:
       return MakeDelimitedDecoder(options, std::move(columns));
     case FormatKind::kKafka:
@@ -72,6 +92,10 @@ Result<std::unique_ptr<RowEncoder>> MakeEncoder(const FormatOptions& options,
   switch (kind) {
     case FormatKind::kJson:
       return MakeJsonEncoder(options, std::move(columns));
+    case FormatKind::kJsonSr:
+      return MakeJsonSrEncoder(options, std::move(columns));
+    case FormatKind::kAvro:
+      return MakeAvroEncoder(options, std::move(columns));
     case FormatKind::kDelimited:
       return MakeDelimitedEncoder(options, std::move(columns));
     case FormatKind::kKafka:

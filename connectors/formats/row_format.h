@@ -24,11 +24,26 @@ struct FormatColumn {
 /// Which format, and its options (from the WITH clause).
 struct FormatOptions {
   std::string format =
-      "JSON";            // JSON, JSON_SR, AVRO and PROTOBUF (read as JSON), DELIMITED, KAFKA, NONE
+      "JSON";            // JSON, JSON_SR, AVRO, PROTOBUF (read as JSON), DELIMITED, KAFKA, NONE
   char delimiter = ',';  // DELIMITED; TAB and SPACE already resolved to the character
   bool wrap_single_value = true;  // JSON: a single column as a bare value when false
   bool is_key = false;            // keys and values differ (a JSON key of one column is unwrapped)
+  /// AVRO and JSON_SR: the schema registry (http://..., or mock://NAME in memory); empty
+  /// means registry::DefaultSchemaRegistryUrl(). With neither, they are read and written as
+  /// plain JSON, as before registry support.
+  std::string schema_registry_url;
+  /// The topic: schemas are registered under "<topic>-key" or "<topic>-value".
+  std::string topic;
+  /// AVRO: the full name of the record written (KEY_/VALUE_SCHEMA_FULL_NAME); empty for
+  /// ksqlDB's default.
+  std::string full_schema_name;
 };
+
+/// The registry url that `options` resolve to (theirs, else the process default); empty when
+/// none is configured.
+std::string SchemaRegistryUrlOf(const FormatOptions& options);
+/// "<topic>-key" or "<topic>-value".
+std::string SubjectOf(const FormatOptions& options);
 
 /// Decodes message bytes into columns [first_column, first_column + columns) of a Row.
 /// Thread: one task at a time (decoders keep reusable parse buffers).
