@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "connectors/registry/schema_registry.h"
 #include "server/config/settings.h"
 #include "server/rest/engine_worker.h"
 #include "server/rest/http_server.h"
@@ -122,6 +123,7 @@ int RunServe(const ServeOptions& options) {
   engine_options.state_dir = settings.GetString("state.dir");
   engine_options.state_memory_bytes = settings.GetInt("state.rocksdb.memory.bytes");
   engine_options.state_cache_bytes = settings.GetInt("state.cache.max.bytes");
+  registry::SetDefaultSchemaRegistryUrl(settings.GetString("schema.registry.url"));
   auto worker = rest::EngineWorker::Start(engine_options, settings.GetInt("idle.timeout.ms"));
   if (!worker.ok()) {
     spdlog::error("cannot start the engine: {}", worker.status().ToString());
