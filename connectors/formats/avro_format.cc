@@ -642,6 +642,10 @@ class AvroRowDecoder final : public RowDecoder {
     auto registered = registry_->GetById(id);
     if (!registered.ok()) {
       const Status& status = registered.status();
+      if (status.code() == StatusCode::kUnavailable) {
+        return Status::Unavailable("AVRO: schema id " + std::to_string(id) + ": " +
+                                   status.message());
+      }
       return Status::InvalidArgument("AVRO: unknown schema id " + std::to_string(id) + " (" +
                                      status.message() + ")");
     }

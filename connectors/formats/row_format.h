@@ -53,7 +53,8 @@ class RowDecoder {
   /// Fills the columns from `bytes`. Fields match columns case-insensitively; missing
   /// fields are NULL; numeric strings are coerced to numbers, as ksqlDB does. Returns
   /// InvalidArgument naming the column and the problem ("column DURATION_S: expected
-  /// INTEGER but got 'abc'") when the bytes do not fit the schema.
+  /// INTEGER but got 'abc'") when the bytes do not fit the schema, and Unavailable when the
+  /// schema registry a format needs cannot be reached (retriable: the record is not at fault).
   virtual Status Decode(std::string_view bytes, types::Row& row, size_t first_column) = 0;
 };
 
