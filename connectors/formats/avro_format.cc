@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <utility>
@@ -139,7 +140,7 @@ class AvroSchemaValue {
     }
     has_value_ = true;
     json parsed = json::parse(text, nullptr, false);
-    if (!parsed.is_discarded()) CollectLogicalTypes(parsed, schema_);
+    if (!parsed.is_discarded()) CollectLogicalTypes(parsed, schema_, nullptr, 0);
     return Status::OK();
   }
 
@@ -151,26 +152,31 @@ class AvroSchemaValue {
     std::string name;  // "decimal", "timestamp-micros", ...
     int scale = 0;
   };
-  const Logical* LogicalOf(avro_schema_t schema) const {
-    auto found = logical_.find(schema);
+  // The annotation of child `index` of `parent` (a record's field, a union's branch, an array's
+  // items or a map's values: 0); of the whole schema when `parent` is null. Keyed by the
+  // parent because avro-c shares one node per primitive type ("bytes" of every decimal).
+  const Logical* LogicalOf(avro_schema_t parent, size_t index) const {
+    auto found = logical_.find({parent, index});
     return found == logical_.end() ? nullptr : &found->second;
   }
 
  private:
   // Walks the JSON beside avro-c's tree and remembers the logical types by schema node.
-  void CollectLogicalTypes(const json& node, avro_schema_t schema) {
+  void CollectLogicalTypes(const json& node, avro_schema_t schema, avro_schema_t parent,
+                           size_t index) {
     if (schema == nullptr) return;
     if (node.is_array()) {
       if (!is_avro_union(schema)) return;
       for (size_t i = 0; i < node.size() && i < avro_schema_union_size(schema); ++i) {
-        CollectLogicalTypes(node[i], avro_schema_union_branch(schema, static_cast<int>(i)));
+        CollectLogicalTypes(node[i], avro_schema_union_branch(schema, static_cast<int>(i)), schema,
+                            i);
       }
       return;
     }
     if (!node.is_object() || !node.contains("type")) return;
     const json& type = node["type"];
     if (!type.is_string()) {
-      CollectLogicalTypes(type, schema);
+      CollectLogicalTypes(type, schema, parent, index);
       return;
     }
     if (node.contains("logicalType") && node["logicalType"].is_string()) {
@@ -178,7 +184,7 @@ class AvroSchemaValue {
       if (node.contains("scale") && node["scale"].is_number_integer()) {
         logical.scale = node["scale"].get<int>();
       }
-      logical_[schema] = std::move(logical);
+      logical_[{parent, index}] = std::move(logical);
     }
     const std::string& kind = type.get_ref<const std::string&>();
     if (kind == "record" && is_avro_record(schema) && node.contains("fields") &&
@@ -187,13 +193,14 @@ class AvroSchemaValue {
       for (size_t i = 0; i < fields.size() && i < avro_schema_record_size(schema); ++i) {
         if (fields[i].is_object() && fields[i].contains("type")) {
           CollectLogicalTypes(fields[i]["type"],
-                              avro_schema_record_field_get_by_index(schema, static_cast<int>(i)));
+                              avro_schema_record_field_get_by_index(schema, static_cast<int>(i)),
+                              schema, i);
         }
       }
     } else if (kind == "array" && is_avro_array(schema) && node.contains("items")) {
-      CollectLogicalTypes(node["items"], avro_schema_array_items(schema));
+      CollectLogicalTypes(node["items"], avro_schema_array_items(schema), schema, 0);
     } else if (kind == "map" && is_avro_map(schema) && node.contains("values")) {
-      CollectLogicalTypes(node["values"], avro_schema_map_values(schema));
+      CollectLogicalTypes(node["values"], avro_schema_map_values(schema), schema, 0);
     }
   }
 
@@ -201,7 +208,7 @@ class AvroSchemaValue {
   avro_value_iface_t* iface_ = nullptr;
   avro_value_t value_{};
   bool has_value_ = false;
-  std::unordered_map<avro_schema_t, Logical> logical_;
+  std::map<std::pair<avro_schema_t, size_t>, Logical> logical_;
 };
 
 const char* AvroTypeName(avro_type_t type) {
@@ -294,20 +301,25 @@ class AvroReader {
  public:
   explicit AvroReader(const AvroSchemaValue& schema) : schema_(schema) {}
 
-  Status Read(avro_value_t& source, const SqlType& type, types::Value& out) {
+  // `logical`: the annotation of `source`'s schema, from its parent (LogicalOf).
+  Status Read(avro_value_t& source, const SqlType& type, types::Value& out,
+              const AvroSchemaValue::Logical* logical) {
     avro_type_t kind = avro_value_get_type(&source);
     if (kind == AVRO_UNION) {
       avro_value_t branch;
-      if (avro_value_get_current_branch(&source, &branch) != 0) {
+      int discriminant = 0;
+      if (avro_value_get_discriminant(&source, &discriminant) != 0 ||
+          avro_value_get_current_branch(&source, &branch) != 0) {
         return Status::InvalidArgument("union without a branch: " + AvroError());
       }
-      return Read(branch, type, out);
+      return Read(
+          branch, type, out,
+          schema_.LogicalOf(avro_value_get_schema(&source), static_cast<size_t>(discriminant)));
     }
     if (kind == AVRO_NULL) {
       out.SetNull();
       return Status::OK();
     }
-    const AvroSchemaValue::Logical* logical = schema_.LogicalOf(avro_value_get_schema(&source));
     switch (type.id()) {
       case TypeId::kBoolean:
         if (kind == AVRO_BOOLEAN) {
@@ -477,7 +489,8 @@ class AvroReader {
         for (size_t i = 0; i < size; ++i) {
           avro_value_t element;
           avro_value_get_by_index(&source, i, &element, nullptr);
-          Status status = Read(element, type.element(), elements[i]);
+          Status status = Read(element, type.element(), elements[i],
+                               schema_.LogicalOf(avro_value_get_schema(&source), 0));
           if (!status.ok()) {
             return Status::InvalidArgument("element " + std::to_string(i) + ": " +
                                            status.message());
@@ -502,7 +515,8 @@ class AvroReader {
           std::string_view key_text = key != nullptr ? key : "";
           RETURN_NOT_OK(CheckUtf8(key_text, "AVRO"));
           entries[2 * i] = types::Value::String(std::string(key_text));
-          Status status = Read(entry, type.value(), entries[2 * i + 1]);
+          Status status = Read(entry, type.value(), entries[2 * i + 1],
+                               schema_.LogicalOf(avro_value_get_schema(&source), 0));
           if (!status.ok()) {
             return Status::InvalidArgument("map key '" + std::string(key_text) +
                                            "': " + status.message());
@@ -521,7 +535,8 @@ class AvroReader {
           if (index < 0) continue;  // absent in the writer's schema: NULL
           avro_value_t field;
           avro_value_get_by_index(&source, static_cast<size_t>(index), &field, nullptr);
-          Status status = Read(field, fields[f].type, values[f]);
+          Status status = Read(field, fields[f].type, values[f],
+                               schema_.LogicalOf(record, static_cast<size_t>(index)));
           if (!status.ok()) {
             return Status::InvalidArgument("field " + fields[f].name + ": " + status.message());
           }
@@ -591,7 +606,7 @@ class AvroRowDecoder final : public RowDecoder {
                                        ": AVRO data does not match schema id " +
                                        std::to_string(last_id_) + ": " + AvroError());
       }
-      return Fill(value, 0, row, first_column);
+      return Fill(value, 0, row, first_column, writer.avro.LogicalOf(nullptr, 0));
     }
     // Field by field, so an error names the field the body stopped fitting at.
     avro_schema_t record = writer.avro.schema();
@@ -615,7 +630,8 @@ class AvroRowDecoder final : public RowDecoder {
       }
       avro_value_t field;
       avro_value_get_by_index(&value, static_cast<size_t>(index), &field, nullptr);
-      RETURN_NOT_OK(Fill(field, c, row, first_column));
+      RETURN_NOT_OK(Fill(field, c, row, first_column,
+                         writer.avro.LogicalOf(record, static_cast<size_t>(index))));
     }
     return Status::OK();
   }
@@ -625,11 +641,12 @@ class AvroRowDecoder final : public RowDecoder {
     return column < columns_.size() ? columns_[column].name : "?";
   }
 
-  Status Fill(avro_value_t& source, size_t column, types::Row& row, size_t first_column) {
+  Status Fill(avro_value_t& source, size_t column, types::Row& row, size_t first_column,
+              const AvroSchemaValue::Logical* logical) {
     if (column >= columns_.size()) return Status::OK();
     if (columns_[column].skip) return Status::OK();
     AvroReader reader(last_->avro);
-    Status status = reader.Read(source, columns_[column].type, row[first_column + column]);
+    Status status = reader.Read(source, columns_[column].type, row[first_column + column], logical);
     if (!status.ok()) {
       return Status::InvalidArgument("column " + columns_[column].name + ": " + status.message());
     }
@@ -951,7 +968,8 @@ bool BranchFits(avro_schema_t branch, const json& value) {
   }
 }
 
-Status FillFromJson(const json& value, avro_value_t& target, const AvroSchemaValue& schema) {
+Status FillFromJson(const json& value, avro_value_t& target, const AvroSchemaValue& schema,
+                    const AvroSchemaValue::Logical* logical) {
   avro_schema_t node = avro_value_get_schema(&target);
   avro_type_t kind = avro_value_get_type(&target);
   auto mismatch = [&] {
@@ -966,7 +984,7 @@ Status FillFromJson(const json& value, avro_value_t& target, const AvroSchemaVal
         if (!BranchFits(avro_schema_union_branch(node, static_cast<int>(i)), value)) continue;
         avro_value_t branch;
         if (avro_value_set_branch(&target, static_cast<int>(i), &branch) != 0) break;
-        return FillFromJson(value, branch, schema);
+        return FillFromJson(value, branch, schema, schema.LogicalOf(node, i));
       }
       return mismatch();
     }
@@ -1009,7 +1027,6 @@ Status FillFromJson(const json& value, avro_value_t& target, const AvroSchemaVal
     case AVRO_BYTES:
     case AVRO_FIXED: {
       std::string bytes;
-      const AvroSchemaValue::Logical* logical = schema.LogicalOf(node);
       if (logical != nullptr && logical->name == "decimal") {
         const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
         types::Decimal decimal;
@@ -1037,7 +1054,7 @@ Status FillFromJson(const json& value, avro_value_t& target, const AvroSchemaVal
       for (const auto& element : value) {
         avro_value_t item;
         if (avro_value_append(&target, &item, nullptr) != 0) return Status::Internal(AvroError());
-        RETURN_NOT_OK(FillFromJson(element, item, schema));
+        RETURN_NOT_OK(FillFromJson(element, item, schema, schema.LogicalOf(node, 0)));
       }
       break;
     case AVRO_MAP:
@@ -1047,7 +1064,7 @@ Status FillFromJson(const json& value, avro_value_t& target, const AvroSchemaVal
         if (avro_value_add(&target, key.c_str(), &item, nullptr, nullptr) != 0) {
           return Status::Internal(AvroError());
         }
-        RETURN_NOT_OK(FillFromJson(element, item, schema));
+        RETURN_NOT_OK(FillFromJson(element, item, schema, schema.LogicalOf(node, 0)));
       }
       break;
     case AVRO_RECORD: {
@@ -1065,7 +1082,8 @@ Status FillFromJson(const json& value, avro_value_t& target, const AvroSchemaVal
         static const json kNull;
         avro_value_t field;
         avro_value_get_by_index(&target, i, &field, nullptr);
-        Status status = FillFromJson(found != nullptr ? *found : kNull, field, schema);
+        Status status = FillFromJson(found != nullptr ? *found : kNull, field, schema,
+                                     schema.LogicalOf(node, i));
         if (!status.ok()) {
           return Status::InvalidArgument("field " + std::string(name) + ": " + status.message());
         }
@@ -1088,7 +1106,7 @@ Result<std::string> AvroMessageFromJson(const std::string& writer_schema, int32_
   json value = json::parse(value_json, nullptr, false);
   if (value.is_discarded()) return Status::InvalidArgument("not JSON: " + std::string(value_json));
   avro_value_t& target = schema.value();
-  RETURN_NOT_OK(FillFromJson(value, target, schema));
+  RETURN_NOT_OK(FillFromJson(value, target, schema, schema.LogicalOf(nullptr, 0)));
   size_t size = 0;
   if (avro_value_sizeof(&target, &size) != 0) return Status::Internal(AvroError());
   std::string out;

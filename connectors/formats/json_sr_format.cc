@@ -120,12 +120,18 @@ class JsonSrRowEncoder final : public RowEncoder {
 
 Result<std::string> JsonSchemaOf(const FormatOptions& options,
                                  const std::vector<FormatColumn>& columns) {
+  // "$schema" lets a registry that guesses the kind of a schema (Apicurio) see JSON Schema
+  // even for a bare oneOf.
+  json schema;
   if (JsonUnwrapped(options, columns.size())) {
-    return Nullable(JsonSchemaTypeOf(columns[0].type)).dump();
+    schema = Nullable(JsonSchemaTypeOf(columns[0].type));
+  } else {
+    std::vector<types::StructField> fields;
+    for (const auto& column : columns) fields.push_back({column.name, column.type});
+    schema = JsonSchemaTypeOf(SqlType::Struct(std::move(fields)));
   }
-  std::vector<types::StructField> fields;
-  for (const auto& column : columns) fields.push_back({column.name, column.type});
-  return JsonSchemaTypeOf(SqlType::Struct(std::move(fields))).dump();
+  schema["$schema"] = "http://json-schema.org/draft-07/schema#";
+  return schema.dump();
 }
 
 Result<std::unique_ptr<RowDecoder>> MakeJsonSrDecoder(const FormatOptions& options,

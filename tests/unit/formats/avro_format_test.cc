@@ -221,6 +221,24 @@ TEST(AvroFormatTest, ResolvesANewerWriterSchemaByName) {
   EXPECT_TRUE(row[2].is_null());
 }
 
+TEST(AvroFormatTest, DecimalsOfDifferentScalesKeepTheirOwnScale) {
+  // avro-c shares one node for every "bytes": each decimal's scale must come from its field.
+  std::vector<FormatColumn> columns = {{"A", SqlType::Decimal(4, 2)},
+                                       {"B", SqlType::Decimal(5, 3)},
+                                       {"L", SqlType::Array(SqlType::Decimal(17, 0))}};
+  auto encoder = MakeEncoder(Avro("scales"), columns);
+  std::string bytes;
+  Row row = {Value::DecimalValue(1001, 2), Value::DecimalValue(10012, 3),
+             Value::Array({Value::DecimalValue(12345678987654321, 0)})};
+  ASSERT_TRUE((*encoder)->Encode(row, 0, bytes).ok());
+  auto decoder = MakeDecoder(Avro("scales"), columns);
+  Row decoded(3);
+  ASSERT_TRUE((*decoder)->Decode(bytes, decoded, 0).ok());
+  EXPECT_EQ(decoded[0], Value::DecimalValue(1001, 2)) << decoded[0].DebugString();
+  EXPECT_EQ(decoded[1], Value::DecimalValue(10012, 3)) << decoded[1].DebugString();
+  EXPECT_EQ(decoded[2], row[2]) << decoded[2].DebugString();
+}
+
 TEST(AvroFormatTest, WrongTypesNameTheColumn) {
   auto registry = Registry("mismatch");
   auto id =
@@ -341,6 +359,7 @@ TEST(JsonSrFormatTest, RoundTripWithHeaderAndJsonSchema) {
   EXPECT_EQ(latest->type, registry::SchemaType::kJson);
   json schema = json::parse(latest->schema);
   EXPECT_EQ(schema["type"], "object");
+  EXPECT_EQ(schema["$schema"], "http://json-schema.org/draft-07/schema#");
   EXPECT_EQ(schema["properties"]["A"]["oneOf"][1]["connect.type"], "int32");
   auto decoder = MakeDecoder(options, columns);
   Row row(2);
