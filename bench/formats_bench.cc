@@ -1,7 +1,10 @@
 // Decode throughput of CDR JSON messages: all value columns, a 3-column projection, and
 // the ceiling (simdjson ondemand touching the same fields, no Row). The same CDRs as
 // PROTOBUF_NOSR: all columns, 3 read and the rest skipped, and the ceiling (libprotobuf's
-// DynamicMessage parse alone, with the same descriptor, no Row). Prints records/s.
+// DynamicMessage parse alone, with the same descriptor, no Row). The same records in AVRO's
+// wire format, beside avro-c reading them alone (the ceiling), and the cost of a schema lookup
+// by id. Prints records/s.
+#include <avro.h>
 #include <benchmark/benchmark.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/dynamic_message.h>
@@ -15,8 +18,10 @@
 #include <vector>
 
 #include "connectors/datagen/cdr_generator.h"
+#include "connectors/formats/avro_format.h"
 #include "connectors/formats/protobuf_format.h"
 #include "connectors/formats/row_format.h"
+#include "connectors/registry/schema_registry.h"
 
 namespace {
 
@@ -140,6 +145,127 @@ void BM_CeilingOndemandAllFields(benchmark::State& state) {
       static_cast<double>(state.iterations() * messages.size()), benchmark::Counter::kIsRate);
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
 }
+
+// AVRO in Confluent's wire format: the same CDR records, transcoded once through a Row into
+// ksqlDB's derived schema (registered in an in-memory registry).
+const std::vector<std::string>& AvroMessages() {
+  static const std::vector<std::string> messages = [] {
+    std::vector<std::string> out;
+    auto columns = sidestream::datagen::CdrValueColumns();
+    sidestream::formats::FormatOptions json_options, avro_options;
+    avro_options.format = "AVRO";
+    avro_options.schema_registry_url = "mock://bench";
+    avro_options.topic = "cdr";
+    auto decoder = sidestream::formats::MakeDecoder(json_options, columns);
+    auto encoder = sidestream::formats::MakeEncoder(avro_options, columns);
+    if (!decoder.ok() || !encoder.ok()) std::exit(1);
+    sidestream::types::Row row(columns.size());
+    for (const std::string& message : Messages()) {
+      std::string bytes;
+      if (!(*decoder)->Decode(message, row, 0).ok() || !(*encoder)->Encode(row, 0, bytes).ok()) {
+        std::fprintf(stderr, "cannot transcode a CDR record to AVRO\n");
+        std::exit(1);
+      }
+      out.push_back(std::move(bytes));
+    }
+    return out;
+  }();
+  return messages;
+}
+
+void AvroDecodeWith(benchmark::State& state, std::vector<FormatColumn> columns) {
+  const auto& messages = AvroMessages();
+  sidestream::formats::FormatOptions options;
+  options.format = "AVRO";
+  options.schema_registry_url = "mock://bench";
+  options.topic = "cdr";
+  auto decoder = sidestream::formats::MakeDecoder(options, std::move(columns));
+  if (!decoder.ok()) {
+    state.SkipWithError(decoder.status().ToString().c_str());
+    return;
+  }
+  sidestream::types::Row row(1 + 18);
+  size_t bytes = 0;
+  for (auto _ : state) {
+    for (const std::string& message : messages) {
+      if (!(*decoder)->Decode(message, row, 1).ok()) state.SkipWithError("decode failed");
+      bytes += message.size();
+    }
+    benchmark::DoNotOptimize(row.data());
+  }
+  state.counters["records/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * messages.size()), benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+}
+
+void BM_DecodeCdrAvroAllColumns(benchmark::State& state) {
+  AvroDecodeWith(state, sidestream::datagen::CdrValueColumns());
+}
+
+void BM_DecodeCdrAvroProjected3(benchmark::State& state) {
+  AvroDecodeWith(state, {{"CALLER", SqlType::String()},
+                         {"START_TS", SqlType::Bigint()},
+                         {"CHARGE", SqlType::Double()}});
+}
+
+// The AVRO ceiling: avro-c alone reading each body into a reused generic value of the
+// writer schema (what the decoder does before filling the Row), header skipped.
+void BM_CeilingAvroCRead(benchmark::State& state) {
+  const auto& messages = AvroMessages();
+  auto schema_text = sidestream::formats::AvroSchemaOf(
+      [] {
+        sidestream::formats::FormatOptions options;
+        options.format = "AVRO";
+        return options;
+      }(),
+      sidestream::datagen::CdrValueColumns());
+  avro_schema_t schema = nullptr;
+  if (!schema_text.ok() ||
+      avro_schema_from_json_length(schema_text->data(), schema_text->size(), &schema) != 0) {
+    state.SkipWithError("schema");
+    return;
+  }
+  avro_value_iface_t* iface = avro_generic_class_from_schema(schema);
+  avro_value_t value;
+  avro_generic_value_new(iface, &value);
+  avro_reader_t reader = avro_reader_memory(nullptr, 0);
+  size_t bytes = 0;
+  for (auto _ : state) {
+    for (const std::string& message : messages) {
+      avro_reader_memory_set_source(reader, message.data() + 5,
+                                    static_cast<int64_t>(message.size() - 5));
+      if (avro_value_read(reader, &value) != 0) state.SkipWithError("read failed");
+      bytes += message.size();
+    }
+    benchmark::DoNotOptimize(&value);
+  }
+  avro_reader_free(reader);
+  avro_value_decref(&value);
+  avro_value_iface_decref(iface);
+  avro_schema_decref(schema);
+  state.counters["records/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * messages.size()), benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+}
+
+// A schema lookup by id that the client has cached (an HTTP client's first lookup is the
+// only one that reaches the registry; this one is primed through an in-memory fetch).
+void BM_CachedSchemaLookup(benchmark::State& state) {
+  auto registry = sidestream::registry::SharedSchemaRegistry("mock://bench");
+  if (!registry.ok()) return;
+  const int32_t id = (*registry)->GetLatest("cdr-value")->id;
+  for (auto _ : state) {
+    auto schema = (*registry)->GetById(id);
+    benchmark::DoNotOptimize(schema);
+  }
+  state.counters["lookups/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK(BM_DecodeCdrAvroAllColumns)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DecodeCdrAvroProjected3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CeilingAvroCRead)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CachedSchemaLookup);
 
 // The CDR sample re-encoded as PROTOBUF_NOSR with the CDR value columns (JSON -> Row ->
 // protobuf), as a producer using ksqlDB's schema would write it.

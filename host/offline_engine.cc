@@ -6,6 +6,7 @@
 
 #include "analyzer/analyzer.h"
 #include "common/clock.h"
+#include "connectors/formats/avro_format.h"
 #include "connectors/formats/row_format.h"
 #include "planner/physical_plan.h"
 #include "runtime/insert_values.h"
@@ -83,6 +84,53 @@ uint64_t ReadBigEndian(std::string_view bytes) {
   uint64_t value = 0;
   for (unsigned char c : bytes) value = (value << 8) | c;
   return value;
+}
+
+}  // namespace
+
+// AVRO and JSON_SR with a schema registry: the test file's JSON goes through a Row into the
+// registry format on the way in (as a producer with a registry serializer would write it),
+// and back to JSON on the way out. Other formats pass through unchanged.
+namespace {
+
+bool UsesRegistry(const formats::FormatOptions& options) {
+  return (options.format == "AVRO" || options.format == "JSON_SR") &&
+         !formats::SchemaRegistryUrlOf(options).empty();
+}
+
+formats::FormatOptions AsJson(formats::FormatOptions options) {
+  options.format = "JSON";
+  return options;
+}
+
+Result<std::string> Transcode(const std::string& bytes, const formats::FormatOptions& from,
+                              const formats::FormatOptions& to,
+                              const std::vector<formats::FormatColumn>& columns) {
+  ASSIGN_OR_RAISE(auto decoder, formats::MakeDecoder(from, columns));
+  ASSIGN_OR_RAISE(auto encoder, formats::MakeEncoder(to, columns));
+  types::Row row(columns.size());
+  RETURN_NOT_OK(decoder->Decode(bytes, row, 0));
+  std::string out;
+  RETURN_NOT_OK(encoder->Encode(row, 0, out));
+  return out;
+}
+
+Result<std::string> ToRegistryFormat(std::string json_bytes, const SourceDescription& source,
+                                     bool key) {
+  formats::FormatOptions options = runtime::FormatOptionsOf(source, key);
+  if (!UsesRegistry(options)) return json_bytes;
+  return Transcode(json_bytes, AsJson(options), options,
+                   runtime::FormatColumns(source, key ? ColumnRole::kKey : ColumnRole::kValue));
+}
+
+// The JSON of registry-format bytes; the bytes themselves when they do not decode.
+std::string FromRegistryFormat(const std::string& bytes, const SourceDescription& sink, bool key) {
+  formats::FormatOptions options = runtime::FormatOptionsOf(sink, key);
+  if (!UsesRegistry(options)) return bytes;
+  auto json_bytes =
+      Transcode(bytes, options, AsJson(options),
+                runtime::FormatColumns(sink, key ? ColumnRole::kKey : ColumnRole::kValue));
+  return json_bytes.ok() ? *json_bytes : bytes;
 }
 
 }  // namespace
@@ -366,17 +414,18 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
         TestRecord output;
         output.topic = sink.topic;
         output.key = result.key
-                         ? BytesToJson(*result.key, sink.key_format,
+                         ? BytesToJson(FromRegistryFormat(*result.key, sink, true), sink.key_format,
                                        runtime::FormatColumns(sink, ColumnRole::kKey), "/key",
                                        output.decimals,
                                        runtime::FormatOptionsOf(sink, true).protobuf_nullable)
                          : json(nullptr);
-        output.value = result.value
-                           ? BytesToJson(*result.value, sink.value_format,
-                                         runtime::FormatColumns(sink, ColumnRole::kValue), "/value",
-                                         output.decimals,
-                                         runtime::FormatOptionsOf(sink, false).protobuf_nullable)
-                           : json(nullptr);
+        output.value =
+            result.value
+                ? BytesToJson(FromRegistryFormat(*result.value, sink, false), sink.value_format,
+                              runtime::FormatColumns(sink, ColumnRole::kValue), "/value",
+                              output.decimals,
+                              runtime::FormatOptionsOf(sink, false).protobuf_nullable)
+                : json(nullptr);
         output.timestamp = result.timestamp;
         output.window = result.window;
         output.session_window = sink.window_type == catalog::WindowType::kSession;
@@ -439,6 +488,11 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
   return Status::OK();
 }
 
+void OfflineEngine::SetTopicWriterSchema(const std::string& topic, bool key,
+                                         std::string writer_schema, int32_t schema_id) {
+  writer_schemas_[{topic, key}] = WriterSchema{std::move(writer_schema), schema_id};
+}
+
 Status OfflineEngine::Produce(const TestRecord& record) {
   // Encode with the formats of the first source declared on the topic, as its producer would.
   std::string key_bytes;
@@ -447,17 +501,19 @@ Status OfflineEngine::Produce(const TestRecord& record) {
   for (const auto& source : catalog_->ListSources()) {
     if (source.topic != record.topic || !source.writer_query_id.empty()) continue;
     declared = true;
-    if (!record.key.is_null()) {
+    if (!record.key.is_null() && !writer_schemas_.count({record.topic, true})) {
       ASSIGN_OR_RAISE(key_bytes,
                       JsonToBytes(record.key, source.key_format,
                                   runtime::FormatColumns(source, ColumnRole::kKey),
                                   runtime::FormatOptionsOf(source, true).protobuf_nullable));
+      ASSIGN_OR_RAISE(key_bytes, ToRegistryFormat(std::move(key_bytes), source, true));
     }
-    if (!record.value.is_null()) {
+    if (!record.value.is_null() && !writer_schemas_.count({record.topic, false})) {
       ASSIGN_OR_RAISE(auto bytes,
                       JsonToBytes(record.value, source.value_format,
                                   runtime::FormatColumns(source, ColumnRole::kValue),
                                   runtime::FormatOptionsOf(source, false).protobuf_nullable));
+      ASSIGN_OR_RAISE(bytes, ToRegistryFormat(std::move(bytes), source, false));
       value_bytes = std::move(bytes);
     }
     break;
@@ -465,6 +521,18 @@ Status OfflineEngine::Produce(const TestRecord& record) {
   if (!declared) {
     key_bytes = record.key.is_null() ? "" : record.key.dump();
     if (!record.value.is_null()) value_bytes = record.value.dump();
+  }
+  // A producer's own registered schema.
+  if (auto writer = writer_schemas_.find({record.topic, true});
+      writer != writer_schemas_.end() && !record.key.is_null()) {
+    ASSIGN_OR_RAISE(key_bytes, formats::AvroMessageFromJson(writer->second.schema,
+                                                            writer->second.id, record.key.dump()));
+  }
+  if (auto writer = writer_schemas_.find({record.topic, false});
+      writer != writer_schemas_.end() && !record.value.is_null()) {
+    ASSIGN_OR_RAISE(value_bytes,
+                    formats::AvroMessageFromJson(writer->second.schema, writer->second.id,
+                                                 record.value.dump()));
   }
   runtime::InputMessage message;
   if (!record.key.is_null()) message.key = key_bytes;

@@ -67,6 +67,12 @@ class OfflineEngine {
   /// A record that fails to decode is counted and kept in the dead-letter topic.
   Status Produce(const TestRecord& record);
 
+  /// From now on, inputs to `topic` have their key (`key`) or value written as AVRO under
+  /// `writer_schema`, registered with `schema_id`, rather than under the schema the source
+  /// derives: a producer that registered its own schema (a QTT case's "topics" section).
+  void SetTopicWriterSchema(const std::string& topic, bool key, std::string writer_schema,
+                            int32_t schema_id);
+
   /// Wall-clock time passes with no input for `idle_ms` (at least the idle timeout): as on
   /// Kafka, every task's stream time moves to the newest timestamp it has seen plus `idle_ms`,
   /// so windows close and EMIT FINAL results come out while the sources are quiet.
@@ -122,6 +128,11 @@ class OfflineEngine {
   std::vector<std::unique_ptr<StageTasks>> stages_;  // every query's, upstream first
   std::vector<std::string> plan_descriptions_;
   std::map<std::string, std::vector<TestRecord>> topics_;
+  struct WriterSchema {
+    std::string schema;
+    int32_t id = 0;
+  };
+  std::map<std::pair<std::string, bool>, WriterSchema> writer_schemas_;  // (topic, key)
   std::vector<std::string> output_order_;
   // Per (topic, partition): the next record's offset.
   std::map<std::pair<std::string, int32_t>, int64_t> next_offsets_;

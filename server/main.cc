@@ -99,6 +99,9 @@ int main(int argc, char** argv) {
   qtt->add_option("--json", qtt_json, "Write per-case results to this file");
   qtt->add_option("--must-pass", qtt_must_pass, "File of case ids that must pass");
   qtt->add_flag("--verbose", qtt_options.verbose, "List passed cases too");
+  qtt->add_option("--schema-registry", qtt_options.schema_registry,
+                  "Run the cases that need a schema registry against this one (Confluent's "
+                  "API; default: $SIDESTREAM_SCHEMA_REGISTRY_URL)");
   qtt->add_option("--partitions", qtt_options.partitions,
                   "Partitions per topic; above 1, outputs compare per key")
       ->check(CLI::Range(1, 64));

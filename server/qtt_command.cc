@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -11,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "connectors/registry/schema_registry.h"
 #include "host/offline_engine.h"
 
 namespace sidestream::server {
@@ -45,17 +48,97 @@ std::string Upper(std::string text) {
 // which its conformance runner loads; they are not part of ksqlDB's product.
 constexpr const char* kTestOnlyFunctions[] = {"BAD_UDF", "WHENCONDITION", "WHENRESULT"};
 
+// The format a "topics" entry's schema is in: its own valueFormat/keyFormat, else the case's.
+std::string TopicSchemaFormat(const json& topic, bool key, const std::string& format,
+                              const std::string& statements) {
+  std::string named = topic.value(key ? "keyFormat" : "valueFormat", std::string());
+  if (named.empty()) named = topic.value("format", std::string());
+  if (!named.empty()) return Upper(named);
+  if (format != "JSON") return format;
+  for (const char* candidate : {"JSON_SR", "PROTOBUF", "AVRO"}) {
+    if (statements.find(std::string("'") + candidate + "'") != std::string::npos) return candidate;
+  }
+  return "JSON";
+}
+
+// Registers the schemas of a case's "topics" section as its producers would, and tells the
+// engine to write that topic's inputs under them. Returns the registered id of each id the
+// case declares (valueSchemaId, keySchemaId), or the reason the case cannot run.
+Result<std::map<int64_t, int32_t>> RegisterTopicSchemas(const json& test, const std::string& format,
+                                                        const std::string& statements,
+                                                        registry::SchemaRegistry& registry,
+                                                        host::OfflineEngine& engine) {
+  std::map<int64_t, int32_t> ids;
+  for (const auto& topic : test.value("topics", json::array())) {
+    if (topic.contains("valueSchemaReferences")) {
+      return Status::NotSupported("schema references in 'topics' are not supported");
+    }
+    const std::string name = topic.value("name", std::string());
+    for (bool key : {false, true}) {
+      const char* field = key ? "keySchema" : "valueSchema";
+      if (!topic.contains(field) || topic[field].is_null()) continue;
+      const std::string schema_format = TopicSchemaFormat(topic, key, format, statements);
+      registry::SchemaType type;
+      if (schema_format == "AVRO") {
+        type = registry::SchemaType::kAvro;
+      } else if (schema_format == "JSON_SR" || schema_format == "JSON") {
+        type = registry::SchemaType::kJson;
+      } else {
+        return Status::NotSupported("a " + schema_format +
+                                    " schema in 'topics': only AVRO and JSON_SR are built here");
+      }
+      const json& schema = topic[field];
+      const std::string text = schema.is_string() && type == registry::SchemaType::kJson
+                                   ? schema.get<std::string>()
+                                   : schema.dump();
+      ASSIGN_OR_RAISE(int32_t registered,
+                      registry.Register(name + (key ? "-key" : "-value"), type, text));
+      if (type == registry::SchemaType::kAvro) {
+        engine.SetTopicWriterSchema(name, key, text, registered);
+      }
+      const char* id_field = key ? "keySchemaId" : "valueSchemaId";
+      if (topic.contains(id_field) && topic[id_field].is_number_integer()) {
+        ids[topic[id_field].get<int64_t>()] = registered;
+      }
+    }
+  }
+  return ids;
+}
+
+// KEY_SCHEMA_ID=n / VALUE_SCHEMA_ID=n with the id the registry gave the case's schema n.
+std::string MapSchemaIds(const std::string& statement, const std::map<int64_t, int32_t>& ids) {
+  const std::string upper = Upper(statement);
+  std::string out;
+  size_t copied = 0;
+  for (size_t at = upper.find("_SCHEMA_ID"); at != std::string::npos;
+       at = upper.find("_SCHEMA_ID", at + 1)) {
+    size_t digits = at + 10;
+    while (digits < upper.size() && (upper[digits] == ' ' || upper[digits] == '=')) ++digits;
+    size_t end = digits;
+    while (end < upper.size() && std::isdigit(static_cast<unsigned char>(upper[end]))) ++end;
+    if (end == digits || end - digits > 9) continue;
+    auto found = ids.find(std::stoll(upper.substr(digits, end - digits)));
+    if (found == ids.end()) continue;
+    out.append(statement, copied, digits - copied);
+    out += std::to_string(found->second);
+    copied = end;
+  }
+  out.append(statement, copied, std::string::npos);
+  return out;
+}
+
 // Runs one expanded case with every topic on `partitions` partitions.
 CaseResult RunCase(const std::string& id, const json& test, const std::string& format,
-                   int partitions) {
+                   int partitions, const std::string& schema_registry) {
   CaseResult result{id, Outcome::kFailed, ""};
   std::vector<std::string> statements;
   for (const auto& statement : test["statements"]) {
     statements.push_back(Replace(statement.get<std::string>(), "{FORMAT}", format));
   }
   std::string all = Upper(std::accumulate(statements.begin(), statements.end(), std::string()));
-  if (all.find("SCHEMA_ID") != std::string::npos || test.contains("topics")) {
-    return {id, Outcome::kSkipped, "needs a schema registry"};
+  const bool needs_registry = all.find("SCHEMA_ID") != std::string::npos || test.contains("topics");
+  if (needs_registry && schema_registry.empty()) {
+    return {id, Outcome::kSkipped, "needs a schema registry (run with --schema-registry URL)"};
   }
   for (const char* function : kTestOnlyFunctions) {
     if (all.find(std::string(function) + "(") != std::string::npos) {
@@ -73,6 +156,25 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
     auto set = (*engine)->Execute("SET '" + name + "' = '" + text + "';");
     if (!set.ok())
       return {id, Outcome::kFailed, "property " + name + ": " + set.status().ToString()};
+  }
+  if (needs_registry) {
+    // Each case starts from an empty registry, as ksqlDB's runner does with its mock.
+    auto registry = registry::SharedSchemaRegistry(schema_registry);
+    if (!registry.ok()) return {id, Outcome::kFailed, registry.status().ToString()};
+    auto subjects = (*registry)->ListSubjects();
+    if (!subjects.ok()) return {id, Outcome::kFailed, subjects.status().ToString()};
+    for (const std::string& subject : *subjects) {
+      Status deleted = (*registry)->DeleteSubject(subject);
+      if (!deleted.ok()) return {id, Outcome::kFailed, deleted.ToString()};
+    }
+    auto ids = RegisterTopicSchemas(test, format, all, **registry, **engine);
+    if (!ids.ok()) {
+      if (ids.status().code() == StatusCode::kNotSupported) {
+        return {id, Outcome::kSkipped, ids.status().message()};
+      }
+      return {id, Outcome::kFailed, "registering the topics' schemas: " + ids.status().ToString()};
+    }
+    for (std::string& statement : statements) statement = MapSchemaIds(statement, *ids);
   }
   for (size_t i = 0; i < statements.size(); ++i) {
     auto executed = (*engine)->Execute(statements[i]);
@@ -179,6 +281,13 @@ std::vector<std::filesystem::path> QttFiles(const std::vector<std::string>& path
 
 int RunQtt(const QttOptions& options) {
   const bool several = options.partitions > 1;
+  std::string schema_registry = options.schema_registry;
+  if (const char* url = std::getenv("SIDESTREAM_SCHEMA_REGISTRY_URL");
+      schema_registry.empty() && url != nullptr) {
+    schema_registry = url;
+  }
+  // AVRO and JSON_SR go through the registry in every case, as on a real deployment.
+  registry::SetDefaultSchemaRegistryUrl(schema_registry);
   std::vector<CaseResult> results;
   std::map<std::string, std::array<int, kOutcomes>> per_file;
   int passed_as_json = 0;
@@ -202,18 +311,22 @@ int RunQtt(const QttOptions& options) {
         if (!test.value("enabled", true)) {
           result = {id, Outcome::kSkipped, "disabled in ksqlDB's suite"};
         } else {
-          result = RunCase(id, test, format, options.partitions);
+          result = RunCase(id, test, format, options.partitions, schema_registry);
           // What fails on several partitions but passes on one depends on how the records
           // spread: set apart for a human to judge, with the diff on several.
           if (several && result.outcome == Outcome::kFailed &&
-              RunCase(id, test, format, 1).outcome == Outcome::kPassed) {
+              RunCase(id, test, format, 1, schema_registry).outcome == Outcome::kPassed) {
             result.outcome = Outcome::kPartitionSensitive;
             result.detail = PartitioningHint(test) + "\n" + result.detail;
           }
-          // AVRO without a schema is read as JSON (the conformance rules).
+          // PROTOBUF, and AVRO without a registry, are read as JSON (the conformance rules).
           std::string statements = Upper(test["statements"].dump());
+          const bool avro_as_json =
+              schema_registry.empty() &&
+              (format == "AVRO" || statements.find("'AVRO'") != std::string::npos);
           if (result.outcome == Outcome::kPassed &&
-              (format == "AVRO" || statements.find("'AVRO'") != std::string::npos)) {
+              (avro_as_json || format == "PROTOBUF" ||
+               statements.find("'PROTOBUF'") != std::string::npos)) {
             ++passed_as_json;
           }
         }
@@ -272,8 +385,11 @@ int RunQtt(const QttOptions& options) {
       }
     }
   }
-  std::cout << "(" << passed_as_json << " of the passed cases use AVRO without a "
-            << "schema and ran as JSON)\n";
+  std::cout << "(" << passed_as_json << " of the passed cases use "
+            << (schema_registry.empty() ? "AVRO or PROTOBUF" : "PROTOBUF")
+            << " without a schema and ran as JSON"
+            << (schema_registry.empty() ? "" : "; AVRO and JSON_SR ran against " + schema_registry)
+            << ")\n";
   if (several) {
     std::cout << "on " << options.partitions << " partitions, outputs compared per key; "
               << counts[3] << " partition-sensitive (failed here, passed on 1 partition)\n";

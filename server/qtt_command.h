@@ -17,6 +17,10 @@ struct QttOptions {
   /// case that fails is run again on one partition: if it passes there, it is reported as
   /// partition-sensitive instead of failed.
   int partitions = 1;
+  /// A schema registry (http://... or mock://NAME): AVRO and JSON_SR use it, and the cases
+  /// that name schemas ("topics", SCHEMA_ID) run instead of being skipped. Every subject in
+  /// it is deleted before each such case.
+  std::string schema_registry;
 };
 
 /// `sidestream qtt PATH...`: runs ksqlDB's query-validation test cases offline (file order,

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "connectors/registry/schema_registry.h"
 #include "server/config/settings.h"
 #include "server/rest/engine_worker.h"
 #include "server/rest/http_server.h"
@@ -126,6 +127,7 @@ Result<std::unique_ptr<RunningServer>> RunningServer::Start(const config::Settin
   engine_options.state_memory_bytes = settings.GetInt("state.rocksdb.memory.bytes");
   engine_options.state_cache_bytes = settings.GetInt("state.cache.max.bytes");
 
+  registry::SetDefaultSchemaRegistryUrl(settings.GetString("schema.registry.url"));
   std::unique_ptr<RunningServer> server(new RunningServer());
   auto worker = rest::EngineWorker::Start(engine_options, settings.GetInt("idle.timeout.ms"));
   if (!worker.ok()) {

@@ -2,20 +2,27 @@
 
 #include <utility>
 
+#include "connectors/formats/avro_format.h"
 #include "connectors/formats/delimited_format.h"
 #include "connectors/formats/json_format.h"
+#include "connectors/formats/json_sr_format.h"
 #include "connectors/formats/kafka_format.h"
 #include "connectors/formats/protobuf_format.h"
+#include "connectors/registry/schema_registry.h"
 
 namespace sidestream::formats {
 namespace {
 
-enum class FormatKind { kJson, kProtobuf, kDelimited, kKafka, kNone };
+enum class FormatKind { kJson, kJsonSr, kAvro, kProtobuf, kDelimited, kKafka, kNone };
 
 Result<FormatKind> KindOf(const FormatOptions& options) {
   std::string name;
   for (char c : options.format) name += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
-  // AVRO without a schema registry is read and written as JSON.
+  // With a schema registry, AVRO and JSON_SR use Confluent's wire format; without one they
+  // are read and written as JSON.
+  const bool registry = !SchemaRegistryUrlOf(options).empty();
+  if (name == "AVRO" && registry) return FormatKind::kAvro;
+  if (name == "JSON_SR" && registry) return FormatKind::kJsonSr;
   if (name == "JSON" || name == "JSON_SR" || name == "AVRO") return FormatKind::kJson;
   if (name == "PROTOBUF" || name == "PROTOBUF_NOSR") return FormatKind::kProtobuf;
   if (name == "DELIMITED") return FormatKind::kDelimited;
@@ -48,6 +55,15 @@ class NoneRowEncoder final : public RowEncoder {
 
 }  // namespace
 
+std::string SchemaRegistryUrlOf(const FormatOptions& options) {
+  return options.schema_registry_url.empty() ? registry::DefaultSchemaRegistryUrl()
+                                             : options.schema_registry_url;
+}
+
+std::string SubjectOf(const FormatOptions& options) {
+  return options.topic + (options.is_key ? "-key" : "-value");
+}
+
 Result<std::unique_ptr<RowDecoder>> MakeDecoder(const FormatOptions& options,
                                                 std::vector<FormatColumn> columns) {
   ASSIGN_OR_RAISE(FormatKind kind, KindOf(options));
@@ -56,6 +72,10 @@ Result<std::unique_ptr<RowDecoder>> MakeDecoder(const FormatOptions& options,
       return MakeJsonDecoder(options, std::move(columns));
     case FormatKind::kProtobuf:
       return MakeProtobufDecoder(options, std::move(columns));
+    case FormatKind::kJsonSr:
+      return MakeJsonSrDecoder(options, std::move(columns));
+    case FormatKind::kAvro:
+      return MakeAvroDecoder(options, std::move(columns));
     case FormatKind::kDelimited:
       return MakeDelimitedDecoder(options, std::move(columns));
     case FormatKind::kKafka:
@@ -75,6 +95,10 @@ Result<std::unique_ptr<RowEncoder>> MakeEncoder(const FormatOptions& options,
       return MakeJsonEncoder(options, std::move(columns));
     case FormatKind::kProtobuf:
       return MakeProtobufEncoder(options, std::move(columns));
+    case FormatKind::kJsonSr:
+      return MakeJsonSrEncoder(options, std::move(columns));
+    case FormatKind::kAvro:
+      return MakeAvroEncoder(options, std::move(columns));
     case FormatKind::kDelimited:
       return MakeDelimitedEncoder(options, std::move(columns));
     case FormatKind::kKafka:

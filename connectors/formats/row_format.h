@@ -30,15 +30,30 @@ enum class ProtobufNullable { kDefault, kOptional, kWrapper };
 
 /// Which format, and its options (from the WITH clause).
 struct FormatOptions {
-  std::string format = "JSON";    // JSON, JSON_SR, AVRO (read as JSON), PROTOBUF, PROTOBUF_NOSR,
-                                  // DELIMITED, KAFKA, NONE
+  std::string format = "JSON";    // JSON, JSON_SR, AVRO, PROTOBUF, PROTOBUF_NOSR, DELIMITED,
+                                  // KAFKA, NONE
   char delimiter = ',';           // DELIMITED; TAB and SPACE already resolved to the character
   bool wrap_single_value = true;  // JSON: a single column as a bare value when false
   bool is_key = false;            // keys and values differ (a JSON key of one column is unwrapped)
   ProtobufNullable protobuf_nullable = ProtobufNullable::kDefault;  // PROTOBUF, PROTOBUF_NOSR
   /// PROTOBUF: the registry id written in Confluent's wire format; unset, the bare message.
   std::optional<int32_t> schema_id;
+  /// AVRO and JSON_SR: the schema registry (http://..., or mock://NAME in memory); empty
+  /// means registry::DefaultSchemaRegistryUrl(). With neither, they are read and written as
+  /// plain JSON, as before registry support.
+  std::string schema_registry_url;
+  /// The topic: schemas are registered under "<topic>-key" or "<topic>-value".
+  std::string topic;
+  /// AVRO: the full name of the record written (KEY_/VALUE_SCHEMA_FULL_NAME); empty for
+  /// ksqlDB's default.
+  std::string full_schema_name;
 };
+
+/// The registry url that `options` resolve to (theirs, else the process default); empty when
+/// none is configured.
+std::string SchemaRegistryUrlOf(const FormatOptions& options);
+/// "<topic>-key" or "<topic>-value".
+std::string SubjectOf(const FormatOptions& options);
 
 /// Decodes message bytes into columns [first_column, first_column + columns) of a Row.
 /// Thread: one task at a time (decoders keep reusable parse buffers).
@@ -48,7 +63,8 @@ class RowDecoder {
   /// Fills the columns from `bytes`. Fields match columns case-insensitively; missing
   /// fields are NULL; numeric strings are coerced to numbers, as ksqlDB does. Returns
   /// InvalidArgument naming the column and the problem ("column DURATION_S: expected
-  /// INTEGER but got 'abc'") when the bytes do not fit the schema.
+  /// INTEGER but got 'abc'") when the bytes do not fit the schema, and Unavailable when the
+  /// schema registry a format needs cannot be reached (retriable: the record is not at fault).
   virtual Status Decode(std::string_view bytes, types::Row& row, size_t first_column) = 0;
 };
 

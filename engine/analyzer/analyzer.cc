@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <set>
 
 #include "analyzer/connector_properties.h"
@@ -9,6 +10,8 @@
 #include "analyzer/match_recognize.h"
 #include "analyzer/source_properties.h"
 #include "common/did_you_mean.h"
+#include "connectors/formats/avro_format.h"
+#include "connectors/registry/schema_registry.h"
 #include "functions/numbers.h"
 
 namespace sidestream::analyzer {
@@ -1083,6 +1086,46 @@ class StatementAnalyzer {
     return KeyFormatProperty(found->second, location);
   }
 
+  // The key (`key`) or value columns of an AVRO source from the registry: the schema with
+  // KEY_/VALUE_SCHEMA_ID, else the latest under "<topic>-key" / "<topic>-value". None when the
+  // format is not AVRO, no registry is configured, or (for a key) the subject is absent.
+  Result<std::vector<catalog::Column>> InferColumns(const sql::Statement& statement,
+                                                    const SourceDescription& source, bool key) {
+    std::vector<catalog::Column> columns;
+    const std::string format = key ? source.key_format : source.value_format;
+    const std::string url = registry::DefaultSchemaRegistryUrl();
+    if (format != "AVRO" || url.empty()) return columns;
+    ASSIGN_OR_RAISE(auto client, registry::SharedSchemaRegistry(url));
+    const std::string subject = source.topic + (key ? "-key" : "-value");
+    auto id = source.properties.find(key ? "KEY_SCHEMA_ID" : "VALUE_SCHEMA_ID");
+    auto schema =
+        id != source.properties.end()
+            ? client->GetById(static_cast<int32_t>(std::strtol(id->second.c_str(), nullptr, 10)))
+            : client->GetLatest(subject);
+    if (!schema.ok()) {
+      if (key && schema.status().code() == StatusCode::kNotFound) return columns;
+      return Status::InvalidArgument(
+          "Schema for message " + std::string(key ? "keys" : "values") + " on topic '" +
+              source.topic +
+              "' does not exist in the Schema Registry: " + schema.status().message(),
+          statement.location);
+    }
+    auto inferred = formats::ColumnsOfAvroSchema(schema->schema, key ? "ROWKEY" : "ROWVAL");
+    if (!inferred.ok()) {
+      return Status::InvalidArgument(
+          "Cannot infer the columns of " + subject + ": " + inferred.status().message(),
+          statement.location);
+    }
+    for (auto& inferred_column : *inferred) {
+      catalog::Column column;
+      column.name = std::move(inferred_column.name);
+      column.type = std::move(inferred_column.type);
+      column.role = key ? ColumnRole::kKey : ColumnRole::kValue;
+      columns.push_back(std::move(column));
+    }
+    return columns;
+  }
+
   Status AnalyzeCreateSource(const sql::Statement& statement, AnalyzedStatement& result) {
     SourceDescription source;
     source.name = statement.name;
@@ -1100,12 +1143,6 @@ class StatementAnalyzer {
       return Status::InvalidArgument(
           "Statement is missing the 'VALUE_FORMAT' property from the WITH clause.",
           statement.location, "add VALUE_FORMAT='JSON' (or FORMAT='JSON')");
-    }
-    if (statement.columns.empty()) {
-      return Status::NotSupported(
-          "Schema inference from a schema registry is not supported: "
-          "declare the columns",
-          statement.location);
     }
     std::set<std::string> names;
     std::vector<catalog::Column> keys, values, headers;
@@ -1156,6 +1193,19 @@ class StatementAnalyzer {
           values.push_back(column);
           break;
       }
+    }
+    // Schema inference: the columns a CREATE leaves out come from the registry.
+    if (values.empty()) {
+      ASSIGN_OR_RAISE(values, InferColumns(statement, source, false));
+      if (statement.columns.empty() && !values.empty()) {
+        ASSIGN_OR_RAISE(keys, InferColumns(statement, source, true));
+      }
+    }
+    if (statement.columns.empty() && values.empty()) {
+      return Status::NotSupported(
+          "Schema inference needs VALUE_FORMAT='AVRO' and a schema registry "
+          "(ksql.schema.registry.url): declare the columns",
+          statement.location);
     }
     if (source.type == SourceType::kTable && keys.empty()) {
       return Status::BindError("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.",

@@ -41,6 +41,12 @@ formats::FormatOptions FormatOptionsOf(const SourceDescription& source, bool key
   formats::FormatOptions options;
   options.format = key ? source.key_format : source.value_format;
   options.is_key = key;
+  options.topic = source.topic;
+  options.full_schema_name =
+      Property(source, key ? "KEY_SCHEMA_FULL_NAME" : "VALUE_SCHEMA_FULL_NAME");
+  if (!key && options.full_schema_name.empty()) {
+    options.full_schema_name = Property(source, "VALUE_AVRO_SCHEMA_FULL_NAME");
+  }
   std::string delimiter = Property(source, key ? "KEY_DELIMITER" : "VALUE_DELIMITER");
   if (Upper(delimiter) == "TAB") {
     options.delimiter = '\t';
@@ -426,6 +432,13 @@ Status StreamTask::ProcessBatch(std::span<const InputMessage> messages) {
             decoded.message() + " (" + kTimestampThrowOnInvalidProperty + " is true)");
         break;
       }
+    }
+    if (!decoded.ok() && decoded.code() == StatusCode::kUnavailable) {
+      // The schema registry cannot be reached: the record is fine, so it is not dead-lettered;
+      // the query stops with a retriable error instead.
+      s.batch.Truncate(batched);
+      status = decoded;
+      break;
     }
     if (!decoded.ok()) {
       s.batch.Truncate(batched);

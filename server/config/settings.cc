@@ -149,6 +149,16 @@ const std::vector<SettingSpec>& Table() {
        "Most persistent queries (CREATE ... AS SELECT, INSERT INTO ... SELECT) running at once; "
        "a statement that would start one more gets 429.",
        {"ksql.query.persistent.active.limit"}},
+      {"schema.registry.url",
+       SettingType::kString,
+       "",
+       0,
+       0,
+       "The schema registry (Confluent's REST API, e.g. http://127.0.0.1:8081 or Apicurio's "
+       "http://HOST:PORT/apis/ccompat/v7) that AVRO and JSON_SR use: schemas are registered "
+       "under <topic>-value and <topic>-key, and read by the id in each message. Empty: AVRO "
+       "and JSON_SR are read and written as plain JSON.",
+       {"ksql.schema.registry.url"}},
       {"auth.basic.users", SettingType::kString, "", 0, 0,
        "HTTP basic authentication: comma-separated user:password pairs. When this or "
        "auth.bearer.tokens is set, every route but /chc/live needs a credential: none gets 401, "
