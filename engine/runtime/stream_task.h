@@ -91,6 +91,8 @@ struct InputMessage {
   std::optional<std::string_view> source_key, source_value;
   /// Which of the pipeline's sources (StreamTask::sources()) the message is from.
   size_t source = 0;
+  /// The message's headers, in order: HEADERS and HEADER('name') columns read them.
+  std::span<const runtime::RecordHeader> headers;
 };
 
 /// Query property: "true" stops the query at a record whose TIMESTAMP column does not give a
