@@ -850,6 +850,7 @@ struct ProjectionItem {
   bool explicit_name = false;  // an alias or a column's own name
   BoundExpressionPtr expression;
   bool aliased = false;  // named with AS
+  bool from_expression = false;  // a SELECT expression, not `*` (which may name a ROWTIME key)
 };
 
 // Replaces sub-expressions that equal a GROUP BY expression by references to the key
@@ -1689,7 +1690,7 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     if (select_index < sink_types.size())
       CastLiteralToSinkDecimal(*bound, sink_types[select_index]);
     ProjectionItem projected{item.location, item.alias, !item.alias.empty(), std::move(bound),
-                             !item.alias.empty()};
+                             !item.alias.empty(), true};
     if (projected.name.empty()) {
       const sql::Expression& expression = *item.expression;
       if (expression.kind == sql::ExpressionKind::kColumnRef) {
@@ -1711,18 +1712,20 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   if (planner.persistent()) {
     for (const auto& item : items) {
       const std::string& name = item.name;
+      if (!item.from_expression) continue;
       if (name != "ROWTIME" && name != "ROWPARTITION" && name != "ROWOFFSET" &&
           name != "WINDOWSTART" && name != "WINDOWEND") {
         continue;
       }
-      if (item.aliased) {
+      // ksqlDB's parser refuses the newer pseudo columns as aliases; the rest fail later.
+      if (item.aliased && (name == "ROWPARTITION" || name == "ROWOFFSET")) {
         return Status::BindError(
             "`" + name + "` is a reserved column name. You cannot use it as an alias for a column.",
             item.location, "choose another alias");
       }
       return Status::BindError(
           "Reserved column name in select: `" + name + "`. Please remove or alias the column.",
-          item.location, "e.g. " + name + " AS " + name.substr(0, 3) + "_COPY");
+          item.location, "e.g. " + name + " AS " + name + "_COPY");
     }
   }
   {

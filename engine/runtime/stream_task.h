@@ -15,6 +15,7 @@
 #include "connectors/formats/row_format.h"
 #include "runtime/operator.h"
 #include "runtime/record.h"
+#include "runtime/source.h"
 #include "runtime/state_store.h"
 
 namespace sidestream::runtime {
