@@ -34,30 +34,21 @@ Status CubeExplode(std::span<const Value> arguments, std::vector<Value>& rows) {
     return Status::InvalidArgument("CUBE_EXPLODE expects an ARRAY");
   }
   const std::vector<Value>& elements = array.children();
-  const size_t count = elements.size();
-  size_t present = 0;
-  for (const Value& element : elements) present += !element.is_null();
-  if (present > kCubeExplodeMaxElements) {
-    return Status::InvalidArgument("CUBE_EXPLODE of " + std::to_string(present) +
-                                   " non-NULL elements would make 2^" + std::to_string(present) +
-                                   " rows; at most " + std::to_string(kCubeExplodeMaxElements) +
-                                   " are allowed");
+  std::vector<size_t> present;  // the non-NULL elements: only they vary
+  for (size_t i = 0; i < elements.size(); ++i) {
+    if (!elements[i].is_null()) present.push_back(i);
   }
-  // More than 63 elements can only be mostly NULLs; a 64-bit mask cannot number them.
-  if (count >= 64) {
-    return Status::InvalidArgument("CUBE_EXPLODE takes at most 63 elements, got " +
-                                   std::to_string(count));
+  if (present.size() > kCubeExplodeMaxElements) {
+    return Status::InvalidArgument("CUBE_EXPLODE of " + std::to_string(present.size()) +
+                                   " non-NULL elements would make 2^" +
+                                   std::to_string(present.size()) + " rows; at most " +
+                                   std::to_string(kCubeExplodeMaxElements) + " are allowed");
   }
-  uint64_t null_mask = 0;
-  for (size_t i = 0; i < count; ++i) {
-    if (elements[i].is_null()) null_mask |= uint64_t{1} << (count - 1 - i);
-  }
-  const uint64_t combinations = uint64_t{1} << count;
-  for (uint64_t mask = 0; mask < combinations; ++mask) {
-    if (mask & null_mask) continue;
-    std::vector<Value> combination(count);
-    for (size_t i = 0; i < count; ++i) {
-      if (mask & (uint64_t{1} << (count - 1 - i))) combination[i] = elements[i];
+  const size_t bits = present.size();
+  for (uint64_t mask = 0; mask < (uint64_t{1} << bits); ++mask) {
+    std::vector<Value> combination(elements.size());
+    for (size_t b = 0; b < bits; ++b) {
+      if (mask & (uint64_t{1} << (bits - 1 - b))) combination[present[b]] = elements[present[b]];
     }
     rows.push_back(Value::Array(std::move(combination)));
   }
