@@ -82,6 +82,7 @@ expressionList
 selectItem
     : ASTERISK                                          #selectAll
     | identifier DOT ASTERISK                           #selectAllOf
+    | primaryExpression ARROW ASTERISK                  #selectStructAll
     | expression (AS? identifier)?                      #selectSingle
     ;
 

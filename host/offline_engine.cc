@@ -539,6 +539,13 @@ Status OfflineEngine::Produce(const TestRecord& record) {
   if (value_bytes) message.value = *value_bytes;
   message.timestamp = record.timestamp.value_or(0);
   message.window = record.window;
+  std::vector<runtime::RecordHeader> headers;
+  headers.reserve(record.headers.size());
+  for (const auto& [name, value] : record.headers) {
+    headers.push_back(
+        {name, value ? std::string_view(*value) : std::string_view(), value.has_value()});
+  }
+  message.headers = headers;
   return Deliver(record.topic, message, 0);
 }
 

@@ -30,6 +30,9 @@ struct TestRecord {
   std::optional<int64_t> timestamp;
   std::optional<runtime::WindowBounds> window;
   bool session_window = false;
+  /// The record's headers in order (name, value; no value for a null one): "headers" in a
+  /// test file, [{"KEY": name, "VALUE": base64 or null}], as ksqlDB's tests write them.
+  std::vector<std::pair<std::string, std::optional<std::string>>> headers;
   /// JSON pointers ("/value/L0", "/key") of the values that are exact decimals, held as
   /// their text ("3.40"). Only in actual records: they compare by value and scale, as
   /// ksqlDB compares BigDecimals.

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "connectors/formats/scalar_text.h"
 #include "host/offline_engine.h"
 
 namespace sidestream::host {
@@ -168,6 +169,29 @@ Result<std::vector<TestRecord>> ParseTestRecords(const nlohmann::json& records) 
         return Status::InvalidArgument(where + ": \"timestamp\" must be an integer (epoch ms)");
       }
       record.timestamp = item["timestamp"].get<int64_t>();
+    }
+    if (item.contains("headers") && !item["headers"].is_null()) {
+      const json& headers = item["headers"];
+      if (!headers.is_array()) {
+        return Status::InvalidArgument(where + ": \"headers\" must be an array");
+      }
+      for (size_t h = 0; h < headers.size(); ++h) {
+        const json& header = headers[h];
+        const std::string at = where + ", header " + std::to_string(h + 1);
+        if (!header.is_object() || !header.contains("KEY") || !header["KEY"].is_string()) {
+          return Status::InvalidArgument(at + ": needs a \"KEY\" string");
+        }
+        std::optional<std::string> value;
+        if (header.contains("VALUE") && !header["VALUE"].is_null()) {
+          std::string bytes;
+          if (!header["VALUE"].is_string() ||
+              !formats::DecodeBase64(header["VALUE"].get<std::string>(), bytes)) {
+            return Status::InvalidArgument(at + ": \"VALUE\" must be base64 or null");
+          }
+          value = std::move(bytes);
+        }
+        record.headers.emplace_back(header["KEY"].get<std::string>(), std::move(value));
+      }
     }
     if (item.contains("window") && item["window"].is_object()) {
       const json& window = item["window"];

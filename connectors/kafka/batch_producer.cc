@@ -203,7 +203,8 @@ Status BatchProducer::Produce(std::string_view topic_name, int32_t partition, st
       message_headers = rd_kafka_headers_new(headers.size());
       for (const ProduceHeader& header : headers) {
         rd_kafka_header_add(message_headers, header.name.data(),
-                            static_cast<ssize_t>(header.name.size()), header.value.data(),
+                            static_cast<ssize_t>(header.name.size()),
+                            header.has_value ? header.value.data() : nullptr,
                             static_cast<ssize_t>(header.value.size()));
       }
     }

@@ -25,7 +25,7 @@ Status KafkaSource::Poll(size_t max_records, std::chrono::milliseconds timeout,
     record.header_count = static_cast<uint32_t>(headers);
     for (size_t h = 0; h < headers; ++h) {
       const MessageHeader header = message.header(h);
-      batch.headers.push_back({header.name, header.value});
+      batch.headers.push_back({header.name, header.value, header.has_value});
     }
   }
   return Status::OK();

@@ -142,6 +142,12 @@ Status CheckFormatSupports(const std::string& format, const catalog::Column& col
     return Status::BindError("The '" + format + "' format does not support type '" + kind +
                              "', column: `" + column.name + "`");
   }
+  // ksqlDB's KAFKA serdes are Kafka's own: none for BOOLEAN or DECIMAL.
+  if (format == "KAFKA" && (type.id() == TypeId::kBoolean || type.id() == TypeId::kDecimal)) {
+    return Status::BindError("The 'KAFKA' format does not support type '" +
+                             std::string(type.id() == TypeId::kBoolean ? "BOOLEAN" : "DECIMAL") +
+                             "'");
+  }
   if (key && ContainsMap(type)) {
     return Status::BindError(
         "Map keys, including types that contain maps, are not supported as they may lead to "
@@ -218,9 +224,24 @@ Status CheckFormats(const SourceDescription& source, const FormatErrorPlaces& pl
                              places.value_format,
                              "use VALUE_FORMAT='JSON' or 'DELIMITED' for several value columns");
   }
+  // The columns a NONE format would have to hold, as ksqlDB lists them.
+  auto none_error = [&](ColumnRole role, SourceLocation where) {
+    std::string got;
+    for (const auto& column : source.columns) {
+      if (column.role != role) continue;
+      got += (got.empty() ? "`" : ", `") + column.name + "` " + column.type.ToString() +
+             (role == ColumnRole::kKey ? " KEY" : "");
+    }
+    return Status::BindError(
+        "The 'NONE' format can only be used when no columns are defined. Got: [" + got + "]", where,
+        role == ColumnRole::kKey ? "remove KEY_FORMAT='NONE', or the KEY column"
+                                 : "remove VALUE_FORMAT='NONE', or the value columns");
+  };
   if (source.key_format == "NONE" && key_columns > 0) {
-    return Status::BindError("The 'NONE' key format cannot be used with key columns",
-                             places.key_format, "remove KEY_FORMAT='NONE', or the KEY column");
+    return none_error(ColumnRole::kKey, places.key_format);
+  }
+  if (source.value_format == "NONE" && !value_columns.empty()) {
+    return none_error(ColumnRole::kValue, places.value_format);
   }
   return Status::OK();
 }
@@ -793,12 +814,90 @@ struct QueryPlanner {
   }
 };
 
+// The type of a HEADERS column: every header of the record, in order.
+SqlType HeadersType() {
+  return SqlType::Array(SqlType::Struct({{"KEY", SqlType::String()}, {"VALUE", SqlType::Bytes()}}));
+}
+
+bool IsTableCall(const BoundExpression& expression) {
+  return expression.kind == BoundKind::kFunction && expression.function != nullptr &&
+         expression.function->kind == functions::FunctionKind::kTable;
+}
+
+// Adds the table function calls in `expression` to `calls` (once per distinct call), as
+// they read the FlatMap's input. A table function's arguments may hold neither another
+// table function nor an aggregate: ksqlDB runs table functions before aggregating.
+Status CollectTableCalls(const BoundExpression& expression, std::vector<BoundExpressionPtr>& calls,
+                         SourceLocation location) {
+  if (IsTableCall(expression)) {
+    for (const auto& argument : expression.children) {
+      std::function<Status(const BoundExpression&)> check =
+          [&](const BoundExpression& node) -> Status {
+        if (IsTableCall(node)) {
+          return Status::BindError("Table functions cannot be nested: " + expression.sql, location);
+        }
+        if (node.kind == BoundKind::kAggregate) {
+          return Status::BindError(
+              "Table function arguments cannot hold aggregate functions: " + expression.sql,
+              location);
+        }
+        for (const auto& child : node.children) RETURN_NOT_OK(check(*child));
+        return Status::OK();
+      };
+      RETURN_NOT_OK(check(*argument));
+    }
+    for (const auto& call : calls) {
+      if (call->sql == expression.sql) return Status::OK();
+    }
+    calls.push_back(expression.Clone());
+    return Status::OK();
+  }
+  for (const auto& child : expression.children) {
+    RETURN_NOT_OK(CollectTableCalls(*child, calls, location));
+  }
+  return Status::OK();
+}
+
+// Column references at or past `position` move up by `count`: the FlatMap's values go there.
+void ShiftColumnsFrom(BoundExpression& expression, int position, int count) {
+  if (expression.kind == BoundKind::kColumn && expression.column_index >= position) {
+    expression.column_index += count;
+  }
+  for (auto& child : expression.children) ShiftColumnsFrom(*child, position, count);
+}
+
+// Replaces each table function call by a reference to the FlatMap column holding its value
+// (the call at index i of `calls` is column position + i). False when a call is not there.
+bool ReplaceTableCalls(BoundExpressionPtr& expression, const std::vector<BoundExpressionPtr>& calls,
+                       int position) {
+  if (IsTableCall(*expression)) {
+    for (size_t i = 0; i < calls.size(); ++i) {
+      if (calls[i]->sql != expression->sql) continue;
+      auto reference = std::make_unique<BoundExpression>();
+      reference->kind = BoundKind::kColumn;
+      reference->type = expression->type;
+      reference->sql = expression->sql;
+      reference->name = "KSQL_SYNTH_" + std::to_string(i);
+      reference->column_index = position + static_cast<int>(i);
+      expression = std::move(reference);
+      return true;
+    }
+    return false;
+  }
+  for (auto& child : expression->children) {
+    if (!ReplaceTableCalls(child, calls, position)) return false;
+  }
+  return true;
+}
+
 // One SELECT item after star expansion and binding.
 struct ProjectionItem {
   SourceLocation location;
   std::string name;
   bool explicit_name = false;  // an alias or a column's own name
   BoundExpressionPtr expression;
+  bool aliased = false;  // named with AS
+  bool from_expression = false;  // a SELECT expression, not `*` (which may name a ROWTIME key)
 };
 
 // Replaces sub-expressions that equal a GROUP BY expression by references to the key
@@ -1154,7 +1253,9 @@ class StatementAnalyzer {
       if (definition.name == "ROWTIME" || definition.name == "ROWPARTITION" ||
           definition.name == "ROWOFFSET" || definition.name == "WINDOWSTART" ||
           definition.name == "WINDOWEND") {
-        return Status::BindError("'" + definition.name + "' is a reserved column name.",
+        return Status::BindError("'" + definition.name +
+                                     "' is a reserved column name. You cannot use it as a name "
+                                     "for a column.",
                                  definition.location, "rename the column");
       }
       catalog::Column column;
@@ -1185,6 +1286,17 @@ class StatementAnalyzer {
           keys.push_back(column);
           break;
         case sql::ColumnConstraint::kHeaders:
+          if (definition.header_key.empty() && column.type != HeadersType()) {
+            return Status::BindError("Invalid type for HEADERS column: expected " +
+                                         HeadersType().ToString() + ", got " +
+                                         column.type.ToString(),
+                                     definition.location);
+          }
+          if (!definition.header_key.empty() && column.type.id() != TypeId::kBytes) {
+            return Status::BindError("Invalid type for HEADER('" + definition.header_key +
+                                         "') column: expected BYTES, got " + column.type.ToString(),
+                                     definition.location);
+          }
           column.role = ColumnRole::kHeader;
           column.header_key = definition.header_key;
           headers.push_back(column);
@@ -1211,11 +1323,10 @@ class StatementAnalyzer {
       return Status::BindError("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.",
                                statement.location, "e.g. ID BIGINT PRIMARY KEY");
     }
-    if (keys.empty() && statement.FindProperty("KEY_FORMAT") != nullptr &&
-        source.key_format != "NONE" && source.type == SourceType::kStream) {
-      return Status::BindError("Key format specified for stream without key columns.",
-                               statement.FindProperty("KEY_FORMAT")->location,
-                               "remove KEY_FORMAT, or declare a KEY column");
+    if (keys.empty() && statement.FindProperty("WINDOW_TYPE") != nullptr) {
+      return Status::BindError("Windowed sources require a key column.",
+                               statement.FindProperty("WINDOW_TYPE")->location,
+                               "declare the KEY column the window belongs to");
     }
     if (keys.empty() && !statement.FindProperty("KEY_FORMAT") &&
         !statement.FindProperty("FORMAT")) {
@@ -1322,11 +1433,19 @@ class StatementAnalyzer {
     }
     std::vector<std::string> columns;
     if (statement.columns.empty()) {
-      for (const auto& column : target->columns) {
-        if (column.role != ColumnRole::kHeader) columns.push_back(column.name);
-      }
+      for (const auto& column : target->columns) columns.push_back(column.name);
     } else {
       for (const auto& column : statement.columns) columns.push_back(column.name);
+    }
+    // Header columns come from the record's headers, which INSERT VALUES does not write.
+    std::vector<std::string> header_columns;
+    for (const std::string& name : columns) {
+      const catalog::Column* column = target->FindColumn(name);
+      if (column != nullptr && column->role == ColumnRole::kHeader) header_columns.push_back(name);
+    }
+    if (!header_columns.empty()) {
+      return Status::BindError("Cannot insert into HEADER columns: " + CommaNames(header_columns),
+                               statement.location, "leave them out of the column list");
     }
     if (columns.size() != statement.values.size()) {
       return Status::BindError("Expected " + std::to_string(columns.size()) + " values but got " +
@@ -1496,7 +1615,14 @@ Result<int> ProjectJoinKey(const QueryPlanner& planner, const std::vector<Projec
   }
   for (size_t i = 0; i < items.size() && found >= 0; ++i) {
     if (static_cast<int>(i) == found) continue;
-    if (items[found].expression->sql == items[i].expression->sql) {
+    const BoundExpression& kept = *items[found].expression;
+    const BoundExpression& other = *items[i].expression;
+    // Pseudo columns are unqualified in a join's SQL: a.ROWPARTITION and b.ROWPARTITION
+    // share their text but not their column.
+    const bool same = kept.kind == BoundKind::kColumn && other.kind == BoundKind::kColumn
+                          ? kept.column_index == other.column_index
+                          : kept.sql == other.sql;
+    if (same) {
       return Status::BindError("The projection contains a key column (`" + items[found].name +
                                    "`) more than once, aliased as: " + items[i].name + " and " +
                                    items[found].name + ".",
@@ -1633,11 +1759,32 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       }
       continue;
     }
+    if (item.struct_all) {
+      // `s->*`: one item per field of the STRUCT, named after the field.
+      ASSIGN_OR_RAISE(auto base, select_binder.Bind(*item.expression));
+      if (base->type.id() != TypeId::kStruct) {
+        return Status::BindError(
+            "->* applies to STRUCT values but " + base->sql + " is " + base->type.ToString(),
+            item.location);
+      }
+      has_aggregate = has_aggregate || base->ContainsAggregate();
+      for (const types::StructField& field : base->type.fields()) {
+        auto dereference = std::make_unique<BoundExpression>();
+        dereference->kind = BoundKind::kDereference;
+        dereference->type = field.type;
+        dereference->sql = base->sql + "->" + field.name;
+        dereference->name = field.name;
+        dereference->children.push_back(base->Clone());
+        items.push_back({item.location, field.name, true, std::move(dereference)});
+      }
+      continue;
+    }
     ASSIGN_OR_RAISE(auto bound, select_binder.Bind(*item.expression));
     has_aggregate = has_aggregate || bound->ContainsAggregate();
     if (select_index < sink_types.size())
       CastLiteralToSinkDecimal(*bound, sink_types[select_index]);
-    ProjectionItem projected{item.location, item.alias, !item.alias.empty(), std::move(bound)};
+    ProjectionItem projected{item.location, item.alias, !item.alias.empty(), std::move(bound),
+                             !item.alias.empty(), true};
     if (projected.name.empty()) {
       const sql::Expression& expression = *item.expression;
       if (expression.kind == sql::ExpressionKind::kColumnRef) {
@@ -1655,6 +1802,26 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     items.push_back(std::move(projected));
   }
   NameItems(items);
+  // A persistent query's columns may not take the names of pseudo columns (ksqlDB's rule).
+  if (planner.persistent()) {
+    for (const auto& item : items) {
+      const std::string& name = item.name;
+      if (!item.from_expression) continue;
+      if (name != "ROWTIME" && name != "ROWPARTITION" && name != "ROWOFFSET" &&
+          name != "WINDOWSTART" && name != "WINDOWEND") {
+        continue;
+      }
+      // ksqlDB's parser refuses the newer pseudo columns as aliases; the rest fail later.
+      if (item.aliased && (name == "ROWPARTITION" || name == "ROWOFFSET")) {
+        return Status::BindError(
+            "`" + name + "` is a reserved column name. You cannot use it as an alias for a column.",
+            item.location, "choose another alias");
+      }
+      return Status::BindError(
+          "Reserved column name in select: `" + name + "`. Please remove or alias the column.",
+          item.location, "e.g. " + name + " AS " + name + "_COPY");
+    }
+  }
   {
     std::set<std::string> names;
     for (const auto& item : items) {
@@ -1664,6 +1831,43 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
                                  item.location, "give one of them another name with AS");
       }
     }
+  }
+
+  // Table functions: a FlatMap after WHERE (and PARTITION BY) runs each call once per row,
+  // as ksqlDB's FlatMapNode; the rest of the query reads their values as columns.
+  std::vector<BoundExpressionPtr> table_calls;
+  for (const auto& item : items) {
+    RETURN_NOT_OK(CollectTableCalls(*item.expression, table_calls, item.location));
+  }
+  const int table_call_position = static_cast<int>(planner.plan->output.columns.size());
+  if (!table_calls.empty()) {
+    if (table_source) {
+      return Status::BindError("Table source is not supported with table functions", query.location,
+                               "table functions read streams");
+    }
+    if (planner.matched) {
+      return Status::NotSupported("Table functions over MATCH_RECOGNIZE are not supported",
+                                  query.location);
+    }
+    const int count = static_cast<int>(table_calls.size());
+    for (auto& column : planner.scope.columns) {
+      if (column.index >= table_call_position) column.index += count;
+    }
+    for (auto& item : items) ShiftColumnsFrom(*item.expression, table_call_position, count);
+    for (auto& expression : partition_by) {
+      ShiftColumnsFrom(*expression, table_call_position, count);
+    }
+    for (auto& item : items) ReplaceTableCalls(item.expression, table_calls, table_call_position);
+    auto flat_map = std::make_unique<LogicalOperator>();
+    flat_map->kind = LogicalOperatorKind::kFlatMap;
+    flat_map->output = planner.plan->output;
+    for (int i = 0; i < count; ++i) {
+      flat_map->output.columns.push_back(
+          {"KSQL_SYNTH_" + std::to_string(i), table_calls[i]->type, ColumnRole::kValue});
+      flat_map->expressions.push_back(table_calls[i]->Clone());
+    }
+    flat_map->children.push_back(std::move(planner.plan));
+    planner.plan = std::move(flat_map);
   }
 
   bool grouped = !query.group_by.empty();
@@ -1741,6 +1945,11 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     std::vector<BoundExpressionPtr> group_by;
     for (const auto& expression : query.group_by) {
       ASSIGN_OR_RAISE(auto bound, group_binder.Bind(*expression));
+      if (!ReplaceTableCalls(bound, table_calls, table_call_position)) {
+        return Status::BindError(
+            "A table function in GROUP BY must also be in the SELECT list: " + bound->sql,
+            expression->location);
+      }
       for (const auto& existing : group_by) {
         if (existing->sql == bound->sql) {
           return Status::BindError("Duplicate GROUP BY expression: " + bound->sql,
@@ -2063,12 +2272,17 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
                                    statement.name + " is a table.",
                                statement.name_location);
     }
+    // A query's rows have no headers to write (ksqlDB's rule).
+    if (std::any_of(target->columns.begin(), target->columns.end(),
+                    [](const auto& column) { return column.role == ColumnRole::kHeader; })) {
+      return Status::BindError(
+          "Cannot insert into " + target->name + " because it has header columns",
+          statement.name_location);
+    }
     Schema result_schema = planner.plan->output;
     Schema target_schema;
     for (const auto& column : target->columns) {
-      if (column.role != ColumnRole::kHeader) {
-        target_schema.columns.push_back({column.name, column.type, column.role});
-      }
+      target_schema.columns.push_back({column.name, column.type, column.role});
     }
     bool same = result_schema.columns.size() == target_schema.columns.size();
     for (size_t i = 0; same && i < result_schema.columns.size(); ++i) {

@@ -371,6 +371,12 @@ Result<BoundExpressionPtr> ExpressionBinder::BindFunction(const sql::Expression&
                              nearest.empty() ? "" : "did you mean " + nearest + "?");
   }
   bool aggregate = function->kind == functions::FunctionKind::kAggregate;
+  if (function->kind == functions::FunctionKind::kTable && clause_ != "SELECT" &&
+      clause_ != "GROUP BY") {
+    return Status::BindError("Table functions can only be used in the SELECT list, not in " +
+                                 clause_ + ": " + expression.ToSql(),
+                             expression.location);
+  }
   if (aggregate && inside_aggregate) {
     return Status::BindError("Aggregate functions can not be nested: " + expression.ToSql(),
                              expression.location);

@@ -109,6 +109,8 @@ const char* LogicalOperatorKindName(LogicalOperatorKind kind) {
       return "Sink";
     case LogicalOperatorKind::kMatchRecognize:
       return "MatchRecognize";
+    case LogicalOperatorKind::kFlatMap:
+      return "FlatMap";
   }
   return "?";
 }
@@ -133,6 +135,15 @@ std::string LogicalOperator::ToString(int indent) const {
       }
       line += "]";
       break;
+    case LogicalOperatorKind::kFlatMap: {
+      line += " [";
+      const size_t first = output.columns.size() - expressions.size();
+      for (size_t i = 0; i < expressions.size(); ++i) {
+        line += (i > 0 ? ", " : "") + output.columns[first + i].name + " := " + expressions[i]->sql;
+      }
+      line += "]";
+      break;
+    }
     case LogicalOperatorKind::kRepartition:
       line += " by [";
       for (size_t i = 0; i < expressions.size(); ++i) {

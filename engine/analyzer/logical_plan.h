@@ -38,6 +38,7 @@ enum class LogicalOperatorKind {
   kJoin,
   kSink,            // writes to a stream or table
   kMatchRecognize,  // MATCH_RECOGNIZE: row patterns per partition, one row per match
+  kFlatMap,         // table functions (EXPLODE): any number of rows per input row
 };
 
 const char* LogicalOperatorKindName(LogicalOperatorKind kind);
@@ -136,6 +137,11 @@ struct LogicalOperator {
   std::optional<int64_t> within_before_ms;
   std::optional<int64_t> within_after_ms;
   std::optional<int64_t> grace_ms;
+
+  // kFlatMap: `expressions` are the table function calls (over the input). The output is the
+  // input's columns, then one KSQL_SYNTH_n column per call; in the row, those values go
+  // before the input's pseudo columns (ROWTIME...), which move up by the number of calls.
+  // Several calls zip: row i has each call's i-th value, NULL for a call that has fewer.
 
   // kMatchRecognize: `expressions` are the PARTITION BY columns (the output's key columns);
   // the output is those columns, the measures, then ROWTIME, ROWPARTITION and ROWOFFSET of

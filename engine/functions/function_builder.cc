@@ -146,6 +146,12 @@ void FunctionBuilder::Aggregate(const std::string& name, std::vector<Accepts> pa
       std::move(signature), std::move(description), false, std::move(literal_arguments), nullptr);
 }
 
+void FunctionBuilder::Table(const std::string& name, std::vector<Accepts> parameters,
+                            ResultRule result, std::string signature, std::string description) {
+  Add(name, FunctionKind::kTable, std::move(parameters), 0, std::move(result), std::move(signature),
+      std::move(description), false, {}, nullptr);
+}
+
 void FunctionBuilder::Add(const std::string& name, FunctionKind kind,
                           std::vector<Accepts> parameters, int optional, ResultRule result,
                           std::string signature, std::string description, bool variadic,

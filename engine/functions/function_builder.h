@@ -64,6 +64,9 @@ class FunctionBuilder {
   void Aggregate(const std::string& name, std::vector<Accepts> parameters, int optional,
                  ResultRule result, std::string signature, std::string description,
                  std::vector<int> literal_arguments = {});
+  /// Registers a table function; its body is looked up by name in table_functions.h.
+  void Table(const std::string& name, std::vector<Accepts> parameters, ResultRule result,
+             std::string signature, std::string description);
 
  private:
   void Add(const std::string& name, FunctionKind kind, std::vector<Accepts> parameters,
@@ -90,5 +93,6 @@ void AddDateFunctions(FunctionBuilder& add);
 void AddBytesFunctions(FunctionBuilder& add);
 void AddStringFunctions(FunctionBuilder& add);
 void AddLambdaFunctions(FunctionBuilder& add);
+void AddTableFunctions(FunctionBuilder& add);
 
 }  // namespace sidestream::functions

@@ -231,6 +231,7 @@ const FunctionRegistry& FunctionRegistry::BuiltIns() {
     AddBytesFunctions(builder);
     AddStringFunctions(builder);
     AddLambdaFunctions(builder);
+    AddTableFunctions(builder);
     built->functions_.at("COUNT").accepts_star = true;
     for (const char* name :
          {"TIMESTAMPADD", "TIMESTAMPSUB", "DATEADD", "DATESUB", "TIMEADD", "TIMESUB"}) {
@@ -239,6 +240,18 @@ const FunctionRegistry& FunctionRegistry::BuiltIns() {
     return built;
   }();
   return *registry;
+}
+
+const char* FunctionKindName(FunctionKind kind) {
+  switch (kind) {
+    case FunctionKind::kScalar:
+      return "SCALAR";
+    case FunctionKind::kAggregate:
+      return "AGGREGATE";
+    case FunctionKind::kTable:
+      return "TABLE";
+  }
+  return "SCALAR";
 }
 
 void FunctionRegistry::Add(FunctionDefinition definition) {

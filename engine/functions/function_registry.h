@@ -14,7 +14,13 @@
 /// calls here; the runtime attaches evaluators to the same names.
 namespace sidestream::functions {
 
-enum class FunctionKind { kScalar, kAggregate };
+/// kTable: a table function (EXPLODE), which turns one row into any number of rows; only
+/// a SELECT list may call one, and the runtime's FlatMap operator runs it
+/// (functions/table_functions.h).
+enum class FunctionKind { kScalar, kAggregate, kTable };
+
+/// "SCALAR", "AGGREGATE" or "TABLE", as ksqlDB's SHOW FUNCTIONS prints a function's type.
+const char* FunctionKindName(FunctionKind kind);
 
 class ScalarFunction;
 struct CallSite;

@@ -38,6 +38,7 @@ struct TopicPartitionOffset {
 struct RecordHeader {
   std::string_view name;
   std::string_view value;
+  bool has_value = true;  // false: the header's value is null (`value` is empty)
 };
 
 /// One record read from a source. Views are valid until the batch that holds it is polled

@@ -7,6 +7,7 @@
 #include "connectors/formats/row_format.h"
 #include "functions/temporal_format.h"
 #include "planner/physical_plan.h"
+#include "runtime/header_columns.h"
 #include "runtime/side_records.h"
 #include "runtime/topology.h"
 
@@ -73,6 +74,8 @@ struct SourceDecoding {
   std::unique_ptr<formats::RowDecoder> key_decoder, value_decoder;
   std::string dead_letter_topic;
   int timestamp_column = -1;
+  // The HEADERS and HEADER('name') columns the query reads (after the key and value ones).
+  std::vector<runtime::HeaderColumn> header_columns;
   // A STRING event-time column is parsed with the source's TIMESTAMP_FORMAT.
   std::optional<functions::TemporalPattern> timestamp_format;
 };
@@ -203,6 +206,11 @@ Result<std::unique_ptr<StreamTask>> StreamTask::Create(
       bool event_time = source.timestamp_column && *source.timestamp_column == name;
       input.values[i].skip = !used[index][input.keys.size() + i] && !event_time;
     }
+    for (size_t i = 0; i < source.columns.size(); ++i) {
+      if (source.columns[i].role == ColumnRole::kHeader && used[index][i]) {
+        input.header_columns.push_back({i, source.columns[i].header_key});
+      }
+    }
     ASSIGN_OR_RAISE(input.key_decoder,
                     formats::MakeDecoder(FormatOptionsOf(source, true), input.keys));
     ASSIGN_OR_RAISE(input.value_decoder,
@@ -249,7 +257,11 @@ Status StreamTask::State::Decode(const InputMessage& message, runtime::Record& r
   record.tombstone = !message.value;
   // Decoders write every column they read, so only absent parts need clearing.
   types::Row& row = record.row;
-  row.resize(input.keys.size() + input.values.size());
+  const size_t decoded = input.keys.size() + input.values.size();
+  row.resize(input.source.columns.size());
+  // Header columns the query does not read stay NULL.
+  for (size_t i = decoded; i < row.size(); ++i) row[i].SetNull();
+  runtime::FillHeaderColumns(input.header_columns, message.headers, row);
   record.timestamp = message.timestamp;
   // A source declared without a window reads a windowed topic's key as it is, window dropped
   // (on Kafka the window is part of the key's bytes, which such a source does not decode).
@@ -267,7 +279,7 @@ Status StreamTask::State::Decode(const InputMessage& message, runtime::Record& r
   if (message.value) {
     RETURN_NOT_OK(input.value_decoder->Decode(*message.value, row, input.keys.size()));
   } else {
-    for (size_t i = input.keys.size(); i < row.size(); ++i) row[i].SetNull();
+    for (size_t i = input.keys.size(); i < decoded; ++i) row[i].SetNull();
   }
   return Status::OK();
 }

@@ -15,6 +15,7 @@
 #include "connectors/formats/row_format.h"
 #include "runtime/operator.h"
 #include "runtime/record.h"
+#include "runtime/source.h"
 #include "runtime/state_store.h"
 
 namespace sidestream::runtime {
@@ -91,6 +92,8 @@ struct InputMessage {
   std::optional<std::string_view> source_key, source_value;
   /// Which of the pipeline's sources (StreamTask::sources()) the message is from.
   size_t source = 0;
+  /// The message's headers, in order: HEADERS and HEADER('name') columns read them.
+  std::span<const runtime::RecordHeader> headers;
 };
 
 /// Query property: "true" stops the query at a record whose TIMESTAMP column does not give a

@@ -483,6 +483,7 @@ Result<int64_t> StreamThread::Poll(Member& member, int wait_ms) {
       input.old_value.reset();
       input.source_key.reset();
       input.source_value.reset();
+      input.headers = {member.batch.headers.data() + record.first_header, record.header_count};
       if (stage.reads_changes && record.header_count > 0) {
         const SourceBatch& batch = member.batch;
         input.retract = batch.FindHeader(record, kRetractHeader).has_value();

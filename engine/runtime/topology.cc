@@ -4,6 +4,7 @@
 
 #include "functions/function_registry.h"
 #include "runtime/filter_project.h"
+#include "runtime/flat_map_operator.h"
 #include "runtime/table_changes.h"
 
 namespace sidestream::runtime {
@@ -205,6 +206,19 @@ class Topology::Builder {
         topology_.matches_.push_back(match.get());
         return std::unique_ptr<Operator>(std::move(match));
       }
+      case LogicalOperatorKind::kFlatMap: {
+        std::vector<TableCall> calls;
+        for (const auto& expression : step.expressions) {
+          TableCall call;
+          ASSIGN_OR_RAISE(call.body, functions::FindTableFunction(expression->function->name));
+          ASSIGN_OR_RAISE(call.arguments, CompileAll(expression->children));
+          calls.push_back(std::move(call));
+        }
+        const size_t position = step.output.columns.size() - step.expressions.size();
+        auto flat_map = std::make_unique<FlatMapOperator>(position, std::move(calls));
+        topology_.flat_maps_.push_back(flat_map.get());
+        return std::unique_ptr<Operator>(std::move(flat_map));
+      }
       case LogicalOperatorKind::kRepartition:
         // Within one process re-keying needs no shuffle: the Aggregate or Project that
         // follows computes the new key. Across instances it goes through a topic.
@@ -341,6 +355,7 @@ int64_t Topology::evaluation_errors() const {
   for (const MatchRecognizeOperator* match : matches_) total += match->evaluation_errors();
   for (const FilterOperator* filter : filters_) total += filter->evaluation_errors();
   for (const ProjectOperator* project : projects_) total += project->evaluation_errors();
+  for (const FlatMapOperator* flat_map : flat_maps_) total += flat_map->evaluation_errors();
   return total;
 }
 

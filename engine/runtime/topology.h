@@ -6,6 +6,7 @@
 #include "analyzer/logical_plan.h"
 #include "runtime/aggregate_operator.h"
 #include "runtime/filter_project.h"
+#include "runtime/flat_map_operator.h"
 #include "runtime/join_operator.h"
 #include "runtime/match_recognize_operator.h"
 #include "runtime/operator.h"
@@ -95,6 +96,7 @@ class Topology {
   std::vector<MatchRecognizeOperator*> matches_;
   std::vector<const FilterOperator*> filters_;
   std::vector<const ProjectOperator*> projects_;
+  std::vector<const FlatMapOperator*> flat_maps_;
 };
 
 }  // namespace sidestream::runtime

@@ -88,6 +88,7 @@ struct SelectItem {
   SourceLocation location;
   bool star = false;
   std::string star_qualifier;  // "L" for L.*; empty for *
+  bool struct_all = false;     // `expression->*`: every field of a STRUCT, one item each
   ExpressionPtr expression;    // null when star
   std::string alias;           // empty when not given
 };

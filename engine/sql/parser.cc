@@ -729,6 +729,9 @@ class AstBuilder {
       } else if (auto* all_of = dynamic_cast<P::SelectAllOfContext*>(item_context)) {
         item.star = true;
         item.star_qualifier = Identifier(all_of->identifier());
+      } else if (auto* struct_all = dynamic_cast<P::SelectStructAllContext*>(item_context)) {
+        item.struct_all = true;
+        ASSIGN_OR_RAISE(item.expression, BuildPrimary(struct_all->primaryExpression()));
       } else {
         auto* single = dynamic_cast<P::SelectSingleContext*>(item_context);
         ASSIGN_OR_RAISE(item.expression, BuildExpression(single->expression()));
