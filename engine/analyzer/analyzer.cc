@@ -896,7 +896,7 @@ struct ProjectionItem {
   std::string name;
   bool explicit_name = false;  // an alias or a column's own name
   BoundExpressionPtr expression;
-  bool aliased = false;  // named with AS
+  bool aliased = false;          // named with AS
   bool from_expression = false;  // a SELECT expression, not `*` (which may name a ROWTIME key)
 };
 
@@ -1783,8 +1783,8 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     has_aggregate = has_aggregate || bound->ContainsAggregate();
     if (select_index < sink_types.size())
       CastLiteralToSinkDecimal(*bound, sink_types[select_index]);
-    ProjectionItem projected{item.location, item.alias, !item.alias.empty(), std::move(bound),
-                             !item.alias.empty(), true};
+    ProjectionItem projected{item.location,    item.alias,          !item.alias.empty(),
+                             std::move(bound), !item.alias.empty(), true};
     if (projected.name.empty()) {
       const sql::Expression& expression = *item.expression;
       if (expression.kind == sql::ExpressionKind::kColumnRef) {
