@@ -82,8 +82,7 @@ expressionList
 selectItem
     : ASTERISK                                          #selectAll
     | identifier DOT ASTERISK                           #selectAllOf
-    | primaryExpression ARROW ASTERISK                  #selectStructAll
-    | expression (AS? identifier)?                      #selectSingle
+    | expression (ARROW ASTERISK | AS? identifier)?     #selectSingle
     ;
 
 relation

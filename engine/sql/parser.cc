@@ -729,12 +729,12 @@ class AstBuilder {
       } else if (auto* all_of = dynamic_cast<P::SelectAllOfContext*>(item_context)) {
         item.star = true;
         item.star_qualifier = Identifier(all_of->identifier());
-      } else if (auto* struct_all = dynamic_cast<P::SelectStructAllContext*>(item_context)) {
-        item.struct_all = true;
-        ASSIGN_OR_RAISE(item.expression, BuildPrimary(struct_all->primaryExpression()));
       } else {
+        // `s->*` (every field of a struct) is folded into this alternative rather than being
+        // its own: a separate alternative made ANTLR's error hints worse for every SELECT.
         auto* single = dynamic_cast<P::SelectSingleContext*>(item_context);
         ASSIGN_OR_RAISE(item.expression, BuildExpression(single->expression()));
+        item.struct_all = single->ARROW() != nullptr;
         if (single->identifier() != nullptr) item.alias = Identifier(single->identifier());
       }
       query->select.push_back(std::move(item));
