@@ -1803,7 +1803,9 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   }
   NameItems(items);
   // A persistent query's columns may not take the names of pseudo columns (ksqlDB's rule).
-  if (planner.persistent()) {
+  // REST push queries run as hidden CSAS statements named SIDESTREAM_TRANSIENT_...; in
+  // ksqlDB a transient SELECT ROWTIME, ... is allowed, so they are exempt.
+  if (planner.persistent() && !planner.sink_name.starts_with("SIDESTREAM_TRANSIENT_")) {
     for (const auto& item : items) {
       const std::string& name = item.name;
       if (!item.from_expression) continue;
