@@ -794,7 +794,7 @@ Status WriteValue(const types::Value& value, const SqlType& type, avro_value_t& 
         if (avro_value_get_by_index(&target, f, &field, nullptr) != 0) {
           return Status::Internal(AvroError());
         }
-        static const types::Value kNull;
+        static const types::Value kNull{};
         RETURN_NOT_OK(WriteNullable(f < values.size() ? values[f] : kNull, fields[f].type, field));
       }
       break;
@@ -830,7 +830,7 @@ class AvroRowEncoder final : public RowEncoder {
     }
     avro_value_t& value = avro_.value();
     avro_value_reset(&value);
-    static const types::Value kNull;
+    static const types::Value kNull{};
     for (size_t c = 0; c < columns_.size(); ++c) {
       const types::Value& cell = first_column + c < row.size() ? row[first_column + c] : kNull;
       avro_value_t target;
