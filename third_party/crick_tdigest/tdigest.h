@@ -19,28 +19,28 @@ typedef struct tdigest {
   int size;
   int ncentroids;
   double total_weight;
-  centroid_t *centroids;
-  centroid_t *merge_centroids;
+  centroid_t* centroids;
+  centroid_t* merge_centroids;
   /* values added since the last flush */
   int buffer_size;
   int buffer_ncentroids;
   double buffer_total_weight;
-  centroid_t *buffer_centroids;
-  centroid_t *buffer_sort;
+  centroid_t* buffer_centroids;
+  centroid_t* buffer_sort;
 } tdigest_t;
 
 /* NULL when out of memory. */
-tdigest_t *tdigest_new(double compression);
-void tdigest_free(tdigest_t *T);
+tdigest_t* tdigest_new(double compression);
+void tdigest_free(tdigest_t* T);
 /* Adds x with weight w (> 0); NaN and infinite x are ignored. */
-void tdigest_add(tdigest_t *T, double x, double w);
-void tdigest_flush(tdigest_t *T);
+void tdigest_add(tdigest_t* T, double x, double w);
+void tdigest_flush(tdigest_t* T);
 /* Call before tdigest_quantile and tdigest_cdf, after the last add. */
-void tdigest_query_prep(tdigest_t *T);
-double tdigest_quantile(tdigest_t *T, double q);
-double tdigest_cdf(tdigest_t *T, double x);
-void tdigest_merge(tdigest_t *T, tdigest_t *other);
-void tdigest_scale(tdigest_t *T, double factor);
+void tdigest_query_prep(tdigest_t* T);
+double tdigest_quantile(tdigest_t* T, double q);
+double tdigest_cdf(tdigest_t* T, double x);
+void tdigest_merge(tdigest_t* T, tdigest_t* other);
+void tdigest_scale(tdigest_t* T, double factor);
 
 #ifdef __cplusplus
 }

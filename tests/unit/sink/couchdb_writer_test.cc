@@ -23,8 +23,8 @@ SinkRecord Tombstone(int64_t offset, std::string_view key) {
 class CouchDbWriterTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto server = testing::StartPouchDb(SIDESTREAM_POUCHDB_DIR,
-                                        SIDESTREAM_SOURCE_DIR "/tests/servers/install_npm_package.sh");
+    auto server = testing::StartPouchDb(
+        SIDESTREAM_POUCHDB_DIR, SIDESTREAM_SOURCE_DIR "/tests/servers/install_npm_package.sh");
     if (server.ok()) {
       server_ = std::move(*server).release();
     } else {
