@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 
 namespace sidestream::rest {
 
@@ -21,8 +22,8 @@ struct HttpServer::Exchange {
   bool in_flight = false;  // h2o holds `sending` and will call proceed
   bool finishing = false;  // Finish was called: the next send is the final one
   bool final_sent = false;
-  std::string pending;  // written, not yet handed to h2o
-  std::string sending;  // handed to h2o
+  std::deque<std::string> pending;  // written, not yet handed to h2o: one entry per Write
+  std::string sending;              // handed to h2o
 };
 
 struct HttpServer::Loop {
@@ -117,13 +118,23 @@ HttpServer::Exchange* FindExchange(HttpServer::Loop* loop, uint64_t id) {
 void Flush(HttpServer::Exchange& exchange) {
   if (exchange.in_flight || exchange.final_sent || exchange.req == nullptr) return;
   if (exchange.pending.empty() && !exchange.finishing) return;
-  exchange.sending = std::move(exchange.pending);
-  exchange.pending.clear();
+  exchange.sending.clear();
+  if (exchange.req->version >= 0x200) {
+    // h2o packs one send into as few DATA frames as it can, and ksqlDB's HTTP/2 clients (the
+    // npm ksqldb-client among them) parse each DATA frame as one row: one write per send.
+    if (!exchange.pending.empty()) {
+      exchange.sending = std::move(exchange.pending.front());
+      exchange.pending.pop_front();
+    }
+  } else {
+    for (std::string& chunk : exchange.pending) exchange.sending += chunk;
+    exchange.pending.clear();
+  }
+  bool last = exchange.finishing && exchange.pending.empty();
   exchange.in_flight = true;
-  exchange.final_sent = exchange.finishing;
+  exchange.final_sent = last;
   h2o_iovec_t buffer = h2o_iovec_init(exchange.sending.data(), exchange.sending.size());
-  h2o_send(exchange.req, &buffer, 1,
-           exchange.finishing ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+  h2o_send(exchange.req, &buffer, 1, last ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
 }
 
 void OnProceed(h2o_generator_t* generator, h2o_req_t*) {
@@ -218,13 +229,11 @@ void Responder::Respond(int status, std::string content_type, std::string body) 
         h2o_req_t* req = exchange->req;
         SetHead(req, status, content_type);
         req->res.content_length = body.size();
-        exchange->pending = std::move(body);
         exchange->finishing = true;
         static h2o_generator_t whole = {nullptr, nullptr};
         h2o_start_response(req, &whole);
         // A whole response is sent at once: h2o calls no proceed for a final send.
-        exchange->sending = std::move(exchange->pending);
-        exchange->pending.clear();
+        exchange->sending = std::move(body);
         // h2o 2.2 sends a HEAD response's body as DATA frames over HTTP/2, which clients reject
         // as a protocol error: the body stays out, its length in the header.
         if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
@@ -260,10 +269,10 @@ void Responder::StartStream(int status, std::string content_type) {
 void Responder::Write(std::string chunk) {
   HttpServer::Loop* loop = server_->loop_.get();
   uint64_t id = id_;
-  server_->Post([loop, id, chunk = std::move(chunk)] {
+  server_->Post([loop, id, chunk = std::move(chunk)]() mutable {
     HttpServer::Exchange* exchange = FindExchange(loop, id);
     if (exchange == nullptr || exchange->finishing) return;
-    exchange->pending += chunk;
+    exchange->pending.push_back(std::move(chunk));
     if (exchange->started) Flush(*exchange);
   });
 }
