@@ -17,7 +17,7 @@ namespace sidestream::runtime {
 /// partition its key hashes to. Records stay until the clients are destroyed (changelogs are
 /// read back from them). A sink with a transactional id keeps a transaction's records and
 /// offsets apart until it commits (an aborted transaction leaves nothing). Thread-safe.
-class InMemoryClients final : public Clients {
+class InMemoryClients : public Clients {
  public:
   InMemoryClients(int members_per_group, int default_partitions);
   ~InMemoryClients() override;

@@ -34,8 +34,14 @@ QueryControl::QueryControl(std::string id, const Clock& clock, RetryPolicy retry
 }
 
 QueryStatus QueryControl::status() const {
-  std::lock_guard lock(mutex_);
-  return status_;
+  QueryStatus status;
+  {
+    std::lock_guard lock(mutex_);
+    status = status_;
+  }
+  status.restoring_tasks = restores_.tasks.load();
+  status.restore_records_left = restores_.records_left.load();
+  return status;
 }
 
 QueryState QueryControl::state() const {

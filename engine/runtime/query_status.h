@@ -46,6 +46,16 @@ struct QueryStatus {
   /// Oldest first; the last kMaxErrorHistory.
   std::vector<QueryError> errors;
   static constexpr size_t kMaxErrorHistory = 20;
+  /// Its tasks restoring their stores now, and the changelog records they have yet to read.
+  int restoring_tasks = 0;
+  int64_t restore_records_left = 0;
+};
+
+/// Restores in progress, counted as they run so that other threads (readiness, metrics) see
+/// them while a stream thread is busy restoring.
+struct RestoreCounters {
+  std::atomic<int> tasks{0};             // tasks creating and restoring their stores now
+  std::atomic<int64_t> records_left{0};  // changelog records those restores have yet to read
 };
 
 /// Called each time a query fails, with its state after the failure; on the stream thread
@@ -88,6 +98,8 @@ class QueryControl {
   bool Pause();
   bool Resume();
   bool paused() const { return state() == QueryState::kPaused; }
+  /// The restores of its tasks on every thread (status() reports them).
+  RestoreCounters& restores() { return restores_; }
 
  private:
   const std::string id_;
@@ -100,6 +112,7 @@ class QueryControl {
   std::chrono::milliseconds backoff_{0};            // guarded by mutex_; 0 after a commit
   uint64_t restarted_failures_ = 0;  // guarded by mutex_: failures counted as restarts
   std::atomic<uint64_t> failures_{0};
+  RestoreCounters restores_;
 };
 
 }  // namespace sidestream::runtime

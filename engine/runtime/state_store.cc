@@ -4,6 +4,57 @@
 
 namespace sidestream::runtime {
 
+namespace {
+
+// Heap bytes a value holds beyond its own sizeof: a string past libstdc++'s inline buffer, and
+// the children of an ARRAY, MAP or STRUCT.
+int64_t HeapBytes(const types::Value& value) {
+  constexpr size_t kInlineString = 15;
+  int64_t bytes = value.string().capacity() > kInlineString
+                      ? static_cast<int64_t>(value.string().capacity()) + 1
+                      : 0;
+  const std::vector<types::Value>& children = value.children();
+  if (!children.empty()) {
+    bytes += static_cast<int64_t>(sizeof(std::vector<types::Value>) +
+                                  children.capacity() * sizeof(types::Value));
+    for (const types::Value& child : children) bytes += HeapBytes(child);
+  }
+  return bytes;
+}
+
+int64_t HeapBytes(const types::Row& row) {
+  int64_t bytes = static_cast<int64_t>(row.capacity() * sizeof(types::Value));
+  for (const types::Value& value : row) bytes += HeapBytes(value);
+  return bytes;
+}
+
+// A flat hash map's memory: its slots (with a control byte each), and the heap bytes of its
+// entries, estimated from the first kSample so the metric stays cheap on large stores.
+template <typename Map, typename ValueRow>
+int64_t SampledMapBytes(const Map& map, ValueRow value_row) {
+  constexpr size_t kSample = 64;
+  int64_t slots = static_cast<int64_t>(map.capacity() * (sizeof(typename Map::value_type) + 1));
+  if (map.empty()) return slots;
+  int64_t sampled = 0;
+  size_t count = 0;
+  for (auto it = map.begin(); it != map.end() && count < kSample; ++it, ++count) {
+    sampled += HeapBytes(it->first) + HeapBytes(value_row(it->second));
+  }
+  return slots + sampled * static_cast<int64_t>(map.size()) / static_cast<int64_t>(count);
+}
+
+}  // namespace
+
+int64_t InMemoryKeyValueStore::ApproximateBytes() const {
+  return SampledMapBytes(entries_,
+                         [](const types::Row& value) -> const types::Row& { return value; });
+}
+
+int64_t ChangelogStore::ApproximateBytes() const {
+  return SampledMapBytes(entries_,
+                         [](const Entry& entry) -> const types::Row& { return entry.value; });
+}
+
 std::unique_ptr<KeyValueStore> MakeStore(const StoreFactory& factory, const std::string& name) {
   if (factory) return factory(name);
   return std::make_unique<InMemoryKeyValueStore>();

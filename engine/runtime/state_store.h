@@ -40,6 +40,9 @@ class KeyValueStore {
   /// Removes `key`; OK when it is absent.
   virtual Status Erase(const types::Row& key) = 0;
   virtual size_t size() const = 0;
+  /// Estimated bytes the entries take: their memory for a store in memory (from a sample of
+  /// entries), or disk plus memory for a persistent one. Cheap: for the state-size metric.
+  virtual int64_t ApproximateBytes() const = 0;
   /// Calls `visit` on every entry, in no order (an operator rebuilding its indexes after
   /// a restore). The store must not be changed meanwhile.
   virtual Status ForEach(
@@ -111,6 +114,7 @@ class InMemoryKeyValueStore final : public KeyValueStore {
     return Status::OK();
   }
   size_t size() const override { return entries_.size(); }
+  int64_t ApproximateBytes() const override;
   Status ForEach(const std::function<void(const types::Row& key, const types::Row& value)>& visit)
       const override {
     for (const auto& [key, value] : entries_) visit(key, value);
@@ -179,6 +183,7 @@ class ChangelogStore final : public ChangelogBackedStore {
   Result<types::Row*> Upsert(const types::Row& key, bool& inserted) override;
   Status Erase(const types::Row& key) override;
   size_t size() const override { return entries_.size(); }
+  int64_t ApproximateBytes() const override;
   Status ForEach(const std::function<void(const types::Row& key, const types::Row& value)>& visit)
       const override;
   Status Flush() override;

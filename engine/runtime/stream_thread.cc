@@ -211,7 +211,7 @@ Status StreamThread::AddQuery(const QuerySpec& query) {
     for (const StageSpec& stage : query.stages) {
       share->members.push_back(
           std::make_unique<Member>(stage, *share, options_, *share->collector, clients_));
-      share->members.back()->tasks.set_restoring_counter(&restoring_tasks_);
+      share->members.back()->tasks.set_restore_counters({&restores_, &query.control->restores()});
     }
     for (auto& member : share->members) {
       Status subscribed = Subscribe(*share, *member);
@@ -681,6 +681,7 @@ QueryProgress& QueryProgress::operator+=(const QueryProgress& other) {
   restored_records += other.restored_records;
   rebalances += other.rebalances;
   state_entries += other.state_entries;
+  state_bytes += other.state_bytes;
   oldest_stream_time = OlderStreamTime(oldest_stream_time, other.oldest_stream_time);
   counters += other.counters;
   processing += other.processing;
@@ -705,6 +706,7 @@ void StreamThread::PublishProgress() {
       query.counters += member->tasks.counters();
       query.restored_records += member->tasks.restored_records();
       query.state_entries += member->tasks.state_entries();
+      query.state_bytes += member->tasks.state_bytes();
       query.oldest_stream_time =
           OlderStreamTime(query.oldest_stream_time, member->tasks.oldest_stream_time());
       if (!member->source) continue;

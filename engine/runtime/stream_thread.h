@@ -72,6 +72,7 @@ struct QueryProgress {
   int64_t restored_records = 0;
   int64_t rebalances = 0;     // partitions assigned to its members, counted per assignment
   int64_t state_entries = 0;  // in the stores of its live tasks
+  int64_t state_bytes = 0;    // their estimated bytes
   /// The oldest stream time of its live tasks; INT64_MIN when none has one.
   int64_t oldest_stream_time = INT64_MIN;
   TaskCounters counters;  // of its tasks, live and closed
@@ -161,7 +162,7 @@ class StreamThread {
   int index() const { return index_; }
   /// Tasks being created and restored from their changelogs now (a task processes nothing
   /// until restored). Any thread.
-  int restoring_tasks() const { return restoring_tasks_.load(); }
+  int restoring_tasks() const { return restores_.tasks.load(); }
 
  private:
   struct Share;
@@ -208,7 +209,7 @@ class StreamThread {
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<bool> stopping_{false};
-  std::atomic<int> restoring_tasks_{0};
+  RestoreCounters restores_;
   std::mutex commands_mutex_;
   std::vector<std::function<void()>> commands_;  // guarded by commands_mutex_
   std::vector<std::function<void()>> visits_;    // guarded by commands_mutex_

@@ -15,20 +15,30 @@ namespace {
 // The process's log (common/logging.h), so that restore lines follow log.level and log.format.
 spdlog::logger& StateLog() { return *spdlog::default_logger(); }
 
-// Logs a long restore's progress at most once a second: records, rate and time left.
+// Logs a long restore's progress at most once a second: records, rate and time left. Counts
+// the records left in `counters` as it goes, and takes what is left out when it ends.
 class RestoreProgress {
  public:
-  RestoreProgress(const std::string& topic, int32_t partition)
+  RestoreProgress(const std::string& topic, int32_t partition,
+                  const std::vector<RestoreCounters*>& counters)
       : topic_(topic),
         partition_(partition),
+        counters_(counters),
         started_(std::chrono::steady_clock::now()),
         last_log_(started_) {}
+  ~RestoreProgress() { CountDone(total_ - counted_); }
 
-  void SetRange(int64_t start, int64_t end) { total_ = end - start; }
+  void SetRange(int64_t start, int64_t end) {
+    CountDone(total_ - counted_);
+    total_ = std::max<int64_t>(0, end - start);
+    counted_ = 0;
+    for (RestoreCounters* counter : counters_) counter->records_left += total_;
+  }
 
   void Count() {
     ++records_;
     if ((records_ & 1023) != 0) return;  // read the clock every 1024 records only
+    CountDone(std::min<int64_t>(records_, total_) - counted_);
     const auto now = std::chrono::steady_clock::now();
     if (now - last_log_ < std::chrono::seconds(1)) return;
     last_log_ = now;
@@ -41,8 +51,16 @@ class RestoreProgress {
   }
 
  private:
+  void CountDone(int64_t records) {
+    if (records <= 0) return;
+    counted_ += records;
+    for (RestoreCounters* counter : counters_) counter->records_left -= records;
+  }
+
   const std::string& topic_;
   const int32_t partition_;
+  const std::vector<RestoreCounters*>& counters_;
+  int64_t counted_ = 0;  // of total_, taken out of the counters' records left
   const std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_log_;
   int64_t total_ = 0;
@@ -67,9 +85,9 @@ TaskManager::TaskManager(const StageSpec& stage, std::string application_id,
 Status TaskManager::Create(int32_t partition) {
   if (tasks_.count(partition)) return Status::OK();
   // Counted while it restores, so that readiness (/chc/ready) can see it from any thread.
-  if (restoring_ != nullptr) restoring_->fetch_add(1);
+  for (RestoreCounters* counter : restore_counters_) ++counter->tasks;
   Status created = CreateAndRestore(partition);
-  if (restoring_ != nullptr) restoring_->fetch_sub(1);
+  for (RestoreCounters* counter : restore_counters_) --counter->tasks;
   return created;
 }
 
@@ -178,7 +196,7 @@ Result<bool> TaskManager::CreateTask(int32_t partition, const std::string& direc
       }
       request.from = found->second;
     }
-    RestoreProgress progress(state->topic, partition);
+    RestoreProgress progress(state->topic, partition, restore_counters_);
     request.on_range = [&progress](int64_t start, int64_t end) { progress.SetRange(start, end); };
     ChangelogBackedStore* store = state->store;
     auto read = clients_.ReadChangelogFrom(
@@ -354,6 +372,14 @@ int64_t TaskManager::state_entries() const {
     for (const auto& state : stores) entries += static_cast<int64_t>(state->store->size());
   }
   return entries;
+}
+
+int64_t TaskManager::state_bytes() const {
+  int64_t bytes = 0;
+  for (const auto& [partition, stores] : stores_) {
+    for (const auto& state : stores) bytes += state->store->ApproximateBytes();
+  }
+  return bytes;
 }
 
 int64_t TaskManager::oldest_stream_time() const {

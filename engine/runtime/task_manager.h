@@ -13,6 +13,7 @@
 #include "analyzer/logical_plan.h"
 #include "runtime/checkpoint.h"
 #include "runtime/partition_group.h"
+#include "runtime/query_status.h"
 #include "runtime/record_collector.h"
 #include "runtime/source.h"
 #include "runtime/state_store.h"
@@ -75,9 +76,12 @@ class TaskManager {
   /// or store, or a checkpoint the changelog no longer covers, wipes the task's directory and
   /// restores it in full (logged with the reason).
   Status Create(int32_t partition);
-  /// Counts the tasks being created and restored now in `restoring` (shared by the managers
-  /// of one stream thread, read by any thread); null for none. Set before the first Create.
-  void set_restoring_counter(std::atomic<int>* restoring) { restoring_ = restoring; }
+  /// Counts the tasks being created and restored now, and the records they have yet to
+  /// restore, in each of `counters` (the stream thread's and the query's, read by any
+  /// thread). Set before the first Create.
+  void set_restore_counters(std::vector<RestoreCounters*> counters) {
+    restore_counters_ = std::move(counters);
+  }
   /// Runs one partition's messages through its task (created when missing).
   Status Process(std::span<const InputMessage> run);
   /// Flushes the tasks of `partitions` (all when empty): their stores write their changelog
@@ -107,6 +111,8 @@ class TaskManager {
   int64_t restores_from_checkpoint() const { return restores_from_checkpoint_; }
   /// Entries in the live tasks' state stores.
   int64_t state_entries() const;
+  /// Their estimated bytes (KeyValueStore::ApproximateBytes).
+  int64_t state_bytes() const;
   /// The oldest stream time of the live tasks; INT64_MIN when none has one.
   int64_t oldest_stream_time() const;
 
@@ -147,7 +153,7 @@ class TaskManager {
   std::map<int32_t, int64_t> newest_;  // per partition: the newest timestamp seen
   TaskCounters closed_;                // counters of tasks already closed
   int64_t restored_records_ = 0;
-  std::atomic<int>* restoring_ = nullptr;
+  std::vector<RestoreCounters*> restore_counters_;
   int64_t restores_from_checkpoint_ = 0;
 };
 

@@ -189,6 +189,14 @@ size_t RocksDbKeyValueStore::cached_entries() const {
   return entries;
 }
 
+int64_t RocksDbKeyValueStore::ApproximateBytes() const {
+  uint64_t files = 0;
+  uint64_t memtables = 0;
+  (void)db_->GetIntProperty(rocksdb::DB::Properties::kLiveSstFilesSize, &files);
+  (void)db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
+  return static_cast<int64_t>(files + memtables) + cached_bytes_;
+}
+
 bool RocksDbKeyValueStore::HasUnflushedChanges() const {
   if (!erased_windows_.empty()) return true;
   for (const auto& [start, segment] : segments_) {

@@ -67,6 +67,8 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
   Result<types::Row*> Upsert(const types::Row& key, bool& inserted) override;
   Status Erase(const types::Row& key) override;
   size_t size() const override { return static_cast<size_t>(count_); }
+  /// Live SST files, memtables and the write cache.
+  int64_t ApproximateBytes() const override;
   Status ForEach(const std::function<void(const types::Row& key, const types::Row& value)>& visit)
       const override;
   Status Flush() override;

@@ -52,6 +52,13 @@ void DescribeEngineMetrics(metrics::Registry& registry) {
   gauge("sidestream_query_state_store_entries",
         "Entries in the state stores of the query's live tasks (one per task holds its "
         "stream time).");
+  gauge("sidestream_query_state_store_bytes",
+        "Estimated bytes of those stores: their entries' memory (sampled) in memory, or live "
+        "files, memtables and write cache on RocksDB.");
+  gauge("sidestream_query_restoring_tasks",
+        "Tasks of the query restoring their state stores from changelog topics now.");
+  gauge("sidestream_query_restore_remaining_records",
+        "Changelog records the restores in progress have yet to read (0 when none runs).");
   registry.Describe("sidestream_query_processing_latency_seconds", MetricType::kHistogram,
                     "Time to process one polled run of a partition's records through the "
                     "query's task.");
@@ -94,6 +101,9 @@ void CollectEngineMetrics(const host::EngineMetrics& engine,
                    host::QueryStateName(status.state) == std::string(state) ? 1 : 0);
     }
     registry.Set("sidestream_query_restarts", query, status.restarts);
+    registry.Set("sidestream_query_restoring_tasks", query, status.restoring_tasks);
+    registry.Set("sidestream_query_restore_remaining_records", query,
+                 static_cast<double>(status.restore_records_left));
     // A query no thread has a share of yet reports zeros, so it appears from the start.
     runtime::QueryProgress progress;
     auto found = engine.queries.find(status.id);
@@ -114,6 +124,8 @@ void CollectEngineMetrics(const host::EngineMetrics& engine,
     registry.Set("sidestream_query_restored_records_total", query, progress.restored_records);
     registry.Set("sidestream_query_rebalances_total", query, progress.rebalances);
     registry.Set("sidestream_query_state_store_entries", query, progress.state_entries);
+    registry.Set("sidestream_query_state_store_bytes", query,
+                 static_cast<double>(progress.state_bytes));
     if (progress.oldest_stream_time != INT64_MIN) {
       registry.Set("sidestream_query_watermark_lag_seconds", query,
                    static_cast<double>(wall_ms - progress.oldest_stream_time) / 1000.0);

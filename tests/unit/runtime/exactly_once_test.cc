@@ -102,6 +102,7 @@ class FailsOnceStore final : public KeyValueStore {
     return inner_->Erase(key);
   }
   size_t size() const override { return inner_->size(); }
+  int64_t ApproximateBytes() const override { return inner_->ApproximateBytes(); }
   Status ForEach(const std::function<void(const types::Row& key, const types::Row& value)>& visit)
       const override {
     return inner_->ForEach(visit);

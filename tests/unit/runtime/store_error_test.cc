@@ -52,6 +52,7 @@ class FaultyStore final : public KeyValueStore {
     return inner_.Erase(key);
   }
   size_t size() const override { return inner_.size(); }
+  int64_t ApproximateBytes() const override { return inner_.ApproximateBytes(); }
   Status ForEach(
       const std::function<void(const Row& key, const Row& value)>& visit) const override {
     RETURN_NOT_OK(faults_.Next());

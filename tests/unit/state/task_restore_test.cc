@@ -28,9 +28,33 @@ constexpr const char* kSql = R"(
   CREATE TABLE callees AS SELECT caller, COUNT(*) AS calls FROM calls
     WINDOW TUMBLING (SIZE 1 HOUR) GROUP BY caller;)";
 
+// In-memory topics that note, before each changelog record a restore reads, what `counters`
+// say then.
+class ObservedClients : public runtime::InMemoryClients {
+ public:
+  struct Seen {
+    int tasks;
+    int64_t records_left;
+  };
+  ObservedClients() : InMemoryClients(1, 1) {}
+
+  Result<runtime::ChangelogReadResult> ReadChangelogFrom(
+      const runtime::ChangelogReadRequest& request,
+      const runtime::ChangelogVisitor& visit) override {
+    return InMemoryClients::ReadChangelogFrom(
+        request, [&](std::optional<std::string_view> key, std::optional<std::string_view> value) {
+          seen.push_back({counters.tasks.load(), counters.records_left.load()});
+          return visit(key, value);
+        });
+  }
+
+  runtime::RestoreCounters counters;
+  std::vector<Seen> seen;
+};
+
 class TaskRestoreTest : public testing::Test {
  protected:
-  TaskRestoreTest() : clients_(1, 1) {
+  TaskRestoreTest() {
     directory_ = std::filesystem::temp_directory_path() /
                  ("task_restore_test_" + std::to_string(::getpid()) + "_" +
                   testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -88,6 +112,7 @@ class TaskRestoreTest : public testing::Test {
     state.provider = provider_.get();
     runtime::TaskManager tasks(spec_->stages[0], "app", collector, clients_,
                                std::chrono::seconds(5), {}, state);
+    tasks.set_restore_counters({&clients_.counters});
     runtime::SourceOptions source_options;
     source_options.group_id = "app_group";
     source_options.topics = spec_->stages[0].source_topics;
@@ -133,7 +158,34 @@ class TaskRestoreTest : public testing::Test {
     return provider_->TaskDirectory("app", spec_->stages[0].id, 0);
   }
 
-  runtime::InMemoryClients clients_;
+  // The changelog topic the task's checkpoint names.
+  std::string CheckpointedChangelog() const {
+    std::ifstream checkpoint(TaskDirectory() + "/.checkpoint");
+    std::string version, count, changelog_topic;
+    checkpoint >> version >> count >> changelog_topic;
+    return changelog_topic;
+  }
+
+  // The last record of `changelog_topic`, appended `times` again, as another instance would
+  // have written it.
+  void AppendLastChangelogRecord(const std::string& changelog_topic, int times) {
+    std::optional<std::string> last_key, last_value;
+    ASSERT_TRUE(clients_
+                    .ReadChangelog(changelog_topic, 0,
+                                   [&](std::optional<std::string_view> key,
+                                       std::optional<std::string_view> value) {
+                                     last_key = std::string(key.value_or(""));
+                                     if (value) last_value = std::string(*value);
+                                     return Status::OK();
+                                   })
+                    .ok());
+    ASSERT_TRUE(last_key && last_value);
+    for (int i = 0; i < times; ++i) {
+      ASSERT_TRUE(clients_.Append(changelog_topic, 0, *last_key, *last_value, 0).ok());
+    }
+  }
+
+  ObservedClients clients_;
   std::filesystem::path directory_;
   std::unique_ptr<RocksDbStoreProvider> provider_;
   std::unique_ptr<catalog::Catalog> catalog_;
@@ -158,22 +210,9 @@ TEST_F(TaskRestoreTest, ARestartReplaysOnlyTheChangelogTail) {
                                                           {"b", R"({"CALLS":10})"}}));
 
   // A record another instance wrote past the checkpoint is replayed, and only that one.
-  std::ifstream checkpoint(TaskDirectory() + "/.checkpoint");
-  std::string version, count, changelog_topic;
-  checkpoint >> version >> count >> changelog_topic;
+  const std::string changelog_topic = CheckpointedChangelog();
   ASSERT_FALSE(changelog_topic.empty());
-  std::optional<std::string> last_key, last_value;
-  ASSERT_TRUE(clients_
-                  .ReadChangelog(changelog_topic, 0,
-                                 [&](std::optional<std::string_view> key,
-                                     std::optional<std::string_view> value) {
-                                   last_key = std::string(key.value_or(""));
-                                   if (value) last_value = std::string(*value);
-                                   return Status::OK();
-                                 })
-                  .ok());
-  ASSERT_TRUE(last_key && last_value);
-  ASSERT_TRUE(clients_.Append(changelog_topic, 0, *last_key, *last_value, 0).ok());
+  AppendLastChangelogRecord(changelog_topic, 1);
   auto [third, third_from_checkpoint] = Run(2);
   EXPECT_TRUE(third_from_checkpoint);
   EXPECT_EQ(third, 1);
@@ -208,6 +247,29 @@ TEST_F(TaskRestoreTest, WithoutAUsableCheckpointTheTaskRestoresInFull) {
   EXPECT_GT(past, 0);
   EXPECT_EQ(Latest(),
             (std::map<std::string, std::string>{{"a", R"({"CALLS":7})"}, {"b", R"({"CALLS":7})"}}));
+}
+
+TEST_F(TaskRestoreTest, ARestoreCountsItsTaskAndTheRecordsItHasLeftAsItGoes) {
+  Run(10);
+  const std::string changelog_topic = CheckpointedChangelog();
+  ASSERT_FALSE(changelog_topic.empty());
+  AppendLastChangelogRecord(changelog_topic, 3000);
+  std::filesystem::remove_all(TaskDirectory());  // a full restore
+  clients_.seen.clear();
+  auto [restored, from_checkpoint] = Run(0);
+  EXPECT_FALSE(from_checkpoint);
+  ASSERT_GT(restored, 3000);
+  ASSERT_EQ(clients_.seen.size(), static_cast<size_t>(restored));
+  // All of it is left before the first record; it goes down 1024 records at a time.
+  EXPECT_EQ(clients_.seen[0].tasks, 1);
+  EXPECT_EQ(clients_.seen[0].records_left, restored);
+  EXPECT_EQ(clients_.seen[1023].records_left, restored);
+  EXPECT_EQ(clients_.seen[1024].records_left, restored - 1024);
+  EXPECT_EQ(clients_.seen[2048].records_left, restored - 2048);
+  EXPECT_EQ(clients_.seen.back().tasks, 1);
+  // Done: nothing left, no task restoring.
+  EXPECT_EQ(clients_.counters.tasks.load(), 0);
+  EXPECT_EQ(clients_.counters.records_left.load(), 0);
 }
 
 }  // namespace
