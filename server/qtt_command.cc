@@ -83,18 +83,22 @@ Result<std::map<int64_t, int32_t>> RegisterTopicSchemas(const json& test, const 
         type = registry::SchemaType::kAvro;
       } else if (schema_format == "JSON_SR" || schema_format == "JSON") {
         type = registry::SchemaType::kJson;
+      } else if (schema_format == "PROTOBUF") {
+        type = registry::SchemaType::kProtobuf;
       } else {
         return Status::NotSupported("a " + schema_format +
-                                    " schema in 'topics': only AVRO and JSON_SR are built here");
+                                    " schema in 'topics': only AVRO, JSON_SR and PROTOBUF are "
+                                    "built here");
       }
       const json& schema = topic[field];
-      const std::string text = schema.is_string() && type == registry::SchemaType::kJson
+      const std::string text = schema.is_string() && type != registry::SchemaType::kAvro
                                    ? schema.get<std::string>()
                                    : schema.dump();
       ASSIGN_OR_RAISE(int32_t registered,
                       registry.Register(name + (key ? "-key" : "-value"), type, text));
-      if (type == registry::SchemaType::kAvro) {
-        engine.SetTopicWriterSchema(name, key, text, registered);
+      if (type == registry::SchemaType::kAvro || type == registry::SchemaType::kProtobuf) {
+        engine.SetTopicWriterSchema(name, key, text, registered,
+                                    type == registry::SchemaType::kProtobuf);
       }
       const char* id_field = key ? "keySchemaId" : "valueSchemaId";
       if (topic.contains(id_field) && topic[id_field].is_number_integer()) {
