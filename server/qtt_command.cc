@@ -69,12 +69,19 @@ Result<std::map<int64_t, int32_t>> RegisterTopicSchemas(const json& test, const 
                                                         registry::SchemaRegistry& registry,
                                                         host::OfflineEngine& engine) {
   std::map<int64_t, int32_t> ids;
+  // A case that declares no ids names its schemas as ksqlDB's mock registry numbered them:
+  // 1, 2, ... in registration order (each topic's key, then its value).
+  bool declares_ids = false;
+  for (const auto& topic : test.value("topics", json::array())) {
+    declares_ids = declares_ids || topic.contains("keySchemaId") || topic.contains("valueSchemaId");
+  }
+  int64_t next_case_id = 1;
   for (const auto& topic : test.value("topics", json::array())) {
     if (topic.contains("valueSchemaReferences")) {
       return Status::NotSupported("schema references in 'topics' are not supported");
     }
     const std::string name = topic.value("name", std::string());
-    for (bool key : {false, true}) {
+    for (bool key : {true, false}) {
       const char* field = key ? "keySchema" : "valueSchema";
       if (!topic.contains(field) || topic[field].is_null()) continue;
       const std::string schema_format = TopicSchemaFormat(topic, key, format, statements);
@@ -100,6 +107,7 @@ Result<std::map<int64_t, int32_t>> RegisterTopicSchemas(const json& test, const 
         engine.SetTopicWriterSchema(name, key, text, registered,
                                     type == registry::SchemaType::kProtobuf);
       }
+      if (!declares_ids) ids[next_case_id++] = registered;
       const char* id_field = key ? "keySchemaId" : "valueSchemaId";
       if (topic.contains(id_field) && topic[id_field].is_number_integer()) {
         ids[topic[id_field].get<int64_t>()] = registered;

@@ -538,6 +538,18 @@ const pb::FieldDescriptor* FindFieldByName(const pb::Descriptor* message, const 
   return nullptr;
 }
 
+// A protobuf map, or its wire form spelled out (repeated entries of `key = 1`, `value = 2`),
+// as the schemas derived from columns declare a MAP.
+bool IsMapLike(const pb::FieldDescriptor* field) {
+  if (field->is_map()) return true;
+  const pb::Descriptor* entry = field->message_type();
+  if (!field->is_repeated() || entry == nullptr || entry->field_count() != 2) return false;
+  const pb::FieldDescriptor* key = entry->FindFieldByNumber(1);
+  const pb::FieldDescriptor* value = entry->FindFieldByNumber(2);
+  return key != nullptr && value != nullptr && key->name() == "key" && value->name() == "value" &&
+         !key->is_repeated();
+}
+
 bool IsWrapper(const pb::Descriptor* message) { return message->file()->name() == kWrappersFile; }
 
 // The well-known message for DECIMAL, DATE, TIME and TIMESTAMP, and its fields' kinds.
@@ -615,20 +627,20 @@ Result<FieldPlan> PlanRegisteredField(const pb::FieldDescriptor* field, const Sq
   };
   if (depth > 32) return Status::InvalidArgument("column " + where + " nests too deeply");
   if (!element && type.id() == TypeId::kArray) {
-    if (!field->is_repeated() || field->is_map()) return mismatch();
+    if (!field->is_repeated() || IsMapLike(field)) return mismatch();
     ASSIGN_OR_RAISE(FieldPlan child, PlanRegisteredField(field, type.element(), where + "[]",
                                                          require_all, true, depth + 1));
     plan.children.push_back(std::move(child));
     return plan;
   }
   if (!element && type.id() == TypeId::kMap) {
-    if (!field->is_map()) return mismatch();
+    if (!IsMapLike(field)) return mismatch();
     const pb::Descriptor* entry = field->message_type();
-    ASSIGN_OR_RAISE(FieldPlan key, PlanRegisteredField(entry->map_key(), type.key(), where,
-                                                       require_all, false, depth + 1));
+    ASSIGN_OR_RAISE(FieldPlan key, PlanRegisteredField(entry->FindFieldByNumber(1), type.key(),
+                                                       where, require_all, false, depth + 1));
     ASSIGN_OR_RAISE(FieldPlan value,
-                    PlanRegisteredField(entry->map_value(), type.value(), where + "[]", require_all,
-                                        false, depth + 1));
+                    PlanRegisteredField(entry->FindFieldByNumber(2), type.value(), where + "[]",
+                                        require_all, false, depth + 1));
     plan.children.push_back(std::move(key));
     plan.children.push_back(std::move(value));
     return plan;
@@ -650,7 +662,7 @@ Result<FieldPlan> PlanRegisteredField(const pb::FieldDescriptor* field, const Sq
     return plan;
   }
   if (type.id() == TypeId::kStruct) {
-    if (message == nullptr || IsWrapper(message) || field->is_map()) return mismatch();
+    if (message == nullptr || IsWrapper(message) || IsMapLike(field)) return mismatch();
     for (const types::StructField& struct_field : type.fields()) {
       const pb::FieldDescriptor* child = FindFieldByName(message, struct_field.name);
       if (child == nullptr && require_all) {
@@ -704,16 +716,17 @@ Result<SqlType> SqlTypeOfField(const pb::FieldDescriptor* field, bool element, i
   if (depth > 32) {
     return Status::InvalidArgument("PROTOBUF field " + where + " nests too deeply (recursive?)");
   }
-  if (field->is_map()) {
+  if (IsMapLike(field)) {
     const pb::Descriptor* entry = field->message_type();
-    ASSIGN_OR_RAISE(SqlType key, SqlTypeOfField(entry->map_key(), false, depth + 1, upper_case));
+    ASSIGN_OR_RAISE(SqlType key,
+                    SqlTypeOfField(entry->FindFieldByNumber(1), false, depth + 1, upper_case));
     if (key.id() != TypeId::kString) {
       return Status::InvalidArgument("PROTOBUF field " + where +
                                      " is a map whose keys are not strings; only MAP<STRING, "
                                      "...> is supported");
     }
     ASSIGN_OR_RAISE(SqlType value,
-                    SqlTypeOfField(entry->map_value(), false, depth + 1, upper_case));
+                    SqlTypeOfField(entry->FindFieldByNumber(2), false, depth + 1, upper_case));
     return SqlType::Map(std::move(key), std::move(value));
   }
   if (field->is_repeated() && !element) {

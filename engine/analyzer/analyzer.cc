@@ -1328,6 +1328,9 @@ class StatementAnalyzer {
       if (statement.columns.empty() && !values.empty()) {
         ASSIGN_OR_RAISE(keys, InferColumns(statement, source, true));
       }
+    } else if (keys.empty() && source.key_format == "PROTOBUF") {
+      // ksqlDB infers a PROTOBUF key left out even when the value columns are declared.
+      ASSIGN_OR_RAISE(keys, InferColumns(statement, source, true));
     }
     if (statement.columns.empty() && values.empty()) {
       return Status::NotSupported(

@@ -80,7 +80,7 @@ TEST(ProtobufRegistryTest, RoundTripRegistersTheColumnsSchema) {
   auto decoder = MakeDecoder(Registry("pb-roundtrip"), columns);
   ASSERT_TRUE(encoder.ok()) << encoder.status().ToString();
   ASSERT_TRUE(decoder.ok()) << decoder.status().ToString();
-  Row row = {Value::Integer(TypeId::kBigint, 42), Value::String("alice")};
+  Row row = {Value::Bigint(42), Value::String("alice")};
   std::string bytes;
   ASSERT_TRUE((*encoder)->Encode(row, 0, bytes).ok());
   // Magic byte, id 1 (the first registered), message indexes [0] as the single byte 0.
@@ -178,7 +178,7 @@ TEST(ProtobufRegistryTest, InfersColumnsFromTheSchemaText) {
     described.push_back(column.name + " " + column.type.ToString());
   EXPECT_EQ(described, (std::vector<std::string>{"DURATION BIGINT", "KIND STRING", "CALLER STRING",
                                                  "CELL STRUCT<`ID` STRING, `LOAD` DOUBLE>",
-                                                 "COUNTERS MAP<STRING, BIGINT>", "HOPS ARRAY<INT>",
+                                                 "COUNTERS MAP<STRING, BIGINT>", "HOPS ARRAY<INTEGER>",
                                                  "START TIMESTAMP", "EXTRA STRING"}));
   auto first = ColumnsOfProtobufSchema(kProducerSchema, "");
   ASSERT_TRUE(first.ok());
@@ -206,7 +206,7 @@ TEST(ProtobufRegistryTest, SinkWritesWithTheSchemaIdItNames) {
   auto encoder = MakeEncoder(options, columns);
   ASSERT_TRUE(encoder.ok()) << encoder.status().ToString();
   std::string bytes;
-  ASSERT_TRUE((*encoder)->Encode(Row{Value::Integer(TypeId::kInt, 4)}, 0, bytes).ok());
+  ASSERT_TRUE((*encoder)->Encode(Row{Value::Int(4)}, 0, bytes).ok());
   EXPECT_EQ(bytes.substr(0, 7), std::string("\0\0\0\0", 4) + static_cast<char>(id) + "\2\2");
   // Nothing new was registered: the sink writes with the schema it was given.
   EXPECT_FALSE(Client("pb-sink")->GetLatest("calls-value").ok());
