@@ -17,6 +17,10 @@
 //        workloads_bench --workload NAME [--messages N] [--runs R] [--subscribers S]
 //                        [--state memory|changelog|rocksdb] [--commit-every N]
 //                        [--state-dir D] [--state-memory-bytes B] [--state-cache-bytes B]
+//                        [--value-format AVRO|PROTOBUF]
+// --value-format writes the CDR values in that format, in Confluent's wire format with the
+// schema registered in an in-memory registry (bench/registry_codec.h), and the ceiling is
+// then the same library's decode alone (avro-c, libprotobuf's DynamicMessage).
 // --state picks the stores: memory (InMemoryKeyValueStore, no changelog: the default),
 // changelog (ChangelogStore, what `state.store memory` runs) or rocksdb
 // (RocksDbKeyValueStore under --state-dir); both of the last two hand their changes to a
@@ -39,10 +43,12 @@
 
 #include "analyzer/analyzer.h"
 #include "bench/measurement.h"
+#include "bench/registry_codec.h"
 #include "bench/workloads.h"
 #include "catalog/catalog.h"
 #include "connectors/datagen/cdr_generator.h"
 #include "connectors/datagen/nexmark_generator.h"
+#include "connectors/registry/schema_registry.h"
 #include "runtime/state_store.h"
 #include "runtime/stream_task.h"
 #include "session/statements.h"
@@ -147,10 +153,18 @@ struct CompiledQueries {
   std::string sql;
 };
 
-Result<CompiledQueries> Compile(const Workload& workload) {
+Result<CompiledQueries> Compile(const Workload& workload, const std::string& value_format) {
   CompiledQueries compiled;
   ASSIGN_OR_RAISE(compiled.catalog, sidestream::catalog::Catalog::Open(":memory:"));
   ASSIGN_OR_RAISE(std::string source_sql, sidestream::bench::SourceSql(workload));
+  if (!value_format.empty()) {
+    const std::string json_format = "VALUE_FORMAT='JSON'";
+    const size_t at = source_sql.find(json_format);
+    if (workload.input != Input::kCdr || at == std::string::npos) {
+      return Status::InvalidArgument("--value-format applies to the CDR workloads only");
+    }
+    source_sql.replace(at, json_format.size(), "VALUE_FORMAT='" + value_format + "'");
+  }
   ASSIGN_OR_RAISE(compiled.sql, sidestream::bench::QuerySql(workload));
   ASSIGN_OR_RAISE(compiled.queries, sidestream::session::CompileQueries(
                                         source_sql + "\n" + compiled.sql, *compiled.catalog));
@@ -391,6 +405,7 @@ int main(int argc, char** argv) {
   StateChoice state;
   std::string state_dir = "/tmp/sidestream-workloads-bench";
   int64_t state_memory_bytes = 128 << 20, state_cache_bytes = 64 << 20;
+  std::string value_format;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -423,6 +438,8 @@ int main(int argc, char** argv) {
       state_memory_bytes = std::atoll(next().c_str());
     } else if (arg == "--state-cache-bytes") {
       state_cache_bytes = std::atoll(next().c_str());
+    } else if (arg == "--value-format") {
+      value_format = next();
     } else {
       std::fprintf(stderr,
                    "usage: workloads_bench --list | --sql NAME | --workload NAME [--messages N] "
@@ -457,13 +474,34 @@ int main(int argc, char** argv) {
     state.provider = std::move(*provider);
   }
 
-  auto compiled = Compile(workload);
+  if (!value_format.empty()) {
+    sidestream::registry::SetDefaultSchemaRegistryUrl(sidestream::bench::kBenchRegistryUrl);
+  }
+  auto compiled = Compile(workload, value_format);
   if (!compiled.ok()) return Fail("compile " + workload.name, compiled.status());
 
   std::fprintf(stderr, "%s: generating %lld messages\n", workload.name.c_str(),
                static_cast<long long>(messages_count));
-  const Messages messages =
+  Messages messages =
       Generate(workload.input, messages_count, subscribers, workload.distinct_callers_first);
+  std::unique_ptr<sidestream::bench::RegistryCodec> codec;
+  if (!value_format.empty()) {
+    auto source = compiled->catalog->GetSource("CDR");
+    if (!source.ok()) return Fail("find the CDR source", source.status());
+    auto created = sidestream::bench::RegistryCodec::Create(
+        value_format, source->topic,
+        sidestream::runtime::FormatColumns(*source, sidestream::catalog::ColumnRole::kValue));
+    if (!created.ok()) return Fail("--value-format", created.status());
+    codec = std::move(*created);
+    messages.bytes = 0;
+    for (size_t i = 0; i < messages.values.size(); ++i) {
+      auto wire = codec->FromJson(messages.values[i]);
+      if (!wire.ok()) return Fail("encode " + value_format, wire.status());
+      messages.values[i] = std::move(*wire);
+      messages.bytes +=
+          messages.values[i].size() + (messages.keys[i] ? messages.keys[i]->size() : 0);
+    }
+  }
   const Messages table = workload.subscriber_table ? SubscriberRows(subscribers) : Messages();
 
   std::vector<Measurement> engine_runs, ceiling_runs;
@@ -502,7 +540,8 @@ int main(int argc, char** argv) {
 
     Status ceiling_status = Status::OK();
     ceiling_runs.push_back(sidestream::bench::Measure(messages_count, [&] {
-      auto touched = DecodeCeiling(messages, workload.fields);
+      auto touched = codec ? codec->DecodeCeiling(messages.values, workload.fields)
+                           : DecodeCeiling(messages, workload.fields);
       if (touched.ok()) {
         checksum += *touched;
       } else {
@@ -521,6 +560,7 @@ int main(int argc, char** argv) {
                        ceiling["records_per_s_per_core"]["median"].get<double>();
   json report = {
       {"workload", workload.name},
+      {"value_format", value_format.empty() ? "JSON" : value_format},
       {"description", workload.description},
       {"sql", compiled->sql},
       {"messages", messages_count},

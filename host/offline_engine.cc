@@ -7,6 +7,7 @@
 #include "analyzer/analyzer.h"
 #include "common/clock.h"
 #include "connectors/formats/avro_format.h"
+#include "connectors/formats/protobuf_format.h"
 #include "connectors/formats/row_format.h"
 #include "planner/physical_plan.h"
 #include "runtime/insert_values.h"
@@ -94,13 +95,22 @@ uint64_t ReadBigEndian(std::string_view bytes) {
 namespace {
 
 bool UsesRegistry(const formats::FormatOptions& options) {
-  return (options.format == "AVRO" || options.format == "JSON_SR") &&
+  return (options.format == "AVRO" || options.format == "JSON_SR" ||
+          options.format == "PROTOBUF") &&
          !formats::SchemaRegistryUrlOf(options).empty();
 }
 
 formats::FormatOptions AsJson(formats::FormatOptions options) {
+  // Test files write a PROTOBUF key or value as a JSON object of its columns, even one.
+  if (options.format == "PROTOBUF") options.is_key = false;
   options.format = "JSON";
   return options;
+}
+
+// The format the JSON side of a test record is in: registry formats are transcoded to JSON.
+std::string TestFormat(const SourceDescription& source, bool key) {
+  if (UsesRegistry(runtime::FormatOptionsOf(source, key))) return "JSON";
+  return key ? source.key_format : source.value_format;
 }
 
 Result<std::string> Transcode(const std::string& bytes, const formats::FormatOptions& from,
@@ -127,6 +137,13 @@ Result<std::string> ToRegistryFormat(std::string json_bytes, const SourceDescrip
 std::string FromRegistryFormat(const std::string& bytes, const SourceDescription& sink, bool key) {
   formats::FormatOptions options = runtime::FormatOptionsOf(sink, key);
   if (!UsesRegistry(options)) return bytes;
+  if (options.format == "PROTOBUF") {
+    // Every field of the writer's schema, as ksqlDB's runner reads the output back.
+    auto json_bytes = formats::ProtobufWireToJson(
+        formats::SchemaRegistryUrlOf(options), bytes,
+        runtime::FormatColumns(sink, key ? ColumnRole::kKey : ColumnRole::kValue));
+    return json_bytes.ok() ? *json_bytes : bytes;
+  }
   auto json_bytes =
       Transcode(bytes, options, AsJson(options),
                 runtime::FormatColumns(sink, key ? ColumnRole::kKey : ColumnRole::kValue));
@@ -413,19 +430,20 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
       if (!internal) {
         TestRecord output;
         output.topic = sink.topic;
-        output.key = result.key
-                         ? BytesToJson(FromRegistryFormat(*result.key, sink, true), sink.key_format,
-                                       runtime::FormatColumns(sink, ColumnRole::kKey), "/key",
-                                       output.decimals,
-                                       runtime::FormatOptionsOf(sink, true).protobuf_nullable)
-                         : json(nullptr);
-        output.value =
-            result.value
-                ? BytesToJson(FromRegistryFormat(*result.value, sink, false), sink.value_format,
-                              runtime::FormatColumns(sink, ColumnRole::kValue), "/value",
+        output.key =
+            result.key
+                ? BytesToJson(FromRegistryFormat(*result.key, sink, true), TestFormat(sink, true),
+                              runtime::FormatColumns(sink, ColumnRole::kKey), "/key",
                               output.decimals,
-                              runtime::FormatOptionsOf(sink, false).protobuf_nullable)
+                              runtime::FormatOptionsOf(sink, true).protobuf_nullable)
                 : json(nullptr);
+        output.value = result.value
+                           ? BytesToJson(FromRegistryFormat(*result.value, sink, false),
+                                         TestFormat(sink, false),
+                                         runtime::FormatColumns(sink, ColumnRole::kValue), "/value",
+                                         output.decimals,
+                                         runtime::FormatOptionsOf(sink, false).protobuf_nullable)
+                           : json(nullptr);
         output.timestamp = result.timestamp;
         output.window = result.window;
         output.session_window = sink.window_type == catalog::WindowType::kSession;
@@ -489,33 +507,37 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
 }
 
 void OfflineEngine::SetTopicWriterSchema(const std::string& topic, bool key,
-                                         std::string writer_schema, int32_t schema_id) {
-  writer_schemas_[{topic, key}] = WriterSchema{std::move(writer_schema), schema_id};
+                                         std::string writer_schema, int32_t schema_id,
+                                         bool protobuf) {
+  writer_schemas_[{topic, key}] = WriterSchema{std::move(writer_schema), schema_id, protobuf};
 }
 
 Status OfflineEngine::Produce(const TestRecord& record) {
   // Encode with the formats of the first source declared on the topic, as its producer would.
   std::string key_bytes;
   std::optional<std::string> value_bytes;
+  std::string key_full_name, value_full_name;  // the message a PROTOBUF writer schema writes
   bool declared = false;
   for (const auto& source : catalog_->ListSources()) {
     if (source.topic != record.topic || !source.writer_query_id.empty()) continue;
     declared = true;
     if (!record.key.is_null() && !writer_schemas_.count({record.topic, true})) {
       ASSIGN_OR_RAISE(key_bytes,
-                      JsonToBytes(record.key, source.key_format,
+                      JsonToBytes(record.key, TestFormat(source, true),
                                   runtime::FormatColumns(source, ColumnRole::kKey),
                                   runtime::FormatOptionsOf(source, true).protobuf_nullable));
       ASSIGN_OR_RAISE(key_bytes, ToRegistryFormat(std::move(key_bytes), source, true));
     }
     if (!record.value.is_null() && !writer_schemas_.count({record.topic, false})) {
       ASSIGN_OR_RAISE(auto bytes,
-                      JsonToBytes(record.value, source.value_format,
+                      JsonToBytes(record.value, TestFormat(source, false),
                                   runtime::FormatColumns(source, ColumnRole::kValue),
                                   runtime::FormatOptionsOf(source, false).protobuf_nullable));
       ASSIGN_OR_RAISE(bytes, ToRegistryFormat(std::move(bytes), source, false));
       value_bytes = std::move(bytes);
     }
+    key_full_name = runtime::FormatOptionsOf(source, true).full_schema_name;
+    value_full_name = runtime::FormatOptionsOf(source, false).full_schema_name;
     break;
   }
   if (!declared) {
@@ -525,14 +547,21 @@ Status OfflineEngine::Produce(const TestRecord& record) {
   // A producer's own registered schema.
   if (auto writer = writer_schemas_.find({record.topic, true});
       writer != writer_schemas_.end() && !record.key.is_null()) {
-    ASSIGN_OR_RAISE(key_bytes, formats::AvroMessageFromJson(writer->second.schema,
-                                                            writer->second.id, record.key.dump()));
+    ASSIGN_OR_RAISE(key_bytes,
+                    writer->second.protobuf
+                        ? formats::ProtobufMessageFromJson(writer->second.schema, key_full_name,
+                                                           writer->second.id, record.key.dump())
+                        : formats::AvroMessageFromJson(writer->second.schema, writer->second.id,
+                                                       record.key.dump()));
   }
   if (auto writer = writer_schemas_.find({record.topic, false});
       writer != writer_schemas_.end() && !record.value.is_null()) {
     ASSIGN_OR_RAISE(value_bytes,
-                    formats::AvroMessageFromJson(writer->second.schema, writer->second.id,
-                                                 record.value.dump()));
+                    writer->second.protobuf
+                        ? formats::ProtobufMessageFromJson(writer->second.schema, value_full_name,
+                                                           writer->second.id, record.value.dump())
+                        : formats::AvroMessageFromJson(writer->second.schema, writer->second.id,
+                                                       record.value.dump()));
   }
   runtime::InputMessage message;
   if (!record.key.is_null()) message.key = key_bytes;

@@ -70,11 +70,12 @@ class OfflineEngine {
   /// A record that fails to decode is counted and kept in the dead-letter topic.
   Status Produce(const TestRecord& record);
 
-  /// From now on, inputs to `topic` have their key (`key`) or value written as AVRO under
+  /// From now on, inputs to `topic` have their key (`key`) or value written as AVRO (or
+  /// PROTOBUF, with the message the source's SCHEMA_FULL_NAME names, else the first) under
   /// `writer_schema`, registered with `schema_id`, rather than under the schema the source
   /// derives: a producer that registered its own schema (a QTT case's "topics" section).
   void SetTopicWriterSchema(const std::string& topic, bool key, std::string writer_schema,
-                            int32_t schema_id);
+                            int32_t schema_id, bool protobuf = false);
 
   /// Wall-clock time passes with no input for `idle_ms` (at least the idle timeout): as on
   /// Kafka, every task's stream time moves to the newest timestamp it has seen plus `idle_ms`,
@@ -134,6 +135,7 @@ class OfflineEngine {
   struct WriterSchema {
     std::string schema;
     int32_t id = 0;
+    bool protobuf = false;  // else AVRO
   };
   std::map<std::pair<std::string, bool>, WriterSchema> writer_schemas_;  // (topic, key)
   std::vector<std::string> output_order_;

@@ -11,7 +11,7 @@ packages=(
   libspdlog-dev libcli11-dev libhyperscan-dev libxgboost-dev libre2-dev libcurl4-openssl-dev
   libxxhash-dev libabsl-dev clang-format ccache libedit-dev
   libh2o-evloop-dev libssl-dev curl nghttp2-client  # `serve`: HTTP/1.1 + HTTP/2; its tests
-  libavro-dev libprotobuf-dev protobuf-compiler  # AVRO and PROTOBUF formats (avro-c, protobuf's DynamicMessage)
+  libavro-dev libprotobuf-dev libprotoc-dev protobuf-compiler  # AVRO and PROTOBUF formats (avro-c, protobuf's DynamicMessage)
   prometheus  # scrapes `serve`'s /metrics in serve.metrics
   chromium  # a real browser for the web console's test (serve.console, with npm's puppeteer-core)
   clang libclang-rt-14-dev libfuzzer-14-dev

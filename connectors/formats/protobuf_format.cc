@@ -1,20 +1,28 @@
 #include "connectors/formats/protobuf_format.h"
 
+#include <google/protobuf/compiler/parser.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/timestamp.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/wire_format_lite.h>
 #include <google/protobuf/wrappers.pb.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <limits>
+#include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
 #include "connectors/formats/scalar_text.h"
+#include "connectors/registry/schema_registry.h"
 
 namespace sidestream::formats {
 namespace {
@@ -44,6 +52,11 @@ constexpr int32_t kMaxMessageIndexes = 64;
 
 std::string Lower(std::string text) {
   for (char& c : text) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  return text;
+}
+
+std::string Upper(std::string text) {
+  for (char& c : text) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
   return text;
 }
 
@@ -398,6 +411,377 @@ Status Invalid(const FieldPlan& plan, const std::string& problem) {
   return Status::InvalidArgument("column " + plan.where + ": " + problem);
 }
 
+// --- Registered schemas ---------------------------------------------------------------
+
+// Reads .proto text (a schema as the registry holds it) with libprotobuf's own parser.
+class ProtoTextErrors final : public pb::io::ErrorCollector {
+ public:
+  void AddError(int line, pb::io::ColumnNumber column, const std::string& message) override {
+    if (first_.empty()) {
+      first_ =
+          "line " + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " + message;
+    }
+  }
+  const std::string& first() const { return first_; }
+
+ private:
+  std::string first_;
+};
+
+// Adds `name` to `pool` when the schema imports it: the well-known files this format knows
+// (already built), or another file compiled into libprotobuf (struct.proto, any.proto...).
+Status AddImport(pb::DescriptorPool& pool, const std::string& name) {
+  if (pool.FindFileByName(name) != nullptr) return Status::OK();
+  const pb::FileDescriptor* generated = pb::DescriptorPool::generated_pool()->FindFileByName(name);
+  if (generated == nullptr) {
+    return Status::NotSupported("the PROTOBUF schema imports " + name +
+                                ", and schema references are not supported");
+  }
+  for (int i = 0; i < generated->dependency_count(); ++i) {
+    RETURN_NOT_OK(AddImport(pool, generated->dependency(i)->name()));
+  }
+  pb::FileDescriptorProto file;
+  generated->CopyTo(&file);
+  FirstErrorCollector errors;
+  if (pool.BuildFileCollectingErrors(file, &errors) == nullptr) {
+    return Status::Internal("PROTOBUF import " + name + ": " + errors.first());
+  }
+  return Status::OK();
+}
+
+// Compiles a registered schema's text; `root` is left unset (see SelectMessage).
+Result<std::unique_ptr<CompiledSchema>> CompileSchemaText(const std::string& text) {
+  pb::io::ArrayInputStream input(text.data(), static_cast<int>(text.size()));
+  ProtoTextErrors errors;
+  pb::io::Tokenizer tokenizer(&input, &errors);
+  pb::compiler::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  pb::FileDescriptorProto file;
+  if (text.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !parser.Parse(&tokenizer, &file)) {
+    return Status::InvalidArgument("the registered PROTOBUF schema does not parse: " +
+                                   errors.first());
+  }
+  file.set_name("sidestream/registered.proto");
+  auto compiled = std::make_unique<CompiledSchema>();
+  compiled->pool = std::make_unique<pb::DescriptorPool>();
+  FirstErrorCollector build_errors;
+  for (const pb::FileDescriptorProto& dependency : WellKnownFiles()) {
+    if (compiled->pool->BuildFileCollectingErrors(dependency, &build_errors) == nullptr) {
+      return Status::Internal("PROTOBUF well-known type: " + build_errors.first());
+    }
+  }
+  for (const std::string& dependency : file.dependency()) {
+    RETURN_NOT_OK(AddImport(*compiled->pool, dependency));
+  }
+  compiled->file = compiled->pool->BuildFileCollectingErrors(file, &build_errors);
+  if (compiled->file == nullptr) {
+    return Status::InvalidArgument("the registered PROTOBUF schema is not valid: " +
+                                   build_errors.first());
+  }
+  compiled->factory = std::make_unique<pb::DynamicMessageFactory>(compiled->pool.get());
+  return compiled;
+}
+
+// The message `full_name` names (its full name, or its name without the file's package),
+// or the file's first message when `full_name` is empty. NotFound when there is none.
+Result<const pb::Descriptor*> SelectMessage(const CompiledSchema& schema,
+                                            const std::string& full_name) {
+  const pb::Descriptor* message = nullptr;
+  if (full_name.empty()) {
+    if (schema.file->message_type_count() > 0) message = schema.file->message_type(0);
+  } else {
+    message = schema.pool->FindMessageTypeByName(full_name);
+    if (message == nullptr && !schema.file->package().empty()) {
+      message = schema.pool->FindMessageTypeByName(schema.file->package() + "." + full_name);
+    }
+  }
+  if (message == nullptr) {
+    return Status::NotFound(full_name.empty()
+                                ? std::string("the PROTOBUF schema declares no message")
+                                : "the PROTOBUF schema has no message " + full_name);
+  }
+  return message;
+}
+
+// The message at Confluent's message-index path: top-level message i0, its nested type i1...
+Result<const pb::Descriptor*> MessageAtIndexes(const pb::FileDescriptor& file,
+                                               const std::vector<int32_t>& indexes) {
+  const pb::Descriptor* message = nullptr;
+  for (int32_t index : indexes) {
+    const int count = message == nullptr ? file.message_type_count() : message->nested_type_count();
+    if (index < 0 || index >= count) {
+      return Status::InvalidArgument("PROTOBUF header: message index " + std::to_string(index) +
+                                     " is not in the schema");
+    }
+    message = message == nullptr ? file.message_type(index) : message->nested_type(index);
+  }
+  if (message == nullptr) return Status::InvalidArgument("PROTOBUF header: no message index");
+  return message;
+}
+
+// The message-index path of `message`, for the header of what is written with it.
+std::vector<int32_t> IndexesOf(const pb::Descriptor* message) {
+  std::vector<int32_t> indexes;
+  for (; message != nullptr; message = message->containing_type()) {
+    indexes.insert(indexes.begin(), message->index());
+  }
+  return indexes;
+}
+
+const pb::FieldDescriptor* FindFieldByName(const pb::Descriptor* message, const std::string& name) {
+  if (const pb::FieldDescriptor* exact = message->FindFieldByName(name)) return exact;
+  const std::string lower = Lower(name);
+  for (int i = 0; i < message->field_count(); ++i) {
+    if (Lower(message->field(i)->name()) == lower) return message->field(i);
+  }
+  return nullptr;
+}
+
+// A protobuf map, or its wire form spelled out (repeated entries of `key = 1`, `value = 2`),
+// as the schemas derived from columns declare a MAP.
+bool IsMapLike(const pb::FieldDescriptor* field) {
+  if (field->is_map()) return true;
+  const pb::Descriptor* entry = field->message_type();
+  if (!field->is_repeated() || entry == nullptr || entry->field_count() != 2) return false;
+  const pb::FieldDescriptor* key = entry->FindFieldByNumber(1);
+  const pb::FieldDescriptor* value = entry->FindFieldByNumber(2);
+  return key != nullptr && value != nullptr && key->name() == "key" && value->name() == "value" &&
+         !key->is_repeated();
+}
+
+bool IsWrapper(const pb::Descriptor* message) { return message->file()->name() == kWrappersFile; }
+
+// The well-known message for DECIMAL, DATE, TIME and TIMESTAMP, and its fields' kinds.
+struct WellKnownShape {
+  const char* full_name;
+  std::vector<pb::FieldDescriptor::CppType> parts;
+};
+
+std::optional<WellKnownShape> ShapeOf(TypeId id) {
+  using F = pb::FieldDescriptor;
+  switch (id) {
+    case TypeId::kDecimal:
+      return WellKnownShape{"confluent.type.Decimal",
+                            {F::CPPTYPE_STRING, F::CPPTYPE_UINT32, F::CPPTYPE_INT32}};
+    case TypeId::kDate:
+      return WellKnownShape{"google.type.Date",
+                            {F::CPPTYPE_INT32, F::CPPTYPE_INT32, F::CPPTYPE_INT32}};
+    case TypeId::kTime:
+      return WellKnownShape{
+          "google.type.TimeOfDay",
+          {F::CPPTYPE_INT32, F::CPPTYPE_INT32, F::CPPTYPE_INT32, F::CPPTYPE_INT32}};
+    case TypeId::kTimestamp:
+      return WellKnownShape{"google.protobuf.Timestamp", {F::CPPTYPE_INT64, F::CPPTYPE_INT32}};
+    default:
+      return std::nullopt;
+  }
+}
+
+// Whether a scalar field (not a message) can hold a SQL scalar type, both ways.
+bool ScalarFits(const pb::FieldDescriptor* field, TypeId id) {
+  using F = pb::FieldDescriptor;
+  switch (id) {
+    case TypeId::kBoolean:
+      return field->cpp_type() == F::CPPTYPE_BOOL;
+    case TypeId::kInt:
+      return field->cpp_type() == F::CPPTYPE_INT32;
+    case TypeId::kBigint:
+      return field->cpp_type() == F::CPPTYPE_INT32 || field->cpp_type() == F::CPPTYPE_INT64 ||
+             field->cpp_type() == F::CPPTYPE_UINT32 || field->cpp_type() == F::CPPTYPE_UINT64;
+    case TypeId::kDouble:
+      return field->cpp_type() == F::CPPTYPE_DOUBLE || field->cpp_type() == F::CPPTYPE_FLOAT;
+    case TypeId::kString:
+      return field->type() == F::TYPE_STRING || field->cpp_type() == F::CPPTYPE_ENUM;
+    case TypeId::kBytes:
+      return field->type() == F::TYPE_BYTES;
+    default:
+      return false;
+  }
+}
+
+std::string DescribeField(const pb::FieldDescriptor* field) {
+  std::string kind = field->is_map()         ? "map"
+                     : field->message_type() ? field->message_type()->full_name()
+                     : field->enum_type()    ? field->enum_type()->full_name()
+                                             : field->type_name();
+  return (field->is_repeated() && !field->is_map() ? "repeated " : "") + kind;
+}
+
+// Plans how `type` is read from or written to `field` of a registered schema, matching
+// STRUCT fields by name. InvalidArgument when the field cannot hold the type; with
+// `require_all` (writing), also when a STRUCT field has no field in the schema.
+Result<FieldPlan> PlanRegisteredField(const pb::FieldDescriptor* field, const SqlType& type,
+                                      const std::string& where, bool require_all,
+                                      bool element = false, int depth = 0) {
+  FieldPlan plan;
+  plan.where = where;
+  plan.type = type;
+  plan.field = field;
+  if (field == nullptr) return plan;
+  plan.has_presence = field->has_presence();
+  auto mismatch = [&] {
+    return Status::InvalidArgument("column " + where + " is " + type.ToString() +
+                                   ", which the registered PROTOBUF field " + field->name() + " (" +
+                                   DescribeField(field) + ") cannot hold");
+  };
+  if (depth > 32) return Status::InvalidArgument("column " + where + " nests too deeply");
+  if (!element && type.id() == TypeId::kArray) {
+    if (!field->is_repeated() || IsMapLike(field)) return mismatch();
+    ASSIGN_OR_RAISE(FieldPlan child, PlanRegisteredField(field, type.element(), where + "[]",
+                                                         require_all, true, depth + 1));
+    plan.children.push_back(std::move(child));
+    return plan;
+  }
+  if (!element && type.id() == TypeId::kMap) {
+    if (!IsMapLike(field)) return mismatch();
+    const pb::Descriptor* entry = field->message_type();
+    ASSIGN_OR_RAISE(FieldPlan key, PlanRegisteredField(entry->FindFieldByNumber(1), type.key(),
+                                                       where, require_all, false, depth + 1));
+    ASSIGN_OR_RAISE(FieldPlan value,
+                    PlanRegisteredField(entry->FindFieldByNumber(2), type.value(), where + "[]",
+                                        require_all, false, depth + 1));
+    plan.children.push_back(std::move(key));
+    plan.children.push_back(std::move(value));
+    return plan;
+  }
+  if (!element && field->is_repeated()) return mismatch();
+  const pb::Descriptor* message = field->message_type();
+  if (auto shape = ShapeOf(type.id())) {
+    if (message == nullptr || message->full_name() != shape->full_name ||
+        message->field_count() < static_cast<int>(shape->parts.size())) {
+      return mismatch();
+    }
+    for (size_t i = 0; i < shape->parts.size(); ++i) {
+      const pb::FieldDescriptor* part = message->FindFieldByNumber(static_cast<int>(i + 1));
+      if (part == nullptr || part->is_repeated() || part->cpp_type() != shape->parts[i]) {
+        return mismatch();
+      }
+      plan.parts.push_back(part);
+    }
+    return plan;
+  }
+  if (type.id() == TypeId::kStruct) {
+    if (message == nullptr || IsWrapper(message) || IsMapLike(field)) return mismatch();
+    for (const types::StructField& struct_field : type.fields()) {
+      const pb::FieldDescriptor* child = FindFieldByName(message, struct_field.name);
+      if (child == nullptr && require_all) {
+        return Status::InvalidArgument("column " + where + "." + struct_field.name +
+                                       " has no field in the registered PROTOBUF message " +
+                                       message->full_name());
+      }
+      ASSIGN_OR_RAISE(FieldPlan child_plan,
+                      PlanRegisteredField(child, struct_field.type, where + "." + struct_field.name,
+                                          require_all, false, depth + 1));
+      plan.children.push_back(std::move(child_plan));
+    }
+    return plan;
+  }
+  const pb::FieldDescriptor* value_field = field;
+  if (message != nullptr) {
+    if (!IsWrapper(message) || message->FindFieldByNumber(1) == nullptr) return mismatch();
+    plan.wrapper_value = message->FindFieldByNumber(1);
+    value_field = plan.wrapper_value;
+  }
+  if (!ScalarFits(value_field, type.id())) return mismatch();
+  return plan;
+}
+
+// Plans every column against the fields of `message`, by name.
+Result<std::vector<FieldPlan>> PlanRegisteredColumns(const pb::Descriptor* message,
+                                                     const std::vector<FormatColumn>& columns,
+                                                     bool require_all) {
+  std::vector<FieldPlan> plans;
+  for (const FormatColumn& column : columns) {
+    const pb::FieldDescriptor* field = FindFieldByName(message, column.name);
+    if (field == nullptr && require_all) {
+      return Status::InvalidArgument("column " + column.name +
+                                     " has no field in the registered PROTOBUF message " +
+                                     message->full_name());
+    }
+    ASSIGN_OR_RAISE(FieldPlan plan,
+                    PlanRegisteredField(field, column.type, column.name, require_all));
+    plans.push_back(std::move(plan));
+  }
+  return plans;
+}
+
+// The SQL type of a field of a registered schema (schema inference), as ksqlDB (Confluent's
+// ProtobufData) converts it: unsigned and 64-bit integers are BIGINT, float is DOUBLE, an
+// enum is STRING, wrappers are their value, a repeated field an ARRAY, a map a MAP.
+Result<SqlType> SqlTypeOfField(const pb::FieldDescriptor* field, bool element, int depth,
+                               bool upper_case) {
+  using F = pb::FieldDescriptor;
+  const std::string where = field->full_name();
+  if (depth > 32) {
+    return Status::InvalidArgument("PROTOBUF field " + where + " nests too deeply (recursive?)");
+  }
+  if (IsMapLike(field)) {
+    const pb::Descriptor* entry = field->message_type();
+    ASSIGN_OR_RAISE(SqlType key,
+                    SqlTypeOfField(entry->FindFieldByNumber(1), false, depth + 1, upper_case));
+    if (key.id() != TypeId::kString) {
+      return Status::InvalidArgument("PROTOBUF field " + where +
+                                     " is a map whose keys are not strings; only MAP<STRING, "
+                                     "...> is supported");
+    }
+    ASSIGN_OR_RAISE(SqlType value,
+                    SqlTypeOfField(entry->FindFieldByNumber(2), false, depth + 1, upper_case));
+    return SqlType::Map(std::move(key), std::move(value));
+  }
+  if (field->is_repeated() && !element) {
+    ASSIGN_OR_RAISE(SqlType inner, SqlTypeOfField(field, true, depth + 1, upper_case));
+    return SqlType::Array(std::move(inner));
+  }
+  switch (field->cpp_type()) {
+    case F::CPPTYPE_BOOL:
+      return SqlType::Boolean();
+    case F::CPPTYPE_INT32:
+      return SqlType::Int();
+    case F::CPPTYPE_INT64:
+    case F::CPPTYPE_UINT32:
+    case F::CPPTYPE_UINT64:
+      return SqlType::Bigint();
+    case F::CPPTYPE_FLOAT:
+    case F::CPPTYPE_DOUBLE:
+      return SqlType::Double();
+    case F::CPPTYPE_ENUM:
+      return SqlType::String();
+    case F::CPPTYPE_STRING:
+      return field->type() == F::TYPE_BYTES ? SqlType::Bytes() : SqlType::String();
+    case F::CPPTYPE_MESSAGE:
+      break;
+  }
+  const pb::Descriptor* message = field->message_type();
+  if (IsWrapper(message))
+    return SqlTypeOfField(message->FindFieldByNumber(1), false, depth + 1, upper_case);
+  if (message->full_name() == "google.protobuf.Timestamp") return SqlType::Timestamp();
+  if (message->full_name() == "google.type.Date") return SqlType::Date();
+  if (message->full_name() == "google.type.TimeOfDay") return SqlType::Time();
+  if (message->full_name() == "confluent.type.Decimal") {
+    return Status::NotSupported("PROTOBUF field " + where +
+                                " is a confluent.type.Decimal, whose precision cannot be "
+                                "inferred here: declare the columns");
+  }
+  std::vector<types::StructField> fields;
+  for (int i = 0; i < message->field_count(); ++i) {
+    ASSIGN_OR_RAISE(SqlType type, SqlTypeOfField(message->field(i), false, depth + 1, upper_case));
+    fields.push_back({upper_case ? Upper(message->field(i)->name()) : message->field(i)->name(),
+                      std::move(type)});
+  }
+  return SqlType::Struct(std::move(fields));
+}
+
+Result<std::vector<FormatColumn>> ColumnsOfMessage(const pb::Descriptor* message, bool upper_case) {
+  std::vector<FormatColumn> columns;
+  for (int i = 0; i < message->field_count(); ++i) {
+    ASSIGN_OR_RAISE(SqlType type, SqlTypeOfField(message->field(i), false, 0, upper_case));
+    columns.push_back({upper_case ? Upper(message->field(i)->name()) : message->field(i)->name(),
+                       std::move(type)});
+  }
+  return columns;
+}
+
 // --- Reading --------------------------------------------------------------------------
 
 // Reads a non-repeated kind from `field` of `message`: the element `index` of a repeated
@@ -405,6 +789,10 @@ Status Invalid(const FieldPlan& plan, const std::string& problem) {
 class MessageReader {
  public:
   Status ReadField(const pb::Message& message, const FieldPlan& plan, Value& out) {
+    if (plan.field == nullptr) {  // a registered schema without this column: NULL
+      out.SetNull();
+      return Status::OK();
+    }
     const pb::Reflection& reflection = *message.GetReflection();
     if (plan.type.id() == TypeId::kArray) {
       const int size = reflection.FieldSize(message, plan.field);
@@ -461,16 +849,56 @@ class MessageReader {
         out.SetInteger(TypeId::kInt, single ? reflection.GetInt32(message, field)
                                             : reflection.GetRepeatedInt32(message, field, index));
         return Status::OK();
-      case TypeId::kBigint:
-        out.SetInteger(TypeId::kBigint, single
-                                            ? reflection.GetInt64(message, field)
-                                            : reflection.GetRepeatedInt64(message, field, index));
+      case TypeId::kBigint: {
+        // A registered schema may hold a BIGINT in any integer field (uint32, fixed64, ...).
+        int64_t number = 0;
+        switch (field->cpp_type()) {
+          case pb::FieldDescriptor::CPPTYPE_INT32:
+            number = single ? reflection.GetInt32(message, field)
+                            : reflection.GetRepeatedInt32(message, field, index);
+            break;
+          case pb::FieldDescriptor::CPPTYPE_UINT32:
+            number = single ? reflection.GetUInt32(message, field)
+                            : reflection.GetRepeatedUInt32(message, field, index);
+            break;
+          case pb::FieldDescriptor::CPPTYPE_UINT64: {
+            const uint64_t unsigned_number =
+                single ? reflection.GetUInt64(message, field)
+                       : reflection.GetRepeatedUInt64(message, field, index);
+            if (unsigned_number > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+              return Invalid(
+                  plan, "uint64 " + std::to_string(unsigned_number) + " is beyond BIGINT's range");
+            }
+            number = static_cast<int64_t>(unsigned_number);
+            break;
+          }
+          default:
+            number = single ? reflection.GetInt64(message, field)
+                            : reflection.GetRepeatedInt64(message, field, index);
+            break;
+        }
+        out.SetInteger(TypeId::kBigint, number);
         return Status::OK();
+      }
       case TypeId::kDouble:
+        if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_FLOAT) {
+          out.SetDouble(single ? reflection.GetFloat(message, field)
+                               : reflection.GetRepeatedFloat(message, field, index));
+          return Status::OK();
+        }
         out.SetDouble(single ? reflection.GetDouble(message, field)
                              : reflection.GetRepeatedDouble(message, field, index));
         return Status::OK();
       case TypeId::kString:
+        if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_ENUM) {
+          // An enum reads as its value's name, as ksqlDB does.
+          const pb::EnumValueDescriptor* value =
+              single ? reflection.GetEnum(message, field)
+                     : reflection.GetRepeatedEnum(message, field, index);
+          out.AssignString(value->name());
+          return Status::OK();
+        }
+        [[fallthrough]];
       case TypeId::kBytes: {
         const std::string& text =
             single ? reflection.GetStringReference(message, field, &scratch_)
@@ -582,7 +1010,8 @@ class MessageReader {
 class MessageWriter {
  public:
   Status WriteField(pb::Message& message, const FieldPlan& plan, const Value& value) {
-    if (value.is_null()) return Status::OK();  // left out: absent (or proto3's default)
+    // Left out: absent (or proto3's default).
+    if (value.is_null() || plan.field == nullptr) return Status::OK();
     const pb::Reflection& reflection = *message.GetReflection();
     if (plan.type.id() == TypeId::kArray) {
       for (const Value& element : value.children()) {
@@ -636,20 +1065,70 @@ class MessageWriter {
         return Status::OK();
       }
       case TypeId::kBigint:
-        repeated ? reflection.AddInt64(&message, field, value.integer())
-                 : reflection.SetInt64(&message, field, value.integer());
-        return Status::OK();
+        return WriteBigint(message, plan, field, repeated, value.integer());
       case TypeId::kDouble:
+        if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_FLOAT) {
+          const auto number = static_cast<float>(value.float64());
+          repeated ? reflection.AddFloat(&message, field, number)
+                   : reflection.SetFloat(&message, field, number);
+          return Status::OK();
+        }
         repeated ? reflection.AddDouble(&message, field, value.float64())
                  : reflection.SetDouble(&message, field, value.float64());
         return Status::OK();
       case TypeId::kString:
+        if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_ENUM) {
+          const pb::EnumValueDescriptor* enum_value =
+              field->enum_type()->FindValueByName(value.string());
+          if (enum_value == nullptr) {
+            return Invalid(plan, "'" + value.string() + "' is not a value of the enum " +
+                                     field->enum_type()->full_name());
+          }
+          repeated ? reflection.AddEnum(&message, field, enum_value)
+                   : reflection.SetEnum(&message, field, enum_value);
+          return Status::OK();
+        }
+        [[fallthrough]];
       case TypeId::kBytes:
         repeated ? reflection.AddString(&message, field, value.string())
                  : reflection.SetString(&message, field, value.string());
         return Status::OK();
       default:
         return Invalid(plan, "unexpected PROTOBUF scalar for " + plan.type.ToString());
+    }
+  }
+
+  // A BIGINT into a registered schema's integer field, checked against the field's range.
+  static Status WriteBigint(pb::Message& message, const FieldPlan& plan,
+                            const pb::FieldDescriptor* field, bool repeated, int64_t number) {
+    const pb::Reflection& reflection = *message.GetReflection();
+    auto out_of_range = [&] {
+      return Invalid(plan, "BIGINT " + std::to_string(number) + " does not fit the " +
+                               field->type_name() + " field " + field->name());
+    };
+    switch (field->cpp_type()) {
+      case pb::FieldDescriptor::CPPTYPE_INT32:
+        if (number < std::numeric_limits<int32_t>::min() ||
+            number > std::numeric_limits<int32_t>::max()) {
+          return out_of_range();
+        }
+        repeated ? reflection.AddInt32(&message, field, static_cast<int32_t>(number))
+                 : reflection.SetInt32(&message, field, static_cast<int32_t>(number));
+        return Status::OK();
+      case pb::FieldDescriptor::CPPTYPE_UINT32:
+        if (number < 0 || number > std::numeric_limits<uint32_t>::max()) return out_of_range();
+        repeated ? reflection.AddUInt32(&message, field, static_cast<uint32_t>(number))
+                 : reflection.SetUInt32(&message, field, static_cast<uint32_t>(number));
+        return Status::OK();
+      case pb::FieldDescriptor::CPPTYPE_UINT64:
+        if (number < 0) return out_of_range();
+        repeated ? reflection.AddUInt64(&message, field, static_cast<uint64_t>(number))
+                 : reflection.SetUInt64(&message, field, static_cast<uint64_t>(number));
+        return Status::OK();
+      default:
+        repeated ? reflection.AddInt64(&message, field, number)
+                 : reflection.SetInt64(&message, field, number);
+        return Status::OK();
     }
   }
 
@@ -876,6 +1355,233 @@ class ProtobufRowEncoder final : public RowEncoder {
   MessageWriter writer_;
 };
 
+// Names the top-level field whose bytes do not parse. `name_of` names a field number.
+template <typename NameOf>
+Status DescribeBrokenMessage(const pb::Message& prototype, std::string_view bytes, NameOf name_of) {
+  pb::io::CodedInputStream input(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                 static_cast<int>(bytes.size()));
+  std::unique_ptr<pb::Message> probe(prototype.New());
+  while (true) {
+    const int start = input.CurrentPosition();
+    const uint32_t tag = input.ReadTag();
+    if (tag == 0) break;
+    const std::string where = name_of(pb::internal::WireFormatLite::GetTagFieldNumber(tag));
+    if (!pb::internal::WireFormatLite::SkipField(&input, tag)) {
+      return Status::InvalidArgument(where + ": PROTOBUF bytes are truncated or malformed");
+    }
+    std::string_view piece = bytes.substr(static_cast<size_t>(start),
+                                          static_cast<size_t>(input.CurrentPosition() - start));
+    if (!probe->ParseFromArray(piece.data(), static_cast<int>(piece.size()))) {
+      return Status::InvalidArgument(
+          where +
+          ": PROTOBUF bytes do not fit the column's type (truncated, malformed or invalid "
+          "UTF-8)");
+    }
+  }
+  return Status::InvalidArgument("not a valid PROTOBUF message (" + std::to_string(bytes.size()) +
+                                 " bytes)");
+}
+
+// PROTOBUF with a schema registry: each message is read with the writer's schema, fetched
+// by the id in its header (once per id: the registry client caches it, and this decoder
+// keeps the compiled schema), and its fields are matched to the columns by name, so a newer
+// compatible writer schema still decodes; absent fields are NULL.
+class RegistryProtobufDecoder final : public RowDecoder {
+ public:
+  RegistryProtobufDecoder(std::shared_ptr<registry::SchemaRegistry> registry,
+                          std::vector<FormatColumn> columns)
+      : registry_(std::move(registry)), columns_(std::move(columns)) {}
+
+  Status Decode(std::string_view bytes, types::Row& row, size_t first_column) override {
+    if (row.size() < first_column + columns_.size()) row.resize(first_column + columns_.size());
+    ASSIGN_OR_RAISE(ConfluentProtobufFrame frame, ParseConfluentProtobufFrame(bytes));
+    ASSIGN_OR_RAISE(Writer * writer, WriterFor(frame));
+    if (frame.message.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+      return Status::InvalidArgument("PROTOBUF message of " + std::to_string(frame.message.size()) +
+                                     " bytes is too large");
+    }
+    if (!writer->message->ParseFromArray(frame.message.data(),
+                                         static_cast<int>(frame.message.size()))) {
+      const pb::Descriptor* descriptor = writer->message->GetDescriptor();
+      return DescribeBrokenMessage(*writer->message, frame.message, [&](int number) {
+        const pb::FieldDescriptor* field = descriptor->FindFieldByNumber(number);
+        return field != nullptr
+                   ? "field " + field->name() + " of schema " + std::to_string(frame.schema_id)
+                   : "field " + std::to_string(number) + " (not in schema " +
+                         std::to_string(frame.schema_id) + ")";
+      });
+    }
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      if (columns_[i].skip) continue;
+      RETURN_NOT_OK(reader_.ReadField(*writer->message, writer->plans[i], row[first_column + i]));
+    }
+    return Status::OK();
+  }
+
+ private:
+  struct Writer {
+    std::unique_ptr<CompiledSchema> schema;
+    std::vector<FieldPlan> plans;
+    std::unique_ptr<pb::Message> message;  // reused: parsing clears it
+  };
+  using Key = std::pair<int32_t, std::vector<int32_t>>;
+
+  Result<Writer*> WriterFor(const ConfluentProtobufFrame& frame) {
+    if (last_ != nullptr && last_key_.first == frame.schema_id &&
+        last_key_.second == frame.message_indexes) {
+      return last_;
+    }
+    Key key{frame.schema_id, frame.message_indexes};
+    auto found = writers_.find(key);
+    if (found == writers_.end()) {
+      auto schema = registry_->GetById(frame.schema_id);
+      if (!schema.ok() && schema.status().code() != StatusCode::kUnavailable) {
+        // Remembered: every record naming an unknown id would ask the registry again.
+        return Remember(key,
+                        Status::InvalidArgument("PROTOBUF message names schema id " +
+                                                std::to_string(frame.schema_id) +
+                                                ", which the registry at " + registry_->url() +
+                                                " does not give: " + schema.status().message()));
+      }
+      if (!schema.ok()) return schema.status();
+      if (schema->type != registry::SchemaType::kProtobuf) {
+        return Remember(
+            key, Status::InvalidArgument("PROTOBUF message names schema id " +
+                                         std::to_string(frame.schema_id) + ", which is a " +
+                                         registry::SchemaTypeName(schema->type) + " schema"));
+      }
+      found = writers_.emplace(key, CompileWriter(*schema, frame)).first;
+    }
+    if (!found->second.ok()) return found->second.status();
+    last_key_ = std::move(key);
+    last_ = found->second->get();
+    return last_;
+  }
+
+  Result<Writer*> Remember(const Key& key, Status status) {
+    writers_.emplace(key, status);
+    return status;
+  }
+
+  Result<std::unique_ptr<Writer>> CompileWriter(const registry::RegisteredSchema& registered,
+                                                const ConfluentProtobufFrame& frame) {
+    const std::string what = "PROTOBUF schema id " + std::to_string(registered.id);
+    auto writer = std::make_unique<Writer>();
+    auto schema = CompileSchemaText(registered.schema);
+    if (!schema.ok()) return Status::InvalidArgument(what + ": " + schema.status().message());
+    writer->schema = std::move(*schema);
+    auto message = MessageAtIndexes(*writer->schema->file, frame.message_indexes);
+    if (!message.ok()) return Status::InvalidArgument(what + ": " + message.status().message());
+    auto plans = PlanRegisteredColumns(*message, columns_, /*require_all=*/false);
+    if (!plans.ok()) return Status::InvalidArgument(what + ": " + plans.status().message());
+    writer->plans = std::move(*plans);
+    writer->message.reset(writer->schema->factory->GetPrototype(*message)->New());
+    return writer;
+  }
+
+  std::shared_ptr<registry::SchemaRegistry> registry_;
+  std::vector<FormatColumn> columns_;
+  std::map<Key, Result<std::unique_ptr<Writer>>> writers_;
+  Key last_key_;
+  Writer* last_ = nullptr;
+  MessageReader reader_;
+};
+
+// PROTOBUF with a schema registry: writes with the schema registered under the subject
+// (derived from the columns, registered at the first record), or with the registered schema
+// `options.schema_id` names (KEY_/VALUE_SCHEMA_ID), whose fields the columns fill by name.
+class RegistryProtobufEncoder final : public RowEncoder {
+ public:
+  static Result<std::unique_ptr<RowEncoder>> Create(const FormatOptions& options,
+                                                    std::vector<FormatColumn> columns) {
+    ASSIGN_OR_RAISE(auto registry, registry::SharedSchemaRegistry(SchemaRegistryUrlOf(options)));
+    auto encoder = std::unique_ptr<RegistryProtobufEncoder>(new RegistryProtobufEncoder());
+    encoder->registry_ = std::move(registry);
+    encoder->subject_ = SubjectOf(options);
+    encoder->columns_ = std::move(columns);
+    if (options.schema_id) {
+      RETURN_NOT_OK(encoder->UseRegisteredSchema(*options.schema_id, options.full_schema_name));
+    } else {
+      ASSIGN_OR_RAISE(encoder->schema_, Compile(encoder->columns_, options.protobuf_nullable));
+      encoder->plans_ = PlanColumns(*encoder->schema_, encoder->columns_);
+      encoder->schema_text_ = encoder->schema_->file->DebugString();
+      encoder->indexes_ = {0};
+      encoder->message_.reset(
+          encoder->schema_->factory->GetPrototype(encoder->schema_->root)->New());
+    }
+    return std::unique_ptr<RowEncoder>(std::move(encoder));
+  }
+
+  Status Encode(const types::Row& row, size_t first_column, std::string& out) override {
+    out.clear();
+    if (!schema_id_) {
+      auto id = registry_->Register(subject_, registry::SchemaType::kProtobuf, schema_text_);
+      if (!id.ok()) {
+        return Status(id.status().code(), "registering the PROTOBUF schema under " + subject_ +
+                                              " at " + registry_->url() + ": " +
+                                              id.status().message());
+      }
+      schema_id_ = *id;
+    }
+    message_->Clear();
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      if (first_column + i >= row.size()) break;
+      RETURN_NOT_OK(writer_.WriteField(*message_, plans_[i], row[first_column + i]));
+    }
+    AppendConfluentProtobufHeader(*schema_id_, indexes_, out);
+    if (!message_->AppendToString(&out)) {
+      return Status::Internal("PROTOBUF message could not be serialized");
+    }
+    return Status::OK();
+  }
+
+ private:
+  RegistryProtobufEncoder() = default;
+
+  // ksqlDB's rule for a sink with a schema id: write with that schema, whose message must
+  // have a field for every column, of a type that holds it (the schema may have more).
+  Status UseRegisteredSchema(int32_t id, const std::string& full_name) {
+    const std::string what = "the PROTOBUF schema with id " + std::to_string(id) + " (" + subject_ +
+                             ", at " + registry_->url() + ")";
+    auto registered = registry_->GetById(id);
+    if (!registered.ok()) {
+      return Status(registered.status().code() == StatusCode::kUnavailable
+                        ? StatusCode::kUnavailable
+                        : StatusCode::kInvalidArgument,
+                    "cannot read " + what + ": " + registered.status().message());
+    }
+    if (registered->type != registry::SchemaType::kProtobuf) {
+      return Status::InvalidArgument(what + " is a " + registry::SchemaTypeName(registered->type) +
+                                     " schema, not PROTOBUF");
+    }
+    auto schema = CompileSchemaText(registered->schema);
+    if (!schema.ok()) return Status::InvalidArgument(what + ": " + schema.status().message());
+    schema_ = std::move(*schema);
+    auto message = SelectMessage(*schema_, full_name);
+    if (!message.ok()) return Status::InvalidArgument(what + ": " + message.status().message());
+    auto plans = PlanRegisteredColumns(*message, columns_, /*require_all=*/true);
+    if (!plans.ok()) {
+      return Status::InvalidArgument("the result's columns are not compatible with " + what + ": " +
+                                     plans.status().message());
+    }
+    plans_ = std::move(*plans);
+    schema_id_ = id;
+    indexes_ = IndexesOf(*message);
+    message_.reset(schema_->factory->GetPrototype(*message)->New());
+    return Status::OK();
+  }
+
+  std::shared_ptr<registry::SchemaRegistry> registry_;
+  std::string subject_;
+  std::vector<FormatColumn> columns_;
+  std::unique_ptr<CompiledSchema> schema_;
+  std::string schema_text_;  // registered at the first record, unless schema_id_ is set
+  std::optional<int32_t> schema_id_;
+  std::vector<int32_t> indexes_;  // the written message's path in the schema
+  std::vector<FieldPlan> plans_;
+  std::unique_ptr<pb::Message> message_;
+  MessageWriter writer_;
+};
 }  // namespace
 
 Result<pb::FileDescriptorProto> ProtobufSchemaFile(const std::vector<FormatColumn>& columns,
@@ -912,6 +1618,105 @@ void AppendConfluentProtobufHeader(int32_t schema_id, std::string& out) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(id >> shift));
   // The message indexes [0]: written as the single count 0.
   out.push_back('\0');
+}
+
+Result<std::unique_ptr<RowDecoder>> MakeRegistryProtobufDecoder(const FormatOptions& options,
+                                                                std::vector<FormatColumn> columns) {
+  QuietProtobufLogs();
+  ASSIGN_OR_RAISE(auto registry, registry::SharedSchemaRegistry(SchemaRegistryUrlOf(options)));
+  return std::unique_ptr<RowDecoder>(
+      std::make_unique<RegistryProtobufDecoder>(std::move(registry), std::move(columns)));
+}
+
+Result<std::unique_ptr<RowEncoder>> MakeRegistryProtobufEncoder(const FormatOptions& options,
+                                                                std::vector<FormatColumn> columns) {
+  QuietProtobufLogs();
+  return RegistryProtobufEncoder::Create(options, std::move(columns));
+}
+
+Result<std::vector<FormatColumn>> ColumnsOfProtobufSchema(const std::string& schema_text,
+                                                          const std::string& full_name,
+                                                          bool upper_case) {
+  ASSIGN_OR_RAISE(auto schema, CompileSchemaText(schema_text));
+  ASSIGN_OR_RAISE(const pb::Descriptor* message, SelectMessage(*schema, full_name));
+  return ColumnsOfMessage(message, upper_case);
+}
+
+Result<std::string> ProtobufMessageFromJson(const std::string& schema_text,
+                                            const std::string& full_name, int32_t schema_id,
+                                            std::string_view value_json) {
+  QuietProtobufLogs();
+  ASSIGN_OR_RAISE(auto schema, CompileSchemaText(schema_text));
+  ASSIGN_OR_RAISE(const pb::Descriptor* descriptor, SelectMessage(*schema, full_name));
+  std::unique_ptr<pb::Message> message(schema->factory->GetPrototype(descriptor)->New());
+  pb::util::JsonParseOptions parse_options;
+  parse_options.ignore_unknown_fields = true;
+  const auto parsed = pb::util::JsonStringToMessage(
+      pb::StringPiece(value_json.data(), value_json.size()), message.get(), parse_options);
+  if (!parsed.ok()) {
+    return Status::InvalidArgument("JSON does not fit the PROTOBUF message " +
+                                   descriptor->full_name() + ": " + parsed.ToString());
+  }
+  std::string out;
+  AppendConfluentProtobufHeader(schema_id, IndexesOf(descriptor), out);
+  message->AppendToString(&out);
+  return out;
+}
+
+Result<std::string> ProtobufWireToJson(const std::string& schema_registry_url,
+                                       std::string_view bytes,
+                                       const std::vector<FormatColumn>& known_columns) {
+  ASSIGN_OR_RAISE(ConfluentProtobufFrame frame, ParseConfluentProtobufFrame(bytes));
+  ASSIGN_OR_RAISE(auto registry, registry::SharedSchemaRegistry(schema_registry_url));
+  ASSIGN_OR_RAISE(registry::RegisteredSchema registered, registry->GetById(frame.schema_id));
+  ASSIGN_OR_RAISE(auto schema, CompileSchemaText(registered.schema));
+  ASSIGN_OR_RAISE(const pb::Descriptor* message,
+                  MessageAtIndexes(*schema->file, frame.message_indexes));
+  // The writer's fields, typed as the known columns where they name one (a DECIMAL's
+  // precision is not in the schema).
+  std::vector<FormatColumn> columns;
+  for (int i = 0; i < message->field_count(); ++i) {
+    const std::string& name = message->field(i)->name();
+    auto known = std::find_if(known_columns.begin(), known_columns.end(),
+                              [&](const FormatColumn& c) { return Lower(c.name) == Lower(name); });
+    if (known != known_columns.end()) {
+      columns.push_back({name, known->type});
+      continue;
+    }
+    ASSIGN_OR_RAISE(SqlType type, SqlTypeOfField(message->field(i), false, 0, false));
+    columns.push_back({name, std::move(type)});
+  }
+  FormatOptions registry_options;
+  registry_options.format = "PROTOBUF";
+  registry_options.schema_registry_url = schema_registry_url;
+  ASSIGN_OR_RAISE(auto decoder, MakeRegistryProtobufDecoder(registry_options, columns));
+  types::Row row(columns.size());
+  RETURN_NOT_OK(decoder->Decode(bytes, row, 0));
+  FormatOptions json_options;
+  json_options.format = "JSON";
+  ASSIGN_OR_RAISE(auto encoder, MakeEncoder(json_options, columns));
+  std::string out;
+  RETURN_NOT_OK(encoder->Encode(row, 0, out));
+  return out;
+}
+
+void AppendConfluentProtobufHeader(int32_t schema_id, const std::vector<int32_t>& indexes,
+                                   std::string& out) {
+  if (indexes.size() == 1 && indexes[0] == 0) {
+    AppendConfluentProtobufHeader(schema_id, out);
+    return;
+  }
+  out.push_back('\0');
+  const auto id = static_cast<uint32_t>(schema_id);
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(id >> shift));
+  uint8_t varint[10];  // a varint of 32 bits takes at most 5
+  auto append = [&](int32_t number) {
+    const uint32_t zigzag = pb::internal::WireFormatLite::ZigZagEncode32(number);
+    uint8_t* end = pb::io::CodedOutputStream::WriteVarint32ToArray(zigzag, varint);
+    out.append(reinterpret_cast<const char*>(varint), static_cast<size_t>(end - varint));
+  };
+  append(static_cast<int32_t>(indexes.size()));
+  for (int32_t index : indexes) append(index);
 }
 
 Result<ConfluentProtobufFrame> ParseConfluentProtobufFrame(std::string_view bytes) {

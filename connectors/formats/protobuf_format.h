@@ -49,6 +49,47 @@ Result<std::unique_ptr<RowDecoder>> MakeProtobufDecoder(const FormatOptions& opt
 Result<std::unique_ptr<RowEncoder>> MakeProtobufEncoder(const FormatOptions& options,
                                                         std::vector<FormatColumn> columns);
 
+/// PROTOBUF with a schema registry (`options.schema_registry_url` or the process default):
+/// reads Confluent's wire format with the writer's schema, fetched by the id in each message
+/// (cached per id) and compiled from its .proto text with libprotobuf's parser; the message
+/// the header's indexes name fills the columns by field name, case-insensitively (absent
+/// fields are NULL). InvalidArgument, naming what, for a wrong magic byte, a truncated header
+/// or body, an id the registry does not have, or a field whose type cannot hold its column;
+/// Unavailable when the registry cannot be reached.
+Result<std::unique_ptr<RowDecoder>> MakeRegistryProtobufDecoder(const FormatOptions& options,
+                                                                std::vector<FormatColumn> columns);
+/// PROTOBUF with a schema registry: without `options.schema_id`, registers the schema of the
+/// columns (ProtobufSchemaText) under SubjectOf(options) at the first record and writes with
+/// it; with one (KEY_/VALUE_SCHEMA_ID), writes with that registered schema's message
+/// (`options.full_schema_name`, else the first), filling its fields by name. InvalidArgument
+/// at creation when that schema cannot hold the columns (a column without a field, or of a
+/// type its field cannot hold), as ksqlDB refuses such a sink.
+Result<std::unique_ptr<RowEncoder>> MakeRegistryProtobufEncoder(const FormatOptions& options,
+                                                                std::vector<FormatColumn> columns);
+
+/// The columns a registered .proto schema describes (inference for CREATE without columns):
+/// the fields of message `full_name` (else the first message), named in upper case when
+/// `upper_case` (ksqlDB keeps the schema's names when a SCHEMA_ID names it, since it writes
+/// with that schema). Integers of 64 bits or unsigned are BIGINT, float DOUBLE, an enum STRING.
+/// InvalidArgument when the text does not parse or a field has no SQL type; NotFound when
+/// there is no such message; NotSupported for imports other than the well-known files.
+Result<std::vector<FormatColumn>> ColumnsOfProtobufSchema(const std::string& schema_text,
+                                                          const std::string& full_name,
+                                                          bool upper_case = true);
+
+/// For test harnesses: `value_json` (proto3's JSON mapping) as the wire-format message of
+/// message `full_name` (else the first) of `schema_text`, with the header naming `schema_id`.
+Result<std::string> ProtobufMessageFromJson(const std::string& schema_text,
+                                            const std::string& full_name, int32_t schema_id,
+                                            std::string_view value_json);
+
+/// For test harnesses: a wire-format message as a JSON object of every field of its writer's
+/// schema (fetched from the registry), named as the schema names them; a field named like one
+/// of `known_columns` takes that column's type.
+Result<std::string> ProtobufWireToJson(const std::string& schema_registry_url,
+                                       std::string_view bytes,
+                                       const std::vector<FormatColumn>& known_columns);
+
 /// Confluent's wire format of a PROTOBUF message: magic byte 0, the schema id as 4 bytes
 /// big-endian, then the message indexes (the path to the message in the schema file: a
 /// zig-zag varint count and the zig-zag varint indexes; the first top-level message, path
@@ -61,6 +102,9 @@ struct ConfluentProtobufFrame {
 
 /// Appends the header for the first top-level message of schema `schema_id` to `out`.
 void AppendConfluentProtobufHeader(int32_t schema_id, std::string& out);
+/// Appends the header for the message at path `indexes` of schema `schema_id` to `out`.
+void AppendConfluentProtobufHeader(int32_t schema_id, const std::vector<int32_t>& indexes,
+                                   std::string& out);
 
 /// Splits framed bytes. InvalidArgument when the magic byte, the id or the indexes are
 /// missing or broken.

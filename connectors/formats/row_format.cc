@@ -13,16 +13,27 @@
 namespace sidestream::formats {
 namespace {
 
-enum class FormatKind { kJson, kJsonSr, kAvro, kProtobuf, kDelimited, kKafka, kNone };
+enum class FormatKind {
+  kJson,
+  kJsonSr,
+  kAvro,
+  kProtobuf,
+  kRegistryProtobuf,
+  kDelimited,
+  kKafka,
+  kNone
+};
 
 Result<FormatKind> KindOf(const FormatOptions& options) {
   std::string name;
   for (char c : options.format) name += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
-  // With a schema registry, AVRO and JSON_SR use Confluent's wire format; without one they
-  // are read and written as JSON.
+  // With a schema registry, AVRO, JSON_SR and PROTOBUF use Confluent's wire format with
+  // registered schemas; without one AVRO and JSON_SR are read and written as JSON, PROTOBUF
+  // with the schema of the columns.
   const bool registry = !SchemaRegistryUrlOf(options).empty();
   if (name == "AVRO" && registry) return FormatKind::kAvro;
   if (name == "JSON_SR" && registry) return FormatKind::kJsonSr;
+  if (name == "PROTOBUF" && registry) return FormatKind::kRegistryProtobuf;
   if (name == "JSON" || name == "JSON_SR" || name == "AVRO") return FormatKind::kJson;
   if (name == "PROTOBUF" || name == "PROTOBUF_NOSR") return FormatKind::kProtobuf;
   if (name == "DELIMITED") return FormatKind::kDelimited;
@@ -72,6 +83,8 @@ Result<std::unique_ptr<RowDecoder>> MakeDecoder(const FormatOptions& options,
       return MakeJsonDecoder(options, std::move(columns));
     case FormatKind::kProtobuf:
       return MakeProtobufDecoder(options, std::move(columns));
+    case FormatKind::kRegistryProtobuf:
+      return MakeRegistryProtobufDecoder(options, std::move(columns));
     case FormatKind::kJsonSr:
       return MakeJsonSrDecoder(options, std::move(columns));
     case FormatKind::kAvro:
@@ -95,6 +108,8 @@ Result<std::unique_ptr<RowEncoder>> MakeEncoder(const FormatOptions& options,
       return MakeJsonEncoder(options, std::move(columns));
     case FormatKind::kProtobuf:
       return MakeProtobufEncoder(options, std::move(columns));
+    case FormatKind::kRegistryProtobuf:
+      return MakeRegistryProtobufEncoder(options, std::move(columns));
     case FormatKind::kJsonSr:
       return MakeJsonSrEncoder(options, std::move(columns));
     case FormatKind::kAvro:

@@ -11,6 +11,7 @@
 #include "analyzer/source_properties.h"
 #include "common/did_you_mean.h"
 #include "connectors/formats/avro_format.h"
+#include "connectors/formats/protobuf_format.h"
 #include "connectors/registry/schema_registry.h"
 #include "functions/numbers.h"
 
@@ -1185,15 +1186,15 @@ class StatementAnalyzer {
     return KeyFormatProperty(found->second, location);
   }
 
-  // The key (`key`) or value columns of an AVRO source from the registry: the schema with
-  // KEY_/VALUE_SCHEMA_ID, else the latest under "<topic>-key" / "<topic>-value". None when the
-  // format is not AVRO, no registry is configured, or (for a key) the subject is absent.
+  // The key (`key`) or value columns of an AVRO or PROTOBUF source from the registry: the schema
+  // with KEY_/VALUE_SCHEMA_ID, else the latest under "<topic>-key" / "<topic>-value". None when the
+  // format is neither, no registry is configured, or (for a key) the subject is absent.
   Result<std::vector<catalog::Column>> InferColumns(const sql::Statement& statement,
                                                     const SourceDescription& source, bool key) {
     std::vector<catalog::Column> columns;
     const std::string format = key ? source.key_format : source.value_format;
     const std::string url = registry::DefaultSchemaRegistryUrl();
-    if (format != "AVRO" || url.empty()) return columns;
+    if ((format != "AVRO" && format != "PROTOBUF") || url.empty()) return columns;
     ASSIGN_OR_RAISE(auto client, registry::SharedSchemaRegistry(url));
     const std::string subject = source.topic + (key ? "-key" : "-value");
     auto id = source.properties.find(key ? "KEY_SCHEMA_ID" : "VALUE_SCHEMA_ID");
@@ -1209,7 +1210,22 @@ class StatementAnalyzer {
               "' does not exist in the Schema Registry: " + schema.status().message(),
           statement.location);
     }
-    auto inferred = formats::ColumnsOfAvroSchema(schema->schema, key ? "ROWKEY" : "ROWVAL");
+    auto full_name =
+        source.properties.find(key ? "KEY_SCHEMA_FULL_NAME" : "VALUE_SCHEMA_FULL_NAME");
+    auto inferred =
+        format == "PROTOBUF"
+            ? formats::ColumnsOfProtobufSchema(
+                  schema->schema, full_name != source.properties.end() ? full_name->second : "",
+                  /*upper_case=*/id == source.properties.end())
+            : formats::ColumnsOfAvroSchema(schema->schema, key ? "ROWKEY" : "ROWVAL");
+    if (!inferred.ok() && inferred.status().code() == StatusCode::kNotFound) {
+      // ksqlDB's words when the named message is not in the schema.
+      return Status::InvalidArgument(
+          "Schema for message " + std::string(key ? "keys" : "values") + " on topic '" +
+              source.topic +
+              "' does not exist in the Schema Registry: " + inferred.status().message(),
+          statement.location);
+    }
     if (!inferred.ok()) {
       return Status::InvalidArgument(
           "Cannot infer the columns of " + subject + ": " + inferred.status().message(),
@@ -1312,6 +1328,9 @@ class StatementAnalyzer {
       if (statement.columns.empty() && !values.empty()) {
         ASSIGN_OR_RAISE(keys, InferColumns(statement, source, true));
       }
+    } else if (keys.empty() && source.key_format == "PROTOBUF") {
+      // ksqlDB infers a PROTOBUF key left out even when the value columns are declared.
+      ASSIGN_OR_RAISE(keys, InferColumns(statement, source, true));
     }
     if (statement.columns.empty() && values.empty()) {
       return Status::NotSupported(

@@ -1,6 +1,7 @@
 #include "runtime/stream_task.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -64,6 +65,11 @@ formats::FormatOptions FormatOptionsOf(const SourceDescription& source, bool key
                                  : "VALUE_PROTOBUF_NULLABLE_REPRESENTATION"));
   if (nullable == "OPTIONAL") options.protobuf_nullable = formats::ProtobufNullable::kOptional;
   if (nullable == "WRAPPER") options.protobuf_nullable = formats::ProtobufNullable::kWrapper;
+  // A registered schema to write with (the analyzer checked it is an integer).
+  const std::string schema_id = Property(source, key ? "KEY_SCHEMA_ID" : "VALUE_SCHEMA_ID");
+  if (!schema_id.empty()) {
+    options.schema_id = static_cast<int32_t>(std::strtol(schema_id.c_str(), nullptr, 10));
+  }
   return options;
 }
 
