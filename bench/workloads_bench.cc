@@ -1,16 +1,18 @@
 // workloads_bench: query workloads over CDRs and Nexmark events (bench/workloads.h) over
-// pre-generated messages, each with its decode ceiling, measured in one process per workload
+// generated messages, each with its decode ceiling, measured in one process per workload
 // (so peak RSS is the workload's).
 //
-// A run pre-generates N messages (Kafka key and JSON value bytes, as they would arrive from
-// the topic) with the seeded CdrGenerator or NexmarkGenerator, then R times: creates a fresh
-// StreamTask for each of the workload's queries (a chain, where one query reads another's
-// results) and feeds them every message. It reports the
-// median, min and max of records/s (N / wall time), records/s per core (N / process CPU
-// time from getrusage) and peak RSS (VmHWM, reset before each run; it includes the
-// pre-generated messages, reported apart as input_mb). The ceiling, in the same process
-// and on the same bytes, is simdjson ondemand decoding each message and extracting the
-// fields the query reads (nested ones too), with no query.
+// R times: creates a fresh StreamTask for each of the workload's queries (a chain, where one
+// query reads another's results) and feeds them N messages (Kafka key and JSON value bytes,
+// as they would arrive from the topic) from the seeded CdrGenerator or NexmarkGenerator,
+// made afresh for each pass so that every pass sees the same messages. The input is
+// generated in chunks of 16 batches with the clock stopped, so the process holds one chunk
+// (a few MB), not the whole input, and peak RSS measures the engine. It reports the median,
+// min and max of records/s (N / wall time), records/s per core (N / process CPU time from
+// getrusage, both summed over the chunks) and peak RSS (VmHWM, reset before each run). The
+// ceiling, in the same process and on the same bytes (generated the same way), is simdjson
+// ondemand decoding each message and extracting the fields the query reads (nested ones
+// too), with no query.
 //
 // Usage: workloads_bench --list
 //        workloads_bench --sql NAME   (prints the workload's statement, for bench/peer/run.py)
