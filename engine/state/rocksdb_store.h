@@ -43,8 +43,10 @@ struct RocksDbShared {
 /// The cache holds the entries operators read and change in place (the interface hands out
 /// Row pointers, which stay valid until the next Upsert or Erase: cache entries never move,
 /// and are dropped only at a Flush). Repeated updates of a key fold in the cache. A miss
-/// reads RocksDB once and caches the answer, an absent key included. Flush (each commit)
-/// writes the entries changed since the last Flush in one rocksdb::WriteBatch (synced), hands
+/// reads RocksDB once and caches the answer, an absent key included (a key this store never
+/// wrote to a segment holding only keys it wrote is known absent without a read). Flush
+/// (each commit) writes the entries changed since the last Flush in one rocksdb::WriteBatch
+/// without the write-ahead log and flushes the memtables (the files then hold every write), hands
 /// the same entries to the changelog sink as ChangelogStore does (an idle store writes
 /// nothing; a key made and erased between two commits writes nothing), then evicts
 /// unchanged entries, least recently touched first, while the cache is over its budget.
