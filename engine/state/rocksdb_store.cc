@@ -167,14 +167,18 @@ Status RocksDbKeyValueStore::CountEntries() {
       segment_start = start;
       // Keys this store did not write (an earlier run's, a restore's): misses must read.
       segment->written_complete = false;
-      segment->written.clear();
+      written_hashes_ -= static_cast<int64_t>(segment->written.size());
+      absl::flat_hash_set<uint64_t>().swap(segment->written);
     }
     ++segment->count;
   }
   RETURN_NOT_OK(FromRocksDb(iterator->status(), "counting the entries of a state store"));
   if (!window_start_index_ && count_ > 0) {
     // Keys this store did not write: misses must read.
-    segments_[0].written_complete = false;
+    Segment& only = segments_[0];
+    only.written_complete = false;
+    written_hashes_ -= static_cast<int64_t>(only.written.size());
+    absl::flat_hash_set<uint64_t>().swap(only.written);
   }
   if (!prefix_tally_valid_) std::vector<std::pair<int64_t, int64_t>>().swap(prefix_tally_);
   return Status::OK();
@@ -206,6 +210,7 @@ Result<bool> RocksDbKeyValueStore::OrderByWindowStart(size_t start_index) {
   }
   window_start_index_ = start_index;
   segments_.clear();
+  written_hashes_ = 0;
   cached_bytes_ = 0;
   if (prefix_tally_valid_) {
     // Open's scan counted the keys by window already (nothing was written since).
@@ -360,6 +365,7 @@ Status RocksDbKeyValueStore::EraseWindow(int64_t start) {
   if (found != segments_.end()) {
     count_ -= found->second.count;
     cached_bytes_ -= found->second.bytes;
+    written_hashes_ -= static_cast<int64_t>(found->second.written.size());
     segments_.erase(found);
   }
   if (std::find(erased_windows_.begin(), erased_windows_.end(), start) == erased_windows_.end()) {
@@ -456,13 +462,19 @@ int64_t RocksDbKeyValueStore::CacheBudget() const {
 
 void RocksDbKeyValueStore::NoteWritten(Segment& segment, uint64_t hash) {
   if (!segment.written_complete) return;
-  // Bounded like the cache (a hash costs about 16 bytes): past it, misses read RocksDB.
-  if (static_cast<int64_t>(segment.written.size()) >= CacheBudget() / 16) {
-    segment.written_complete = false;
-    absl::flat_hash_set<uint64_t>().swap(segment.written);
-    return;
+  // The hashes of all segments are bounded like the cache (one costs about 16 bytes): past
+  // that, the oldest window's go (it closes first and gets the fewest new keys), and its
+  // misses read RocksDB again.
+  while (written_hashes_ >= CacheBudget() / 16) {
+    auto oldest = std::find_if(segments_.begin(), segments_.end(),
+                               [](const auto& entry) { return entry.second.written_complete; });
+    Segment& dropped = oldest->second;  // `segment` itself at the latest
+    dropped.written_complete = false;
+    written_hashes_ -= static_cast<int64_t>(dropped.written.size());
+    absl::flat_hash_set<uint64_t>().swap(dropped.written);
+    if (&dropped == &segment) return;
   }
-  segment.written.insert(hash);
+  if (segment.written.insert(hash).second) ++written_hashes_;
 }
 
 Status RocksDbKeyValueStore::Flush() {
@@ -627,6 +639,7 @@ void RocksDbKeyValueStore::DropEmptySegments() {
   // Windows with nothing left, cached or stored (reads of absent keys made them).
   for (auto segment = segments_.begin(); segment != segments_.end();) {
     if (segment->second.count == 0 && segment->second.cache.empty()) {
+      written_hashes_ -= static_cast<int64_t>(segment->second.written.size());
       segment = segments_.erase(segment);
     } else {
       ++segment;

@@ -125,7 +125,8 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
     // While `written_complete`, RocksDB holds no key of this segment but those this store
     // wrote, and `written` has the RowHash of each: a cache miss on any other key is
     // answered without a read (most misses are new groups). False for a segment found in
-    // the files at open or after a restore, and once `written` outgrows its bound.
+    // the files at open or after a restore, and once the store's hashes outgrow their
+    // bound (those of the write cache).
     bool written_complete = true;
     absl::flat_hash_set<uint64_t> written;
   };
@@ -195,6 +196,7 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
   // Writes since the memtables were last flushed to files (the WAL is off).
   bool unpersisted_ = false;
   mutable int64_t skipped_reads_ = 0;
+  int64_t written_hashes_ = 0;  // in every segment's `written`
   mutable std::string key_bytes_;
   std::string value_bytes_;
   std::string flush_bytes_;  // a Flush's encoded keys and values

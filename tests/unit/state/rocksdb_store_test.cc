@@ -428,6 +428,24 @@ TEST_F(RocksDbStoreTest, MissesOnKeysTheStoreNeverWroteSkipTheRead) {
   EXPECT_EQ(store_->size(), 1002u);
 }
 
+TEST_F(RocksDbStoreTest, TheWrittenKeysHashesAreBoundedOldestWindowFirst) {
+  ASSERT_TRUE(ReopenWithBudget(16 << 10).ok());  // room for 1024 hashes
+  OrderByWindowStart();
+  for (int i = 0; i < 800; ++i) Put(WindowKey("k" + std::to_string(i), 0), i);
+  Flush();
+  for (int i = 0; i < 800; ++i) Put(WindowKey("k" + std::to_string(i), 60000), i);
+  Flush();
+  // Window 0's hashes made room for window 60000's: its misses read RocksDB again.
+  int64_t skipped = store_->skipped_reads();
+  EXPECT_EQ(Read("never", 0), -1);
+  EXPECT_EQ(store_->skipped_reads(), skipped);
+  EXPECT_EQ(Read("k5", 0), 5);
+  EXPECT_EQ(Read("never", 60000), -1);
+  EXPECT_EQ(store_->skipped_reads(), skipped + 1);
+  EXPECT_EQ(Read("k799", 60000), 799);
+  EXPECT_EQ(store_->size(), 1600u);
+}
+
 TEST_F(RocksDbStoreTest, ARestoreKeepsTheLastRecordOfAKey) {
   ASSERT_TRUE(Open().ok());
   OrderByWindowStart();
