@@ -34,6 +34,23 @@ double PeakRssMb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
+Stopwatch::Stopwatch() { ResetPeakRss(); }
+
+void Stopwatch::Start() {
+  cpu_start_ = CpuSeconds();
+  wall_start_ = std::chrono::steady_clock::now();
+}
+
+void Stopwatch::Stop() {
+  wall_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
+  cpu_ += CpuSeconds() - cpu_start_;
+}
+
+Measurement Stopwatch::Result(int64_t count) const {
+  const double wall = std::max(wall_, 1e-6), cpu = std::max(cpu_, 1e-6);
+  return {static_cast<double>(count) / wall, static_cast<double>(count) / cpu, PeakRssMb()};
+}
+
 nlohmann::json Stats(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   return {{"median", values[values.size() / 2]},

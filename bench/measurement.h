@@ -29,6 +29,23 @@ struct Measurement {
 template <typename Body>
 Measurement Measure(int64_t count, Body&& body);
 
+/// Times a pass in pieces (between the pieces, work the pass must not count, such as
+/// generating the next chunk of input): wall and CPU time summed over Start/Stop, peak RSS
+/// since construction (so the untimed work counts there, and should be small).
+class Stopwatch {
+ public:
+  Stopwatch();
+  void Start();
+  void Stop();
+  /// The pass's measurement, for `count` records.
+  Measurement Result(int64_t count) const;
+
+ private:
+  double wall_ = 0, cpu_ = 0;
+  double cpu_start_ = 0;
+  std::chrono::steady_clock::time_point wall_start_;
+};
+
 /// {"median", "min", "max", "runs"} of `values` (not empty).
 nlohmann::json Stats(std::vector<double> values);
 /// Stats of each quantity: records_per_s, records_per_s_per_core, peak_rss_mb.

@@ -1,16 +1,18 @@
 // workloads_bench: query workloads over CDRs and Nexmark events (bench/workloads.h) over
-// pre-generated messages, each with its decode ceiling, measured in one process per workload
+// generated messages, each with its decode ceiling, measured in one process per workload
 // (so peak RSS is the workload's).
 //
-// A run pre-generates N messages (Kafka key and JSON value bytes, as they would arrive from
-// the topic) with the seeded CdrGenerator or NexmarkGenerator, then R times: creates a fresh
-// StreamTask for each of the workload's queries (a chain, where one query reads another's
-// results) and feeds them every message. It reports the
-// median, min and max of records/s (N / wall time), records/s per core (N / process CPU
-// time from getrusage) and peak RSS (VmHWM, reset before each run; it includes the
-// pre-generated messages, reported apart as input_mb). The ceiling, in the same process
-// and on the same bytes, is simdjson ondemand decoding each message and extracting the
-// fields the query reads (nested ones too), with no query.
+// R times: creates a fresh StreamTask for each of the workload's queries (a chain, where one
+// query reads another's results) and feeds them N messages (Kafka key and JSON value bytes,
+// as they would arrive from the topic) from the seeded CdrGenerator or NexmarkGenerator,
+// made afresh for each pass so that every pass sees the same messages. The input is
+// generated in chunks of 16 batches with the clock stopped, so the process holds one chunk
+// (a few MB), not the whole input, and peak RSS measures the engine. It reports the median,
+// min and max of records/s (N / wall time), records/s per core (N / process CPU time from
+// getrusage, both summed over the chunks) and peak RSS (VmHWM, reset before each run). The
+// ceiling, in the same process and on the same bytes (generated the same way), is simdjson
+// ondemand decoding each message and extracting the fields the query reads (nested ones
+// too), with no query.
 //
 // Usage: workloads_bench --list
 //        workloads_bench --sql NAME   (prints the workload's statement, for bench/peer/run.py)
@@ -74,7 +76,7 @@ struct Messages {
   std::vector<std::string> values;
   std::vector<int64_t> timestamps;
   size_t bytes = 0;
-  size_t distinct_callers = 0;  // CDR input
+  int64_t first_offset = 0;  // of the first message, in the whole input
   void Add(const std::string* key, const std::string& value, int64_t timestamp) {
     bytes += (key ? key->size() : 0) + value.size();
     keys.push_back(key ? std::optional<std::string>(*key) : std::nullopt);
@@ -83,34 +85,73 @@ struct Messages {
   }
 };
 
-Messages Generate(Input input, int64_t count, int subscribers, bool distinct_callers_first) {
-  Messages messages;
-  messages.keys.reserve(count);
-  messages.values.reserve(count);
-  messages.timestamps.reserve(count);
-  if (input == Input::kNexmark) {
-    sidestream::datagen::NexmarkGenerator generator({});
-    sidestream::datagen::GeneratedNexmarkEvent event;
-    for (int64_t i = 0; i < count; ++i) {
-      generator.Next(event);
-      messages.Add(nullptr, event.value, event.event_time);
+/// The workload's input, generated chunk by chunk: every pass (a run, a ceiling run) makes a
+/// fresh seeded generator, so it sees the same messages, and the process holds one chunk of
+/// input at a time, not all of it (peak RSS measures the engine, not the input).
+class MessageStream {
+ public:
+  MessageStream(Input input, int64_t count, int subscribers, bool distinct_callers_first)
+      : input_(input), count_(count) {
+    cdr_options_.subscribers = subscribers;
+    cdr_options_.distinct_callers_first = distinct_callers_first;
+  }
+
+  /// Starts over at the first message.
+  void Rewind() {
+    produced_ = 0;
+    cdrs_.emplace(cdr_options_);
+    nexmark_.emplace(sidestream::datagen::NexmarkGeneratorOptions{});
+  }
+
+  /// Replaces `chunk` with up to kChunkMessages next messages; false when none are left.
+  bool Next(Messages& chunk) {
+    chunk = Messages();
+    const int64_t size = std::min<int64_t>(kChunkMessages, count_ - produced_);
+    if (size <= 0) return false;
+    chunk.keys.reserve(size);
+    chunk.values.reserve(size);
+    chunk.timestamps.reserve(size);
+    for (int64_t i = 0; i < size; ++i) {
+      if (input_ == Input::kNexmark) {
+        nexmark_->Next(nexmark_event_);
+        chunk.Add(nullptr, nexmark_event_.value, nexmark_event_.event_time);
+      } else {
+        cdrs_->Next(cdr_);
+        chunk.Add(&cdr_.key, cdr_.value, cdr_.event_time);
+      }
     }
-    return messages;
+    chunk.first_offset = produced_;
+    produced_ += size;
+    return true;
   }
-  sidestream::datagen::CdrGeneratorOptions options;
-  options.subscribers = subscribers;
-  options.distinct_callers_first = distinct_callers_first;
-  sidestream::datagen::CdrGenerator generator(options);
-  std::unordered_set<std::string> callers;
-  sidestream::datagen::GeneratedCdr record;
-  for (int64_t i = 0; i < count; ++i) {
-    generator.Next(record);
-    callers.insert(record.key);
-    messages.Add(&record.key, record.value, record.event_time);
+
+  /// One pass over the input outside any clock: its bytes and (CDRs) distinct callers.
+  void Count(size_t& bytes, size_t& distinct_callers) {
+    Rewind();
+    std::unordered_set<std::string> callers;
+    bytes = 0;
+    Messages chunk;
+    while (Next(chunk)) {
+      bytes += chunk.bytes;
+      for (const auto& key : chunk.keys) {
+        if (key && input_ == Input::kCdr) callers.insert(*key);
+      }
+    }
+    distinct_callers = callers.size();
   }
-  messages.distinct_callers = callers.size();
-  return messages;
-}
+
+ private:
+  // A multiple of the batch size, so that commits fall where they would over one input.
+  static constexpr int64_t kChunkMessages = 16 * kBatchSize;
+  const Input input_;
+  const int64_t count_;
+  int64_t produced_ = 0;
+  sidestream::datagen::CdrGeneratorOptions cdr_options_;
+  std::optional<sidestream::datagen::CdrGenerator> cdrs_;
+  std::optional<sidestream::datagen::NexmarkGenerator> nexmark_;
+  sidestream::datagen::GeneratedCdr cdr_;
+  sidestream::datagen::GeneratedNexmarkEvent nexmark_event_;
+};
 
 /// One row per subscriber for W5's table, keyed like the CDRs' callers.
 Messages SubscriberRows(int subscribers) {
@@ -139,7 +180,7 @@ std::vector<sidestream::runtime::InputMessage> Inputs(
       if (messages.keys[i]) input.key = *messages.keys[i];
       input.value = messages.values[i];
       input.timestamp = messages.timestamps[i];
-      input.offset = static_cast<int64_t>(i);
+      input.offset = messages.first_offset + static_cast<int64_t>(i);
       input.source = source;
     }
   }
@@ -264,31 +305,44 @@ Status CreatePipelines(const std::vector<sidestream::session::NewQuery>& queries
 }
 
 /// Feeds each pipeline its messages (`inputs[p]` to pipeline p), in batches of the size a
-/// Kafka poll hands a task; each batch goes to the pipelines in query order.
-/// With `commit_every` > 0, every pipeline is flushed (a commit) after about that many
-/// records, and at the end.
-Status Feed(const std::vector<std::vector<sidestream::runtime::InputMessage>>& inputs,
-            Pipelines& pipelines, int64_t commit_every = 0) {
-  size_t longest = 0;
-  for (const auto& input : inputs) longest = std::max(longest, input.size());
-  int64_t since_commit = 0;
-  for (size_t i = 0; i < longest; i += kBatchSize) {
-    for (size_t p = 0; p < pipelines.size(); ++p) {
-      if (i >= inputs[p].size()) continue;
-      RETURN_NOT_OK(pipelines[p]->ProcessBatch(
-          std::span(inputs[p]).subspan(i, std::min(kBatchSize, inputs[p].size() - i))));
+/// Kafka poll hands a task; each batch goes to the pipelines in query order. Fed chunk by
+/// chunk: with `commit_every` > 0, every pipeline is flushed (a commit) after about that
+/// many records, counted across chunks, and at Finish.
+class Feeder {
+ public:
+  Feeder(Pipelines& pipelines, int64_t commit_every)
+      : pipelines_(pipelines), commit_every_(commit_every) {}
+
+  Status Feed(const std::vector<std::vector<sidestream::runtime::InputMessage>>& inputs) {
+    size_t longest = 0;
+    for (const auto& input : inputs) longest = std::max(longest, input.size());
+    for (size_t i = 0; i < longest; i += kBatchSize) {
+      for (size_t p = 0; p < pipelines_.size(); ++p) {
+        if (i >= inputs[p].size()) continue;
+        RETURN_NOT_OK(pipelines_[p]->ProcessBatch(
+            std::span(inputs[p]).subspan(i, std::min(kBatchSize, inputs[p].size() - i))));
+      }
+      since_commit_ += static_cast<int64_t>(kBatchSize);
+      if (commit_every_ > 0 && since_commit_ >= commit_every_) {
+        for (const auto& pipeline : pipelines_) RETURN_NOT_OK(pipeline->Flush());
+        since_commit_ = 0;
+      }
     }
-    since_commit += static_cast<int64_t>(kBatchSize);
-    if (commit_every > 0 && since_commit >= commit_every) {
-      for (const auto& pipeline : pipelines) RETURN_NOT_OK(pipeline->Flush());
-      since_commit = 0;
+    return Status::OK();
+  }
+
+  Status Finish() {
+    if (commit_every_ > 0) {
+      for (const auto& pipeline : pipelines_) RETURN_NOT_OK(pipeline->Flush());
     }
+    return Status::OK();
   }
-  if (commit_every > 0) {
-    for (const auto& pipeline : pipelines) RETURN_NOT_OK(pipeline->Flush());
-  }
-  return Status::OK();
-}
+
+ private:
+  Pipelines& pipelines_;
+  const int64_t commit_every_;
+  int64_t since_commit_ = 0;
+};
 
 /// Each pipeline's input messages for `messages` of `topic` (Inputs), built outside the clock.
 std::vector<std::vector<sidestream::runtime::InputMessage>> PipelineInputs(
@@ -365,12 +419,11 @@ Status ExtractFields(simdjson::ondemand::object object, const FieldTree& tree, s
 }
 
 /// The ceiling: simdjson ondemand over the same bytes (copied into a padded buffer, as a
-/// decoder must), extracting the query's fields into typed locals; the key is touched.
-Result<size_t> DecodeCeiling(const Messages& messages, const std::vector<std::string>& fields) {
-  const FieldTree tree(fields);
-  simdjson::ondemand::parser parser;
-  std::vector<char> buffer;
-  size_t touched = 0;
+/// decoder must), extracting the query's fields into typed locals; the key is touched. One
+/// chunk of messages; adds what it touched to `touched`.
+Status DecodeCeiling(const Messages& messages, const FieldTree& tree,
+                     simdjson::ondemand::parser& parser, std::vector<char>& buffer,
+                     size_t& touched) {
   const size_t count = messages.values.size();
   for (size_t i = 0; i < count; ++i) {
     const std::string& message = messages.values[i];
@@ -387,7 +440,7 @@ Result<size_t> DecodeCeiling(const Messages& messages, const std::vector<std::st
     if (document.get_object().get(object)) return Status::Corruption("not an object");
     RETURN_NOT_OK(ExtractFields(object, tree, touched));
   }
-  return touched;
+  return Status::OK();
 }
 
 int Fail(const std::string& what, const Status& status) {
@@ -480,11 +533,24 @@ int main(int argc, char** argv) {
   auto compiled = Compile(workload, value_format);
   if (!compiled.ok()) return Fail("compile " + workload.name, compiled.status());
 
-  std::fprintf(stderr, "%s: generating %lld messages\n", workload.name.c_str(),
+  std::fprintf(stderr, "%s: %lld messages, generated chunk by chunk\n", workload.name.c_str(),
                static_cast<long long>(messages_count));
-  Messages messages =
-      Generate(workload.input, messages_count, subscribers, workload.distinct_callers_first);
+  MessageStream stream(workload.input, messages_count, subscribers,
+                       workload.distinct_callers_first);
+  size_t input_bytes = 0, distinct_callers = 0;
+  stream.Count(input_bytes, distinct_callers);
+  // --value-format: each chunk's JSON values become registry wire-format records, with the
+  // clock stopped.
   std::unique_ptr<sidestream::bench::RegistryCodec> codec;
+  auto encode = [&codec](Messages& chunk) -> Status {
+    if (!codec) return Status::OK();
+    chunk.bytes = 0;
+    for (size_t i = 0; i < chunk.values.size(); ++i) {
+      ASSIGN_OR_RAISE(chunk.values[i], codec->FromJson(chunk.values[i]));
+      chunk.bytes += chunk.values[i].size() + (chunk.keys[i] ? chunk.keys[i]->size() : 0);
+    }
+    return Status::OK();
+  };
   if (!value_format.empty()) {
     auto source = compiled->catalog->GetSource("CDR");
     if (!source.ok()) return Fail("find the CDR source", source.status());
@@ -493,23 +559,24 @@ int main(int argc, char** argv) {
         sidestream::runtime::FormatColumns(*source, sidestream::catalog::ColumnRole::kValue));
     if (!created.ok()) return Fail("--value-format", created.status());
     codec = std::move(*created);
-    messages.bytes = 0;
-    for (size_t i = 0; i < messages.values.size(); ++i) {
-      auto wire = codec->FromJson(messages.values[i]);
-      if (!wire.ok()) return Fail("encode " + value_format, wire.status());
-      messages.values[i] = std::move(*wire);
-      messages.bytes +=
-          messages.values[i].size() + (messages.keys[i] ? messages.keys[i]->size() : 0);
+    Messages chunk;
+    input_bytes = 0;
+    stream.Rewind();
+    while (stream.Next(chunk)) {
+      Status encoded = encode(chunk);
+      if (!encoded.ok()) return Fail("encode " + value_format, encoded);
+      input_bytes += chunk.bytes;
     }
   }
   const Messages table = workload.subscriber_table ? SubscriberRows(subscribers) : Messages();
+  const FieldTree ceiling_fields(workload.fields);
 
   std::vector<Measurement> engine_runs, ceiling_runs;
   std::vector<double> rss_before_run;
   RunOutput output;
   size_t checksum = 0;
   for (int run = 0; run < runs; ++run) {
-    // Build the pipelines outside the clock: Measure times feeding the messages only.
+    // Build the pipelines outside the clock: the clock runs while the messages are fed.
     output = RunOutput();
     Pipelines pipelines;
     state.run = run;
@@ -517,16 +584,34 @@ int main(int argc, char** argv) {
     Status status = CreatePipelines(compiled->queries, pipelines, output, state);
     if (!status.ok()) return Fail("create pipelines", status);
     // The table a query joins is loaded first, outside the clock.
-    status = Feed(PipelineInputs(table, "subscribers", pipelines), pipelines);
-    if (!status.ok()) return Fail("load table", status);
-    const auto inputs =
-        PipelineInputs(messages, sidestream::bench::InputTopic(workload), pipelines);
-    // What the process holds before the clock starts (the input above all), so that the
-    // peak's growth over it (the state) can be told apart.
+    {
+      Feeder loader(pipelines, /*commit_every=*/0);
+      status = loader.Feed(PipelineInputs(table, "subscribers", pipelines));
+      if (!status.ok()) return Fail("load table", status);
+    }
+    // What the process holds before the clock starts, so that the peak's growth over it
+    // (the state) can be told apart.
     sidestream::bench::ResetPeakRss();
     rss_before_run.push_back(sidestream::bench::PeakRssMb());
-    engine_runs.push_back(sidestream::bench::Measure(
-        messages_count, [&] { status = Feed(inputs, pipelines, state.commit_every); }));
+    // Each chunk is generated and made into input messages with the clock stopped.
+    sidestream::bench::Stopwatch engine_clock;
+    Feeder feeder(pipelines, state.commit_every);
+    stream.Rewind();
+    Messages chunk;
+    while (status.ok() && stream.Next(chunk)) {
+      status = encode(chunk);
+      if (!status.ok()) break;
+      const auto inputs = PipelineInputs(chunk, sidestream::bench::InputTopic(workload), pipelines);
+      engine_clock.Start();
+      status = feeder.Feed(inputs);
+      engine_clock.Stop();
+    }
+    if (status.ok()) {
+      engine_clock.Start();
+      status = feeder.Finish();
+      engine_clock.Stop();
+    }
+    engine_runs.push_back(engine_clock.Result(messages_count));
     if (!status.ok()) return Fail("process", status);
     for (const auto& pipeline : pipelines) output.counters += pipeline->counters();
     pipelines.clear();
@@ -538,17 +623,25 @@ int main(int argc, char** argv) {
       }
     }
 
-    Status ceiling_status = Status::OK();
-    ceiling_runs.push_back(sidestream::bench::Measure(messages_count, [&] {
-      auto touched = codec ? codec->DecodeCeiling(messages.values, workload.fields)
-                           : DecodeCeiling(messages, workload.fields);
-      if (touched.ok()) {
-        checksum += *touched;
+    sidestream::bench::Stopwatch ceiling_clock;
+    simdjson::ondemand::parser parser;
+    std::vector<char> buffer;
+    stream.Rewind();
+    while (status.ok() && stream.Next(chunk)) {
+      status = encode(chunk);
+      if (!status.ok()) break;
+      ceiling_clock.Start();
+      if (codec) {
+        auto touched = codec->DecodeCeiling(chunk.values, workload.fields);
+        if (touched.ok()) checksum += *touched;
+        status = touched.status();
       } else {
-        ceiling_status = touched.status();
+        status = DecodeCeiling(chunk, ceiling_fields, parser, buffer, checksum);
       }
-    }));
-    if (!ceiling_status.ok()) return Fail("ceiling", ceiling_status);
+      ceiling_clock.Stop();
+    }
+    ceiling_runs.push_back(ceiling_clock.Result(messages_count));
+    if (!status.ok()) return Fail("ceiling", status);
     std::fprintf(stderr, "%s run %d: %.0f records/s (%.0f per core), ceiling %.0f records/s\n",
                  workload.name.c_str(), run, engine_runs.back().rate,
                  engine_runs.back().rate_per_core, ceiling_runs.back().rate);
@@ -566,9 +659,9 @@ int main(int argc, char** argv) {
       {"messages", messages_count},
       {"runs", runs},
       {"subscribers", subscribers},
-      {"distinct_callers", messages.distinct_callers},
-      {"input_mb", static_cast<double>(messages.bytes) / 1e6},
-      {"average_message_bytes", static_cast<double>(messages.bytes) / messages_count},
+      {"distinct_callers", distinct_callers},
+      {"input_mb", static_cast<double>(input_bytes) / 1e6},
+      {"average_message_bytes", static_cast<double>(input_bytes) / messages_count},
       {"engine", engine},
       {"ceiling", ceiling},
       {"ceiling_fields", workload.fields},

@@ -78,6 +78,15 @@ Result<std::unique_ptr<RocksDbKeyValueStore>> RocksDbKeyValueStore::Open(
   // Most reads of a new group miss: a memtable bloom filter answers those without a search.
   options.memtable_whole_key_filtering = true;
   options.memtable_prefix_bloom_size_ratio = 0.05;
+  // State is mostly short-lived (windows expire): compressing what the first compactions
+  // rewrite or drop costs CPU for nothing; only the bottom levels are compressed.
+  options.compression_per_level = {rocksdb::kNoCompression,  rocksdb::kNoCompression,
+                                   rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
+                                   rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
+                                   rocksdb::kLZ4Compression};
+  // A reopen after a clean stop reads no file's statistics (it would open every file).
+  options.skip_stats_update_on_db_open = true;
+  options.skip_checking_sst_file_sizes_on_db_open = true;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = shared.block_cache;
   // Index and filter blocks count against the shared cache too, so memory has one bound.
@@ -125,9 +134,28 @@ Status RocksDbKeyValueStore::CountEntries() {
   for (auto& [start, segment] : segments_) segment.count = 0;
   Segment* segment = nullptr;
   int64_t segment_start = 0;
+  // Before the layout is known (at open), keys are also tallied by their first 8 bytes: when
+  // OrderByWindowStart follows (a windowed aggregation's store), those are the windows, and
+  // the files are not read a second time. Given up past a few thousand prefixes.
+  constexpr size_t kMaxTalliedPrefixes = 4096;
+  prefix_tally_.clear();
+  prefix_tally_valid_ = !window_start_index_;
   for (iterator->SeekToFirst(); iterator->Valid(); iterator->Next()) {
     ++count_;
-    if (!window_start_index_) continue;
+    if (!window_start_index_) {
+      const rocksdb::Slice key = iterator->key();
+      if (prefix_tally_valid_ && key.size() > kWindowPrefixBytes) {
+        const int64_t start = ReadWindowPrefix(std::string_view(key.data(), key.size()));
+        if (prefix_tally_.empty() || prefix_tally_.back().first != start) {
+          prefix_tally_.emplace_back(start, 0);
+          prefix_tally_valid_ = prefix_tally_.size() <= kMaxTalliedPrefixes;
+        }
+        ++prefix_tally_.back().second;
+      } else {
+        prefix_tally_valid_ = false;
+      }
+      continue;
+    }
     const rocksdb::Slice key = iterator->key();
     if (key.size() <= kWindowPrefixBytes) {
       return Status::Corruption("a time-ordered state store holds a key without a window start");
@@ -137,10 +165,23 @@ Status RocksDbKeyValueStore::CountEntries() {
     if (segment == nullptr || start != segment_start) {
       segment = &segments_[start];
       segment_start = start;
+      // Keys this store did not write (an earlier run's, a restore's): misses must read.
+      segment->written_complete = false;
+      written_hashes_ -= static_cast<int64_t>(segment->written.size());
+      absl::flat_hash_set<uint64_t>().swap(segment->written);
     }
     ++segment->count;
   }
-  return FromRocksDb(iterator->status(), "counting the entries of a state store");
+  RETURN_NOT_OK(FromRocksDb(iterator->status(), "counting the entries of a state store"));
+  if (!window_start_index_ && count_ > 0) {
+    // Keys this store did not write: misses must read.
+    Segment& only = segments_[0];
+    only.written_complete = false;
+    written_hashes_ -= static_cast<int64_t>(only.written.size());
+    absl::flat_hash_set<uint64_t>().swap(only.written);
+  }
+  if (!prefix_tally_valid_) std::vector<std::pair<int64_t, int64_t>>().swap(prefix_tally_);
+  return Status::OK();
 }
 
 Result<bool> RocksDbKeyValueStore::OrderByWindowStart(size_t start_index) {
@@ -169,7 +210,19 @@ Result<bool> RocksDbKeyValueStore::OrderByWindowStart(size_t start_index) {
   }
   window_start_index_ = start_index;
   segments_.clear();
+  written_hashes_ = 0;
   cached_bytes_ = 0;
+  if (prefix_tally_valid_) {
+    // Open's scan counted the keys by window already (nothing was written since).
+    for (const auto& [start, keys] : prefix_tally_) {
+      Segment& segment = segments_[start];
+      segment.count = keys;
+      segment.written_complete = false;
+    }
+    std::vector<std::pair<int64_t, int64_t>>().swap(prefix_tally_);
+    prefix_tally_valid_ = false;
+    return true;
+  }
   RETURN_NOT_OK(CountEntries());
   return true;
 }
@@ -214,21 +267,30 @@ void RocksDbKeyValueStore::SetBytes(Segment& segment, Entry& entry, int64_t byte
 Result<RocksDbKeyValueStore::Loaded> RocksDbKeyValueStore::Load(const types::Row& key) const {
   const int64_t start = SegmentStart(key);
   Segment& segment = segments_[start];
-  auto found = segment.cache.find(key);
+  const uint64_t hash = types::RowHash()(key);
+  auto found = segment.cache.find(key, hash);
   if (found != segment.cache.end()) {
     found->second.touched = true;
     return Loaded{&segment, &*found};
   }
-  key_bytes_.clear();
-  AppendStoredKey(key, key_bytes_);
   rocksdb::PinnableSlice stored;
   // An erased window's keys are gone, though RocksDB drops them only at the next Flush.
   const bool erased =
       window_start_index_ &&
       std::find(erased_windows_.begin(), erased_windows_.end(), start) != erased_windows_.end();
+  // A key this store never wrote to a segment that holds only such keys is not there.
+  const bool never_written = segment.written_complete && !segment.written.contains(hash);
   rocksdb::Status read = rocksdb::Status::NotFound();
-  if (!erased)
+  // The key's encoded size, for the entry's estimate (WriteChanges makes it exact).
+  size_t key_bytes = 16 * key.size();
+  if (erased || never_written) {
+    ++skipped_reads_;
+  } else {
+    key_bytes_.clear();
+    AppendStoredKey(key, key_bytes_);
+    key_bytes = key_bytes_.size();
     read = db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), key_bytes_, &stored);
+  }
   if (!read.ok() && !read.IsNotFound()) {
     return FromRocksDb(read, "reading a state store");
   }
@@ -247,7 +309,7 @@ Result<RocksDbKeyValueStore::Loaded> RocksDbKeyValueStore::Load(const types::Row
     cached.present = true;
     cached.in_db = true;
   }
-  SetBytes(segment, cached, EntryBytes(key_bytes_.size(), stored.size()));
+  SetBytes(segment, cached, EntryBytes(key_bytes, stored.size()));
   return Loaded{&segment, &*entry};
 }
 
@@ -311,6 +373,7 @@ Status RocksDbKeyValueStore::EraseWindow(int64_t start) {
   if (found != segments_.end()) {
     count_ -= found->second.count;
     cached_bytes_ -= found->second.bytes;
+    written_hashes_ -= static_cast<int64_t>(found->second.written.size());
     segments_.erase(found);
   }
   if (std::find(erased_windows_.begin(), erased_windows_.end(), start) == erased_windows_.end()) {
@@ -405,8 +468,29 @@ int64_t RocksDbKeyValueStore::CacheBudget() const {
   return shared_.write_cache_bytes / stores;
 }
 
+void RocksDbKeyValueStore::NoteWritten(Segment& segment, uint64_t hash) {
+  if (!segment.written_complete) return;
+  // The hashes of all segments are bounded like the cache (one costs about 16 bytes): past
+  // that, the oldest window's go (it closes first and gets the fewest new keys), and its
+  // misses read RocksDB again.
+  while (written_hashes_ >= CacheBudget() / 16) {
+    auto oldest = std::find_if(segments_.begin(), segments_.end(),
+                               [](const auto& entry) { return entry.second.written_complete; });
+    Segment& dropped = oldest->second;  // `segment` itself at the latest
+    dropped.written_complete = false;
+    written_hashes_ -= static_cast<int64_t>(dropped.written.size());
+    absl::flat_hash_set<uint64_t>().swap(dropped.written);
+    if (&dropped == &segment) return;
+  }
+  if (segment.written.insert(hash).second) ++written_hashes_;
+}
+
 Status RocksDbKeyValueStore::Flush() {
   RETURN_NOT_OK(WriteChanges(/*commit=*/true));
+  if (unpersisted_) {
+    RETURN_NOT_OK(FromRocksDb(db_->Flush(rocksdb::FlushOptions()), "flushing a state store"));
+    unpersisted_ = false;
+  }
   spilled_since_flush_ = false;
   const int64_t budget = CacheBudget();
   // Down to 3/4 of the budget, so that eviction does not run at every commit.
@@ -416,6 +500,7 @@ Status RocksDbKeyValueStore::Flush() {
 }
 
 Status RocksDbKeyValueStore::WriteChanges(bool commit) {
+  prefix_tally_valid_ = false;
   if (!commit && !spilled_since_flush_ && HasUnflushedChanges()) {
     // The files are about to move past the last commit: the task's checkpoint goes first.
     if (early_write_hook_) RETURN_NOT_OK(early_write_hook_());
@@ -447,6 +532,7 @@ Status RocksDbKeyValueStore::WriteChanges(bool commit) {
         change.value_size = static_cast<uint32_t>(flush_bytes_.size() - change.value_offset);
         SetBytes(segment, cached, EntryBytes(change.key_size, change.value_size));
       }
+      if (cached.present && !cached.in_db) NoteWritten(segment, types::RowHash()(entry->first));
       cached.in_db = cached.present;
       changes.push_back(change);
     }
@@ -491,10 +577,13 @@ Status RocksDbKeyValueStore::WriteChanges(bool commit) {
       }
     }
     rocksdb::WriteOptions options;
-    // A commit's write is synced (with the spills before it, which share the log), so that
-    // a checkpoint written after this commit never names lost writes.
-    options.sync = commit;
+    // No write-ahead log: the changelog is the durable copy (as in Kafka Streams). A commit
+    // flushes the memtables instead (Flush), so that a checkpoint written after it never
+    // names lost writes; a crash between two commits finds no checkpoint (the spills'
+    // early write hook deleted it) and restores from the changelog.
+    options.disableWAL = true;
     RETURN_NOT_OK(FromRocksDb(db_->Write(options, &batch), "writing a state store"));
+    unpersisted_ = true;
     ++batches_written_;
     // The changelog gets what the batch wrote: the erased windows' keys, then the changes
     // in the batch's order.
@@ -558,6 +647,7 @@ void RocksDbKeyValueStore::DropEmptySegments() {
   // Windows with nothing left, cached or stored (reads of absent keys made them).
   for (auto segment = segments_.begin(); segment != segments_.end();) {
     if (segment->second.count == 0 && segment->second.cache.empty()) {
+      written_hashes_ -= static_cast<int64_t>(segment->second.written.size());
       segment = segments_.erase(segment);
     } else {
       ++segment;
@@ -578,32 +668,59 @@ Status RocksDbKeyValueStore::Restore(std::string_view key, const std::string_vie
       segment->second.cache.erase(cached);
     }
   }
-  if (!restore_batch_) restore_batch_ = std::make_unique<rocksdb::WriteBatch>();
-  restore_key_.clear();
-  if (window_start_index_) AppendWindowPrefix(start, restore_key_);
-  restore_key_.append(key);
-  if (value == nullptr) {
-    restore_batch_->Delete(restore_key_);
-  } else {
-    restore_batch_->Put(restore_key_, rocksdb::Slice(value->data(), value->size()));
+  restoring_ = true;
+  prefix_tally_valid_ = false;
+  RestoreRecord record{};
+  record.key_offset = restore_bytes_.size();
+  if (window_start_index_) AppendWindowPrefix(start, restore_bytes_);
+  restore_bytes_.append(key);
+  record.key_size = restore_bytes_.size() - record.key_offset;
+  record.put = value != nullptr;
+  if (value != nullptr) {
+    record.value_offset = restore_bytes_.size();
+    restore_bytes_.append(*value);
+    record.value_size = value->size();
   }
-  if (restore_batch_->GetDataSize() >= kRestoreBatchBytes) return WriteRestoreBatch();
+  restore_records_.push_back(record);
+  if (restore_bytes_.size() >= kRestoreBatchBytes) return WriteRestoreBatch();
   return Status::OK();
 }
 
 Status RocksDbKeyValueStore::WriteRestoreBatch() {
-  if (!restore_batch_ || restore_batch_->Count() == 0) return Status::OK();
+  if (restore_records_.empty()) return Status::OK();
+  // In key order, as WriteChanges does: a memtable takes sorted keys far faster. Stable, so
+  // the later of two records of one key stays later and wins.
+  const std::string_view bytes = restore_bytes_;
+  auto key_of = [bytes](const RestoreRecord& record) {
+    return bytes.substr(record.key_offset, record.key_size);
+  };
+  std::stable_sort(
+      restore_records_.begin(), restore_records_.end(),
+      [&key_of](const RestoreRecord& a, const RestoreRecord& b) { return key_of(a) < key_of(b); });
+  rocksdb::WriteBatch batch(restore_bytes_.size() + 16 * restore_records_.size());
+  for (const RestoreRecord& record : restore_records_) {
+    const std::string_view key = key_of(record);
+    if (record.put) {
+      batch.Put(rocksdb::Slice(key.data(), key.size()),
+                rocksdb::Slice(bytes.data() + record.value_offset, record.value_size));
+    } else {
+      batch.Delete(rocksdb::Slice(key.data(), key.size()));
+    }
+  }
   rocksdb::WriteOptions options;
   options.disableWAL = true;  // FinishRestore flushes the memtables instead
-  RETURN_NOT_OK(FromRocksDb(db_->Write(options, restore_batch_.get()), "restoring a state store"));
-  restore_batch_->Clear();
+  RETURN_NOT_OK(FromRocksDb(db_->Write(options, &batch), "restoring a state store"));
+  restore_records_.clear();
+  restore_bytes_.clear();
   return Status::OK();
 }
 
 Status RocksDbKeyValueStore::FinishRestore() {
-  const bool restored = restore_batch_ != nullptr;
+  const bool restored = restoring_;
   RETURN_NOT_OK(WriteRestoreBatch());
-  restore_batch_.reset();
+  restoring_ = false;
+  std::vector<RestoreRecord>().swap(restore_records_);
+  std::string().swap(restore_bytes_);
   if (!restored) return Status::OK();
   // What was restored without the WAL reaches the disk before the task's first checkpoint.
   RETURN_NOT_OK(FromRocksDb(db_->Flush(rocksdb::FlushOptions()), "flushing a restored store"));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <absl/container/flat_hash_set.h>
 #include <absl/container/node_hash_map.h>
 
 #include <atomic>
@@ -42,8 +43,10 @@ struct RocksDbShared {
 /// The cache holds the entries operators read and change in place (the interface hands out
 /// Row pointers, which stay valid until the next Upsert or Erase: cache entries never move,
 /// and are dropped only at a Flush). Repeated updates of a key fold in the cache. A miss
-/// reads RocksDB once and caches the answer, an absent key included. Flush (each commit)
-/// writes the entries changed since the last Flush in one rocksdb::WriteBatch (synced), hands
+/// reads RocksDB once and caches the answer, an absent key included (a key this store never
+/// wrote to a segment holding only keys it wrote is known absent without a read). Flush
+/// (each commit) writes the entries changed since the last Flush in one rocksdb::WriteBatch
+/// without the write-ahead log and flushes the memtables (the files then hold every write), hands
 /// the same entries to the changelog sink as ChangelogStore does (an idle store writes
 /// nothing; a key made and erased between two commits writes nothing), then evicts
 /// unchanged entries, least recently touched first, while the cache is over its budget.
@@ -98,6 +101,8 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
   int64_t batches_written() const { return batches_written_; }
   /// Spills: writes between two Flushes because the cache was over its budget.
   int64_t spills() const { return spills_; }
+  /// Cache misses answered without reading RocksDB (keys this store never wrote).
+  int64_t skipped_reads() const { return skipped_reads_; }
   /// The keys RocksDB itself holds (a full iteration; for tests of bounded state).
   Result<int64_t> CountStoredKeys() const;
   /// Compacts the whole database, so that deleted ranges leave the files (tests).
@@ -119,6 +124,13 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
     std::vector<Cache::value_type*> dirty;  // entries changed since the last Flush
     int64_t count = 0;                      // keys with a value, cached or only in RocksDB
     int64_t bytes = 0;                      // the cached entries' estimated memory
+    // While `written_complete`, RocksDB holds no key of this segment but those this store
+    // wrote, and `written` has the RowHash of each: a cache miss on any other key is
+    // answered without a read (most misses are new groups). False for a segment found in
+    // the files at open or after a restore, and once the store's hashes outgrow their
+    // bound (those of the write cache).
+    bool written_complete = true;
+    absl::flat_hash_set<uint64_t> written;
   };
 
   RocksDbKeyValueStore(rocksdb::DB* db, RocksDbShared& shared, Sink sink);
@@ -139,12 +151,16 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
   Status VisitStored(
       const std::optional<int64_t>& window,
       const std::function<void(const types::Row& key, const types::Row& value)>& visit) const;
-  // Writes the changed entries (and the erased windows) in one batch, then hands them to
-  // the changelog. `commit`: a Flush, synced; otherwise a spill, which calls the early
-  // write hook first.
+  // Writes the changed entries (and the erased windows) in one batch, without RocksDB's
+  // write-ahead log (the changelog is the durable copy), then hands them to the changelog.
+  // `commit`: a Flush, which then flushes the memtables so the files hold every write before
+  // the task writes its checkpoint; otherwise a spill, which calls the early write hook
+  // first.
   Status WriteChanges(bool commit);
   // The budget of this store's write cache.
   int64_t CacheBudget() const;
+  // Notes that `segment` holds `key` (hashed `hash`) in RocksDB.
+  void NoteWritten(Segment& segment, uint64_t hash);
   Status WriteRestoreBatch();
   Status CountEntries();
   // Drops clean entries, least recently touched first, down to `target` bytes.
@@ -163,15 +179,29 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
   // Windows erased since the last Flush, which deletes their keys in RocksDB.
   std::vector<int64_t> erased_windows_;
   int64_t count_ = 0;  // keys with a value
-  std::unique_ptr<rocksdb::WriteBatch> restore_batch_;
+  // Open's count of keys by their first 8 bytes, in key order (see CountEntries).
+  std::vector<std::pair<int64_t, int64_t>> prefix_tally_;
+  bool prefix_tally_valid_ = false;
+  // Restored records not yet written: their bytes (keys with their prefix, values), and
+  // where each lies. Written in key order in batches of about kRestoreBatchBytes.
+  struct RestoreRecord {
+    size_t key_offset, key_size, value_offset, value_size;
+    bool put;
+  };
+  std::string restore_bytes_;
+  std::vector<RestoreRecord> restore_records_;
+  bool restoring_ = false;  // Restore was called since the last FinishRestore
   int64_t batches_written_ = 0;
   EarlyWriteHook early_write_hook_;
   bool spilled_since_flush_ = false;
   int64_t spills_ = 0;
+  // Writes since the memtables were last flushed to files (the WAL is off).
+  bool unpersisted_ = false;
+  mutable int64_t skipped_reads_ = 0;
+  int64_t written_hashes_ = 0;  // in every segment's `written`
   mutable std::string key_bytes_;
   std::string value_bytes_;
   std::string flush_bytes_;  // a Flush's encoded keys and values
-  mutable std::string restore_key_;
   mutable types::Row decoded_key_;
 };
 

@@ -393,5 +393,83 @@ TEST_F(RocksDbStoreTest, ACacheOverItsBudgetSpillsBeforeTheCommit) {
   EXPECT_EQ(failed.code(), StatusCode::kIOError);
 }
 
+TEST_F(RocksDbStoreTest, MissesOnKeysTheStoreNeverWroteSkipTheRead) {
+  ASSERT_TRUE(ReopenWithBudget(16 << 10).ok());
+  OrderByWindowStart();
+  for (int i = 0; i < 1000; ++i) Put(WindowKey("k" + std::to_string(i), 0), i);
+  // New groups: nothing of window 0 was in RocksDB but what this store wrote.
+  EXPECT_GE(store_->skipped_reads(), 1000);
+  Flush();
+  EXPECT_LT(store_->cached_entries(), 1000u);  // most were evicted
+  const int64_t skipped = store_->skipped_reads();
+  for (int i = 0; i < 1000; i += 37) EXPECT_EQ(Read("k" + std::to_string(i), 0), i);
+  EXPECT_EQ(Read("never", 0), -1);
+  EXPECT_EQ(Read("never", 60000), -1);
+  // The evicted keys were read from RocksDB; only the two unknown keys were not.
+  EXPECT_EQ(store_->skipped_reads(), skipped + 2);
+
+  // Reopened, window 0's keys were written by an earlier store: misses read again.
+  ASSERT_TRUE(ReopenWithBudget(16 << 10).ok());
+  OrderByWindowStart();
+  EXPECT_EQ(store_->size(), 1000u);
+  EXPECT_EQ(Read("k999", 0), 999);
+  EXPECT_EQ(Read("never", 0), -1);
+  EXPECT_EQ(store_->skipped_reads(), 0);
+  // So do a window's misses after a restore wrote into it.
+  Put(WindowKey("new", 60000), 1);
+  Flush();
+  std::string restored_key, restored_value;
+  types::EncodeRow(WindowKey("restored", 60000), restored_key);
+  types::EncodeRow({Value::Bigint(7)}, restored_value);
+  const std::string_view value_view = restored_value;
+  ASSERT_TRUE(store_->Restore(restored_key, &value_view).ok());
+  ASSERT_TRUE(store_->FinishRestore().ok());
+  EXPECT_EQ(Read("restored", 60000), 7);
+  EXPECT_EQ(store_->size(), 1002u);
+}
+
+TEST_F(RocksDbStoreTest, TheWrittenKeysHashesAreBoundedOldestWindowFirst) {
+  ASSERT_TRUE(ReopenWithBudget(16 << 10).ok());  // room for 1024 hashes
+  OrderByWindowStart();
+  for (int i = 0; i < 800; ++i) Put(WindowKey("k" + std::to_string(i), 0), i);
+  Flush();
+  for (int i = 0; i < 800; ++i) Put(WindowKey("k" + std::to_string(i), 60000), i);
+  Flush();
+  // Window 0's hashes made room for window 60000's: its misses read RocksDB again.
+  int64_t skipped = store_->skipped_reads();
+  EXPECT_EQ(Read("never", 0), -1);
+  EXPECT_EQ(store_->skipped_reads(), skipped);
+  EXPECT_EQ(Read("k5", 0), 5);
+  EXPECT_EQ(Read("never", 60000), -1);
+  EXPECT_EQ(store_->skipped_reads(), skipped + 1);
+  EXPECT_EQ(Read("k799", 60000), 799);
+  EXPECT_EQ(store_->size(), 1600u);
+}
+
+TEST_F(RocksDbStoreTest, ARestoreKeepsTheLastRecordOfAKey) {
+  ASSERT_TRUE(Open().ok());
+  OrderByWindowStart();
+  // Records are written sorted by key: the later of two records of one key must still win.
+  std::string value_bytes[3];
+  std::string_view values[3];
+  for (int i = 0; i < 3; ++i) {
+    types::EncodeRow({Value::Bigint(i)}, value_bytes[i]);
+    values[i] = value_bytes[i];
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 100; ++k) {
+      std::string key;
+      types::EncodeRow(WindowKey("k" + std::to_string(k), (k % 3) * 60000), key);
+      const bool erase = round == 2 && k % 2 == 0;
+      ASSERT_TRUE(store_->Restore(key, erase ? nullptr : &values[round]).ok());
+    }
+  }
+  ASSERT_TRUE(store_->FinishRestore().ok());
+  EXPECT_EQ(store_->size(), 50u);
+  for (int k = 0; k < 100; ++k) {
+    EXPECT_EQ(Read("k" + std::to_string(k), (k % 3) * 60000), k % 2 == 0 ? -1 : 2) << k;
+  }
+}
+
 }  // namespace
 }  // namespace sidestream::state
