@@ -197,17 +197,15 @@ LogicalOperatorPtr ReadRepartitionTopic(const catalog::SourceDescription& like,
   return scan;
 }
 
-// The sink of a re-keying stage: `input`'s rows into `topic`, keyed by `keys` (over the
-// input's layout; `key_names` name them), with the columns `used` marks as values, named as
+// The sink of a re-keying stage: `input`'s rows (of `layout`) into `topic`, keyed by `keys`
+// (over that layout; `key_names` name them), with the columns `used` marks as values, named as
 // `columns`. A row with a NULL key is dropped there. The key is written in `key_format` with
 // `key_properties`, so that its bytes pick the partition its partner's would.
-LogicalOperatorPtr WriteRepartitionTopic(LogicalOperatorPtr input, const std::string& topic,
-                                         std::vector<analyzer::BoundExpressionPtr> keys,
-                                         const std::vector<std::string>& key_names,
-                                         const std::vector<bool>& used,
-                                         const std::vector<catalog::Column>& columns,
-                                         const std::string& key_format,
-                                         const std::map<std::string, std::string>& key_properties) {
+LogicalOperatorPtr WriteRepartitionTopic(
+    LogicalOperatorPtr input, const analyzer::Schema& layout, const std::string& topic,
+    std::vector<analyzer::BoundExpressionPtr> keys, const std::vector<std::string>& key_names,
+    const std::vector<bool>& used, const std::vector<catalog::Column>& columns,
+    const std::string& key_format, const std::map<std::string, std::string>& key_properties) {
   auto project = std::make_unique<LogicalOperator>();
   project->kind = LogicalOperatorKind::kProject;
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -215,9 +213,9 @@ LogicalOperatorPtr WriteRepartitionTopic(LogicalOperatorPtr input, const std::st
     project->expressions.push_back(std::move(keys[i]));
   }
   // Only the columns the next stage reads travel; it reads the others as NULL, never looking.
-  for (size_t i = 0; i < input->output.columns.size(); ++i) {
+  for (size_t i = 0; i < layout.columns.size(); ++i) {
     if (i >= used.size() || !used[i]) continue;
-    analyzer::LogicalColumn column = input->output.columns[i];
+    analyzer::LogicalColumn column = layout.columns[i];
     project->expressions.push_back(ColumnReference(column, static_cast<int>(i)));
     column.name = columns[i].name;
     column.role = catalog::ColumnRole::kValue;
@@ -288,8 +286,9 @@ std::vector<Stage> SplitAtRepartition(const std::string& application_id,
   // As many partitions as the stage's input, as Kafka Streams does.
   Stage first;
   first.id = query_id + "-repartition";
-  first.plan = WriteRepartitionTopic(std::move(repartition), topic, std::move(keys), key_names,
-                                     used, layout, "JSON", {});
+  const analyzer::Schema written = repartition->output;
+  first.plan = WriteRepartitionTopic(std::move(repartition), written, topic, std::move(keys),
+                                     key_names, used, layout, "JSON", {});
   first.writes_repartition = true;
   Stage second;
   second.id = query_id;
@@ -547,16 +546,30 @@ class JoinRekeyer {
     const std::string topic = application_id_ + "_" + stage_id;
     const LogicalOperator* leftmost = input.get();
     while (!leftmost->children.empty()) leftmost = leftmost->children[0].get();
-    const std::vector<catalog::Column> columns = UniqueValueColumns(input->output);
-    join.children[side] = ReadRepartitionTopic(leftmost->source, topic, columns, input->output);
+    // A scan's pseudo columns travel as values, as ksqlDB's do: the join stage reads the
+    // source's ROWPARTITION and ROWOFFSET, not the repartition topic's. They follow the
+    // scan's columns, where the runtime puts them in a row (a join's rows have them already).
+    analyzer::Schema layout = input->output;
+    std::vector<bool> written = used;
+    if (input->kind == LogicalOperatorKind::kScan) {
+      written.resize(layout.columns.size(), false);
+      layout.columns.push_back({"ROWTIME", types::SqlType::Bigint(), catalog::ColumnRole::kValue});
+      layout.columns.push_back(
+          {"ROWPARTITION", types::SqlType::Int(), catalog::ColumnRole::kValue});
+      layout.columns.push_back(
+          {"ROWOFFSET", types::SqlType::Bigint(), catalog::ColumnRole::kValue});
+      written.resize(layout.columns.size(), true);
+    }
+    const std::vector<catalog::Column> columns = UniqueValueColumns(layout);
+    join.children[side] = ReadRepartitionTopic(leftmost->source, topic, columns, layout);
     std::vector<analyzer::BoundExpressionPtr> keys;
     keys.push_back(join.expressions.at(side)->Clone());
     ShiftColumns(*keys.back(), side == 0 ? 0 : join.left_width);
     Stage stage;
     stage.id = stage_id;
-    stage.plan =
-        WriteRepartitionTopic(std::move(input), topic, std::move(keys), {"SIDESTREAM_JOIN_KEY"},
-                              used, columns, target.key_format, target.key_properties);
+    stage.plan = WriteRepartitionTopic(std::move(input), layout, topic, std::move(keys),
+                                       {"SIDESTREAM_JOIN_KEY"}, written, columns, target.key_format,
+                                       target.key_properties);
     stage.writes_repartition = true;
     topic_partitions_[topic] = target.partitions;
     upstream_.push_back(std::move(stage));
