@@ -216,12 +216,15 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
   };
   ASSIGN_OR_RAISE(planner::PhysicalPlan physical,
                   planner::PlanQuery(query_id, std::move(plan), planning));
-  // Internal topics get as many partitions as the query's input, as in Kafka Streams.
+  // Internal topics get the partitions the plan gives them (a changelog its stage's tasks, a
+  // join's repartition topic its partner input's), else as many as the query's input, as in
+  // Kafka Streams.
   const std::string& input = physical.stages.front().sources.front().topic;
   auto counted = admin_->PartitionCount(input);
-  const int partitions = counted.ok() ? *counted : options_.default_partitions;
+  const int input_partitions = counted.ok() ? *counted : options_.default_partitions;
   std::vector<std::string> internal_topics;
   for (const planner::InternalTopic& topic : physical.internal_topics) {
+    const int partitions = topic.partitions > 0 ? topic.partitions : input_partitions;
     RETURN_NOT_OK(
         admin_->EnsureTopic(topic.name, partitions, 1, std::chrono::seconds(30), topic.configs));
     internal_topics.push_back(topic.name);

@@ -404,7 +404,8 @@ Status OfflineEngine::Process(StageTasks& stage, const runtime::InputMessage& me
 Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                                  const std::map<std::string, std::string>& properties) {
   planner::PlannerOptions options;
-  // Every topic has the run's partition count: joins must be co-partitioned as on Kafka.
+  // Every topic has the run's partition count: a join input keyed otherwise than its partner
+  // is re-keyed through a repartition topic, as on Kafka.
   options.partition_count = [this](const std::string&) { return partitions_; };
   ASSIGN_OR_RAISE(planner::PhysicalPlan physical,
                   planner::PlanQuery(query_id, std::move(plan), options));

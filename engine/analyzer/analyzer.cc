@@ -686,21 +686,34 @@ struct QueryPlanner {
                 sides[0]->type.ToString(),
             join.condition->location);
       }
-      // A table is looked up by its PRIMARY KEY: the join must use it.
-      for (int side = 0; side < 2; ++side) {
-        bool table = side == 0 ? left_table : right_table;
-        if (!table) continue;
-        const BoundExpression& key = *sides[side];
+      // A table is looked up by its PRIMARY KEY, and cannot be re-keyed (ksqlDB's rules and
+      // messages): the join must use it. A stream joined on another column is re-keyed by
+      // the planner.
+      auto on_primary_key = [&](int side) {
         const SourceDescription& described = side == 0 ? previous : right;
         int keys = 0;
         for (const auto& column : described.columns) keys += column.role == ColumnRole::kKey;
-        if (keys != 1 || !IsKeyColumn(key, described) || (side == 0 && sources.size() > 1)) {
-          return Status::NotSupported(
-              "Cannot join on " + key.sql + ": a join reads table " + described.name +
-                  " by its PRIMARY KEY, so the join criteria must use that column alone "
-                  "(foreign-key table joins are not supported yet).",
-              join.condition->location);
-        }
+        return keys == 1 && IsKeyColumn(*sides[side], described) &&
+               !(side == 0 && sources.size() > 1);
+      };
+      const std::string got =
+          ". Got " + condition.children.at(0)->sql + " = " + condition.children.at(1)->sql + ".";
+      if (right_table && !on_primary_key(1)) {
+        return Status::BindError(
+            std::string("Invalid join condition: ") +
+                (left_table ? "table-table joins require to join on the primary key of the "
+                              "right input table"
+                            : "stream-table joins require to join on the table's primary key") +
+                got,
+            join.condition->location);
+      }
+      if (left_table && !on_primary_key(0)) {
+        return Status::NotSupported(
+            std::string("Invalid join condition: foreign-key table-table joins are not ") +
+                (sources.size() > 1 ? "supported as part of n-way joins"
+                                    : "supported yet (join the table on its PRIMARY KEY)") +
+                got,
+            join.condition->location);
       }
       node->expressions.push_back(sides[0]->Clone());
       node->expressions.push_back(sides[1]->Clone());

@@ -1,6 +1,7 @@
 #include "planner/physical_plan.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace sidestream::planner {
@@ -157,55 +158,93 @@ std::vector<bool> UsedScanColumns(const LogicalOperator& plan, size_t columns) {
   return used;
 }
 
-// Whether `expression` is the only key column of the scan whose columns start at `offset`.
-bool IsScanKey(const analyzer::BoundExpression& expression, const LogicalOperator& scan,
-               int offset) {
-  int keys = 0;
-  for (const auto& column : scan.source.columns) keys += column.role == catalog::ColumnRole::kKey;
-  int index = expression.column_index - offset;
-  return keys == 1 && expression.kind == analyzer::BoundKind::kColumn && index >= 0 &&
-         index < static_cast<int>(scan.source.columns.size()) &&
-         scan.source.columns[index].role == catalog::ColumnRole::kKey;
+// The columns of `layout` as a repartition topic's value columns, named uniquely (a join's
+// layout has a ROWTIME per source, and columns both sources have).
+std::vector<catalog::Column> UniqueValueColumns(const analyzer::Schema& layout) {
+  std::vector<catalog::Column> columns;
+  std::set<std::string> names;
+  for (size_t i = 0; i < layout.columns.size(); ++i) {
+    const analyzer::LogicalColumn& column = layout.columns[i];
+    std::string name = column.name;
+    if (!names.insert(name).second) name += "_" + std::to_string(i);
+    names.insert(name);
+    columns.push_back({name, column.type, catalog::ColumnRole::kValue, ""});
+  }
+  return columns;
 }
 
-// A task joins partition p of every input: that pairs the right records only when both
-// topics are partitioned alike by the join key. Kafka Streams checks the same.
-Status CheckCopartitioned(const LogicalOperator& plan, const PlannerOptions& options) {
-  const std::vector<const LogicalOperator*> scans = Scans(plan);
-  if (scans.size() < 2 || !options.partition_count) return Status::OK();
-  std::vector<int> counts;
-  for (const auto* scan : scans) {
-    ASSIGN_OR_RAISE(int count, options.partition_count(scan->source.topic));
-    counts.push_back(count);
+// What the stage after a repartition topic reads: the topic's rows with the layout they had
+// upstream (`output`, every column a value, so bound column indices hold), named as
+// `columns`. Event time travels as the message timestamp. `like` is the upstream source
+// (for its watermark).
+LogicalOperatorPtr ReadRepartitionTopic(const catalog::SourceDescription& like,
+                                        const std::string& topic,
+                                        std::vector<catalog::Column> columns,
+                                        const analyzer::Schema& output) {
+  auto scan = std::make_unique<LogicalOperator>();
+  scan->kind = LogicalOperatorKind::kScan;
+  scan->source = like;
+  scan->source.type = catalog::SourceType::kStream;
+  scan->source.name = topic;
+  scan->source.topic = topic;
+  scan->source.key_format = "NONE";
+  scan->source.value_format = "JSON";
+  scan->source.timestamp_column.reset();
+  scan->source.properties.clear();
+  scan->source.columns = std::move(columns);
+  scan->output = output;
+  for (auto& column : scan->output.columns) column.role = catalog::ColumnRole::kValue;
+  return scan;
+}
+
+// The sink of a re-keying stage: `input`'s rows (of `layout`) into `topic`, keyed by `keys`
+// (over that layout; `key_names` name them), with the columns `used` marks as values, named as
+// `columns`. A row with a NULL key is dropped there. The key is written in `key_format` with
+// `key_properties`, so that its bytes pick the partition its partner's would.
+LogicalOperatorPtr WriteRepartitionTopic(
+    LogicalOperatorPtr input, const analyzer::Schema& layout, const std::string& topic,
+    std::vector<analyzer::BoundExpressionPtr> keys, const std::vector<std::string>& key_names,
+    const std::vector<bool>& used, const std::vector<catalog::Column>& columns,
+    const std::string& key_format, const std::map<std::string, std::string>& key_properties) {
+  auto project = std::make_unique<LogicalOperator>();
+  project->kind = LogicalOperatorKind::kProject;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    project->output.columns.push_back({key_names[i], keys[i]->type, catalog::ColumnRole::kKey});
+    project->expressions.push_back(std::move(keys[i]));
   }
-  if (std::all_of(counts.begin(), counts.end(), [](int count) { return count == 1; })) {
-    return Status::OK();
+  // Only the columns the next stage reads travel; it reads the others as NULL, never looking.
+  for (size_t i = 0; i < layout.columns.size(); ++i) {
+    if (i >= used.size() || !used[i]) continue;
+    analyzer::LogicalColumn column = layout.columns[i];
+    project->expressions.push_back(ColumnReference(column, static_cast<int>(i)));
+    column.name = columns[i].name;
+    column.role = catalog::ColumnRole::kValue;
+    project->output.columns.push_back(column);
   }
-  const LogicalOperator* join = &plan;
-  while (join->kind != LogicalOperatorKind::kJoin) join = join->children.at(0).get();
-  const auto& left = *join->children.at(0);
-  const auto& right = *join->children.at(1);
-  bool copartitioned = scans.size() == 2 && counts[0] == counts[1] &&
-                       left.kind == LogicalOperatorKind::kScan &&
-                       left.source.key_format == right.source.key_format &&
-                       IsScanKey(*join->expressions.at(0), left, 0) &&
-                       IsScanKey(*join->expressions.at(1), right, join->left_width);
-  if (copartitioned) return Status::OK();
-  return Status::NotSupported(
-      "On Kafka, a join needs co-partitioned inputs: " + scans[0]->source.topic + " (" +
-          std::to_string(counts[0]) + " partitions) and " + scans[1]->source.topic + " (" +
-          std::to_string(counts[1]) +
-          " partitions) must be joined on their key columns, with the same key format and "
-          "partition count. Re-keying a join's input through a repartition topic is not "
-          "built yet.",
-      SourceLocation{}, "join on the key columns, or use single-partition topics");
+  catalog::SourceDescription internal;
+  internal.name = topic;
+  internal.topic = topic;
+  internal.key_format = key_format;
+  internal.properties = key_properties;
+  internal.value_format = "JSON";
+  internal.partitions = 0;  // the planner's InternalTopic says how many
+  for (const auto& column : project->output.columns) {
+    internal.columns.push_back({column.name, column.type, column.role, ""});
+  }
+  auto sink = std::make_unique<LogicalOperator>();
+  sink->kind = LogicalOperatorKind::kSink;
+  sink->repartition = true;
+  sink->source = internal;
+  sink->output = project->output;
+  project->children.push_back(std::move(input));
+  sink->children.push_back(std::move(project));
+  return sink;
 }
 
 // Splits a plan that groups (or MATCH_RECOGNIZE partitions) by anything but the message key
-// at its Repartition: stage 1
-// writes the rows, keyed by the grouping values, to the repartition topic; stage 2 reads
-// them back and aggregates. Returns the stages, upstream first (one when there is nothing
-// to split).
+// at its Repartition: stage 1 writes the rows, keyed by the grouping values, to the
+// repartition topic; stage 2 reads them back and aggregates. Returns the stages, upstream
+// first (one when there is nothing to split).
 std::vector<Stage> SplitAtRepartition(const std::string& application_id,
                                       const std::string& query_id, LogicalOperatorPtr plan) {
   std::vector<Stage> stages;
@@ -226,81 +265,30 @@ std::vector<Stage> SplitAtRepartition(const std::string& application_id,
   const LogicalOperator* scan = plan.get();
   while (!scan->children.empty()) scan = scan->children[0].get();
   LogicalOperatorPtr repartition = std::move(parent->children[0]);
-  const LogicalOperator& lower = *repartition->children[0];
-  const analyzer::Schema regrouped = repartition->output;
   const std::string topic = RepartitionTopic(application_id, query_id);
-  // The internal topic's columns: the lower layout's, named uniquely (a join's layout has
-  // a ROWTIME per source, and columns both sources have).
-  std::vector<catalog::Column> layout;
-  std::set<std::string> names;
-  for (size_t i = 0; i < lower.output.columns.size(); ++i) {
-    const analyzer::LogicalColumn& column = lower.output.columns[i];
-    std::string name = column.name;
-    if (!names.insert(name).second) name += "_" + std::to_string(i);
-    names.insert(name);
-    layout.push_back({name, column.type, catalog::ColumnRole::kValue, ""});
-  }
+  const std::vector<catalog::Column> layout = UniqueValueColumns(repartition->children[0]->output);
 
-  // Stage 2: the internal topic, read back with the original row layout (every column a
-  // value, so bound column indices hold), feeds the aggregate. Event time travels as the
-  // message timestamp. It is a stream of rows to add and (for a table) to undo.
-  auto internal_scan = std::make_unique<LogicalOperator>();
-  internal_scan->kind = LogicalOperatorKind::kScan;
-  internal_scan->source = scan->source;
-  internal_scan->source.type = catalog::SourceType::kStream;
-  internal_scan->source.name = topic;
-  internal_scan->source.topic = topic;
-  internal_scan->source.key_format = "NONE";
-  internal_scan->source.value_format = "JSON";
-  internal_scan->source.timestamp_column.reset();
-  internal_scan->source.properties.clear();
-  internal_scan->source.columns = layout;
-  internal_scan->output = regrouped;
-  for (auto& column : internal_scan->output.columns) column.role = catalog::ColumnRole::kValue;
-  parent->children[0] = std::move(internal_scan);
+  // Stage 2: the internal topic feeds the aggregate. It is a stream of rows to add and (for
+  // a table) to undo.
+  parent->children[0] = ReadRepartitionTopic(scan->source, topic, layout, repartition->output);
 
   // Stage 1: the rows, keyed by the grouping values, into the internal topic. The
   // Repartition stays in the plan: over a table it sends each update as the retraction
   // of the key's old row (marked with a header), then the new row (Kafka Streams'
   // KTable.groupBy), so the groups' owners can undo the old row wherever it went.
-  auto project = std::make_unique<LogicalOperator>();
-  project->kind = LogicalOperatorKind::kProject;
+  std::vector<analyzer::BoundExpressionPtr> keys;
+  std::vector<std::string> key_names;
   for (size_t i = 0; i < repartition->expressions.size(); ++i) {
-    const auto& key = repartition->expressions[i];
-    project->output.columns.push_back(
-        {"SIDESTREAM_GROUP_" + std::to_string(i), key->type, catalog::ColumnRole::kKey});
-    project->expressions.push_back(key->Clone());
+    keys.push_back(repartition->expressions[i]->Clone());
+    key_names.push_back("SIDESTREAM_GROUP_" + std::to_string(i));
   }
-  // Only the columns stage 2 reads travel; it reads the others as NULL, never looking.
-  const std::vector<bool> used = UsedScanColumns(*plan, lower.output.columns.size());
-  for (size_t i = 0; i < lower.output.columns.size(); ++i) {
-    if (!used[i]) continue;
-    analyzer::LogicalColumn column = lower.output.columns[i];
-    project->expressions.push_back(ColumnReference(column, static_cast<int>(i)));
-    column.name = layout[i].name;
-    column.role = catalog::ColumnRole::kValue;
-    project->output.columns.push_back(column);
-  }
-  catalog::SourceDescription internal;
-  internal.name = topic;
-  internal.topic = topic;
-  internal.key_format = "JSON";
-  internal.value_format = "JSON";
-  internal.partitions = 0;  // as many as the source topic has, as Kafka Streams does
-  for (const auto& column : project->output.columns) {
-    internal.columns.push_back({column.name, column.type, column.role, ""});
-  }
-  auto stage_one = std::make_unique<LogicalOperator>();
-  stage_one->kind = LogicalOperatorKind::kSink;
-  stage_one->repartition = true;
-  stage_one->source = internal;
-  stage_one->output = project->output;
-  project->children.push_back(std::move(repartition));
-  stage_one->children.push_back(std::move(project));
-
+  const std::vector<bool> used = UsedScanColumns(*plan, layout.size());
+  // As many partitions as the stage's input, as Kafka Streams does.
   Stage first;
   first.id = query_id + "-repartition";
-  first.plan = std::move(stage_one);
+  const analyzer::Schema written = repartition->output;
+  first.plan = WriteRepartitionTopic(std::move(repartition), written, topic, std::move(keys),
+                                     key_names, used, layout, "JSON", {});
   first.writes_repartition = true;
   Stage second;
   second.id = query_id;
@@ -359,6 +347,251 @@ bool KeepsResultsAlone(const LogicalOperator& sink) {
          node->source.window_type == catalog::WindowType::kNone;
 }
 
+// How the rows of a join's input are spread over partitions.
+struct Partitioning {
+  int partitions = 1;
+  // Columns of the input's row whose value picked each row's partition (a join's result has
+  // several: its key columns, equal in a row that has them).
+  std::vector<int> key_columns;
+  // How that value was serialized when its bytes were hashed.
+  std::string key_format;
+  std::map<std::string, std::string> key_properties;
+  bool table = false;
+  bool windowed = false;
+  std::string name;  // the source's, for messages
+};
+
+// The WITH properties that shape a source's key bytes.
+std::map<std::string, std::string> KeyProperties(const catalog::SourceDescription& source) {
+  std::map<std::string, std::string> properties;
+  for (const auto& [name, value] : source.properties) {
+    if (name.rfind("KEY_", 0) == 0 && name != "KEY_FORMAT") properties.emplace(name, value);
+  }
+  return properties;
+}
+
+// Re-keys the inputs of a stage's joins that are not co-partitioned with their partner, as
+// Kafka Streams and ksqlDB do: each such input becomes a stage of its own that writes its
+// rows, keyed by the join expression, to `<query>-Join-left-repartition` (or -right), which
+// the join reads instead. A task joins partition p of every input, so both inputs must hold
+// a join key's rows in the same partition: same key column, same partition count, and the
+// same key bytes (format), which the partitioner hashes.
+class JoinRekeyer {
+ public:
+  using PartitionCount = std::function<Result<int>(const std::string& topic)>;
+
+  JoinRekeyer(const std::string& application_id, const std::string& query_id,
+              PartitionCount partition_count, std::map<std::string, int>& topic_partitions,
+              std::vector<Stage>& upstream)
+      : application_id_(application_id),
+        query_id_(query_id),
+        partition_count_(std::move(partition_count)),
+        topic_partitions_(topic_partitions),
+        upstream_(upstream) {}
+
+  /// Re-keys the inputs of `stage`'s joins; their stages go to `upstream`, upstream first.
+  Status Rekey(Stage& stage) {
+    LogicalOperatorPtr* node = &stage.plan;
+    while ((*node)->kind != LogicalOperatorKind::kJoin) {
+      if ((*node)->children.empty()) return Status::OK();
+      node = &(*node)->children[0];
+    }
+    used_by_scan_ = UsedColumnsBySource(*stage.plan);
+    RETURN_NOT_OK(VisitJoin(*node).status());
+    if (rekeyed_) stage.reads_changes = true;
+    return Status::OK();
+  }
+
+ private:
+  Result<Partitioning> VisitInput(LogicalOperatorPtr& input) {
+    if (input->kind == LogicalOperatorKind::kJoin) return VisitJoin(input);
+    if (input->kind != LogicalOperatorKind::kScan) {
+      return Status::Internal(std::string("A join's input is a ") +
+                              analyzer::LogicalOperatorKindName(input->kind));
+    }
+    ++scans_seen_;
+    const catalog::SourceDescription& source = input->source;
+    Partitioning partitioning;
+    ASSIGN_OR_RAISE(partitioning.partitions, partition_count_(source.topic));
+    std::vector<int> keys;
+    for (size_t i = 0; i < source.columns.size(); ++i) {
+      if (source.columns[i].role == catalog::ColumnRole::kKey) keys.push_back(static_cast<int>(i));
+    }
+    // A key of several columns is hashed whole: no one column picks the partition.
+    if (keys.size() == 1) partitioning.key_columns = keys;
+    partitioning.key_format = source.key_format;
+    partitioning.key_properties = KeyProperties(source);
+    partitioning.table = source.type == catalog::SourceType::kTable;
+    partitioning.windowed = source.window_type != catalog::WindowType::kNone;
+    partitioning.name = source.name;
+    return partitioning;
+  }
+
+  Result<Partitioning> VisitJoin(LogicalOperatorPtr& node) {
+    LogicalOperator& join = *node;
+    Partitioning sides[2];
+    const size_t first_scan = scans_seen_;
+    ASSIGN_OR_RAISE(sides[0], VisitInput(join.children[0]));
+    const size_t right_scan = scans_seen_;
+    ASSIGN_OR_RAISE(sides[1], VisitInput(join.children[1]));
+    const int offsets[2] = {0, join.left_width};
+    const std::string join_name = joins_ == 0 ? "Join" : "Join-" + std::to_string(joins_ + 1);
+    ++joins_;
+    bool keyed[2];
+    for (int side = 0; side < 2; ++side) {
+      const analyzer::BoundExpression& key = *join.expressions.at(side);
+      keyed[side] = key.kind == analyzer::BoundKind::kColumn &&
+                    std::count(sides[side].key_columns.begin(), sides[side].key_columns.end(),
+                               key.column_index - offsets[side]) > 0;
+    }
+    const bool same_bytes = sides[0].key_format == sides[1].key_format &&
+                            sides[0].key_properties == sides[1].key_properties;
+    // On one partition every task sees every record: nothing to pair up.
+    if ((sides[0].partitions == 1 && sides[1].partitions == 1) ||
+        (keyed[0] && keyed[1] && sides[0].partitions == sides[1].partitions && same_bytes)) {
+      return Joined(join, sides[0], sides[0].partitions);
+    }
+    bool rekey[2] = {!keyed[0], !keyed[1]};
+    if (keyed[0] && keyed[1]) {
+      // Joined on their keys, but partitioned or serialized differently: re-key one stream,
+      // the one with fewer partitions (else the right one).
+      int candidate = -1;
+      for (int side = 1; side >= 0; --side) {
+        if (sides[side].table || sides[side].windowed) continue;
+        if (candidate < 0 || sides[side].partitions < sides[candidate].partitions) {
+          candidate = side;
+        }
+      }
+      if (candidate < 0) return Refuse(sides);
+      rekey[candidate] = true;
+    }
+    for (int side = 0; side < 2; ++side) {
+      if (!rekey[side]) continue;
+      if (sides[side].windowed) {
+        return Status::BindError(
+            "Implicit repartitioning of windowed sources is not supported. See "
+            "https://github.com/confluentinc/ksql/issues/4385.",
+            SourceLocation{}, "join windowed sources on their key columns");
+      }
+      if (sides[side].table) {
+        // The analyzer lets a table join only on its PRIMARY KEY; a table cannot be re-keyed.
+        return Status::NotSupported("Cannot repartition a TABLE source: " + sides[side].name +
+                                        " must be joined on its PRIMARY KEY",
+                                    SourceLocation{});
+      }
+    }
+    // A kept input keeps its partitions and key bytes; two re-keyed inputs get the larger
+    // partition count, as Kafka Streams gives its repartition topics.
+    const int kept = rekey[0] ? (rekey[1] ? -1 : 1) : 0;
+    Partitioning target;
+    if (kept >= 0) {
+      target = sides[kept];
+    } else {
+      target.partitions = std::max(sides[0].partitions, sides[1].partitions);
+      target.key_format = "JSON";
+    }
+    for (int side = 0; side < 2; ++side) {
+      if (!rekey[side]) continue;
+      const bool scan = join.children[side]->kind == LogicalOperatorKind::kScan;
+      const size_t scan_index = side == 0 ? first_scan : right_scan;
+      std::vector<bool> used(join.children[side]->output.columns.size(), true);
+      if (scan && scan_index < used_by_scan_.size()) used = used_by_scan_[scan_index];
+      Cut(join, side, join_name + (side == 0 ? "-left" : "-right"), target, used);
+    }
+    return Joined(join, target, target.partitions);
+  }
+
+  // The partitioning of a join's result: by its key, whichever column holds it.
+  static Partitioning Joined(const LogicalOperator& join, const Partitioning& like,
+                             int partitions) {
+    Partitioning result;
+    result.partitions = partitions;
+    for (const auto& key : join.expressions) {
+      if (key->kind == analyzer::BoundKind::kColumn)
+        result.key_columns.push_back(key->column_index);
+    }
+    result.key_columns.push_back(static_cast<int>(join.output.columns.size()) - 1);
+    result.key_format = like.key_format;
+    result.key_properties = like.key_properties;
+    result.table = join.left_table && join.right_table;
+    result.windowed = join.output.window_type != catalog::WindowType::kNone;
+    result.name = like.name;
+    return result;
+  }
+
+  static Status Refuse(const Partitioning sides[2]) {
+    if (sides[0].partitions != sides[1].partitions) {
+      return Status::NotSupported(
+          "Can't join `" + sides[0].name + "` with `" + sides[1].name +
+              "` since the number of partitions don't match. `" + sides[0].name +
+              "` partitions = " + std::to_string(sides[0].partitions) + "; `" + sides[1].name +
+              "` partitions = " + std::to_string(sides[1].partitions) +
+              ". Please repartition either one so that the number of partitions match.",
+          SourceLocation{});
+    }
+    return Status::NotSupported("Can't join `" + sides[0].name + "` with `" + sides[1].name +
+                                    "` since their key formats differ (" + sides[0].key_format +
+                                    ", " + sides[1].key_format +
+                                    "): neither is a stream that could be re-keyed.",
+                                SourceLocation{});
+  }
+
+  // Moves the join's input `side` into a stage of its own that writes it, keyed by the join
+  // expression, to a repartition topic of `target`'s partitions and key format; the join
+  // reads that topic instead.
+  void Cut(LogicalOperator& join, int side, const std::string& name, const Partitioning& target,
+           const std::vector<bool>& used) {
+    LogicalOperatorPtr input = std::move(join.children[side]);
+    const std::string stage_id = query_id_ + "-" + name + "-repartition";
+    const std::string topic = application_id_ + "_" + stage_id;
+    const LogicalOperator* leftmost = input.get();
+    while (!leftmost->children.empty()) leftmost = leftmost->children[0].get();
+    // A scan's pseudo columns travel as values, as ksqlDB's do: the join stage reads the
+    // source's ROWPARTITION and ROWOFFSET, not the repartition topic's. They follow the
+    // scan's columns, where the runtime puts them in a row (a join's rows have them already).
+    analyzer::Schema layout = input->output;
+    std::vector<bool> written = used;
+    if (input->kind == LogicalOperatorKind::kScan) {
+      written.resize(layout.columns.size(), false);
+      layout.columns.push_back({"ROWTIME", types::SqlType::Bigint(), catalog::ColumnRole::kValue});
+      layout.columns.push_back(
+          {"ROWPARTITION", types::SqlType::Int(), catalog::ColumnRole::kValue});
+      layout.columns.push_back(
+          {"ROWOFFSET", types::SqlType::Bigint(), catalog::ColumnRole::kValue});
+      written.resize(layout.columns.size(), true);
+    }
+    const std::vector<catalog::Column> columns = UniqueValueColumns(layout);
+    join.children[side] = ReadRepartitionTopic(leftmost->source, topic, columns, layout);
+    std::vector<analyzer::BoundExpressionPtr> keys;
+    keys.push_back(join.expressions.at(side)->Clone());
+    ShiftColumns(*keys.back(), side == 0 ? 0 : join.left_width);
+    Stage stage;
+    stage.id = stage_id;
+    stage.plan = WriteRepartitionTopic(std::move(input), layout, topic, std::move(keys),
+                                       {"SIDESTREAM_JOIN_KEY"}, written, columns, target.key_format,
+                                       target.key_properties);
+    stage.writes_repartition = true;
+    topic_partitions_[topic] = target.partitions;
+    upstream_.push_back(std::move(stage));
+    rekeyed_ = true;
+  }
+
+  static void ShiftColumns(analyzer::BoundExpression& expression, int offset) {
+    if (expression.kind == analyzer::BoundKind::kColumn) expression.column_index -= offset;
+    for (auto& child : expression.children) ShiftColumns(*child, offset);
+  }
+
+  const std::string& application_id_;
+  const std::string& query_id_;
+  PartitionCount partition_count_;
+  std::map<std::string, int>& topic_partitions_;
+  std::vector<Stage>& upstream_;
+  std::vector<std::vector<bool>> used_by_scan_;
+  size_t scans_seen_ = 0;
+  int joins_ = 0;
+  bool rekeyed_ = false;
+};
+
 }  // namespace
 
 Result<std::vector<std::string>> AssignStores(LogicalOperator& plan) {
@@ -379,10 +612,38 @@ Result<PhysicalPlan> PlanQuery(const std::string& query_id, LogicalOperatorPtr p
                                const PlannerOptions& options) {
   PhysicalPlan physical;
   physical.query_id = query_id;
-  physical.stages = SplitAtRepartition(options.application_id, query_id, std::move(plan));
+  // Partition counts: of the repartition topics as the plan picks them, else the broker's
+  // (unknown without `partition_count`: then no join is re-keyed).
+  std::map<std::string, int> topic_partitions;
+  auto partition_count = [&](const std::string& topic) -> Result<int> {
+    auto internal = topic_partitions.find(topic);
+    if (internal != topic_partitions.end()) return internal->second;
+    if (!options.partition_count) return 1;
+    return options.partition_count(topic);
+  };
+  for (Stage& stage : SplitAtRepartition(options.application_id, query_id, std::move(plan))) {
+    JoinRekeyer rekeyer(options.application_id, query_id, partition_count, topic_partitions,
+                        physical.stages);
+    RETURN_NOT_OK(rekeyer.Rekey(stage));
+    // A GROUP BY's repartition topic: as many partitions as the stage that writes it.
+    if (stage.writes_repartition && !topic_partitions.count(stage.plan->source.topic)) {
+      int partitions = 0;
+      for (const LogicalOperator* scan : Scans(*stage.plan)) {
+        ASSIGN_OR_RAISE(int count, partition_count(scan->source.topic));
+        partitions = std::max(partitions, count);
+      }
+      topic_partitions[stage.plan->source.topic] = partitions;
+    }
+    physical.stages.push_back(std::move(stage));
+  }
   for (size_t index = 0; index < physical.stages.size(); ++index) {
     Stage& stage = physical.stages[index];
-    RETURN_NOT_OK(CheckCopartitioned(*stage.plan, options));
+    if (options.partition_count) {
+      for (const LogicalOperator* scan : Scans(*stage.plan)) {
+        ASSIGN_OR_RAISE(int count, partition_count(scan->source.topic));
+        stage.partitions = std::max(stage.partitions, count);
+      }
+    }
     ASSIGN_OR_RAISE(stage.stores, AssignStores(*stage.plan));
     const std::vector<std::vector<bool>> used = UsedColumnsBySource(*stage.plan);
     const std::vector<const LogicalOperator*> scans = Scans(*stage.plan);
@@ -404,17 +665,20 @@ Result<PhysicalPlan> PlanQuery(const std::string& query_id, LogicalOperatorPtr p
     if (stage.writes_repartition) {
       // Records keep their event time whatever its age, as Kafka Streams' internal topics
       // do: time-based retention would delete old-timestamped records before they are read.
+      const std::string& topic = stage.plan->source.topic;
       physical.internal_topics.push_back({InternalTopic::Kind::kRepartition,
-                                          stage.plan->source.topic,
+                                          topic,
                                           index,
-                                          {{"retention.ms", "-1"}}});
+                                          {{"retention.ms", "-1"}},
+                                          options.partition_count ? topic_partitions[topic] : 0});
     }
     for (const std::string& store : stage.stores) {
       // Compacted: the latest value of each key is what a restore needs.
       physical.internal_topics.push_back({InternalTopic::Kind::kChangelog,
                                           ChangelogTopic(options.application_id, stage.id, store),
                                           index,
-                                          {{"cleanup.policy", "compact"}}});
+                                          {{"cleanup.policy", "compact"}},
+                                          stage.partitions});
     }
   }
   return physical;
@@ -430,8 +694,12 @@ std::string PhysicalPlan::ToString() const {
     const std::vector<const LogicalOperator*> scans = Scans(*stage.plan);
     for (size_t source = 0; source < stage.sources.size(); ++source) {
       const StageSource& input = stage.sources[source];
+      const bool internal =
+          std::any_of(internal_topics.begin(), internal_topics.end(), [&](const auto& topic) {
+            return topic.kind == InternalTopic::Kind::kRepartition && topic.name == input.topic;
+          });
       text += "    reads " + input.topic + (input.windowed ? " (windowed keys)" : "") +
-              (stage.reads_changes ? " (rows and retractions)" : "") + ", decodes ";
+              (stage.reads_changes && internal ? " (rows and retractions)" : "") + ", decodes ";
       std::string decoded;
       const auto& columns = scans[source]->source.columns;
       for (size_t column = 0; column < columns.size(); ++column) {
@@ -441,17 +709,20 @@ std::string PhysicalPlan::ToString() const {
       text += (decoded.empty() ? "no columns" : decoded) + "\n";
     }
     text += "    writes " + stage.plan->source.topic +
-            (stage.writes_repartition ? " (repartition topic, keyed by the grouping values)" : "") +
+            (stage.writes_repartition
+                 ? " (repartition topic, keyed by the grouping values or the join key)"
+                 : "") +
             "\n";
     text += "    stores:";
     for (const std::string& store : stage.stores) text += " " + store;
     text += "\n";
   }
-  text += "  Internal topics (as many partitions as the stage's first input):\n";
+  text += "  Internal topics:\n";
   for (const InternalTopic& topic : internal_topics) {
     text += "    " + topic.name +
             (topic.kind == InternalTopic::Kind::kRepartition ? " (repartition" : " (changelog") +
             ", stage " + std::to_string(topic.stage + 1);
+    if (topic.partitions > 0) text += ", " + std::to_string(topic.partitions) + " partitions";
     for (const auto& [name, value] : topic.configs) text += ", " + name + "=" + value;
     text += ")\n";
   }

@@ -17,7 +17,7 @@ namespace sidestream::planner {
 /// A topic a query creates and owns.
 struct InternalTopic {
   enum class Kind {
-    kRepartition,  // rows re-keyed by the grouping values, read by the next stage
+    kRepartition,  // rows re-keyed by the grouping values or a join key, read by a later stage
     kChangelog,    // a state store's changes (compacted), read back when a task starts
   };
   Kind kind = Kind::kRepartition;
@@ -26,6 +26,10 @@ struct InternalTopic {
   size_t stage = 0;
   /// Topic configs to create it with.
   std::vector<std::pair<std::string, std::string>> configs;
+  /// Partitions to create it with; 0 when the planner knew no partition counts.
+  /// A changelog has its stage's; a join's repartition topic its partner input's (the larger
+  /// count when both inputs are re-keyed); a GROUP BY's its writing stage's.
+  int partitions = 0;
 };
 
 /// One input of a stage.
@@ -41,7 +45,9 @@ struct StageSource {
 /// A sub-topology: a consumer group that runs `plan` on every partition of its inputs, one
 /// task per partition.
 struct Stage {
-  /// The consumer group's suffix: "<query>-repartition" for a re-keying stage, else "<query>".
+  /// The consumer group's suffix: "<query>-repartition" for a GROUP BY's re-keying stage,
+  /// "<query>-Join-left-repartition" (-right; "Join-2" for a query's second join) for a
+  /// join input's, else "<query>".
   std::string id;
   /// Ends in a Sink: the query's sink, or the repartition topic the next stage reads.
   analyzer::LogicalOperatorPtr plan;
@@ -53,6 +59,8 @@ struct Stage {
   bool reads_changes = false;
   /// Writes a repartition topic (unlimited retention).
   bool writes_repartition = false;
+  /// Its tasks: the largest partition count of its inputs; 0 when unknown.
+  int partitions = 0;
 };
 
 /// A persistent query, ready to run.
@@ -69,14 +77,17 @@ struct PhysicalPlan {
 struct PlannerOptions {
   /// Prefix of internal topic names and consumer groups (ksqlDB's service id).
   std::string application_id = "sidestream";
-  /// A topic's partition count, for the co-partitioning check of joins; unset skips the check
-  /// (an offline run, where every topic has as many partitions as the run says).
+  /// A topic's partition count, to co-partition the inputs of joins and size internal topics;
+  /// unset, every topic counts as one partition (no join input is re-keyed).
   std::function<Result<int>(const std::string& topic)> partition_count;
 };
 
-/// Plans `plan` (a Sink from the analyzer). NotSupported, with the reason, for a plan that
-/// cannot run: a join whose inputs are not co-partitioned, an aggregation of a table-table
-/// join.
+/// Plans `plan` (a Sink from the analyzer). A join input that is not co-partitioned with its
+/// partner (joined on a value column, or with another partition count or key format) is
+/// re-keyed through a repartition topic of its own, as ksqlDB does. NotSupported, with the
+/// reason, for a plan that cannot run: two tables (which cannot be re-keyed) with different
+/// partition counts or key formats, an aggregation of a table-table join. BindError for a
+/// windowed input that would need re-keying.
 Result<PhysicalPlan> PlanQuery(const std::string& query_id, analyzer::LogicalOperatorPtr plan,
                                const PlannerOptions& options);
 

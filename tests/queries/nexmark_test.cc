@@ -1,6 +1,7 @@
 // The Nexmark queries the benchmarks time (bench/nexmark/*.sql), checked offline against
 // results computed here from the generated events, so that a benchmark never times a
 // wrong query.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -50,9 +51,11 @@ class NexmarkTest : public testing::Test {
   // Runs the source DDL and `query_file` over 20,000 generated events (18,400 bids, over
   // 2 s of event time at the generator's default rate); keeps the bids, parsed independently
   // of the engine.
+  // With `partitions` above 1 every topic has that many, and the joins re-key their inputs
+  // (the events have no key: they all sit in partition 0 of the event topic).
   std::unique_ptr<OfflineEngine> Run(const std::string& query_file,
-                                     double events_per_second = 10'000) {
-    auto engine = OfflineEngine::Create();
+                                     double events_per_second = 10'000, int partitions = 1) {
+    auto engine = OfflineEngine::Create(partitions);
     EXPECT_TRUE(engine.ok());
     for (const std::string& file : {std::string("nexmark.sql"), query_file}) {
       auto executed = (*engine)->Execute(ReadBenchSql(file));
@@ -83,6 +86,10 @@ class NexmarkTest : public testing::Test {
     EXPECT_EQ((*engine)->counters().evaluation_errors, 0);
     return std::move(engine).value();
   }
+
+  // Check q5's and q7's results against brute force, on `partitions` partitions.
+  void CheckQ5(int partitions);
+  void CheckQ7(int partitions);
 
   std::vector<json> bids_;
   std::vector<std::pair<json, int64_t>> persons_, auctions_;  // with their event times
@@ -149,9 +156,17 @@ TEST_F(NexmarkTest, Q8JoinsEachNewPersonWithTheirAuctionsOfTheSameWindow) {
   EXPECT_EQ(RowsWithKey(*engine, "Q8", "ID"), expected);
 }
 
-TEST_F(NexmarkTest, Q5FindsTheAuctionsWithTheMostBidsOfEachSlidingWindow) {
+TEST_F(NexmarkTest, Q5FindsTheAuctionsWithTheMostBidsOfEachSlidingWindow) { CheckQ5(1); }
+TEST_F(NexmarkTest, Q5OnFourPartitionsReKeysItsJoinInputs) { CheckQ5(4); }
+TEST_F(NexmarkTest, Q7FindsTheHighestBidsOfEachWindow) { CheckQ7(1); }
+TEST_F(NexmarkTest, Q7OnFourPartitionsReKeysItsJoinInputs) { CheckQ7(4); }
+
+void NexmarkTest::CheckQ5(int partitions) {
   // 500 events/s: 40 s of event time, about 20 windows that close.
-  auto engine = Run("q5.sql", 500);
+  auto engine = Run("q5.sql", 500, partitions);
+  if (partitions > 1) {
+    EXPECT_THAT(engine->DescribePlans().back(), testing::HasSubstr("-Join-left-repartition"));
+  }
   // Window start -> auction -> bids, over the 5 windows (10 s, every 2 s) that hold each bid.
   std::map<int64_t, std::map<int64_t, int64_t>> counts;
   for (const json& bid : bids_) {
@@ -173,12 +188,25 @@ TEST_F(NexmarkTest, Q5FindsTheAuctionsWithTheMostBidsOfEachSlidingWindow) {
     }
   }
   ASSERT_GT(expected.size(), 15u);  // about a window's worth each 2 s
-  EXPECT_EQ(RowsWithKey(*engine, "Q5", "WINDOW_START"), expected);
+  const std::multiset<std::string> actual = RowsWithKey(*engine, "Q5", "WINDOW_START");
+  if (partitions == 1) {
+    EXPECT_EQ(actual, expected);
+    return;
+  }
+  // On several partitions each task closes windows, and expires the join's buffered counts, by
+  // its own stream time, as Kafka Streams' tasks do: a window's maximum may come out after its
+  // join partition has moved past the window's counts, so that window is missed. Every row
+  // that comes out is right, and most windows do.
+  for (const std::string& row : actual) EXPECT_EQ(expected.count(row), 1u) << row;
+  EXPECT_GE(actual.size() * 3, expected.size() * 2);
 }
 
-TEST_F(NexmarkTest, Q7FindsTheHighestBidsOfEachWindow) {
+void NexmarkTest::CheckQ7(int partitions) {
   // 500 events/s: 40 s of event time, 3 windows that close.
-  auto engine = Run("q7.sql", 500);
+  auto engine = Run("q7.sql", 500, partitions);
+  if (partitions > 1) {
+    EXPECT_THAT(engine->DescribePlans().back(), testing::HasSubstr("-Join-left-repartition"));
+  }
   std::map<int64_t, int64_t> highest;  // window start -> highest price
   for (const json& bid : bids_) {
     const int64_t time = bid["dateTime"].get<int64_t>();

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "analyzer/analyzer.h"
 #include "session/script_runner.h"
 #include "sql/parser.h"
@@ -30,13 +32,29 @@ class PhysicalPlanTest : public testing::Test {
 
   // The plan of a CREATE ... AS SELECT, with every topic having `partitions`.
   Result<PhysicalPlan> Plan(const std::string& sql, int partitions = 1) {
+    return Plan(sql, std::map<std::string, int>{}, partitions);
+  }
+
+  // The same, with the topics of `counts` having as many partitions as it says.
+  Result<PhysicalPlan> Plan(const std::string& sql, std::map<std::string, int> counts,
+                            int partitions = 1) {
     ASSIGN_OR_RAISE(auto statement, sql::ParseStatement(sql));
     analyzer::Analyzer analyzer(*catalog_);
     ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statement));
     PlannerOptions options;
     options.application_id = "app";
-    options.partition_count = [partitions](const std::string&) { return partitions; };
+    options.partition_count = [counts, partitions](const std::string& topic) -> Result<int> {
+      auto found = counts.find(topic);
+      return found == counts.end() ? partitions : found->second;
+    };
     return PlanQuery("Q1", std::move(analyzed.plan), options);
+  }
+
+  // Each internal topic's name and partition count.
+  static std::map<std::string, int> TopicPartitions(const PhysicalPlan& plan) {
+    std::map<std::string, int> topics;
+    for (const InternalTopic& topic : plan.internal_topics) topics[topic.name] = topic.partitions;
+    return topics;
   }
 
   std::unique_ptr<catalog::Catalog> catalog_;
@@ -85,25 +103,123 @@ TEST_F(PhysicalPlanTest, ATableReGroupedKeepsItsRowsToRetract) {
   EXPECT_THAT(plan->stages[1].stores, ElementsAre("aggregate-0", "stream-time"));
 }
 
-TEST_F(PhysicalPlanTest, JoinStoresAndTheCoPartitioningCheck) {
-  const std::string on_key =
+TEST_F(PhysicalPlanTest, AJoinOnTheKeysOfCoPartitionedInputsIsOneStage) {
+  auto plan = Plan(
       "CREATE STREAM with_plan AS SELECT c.caller, p.plan FROM cdr c "
-      "LEFT JOIN plans p ON c.caller = p.msisdn;";
-  auto plan = Plan(on_key, 4);
-  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
-  EXPECT_THAT(plan->stages[0].stores, ElementsAre("join-0-left", "join-0-right", "stream-time"));
-
-  auto on_value = Plan(
-      "CREATE STREAM by_cell AS SELECT c.cell_id, c.caller, p.plan FROM cdr c "
-      "LEFT JOIN plans p ON c.cell_id = p.msisdn;",
+      "LEFT JOIN plans p ON c.caller = p.msisdn;",
       4);
-  ASSERT_FALSE(on_value.ok());
-  EXPECT_EQ(on_value.status().code(), StatusCode::kNotSupported);
-  EXPECT_THAT(on_value.status().message(), HasSubstr("co-partitioned"));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->stages.size(), 1u);
+  EXPECT_THAT(plan->stages[0].stores, ElementsAre("join-0-left", "join-0-right", "stream-time"));
+  EXPECT_EQ(plan->stages[0].partitions, 4);
+}
+
+TEST_F(PhysicalPlanTest, AStreamJoinedOnAValueColumnIsReKeyedThroughItsOwnTopic) {
+  const std::string sql =
+      "CREATE STREAM by_cell AS SELECT c.cell_id, c.caller, p.plan FROM cdr c "
+      "LEFT JOIN plans p ON c.cell_id = p.msisdn;";
+  auto plan = Plan(sql, {{"cdr", 2}, {"plans", 3}});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->stages.size(), 2u);
+  const Stage& rekey = plan->stages[0];
+  EXPECT_EQ(rekey.id, "Q1-Join-left-repartition");
+  EXPECT_TRUE(rekey.writes_repartition);
+  EXPECT_EQ(rekey.partitions, 2);  // a task per partition of cdr
+  ASSERT_EQ(rekey.sources.size(), 1u);
+  EXPECT_EQ(rekey.sources[0].topic, "cdr");
+  // Keyed like the table (KAFKA), so that a cell's rows land where its plan row is.
+  EXPECT_EQ(rekey.plan->source.topic, "app_Q1-Join-left-repartition");
+  EXPECT_EQ(rekey.plan->source.key_format, "KAFKA");
+  const Stage& join = plan->stages[1];
+  ASSERT_EQ(join.sources.size(), 2u);
+  EXPECT_EQ(join.sources[0].topic, "app_Q1-Join-left-repartition");
+  EXPECT_EQ(join.sources[1].topic, "plans");
+  EXPECT_EQ(join.partitions, 3);
+  EXPECT_THAT(plan->ToString(), HasSubstr("reads plans, decodes"));
+  EXPECT_TRUE(join.reads_changes);
+  // The repartition topic has the table's partition count; so do the join's changelogs.
+  const auto topics = TopicPartitions(*plan);
+  EXPECT_EQ(topics.at("app_Q1-Join-left-repartition"), 3);
+  EXPECT_EQ(topics.at("app_Q1-Join-left-repartition-stream-time-changelog"), 2);
+  EXPECT_EQ(topics.at("app_Q1-join-0-right-changelog"), 3);
+  EXPECT_THAT(plan->ToString(), HasSubstr("app_Q1-Join-left-repartition (repartition, stage 1, 3 "
+                                          "partitions, retention.ms=-1)"));
   // On one partition every task sees every record: nothing to pair up.
-  EXPECT_TRUE(Plan("CREATE STREAM by_cell AS SELECT c.cell_id, c.caller, p.plan FROM cdr c "
-                   "LEFT JOIN plans p ON c.cell_id = p.msisdn;")
+  auto single = Plan(sql);
+  ASSERT_TRUE(single.ok()) << single.status().ToString();
+  EXPECT_EQ(single->stages.size(), 1u);
+}
+
+TEST_F(PhysicalPlanTest, StreamsJoinedOnValueColumnsAreBothReKeyedToTheLargerCount) {
+  ASSERT_TRUE(session::ScriptRunner(*catalog_)
+                  .Run("CREATE STREAM sms (sender STRING KEY, receiver STRING) "
+                       "WITH (KAFKA_TOPIC='sms', VALUE_FORMAT='JSON');")
                   .ok());
+  auto plan = Plan(
+      "CREATE STREAM pairs AS SELECT c.cell_id, s.sender FROM cdr c "
+      "JOIN sms s WITHIN 1 MINUTE ON c.cell_id = s.receiver;",
+      {{"cdr", 2}, {"sms", 5}});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->stages.size(), 3u);
+  EXPECT_EQ(plan->stages[0].id, "Q1-Join-left-repartition");
+  EXPECT_EQ(plan->stages[1].id, "Q1-Join-right-repartition");
+  EXPECT_EQ(plan->stages[0].plan->source.key_format, "JSON");
+  EXPECT_EQ(plan->stages[2].partitions, 5);
+  const auto topics = TopicPartitions(*plan);
+  EXPECT_EQ(topics.at("app_Q1-Join-left-repartition"), 5);
+  EXPECT_EQ(topics.at("app_Q1-Join-right-repartition"), 5);
+}
+
+TEST_F(PhysicalPlanTest, KeysWithOtherPartitionCountsOrFormatsReKeyTheStream) {
+  ASSERT_TRUE(session::ScriptRunner(*catalog_)
+                  .Run("CREATE TABLE json_plans (msisdn STRING PRIMARY KEY, plan STRING) "
+                       "WITH (KAFKA_TOPIC='json_plans', KEY_FORMAT='JSON', VALUE_FORMAT='JSON');")
+                  .ok());
+  auto counts = Plan(
+      "CREATE STREAM with_plan AS SELECT c.caller, p.plan FROM cdr c "
+      "JOIN plans p ON c.caller = p.msisdn;",
+      {{"cdr", 8}, {"plans", 2}});
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  ASSERT_EQ(counts->stages.size(), 2u);
+  EXPECT_EQ(TopicPartitions(*counts).at("app_Q1-Join-left-repartition"), 2);
+
+  auto formats = Plan(
+      "CREATE STREAM with_plan AS SELECT c.caller, p.plan FROM cdr c "
+      "JOIN json_plans p ON c.caller = p.msisdn;",
+      4);
+  ASSERT_TRUE(formats.ok()) << formats.status().ToString();
+  ASSERT_EQ(formats->stages.size(), 2u);
+  EXPECT_EQ(formats->stages[0].plan->source.key_format, "JSON");
+
+  // Tables cannot be re-keyed: ksqlDB's message.
+  auto tables = Plan(
+      "CREATE TABLE joined AS SELECT p.msisdn, p.plan, s.plan AS other FROM plans p "
+      "JOIN subscribers s ON p.msisdn = s.id;",
+      {{"plans", 2}, {"subscribers", 4}});
+  ASSERT_FALSE(tables.ok());
+  EXPECT_EQ(tables.status().code(), StatusCode::kNotSupported);
+  EXPECT_EQ(tables.status().message(),
+            "Can't join `PLANS` with `SUBSCRIBERS` since the number of partitions don't match. "
+            "`PLANS` partitions = 2; `SUBSCRIBERS` partitions = 4. Please repartition either one "
+            "so that the number of partitions match.");
+}
+
+TEST_F(PhysicalPlanTest, AJoinResultJoinedOnAnotherColumnIsReKeyedBeforeTheNextJoin) {
+  auto plan = Plan(
+      "CREATE STREAM enriched AS SELECT c.cell_id, p.plan, s.plan AS cell_plan FROM cdr c "
+      "JOIN plans p ON c.caller = p.msisdn JOIN subscribers s ON c.cell_id = s.id;",
+      4);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->stages.size(), 2u);
+  // Stage 1 joins cdr with plans and writes the result keyed by cell_id.
+  EXPECT_EQ(plan->stages[0].id, "Q1-Join-2-left-repartition");
+  ASSERT_EQ(plan->stages[0].sources.size(), 2u);
+  EXPECT_EQ(plan->stages[0].sources[0].topic, "cdr");
+  EXPECT_EQ(plan->stages[0].sources[1].topic, "plans");
+  EXPECT_THAT(plan->stages[0].stores, ElementsAre("join-0-left", "join-0-right", "stream-time"));
+  ASSERT_EQ(plan->stages[1].sources.size(), 2u);
+  EXPECT_EQ(plan->stages[1].sources[0].topic, "app_Q1-Join-2-left-repartition");
+  EXPECT_EQ(plan->stages[1].sources[1].topic, "subscribers");
 }
 
 }  // namespace
