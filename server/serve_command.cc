@@ -105,9 +105,10 @@ Result<std::unique_ptr<rest::CommandLog>> StartCommandLog(rest::EngineWorker& wo
       RETURN_NOT_OK(engine.RestoreQueries());
       ASSIGN_OR_RAISE(auto log, rest::CommandLog::Open(std::move(options), engine));
       RETURN_NOT_OK(log->CatchUp(engine));
-      spdlog::info("command topic: the catalog file had applied up to offset {}; replayed {} "
-                   "command(s), {} failed",
-                   applied, log->applied(), log->failed());
+      spdlog::info(
+          "command topic: the catalog file had applied up to offset {}; replayed {} "
+          "command(s), {} failed",
+          applied, log->applied(), log->failed());
       return log;
     }();
     for (const std::string& warning : engine.TakeWarnings()) spdlog::warn("{}", warning);
@@ -185,8 +186,8 @@ Result<std::unique_ptr<RunningServer>> RunningServer::Start(const config::Settin
   }
   if (command_topic) {
     rest::CommandLogOptions log_options;
-    log_options.client = kafka::ClientConfig{server->worker_->bootstrap_servers(),
-                                             engine_options.client_properties};
+    log_options.client =
+        kafka::ClientConfig{server->worker_->bootstrap_servers(), engine_options.client_properties};
     log_options.topic = rest::CommandTopicName(engine_options.application_id);
     auto log = StartCommandLog(*server->worker_, std::move(log_options));
     if (!log.ok()) return Status(log.status().code(), "command topic: " + log.status().message());

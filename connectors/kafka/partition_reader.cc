@@ -127,8 +127,8 @@ Result<std::unique_ptr<PartitionTailer>> PartitionTailer::Create(const ClientCon
   UniquePartitionList assignment(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(assignment.get(), tailer->topic_.c_str(), partition)->offset =
       from == kBeginningOffset ? RD_KAFKA_OFFSET_BEGINNING : from;
-  RETURN_NOT_OK(StatusFromError(rd_kafka_assign(consumer, assignment.get()),
-                                "assign " + tailer->topic_));
+  RETURN_NOT_OK(
+      StatusFromError(rd_kafka_assign(consumer, assignment.get()), "assign " + tailer->topic_));
   RETURN_NOT_OK(StatusFromError(rd_kafka_poll_set_consumer(consumer), "set up the queue"));
   tailer->queue_.reset(rd_kafka_queue_get_consumer(consumer));
   return tailer;
@@ -156,9 +156,9 @@ Result<int64_t> PartitionTailer::Poll(std::chrono::milliseconds timeout, const V
       visit(message->offset, key, value);
       ++read;
     } else if (status.ok() && message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
-      status = Status::Corruption("reading " + topic_ + ": the next offset is out of range (" +
-                                  rd_kafka_message_errstr(message) +
-                                  "); its earlier records are gone");
+      status =
+          Status::Corruption("reading " + topic_ + ": the next offset is out of range (" +
+                             rd_kafka_message_errstr(message) + "); its earlier records are gone");
     } else if (status.ok() && message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF &&
                !IsRetriable(message->err)) {
       status = StatusFromError(message->err, "read " + topic_);
@@ -171,12 +171,11 @@ Result<int64_t> PartitionTailer::Poll(std::chrono::milliseconds timeout, const V
 
 Result<int64_t> PartitionTailer::EndOffset(std::chrono::milliseconds timeout) {
   int64_t low = 0, high = 0;
-  RETURN_NOT_OK(StatusFromError(
-      rd_kafka_query_watermark_offsets(handle_.get(), topic_.c_str(), partition_, &low, &high,
-                                       TimeoutMs(timeout)),
-      "read the end offset of " + topic_));
+  RETURN_NOT_OK(
+      StatusFromError(rd_kafka_query_watermark_offsets(handle_.get(), topic_.c_str(), partition_,
+                                                       &low, &high, TimeoutMs(timeout)),
+                      "read the end offset of " + topic_));
   return high;
 }
 
 }  // namespace sidestream::kafka
-

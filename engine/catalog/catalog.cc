@@ -395,7 +395,8 @@ Status Catalog::Load() {
     int64_t offset = -1;
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), offset);
     if (error != std::errc() || end != text.data() + text.size() || offset < -1) {
-      return BadRow(database, "meta", kAppliedCommandOffsetKey, "expected an offset, got " + Quoted(text));
+      return BadRow(database, "meta", kAppliedCommandOffsetKey,
+                    "expected an offset, got " + Quoted(text));
     }
     applied_command_offset_ = offset;
   }
@@ -425,9 +426,9 @@ int64_t Catalog::applied_command_offset() const {
 Status Catalog::SetAppliedCommandOffset(int64_t offset) {
   std::lock_guard lock(mutex_);
   RETURN_NOT_OK(InTransaction(database_, [&] {
-    ASSIGN_OR_RAISE(Statement upsert,
-                    Statement::Prepare(database_,
-                                       "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)"));
+    ASSIGN_OR_RAISE(
+        Statement upsert,
+        Statement::Prepare(database_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)"));
     RETURN_NOT_OK(upsert.BindText(1, kAppliedCommandOffsetKey));
     // Bound without a copy (SQLITE_STATIC): the text must outlive the statement's run.
     const std::string text = std::to_string(offset);

@@ -85,10 +85,10 @@ Status CommandLog::CatchUp(host::KafkaEngine& engine) {
   }
   while (engine.catalog().applied_command_offset() + 1 < end) {
     if (std::chrono::steady_clock::now() > deadline) {
-      return Status::Unavailable(
-          "replaying " + options_.topic + ": stopped at offset " +
-          std::to_string(engine.catalog().applied_command_offset() + 1) + " of " +
-          std::to_string(end) + " after " + std::to_string(options_.timeout.count()) + " ms");
+      return Status::Unavailable("replaying " + options_.topic + ": stopped at offset " +
+                                 std::to_string(engine.catalog().applied_command_offset() + 1) +
+                                 " of " + std::to_string(end) + " after " +
+                                 std::to_string(options_.timeout.count()) + " ms");
     }
     RETURN_NOT_OK(Poll(engine, kPollSlice));
   }
@@ -116,8 +116,8 @@ Result<CommandLog::Applied> CommandLog::Append(host::KafkaEngine& engine,
   RETURN_NOT_OK(producer_->Produce(options_.topic, 0, request, Dump(command)));
   Status flushed = producer_->Flush(options_.timeout);
   if (!flushed.ok()) {
-    return Status(flushed.code(), "the statement was not sent to " + options_.topic + ": " +
-                                      flushed.message());
+    return Status(flushed.code(),
+                  "the statement was not sent to " + options_.topic + ": " + flushed.message());
   }
   awaited_request_ = request;
   awaited_result_.reset();
@@ -125,10 +125,9 @@ Result<CommandLog::Applied> CommandLog::Append(host::KafkaEngine& engine,
   Status polled;
   while (polled.ok() && !awaited_result_) {
     if (std::chrono::steady_clock::now() > deadline) {
-      polled = Status::Unavailable("the statement was sent to " + options_.topic +
-                                   " but did not come back within " +
-                                   std::to_string(options_.timeout.count()) +
-                                   " ms; it runs when it does");
+      polled = Status::Unavailable(
+          "the statement was sent to " + options_.topic + " but did not come back within " +
+          std::to_string(options_.timeout.count()) + " ms; it runs when it does");
       break;
     }
     polled = Poll(engine, kPollSlice);

@@ -379,10 +379,10 @@ TEST_F(CatalogFileTest, BadAppliedCommandOffsetIsCorruption) {
   ASSERT_TRUE(Catalog::Open(path).ok());
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(raw,
-                         "INSERT INTO meta (key, value) VALUES ('applied_command_offset', 'x7')",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(raw, "INSERT INTO meta (key, value) VALUES ('applied_command_offset', 'x7')",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(raw);
   auto catalog = Catalog::Open(path);
   ASSERT_FALSE(catalog.ok());
