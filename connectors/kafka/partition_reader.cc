@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace sidestream::kafka {
@@ -120,7 +121,9 @@ Result<std::unique_ptr<PartitionTailer>> PartitionTailer::Create(const ClientCon
                                                       {"enable.auto.commit", "false"},
                                                       {"enable.auto.offset.store", "false"},
                                                       {"auto.offset.reset", "error"},
-                                                      {"fetch.wait.max.ms", "50"},
+                                                      // the embedded broker holds an
+                                                      // empty fetch this long
+                                                      {"fetch.wait.max.ms", "20"},
                                                       {"log_level", "3"}}));
   ASSIGN_OR_RAISE(tailer->handle_, NewHandle(RD_KAFKA_CONSUMER, std::move(conf)));
   rd_kafka_t* consumer = tailer->handle_.get();
@@ -140,9 +143,15 @@ PartitionTailer::~PartitionTailer() {
 }
 
 Result<int64_t> PartitionTailer::Poll(std::chrono::milliseconds timeout, const Visitor& visit) {
+  // A batch call waits its whole timeout unless the batch fills: wait for the first message
+  // alone, so that one arriving ends the wait, then take what else is there.
   rd_kafka_message_t* messages[256];
-  const ssize_t count =
-      rd_kafka_consume_batch_queue(queue_.get(), TimeoutMs(timeout), messages, 256);
+  ssize_t count = 0;
+  messages[0] = rd_kafka_consume_queue(queue_.get(), TimeoutMs(timeout));
+  if (messages[0] != nullptr) {
+    const ssize_t more = rd_kafka_consume_batch_queue(queue_.get(), 0, messages + 1, 255);
+    count = 1 + std::max<ssize_t>(more, 0);
+  }
   int64_t read = 0;
   Status status;
   for (ssize_t i = 0; i < count; ++i) {
