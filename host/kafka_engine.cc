@@ -75,7 +75,7 @@ Result<std::unique_ptr<KafkaEngine>> KafkaEngine::Start(KafkaEngineOptions optio
     state.write_cache_bytes = options.state_cache_bytes;
     ASSIGN_OR_RAISE(engine->state_provider_, state::RocksDbStoreProvider::Create(state));
   }
-  ASSIGN_OR_RAISE(engine->catalog_, catalog::Catalog::Open(":memory:"));
+  ASSIGN_OR_RAISE(engine->catalog_, catalog::Catalog::Open(options.catalog_path));
   KafkaEngine* self = engine.get();
   engine->connectors_ = std::make_unique<sink::SinkConnectors>(
       client, options.application_id, options.clock,
@@ -190,6 +190,51 @@ Status KafkaEngine::Execute(std::string_view sql) {
     }
   }
   return Status::OK();
+}
+
+Status KafkaEngine::ExecuteWith(std::string_view sql,
+                                const analyzer::SessionProperties& properties) {
+  analyzer::SessionProperties own = std::exchange(session_properties_, properties);
+  Status executed = Execute(sql);
+  session_properties_ = std::move(own);
+  return executed;
+}
+
+Status KafkaEngine::Validate(std::string_view sql) const {
+  ASSIGN_OR_RAISE(auto statements, sql::ParseScript(sql));
+  for (const auto& statement : statements) {
+    analyzer::Analyzer analyzer(*catalog_, session_properties_);
+    RETURN_NOT_OK(analyzer.Analyze(*statement).status());
+  }
+  return Status::OK();
+}
+
+Status KafkaEngine::RestoreQueries() {
+  for (const catalog::QueryDescription& query : catalog_->ListQueries()) {
+    Status restored = [&]() -> Status {
+      ASSIGN_OR_RAISE(auto statements, sql::ParseScript(query.sql));
+      if (statements.size() != 1) {
+        return Status::Corruption("its stored SQL is not one statement");
+      }
+      sql::Statement& statement = *statements.front();
+      // Its sink is in the catalog already: analyzed as a replacement of itself.
+      statement.or_replace = true;
+      analyzer::Analyzer analyzer(*catalog_, session_properties_);
+      ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(statement));
+      if (!analyzed.plan || analyzed.plan->kind != analyzer::LogicalOperatorKind::kSink) {
+        return Status::Corruption("its stored SQL is not a persistent query");
+      }
+      std::map<std::string, std::string> properties = session_properties_;
+      for (const auto& property : statement.properties) {
+        properties[property.key] = property.value.text;
+      }
+      return StartQuery(query.id, std::move(analyzed.plan), properties);
+    }();
+    if (!restored.ok()) {
+      warnings_.push_back("query " + query.id + " was not restarted: " + restored.ToString());
+    }
+  }
+  return connectors_->Sync(*catalog_);
 }
 
 Status KafkaEngine::InsertValues(const analyzer::AnalyzedStatement& analyzed) {

@@ -80,6 +80,9 @@ struct KafkaEngineOptions {
   int64_t state_memory_bytes = 128 << 20;
   /// The RocksDB stores' write caches, over every open store.
   int64_t state_cache_bytes = 64 << 20;
+  /// The catalog's SQLite file; ":memory:" keeps it in memory only. A file that lists
+  /// queries restarts them: RestoreQueries.
+  std::string catalog_path = ":memory:";
 };
 
 /// Parses a state.store value: "memory" or "rocksdb" (any case); InvalidArgument otherwise.
@@ -151,6 +154,19 @@ class KafkaEngine {
   /// PARTITIONS, or the default on the embedded broker); CREATE ... AS SELECT and
   /// INSERT INTO create the sink topic and start consuming.
   Status Execute(std::string_view sql);
+  /// Execute with exactly `properties` as the session's properties (SET and UNSET in `sql`
+  /// last only for the call); the session's own are restored after. A command replayed from
+  /// the command topic runs with the properties it was sent with, whatever this session set.
+  Status ExecuteWith(std::string_view sql, const analyzer::SessionProperties& properties);
+  /// Parses and analyzes `sql` against the catalog as it is now, applying nothing: the checks
+  /// a statement passes before it is sent to the command topic.
+  Status Validate(std::string_view sql) const;
+  /// The properties SET in this session (and not UNSET).
+  const analyzer::SessionProperties& session_properties() const { return session_properties_; }
+  /// Starts the persistent queries and sink connectors the catalog lists, from their stored
+  /// SQL (a catalog file opened at start). A query that cannot start is left out, with a
+  /// warning (TakeWarnings) naming it and why; the others start.
+  Status RestoreQueries();
 
   /// With stream threads: waits `max_wait_ms` and returns the records processed meanwhile.
   /// Without: polls every running query once (up to `max_wait_ms` in all), processes what

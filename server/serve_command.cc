@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "common/logging.h"
 #include "connectors/registry/schema_registry.h"
 #include "server/config/settings.h"
+#include "server/rest/command_log.h"
 #include "server/rest/engine_worker.h"
 #include "server/rest/http_server.h"
 #include "server/rest/rest_api.h"
@@ -91,6 +93,42 @@ rest::RestOptions RestOptionsFrom(const config::Settings& settings,
   return rest_options;
 }
 
+// On the engine thread: restarts the catalog file's queries, then opens the command topic
+// and replays it past the catalog; afterwards a ticker runs what other instances append.
+Result<std::unique_ptr<rest::CommandLog>> StartCommandLog(rest::EngineWorker& worker,
+                                                          rest::CommandLogOptions options) {
+  std::promise<Result<std::unique_ptr<rest::CommandLog>>> done;
+  worker.Post([&](host::KafkaEngine& engine) {
+    auto opened = [&]() -> Result<std::unique_ptr<rest::CommandLog>> {
+      RETURN_NOT_OK(rest::DropLeftoverPushQueries(engine.catalog()));
+      const int64_t applied = engine.catalog().applied_command_offset();
+      RETURN_NOT_OK(engine.RestoreQueries());
+      ASSIGN_OR_RAISE(auto log, rest::CommandLog::Open(std::move(options), engine));
+      RETURN_NOT_OK(log->CatchUp(engine));
+      spdlog::info(
+          "command topic: the catalog file had applied up to offset {}; replayed {} "
+          "command(s), {} failed",
+          applied, log->applied(), log->failed());
+      return log;
+    }();
+    for (const std::string& warning : engine.TakeWarnings()) spdlog::warn("{}", warning);
+    done.set_value(std::move(opened));
+  });
+  ASSIGN_OR_RAISE(auto log, done.get_future().get());
+  worker.AddTicker([raw = log.get(), last_error = std::string()](host::KafkaEngine& engine,
+                                                                 bool stopping) mutable {
+    if (stopping) return false;
+    Status polled = raw->Poll(engine, std::chrono::milliseconds(0));
+    // Once per distinct error: the ticker runs every few milliseconds.
+    if (!polled.ok() && polled.ToString() != last_error) {
+      last_error = polled.ToString();
+      spdlog::error("command topic: {}", last_error);
+    }
+    return true;
+  });
+  return log;
+}
+
 }  // namespace
 
 Status ExecuteOnEngine(rest::EngineWorker& worker, const std::string& sql) {
@@ -126,6 +164,12 @@ Result<std::unique_ptr<RunningServer>> RunningServer::Start(const config::Settin
   engine_options.state_dir = settings.GetString("state.dir");
   engine_options.state_memory_bytes = settings.GetInt("state.rocksdb.memory.bytes");
   engine_options.state_cache_bytes = settings.GetInt("state.cache.max.bytes");
+  const bool command_topic = settings.GetBool("command.topic.enabled");
+  if (command_topic) {
+    engine_options.catalog_path = (std::filesystem::path(engine_options.state_dir) /
+                                   engine_options.application_id / "catalog.db")
+                                      .string();
+  }
 
   registry::SetDefaultSchemaRegistryUrl(settings.GetString("schema.registry.url"));
   std::unique_ptr<RunningServer> server(new RunningServer());
@@ -140,6 +184,15 @@ Result<std::unique_ptr<RunningServer>> RunningServer::Start(const config::Settin
         "exactly_once_v2 on the embedded broker: its transactions run, but its read_committed "
         "does not hide aborted records, so exactly-once does not hold there (use a real broker)");
   }
+  if (command_topic) {
+    rest::CommandLogOptions log_options;
+    log_options.client =
+        kafka::ClientConfig{server->worker_->bootstrap_servers(), engine_options.client_properties};
+    log_options.topic = rest::CommandTopicName(engine_options.application_id);
+    auto log = StartCommandLog(*server->worker_, std::move(log_options));
+    if (!log.ok()) return Status(log.status().code(), "command topic: " + log.status().message());
+    server->command_log_ = std::move(*log);
+  }
   if (const std::string queries_file = settings.GetString("queries.file"); !queries_file.empty()) {
     if (!RunQueriesFile(*server->worker_, queries_file)) {
       return Status::InvalidArgument(queries_file + ": the queries file failed");
@@ -151,6 +204,7 @@ Result<std::unique_ptr<RunningServer>> RunningServer::Start(const config::Settin
   // The API is built before the server so that the handler can reference it; the address
   // for /clusterStatus is known once the port is.
   server->api_ = std::make_unique<rest::RestApi>(*server->worker_, rest_options);
+  server->api_->set_command_log(server->command_log_.get());
   auto handler = [raw = server->api_.get()](rest::HttpRequest request,
                                             std::shared_ptr<rest::Responder> responder) {
     raw->Handle(std::move(request), std::move(responder));

@@ -31,8 +31,10 @@ int RunServe(const ServeOptions& options);
 /// stops the engine first, so that its push queries end before their responders go.
 class RunningServer {
  public:
-  /// Starts the engine from `settings`, applies `queries.file` (InvalidArgument when it
-  /// fails; its error is logged with line:column), then listens on host:port. With
+  /// Starts the engine from `settings`; with command.topic.enabled, restarts the queries of
+  /// the catalog file and replays the command topic past it; applies `queries.file`
+  /// (InvalidArgument when it fails; its error is logged with line:column), then listens on
+  /// host:port. With
   /// `any_port_if_taken`, a taken port falls back to a free one.
   static Result<std::unique_ptr<RunningServer>> Start(const config::Settings& settings,
                                                       bool any_port_if_taken = false);
@@ -46,6 +48,8 @@ class RunningServer {
  private:
   RunningServer() = default;
 
+  // Used on the worker's thread only, so it goes after the worker has stopped.
+  std::unique_ptr<rest::CommandLog> command_log_;
   std::unique_ptr<rest::EngineWorker> worker_;
   std::unique_ptr<rest::RestApi> api_;
   std::unique_ptr<rest::HttpServer> http_;

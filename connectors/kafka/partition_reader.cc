@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace sidestream::kafka {
@@ -107,6 +108,83 @@ Result<PartitionRead> ReadPartitionFrom(
   if (!status.ok()) return status;
   result.records = read;
   return result;
+}
+
+Result<std::unique_ptr<PartitionTailer>> PartitionTailer::Create(const ClientConfig& client,
+                                                                 std::string topic,
+                                                                 int32_t partition, int64_t from) {
+  std::unique_ptr<PartitionTailer> tailer(new PartitionTailer());
+  tailer->topic_ = std::move(topic);
+  tailer->partition_ = partition;
+  // A group id is required of a consumer handle even when it only assigns; it never joins.
+  ASSIGN_OR_RAISE(UniqueConf conf, BuildConf(client, {{"group.id", "sidestream-tailer"},
+                                                      {"enable.auto.commit", "false"},
+                                                      {"enable.auto.offset.store", "false"},
+                                                      {"auto.offset.reset", "error"},
+                                                      // the embedded broker holds an
+                                                      // empty fetch this long
+                                                      {"fetch.wait.max.ms", "20"},
+                                                      {"log_level", "3"}}));
+  ASSIGN_OR_RAISE(tailer->handle_, NewHandle(RD_KAFKA_CONSUMER, std::move(conf)));
+  rd_kafka_t* consumer = tailer->handle_.get();
+  UniquePartitionList assignment(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(assignment.get(), tailer->topic_.c_str(), partition)->offset =
+      from == kBeginningOffset ? RD_KAFKA_OFFSET_BEGINNING : from;
+  RETURN_NOT_OK(
+      StatusFromError(rd_kafka_assign(consumer, assignment.get()), "assign " + tailer->topic_));
+  RETURN_NOT_OK(StatusFromError(rd_kafka_poll_set_consumer(consumer), "set up the queue"));
+  tailer->queue_.reset(rd_kafka_queue_get_consumer(consumer));
+  return tailer;
+}
+
+PartitionTailer::~PartitionTailer() {
+  queue_.reset();
+  if (handle_) rd_kafka_consumer_close(handle_.get());
+}
+
+Result<int64_t> PartitionTailer::Poll(std::chrono::milliseconds timeout, const Visitor& visit) {
+  // A batch call waits its whole timeout unless the batch fills: wait for the first message
+  // alone, so that one arriving ends the wait, then take what else is there.
+  rd_kafka_message_t* messages[256];
+  ssize_t count = 0;
+  messages[0] = rd_kafka_consume_queue(queue_.get(), TimeoutMs(timeout));
+  if (messages[0] != nullptr) {
+    const ssize_t more = rd_kafka_consume_batch_queue(queue_.get(), 0, messages + 1, 255);
+    count = 1 + std::max<ssize_t>(more, 0);
+  }
+  int64_t read = 0;
+  Status status;
+  for (ssize_t i = 0; i < count; ++i) {
+    rd_kafka_message_t* message = messages[i];
+    if (status.ok() && message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      std::optional<std::string_view> key, value;
+      if (message->key)
+        key = std::string_view(static_cast<const char*>(message->key), message->key_len);
+      if (message->payload)
+        value = std::string_view(static_cast<const char*>(message->payload), message->len);
+      visit(message->offset, key, value);
+      ++read;
+    } else if (status.ok() && message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
+      status =
+          Status::Corruption("reading " + topic_ + ": the next offset is out of range (" +
+                             rd_kafka_message_errstr(message) + "); its earlier records are gone");
+    } else if (status.ok() && message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF &&
+               !IsRetriable(message->err)) {
+      status = StatusFromError(message->err, "read " + topic_);
+    }
+    rd_kafka_message_destroy(message);
+  }
+  if (!status.ok()) return status;
+  return read;
+}
+
+Result<int64_t> PartitionTailer::EndOffset(std::chrono::milliseconds timeout) {
+  int64_t low = 0, high = 0;
+  RETURN_NOT_OK(
+      StatusFromError(rd_kafka_query_watermark_offsets(handle_.get(), topic_.c_str(), partition_,
+                                                       &low, &high, TimeoutMs(timeout)),
+                      "read the end offset of " + topic_));
+  return high;
 }
 
 }  // namespace sidestream::kafka

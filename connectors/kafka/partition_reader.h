@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,5 +52,39 @@ Result<PartitionRead> ReadPartitionFrom(
     const std::function<void(int64_t start, int64_t end)>& on_range,
     const TimedPartitionVisitor& visit,
     std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+/// Reads one partition from an offset on, as records arrive, with no consumer group: the
+/// command topic's replay, where every instance reads every record in order. The offset
+/// reset policy is "error": a start before the partition's first offset (records gone to
+/// retention) is reported, never skipped silently.
+/// Ownership: owns its librdkafka handle. Thread: one call at a time, from any thread.
+class PartitionTailer {
+ public:
+  /// Assigns `partition` of `topic` at `from` (kBeginningOffset: its first record).
+  /// InvalidArgument when the configuration is refused.
+  static Result<std::unique_ptr<PartitionTailer>> Create(const ClientConfig& client,
+                                                         std::string topic, int32_t partition,
+                                                         int64_t from);
+  ~PartitionTailer();
+  PartitionTailer(const PartitionTailer&) = delete;
+  PartitionTailer& operator=(const PartitionTailer&) = delete;
+
+  using Visitor = std::function<void(int64_t offset, std::optional<std::string_view> key,
+                                     std::optional<std::string_view> value)>;
+  /// Hands the records that arrive within `timeout` to `visit`, in offset order, and returns
+  /// how many. Retriable errors (broker down) are left to librdkafka's retries and read as
+  /// none; others are returned (Corruption when the next offset is out of range).
+  Result<int64_t> Poll(std::chrono::milliseconds timeout, const Visitor& visit);
+  /// The partition's end (its high watermark) now, asked of the broker.
+  Result<int64_t> EndOffset(std::chrono::milliseconds timeout);
+
+ private:
+  PartitionTailer() = default;
+
+  std::string topic_;
+  int32_t partition_ = 0;
+  UniqueHandle handle_;
+  UniqueQueue queue_;
+};
 
 }  // namespace sidestream::kafka

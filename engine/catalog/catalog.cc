@@ -39,6 +39,7 @@ constexpr const char* kCatalogTables[] = {"meta", "sources", "types", "queries",
                                           "query_id_counter"};
 
 // Added after version 1 without a version bump: created when missing, so older files open.
+constexpr const char* kAppliedCommandOffsetKey = "applied_command_offset";
 constexpr const char* kCreateConnectors =
     "CREATE TABLE IF NOT EXISTS connectors (name TEXT PRIMARY KEY, description TEXT NOT NULL)";
 
@@ -383,6 +384,58 @@ Status Catalog::Load() {
     return BadRow(database, "query_id_counter", "1", "expected one non-negative integer");
   }
   next_query_number_ = counter.Int64(0);
+
+  // Kept in meta, so that a catalog from before the command topic opens as "none applied".
+  ASSIGN_OR_RAISE(Statement applied,
+                  Statement::Prepare(database, "SELECT value FROM meta WHERE key = ?1"));
+  RETURN_NOT_OK(applied.BindText(1, kAppliedCommandOffsetKey));
+  ASSIGN_OR_RAISE(bool has_offset, applied.Step());
+  if (has_offset) {
+    std::string text = applied.Text(0).value_or("");
+    int64_t offset = -1;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), offset);
+    if (error != std::errc() || end != text.data() + text.size() || offset < -1) {
+      return BadRow(database, "meta", kAppliedCommandOffsetKey,
+                    "expected an offset, got " + Quoted(text));
+    }
+    applied_command_offset_ = offset;
+  }
+  return Status::OK();
+}
+
+Status Catalog::SetNextQueryNumber(int64_t number) {
+  if (number < 0) return Status::InvalidArgument("a query number must not be negative");
+  std::lock_guard lock(mutex_);
+  RETURN_NOT_OK(InTransaction(database_, [&] {
+    ASSIGN_OR_RAISE(Statement update,
+                    Statement::Prepare(database_,
+                                       "UPDATE query_id_counter SET next_number = ?1 "
+                                       "WHERE singleton = 1"));
+    RETURN_NOT_OK(update.BindInt64(1, number));
+    return update.Run();
+  }));
+  next_query_number_ = number;
+  return Status::OK();
+}
+
+int64_t Catalog::applied_command_offset() const {
+  std::lock_guard lock(mutex_);
+  return applied_command_offset_;
+}
+
+Status Catalog::SetAppliedCommandOffset(int64_t offset) {
+  std::lock_guard lock(mutex_);
+  RETURN_NOT_OK(InTransaction(database_, [&] {
+    ASSIGN_OR_RAISE(
+        Statement upsert,
+        Statement::Prepare(database_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)"));
+    RETURN_NOT_OK(upsert.BindText(1, kAppliedCommandOffsetKey));
+    // Bound without a copy (SQLITE_STATIC): the text must outlive the statement's run.
+    const std::string text = std::to_string(offset);
+    RETURN_NOT_OK(upsert.BindText(2, text));
+    return upsert.Run();
+  }));
+  applied_command_offset_ = offset;
   return Status::OK();
 }
 

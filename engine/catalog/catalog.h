@@ -123,6 +123,15 @@ class Catalog {
   /// Returns a fresh query id: prefix + "_" + counter, e.g. "CSAS_OUTPUT_0".
   /// The counter is persisted and never reused.
   Result<std::string> NextQueryId(const std::string& prefix);
+  /// Makes the next NextQueryId use `number` (persisted). A command replayed from the command
+  /// topic numbers its query by its offset, as ksqlDB does, so that every instance gives it
+  /// the same id (and so the same consumer group).
+  Status SetNextQueryNumber(int64_t number);
+
+  /// The offset of the last command-topic record applied to this catalog; -1 when none.
+  int64_t applied_command_offset() const;
+  /// Records that the command at `offset` was applied (persisted).
+  Status SetAppliedCommandOffset(int64_t offset);
 
  private:
   explicit Catalog(sqlite3* database);
@@ -135,6 +144,7 @@ class Catalog {
   std::map<std::string, QueryDescription> queries_;
   std::map<std::string, ConnectorDescription> connectors_;
   int64_t next_query_number_ = 0;
+  int64_t applied_command_offset_ = -1;
 };
 
 }  // namespace sidestream::catalog

@@ -35,6 +35,15 @@ const std::vector<SettingSpec>& Table() {
        0,
        "Prefix of the consumer groups of persistent queries (<service.id>_<query id>).",
        {"ksql.service.id"}},
+      {"command.topic.enabled", SettingType::kBool, "false", 0, 0,
+       "Share one catalog between the instances with the same service.id through ksqlDB's "
+       "command topic (_confluent-ksql-<service.id>_command_topic, one partition, kept "
+       "forever). Statements that change the catalog or the persistent queries are appended "
+       "to it and every instance runs them in order, so a persistent query sent to any "
+       "instance runs on all of them, which share its partitions. Each instance keeps its copy "
+       "of the catalog in <state.dir>/<service.id>/catalog.db and resumes after the last "
+       "command it applied; without that file it rebuilds the catalog from the topic. false: "
+       "one instance, its catalog in memory."},
       {"commit.interval.ms",
        SettingType::kInt,
        "2000",

@@ -13,6 +13,7 @@
 #include "connectors/kafka/batch_consumer.h"
 #include "connectors/sink/sink_connectors.h"
 #include "server/console/console_assets.h"
+#include "server/rest/command_log.h"
 #include "server/rest/engine_metrics.h"
 #include "server/rest/ksql_entities.h"
 #include "session/script_runner.h"
@@ -108,9 +109,11 @@ class ScopedProperties {
   std::vector<std::string> names_;
 };
 
-// Runs one non-query statement; returns its entity (null for SET/UNSET) or an error.
+// Runs one non-query statement; returns its entity (null for SET/UNSET) or an error. With a
+// command log, a statement that changes the catalog or the queries runs through it.
 Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& statement,
-                          const RestOptions& options, int64_t sequence, ScopedProperties& scoped) {
+                          const RestOptions& options, int64_t sequence, ScopedProperties& scoped,
+                          CommandLog* command_log) {
   const std::string text = statement.text + ";";
   catalog::Catalog& catalog = engine.catalog();
   switch (statement.kind) {
@@ -312,7 +315,19 @@ Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& state
     if (source.ok()) dropped_topic = source->topic;
   }
   (void)engine.TakeWarnings();  // earlier work's (a push query ending): not this statement's
-  RETURN_NOT_OK(engine.Execute(text));
+  // Its query is numbered by its command's offset; others' commands may run before it.
+  std::string query_suffix;
+  if (command_log != nullptr) {
+    // ksqlDB checks a statement before it enters the topic: a wrong one never does.
+    RETURN_NOT_OK(engine.Validate(text));
+    ASSIGN_OR_RAISE(CommandLog::Applied applied,
+                    command_log->Append(engine, text, engine.session_properties()));
+    RETURN_NOT_OK(applied.status);
+    sequence = applied.offset;
+    query_suffix = "_" + std::to_string(applied.offset);
+  } else {
+    RETURN_NOT_OK(engine.Execute(text));
+  }
   json status = {{"status", "SUCCESS"}, {"message", ""}, {"queryId", nullptr}};
   std::string command = "stream/`" + statement.name + "`/create";
   switch (statement.kind) {
@@ -327,6 +342,7 @@ Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& state
     case sql::StatementKind::kInsertInto:
       for (const auto& query : catalog.ListQueries()) {
         if (std::find(before.begin(), before.end(), query.id) != before.end()) continue;
+        if (!query.id.ends_with(query_suffix)) continue;
         status["message"] = "Created query with ID " + query.id;
         status["queryId"] = query.id;
       }
@@ -373,8 +389,8 @@ Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& state
 
 void RunKsql(host::KafkaEngine& engine, const std::string& sql,
              const std::vector<std::pair<std::string, std::string>>& properties,
-             const RestOptions& options, std::atomic<int64_t>& sequence, Responder& responder,
-             const std::function<void(const json& entity)>& on_command) {
+             const RestOptions& options, std::atomic<int64_t>& sequence, CommandLog* command_log,
+             Responder& responder, const std::function<void(const json& entity)>& on_command) {
   json entities = json::array();
   ScopedProperties scoped(engine);
   for (const auto& [name, value] : properties) {
@@ -390,7 +406,8 @@ void RunKsql(host::KafkaEngine& engine, const std::string& sql,
     return RespondJson(responder, code, body);
   }
   for (const auto& statement : *statements) {
-    auto entity = RunStatement(engine, *statement, options, sequence.fetch_add(1), scoped);
+    auto entity =
+        RunStatement(engine, *statement, options, sequence.fetch_add(1), scoped, command_log);
     if (!entity.ok()) {
       int error_code = statement->kind == sql::StatementKind::kSelect ? kErrorQueryEndpoint : 0;
       auto [code, body] = StatementFailure(entity.status(), statement->text + ";", entities);
@@ -608,6 +625,17 @@ void Release(host::KafkaEngine& engine, PushQuery& query) {
 
 }  // namespace
 
+Status DropLeftoverPushQueries(catalog::Catalog& catalog) {
+  for (const catalog::SourceDescription& source : catalog.ListSources()) {
+    if (!IsTransient(source.name)) continue;
+    if (!source.writer_query_id.empty() && catalog.GetQuery(source.writer_query_id).ok()) {
+      RETURN_NOT_OK(catalog.RemoveQuery(source.writer_query_id));
+    }
+    RETURN_NOT_OK(catalog.DropSource(source.name));
+  }
+  return Status::OK();
+}
+
 RestApi::RestApi(EngineWorker& worker, RestOptions options)
     : worker_(worker), options_(std::move(options)) {
   DescribeRestMetrics(rest_metrics_);
@@ -774,6 +802,16 @@ void RestApi::HandleMetrics(std::shared_ptr<Responder> responder) {
     metrics::Registry registry;
     DescribeEngineMetrics(registry);
     CollectEngineMetrics(engine.Metrics(), engine.Queries(), Clock::System().WallMs(), registry);
+    if (command_log_ != nullptr) {
+      registry.Describe("sidestream_commands_applied_total", metrics::MetricType::kCounter,
+                        "Commands of the command topic this instance ran since it started.");
+      registry.Describe("sidestream_commands_failed_total", metrics::MetricType::kCounter,
+                        "Commands of the command topic that failed here (logged and skipped).");
+      registry.Set("sidestream_commands_applied_total", {},
+                   static_cast<double>(command_log_->applied()));
+      registry.Set("sidestream_commands_failed_total", {},
+                   static_cast<double>(command_log_->failed()));
+    }
     {
       std::lock_guard<std::mutex> lock(push_mutex_);
       rest_metrics_.Set("sidestream_push_queries_open", {},
@@ -798,7 +836,7 @@ void RestApi::HandleKsql(const HttpRequest& request, std::shared_ptr<Responder> 
   std::string sql = (*body)["ksql"].get<std::string>();
   worker_.Post([this, sql = std::move(sql), properties = std::move(*properties),
                 responder](host::KafkaEngine& engine) {
-    RunKsql(engine, sql, properties, options_, command_sequence_, *responder,
+    RunKsql(engine, sql, properties, options_, command_sequence_, command_log_, *responder,
             [this](const json& entity) {
               std::lock_guard<std::mutex> lock(commands_mutex_);
               command_statuses_[entity["commandId"].get<std::string>()] = entity["commandStatus"];

@@ -35,6 +35,11 @@ struct RestOptions {
 };
 
 struct PushQuery;
+class CommandLog;
+
+/// Drops the private streams and tables of push queries (and their queries) that a catalog
+/// file kept from a process that ended while they ran: they belonged to its connections.
+Status DropLeftoverPushQueries(catalog::Catalog& catalog);
 
 /// Routes requests. Handle runs on the HTTP server's thread and never blocks: statements and
 /// queries run on the engine worker's thread, which answers through the Responder.
@@ -48,6 +53,9 @@ class RestApi {
   void Handle(HttpRequest request, std::shared_ptr<Responder> responder);
   /// "host:port" for /clusterStatus, once the port is known. Any thread.
   void set_advertised_address(std::string address);
+  /// Statements that change the catalog or the queries go through `log` (null: run here).
+  /// Set before the server takes requests; the log must outlive the worker's thread.
+  void set_command_log(CommandLog* log) { command_log_ = log; }
 
  private:
   void HandleKsql(const HttpRequest& request, std::shared_ptr<Responder> responder);
@@ -75,6 +83,7 @@ class RestApi {
 
   EngineWorker& worker_;
   RestOptions options_;
+  CommandLog* command_log_ = nullptr;  // engine thread only
   std::atomic<int64_t> command_sequence_{0};
   std::atomic<int64_t> transient_counter_{0};
   std::mutex push_mutex_;

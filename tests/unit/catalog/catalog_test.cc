@@ -354,6 +354,41 @@ TEST_F(CatalogFileTest, QueryIdCounterSurvivesReopen) {
   EXPECT_EQ(*(*catalog)->NextQueryId("CSAS_A"), "CSAS_A_3");
 }
 
+// The command topic's bookkeeping: a replayed command numbers its query by its offset, and
+// the last applied offset survives a restart (where the replay resumes).
+TEST_F(CatalogFileTest, AppliedCommandOffsetAndPinnedQueryNumberSurviveReopen) {
+  std::string path = PathIn("catalog.db");
+  {
+    auto catalog = Catalog::Open(path);
+    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+    EXPECT_EQ((*catalog)->applied_command_offset(), -1);
+    ASSERT_TRUE((*catalog)->SetNextQueryNumber(7).ok());
+    EXPECT_EQ(*(*catalog)->NextQueryId("CSAS_OUT"), "CSAS_OUT_7");
+    ASSERT_TRUE((*catalog)->SetAppliedCommandOffset(7).ok());
+    EXPECT_EQ((*catalog)->applied_command_offset(), 7);
+    EXPECT_EQ((*catalog)->SetNextQueryNumber(-1).code(), StatusCode::kInvalidArgument);
+  }
+  auto catalog = Catalog::Open(path);
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  EXPECT_EQ((*catalog)->applied_command_offset(), 7);
+  EXPECT_EQ(*(*catalog)->NextQueryId("CSAS_OUT"), "CSAS_OUT_8");
+}
+
+TEST_F(CatalogFileTest, BadAppliedCommandOffsetIsCorruption) {
+  std::string path = PathIn("catalog.db");
+  ASSERT_TRUE(Catalog::Open(path).ok());
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(raw, "INSERT INTO meta (key, value) VALUES ('applied_command_offset', 'x7')",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(raw);
+  auto catalog = Catalog::Open(path);
+  ASSERT_FALSE(catalog.ok());
+  EXPECT_THAT(catalog.status().message(), HasSubstr("applied_command_offset"));
+}
+
 TEST_F(CatalogFileTest, EmptyFileBecomesANewCatalog) {
   std::string path = PathIn("catalog.db");
   WriteBytes(path, "");
