@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 
 namespace sidestream::rest {
 
@@ -21,8 +22,12 @@ struct HttpServer::Exchange {
   bool in_flight = false;  // h2o holds `sending` and will call proceed
   bool finishing = false;  // Finish was called: the next send is the final one
   bool final_sent = false;
-  std::string pending;  // written, not yet handed to h2o
-  std::string sending;  // handed to h2o
+  // Over HTTP/2 each Write goes out as a DATA frame of its own, as ksqlDB's server sends each
+  // row: its clients (npm ksqldb-client, ksql-python-ng) parse one row per frame. h2o fills a
+  // frame with everything one send hands it, so each chunk is a send of its own.
+  bool frame_per_write = false;
+  std::deque<std::string> pending;  // written, not yet handed to h2o (HTTP/1: one chunk)
+  std::string sending;              // handed to h2o
 };
 
 struct HttpServer::Loop {
@@ -117,13 +122,16 @@ HttpServer::Exchange* FindExchange(HttpServer::Loop* loop, uint64_t id) {
 void Flush(HttpServer::Exchange& exchange) {
   if (exchange.in_flight || exchange.final_sent || exchange.req == nullptr) return;
   if (exchange.pending.empty() && !exchange.finishing) return;
-  exchange.sending = std::move(exchange.pending);
-  exchange.pending.clear();
+  exchange.sending.clear();
+  if (!exchange.pending.empty()) {
+    exchange.sending = std::move(exchange.pending.front());
+    exchange.pending.pop_front();
+  }
+  const bool final = exchange.finishing && exchange.pending.empty();
   exchange.in_flight = true;
-  exchange.final_sent = exchange.finishing;
+  exchange.final_sent = final;
   h2o_iovec_t buffer = h2o_iovec_init(exchange.sending.data(), exchange.sending.size());
-  h2o_send(exchange.req, &buffer, 1,
-           exchange.finishing ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+  h2o_send(exchange.req, &buffer, 1, final ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
 }
 
 void OnProceed(h2o_generator_t* generator, h2o_req_t*) {
@@ -169,6 +177,7 @@ int OnRequest(h2o_handler_t* self, h2o_req_t* req) {
   slot->id = id;
   auto exchange = std::make_unique<HttpServer::Exchange>();
   exchange->req = req;
+  exchange->frame_per_write = req->version >= 0x200;
   exchange->responder = std::make_shared<Responder>(loop->server, id);
   std::shared_ptr<Responder> responder = exchange->responder;
   loop->exchanges[id] = std::move(exchange);
@@ -218,13 +227,11 @@ void Responder::Respond(int status, std::string content_type, std::string body) 
         h2o_req_t* req = exchange->req;
         SetHead(req, status, content_type);
         req->res.content_length = body.size();
-        exchange->pending = std::move(body);
         exchange->finishing = true;
         static h2o_generator_t whole = {nullptr, nullptr};
         h2o_start_response(req, &whole);
         // A whole response is sent at once: h2o calls no proceed for a final send.
-        exchange->sending = std::move(exchange->pending);
-        exchange->pending.clear();
+        exchange->sending = std::move(body);
         // h2o 2.2 sends a HEAD response's body as DATA frames over HTTP/2, which clients reject
         // as a protocol error: the body stays out, its length in the header.
         if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
@@ -260,10 +267,14 @@ void Responder::StartStream(int status, std::string content_type) {
 void Responder::Write(std::string chunk) {
   HttpServer::Loop* loop = server_->loop_.get();
   uint64_t id = id_;
-  server_->Post([loop, id, chunk = std::move(chunk)] {
+  server_->Post([loop, id, chunk = std::move(chunk)]() mutable {
     HttpServer::Exchange* exchange = FindExchange(loop, id);
-    if (exchange == nullptr || exchange->finishing) return;
-    exchange->pending += chunk;
+    if (exchange == nullptr || exchange->finishing || chunk.empty()) return;
+    if (exchange->frame_per_write || exchange->pending.empty()) {
+      exchange->pending.push_back(std::move(chunk));
+    } else {
+      exchange->pending.back() += chunk;
+    }
     if (exchange->started) Flush(*exchange);
   });
 }
