@@ -189,13 +189,6 @@ Result<bool> StreamPullQuery::Poll(std::chrono::milliseconds wait, size_t max_re
   RETURN_NOT_OK(state.consumer->Poll(max_records, wait, &state.messages));
   const auto now = std::chrono::steady_clock::now();
   bool progress = !state.messages.empty();
-  for (const auto& end : state.consumer->TakePartitionEnds()) {
-    // The fetch caught up with the log: every record before the captured end has been read
-    // (the end is past control records of transactions, which are never returned).
-    auto found = state.ends.find(end.partition);
-    if (found != state.ends.end() && end.offset >= found->second) state.Finish(end.partition);
-    progress = true;
-  }
   state.batch.Clear();
   for (size_t i = 0; i < state.messages.size(); ++i) {
     kafka::MessageView message = state.messages[i];
@@ -205,6 +198,15 @@ Result<bool> StreamPullQuery::Poll(std::chrono::milliseconds wait, size_t max_re
     ++state.read;
     runtime::Record& record = state.batch.Append();
     if (!state.Decode(message, record)) state.batch.PopBack();
+  }
+  // After the batch's messages: a partition's end comes after its last records, maybe in the
+  // same batch.
+  for (const auto& end : state.consumer->TakePartitionEnds()) {
+    // The fetch caught up with the log: every record before the captured end has been read
+    // (the end is past control records of transactions, which are never returned).
+    auto found = state.ends.find(end.partition);
+    if (found != state.ends.end() && end.offset >= found->second) state.Finish(end.partition);
+    progress = true;
   }
   state.output = &rows;
   Status processed = state.batch.empty() ? Status::OK() : state.select->Process(0, state.batch);
