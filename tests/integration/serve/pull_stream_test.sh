@@ -46,7 +46,7 @@ got=$(post --http2-prior-knowledge /query-stream '{"sql":"SELECT * FROM CALLS;"}
 [ "$got" = 200 ] || fail "SELECT * -> $got $(cat "$work/body")"
 normalize sort
 cat >"$work/expected" <<'END'
-{"queryId":"Q","columnNames":["CALLER","SECS"],"columnTypes":["STRING","INTEGER"]}
+{"columnNames":["CALLER","SECS"],"columnTypes":["STRING","INTEGER"],"queryId":"Q"}
 ["a",10]
 ["a",60]
 ["b",20]
@@ -62,7 +62,7 @@ got=$(post --http2-prior-knowledge /query-stream \
 [ "$got" = 200 ] || fail "WHERE -> $got $(cat "$work/body")"
 normalize sort
 cat >"$work/expected" <<'END'
-{"queryId":"Q","columnNames":["CALLER","DOUBLED"],"columnTypes":["STRING","INTEGER"]}
+{"columnNames":["CALLER","DOUBLED"],"columnTypes":["STRING","INTEGER"],"queryId":"Q"}
 ["a",120]
 ["c",60]
 ["d",80]
@@ -91,14 +91,14 @@ got=$(post --http2-prior-knowledge /query-stream '{"sql":"SELECT SECS FROM CALLS
   application/json)
 [ "$got" = 200 ] || fail "json array -> $got"
 normalize
-printf '%s\n' '[{"queryId":"Q","columnNames":["SECS"],"columnTypes":["INTEGER"]},' '[50]]' >"$work/expected"
+printf '%s\n' '[{"columnNames":["SECS"],"columnTypes":["INTEGER"],"queryId":"Q"},' '[50]]' >"$work/expected"
 expect_body "/query-stream as a JSON array" "$work/expected"
 
 # A stream with no records: the header alone.
 got=$(post --http2-prior-knowledge /query-stream '{"sql":"SELECT * FROM QUIET;"}')
 [ "$got" = 200 ] || fail "empty -> $got $(cat "$work/body")"
 normalize
-echo '{"queryId":"Q","columnNames":["ID","V"],"columnTypes":["INTEGER","STRING"]}' >"$work/expected"
+echo '{"columnNames":["ID","V"],"columnTypes":["INTEGER","STRING"],"queryId":"Q"}' >"$work/expected"
 expect_body "/query-stream on an empty stream: the header" "$work/expected"
 got=$(post --http1.1 /query '{"ksql":"SELECT * FROM QUIET;"}')
 normalize
