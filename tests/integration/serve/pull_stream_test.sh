@@ -128,6 +128,26 @@ refused "ROWPARTITION in WHERE" "SELECT * FROM CALLS WHERE ROWPARTITION = 1;" \
 refused "an unknown stream" "SELECT * FROM NOPE;" "NOPE"
 grep -q '"@type":"statement_error"' "$work/body" || fail "error shape: $(cat "$work/body")"
 
+# Closing the connection stops a scan: 100k records take seconds to stream, and the scan is
+# gone (sidestream_push_queries_open back to 0) as soon as the client hangs up.
+open_scans() { curl -s "$base/metrics" | sed -n 's/^sidestream_push_queries_open //p'; }
+if command -v kcat >/dev/null; then
+  got=$(post --http1.1 /ksql '{"ksql":"CREATE STREAM BIG (V INT) WITH (kafka_topic='"'"'big'"'"', value_format='"'"'JSON'"'"', partitions=1);"}')
+  [ "$got" = 200 ] || fail "CREATE STREAM BIG -> $got"
+  seq 1 100000 | sed 's/.*/{"V":&}/' | kcat -b "$bootstrap" -P -t big -p 0 || fail "kcat"
+  curl -s --http2-prior-knowledge -m 30 -H 'Content-Type: application/json' -o "$work/big" \
+    --data-binary '{"sql":"SELECT * FROM BIG;"}' "$base/query-stream" &
+  scan=$!
+  for _ in $(seq 1 100); do [ "$(open_scans)" = 1 ] && break; sleep 0.05; done
+  [ "$(open_scans)" = 1 ] || fail "the scan of BIG did not show as open"
+  kill "$scan" 2>/dev/null
+  wait "$scan" 2>/dev/null
+  for _ in $(seq 1 20); do [ "$(open_scans)" = 0 ] && break; sleep 0.05; done
+  [ "$(open_scans)" = 0 ] || fail "the scan went on after the client closed"
+  [ "$(wc -l <"$work/big")" -lt 100001 ] || echo "note: the scan ended before the client closed"
+  echo "ok: closing the connection stops the scan"
+fi
+
 # No scan is left open.
 curl -s "$base/metrics" | grep -q '^sidestream_push_queries_open 0' ||
   fail "push queries left open: $(curl -s "$base/metrics" | grep push_queries_open)"
