@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "connectors/sink/sink_connector.h"
+#include "host/stream_pull_query.h"
 #include "planner/physical_plan.h"
 #include "runtime/query_status.h"
 #include "runtime/source.h"
@@ -214,6 +215,13 @@ class KafkaEngine {
   void PullQuery(std::shared_ptr<const analyzer::AnalyzedStatement> analyzed,
                  std::optional<int64_t> limit, std::optional<std::vector<types::Row>> keys,
                  PullCallback done);
+
+  /// Starts a pull query on a stream (`analyzed`: a SELECT without EMIT CHANGES whose FROM is
+  /// a stream): reads the stream topic's partition count and end offsets, and returns the
+  /// scan, which the caller polls on its own thread (see StreamPullQuery). NotFound when the
+  /// topic does not exist; Unavailable when the broker does not answer.
+  Result<std::unique_ptr<StreamPullQuery>> StartStreamPullQuery(
+      std::shared_ptr<const analyzer::AnalyzedStatement> analyzed, std::optional<int64_t> limit);
 
   /// Every query that is not terminated, in the order they started.
   std::vector<QueryStatus> Queries() const;

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "connectors/formats/scalar_text.h"
 #include "connectors/kafka/batch_producer.h"
 #include "connectors/kafka/partition_reader.h"
 #include "connectors/kafka/topic_admin.h"
@@ -376,8 +377,24 @@ CaseResult RunCase(const json& test, const std::string& format, const std::strin
         }
         break;
       }
-      Status produced =
-          (*producer)->Produce(topic, -1, key, value, record.value("timestamp", int64_t{0}));
+      // Record headers, {"KEY": name, "VALUE": base64 bytes or null}, for HEADERS columns.
+      std::vector<std::pair<std::string, std::optional<std::string>>> header_bytes;
+      for (const auto& header : record.value("headers", json::array())) {
+        if (!header.is_object()) continue;
+        std::optional<std::string> bytes;
+        if (header.contains("VALUE") && header["VALUE"].is_string()) {
+          bytes.emplace();
+          if (!formats::DecodeBase64(header["VALUE"].get<std::string>(), *bytes)) bytes.reset();
+        }
+        header_bytes.emplace_back(header.value("KEY", std::string()), std::move(bytes));
+      }
+      std::vector<kafka::ProduceHeader> headers;
+      for (const auto& [name, bytes] : header_bytes) {
+        headers.push_back(
+            {name, bytes ? std::string_view(*bytes) : std::string_view(), bytes.has_value()});
+      }
+      Status produced = (*producer)->Produce(topic, -1, key, value,
+                                             record.value("timestamp", int64_t{0}), headers);
       if (!produced.ok()) return {Outcome::kFailed, "producing inputs: " + produced.ToString()};
     }
     Status flushed = (*producer)->Flush(std::chrono::seconds(10));

@@ -104,8 +104,13 @@ void BatchConsumer::ForgetBatch(MessageBatch* batch) {
 }
 
 Result<std::unique_ptr<BatchConsumer>> BatchConsumer::Create(ConsumerOptions options) {
+  const bool assigned = !options.assignment.empty();
+  // librdkafka wants a group id on every consumer handle; an assigned one never joins it.
+  if (assigned && options.group_id.empty()) options.group_id = "sidestream-scan";
   if (options.group_id.empty()) return Status::InvalidArgument("consumer needs a group id");
-  if (options.topics.empty()) return Status::InvalidArgument("consumer needs topics");
+  if (options.topics.empty() && !assigned) {
+    return Status::InvalidArgument("consumer needs topics");
+  }
   if (options.client.bootstrap_servers.empty()) {
     return Status::InvalidArgument("consumer needs bootstrap servers");
   }
@@ -121,6 +126,7 @@ Result<std::unique_ptr<BatchConsumer>> BatchConsumer::Create(ConsumerOptions opt
                               {"enable.auto.offset.store", "false"},
                               {"auto.offset.reset", "earliest"},
                               {"log_level", "3"}}));
+  if (assigned) RETURN_NOT_OK(SetProperty(conf.get(), "enable.partition.eof", "true"));
   rd_kafka_conf_set_rebalance_cb(conf.get(), &BatchConsumer::RebalanceCallback);
   rd_kafka_conf_set_error_cb(conf.get(), &BatchConsumer::ErrorCallback);
   rd_kafka_conf_set_opaque(conf.get(), consumer.get());
@@ -130,6 +136,16 @@ Result<std::unique_ptr<BatchConsumer>> BatchConsumer::Create(ConsumerOptions opt
   RETURN_NOT_OK(StatusFromError(rd_kafka_poll_set_consumer(handle), "set up the consumer queue"));
   consumer->queue_.reset(rd_kafka_queue_get_consumer(handle));
 
+  if (assigned) {
+    UniquePartitionList partitions(
+        rd_kafka_topic_partition_list_new(static_cast<int>(opts.assignment.size())));
+    for (const TopicPartitionOffset& start : opts.assignment) {
+      rd_kafka_topic_partition_list_add(partitions.get(), start.topic.c_str(), start.partition)
+          ->offset = start.offset;
+    }
+    RETURN_NOT_OK(StatusFromError(rd_kafka_assign(handle, partitions.get()), "assign"));
+    return consumer;
+  }
   UniquePartitionList topics(
       rd_kafka_topic_partition_list_new(static_cast<int>(opts.topics.size())));
   for (const std::string& topic : opts.topics) {
@@ -253,7 +269,11 @@ Status BatchConsumer::Poll(size_t max_messages, std::chrono::milliseconds timeou
       batch->messages_[kept++] = message;
       continue;
     }
-    if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (message->rkt != nullptr) {
+        ends_.push_back({rd_kafka_topic_name(message->rkt), message->partition, message->offset});
+      }
+    } else {
       std::string context = "consume";
       if (message->rkt != nullptr) {
         context += " " + std::string(rd_kafka_topic_name(message->rkt)) + "[" +
@@ -333,6 +353,17 @@ std::pair<int64_t, int64_t> BatchConsumer::CachedWatermarks(const TopicPartition
     return {RD_KAFKA_OFFSET_INVALID, RD_KAFKA_OFFSET_INVALID};
   }
   return {low, high};
+}
+
+Result<std::pair<int64_t, int64_t>> BatchConsumer::QueryWatermarks(
+    const TopicPartition& partition, std::chrono::milliseconds timeout) {
+  int64_t low = 0, high = 0;
+  RETURN_NOT_OK(StatusFromError(
+      rd_kafka_query_watermark_offsets(handle_.get(), partition.topic.c_str(), partition.partition,
+                                       &low, &high, TimeoutMs(timeout)),
+      "read the end offset of " + partition.topic + "[" + std::to_string(partition.partition) +
+          "]"));
+  return std::make_pair(low, high);
 }
 
 Status BatchConsumer::Seek(const std::vector<TopicPartitionOffset>& offsets) {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -102,6 +103,12 @@ struct ConsumerOptions {
   /// revoked partitions' offsets). May call Commit. Optional; events are also queued for
   /// TakeRebalanceEvents.
   std::function<void(const RebalanceEvent&)> on_rebalance;
+  /// Non-empty: reads these partitions from these offsets (-2, librdkafka's
+  /// RD_KAFKA_OFFSET_BEGINNING, for the first) by assignment instead of subscribing to
+  /// `topics`: no group is joined and nothing is committed (`group_id` may be empty), and each
+  /// partition whose fetch reaches its end is reported (TakePartitionEnds). A bounded scan: a
+  /// pull query on a stream.
+  std::vector<TopicPartitionOffset> assignment;
 };
 
 /// A group consumer that reads in batches through librdkafka's queue API.
@@ -116,8 +123,8 @@ struct ConsumerOptions {
 /// which calls on_rebalance); the destructor calls Close when it was not called.
 class BatchConsumer {
  public:
-  /// Creates the consumer and subscribes. InvalidArgument for a refused property, a
-  /// missing group id or no topics.
+  /// Creates the consumer and subscribes (or assigns `options.assignment`). InvalidArgument
+  /// for a refused property, a missing group id or no topics.
   static Result<std::unique_ptr<BatchConsumer>> Create(ConsumerOptions options);
   ~BatchConsumer();
   BatchConsumer(const BatchConsumer&) = delete;
@@ -144,6 +151,13 @@ class BatchConsumer {
   /// (no broker call); -1001 (RD_KAFKA_OFFSET_INVALID) each while none has arrived.
   std::pair<int64_t, int64_t> CachedWatermarks(const TopicPartition& partition) const;
 
+  /// The low and high watermarks of `partition` from its leader (a round trip of up to
+  /// `timeout`): the high one is the offset the next record appended will get.
+  Result<std::pair<int64_t, int64_t>> QueryWatermarks(const TopicPartition& partition,
+                                                      std::chrono::milliseconds timeout);
+  /// With an assignment: the partitions whose fetch reached the end of the log (librdkafka's
+  /// partition EOF) in the polls since the last call, each with the offset it reached.
+  std::vector<TopicPartitionOffset> TakePartitionEnds() { return std::exchange(ends_, {}); }
   /// Makes the next polls return `offsets`' partitions from those offsets again: messages
   /// already fetched past them are dropped, not returned (librdkafka's seek).
   Status Seek(const std::vector<TopicPartitionOffset>& offsets);
@@ -200,6 +214,7 @@ class BatchConsumer {
   bool paused_ = false;                          // owner thread only
   Status fatal_;                                 // guarded by errors_mutex_
   std::deque<RebalanceEvent> rebalance_events_;  // owner thread only
+  std::vector<TopicPartitionOffset> ends_;       // owner thread only
   std::mutex errors_mutex_;
   std::vector<Status> errors_;  // guarded by errors_mutex_
   std::atomic<uint64_t> messages_{0};

@@ -2234,12 +2234,9 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   planner.plan = std::move(project);
 
   if (statement.kind == sql::StatementKind::kSelect) {
+    // Without EMIT CHANGES: a pull query, read from a table's state or (ksqlDB 0.23+) a
+    // bounded scan of a stream's topic; the server checks ksqlDB's rules for each.
     result.pull_query = query.emit == sql::EmitMode::kNone;
-    if (result.pull_query && !table_source && !grouped) {
-      return Status::BindError(
-          "Pull queries on streams are not supported",  // ksqlDB's push query needs EMIT CHANGES
-          query.location, "add EMIT CHANGES to run a push query");
-    }
     result.plan = std::move(planner.plan);
     return Status::OK();
   }

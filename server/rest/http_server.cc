@@ -22,7 +22,11 @@ struct HttpServer::Exchange {
   bool in_flight = false;  // h2o holds `sending` and will call proceed
   bool finishing = false;  // Finish was called: the next send is the final one
   bool final_sent = false;
-  std::deque<std::string> pending;  // written, not yet handed to h2o: one entry per Write
+  // Over HTTP/2 each Write goes out as a DATA frame of its own, as ksqlDB's server sends each
+  // row: its clients (npm ksqldb-client, ksql-python-ng) parse one row per frame. h2o fills a
+  // frame with everything one send hands it, so each chunk is a send of its own.
+  bool frame_per_write = false;
+  std::deque<std::string> pending;  // written, not yet handed to h2o (HTTP/1: one chunk)
   std::string sending;              // handed to h2o
 };
 
@@ -119,22 +123,15 @@ void Flush(HttpServer::Exchange& exchange) {
   if (exchange.in_flight || exchange.final_sent || exchange.req == nullptr) return;
   if (exchange.pending.empty() && !exchange.finishing) return;
   exchange.sending.clear();
-  if (exchange.req->version >= 0x200) {
-    // h2o packs one send into as few DATA frames as it can, and ksqlDB's HTTP/2 clients (the
-    // npm ksqldb-client among them) parse each DATA frame as one row: one write per send.
-    if (!exchange.pending.empty()) {
-      exchange.sending = std::move(exchange.pending.front());
-      exchange.pending.pop_front();
-    }
-  } else {
-    for (std::string& chunk : exchange.pending) exchange.sending += chunk;
-    exchange.pending.clear();
+  if (!exchange.pending.empty()) {
+    exchange.sending = std::move(exchange.pending.front());
+    exchange.pending.pop_front();
   }
-  bool last = exchange.finishing && exchange.pending.empty();
+  const bool final = exchange.finishing && exchange.pending.empty();
   exchange.in_flight = true;
-  exchange.final_sent = last;
+  exchange.final_sent = final;
   h2o_iovec_t buffer = h2o_iovec_init(exchange.sending.data(), exchange.sending.size());
-  h2o_send(exchange.req, &buffer, 1, last ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+  h2o_send(exchange.req, &buffer, 1, final ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
 }
 
 void OnProceed(h2o_generator_t* generator, h2o_req_t*) {
@@ -180,6 +177,7 @@ int OnRequest(h2o_handler_t* self, h2o_req_t* req) {
   slot->id = id;
   auto exchange = std::make_unique<HttpServer::Exchange>();
   exchange->req = req;
+  exchange->frame_per_write = req->version >= 0x200;
   exchange->responder = std::make_shared<Responder>(loop->server, id);
   std::shared_ptr<Responder> responder = exchange->responder;
   loop->exchanges[id] = std::move(exchange);
@@ -271,8 +269,12 @@ void Responder::Write(std::string chunk) {
   uint64_t id = id_;
   server_->Post([loop, id, chunk = std::move(chunk)]() mutable {
     HttpServer::Exchange* exchange = FindExchange(loop, id);
-    if (exchange == nullptr || exchange->finishing) return;
-    exchange->pending.push_back(std::move(chunk));
+    if (exchange == nullptr || exchange->finishing || chunk.empty()) return;
+    if (exchange->frame_per_write || exchange->pending.empty()) {
+      exchange->pending.push_back(std::move(chunk));
+    } else {
+      exchange->pending.back() += chunk;
+    }
     if (exchange->started) Flush(*exchange);
   });
 }

@@ -43,6 +43,8 @@ class Responder {
 
   void Respond(int status, std::string content_type, std::string body);
   void StartStream(int status, std::string content_type);
+  /// Over HTTP/2 each chunk goes out as a DATA frame of its own (ksqlDB's clients read one row
+  /// per frame); over HTTP/1.1 chunks written meanwhile are sent together.
   void Write(std::string chunk);
   void Finish();
 

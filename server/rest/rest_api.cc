@@ -441,6 +441,7 @@ struct PushQuery {
   kafka::MessageBatch batch;
   bool started = false;
   bool push = false;  // a push query (counts against max.push.queries); under push_mutex_
+  std::unique_ptr<host::StreamPullQuery> scan;  // a pull query on a stream, while it reads
 };
 
 namespace {
@@ -604,8 +605,140 @@ std::string PullHeader(const PushQuery& query, const std::vector<PullColumn>& co
   return Dump(header) + "\n";
 }
 
+// One row of a pull query's answer: each column as bare JSON, "[1,\"a\"]".
+std::string PullRow(const std::vector<PullColumn>& columns, const types::Row& row,
+                    std::string& encoded) {
+  std::string line = "[";
+  for (size_t i = 0; i < columns.size() && i < row.size(); ++i) {
+    if (i > 0) line += ",";
+    encoded.clear();
+    Status status = columns[i].encoder->Encode(row, i, encoded);
+    line += status.ok() && !encoded.empty() ? encoded : "null";
+  }
+  return line + "]";
+}
+
+// A pull query's row as its format writes it after the header.
+std::string FramedRow(PushQuery::Format format, const std::string& line) {
+  switch (format) {
+    case PushQuery::Format::kLegacy:
+      return ",\n{\"row\":{\"columns\":" + line + "}}";
+    case PushQuery::Format::kJsonArray:
+      return ",\n" + line;
+    case PushQuery::Format::kDelimited:
+      break;
+  }
+  return line + "\n";
+}
+
+// The columns of a pull query's answer, each with its encoder; `keys` marks those ksqlDB
+// calls KEY in the header.
+Result<std::shared_ptr<std::vector<PullColumn>>> PullColumns(const analyzer::LogicalOperator& plan,
+                                                             const std::vector<bool>& keys) {
+  auto columns = std::make_shared<std::vector<PullColumn>>();
+  for (size_t i = 0; i < plan.output.columns.size(); ++i) {
+    const auto& column = plan.output.columns[i];
+    formats::FormatOptions options;
+    options.wrap_single_value = false;
+    ASSIGN_OR_RAISE(auto encoder, formats::MakeEncoder(options, {{column.name, column.type}}));
+    columns->push_back({column.name, column.type, i < keys.size() && keys[i], std::move(encoder)});
+  }
+  return columns;
+}
+
+// The checks ksqlDB makes of every pull query before it binds it (PullQueryValidator), with
+// its help at the end; empty when the query passes.
+std::string PullQueryRefusal(const sql::Query& query) {
+  std::string refusal;
+  if (!query.joins.empty()) {
+    refusal = "Pull queries don't support JOIN clauses.";
+  } else if (query.window) {
+    refusal = "Pull queries don't support WINDOW clauses.";
+  } else if (!query.group_by.empty()) {
+    refusal = "Pull queries don't support GROUP BY clauses.";
+  } else if (!query.partition_by.empty()) {
+    refusal = "Pull queries don't support PARTITION BY clauses.";
+  } else if (query.having) {
+    refusal = "Pull queries don't support HAVING clauses.";
+  } else if (query.limit && *query.limit < 0) {
+    refusal = "Pull queries don't support negative integers in the LIMIT clause.";
+  }
+  // ROWPARTITION and ROWOFFSET name a record's place in a topic, which a table's state has not.
+  auto pseudo_columns = [](const sql::Expression* root) {
+    std::string names;
+    std::vector<const sql::Expression*> pending = {root};
+    while (!pending.empty()) {
+      const sql::Expression* node = pending.back();
+      pending.pop_back();
+      if (node == nullptr) continue;
+      if (node->kind == sql::ExpressionKind::kColumnRef &&
+          (strcasecmp(node->name.c_str(), "ROWPARTITION") == 0 ||
+           strcasecmp(node->name.c_str(), "ROWOFFSET") == 0)) {
+        std::string name = node->name;
+        std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+        if (names.find("`" + name + "`") == std::string::npos) {
+          names += (names.empty() ? "`" : ", `") + name + "`";
+        }
+      }
+      for (auto it = node->children.rbegin(); it != node->children.rend(); ++it) {
+        pending.push_back(it->get());
+      }
+    }
+    return names;
+  };
+  if (refusal.empty()) {
+    std::string names;
+    for (const sql::SelectItem& item : query.select) {
+      std::string found = pseudo_columns(item.expression.get());
+      if (!found.empty()) names += (names.empty() ? "" : ", ") + found;
+    }
+    if (!names.empty()) {
+      refusal = "Pull queries don't support the following columns in SELECT clauses: " + names;
+    }
+  }
+  if (refusal.empty()) {
+    std::string names = pseudo_columns(query.where.get());
+    if (!names.empty()) {
+      refusal = "Pull queries don't support the following columns in WHERE clauses: " + names;
+    }
+  }
+  if (refusal.empty()) return refusal;
+  return refusal +
+         " See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a "
+         "push query.";
+}
+
+// Whether `plan` reads a stream: the Scan at its bottom is one.
+bool ReadsStream(const analyzer::LogicalOperator& plan) {
+  const analyzer::LogicalOperator* node = &plan;
+  while (node->kind != analyzer::LogicalOperatorKind::kScan) {
+    if (node->children.size() != 1) return false;
+    node = node->children.front().get();
+  }
+  return node->source.type == catalog::SourceType::kStream;
+}
+
+// Whether a pull query on a stream can run `plan` record by record: a projection over
+// filters and table functions of one stream, and no aggregation.
+bool ScansRecordByRecord(const analyzer::LogicalOperator& plan) {
+  for (const analyzer::LogicalOperator* node = &plan;; node = node->children.front().get()) {
+    switch (node->kind) {
+      case analyzer::LogicalOperatorKind::kScan:
+        return true;
+      case analyzer::LogicalOperatorKind::kProject:
+      case analyzer::LogicalOperatorKind::kFilter:
+      case analyzer::LogicalOperatorKind::kFlatMap:
+        break;
+      default:
+        return false;
+    }
+    if (node->children.size() != 1) return false;
+  }
+}
+
 // Stops the engine's query and drops its private sink.
 void Release(host::KafkaEngine& engine, PushQuery& query) {
+  query.scan.reset();  // closes its consumer: the scan stops here
   query.batch.Clear();
   if (query.consumer) {
     Status closed = query.consumer->Close();
@@ -916,19 +1049,16 @@ void RestApi::StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuer
   analyzer::Analyzer analyzer(engine.catalog());
   if (statement.query && statement.query->emit == sql::EmitMode::kNone) {
     // ksqlDB's checks of a pull query, before it binds the statement.
-    const char* unsupported = !statement.query->joins.empty()      ? "JOIN clauses."
-                              : statement.query->window            ? "WINDOW clauses."
-                              : !statement.query->group_by.empty() ? "GROUP BY clauses"
-                                                                   : nullptr;
-    if (unsupported != nullptr) {
-      return fail(Status::InvalidArgument(std::string("Pull queries don't support ") + unsupported),
-                  text);
-    }
+    std::string refusal = PullQueryRefusal(*statement.query);
+    if (!refusal.empty()) return fail(Status::InvalidArgument(refusal), text);
   }
   auto analyzed = analyzer.Analyze(statement);
   if (!analyzed.ok()) return fail(analyzed.status(), text);
   if (analyzed->pull_query) {
     auto shared = std::make_shared<const analyzer::AnalyzedStatement>(std::move(*analyzed));
+    if (shared->plan && ReadsStream(*shared->plan)) {
+      return RunStreamPullQuery(engine, query, statement, std::move(shared));
+    }
     return RunPullQuery(engine, query, statement, std::move(shared));
   }
   {
@@ -1068,59 +1198,115 @@ void RestApi::RunPullQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery>
   const std::string text = statement.text + ";";
   // Each column as JSON on its own (a bare value), so the row keeps the sink formats' number
   // forms (DOUBLE as 1.0) and duplicate names cannot collide.
-  auto columns = std::make_shared<std::vector<PullColumn>>();
-  const std::vector<bool> keys = PullKeyColumns(*analyzed->plan);
-  for (size_t i = 0; i < analyzed->plan->output.columns.size(); ++i) {
-    const auto& column = analyzed->plan->output.columns[i];
-    formats::FormatOptions options;
-    options.wrap_single_value = false;
-    auto encoder = formats::MakeEncoder(options, {{column.name, column.type}});
-    if (!encoder.ok()) {
-      auto [code, body] = StatementFailure(encoder.status(), text, json::array());
-      RespondJson(*query->responder, code, body);
-      return Forget(query->id);
-    }
-    columns->push_back({column.name, column.type, keys[i], std::move(*encoder)});
+  auto columns = PullColumns(*analyzed->plan, PullKeyColumns(*analyzed->plan));
+  if (!columns.ok()) {
+    auto [code, body] = StatementFailure(columns.status(), text, json::array());
+    RespondJson(*query->responder, code, body);
+    return Forget(query->id);
   }
   std::optional<int64_t> limit = statement.query ? statement.query->limit : std::nullopt;
-  engine.PullQuery(std::move(analyzed), limit, std::nullopt,
-                   [this, query, columns, text](Result<std::vector<types::Row>> rows) {
-                     if (!rows.ok()) {
-                       auto [code, body] = StatementFailure(rows.status(), text, json::array());
-                       RespondJson(*query->responder, code, body);
-                       return Forget(query->id);
-                     }
-                     std::string body = PullHeader(*query, *columns);
-                     std::string encoded, line;
-                     for (const types::Row& row : *rows) {
-                       line = "[";
-                       for (size_t i = 0; i < columns->size() && i < row.size(); ++i) {
-                         if (i > 0) line += ",";
-                         encoded.clear();
-                         Status status = (*columns)[i].encoder->Encode(row, i, encoded);
-                         line += status.ok() && !encoded.empty() ? encoded : "null";
-                       }
-                       line += "]";
-                       switch (query->format) {
-                         case PushQuery::Format::kLegacy:
-                           body += ",\n{\"row\":{\"columns\":" + line + "}}";
-                           break;
-                         case PushQuery::Format::kJsonArray:
-                           body += ",\n" + line;
-                           break;
-                         case PushQuery::Format::kDelimited:
-                           body += line + "\n";
-                           break;
-                       }
-                     }
-                     if (query->format != PushQuery::Format::kDelimited) body += "]\n";
-                     query->responder->Respond(200,
-                                               query->format == PushQuery::Format::kDelimited
-                                                   ? "application/vnd.ksqlapi.delimited.v1"
-                                                   : kJsonType,
-                                               body);
-                     Forget(query->id);
-                   });
+  engine.PullQuery(
+      std::move(analyzed), limit, std::nullopt,
+      [this, query, columns = std::move(*columns), text](Result<std::vector<types::Row>> rows) {
+        if (!rows.ok()) {
+          auto [code, body] = StatementFailure(rows.status(), text, json::array());
+          RespondJson(*query->responder, code, body);
+          return Forget(query->id);
+        }
+        // Row by row, as ksqlDB writes them: over HTTP/2 each is a DATA frame
+        // of its own, which its clients read as one row each.
+        query->responder->StartStream(200, query->format == PushQuery::Format::kDelimited
+                                               ? "application/vnd.ksqlapi.delimited.v1"
+                                               : kJsonType);
+        query->responder->Write(PullHeader(*query, *columns));
+        std::string encoded;
+        for (const types::Row& row : *rows) {
+          query->responder->Write(FramedRow(query->format, PullRow(*columns, row, encoded)));
+        }
+        if (query->format != PushQuery::Format::kDelimited) {
+          query->responder->Write("]\n");
+        }
+        query->responder->Finish();
+        Forget(query->id);
+      });
+}
+
+void RestApi::RunStreamPullQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery> query,
+                                 const sql::Statement& statement,
+                                 std::shared_ptr<const analyzer::AnalyzedStatement> analyzed) {
+  const std::string text = statement.text + ";";
+  auto fail = [&](const Status& status) {
+    auto [code, body] = StatementFailure(status, text, json::array());
+    RespondJson(*query->responder, code, body);
+    Forget(query->id);
+  };
+  if (!ScansRecordByRecord(*analyzed->plan)) {
+    return fail(Status::InvalidArgument(
+        "Pull queries on streams don't support aggregate functions. See "
+        "https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a "
+        "push query."));
+  }
+  {
+    // A scan may run long: it counts against max.push.queries, as a push query does.
+    std::lock_guard<std::mutex> lock(push_mutex_);
+    int64_t open = 0;
+    for (const auto& [id, other] : push_queries_) open += other->push ? 1 : 0;
+    if (open >= options_.max_push_queries) {
+      RespondJson(*query->responder, 429,
+                  GenericError(kErrorTooManyRequests,
+                               "Too many push queries running (max.push.queries is " +
+                                   std::to_string(options_.max_push_queries) + ")"));
+      push_queries_.erase(query->id);
+      return;
+    }
+    query->push = true;
+  }
+  // A stream's header marks no column KEY (ksqlDB's schema of a stream pull query).
+  auto columns = PullColumns(*analyzed->plan, {});
+  if (!columns.ok()) return fail(columns.status());
+  std::optional<int64_t> limit = statement.query ? statement.query->limit : std::nullopt;
+  auto scan = engine.StartStreamPullQuery(std::move(analyzed), limit);
+  if (!scan.ok()) return fail(scan.status());
+  query->scan = std::move(*scan);
+  query->responder->StartStream(200, query->format == PushQuery::Format::kDelimited
+                                         ? "application/vnd.ksqlapi.delimited.v1"
+                                         : kJsonType);
+  query->responder->Write(PullHeader(*query, **columns));
+  worker_.AddTicker([this, query, columns = std::move(*columns)](host::KafkaEngine& engine,
+                                                                 bool stopping) {
+    auto end = [&](const char* final_message) {
+      EndStream(*query, final_message);
+      Release(engine, *query);
+      Forget(query->id);
+      return false;
+    };
+    if (stopping) return end("Server stopping");
+    if (query->cancelled || query->responder->closed()) {
+      Release(engine, *query);
+      Forget(query->id);
+      return false;
+    }
+    // Without waiting: this is the engine's thread. Bounded, so that one large scan shares it.
+    std::vector<types::Row> rows;
+    Result<bool> done = query->scan->Poll(std::chrono::milliseconds(0), 5000, rows);
+    std::string encoded;
+    for (const types::Row& row : rows) {
+      query->responder->Write(FramedRow(query->format, PullRow(*columns, row, encoded)));
+    }
+    if (!done.ok()) {
+      // The header is out: the error goes in the stream, as ksqlDB's does.
+      json error = GenericError(
+          done.status().code() == StatusCode::kUnavailable ? kErrorUnavailable : kErrorServerError,
+          done.status().message());
+      query->responder->Write(query->format == PushQuery::Format::kLegacy
+                                  ? ",\n" + Dump(json{{"errorMessage", error}})
+                                  : (query->format == PushQuery::Format::kJsonArray ? ",\n" : "") +
+                                        Dump(error) + "\n");
+      return end("Query Failed");
+    }
+    if (!*done) return true;
+    return end(query->scan->limit_reached() ? "Limit Reached" : "Query Completed");
+  });
 }
 
 namespace {

@@ -79,6 +79,12 @@ class RestApi {
   void RunPullQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery> query,
                     const sql::Statement& statement,
                     std::shared_ptr<const analyzer::AnalyzedStatement> analyzed);
+  /// On the engine thread: a SELECT without EMIT CHANGES on a stream, a bounded scan of its
+  /// topic (host::StreamPullQuery) streamed by a ticker until the end offsets it captured, or
+  /// LIMIT; closing the connection stops it.
+  void RunStreamPullQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery> query,
+                          const sql::Statement& statement,
+                          std::shared_ptr<const analyzer::AnalyzedStatement> analyzed);
   void Forget(const std::string& query_id);
 
   EngineWorker& worker_;

@@ -81,10 +81,12 @@ done
 [ "$(rows)" = 0 ] || fail "a deleted row stayed in NAMES_COPY: $(cat "$work/body")"
 pull_until "SELECT * FROM NAMES_COPY;" '"row"'
 [ "$(rows)" = 1 ] || fail "NAMES_COPY after the delete: $(cat "$work/body")"
-# A stream derived without aggregation (CREATE STREAM AS SELECT) keeps no table to read.
+# A stream derived without aggregation (CREATE STREAM AS SELECT) keeps no table: a pull query
+# on it scans its topic instead (here still empty: the header and the final message).
 got=$(post /ksql '{"ksql":"CREATE STREAM EVENTS (ID INT KEY, V INT) WITH (kafka_topic='"'"'events'"'"', value_format='"'"'JSON'"'"', partitions=1); CREATE STREAM COPY AS SELECT * FROM EVENTS;"}')
 [ "$got" = 200 ] || fail "create stream -> $got $(cat "$work/body")"
-[ "$(post /query '{"ksql":"SELECT * FROM COPY;"}')" = 400 ] || fail "pull on a stream: $(cat "$work/body")"
+[ "$(post /query '{"ksql":"SELECT * FROM COPY;"}')" = 200 ] && grep -q '"Query Completed"' "$work/body" ||
+  fail "pull on a stream: $(cat "$work/body")"
 
 # Latency of a key lookup, printed for the log (timing is for bench/pull_query_bench.py, not
 # for a pass/fail test on a shared machine): the median of 21.
