@@ -98,7 +98,8 @@ int RunDemo(const DemoOptions& options) {
     if (!source.writer_query_id.empty() && job_output) result_topics.push_back(source.topic);
   }
   std::cout << "  generating " << options.rate << " CDRs/s (seed " << options.seed
-            << ") with late records and planted call bursts, threat SMS and a cell outage\n"
+            << ") with late records and planted call bursts, threat SMS, a cell outage and a\n"
+            << "  campaign every 5 minutes\n"
             << "  Ctrl-C stops.\n\n";
 
   // The generator runs on its own thread with its own producer, as an upstream system would.
@@ -116,6 +117,7 @@ int RunDemo(const DemoOptions& options) {
     generator_options.seed = options.seed;
     generator_options.start_ms = NowMs();
     generator_options.records_per_second = options.rate;
+    generator_options.campaign_every_ms = 5 * 60 * 1000;
     datagen::CdrGenerator generator(generator_options);
     datagen::GeneratedCdr record;
     auto start = std::chrono::steady_clock::now();
@@ -126,7 +128,8 @@ int RunDemo(const DemoOptions& options) {
       auto due = static_cast<int64_t>(elapsed * options.rate);
       while (generated < due && !stop_generator) {
         generator.Next(record);
-        if ((*producer)->Produce("cdr", -1, record.key, record.value, NowMs()).ok()) ++generated;
+        if ((*producer)->Produce(record.topic, -1, record.key, record.value, NowMs()).ok())
+          ++generated;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

@@ -112,8 +112,11 @@ void DemoView::Add(std::string_view topic, std::string_view key, std::string_vie
                     Field(row, "PHRASE", std::string()), Field(row, "CALLER", name),
                     Field(row, "SMS_TEXT", std::string()), Field(row, "CDR_ID", std::string())});
   } else if (topic == "CAMPAIGN_EFFECT") {
-    campaign_rates_[Field(row, "CAMPAIGN_ID", name)][Field(row, "ARM", std::string())] =
-        Field(row, "RATE", 0.0);
+    // Grouped by two columns: the key is a JSON object holding both.
+    const json group = json::parse(key, nullptr, /*allow_exceptions=*/false);
+    if (!group.is_object()) return;
+    campaign_rates_[Field(group, "CAMPAIGN_ID", std::string())]
+                   [Field(group, "ARM", std::string())] = Field(row, "RATE", 0.0);
   }
 }
 
@@ -144,7 +147,7 @@ std::string DemoView::Render(const std::string& status) const {
   section("Fraud alerts (latest first)", fraud_);
   section("Threat SMS (latest first)", threats_);
   screen += "\nCampaign uplift (treatment rate minus control rate)\n";
-  if (campaign_rates_.empty()) screen += "  (no campaign sends: the demo generates CDRs only)\n";
+  if (campaign_rates_.empty()) screen += "  (no conversions yet)\n";
   for (const auto& [campaign, arms] : campaign_rates_) {
     auto rate = [&](const char* arm) {
       auto found = arms.find(arm);

@@ -45,7 +45,7 @@ std::string CdrGenerator::Msisdn(int subscriber) {
 void CdrGenerator::FormatRecord(const std::string& record_type, const std::string& caller,
                                 const std::string& callee, int64_t event_time, int duration,
                                 int setup_ms, int cell, const std::string& termination,
-                                const std::string& sms_text, GeneratedCdr& out) {
+                                const std::string& sms_text, GeneratedCdr& out, int bytes_down) {
   // Cells sit on a grid over Germany (47-55 N, 6-15 E).
   double lat = 47.0 + 8.0 * static_cast<double>(cell % 20) / 20.0;
   double lon = 6.0 + 9.0 * static_cast<double>(cell / 20 % 20) / 20.0;
@@ -63,13 +63,43 @@ void CdrGenerator::FormatRecord(const std::string& record_type, const std::strin
       static_cast<long long>(std::hash<std::string>()(caller) % 10000000000000LL),
       static_cast<long long>(event_time), duration, setup_ms, cell, lat, lon, termination.c_str(),
       data ? 1000 + static_cast<int>(random_() % 100000) : 0,
-      data ? 5000 + static_cast<int>(random_() % 1000000) : 0,
+      bytes_down >= 0 ? bytes_down
+      : data          ? 5000 + static_cast<int>(random_() % 1000000)
+                      : 0,
       sms_text.empty() ? "null" : ("\"" + sms_text + "\"").c_str(),
       random_() % 50 == 0 ? "true" : "false",
       0.05 + static_cast<double>(random_() % 30000) / 10000.0);
+  out.topic = "cdr";
   out.key = caller;
   out.value = buffer;
   out.event_time = event_time;
+}
+
+void CdrGenerator::MakeCampaignSend(int64_t event_time, GeneratedCdr& out) {
+  --campaign_sends_left_;
+  const int recipient = static_cast<int>(random_() % static_cast<uint64_t>(options_.subscribers));
+  const bool treatment = campaign_sends_left_ % 2 == 0;
+  const std::string msisdn = Msisdn(recipient);
+  // The conversion goes first: FormatRecord writes into `out`.
+  if (static_cast<int>(random_() % 100) < (treatment ? 40 : 10)) {
+    Pending conversion;
+    const int64_t at = event_time + 5'000 + static_cast<int64_t>(random_() % 55'000);
+    FormatRecord("DATA", msisdn, "", at, 600, 0, ServingCell(recipient), "NORMAL", "",
+                 conversion.record, 100'000'000 + static_cast<int>(random_() % 50'000'000));
+    conversion.record.pattern = "campaign_conversion";
+    conversion.arrival = at;
+    delayed_.push_back(std::move(conversion));
+  }
+  char buffer[160];
+  std::snprintf(buffer, sizeof buffer,
+                "{\"msisdn\":\"%s\",\"campaign_id\":\"C-DEMO-%d\",\"arm\":\"%s\",\"sent_ts\":%lld}",
+                msisdn.c_str(), campaigns_, treatment ? "treatment" : "control",
+                static_cast<long long>(event_time));
+  out.topic = "campaign_sends";
+  out.key = msisdn;
+  out.value = buffer;
+  out.event_time = event_time;
+  out.pattern = "campaign_send";
 }
 
 namespace {
@@ -100,6 +130,15 @@ void CdrGenerator::MakeRecord(int64_t event_time, GeneratedCdr& out) {
   std::uniform_int_distribution<int> subscriber(0, options_.subscribers - 1);
   std::uniform_int_distribution<int> cell(0, options_.cells - 1);
   if (options_.plant_patterns) {
+    if (options_.campaign_every_ms > 0) {
+      if (next_campaign_ms_ == 0) next_campaign_ms_ = options_.start_ms + 10'000;
+      if (event_time >= next_campaign_ms_) {
+        ++campaigns_;
+        campaign_sends_left_ = kCampaignRecipients;
+        next_campaign_ms_ += options_.campaign_every_ms;
+      }
+      if (campaign_sends_left_ > 0) return MakeCampaignSend(event_time, out);
+    }
     if (traveller_ >= 0) {
       // Ten grid rows and columns away (over 540 km), a moment after the caller's last record.
       const int home = ServingCell(traveller_);

@@ -58,7 +58,9 @@ void DescribeEngineMetrics(metrics::Registry& registry) {
   gauge("sidestream_query_restoring_tasks",
         "Tasks of the query restoring their state stores from changelog topics now.");
   gauge("sidestream_query_restore_remaining_records",
-        "Changelog records the restores in progress have yet to read (0 when none runs).");
+        "Changelog records the restores in progress have yet to read, in the changelog "
+        "partitions they read now (a task's stores restore one after another; 0 when none "
+        "runs).");
   registry.Describe("sidestream_query_processing_latency_seconds", MetricType::kHistogram,
                     "Time to process one polled run of a partition's records through the "
                     "query's task.");

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `sidestream demo` for 120 s, its output piped (no terminal: the screen is printed every 10 s):
 # it serves the web console and REST API at the URL it prints, exits 0, and its last screen
-# shows a closed minute of cell health, an impossible-travel alert and the planted threat SMS, at
-# clock times and with no epoch milliseconds. A minute closes 30 s (its grace) after it
+# shows a closed minute of cell health, an impossible-travel alert, the planted threat SMS and
+# the first campaign's uplift, at clock times and with no epoch milliseconds. A minute closes 30 s (its grace) after it
 # ends, so one closes within 90 s of any start; 120 s leaves room for a loaded machine.
 #   demo_test.sh SIDESTREAM
 set -uo pipefail
@@ -40,6 +40,9 @@ echo "$screen" | grep -qE 'impossible travel .* km in ' || fail "no impossible-t
 echo "$screen" | grep -q "^Fraud alerts" || fail "no fraud alerts section"
 echo "$screen" | grep -A1 "^Threat SMS" | grep -qE '^  [0-9]{2}:[0-9]{2}:[0-9]{2}  [a-z]' ||
   fail "no threat SMS with a clock time"
+# The first campaign goes out 10 s in; its treatment arm converts four times as often.
+echo "$screen" | grep -A1 "^Campaign uplift" | grep -qE '^  C-DEMO-1  \+[0-9.]+ points' ||
+  fail "no campaign uplift for C-DEMO-1"
 echo "$screen" | grep -qE '[0-9]{13}' && fail "an epoch-milliseconds time is on screen"
 grep -q "query .* failed" "$log" && fail "a query failed: $(grep -m1 'query .* failed' "$log")"
-echo "PASSED: the demo served its console at $url and showed cell health, travel alerts and threat SMS"
+echo "PASSED: the demo served its console at $url and showed cell health, travel alerts, threat SMS and campaign uplift"

@@ -202,7 +202,6 @@ def main():
             (f"sidestream_query_late_records_total{{{out}}}", lambda v: v == 0),
             (f"sidestream_query_state_store_entries{{{counts}}}", lambda v: v >= 1),
             (f"sidestream_query_state_store_bytes{{{counts}}}", lambda v: v >= 64),
-            (f"sidestream_query_state_store_bytes{{{out}}}", lambda v: v == 0),
             (f"sidestream_query_restoring_tasks{{{counts}}}", lambda v: v == 0),
             (f"sidestream_query_restore_remaining_records{{{counts}}}", lambda v: v == 0),
             (f'sidestream_query_consumer_lag_records{{{out},topic="input",partition="0"}}',

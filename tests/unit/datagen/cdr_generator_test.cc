@@ -102,5 +102,48 @@ TEST(CdrGeneratorTest, DistinctCallersFirstGivesEveryRecordANewCaller) {
   EXPECT_LT(distinct_callers(false), 7'000u);  // about 1 - 1/e of them
 }
 
+// With campaigns, each sends kCampaignRecipients records to campaign_sends, half per arm, and
+// the treatment arm's recipients convert (a DATA session of 100 MB or more, within a minute of
+// the send) about four times as often as the control arm's.
+TEST(CdrGeneratorTest, CampaignsSendBothArmsAndTheTreatmentConvertsMore) {
+  CdrGenerator generator(
+      CdrGeneratorOptions{.seed = 5, .records_per_second = 1000, .campaign_every_ms = 60'000});
+  std::map<std::string, std::set<std::string>> sent;  // by arm
+  std::map<std::string, int64_t> sent_at;             // by recipient
+  std::set<std::string> converted;
+  std::map<std::string, int> per_campaign;
+  GeneratedCdr record;
+  for (int i = 0; i < 300'000; ++i) {  // 300 s of event time: 5 campaigns
+    generator.Next(record);
+    nlohmann::json value = nlohmann::json::parse(record.value);
+    if (record.topic == "campaign_sends") {
+      ASSERT_EQ(value["msisdn"], record.key);
+      ASSERT_EQ(value["sent_ts"].get<int64_t>(), record.event_time);
+      sent[value["arm"].get<std::string>()].insert(record.key);
+      sent_at[record.key] = record.event_time;
+      per_campaign[value["campaign_id"].get<std::string>()]++;
+      continue;
+    }
+    ASSERT_EQ(record.topic, "cdr");
+    auto at = sent_at.find(record.key);
+    if (value["record_type"] == "DATA" && value["bytes_down"].get<int64_t>() >= 100'000'000 &&
+        at != sent_at.end() && record.event_time >= at->second &&
+        record.event_time < at->second + 60'000) {
+      converted.insert(record.key);
+    }
+  }
+  EXPECT_EQ(per_campaign.size(), 5u);
+  for (const auto& [campaign, sends] : per_campaign) EXPECT_EQ(sends, kCampaignRecipients);
+  auto rate = [&](const std::string& arm) {
+    int hits = 0;
+    for (const std::string& msisdn : sent[arm]) hits += converted.count(msisdn);
+    return static_cast<double>(hits) / static_cast<double>(sent[arm].size());
+  };
+  ASSERT_GT(sent["treatment"].size(), 200u);
+  ASSERT_GT(sent["control"].size(), 200u);
+  EXPECT_NEAR(rate("treatment"), 0.40, 0.08);
+  EXPECT_NEAR(rate("control"), 0.10, 0.06);
+}
+
 }  // namespace
 }  // namespace sidestream::datagen

@@ -260,12 +260,16 @@ TEST_F(TaskRestoreTest, ARestoreCountsItsTaskAndTheRecordsItHasLeftAsItGoes) {
   EXPECT_FALSE(from_checkpoint);
   ASSERT_GT(restored, 3000);
   ASSERT_EQ(clients_.seen.size(), static_cast<size_t>(restored));
-  // All of it is left before the first record; it goes down 1024 records at a time.
+  // The task's stores restore one after another: its stream time (one record), then the
+  // aggregate's. All of a changelog is left before its first record is read, and it goes
+  // down 1024 records at a time.
   EXPECT_EQ(clients_.seen[0].tasks, 1);
-  EXPECT_EQ(clients_.seen[0].records_left, restored);
-  EXPECT_EQ(clients_.seen[1023].records_left, restored);
-  EXPECT_EQ(clients_.seen[1024].records_left, restored - 1024);
-  EXPECT_EQ(clients_.seen[2048].records_left, restored - 2048);
+  EXPECT_EQ(clients_.seen[0].records_left, 1);
+  const int64_t aggregate = restored - 1;
+  EXPECT_EQ(clients_.seen[1].records_left, aggregate);
+  EXPECT_EQ(clients_.seen[1 + 1023].records_left, aggregate);
+  EXPECT_EQ(clients_.seen[1 + 1024].records_left, aggregate - 1024);
+  EXPECT_EQ(clients_.seen[1 + 2048].records_left, aggregate - 2048);
   EXPECT_EQ(clients_.seen.back().tasks, 1);
   // Done: nothing left, no task restoring.
   EXPECT_EQ(clients_.counters.tasks.load(), 0);
