@@ -1247,6 +1247,33 @@ bool IsConfluentProtobuf(const FormatOptions& options) {
   return Lower(options.format) == "protobuf";
 }
 
+// Names the top-level field whose bytes do not parse. `name_of` names a field number.
+template <typename NameOf>
+Status DescribeBrokenMessage(const pb::Message& prototype, std::string_view bytes, NameOf name_of) {
+  pb::io::CodedInputStream input(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                 static_cast<int>(bytes.size()));
+  std::unique_ptr<pb::Message> probe(prototype.New());
+  while (true) {
+    const int start = input.CurrentPosition();
+    const uint32_t tag = input.ReadTag();
+    if (tag == 0) break;
+    const std::string where = name_of(pb::internal::WireFormatLite::GetTagFieldNumber(tag));
+    if (!pb::internal::WireFormatLite::SkipField(&input, tag)) {
+      return Status::InvalidArgument(where + ": PROTOBUF bytes are truncated or malformed");
+    }
+    std::string_view piece = bytes.substr(static_cast<size_t>(start),
+                                          static_cast<size_t>(input.CurrentPosition() - start));
+    if (!probe->ParseFromArray(piece.data(), static_cast<int>(piece.size()))) {
+      return Status::InvalidArgument(
+          where +
+          ": PROTOBUF bytes do not fit the column's type (truncated, malformed or invalid "
+          "UTF-8)");
+    }
+  }
+  return Status::InvalidArgument("not a valid PROTOBUF message (" + std::to_string(bytes.size()) +
+                                 " bytes)");
+}
+
 class ProtobufRowDecoder final : public RowDecoder {
  public:
   ProtobufRowDecoder(bool framed, std::vector<FormatColumn> columns,
@@ -1288,31 +1315,11 @@ class ProtobufRowDecoder final : public RowDecoder {
   // ParseFromArray says only that the bytes are broken: find the top-level field whose bytes
   // do not parse, to name its column.
   Status DescribeBrokenField(std::string_view bytes) {
-    pb::io::CodedInputStream input(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                   static_cast<int>(bytes.size()));
-    std::unique_ptr<pb::Message> probe(message_->New());
-    while (true) {
-      const int start = input.CurrentPosition();
-      const uint32_t tag = input.ReadTag();
-      if (tag == 0) break;
-      const int number = pb::internal::WireFormatLite::GetTagFieldNumber(tag);
-      const std::string where = number >= 1 && static_cast<size_t>(number) <= columns_.size()
-                                    ? "column " + columns_[static_cast<size_t>(number) - 1].name
-                                    : "field " + std::to_string(number) + " (no such column)";
-      if (!pb::internal::WireFormatLite::SkipField(&input, tag)) {
-        return Status::InvalidArgument(where + ": PROTOBUF bytes are truncated or malformed");
-      }
-      std::string_view piece = bytes.substr(static_cast<size_t>(start),
-                                            static_cast<size_t>(input.CurrentPosition() - start));
-      if (!probe->ParseFromArray(piece.data(), static_cast<int>(piece.size()))) {
-        return Status::InvalidArgument(
-            where +
-            ": PROTOBUF bytes do not fit the column's type (truncated, malformed or "
-            "invalid UTF-8)");
-      }
-    }
-    return Status::InvalidArgument("not a valid PROTOBUF message (" + std::to_string(bytes.size()) +
-                                   " bytes)");
+    return DescribeBrokenMessage(*message_, bytes, [this](int number) {
+      return number >= 1 && static_cast<size_t>(number) <= columns_.size()
+                 ? "column " + columns_[static_cast<size_t>(number) - 1].name
+                 : "field " + std::to_string(number) + " (no such column)";
+    });
   }
 
   bool framed_;
@@ -1354,33 +1361,6 @@ class ProtobufRowEncoder final : public RowEncoder {
   std::unique_ptr<pb::Message> message_;
   MessageWriter writer_;
 };
-
-// Names the top-level field whose bytes do not parse. `name_of` names a field number.
-template <typename NameOf>
-Status DescribeBrokenMessage(const pb::Message& prototype, std::string_view bytes, NameOf name_of) {
-  pb::io::CodedInputStream input(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                 static_cast<int>(bytes.size()));
-  std::unique_ptr<pb::Message> probe(prototype.New());
-  while (true) {
-    const int start = input.CurrentPosition();
-    const uint32_t tag = input.ReadTag();
-    if (tag == 0) break;
-    const std::string where = name_of(pb::internal::WireFormatLite::GetTagFieldNumber(tag));
-    if (!pb::internal::WireFormatLite::SkipField(&input, tag)) {
-      return Status::InvalidArgument(where + ": PROTOBUF bytes are truncated or malformed");
-    }
-    std::string_view piece = bytes.substr(static_cast<size_t>(start),
-                                          static_cast<size_t>(input.CurrentPosition() - start));
-    if (!probe->ParseFromArray(piece.data(), static_cast<int>(piece.size()))) {
-      return Status::InvalidArgument(
-          where +
-          ": PROTOBUF bytes do not fit the column's type (truncated, malformed or invalid "
-          "UTF-8)");
-    }
-  }
-  return Status::InvalidArgument("not a valid PROTOBUF message (" + std::to_string(bytes.size()) +
-                                 " bytes)");
-}
 
 // PROTOBUF with a schema registry: each message is read with the writer's schema, fetched
 // by the id in its header (once per id: the registry client caches it, and this decoder

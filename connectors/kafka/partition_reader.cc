@@ -7,6 +7,20 @@
 
 namespace sidestream::kafka {
 
+namespace {
+
+// A message's key and value; absent when null (a tombstone has no value).
+std::optional<std::string_view> KeyOf(const rd_kafka_message_t& message) {
+  if (message.key == nullptr) return std::nullopt;
+  return std::string_view(static_cast<const char*>(message.key), message.key_len);
+}
+std::optional<std::string_view> ValueOf(const rd_kafka_message_t& message) {
+  if (message.payload == nullptr) return std::nullopt;
+  return std::string_view(static_cast<const char*>(message.payload), message.len);
+}
+
+}  // namespace
+
 Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string& topic,
                                    int32_t partition, const PartitionVisitor& visit,
                                    std::chrono::milliseconds timeout) {
@@ -86,12 +100,8 @@ Result<PartitionRead> ReadPartitionFrom(
     for (ssize_t i = 0; i < count; ++i) {
       rd_kafka_message_t* message = messages[i];
       if (status.ok() && message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        std::optional<std::string_view> key, value;
-        if (message->key)
-          key = std::string_view(static_cast<const char*>(message->key), message->key_len);
-        if (message->payload)
-          value = std::string_view(static_cast<const char*>(message->payload), message->len);
-        status = visit(key, value, rd_kafka_message_timestamp(message, nullptr));
+        status =
+            visit(KeyOf(*message), ValueOf(*message), rd_kafka_message_timestamp(message, nullptr));
         next = message->offset + 1;
         ++read;
       } else if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -157,12 +167,7 @@ Result<int64_t> PartitionTailer::Poll(std::chrono::milliseconds timeout, const V
   for (ssize_t i = 0; i < count; ++i) {
     rd_kafka_message_t* message = messages[i];
     if (status.ok() && message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      std::optional<std::string_view> key, value;
-      if (message->key)
-        key = std::string_view(static_cast<const char*>(message->key), message->key_len);
-      if (message->payload)
-        value = std::string_view(static_cast<const char*>(message->payload), message->len);
-      visit(message->offset, key, value);
+      visit(message->offset, KeyOf(*message), ValueOf(*message));
       ++read;
     } else if (status.ok() && message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
       status =

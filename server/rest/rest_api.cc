@@ -977,6 +977,22 @@ void RestApi::HandleKsql(const HttpRequest& request, std::shared_ptr<Responder> 
   });
 }
 
+bool RestApi::TakePushSlot(PushQuery& query) {
+  std::lock_guard<std::mutex> lock(push_mutex_);
+  int64_t open = 0;
+  for (const auto& [id, other] : push_queries_) open += other->push ? 1 : 0;
+  if (open >= options_.max_push_queries) {
+    RespondJson(
+        *query.responder, 429,
+        GenericError(kErrorTooManyRequests, "Too many push queries running (max.push.queries is " +
+                                                std::to_string(options_.max_push_queries) + ")"));
+    push_queries_.erase(query.id);
+    return false;
+  }
+  query.push = true;
+  return true;
+}
+
 void RestApi::HandleQuery(const HttpRequest& request, std::shared_ptr<Responder> responder,
                           bool legacy) {
   auto body = ParseBody(request, options_.max_body_bytes, *responder);
@@ -1061,21 +1077,8 @@ void RestApi::StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuer
     }
     return RunPullQuery(engine, query, statement, std::move(shared));
   }
-  {
-    // Pull queries end at once and do not count; push queries do, once known to be one.
-    std::lock_guard<std::mutex> lock(push_mutex_);
-    int64_t open = 0;
-    for (const auto& [id, other] : push_queries_) open += other->push ? 1 : 0;
-    if (open >= options_.max_push_queries) {
-      RespondJson(*query->responder, 429,
-                  GenericError(kErrorTooManyRequests,
-                               "Too many push queries running (max.push.queries is " +
-                                   std::to_string(options_.max_push_queries) + ")"));
-      push_queries_.erase(query->id);
-      return;
-    }
-    query->push = true;
-  }
+  // Pull queries end at once and do not count; push queries do, once known to be one.
+  if (!TakePushSlot(*query)) return;
   for (const auto& column : analyzed->plan->output.columns) {
     query->columns.emplace_back(column.name, column.type);
   }
@@ -1246,21 +1249,8 @@ void RestApi::RunStreamPullQuery(host::KafkaEngine& engine, std::shared_ptr<Push
         "https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a "
         "push query."));
   }
-  {
-    // A scan may run long: it counts against max.push.queries, as a push query does.
-    std::lock_guard<std::mutex> lock(push_mutex_);
-    int64_t open = 0;
-    for (const auto& [id, other] : push_queries_) open += other->push ? 1 : 0;
-    if (open >= options_.max_push_queries) {
-      RespondJson(*query->responder, 429,
-                  GenericError(kErrorTooManyRequests,
-                               "Too many push queries running (max.push.queries is " +
-                                   std::to_string(options_.max_push_queries) + ")"));
-      push_queries_.erase(query->id);
-      return;
-    }
-    query->push = true;
-  }
+  // A scan may run long: it counts against max.push.queries, as a push query does.
+  if (!TakePushSlot(*query)) return;
   // A stream's header marks no column KEY (ksqlDB's schema of a stream pull query).
   auto columns = PullColumns(*analyzed->plan, {});
   if (!columns.ok()) return fail(columns.status());

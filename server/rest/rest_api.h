@@ -82,6 +82,9 @@ class RestApi {
   /// On the engine thread: a SELECT without EMIT CHANGES on a stream, a bounded scan of its
   /// topic (host::StreamPullQuery) streamed by a ticker until the end offsets it captured, or
   /// LIMIT; closing the connection stops it.
+  // Counts `query` against max.push.queries; false, after answering 429 and forgetting it,
+  // when that many are open.
+  bool TakePushSlot(PushQuery& query);
   void RunStreamPullQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery> query,
                           const sql::Statement& statement,
                           std::shared_ptr<const analyzer::AnalyzedStatement> analyzed);
