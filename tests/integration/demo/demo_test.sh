@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# `sidestream demo` for 120 s, its output piped (no terminal: the screen is printed every 10 s):
+# `sidestream demo` for 180 s, its output piped (no terminal: the screen is printed every 10 s):
 # it serves the web console and REST API at the URL it prints, exits 0, and its last screen
 # shows a closed minute of cell health, an impossible-travel alert, the planted threat SMS and
-# the first campaign's uplift, at clock times and with no epoch milliseconds. A minute closes 30 s (its grace) after it
-# ends, so one closes within 90 s of any start; 120 s leaves room for a loaded machine.
+# the first campaign's uplift, at clock times and with no epoch milliseconds. A minute closes
+# 30 s (its grace) after it ends, so one closes within 90 s of any start; 180 s leaves room for
+# a loaded machine (two CI runs at once on 2 cores closed none within 120 s).
 #   demo_test.sh SIDESTREAM
 set -uo pipefail
 log=$(mktemp)
 trap 'rm -f "$log"; [ -n "${demo:-}" ] && kill "$demo" 2>/dev/null' EXIT
-"$1" demo --duration 120 --rate 1000 --port 0 >"$log" 2>&1 &
+"$1" demo --duration 180 --rate 1000 --port 0 >"$log" 2>&1 &
 demo=$!
 fail() {
   echo "FAILED: $*"
