@@ -176,10 +176,11 @@ TEST(ProtobufRegistryTest, InfersColumnsFromTheSchemaText) {
   std::vector<std::string> described;
   for (const auto& column : *columns)
     described.push_back(column.name + " " + column.type.ToString());
-  EXPECT_EQ(described, (std::vector<std::string>{"DURATION BIGINT", "KIND STRING", "CALLER STRING",
-                                                 "CELL STRUCT<`ID` STRING, `LOAD` DOUBLE>",
-                                                 "COUNTERS MAP<STRING, BIGINT>", "HOPS ARRAY<INTEGER>",
-                                                 "START TIMESTAMP", "EXTRA STRING"}));
+  EXPECT_EQ(described,
+            (std::vector<std::string>{"DURATION BIGINT", "KIND STRING", "CALLER STRING",
+                                      "CELL STRUCT<`ID` STRING, `LOAD` DOUBLE>",
+                                      "COUNTERS MAP<STRING, BIGINT>", "HOPS ARRAY<INTEGER>",
+                                      "START TIMESTAMP", "EXTRA STRING"}));
   auto first = ColumnsOfProtobufSchema(kProducerSchema, "");
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(first->size(), 1u);
