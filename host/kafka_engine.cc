@@ -219,16 +219,15 @@ Status KafkaEngine::RestoreQueries() {
       sql::Statement& statement = *statements.front();
       // Its sink is in the catalog already: analyzed as a replacement of itself.
       statement.or_replace = true;
-      analyzer::Analyzer analyzer(*catalog_, session_properties_);
+      // With the properties it was created with (a catalog from before they were kept has
+      // none: this session's then).
+      analyzer::Analyzer analyzer(
+          *catalog_, query.properties.empty() ? session_properties_ : query.properties);
       ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(statement));
       if (!analyzed.plan || analyzed.plan->kind != analyzer::LogicalOperatorKind::kSink) {
         return Status::Corruption("its stored SQL is not a persistent query");
       }
-      std::map<std::string, std::string> properties = session_properties_;
-      for (const auto& property : statement.properties) {
-        properties[property.key] = property.value.text;
-      }
-      return StartQuery(query.id, std::move(analyzed.plan), properties);
+      return StartQuery(query.id, std::move(analyzed.plan), analyzed.query_properties);
     }();
     if (!restored.ok()) {
       warnings_.push_back("query " + query.id + " was not restarted: " + restored.ToString());
@@ -371,12 +370,6 @@ Result<int64_t> KafkaEngine::RunOnce(int max_wait_ms) {
 }
 
 bool KafkaEngine::RunOnceOnlyWaits() const { return threads_running_ && connectors_->empty(); }
-
-int KafkaEngine::RestoringTasks() const {
-  int restoring = 0;
-  for (const auto& thread : threads_) restoring += thread->restoring_tasks();
-  return restoring;
-}
 
 Status KafkaEngine::Run() {
   while (!stopping_) {

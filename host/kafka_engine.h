@@ -178,10 +178,6 @@ class KafkaEngine {
   /// Whether RunOnce does nothing but wait (the queries run on stream threads and there is no
   /// sink connector): its caller may then wait on its own wake-up instead, and call
   /// RunOnce(0).
-  /// Tasks of every stream thread being created and restored from their changelogs now
-  /// (readiness: /chc/ready). With stream_threads 0 restores run inside RunOnce, so the
-  /// caller sees none.
-  int RestoringTasks() const;
   bool RunOnceOnlyWaits() const;
 
   /// Stops a query: commits what it processed, its consumers leave their groups, and its

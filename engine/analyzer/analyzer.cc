@@ -2375,6 +2375,12 @@ Result<AnalyzedStatement> Analyzer::Analyze(const sql::Statement& statement) con
   StatementAnalyzer analyzer(catalog_, functions_, properties_);
   auto result = analyzer.Analyze(statement);
   if (!result.ok()) return result.status().WithLocation(statement.location);
+  if (result->plan && result->plan->kind == LogicalOperatorKind::kSink) {
+    result->query_properties = properties_;
+    for (const auto& property : statement.properties) {
+      result->query_properties[property.key] = property.value.text;
+    }
+  }
   return result;
 }
 
@@ -2416,6 +2422,7 @@ Result<std::string> ApplyToCatalog(const AnalyzedStatement& statement, catalog::
       query.sql = statement.text;
       query.source_names = PlanSources(*statement.plan);
       query.sink_name = statement.target_name;
+      query.properties = statement.query_properties;
       RETURN_NOT_OK(catalog.AddQuery(query));
       return "Created query " + id;
     }

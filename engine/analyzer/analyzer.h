@@ -44,6 +44,9 @@ struct AnalyzedStatement {
   /// end in a Sink; a SELECT ends in its Project (or Filter) and has no sink.
   LogicalOperatorPtr plan;
   std::string query_id_prefix;  // "CSAS_OUTPUT", "CTAS_OUTPUT", "INSERTQUERY"
+  /// A persistent query's properties: the session's, overridden by its WITH clause. Kept in
+  /// the catalog, so that a restart runs it as it was created.
+  SessionProperties query_properties;
   bool pull_query = false;      // SELECT without EMIT CHANGES on a table
 
   /// CREATE TYPE, DROP, DESCRIBE, TERMINATE, EXPLAIN <id>: the object named.

@@ -60,6 +60,8 @@ struct QueryDescription {
   std::vector<std::string> source_names;
   std::string sink_name;
   std::string state = "RUNNING";
+  /// The session properties it was created with, overridden by its WITH clause.
+  std::map<std::string, std::string> properties;
 };
 
 /// A sink connector (CREATE SINK CONNECTOR): where a topic's changes are written.

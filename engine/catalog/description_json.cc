@@ -217,6 +217,7 @@ Result<QueryDescription> ReadQuery(const json& object) {
   RETURN_NOT_OK(ReadStrings(object, "source_names", &query.source_names));
   RETURN_NOT_OK(ReadString(object, "sink_name", &query.sink_name));
   RETURN_NOT_OK(ReadString(object, "state", &query.state));
+  RETURN_NOT_OK(ReadProperties(object, "properties", &query.properties));
   return query;
 }
 
@@ -268,6 +269,7 @@ json QueryToJson(const QueryDescription& query) {
       {"source_names", query.source_names},
       {"sink_name", query.sink_name},
       {"state", query.state},
+      {"properties", query.properties},
   };
 }
 

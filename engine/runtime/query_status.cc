@@ -41,6 +41,7 @@ QueryStatus QueryControl::status() const {
   }
   status.restoring_tasks = restores_.tasks.load();
   status.restore_records_left = restores_.records_left.load();
+  status.awaiting_assignment = awaiting_assignment_.load();
   return status;
 }
 

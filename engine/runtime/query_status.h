@@ -49,6 +49,9 @@ struct QueryStatus {
   /// Its tasks restoring their stores now, and the changelog records they have yet to read.
   int restoring_tasks = 0;
   int64_t restore_records_left = 0;
+  /// Its consumers (one per stage and stream thread) that joined their groups and have not yet
+  /// been given partitions: tasks, and restores, still to come.
+  int awaiting_assignment = 0;
 };
 
 /// Restores in progress, counted as they run so that other threads (readiness, metrics) see
@@ -100,6 +103,8 @@ class QueryControl {
   bool paused() const { return state() == QueryState::kPaused; }
   /// The restores of its tasks on every thread (status() reports them).
   RestoreCounters& restores() { return restores_; }
+  /// Counts QueryStatus::awaiting_assignment, on every thread.
+  std::atomic<int>& awaiting_assignment() { return awaiting_assignment_; }
 
  private:
   const std::string id_;
@@ -113,6 +118,7 @@ class QueryControl {
   uint64_t restarted_failures_ = 0;  // guarded by mutex_: failures counted as restarts
   std::atomic<uint64_t> failures_{0};
   RestoreCounters restores_;
+  std::atomic<int> awaiting_assignment_{0};
 };
 
 }  // namespace sidestream::runtime

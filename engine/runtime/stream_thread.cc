@@ -47,6 +47,8 @@ struct StreamThread::Member {
   // Exactly-once: the offsets the last committed transaction holds, so that a commit sends
   // only those that moved.
   std::map<TopicPartition, int64_t> committed;
+  // Subscribed, and its group has not yet given it partitions (nor told it that it has none).
+  bool awaiting_assignment = false;
 };
 
 /// This thread's share of one query.
@@ -211,7 +213,7 @@ Status StreamThread::AddQuery(const QuerySpec& query) {
     for (const StageSpec& stage : query.stages) {
       share->members.push_back(
           std::make_unique<Member>(stage, *share, options_, *share->collector, clients_));
-      share->members.back()->tasks.set_restore_counters({&restores_, &query.control->restores()});
+      share->members.back()->tasks.set_restore_counters({&query.control->restores()});
     }
     for (auto& member : share->members) {
       Status subscribed = Subscribe(*share, *member);
@@ -260,6 +262,7 @@ Status StreamThread::Subscribe(Share& share, Member& member) {
     for (const auto& partition : event.partitions) partitions.push_back(partition.partition);
     if (event.kind == RebalanceEvent::Kind::kAssigned) {
       ++self->share.rebalances;
+      SetAwaitingAssignment(*self, false);
       // A task that cannot start here is created again, and fails its query, when its first
       // records arrive (TaskManager::Process).
       for (int32_t partition : partitions) (void)self->tasks.Create(partition);
@@ -291,7 +294,14 @@ Status StreamThread::Subscribe(Share& share, Member& member) {
   member.commit_on_revoke = true;
   member.last_input = options_.clock->Now();
   ASSIGN_OR_RAISE(member.source, clients_.CreateSource(std::move(source)));
+  SetAwaitingAssignment(member, true);
   return Status::OK();
+}
+
+void StreamThread::SetAwaitingAssignment(Member& member, bool awaiting) {
+  if (member.awaiting_assignment == awaiting) return;
+  member.awaiting_assignment = awaiting;
+  member.share.control().awaiting_assignment() += awaiting ? 1 : -1;
 }
 
 Status StreamThread::StopMember(Member& member, bool commit) {
@@ -301,6 +311,7 @@ Status StreamThread::StopMember(Member& member, bool commit) {
   Status closed = member.source->Close();
   DropMember(member);
   member.source.reset();
+  SetAwaitingAssignment(member, false);
   return closed;
 }
 

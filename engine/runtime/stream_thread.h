@@ -160,9 +160,6 @@ class StreamThread {
 
   ThreadProgress progress() const;
   int index() const { return index_; }
-  /// Tasks being created and restored from their changelogs now (a task processes nothing
-  /// until restored). Any thread.
-  int restoring_tasks() const { return restores_.tasks.load(); }
 
  private:
   struct Share;
@@ -178,6 +175,8 @@ class StreamThread {
   /// Runs the queued VisitTasks calls. They change no share, so they may run mid-pass.
   void RunVisits();
   Status Subscribe(Share& share, Member& member);
+  /// Counts the member in its query's QueryStatus::awaiting_assignment, or no longer.
+  void SetAwaitingAssignment(Member& member, bool awaiting);
   Status StopMember(Member& member, bool commit);
   void DropMember(Member& member);
   Status Rewind(Member& member);
@@ -209,7 +208,6 @@ class StreamThread {
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<bool> stopping_{false};
-  RestoreCounters restores_;
   std::mutex commands_mutex_;
   std::vector<std::function<void()>> commands_;  // guarded by commands_mutex_
   std::vector<std::function<void()>> visits_;    // guarded by commands_mutex_

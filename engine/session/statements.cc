@@ -31,11 +31,8 @@ Result<std::optional<NewQuery>> ApplyStatement(const sql::Statement& statement,
   }
   for (const auto& query : catalog.ListQueries()) {
     if (std::find(before.begin(), before.end(), query.id) != before.end()) continue;
-    NewQuery created{query.id, std::move(analyzed.plan), session};
-    for (const auto& property : statement.properties) {
-      created.properties[property.key] = property.value.text;
-    }
-    return std::optional<NewQuery>(std::move(created));
+    return std::optional<NewQuery>(
+        NewQuery{query.id, std::move(analyzed.plan), analyzed.query_properties});
   }
   return std::optional<NewQuery>();  // IF NOT EXISTS on an existing sink: nothing started
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "analyzer/analyzer.h"
 #include "connectors/formats/row_format.h"
@@ -318,7 +319,10 @@ Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& state
   // Its query is numbered by its command's offset; others' commands may run before it.
   std::string query_suffix;
   if (command_log != nullptr) {
-    // ksqlDB checks a statement before it enters the topic: a wrong one never does.
+    // ksqlDB checks a statement before it enters the topic, so a wrong one never does; and
+    // checks it after running every command already there, so that one just sent to another
+    // instance counts (its DistributingExecutor waits for the command consumer first).
+    RETURN_NOT_OK(command_log->CatchUp(engine));
     RETURN_NOT_OK(engine.Validate(text));
     ASSIGN_OR_RAISE(CommandLog::Applied applied,
                     command_log->Append(engine, text, engine.session_properties()));
@@ -1178,19 +1182,42 @@ void RestApi::StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuer
 
 void RestApi::HandleReady(std::shared_ptr<Responder> responder) {
   // The catalog is loaded (and the queries file run) before the server listens, so what can
-  // still be missing is state: a task restoring its stores from their changelogs processes
-  // nothing and answers no pull query until it is done.
+  // still be missing is state: a persistent query's consumer that has not been given its
+  // partitions yet, whose tasks are still to come, and a task restoring its stores from their
+  // changelogs, which processes nothing and answers no pull query until it is done. Push
+  // queries come and go with their clients and do not count.
   worker_.Post([responder = std::move(responder)](host::KafkaEngine& engine) {
-    const int restoring = engine.RestoringTasks();
-    const bool ready = restoring == 0;
+    std::set<std::string> persistent;
+    for (const auto& query : engine.catalog().ListQueries()) {
+      if (!IsTransient(query.sink_name)) persistent.insert(query.id);
+    }
+    int restoring = 0;
+    int awaiting = 0;
+    for (const host::QueryStatus& query : engine.Queries()) {
+      if (!persistent.contains(query.id)) continue;
+      restoring += query.restoring_tasks;
+      awaiting += query.awaiting_assignment;
+    }
+    const bool ready = restoring == 0 && awaiting == 0;
     json body = {{"isHealthy", ready},
                  {"details",
                   {{"catalog", {{"isHealthy", true}}},
-                   {"stateStores", {{"isHealthy", ready}, {"restoringTasks", restoring}}}}}};
-    if (!ready) {
-      body["reason"] = std::to_string(restoring) + (restoring == 1 ? " task is" : " tasks are") +
-                       " restoring state from changelog topics";
+                   {"stateStores",
+                    {{"isHealthy", ready},
+                     {"restoringTasks", restoring},
+                     {"consumersAwaitingAssignment", awaiting}}}}}};
+    std::string reason;
+    if (awaiting > 0) {
+      reason = std::to_string(awaiting) +
+               (awaiting == 1 ? " query consumer is" : " query consumers are") +
+               " waiting for a first partition assignment";
     }
+    if (restoring > 0) {
+      reason += (reason.empty() ? "" : "; ") + std::to_string(restoring) +
+                (restoring == 1 ? " task is" : " tasks are") +
+                " restoring state from changelog topics";
+    }
+    if (!ready) body["reason"] = reason;
     RespondJson(*responder, ready ? 200 : 503, body);
   });
 }

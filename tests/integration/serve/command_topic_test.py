@@ -227,7 +227,9 @@ else:
         [broker_binary, "--topic", f"{COMMAND_TOPIC}:1", "--topic", f"src:{PARTITIONS}",
          "--topic", f"OUT:{PARTITIONS}", "--topic", "sidestream_dead_letters:1",
          # The query's internal topic, named by its id (numbered by its command's offset).
-         "--topic", f"{SERVICE_ID}_CSAS_OUT_1-stream-time-changelog:{PARTITIONS}"],
+         "--topic", f"{SERVICE_ID}_CSAS_OUT_1-stream-time-changelog:{PARTITIONS}",
+         "--topic", f"src2:{PARTITIONS}", "--topic", f"OUT2:{PARTITIONS}",
+         "--topic", f"{SERVICE_ID}_CSAS_OUT2_5-stream-time-changelog:{PARTITIONS}"],
         stdout=out, stderr=open(os.path.join(work, "broker.err"), "w"))
 
     def broker_address():
@@ -312,5 +314,19 @@ if terminated.get("commandSequenceNumber") != 3:
     fail(f"TERMINATE through B: commandSequenceNumber {terminated.get('commandSequenceNumber')},"
          f" expected 3: {terminated}")
 wait_for(f"A to drop {query_id}", lambda: query_id not in names(a, "QUERIES"))
+
+# A statement sent to B right after A accepted the one it depends on (offset 4): B runs every
+# command already in the topic before it checks its own (offset 5), so SRC2 is known there.
+ksql(a, "CREATE STREAM SRC2 (ID STRING KEY, V STRING) WITH (KAFKA_TOPIC='src2', "
+     f"VALUE_FORMAT='JSON', PARTITIONS={PARTITIONS});")
+derived = ksql(b, "CREATE STREAM OUT2 AS SELECT ID, V FROM SRC2 EMIT CHANGES;")[0]
+if derived.get("commandSequenceNumber") != 5:
+    fail(f"CSAS on SRC2 through B: expected commandSequenceNumber 5: {derived}")
+# Since their last start: A applied offsets 2-5, B (rebuilt empty) 0-5; each failed offset 2.
+wait_for("A to apply offset 5", lambda: "OUT2" in names(a, "STREAMS"))
+for name, base, applied in (("A", a, 4), ("B", b, 6)):
+    got = metric_total(base, "sidestream_commands_applied_total")
+    if got != applied:
+        fail(f"{name}: sidestream_commands_applied_total is {got}, expected {applied}")
 print(f"OK ({mode}): two instances share one catalog through {COMMAND_TOPIC}")
 cleanup()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GET /chc/ready of `sidestream serve`: a serve whose query restores a large changelog answers
-# 503 (with a JSON body naming the restoring tasks) while it restores, then 200; /chc/live
+# 503 (with a JSON body naming what it waits for: its consumer's first partition assignment,
+# then the restoring task) until its task is restored, then 200; /chc/live
 # answers 200 all along. The broker runs in its own process (sidestream-broker), so the
 # changelog outlives the first serve; the second one (state.store memory) restores it in full.
 set -uo pipefail
@@ -77,28 +78,42 @@ kill -TERM "$serve_pid"
 wait "$serve_pid" || fail "serve1 did not stop cleanly"
 
 # The second serve restores TOTALS' changelog in full before its task processes anything.
+# Not ready from the start: first its consumer waits for its partitions (the group join takes
+# seconds on the embedded broker), then its task restores.
 start_serve serve2
+saw_awaiting=0
 saw_restoring=0
 deadline=$((SECONDS + 120))
 while :; do
   code=$(curl -s -m 5 -o "$work/ready" -w '%{http_code}' "$base/chc/ready")
   if [ "$code" = 503 ]; then
-    grep -q '"isHealthy":false' "$work/ready" && grep -q '"restoringTasks":1' "$work/ready" &&
+    grep -q '"isHealthy":false' "$work/ready" || fail "503 body: $(cat "$work/ready")"
+    if grep -q '"restoringTasks":1' "$work/ready"; then
       grep -q 'restoring state from changelog topics' "$work/ready" ||
+        fail "503 body: $(cat "$work/ready")"
+      saw_restoring=1
+    elif grep -q '"consumersAwaitingAssignment":1' "$work/ready"; then
+      [ $saw_restoring = 0 ] || fail "awaiting an assignment after the restore: $(cat "$work/ready")"
+      grep -q 'waiting for a first partition assignment' "$work/ready" ||
+        fail "503 body: $(cat "$work/ready")"
+      saw_awaiting=1
+    else
       fail "503 body: $(cat "$work/ready")"
+    fi
     [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/chc/live")" = 200 ] ||
       fail "/chc/live is not 200 during the restore"
-    saw_restoring=1
-  elif [ "$code" = 200 ] && [ $saw_restoring = 1 ]; then
+  elif [ "$code" = 200 ]; then
+    [ $saw_restoring = 1 ] || fail "ready before its task was restored: $(cat "$work/ready")"
     grep -q '"isHealthy":true' "$work/ready" || fail "200 body: $(cat "$work/ready")"
     break
-  elif [ "$code" != 200 ]; then
+  else
     fail "/chc/ready -> $code $(cat "$work/ready")"
   fi
   [ $SECONDS -lt $deadline ] || fail "no restore seen in /chc/ready (restored: $(grep -c restored "$work/serve2.err"))"
   sleep 0.02
 done
 grep -q "restored in" "$work/serve2.err" || fail "serve2 logged no restore"
+[ $saw_awaiting = 1 ] || echo "note: the first assignment came before the first /chc/ready"
 # Ready means restored: the state answers without any new input.
 [ "$(last_key_count)" = '"columns":[1]' ] || fail "restored state: $(last_key_count)"
 echo "PASSED"

@@ -64,6 +64,7 @@ QueryDescription MakeQuery(const std::string& id) {
   query.source_names = {"CDR", "CELLS"};
   query.sink_name = "OUT";
   query.state = "PAUSED";
+  query.properties = {{"auto.offset.reset", "earliest"}, {"KAFKA_TOPIC", "out"}};
   return query;
 }
 
@@ -98,6 +99,7 @@ void ExpectSameQuery(const QueryDescription& actual, const QueryDescription& exp
   EXPECT_EQ(actual.source_names, expected.source_names);
   EXPECT_EQ(actual.sink_name, expected.sink_name);
   EXPECT_EQ(actual.state, expected.state);
+  EXPECT_EQ(actual.properties, expected.properties);
 }
 
 std::vector<std::string> SourceNames(const Catalog& catalog) {

@@ -13,89 +13,37 @@
 #include <string>
 #include <vector>
 
-#include "connectors/kafka/batch_consumer.h"
-#include "connectors/kafka/batch_producer.h"
 #include "connectors/kafka/embedded_broker.h"
 #include "host/kafka_engine.h"
+#include "tests/unit/host/engine_fixture.h"
 
 namespace sidestream::host {
 namespace {
 
-using RealClock = std::chrono::steady_clock;
-
-class QueryLifecycleTest : public ::testing::Test {
+class QueryLifecycleTest : public EmbeddedEngineTest {
  protected:
   void SetUp() override {
     KafkaEngineOptions options;
-    options.clock = &clock_;
     options.commit_interval_ms = 1000;
     options.commit_timeout = std::chrono::seconds(2);
-    auto engine = KafkaEngine::Start(options);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(*engine);
-    bootstrap_ = engine_->bootstrap_servers();
-    kafka::ProducerOptions producer;
-    producer.client = {bootstrap_, {}};
-    auto created = kafka::BatchProducer::Create(producer);
-    ASSERT_TRUE(created.ok());
-    producer_ = std::move(*created);
+    Start(options);
   }
-
-  void Produce(const std::string& topic, const std::string& key, const std::string& value) {
-    ASSERT_TRUE(producer_->Produce(topic, 0, key, value, 1000).ok());
-    ASSERT_TRUE(producer_->Flush(std::chrono::seconds(10)).ok());
-  }
-
-  // Runs the engine until `done` holds, for at most 90 s of real time (a restarted query
-  // rejoins its group, which waits out the session of a member that could not leave).
-  template <typename Done>
-  bool RunUntil(Done done) {
-    const auto deadline = RealClock::now() + std::chrono::seconds(90);
-    while (!done()) {
-      if (RealClock::now() > deadline) return false;
-      auto processed = engine_->RunOnce(50);
-      EXPECT_TRUE(processed.ok()) << processed.status().ToString();
-    }
-    return true;
-  }
-
-  // The query whose id starts with `prefix` ("CSAS_ALL_CALLS_"; the suffix counts statements).
-  QueryStatus Status(const std::string& prefix) {
-    for (const QueryStatus& query : engine_->Queries()) {
-      if (query.id.rfind(prefix, 0) == 0) return query;
-    }
-    ADD_FAILURE() << "no query " << prefix << "*";
-    return {};
-  }
-
-  // Starts reading `topic` from its beginning; Collect then returns "key=value" of every
-  // record so far.
-  void Follow(const std::string& topic) {
-    kafka::ConsumerOptions reader;
-    reader.client = {bootstrap_, {}};
-    reader.group_id = "check-" + topic;
-    reader.topics = {topic};
-    auto consumer = kafka::BatchConsumer::Create(reader);
-    ASSERT_TRUE(consumer.ok());
-    readers_[topic] = std::move(*consumer);
-  }
-  const std::vector<std::string>& Collect(const std::string& topic) {
-    kafka::MessageBatch batch;
-    EXPECT_TRUE(readers_[topic]->Poll(100, std::chrono::milliseconds(10), &batch).ok());
-    for (size_t i = 0; i < batch.size(); ++i) {
-      collected_[topic].push_back(std::string(batch[i].key()) + "=" +
-                                  std::string(batch[i].value()));
-    }
-    return collected_[topic];
-  }
-
-  ManualClock clock_;
-  std::unique_ptr<KafkaEngine> engine_;
-  std::string bootstrap_;
-  std::unique_ptr<kafka::BatchProducer> producer_;
-  std::map<std::string, std::unique_ptr<kafka::BatchConsumer>> readers_;
-  std::map<std::string, std::vector<std::string>> collected_;
 };
+
+TEST_F(QueryLifecycleTest, AQueryAwaitsItsFirstAssignmentUntilItsGroupGivesIt) {
+  ASSERT_TRUE(engine_
+                  ->Execute(R"(
+    CREATE STREAM calls (caller STRING KEY, cell STRING)
+      WITH (KAFKA_TOPIC='calls', VALUE_FORMAT='JSON', PARTITIONS=2);
+    CREATE TABLE per_cell AS SELECT cell, COUNT(*) AS calls FROM calls GROUP BY cell;)")
+                  .ok());
+  // Two stages (the GROUP BY re-keys through a repartition topic): two consumers, each in its
+  // own group, neither assigned before the first polls.
+  EXPECT_EQ(Status("CTAS_PER_CELL_").awaiting_assignment, 2);
+  ASSERT_TRUE(RunUntil([&] { return Status("CTAS_PER_CELL_").awaiting_assignment == 0; }));
+  ASSERT_TRUE(engine_->Execute("TERMINATE " + Status("CTAS_PER_CELL_").id + ";").ok());
+  EXPECT_TRUE(engine_->Queries().empty());
+}
 
 TEST_F(QueryLifecycleTest, AFailingQueryStopsAloneWithItsErrorKept) {
   ASSERT_TRUE(engine_
