@@ -126,6 +126,8 @@ void Flush(HttpServer::Exchange& exchange) {
   if (!exchange.pending.empty()) {
     exchange.sending = std::move(exchange.pending.front());
     exchange.pending.pop_front();
+    if (exchange.responder)
+      exchange.responder->MarkSent(static_cast<int64_t>(exchange.sending.size()));
   }
   const bool final = exchange.finishing && exchange.pending.empty();
   exchange.in_flight = true;
@@ -267,9 +269,14 @@ void Responder::StartStream(int status, std::string content_type) {
 void Responder::Write(std::string chunk) {
   HttpServer::Loop* loop = server_->loop_.get();
   uint64_t id = id_;
-  server_->Post([loop, id, chunk = std::move(chunk)]() mutable {
+  const auto size = static_cast<int64_t>(chunk.size());
+  unsent_->fetch_add(size, std::memory_order_relaxed);
+  server_->Post([loop, id, chunk = std::move(chunk), unsent = unsent_, size]() mutable {
     HttpServer::Exchange* exchange = FindExchange(loop, id);
-    if (exchange == nullptr || exchange->finishing || chunk.empty()) return;
+    if (exchange == nullptr || exchange->finishing || chunk.empty()) {
+      unsent->fetch_sub(size, std::memory_order_relaxed);
+      return;
+    }
     if (exchange->frame_per_write || exchange->pending.empty()) {
       exchange->pending.push_back(std::move(chunk));
     } else {
