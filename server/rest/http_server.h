@@ -118,6 +118,7 @@ class HttpServer {
   std::mutex tasks_mutex_;
   std::deque<std::function<void()>> tasks_;
   bool accepting_tasks_ = true;  // under tasks_mutex_
+  bool draining_ = false;        // the loop's thread only: DrainTasks runs a batch
 };
 
 }  // namespace sidestream::rest
