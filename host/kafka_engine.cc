@@ -65,8 +65,9 @@ Result<std::unique_ptr<KafkaEngine>> KafkaEngine::Start(KafkaEngineOptions optio
                                   "its group coordinator stalls groups of several members");
     }
   }
-  engine->clients_ =
-      std::make_unique<kafka::KafkaClients>(client, engine->embedded(), options.guarantee);
+  engine->clients_ = TappingClients(
+      std::make_unique<kafka::KafkaClients>(client, engine->embedded(), options.guarantee),
+      engine->taps_);
   if (options.state_store == KafkaEngineOptions::StateStore::kRocksDb) {
     state::RocksDbStoreProvider::Options state;
     state.state_dir = options.state_dir;
@@ -86,6 +87,14 @@ Result<std::unique_ptr<KafkaEngine>> KafkaEngine::Start(KafkaEngineOptions optio
     if (engine->on_query_failure_) engine->on_query_failure_(query_id, error, state);
   };
   return engine;
+}
+
+Result<std::shared_ptr<OutputTap>> KafkaEngine::AddTap(
+    std::shared_ptr<const analyzer::AnalyzedStatement> analyzed, std::optional<int64_t> limit,
+    OutputTap::Options options) {
+  ASSIGN_OR_RAISE(auto tap, OutputTap::Create(std::move(analyzed), limit, std::move(options)));
+  taps_->Add(tap);
+  return tap;
 }
 
 void KafkaEngine::set_on_query_failure(QueryFailureCallback callback) {

@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "connectors/sink/sink_connector.h"
+#include "host/output_tap.h"
 #include "host/stream_pull_query.h"
 #include "planner/physical_plan.h"
 #include "runtime/query_status.h"
@@ -219,6 +220,17 @@ class KafkaEngine {
   Result<std::unique_ptr<StreamPullQuery>> StartStreamPullQuery(
       std::shared_ptr<const analyzer::AnalyzedStatement> analyzed, std::optional<int64_t> limit);
 
+  /// Starts a scalable push query (`analyzed`: a SELECT EMIT CHANGES of filters and
+  /// projections over the sink of a query running here; see OutputTap): from now on every
+  /// record this engine produces to that sink's topic is offered to the tap. The caller polls
+  /// it and removes it with RemoveTap. Thread-safe.
+  Result<std::shared_ptr<OutputTap>> AddTap(
+      std::shared_ptr<const analyzer::AnalyzedStatement> analyzed, std::optional<int64_t> limit,
+      OutputTap::Options options);
+  void RemoveTap(const OutputTap& tap) { taps_->Remove(&tap); }
+  /// Taps open now.
+  size_t taps() const { return taps_->size(); }
+
   /// Every query that is not terminated, in the order they started.
   std::vector<QueryStatus> Queries() const;
 
@@ -270,7 +282,8 @@ class KafkaEngine {
   std::string bootstrap_servers_;
   std::unique_ptr<kafka::EmbeddedBroker> broker_;
   std::unique_ptr<kafka::TopicAdmin> admin_;
-  std::unique_ptr<runtime::Clients> clients_;
+  std::unique_ptr<runtime::Clients> clients_;  // offer what their sinks produce to taps_
+  std::shared_ptr<OutputTaps> taps_ = std::make_shared<OutputTaps>();
   // The tasks' persistent stores (state.store rocksdb); null in memory. Outlives the threads.
   std::unique_ptr<runtime::PersistentStoreProvider> state_provider_;
   std::unique_ptr<runtime::Sink> insert_sink_;  // INSERT ... VALUES' producer, made on first use

@@ -13,6 +13,7 @@ packages=(
   libh2o-evloop-dev libssl-dev curl nghttp2-client  # `serve`: HTTP/1.1 + HTTP/2; its tests
   libavro-dev libprotobuf-dev libprotoc-dev protobuf-compiler  # AVRO and PROTOBUF formats (avro-c, protobuf's DynamicMessage)
   prometheus  # scrapes `serve`'s /metrics in serve.metrics
+  wrk  # HTTP/1.1 load for bench/serve_bench.py (h2load, of nghttp2-client, for HTTP/2)
   chromium  # a real browser for the web console's test (serve.console, with npm's puppeteer-core)
   clang libclang-rt-14-dev libfuzzer-14-dev
   tzdata  # region time zones (CONVERT_TZ), read by Abseil at run time

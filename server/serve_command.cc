@@ -73,6 +73,8 @@ rest::RestOptions RestOptionsFrom(const config::Settings& settings,
   rest::RestOptions rest_options;
   rest_options.max_body_bytes = settings.GetInt("max.body.bytes");
   rest_options.max_push_queries = settings.GetInt("max.push.queries");
+  rest_options.push_v2_enabled = settings.GetBool("push.v2.enabled");
+  rest_options.push_max_queued_bytes = settings.GetInt("push.query.max.queued.bytes");
   rest_options.max_persistent_queries = settings.GetInt("max.persistent.queries");
   rest_options.service_id = settings.GetString("service.id");
   rest_options.basic_users = SplitList(settings.GetString("auth.basic.users"));

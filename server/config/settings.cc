@@ -120,6 +120,23 @@ const std::vector<SettingSpec>& Table() {
        100000,
        "Most transient push queries running at once; one more gets 429.",
        {"ksql.query.push.max.concurrent"}},
+      {"push.v2.enabled",
+       SettingType::kBool,
+       "true",
+       0,
+       0,
+       "Scalable push queries: a push query (EMIT CHANGES, no JOIN, WINDOW, GROUP BY, "
+       "PARTITION BY or HAVING, auto.offset.reset latest) on a stream or table that one "
+       "persistent query running here writes reads that query's results in process as they "
+       "are produced: no consumer group and no query of its own. It sees rows from the "
+       "moment it starts. false: every push query runs as a query of its own. A request may "
+       "turn it off for one query with the property ksql.query.push.v2.enabled=false.",
+       {"ksql.query.push.v2.enabled"}},
+      {"push.query.max.queued.bytes", SettingType::kInt, "4194304", 65536, 1073741824,
+       "Most bytes of a push query's rows that may wait for a client that reads slowly (and, "
+       "for a scalable push query, of its source's records waiting for it); past it the "
+       "query ends with an error in its stream and is counted in "
+       "sidestream_push_queries_dropped_total."},
       {"log.level",
        SettingType::kString,
        "info",

@@ -91,6 +91,11 @@ void DescribeRestMetrics(metrics::Registry& registry) {
                     "REST requests answered, by route and HTTP status.");
   registry.Describe("sidestream_push_queries_open", MetricType::kGauge,
                     "Push queries streaming to a client now.");
+  registry.Describe("sidestream_push_query_taps_open", MetricType::kGauge,
+                    "Scalable push queries tapping a persistent query's output now.");
+  registry.Describe("sidestream_push_queries_dropped_total", MetricType::kCounter,
+                    "Push queries ended because they fell behind: client_slow (rows waited for "
+                    "the client) or tap_overflow (records waited for the query).");
 }
 
 void CollectEngineMetrics(const host::EngineMetrics& engine,

@@ -39,6 +39,14 @@ void EngineWorker::AddTicker(Ticker ticker) {
   wake_.notify_one();
 }
 
+void EngineWorker::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    woken_ = true;
+  }
+  wake_.notify_one();
+}
+
 void EngineWorker::Loop() {
   std::vector<Ticker> tickers;
   for (;;) {
@@ -51,7 +59,9 @@ void EngineWorker::Loop() {
     const int pass_ms = tickers.empty() ? 50 : 10;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      auto posted = [this] { return !tasks_.empty() || !new_tickers_.empty() || stopping_; };
+      auto posted = [this] {
+        return !tasks_.empty() || !new_tickers_.empty() || stopping_ || woken_;
+      };
       // With no query and no push query there is nothing to poll: sleep until posted to.
       if (!queries && tickers.empty()) {
         wake_.wait_for(lock, std::chrono::milliseconds(200), posted);
@@ -62,6 +72,7 @@ void EngineWorker::Loop() {
       for (auto& ticker : new_tickers_) tickers.push_back(std::move(ticker));
       new_tickers_.clear();
       stopping = stopping_;
+      woken_ = false;
     }
     for (auto& task : tasks) task(*engine_);
     if (stopping) break;

@@ -36,6 +36,8 @@ class EngineWorker {
 
   void Post(Task task);
   void AddTicker(Ticker ticker);
+  /// Ends the loop's wait now, so that its tickers run (a push query's tap has rows).
+  void Wake();
   void Stop();
 
   const std::string& bootstrap_servers() const { return bootstrap_servers_; }
@@ -56,6 +58,7 @@ class EngineWorker {
   std::deque<Task> tasks_;
   std::vector<Ticker> new_tickers_;
   bool stopping_ = false;  // under mutex_
+  bool woken_ = false;     // under mutex_
 };
 
 }  // namespace sidestream::rest

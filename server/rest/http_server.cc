@@ -126,6 +126,8 @@ void Flush(HttpServer::Exchange& exchange) {
   if (!exchange.pending.empty()) {
     exchange.sending = std::move(exchange.pending.front());
     exchange.pending.pop_front();
+    if (exchange.responder)
+      exchange.responder->MarkSent(static_cast<int64_t>(exchange.sending.size()));
   }
   const bool final = exchange.finishing && exchange.pending.empty();
   exchange.in_flight = true;
@@ -267,9 +269,14 @@ void Responder::StartStream(int status, std::string content_type) {
 void Responder::Write(std::string chunk) {
   HttpServer::Loop* loop = server_->loop_.get();
   uint64_t id = id_;
-  server_->Post([loop, id, chunk = std::move(chunk)]() mutable {
+  const auto size = static_cast<int64_t>(chunk.size());
+  unsent_->fetch_add(size, std::memory_order_relaxed);
+  server_->Post([loop, id, chunk = std::move(chunk), unsent = unsent_, size]() mutable {
     HttpServer::Exchange* exchange = FindExchange(loop, id);
-    if (exchange == nullptr || exchange->finishing || chunk.empty()) return;
+    if (exchange == nullptr || exchange->finishing || chunk.empty()) {
+      unsent->fetch_sub(size, std::memory_order_relaxed);
+      return;
+    }
     if (exchange->frame_per_write || exchange->pending.empty()) {
       exchange->pending.push_back(std::move(chunk));
     } else {
@@ -360,12 +367,24 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& host, i
 
 HttpServer::~HttpServer() { Stop(); }
 
+namespace {
+// The server whose loop runs on this thread, if any.
+thread_local HttpServer* loop_owner = nullptr;
+}  // namespace
+
 void HttpServer::Post(std::function<void()> task) {
   {
     std::lock_guard<std::mutex> lock(tasks_mutex_);
     if (!accepting_tasks_) return;
-    tasks_.push_back(std::move(task));
+    // On the loop's own thread (a handler answering at once, as /healthcheck does) with
+    // nothing queued before it, the task runs now: no wake-up message through the loop's
+    // pipe, no extra turn of the loop.
+    if (loop_owner != this || draining_ || !tasks_.empty()) {
+      tasks_.push_back(std::move(task));
+      task = nullptr;
+    }
   }
+  if (task) return task();
   h2o_multithread_send_message(&loop_->wakeup, nullptr);
 }
 
@@ -375,11 +394,14 @@ bool HttpServer::DrainTasks() {
     std::lock_guard<std::mutex> lock(tasks_mutex_);
     tasks.swap(tasks_);
   }
+  draining_ = true;  // tasks posted meanwhile go after the rest of this batch
   for (auto& task : tasks) task();
+  draining_ = false;
   return !tasks.empty();
 }
 
 void HttpServer::RunLoop() {
+  loop_owner = this;
   bool ran_tasks = false;
   while (!stopping_) {
     // A task that answered a request leaves h2o work for the loop's next turn (the write of

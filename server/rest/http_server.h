@@ -57,14 +57,21 @@ class Responder {
   void set_on_status(std::function<void(int status)> on_status);
   /// True once the exchange has ended.
   bool closed() const { return closed_; }
+  /// Bytes written and not yet handed to the connection: what a slow client leaves queued
+  /// here. A streaming producer bounds it (push queries: push.query.max.queued.bytes).
+  int64_t unsent_bytes() const { return unsent_->load(std::memory_order_relaxed); }
 
   /// Internal, on the server's thread: the exchange ended; runs on_close once.
   void MarkClosed();
+  /// Internal, on the server's thread: `bytes` written were handed to the connection.
+  void MarkSent(int64_t bytes) { unsent_->fetch_sub(bytes, std::memory_order_relaxed); }
 
  private:
   HttpServer* server_;
   uint64_t id_;
   std::atomic<bool> closed_{false};
+  // Shared with the writes posted to the server's thread, which may outlive this.
+  std::shared_ptr<std::atomic<int64_t>> unsent_ = std::make_shared<std::atomic<int64_t>>(0);
   std::mutex mutex_;
   std::function<void()> on_close_;
   std::function<void(int)> on_status_;  // under mutex_
@@ -111,6 +118,7 @@ class HttpServer {
   std::mutex tasks_mutex_;
   std::deque<std::function<void()>> tasks_;
   bool accepting_tasks_ = true;  // under tasks_mutex_
+  bool draining_ = false;        // the loop's thread only: DrainTasks runs a batch
 };
 
 }  // namespace sidestream::rest

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -446,6 +447,7 @@ struct PushQuery {
   bool started = false;
   bool push = false;  // a push query (counts against max.push.queries); under push_mutex_
   std::unique_ptr<host::StreamPullQuery> scan;  // a pull query on a stream, while it reads
+  std::shared_ptr<host::OutputTap> tap;  // a scalable push query: the sink's records it takes
 };
 
 namespace {
@@ -558,6 +560,44 @@ void EndStream(PushQuery& query, const char* final_message) {
   query.responder->Finish();
 }
 
+// An error after the header: it goes in the stream, as ksqlDB's does.
+void WriteStreamError(PushQuery& query, int error_code, const std::string& message) {
+  json error = GenericError(error_code, message);
+  query.responder->Write(query.format == PushQuery::Format::kLegacy
+                             ? ",\n" + Dump(json{{"errorMessage", error}})
+                             : (query.format == PushQuery::Format::kJsonArray ? ",\n" : "") +
+                                   Dump(error) + "\n");
+}
+
+// The header of a push query's stream, in its format.
+void WritePushHeader(PushQuery& query) {
+  const std::string& id = query.id;
+  switch (query.format) {
+    case PushQuery::Format::kLegacy:
+      query.responder->StartStream(200, kJsonType);
+      query.responder->Write(
+          "[" + Dump(json{{"header", {{"queryId", id}, {"schema", SchemaString(query.columns)}}}}));
+      break;
+    case PushQuery::Format::kJsonArray:
+    case PushQuery::Format::kDelimited: {
+      json names = json::array(), types = json::array();
+      for (const auto& [column, type] : query.columns) {
+        names.push_back(column);
+        types.push_back(type.ToString());
+      }
+      json header = {{"queryId", id}, {"columnNames", names}, {"columnTypes", types}};
+      if (query.format == PushQuery::Format::kJsonArray) {
+        query.responder->StartStream(200, kJsonType);
+        query.responder->Write("[" + Dump(header));
+      } else {
+        query.responder->StartStream(200, "application/vnd.ksqlapi.delimited.v1");
+        query.responder->Write(Dump(header) + "\n");
+      }
+      break;
+    }
+  }
+}
+
 // One column of a pull query's answer.
 struct PullColumn {
   std::string name;
@@ -650,6 +690,30 @@ Result<std::shared_ptr<std::vector<PullColumn>>> PullColumns(const analyzer::Log
   return columns;
 }
 
+// The ROWPARTITION and ROWOFFSET columns `root` names, as "`ROWPARTITION`, `ROWOFFSET`".
+std::string PositionColumns(const sql::Expression* root) {
+  std::string names;
+  std::vector<const sql::Expression*> pending = {root};
+  while (!pending.empty()) {
+    const sql::Expression* node = pending.back();
+    pending.pop_back();
+    if (node == nullptr) continue;
+    if (node->kind == sql::ExpressionKind::kColumnRef &&
+        (strcasecmp(node->name.c_str(), "ROWPARTITION") == 0 ||
+         strcasecmp(node->name.c_str(), "ROWOFFSET") == 0)) {
+      std::string name = node->name;
+      std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+      if (names.find("`" + name + "`") == std::string::npos) {
+        names += (names.empty() ? "`" : ", `") + name + "`";
+      }
+    }
+    for (auto it = node->children.rbegin(); it != node->children.rend(); ++it) {
+      pending.push_back(it->get());
+    }
+  }
+  return names;
+}
+
 // The checks ksqlDB makes of every pull query before it binds it (PullQueryValidator), with
 // its help at the end; empty when the query passes.
 std::string PullQueryRefusal(const sql::Query& query) {
@@ -668,32 +732,10 @@ std::string PullQueryRefusal(const sql::Query& query) {
     refusal = "Pull queries don't support negative integers in the LIMIT clause.";
   }
   // ROWPARTITION and ROWOFFSET name a record's place in a topic, which a table's state has not.
-  auto pseudo_columns = [](const sql::Expression* root) {
-    std::string names;
-    std::vector<const sql::Expression*> pending = {root};
-    while (!pending.empty()) {
-      const sql::Expression* node = pending.back();
-      pending.pop_back();
-      if (node == nullptr) continue;
-      if (node->kind == sql::ExpressionKind::kColumnRef &&
-          (strcasecmp(node->name.c_str(), "ROWPARTITION") == 0 ||
-           strcasecmp(node->name.c_str(), "ROWOFFSET") == 0)) {
-        std::string name = node->name;
-        std::transform(name.begin(), name.end(), name.begin(), ::toupper);
-        if (names.find("`" + name + "`") == std::string::npos) {
-          names += (names.empty() ? "`" : ", `") + name + "`";
-        }
-      }
-      for (auto it = node->children.rbegin(); it != node->children.rend(); ++it) {
-        pending.push_back(it->get());
-      }
-    }
-    return names;
-  };
   if (refusal.empty()) {
     std::string names;
     for (const sql::SelectItem& item : query.select) {
-      std::string found = pseudo_columns(item.expression.get());
+      std::string found = PositionColumns(item.expression.get());
       if (!found.empty()) names += (names.empty() ? "" : ", ") + found;
     }
     if (!names.empty()) {
@@ -701,7 +743,7 @@ std::string PullQueryRefusal(const sql::Query& query) {
     }
   }
   if (refusal.empty()) {
-    std::string names = pseudo_columns(query.where.get());
+    std::string names = PositionColumns(query.where.get());
     if (!names.empty()) {
       refusal = "Pull queries don't support the following columns in WHERE clauses: " + names;
     }
@@ -740,8 +782,65 @@ bool ScansRecordByRecord(const analyzer::LogicalOperator& plan) {
   }
 }
 
+// The value of a query's property `name`: the request's, else the session's; case-insensitive.
+std::optional<std::string> PropertyOf(
+    const std::vector<std::pair<std::string, std::string>>& request,
+    const analyzer::SessionProperties& session, const std::string& name) {
+  for (const auto& [key, value] : request) {
+    if (strcasecmp(key.c_str(), name.c_str()) == 0) return value;
+  }
+  for (const auto& [key, value] : session) {
+    if (strcasecmp(key.c_str(), name.c_str()) == 0) return value;
+  }
+  return std::nullopt;
+}
+
+// Whether ksqlDB runs `statement` as a scalable push query (push v2: ScalablePushUtil): a
+// push query (EMIT CHANGES) with no JOIN, WINDOW, GROUP BY, PARTITION BY or HAVING, reading
+// from "latest" (auto.offset.reset not earliest), on a source that exactly one persistent
+// query writes, naming neither ROWPARTITION nor ROWOFFSET. Here the writer must also run on
+// this engine (its records are tapped in process), and the SELECT must run record by record.
+bool IsScalablePushQuery(host::KafkaEngine& engine,
+                         const std::vector<std::pair<std::string, std::string>>& properties,
+                         const sql::Statement& statement,
+                         const analyzer::AnalyzedStatement& analyzed) {
+  if (!statement.query || !analyzed.plan) return false;
+  const sql::Query& query = *statement.query;
+  if (query.emit != sql::EmitMode::kChanges || !query.joins.empty() || query.window ||
+      !query.group_by.empty() || !query.partition_by.empty() || query.having) {
+    return false;
+  }
+  const analyzer::SessionProperties& session = engine.session_properties();
+  auto enabled = PropertyOf(properties, session, "ksql.query.push.v2.enabled");
+  if (enabled && strcasecmp(enabled->c_str(), "false") == 0) return false;
+  for (const char* name : {"auto.offset.reset", "ksql.streams.auto.offset.reset"}) {
+    auto reset = PropertyOf(properties, session, name);
+    if (reset && strcasecmp(reset->c_str(), "earliest") == 0) return false;
+  }
+  for (const sql::SelectItem& item : query.select) {
+    if (!PositionColumns(item.expression.get()).empty()) return false;
+  }
+  if (!PositionColumns(query.where.get()).empty()) return false;
+  if (!ScansRecordByRecord(*analyzed.plan)) return false;
+  const analyzer::LogicalOperator* scan = analyzed.plan.get();
+  while (scan->kind != analyzer::LogicalOperatorKind::kScan) scan = scan->children.front().get();
+  const std::string& source = scan->source.name;
+  if (IsTransient(source)) return false;
+  std::vector<std::string> writers;
+  for (const auto& written : engine.catalog().ListQueries()) {
+    if (written.sink_name == source) writers.push_back(written.id);
+  }
+  if (writers.size() != 1) return false;
+  for (const auto& running : engine.Queries()) {
+    if (running.id == writers.front()) return true;
+  }
+  return false;
+}
+
 // Stops the engine's query and drops its private sink.
 void Release(host::KafkaEngine& engine, PushQuery& query) {
+  if (query.tap) engine.RemoveTap(*query.tap);  // no record is offered to it after this
+  query.tap.reset();
   query.scan.reset();  // closes its consumer: the scan stops here
   query.batch.Clear();
   if (query.consumer) {
@@ -954,6 +1053,7 @@ void RestApi::HandleMetrics(std::shared_ptr<Responder> responder) {
       rest_metrics_.Set("sidestream_push_queries_open", {},
                         static_cast<double>(push_queries_.size()));
     }
+    rest_metrics_.Set("sidestream_push_query_taps_open", {}, static_cast<double>(engine.taps()));
     responder->Respond(200, metrics::kContentType, rest_metrics_.Render() + registry.Render());
   });
 }
@@ -1087,6 +1187,12 @@ void RestApi::StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuer
     query->columns.emplace_back(column.name, column.type);
   }
   query->limit = statement.query ? statement.query->limit : std::nullopt;
+  if (options_.push_v2_enabled &&
+      IsScalablePushQuery(engine, query->properties, statement, *analyzed)) {
+    return RunTappedPushQuery(
+        engine, query, text,
+        std::make_shared<const analyzer::AnalyzedStatement>(std::move(*analyzed)));
+  }
 
   // The query runs as a persistent query into a private topic. A push query may leave out
   // the key, and LIMIT belongs to the stream here, not to the persistent query.
@@ -1122,31 +1228,7 @@ void RestApi::StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuer
   query->consumer = std::move(*created_consumer);
 
   const std::string& id = query->id;
-  switch (query->format) {
-    case PushQuery::Format::kLegacy:
-      query->responder->StartStream(200, kJsonType);
-      query->responder->Write(
-          "[" +
-          Dump(json{{"header", {{"queryId", id}, {"schema", SchemaString(query->columns)}}}}));
-      break;
-    case PushQuery::Format::kJsonArray:
-    case PushQuery::Format::kDelimited: {
-      json names = json::array(), types = json::array();
-      for (const auto& [column, type] : query->columns) {
-        names.push_back(column);
-        types.push_back(type.ToString());
-      }
-      json header = {{"queryId", id}, {"columnNames", names}, {"columnTypes", types}};
-      if (query->format == PushQuery::Format::kJsonArray) {
-        query->responder->StartStream(200, kJsonType);
-        query->responder->Write("[" + Dump(header));
-      } else {
-        query->responder->StartStream(200, "application/vnd.ksqlapi.delimited.v1");
-        query->responder->Write(Dump(header) + "\n");
-      }
-      break;
-    }
-  }
+  WritePushHeader(*query);
   if (query->limit && *query->limit <= 0) {
     EndStream(*query, "Limit Reached");
     Release(engine, *query);
@@ -1155,6 +1237,11 @@ void RestApi::StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuer
   worker_.AddTicker([this, query](host::KafkaEngine& engine, bool stopping) {
     if (stopping || query->cancelled || query->responder->closed()) {
       if (stopping) EndStream(*query, "Server stopping");
+      Release(engine, *query);
+      Forget(query->id);
+      return false;
+    }
+    if (ClientFellBehind(*query)) {
       Release(engine, *query);
       Forget(query->id);
       return false;
@@ -1176,6 +1263,73 @@ void RestApi::StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuer
       }
     }
     query->batch.Clear();
+    return true;
+  });
+}
+
+bool RestApi::ClientFellBehind(PushQuery& query) {
+  const int64_t unsent = query.responder->unsent_bytes();
+  if (unsent <= options_.push_max_queued_bytes) return false;
+  rest_metrics_.Add("sidestream_push_queries_dropped_total", {{"reason", "client_slow"}});
+  std::cerr << "push query " << query.id << ": ended, its client fell behind (" << unsent
+            << " bytes queued)\n";
+  WriteStreamError(query, kErrorServerError,
+                   "The client is not reading the query's rows fast enough: more than " +
+                       std::to_string(options_.push_max_queued_bytes) +
+                       " bytes waited for it (push.query.max.queued.bytes); the query ended");
+  query.responder->Finish();
+  return true;
+}
+
+void RestApi::RunTappedPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery> query,
+                                 const std::string& text,
+                                 std::shared_ptr<const analyzer::AnalyzedStatement> analyzed) {
+  auto fail = [&](const Status& status) {
+    auto [code, body] = StatementFailure(status, text, json::array());
+    RespondJson(*query->responder, code, body);
+    Release(engine, *query);
+    Forget(query->id);
+  };
+  auto columns = PullColumns(*analyzed->plan, {});
+  if (!columns.ok()) return fail(columns.status());
+  host::OutputTap::Options options;
+  options.max_buffered_bytes = static_cast<size_t>(options_.push_max_queued_bytes);
+  options.on_ready = [this] { worker_.Wake(); };
+  auto tap = engine.AddTap(std::move(analyzed), query->limit, std::move(options));
+  if (!tap.ok()) return fail(tap.status());
+  query->tap = std::move(*tap);
+  WritePushHeader(*query);
+  if (query->limit && *query->limit <= 0) {
+    EndStream(*query, "Limit Reached");
+    Release(engine, *query);
+    return Forget(query->id);
+  }
+  worker_.AddTicker([this, query, columns = std::move(*columns)](host::KafkaEngine& engine,
+                                                                 bool stopping) {
+    auto end = [&](const char* final_message) {
+      if (final_message != nullptr) EndStream(*query, final_message);
+      Release(engine, *query);
+      Forget(query->id);
+      return false;
+    };
+    if (stopping) return end("Server stopping");
+    if (query->cancelled || query->responder->closed()) return end(nullptr);
+    if (ClientFellBehind(*query)) return end(nullptr);
+    std::vector<types::Row> rows;
+    Status polled = query->tap->Poll(10000, rows);
+    std::string encoded;
+    for (const types::Row& row : rows) {
+      query->responder->Write(FramedRow(query->format, PullRow(*columns, row, encoded)));
+    }
+    if (!polled.ok()) {
+      if (polled.code() == StatusCode::kUnavailable) {
+        rest_metrics_.Add("sidestream_push_queries_dropped_total", {{"reason", "tap_overflow"}});
+      }
+      std::cerr << "push query " << query->id << ": " << polled.ToString() << "\n";
+      WriteStreamError(*query, kErrorServerError, polled.message());
+      return end("Query Failed");
+    }
+    if (query->tap->limit_reached()) return end("Limit Reached");
     return true;
   });
 }

@@ -23,6 +23,13 @@ struct RestOptions {
   int64_t max_body_bytes = 1 << 20;
   int64_t max_push_queries = 100;
   int64_t max_persistent_queries = 1000;
+  /// Scalable push queries (ksql.query.push.v2.enabled): a push query of filters and
+  /// projections over the sink of a persistent query running here taps its records in
+  /// process (host::OutputTap) instead of running as a query of its own.
+  bool push_v2_enabled = true;
+  /// Most bytes of a push query's rows waiting for a slow client (or for the stream, in a
+  /// tap) before the query is ended with an error (push.query.max.queued.bytes).
+  int64_t push_max_queued_bytes = 4 << 20;
   /// Credentials; authentication is on when either list is non-empty (auth.basic.users,
   /// auth.bearer.tokens).
   std::vector<std::string> basic_users;  // "user:password"
@@ -88,6 +95,15 @@ class RestApi {
   void RunStreamPullQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery> query,
                           const sql::Statement& statement,
                           std::shared_ptr<const analyzer::AnalyzedStatement> analyzed);
+  /// On the engine thread: a scalable push query (see RestOptions::push_v2_enabled), served
+  /// from the persistent query's output records by a tap, streamed by a ticker; closing the
+  /// connection removes the tap.
+  void RunTappedPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery> query,
+                          const std::string& text,
+                          std::shared_ptr<const analyzer::AnalyzedStatement> analyzed);
+  /// True, after ending `query` with an error (and counting it), when more than
+  /// push_max_queued_bytes of its rows wait for its client.
+  bool ClientFellBehind(PushQuery& query);
   void Forget(const std::string& query_id);
 
   EngineWorker& worker_;

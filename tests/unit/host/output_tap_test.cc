@@ -1,0 +1,157 @@
+// Scalable push queries (host::OutputTap) against the embedded broker: a tap on a persistent
+// query's sink sees the records produced after it was added, through its own WHERE,
+// projection and LIMIT, with no consumer of its own; a table sink's updates come through
+// decoded with the table's formats; a tap whose reader falls behind its buffer fails instead
+// of growing; a removed tap is offered nothing more.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "analyzer/analyzer.h"
+#include "connectors/kafka/batch_producer.h"
+#include "host/kafka_engine.h"
+#include "sql/parser.h"
+
+namespace sidestream::host {
+namespace {
+
+class OutputTapTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    KafkaEngineOptions options;
+    auto engine = KafkaEngine::Start(options);
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    engine_ = std::move(*engine);
+    kafka::ProducerOptions producer;
+    producer.client = {engine_->bootstrap_servers(), {}};
+    auto created = kafka::BatchProducer::Create(producer);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    producer_ = std::move(*created);
+    ASSERT_TRUE(engine_
+                    ->Execute("CREATE STREAM CALLS (CALLER STRING KEY, SECS INT, CELL STRING) "
+                              "WITH (kafka_topic='calls', value_format='JSON', partitions=1);")
+                    .ok());
+  }
+
+  void Call(const std::string& caller, int secs, const std::string& cell) {
+    ASSERT_TRUE(producer_
+                    ->Produce("calls", 0, caller,
+                              "{\"SECS\":" + std::to_string(secs) + ",\"CELL\":\"" + cell + "\"}",
+                              1000)
+                    .ok());
+    ASSERT_TRUE(producer_->Flush(std::chrono::seconds(10)).ok());
+  }
+
+  Result<std::shared_ptr<OutputTap>> Tap(const std::string& select, size_t max_bytes = 1 << 20) {
+    auto statement = sql::ParseStatement(select);
+    if (!statement.ok()) return statement.status();
+    analyzer::Analyzer analyzer(engine_->catalog());
+    auto analyzed = analyzer.Analyze(**statement);
+    if (!analyzed.ok()) return analyzed.status();
+    OutputTap::Options options;
+    options.max_buffered_bytes = max_bytes;
+    options.on_ready = [this] { ++ready_calls_; };
+    return engine_->AddTap(
+        std::make_shared<const analyzer::AnalyzedStatement>(std::move(*analyzed)),
+        (*statement)->query ? (*statement)->query->limit : std::nullopt, std::move(options));
+  }
+
+  // Runs the engine until `done` holds (at most 60 s).
+  template <typename Done>
+  bool RunUntil(Done done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      auto processed = engine_->RunOnce(50);
+      EXPECT_TRUE(processed.ok()) << processed.status().ToString();
+    }
+    return true;
+  }
+
+  static std::vector<std::string> Texts(const std::vector<types::Row>& rows) {
+    std::vector<std::string> texts;
+    for (const types::Row& row : rows) {
+      std::string text;
+      for (size_t i = 0; i < row.size(); ++i) text += (i > 0 ? "|" : "") + row[i].DebugString();
+      texts.push_back(text);
+    }
+    return texts;
+  }
+
+  std::unique_ptr<KafkaEngine> engine_;
+  std::unique_ptr<kafka::BatchProducer> producer_;
+  int ready_calls_ = 0;
+};
+
+TEST_F(OutputTapTest, SeesTheSinkFromItsStartThroughItsOwnSelect) {
+  ASSERT_TRUE(
+      engine_->Execute("CREATE STREAM LONG_CALLS AS SELECT * FROM CALLS WHERE SECS > 5;").ok());
+  Call("c0", 10, "a");  // before the tap: not seen
+  ASSERT_TRUE(RunUntil([&] { return engine_->progress().produced >= 1; }));
+  auto tap =
+      Tap("SELECT CALLER, SECS * 2 AS D FROM LONG_CALLS WHERE CELL = 'a' EMIT CHANGES LIMIT 2;");
+  ASSERT_TRUE(tap.ok()) << tap.status().ToString();
+  EXPECT_EQ(engine_->taps(), 1u);
+  EXPECT_EQ((*tap)->topic(), "LONG_CALLS");
+  Call("c1", 20, "a");
+  Call("c2", 1, "a");   // not in the sink
+  Call("c3", 30, "b");  // in the sink, not in the tap's WHERE
+  Call("c4", 40, "a");
+  Call("c5", 50, "a");  // past the LIMIT
+  std::vector<types::Row> rows;
+  ASSERT_TRUE(RunUntil([&] {
+    EXPECT_TRUE((*tap)->Poll(100, rows).ok());
+    return (*tap)->offered() >= 4;
+  }));
+  ASSERT_TRUE((*tap)->Poll(100, rows).ok());
+  EXPECT_EQ(Texts(rows), (std::vector<std::string>{"'c1'|40", "'c4'|80"}));
+  EXPECT_TRUE((*tap)->limit_reached());
+  EXPECT_GE(ready_calls_, 1);
+
+  engine_->RemoveTap(**tap);
+  EXPECT_EQ(engine_->taps(), 0u);
+  const int64_t offered = (*tap)->offered();
+  const int64_t produced = engine_->progress().produced;
+  Call("c6", 60, "a");
+  ASSERT_TRUE(RunUntil([&] { return engine_->progress().produced > produced; }));
+  EXPECT_EQ((*tap)->offered(), offered);
+}
+
+TEST_F(OutputTapTest, TableSinkUpdates) {
+  ASSERT_TRUE(engine_
+                  ->Execute("CREATE TABLE PER_CELL AS SELECT CELL, COUNT(*) AS N FROM CALLS "
+                            "GROUP BY CELL;")
+                  .ok());
+  auto tap = Tap("SELECT CELL, N FROM PER_CELL WHERE N >= 2 EMIT CHANGES;");
+  ASSERT_TRUE(tap.ok()) << tap.status().ToString();
+  Call("c1", 1, "a");
+  Call("c2", 2, "b");
+  Call("c3", 3, "a");
+  Call("c4", 4, "a");
+  std::vector<types::Row> rows;
+  ASSERT_TRUE(RunUntil([&] {
+    EXPECT_TRUE((*tap)->Poll(100, rows).ok());
+    return rows.size() >= 2;
+  }));
+  EXPECT_EQ(Texts(rows), (std::vector<std::string>{"'a'|2", "'a'|3"}));
+  engine_->RemoveTap(**tap);
+}
+
+TEST_F(OutputTapTest, AReaderThatFallsBehindFails) {
+  ASSERT_TRUE(engine_->Execute("CREATE STREAM COPY AS SELECT * FROM CALLS;").ok());
+  auto tap = Tap("SELECT * FROM COPY EMIT CHANGES;", /*max_bytes=*/400);
+  ASSERT_TRUE(tap.ok()) << tap.status().ToString();
+  for (int i = 0; i < 20; ++i) Call("c" + std::to_string(i), i, "a");
+  ASSERT_TRUE(RunUntil([&] { return (*tap)->offered() >= 20; }));
+  EXPECT_GT((*tap)->dropped(), 0);
+  std::vector<types::Row> rows;
+  Status polled = (*tap)->Poll(100, rows);
+  EXPECT_EQ(polled.code(), StatusCode::kUnavailable) << polled.ToString();
+  EXPECT_LT(rows.size(), 20u);
+  engine_->RemoveTap(**tap);
+}
+
+}  // namespace
+}  // namespace sidestream::host
