@@ -10,6 +10,8 @@
 #include <rocksdb/write_buffer_manager.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include "types/value_codec.h"
 
@@ -61,6 +63,36 @@ int64_t ReadWindowPrefix(std::string_view bytes) {
   return static_cast<int64_t>(bits ^ (uint64_t{1} << 63));
 }
 
+// Sorts `items` stably by `less`, merging their sorted runs: O(n log r) for r runs. A
+// changelog is a sequence of commits, each written in key order, so a batch of restored
+// records holds a few long runs; past kMaxRuns (input in no order) a plain stable sort.
+template <typename T, typename Less>
+void SortRuns(std::vector<T>& items, Less less) {
+  constexpr size_t kMaxRuns = 256;
+  std::vector<size_t> bounds{0};
+  for (size_t i = 1; i < items.size(); ++i) {
+    if (less(items[i], items[i - 1])) {
+      bounds.push_back(i);
+      if (bounds.size() > kMaxRuns) {
+        std::stable_sort(items.begin(), items.end(), less);
+        return;
+      }
+    }
+  }
+  bounds.push_back(items.size());
+  while (bounds.size() > 2) {
+    std::vector<size_t> merged{0};
+    for (size_t i = 0; i + 2 < bounds.size(); i += 2) {
+      std::inplace_merge(items.begin() + static_cast<ptrdiff_t>(bounds[i]),
+                         items.begin() + static_cast<ptrdiff_t>(bounds[i + 1]),
+                         items.begin() + static_cast<ptrdiff_t>(bounds[i + 2]), less);
+      merged.push_back(bounds[i + 2]);
+    }
+    if (merged.back() != bounds.back()) merged.push_back(bounds.back());  // an odd run out
+    bounds = std::move(merged);
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<RocksDbKeyValueStore>> RocksDbKeyValueStore::Open(
@@ -98,21 +130,99 @@ Result<std::unique_ptr<RocksDbKeyValueStore>> RocksDbKeyValueStore::Open(
   RETURN_NOT_OK(FromRocksDb(rocksdb::DB::Open(options, directory, &db),
                             "cannot open the state store in " + directory));
   std::unique_ptr<RocksDbKeyValueStore> store(
-      new RocksDbKeyValueStore(db, shared, std::move(sink)));
-  RETURN_NOT_OK(store->CountEntries());
+      new RocksDbKeyValueStore(db, directory, shared, std::move(sink)));
+  // After a clean close the counts are on disk: no scan of the files.
+  if (!store->ReadSavedCounts()) RETURN_NOT_OK(store->CountEntries());
   return store;
 }
 
-RocksDbKeyValueStore::RocksDbKeyValueStore(rocksdb::DB* db, RocksDbShared& shared, Sink sink)
-    : db_(db), shared_(shared), sink_(std::move(sink)) {
+RocksDbKeyValueStore::RocksDbKeyValueStore(rocksdb::DB* db, std::string directory,
+                                           RocksDbShared& shared, Sink sink)
+    : db_(db), directory_(std::move(directory)), shared_(shared), sink_(std::move(sink)) {
   shared_.open_stores.fetch_add(1, std::memory_order_relaxed);
 }
 
 RocksDbKeyValueStore::~RocksDbKeyValueStore() {
+  // A clean close (every change written, none restoring) saves the key counts for the next
+  // open, once the memtables are in the files.
+  bool clean = !HasUnflushedChanges() && restore_records_.empty() && !restoring_;
+  if (clean && unpersisted_) clean = db_->Flush(rocksdb::FlushOptions()).ok();
+  const uint64_t sequence = db_->GetLatestSequenceNumber();
   // Closing fails only when background work cannot stop; nothing is left to do about it.
-  (void)db_->Close();
+  clean = db_->Close().ok() && clean;
+  if (clean) WriteSavedCounts(sequence);
   delete db_;
   shared_.open_stores.fetch_sub(1, std::memory_order_relaxed);
+}
+
+namespace {
+
+// Saved key counts (a file beside RocksDB's, in the store's directory): a magic number, the
+// database's last sequence number, the count, whether the tally is valid, the tally's
+// length, then (start, keys) pairs, then the magic number again; all int64 in host order.
+constexpr const char* kSavedCountsFile = "/SIDESTREAM-KEY-COUNTS";
+constexpr int64_t kSavedCountsMagic = 0x53534b4330303031;  // "SSKC0001"
+
+}  // namespace
+
+bool RocksDbKeyValueStore::ReadSavedCounts() {
+  const std::string path = directory_ + kSavedCountsFile;
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return false;
+  std::vector<int64_t> words;
+  int64_t word = 0;
+  while (std::fread(&word, sizeof word, 1, file) == 1) words.push_back(word);
+  std::fclose(file);
+  // One open only: a crash after this open must not find counts of files it changed.
+  std::remove(path.c_str());
+  if (words.size() < 6 || words[0] != kSavedCountsMagic || words.back() != kSavedCountsMagic) {
+    return false;
+  }
+  const auto pairs = static_cast<size_t>(words[4]);
+  if (words[4] < 0 || words.size() != 6 + 2 * pairs) return false;
+  if (static_cast<uint64_t>(words[1]) != db_->GetLatestSequenceNumber()) return false;
+  count_ = words[2];
+  prefix_tally_valid_ = words[3] != 0;
+  prefix_tally_.clear();
+  for (size_t i = 0; i < pairs; ++i) prefix_tally_.emplace_back(words[5 + 2 * i], words[6 + 2 * i]);
+  if (!prefix_tally_valid_) std::vector<std::pair<int64_t, int64_t>>().swap(prefix_tally_);
+  if (count_ > 0) {
+    // Keys this store did not write: misses must read (as CountEntries leaves it).
+    Segment& only = segments_[0];
+    only.written_complete = false;
+  }
+  return true;
+}
+
+void RocksDbKeyValueStore::WriteSavedCounts(uint64_t sequence) const {
+  std::vector<int64_t> words{kSavedCountsMagic, static_cast<int64_t>(sequence), count_};
+  std::vector<std::pair<int64_t, int64_t>> tally;
+  bool valid = false;
+  if (window_start_index_) {
+    // The windows are the keys' first 8 bytes: the next open's tally, ready for
+    // OrderByWindowStart.
+    for (const auto& [start, segment] : segments_) {
+      if (segment.count > 0) tally.emplace_back(start, segment.count);
+    }
+    valid = true;
+  } else if (prefix_tally_valid_) {
+    tally = prefix_tally_;
+    valid = true;
+  }
+  words.push_back(valid ? 1 : 0);
+  words.push_back(static_cast<int64_t>(tally.size()));
+  for (const auto& [start, keys] : tally) {
+    words.push_back(start);
+    words.push_back(keys);
+  }
+  words.push_back(kSavedCountsMagic);
+  // Best effort: without the file the next open counts by a scan.
+  const std::string path = directory_ + kSavedCountsFile;
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr) return;
+  const bool written =
+      std::fwrite(words.data(), sizeof(int64_t), words.size(), file) == words.size();
+  if (std::fclose(file) != 0 || !written) std::remove(path.c_str());
 }
 
 int64_t RocksDbKeyValueStore::SegmentStart(const types::Row& key) const {
@@ -485,12 +595,18 @@ void RocksDbKeyValueStore::NoteWritten(Segment& segment, uint64_t hash) {
   if (segment.written.insert(hash).second) ++written_hashes_;
 }
 
+Status RocksDbKeyValueStore::Persist() {
+  if (!unpersisted_) return Status::OK();
+  RETURN_NOT_OK(FromRocksDb(db_->Flush(rocksdb::FlushOptions()), "flushing a state store"));
+  unpersisted_ = false;
+  return Status::OK();
+}
+
 Status RocksDbKeyValueStore::Flush() {
   RETURN_NOT_OK(WriteChanges(/*commit=*/true));
-  if (unpersisted_) {
-    RETURN_NOT_OK(FromRocksDb(db_->Flush(rocksdb::FlushOptions()), "flushing a state store"));
-    unpersisted_ = false;
-  }
+  // Under exactly-once the memtables stay (RocksDB flushes them when full): flushing them at
+  // each commit (every 100 ms) would make many small L0 files.
+  if (persist_each_flush_) RETURN_NOT_OK(Persist());
   spilled_since_flush_ = false;
   const int64_t budget = CacheBudget();
   // Down to 3/4 of the budget, so that eviction does not run at every commit.
@@ -659,7 +775,8 @@ Status RocksDbKeyValueStore::Restore(std::string_view key, const std::string_vie
   // Checked before it is stored: a record another query wrote fails the restore here.
   RETURN_NOT_OK(types::DecodeRow(key, decoded_key_));
   const int64_t start = SegmentStart(decoded_key_);
-  auto segment = segments_.find(start);
+  // A full restore starts with nothing cached.
+  auto segment = cached_bytes_ > 0 ? segments_.find(start) : segments_.end();
   if (segment != segments_.end()) {
     auto cached = segment->second.cache.find(decoded_key_);
     if (cached != segment->second.cache.end()) {
@@ -694,9 +811,9 @@ Status RocksDbKeyValueStore::WriteRestoreBatch() {
   auto key_of = [bytes](const RestoreRecord& record) {
     return bytes.substr(record.key_offset, record.key_size);
   };
-  std::stable_sort(
-      restore_records_.begin(), restore_records_.end(),
-      [&key_of](const RestoreRecord& a, const RestoreRecord& b) { return key_of(a) < key_of(b); });
+  SortRuns(restore_records_, [&key_of](const RestoreRecord& a, const RestoreRecord& b) {
+    return key_of(a) < key_of(b);
+  });
   rocksdb::WriteBatch batch(restore_bytes_.size() + 16 * restore_records_.size());
   for (const RestoreRecord& record : restore_records_) {
     const std::string_view key = key_of(record);
@@ -725,6 +842,34 @@ Status RocksDbKeyValueStore::FinishRestore() {
   // What was restored without the WAL reaches the disk before the task's first checkpoint.
   RETURN_NOT_OK(FromRocksDb(db_->Flush(rocksdb::FlushOptions()), "flushing a restored store"));
   return CountEntries();
+}
+
+RocksDbKeyValueStore::FileStats RocksDbKeyValueStore::GetFileStats() const {
+  FileStats stats;
+  uint64_t value = 0;
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kNumImmutableMemTableFlushed, &value)) {
+    stats.flushes = static_cast<int64_t>(value);
+  }
+  if (db_->GetIntProperty("rocksdb.num-files-at-level0", &value)) {
+    stats.level0_files = static_cast<int64_t>(value);
+  }
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db_->GetLiveFilesMetaData(&files);
+  stats.live_files = static_cast<int64_t>(files.size());
+  std::map<std::string, std::string> cf;
+  if (db_->GetMapProperty(rocksdb::DB::Properties::kCFStats, &cf)) {
+    // Level 0's row counts the flushes' writes; compactions write to the levels below.
+    for (const auto& [name, text] : cf) {
+      if (name.rfind("compaction.L", 0) != 0 || name.rfind("compaction.L0.", 0) == 0) continue;
+      const double number = std::atof(text.c_str());
+      if (name.size() > 10 && name.compare(name.size() - 10, 10, ".CompCount") == 0) {
+        stats.compactions += static_cast<int64_t>(number);
+      } else if (name.size() > 8 && name.compare(name.size() - 8, 8, ".WriteGB") == 0) {
+        stats.compaction_write_gb += number;
+      }
+    }
+  }
+  return stats;
 }
 
 Result<int64_t> RocksDbKeyValueStore::CountStoredKeys() const {

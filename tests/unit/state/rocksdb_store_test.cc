@@ -471,5 +471,60 @@ TEST_F(RocksDbStoreTest, ARestoreKeepsTheLastRecordOfAKey) {
   }
 }
 
+TEST_F(RocksDbStoreTest, AReopenAfterACleanCloseReadsTheSavedCountsInsteadOfScanning) {
+  ASSERT_TRUE(Open().ok());
+  OrderByWindowStart();
+  Put(WindowKey("a", 0), 1);
+  Put(WindowKey("b", 0), 2);
+  Put(WindowKey("a", 60), 3);
+  Flush();
+  store_.reset();  // a clean close: every change written
+  const std::string counts = StoreDirectory() + "/store/SIDESTREAM-KEY-COUNTS";
+  ASSERT_TRUE(std::filesystem::exists(counts));
+  std::filesystem::copy_file(counts, directory_ / "saved-counts");
+  ASSERT_TRUE(Open().ok());
+  EXPECT_FALSE(std::filesystem::exists(counts));  // it serves one open only
+  EXPECT_EQ(store_->size(), 3u);
+  OrderByWindowStart();
+  EXPECT_EQ(WindowStarts(), (std::vector<int64_t>{0, 60}));
+  EXPECT_EQ(Read("b", 0), 2);
+  // Counts of older files are ignored: the database moved on since they were saved.
+  Put(WindowKey("c", 120), 4);
+  Flush();
+  Put(WindowKey("lost", 120), 5);  // not flushed: no counts are saved at this close
+  store_.reset();
+  EXPECT_FALSE(std::filesystem::exists(counts));
+  std::filesystem::copy_file(directory_ / "saved-counts", counts);
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(store_->size(), 4u);
+  OrderByWindowStart();
+  EXPECT_EQ(WindowStarts(), (std::vector<int64_t>{0, 60, 120}));
+  EXPECT_EQ(Read("lost", 120), -1);
+}
+
+TEST_F(RocksDbStoreTest, WithoutPersistEachFlushACommitKeepsTheMemtablesUntilPersist) {
+  ASSERT_TRUE(Open().ok());
+  store_->SetPersistEachFlush(false);
+  for (int commit = 0; commit < 5; ++commit) {
+    Put("k" + std::to_string(commit), commit);
+    EXPECT_EQ(Flush().size(), 1u);  // the changelog still gets each commit's changes
+  }
+  EXPECT_EQ(store_->GetFileStats().flushes, 0);
+  EXPECT_EQ(store_->GetFileStats().live_files, 0);
+  EXPECT_EQ(Read("k3"), 3);
+  ASSERT_TRUE(store_->Persist().ok());
+  EXPECT_EQ(store_->GetFileStats().flushes, 1);  // one file for the five commits
+  EXPECT_EQ(store_->GetFileStats().live_files, 1);
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(store_->size(), 5u);
+  EXPECT_EQ(Read("k4"), 4);
+  // Each Flush persists by default: one file per commit.
+  Put("x", 1);
+  Flush();
+  Put("y", 2);
+  Flush();
+  EXPECT_EQ(store_->GetFileStats().flushes, 2);
+}
+
 }  // namespace
 }  // namespace sidestream::state
