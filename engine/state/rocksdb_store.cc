@@ -5,6 +5,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
@@ -119,6 +120,9 @@ Result<std::unique_ptr<RocksDbKeyValueStore>> RocksDbKeyValueStore::Open(
   // A reopen after a clean stop reads no file's statistics (it would open every file).
   options.skip_stats_update_on_db_open = true;
   options.skip_checking_sst_file_sizes_on_db_open = true;
+  // An open loads its table files in the calling thread (the default starts and joins 16
+  // threads at every open: a task opens a database per store).
+  options.max_file_opening_threads = 1;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = shared.block_cache;
   // Index and filter blocks count against the shared cache too, so memory has one bound.
@@ -447,9 +451,9 @@ Result<types::Row*> RocksDbKeyValueStore::Upsert(const types::Row& key, bool& in
   // writes them early and drops the least recently touched (every pointer handed out
   // before an Upsert may go, as the interface allows).
   if (cached_bytes_ > CacheBudget()) {
-    RETURN_NOT_OK(WriteChanges(/*commit=*/false));
-    const int64_t budget = CacheBudget();
-    Evict(budget / 4);
+    const int64_t target = CacheBudget() / 4;
+    RETURN_NOT_OK(WriteChanges(/*commit=*/false, target));
+    Evict(target);
   }
   ASSIGN_OR_RAISE(Loaded loaded, Load(key));
   Entry& entry = loaded.entry->second;
@@ -603,19 +607,21 @@ Status RocksDbKeyValueStore::Persist() {
 }
 
 Status RocksDbKeyValueStore::Flush() {
-  RETURN_NOT_OK(WriteChanges(/*commit=*/true));
+  const int64_t budget = CacheBudget();
+  // Down to 3/4 of the budget, so that eviction does not run at every commit.
+  const int64_t target = cached_bytes_ > budget ? budget - budget / 4 : INT64_MAX;
+  RETURN_NOT_OK(WriteChanges(/*commit=*/true, target));
   // Under exactly-once the memtables stay (RocksDB flushes them when full): flushing them at
   // each commit (every 100 ms) would make many small L0 files.
   if (persist_each_flush_) RETURN_NOT_OK(Persist());
   spilled_since_flush_ = false;
-  const int64_t budget = CacheBudget();
-  // Down to 3/4 of the budget, so that eviction does not run at every commit.
+  // The batch made the entries' estimates exact: they may be over the budget only now.
   if (cached_bytes_ > budget) Evict(budget - budget / 4);
   DropEmptySegments();
   return Status::OK();
 }
 
-Status RocksDbKeyValueStore::WriteChanges(bool commit) {
+Status RocksDbKeyValueStore::WriteChanges(bool commit, int64_t evict_target) {
   prefix_tally_valid_ = false;
   if (!commit && !spilled_since_flush_ && HasUnflushedChanges()) {
     // The files are about to move past the last commit: the task's checkpoint goes first.
@@ -651,6 +657,17 @@ Status RocksDbKeyValueStore::WriteChanges(bool commit) {
       if (cached.present && !cached.in_db) NoteWritten(segment, types::RowHash()(entry->first));
       cached.in_db = cached.present;
       changes.push_back(change);
+      // Eviction starts here, while the entry is in the CPU's caches (a later walk over the
+      // whole cache would find it cold): written, and not used again since it was made or
+      // since the last eviction pass (an entry written once and never read, as most new
+      // groups are), it goes, oldest window first. Evict does the rest.
+      if (cached_bytes_ > evict_target && !cached.touched) {
+        cached_bytes_ -= cached.bytes;
+        segment.bytes -= cached.bytes;
+        segment.cache.erase(entry->first);
+      } else {
+        cached.touched = false;
+      }
     }
     segment.dirty.clear();
   }
@@ -734,6 +751,7 @@ Status RocksDbKeyValueStore::WriteChanges(bool commit) {
 }
 
 void RocksDbKeyValueStore::Evict(int64_t target) {
+  if (cached_bytes_ <= target) return;
   // Every entry is clean after a write, so RocksDB has them all. The first pass drops
   // entries untouched since the last pass and clears the mark on the others; a second one
   // drops any.
@@ -805,8 +823,8 @@ Status RocksDbKeyValueStore::Restore(std::string_view key, const std::string_vie
 
 Status RocksDbKeyValueStore::WriteRestoreBatch() {
   if (restore_records_.empty()) return Status::OK();
-  // In key order, as WriteChanges does: a memtable takes sorted keys far faster. Stable, so
-  // the later of two records of one key stays later and wins.
+  // In key order, as a table file holds them. Stable, so the later of two records of one
+  // key stays later and wins.
   const std::string_view bytes = restore_bytes_;
   auto key_of = [bytes](const RestoreRecord& record) {
     return bytes.substr(record.key_offset, record.key_size);
@@ -814,19 +832,42 @@ Status RocksDbKeyValueStore::WriteRestoreBatch() {
   SortRuns(restore_records_, [&key_of](const RestoreRecord& a, const RestoreRecord& b) {
     return key_of(a) < key_of(b);
   });
-  rocksdb::WriteBatch batch(restore_bytes_.size() + 16 * restore_records_.size());
-  for (const RestoreRecord& record : restore_records_) {
+  // Bulk-loaded, as RocksDB's SstFileWriter and IngestExternalFile do it: one table file per
+  // batch, written directly (no memtable, no flush) and added to the database with a
+  // sequence number above every write before it, so it overrides them as the records do.
+  // The last record of each key wins (the sort is stable).
+  rocksdb::Options file_options = db_->GetOptions();
+  // Most restored state is rewritten or dropped by the first compactions (as L0 and L1,
+  // which are not compressed either).
+  file_options.compression_per_level.clear();
+  file_options.compression = rocksdb::kNoCompression;
+  file_options.bottommost_compression = rocksdb::kDisableCompressionOption;
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), file_options);
+  const std::string path = directory_ + "/restore.sst.tmp";
+  RETURN_NOT_OK(FromRocksDb(writer.Open(path), "restoring a state store"));
+  for (size_t i = 0; i < restore_records_.size(); ++i) {
+    const RestoreRecord& record = restore_records_[i];
     const std::string_view key = key_of(record);
-    if (record.put) {
-      batch.Put(rocksdb::Slice(key.data(), key.size()),
-                rocksdb::Slice(bytes.data() + record.value_offset, record.value_size));
-    } else {
-      batch.Delete(rocksdb::Slice(key.data(), key.size()));
+    if (i + 1 < restore_records_.size() && key_of(restore_records_[i + 1]) == key) continue;
+    const rocksdb::Slice stored(key.data(), key.size());
+    const rocksdb::Status added =
+        record.put ? writer.Put(stored, rocksdb::Slice(bytes.data() + record.value_offset,
+                                                       record.value_size))
+                   : writer.Delete(stored);
+    if (!added.ok()) {
+      std::remove(path.c_str());
+      return FromRocksDb(added, "restoring a state store");
     }
   }
-  rocksdb::WriteOptions options;
-  options.disableWAL = true;  // FinishRestore flushes the memtables instead
-  RETURN_NOT_OK(FromRocksDb(db_->Write(options, &batch), "restoring a state store"));
+  rocksdb::Status written = writer.Finish();
+  if (written.ok()) {
+    rocksdb::IngestExternalFileOptions ingest;
+    ingest.move_files = true;           // a link, not a copy
+    ingest.write_global_seqno = false;  // kept in the MANIFEST: no rewrite of the file
+    written = db_->IngestExternalFile({path}, ingest);
+  }
+  std::remove(path.c_str());  // moved (linked, then the name dropped) or failed
+  RETURN_NOT_OK(FromRocksDb(written, "restoring a state store"));
   restore_records_.clear();
   restore_bytes_.clear();
   return Status::OK();
@@ -847,9 +888,6 @@ Status RocksDbKeyValueStore::FinishRestore() {
 RocksDbKeyValueStore::FileStats RocksDbKeyValueStore::GetFileStats() const {
   FileStats stats;
   uint64_t value = 0;
-  if (db_->GetIntProperty(rocksdb::DB::Properties::kNumImmutableMemTableFlushed, &value)) {
-    stats.flushes = static_cast<int64_t>(value);
-  }
   if (db_->GetIntProperty("rocksdb.num-files-at-level0", &value)) {
     stats.level0_files = static_cast<int64_t>(value);
   }
@@ -858,7 +896,9 @@ RocksDbKeyValueStore::FileStats RocksDbKeyValueStore::GetFileStats() const {
   stats.live_files = static_cast<int64_t>(files.size());
   std::map<std::string, std::string> cf;
   if (db_->GetMapProperty(rocksdb::DB::Properties::kCFStats, &cf)) {
-    // Level 0's row counts the flushes' writes; compactions write to the levels below.
+    // Level 0's row counts the flushes (only flushes write to it); compactions write to the
+    // levels below.
+    stats.flushes = std::atoll(cf["compaction.L0.CompCount"].c_str());
     for (const auto& [name, text] : cf) {
       if (name.rfind("compaction.L", 0) != 0 || name.rfind("compaction.L0.", 0) == 0) continue;
       const double number = std::atof(text.c_str());

@@ -176,7 +176,8 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
   // `commit`: a Flush, which then flushes the memtables so the files hold every write before
   // the task writes its checkpoint; otherwise a spill, which calls the early write hook
   // first.
-  Status WriteChanges(bool commit);
+  // Written entries not used again go at once while the cache is over `evict_target`.
+  Status WriteChanges(bool commit, int64_t evict_target);
   // The budget of this store's write cache.
   int64_t CacheBudget() const;
   // Notes that `segment` holds `key` (hashed `hash`) in RocksDB.
