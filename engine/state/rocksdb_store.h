@@ -46,7 +46,8 @@ struct RocksDbShared {
 /// reads RocksDB once and caches the answer, an absent key included (a key this store never
 /// wrote to a segment holding only keys it wrote is known absent without a read). Flush
 /// (each commit) writes the entries changed since the last Flush in one rocksdb::WriteBatch
-/// without the write-ahead log and flushes the memtables (the files then hold every write), hands
+/// without the write-ahead log and flushes the memtables (the files then hold every write;
+/// not under SetPersistEachFlush(false), where Persist does it before the checkpoint), hands
 /// the same entries to the changelog sink as ChangelogStore does (an idle store writes
 /// nothing; a key made and erased between two commits writes nothing), then evicts
 /// unchanged entries, least recently touched first, while the cache is over its budget.

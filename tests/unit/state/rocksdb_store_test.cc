@@ -275,6 +275,44 @@ TEST_F(RocksDbStoreTest, ARestoreAppliesChangelogRecords) {
   EXPECT_EQ(Flush(), std::vector<std::string>{"b deleted"});
 }
 
+TEST_F(RocksDbStoreTest, ARestoreOverStoredStateInSeveralBatchesKeepsTheLastRecordOfEachKey) {
+  ASSERT_TRUE(Open().ok());
+  // Stored state, as a checkpoint's files hold it before the changelog's tail is replayed.
+  for (int i = 0; i < 100; ++i) Put("k" + std::to_string(i), i);
+  Flush();
+  ASSERT_TRUE(Open().ok());
+  // The tail: 100,000 records (over 4 MB with their padding: several table files), each key
+  // of the stored ones updated twice or deleted, and new keys, in no order.
+  std::map<std::string, int64_t> expected;
+  for (int i = 0; i < 100; ++i) expected["k" + std::to_string(i)] = i;
+  const std::string padding(40, 'p');
+  std::string key, value;
+  for (int i = 0; i < 100000; ++i) {
+    const int k = (i * 7919) % 20000;
+    const std::string name = "k" + std::to_string(k);
+    key.clear();
+    types::EncodeRow(Row{Value::String(name)}, key);
+    if (k % 10 == 3 && i % 2 == 1) {
+      ASSERT_TRUE(store_->Restore(key, nullptr).ok());
+      expected.erase(name);
+    } else {
+      value.clear();
+      types::EncodeRow({Value::Bigint(i), Value::String(padding)}, value);
+      const std::string_view view = value;
+      ASSERT_TRUE(store_->Restore(key, &view).ok());
+      expected[name] = i;
+    }
+  }
+  ASSERT_TRUE(store_->FinishRestore().ok());
+  EXPECT_EQ(store_->size(), expected.size());
+  EXPECT_EQ(All(), expected);
+  EXPECT_EQ(Read("k3"), expected.count("k3") ? expected["k3"] : -1);
+  // And so after a reopen (the restored files are durable without a flush).
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(store_->size(), expected.size());
+  EXPECT_EQ(All(), expected);
+}
+
 TEST_F(RocksDbStoreTest, ASecondProcessCannotTakeTheSameStateDirectory) {
   RocksDbStoreProvider::Options options;
   options.state_dir = directory_.string();
