@@ -661,12 +661,14 @@ Status RocksDbKeyValueStore::WriteChanges(bool commit, int64_t evict_target) {
       // whole cache would find it cold): written, and not used again since it was made or
       // since the last eviction pass (an entry written once and never read, as most new
       // groups are), it goes, oldest window first. Evict does the rest.
-      if (cached_bytes_ > evict_target && !cached.touched) {
-        cached_bytes_ -= cached.bytes;
-        segment.bytes -= cached.bytes;
-        segment.cache.erase(entry->first);
-      } else {
-        cached.touched = false;
+      if (cached_bytes_ > evict_target) {
+        if (!cached.touched) {
+          cached_bytes_ -= cached.bytes;
+          segment.bytes -= cached.bytes;
+          segment.cache.erase(entry->first);
+        } else {
+          cached.touched = false;  // as Evict's first pass: it goes next time unless used
+        }
       }
     }
     segment.dirty.clear();
