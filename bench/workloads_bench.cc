@@ -19,7 +19,7 @@
 //        workloads_bench --workload NAME [--messages N] [--runs R] [--subscribers S]
 //                        [--state memory|changelog|rocksdb] [--commit-every N]
 //                        [--state-dir D] [--state-memory-bytes B] [--state-cache-bytes B]
-//                        [--value-format AVRO|PROTOBUF]
+//                        [--value-format AVRO|PROTOBUF] [--exactly-once]
 // --value-format writes the CDR values in that format, in Confluent's wire format with the
 // schema registered in an in-memory registry (bench/registry_codec.h), and the ceiling is
 // then the same library's decode alone (avro-c, libprotobuf's DynamicMessage).
@@ -27,7 +27,11 @@
 // changelog (ChangelogStore, what `state.store memory` runs) or rocksdb
 // (RocksDbKeyValueStore under --state-dir); both of the last two hand their changes to a
 // changelog sink that counts them, at a commit (StreamTask::Flush) every N records
-// (default 100,000) and at the end, inside the clock.
+// (default 100,000) and at the end, inside the clock. --exactly-once opens the RocksDB
+// stores as exactly_once_v2 does (SetPersistEachFlush(false): the checkpoint is written at a
+// clean close only, so a commit need not flush the memtables); with --commit-every about
+// 100 ms of records it shows what EOS's commit interval does to the files (the report's
+// rocksdb_files: flushes, compactions, live SST files at the end of each run).
 // Prints one JSON object on stdout; progress goes to stderr.
 #include <simdjson.h>
 
@@ -228,6 +232,9 @@ struct StateChoice {
   std::string kind = "memory";
   int64_t commit_every = 100000;
   std::unique_ptr<sidestream::state::RocksDbStoreProvider> provider;  // rocksdb only
+  bool exactly_once = false;
+  // This run's RocksDB stores, for their file statistics at its end.
+  std::vector<sidestream::state::RocksDbKeyValueStore*> stores;
   int run = 0;
   int64_t changelog_records = 0;
   int64_t changelog_bytes = 0;
@@ -253,6 +260,8 @@ struct StateChoice {
         std::fprintf(stderr, "workloads_bench: %s\n", store.status().ToString().c_str());
         std::exit(1);
       }
+      (*store)->SetPersistEachFlush(!exactly_once);
+      stores.push_back(static_cast<sidestream::state::RocksDbKeyValueStore*>(store->get()));
       return std::move(*store);
     };
   }
@@ -491,6 +500,8 @@ int main(int argc, char** argv) {
       state_memory_bytes = std::atoll(next().c_str());
     } else if (arg == "--state-cache-bytes") {
       state_cache_bytes = std::atoll(next().c_str());
+    } else if (arg == "--exactly-once") {
+      state.exactly_once = true;
     } else if (arg == "--value-format") {
       value_format = next();
     } else {
@@ -572,6 +583,7 @@ int main(int argc, char** argv) {
   const FieldTree ceiling_fields(workload.fields);
 
   std::vector<Measurement> engine_runs, ceiling_runs;
+  json rocksdb_files = json::array();  // per run, --state rocksdb
   std::vector<double> rss_before_run;
   RunOutput output;
   size_t checksum = 0;
@@ -580,6 +592,7 @@ int main(int argc, char** argv) {
     output = RunOutput();
     Pipelines pipelines;
     state.run = run;
+    state.stores.clear();
     state.changelog_records = state.changelog_bytes = 0;
     Status status = CreatePipelines(compiled->queries, pipelines, output, state);
     if (!status.ok()) return Fail("create pipelines", status);
@@ -614,6 +627,24 @@ int main(int argc, char** argv) {
     engine_runs.push_back(engine_clock.Result(messages_count));
     if (!status.ok()) return Fail("process", status);
     for (const auto& pipeline : pipelines) output.counters += pipeline->counters();
+    if (state.kind == "rocksdb") {
+      sidestream::state::RocksDbKeyValueStore::FileStats sum;
+      for (const auto* store : state.stores) {
+        const auto stats = store->GetFileStats();
+        sum.flushes += stats.flushes;
+        sum.compactions += stats.compactions;
+        sum.compaction_write_gb += stats.compaction_write_gb;
+        sum.live_files += stats.live_files;
+        sum.level0_files += stats.level0_files;
+      }
+      rocksdb_files.push_back({{"flushes", sum.flushes},
+                               {"compactions", sum.compactions},
+                               {"compaction_write_gb", sum.compaction_write_gb},
+                               {"live_sst_files_at_end", sum.live_files},
+                               {"level0_files_at_end", sum.level0_files}});
+      std::fprintf(stderr, "%s run %d: RocksDB %s\n", workload.name.c_str(), run,
+                   rocksdb_files.back().dump().c_str());
+    }
     pipelines.clear();
     if (state.kind == "rocksdb") {
       // This run's stores: the next run starts empty, and the disk stays small.
@@ -685,6 +716,8 @@ int main(int argc, char** argv) {
       {"commit_every", state.commit_every},
       {"changelog_records_per_run", state.changelog_records},
       {"changelog_mb_per_run", static_cast<double>(state.changelog_bytes) / 1e6},
+      {"exactly_once", state.exactly_once},
+      {"rocksdb_files", rocksdb_files},
   };
   if (state.kind == "rocksdb") {
     state.provider.reset();

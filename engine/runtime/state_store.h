@@ -147,6 +147,15 @@ class ChangelogBackedStore : public KeyValueStore {
   /// the write and is returned by the call that caused it.
   using EarlyWriteHook = std::function<Status()>;
   virtual void SetEarlyWriteHook(EarlyWriteHook hook) { (void)hook; }
+  /// Whether every Flush must leave the store's writes durable in its files (true, the
+  /// default: a checkpoint follows each commit). False when checkpoints are written only at
+  /// a clean close (exactly-once): a persistent store may then keep its writes in memory
+  /// between commits (RocksDB's memtables, flushed when full), and Persist makes them
+  /// durable before that checkpoint.
+  virtual void SetPersistEachFlush(bool persist) { (void)persist; }
+  /// Makes every write of the past Flushes durable in the store's files, before a checkpoint
+  /// names them. IOError when the write fails.
+  virtual Status Persist() { return Status::OK(); }
 };
 
 /// Opens the persistent stores of tasks (engine/state implements it over RocksDB), each in

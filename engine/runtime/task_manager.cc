@@ -157,6 +157,9 @@ Result<bool> TaskManager::CreateTask(int32_t partition, const std::string& direc
         return std::make_unique<InMemoryKeyValueStore>();
       }
       store = std::move(*opened);
+      // Under exactly-once the checkpoint is written only at a clean close (after Persist):
+      // the stores need not flush their files at every commit.
+      store->SetPersistEachFlush(!state_.checkpoint_only_on_clean_close);
       // Files written before the commit no longer match the checkpoint: it goes first.
       store->SetEarlyWriteHook(
           [this, partition, path = directory + "/" + kCheckpointFileName]() -> Status {
@@ -325,7 +328,15 @@ Status TaskManager::Commit(Source& source, const std::vector<int32_t>& partition
 Status TaskManager::Close(Source& source, const std::vector<int32_t>& partitions, bool commit) {
   if (commit && !partitions.empty()) {
     RETURN_NOT_OK(Commit(source, partitions));
-    if (state_.checkpoint_only_on_clean_close) RETURN_NOT_OK(WriteCheckpoints(partitions));
+    if (state_.checkpoint_only_on_clean_close) {
+      // The stores kept their writes in memory between commits: on disk before the checkpoint.
+      for (int32_t partition : partitions) {
+        auto states = stores_.find(partition);
+        if (states == stores_.end()) continue;
+        for (const auto& state : states->second) RETURN_NOT_OK(state->store->Persist());
+      }
+      RETURN_NOT_OK(WriteCheckpoints(partitions));
+    }
   }
   for (int32_t partition : partitions) {
     auto task = tasks_.find(partition);

@@ -5,11 +5,14 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include "types/value_codec.h"
 
@@ -61,6 +64,36 @@ int64_t ReadWindowPrefix(std::string_view bytes) {
   return static_cast<int64_t>(bits ^ (uint64_t{1} << 63));
 }
 
+// Sorts `items` stably by `less`, merging their sorted runs: O(n log r) for r runs. A
+// changelog is a sequence of commits, each written in key order, so a batch of restored
+// records holds a few long runs; past kMaxRuns (input in no order) a plain stable sort.
+template <typename T, typename Less>
+void SortRuns(std::vector<T>& items, Less less) {
+  constexpr size_t kMaxRuns = 256;
+  std::vector<size_t> bounds{0};
+  for (size_t i = 1; i < items.size(); ++i) {
+    if (less(items[i], items[i - 1])) {
+      bounds.push_back(i);
+      if (bounds.size() > kMaxRuns) {
+        std::stable_sort(items.begin(), items.end(), less);
+        return;
+      }
+    }
+  }
+  bounds.push_back(items.size());
+  while (bounds.size() > 2) {
+    std::vector<size_t> merged{0};
+    for (size_t i = 0; i + 2 < bounds.size(); i += 2) {
+      std::inplace_merge(items.begin() + static_cast<ptrdiff_t>(bounds[i]),
+                         items.begin() + static_cast<ptrdiff_t>(bounds[i + 1]),
+                         items.begin() + static_cast<ptrdiff_t>(bounds[i + 2]), less);
+      merged.push_back(bounds[i + 2]);
+    }
+    if (merged.back() != bounds.back()) merged.push_back(bounds.back());  // an odd run out
+    bounds = std::move(merged);
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<RocksDbKeyValueStore>> RocksDbKeyValueStore::Open(
@@ -87,6 +120,9 @@ Result<std::unique_ptr<RocksDbKeyValueStore>> RocksDbKeyValueStore::Open(
   // A reopen after a clean stop reads no file's statistics (it would open every file).
   options.skip_stats_update_on_db_open = true;
   options.skip_checking_sst_file_sizes_on_db_open = true;
+  // An open loads its table files in the calling thread (the default starts and joins 16
+  // threads at every open: a task opens a database per store).
+  options.max_file_opening_threads = 1;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = shared.block_cache;
   // Index and filter blocks count against the shared cache too, so memory has one bound.
@@ -98,21 +134,99 @@ Result<std::unique_ptr<RocksDbKeyValueStore>> RocksDbKeyValueStore::Open(
   RETURN_NOT_OK(FromRocksDb(rocksdb::DB::Open(options, directory, &db),
                             "cannot open the state store in " + directory));
   std::unique_ptr<RocksDbKeyValueStore> store(
-      new RocksDbKeyValueStore(db, shared, std::move(sink)));
-  RETURN_NOT_OK(store->CountEntries());
+      new RocksDbKeyValueStore(db, directory, shared, std::move(sink)));
+  // After a clean close the counts are on disk: no scan of the files.
+  if (!store->ReadSavedCounts()) RETURN_NOT_OK(store->CountEntries());
   return store;
 }
 
-RocksDbKeyValueStore::RocksDbKeyValueStore(rocksdb::DB* db, RocksDbShared& shared, Sink sink)
-    : db_(db), shared_(shared), sink_(std::move(sink)) {
+RocksDbKeyValueStore::RocksDbKeyValueStore(rocksdb::DB* db, std::string directory,
+                                           RocksDbShared& shared, Sink sink)
+    : db_(db), directory_(std::move(directory)), shared_(shared), sink_(std::move(sink)) {
   shared_.open_stores.fetch_add(1, std::memory_order_relaxed);
 }
 
 RocksDbKeyValueStore::~RocksDbKeyValueStore() {
+  // A clean close (every change written, none restoring) saves the key counts for the next
+  // open, once the memtables are in the files.
+  bool clean = !HasUnflushedChanges() && restore_records_.empty() && !restoring_;
+  if (clean && unpersisted_) clean = db_->Flush(rocksdb::FlushOptions()).ok();
+  const uint64_t sequence = db_->GetLatestSequenceNumber();
   // Closing fails only when background work cannot stop; nothing is left to do about it.
-  (void)db_->Close();
+  clean = db_->Close().ok() && clean;
+  if (clean) WriteSavedCounts(sequence);
   delete db_;
   shared_.open_stores.fetch_sub(1, std::memory_order_relaxed);
+}
+
+namespace {
+
+// Saved key counts (a file beside RocksDB's, in the store's directory): a magic number, the
+// database's last sequence number, the count, whether the tally is valid, the tally's
+// length, then (start, keys) pairs, then the magic number again; all int64 in host order.
+constexpr const char* kSavedCountsFile = "/SIDESTREAM-KEY-COUNTS";
+constexpr int64_t kSavedCountsMagic = 0x53534b4330303031;  // "SSKC0001"
+
+}  // namespace
+
+bool RocksDbKeyValueStore::ReadSavedCounts() {
+  const std::string path = directory_ + kSavedCountsFile;
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return false;
+  std::vector<int64_t> words;
+  int64_t word = 0;
+  while (std::fread(&word, sizeof word, 1, file) == 1) words.push_back(word);
+  std::fclose(file);
+  // One open only: a crash after this open must not find counts of files it changed.
+  std::remove(path.c_str());
+  if (words.size() < 6 || words[0] != kSavedCountsMagic || words.back() != kSavedCountsMagic) {
+    return false;
+  }
+  const auto pairs = static_cast<size_t>(words[4]);
+  if (words[4] < 0 || words.size() != 6 + 2 * pairs) return false;
+  if (static_cast<uint64_t>(words[1]) != db_->GetLatestSequenceNumber()) return false;
+  count_ = words[2];
+  prefix_tally_valid_ = words[3] != 0;
+  prefix_tally_.clear();
+  for (size_t i = 0; i < pairs; ++i) prefix_tally_.emplace_back(words[5 + 2 * i], words[6 + 2 * i]);
+  if (!prefix_tally_valid_) std::vector<std::pair<int64_t, int64_t>>().swap(prefix_tally_);
+  if (count_ > 0) {
+    // Keys this store did not write: misses must read (as CountEntries leaves it).
+    Segment& only = segments_[0];
+    only.written_complete = false;
+  }
+  return true;
+}
+
+void RocksDbKeyValueStore::WriteSavedCounts(uint64_t sequence) const {
+  std::vector<int64_t> words{kSavedCountsMagic, static_cast<int64_t>(sequence), count_};
+  std::vector<std::pair<int64_t, int64_t>> tally;
+  bool valid = false;
+  if (window_start_index_) {
+    // The windows are the keys' first 8 bytes: the next open's tally, ready for
+    // OrderByWindowStart.
+    for (const auto& [start, segment] : segments_) {
+      if (segment.count > 0) tally.emplace_back(start, segment.count);
+    }
+    valid = true;
+  } else if (prefix_tally_valid_) {
+    tally = prefix_tally_;
+    valid = true;
+  }
+  words.push_back(valid ? 1 : 0);
+  words.push_back(static_cast<int64_t>(tally.size()));
+  for (const auto& [start, keys] : tally) {
+    words.push_back(start);
+    words.push_back(keys);
+  }
+  words.push_back(kSavedCountsMagic);
+  // Best effort: without the file the next open counts by a scan.
+  const std::string path = directory_ + kSavedCountsFile;
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr) return;
+  const bool written =
+      std::fwrite(words.data(), sizeof(int64_t), words.size(), file) == words.size();
+  if (std::fclose(file) != 0 || !written) std::remove(path.c_str());
 }
 
 int64_t RocksDbKeyValueStore::SegmentStart(const types::Row& key) const {
@@ -337,9 +451,9 @@ Result<types::Row*> RocksDbKeyValueStore::Upsert(const types::Row& key, bool& in
   // writes them early and drops the least recently touched (every pointer handed out
   // before an Upsert may go, as the interface allows).
   if (cached_bytes_ > CacheBudget()) {
-    RETURN_NOT_OK(WriteChanges(/*commit=*/false));
-    const int64_t budget = CacheBudget();
-    Evict(budget / 4);
+    const int64_t target = CacheBudget() / 4;
+    RETURN_NOT_OK(WriteChanges(/*commit=*/false, target));
+    Evict(target);
   }
   ASSIGN_OR_RAISE(Loaded loaded, Load(key));
   Entry& entry = loaded.entry->second;
@@ -485,21 +599,29 @@ void RocksDbKeyValueStore::NoteWritten(Segment& segment, uint64_t hash) {
   if (segment.written.insert(hash).second) ++written_hashes_;
 }
 
+Status RocksDbKeyValueStore::Persist() {
+  if (!unpersisted_) return Status::OK();
+  RETURN_NOT_OK(FromRocksDb(db_->Flush(rocksdb::FlushOptions()), "flushing a state store"));
+  unpersisted_ = false;
+  return Status::OK();
+}
+
 Status RocksDbKeyValueStore::Flush() {
-  RETURN_NOT_OK(WriteChanges(/*commit=*/true));
-  if (unpersisted_) {
-    RETURN_NOT_OK(FromRocksDb(db_->Flush(rocksdb::FlushOptions()), "flushing a state store"));
-    unpersisted_ = false;
-  }
-  spilled_since_flush_ = false;
   const int64_t budget = CacheBudget();
   // Down to 3/4 of the budget, so that eviction does not run at every commit.
+  const int64_t target = cached_bytes_ > budget ? budget - budget / 4 : INT64_MAX;
+  RETURN_NOT_OK(WriteChanges(/*commit=*/true, target));
+  // Under exactly-once the memtables stay (RocksDB flushes them when full): flushing them at
+  // each commit (every 100 ms) would make many small L0 files.
+  if (persist_each_flush_) RETURN_NOT_OK(Persist());
+  spilled_since_flush_ = false;
+  // The batch made the entries' estimates exact: they may be over the budget only now.
   if (cached_bytes_ > budget) Evict(budget - budget / 4);
   DropEmptySegments();
   return Status::OK();
 }
 
-Status RocksDbKeyValueStore::WriteChanges(bool commit) {
+Status RocksDbKeyValueStore::WriteChanges(bool commit, int64_t evict_target) {
   prefix_tally_valid_ = false;
   if (!commit && !spilled_since_flush_ && HasUnflushedChanges()) {
     // The files are about to move past the last commit: the task's checkpoint goes first.
@@ -535,6 +657,19 @@ Status RocksDbKeyValueStore::WriteChanges(bool commit) {
       if (cached.present && !cached.in_db) NoteWritten(segment, types::RowHash()(entry->first));
       cached.in_db = cached.present;
       changes.push_back(change);
+      // Eviction starts here, while the entry is in the CPU's caches (a later walk over the
+      // whole cache would find it cold): written, and not used again since it was made or
+      // since the last eviction pass (an entry written once and never read, as most new
+      // groups are), it goes, oldest window first. Evict does the rest.
+      if (cached_bytes_ > evict_target) {
+        if (!cached.touched) {
+          cached_bytes_ -= cached.bytes;
+          segment.bytes -= cached.bytes;
+          segment.cache.erase(entry->first);
+        } else {
+          cached.touched = false;  // as Evict's first pass: it goes next time unless used
+        }
+      }
     }
     segment.dirty.clear();
   }
@@ -618,6 +753,7 @@ Status RocksDbKeyValueStore::WriteChanges(bool commit) {
 }
 
 void RocksDbKeyValueStore::Evict(int64_t target) {
+  if (cached_bytes_ <= target) return;
   // Every entry is clean after a write, so RocksDB has them all. The first pass drops
   // entries untouched since the last pass and clears the mark on the others; a second one
   // drops any.
@@ -659,7 +795,8 @@ Status RocksDbKeyValueStore::Restore(std::string_view key, const std::string_vie
   // Checked before it is stored: a record another query wrote fails the restore here.
   RETURN_NOT_OK(types::DecodeRow(key, decoded_key_));
   const int64_t start = SegmentStart(decoded_key_);
-  auto segment = segments_.find(start);
+  // A full restore starts with nothing cached.
+  auto segment = cached_bytes_ > 0 ? segments_.find(start) : segments_.end();
   if (segment != segments_.end()) {
     auto cached = segment->second.cache.find(decoded_key_);
     if (cached != segment->second.cache.end()) {
@@ -688,28 +825,51 @@ Status RocksDbKeyValueStore::Restore(std::string_view key, const std::string_vie
 
 Status RocksDbKeyValueStore::WriteRestoreBatch() {
   if (restore_records_.empty()) return Status::OK();
-  // In key order, as WriteChanges does: a memtable takes sorted keys far faster. Stable, so
-  // the later of two records of one key stays later and wins.
+  // In key order, as a table file holds them. Stable, so the later of two records of one
+  // key stays later and wins.
   const std::string_view bytes = restore_bytes_;
   auto key_of = [bytes](const RestoreRecord& record) {
     return bytes.substr(record.key_offset, record.key_size);
   };
-  std::stable_sort(
-      restore_records_.begin(), restore_records_.end(),
-      [&key_of](const RestoreRecord& a, const RestoreRecord& b) { return key_of(a) < key_of(b); });
-  rocksdb::WriteBatch batch(restore_bytes_.size() + 16 * restore_records_.size());
-  for (const RestoreRecord& record : restore_records_) {
+  SortRuns(restore_records_, [&key_of](const RestoreRecord& a, const RestoreRecord& b) {
+    return key_of(a) < key_of(b);
+  });
+  // Bulk-loaded, as RocksDB's SstFileWriter and IngestExternalFile do it: one table file per
+  // batch, written directly (no memtable, no flush) and added to the database with a
+  // sequence number above every write before it, so it overrides them as the records do.
+  // The last record of each key wins (the sort is stable).
+  rocksdb::Options file_options = db_->GetOptions();
+  // Most restored state is rewritten or dropped by the first compactions (as L0 and L1,
+  // which are not compressed either).
+  file_options.compression_per_level.clear();
+  file_options.compression = rocksdb::kNoCompression;
+  file_options.bottommost_compression = rocksdb::kDisableCompressionOption;
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), file_options);
+  const std::string path = directory_ + "/restore.sst.tmp";
+  RETURN_NOT_OK(FromRocksDb(writer.Open(path), "restoring a state store"));
+  for (size_t i = 0; i < restore_records_.size(); ++i) {
+    const RestoreRecord& record = restore_records_[i];
     const std::string_view key = key_of(record);
-    if (record.put) {
-      batch.Put(rocksdb::Slice(key.data(), key.size()),
-                rocksdb::Slice(bytes.data() + record.value_offset, record.value_size));
-    } else {
-      batch.Delete(rocksdb::Slice(key.data(), key.size()));
+    if (i + 1 < restore_records_.size() && key_of(restore_records_[i + 1]) == key) continue;
+    const rocksdb::Slice stored(key.data(), key.size());
+    const rocksdb::Status added =
+        record.put ? writer.Put(stored, rocksdb::Slice(bytes.data() + record.value_offset,
+                                                       record.value_size))
+                   : writer.Delete(stored);
+    if (!added.ok()) {
+      std::remove(path.c_str());
+      return FromRocksDb(added, "restoring a state store");
     }
   }
-  rocksdb::WriteOptions options;
-  options.disableWAL = true;  // FinishRestore flushes the memtables instead
-  RETURN_NOT_OK(FromRocksDb(db_->Write(options, &batch), "restoring a state store"));
+  rocksdb::Status written = writer.Finish();
+  if (written.ok()) {
+    rocksdb::IngestExternalFileOptions ingest;
+    ingest.move_files = true;           // a link, not a copy
+    ingest.write_global_seqno = false;  // kept in the MANIFEST: no rewrite of the file
+    written = db_->IngestExternalFile({path}, ingest);
+  }
+  std::remove(path.c_str());  // moved (linked, then the name dropped) or failed
+  RETURN_NOT_OK(FromRocksDb(written, "restoring a state store"));
   restore_records_.clear();
   restore_bytes_.clear();
   return Status::OK();
@@ -725,6 +885,33 @@ Status RocksDbKeyValueStore::FinishRestore() {
   // What was restored without the WAL reaches the disk before the task's first checkpoint.
   RETURN_NOT_OK(FromRocksDb(db_->Flush(rocksdb::FlushOptions()), "flushing a restored store"));
   return CountEntries();
+}
+
+RocksDbKeyValueStore::FileStats RocksDbKeyValueStore::GetFileStats() const {
+  FileStats stats;
+  uint64_t value = 0;
+  if (db_->GetIntProperty("rocksdb.num-files-at-level0", &value)) {
+    stats.level0_files = static_cast<int64_t>(value);
+  }
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db_->GetLiveFilesMetaData(&files);
+  stats.live_files = static_cast<int64_t>(files.size());
+  std::map<std::string, std::string> cf;
+  if (db_->GetMapProperty(rocksdb::DB::Properties::kCFStats, &cf)) {
+    // Level 0's row counts the flushes (only flushes write to it); compactions write to the
+    // levels below.
+    stats.flushes = std::atoll(cf["compaction.L0.CompCount"].c_str());
+    for (const auto& [name, text] : cf) {
+      if (name.rfind("compaction.L", 0) != 0 || name.rfind("compaction.L0.", 0) == 0) continue;
+      const double number = std::atof(text.c_str());
+      if (name.size() > 10 && name.compare(name.size() - 10, 10, ".CompCount") == 0) {
+        stats.compactions += static_cast<int64_t>(number);
+      } else if (name.size() > 8 && name.compare(name.size() - 8, 8, ".WriteGB") == 0) {
+        stats.compaction_write_gb += number;
+      }
+    }
+  }
+  return stats;
 }
 
 Result<int64_t> RocksDbKeyValueStore::CountStoredKeys() const {

@@ -46,7 +46,8 @@ struct RocksDbShared {
 /// reads RocksDB once and caches the answer, an absent key included (a key this store never
 /// wrote to a segment holding only keys it wrote is known absent without a read). Flush
 /// (each commit) writes the entries changed since the last Flush in one rocksdb::WriteBatch
-/// without the write-ahead log and flushes the memtables (the files then hold every write), hands
+/// without the write-ahead log and flushes the memtables (the files then hold every write;
+/// not under SetPersistEachFlush(false), where Persist does it before the checkpoint), hands
 /// the same entries to the changelog sink as ChangelogStore does (an idle store writes
 /// nothing; a key made and erased between two commits writes nothing), then evicts
 /// unchanged entries, least recently touched first, while the cache is over its budget.
@@ -79,6 +80,9 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
   Status FinishRestore() override;
   bool HasUnflushedChanges() const override;
   void SetEarlyWriteHook(EarlyWriteHook hook) override { early_write_hook_ = std::move(hook); }
+  void SetPersistEachFlush(bool persist) override { persist_each_flush_ = persist; }
+  /// Flushes the memtables, when a Flush left writes in them.
+  Status Persist() override;
 
   /// Time-ordered layout: every RocksDB key is the window start (8 bytes, big-endian, sign
   /// bit flipped, so byte order is time order) followed by the encoded key, and the write
@@ -103,6 +107,16 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
   int64_t spills() const { return spills_; }
   /// Cache misses answered without reading RocksDB (keys this store never wrote).
   int64_t skipped_reads() const { return skipped_reads_; }
+  /// RocksDB's own counts since the open, for benchmarks: memtable flushes, compactions,
+  /// the bytes compactions wrote, and the live SST files (all levels, and level 0).
+  struct FileStats {
+    int64_t flushes = 0;
+    int64_t compactions = 0;
+    double compaction_write_gb = 0;
+    int64_t live_files = 0;
+    int64_t level0_files = 0;
+  };
+  FileStats GetFileStats() const;
   /// The keys RocksDB itself holds (a full iteration; for tests of bounded state).
   Result<int64_t> CountStoredKeys() const;
   /// Compacts the whole database, so that deleted ranges leave the files (tests).
@@ -133,7 +147,14 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
     absl::flat_hash_set<uint64_t> written;
   };
 
-  RocksDbKeyValueStore(rocksdb::DB* db, RocksDbShared& shared, Sink sink);
+  RocksDbKeyValueStore(rocksdb::DB* db, std::string directory, RocksDbShared& shared, Sink sink);
+  // The key counts a clean close saved (see WriteSavedCounts), when they describe the files
+  // as opened (the same last sequence number); the file is deleted either way, so that it
+  // serves one open only. False when there is none or it does not match: count by a scan.
+  bool ReadSavedCounts();
+  // At a clean close (nothing unwritten, memtables flushed): saves count_ and the tally by
+  // window (or by the keys' first 8 bytes), with the database's last sequence number.
+  void WriteSavedCounts(uint64_t sequence) const;
   // The segment a key belongs to: its window start's, or the only one.
   int64_t SegmentStart(const types::Row& key) const;
   // Appends the RocksDB key of `key` (prefix, then its encoding) to `out`.
@@ -156,7 +177,8 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
   // `commit`: a Flush, which then flushes the memtables so the files hold every write before
   // the task writes its checkpoint; otherwise a spill, which calls the early write hook
   // first.
-  Status WriteChanges(bool commit);
+  // Written entries not used again go at once while the cache is over `evict_target`.
+  Status WriteChanges(bool commit, int64_t evict_target);
   // The budget of this store's write cache.
   int64_t CacheBudget() const;
   // Notes that `segment` holds `key` (hashed `hash`) in RocksDB.
@@ -168,6 +190,7 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
   void DropEmptySegments();
 
   rocksdb::DB* db_;
+  const std::string directory_;
   RocksDbShared& shared_;
   Sink sink_;
   // Key element holding the window start, in the time-ordered layout.
@@ -197,6 +220,8 @@ class RocksDbKeyValueStore final : public runtime::ChangelogBackedStore {
   int64_t spills_ = 0;
   // Writes since the memtables were last flushed to files (the WAL is off).
   bool unpersisted_ = false;
+  // Each Flush flushes the memtables (see SetPersistEachFlush).
+  bool persist_each_flush_ = true;
   mutable int64_t skipped_reads_ = 0;
   int64_t written_hashes_ = 0;  // in every segment's `written`
   mutable std::string key_bytes_;

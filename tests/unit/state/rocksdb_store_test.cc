@@ -275,6 +275,44 @@ TEST_F(RocksDbStoreTest, ARestoreAppliesChangelogRecords) {
   EXPECT_EQ(Flush(), std::vector<std::string>{"b deleted"});
 }
 
+TEST_F(RocksDbStoreTest, ARestoreOverStoredStateInSeveralBatchesKeepsTheLastRecordOfEachKey) {
+  ASSERT_TRUE(Open().ok());
+  // Stored state, as a checkpoint's files hold it before the changelog's tail is replayed.
+  for (int i = 0; i < 100; ++i) Put("k" + std::to_string(i), i);
+  Flush();
+  ASSERT_TRUE(Open().ok());
+  // The tail: 100,000 records (over 4 MB with their padding: several table files), each key
+  // of the stored ones updated twice or deleted, and new keys, in no order.
+  std::map<std::string, int64_t> expected;
+  for (int i = 0; i < 100; ++i) expected["k" + std::to_string(i)] = i;
+  const std::string padding(40, 'p');
+  std::string key, value;
+  for (int i = 0; i < 100000; ++i) {
+    const int k = (i * 7919) % 20000;
+    const std::string name = "k" + std::to_string(k);
+    key.clear();
+    types::EncodeRow(Row{Value::String(name)}, key);
+    if (k % 10 == 3 && i % 2 == 1) {
+      ASSERT_TRUE(store_->Restore(key, nullptr).ok());
+      expected.erase(name);
+    } else {
+      value.clear();
+      types::EncodeRow({Value::Bigint(i), Value::String(padding)}, value);
+      const std::string_view view = value;
+      ASSERT_TRUE(store_->Restore(key, &view).ok());
+      expected[name] = i;
+    }
+  }
+  ASSERT_TRUE(store_->FinishRestore().ok());
+  EXPECT_EQ(store_->size(), expected.size());
+  EXPECT_EQ(All(), expected);
+  EXPECT_EQ(Read("k3"), expected.count("k3") ? expected["k3"] : -1);
+  // And so after a reopen (the restored files are durable without a flush).
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(store_->size(), expected.size());
+  EXPECT_EQ(All(), expected);
+}
+
 TEST_F(RocksDbStoreTest, ASecondProcessCannotTakeTheSameStateDirectory) {
   RocksDbStoreProvider::Options options;
   options.state_dir = directory_.string();
@@ -469,6 +507,61 @@ TEST_F(RocksDbStoreTest, ARestoreKeepsTheLastRecordOfAKey) {
   for (int k = 0; k < 100; ++k) {
     EXPECT_EQ(Read("k" + std::to_string(k), (k % 3) * 60000), k % 2 == 0 ? -1 : 2) << k;
   }
+}
+
+TEST_F(RocksDbStoreTest, AReopenAfterACleanCloseReadsTheSavedCountsInsteadOfScanning) {
+  ASSERT_TRUE(Open().ok());
+  OrderByWindowStart();
+  Put(WindowKey("a", 0), 1);
+  Put(WindowKey("b", 0), 2);
+  Put(WindowKey("a", 60), 3);
+  Flush();
+  store_.reset();  // a clean close: every change written
+  const std::string counts = StoreDirectory() + "/store/SIDESTREAM-KEY-COUNTS";
+  ASSERT_TRUE(std::filesystem::exists(counts));
+  std::filesystem::copy_file(counts, directory_ / "saved-counts");
+  ASSERT_TRUE(Open().ok());
+  EXPECT_FALSE(std::filesystem::exists(counts));  // it serves one open only
+  EXPECT_EQ(store_->size(), 3u);
+  OrderByWindowStart();
+  EXPECT_EQ(WindowStarts(), (std::vector<int64_t>{0, 60}));
+  EXPECT_EQ(Read("b", 0), 2);
+  // Counts of older files are ignored: the database moved on since they were saved.
+  Put(WindowKey("c", 120), 4);
+  Flush();
+  Put(WindowKey("lost", 120), 5);  // not flushed: no counts are saved at this close
+  store_.reset();
+  EXPECT_FALSE(std::filesystem::exists(counts));
+  std::filesystem::copy_file(directory_ / "saved-counts", counts);
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(store_->size(), 4u);
+  OrderByWindowStart();
+  EXPECT_EQ(WindowStarts(), (std::vector<int64_t>{0, 60, 120}));
+  EXPECT_EQ(Read("lost", 120), -1);
+}
+
+TEST_F(RocksDbStoreTest, WithoutPersistEachFlushACommitKeepsTheMemtablesUntilPersist) {
+  ASSERT_TRUE(Open().ok());
+  store_->SetPersistEachFlush(false);
+  for (int commit = 0; commit < 5; ++commit) {
+    Put("k" + std::to_string(commit), commit);
+    EXPECT_EQ(Flush().size(), 1u);  // the changelog still gets each commit's changes
+  }
+  EXPECT_EQ(store_->GetFileStats().flushes, 0);
+  EXPECT_EQ(store_->GetFileStats().live_files, 0);
+  EXPECT_EQ(Read("k3"), 3);
+  ASSERT_TRUE(store_->Persist().ok());
+  EXPECT_EQ(store_->GetFileStats().flushes, 1);  // one file for the five commits
+  EXPECT_EQ(store_->GetFileStats().live_files, 1);
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(store_->size(), 5u);
+  EXPECT_EQ(Read("k4"), 4);
+  // Each Flush persists by default: one file per commit.
+  Put("x", 1);
+  Flush();
+  Put("y", 2);
+  Flush();
+  EXPECT_EQ(store_->GetFileStats().flushes, 2);
 }
 
 }  // namespace

@@ -103,13 +103,15 @@ class TaskRestoreTest : public testing::Test {
 
   // One run of the task: creates it (restoring), processes `calls` more calls from
   // `next_offset_`, commits, and returns how many changelog records the restore replayed and
-  // whether it started from a checkpoint.
-  std::pair<int64_t, bool> Run(int calls) {
+  // whether it started from a checkpoint. `exactly_once`: as under exactly_once_v2, the
+  // checkpoint is written only by a clean close, which ends the run.
+  std::pair<int64_t, bool> Run(int calls, bool exactly_once = false) {
     auto sink = clients_.CreateSink();
     EXPECT_TRUE(sink.ok());
     runtime::RecordCollector collector(std::move(*sink), clients_.max_message_bytes());
     runtime::TaskStateOptions state;
     state.provider = provider_.get();
+    state.checkpoint_only_on_clean_close = exactly_once;
     runtime::TaskManager tasks(spec_->stages[0], "app", collector, clients_,
                                std::chrono::seconds(5), {}, state);
     tasks.set_restore_counters({&clients_.counters});
@@ -137,6 +139,12 @@ class TaskRestoreTest : public testing::Test {
     Status committed = tasks.Commit(**source, {});
     EXPECT_TRUE(committed.ok()) << committed.ToString();
     last_state_entries_ = tasks.state_entries();
+    if (exactly_once) {
+      // Commits leave no checkpoint; the clean close writes it.
+      EXPECT_FALSE(std::filesystem::exists(TaskDirectory() + "/.checkpoint"));
+      Status closed = tasks.Close(**source, {0}, /*commit=*/true);
+      EXPECT_TRUE(closed.ok()) << closed.ToString();
+    }
     return {tasks.restored_records(), tasks.restores_from_checkpoint() == 1};
   }
 
@@ -218,6 +226,23 @@ TEST_F(TaskRestoreTest, ARestartReplaysOnlyTheChangelogTail) {
   EXPECT_EQ(third, 1);
   EXPECT_EQ(Latest(), (std::map<std::string, std::string>{{"a", R"({"CALLS":11})"},
                                                           {"b", R"({"CALLS":11})"}}));
+}
+
+TEST_F(TaskRestoreTest, UnderExactlyOnceACleanCloseLeavesLocalStateToResumeFrom) {
+  // The stores keep their writes in memtables between commits (no flush per commit); the
+  // clean close persists them before it writes the checkpoint.
+  auto [first, first_from_checkpoint] = Run(10, /*exactly_once=*/true);
+  EXPECT_EQ(first, 0);
+  EXPECT_FALSE(first_from_checkpoint);
+  EXPECT_TRUE(std::filesystem::exists(TaskDirectory() + "/.checkpoint"));
+  const auto entries = last_state_entries_;
+  EXPECT_GT(entries, 0);
+  auto [second, second_from_checkpoint] = Run(10, /*exactly_once=*/true);
+  EXPECT_TRUE(second_from_checkpoint);
+  EXPECT_EQ(second, 0);  // the local state had everything
+  EXPECT_EQ(last_state_entries_, entries);
+  EXPECT_EQ(Latest(), (std::map<std::string, std::string>{{"a", R"({"CALLS":10})"},
+                                                          {"b", R"({"CALLS":10})"}}));
 }
 
 TEST_F(TaskRestoreTest, WithoutAUsableCheckpointTheTaskRestoresInFull) {
