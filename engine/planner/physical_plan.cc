@@ -450,9 +450,9 @@ class JoinRekeyer {
       // A foreign key's right row is in the partition of its own key, not of the left row's:
       // Kafka Streams sends subscriptions and responses through topics of their own for that.
       return Status::NotSupported(
-          "Foreign-key table-table joins need a single partition on each side: `" +
-              sides[0].name + "` has " + std::to_string(sides[0].partitions) + ", `" +
-              sides[1].name + "` " + std::to_string(sides[1].partitions) +
+          "Foreign-key table-table joins need a single partition on each side: `" + sides[0].name +
+              "` has " + std::to_string(sides[0].partitions) + ", `" + sides[1].name + "` " +
+              std::to_string(sides[1].partitions) +
               " (the subscription and response topics of Kafka Streams' foreign-key joins "
               "are not implemented yet)",
           SourceLocation{});

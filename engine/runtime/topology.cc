@@ -132,7 +132,8 @@ class Topology::Builder {
       spec.kind = JoinKind::kForeignKey;
       const analyzer::BoundExpression& left_key = *node.expressions[2];
       ASSIGN_OR_RAISE(spec.left_key, expr::Evaluator::Compile(left_key));
-      if (left_key.kind == analyzer::BoundKind::kColumn) spec.left_key_column = left_key.column_index;
+      if (left_key.kind == analyzer::BoundKind::kColumn)
+        spec.left_key_column = left_key.column_index;
     }
     spec.type = node.join_type;
     spec.widths[0] = static_cast<size_t>(node.left_width);

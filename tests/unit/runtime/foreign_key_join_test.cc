@@ -51,8 +51,8 @@ class Collector : public RecordConsumer {
         EXPECT_EQ(record.row[0], record.row.back());
       } else {
         result.name = record.row[1].string();
-        result.f1 = record.row[kLeftWidth + 1].is_null() ? "NULL"
-                                                         : record.row[kLeftWidth + 1].string();
+        result.f1 =
+            record.row[kLeftWidth + 1].is_null() ? "NULL" : record.row[kLeftWidth + 1].string();
       }
       results.push_back(result);
     }
@@ -76,8 +76,8 @@ class SharedStore : public KeyValueStore {
   Status Erase(const types::Row& key) override { return store_->Erase(key); }
   size_t size() const override { return store_->size(); }
   int64_t ApproximateBytes() const override { return store_->ApproximateBytes(); }
-  Status ForEach(const std::function<void(const types::Row&, const types::Row&)>& visit)
-      const override {
+  Status ForEach(
+      const std::function<void(const types::Row&, const types::Row&)>& visit) const override {
     return store_->ForEach(visit);
   }
   Status Flush() override { return store_->Flush(); }
@@ -247,8 +247,8 @@ TEST_F(ForeignKeyJoinTest, RebuildIndexesAfterRestore) {
   ASSERT_TRUE(join_->RebuildIndexes().ok());
   Right(0, "ZERO", 6);
   Right(5, "five", 7);
-  EXPECT_EQ(Take(), (std::vector<Output>{{1, false, "one", "ZERO", 6},
-                                         {2, false, "two", "five", 7}}));
+  EXPECT_EQ(Take(),
+            (std::vector<Output>{{1, false, "one", "ZERO", 6}, {2, false, "two", "five", 7}}));
 }
 
 }  // namespace
