@@ -440,6 +440,9 @@ struct QueryPlanner {
     bool synthetic = false;            // ROWKEY: no side is a column, or a FULL OUTER join
     bool full_outer = false;
     std::string name;  // the synthetic key's name
+    // A foreign-key join: the key is the left table's (`columns` holds it); its name.
+    bool foreign_key = false;
+    std::string left_source;
   } join_key;
   std::vector<SourceDescription> sources;
   bool matched = false;                 // FROM ... MATCH_RECOGNIZE
@@ -689,12 +692,17 @@ struct QueryPlanner {
       // A table is looked up by its PRIMARY KEY, and cannot be re-keyed (ksqlDB's rules and
       // messages): the join must use it. A stream joined on another column is re-keyed by
       // the planner.
+      // The left input of a later join is the previous join's result, keyed by its join key:
+      // any of the columns that key is.
       auto on_primary_key = [&](int side) {
+        if (side == 0 && sources.size() > 1) {
+          return !join_key.synthetic && sides[0]->kind == BoundKind::kColumn &&
+                 std::count(join_key.columns.begin(), join_key.columns.end(), sides[0]->sql) > 0;
+        }
         const SourceDescription& described = side == 0 ? previous : right;
         int keys = 0;
         for (const auto& column : described.columns) keys += column.role == ColumnRole::kKey;
-        return keys == 1 && IsKeyColumn(*sides[side], described) &&
-               !(side == 0 && sources.size() > 1);
+        return keys == 1 && IsKeyColumn(*sides[side], described);
       };
       const std::string got =
           ". Got " + condition.children.at(0)->sql + " = " + condition.children.at(1)->sql + ".";
@@ -707,16 +715,72 @@ struct QueryPlanner {
                 got,
             join.condition->location);
       }
-      if (left_table && !on_primary_key(0)) {
-        return Status::NotSupported(
-            std::string("Invalid join condition: foreign-key table-table joins are not ") +
-                (sources.size() > 1 ? "supported as part of n-way joins"
-                                    : "supported yet (join the table on its PRIMARY KEY)") +
-                got,
-            join.condition->location);
+      // A table joined on a value (a foreign key) to another's PRIMARY KEY: the result is keyed
+      // by the left table's key, which a third expression reads (runtime::JoinKind::kForeignKey).
+      const bool foreign_key = left_table && !on_primary_key(0);
+      const ScopeColumn* left_key = nullptr;
+      if (foreign_key) {
+        if (sources.size() > 1) {
+          return Status::NotSupported(
+              "Invalid join condition: foreign-key table-table joins are not supported as part "
+              "of n-way joins" +
+                  got,
+              join.condition->location);
+        }
+        if (join.type == sql::JoinType::kRight) {
+          return Status::BindError("RIGHT OUTER JOIN on a foreign key is not supported",
+                                   join.location, "use a LEFT JOIN with the tables swapped");
+        }
+        if (join.type == sql::JoinType::kFull) {
+          return Status::BindError(
+              "Invalid join type: full-outer join not supported for foreign-key table-table "
+              "join" +
+                  got,
+              join.location);
+        }
+        std::vector<const catalog::Column*> keys;
+        for (const auto& column : previous.columns) {
+          if (column.role == ColumnRole::kKey) keys.push_back(&column);
+        }
+        if (keys.size() != 1) {
+          return Status::NotSupported(
+              "Foreign-key table-table joins of a table with " + std::to_string(keys.size()) +
+                  " PRIMARY KEY columns are not supported yet: " + previous.name +
+                  " needs exactly one",
+              join.condition->location);
+        }
+        for (const ScopeColumn& column : scope.columns) {
+          if (column.qualifier == left_qualifier && column.name == keys[0]->name &&
+              column.index < left_width) {
+            left_key = &column;
+          }
+        }
+        if (left_key == nullptr) {
+          return Status::Internal("the left table's key " + keys[0]->name + " is not in scope");
+        }
       }
       node->expressions.push_back(sides[0]->Clone());
       node->expressions.push_back(sides[1]->Clone());
+      if (left_table && sources.size() > 1 && !foreign_key) {
+        // The previous join's result is keyed by its join key column, which a row always
+        // has (its tombstones and an outer join's missing side leave the source columns NULL).
+        auto reference = std::make_unique<BoundExpression>();
+        reference->kind = BoundKind::kColumn;
+        reference->type = join_key.type;
+        reference->name = sides[0]->name;
+        reference->sql = sides[0]->sql;
+        reference->column_index = join_key.index;
+        node->expressions[0] = std::move(reference);
+      }
+      if (foreign_key) {
+        auto reference = std::make_unique<BoundExpression>();
+        reference->kind = BoundKind::kColumn;
+        reference->type = left_key->type;
+        reference->name = left_key->name;
+        reference->sql = left_key->qualifier + "." + left_key->name;
+        reference->column_index = left_key->index;
+        node->expressions.push_back(std::move(reference));
+      }
       // Windowed sources join on their windowed keys: another join key would re-key them.
       for (int side = 0; side < 2 && left_windowed; ++side) {
         if (!IsKeyColumn(*sides[side], side == 0 ? previous : right)) {
@@ -730,10 +794,16 @@ struct QueryPlanner {
       // synthetic ROWKEY.
       join_key = JoinKey{};
       join_key.index = static_cast<int>(scope.columns.size());
-      for (int side = 0; side < 2; ++side) {
+      for (int side = 0; side < 2 && !foreign_key; ++side) {
         if (sides[side]->kind == BoundKind::kColumn) join_key.columns.push_back(sides[side]->sql);
       }
       join_key.type = sides[0]->type;
+      if (foreign_key) {
+        join_key.columns.push_back(node->expressions[2]->sql);
+        join_key.type = left_key->type;
+        join_key.foreign_key = true;
+        join_key.left_source = previous.name;
+      }
       join_key.full_outer = join.type == sql::JoinType::kFull;
       join_key.synthetic = join_key.full_outer || join_key.columns.empty();
       if (join_key.synthetic) join_key.name = SyntheticKeyName();
@@ -1660,6 +1730,14 @@ Result<int> ProjectJoinKey(const QueryPlanner& planner, const std::vector<Projec
                                    items[found].name + ".",
                                items[i].location, "use AS_VALUE(x) to copy a key into the value");
     }
+  }
+  if (found < 0 && key.foreign_key) {
+    const std::string name = key.columns[0].substr(key.columns[0].rfind('.') + 1);
+    return Status::BindError(
+        "Primary key column missing in projection. For foreign-key table-table joins, the "
+        "projection must include all primary key columns from the left input table (`" +
+            key.left_source + "`). Missing column: `" + name + "`.",
+        location);
   }
   if (found < 0) {
     std::string sink = "The query used to build `" + planner.sink_name + "` must include the ";

@@ -167,6 +167,7 @@ std::string LogicalOperator::ToString(int indent) const {
       break;
     case LogicalOperatorKind::kJoin:
       line += std::string(" ") + JoinTypeName(join_type) + " on " + join_condition->sql;
+      if (expressions.size() == 3) line += " foreign key, keyed by " + expressions[2]->sql;
       if (within_before_ms) {
         line += " within (" + Milliseconds(*within_before_ms) + ", " +
                 Milliseconds(within_after_ms.value_or(*within_before_ms)) + ")";

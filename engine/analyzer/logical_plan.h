@@ -126,9 +126,9 @@ struct LogicalOperator {
   std::optional<sql::WindowSpec> window;  // with grace and retention resolved
   sql::EmitMode emit = sql::EmitMode::kChanges;
 
-  // kJoin: the output is the left input's row, then the right input's row (each with its
-  // pseudo columns), then the join key. `expressions` holds the left and right key
-  // expressions, bound over the output layout: each reads only its own side's columns.
+  // kJoin: left input's row, right input's row (each with its pseudo columns), join key.
+  // `expressions`: the left and right key expressions over the output layout (each reads its
+  // own side), and for a foreign-key join a third: the left table's key (the result's key).
   sql::JoinType join_type = sql::JoinType::kInner;
   BoundExpressionPtr join_condition;
   int left_width = 0;  // columns of the left input's rows

@@ -446,12 +446,24 @@ class JoinRekeyer {
     }
     const bool same_bytes = sides[0].key_format == sides[1].key_format &&
                             sides[0].key_properties == sides[1].key_properties;
+    if (join.expressions.size() == 3 && (sides[0].partitions > 1 || sides[1].partitions > 1)) {
+      // A foreign key's right row is in the partition of its own key, not of the left row's:
+      // Kafka Streams sends subscriptions and responses through topics of their own for that.
+      return Status::NotSupported(
+          "Foreign-key table-table joins need a single partition on each side: `" + sides[0].name +
+              "` has " + std::to_string(sides[0].partitions) + ", `" + sides[1].name + "` " +
+              std::to_string(sides[1].partitions) +
+              " (the subscription and response topics of Kafka Streams' foreign-key joins "
+              "are not implemented yet)",
+          SourceLocation{});
+    }
     // On one partition every task sees every record: nothing to pair up.
     if ((sides[0].partitions == 1 && sides[1].partitions == 1) ||
         (keyed[0] && keyed[1] && sides[0].partitions == sides[1].partitions && same_bytes)) {
       return Joined(join, sides[0], sides[0].partitions);
     }
     bool rekey[2] = {!keyed[0], !keyed[1]};
+    bool rekeyed_table = false;
     if (keyed[0] && keyed[1]) {
       // Joined on their keys, but partitioned or serialized differently: re-key one stream,
       // the one with fewer partitions (else the right one).
@@ -462,11 +474,19 @@ class JoinRekeyer {
           candidate = side;
         }
       }
+      // Two tables of as many partitions whose key bytes differ: ksqlDB re-keys the right
+      // one (its "RightSourceKeyed" repartition topic), its updates and deletes as they are.
+      if (candidate < 0 && sides[0].table && sides[1].table &&
+          sides[0].partitions == sides[1].partitions && !sides[1].windowed &&
+          join.children[1]->kind == LogicalOperatorKind::kScan) {
+        candidate = 1;
+        rekeyed_table = true;
+      }
       if (candidate < 0) return Refuse(sides);
       rekey[candidate] = true;
     }
     for (int side = 0; side < 2; ++side) {
-      if (!rekey[side]) continue;
+      if (!rekey[side] || (rekeyed_table && side == 1)) continue;
       if (sides[side].windowed) {
         return Status::BindError(
             "Implicit repartitioning of windowed sources is not supported. See "
@@ -506,7 +526,10 @@ class JoinRekeyer {
                              int partitions) {
     Partitioning result;
     result.partitions = partitions;
-    for (const auto& key : join.expressions) {
+    // A foreign-key join's result is keyed by its third expression, the left table's key.
+    const size_t first = join.expressions.size() == 3 ? 2 : 0;
+    for (size_t i = first; i < join.expressions.size(); ++i) {
+      const auto& key = join.expressions[i];
       if (key->kind == analyzer::BoundKind::kColumn)
         result.key_columns.push_back(key->column_index);
     }
@@ -560,8 +583,28 @@ class JoinRekeyer {
           {"ROWOFFSET", types::SqlType::Bigint(), catalog::ColumnRole::kValue});
       written.resize(layout.columns.size(), true);
     }
-    const std::vector<catalog::Column> columns = UniqueValueColumns(layout);
+    std::vector<catalog::Column> columns = UniqueValueColumns(layout);
+    // A table keeps its key in the message key, so that its deletes (null values) still say
+    // which row they delete: the join stage reads the topic as that table, in the new format.
+    const bool table = input->kind == LogicalOperatorKind::kScan &&
+                       input->source.type == catalog::SourceType::kTable;
+    size_t table_keys = 0;
+    if (table) {
+      for (const catalog::Column& column : input->source.columns) {
+        if (column.role == catalog::ColumnRole::kKey) ++table_keys;
+      }
+      for (size_t i = 0; i < table_keys; ++i) columns[i].role = catalog::ColumnRole::kKey;
+    }
     join.children[side] = ReadRepartitionTopic(leftmost->source, topic, columns, layout);
+    if (table) {
+      LogicalOperator& scan = *join.children[side];
+      scan.source.type = catalog::SourceType::kTable;
+      scan.source.key_format = target.key_format;
+      for (const auto& [name, value] : target.key_properties) scan.source.properties[name] = value;
+      for (size_t i = 0; i < table_keys; ++i) {
+        scan.output.columns[i].role = catalog::ColumnRole::kKey;
+      }
+    }
     std::vector<analyzer::BoundExpressionPtr> keys;
     keys.push_back(join.expressions.at(side)->Clone());
     ShiftColumns(*keys.back(), side == 0 ? 0 : join.left_width);

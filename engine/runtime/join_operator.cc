@@ -11,6 +11,8 @@ namespace {
 constexpr size_t kStreamHeader = 3;
 // A table row: [timestamp, row...].
 constexpr size_t kTableHeader = 1;
+// A foreign-key join's left row: [timestamp, foreign key, row...].
+constexpr size_t kReferringHeader = 2;
 
 }  // namespace
 
@@ -38,6 +40,12 @@ JoinOperator::JoinOperator(JoinSpec spec) : spec_(std::move(spec)) {
 }
 
 Status JoinOperator::RebuildIndexes() {
+  if (spec_.kind == JoinKind::kForeignKey) {
+    subscribers_.clear();
+    return stores_[0]->ForEach([&](const types::Row& key, const types::Row& row) {
+      if (row.size() > 1 && !row[1].is_null()) subscribers_[row[1]].insert(key[0]);
+    });
+  }
   if (spec_.kind != JoinKind::kStreamStream) return Status::OK();  // tables keep no index
   for (int side = 0; side < 2; ++side) {
     const size_t stride = kStreamHeader + spec_.widths[side];
@@ -101,6 +109,9 @@ Status JoinOperator::ConsumeSide(int side, RecordBatch& batch) {
         break;
       case JoinKind::kTableTable:
         RETURN_NOT_OK(ApplyTableTable(side, record));
+        break;
+      case JoinKind::kForeignKey:
+        RETURN_NOT_OK(side == 0 ? ApplyForeignKeyLeft(record) : ApplyForeignKeyRight(record));
         break;
     }
   }
@@ -294,6 +305,105 @@ Status JoinOperator::ApplyTableTable(int side, const Record& record) {
   // A deleted row leaves the other side's row when the join keeps that side unmatched.
   bool tombstone = mine == nullptr && !(theirs != nullptr && Outer(other));
   Emit(record, key_, side == 0 ? mine : theirs, side == 0 ? theirs : mine, time, tombstone);
+  return Status::OK();
+}
+
+void JoinOperator::EmitForeignKey(const Record& trigger, const types::Row& key,
+                                  const types::Value* left, const types::Value* right,
+                                  bool tombstone) {
+  Emit(trigger, key, left, right, trigger.timestamp, tombstone);
+  // A later join of this result (keyed by the left key) finds a tombstone's key there.
+  if (tombstone && spec_.left_key_column >= 0) {
+    output_[output_.size() - 1].row[spec_.left_key_column] = key[0];
+  }
+}
+
+Status JoinOperator::ApplyForeignKeyLeft(const Record& record) {
+  if (!spec_.left_key->Evaluate(record.row, key_value_).ok()) {
+    ++evaluation_errors_;
+    return Status::OK();
+  }
+  if (key_value_.is_null()) return Status::OK();
+  const types::Row key = {key_value_};
+  types::Value old_foreign_key;  // NULL: none, or no row before
+  ASSIGN_OR_RAISE(const types::Row* previous, stores_[0]->Get(key));
+  const bool existed = previous != nullptr;
+  if (existed) old_foreign_key = (*previous)[1];
+  auto unsubscribe = [&] {
+    if (old_foreign_key.is_null()) return;
+    auto subscribed = subscribers_.find(old_foreign_key);
+    if (subscribed == subscribers_.end()) return;
+    subscribed->second.erase(key[0]);
+    if (subscribed->second.empty()) subscribers_.erase(subscribed);
+  };
+  if (record.tombstone) {
+    if (!existed) return Status::OK();  // nothing was there: nothing to retract
+    unsubscribe();
+    RETURN_NOT_OK(stores_[0]->Erase(key));
+    EmitForeignKey(record, key, nullptr, nullptr, true);
+    return Status::OK();
+  }
+  types::Value foreign_key;
+  if (!spec_.keys[0]->Evaluate(record.row, foreign_key).ok()) {
+    ++evaluation_errors_;  // refers to nothing, like a NULL foreign key
+    foreign_key.SetNull();
+  }
+  if (!(old_foreign_key == foreign_key)) {
+    unsubscribe();
+    if (!foreign_key.is_null()) subscribers_[foreign_key].insert(key[0]);
+  }
+  bool inserted = false;
+  ASSIGN_OR_RAISE(types::Row * row, stores_[0]->Upsert(key, inserted));
+  row->clear();
+  row->push_back(types::Value::Bigint(record.timestamp));
+  row->push_back(foreign_key);
+  row->insert(row->end(), record.row.begin(), record.row.begin() + spec_.widths[0]);
+  const types::Row* found = nullptr;
+  if (!foreign_key.is_null()) {
+    key_.clear();
+    key_.push_back(foreign_key);
+    ASSIGN_OR_RAISE(found, stores_[1]->Get(key_));
+  }
+  if (found != nullptr) {
+    EmitForeignKey(record, key, record.row.data(), found->data() + kTableHeader, false);
+  } else if (Outer(0)) {
+    EmitForeignKey(record, key, record.row.data(), nullptr, false);
+  } else if (existed && !(old_foreign_key.is_null() && foreign_key.is_null())) {
+    // Kafka Streams propagates the missing match of an updated row: its old result goes.
+    EmitForeignKey(record, key, nullptr, nullptr, true);
+  }
+  return Status::OK();
+}
+
+Status JoinOperator::ApplyForeignKeyRight(const Record& record) {
+  if (!ComputeKey(1, record)) return Status::OK();
+  ASSIGN_OR_RAISE(const types::Row* previous, stores_[1]->Get(key_));
+  if (record.tombstone) {
+    if (previous == nullptr) return Status::OK();  // deleting nothing changes nothing
+    RETURN_NOT_OK(stores_[1]->Erase(key_));
+  } else {
+    bool inserted = false;
+    ASSIGN_OR_RAISE(types::Row * row, stores_[1]->Upsert(key_, inserted));
+    row->clear();
+    row->push_back(types::Value::Bigint(record.timestamp));
+    row->insert(row->end(), record.row.begin(), record.row.begin() + spec_.widths[1]);
+  }
+  auto subscribed = subscribers_.find(key_[0]);
+  if (subscribed == subscribers_.end()) return Status::OK();
+  types::Row left_key(1);
+  for (const types::Value& referring : subscribed->second) {
+    left_key[0] = referring;
+    ASSIGN_OR_RAISE(const types::Row* left, stores_[0]->Get(left_key));
+    if (left == nullptr) return Status::Corruption("the state store lost a joined left row");
+    const types::Value* left_row = left->data() + kReferringHeader;
+    if (!record.tombstone) {
+      EmitForeignKey(record, left_key, left_row, record.row.data(), false);
+    } else if (Outer(0)) {
+      EmitForeignKey(record, left_key, left_row, nullptr, false);
+    } else {
+      EmitForeignKey(record, left_key, nullptr, nullptr, true);
+    }
+  }
   return Status::OK();
 }
 

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <utility>
 
 #include "expr/evaluator.h"
@@ -11,14 +12,21 @@
 
 namespace sidestream::runtime {
 
-enum class JoinKind { kStreamStream, kStreamTable, kTableTable };
+/// kForeignKey: a table-table join of a left value (a foreign key) on the right table's
+/// PRIMARY KEY, keyed by the left table's key.
+enum class JoinKind { kStreamStream, kStreamTable, kTableTable, kForeignKey };
 
 /// What a JoinOperator computes. Side 0 is the left input, side 1 the right.
 struct JoinSpec {
   JoinKind kind = JoinKind::kStreamStream;
   sql::JoinType type = sql::JoinType::kInner;
-  /// Each side's join key, evaluated over that side's own rows.
+  /// Each side's join key, evaluated over that side's own rows (kForeignKey: the left row's
+  /// foreign key and the right table's PRIMARY KEY).
   std::unique_ptr<expr::Evaluator> keys[2];
+  /// kForeignKey: the left table's PRIMARY KEY over its rows (the result's key), and where a
+  /// left row holds it (-1: nowhere), so that the result's tombstones carry it.
+  std::unique_ptr<expr::Evaluator> left_key;
+  int left_key_column = -1;
   size_t widths[2] = {0, 0};  // values in each side's rows
   /// Stream-stream: a left record at t joins right records in [t - before, t + after].
   int64_t before_ms = 0;
@@ -41,12 +49,24 @@ struct JoinSpec {
 ///   updates its state), with the stream record's timestamp.
 /// - table-table: an update on either side joins the other side's current row; a delete
 ///   becomes a tombstone (or the row with NULLs for an outer join's other side).
+/// - foreign key (INNER or LEFT), as Kafka Streams' subscription and response processors
+///   within one task: a left row joins the right row whose key its foreign key is, with the
+///   left row's timestamp; a right update joins every left row that refers to it, with the
+///   right row's timestamp, in left key order (a right delete makes them tombstones, or rows
+///   with NULLs for LEFT). A left delete is a tombstone. An INNER join's left update that
+///   finds no right row is a tombstone when the left key had a row before (its old result,
+///   if any, is retracted: the foreign key may have changed). A NULL foreign key joins
+///   nothing (LEFT: the row with NULLs). Results are keyed by the left table's key.
 /// LEFT, RIGHT and FULL OUTER joins fill the missing side with NULLs. Records with a NULL
 /// key or (for streams) a NULL value do not join; nor do records whose key fails to evaluate
 /// (counted). Windowed sources join within the same
 /// window: the window is part of the key.
 /// Output row: the left row, the right row, then the join key (COALESCE of the sides).
-/// State: KeyValueStores, like the aggregate's; a store error stops the join with it.
+/// State: KeyValueStores, like the aggregate's; a store error stops the join with it. A
+/// foreign-key join keeps each left row with its foreign key, each right row, and in memory
+/// an index from foreign key to the left keys that refer to it (rebuilt from the left store
+/// by RebuildIndexes). Nothing is held back: every result is emitted at once, and a commit
+/// only flushes the stores.
 class JoinOperator : public Operator {
  public:
   explicit JoinOperator(JoinSpec spec);
@@ -79,6 +99,11 @@ class JoinOperator : public Operator {
   Status ApplyStreamStream(int side, const Record& record);
   Status ApplyStreamTable(int side, const Record& record);
   Status ApplyTableTable(int side, const Record& record);
+  Status ApplyForeignKeyLeft(const Record& record);
+  Status ApplyForeignKeyRight(const Record& record);
+  // Appends a foreign-key join's result for the left key `key`.
+  void EmitForeignKey(const Record& trigger, const types::Row& key, const types::Value* left,
+                      const types::Value* right, bool tombstone);
   // Appends a result for `key`: each side's row, or null for NULLs; attributes from `trigger`.
   void Emit(const Record& trigger, const types::Row& key, const types::Value* left,
             const types::Value* right, int64_t timestamp, bool tombstone);
@@ -98,6 +123,13 @@ class JoinOperator : public Operator {
   // waiting for their window to close, by (timestamp, sequence).
   std::multimap<int64_t, types::Row> expiry_[2];
   std::map<std::pair<int64_t, int64_t>, Pending> pending_;
+  // Foreign key: foreign key -> the keys of the left rows that hold it, in key order.
+  struct ValueLess {
+    bool operator()(const types::Value& a, const types::Value& b) const {
+      return types::Value::Compare(a, b) < 0;
+    }
+  };
+  std::map<types::Value, std::set<types::Value, ValueLess>, ValueLess> subscribers_;
   int64_t sequence_ = 0;
   int64_t observed_[2] = {INT64_MIN / 2, INT64_MIN / 2};  // each side's newest timestamp
   int64_t late_records_ = 0;

@@ -127,6 +127,14 @@ class Topology::Builder {
     spec.kind = !node.right_table ? JoinKind::kStreamStream
                 : node.left_table ? JoinKind::kTableTable
                                   : JoinKind::kStreamTable;
+    // A foreign-key join has a third expression: the left table's key (the analyzer's).
+    if (node.expressions.size() == 3) {
+      spec.kind = JoinKind::kForeignKey;
+      const analyzer::BoundExpression& left_key = *node.expressions[2];
+      ASSIGN_OR_RAISE(spec.left_key, expr::Evaluator::Compile(left_key));
+      if (left_key.kind == analyzer::BoundKind::kColumn)
+        spec.left_key_column = left_key.column_index;
+    }
     spec.type = node.join_type;
     spec.widths[0] = static_cast<size_t>(node.left_width);
     spec.widths[1] = node.output.columns.size() - spec.widths[0] - 1;

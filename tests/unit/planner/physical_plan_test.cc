@@ -222,5 +222,43 @@ TEST_F(PhysicalPlanTest, AJoinResultJoinedOnAnotherColumnIsReKeyedBeforeTheNextJ
   EXPECT_EQ(plan->stages[1].sources[1].topic, "subscribers");
 }
 
+TEST_F(PhysicalPlanTest, TablesWhoseKeyFormatsDifferReKeyTheRightTable) {
+  ASSERT_TRUE(session::ScriptRunner(*catalog_)
+                  .Run("CREATE TABLE json_plans (msisdn STRING PRIMARY KEY, plan STRING) "
+                       "WITH (KAFKA_TOPIC='json_plans', KEY_FORMAT='JSON', VALUE_FORMAT='JSON');")
+                  .ok());
+  auto plan = Plan(
+      "CREATE TABLE joined AS SELECT s.id, s.plan, p.plan AS other FROM subscribers s "
+      "JOIN json_plans p ON s.id = p.msisdn;",
+      4);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->stages.size(), 2u);
+  // Stage 1 writes json_plans keyed in the left table's format, deletes included.
+  EXPECT_EQ(plan->stages[0].id, "Q1-Join-right-repartition");
+  EXPECT_EQ(plan->stages[0].sources[0].topic, "json_plans");
+  EXPECT_EQ(plan->stages[0].plan->source.key_format, "KAFKA");
+  EXPECT_EQ(TopicPartitions(*plan).at("app_Q1-Join-right-repartition"), 4);
+  // Stage 2 reads it back as a table whose key is in the message key.
+  const auto scans = Scans(*plan->stages[1].plan);
+  ASSERT_EQ(scans.size(), 2u);
+  EXPECT_EQ(scans[1]->source.topic, "app_Q1-Join-right-repartition");
+  EXPECT_EQ(scans[1]->source.type, catalog::SourceType::kTable);
+  EXPECT_EQ(scans[1]->source.key_format, "KAFKA");
+  EXPECT_EQ(scans[1]->source.columns[0].role, catalog::ColumnRole::kKey);
+}
+
+TEST_F(PhysicalPlanTest, AForeignKeyJoinNeedsOnePartitionPerSide) {
+  const std::string sql =
+      "CREATE TABLE joined AS SELECT s.id, p.plan AS other FROM subscribers s "
+      "JOIN plans p ON s.plan = p.msisdn;";
+  auto single = Plan(sql, 1);
+  ASSERT_TRUE(single.ok()) << single.status().ToString();
+  EXPECT_EQ(single->stages.size(), 1u);
+  auto several = Plan(sql, {{"plans", 1}}, 4);
+  ASSERT_FALSE(several.ok());
+  EXPECT_EQ(several.status().code(), StatusCode::kNotSupported);
+  EXPECT_THAT(several.status().message(), HasSubstr("Foreign-key table-table joins need a single"));
+}
+
 }  // namespace
 }  // namespace sidestream::planner
