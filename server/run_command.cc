@@ -70,6 +70,7 @@ int RunRun(const RunOptions& options) {
   engine_options.state_cache_bytes = options.state_cache_bytes > 0
                                          ? options.state_cache_bytes
                                          : settings.GetInt("state.cache.max.bytes");
+  engine_options.instance_id = options.instance_id;
   auto engine = host::KafkaEngine::Start(engine_options);
   if (!engine.ok()) {
     std::cerr << "error: cannot start: " << engine.status().ToString() << "\n";

@@ -24,6 +24,9 @@ struct RunOptions {
   std::string state_dir;
   int64_t state_memory_bytes = 0;
   int64_t state_cache_bytes = 0;
+  /// Part of the transactional ids under exactly_once_v2; empty: the host's name. Give each
+  /// process on one host its own, kept across its restarts.
+  std::string instance_id;
 };
 
 /// `sidestream run FILE.sql`: runs the statements against Kafka (or the embedded broker,
