@@ -279,19 +279,11 @@ Status StreamThread::Subscribe(Share& share, Member& member) {
               "partitions of group '" + options_.application_id + "_" + self->stage.id +
               "' were lost (session timed out): the open transaction is aborted");
         }
-      }
-      bool committed_whole = false;
-      if (event.kind != RebalanceEvent::Kind::kLost && self->commit_on_revoke &&
-          owner.pending_failure.ok() && !owner.stopped) {
+      } else if (self->commit_on_revoke && owner.pending_failure.ok() && !owner.stopped) {
         Status committed = CommitTransaction(owner);
         if (!committed.ok()) owner.pending_failure = committed;
-        committed_whole = committed.ok();
       }
-      // After a committed transaction the revoked tasks' local state is what the changelogs
-      // hold: a clean close, so they leave a checkpoint (and a task that comes back here, or
-      // a standby copy, replays only the tail).
-      (void)self->tasks.Close(*self->source, partitions, /*commit=*/false,
-                              /*checkpoint=*/committed_whole);
+      (void)self->tasks.Close(*self->source, partitions, /*commit=*/false);
       for (const auto& partition : event.partitions) self->committed.erase(partition);
     }
   };
