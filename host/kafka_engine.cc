@@ -39,6 +39,7 @@ KafkaEngine::~KafkaEngine() {
   for (auto& thread : threads_) thread->RequestStop();
   for (auto& thread : threads_) thread->Stop();
   threads_.clear();
+  standby_.reset();
   queries_.clear();
   clients_.reset();
   admin_.reset();
@@ -75,6 +76,17 @@ Result<std::unique_ptr<KafkaEngine>> KafkaEngine::Start(KafkaEngineOptions optio
     state.memory_bytes = options.state_memory_bytes;
     state.write_cache_bytes = options.state_cache_bytes;
     ASSIGN_OR_RAISE(engine->state_provider_, state::RocksDbStoreProvider::Create(state));
+  }
+  if (options.num_standby_replicas > 0) {
+    if (engine->state_provider_ == nullptr) {
+      return Status::InvalidArgument(
+          "num.standby.replicas " + std::to_string(options.num_standby_replicas) +
+          " needs state.store=rocksdb: a standby keeps its copy of a task's state on local disk, "
+          "and memory stores restore in full from the changelogs anyway");
+    }
+    engine->standby_ = std::make_unique<runtime::StandbyTasks>(
+        options.application_id, *engine->clients_, *engine->state_provider_,
+        engine->clients_->max_message_bytes(), std::chrono::seconds(1));
   }
   ASSIGN_OR_RAISE(engine->catalog_, catalog::Catalog::Open(options.catalog_path));
   KafkaEngine* self = engine.get();
@@ -117,6 +129,7 @@ void KafkaEngine::StartThreads() {
     if (gethostname(name, sizeof(name) - 1) == 0) thread.instance_id = name;
   }
   thread.state.provider = state_provider_.get();
+  thread.state.active_tasks = standby_.get();
   const int count = std::max(1, options_.stream_threads);
   for (int index = 0; index < count; ++index) {
     threads_.push_back(std::make_unique<runtime::StreamThread>(index, thread, *clients_));
@@ -297,14 +310,26 @@ Status KafkaEngine::StartQuery(const std::string& query_id, analyzer::LogicalOpe
                                                                          : 0));
   }
   StartThreads();
+  if (standby_) {
+    // Before the threads join the groups, so that no task becomes active unseen by it.
+    for (const runtime::StageSpec& stage : query->stages) {
+      auto partitions = admin_->PartitionCount(stage.source_topics.front());
+      if (partitions.ok()) standby_->AddStage(stage, *partitions);
+    }
+  }
   for (size_t index = 0; index < threads_.size(); ++index) {
     Status added = threads_[index]->AddQuery(*query);
     if (!added.ok()) {
       for (size_t started = 0; started < index; ++started) {
         (void)threads_[started]->RemoveQuery(query_id, /*commit=*/false);
       }
+      if (standby_) standby_->RemoveQuery(query_id);
       return added;
     }
+  }
+  if (standby_ && !standby_started_) {
+    standby_->Start();
+    standby_started_ = true;
   }
   queries_.push_back(std::move(query));
   internal_topics_[query_id] = std::move(internal_topics);
@@ -321,6 +346,7 @@ Status KafkaEngine::Terminate(const std::string& query_id) {
     if (committed.ok()) committed = removed;
   }
   (*found)->control->Terminate();
+  if (standby_) standby_->RemoveQuery(query_id);
   queries_.erase(found);
   // Its state is gone for good: so are the topics that held it (ksqlDB cleans them up too).
   // The embedded broker keeps them, unused, without a warning: it forgets them at exit.

@@ -23,6 +23,7 @@
 #include "planner/physical_plan.h"
 #include "runtime/query_status.h"
 #include "runtime/source.h"
+#include "runtime/standby_tasks.h"
 #include "runtime/stream_thread.h"
 
 namespace sidestream::kafka {
@@ -82,6 +83,10 @@ struct KafkaEngineOptions {
   int64_t state_memory_bytes = 128 << 20;
   /// The RocksDB stores' write caches, over every open store.
   int64_t state_cache_bytes = 64 << 20;
+  /// num.standby.replicas: with 1 or more (state.store rocksdb only), this instance keeps a
+  /// warm copy of every task it does not run (runtime::StandbyTasks), so a task that moves
+  /// here replays only its changelogs' tail; 0 keeps none.
+  int num_standby_replicas = 0;
   /// The catalog's SQLite file; ":memory:" keeps it in memory only. A file that lists
   /// queries restarts them: RestoreQueries.
   std::string catalog_path = ":memory:";
@@ -262,6 +267,8 @@ class KafkaEngine {
   EngineProgress progress() const;
   /// The totals and each query's share of them, from the control thread.
   EngineMetrics Metrics() const;
+  /// Changelog records replayed into standby copies (num.standby.replicas); any thread.
+  int64_t standby_records() const { return standby_ ? standby_->records_replayed() : 0; }
   int stream_threads() const { return static_cast<int>(threads_.size()); }
 
  private:
@@ -286,6 +293,10 @@ class KafkaEngine {
   std::shared_ptr<OutputTaps> taps_ = std::make_shared<OutputTaps>();
   // The tasks' persistent stores (state.store rocksdb); null in memory. Outlives the threads.
   std::unique_ptr<runtime::PersistentStoreProvider> state_provider_;
+  // Warm copies of the tasks this instance does not run (num.standby.replicas); null without.
+  // Outlives the threads (their task managers claim tasks from it), outlived by the provider.
+  std::unique_ptr<runtime::StandbyTasks> standby_;
+  bool standby_started_ = false;
   std::unique_ptr<runtime::Sink> insert_sink_;  // INSERT ... VALUES' producer, made on first use
   std::unique_ptr<catalog::Catalog> catalog_;
   analyzer::SessionProperties session_properties_;  // SET by earlier statements

@@ -80,6 +80,15 @@ int main(int argc, char** argv) {
                   "The RocksDB stores' write caches (setting state.cache.max.bytes)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
 
+  run->add_option("--num-standby-replicas", run_options.num_standby_replicas,
+                  "Keep warm copies of the tasks this process does not run, so a task that moves "
+                  "here replays only its changelogs' tail (setting num.standby.replicas; needs "
+                  "--state-store rocksdb)")
+      ->check(CLI::Range(0, 16));
+  run->add_option("--instance-id", run_options.instance_id,
+                  "This process's part of its transactional ids under exactly_once_v2 (default: "
+                  "the host's name); give each process on one host its own");
+
   std::string test_sql, test_input, test_output, test_actual;
   auto* test = app.add_subcommand(
       "test", "Run statements offline over input records and compare the output (no broker)");

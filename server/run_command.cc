@@ -70,6 +70,10 @@ int RunRun(const RunOptions& options) {
   engine_options.state_cache_bytes = options.state_cache_bytes > 0
                                          ? options.state_cache_bytes
                                          : settings.GetInt("state.cache.max.bytes");
+  engine_options.num_standby_replicas =
+      options.num_standby_replicas >= 0 ? options.num_standby_replicas
+                                        : static_cast<int>(settings.GetInt("num.standby.replicas"));
+  engine_options.instance_id = options.instance_id;
   auto engine = host::KafkaEngine::Start(engine_options);
   if (!engine.ok()) {
     std::cerr << "error: cannot start: " << engine.status().ToString() << "\n";

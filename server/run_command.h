@@ -24,6 +24,10 @@ struct RunOptions {
   std::string state_dir;
   int64_t state_memory_bytes = 0;
   int64_t state_cache_bytes = 0;
+  int num_standby_replicas = -1;  // -1: the setting's default
+  /// Part of the transactional ids under exactly_once_v2; empty: the host's name. Give each
+  /// process on one host its own, kept across its restarts.
+  std::string instance_id;
 };
 
 /// `sidestream run FILE.sql`: runs the statements against Kafka (or the embedded broker,

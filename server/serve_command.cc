@@ -166,6 +166,7 @@ Result<std::unique_ptr<RunningServer>> RunningServer::Start(const config::Settin
   engine_options.state_dir = settings.GetString("state.dir");
   engine_options.state_memory_bytes = settings.GetInt("state.rocksdb.memory.bytes");
   engine_options.state_cache_bytes = settings.GetInt("state.cache.max.bytes");
+  engine_options.num_standby_replicas = static_cast<int>(settings.GetInt("num.standby.replicas"));
   const bool command_topic = settings.GetBool("command.topic.enabled");
   if (command_topic) {
     engine_options.catalog_path = (std::filesystem::path(engine_options.state_dir) /

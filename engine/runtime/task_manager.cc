@@ -82,8 +82,28 @@ TaskManager::TaskManager(const StageSpec& stage, std::string application_id,
       state_(state),
       callbacks_(collector.StageCallbacks(stage.sink_topic, stage.carry_sources)) {}
 
+TaskManager::~TaskManager() {
+  while (!claimed_.empty()) ReleaseActive(claimed_.back());
+}
+
+void TaskManager::ClaimActive(int32_t partition) {
+  if (state_.active_tasks == nullptr) return;
+  if (std::find(claimed_.begin(), claimed_.end(), partition) != claimed_.end()) return;
+  state_.active_tasks->Claim(stage_.id, partition);
+  claimed_.push_back(partition);
+}
+
+void TaskManager::ReleaseActive(int32_t partition) {
+  auto found = std::find(claimed_.begin(), claimed_.end(), partition);
+  if (found == claimed_.end()) return;
+  claimed_.erase(found);
+  state_.active_tasks->Release(stage_.id, partition);
+}
+
 Status TaskManager::Create(int32_t partition) {
   if (tasks_.count(partition)) return Status::OK();
+  // A standby copy of this task's stores closes first: the task opens them here.
+  ClaimActive(partition);
   // Counted while it restores, so that readiness (/chc/ready) can see it from any thread.
   for (RestoreCounters* counter : restore_counters_) ++counter->tasks;
   Status created = CreateAndRestore(partition);
@@ -114,8 +134,8 @@ Status TaskManager::CreateAndRestore(int32_t partition) {
   } else {
     why = checkpoint.status().message();
   }
-  StateLog().info("query {} partition {}: full restore from the changelogs: {}", stage_.id,
-                  partition, why);
+  StateLog().info("{}query {} partition {}: full restore from the changelogs: {}",
+                  state_.standby ? "standby of " : "", stage_.id, partition, why);
   // Whatever the directory holds may be newer or older than any offset: start empty.
   std::error_code error;
   std::filesystem::remove_all(directory, error);
@@ -233,8 +253,8 @@ Result<bool> TaskManager::CreateTask(int32_t partition, const std::string& direc
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     StateLog().info(
-        "query {} partition {}: restored in {:.3f} s, {} changelog records replayed ({})",
-        stage_.id, partition, seconds, replayed,
+        "{}query {} partition {}: restored in {:.3f} s, {} changelog records replayed ({})",
+        state_.standby ? "standby of " : "", stage_.id, partition, seconds, replayed,
         checkpoint != nullptr ? "local state from its checkpoint, and the changelog tail"
                               : "full restore");
   }
@@ -351,7 +371,67 @@ Status TaskManager::Close(Source& source, const std::vector<int32_t>& partitions
       next_offsets_.erase({index, partition});
     }
   }
+  for (int32_t partition : partitions) ReleaseActive(partition);
   return Status::OK();
+}
+
+Result<int64_t> TaskManager::CatchUp(int32_t partition) {
+  auto found = stores_.find(partition);
+  if (found == stores_.end() || !directories_.count(partition)) {
+    return Status::Internal("query " + stage_.id + " partition " + std::to_string(partition) +
+                            ": no standby task to catch up");
+  }
+  const auto started = std::chrono::steady_clock::now();
+  int64_t replayed = 0;
+  for (const std::unique_ptr<StoreState>& state : found->second) {
+    ChangelogReadRequest request;
+    request.topic = state->topic;
+    request.partition = partition;
+    request.from = state->restored_end + state->written;
+    ChangelogBackedStore* store = state->store;
+    auto read = clients_.ReadChangelogFrom(request, [store](std::optional<std::string_view> key,
+                                                            std::optional<std::string_view> value) {
+      if (!key) return Status::Corruption("a changelog record has no key");
+      return store->Restore(*key, value ? &*value : nullptr);
+    });
+    if (read.ok() && read->out_of_range) {
+      // Compaction or retention moved the changelog's start past this copy (or the topic was
+      // recreated): the copy is no longer a prefix of the changelog.
+      return Status::Corruption("the standby's offset " + std::to_string(request.from) + " of " +
+                                state->topic + " is outside the changelog, which ends at " +
+                                std::to_string(read->end_offset));
+    }
+    if (!read.ok()) return read.status();
+    RETURN_NOT_OK(store->FinishRestore());
+    state->restored_end = std::max(request.from, read->end_offset);
+    state->written = 0;
+    replayed += read->records;
+  }
+  restored_records_ += replayed;
+  // The operators' indexes are not rebuilt: a standby processes nothing, and the active task
+  // that replaces it is created anew from the checkpoint.
+  if (replayed > 0) {
+    StateLog().debug(
+        "standby of query {} partition {}: caught up in {:.3f} s, {} changelog "
+        "records replayed",
+        stage_.id, partition,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+        replayed);
+  }
+  RETURN_NOT_OK(WriteCheckpoints({partition}));
+  return replayed;
+}
+
+Status TaskManager::CloseStandby(int32_t partition) {
+  if (!tasks_.count(partition)) return Status::OK();
+  Status written = directories_.count(partition) ? WriteCheckpoints({partition}) : Status::OK();
+  closed_ += tasks_[partition]->counters();
+  tasks_.erase(partition);
+  stores_.erase(partition);
+  directories_.erase(partition);
+  checkpointed_.erase(partition);
+  newest_.erase(partition);
+  return written;
 }
 
 void TaskManager::DropAll() {
@@ -362,6 +442,7 @@ void TaskManager::DropAll() {
   checkpointed_.clear();
   newest_.clear();
   next_offsets_.clear();
+  while (!claimed_.empty()) ReleaseActive(claimed_.back());
 }
 
 Status TaskManager::AdvanceIdle(int64_t idle_ms) {

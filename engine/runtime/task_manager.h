@@ -45,6 +45,19 @@ using StoreWrapper = std::function<std::unique_ptr<KeyValueStore>(
     const StageSpec& stage, const std::string& name, int32_t partition,
     std::unique_ptr<KeyValueStore> store)>;
 
+/// Told when a task becomes active in this process and when it stops being so, so that a
+/// standby copy of its stores (StandbyTasks) gives way to it and takes over again after it.
+/// Thread: any stream thread; implementations synchronize.
+class ActiveTaskListener {
+ public:
+  virtual ~ActiveTaskListener() = default;
+  /// Before the task of `stage_id`'s `partition` opens its stores: a standby copy of them is
+  /// closed (its checkpoint written) first, so the task finds them locked by no one.
+  virtual void Claim(const std::string& stage_id, int32_t partition) = 0;
+  /// After the task closed or was dropped: a standby may keep its stores warm again.
+  virtual void Release(const std::string& stage_id, int32_t partition) = 0;
+};
+
 /// Where a stage's tasks keep their state.
 struct TaskStateOptions {
   /// Opens each task's stores on local disk, with a checkpoint beside them, so that a task
@@ -56,6 +69,11 @@ struct TaskStateOptions {
   /// aborts, so a checkpoint left while processing would name state that never committed
   /// (Kafka Streams does the same). The stream thread sets it under exactly_once_v2.
   bool checkpoint_only_on_clean_close = false;
+  /// Told of every task this manager creates and closes (see ActiveTaskListener); may be null.
+  ActiveTaskListener* active_tasks = nullptr;
+  /// The manager keeps standby copies (StandbyTasks): it logs its restores as such, at debug
+  /// level when they only catch up, and counts in no restore counters.
+  bool standby = false;
 };
 
 /// The tasks of one stage's member on one stream thread (Kafka Streams' TaskManager): a
@@ -69,6 +87,10 @@ class TaskManager {
   TaskManager(const StageSpec& stage, std::string application_id, RecordCollector& collector,
               Clients& clients, std::chrono::milliseconds commit_timeout,
               StoreWrapper wrap_store = {}, TaskStateOptions state = {});
+  /// Releases the tasks still claimed (see ActiveTaskListener).
+  ~TaskManager();
+  TaskManager(const TaskManager&) = delete;
+  TaskManager& operator=(const TaskManager&) = delete;
 
   /// Creates the task of `partition` unless it exists, restoring its stores; the task
   /// processes nothing before they are restored. With persistent stores, a valid checkpoint
@@ -95,6 +117,14 @@ class TaskManager {
   Status Close(Source& source, const std::vector<int32_t>& partitions, bool commit);
   /// Drops every task and what it processed since the last commit.
   void DropAll();
+  /// Standby copies (persistent stores only): replays the changelogs of the task of
+  /// `partition` past where its stores stand (to their ends as of the call), then writes its
+  /// checkpoint. Returns the records replayed. The task must exist and process nothing.
+  Result<int64_t> CatchUp(int32_t partition);
+  /// Closes the task of `partition`, which processed nothing (a standby copy), writing its
+  /// checkpoint first so that the next task of this partition replays only the tail.
+  Status CloseStandby(int32_t partition);
+  bool has_task(int32_t partition) const { return tasks_.count(partition) > 0; }
   /// Every partition quiet for `idle_ms`: stream time follows the wall clock.
   Status AdvanceIdle(int64_t idle_ms);
 
@@ -131,6 +161,9 @@ class TaskManager {
     int64_t restored_end = 0;
     int64_t written = 0;
   };
+  // Tells state_.active_tasks, once per partition, that the task is active here / gone.
+  void ClaimActive(int32_t partition);
+  void ReleaseActive(int32_t partition);
   // Create, once the task is known to be missing.
   Status CreateAndRestore(int32_t partition);
   // Creates the task of `partition` with its stores in `directory` (persistent) or in memory,
@@ -155,6 +188,7 @@ class TaskManager {
   int64_t restored_records_ = 0;
   std::vector<RestoreCounters*> restore_counters_;
   int64_t restores_from_checkpoint_ = 0;
+  std::vector<int32_t> claimed_;  // partitions told to state_.active_tasks as active
 };
 
 }  // namespace sidestream::runtime

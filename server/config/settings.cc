@@ -104,6 +104,23 @@ const std::vector<SettingSpec>& Table() {
        "<state.dir>/<service.id>/<stage>_<partition>/<store>. Give each instance its own, on a "
        "volume that outlives the container (a StatefulSet's), or every restart restores in full.",
        {"ksql.streams.state.dir"}},
+      {"num.standby.replicas",
+       SettingType::kInt,
+       "0",
+       0,
+       16,
+       "Standby replicas (state.store rocksdb only; refused with memory stores). 1 or more: this "
+       "instance keeps a warm copy of every task of every persistent query that it does not "
+       "run itself, in RocksDB under state.dir, caught up from the task's changelog partitions "
+       "about once a second (read directly, without a consumer group) and checkpointed; when "
+       "the group moves a task here (an instance died or left), it replays only the "
+       "changelogs' tail past that checkpoint. The group's assignor (librdkafka's, which "
+       "cannot be steered) does not know about the copies, so every value from 1 up acts as "
+       "instances - 1: every instance keeps a copy of every task it does not run, which costs "
+       "that task's disk and changelog reads on each instance. A task moved to an instance "
+       "that has no warm copy (a new instance, or before its first pass) restores from the "
+       "changelogs as without standbys. 0: no copies.",
+       {"ksql.streams.num.standby.replicas"}},
       {"state.rocksdb.memory.bytes", SettingType::kInt, "134217728", 8388608, 1099511627776,
        "RocksDB's memory for the whole process (state.store rocksdb): one block cache shared by "
        "every store, with the stores' memtables (at most half of it) charged to it."},

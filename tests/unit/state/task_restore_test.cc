@@ -11,6 +11,7 @@
 #include "analyzer/analyzer.h"
 #include "catalog/catalog.h"
 #include "runtime/in_memory_clients.h"
+#include "runtime/standby_tasks.h"
 #include "runtime/stream_thread.h"
 #include "session/statements.h"
 #include "sql/parser.h"
@@ -112,6 +113,7 @@ class TaskRestoreTest : public testing::Test {
     runtime::TaskStateOptions state;
     state.provider = provider_.get();
     state.checkpoint_only_on_clean_close = exactly_once;
+    state.active_tasks = active_tasks_;
     runtime::TaskManager tasks(spec_->stages[0], "app", collector, clients_,
                                std::chrono::seconds(5), {}, state);
     tasks.set_restore_counters({&clients_.counters});
@@ -200,6 +202,7 @@ class TaskRestoreTest : public testing::Test {
   std::unique_ptr<runtime::QuerySpec> spec_;
   int64_t next_offset_ = 0;
   int64_t last_state_entries_ = 0;
+  runtime::ActiveTaskListener* active_tasks_ = nullptr;  // given to Run's task manager
 };
 
 TEST_F(TaskRestoreTest, ARestartReplaysOnlyTheChangelogTail) {
@@ -299,6 +302,54 @@ TEST_F(TaskRestoreTest, ARestoreCountsItsTaskAndTheRecordsItHasLeftAsItGoes) {
   // Done: nothing left, no task restoring.
   EXPECT_EQ(clients_.counters.tasks.load(), 0);
   EXPECT_EQ(clients_.counters.records_left.load(), 0);
+}
+
+TEST_F(TaskRestoreTest, AStandbyCopyLeavesTheTaskOnlyTheTailToReplay) {
+  Run(10);
+  const std::string changelog_topic = CheckpointedChangelog();
+  ASSERT_FALSE(changelog_topic.empty());
+  // The task ran on another instance: nothing of it here.
+  std::filesystem::remove_all(TaskDirectory());
+  runtime::StandbyTasks standby("app", clients_, *provider_, clients_.max_message_bytes(),
+                                std::chrono::seconds(1));
+  standby.AddStage(spec_->stages[0], 1);
+  standby.RunOnce();
+  EXPECT_EQ(standby.open_copies(), 1);
+  const int64_t full = standby.records_replayed();
+  EXPECT_GT(full, 0);
+  EXPECT_TRUE(std::filesystem::exists(TaskDirectory() + "/.checkpoint"));
+
+  // The other instance goes on writing: each pass replays only what it wrote since.
+  AppendLastChangelogRecord(changelog_topic, 3);
+  standby.RunOnce();
+  EXPECT_EQ(standby.records_replayed(), full + 3);
+  standby.RunOnce();
+  EXPECT_EQ(standby.records_replayed(), full + 3);
+
+  // While a task manager here runs the task, no copy is kept.
+  const std::string stage = spec_->stages[0].id;
+  standby.Claim(stage, 0);
+  EXPECT_EQ(standby.open_copies(), 0);
+  standby.RunOnce();
+  EXPECT_EQ(standby.open_copies(), 0);
+  standby.Release(stage, 0);
+
+  // The task moves here: the copy gives way to it, and it replays nothing.
+  AppendLastChangelogRecord(changelog_topic, 2);
+  standby.RunOnce();
+  EXPECT_EQ(standby.open_copies(), 1);
+  active_tasks_ = &standby;
+  auto [replayed, from_checkpoint] = Run(2);
+  EXPECT_TRUE(from_checkpoint);
+  EXPECT_EQ(replayed, 0);
+  EXPECT_EQ(Latest(),
+            (std::map<std::string, std::string>{{"a", R"({"CALLS":6})"}, {"b", R"({"CALLS":6})"}}));
+  // Closed there, it is warmed here again, from the checkpoint the task left.
+  EXPECT_EQ(standby.open_copies(), 0);
+  const int64_t before = standby.records_replayed();
+  standby.RunOnce();
+  EXPECT_EQ(standby.open_copies(), 1);
+  EXPECT_EQ(standby.records_replayed(), before);
 }
 
 }  // namespace
