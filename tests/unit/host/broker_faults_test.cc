@@ -31,7 +31,7 @@ class BrokerFaultsTest : public EmbeddedEngineTest {
     options.commit_interval_ms = 100;
     options.commit_timeout = std::chrono::seconds(2);
     options.retry_backoff_initial = std::chrono::milliseconds(100);
-    Start(options);
+    StartEngine(options);
     ASSERT_TRUE(engine_
                     ->Execute(R"(
       CREATE STREAM calls (caller STRING KEY, seq INT)
@@ -160,17 +160,13 @@ TEST_F(BrokerFaultsTest, ABrokerThatGoesDownAndComesBackLosesNothing) {
 
   // Down for five seconds of commits: deliveries and commits fail, retriably, and records
   // produced meanwhile wait in the producer.
-  ASSERT_TRUE(kafka::EmbeddedBroker::WithBroker(bootstrap_, [](kafka::EmbeddedBroker& broker) {
-                return broker.SetBrokerDown(1);
-              }).ok());
+  ASSERT_TRUE(SetBrokerDown(true).ok());
   ProduceCalls(100, 200, /*flush=*/false);
   for (int i = 0; i < 100; ++i) {
     AdvanceClock();
     ASSERT_TRUE(engine_->RunOnce(50).ok());
   }
-  ASSERT_TRUE(kafka::EmbeddedBroker::WithBroker(bootstrap_, [](kafka::EmbeddedBroker& broker) {
-                return broker.SetBrokerUp(1);
-              }).ok());
+  ASSERT_TRUE(SetBrokerDown(false).ok());
 
   ProduceCalls(200, 300);
   ASSERT_TRUE(RunUntil([&] { return AllArrived(300); }, [&] { AdvanceClock(); }))

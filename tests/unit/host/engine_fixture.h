@@ -22,9 +22,10 @@ class EmbeddedEngineTest : public ::testing::Test {
  protected:
   using RealClock = std::chrono::steady_clock;
 
-  // Tests may change `options` before calling Start (SetUp does not start the engine).
-  void Start(KafkaEngineOptions options) {
-    options.clock = &clock_;
+  // Starts the engine (SetUp does not) with `options`, on clock_ unless `manual_clock` is
+  // false (then the system clock).
+  void StartEngine(KafkaEngineOptions options, bool manual_clock = true) {
+    if (manual_clock) options.clock = &clock_;
     auto engine = KafkaEngine::Start(options);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(*engine);
@@ -39,6 +40,13 @@ class EmbeddedEngineTest : public ::testing::Test {
   void Produce(const std::string& topic, const std::string& key, const std::string& value) {
     ASSERT_TRUE(producer_->Produce(topic, 0, key, value, 1000).ok());
     ASSERT_TRUE(producer_->Flush(std::chrono::seconds(10)).ok());
+  }
+
+  // Takes the embedded broker off the network, or back.
+  sidestream::Status SetBrokerDown(bool down) {
+    return kafka::EmbeddedBroker::WithBroker(bootstrap_, [down](kafka::EmbeddedBroker& broker) {
+      return down ? broker.SetBrokerDown(1) : broker.SetBrokerUp(1);
+    });
   }
 
   // Runs the engine until `done` holds, for at most 90 s of real time (a restarted query
@@ -88,6 +96,17 @@ class EmbeddedEngineTest : public ::testing::Test {
                                   std::string(batch[i].value()));
     }
     return collected_[topic];
+  }
+
+  // Each row as "v1|v2|...".
+  static std::vector<std::string> RowTexts(const std::vector<types::Row>& rows) {
+    std::vector<std::string> texts;
+    for (const types::Row& row : rows) {
+      std::string text;
+      for (size_t i = 0; i < row.size(); ++i) text += (i > 0 ? "|" : "") + row[i].DebugString();
+      texts.push_back(text);
+    }
+    return texts;
   }
 
   ManualClock clock_;

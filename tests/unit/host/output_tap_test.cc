@@ -13,22 +13,15 @@
 #include "connectors/kafka/batch_producer.h"
 #include "host/kafka_engine.h"
 #include "sql/parser.h"
+#include "tests/unit/host/engine_fixture.h"
 
 namespace sidestream::host {
 namespace {
 
-class OutputTapTest : public ::testing::Test {
+class OutputTapTest : public EmbeddedEngineTest {
  protected:
   void SetUp() override {
-    KafkaEngineOptions options;
-    auto engine = KafkaEngine::Start(options);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(*engine);
-    kafka::ProducerOptions producer;
-    producer.client = {engine_->bootstrap_servers(), {}};
-    auto created = kafka::BatchProducer::Create(producer);
-    ASSERT_TRUE(created.ok()) << created.status().ToString();
-    producer_ = std::move(*created);
+    StartEngine(KafkaEngineOptions(), /*manual_clock=*/false);
     ASSERT_TRUE(engine_
                     ->Execute("CREATE STREAM CALLS (CALLER STRING KEY, SECS INT, CELL STRING) "
                               "WITH (kafka_topic='calls', value_format='JSON', partitions=1);")
@@ -36,12 +29,7 @@ class OutputTapTest : public ::testing::Test {
   }
 
   void Call(const std::string& caller, int secs, const std::string& cell) {
-    ASSERT_TRUE(producer_
-                    ->Produce("calls", 0, caller,
-                              "{\"SECS\":" + std::to_string(secs) + ",\"CELL\":\"" + cell + "\"}",
-                              1000)
-                    .ok());
-    ASSERT_TRUE(producer_->Flush(std::chrono::seconds(10)).ok());
+    Produce("calls", caller, "{\"SECS\":" + std::to_string(secs) + ",\"CELL\":\"" + cell + "\"}");
   }
 
   Result<std::shared_ptr<OutputTap>> Tap(const std::string& select, size_t max_bytes = 1 << 20) {
@@ -58,30 +46,6 @@ class OutputTapTest : public ::testing::Test {
         (*statement)->query ? (*statement)->query->limit : std::nullopt, std::move(options));
   }
 
-  // Runs the engine until `done` holds (at most 60 s).
-  template <typename Done>
-  bool RunUntil(Done done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      auto processed = engine_->RunOnce(50);
-      EXPECT_TRUE(processed.ok()) << processed.status().ToString();
-    }
-    return true;
-  }
-
-  static std::vector<std::string> Texts(const std::vector<types::Row>& rows) {
-    std::vector<std::string> texts;
-    for (const types::Row& row : rows) {
-      std::string text;
-      for (size_t i = 0; i < row.size(); ++i) text += (i > 0 ? "|" : "") + row[i].DebugString();
-      texts.push_back(text);
-    }
-    return texts;
-  }
-
-  std::unique_ptr<KafkaEngine> engine_;
-  std::unique_ptr<kafka::BatchProducer> producer_;
   int ready_calls_ = 0;
 };
 
@@ -106,7 +70,7 @@ TEST_F(OutputTapTest, SeesTheSinkFromItsStartThroughItsOwnSelect) {
     return (*tap)->offered() >= 4;
   }));
   ASSERT_TRUE((*tap)->Poll(100, rows).ok());
-  EXPECT_EQ(Texts(rows), (std::vector<std::string>{"'c1'|40", "'c4'|80"}));
+  EXPECT_EQ(RowTexts(rows), (std::vector<std::string>{"'c1'|40", "'c4'|80"}));
   EXPECT_TRUE((*tap)->limit_reached());
   EXPECT_GE(ready_calls_, 1);
 
@@ -135,7 +99,7 @@ TEST_F(OutputTapTest, TableSinkUpdates) {
     EXPECT_TRUE((*tap)->Poll(100, rows).ok());
     return rows.size() >= 2;
   }));
-  EXPECT_EQ(Texts(rows), (std::vector<std::string>{"'a'|2", "'a'|3"}));
+  EXPECT_EQ(RowTexts(rows), (std::vector<std::string>{"'a'|2", "'a'|3"}));
   engine_->RemoveTap(**tap);
 }
 
@@ -147,7 +111,7 @@ TEST_F(OutputTapTest, AReaderThatFallsBehindFails) {
   ASSERT_TRUE(RunUntil([&] { return (*tap)->offered() >= 20; }));
   EXPECT_GT((*tap)->dropped(), 0);
   std::vector<types::Row> rows;
-  Status polled = (*tap)->Poll(100, rows);
+  sidestream::Status polled = (*tap)->Poll(100, rows);
   EXPECT_EQ(polled.code(), StatusCode::kUnavailable) << polled.ToString();
   EXPECT_LT(rows.size(), 20u);
   engine_->RemoveTap(**tap);

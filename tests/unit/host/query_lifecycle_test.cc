@@ -26,7 +26,7 @@ class QueryLifecycleTest : public EmbeddedEngineTest {
     KafkaEngineOptions options;
     options.commit_interval_ms = 1000;
     options.commit_timeout = std::chrono::seconds(2);
-    Start(options);
+    StartEngine(options);
   }
 };
 
@@ -104,9 +104,7 @@ TEST_F(QueryLifecycleTest, ARetriableFailureRestartsTheQueryAfterItsBackoff) {
 
   // The broker goes away before the commit: the task's changelog writes cannot be delivered
   // within the commit timeout, which is retriable.
-  ASSERT_TRUE(kafka::EmbeddedBroker::WithBroker(bootstrap_, [](kafka::EmbeddedBroker& broker) {
-                return broker.SetBrokerDown(1);
-              }).ok());
+  ASSERT_TRUE(SetBrokerDown(true).ok());
   clock_.Advance(std::chrono::seconds(2));
   ASSERT_TRUE(RunUntil([&] { return !Status("CTAS_PER_CALLER_").errors.empty(); }));
   QueryStatus failed = Status("CTAS_PER_CALLER_");
@@ -114,9 +112,7 @@ TEST_F(QueryLifecycleTest, ARetriableFailureRestartsTheQueryAfterItsBackoff) {
   EXPECT_TRUE(failed.errors[0].error.retriable()) << failed.errors[0].ToString();
   EXPECT_EQ(failed.restarts, 0);
 
-  ASSERT_TRUE(kafka::EmbeddedBroker::WithBroker(bootstrap_, [](kafka::EmbeddedBroker& broker) {
-                return broker.SetBrokerUp(1);
-              }).ok());
+  ASSERT_TRUE(SetBrokerDown(false).ok());
   // Not before the backoff ends.
   ASSERT_TRUE(engine_->RunOnce(0).ok());
   EXPECT_EQ(Status("CTAS_PER_CALLER_").restarts, 0);

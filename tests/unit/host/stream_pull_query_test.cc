@@ -13,22 +13,15 @@
 #include "connectors/kafka/batch_producer.h"
 #include "host/kafka_engine.h"
 #include "sql/parser.h"
+#include "tests/unit/host/engine_fixture.h"
 
 namespace sidestream::host {
 namespace {
 
-class StreamPullQueryTest : public ::testing::Test {
+class StreamPullQueryTest : public EmbeddedEngineTest {
  protected:
   void SetUp() override {
-    KafkaEngineOptions options;
-    auto engine = KafkaEngine::Start(options);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(*engine);
-    kafka::ProducerOptions producer;
-    producer.client = {engine_->bootstrap_servers(), {}};
-    auto created = kafka::BatchProducer::Create(producer);
-    ASSERT_TRUE(created.ok()) << created.status().ToString();
-    producer_ = std::move(*created);
+    StartEngine(KafkaEngineOptions(), /*manual_clock=*/false);
     ASSERT_TRUE(engine_
                     ->Execute("CREATE STREAM CALLS (CALLER STRING KEY, SECS INT, CELL STRING) "
                               "WITH (kafka_topic='calls', value_format='JSON', partitions=3);")
@@ -75,22 +68,13 @@ class StreamPullQueryTest : public ::testing::Test {
         break;
       }
     }
-    std::vector<std::string> texts;
-    for (const types::Row& row : rows) {
-      std::string text;
-      for (size_t i = 0; i < row.size(); ++i) text += (i > 0 ? "|" : "") + row[i].DebugString();
-      texts.push_back(text);
-    }
-    return texts;
+    return RowTexts(rows);
   }
 
   static std::vector<std::string> Sorted(std::vector<std::string> rows) {
     std::sort(rows.begin(), rows.end());
     return rows;
   }
-
-  std::unique_ptr<KafkaEngine> engine_;
-  std::unique_ptr<kafka::BatchProducer> producer_;
 };
 
 TEST_F(StreamPullQueryTest, ReadsEveryPartitionToItsEnd) {
