@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import yaml
@@ -149,10 +150,20 @@ def check_serve(sidestream, config_map, work):
                 fail("serve did not start with the ConfigMap's config: "
                      + open(err.name).read()[-2000:])
             time.sleep(0.1)
-        for path in ("/chc/live", "/chc/ready"):
-            with urllib.request.urlopen(found.group(1) + path, timeout=10) as response:
-                if response.status != 200:
-                    fail(f"{path} -> {response.status}")
+        with urllib.request.urlopen(found.group(1) + "/chc/live", timeout=10) as response:
+            if response.status != 200:
+                fail(f"/chc/live -> {response.status}")
+        # Ready once the queries' consumers have their partitions (the group joins take
+        # seconds), as the kubelet's readiness probe polls it.
+        while True:
+            try:
+                with urllib.request.urlopen(found.group(1) + "/chc/ready", timeout=10) as response:
+                    if response.status == 200:
+                        break
+            except urllib.error.HTTPError as error:
+                if error.code != 503 or time.time() > deadline:
+                    fail(f"/chc/ready -> {error.code}: {error.read().decode()[:500]}")
+            time.sleep(0.2)
         listed = urllib.request.urlopen(urllib.request.Request(
             found.group(1) + "/ksql", data=b'{"ksql": "SHOW QUERIES;"}',
             headers={"Content-Type": "application/json"}), timeout=10).read().decode()
