@@ -47,7 +47,7 @@ struct AnalyzedStatement {
   /// A persistent query's properties: the session's, overridden by its WITH clause. Kept in
   /// the catalog, so that a restart runs it as it was created.
   SessionProperties query_properties;
-  bool pull_query = false;      // SELECT without EMIT CHANGES on a table
+  bool pull_query = false;  // SELECT without EMIT CHANGES on a table
 
   /// CREATE TYPE, DROP, DESCRIBE, TERMINATE, EXPLAIN <id>: the object named.
   std::string target_name;
