@@ -191,9 +191,11 @@ bool RocksDbKeyValueStore::ReadSavedCounts() {
   for (size_t i = 0; i < pairs; ++i) prefix_tally_.emplace_back(words[5 + 2 * i], words[6 + 2 * i]);
   if (!prefix_tally_valid_) std::vector<std::pair<int64_t, int64_t>>().swap(prefix_tally_);
   if (count_ > 0) {
-    // Keys this store did not write: misses must read (as CountEntries leaves it).
+    // Keys this store did not write: misses must read (as CountEntries leaves it). Counted,
+    // so that a Flush with nothing cached does not drop the segment as empty.
     Segment& only = segments_[0];
     only.written_complete = false;
+    only.count = count_;
   }
   return true;
 }
@@ -288,9 +290,11 @@ Status RocksDbKeyValueStore::CountEntries() {
   }
   RETURN_NOT_OK(FromRocksDb(iterator->status(), "counting the entries of a state store"));
   if (!window_start_index_ && count_ > 0) {
-    // Keys this store did not write: misses must read.
+    // Keys this store did not write: misses must read. Counted, so that a Flush with nothing
+    // cached does not drop the segment as empty (every miss would then answer "absent").
     Segment& only = segments_[0];
     only.written_complete = false;
+    only.count = count_;
     written_hashes_ -= static_cast<int64_t>(only.written.size());
     absl::flat_hash_set<uint64_t>().swap(only.written);
   }
