@@ -132,8 +132,10 @@ void StreamThread::Start() {
 }
 
 void StreamThread::CloseSources() {
+  // A share that is running committed just before: leaving, its tasks commit nothing new but
+  // keep their local state (checkpoints) for the next start.
   for (auto& share : shares_) {
-    for (auto& member : share->members) (void)StopMember(*member, /*commit=*/false);
+    for (auto& member : share->members) (void)StopMember(*member, /*commit=*/!share->stopped);
   }
 }
 
@@ -276,6 +278,7 @@ Status StreamThread::Subscribe(Share& share, Member& member) {
       // whole (Kafka Streams commits all its tasks then too), and lost partitions, whose
       // offsets can no longer be committed, abort it whole: the share then starts again from
       // the last commit with state restored from the changelogs.
+      bool committed = false;
       if (event.kind == RebalanceEvent::Kind::kLost) {
         if (owner.pending_failure.ok()) {
           owner.pending_failure = Status::Unavailable(
@@ -283,10 +286,17 @@ Status StreamThread::Subscribe(Share& share, Member& member) {
               "' were lost (session timed out): the open transaction is aborted");
         }
       } else if (self->commit_on_revoke && owner.pending_failure.ok() && !owner.stopped) {
-        Status committed = CommitTransaction(owner);
-        if (!committed.ok()) owner.pending_failure = committed;
+        Status commit = CommitTransaction(owner);
+        committed = commit.ok();
+        if (!committed) owner.pending_failure = commit;
       }
-      (void)self->tasks.Close(*self->source, partitions, /*commit=*/false);
+      // Committed, the tasks' local state is the changelogs': kept with a checkpoint, so that
+      // a partition that comes back here (most do, at a rebalance) replays only the tail.
+      if (committed) {
+        (void)self->tasks.CloseCommitted(partitions);
+      } else {
+        (void)self->tasks.Close(*self->source, partitions, /*commit=*/false);
+      }
       for (const auto& partition : event.partitions) self->committed.erase(partition);
     }
   };

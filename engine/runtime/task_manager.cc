@@ -126,7 +126,11 @@ Status TaskManager::CreateAndRestore(int32_t partition) {
     ASSIGN_OR_RAISE(bool created, CreateTask(partition, directory, &*checkpoint, why));
     if (created) {
       ++restores_from_checkpoint_;
-      if (state_.checkpoint_only_on_clean_close) RETURN_NOT_OK(DeleteCheckpoint(checkpoint_path));
+      if (state_.checkpoint_only_on_clean_close) {
+        // Gone until the next clean close writes it again, even if nothing moves by then.
+        RETURN_NOT_OK(DeleteCheckpoint(checkpoint_path));
+        checkpointed_.erase(partition);
+      }
       return Status::OK();
     }
   } else if (checkpoint.status().code() == StatusCode::kNotFound) {
@@ -348,16 +352,29 @@ Status TaskManager::Commit(Source& source, const std::vector<int32_t>& partition
 Status TaskManager::Close(Source& source, const std::vector<int32_t>& partitions, bool commit) {
   if (commit && !partitions.empty()) {
     RETURN_NOT_OK(Commit(source, partitions));
-    if (state_.checkpoint_only_on_clean_close) {
-      // The stores kept their writes in memory between commits: on disk before the checkpoint.
-      for (int32_t partition : partitions) {
-        auto states = stores_.find(partition);
-        if (states == stores_.end()) continue;
-        for (const auto& state : states->second) RETURN_NOT_OK(state->store->Persist());
-      }
-      RETURN_NOT_OK(WriteCheckpoints(partitions));
-    }
+    if (state_.checkpoint_only_on_clean_close) RETURN_NOT_OK(PersistAndCheckpoint(partitions));
   }
+  DropTasks(partitions);
+  return Status::OK();
+}
+
+Status TaskManager::CloseCommitted(const std::vector<int32_t>& partitions) {
+  Status checkpointed = partitions.empty() ? Status::OK() : PersistAndCheckpoint(partitions);
+  DropTasks(partitions);
+  return checkpointed;
+}
+
+Status TaskManager::PersistAndCheckpoint(const std::vector<int32_t>& partitions) {
+  // The stores kept their writes in memory between commits: on disk before the checkpoint.
+  for (int32_t partition : partitions) {
+    auto states = stores_.find(partition);
+    if (states == stores_.end()) continue;
+    for (const auto& state : states->second) RETURN_NOT_OK(state->store->Persist());
+  }
+  return WriteCheckpoints(partitions);
+}
+
+void TaskManager::DropTasks(const std::vector<int32_t>& partitions) {
   for (int32_t partition : partitions) {
     auto task = tasks_.find(partition);
     if (task == tasks_.end()) continue;
@@ -372,7 +389,6 @@ Status TaskManager::Close(Source& source, const std::vector<int32_t>& partitions
     }
   }
   for (int32_t partition : partitions) ReleaseActive(partition);
-  return Status::OK();
 }
 
 Result<int64_t> TaskManager::CatchUp(int32_t partition) {

@@ -115,6 +115,10 @@ class TaskManager {
   Status Commit(Source& source, const std::vector<int32_t>& partitions);
   /// Closes the tasks of `partitions`, committing first when `commit`.
   Status Close(Source& source, const std::vector<int32_t>& partitions, bool commit);
+  /// Closes the tasks of `partitions` after the caller committed what they processed (an
+  /// exactly-once transaction): their local state is the changelogs', so it is persisted and
+  /// checkpointed, and the next task of a partition here replays only the changelog tail.
+  Status CloseCommitted(const std::vector<int32_t>& partitions);
   /// Drops every task and what it processed since the last commit.
   void DropAll();
   /// Standby copies (persistent stores only): replays the changelogs of the task of
@@ -174,6 +178,10 @@ class TaskManager {
   // Writes the checkpoints of the tasks of `partitions` (all when empty) whose changelog
   // offsets moved since their last one.
   Status WriteCheckpoints(const std::vector<int32_t>& partitions);
+  // Persists the stores of the tasks of `partitions`, then writes their checkpoints.
+  Status PersistAndCheckpoint(const std::vector<int32_t>& partitions);
+  // Drops the tasks of `partitions` and everything kept about them.
+  void DropTasks(const std::vector<int32_t>& partitions);
 
   const StoreWrapper wrap_store_;
   const TaskStateOptions state_;

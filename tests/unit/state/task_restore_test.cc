@@ -246,6 +246,10 @@ TEST_F(TaskRestoreTest, UnderExactlyOnceACleanCloseLeavesLocalStateToResumeFrom)
   EXPECT_EQ(last_state_entries_, entries);
   EXPECT_EQ(Latest(), (std::map<std::string, std::string>{{"a", R"({"CALLS":10})"},
                                                           {"b", R"({"CALLS":10})"}}));
+  // A run that processes nothing (a task that moves again at once, in a rebalance) still
+  // leaves its checkpoint, which its restore deleted.
+  EXPECT_TRUE(Run(0, /*exactly_once=*/true).second);
+  EXPECT_TRUE(Run(0, /*exactly_once=*/true).second);
 }
 
 TEST_F(TaskRestoreTest, WithoutAUsableCheckpointTheTaskRestoresInFull) {
