@@ -1,7 +1,5 @@
 #include "host/kafka_engine.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <thread>
 
@@ -124,9 +122,11 @@ void KafkaEngine::StartThreads() {
   thread.idle_timeout_ms = options_.idle_timeout_ms;
   thread.guarantee = options_.guarantee;
   thread.instance_id = options_.instance_id;
-  if (thread.instance_id.empty()) {
-    char name[256] = {};
-    if (gethostname(name, sizeof(name) - 1) == 0) thread.instance_id = name;
+  if (thread.instance_id.empty() &&
+      options_.guarantee == runtime::ProcessingGuarantee::kExactlyOnceV2) {
+    instance_id_ =
+        std::make_unique<ClaimedInstanceId>(options_.state_dir + "/" + options_.application_id);
+    thread.instance_id = instance_id_->id();
   }
   thread.state.provider = state_provider_.get();
   thread.state.active_tasks = standby_.get();

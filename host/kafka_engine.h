@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "connectors/sink/sink_connector.h"
+#include "host/instance_id.h"
 #include "host/output_tap.h"
 #include "host/stream_pull_query.h"
 #include "planner/physical_plan.h"
@@ -71,7 +72,8 @@ struct KafkaEngineOptions {
   runtime::ProcessingGuarantee guarantee = runtime::ProcessingGuarantee::kAtLeastOnce;
   /// Part of every transactional.id under exactly_once_v2, telling apart instances of one
   /// service that run the same queries; keep it stable across restarts of one instance.
-  /// Empty: this host's name.
+  /// Empty: the host's name and an id kept in <state_dir>/<application_id>/instance.id
+  /// (`ClaimedInstanceId`).
   std::string instance_id;
   /// Where tasks keep their state (state.store): in memory, restored in full from the
   /// changelogs when a task starts; or in RocksDB under `state_dir`, checkpointed, so a task
@@ -297,6 +299,8 @@ class KafkaEngine {
   // Outlives the threads (their task managers claim tasks from it), outlived by the provider.
   std::unique_ptr<runtime::StandbyTasks> standby_;
   bool standby_started_ = false;
+  // Under exactly_once_v2 without instance_id: the id kept in the state directory.
+  std::unique_ptr<ClaimedInstanceId> instance_id_;
   std::unique_ptr<runtime::Sink> insert_sink_;  // INSERT ... VALUES' producer, made on first use
   std::unique_ptr<catalog::Catalog> catalog_;
   analyzer::SessionProperties session_properties_;  // SET by earlier statements

@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 16));
   run->add_option("--instance-id", run_options.instance_id,
                   "This process's part of its transactional ids under exactly_once_v2 (default: "
-                  "the host's name); give each process on one host its own");
+                  "the host's name and an id kept in the state directory)");
 
   std::string test_sql, test_input, test_output, test_actual;
   auto* test = app.add_subcommand(
