@@ -3,6 +3,7 @@
 #include <avro.h>
 #include <strings.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -20,6 +21,11 @@ using types::SqlType;
 using types::TypeId;
 
 namespace {
+
+std::string Upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
 
 // ---------------------------------------------------------------------------------------------
 // SQL schema -> Avro schema (ksqlDB's AvroSchemas / Connect's AvroData shapes).
@@ -875,7 +881,9 @@ Result<std::shared_ptr<registry::SchemaRegistry>> RegistryOf(const FormatOptions
 // ---------------------------------------------------------------------------------------------
 // Avro schema -> SQL columns.
 
-Result<SqlType> SqlTypeOf(const json& node) {
+// `upper_case`: record field names upper-cased, as ksqlDB infers them when no schema id is
+// given (ConnectKsqlSchemaTranslator's default policy).
+Result<SqlType> SqlTypeOf(const json& node, bool upper_case) {
   if (node.is_array()) {
     // A union: ["null", T] is a nullable T; anything else has no SQL type.
     const json* only = nullptr;
@@ -885,7 +893,7 @@ Result<SqlType> SqlTypeOf(const json& node) {
       only = &branch;
     }
     if (only == nullptr) return Status::InvalidArgument("a union of null only");
-    return SqlTypeOf(*only);
+    return SqlTypeOf(*only, upper_case);
   }
   if (node.is_string()) {
     const std::string& name = node.get_ref<const std::string&>();
@@ -899,7 +907,7 @@ Result<SqlType> SqlTypeOf(const json& node) {
   }
   if (!node.is_object() || !node.contains("type")) return Status::InvalidArgument("no type");
   const json& type = node["type"];
-  if (!type.is_string()) return SqlTypeOf(type);
+  if (!type.is_string()) return SqlTypeOf(type, upper_case);
   const std::string& kind = type.get_ref<const std::string&>();
   const std::string logical = node.value("logicalType", std::string());
   if (logical == "decimal") {
@@ -913,11 +921,11 @@ Result<SqlType> SqlTypeOf(const json& node) {
     return SqlType::Timestamp();
   }
   if (kind == "array") {
-    ASSIGN_OR_RAISE(SqlType items, SqlTypeOf(node.value("items", json())));
+    ASSIGN_OR_RAISE(SqlType items, SqlTypeOf(node.value("items", json()), upper_case));
     return SqlType::Array(std::move(items));
   }
   if (kind == "map") {
-    ASSIGN_OR_RAISE(SqlType values, SqlTypeOf(node.value("values", json())));
+    ASSIGN_OR_RAISE(SqlType values, SqlTypeOf(node.value("values", json()), upper_case));
     return SqlType::Map(SqlType::String(), std::move(values));
   }
   if (kind == "enum") return SqlType::String();
@@ -926,15 +934,15 @@ Result<SqlType> SqlTypeOf(const json& node) {
     std::vector<types::StructField> fields;
     for (const auto& field : node.value("fields", json::array())) {
       const std::string name = field.value("name", std::string());
-      auto field_type = SqlTypeOf(field.value("type", json()));
+      auto field_type = SqlTypeOf(field.value("type", json()), upper_case);
       if (!field_type.ok()) {
         return Status::InvalidArgument("field " + name + ": " + field_type.status().message());
       }
-      fields.push_back({name, std::move(*field_type)});
+      fields.push_back({upper_case ? Upper(name) : name, std::move(*field_type)});
     }
     return SqlType::Struct(std::move(fields));
   }
-  return SqlTypeOf(type);
+  return SqlTypeOf(type, upper_case);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1152,23 +1160,24 @@ Result<std::string> AvroSchemaOf(const FormatOptions& options,
 }
 
 Result<std::vector<FormatColumn>> ColumnsOfAvroSchema(std::string_view schema_json,
-                                                      const std::string& single_name) {
+                                                      const std::string& single_name,
+                                                      bool whole_schema, bool upper_case) {
   json schema = json::parse(schema_json, nullptr, false);
   if (schema.is_discarded()) return Status::InvalidArgument("the AVRO schema is not JSON");
   std::vector<FormatColumn> columns;
-  if (schema.is_object() && schema.value("type", json()) == "record") {
+  if (!whole_schema && schema.is_object() && schema.value("type", json()) == "record") {
     for (const auto& field : schema.value("fields", json::array())) {
       const std::string name = field.value("name", std::string());
-      auto type = SqlTypeOf(field.value("type", json()));
+      auto type = SqlTypeOf(field.value("type", json()), upper_case);
       if (!type.ok()) {
         return Status::InvalidArgument("AVRO field " + name +
                                        " has no SQL type: " + type.status().message());
       }
-      columns.push_back({name, std::move(*type)});
+      columns.push_back({upper_case ? Upper(name) : name, std::move(*type)});
     }
     return columns;
   }
-  auto type = SqlTypeOf(schema);
+  auto type = SqlTypeOf(schema, upper_case);
   if (!type.ok()) {
     return Status::InvalidArgument("the AVRO schema has no SQL type: " + type.status().message());
   }

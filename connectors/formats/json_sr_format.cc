@@ -1,5 +1,8 @@
 #include "connectors/formats/json_sr_format.h"
 
+#include <cctype>
+#include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -71,6 +74,122 @@ json JsonSchemaTypeOf(const SqlType& type) {
   return {{"type", "null"}};
 }
 
+// ---------------------------------------------------------------------------------------------
+// JSON Schema -> SQL types (Kafka Connect's JsonSchemaData.toConnectSchema, then ksqlDB's
+// ConnectKsqlSchemaTranslator: every type nullable, int8/int16 widened to INT, float to DOUBLE).
+
+using ordered_json = nlohmann::ordered_json;
+
+std::string Upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+Result<SqlType> SqlTypeOfJsonSchema(const ordered_json& node, bool upper_case, int depth) {
+  if (depth > 64) return Status::InvalidArgument("nested too deeply");
+  if (node.is_boolean()) return Status::InvalidArgument("a boolean schema");
+  if (!node.is_object()) return Status::InvalidArgument("not a schema");
+  for (const char* combiner : {"oneOf", "anyOf"}) {
+    if (!node.contains(combiner)) continue;
+    // [null, T] is a nullable T; a union of several types has no SQL type.
+    const ordered_json* only = nullptr;
+    for (const auto& branch : node[combiner]) {
+      if (branch.is_object() && branch.value("type", ordered_json()) == "null") continue;
+      if (only != nullptr) return Status::InvalidArgument("a union of several types");
+      only = &branch;
+    }
+    if (only == nullptr) return Status::InvalidArgument("a union of null only");
+    return SqlTypeOfJsonSchema(*only, upper_case, depth + 1);
+  }
+  ordered_json type = node.value("type", ordered_json());
+  if (type.is_array()) {
+    // ["null", T] is a nullable T.
+    ordered_json only;
+    for (const auto& branch : type) {
+      if (branch == "null") continue;
+      if (!only.is_null()) return Status::InvalidArgument("a union of several types");
+      only = branch;
+    }
+    type = only;
+  }
+  if (!type.is_string()) {
+    if (node.contains("properties"))
+      type = "object";
+    else
+      return Status::InvalidArgument("no type");
+  }
+  const std::string kind = type.get<std::string>();
+  const std::string title = node.value("title", std::string());
+  const std::string connect_type = node.value("connect.type", std::string());
+  if (kind == "boolean") return SqlType::Boolean();
+  if (kind == "integer") {
+    if (title == "org.apache.kafka.connect.data.Date") return SqlType::Date();
+    if (title == "org.apache.kafka.connect.data.Time") return SqlType::Time();
+    if (title == "org.apache.kafka.connect.data.Timestamp") return SqlType::Timestamp();
+    if (connect_type == "int8" || connect_type == "int16" || connect_type == "int32") {
+      return SqlType::Int();
+    }
+    return SqlType::Bigint();
+  }
+  if (kind == "number") {
+    if (title == "org.apache.kafka.connect.data.Decimal") {
+      const ordered_json parameters = node.value("connect.parameters", ordered_json::object());
+      auto number = [&](const char* name, int fallback) {
+        const ordered_json value = parameters.value(name, ordered_json());
+        if (value.is_number_integer()) return value.get<int>();
+        if (value.is_string()) return std::atoi(value.get<std::string>().c_str());
+        return fallback;
+      };
+      return SqlType::Decimal(number("connect.decimal.precision", 64), number("scale", 0));
+    }
+    return SqlType::Double();
+  }
+  if (kind == "string") {
+    if (connect_type == "bytes") return SqlType::Bytes();
+    return SqlType::String();
+  }
+  if (kind == "array") {
+    ASSIGN_OR_RAISE(SqlType items, SqlTypeOfJsonSchema(node.value("items", ordered_json()),
+                                                       upper_case, depth + 1));
+    return SqlType::Array(std::move(items));
+  }
+  if (kind == "object") {
+    const bool map = connect_type == "map" ||
+                     (!node.contains("properties") && node.contains("additionalProperties") &&
+                      node["additionalProperties"].is_object());
+    if (map) {
+      ASSIGN_OR_RAISE(SqlType values,
+                      SqlTypeOfJsonSchema(node["additionalProperties"], upper_case, depth + 1));
+      return SqlType::Map(SqlType::String(), std::move(values));
+    }
+    // Fields in connect.index order; a property without one comes next, as written.
+    std::map<int64_t, std::pair<std::string, const ordered_json*>> ordered;
+    static const ordered_json kNoProperties = ordered_json::object();
+    const ordered_json& properties = node.contains("properties") && node["properties"].is_object()
+                                         ? node["properties"]
+                                         : kNoProperties;
+    for (const auto& [name, property] : properties.items()) {
+      int64_t index = static_cast<int64_t>(ordered.size());
+      if (property.is_object() && property.contains("connect.index") &&
+          property["connect.index"].is_number_integer()) {
+        index = property["connect.index"].get<int64_t>();
+      }
+      ordered[index] = {name, &property};
+    }
+    std::vector<types::StructField> fields;
+    for (const auto& [index, field] : ordered) {
+      auto field_type = SqlTypeOfJsonSchema(*field.second, upper_case, depth + 1);
+      if (!field_type.ok()) {
+        return Status::InvalidArgument("field " + field.first + ": " +
+                                       field_type.status().message());
+      }
+      fields.push_back({upper_case ? Upper(field.first) : field.first, std::move(*field_type)});
+    }
+    return SqlType::Struct(std::move(fields));
+  }
+  return Status::InvalidArgument("type '" + kind + "'");
+}
+
 class JsonSrRowDecoder final : public RowDecoder {
  public:
   explicit JsonSrRowDecoder(std::unique_ptr<RowDecoder> json) : json_(std::move(json)) {}
@@ -132,6 +251,21 @@ Result<std::string> JsonSchemaOf(const FormatOptions& options,
   }
   schema["$schema"] = "http://json-schema.org/draft-07/schema#";
   return schema.dump();
+}
+
+Result<std::vector<FormatColumn>> ColumnsOfJsonSchema(std::string_view schema_text,
+                                                      const std::string& single_name,
+                                                      bool whole_schema, bool upper_case) {
+  ordered_json schema = ordered_json::parse(schema_text, nullptr, false);
+  if (schema.is_discarded()) return Status::InvalidArgument("the JSON schema is not JSON");
+  ASSIGN_OR_RAISE(SqlType type, SqlTypeOfJsonSchema(schema, upper_case, 0));
+  std::vector<FormatColumn> columns;
+  if (whole_schema || type.id() != TypeId::kStruct) {
+    columns.push_back({single_name, std::move(type)});
+    return columns;
+  }
+  for (const auto& field : type.fields()) columns.push_back({field.name, field.type});
+  return columns;
 }
 
 Result<std::unique_ptr<RowDecoder>> MakeJsonSrDecoder(const FormatOptions& options,

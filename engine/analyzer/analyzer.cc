@@ -11,6 +11,7 @@
 #include "analyzer/source_properties.h"
 #include "common/did_you_mean.h"
 #include "connectors/formats/avro_format.h"
+#include "connectors/formats/json_sr_format.h"
 #include "connectors/formats/protobuf_format.h"
 #include "connectors/registry/schema_registry.h"
 #include "functions/numbers.h"
@@ -33,6 +34,11 @@ std::string Upper(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return std::toupper(c); });
   return text;
+}
+
+// Whether a format reads its columns from the schema registry (ksqlDB's SCHEMA_INFERENCE).
+bool InfersSchema(const std::string& format) {
+  return format == "AVRO" || format == "JSON_SR" || format == "PROTOBUF";
 }
 
 // A value of session property kDefaultKeyFormatProperty as a key format, checked like
@@ -1269,15 +1275,17 @@ class StatementAnalyzer {
     return KeyFormatProperty(found->second, location);
   }
 
-  // The key (`key`) or value columns of an AVRO or PROTOBUF source from the registry: the schema
-  // with KEY_/VALUE_SCHEMA_ID, else the latest under "<topic>-key" / "<topic>-value". None when the
-  // format is neither, no registry is configured, or (for a key) the subject is absent.
+  // The key (`key`) or value columns of an AVRO, JSON_SR or PROTOBUF source from the registry
+  // (ksqlDB's SchemaRegistryTopicSchemaSupplier): the schema with KEY_/VALUE_SCHEMA_ID, else
+  // the latest under "<topic>-key" / "<topic>-value". Field names are upper-cased unless a
+  // schema id names the schema. None when the format infers nothing, no registry is
+  // configured, or (for a key) the subject is absent.
   Result<std::vector<catalog::Column>> InferColumns(const sql::Statement& statement,
                                                     const SourceDescription& source, bool key) {
     std::vector<catalog::Column> columns;
     const std::string format = key ? source.key_format : source.value_format;
     const std::string url = registry::DefaultSchemaRegistryUrl();
-    if ((format != "AVRO" && format != "PROTOBUF") || url.empty()) return columns;
+    if (!InfersSchema(format) || url.empty()) return columns;
     ASSIGN_OR_RAISE(auto client, registry::SharedSchemaRegistry(url));
     const std::string subject = source.topic + (key ? "-key" : "-value");
     auto id = source.properties.find(key ? "KEY_SCHEMA_ID" : "VALUE_SCHEMA_ID");
@@ -1293,14 +1301,25 @@ class StatementAnalyzer {
               "' does not exist in the Schema Registry: " + schema.status().message(),
           statement.location);
     }
+    const bool upper_case = id == source.properties.end();
+    // Keys are always unwrapped, values when WRAP_SINGLE_VALUE=false (ksqlDB's UNWRAP_SINGLES):
+    // the whole schema is then one column. PROTOBUF cannot unwrap.
+    auto wrap = source.properties.find("WRAP_SINGLE_VALUE");
+    const bool whole_schema =
+        format != "PROTOBUF" &&
+        (key || (wrap != source.properties.end() && Upper(wrap->second) == "FALSE"));
     auto full_name =
         source.properties.find(key ? "KEY_SCHEMA_FULL_NAME" : "VALUE_SCHEMA_FULL_NAME");
     auto inferred =
         format == "PROTOBUF"
             ? formats::ColumnsOfProtobufSchema(
                   schema->schema, full_name != source.properties.end() ? full_name->second : "",
-                  /*upper_case=*/id == source.properties.end())
-            : formats::ColumnsOfAvroSchema(schema->schema, key ? "ROWKEY" : "ROWVAL");
+                  upper_case)
+        : format == "JSON_SR"
+            ? formats::ColumnsOfJsonSchema(schema->schema, key ? "ROWKEY" : "ROWVAL", whole_schema,
+                                           upper_case)
+            : formats::ColumnsOfAvroSchema(schema->schema, key ? "ROWKEY" : "ROWVAL", whole_schema,
+                                           upper_case);
     if (!inferred.ok() && inferred.status().code() == StatusCode::kNotFound) {
       // ksqlDB's words when the named message is not in the schema.
       return Status::InvalidArgument(
@@ -1405,20 +1424,37 @@ class StatementAnalyzer {
           break;
       }
     }
-    // Schema inference: the columns a CREATE leaves out come from the registry.
+    // Schema inference (ksqlDB's DefaultSchemaInjector): the key or value columns a CREATE
+    // leaves out come from the registry when their format can infer them; a schema id asks
+    // for inference and so needs such a format and no declared columns of its kind.
+    for (bool key : {true, false}) {
+      const char* id_property = key ? "KEY_SCHEMA_ID" : "VALUE_SCHEMA_ID";
+      const std::string& format = key ? source.key_format : source.value_format;
+      if (source.properties.count(id_property) != 0) {
+        if (!InfersSchema(format)) {
+          return Status::InvalidArgument(std::string(key ? "KEY_FORMAT" : "VALUE_FORMAT") +
+                                             " should support schema inference when " +
+                                             id_property + " is provided. Current format is " +
+                                             format + ".",
+                                         statement.location);
+        }
+        if (!(key ? keys : values).empty()) {
+          return Status::InvalidArgument(std::string("Table elements and ") + id_property +
+                                             " cannot both exist for create statement.",
+                                         statement.location);
+        }
+      }
+    }
     if (values.empty()) {
       ASSIGN_OR_RAISE(values, InferColumns(statement, source, false));
-      if (statement.columns.empty() && !values.empty()) {
-        ASSIGN_OR_RAISE(keys, InferColumns(statement, source, true));
-      }
-    } else if (keys.empty() && source.key_format == "PROTOBUF") {
-      // ksqlDB infers a PROTOBUF key left out even when the value columns are declared.
+    }
+    if (keys.empty()) {
       ASSIGN_OR_RAISE(keys, InferColumns(statement, source, true));
     }
     if (statement.columns.empty() && values.empty()) {
       return Status::NotSupported(
-          "Schema inference needs VALUE_FORMAT='AVRO' and a schema registry "
-          "(ksql.schema.registry.url): declare the columns",
+          "Schema inference needs VALUE_FORMAT='AVRO', 'JSON_SR' or 'PROTOBUF' and a schema "
+          "registry (ksql.schema.registry.url): declare the columns",
           statement.location);
     }
     if (source.type == SourceType::kTable && keys.empty()) {
