@@ -213,13 +213,30 @@ class JsonSrRowEncoder final : public RowEncoder {
         schema_(std::move(schema)),
         json_(std::move(json)) {}
 
+  // Writes the columns of the schema registered under `id` (KEY_/VALUE_SCHEMA_ID), as the
+  // encoder's columns: column i is the row's column sources[i], or NULL when it is -1.
+  void UseRegisteredSchema(int32_t id, std::vector<int> sources) {
+    schema_id_ = id;
+    sources_ = std::move(sources);
+    registered_ = true;
+  }
+
   Status Encode(const types::Row& row, size_t first_column, std::string& out) override {
     if (schema_id_ < 0) {
       auto id = registry_->Register(SubjectOf(options_), registry::SchemaType::kJson, schema_);
       if (!id.ok()) return Status(id.status().code(), "JSON_SR: " + id.status().message());
       schema_id_ = *id;
     }
-    RETURN_NOT_OK(json_->Encode(row, first_column, payload_));
+    if (registered_) {
+      scratch_.assign(sources_.size(), types::Value());
+      for (size_t i = 0; i < sources_.size(); ++i) {
+        const size_t from = first_column + static_cast<size_t>(sources_[i]);
+        if (sources_[i] >= 0 && from < row.size()) scratch_[i] = row[from];
+      }
+      RETURN_NOT_OK(json_->Encode(scratch_, 0, payload_));
+    } else {
+      RETURN_NOT_OK(json_->Encode(row, first_column, payload_));
+    }
     out.clear();
     registry::AppendWireHeader(schema_id_, out);
     out += payload_;
@@ -233,6 +250,9 @@ class JsonSrRowEncoder final : public RowEncoder {
   std::unique_ptr<RowEncoder> json_;
   std::string payload_;
   int32_t schema_id_ = -1;
+  bool registered_ = false;
+  std::vector<int> sources_;
+  types::Row scratch_;
 };
 
 }  // namespace
@@ -279,10 +299,44 @@ Result<std::unique_ptr<RowDecoder>> MakeJsonSrDecoder(const FormatOptions& optio
 Result<std::unique_ptr<RowEncoder>> MakeJsonSrEncoder(const FormatOptions& options,
                                                       std::vector<FormatColumn> columns) {
   ASSIGN_OR_RAISE(auto registry, registry::SharedSchemaRegistry(SchemaRegistryUrlOf(options)));
-  ASSIGN_OR_RAISE(std::string schema, JsonSchemaOf(options, columns));
-  return std::unique_ptr<RowEncoder>(
-      std::make_unique<JsonSrRowEncoder>(std::move(registry), options, std::move(schema),
-                                         MakeJsonEncoder(options, std::move(columns))));
+  if (!options.schema_id) {
+    ASSIGN_OR_RAISE(std::string schema, JsonSchemaOf(options, columns));
+    return std::unique_ptr<RowEncoder>(
+        std::make_unique<JsonSrRowEncoder>(std::move(registry), options, std::move(schema),
+                                           MakeJsonEncoder(options, std::move(columns))));
+  }
+  // ksqlDB writes the columns of the schema the id names (the analyzer checked that the
+  // result's columns lead them): the others are NULL.
+  const std::string what = "the JSON schema with id " + std::to_string(*options.schema_id) + " (" +
+                           SubjectOf(options) + ", at " + registry->url() + ")";
+  auto registered = registry->GetById(*options.schema_id);
+  if (!registered.ok()) {
+    return Status(registered.status().code() == StatusCode::kUnavailable
+                      ? StatusCode::kUnavailable
+                      : StatusCode::kInvalidArgument,
+                  "cannot read " + what + ": " + registered.status().message());
+  }
+  if (registered->type != registry::SchemaType::kJson) {
+    return Status::InvalidArgument(what + " is a " + registry::SchemaTypeName(registered->type) +
+                                   " schema, not JSON");
+  }
+  const bool unwrapped = JsonUnwrapped(options, columns.size());
+  auto written = ColumnsOfJsonSchema(registered->schema, unwrapped ? columns[0].name : "ROWVAL",
+                                     unwrapped, /*upper_case=*/false);
+  if (!written.ok()) return Status::InvalidArgument(what + ": " + written.status().message());
+  std::vector<int> sources;
+  for (const FormatColumn& column : *written) {
+    int source = -1;
+    for (size_t c = 0; c < columns.size() && source < 0; ++c) {
+      if (columns[c].name == column.name) source = static_cast<int>(c);
+    }
+    sources.push_back(source);
+  }
+  if (unwrapped) sources = {0};
+  auto encoder = std::make_unique<JsonSrRowEncoder>(std::move(registry), options, std::string(),
+                                                    MakeJsonEncoder(options, *written));
+  encoder->UseRegisteredSchema(*options.schema_id, std::move(sources));
+  return std::unique_ptr<RowEncoder>(std::move(encoder));
 }
 
 }  // namespace sidestream::formats

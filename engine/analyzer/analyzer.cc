@@ -1343,6 +1343,52 @@ class StatementAnalyzer {
     return columns;
   }
 
+  // ksqlDB's rule for a CREATE ... AS SELECT with KEY_/VALUE_SCHEMA_ID (DefaultSchemaInjector's
+  // checkColumnsCompatibility): the format must infer schemas, and each result column must be
+  // the registered schema's column at its place, with its name and type; the schema may have
+  // more columns after them. The sink then writes with that schema.
+  Status CheckSinkSchemaIds(const sql::Statement& statement, const SourceDescription& sink) {
+    for (bool key : {true, false}) {
+      const char* id_property = key ? "KEY_SCHEMA_ID" : "VALUE_SCHEMA_ID";
+      if (sink.properties.count(id_property) == 0) continue;
+      const std::string& format = key ? sink.key_format : sink.value_format;
+      if (!InfersSchema(format)) {
+        return Status::InvalidArgument(std::string(key ? "KEY_FORMAT" : "VALUE_FORMAT") +
+                                           " should support schema inference when " + id_property +
+                                           " is provided. Current format is " + format + ".",
+                                       statement.location);
+      }
+      ASSIGN_OR_RAISE(auto inferred, InferColumns(statement, sink, key));
+      if (inferred.empty()) continue;  // no registry configured
+      auto describe = [](const std::vector<const catalog::Column*>& columns) {
+        std::string text;
+        for (const catalog::Column* column : columns) {
+          text += (text.empty() ? "`" : ", `") + column->name + "` " + column->type.ToString();
+        }
+        return "[" + text + "]";
+      };
+      std::vector<const catalog::Column*> changed, registered;
+      for (const auto& column : inferred) registered.push_back(&column);
+      size_t index = 0;
+      for (const auto& column : sink.columns) {
+        if (column.role != (key ? ColumnRole::kKey : ColumnRole::kValue)) continue;
+        if (index >= inferred.size() || inferred[index].name != column.name ||
+            !(inferred[index].type == column.type)) {
+          changed.push_back(&column);
+        }
+        ++index;
+      }
+      if (!changed.empty()) {
+        return Status::InvalidArgument(
+            "The following " + std::string(key ? "key" : "value") +
+                " columns are changed, missing or reordered: " + describe(changed) +
+                ". Schema from schema registry is " + describe(registered),
+            statement.location);
+      }
+    }
+    return Status::OK();
+  }
+
   Status AnalyzeCreateSource(const sql::Statement& statement, AnalyzedStatement& result) {
     SourceDescription source;
     source.name = statement.name;
@@ -2394,6 +2440,9 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   FormatErrorPlaces places;
   places.column = [&](const std::string&) { return statement.location; };
   RETURN_NOT_OK(CheckFormatsAndTimestamp(sink, statement, places));
+  if (statement.kind == sql::StatementKind::kCreateAsSelect) {
+    RETURN_NOT_OK(CheckSinkSchemaIds(statement, sink));
+  }
 
   if (statement.kind == sql::StatementKind::kInsertInto) {
     auto target = catalog_.GetSource(statement.name);
