@@ -1269,12 +1269,20 @@ Status FillFromJson(const json& value, avro_value_t& target, const AvroSchemaVal
   int rc = 0;
   switch (kind) {
     case AVRO_UNION: {
+      // A branch of the value's own type first; else a string branch takes a number or a
+      // boolean as its text, as ksqlDB's runner coerces test values.
       const size_t branches = avro_schema_union_size(node);
-      for (size_t i = 0; i < branches; ++i) {
-        if (!BranchFits(avro_schema_union_branch(node, static_cast<int>(i)), value)) continue;
-        avro_value_t branch;
-        if (avro_value_set_branch(&target, static_cast<int>(i), &branch) != 0) break;
-        return FillFromJson(value, branch, schema, schema.LogicalOf(node, i));
+      for (int pass = 0; pass < 2; ++pass) {
+        for (size_t i = 0; i < branches; ++i) {
+          avro_schema_t branch_schema = avro_schema_union_branch(node, static_cast<int>(i));
+          const bool fits = pass == 0 ? BranchFits(branch_schema, value)
+                                      : avro_typeof(branch_schema) == AVRO_STRING &&
+                                            (value.is_number() || value.is_boolean());
+          if (!fits) continue;
+          avro_value_t branch;
+          if (avro_value_set_branch(&target, static_cast<int>(i), &branch) != 0) break;
+          return FillFromJson(value, branch, schema, schema.LogicalOf(node, i));
+        }
       }
       return mismatch();
     }

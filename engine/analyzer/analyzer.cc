@@ -411,6 +411,76 @@ Status CheckTimestampColumn(const SourceDescription& source, SourceLocation wher
 
 // The format and TIMESTAMP checks of a source or sink, with errors placed at the WITH
 // property that caused them; `places.column` locates column errors.
+// An Avro name: [A-Za-z_][A-Za-z0-9_]* (Avro's Schema.validateName, ksqlDB's message).
+Status CheckAvroName(const std::string& name) {
+  auto letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; };
+  if (name.empty() || !letter(name[0])) {
+    return Status::BindError("Schema is not compatible with Avro: Illegal initial character: " +
+                             name);
+  }
+  for (char c : name) {
+    if (!letter(c) && !std::isdigit(static_cast<unsigned char>(c))) {
+      return Status::BindError("Schema is not compatible with Avro: Illegal character in: " + name);
+    }
+  }
+  return Status::OK();
+}
+
+Status CheckAvroNames(const types::SqlType& type) {
+  switch (type.id()) {
+    case TypeId::kArray:
+      return CheckAvroNames(type.element());
+    case TypeId::kMap:
+      return CheckAvroNames(type.value());
+    case TypeId::kStruct:
+      for (const auto& field : type.fields()) {
+        RETURN_NOT_OK(CheckAvroName(field.name));
+        RETURN_NOT_OK(CheckAvroNames(field.type));
+      }
+      return Status::OK();
+    default:
+      return Status::OK();
+  }
+}
+
+// ksqlDB's format properties (FormatProperties.validateProperties): a full schema name only
+// for the registry formats, and never blank; AVRO's field names must be Avro names.
+Status CheckFormatProperties(const SourceDescription& source, SourceLocation location) {
+  for (bool key : {true, false}) {
+    const std::string& format = key ? source.key_format : source.value_format;
+    for (const char* property : {key ? "KEY_SCHEMA_FULL_NAME" : "VALUE_SCHEMA_FULL_NAME",
+                                 key ? "" : "VALUE_AVRO_SCHEMA_FULL_NAME"}) {
+      auto found = source.properties.find(property);
+      if (*property == '\0' || found == source.properties.end()) continue;
+      if (format != "AVRO" && format != "JSON_SR" && format != "PROTOBUF") {
+        return Status::BindError(
+            format + " does not support the following configs: [fullSchemaName]", location);
+      }
+      const std::string& name = found->second;
+      if (name.find_first_not_of(" \t\r\n") == std::string::npos) {
+        return Status::BindError(
+            "fullSchemaName cannot be empty. Format configuration: {fullSchemaName=}", location);
+      }
+    }
+    if (format != "AVRO") continue;
+    size_t count = 0;
+    for (const auto& column : source.columns) {
+      if (column.role == (key ? ColumnRole::kKey : ColumnRole::kValue)) ++count;
+    }
+    for (const auto& column : source.columns) {
+      if (column.role != (key ? ColumnRole::kKey : ColumnRole::kValue)) continue;
+      // A single unwrapped column (a key, WRAP_SINGLE_VALUE=false) is no Avro field.
+      auto wrap = source.properties.find("WRAP_SINGLE_VALUE");
+      const bool unwrapped =
+          count == 1 &&
+          (key || (wrap != source.properties.end() && Upper(wrap->second) == "FALSE"));
+      if (!unwrapped) RETURN_NOT_OK(CheckAvroName(column.name).WithLocation(location));
+      RETURN_NOT_OK(CheckAvroNames(column.type).WithLocation(location));
+    }
+  }
+  return Status::OK();
+}
+
 Status CheckFormatsAndTimestamp(const SourceDescription& source, const sql::Statement& statement,
                                 FormatErrorPlaces places) {
   places.key_format =
@@ -418,6 +488,7 @@ Status CheckFormatsAndTimestamp(const SourceDescription& source, const sql::Stat
   places.value_format =
       PropertyLocation(statement.properties, {"VALUE_FORMAT", "FORMAT"}, statement.location);
   RETURN_NOT_OK(CheckFormats(source, places));
+  RETURN_NOT_OK(CheckFormatProperties(source, statement.location));
   return CheckTimestampColumn(
       source, PropertyLocation(statement.properties, {"TIMESTAMP"}, statement.location));
 }
