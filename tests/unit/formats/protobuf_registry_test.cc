@@ -196,6 +196,26 @@ TEST(ProtobufRegistryTest, InfersColumnsFromTheSchemaText) {
   EXPECT_FALSE(ColumnsOfProtobufSchema("syntax = \"proto3\"; message M { M self = 1; }", "").ok());
 }
 
+TEST(ProtobufRegistryTest, InfersADecimalFromConfluentFieldMeta) {
+  // Confluent's schemas give a Decimal's precision and scale in (confluent.field_meta), often
+  // without importing confluent/meta.proto.
+  const std::string text =
+      "syntax = \"proto3\"; import \"confluent/type/decimal.proto\"; message M { "
+      "confluent.type.Decimal d = 1 [(confluent.field_meta) = { params: [{ value: \"4\", key: "
+      "\"precision\" }, { value: \"2\", key: \"scale\" }]}]; }";
+  auto columns = ColumnsOfProtobufSchema(text, "");
+  ASSERT_TRUE(columns.ok()) << columns.status().ToString();
+  ASSERT_EQ(columns->size(), 1u);
+  EXPECT_EQ((*columns)[0].type, SqlType::Decimal(4, 2));
+  // Without the precision there is nothing to infer.
+  EXPECT_EQ(ColumnsOfProtobufSchema("syntax = \"proto3\"; import \"confluent/type/decimal.proto\"; "
+                                    "message M { confluent.type.Decimal d = 1; }",
+                                    "")
+                .status()
+                .code(),
+            StatusCode::kNotSupported);
+}
+
 TEST(ProtobufRegistryTest, SinkWritesWithTheSchemaIdItNames) {
   const std::string text =
       "syntax = \"proto3\"; message Key { int32 id = 1; } "
