@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <utility>
@@ -1732,6 +1733,35 @@ Result<std::vector<FormatColumn>> ColumnsOfProtobufSchema(const std::string& sch
   return ColumnsOfMessage(message, upper_case);
 }
 
+namespace {
+
+// ksqlDB's runner fills a test value's fields into the schema case-insensitively: renames each
+// key that names no field exactly to the field it names in another case (nested too).
+void MatchFieldNames(nlohmann::ordered_json& value, const pb::Descriptor* descriptor, int depth) {
+  if (!value.is_object() || depth > 32) return;
+  nlohmann::ordered_json renamed = nlohmann::ordered_json::object();
+  for (auto& [key, element] : value.items()) {
+    const pb::FieldDescriptor* field = descriptor->FindFieldByName(key);
+    for (int i = 0; field == nullptr && i < descriptor->field_count(); ++i) {
+      const pb::FieldDescriptor* candidate = descriptor->field(i);
+      if (candidate->json_name() == key || Lower(candidate->name()) == Lower(key)) {
+        field = candidate;
+      }
+    }
+    if (field != nullptr && field->message_type() != nullptr && !field->is_map()) {
+      if (field->is_repeated() && element.is_array()) {
+        for (auto& item : element) MatchFieldNames(item, field->message_type(), depth + 1);
+      } else {
+        MatchFieldNames(element, field->message_type(), depth + 1);
+      }
+    }
+    renamed[field != nullptr ? field->name() : key] = std::move(element);
+  }
+  value = std::move(renamed);
+}
+
+}  // namespace
+
 Result<std::string> ProtobufMessageFromJson(const std::string& schema_text,
                                             const std::string& full_name, int32_t schema_id,
                                             std::string_view value_json) {
@@ -1741,8 +1771,13 @@ Result<std::string> ProtobufMessageFromJson(const std::string& schema_text,
   std::unique_ptr<pb::Message> message(schema->factory->GetPrototype(descriptor)->New());
   pb::util::JsonParseOptions parse_options;
   parse_options.ignore_unknown_fields = true;
-  const auto parsed = pb::util::JsonStringToMessage(
-      pb::StringPiece(value_json.data(), value_json.size()), message.get(), parse_options);
+  auto named = nlohmann::ordered_json::parse(value_json, nullptr, /*allow_exceptions=*/false);
+  std::string text(value_json);
+  if (!named.is_discarded()) {
+    MatchFieldNames(named, descriptor, 0);
+    text = named.dump();
+  }
+  const auto parsed = pb::util::JsonStringToMessage(text, message.get(), parse_options);
   if (!parsed.ok()) {
     // What libprotobuf's JSON mapping cannot hold (a number for a confluent.type.Decimal)
     // goes through a Row of the message's columns, as ksqlDB's runner converts test values.
@@ -1754,7 +1789,7 @@ Result<std::string> ProtobufMessageFromJson(const std::string& schema_text,
       FormatOptions json_options;
       json_options.format = "JSON";
       types::Row row(columns->size());
-      converted = MakeJsonDecoder(json_options, *columns)->Decode(value_json, row, 0);
+      converted = MakeJsonDecoder(json_options, *columns)->Decode(text, row, 0);
       message->Clear();
       MessageWriter writer;
       for (size_t i = 0; converted.ok() && i < row.size(); ++i) {

@@ -236,6 +236,28 @@ TEST(ProtobufRegistryTest, SinkWritesWithTheSchemaIdItNames) {
   EXPECT_EQ(*json, R"({"c1":4,"c2":""})");
 }
 
+TEST(ProtobufRegistryTest, TestValuesFillTheNamedMessageCaseInsensitively) {
+  // As ksqlDB's runner writes a case's input: the message KEY_/VALUE_SCHEMA_FULL_NAME names,
+  // fields matched in any case, a number into a confluent.type.Decimal.
+  const std::string text =
+      "syntax = \"proto3\"; import \"confluent/type/decimal.proto\"; "
+      "message A { int32 K0 = 1; } message B { int32 K1 = 1; "
+      "confluent.type.Decimal D = 2 [(confluent.field_meta) = { params: [{ key: \"precision\", "
+      "value: \"4\" }, { key: \"scale\", value: \"2\" }]}]; }";
+  const int32_t id = RegisterProto("pb-test-values", "in-value", text);
+  auto bytes = ProtobufMessageFromJson(text, "B", id, R"({"k1":42,"d":10.01})");
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  FormatOptions options = Registry("pb-test-values", id);
+  options.full_schema_name = "B";
+  auto decoder = MakeDecoder(options, {{"K1", SqlType::Int()}, {"D", SqlType::Decimal(4, 2)}});
+  ASSERT_TRUE(decoder.ok()) << decoder.status().ToString();
+  Row row(2);
+  Status status = (*decoder)->Decode(*bytes, row, 0);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(row[0], Value::Int(42));
+  EXPECT_EQ(row[1], Value::DecimalValue(1001, 2));
+}
+
 TEST(ProtobufRegistryTest, SinkRefusesASchemaThatCannotHoldItsColumns) {
   const int32_t id =
       RegisterProto("pb-refuse", "other-value", "syntax = \"proto3\"; message V { int32 c1 = 1; }");
