@@ -7,8 +7,10 @@
 #include "analyzer/analyzer.h"
 #include "common/clock.h"
 #include "connectors/formats/avro_format.h"
+#include "connectors/formats/json_format.h"
 #include "connectors/formats/protobuf_format.h"
 #include "connectors/formats/row_format.h"
+#include "connectors/registry/schema_registry.h"
 #include "planner/physical_plan.h"
 #include "runtime/insert_values.h"
 #include "session/statements.h"
@@ -144,9 +146,25 @@ std::string FromRegistryFormat(const std::string& bytes, const SourceDescription
         runtime::FormatColumns(sink, key ? ColumnRole::kKey : ColumnRole::kValue));
     return json_bytes.ok() ? *json_bytes : bytes;
   }
-  auto json_bytes =
-      Transcode(bytes, options, AsJson(options),
-                runtime::FormatColumns(sink, key ? ColumnRole::kKey : ColumnRole::kValue));
+  auto columns = runtime::FormatColumns(sink, key ? ColumnRole::kKey : ColumnRole::kValue);
+  if (options.schema_id) {
+    // Written with a registered schema (KEY_/VALUE_SCHEMA_ID), which may have more fields
+    // than the sink has columns: read every field of the writer's schema, as ksqlDB's runner
+    // does. JSON_SR's payload is that JSON already.
+    auto message = registry::ParseWireHeader(bytes);
+    if (!message.ok()) return bytes;
+    if (options.format == "JSON_SR") return std::string(message->payload);
+    auto client = registry::SharedSchemaRegistry(formats::SchemaRegistryUrlOf(options));
+    if (!client.ok()) return bytes;
+    auto writer = (*client)->GetById(message->schema_id);
+    if (!writer.ok()) return bytes;
+    const bool unwrapped = formats::JsonUnwrapped(options, columns.size());
+    auto written = formats::ColumnsOfAvroSchema(
+        writer->schema, columns.empty() ? "ROWVAL" : columns[0].name, unwrapped,
+        /*upper_case=*/false);
+    if (written.ok()) columns = std::move(*written);
+  }
+  auto json_bytes = Transcode(bytes, options, AsJson(options), columns);
   return json_bytes.ok() ? *json_bytes : bytes;
 }
 

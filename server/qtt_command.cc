@@ -15,6 +15,7 @@
 
 #include "connectors/registry/schema_registry.h"
 #include "host/offline_engine.h"
+#include "sql/parser.h"
 
 namespace sidestream::server {
 
@@ -61,21 +62,121 @@ std::string TopicSchemaFormat(const json& topic, bool key, const std::string& fo
   return "JSON";
 }
 
+// Where ksqlDB's runner gets schemas from: a "topics" entry, and a CREATE STREAM/TABLE that
+// declares columns in a format that infers schemas (TestCaseBuilderUtil.getAllTopics).
+struct TopicSchemas {
+  std::string name;
+  const json* entry = nullptr;  // the "topics" entry, if any
+  bool key = false;             // has a key schema
+  bool value = false;           // has a value schema
+};
+
+// The order in which Java's HashMap<String, ...> iterates `names` (inserted in that order):
+// by bucket of String.hashCode() (spread as HashMap.hash does), at the table size that holds
+// them, and in insertion order within a bucket. ksqlDB's runner registers the topics' schemas
+// in this order, which numbers them in its mock registry.
+std::vector<size_t> JavaHashMapOrder(const std::vector<std::string>& names) {
+  uint32_t capacity = 16;
+  while (names.size() > capacity * 3 / 4) capacity *= 2;
+  std::vector<std::pair<uint32_t, size_t>> buckets;
+  for (size_t i = 0; i < names.size(); ++i) {
+    uint32_t hash = 0;
+    for (unsigned char c : names[i]) hash = hash * 31 + c;
+    hash ^= hash >> 16;
+    buckets.emplace_back(hash & (capacity - 1), i);
+  }
+  std::stable_sort(buckets.begin(), buckets.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<size_t> order;
+  for (const auto& [bucket, index] : buckets) order.push_back(index);
+  return order;
+}
+
+// The topics of a case that carry schemas, in the order ksqlDB's runner registers them.
+std::vector<TopicSchemas> SchemaTopics(const json& test,
+                                       const std::vector<std::string>& statements) {
+  std::vector<TopicSchemas> topics;
+  auto find = [&](const std::string& name) -> TopicSchemas& {
+    for (auto& topic : topics) {
+      if (topic.name == name) return topic;
+    }
+    topics.push_back({name});
+    return topics.back();
+  };
+  for (const auto& entry : test.value("topics", json::array())) {
+    TopicSchemas& topic = find(entry.value("name", std::string()));
+    topic.entry = &entry;
+    topic.key = entry.contains("keySchema") && !entry["keySchema"].is_null();
+    topic.value = entry.contains("valueSchema") && !entry["valueSchema"].is_null();
+  }
+  std::string default_key_format = "KAFKA";
+  const json properties = test.value("properties", json::object());
+  if (auto found = properties.find("ksql.persistence.default.format.key");
+      found != properties.end() && found->is_string()) {
+    default_key_format = Upper(found->get<std::string>());
+  }
+  auto infers = [](const std::string& format) {
+    return format == "AVRO" || format == "JSON_SR" || format == "PROTOBUF";
+  };
+  for (const std::string& text : statements) {
+    auto parsed = sql::ParseStatement(text);
+    if (!parsed.ok() || (*parsed)->kind != sql::StatementKind::kCreateSource ||
+        (*parsed)->columns.empty()) {
+      continue;
+    }
+    const sql::Statement& statement = **parsed;
+    auto property = [&](const char* name) {
+      const sql::Property* found = statement.FindProperty(name);
+      return found == nullptr ? std::string() : found->value.text;
+    };
+    const std::string topic_name = property("KAFKA_TOPIC");
+    if (topic_name.empty()) continue;
+    std::string key_format = Upper(property("KEY_FORMAT"));
+    std::string value_format = Upper(property("VALUE_FORMAT"));
+    if (key_format.empty()) key_format = Upper(property("FORMAT"));
+    if (value_format.empty()) value_format = Upper(property("FORMAT"));
+    if (key_format.empty()) key_format = default_key_format;
+    bool keys = false, values = false;
+    for (const auto& column : statement.columns) {
+      const bool key = column.constraint == sql::ColumnConstraint::kKey ||
+                       column.constraint == sql::ColumnConstraint::kPrimaryKey;
+      keys = keys || key;
+      values = values || (!key && column.constraint != sql::ColumnConstraint::kHeaders);
+    }
+    TopicSchemas& topic = find(topic_name);
+    topic.key = topic.key || (keys && infers(key_format));
+    topic.value = topic.value || (values && infers(value_format));
+  }
+  std::vector<std::string> names;
+  for (const auto& topic : topics) names.push_back(topic.name);
+  std::vector<TopicSchemas> ordered;
+  for (size_t index : JavaHashMapOrder(names)) ordered.push_back(topics[index]);
+  return ordered;
+}
+
 // Registers the schemas of a case's "topics" section as its producers would, and tells the
 // engine to write that topic's inputs under them. Returns the registered id of each id the
 // case declares (valueSchemaId, keySchemaId), or the reason the case cannot run.
 Result<std::map<int64_t, int32_t>> RegisterTopicSchemas(const json& test, const std::string& format,
                                                         const std::string& statements,
+                                                        const std::vector<std::string>& texts,
                                                         registry::SchemaRegistry& registry,
                                                         host::OfflineEngine& engine) {
   std::map<int64_t, int32_t> ids;
   // A case that declares no ids names its schemas as ksqlDB's mock registry numbered them:
-  // 1, 2, ... in registration order (each topic's key, then its value).
+  // 1, 2, ... in registration order (each topic's key, then its value), counting the schemas
+  // of the CREATE statements, which the engine registers itself when it writes.
   bool declares_ids = false;
   for (const auto& topic : test.value("topics", json::array())) {
     declares_ids = declares_ids || topic.contains("keySchemaId") || topic.contains("valueSchemaId");
   }
+  std::map<std::pair<std::string, bool>, int64_t> case_ids;
   int64_t next_case_id = 1;
+  for (const TopicSchemas& topic : SchemaTopics(test, texts)) {
+    for (bool key : {true, false}) {
+      if (key ? topic.key : topic.value) case_ids[{topic.name, key}] = next_case_id++;
+    }
+  }
   for (const auto& topic : test.value("topics", json::array())) {
     if (topic.contains("valueSchemaReferences")) {
       return Status::NotSupported("schema references in 'topics' are not supported");
@@ -97,7 +198,14 @@ Result<std::map<int64_t, int32_t>> RegisterTopicSchemas(const json& test, const 
                                     " schema in 'topics': only AVRO, JSON_SR and PROTOBUF are "
                                     "built here");
       }
-      const json& schema = topic[field];
+      json schema = topic[field];
+      // Apicurio guesses a schema's kind from its text even when told, and takes a JSON
+      // Schema without "$schema" (a bare oneOf, {"type":"integer"}) for no known kind: name
+      // the draft, which changes nothing the schema says.
+      if (type == registry::SchemaType::kJson && schema.is_object() &&
+          !schema.contains("$schema")) {
+        schema["$schema"] = "http://json-schema.org/draft-07/schema#";
+      }
       const std::string text = schema.is_string() && type != registry::SchemaType::kAvro
                                    ? schema.get<std::string>()
                                    : schema.dump();
@@ -107,7 +215,10 @@ Result<std::map<int64_t, int32_t>> RegisterTopicSchemas(const json& test, const 
         engine.SetTopicWriterSchema(name, key, text, registered,
                                     type == registry::SchemaType::kProtobuf);
       }
-      if (!declares_ids) ids[next_case_id++] = registered;
+      if (!declares_ids) {
+        auto numbered = case_ids.find({name, key});
+        if (numbered != case_ids.end()) ids[numbered->second] = registered;
+      }
       const char* id_field = key ? "keySchemaId" : "valueSchemaId";
       if (topic.contains(id_field) && topic[id_field].is_number_integer()) {
         ids[topic[id_field].get<int64_t>()] = registered;
@@ -179,7 +290,7 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
       Status deleted = (*registry)->DeleteSubject(subject);
       if (!deleted.ok()) return {id, Outcome::kFailed, deleted.ToString()};
     }
-    auto ids = RegisterTopicSchemas(test, format, all, **registry, **engine);
+    auto ids = RegisterTopicSchemas(test, format, all, statements, **registry, **engine);
     if (!ids.ok()) {
       if (ids.status().code() == StatusCode::kNotSupported) {
         return {id, Outcome::kSkipped, ids.status().message()};

@@ -3,6 +3,7 @@
 #include <avro.h>
 #include <strings.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -20,6 +21,11 @@ using types::SqlType;
 using types::TypeId;
 
 namespace {
+
+std::string Upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
 
 // ---------------------------------------------------------------------------------------------
 // SQL schema -> Avro schema (ksqlDB's AvroSchemas / Connect's AvroData shapes).
@@ -159,6 +165,11 @@ class AvroSchemaValue {
     auto found = logical_.find({parent, index});
     return found == logical_.end() ? nullptr : &found->second;
   }
+  // The default of field `index` of `record` (its JSON); null when it has none.
+  const json* DefaultOf(avro_schema_t record, size_t index) const {
+    auto found = defaults_.find({record, index});
+    return found == defaults_.end() ? nullptr : &found->second;
+  }
 
  private:
   // Walks the JSON beside avro-c's tree and remembers the logical types by schema node.
@@ -191,6 +202,9 @@ class AvroSchemaValue {
         node["fields"].is_array()) {
       const json& fields = node["fields"];
       for (size_t i = 0; i < fields.size() && i < avro_schema_record_size(schema); ++i) {
+        if (fields[i].is_object() && fields[i].contains("default")) {
+          defaults_[{schema, i}] = fields[i]["default"];
+        }
         if (fields[i].is_object() && fields[i].contains("type")) {
           CollectLogicalTypes(fields[i]["type"],
                               avro_schema_record_field_get_by_index(schema, static_cast<int>(i)),
@@ -209,6 +223,7 @@ class AvroSchemaValue {
   avro_value_t value_{};
   bool has_value_ = false;
   std::map<std::pair<avro_schema_t, size_t>, Logical> logical_;
+  std::map<std::pair<avro_schema_t, size_t>, json> defaults_;
 };
 
 const char* AvroTypeName(avro_type_t type) {
@@ -806,6 +821,229 @@ Status WriteValue(const types::Value& value, const SqlType& type, avro_value_t& 
   return Status::OK();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Encoding into a registered schema (KEY_/VALUE_SCHEMA_ID): a Value -> an avro_value_t of any
+// writer schema, as Kafka Connect's AvroData writes a ksqlDB row into the schema it is given.
+
+Status FillFromJson(const json& value, avro_value_t& target, const AvroSchemaValue& schema,
+                    const AvroSchemaValue::Logical* logical);
+
+// Whether a union branch can hold a non-NULL value of `type`.
+bool BranchHolds(avro_schema_t branch, const SqlType& type) {
+  switch (avro_typeof(branch)) {
+    case AVRO_BOOLEAN:
+      return type.id() == TypeId::kBoolean;
+    case AVRO_INT32:
+      return type.id() == TypeId::kInt || type.id() == TypeId::kDate || type.id() == TypeId::kTime;
+    case AVRO_INT64:
+      return type.id() == TypeId::kBigint || type.id() == TypeId::kTimestamp ||
+             type.id() == TypeId::kInt;
+    case AVRO_FLOAT:
+    case AVRO_DOUBLE:
+      return type.id() == TypeId::kDouble;
+    case AVRO_STRING:
+    case AVRO_ENUM:
+      return type.id() == TypeId::kString;
+    case AVRO_BYTES:
+    case AVRO_FIXED:
+      return type.id() == TypeId::kBytes || type.id() == TypeId::kDecimal;
+    case AVRO_ARRAY:
+      return type.id() == TypeId::kArray;
+    case AVRO_MAP:
+      return type.id() == TypeId::kMap;
+    case AVRO_RECORD:
+      return type.id() == TypeId::kStruct;
+    default:
+      return false;
+  }
+}
+
+Status WriteToSchema(const types::Value& value, const SqlType& type, avro_value_t& target,
+                     const AvroSchemaValue& schema, const AvroSchemaValue::Logical* logical);
+
+// Fills a record's fields by name from `lookup` (exact name first, then case-insensitively);
+// a field with no value, or a NULL one, takes its default, else NULL.
+template <typename Lookup>
+Status WriteRecord(const Lookup& lookup, avro_value_t& target, const AvroSchemaValue& schema) {
+  avro_schema_t node = avro_value_get_schema(&target);
+  const size_t fields = avro_schema_record_size(node);
+  static const types::Value kNull{};
+  for (size_t i = 0; i < fields; ++i) {
+    const char* name = avro_schema_record_field_name(node, static_cast<int>(i));
+    std::pair<const types::Value*, const SqlType*> found = lookup(name);
+    avro_value_t field;
+    if (avro_value_get_by_index(&target, i, &field, nullptr) != 0) {
+      return Status::Internal(AvroError());
+    }
+    Status status;
+    if (found.first != nullptr && !found.first->is_null()) {
+      status = WriteToSchema(*found.first, *found.second, field, schema, schema.LogicalOf(node, i));
+    } else if (const json* fallback = schema.DefaultOf(node, i); fallback != nullptr) {
+      status = FillFromJson(*fallback, field, schema, schema.LogicalOf(node, i));
+    } else {
+      status = WriteToSchema(kNull, SqlType::Int(), field, schema, nullptr);
+    }
+    if (!status.ok()) {
+      return Status::InvalidArgument("field " + std::string(name) + ": " + status.message());
+    }
+  }
+  return Status::OK();
+}
+
+Status WriteToSchema(const types::Value& value, const SqlType& type, avro_value_t& target,
+                     const AvroSchemaValue& schema, const AvroSchemaValue::Logical* logical) {
+  avro_schema_t node = avro_value_get_schema(&target);
+  const avro_type_t kind = avro_value_get_type(&target);
+  if (kind == AVRO_UNION) {
+    const size_t branches = avro_schema_union_size(node);
+    for (size_t i = 0; i < branches; ++i) {
+      avro_schema_t branch_schema = avro_schema_union_branch(node, static_cast<int>(i));
+      const bool fits = value.is_null() ? avro_typeof(branch_schema) == AVRO_NULL
+                                        : BranchHolds(branch_schema, type);
+      if (!fits) continue;
+      avro_value_t branch;
+      if (avro_value_set_branch(&target, static_cast<int>(i), &branch) != 0) {
+        return Status::Internal(AvroError());
+      }
+      if (value.is_null())
+        return avro_value_set_null(&branch) == 0 ? Status::OK() : Status::Internal(AvroError());
+      return WriteToSchema(value, type, branch, schema, schema.LogicalOf(node, i));
+    }
+    return Status::InvalidArgument(value.is_null() ? "NULL does not fit the registered union"
+                                                   : "a " + type.ToString() +
+                                                         " does not fit the registered union");
+  }
+  if (value.is_null()) {
+    return Status::InvalidArgument(std::string("NULL for a registered ") + AvroTypeName(kind) +
+                                   " that is not nullable and has no default");
+  }
+  auto mismatch = [&] {
+    return Status::InvalidArgument("a " + type.ToString() + " does not fit the registered " +
+                                   AvroTypeName(kind));
+  };
+  const bool micros =
+      logical != nullptr && (logical->name == "timestamp-micros" || logical->name == "time-micros");
+  int rc = 0;
+  switch (kind) {
+    case AVRO_BOOLEAN:
+      if (value.kind() != TypeId::kBoolean) return mismatch();
+      rc = avro_value_set_boolean(&target, value.boolean() ? 1 : 0);
+      break;
+    case AVRO_INT32:
+      if (!BranchHolds(node, type)) return mismatch();
+      rc = avro_value_set_int(&target, static_cast<int32_t>(value.integer()));
+      break;
+    case AVRO_INT64:
+      if (!BranchHolds(node, type)) return mismatch();
+      rc = avro_value_set_long(&target, micros ? value.integer() * 1000 : value.integer());
+      break;
+    case AVRO_FLOAT:
+    case AVRO_DOUBLE: {
+      double number = 0;
+      if (value.kind() == TypeId::kDouble) {
+        number = value.float64();
+      } else if (value.kind() == TypeId::kDecimal) {
+        number = types::DecimalToDouble(value.decimal());
+      } else if (value.kind() == TypeId::kInt || value.kind() == TypeId::kBigint) {
+        number = static_cast<double>(value.integer());
+      } else {
+        return mismatch();
+      }
+      rc = kind == AVRO_FLOAT ? avro_value_set_float(&target, static_cast<float>(number))
+                              : avro_value_set_double(&target, number);
+      break;
+    }
+    case AVRO_STRING:
+      if (value.kind() != TypeId::kString) return mismatch();
+      rc = avro_value_set_string_len(&target, value.string().c_str(), value.string().size() + 1);
+      break;
+    case AVRO_ENUM: {
+      if (value.kind() != TypeId::kString) return mismatch();
+      const int symbol = avro_schema_enum_get_by_name(node, value.string().c_str());
+      if (symbol < 0) {
+        return Status::InvalidArgument("'" + value.string() + "' is not a symbol of the enum");
+      }
+      rc = avro_value_set_enum(&target, symbol);
+      break;
+    }
+    case AVRO_BYTES:
+    case AVRO_FIXED: {
+      std::string bytes;
+      if (logical != nullptr && logical->name == "decimal") {
+        __int128 unscaled = 0;
+        if (value.kind() == TypeId::kDecimal) {
+          ASSIGN_OR_RAISE(unscaled,
+                          Rescale(value.decimal().unscaled, value.decimal().scale, logical->scale));
+        } else if (value.kind() == TypeId::kInt || value.kind() == TypeId::kBigint) {
+          ASSIGN_OR_RAISE(unscaled,
+                          Rescale(static_cast<__int128>(value.integer()), 0, logical->scale));
+        } else {
+          return mismatch();
+        }
+        AppendUnscaled(unscaled, bytes);
+      } else if (value.kind() == TypeId::kBytes) {
+        bytes = value.string();
+      } else {
+        return mismatch();
+      }
+      if (kind == AVRO_FIXED) {
+        const size_t size = static_cast<size_t>(avro_schema_fixed_size(node));
+        if (bytes.size() > size) return mismatch();
+        const char fill = !bytes.empty() && (bytes[0] & 0x80) ? '\xff' : '\0';
+        bytes.insert(0, size - bytes.size(), fill);
+        rc = avro_value_set_fixed(&target, bytes.data(), bytes.size());
+      } else {
+        rc = avro_value_set_bytes(&target, bytes.data(), bytes.size());
+      }
+      break;
+    }
+    case AVRO_ARRAY:
+      if (value.kind() != TypeId::kArray || type.id() != TypeId::kArray) return mismatch();
+      for (const auto& element : value.children()) {
+        avro_value_t item;
+        if (avro_value_append(&target, &item, nullptr) != 0) return Status::Internal(AvroError());
+        RETURN_NOT_OK(
+            WriteToSchema(element, type.element(), item, schema, schema.LogicalOf(node, 0)));
+      }
+      break;
+    case AVRO_MAP: {
+      if (value.kind() != TypeId::kMap || type.id() != TypeId::kMap) return mismatch();
+      const auto& entries = value.children();
+      for (size_t i = 0; i + 1 < entries.size(); i += 2) {
+        if (entries[i].is_null()) return Status::InvalidArgument("AVRO map key is NULL");
+        avro_value_t item;
+        if (avro_value_add(&target, entries[i].string().c_str(), &item, nullptr, nullptr) != 0) {
+          return Status::Internal(AvroError());
+        }
+        RETURN_NOT_OK(
+            WriteToSchema(entries[i + 1], type.value(), item, schema, schema.LogicalOf(node, 0)));
+      }
+      break;
+    }
+    case AVRO_RECORD: {
+      if (value.kind() != TypeId::kStruct || type.id() != TypeId::kStruct) return mismatch();
+      const auto& fields = type.fields();
+      const auto& values = value.children();
+      auto lookup = [&](const char* name) -> std::pair<const types::Value*, const SqlType*> {
+        for (int pass = 0; pass < 2; ++pass) {
+          for (size_t f = 0; f < fields.size() && f < values.size(); ++f) {
+            if (pass == 0 ? fields[f].name == name
+                          : strcasecmp(fields[f].name.c_str(), name) == 0) {
+              return {&values[f], &fields[f].type};
+            }
+          }
+        }
+        return {nullptr, nullptr};
+      };
+      return WriteRecord(lookup, target, schema);
+    }
+    default:
+      return mismatch();
+  }
+  if (rc != 0) return Status::InvalidArgument(AvroError());
+  return Status::OK();
+}
+
 class AvroRowEncoder final : public RowEncoder {
  public:
   AvroRowEncoder(std::shared_ptr<registry::SchemaRegistry> registry, FormatOptions options,
@@ -820,7 +1058,18 @@ class AvroRowEncoder final : public RowEncoder {
 
   Status Init() { return avro_.Parse(schema_text_); }
 
+  // Writes with the schema registered under `id` (KEY_/VALUE_SCHEMA_ID), already in
+  // schema_text_, filling its fields by name rather than registering one of the columns.
+  void UseRegisteredSchema(int32_t id) {
+    schema_id_ = id;
+    registered_ = true;
+  }
+
   Status Encode(const types::Row& row, size_t first_column, std::string& out) override {
+    if (registered_) {
+      RETURN_NOT_OK(FillRegistered(row, first_column));
+      return Write(out);
+    }
     if (schema_id_ < 0) {
       auto id = registry_->Register(SubjectOf(options_), registry::SchemaType::kAvro, schema_text_);
       if (!id.ok()) {
@@ -844,6 +1093,45 @@ class AvroRowEncoder final : public RowEncoder {
         return Status::InvalidArgument("column " + columns_[c].name + ": " + status.message());
       }
     }
+    return Write(out);
+  }
+
+ private:
+  Status FillRegistered(const types::Row& row, size_t first_column) {
+    avro_value_t& value = avro_.value();
+    avro_value_reset(&value);
+    static const types::Value kNull{};
+    auto cell = [&](size_t c) -> const types::Value& {
+      return first_column + c < row.size() ? row[first_column + c] : kNull;
+    };
+    Status status;
+    if (unwrapped_) {
+      status = WriteToSchema(cell(0), columns_[0].type, value, avro_, avro_.LogicalOf(nullptr, 0));
+    } else if (avro_value_get_type(&value) != AVRO_RECORD) {
+      status = Status::InvalidArgument("the registered schema is not a record");
+    } else {
+      auto lookup = [&](const char* name) -> std::pair<const types::Value*, const SqlType*> {
+        for (int pass = 0; pass < 2; ++pass) {
+          for (size_t c = 0; c < columns_.size(); ++c) {
+            if (pass == 0 ? columns_[c].name == name
+                          : strcasecmp(columns_[c].name.c_str(), name) == 0) {
+              return {&cell(c), &columns_[c].type};
+            }
+          }
+        }
+        return {nullptr, nullptr};
+      };
+      status = WriteRecord(lookup, value, avro_);
+    }
+    if (!status.ok()) {
+      return Status::InvalidArgument("AVRO: the row does not fit the registered schema " +
+                                     std::to_string(schema_id_) + ": " + status.message());
+    }
+    return Status::OK();
+  }
+
+  Status Write(std::string& out) {
+    avro_value_t& value = avro_.value();
     size_t size = 0;
     if (avro_value_sizeof(&value, &size) != 0) return Status::Internal(AvroError());
     out.clear();
@@ -857,7 +1145,6 @@ class AvroRowEncoder final : public RowEncoder {
     return Status::OK();
   }
 
- private:
   std::shared_ptr<registry::SchemaRegistry> registry_;
   FormatOptions options_;
   std::vector<FormatColumn> columns_;
@@ -866,6 +1153,7 @@ class AvroRowEncoder final : public RowEncoder {
   AvroSchemaValue avro_;
   avro_writer_t writer_;
   int32_t schema_id_ = -1;
+  bool registered_ = false;  // schema_text_ is the registered schema schema_id_
 };
 
 Result<std::shared_ptr<registry::SchemaRegistry>> RegistryOf(const FormatOptions& options) {
@@ -875,7 +1163,9 @@ Result<std::shared_ptr<registry::SchemaRegistry>> RegistryOf(const FormatOptions
 // ---------------------------------------------------------------------------------------------
 // Avro schema -> SQL columns.
 
-Result<SqlType> SqlTypeOf(const json& node) {
+// `upper_case`: record field names upper-cased, as ksqlDB infers them when no schema id is
+// given (ConnectKsqlSchemaTranslator's default policy).
+Result<SqlType> SqlTypeOf(const json& node, bool upper_case) {
   if (node.is_array()) {
     // A union: ["null", T] is a nullable T; anything else has no SQL type.
     const json* only = nullptr;
@@ -885,7 +1175,7 @@ Result<SqlType> SqlTypeOf(const json& node) {
       only = &branch;
     }
     if (only == nullptr) return Status::InvalidArgument("a union of null only");
-    return SqlTypeOf(*only);
+    return SqlTypeOf(*only, upper_case);
   }
   if (node.is_string()) {
     const std::string& name = node.get_ref<const std::string&>();
@@ -899,7 +1189,7 @@ Result<SqlType> SqlTypeOf(const json& node) {
   }
   if (!node.is_object() || !node.contains("type")) return Status::InvalidArgument("no type");
   const json& type = node["type"];
-  if (!type.is_string()) return SqlTypeOf(type);
+  if (!type.is_string()) return SqlTypeOf(type, upper_case);
   const std::string& kind = type.get_ref<const std::string&>();
   const std::string logical = node.value("logicalType", std::string());
   if (logical == "decimal") {
@@ -913,11 +1203,11 @@ Result<SqlType> SqlTypeOf(const json& node) {
     return SqlType::Timestamp();
   }
   if (kind == "array") {
-    ASSIGN_OR_RAISE(SqlType items, SqlTypeOf(node.value("items", json())));
+    ASSIGN_OR_RAISE(SqlType items, SqlTypeOf(node.value("items", json()), upper_case));
     return SqlType::Array(std::move(items));
   }
   if (kind == "map") {
-    ASSIGN_OR_RAISE(SqlType values, SqlTypeOf(node.value("values", json())));
+    ASSIGN_OR_RAISE(SqlType values, SqlTypeOf(node.value("values", json()), upper_case));
     return SqlType::Map(SqlType::String(), std::move(values));
   }
   if (kind == "enum") return SqlType::String();
@@ -926,15 +1216,15 @@ Result<SqlType> SqlTypeOf(const json& node) {
     std::vector<types::StructField> fields;
     for (const auto& field : node.value("fields", json::array())) {
       const std::string name = field.value("name", std::string());
-      auto field_type = SqlTypeOf(field.value("type", json()));
+      auto field_type = SqlTypeOf(field.value("type", json()), upper_case);
       if (!field_type.ok()) {
         return Status::InvalidArgument("field " + name + ": " + field_type.status().message());
       }
-      fields.push_back({name, std::move(*field_type)});
+      fields.push_back({upper_case ? Upper(name) : name, std::move(*field_type)});
     }
     return SqlType::Struct(std::move(fields));
   }
-  return SqlTypeOf(type);
+  return SqlTypeOf(type, upper_case);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -979,12 +1269,20 @@ Status FillFromJson(const json& value, avro_value_t& target, const AvroSchemaVal
   int rc = 0;
   switch (kind) {
     case AVRO_UNION: {
+      // A branch of the value's own type first; else a string branch takes a number or a
+      // boolean as its text, as ksqlDB's runner coerces test values.
       const size_t branches = avro_schema_union_size(node);
-      for (size_t i = 0; i < branches; ++i) {
-        if (!BranchFits(avro_schema_union_branch(node, static_cast<int>(i)), value)) continue;
-        avro_value_t branch;
-        if (avro_value_set_branch(&target, static_cast<int>(i), &branch) != 0) break;
-        return FillFromJson(value, branch, schema, schema.LogicalOf(node, i));
+      for (int pass = 0; pass < 2; ++pass) {
+        for (size_t i = 0; i < branches; ++i) {
+          avro_schema_t branch_schema = avro_schema_union_branch(node, static_cast<int>(i));
+          const bool fits = pass == 0 ? BranchFits(branch_schema, value)
+                                      : avro_typeof(branch_schema) == AVRO_STRING &&
+                                            (value.is_number() || value.is_boolean());
+          if (!fits) continue;
+          avro_value_t branch;
+          if (avro_value_set_branch(&target, static_cast<int>(i), &branch) != 0) break;
+          return FillFromJson(value, branch, schema, schema.LogicalOf(node, i));
+        }
       }
       return mismatch();
     }
@@ -1152,23 +1450,24 @@ Result<std::string> AvroSchemaOf(const FormatOptions& options,
 }
 
 Result<std::vector<FormatColumn>> ColumnsOfAvroSchema(std::string_view schema_json,
-                                                      const std::string& single_name) {
+                                                      const std::string& single_name,
+                                                      bool whole_schema, bool upper_case) {
   json schema = json::parse(schema_json, nullptr, false);
   if (schema.is_discarded()) return Status::InvalidArgument("the AVRO schema is not JSON");
   std::vector<FormatColumn> columns;
-  if (schema.is_object() && schema.value("type", json()) == "record") {
+  if (!whole_schema && schema.is_object() && schema.value("type", json()) == "record") {
     for (const auto& field : schema.value("fields", json::array())) {
       const std::string name = field.value("name", std::string());
-      auto type = SqlTypeOf(field.value("type", json()));
+      auto type = SqlTypeOf(field.value("type", json()), upper_case);
       if (!type.ok()) {
         return Status::InvalidArgument("AVRO field " + name +
                                        " has no SQL type: " + type.status().message());
       }
-      columns.push_back({name, std::move(*type)});
+      columns.push_back({upper_case ? Upper(name) : name, std::move(*type)});
     }
     return columns;
   }
-  auto type = SqlTypeOf(schema);
+  auto type = SqlTypeOf(schema, upper_case);
   if (!type.ok()) {
     return Status::InvalidArgument("the AVRO schema has no SQL type: " + type.status().message());
   }
@@ -1187,11 +1486,31 @@ Result<std::unique_ptr<RowDecoder>> MakeAvroDecoder(const FormatOptions& options
 Result<std::unique_ptr<RowEncoder>> MakeAvroEncoder(const FormatOptions& options,
                                                     std::vector<FormatColumn> columns) {
   ASSIGN_OR_RAISE(auto registry, RegistryOf(options));
-  ASSIGN_OR_RAISE(std::string schema, AvroSchemaOf(options, columns));
+  std::string schema;
+  if (options.schema_id) {
+    // ksqlDB writes with the schema the id names; the analyzer checked the columns fit it.
+    const std::string what = "the AVRO schema with id " + std::to_string(*options.schema_id) +
+                             " (" + SubjectOf(options) + ", at " + registry->url() + ")";
+    auto registered = registry->GetById(*options.schema_id);
+    if (!registered.ok()) {
+      return Status(registered.status().code() == StatusCode::kUnavailable
+                        ? StatusCode::kUnavailable
+                        : StatusCode::kInvalidArgument,
+                    "cannot read " + what + ": " + registered.status().message());
+    }
+    if (registered->type != registry::SchemaType::kAvro) {
+      return Status::InvalidArgument(what + " is a " + registry::SchemaTypeName(registered->type) +
+                                     " schema, not AVRO");
+    }
+    schema = registered->schema;
+  } else {
+    ASSIGN_OR_RAISE(schema, AvroSchemaOf(options, columns));
+  }
   const bool unwrapped = JsonUnwrapped(options, columns.size());
   auto encoder = std::make_unique<AvroRowEncoder>(std::move(registry), options, std::move(columns),
                                                   std::move(schema), unwrapped);
   RETURN_NOT_OK(encoder->Init());
+  if (options.schema_id) encoder->UseRegisteredSchema(*options.schema_id);
   return std::unique_ptr<RowEncoder>(std::move(encoder));
 }
 

@@ -28,10 +28,15 @@ Result<std::string> AvroSchemaOf(const FormatOptions& options,
                                  const std::vector<FormatColumn>& columns);
 
 /// The columns an Avro schema describes (schema inference for CREATE without columns):
-/// a record's fields in order, or one column named `single_name` for any other schema.
-/// InvalidArgument naming the field when its type has no SQL equivalent.
+/// a record's fields in order, or one column named `single_name` for any other schema or
+/// when `whole_schema` (an unwrapped key, or WRAP_SINGLE_VALUE=false: ksqlDB's
+/// UNWRAP_SINGLES). With `upper_case`, record field names (nested ones too) are
+/// upper-cased, as ksqlDB infers them when no KEY_/VALUE_SCHEMA_ID is given. InvalidArgument
+/// naming the field when its type has no SQL equivalent.
 Result<std::vector<FormatColumn>> ColumnsOfAvroSchema(std::string_view schema_json,
-                                                      const std::string& single_name);
+                                                      const std::string& single_name,
+                                                      bool whole_schema = false,
+                                                      bool upper_case = false);
 
 /// For test harnesses: the wire-format message of `value_json` (a JSON value as ksqlDB's
 /// test files write it: decimals as numbers or text, bytes as base64) under any

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -15,6 +16,19 @@ namespace sidestream::formats {
 /// an object whose properties are oneOf [null, T], with connect.index and connect.type.
 Result<std::string> JsonSchemaOf(const FormatOptions& options,
                                  const std::vector<FormatColumn>& columns);
+
+/// The columns a JSON Schema describes (schema inference), read as Kafka Connect's
+/// JsonSchemaData reads it: an object's properties in connect.index order (else as written),
+/// or one column named `single_name` for any other schema or when `whole_schema` (an
+/// unwrapped key, or WRAP_SINGLE_VALUE=false). "integer" is BIGINT unless connect.type says
+/// int8/int16/int32; "number" is DOUBLE; oneOf/anyOf [null, T] is T; the Connect titles of
+/// Decimal, Date, Time and Timestamp give those types; an object with connect.type map or
+/// only additionalProperties is a MAP with STRING keys. With `upper_case`, field names are
+/// upper-cased (inference without a schema id). InvalidArgument naming the field whose type
+/// has no SQL equivalent.
+Result<std::vector<FormatColumn>> ColumnsOfJsonSchema(std::string_view schema_text,
+                                                      const std::string& single_name,
+                                                      bool whole_schema, bool upper_case);
 
 /// A decoder: checks the header and decodes the JSON after it (the schema id is not
 /// fetched: JSON carries its field names). InvalidArgument when no registry is configured.

@@ -8,6 +8,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/timestamp.pb.h>
+#include <google/protobuf/unknown_field_set.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/wire_format_lite.h>
 #include <google/protobuf/wrappers.pb.h>
@@ -17,10 +18,12 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <utility>
 
+#include "connectors/formats/json_format.h"
 #include "connectors/formats/scalar_text.h"
 #include "connectors/registry/schema_registry.h"
 
@@ -38,6 +41,9 @@ constexpr const char* kWrappersFile = "google/protobuf/wrappers.proto";
 constexpr const char* kDateFile = "google/type/date.proto";
 constexpr const char* kTimeFile = "google/type/timeofday.proto";
 constexpr const char* kDecimalFile = "confluent/type/decimal.proto";
+constexpr const char* kMetaFile = "confluent/meta.proto";
+// confluent.Meta's extension number on every options message (meta.proto).
+constexpr int kMetaExtension = 1088;
 constexpr const char* kRootMessage = "ConnectDefault1";
 constexpr int64_t kNanosPerMilli = 1'000'000;
 constexpr int64_t kMillisPerDay = 86'400'000;
@@ -304,6 +310,83 @@ std::vector<pb::FileDescriptorProto> WellKnownFiles() {
   return files;
 }
 
+// Confluent's confluent/meta.proto, as it declares itself: a Meta message (doc, params,
+// tags) extending the file, message and field options under number 1088. Schemas carry a
+// Decimal's precision and scale in (confluent.field_meta).params.
+pb::FileDescriptorProto MetaFile() {
+  pb::FileDescriptorProto file;
+  file.set_name(kMetaFile);
+  file.set_package("confluent");
+  file.set_syntax("proto3");
+  file.add_dependency("google/protobuf/descriptor.proto");
+  pb::DescriptorProto& meta = *file.add_message_type();
+  meta.set_name("Meta");
+  AddScalarField(meta, "doc", 1, FieldProto::TYPE_STRING);
+  pb::DescriptorProto& entry = *meta.add_nested_type();
+  entry.set_name("ParamsEntry");
+  entry.mutable_options()->set_map_entry(true);
+  AddScalarField(entry, "key", 1, FieldProto::TYPE_STRING);
+  AddScalarField(entry, "value", 2, FieldProto::TYPE_STRING);
+  FieldProto& params = *meta.add_field();
+  params.set_name("params");
+  params.set_number(2);
+  params.set_label(FieldProto::LABEL_REPEATED);
+  params.set_type(FieldProto::TYPE_MESSAGE);
+  params.set_type_name(".confluent.Meta.ParamsEntry");
+  FieldProto& tags = *meta.add_field();
+  tags.set_name("tags");
+  tags.set_number(3);
+  tags.set_label(FieldProto::LABEL_REPEATED);
+  tags.set_type(FieldProto::TYPE_STRING);
+  for (const auto& [name, extendee] :
+       {std::pair<const char*, const char*>{"file_meta", ".google.protobuf.FileOptions"},
+        {"message_meta", ".google.protobuf.MessageOptions"},
+        {"field_meta", ".google.protobuf.FieldOptions"},
+        {"enum_meta", ".google.protobuf.EnumOptions"},
+        {"enum_value_meta", ".google.protobuf.EnumValueOptions"}}) {
+    FieldProto& extension = *file.add_extension();
+    extension.set_name(name);
+    extension.set_number(kMetaExtension);
+    extension.set_label(FieldProto::LABEL_OPTIONAL);
+    extension.set_type(FieldProto::TYPE_MESSAGE);
+    extension.set_type_name(".confluent.Meta");
+    extension.set_extendee(extendee);
+  }
+  return file;
+}
+
+// (confluent.field_meta).params of `field`: a custom option of a pool built at run time is
+// kept as unknown fields of the options message, read here with libprotobuf's parser.
+std::map<std::string, std::string> FieldMetaParams(const pb::FieldDescriptor* field) {
+  std::map<std::string, std::string> params;
+  const pb::FieldOptions& options = field->options();
+  const pb::UnknownFieldSet& unknown = options.GetReflection()->GetUnknownFields(options);
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    const pb::UnknownField& option = unknown.field(i);
+    if (option.number() != kMetaExtension ||
+        option.type() != pb::UnknownField::TYPE_LENGTH_DELIMITED) {
+      continue;
+    }
+    pb::UnknownFieldSet meta;
+    if (!meta.ParseFromString(option.length_delimited())) continue;
+    for (int j = 0; j < meta.field_count(); ++j) {
+      const pb::UnknownField& param = meta.field(j);
+      if (param.number() != 2 || param.type() != pb::UnknownField::TYPE_LENGTH_DELIMITED) continue;
+      pb::UnknownFieldSet entry;
+      if (!entry.ParseFromString(param.length_delimited())) continue;
+      std::string key, value;
+      for (int k = 0; k < entry.field_count(); ++k) {
+        const pb::UnknownField& part = entry.field(k);
+        if (part.type() != pb::UnknownField::TYPE_LENGTH_DELIMITED) continue;
+        if (part.number() == 1) key = part.length_delimited();
+        if (part.number() == 2) value = part.length_delimited();
+      }
+      params[key] = value;
+    }
+  }
+  return params;
+}
+
 class FirstErrorCollector final : public pb::DescriptorPool::ErrorCollector {
  public:
   void AddError(const std::string& filename, const std::string& element_name, const pb::Message*,
@@ -469,6 +552,23 @@ Result<std::unique_ptr<CompiledSchema>> CompileSchemaText(const std::string& tex
   for (const pb::FileDescriptorProto& dependency : WellKnownFiles()) {
     if (compiled->pool->BuildFileCollectingErrors(dependency, &build_errors) == nullptr) {
       return Status::Internal("PROTOBUF well-known type: " + build_errors.first());
+    }
+  }
+  // Confluent's meta.proto: options such as (confluent.field_meta) resolve against it, and
+  // Confluent's parser accepts them without the import, so the import is added here.
+  const bool uses_meta = text.find("confluent.field_meta") != std::string::npos ||
+                         text.find("confluent.message_meta") != std::string::npos ||
+                         text.find("confluent.file_meta") != std::string::npos ||
+                         std::find(file.dependency().begin(), file.dependency().end(), kMetaFile) !=
+                             file.dependency().end();
+  if (uses_meta) {
+    RETURN_NOT_OK(AddImport(*compiled->pool, "google/protobuf/descriptor.proto"));
+    if (compiled->pool->BuildFileCollectingErrors(MetaFile(), &build_errors) == nullptr) {
+      return Status::Internal("PROTOBUF confluent/meta.proto: " + build_errors.first());
+    }
+    if (std::find(file.dependency().begin(), file.dependency().end(), kMetaFile) ==
+        file.dependency().end()) {
+      file.add_dependency(kMetaFile);
     }
   }
   for (const std::string& dependency : file.dependency()) {
@@ -759,6 +859,17 @@ Result<SqlType> SqlTypeOfField(const pb::FieldDescriptor* field, bool element, i
   if (message->full_name() == "google.type.Date") return SqlType::Date();
   if (message->full_name() == "google.type.TimeOfDay") return SqlType::Time();
   if (message->full_name() == "confluent.type.Decimal") {
+    // Confluent's ProtobufData: the precision and scale are (confluent.field_meta) params.
+    const auto params = FieldMetaParams(field);
+    auto precision = params.find("precision");
+    auto scale = params.find("scale");
+    if (precision != params.end()) {
+      const int digits = std::atoi(precision->second.c_str());
+      const int places = scale == params.end() ? 0 : std::atoi(scale->second.c_str());
+      if (digits >= 1 && digits <= types::kMaxDecimalPrecision && places >= 0 && places <= digits) {
+        return SqlType::Decimal(digits, places);
+      }
+    }
     return Status::NotSupported("PROTOBUF field " + where +
                                 " is a confluent.type.Decimal, whose precision cannot be "
                                 "inferred here: declare the columns");
@@ -1622,6 +1733,35 @@ Result<std::vector<FormatColumn>> ColumnsOfProtobufSchema(const std::string& sch
   return ColumnsOfMessage(message, upper_case);
 }
 
+namespace {
+
+// ksqlDB's runner fills a test value's fields into the schema case-insensitively: renames each
+// key that names no field exactly to the field it names in another case (nested too).
+void MatchFieldNames(nlohmann::ordered_json& value, const pb::Descriptor* descriptor, int depth) {
+  if (!value.is_object() || depth > 32) return;
+  nlohmann::ordered_json renamed = nlohmann::ordered_json::object();
+  for (auto& [key, element] : value.items()) {
+    const pb::FieldDescriptor* field = descriptor->FindFieldByName(key);
+    for (int i = 0; field == nullptr && i < descriptor->field_count(); ++i) {
+      const pb::FieldDescriptor* candidate = descriptor->field(i);
+      if (candidate->json_name() == key || Lower(candidate->name()) == Lower(key)) {
+        field = candidate;
+      }
+    }
+    if (field != nullptr && field->message_type() != nullptr && !field->is_map()) {
+      if (field->is_repeated() && element.is_array()) {
+        for (auto& item : element) MatchFieldNames(item, field->message_type(), depth + 1);
+      } else {
+        MatchFieldNames(element, field->message_type(), depth + 1);
+      }
+    }
+    renamed[field != nullptr ? field->name() : key] = std::move(element);
+  }
+  value = std::move(renamed);
+}
+
+}  // namespace
+
 Result<std::string> ProtobufMessageFromJson(const std::string& schema_text,
                                             const std::string& full_name, int32_t schema_id,
                                             std::string_view value_json) {
@@ -1631,11 +1771,35 @@ Result<std::string> ProtobufMessageFromJson(const std::string& schema_text,
   std::unique_ptr<pb::Message> message(schema->factory->GetPrototype(descriptor)->New());
   pb::util::JsonParseOptions parse_options;
   parse_options.ignore_unknown_fields = true;
-  const auto parsed = pb::util::JsonStringToMessage(
-      pb::StringPiece(value_json.data(), value_json.size()), message.get(), parse_options);
+  auto named = nlohmann::ordered_json::parse(value_json, nullptr, /*allow_exceptions=*/false);
+  std::string text(value_json);
+  if (!named.is_discarded()) {
+    MatchFieldNames(named, descriptor, 0);
+    text = named.dump();
+  }
+  const auto parsed = pb::util::JsonStringToMessage(text, message.get(), parse_options);
   if (!parsed.ok()) {
-    return Status::InvalidArgument("JSON does not fit the PROTOBUF message " +
-                                   descriptor->full_name() + ": " + parsed.ToString());
+    // What libprotobuf's JSON mapping cannot hold (a number for a confluent.type.Decimal)
+    // goes through a Row of the message's columns, as ksqlDB's runner converts test values.
+    auto columns = ColumnsOfMessage(descriptor, /*upper_case=*/false);
+    auto plans = columns.ok() ? PlanRegisteredColumns(descriptor, *columns, /*require_all=*/true)
+                              : Result<std::vector<FieldPlan>>(columns.status());
+    Status converted = plans.status();
+    if (converted.ok()) {
+      FormatOptions json_options;
+      json_options.format = "JSON";
+      types::Row row(columns->size());
+      converted = MakeJsonDecoder(json_options, *columns)->Decode(text, row, 0);
+      message->Clear();
+      MessageWriter writer;
+      for (size_t i = 0; converted.ok() && i < row.size(); ++i) {
+        converted = writer.WriteField(*message, (*plans)[i], row[i]);
+      }
+    }
+    if (!converted.ok()) {
+      return Status::InvalidArgument("JSON does not fit the PROTOBUF message " +
+                                     descriptor->full_name() + ": " + parsed.ToString());
+    }
   }
   std::string out;
   AppendConfluentProtobufHeader(schema_id, IndexesOf(descriptor), out);

@@ -11,6 +11,7 @@
 #include "analyzer/source_properties.h"
 #include "common/did_you_mean.h"
 #include "connectors/formats/avro_format.h"
+#include "connectors/formats/json_sr_format.h"
 #include "connectors/formats/protobuf_format.h"
 #include "connectors/registry/schema_registry.h"
 #include "functions/numbers.h"
@@ -33,6 +34,11 @@ std::string Upper(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return std::toupper(c); });
   return text;
+}
+
+// Whether a format reads its columns from the schema registry (ksqlDB's SCHEMA_INFERENCE).
+bool InfersSchema(const std::string& format) {
+  return format == "AVRO" || format == "JSON_SR" || format == "PROTOBUF";
 }
 
 // A value of session property kDefaultKeyFormatProperty as a key format, checked like
@@ -405,6 +411,76 @@ Status CheckTimestampColumn(const SourceDescription& source, SourceLocation wher
 
 // The format and TIMESTAMP checks of a source or sink, with errors placed at the WITH
 // property that caused them; `places.column` locates column errors.
+// An Avro name: [A-Za-z_][A-Za-z0-9_]* (Avro's Schema.validateName, ksqlDB's message).
+Status CheckAvroName(const std::string& name) {
+  auto letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; };
+  if (name.empty() || !letter(name[0])) {
+    return Status::BindError("Schema is not compatible with Avro: Illegal initial character: " +
+                             name);
+  }
+  for (char c : name) {
+    if (!letter(c) && !std::isdigit(static_cast<unsigned char>(c))) {
+      return Status::BindError("Schema is not compatible with Avro: Illegal character in: " + name);
+    }
+  }
+  return Status::OK();
+}
+
+Status CheckAvroNames(const types::SqlType& type) {
+  switch (type.id()) {
+    case TypeId::kArray:
+      return CheckAvroNames(type.element());
+    case TypeId::kMap:
+      return CheckAvroNames(type.value());
+    case TypeId::kStruct:
+      for (const auto& field : type.fields()) {
+        RETURN_NOT_OK(CheckAvroName(field.name));
+        RETURN_NOT_OK(CheckAvroNames(field.type));
+      }
+      return Status::OK();
+    default:
+      return Status::OK();
+  }
+}
+
+// ksqlDB's format properties (FormatProperties.validateProperties): a full schema name only
+// for the registry formats, and never blank; AVRO's field names must be Avro names.
+Status CheckFormatProperties(const SourceDescription& source, SourceLocation location) {
+  for (bool key : {true, false}) {
+    const std::string& format = key ? source.key_format : source.value_format;
+    for (const char* property : {key ? "KEY_SCHEMA_FULL_NAME" : "VALUE_SCHEMA_FULL_NAME",
+                                 key ? "" : "VALUE_AVRO_SCHEMA_FULL_NAME"}) {
+      auto found = source.properties.find(property);
+      if (*property == '\0' || found == source.properties.end()) continue;
+      if (format != "AVRO" && format != "JSON_SR" && format != "PROTOBUF") {
+        return Status::BindError(
+            format + " does not support the following configs: [fullSchemaName]", location);
+      }
+      const std::string& name = found->second;
+      if (name.find_first_not_of(" \t\r\n") == std::string::npos) {
+        return Status::BindError(
+            "fullSchemaName cannot be empty. Format configuration: {fullSchemaName=}", location);
+      }
+    }
+    if (format != "AVRO") continue;
+    size_t count = 0;
+    for (const auto& column : source.columns) {
+      if (column.role == (key ? ColumnRole::kKey : ColumnRole::kValue)) ++count;
+    }
+    for (const auto& column : source.columns) {
+      if (column.role != (key ? ColumnRole::kKey : ColumnRole::kValue)) continue;
+      // A single unwrapped column (a key, WRAP_SINGLE_VALUE=false) is no Avro field.
+      auto wrap = source.properties.find("WRAP_SINGLE_VALUE");
+      const bool unwrapped =
+          count == 1 &&
+          (key || (wrap != source.properties.end() && Upper(wrap->second) == "FALSE"));
+      if (!unwrapped) RETURN_NOT_OK(CheckAvroName(column.name).WithLocation(location));
+      RETURN_NOT_OK(CheckAvroNames(column.type).WithLocation(location));
+    }
+  }
+  return Status::OK();
+}
+
 Status CheckFormatsAndTimestamp(const SourceDescription& source, const sql::Statement& statement,
                                 FormatErrorPlaces places) {
   places.key_format =
@@ -412,6 +488,7 @@ Status CheckFormatsAndTimestamp(const SourceDescription& source, const sql::Stat
   places.value_format =
       PropertyLocation(statement.properties, {"VALUE_FORMAT", "FORMAT"}, statement.location);
   RETURN_NOT_OK(CheckFormats(source, places));
+  RETURN_NOT_OK(CheckFormatProperties(source, statement.location));
   return CheckTimestampColumn(
       source, PropertyLocation(statement.properties, {"TIMESTAMP"}, statement.location));
 }
@@ -1269,15 +1346,17 @@ class StatementAnalyzer {
     return KeyFormatProperty(found->second, location);
   }
 
-  // The key (`key`) or value columns of an AVRO or PROTOBUF source from the registry: the schema
-  // with KEY_/VALUE_SCHEMA_ID, else the latest under "<topic>-key" / "<topic>-value". None when the
-  // format is neither, no registry is configured, or (for a key) the subject is absent.
+  // The key (`key`) or value columns of an AVRO, JSON_SR or PROTOBUF source from the registry
+  // (ksqlDB's SchemaRegistryTopicSchemaSupplier): the schema with KEY_/VALUE_SCHEMA_ID, else
+  // the latest under "<topic>-key" / "<topic>-value". Field names are upper-cased unless a
+  // schema id names the schema. None when the format infers nothing, no registry is
+  // configured, or (for a key) the subject is absent.
   Result<std::vector<catalog::Column>> InferColumns(const sql::Statement& statement,
                                                     const SourceDescription& source, bool key) {
     std::vector<catalog::Column> columns;
     const std::string format = key ? source.key_format : source.value_format;
     const std::string url = registry::DefaultSchemaRegistryUrl();
-    if ((format != "AVRO" && format != "PROTOBUF") || url.empty()) return columns;
+    if (!InfersSchema(format) || url.empty()) return columns;
     ASSIGN_OR_RAISE(auto client, registry::SharedSchemaRegistry(url));
     const std::string subject = source.topic + (key ? "-key" : "-value");
     auto id = source.properties.find(key ? "KEY_SCHEMA_ID" : "VALUE_SCHEMA_ID");
@@ -1293,14 +1372,25 @@ class StatementAnalyzer {
               "' does not exist in the Schema Registry: " + schema.status().message(),
           statement.location);
     }
+    const bool upper_case = id == source.properties.end();
+    // Keys are always unwrapped, values when WRAP_SINGLE_VALUE=false (ksqlDB's UNWRAP_SINGLES):
+    // the whole schema is then one column. PROTOBUF cannot unwrap.
+    auto wrap = source.properties.find("WRAP_SINGLE_VALUE");
+    const bool whole_schema =
+        format != "PROTOBUF" &&
+        (key || (wrap != source.properties.end() && Upper(wrap->second) == "FALSE"));
     auto full_name =
         source.properties.find(key ? "KEY_SCHEMA_FULL_NAME" : "VALUE_SCHEMA_FULL_NAME");
     auto inferred =
         format == "PROTOBUF"
             ? formats::ColumnsOfProtobufSchema(
                   schema->schema, full_name != source.properties.end() ? full_name->second : "",
-                  /*upper_case=*/id == source.properties.end())
-            : formats::ColumnsOfAvroSchema(schema->schema, key ? "ROWKEY" : "ROWVAL");
+                  upper_case)
+        : format == "JSON_SR"
+            ? formats::ColumnsOfJsonSchema(schema->schema, key ? "ROWKEY" : "ROWVAL", whole_schema,
+                                           upper_case)
+            : formats::ColumnsOfAvroSchema(schema->schema, key ? "ROWKEY" : "ROWVAL", whole_schema,
+                                           upper_case);
     if (!inferred.ok() && inferred.status().code() == StatusCode::kNotFound) {
       // ksqlDB's words when the named message is not in the schema.
       return Status::InvalidArgument(
@@ -1322,6 +1412,52 @@ class StatementAnalyzer {
       columns.push_back(std::move(column));
     }
     return columns;
+  }
+
+  // ksqlDB's rule for a CREATE ... AS SELECT with KEY_/VALUE_SCHEMA_ID (DefaultSchemaInjector's
+  // checkColumnsCompatibility): the format must infer schemas, and each result column must be
+  // the registered schema's column at its place, with its name and type; the schema may have
+  // more columns after them. The sink then writes with that schema.
+  Status CheckSinkSchemaIds(const sql::Statement& statement, const SourceDescription& sink) {
+    for (bool key : {true, false}) {
+      const char* id_property = key ? "KEY_SCHEMA_ID" : "VALUE_SCHEMA_ID";
+      if (sink.properties.count(id_property) == 0) continue;
+      const std::string& format = key ? sink.key_format : sink.value_format;
+      if (!InfersSchema(format)) {
+        return Status::InvalidArgument(std::string(key ? "KEY_FORMAT" : "VALUE_FORMAT") +
+                                           " should support schema inference when " + id_property +
+                                           " is provided. Current format is " + format + ".",
+                                       statement.location);
+      }
+      ASSIGN_OR_RAISE(auto inferred, InferColumns(statement, sink, key));
+      if (inferred.empty()) continue;  // no registry configured
+      auto describe = [](const std::vector<const catalog::Column*>& columns) {
+        std::string text;
+        for (const catalog::Column* column : columns) {
+          text += (text.empty() ? "`" : ", `") + column->name + "` " + column->type.ToString();
+        }
+        return "[" + text + "]";
+      };
+      std::vector<const catalog::Column*> changed, registered;
+      for (const auto& column : inferred) registered.push_back(&column);
+      size_t index = 0;
+      for (const auto& column : sink.columns) {
+        if (column.role != (key ? ColumnRole::kKey : ColumnRole::kValue)) continue;
+        if (index >= inferred.size() || inferred[index].name != column.name ||
+            !(inferred[index].type == column.type)) {
+          changed.push_back(&column);
+        }
+        ++index;
+      }
+      if (!changed.empty()) {
+        return Status::InvalidArgument(
+            "The following " + std::string(key ? "key" : "value") +
+                " columns are changed, missing or reordered: " + describe(changed) +
+                ". Schema from schema registry is " + describe(registered),
+            statement.location);
+      }
+    }
+    return Status::OK();
   }
 
   Status AnalyzeCreateSource(const sql::Statement& statement, AnalyzedStatement& result) {
@@ -1405,20 +1541,37 @@ class StatementAnalyzer {
           break;
       }
     }
-    // Schema inference: the columns a CREATE leaves out come from the registry.
+    // Schema inference (ksqlDB's DefaultSchemaInjector): the key or value columns a CREATE
+    // leaves out come from the registry when their format can infer them; a schema id asks
+    // for inference and so needs such a format and no declared columns of its kind.
+    for (bool key : {true, false}) {
+      const char* id_property = key ? "KEY_SCHEMA_ID" : "VALUE_SCHEMA_ID";
+      const std::string& format = key ? source.key_format : source.value_format;
+      if (source.properties.count(id_property) != 0) {
+        if (!InfersSchema(format)) {
+          return Status::InvalidArgument(std::string(key ? "KEY_FORMAT" : "VALUE_FORMAT") +
+                                             " should support schema inference when " +
+                                             id_property + " is provided. Current format is " +
+                                             format + ".",
+                                         statement.location);
+        }
+        if (!(key ? keys : values).empty()) {
+          return Status::InvalidArgument(std::string("Table elements and ") + id_property +
+                                             " cannot both exist for create statement.",
+                                         statement.location);
+        }
+      }
+    }
     if (values.empty()) {
       ASSIGN_OR_RAISE(values, InferColumns(statement, source, false));
-      if (statement.columns.empty() && !values.empty()) {
-        ASSIGN_OR_RAISE(keys, InferColumns(statement, source, true));
-      }
-    } else if (keys.empty() && source.key_format == "PROTOBUF") {
-      // ksqlDB infers a PROTOBUF key left out even when the value columns are declared.
+    }
+    if (keys.empty()) {
       ASSIGN_OR_RAISE(keys, InferColumns(statement, source, true));
     }
     if (statement.columns.empty() && values.empty()) {
       return Status::NotSupported(
-          "Schema inference needs VALUE_FORMAT='AVRO' and a schema registry "
-          "(ksql.schema.registry.url): declare the columns",
+          "Schema inference needs VALUE_FORMAT='AVRO', 'JSON_SR' or 'PROTOBUF' and a schema "
+          "registry (ksql.schema.registry.url): declare the columns",
           statement.location);
     }
     if (source.type == SourceType::kTable && keys.empty()) {
@@ -2358,6 +2511,9 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   FormatErrorPlaces places;
   places.column = [&](const std::string&) { return statement.location; };
   RETURN_NOT_OK(CheckFormatsAndTimestamp(sink, statement, places));
+  if (statement.kind == sql::StatementKind::kCreateAsSelect) {
+    RETURN_NOT_OK(CheckSinkSchemaIds(statement, sink));
+  }
 
   if (statement.kind == sql::StatementKind::kInsertInto) {
     auto target = catalog_.GetSource(statement.name);

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "connectors/registry/schema_registry.h"
 #include "session/script_runner.h"
 #include "sql/parser.h"
 
@@ -190,6 +191,98 @@ TEST_F(AnalyzerTest, WatermarkSetsEventTime) {
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(*result->new_source->timestamp_column, "TS");
   EXPECT_EQ(*result->new_source->watermark_delay_ms, 5000);
+}
+
+TEST_F(AnalyzerTest, SchemaIdsAndFormatPropertiesFollowKsqlRules) {
+  auto both =
+      Analyze("CREATE STREAM s (c1 INT) WITH (KAFKA_TOPIC='t', FORMAT='AVRO', VALUE_SCHEMA_ID=1);");
+  ASSERT_FALSE(both.ok());
+  EXPECT_THAT(both.status().message(),
+              HasSubstr("Table elements and VALUE_SCHEMA_ID cannot both exist"));
+  auto kafka = Analyze(
+      "CREATE STREAM s WITH (KAFKA_TOPIC='t', KEY_FORMAT='KAFKA', VALUE_FORMAT='AVRO', "
+      "KEY_SCHEMA_ID=1);");
+  ASSERT_FALSE(kafka.ok());
+  EXPECT_THAT(kafka.status().message(),
+              HasSubstr("KEY_FORMAT should support schema inference when KEY_SCHEMA_ID is "
+                        "provided. Current format is KAFKA."));
+  auto avro_name =
+      Analyze("CREATE STREAM s (`1a` DOUBLE) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='AVRO');");
+  ASSERT_FALSE(avro_name.ok());
+  EXPECT_THAT(avro_name.status().message(), HasSubstr("Illegal initial character: 1a"));
+  auto blank = Analyze(
+      "CREATE STREAM s (a INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='AVRO', "
+      "VALUE_AVRO_SCHEMA_FULL_NAME=' ');");
+  ASSERT_FALSE(blank.ok());
+  EXPECT_THAT(blank.status().message(), HasSubstr("fullSchemaName cannot be empty"));
+  auto json = Analyze(
+      "CREATE STREAM s (a INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', "
+      "VALUE_SCHEMA_FULL_NAME='x.Y');");
+  ASSERT_FALSE(json.ok());
+  EXPECT_THAT(json.status().message(),
+              HasSubstr("JSON does not support the following configs: [fullSchemaName]"));
+}
+
+// Schema inference against an in-memory registry, as ksqlDB's DefaultSchemaInjector does it.
+class InferenceTest : public AnalyzerTest {
+ protected:
+  void SetUp() override {
+    AnalyzerTest::SetUp();
+    registry::SetDefaultSchemaRegistryUrl("mock://analyzer-inference");
+    registry_ = registry::SharedSchemaRegistry("mock://analyzer-inference").value();
+  }
+  void TearDown() override { registry::SetDefaultSchemaRegistryUrl(""); }
+
+  int32_t RegisterAvro(const std::string& subject, const std::string& schema) {
+    auto id = registry_->Register(subject, registry::SchemaType::kAvro, schema);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : -1;
+  }
+
+  std::shared_ptr<registry::SchemaRegistry> registry_;
+};
+
+TEST_F(InferenceTest, NamesAreUpperCasedUnlessASchemaIdIsGivenAndKeysAreUnwrapped) {
+  const std::string value = R"({"type":"record","name":"V","fields":[{"name":"c1","type":"int"},
+      {"name":"c2","type":"double"}]})";
+  RegisterAvro("inferred-key", R"({"type":"record","name":"K","fields":[{"name":"f1",
+      "type":"string"}]})");
+  const int32_t id = RegisterAvro("inferred-value", value);
+  auto inferred = Analyze("CREATE STREAM s WITH (KAFKA_TOPIC='inferred', FORMAT='AVRO');");
+  ASSERT_TRUE(inferred.ok()) << inferred.status().ToString();
+  const auto& columns = inferred->new_source->columns;
+  ASSERT_EQ(columns.size(), 3u);
+  EXPECT_EQ(columns[0].name, "ROWKEY");
+  EXPECT_EQ(columns[0].role, catalog::ColumnRole::kKey);
+  EXPECT_EQ(columns[0].type, types::SqlType::Struct({{"F1", types::SqlType::String()}}));
+  EXPECT_EQ(columns[1].name, "C1");
+  EXPECT_EQ(columns[2].name, "C2");
+  auto by_id = Analyze(
+      "CREATE STREAM s WITH (KAFKA_TOPIC='inferred', KEY_FORMAT='KAFKA', "
+      "VALUE_FORMAT='AVRO', VALUE_SCHEMA_ID=" +
+      std::to_string(id) + ");");
+  ASSERT_TRUE(by_id.ok()) << by_id.status().ToString();
+  ASSERT_EQ(by_id->new_source->columns.size(), 2u);
+  EXPECT_EQ(by_id->new_source->columns[0].name, "c1");
+}
+
+TEST_F(InferenceTest, ACreateAsSelectMustLeadTheSchemaItsIdNames) {
+  Run("CREATE STREAM src (`id` INT KEY, `c1` INT) WITH (KAFKA_TOPIC='src', VALUE_FORMAT='JSON');");
+  const int32_t fits = RegisterAvro("a-value", R"({"type":"record","name":"A","fields":[
+      {"name":"c1","type":"int"},{"name":"c2","type":["null","int"],"default":null}]})");
+  const int32_t reordered = RegisterAvro("b-value", R"({"type":"record","name":"B","fields":[
+      {"name":"c2","type":"double"},{"name":"c1","type":"int"}]})");
+  auto ok =
+      Analyze("CREATE STREAM a WITH (VALUE_FORMAT='AVRO', VALUE_SCHEMA_ID=" + std::to_string(fits) +
+              ") AS SELECT * FROM src;");
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+  auto bad = Analyze("CREATE STREAM b WITH (VALUE_FORMAT='AVRO', VALUE_SCHEMA_ID=" +
+                     std::to_string(reordered) + ") AS SELECT * FROM src;");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("The following value columns are changed, missing or reordered: "
+                        "[`c1` INTEGER]. Schema from schema registry is [`c2` DOUBLE, `c1` "
+                        "INTEGER]"));
 }
 
 }  // namespace

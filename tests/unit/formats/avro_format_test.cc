@@ -370,5 +370,94 @@ TEST(JsonSrFormatTest, RoundTripWithHeaderAndJsonSchema) {
   EXPECT_NE(bare.message().find("JSON_SR: unknown magic byte"), std::string::npos);
 }
 
+TEST(AvroSchemaTest, InferenceUpperCasesNamesAndUnwrapsWholeSchemas) {
+  // ksqlDB: names upper-cased when no schema id names the schema (nested ones too); a key, or a
+  // value with WRAP_SINGLE_VALUE=false, is the whole schema as one column.
+  const std::string schema = R"({"type":"record","name":"R","fields":[
+      {"name":"c1","type":{"type":"record","name":"S","fields":[{"name":"f1","type":"int"}]}}]})";
+  auto upper = ColumnsOfAvroSchema(schema, "ROWVAL", /*whole_schema=*/false, /*upper_case=*/true);
+  ASSERT_TRUE(upper.ok()) << upper.status().ToString();
+  ASSERT_EQ(upper->size(), 1u);
+  EXPECT_EQ((*upper)[0].name, "C1");
+  EXPECT_EQ((*upper)[0].type, SqlType::Struct({{"F1", SqlType::Int()}}));
+  auto original = ColumnsOfAvroSchema(schema, "ROWVAL", false, false);
+  ASSERT_TRUE(original.ok());
+  EXPECT_EQ((*original)[0].name, "c1");
+  auto whole = ColumnsOfAvroSchema(schema, "ROWKEY", /*whole_schema=*/true, true);
+  ASSERT_TRUE(whole.ok());
+  ASSERT_EQ(whole->size(), 1u);
+  EXPECT_EQ((*whole)[0].name, "ROWKEY");
+  EXPECT_EQ((*whole)[0].type, SqlType::Struct({{"C1", SqlType::Struct({{"F1", SqlType::Int()}})}}));
+}
+
+TEST(JsonSchemaTest, ColumnsOfAJsonSchema) {
+  // Kafka Connect's reading: integer is BIGINT unless connect.type narrows it, oneOf [null, T]
+  // is T, properties in connect.index order.
+  auto columns = ColumnsOfJsonSchema(R"({"type":"object","properties":{
+      "b":{"type":"string","connect.index":1},
+      "a":{"oneOf":[{"type":"null"},{"type":"integer","connect.type":"int32"}],"connect.index":0},
+      "c":{"type":"integer","connect.index":2},
+      "m":{"type":"object","additionalProperties":{"type":"number"},"connect.index":3}}})",
+                                     "ROWVAL", false, true);
+  ASSERT_TRUE(columns.ok()) << columns.status().ToString();
+  ASSERT_EQ(columns->size(), 4u);
+  EXPECT_EQ((*columns)[0].name, "A");
+  EXPECT_EQ((*columns)[0].type, SqlType::Int());
+  EXPECT_EQ((*columns)[1].name, "B");
+  EXPECT_EQ((*columns)[1].type, SqlType::String());
+  EXPECT_EQ((*columns)[2].type, SqlType::Bigint());
+  EXPECT_EQ((*columns)[3].type, SqlType::Map(SqlType::String(), SqlType::Double()));
+  auto key = ColumnsOfJsonSchema(R"({"oneOf":[{"type":"null"},{"type":"integer"}]})", "ROWKEY",
+                                 true, true);
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ((*key)[0].name, "ROWKEY");
+  EXPECT_EQ((*key)[0].type, SqlType::Bigint());
+  EXPECT_FALSE(
+      ColumnsOfJsonSchema(R"({"oneOf":[{"type":"string"},{"type":"integer"}]})", "X", true, true)
+          .ok());
+}
+
+TEST(AvroFormatTest, WritesWithTheRegisteredSchemaASchemaIdNames) {
+  // VALUE_SCHEMA_ID: the registered schema is written, its fields filled by name; a field the
+  // row lacks (or holds NULL for) takes its default, else NULL; no new schema is registered.
+  auto registry = Registry("schema-id");
+  auto id = registry->Register("other-value", registry::SchemaType::kAvro,
+                               R"({"type":"record","name":"W","fields":[
+      {"name":"c1","type":"int"},
+      {"name":"c2","type":"int","default":100},
+      {"name":"c3","type":["null","string"],"default":null}]})");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  FormatOptions options = Avro("schema-id");
+  options.schema_id = *id;
+  auto encoder = MakeEncoder(options, {{"c1", SqlType::Int()}});
+  ASSERT_TRUE(encoder.ok()) << encoder.status().ToString();
+  std::string bytes;
+  ASSERT_TRUE((*encoder)->Encode({Value::Int(4)}, 0, bytes).ok());
+  auto message = registry::ParseWireHeader(bytes);
+  ASSERT_TRUE(message.ok());
+  EXPECT_EQ(message->schema_id, *id);
+  EXPECT_FALSE(registry->GetLatest("orders-value").ok());
+  std::vector<FormatColumn> all = {
+      {"C1", SqlType::Int()}, {"C2", SqlType::Int()}, {"C3", SqlType::String()}};
+  auto decoder = MakeDecoder(Avro("schema-id"), all);
+  ASSERT_TRUE(decoder.ok());
+  Row row(3);
+  ASSERT_TRUE((*decoder)->Decode(bytes, row, 0).ok());
+  EXPECT_EQ(row[0], Value::Int(4));
+  EXPECT_EQ(row[1], Value::Int(100));
+  EXPECT_TRUE(row[2].is_null());
+  // A required field without a default cannot take a NULL.
+  auto strict = registry->Register("strict-value", registry::SchemaType::kAvro,
+                                   R"({"type":"record","name":"S","fields":[
+      {"name":"c1","type":"int"},{"name":"c2","type":"double"}]})");
+  ASSERT_TRUE(strict.ok());
+  options.schema_id = *strict;
+  auto failing = MakeEncoder(options, {{"c1", SqlType::Int()}});
+  ASSERT_TRUE(failing.ok());
+  Status status = (*failing)->Encode({Value::Int(4)}, 0, bytes);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("field c2"), std::string::npos) << status.ToString();
+}
+
 }  // namespace
 }  // namespace sidestream::formats

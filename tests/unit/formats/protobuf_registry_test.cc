@@ -196,6 +196,26 @@ TEST(ProtobufRegistryTest, InfersColumnsFromTheSchemaText) {
   EXPECT_FALSE(ColumnsOfProtobufSchema("syntax = \"proto3\"; message M { M self = 1; }", "").ok());
 }
 
+TEST(ProtobufRegistryTest, InfersADecimalFromConfluentFieldMeta) {
+  // Confluent's schemas give a Decimal's precision and scale in (confluent.field_meta), often
+  // without importing confluent/meta.proto.
+  const std::string text =
+      "syntax = \"proto3\"; import \"confluent/type/decimal.proto\"; message M { "
+      "confluent.type.Decimal d = 1 [(confluent.field_meta) = { params: [{ value: \"4\", key: "
+      "\"precision\" }, { value: \"2\", key: \"scale\" }]}]; }";
+  auto columns = ColumnsOfProtobufSchema(text, "");
+  ASSERT_TRUE(columns.ok()) << columns.status().ToString();
+  ASSERT_EQ(columns->size(), 1u);
+  EXPECT_EQ((*columns)[0].type, SqlType::Decimal(4, 2));
+  // Without the precision there is nothing to infer.
+  EXPECT_EQ(ColumnsOfProtobufSchema("syntax = \"proto3\"; import \"confluent/type/decimal.proto\"; "
+                                    "message M { confluent.type.Decimal d = 1; }",
+                                    "")
+                .status()
+                .code(),
+            StatusCode::kNotSupported);
+}
+
 TEST(ProtobufRegistryTest, SinkWritesWithTheSchemaIdItNames) {
   const std::string text =
       "syntax = \"proto3\"; message Key { int32 id = 1; } "
@@ -214,6 +234,28 @@ TEST(ProtobufRegistryTest, SinkWritesWithTheSchemaIdItNames) {
   auto json = ProtobufWireToJson("mock://pb-sink", bytes, {});
   ASSERT_TRUE(json.ok()) << json.status().ToString();
   EXPECT_EQ(*json, R"({"c1":4,"c2":""})");
+}
+
+TEST(ProtobufRegistryTest, TestValuesFillTheNamedMessageCaseInsensitively) {
+  // As ksqlDB's runner writes a case's input: the message KEY_/VALUE_SCHEMA_FULL_NAME names,
+  // fields matched in any case, a number into a confluent.type.Decimal.
+  const std::string text =
+      "syntax = \"proto3\"; import \"confluent/type/decimal.proto\"; "
+      "message A { int32 K0 = 1; } message B { int32 K1 = 1; "
+      "confluent.type.Decimal D = 2 [(confluent.field_meta) = { params: [{ key: \"precision\", "
+      "value: \"4\" }, { key: \"scale\", value: \"2\" }]}]; }";
+  const int32_t id = RegisterProto("pb-test-values", "in-value", text);
+  auto bytes = ProtobufMessageFromJson(text, "B", id, R"({"k1":42,"d":10.01})");
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  FormatOptions options = Registry("pb-test-values", id);
+  options.full_schema_name = "B";
+  auto decoder = MakeDecoder(options, {{"K1", SqlType::Int()}, {"D", SqlType::Decimal(4, 2)}});
+  ASSERT_TRUE(decoder.ok()) << decoder.status().ToString();
+  Row row(2);
+  Status status = (*decoder)->Decode(*bytes, row, 0);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(row[0], Value::Int(42));
+  EXPECT_EQ(row[1], Value::DecimalValue(1001, 2));
 }
 
 TEST(ProtobufRegistryTest, SinkRefusesASchemaThatCannotHoldItsColumns) {
