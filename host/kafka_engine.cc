@@ -436,6 +436,10 @@ EngineProgress KafkaEngine::progress() const {
     progress.sink_writes += connector.upserts + connector.deletes;
     progress.sink_dead_letters += connector.dead_letters;
   }
+  if (standby_) {
+    progress.standby_records = standby_->records_replayed();
+    progress.standby_copies = standby_->open_copies();
+  }
   return progress;
 }
 

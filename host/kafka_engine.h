@@ -122,6 +122,8 @@ struct EngineProgress {
   int64_t restored_records = 0;   // changelog records read back when tasks started
   int64_t sink_writes = 0;        // rows upserted or deleted by sink connectors
   int64_t sink_dead_letters = 0;  // records a connector's store refused
+  int64_t standby_records = 0;    // changelog records replayed into standby copies
+  int64_t standby_copies = 0;     // standby copies of tasks kept now (num.standby.replicas)
 };
 
 /// What `GET /metrics` reports, summed over the stream threads.
@@ -269,8 +271,6 @@ class KafkaEngine {
   EngineProgress progress() const;
   /// The totals and each query's share of them, from the control thread.
   EngineMetrics Metrics() const;
-  /// Changelog records replayed into standby copies (num.standby.replicas); any thread.
-  int64_t standby_records() const { return standby_ ? standby_->records_replayed() : 0; }
   int stream_threads() const { return static_cast<int>(threads_.size()); }
 
  private:

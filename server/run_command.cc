@@ -14,6 +14,28 @@
 
 namespace sidestream::server {
 
+namespace {
+
+// The progress line `run` prints every 5 s and at its stop.
+std::string ProgressLine(const host::EngineProgress& progress) {
+  std::string line = "consumed " + std::to_string(progress.consumed) + ", produced " +
+                     std::to_string(progress.produced) + ", late " +
+                     std::to_string(progress.late_records) + ", undecodable " +
+                     std::to_string(progress.decode_errors) + ", oversized " +
+                     std::to_string(progress.oversized_results) + ", sink writes " +
+                     std::to_string(progress.sink_writes) + ", sink dead letters " +
+                     std::to_string(progress.sink_dead_letters) + ", state changes " +
+                     std::to_string(progress.changelog_records) + ", restored " +
+                     std::to_string(progress.restored_records);
+  if (progress.standby_copies > 0 || progress.standby_records > 0) {
+    line += ", standby copies " + std::to_string(progress.standby_copies) + " (records replayed " +
+            std::to_string(progress.standby_records) + ")";
+  }
+  return line;
+}
+
+}  // namespace
+
 int RunRun(const RunOptions& options) {
   std::ifstream file(options.sql_path);
   if (!file) {
@@ -132,13 +154,7 @@ int RunRun(const RunOptions& options) {
     auto now = std::chrono::steady_clock::now();
     double elapsed = std::chrono::duration<double>(now - start).count();
     if (now - last_report >= std::chrono::seconds(5)) {
-      host::EngineProgress progress = (*engine)->progress();
-      std::cerr << "consumed " << progress.consumed << ", produced " << progress.produced
-                << ", late " << progress.late_records << ", undecodable " << progress.decode_errors
-                << ", oversized " << progress.oversized_results << ", sink writes "
-                << progress.sink_writes << ", sink dead letters " << progress.sink_dead_letters
-                << ", state changes " << progress.changelog_records << ", restored "
-                << progress.restored_records << "\n";
+      std::cerr << ProgressLine((*engine)->progress()) << "\n";
       last_report = now;
     }
     if (options.duration_seconds > 0 && elapsed >= options.duration_seconds) break;
@@ -149,13 +165,7 @@ int RunRun(const RunOptions& options) {
     std::cerr << "error: " << committed.ToString() << "\n";
     return 1;
   }
-  host::EngineProgress progress = (*engine)->progress();
-  std::cerr << "stopped: consumed " << progress.consumed << ", produced " << progress.produced
-            << ", late " << progress.late_records << ", undecodable " << progress.decode_errors
-            << ", oversized " << progress.oversized_results << ", sink writes "
-            << progress.sink_writes << ", sink dead letters " << progress.sink_dead_letters
-            << ", state changes " << progress.changelog_records << ", restored "
-            << progress.restored_records << "\n";
+  std::cerr << "stopped: " << ProgressLine((*engine)->progress()) << "\n";
   for (const host::QueryStatus& query : (*engine)->Queries()) {
     if (query.state == host::QueryState::kRunning && query.errors.empty()) continue;
     std::cerr << "query " << query.id << ": " << host::QueryStateName(query.state) << ", "

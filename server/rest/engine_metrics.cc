@@ -71,6 +71,10 @@ void DescribeEngineMetrics(metrics::Registry& registry) {
   counter("sidestream_rebalances_total",
           "Partition assignments received by every query's consumer group members.");
   gauge("sidestream_stream_threads", "Stream threads running queries.");
+  counter("sidestream_standby_records_total",
+          "Changelog records replayed into standby copies of tasks this instance does not run "
+          "(num.standby.replicas).");
+  gauge("sidestream_standby_tasks", "Standby copies of tasks this instance keeps warm now.");
   counter("sidestream_sink_writes_total", "Rows upserted or deleted by sink connectors.");
   counter("sidestream_sink_dead_letter_records_total", "Records a connector's store refused.");
   counter("sidestream_connector_records_total",
@@ -151,6 +155,8 @@ void CollectEngineMetrics(const host::EngineMetrics& engine,
   registry.SetHistogram("sidestream_commit_latency_seconds", {}, engine.commit_latency);
   registry.Set("sidestream_rebalances_total", {}, engine.rebalances);
   registry.Set("sidestream_stream_threads", {}, engine.stream_threads);
+  registry.Set("sidestream_standby_records_total", {}, engine.totals.standby_records);
+  registry.Set("sidestream_standby_tasks", {}, engine.totals.standby_copies);
   registry.Set("sidestream_sink_writes_total", {}, engine.totals.sink_writes);
   registry.Set("sidestream_sink_dead_letter_records_total", {}, engine.totals.sink_dead_letters);
   for (const sink::ConnectorStatus& connector : engine.connectors) {

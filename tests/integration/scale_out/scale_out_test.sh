@@ -190,6 +190,10 @@ echo "after the kill the survivors started tasks with $local_after tail restores
 if [ "$mode" = standby ]; then
   warmed=$(cat "$work/p1.err" "$work/p3.err" | grep -c "standby of query")
   [ "$warmed" -gt 0 ] || fail "no standby copy was made (no 'standby of query' line)"
+  # The progress lines (every 5 s) count the copies' replayed records, as /metrics does.
+  replayed=$(grep -ho "standby copies [0-9]* (records replayed [0-9]\+" "$work/p1.err" \
+    "$work/p3.err" | awk '{ print $NF }' | sort -n | tail -1)
+  [ "${replayed:-0}" -gt 0 ] || fail "no progress line counts records replayed into standby copies"
   [ "$full_after" -eq 0 ] ||
     fail "with standbys the survivors restored $full_after tasks in full after the kill:" \
       "$(tail -n +"${lines_at_kill[p1]}" "$work/p1.err" | grep 'full restore' | grep -v standby | head -3)"

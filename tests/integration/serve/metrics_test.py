@@ -224,6 +224,9 @@ def main():
             ("sidestream_commit_latency_seconds_count", lambda v: v >= 1),
             ("sidestream_rebalances_total", lambda v: v >= 2),
             ("sidestream_stream_threads", lambda v: v == 1),
+            # No num.standby.replicas: exported, and zero (the scale-out test counts copies).
+            ("sidestream_standby_tasks", lambda v: v == 0),
+            ("sidestream_standby_records_total", lambda v: v == 0),
             ("sidestream_push_queries_open", lambda v: v == 0),
         ]
         for expression, expected in checks:
