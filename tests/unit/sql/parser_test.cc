@@ -280,6 +280,13 @@ TEST(ParserTest, SelectClauses) {
   EXPECT_TRUE(q.partition_by.empty());
 }
 
+// A negative LIMIT parses (as in ksqlDB's grammar): a pull query refuses it later with
+// ksqlDB's message, which needs the value.
+TEST(ParserTest, NegativeLimitParses) {
+  auto s = MustParse("SELECT * FROM cdr LIMIT -1;");
+  EXPECT_EQ(s->query->limit, -1);
+}
+
 TEST(ParserTest, Windows) {
   auto hopping = MustParse(
       "SELECT k, COUNT(*) FROM s WINDOW HOPPING (SIZE 30 SECONDS, ADVANCE BY 10 SECONDS) GROUP BY "
