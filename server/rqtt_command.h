@@ -10,7 +10,8 @@ struct RqttOptions {
   std::vector<std::string> paths;        // REST query-validation .json files or folders
   std::optional<std::string> must_pass;  // ratchet: case ids that must pass
   bool verbose = false;
-  std::string self;  // this binary, started as `sidestream serve` for every case
+  std::string name_filter;  // when set, only the cases whose id contains it run
+  std::string self;         // this binary, started as `sidestream serve` for every case
 };
 
 /// `sidestream rqtt PATH...`: runs ksqlDB's REST query-validation cases against a real
