@@ -1198,10 +1198,11 @@ class AstBuilder {
         s->values.push_back(std::move(built));
       }
       if (!s->columns.empty() && s->columns.size() != s->values.size()) {
-        return Status::SyntaxError("INSERT names " + std::to_string(s->columns.size()) +
-                                       " columns but gives " + std::to_string(s->values.size()) +
-                                       " values",
-                                   LocationOf(insert_values->values()));
+        // ksqlDB's AstBuilder message, with the prefix its parser gives errors of that stage.
+        return Status::SyntaxError(
+            "Failed to prepare statement: Expected number columns and values to match: " +
+                std::to_string(s->columns.size()) + ", " + std::to_string(s->values.size()),
+            LocationOf(insert_values->values()));
       }
     } else if (auto* create_type = dynamic_cast<P::CreateTypeContext*>(context)) {
       s->kind = StatementKind::kCreateType;
