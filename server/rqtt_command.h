@@ -18,8 +18,11 @@ struct RqttOptions {
 /// `sidestream serve` (a child process per case, embedded broker, one partition per topic):
 /// the statements before the first SELECT go to /ksql in one request, the inputs are
 /// produced to Kafka, and each SELECT goes to /query. Prints passed, failed with a diff, or
-/// skipped with the reason per case, and `N passed, N failed, N skipped`. Returns 0 unless a
-/// must-pass case did not pass or a file cannot be read.
+/// skipped with the reason per case, and `N passed, N failed, N skipped`. Null keys and
+/// values are produced as null, and a windowed source's inputs carry their window in the key.
+/// As ksqlDB's runner, a case that expects an error but sends no SELECT is judged on its
+/// responses and outputs alone. Returns 0 unless a must-pass case did not pass or a file
+/// cannot be read.
 int RunRqtt(const RqttOptions& options);
 
 }  // namespace sidestream::server
