@@ -66,7 +66,9 @@ query
       (PARTITION BY partitionBy=expressionList)?
       (HAVING having=expression)?
       (EMIT emitMode)?
-      (LIMIT limit=INTEGER_VALUE)?
+      // Any number, as ksqlDB's grammar takes: the builder refuses all but integers, and
+      // pull queries negative ones, with ksqlDB's messages.
+      (LIMIT limitSign=MINUS? limit=(INTEGER_VALUE | DECIMAL_VALUE | FLOATING_POINT_VALUE))?
     ;
 
 emitMode

@@ -12,7 +12,9 @@
 
 #include <algorithm>
 #include <mutex>
+#include <tuple>
 
+#include "connectors/formats/row_format.h"
 #include "expr/evaluator.h"
 #include "host/kafka_engine.h"
 #include "runtime/stream_task.h"
@@ -183,10 +185,58 @@ struct Gathered {
   }
 };
 
+// Puts a task's stored rows of `source` in the order ksqlDB's table scan reads its state
+// store: RocksDB's, the order of the serialized key's bytes, then the window's start. Our
+// stores are hash maps, and without this a LIMIT would keep other rows than ksqlDB's. Formats
+// that need a schema registry to encode keep the stores' order.
+Status SortAsKsqlScans(const catalog::SourceDescription& source, runtime::RecordBatch& table) {
+  const std::string& format = source.key_format;
+  if (table.size() < 2 || format == "AVRO" || format == "PROTOBUF" || format == "JSON_SR") {
+    return Status::OK();
+  }
+  std::vector<size_t> key_indexes;
+  for (size_t i = 0; i < source.columns.size(); ++i) {
+    if (source.columns[i].role == catalog::ColumnRole::kKey) key_indexes.push_back(i);
+  }
+  if (key_indexes.empty()) return Status::OK();
+  ASSIGN_OR_RAISE(auto encoder,
+                  formats::MakeEncoder(runtime::FormatOptionsOf(source, true),
+                                       runtime::FormatColumns(source, catalog::ColumnRole::kKey)));
+  struct SortKey {
+    std::string bytes;
+    int64_t window_start = 0;
+    size_t index = 0;
+  };
+  std::vector<SortKey> order(table.size());
+  types::Row key;
+  for (size_t i = 0; i < table.size(); ++i) {
+    const runtime::Record& record = table[i];
+    key.clear();
+    for (size_t index : key_indexes) {
+      if (index < record.row.size()) key.push_back(record.row[index]);
+    }
+    if (key.size() == key_indexes.size()) RETURN_NOT_OK(encoder->Encode(key, 0, order[i].bytes));
+    order[i].window_start = record.window ? record.window->start : 0;
+    order[i].index = i;
+  }
+  std::stable_sort(order.begin(), order.end(), [](const SortKey& a, const SortKey& b) {
+    return std::tie(a.bytes, a.window_start) < std::tie(b.bytes, b.window_start);
+  });
+  runtime::RecordBatch sorted;
+  for (const SortKey& entry : order) {
+    runtime::Record& row = sorted.Append();
+    runtime::CopyAttributes(table[entry.index], row);
+    row.row = std::move(table[entry.index].row);
+  }
+  std::swap(table, sorted);
+  return Status::OK();
+}
+
 // On a stream thread: the rows of `tasks`' tables that the pull query's WHERE keeps, projected.
 Status Answer(const analyzer::AnalyzedStatement& analyzed,
               const std::optional<std::vector<types::Row>>& keys,
               const std::vector<runtime::StreamTask*>& tasks, std::vector<types::Row>& rows) {
+  const LogicalOperator* scan = ScanOf(*analyzed.plan);
   // The SELECT's own WHERE and projection, run as a topology over the table's rows.
   ASSIGN_OR_RAISE(auto select, runtime::Topology::Build(
                                    *analyzed.plan,
@@ -209,6 +259,7 @@ Status Answer(const analyzer::AnalyzedStatement& analyzed,
                                      row.row = record.row;
                                      return Status::OK();
                                    }));
+    if (!keys && scan != nullptr) RETURN_NOT_OK(SortAsKsqlScans(scan->source, table));
     if (!table.empty()) RETURN_NOT_OK(select->Process(0, table));
   }
   return Status::OK();

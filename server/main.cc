@@ -122,6 +122,8 @@ int main(int argc, char** argv) {
   rqtt->add_option("PATH", rqtt_options.paths, "REST QTT .json files or folders")->required();
   rqtt->add_option("--must-pass", rqtt_must_pass, "File of case ids that must pass");
   rqtt->add_flag("--verbose", rqtt_options.verbose, "List passed cases too");
+  rqtt->add_option("--filter", rqtt_options.name_filter,
+                   "Run only the cases whose id (FILE: NAME [FORMAT]) contains this text");
 
   sidestream::server::ServeOptions serve_options;
   std::string serve_host, serve_bootstrap;

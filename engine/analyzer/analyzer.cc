@@ -835,6 +835,12 @@ struct QueryPlanner {
         if (left_key == nullptr) {
           return Status::Internal("the left table's key " + keys[0]->name + " is not in scope");
         }
+        // ksqlDB's LogicalPlanner checks the right table once the key types match.
+        if (right.window_type != catalog::WindowType::kNone) {
+          return Status::BindError(
+              "Foreign-key table-table joins are not supported on windowed tables.",
+              join.condition->location);
+        }
       }
       node->expressions.push_back(sides[0]->Clone());
       node->expressions.push_back(sides[1]->Clone());
@@ -1988,10 +1994,12 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
         const auto& key = planner.join_key;
         items.push_back({item.location, key.name, true, JoinKeyReference(key, key.name)});
       }
-      // A pull query's `*` on a windowed table has the window bounds after the key, as in
-      // ksqlDB: they are part of its key.
-      const bool bounds_in_star = statement.kind == sql::StatementKind::kSelect &&
-                                  query.emit == sql::EmitMode::kNone &&
+      // A SELECT's `*` (pull or push) on a windowed source has the window bounds after the
+      // key, as in ksqlDB (PlanNode.orderColumns): they are part of its key. A persistent
+      // query's `*` leaves them in the key; the hidden one a REST push query runs as
+      // (SIDESTREAM_TRANSIENT_...) writes them out as the SELECT has them.
+      const bool transient = planner.sink_name.starts_with("SIDESTREAM_TRANSIENT_");
+      const bool bounds_in_star = (statement.kind == sql::StatementKind::kSelect || transient) &&
                                   !planner.scope.qualify_names && planner.sources.size() == 1 &&
                                   source.window_type != catalog::WindowType::kNone;
       const size_t source_keys = static_cast<size_t>(

@@ -538,6 +538,21 @@ Result<BoundExpressionPtr> ExpressionBinder::BindBinary(
     }
     type = SqlType::String();
   } else {
+    if (left.id() == TypeId::kNull || right.id() == TypeId::kNull) {
+      // ksqlDB's Operator.resultType: arithmetic needs typed operands (a bare NULL has none;
+      // CAST(NULL AS INT) does). Its message prints the expression and a NULL as `null`.
+      auto text = [](const BoundExpression& operand) {
+        return IsLiteral(operand, sql::LiteralKind::kNull) ? std::string("null") : operand.sql;
+      };
+      auto type_name = [](const SqlType& type) {
+        return type.id() == TypeId::kNull ? std::string("null") : type.ToString();
+      };
+      return Status::BindError("Error processing expression: (" + text(*children[0]) + " " + op +
+                                   " " + text(*children[1]) + "). Arithmetic on types " +
+                                   type_name(left) + " and " + type_name(right) +
+                                   " are not supported.",
+                               expression.location, "CAST the NULL to a type");
+    }
     if ((!left.is_numeric() && left.id() != TypeId::kNull) ||
         (!right.is_numeric() && right.id() != TypeId::kNull)) {
       return Status::BindError(

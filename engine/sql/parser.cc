@@ -784,7 +784,13 @@ class AstBuilder {
       query->emit = context->emitMode()->FINAL() != nullptr ? EmitMode::kFinal : EmitMode::kChanges;
     }
     if (context->limit != nullptr) {
-      ASSIGN_OR_RAISE(query->limit, ParseInteger(context->limit));
+      // ksqlDB's AstBuilder message, with the prefix its parser gives errors of that stage.
+      if (context->limit->getType() != P::INTEGER_VALUE) {
+        return Status::SyntaxError(
+            "Failed to prepare statement: Value must be integer for command: LIMIT",
+            LocationOf(context->limit));
+      }
+      ASSIGN_OR_RAISE(query->limit, ParseInteger(context->limit, context->limitSign != nullptr));
     }
     return query;
   }
@@ -1164,6 +1170,13 @@ class AstBuilder {
       SetName(create_as->sourceName()->identifier(), s);
       RETURN_NOT_OK(BuildProperties(create_as->tableProperties(), &s->properties));
       ASSIGN_OR_RAISE(s->query, BuildQuery(create_as->query()));
+      if (s->query->limit) {
+        // ksqlDB's AstBuilder.disallowLimitClause, with its parser's prefix.
+        return Status::SyntaxError(std::string("Failed to prepare statement: CREATE ") +
+                                       (s->source_kind == SourceKind::kTable ? "TABLE" : "STREAM") +
+                                       " AS SELECT statements don't support LIMIT clause.",
+                                   LocationOf(create_as->query()->limit));
+      }
     } else if (auto* insert = dynamic_cast<P::InsertIntoContext*>(context)) {
       s->kind = StatementKind::kInsertInto;
       SetName(insert->sourceName()->identifier(), s);
@@ -1185,10 +1198,11 @@ class AstBuilder {
         s->values.push_back(std::move(built));
       }
       if (!s->columns.empty() && s->columns.size() != s->values.size()) {
-        return Status::SyntaxError("INSERT names " + std::to_string(s->columns.size()) +
-                                       " columns but gives " + std::to_string(s->values.size()) +
-                                       " values",
-                                   LocationOf(insert_values->values()));
+        // ksqlDB's AstBuilder message, with the prefix its parser gives errors of that stage.
+        return Status::SyntaxError(
+            "Failed to prepare statement: Expected number columns and values to match: " +
+                std::to_string(s->columns.size()) + ", " + std::to_string(s->values.size()),
+            LocationOf(insert_values->values()));
       }
     } else if (auto* create_type = dynamic_cast<P::CreateTypeContext*>(context)) {
       s->kind = StatementKind::kCreateType;

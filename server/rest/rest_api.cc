@@ -8,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_set>
 
 #include "analyzer/analyzer.h"
 #include "connectors/formats/row_format.h"
@@ -442,6 +443,10 @@ struct PushQuery {
   std::vector<std::pair<std::string, types::SqlType>> columns;  // in projection order
   std::optional<int64_t> limit;
   int64_t emitted = 0;
+  /// A table's keys (message key bytes) whose last row was sent: only their deletion is a
+  /// tombstone to send, as a Kafka Streams table filter forwards no delete of a key it never
+  /// passed. /query's JSON only (see RowOf).
+  std::unordered_set<std::string> live_keys;
   std::unique_ptr<kafka::BatchConsumer> consumer;
   kafka::MessageBatch batch;
   bool started = false;
@@ -495,14 +500,26 @@ json KafkaKeyToJson(std::string_view bytes, const types::SqlType& type) {
   return std::string(bytes);
 }
 
-// The row of one message of the push query's topic, in projection order; null for a tombstone.
-json RowOf(const PushQuery& query, const kafka::MessageView& message) {
-  if (!message.has_value()) return json();
-  json value = json::parse(message.value(), nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) return json();
+// The row of one message of the push query's topic, in projection order; null for a record
+// that is no row. A table's tombstone is a row of its key columns (and window bounds), the
+// other columns null, with `*tombstone` set: as in ksqlDB, only /query's JSON has a way to
+// mark it (TombstoneFactory), so other formats drop it.
+json RowOf(const PushQuery& query, const kafka::MessageView& message, bool* tombstone) {
+  *tombstone = false;
   std::map<std::string, json> fields;
-  if (value.is_object()) {
-    for (auto& [name, field] : value.items()) fields[name] = field;
+  if (!message.has_value()) {
+    if (query.format != PushQuery::Format::kLegacy ||
+        query.sink.type != catalog::SourceType::kTable || !message.has_key() ||
+        !query.live_keys.contains(std::string(message.key()))) {
+      return json();
+    }
+    *tombstone = true;
+  } else {
+    json value = json::parse(message.value(), nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded()) return json();
+    if (value.is_object()) {
+      for (auto& [name, field] : value.items()) fields[name] = field;
+    }
   }
   std::string_view key = message.key();
   std::optional<runtime::WindowBounds> window;
@@ -537,11 +554,14 @@ json RowOf(const PushQuery& query, const kafka::MessageView& message) {
   return row;
 }
 
-void WriteRow(PushQuery& query, const json& row) {
+void WriteRow(PushQuery& query, const json& row, bool tombstone) {
   switch (query.format) {
-    case PushQuery::Format::kLegacy:
-      query.responder->Write(",\n" + Dump(json{{"row", {{"columns", row}}}}));
+    case PushQuery::Format::kLegacy: {
+      json item = {{"columns", row}};
+      if (tombstone) item["tombstone"] = true;
+      query.responder->Write(",\n" + Dump(json{{"row", item}}));
       break;
+    }
     case PushQuery::Format::kJsonArray:
       query.responder->Write(",\n" + Dump(row));
       break;
@@ -715,8 +735,18 @@ std::string PositionColumns(const sql::Expression* root) {
 }
 
 // The checks ksqlDB makes of every pull query before it binds it (PullQueryValidator), with
-// its help at the end; empty when the query passes.
-std::string PullQueryRefusal(const sql::Query& query) {
+// its help at the end; empty when the query passes. `properties` are the request's: LIMIT
+// is refused when ksql.query.pull.limit.clause.enabled is false (it is true by default).
+std::string PullQueryRefusal(const sql::Query& query,
+                             const std::vector<std::pair<std::string, std::string>>& properties) {
+  bool limit_enabled = true;
+  for (const auto& [name, value] : properties) {
+    if (name == "ksql.query.pull.limit.clause.enabled") {
+      std::string lower = value;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      limit_enabled = lower != "false";
+    }
+  }
   std::string refusal;
   if (!query.joins.empty()) {
     refusal = "Pull queries don't support JOIN clauses.";
@@ -728,6 +758,10 @@ std::string PullQueryRefusal(const sql::Query& query) {
     refusal = "Pull queries don't support PARTITION BY clauses.";
   } else if (query.having) {
     refusal = "Pull queries don't support HAVING clauses.";
+  } else if (query.limit && !limit_enabled) {
+    refusal =
+        "LIMIT clause in pull queries is currently disabled. You can enable them by setting "
+        "ksql.query.pull.limit.clause.enabled=true.";
   } else if (query.limit && *query.limit < 0) {
     refusal = "Pull queries don't support negative integers in the LIMIT clause.";
   }
@@ -1169,7 +1203,7 @@ void RestApi::StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuer
   analyzer::Analyzer analyzer(engine.catalog());
   if (statement.query && statement.query->emit == sql::EmitMode::kNone) {
     // ksqlDB's checks of a pull query, before it binds the statement.
-    std::string refusal = PullQueryRefusal(*statement.query);
+    std::string refusal = PullQueryRefusal(*statement.query, query->properties);
     if (!refusal.empty()) return fail(Status::InvalidArgument(refusal), text);
   }
   auto analyzed = analyzer.Analyze(statement);
@@ -1252,9 +1286,19 @@ void RestApi::StartPushQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuer
       return true;  // the consumer retries; the client can close
     }
     for (size_t i = 0; i < query->batch.size(); ++i) {
-      json row = RowOf(*query, query->batch[i]);
+      bool tombstone = false;
+      json row = RowOf(*query, query->batch[i], &tombstone);
       if (row.is_null()) continue;
-      WriteRow(*query, row);
+      if (query->format == PushQuery::Format::kLegacy &&
+          query->sink.type == catalog::SourceType::kTable && query->batch[i].has_key()) {
+        std::string key(query->batch[i].key());
+        if (tombstone) {
+          query->live_keys.erase(key);
+        } else {
+          query->live_keys.insert(std::move(key));
+        }
+      }
+      WriteRow(*query, row, tombstone);
       if (query->limit && ++query->emitted >= *query->limit) {
         EndStream(*query, "Limit Reached");
         Release(engine, *query);
