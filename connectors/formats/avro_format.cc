@@ -1489,20 +1489,10 @@ Result<std::unique_ptr<RowEncoder>> MakeAvroEncoder(const FormatOptions& options
   std::string schema;
   if (options.schema_id) {
     // ksqlDB writes with the schema the id names; the analyzer checked the columns fit it.
-    const std::string what = "the AVRO schema with id " + std::to_string(*options.schema_id) +
-                             " (" + SubjectOf(options) + ", at " + registry->url() + ")";
-    auto registered = registry->GetById(*options.schema_id);
-    if (!registered.ok()) {
-      return Status(registered.status().code() == StatusCode::kUnavailable
-                        ? StatusCode::kUnavailable
-                        : StatusCode::kInvalidArgument,
-                    "cannot read " + what + ": " + registered.status().message());
-    }
-    if (registered->type != registry::SchemaType::kAvro) {
-      return Status::InvalidArgument(what + " is a " + registry::SchemaTypeName(registered->type) +
-                                     " schema, not AVRO");
-    }
-    schema = registered->schema;
+    ASSIGN_OR_RAISE(registry::SchemaToWrite registered,
+                    registry::GetSchemaToWrite(*registry, *options.schema_id,
+                                               registry::SchemaType::kAvro, SubjectOf(options)));
+    schema = std::move(registered.registered.schema);
   } else {
     ASSIGN_OR_RAISE(schema, AvroSchemaOf(options, columns));
   }

@@ -307,22 +307,14 @@ Result<std::unique_ptr<RowEncoder>> MakeJsonSrEncoder(const FormatOptions& optio
   }
   // ksqlDB writes the columns of the schema the id names (the analyzer checked that the
   // result's columns lead them): the others are NULL.
-  const std::string what = "the JSON schema with id " + std::to_string(*options.schema_id) + " (" +
-                           SubjectOf(options) + ", at " + registry->url() + ")";
-  auto registered = registry->GetById(*options.schema_id);
-  if (!registered.ok()) {
-    return Status(registered.status().code() == StatusCode::kUnavailable
-                      ? StatusCode::kUnavailable
-                      : StatusCode::kInvalidArgument,
-                  "cannot read " + what + ": " + registered.status().message());
-  }
-  if (registered->type != registry::SchemaType::kJson) {
-    return Status::InvalidArgument(what + " is a " + registry::SchemaTypeName(registered->type) +
-                                   " schema, not JSON");
-  }
+  ASSIGN_OR_RAISE(registry::SchemaToWrite registered,
+                  registry::GetSchemaToWrite(*registry, *options.schema_id,
+                                             registry::SchemaType::kJson, SubjectOf(options)));
+  const std::string& what = registered.what;
   const bool unwrapped = JsonUnwrapped(options, columns.size());
-  auto written = ColumnsOfJsonSchema(registered->schema, unwrapped ? columns[0].name : "ROWVAL",
-                                     unwrapped, /*upper_case=*/false);
+  auto written =
+      ColumnsOfJsonSchema(registered.registered.schema, unwrapped ? columns[0].name : "ROWVAL",
+                          unwrapped, /*upper_case=*/false);
   if (!written.ok()) return Status::InvalidArgument(what + ": " + written.status().message());
   std::vector<int> sources;
   for (const FormatColumn& column : *written) {

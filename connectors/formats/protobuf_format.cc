@@ -1632,20 +1632,11 @@ class RegistryProtobufEncoder final : public RowEncoder {
   // ksqlDB's rule for a sink with a schema id: write with that schema, whose message must
   // have a field for every column, of a type that holds it (the schema may have more).
   Status UseRegisteredSchema(int32_t id, const std::string& full_name) {
-    const std::string what = "the PROTOBUF schema with id " + std::to_string(id) + " (" + subject_ +
-                             ", at " + registry_->url() + ")";
-    auto registered = registry_->GetById(id);
-    if (!registered.ok()) {
-      return Status(registered.status().code() == StatusCode::kUnavailable
-                        ? StatusCode::kUnavailable
-                        : StatusCode::kInvalidArgument,
-                    "cannot read " + what + ": " + registered.status().message());
-    }
-    if (registered->type != registry::SchemaType::kProtobuf) {
-      return Status::InvalidArgument(what + " is a " + registry::SchemaTypeName(registered->type) +
-                                     " schema, not PROTOBUF");
-    }
-    auto schema = CompileSchemaText(registered->schema);
+    ASSIGN_OR_RAISE(
+        registry::SchemaToWrite registered,
+        registry::GetSchemaToWrite(*registry_, id, registry::SchemaType::kProtobuf, subject_));
+    const std::string& what = registered.what;
+    auto schema = CompileSchemaText(registered.registered.schema);
     if (!schema.ok()) return Status::InvalidArgument(what + ": " + schema.status().message());
     schema_ = std::move(*schema);
     auto message = SelectMessage(*schema_, full_name);

@@ -25,6 +25,26 @@ const char* SchemaTypeName(SchemaType type) {
   return "AVRO";
 }
 
+Result<SchemaToWrite> GetSchemaToWrite(SchemaRegistry& registry, int32_t id, SchemaType type,
+                                       const std::string& subject) {
+  SchemaToWrite found;
+  found.what = std::string("the ") + SchemaTypeName(type) + " schema with id " +
+               std::to_string(id) + " (" + subject + ", at " + registry.url() + ")";
+  auto registered = registry.GetById(id);
+  if (!registered.ok()) {
+    return Status(registered.status().code() == StatusCode::kUnavailable
+                      ? StatusCode::kUnavailable
+                      : StatusCode::kInvalidArgument,
+                  "cannot read " + found.what + ": " + registered.status().message());
+  }
+  if (registered->type != type) {
+    return Status::InvalidArgument(found.what + " is a " + SchemaTypeName(registered->type) +
+                                   " schema, not " + SchemaTypeName(type));
+  }
+  found.registered = std::move(*registered);
+  return found;
+}
+
 void AppendWireHeader(int32_t schema_id, std::string& out) {
   const auto id = static_cast<uint32_t>(schema_id);
   out.push_back('\0');

@@ -56,6 +56,17 @@ class SchemaRegistry {
   virtual int64_t requests_sent() const { return 0; }
 };
 
+/// The schema a sink given KEY_/VALUE_SCHEMA_ID writes with (ksqlDB's rule): the one `id`
+/// names, which must be of `type`. `what` names it for errors, e.g. "the AVRO schema with
+/// id 3 (orders-value, at http://...)". Unavailable when the registry cannot be reached
+/// (retriable), InvalidArgument otherwise.
+struct SchemaToWrite {
+  RegisteredSchema registered;
+  std::string what;
+};
+Result<SchemaToWrite> GetSchemaToWrite(SchemaRegistry& registry, int32_t id, SchemaType type,
+                                       const std::string& subject);
+
 /// A client of the registry at `base_url` (http:// or https://), over libcurl.
 std::unique_ptr<SchemaRegistry> MakeHttpSchemaRegistry(std::string base_url);
 
