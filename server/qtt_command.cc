@@ -14,7 +14,9 @@
 #include <sstream>
 
 #include "connectors/registry/schema_registry.h"
+#include "functions/function_registry.h"
 #include "host/offline_engine.h"
+#include "server/qtt_test_functions.h"
 #include "sql/parser.h"
 
 namespace sidestream::server {
@@ -403,6 +405,11 @@ std::vector<std::filesystem::path> QttFiles(const std::vector<std::string>& path
 }  // namespace
 
 int RunQtt(const QttOptions& options) {
+  // ksqlDB's runner has its test UDFs on the classpath; so does this one, in this process only.
+  if (Status extended = functions::FunctionRegistry::Extend(AddQttTestFunctions); !extended.ok()) {
+    std::cerr << "qtt: " << extended.ToString() << "\n";
+    return 2;
+  }
   const bool several = options.partitions > 1;
   std::string schema_registry = options.schema_registry;
   if (const char* url = std::getenv("SIDESTREAM_SCHEMA_REGISTRY_URL");
