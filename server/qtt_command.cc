@@ -47,10 +47,6 @@ std::string Upper(std::string text) {
   return text;
 }
 
-// UDFs defined only in ksqlDB's test sources (ksqldb-engine/src/test/.../function/udf/),
-// which its conformance runner loads; they are not part of ksqlDB's product.
-constexpr const char* kTestOnlyFunctions[] = {"BAD_UDF", "WHENCONDITION", "WHENRESULT"};
-
 // The format a "topics" entry's schema is in: its own valueFormat/keyFormat, else the case's.
 std::string TopicSchemaFormat(const json& topic, bool key, const std::string& format,
                               const std::string& statements) {
@@ -264,12 +260,6 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
   const bool needs_registry = all.find("SCHEMA_ID") != std::string::npos || test.contains("topics");
   if (needs_registry && schema_registry.empty()) {
     return {id, Outcome::kSkipped, "needs a schema registry (run with --schema-registry URL)"};
-  }
-  for (const char* function : kTestOnlyFunctions) {
-    if (all.find(std::string(function) + "(") != std::string::npos) {
-      return {id, Outcome::kSkipped,
-              std::string("uses ") + function + ", a UDF of ksqlDB's test sources only"};
-    }
   }
   bool expects_error = test.contains("expectedException");
   auto engine = host::OfflineEngine::Create(partitions);

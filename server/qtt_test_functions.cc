@@ -1,10 +1,11 @@
 // ksqlDB's test-only functions, as its conformance runner loads them: from
 // ksqldb-engine/src/test/java/io/confluent/ksql/function/{udf,udaf} (TestUdf, TestUdtf,
-// ThrowingUdtf, TestUdaf, VarArgUdaf, MiddleVarArgUdaf, GenericVarArgUdaf, ObjVarColArgUdaf)
-// and the `ext` folder's udf-example jar (ToStruct). Each follows its Java definition: the
-// overloads, the typing and the results.
+// ThrowingUdtf, BadUdf, WhenCondition, WhenResult, TestUdaf, VarArgUdaf, MiddleVarArgUdaf,
+// GenericVarArgUdaf, ObjVarColArgUdaf) and the `ext` folder's udf-example jar (ToStruct). Each
+// follows its Java definition: the overloads, the typing and the results.
 #include "server/qtt_test_functions.h"
 
+#include <atomic>
 #include <memory>
 #include <span>
 #include <string>
@@ -416,6 +417,86 @@ FunctionDefinition ToStructDefinition() {
   return definition;
 }
 
+// BadUdf: blowUp(INT) -> STRING throws; mightThrow(BOOLEAN) -> INT throws when true, else 0;
+// returnNull(STRING) -> STRING is NULL on every other call (the first included), else its
+// argument. A NULL for Java's int or boolean parameter throws too.
+enum class BadUdfOverload { kBlowUp, kMightThrow, kReturnNull };
+
+Result<BadUdfOverload> PickBadUdf(const std::vector<SqlType>& types) {
+  if (types.size() == 1) {
+    if (types[0].id() == TypeId::kInt) return BadUdfOverload::kBlowUp;
+    if (types[0].id() == TypeId::kBoolean) return BadUdfOverload::kMightThrow;
+    if (Is(types[0], TypeId::kString)) return BadUdfOverload::kReturnNull;
+  }
+  return NotAccepted("BAD_UDF", types);
+}
+
+FunctionDefinition BadUdfDefinition() {
+  FunctionDefinition definition =
+      Definition("BAD_UDF", FunctionKind::kScalar, 1, 1,
+                 "BAD_UDF(INT) -> STRING | BAD_UDF(BOOLEAN) -> INT | BAD_UDF(STRING) -> STRING");
+  definition.resolve = [](const std::vector<SqlType>& types) -> Result<SqlType> {
+    ASSIGN_OR_RAISE(BadUdfOverload overload, PickBadUdf(types));
+    return overload == BadUdfOverload::kMightThrow ? SqlType::Int() : SqlType::String();
+  };
+  definition.implementation =
+      [](const functions::CallSite& site) -> Result<std::unique_ptr<functions::ScalarFunction>> {
+    ASSIGN_OR_RAISE(BadUdfOverload overload, PickBadUdf(site.types));
+    switch (overload) {
+      case BadUdfOverload::kBlowUp:
+        return functions::Lenient(
+            [](std::span<const Value>, Value&) { return Status::InvalidArgument("boom!"); });
+      case BadUdfOverload::kMightThrow:
+        return functions::Lenient([](std::span<const Value> arguments, Value& out) {
+          if (arguments[0].is_null() || arguments[0].boolean()) {
+            return Status::InvalidArgument("You asked me to throw...");
+          }
+          out = Value::Int(0);
+          return Status::OK();
+        });
+      case BadUdfOverload::kReturnNull:
+        break;
+    }
+    // The Java object's counter, one per call site.
+    auto calls = std::make_shared<std::atomic<int64_t>>(0);
+    return functions::Lenient([calls](std::span<const Value> arguments, Value& out) {
+      out = calls->fetch_add(1) % 2 == 0 ? Value::Null() : arguments[0];
+      return Status::OK();
+    });
+  };
+  return definition;
+}
+
+// WhenCondition(BOOLEAN, BOOLEAN) -> BOOLEAN and WhenResult(INT, BOOLEAN) -> INT: the first
+// argument, or an error when the second is false (CASE evaluated a branch it should not).
+FunctionDefinition WhenDefinition(bool condition) {
+  const std::string name = condition ? "WHENCONDITION" : "WHENRESULT";
+  const TypeId first = condition ? TypeId::kBoolean : TypeId::kInt;
+  FunctionDefinition definition =
+      Definition(name, FunctionKind::kScalar, 2, 2,
+                 name + (condition ? "(value BOOLEAN, should_be_evaluated BOOLEAN) -> BOOLEAN"
+                                   : "(value INT, should_be_evaluated BOOLEAN) -> INT"));
+  definition.resolve = [name, first](const std::vector<SqlType>& types) -> Result<SqlType> {
+    if (!Is(types.at(0), first) || !Is(types.at(1), TypeId::kBoolean)) {
+      return NotAccepted(name, types);
+    }
+    return SqlType(first == TypeId::kBoolean ? SqlType::Boolean() : SqlType::Int());
+  };
+  const std::string message = condition ? "When condition in case is not running lazily!"
+                                        : "Then expression in case is not running lazily!";
+  definition.implementation =
+      [message](const functions::CallSite&) -> Result<std::unique_ptr<functions::ScalarFunction>> {
+    return functions::Lenient([message](std::span<const Value> arguments, Value& out) {
+      if (arguments[0].is_null() || arguments[1].is_null() || !arguments[1].boolean()) {
+        return Status::InvalidArgument(message);
+      }
+      out = arguments[0];
+      return Status::OK();
+    });
+  };
+  return definition;
+}
+
 // ---- UDTFs ----
 
 // Java's String.valueOf of an argument TestUdtf receives (Struct's toString for the
@@ -562,6 +643,9 @@ FunctionDefinition ThrowingUdtfDefinition() {
 }  // namespace
 
 void AddQttTestFunctions(FunctionRegistry& registry) {
+  registry.Add(BadUdfDefinition());
+  registry.Add(WhenDefinition(/*condition=*/true));
+  registry.Add(WhenDefinition(/*condition=*/false));
   registry.Add(FirstWhenAllPresentDefinition(/*generic=*/true));
   registry.Add(FirstWhenAllPresentDefinition(/*generic=*/false));
   registry.Add(TestUdfDefinition());
