@@ -14,7 +14,9 @@
 #include <sstream>
 
 #include "connectors/registry/schema_registry.h"
+#include "functions/function_registry.h"
 #include "host/offline_engine.h"
+#include "server/qtt_test_functions.h"
 #include "sql/parser.h"
 
 namespace sidestream::server {
@@ -44,10 +46,6 @@ std::string Upper(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), ::toupper);
   return text;
 }
-
-// UDFs defined only in ksqlDB's test sources (ksqldb-engine/src/test/.../function/udf/),
-// which its conformance runner loads; they are not part of ksqlDB's product.
-constexpr const char* kTestOnlyFunctions[] = {"BAD_UDF", "WHENCONDITION", "WHENRESULT"};
 
 // The format a "topics" entry's schema is in: its own valueFormat/keyFormat, else the case's.
 std::string TopicSchemaFormat(const json& topic, bool key, const std::string& format,
@@ -263,12 +261,6 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
   if (needs_registry && schema_registry.empty()) {
     return {id, Outcome::kSkipped, "needs a schema registry (run with --schema-registry URL)"};
   }
-  for (const char* function : kTestOnlyFunctions) {
-    if (all.find(std::string(function) + "(") != std::string::npos) {
-      return {id, Outcome::kSkipped,
-              std::string("uses ") + function + ", a UDF of ksqlDB's test sources only"};
-    }
-  }
   bool expects_error = test.contains("expectedException");
   auto engine = host::OfflineEngine::Create(partitions);
   if (!engine.ok()) return {id, Outcome::kFailed, engine.status().ToString()};
@@ -403,6 +395,11 @@ std::vector<std::filesystem::path> QttFiles(const std::vector<std::string>& path
 }  // namespace
 
 int RunQtt(const QttOptions& options) {
+  // ksqlDB's runner has its test UDFs on the classpath; so does this one, in this process only.
+  if (Status extended = functions::FunctionRegistry::Extend(AddQttTestFunctions); !extended.ok()) {
+    std::cerr << "qtt: " << extended.ToString() << "\n";
+    return 2;
+  }
   const bool several = options.partitions > 1;
   std::string schema_registry = options.schema_registry;
   if (const char* url = std::getenv("SIDESTREAM_SCHEMA_REGISTRY_URL");

@@ -417,9 +417,7 @@ Result<BoundExpressionPtr> ExpressionBinder::BindFunction(const sql::Expression&
   std::vector<SqlType> argument_types;
   for (size_t i = 0; i < expression.children.size(); ++i) {
     const sql::Expression& argument = *expression.children[i];
-    bool must_be_literal =
-        std::find(function->literal_arguments.begin(), function->literal_arguments.end(),
-                  static_cast<int>(i)) != function->literal_arguments.end();
+    bool must_be_literal = functions::IsLiteralArgument(*function, i, expression.children.size());
     if (must_be_literal && argument.kind != sql::ExpressionKind::kLiteral) {
       return Status::BindError(
           "Argument " + std::to_string(i + 1) + " of " + function->name + " must be a literal",

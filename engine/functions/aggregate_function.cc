@@ -438,6 +438,10 @@ Result<int64_t> PositiveLiteral(const std::vector<Value>& literals, size_t index
 Result<std::unique_ptr<AggregateFunction>> MakeAggregateFunction(
     const std::string& name, const std::vector<SqlType>& argument_types,
     const std::vector<Value>& literal_arguments, const SqlType& result_type) {
+  const FunctionDefinition* definition = FunctionRegistry::BuiltIns().Find(name);
+  if (definition != nullptr && definition->aggregate_implementation) {
+    return definition->aggregate_implementation(argument_types, literal_arguments, result_type);
+  }
   SqlType input = argument_types.empty() ? SqlType::Null() : argument_types[0];
   using Pointer = std::unique_ptr<AggregateFunction>;
   if (name == "COUNT") return Pointer(std::make_unique<Count>(argument_types.empty()));

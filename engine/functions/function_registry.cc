@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 
 #include "common/did_you_mean.h"
 #include "functions/function_builder.h"
@@ -213,6 +214,39 @@ void AddTime(Builder& add) {
 
 }  // namespace
 
+namespace {
+
+// The extensions BuiltIns() runs when it builds the registry, and whether it has.
+struct Extensions {
+  std::mutex mutex;
+  std::vector<RegistryExtension> list;
+  bool built = false;
+};
+
+Extensions& RegisteredExtensions() {
+  static auto* extensions = new Extensions();
+  return *extensions;
+}
+
+}  // namespace
+
+Status FunctionRegistry::Extend(RegistryExtension extension) {
+  Extensions& extensions = RegisteredExtensions();
+  std::lock_guard<std::mutex> lock(extensions.mutex);
+  if (extensions.built) {
+    return Status::Internal(
+        "the function registry is already built; extend it before its first use");
+  }
+  extensions.list.push_back(std::move(extension));
+  return Status::OK();
+}
+
+bool IsLiteralArgument(const FunctionDefinition& definition, size_t index, size_t count) {
+  if (definition.literal_tail > 0 && index + definition.literal_tail >= count) return true;
+  return std::find(definition.literal_arguments.begin(), definition.literal_arguments.end(),
+                   static_cast<int>(index)) != definition.literal_arguments.end();
+}
+
 const FunctionRegistry& FunctionRegistry::BuiltIns() {
   static const FunctionRegistry* registry = [] {
     auto* built = new FunctionRegistry();
@@ -237,6 +271,10 @@ const FunctionRegistry& FunctionRegistry::BuiltIns() {
          {"TIMESTAMPADD", "TIMESTAMPSUB", "DATEADD", "DATESUB", "TIMEADD", "TIMESUB"}) {
       built->functions_.at(name).unit_arguments = {0};
     }
+    Extensions& extensions = RegisteredExtensions();
+    std::lock_guard<std::mutex> lock(extensions.mutex);
+    for (const RegistryExtension& extension : extensions.list) extension(*built);
+    extensions.built = true;
     return built;
   }();
   return *registry;

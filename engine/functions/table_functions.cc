@@ -58,6 +58,10 @@ Status CubeExplode(std::span<const Value> arguments, std::vector<Value>& rows) {
 }  // namespace
 
 Result<TableFunctionBody> FindTableFunction(std::string_view name) {
+  const FunctionDefinition* definition = FunctionRegistry::BuiltIns().Find(name);
+  if (definition != nullptr && definition->table_implementation != nullptr) {
+    return definition->table_implementation;
+  }
   if (name == "EXPLODE") return &Explode;
   if (name == "CUBE_EXPLODE") return &CubeExplode;
   return Status::NotFound("no table function called " + std::string(name));

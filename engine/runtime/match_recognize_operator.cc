@@ -127,9 +127,7 @@ Result<PatternMatcher::Expression> PatternMatcher::CompileExpression(
       for (size_t i = 0; i < call.children.size(); ++i) {
         argument_types.push_back(call.children[i]->type);
         ASSIGN_OR_RAISE(auto evaluator, expr::Evaluator::Compile(*call.children[i]));
-        const bool literal =
-            std::find(definition.literal_arguments.begin(), definition.literal_arguments.end(),
-                      static_cast<int>(i)) != definition.literal_arguments.end();
+        const bool literal = functions::IsLiteralArgument(definition, i, call.children.size());
         if (literal) {
           RETURN_NOT_OK(evaluator->Evaluate(Row(), literals[i]));
         } else {

@@ -23,9 +23,7 @@ Result<AggregateCall> BuildCall(const analyzer::BoundExpression& call) {
     const analyzer::BoundExpression& argument = *call.children[i];
     argument_types.push_back(argument.type);
     ASSIGN_OR_RAISE(auto evaluator, expr::Evaluator::Compile(argument));
-    bool literal =
-        std::find(definition.literal_arguments.begin(), definition.literal_arguments.end(),
-                  static_cast<int>(i)) != definition.literal_arguments.end();
+    bool literal = functions::IsLiteralArgument(definition, i, call.children.size());
     if (literal) {
       RETURN_NOT_OK(evaluator->Evaluate(types::Row(), literals[i]));
     } else {

@@ -409,3 +409,32 @@ TEST(AggregateFunctionsTest, CollectionsAndHistogram) {
 
 }  // namespace
 }  // namespace sidestream::functions
+
+namespace sidestream::functions {
+namespace {
+
+TEST(FunctionRegistryExtendTest, RefusedOnceTheRegistryIsBuilt) {
+  ASSERT_NE(FunctionRegistry::BuiltIns().Find("COUNT"), nullptr);
+  bool ran = false;
+  Status status = FunctionRegistry::Extend([&ran](FunctionRegistry&) { ran = true; });
+  EXPECT_FALSE(status.ok());
+  EXPECT_FALSE(ran);
+  // Test-only functions of `sidestream qtt` are not built in.
+  EXPECT_EQ(FunctionRegistry::BuiltIns().Find("TEST_UDF"), nullptr);
+}
+
+TEST(FunctionRegistryExtendTest, LiteralTailCountsFromTheLastArgument) {
+  FunctionDefinition definition;
+  definition.literal_tail = 2;
+  EXPECT_FALSE(IsLiteralArgument(definition, 0, 4));
+  EXPECT_FALSE(IsLiteralArgument(definition, 1, 4));
+  EXPECT_TRUE(IsLiteralArgument(definition, 2, 4));
+  EXPECT_TRUE(IsLiteralArgument(definition, 3, 4));
+  definition.literal_tail = 0;
+  definition.literal_arguments = {1};
+  EXPECT_FALSE(IsLiteralArgument(definition, 0, 3));
+  EXPECT_TRUE(IsLiteralArgument(definition, 1, 3));
+}
+
+}  // namespace
+}  // namespace sidestream::functions
