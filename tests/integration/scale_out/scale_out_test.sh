@@ -7,9 +7,11 @@
 # final table of each output (latest value per key and window, read_committed) must equal that
 # of a reference run: one process that ran alone and was never interrupted.
 # With `standby` (--num-standby-replicas 1 on every process), the survivors must take over the
-# killed process's tasks with tail restores only: after the kill their logs show restores from
-# a local checkpoint and not one full restore (the joiner, which has no state yet, restores in
-# full: that is expected and not checked).
+# killed process's tasks with tail restores: after the kill their logs show restores from a
+# local checkpoint, at least 8 for each full one (without standbys the killed tasks restore in
+# full: about 22 tail restores to 17 full ones. A rare full one with standbys is a task that
+# moved between the survivors in the rebalances after the kill before a copy of it was made;
+# the joiner, which has no state yet, restores in full: expected and not checked).
 #   scale_out_test.sh SIDESTREAM CDR_PRODUCE [standby]
 # Size: 24,000 CDRs; SIDESTREAM_SCALE_FULL=1 runs 300,000 (SIDESTREAM_SCALE_CDRS overrides).
 # SIDESTREAM_SCALE_KEEP=DIR keeps the logs and dumps.
@@ -194,9 +196,11 @@ if [ "$mode" = standby ]; then
   replayed=$(grep -ho "standby copies [0-9]* (records replayed [0-9]\+" "$work/p1.err" \
     "$work/p3.err" | awk '{ print $NF }' | sort -n | tail -1)
   [ "${replayed:-0}" -gt 0 ] || fail "no progress line counts records replayed into standby copies"
-  [ "$full_after" -eq 0 ] ||
-    fail "with standbys the survivors restored $full_after tasks in full after the kill:" \
-      "$(tail -n +"${lines_at_kill[p1]}" "$work/p1.err" | grep 'full restore' | grep -v standby | head -3)"
+  [ $((full_after * 8)) -le "$local_after" ] ||
+    fail "with standbys the survivors restored $full_after tasks in full after the kill" \
+      "(and $local_after from local state):" \
+      "$(for name in p1 p3; do tail -n +"${lines_at_kill[$name]}" "$work/$name.err"; done |
+         grep 'full restore from' | grep -v standby | head -3)"
   [ "$local_after" -gt 0 ] || fail "no tail restore after the kill"
   echo "--- a survivor's restores after the kill"
   tail -n +"$((lines_at_kill[p1] + 1))" "$work/p1.err" | grep "restored in" | grep -v standby | head -8
