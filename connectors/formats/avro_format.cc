@@ -272,6 +272,22 @@ Result<__int128> UnscaledFromBytes(const char* bytes, size_t size) {
   return static_cast<__int128>(raw);
 }
 
+// Sets a bytes or fixed value from `bytes`; a fixed one is padded to its size with the
+// sign of a decimal's leading byte. False when `bytes` are longer than the fixed size.
+bool SetBytesOrFixed(avro_value_t& target, avro_schema_t node, avro_type_t kind, std::string& bytes,
+                     int& rc) {
+  if (kind != AVRO_FIXED) {
+    rc = avro_value_set_bytes(&target, bytes.data(), bytes.size());
+    return true;
+  }
+  const size_t size = static_cast<size_t>(avro_schema_fixed_size(node));
+  if (bytes.size() > size) return false;
+  const char fill = !bytes.empty() && (bytes[0] & 0x80) ? '\xff' : '\0';
+  bytes.insert(0, size - bytes.size(), fill);
+  rc = avro_value_set_fixed(&target, bytes.data(), bytes.size());
+  return true;
+}
+
 void AppendUnscaled(__int128 unscaled, std::string& out) {
   // Minimal two's complement: drop leading bytes that only repeat the sign.
   unsigned char bytes[16];
@@ -986,15 +1002,7 @@ Status WriteToSchema(const types::Value& value, const SqlType& type, avro_value_
       } else {
         return mismatch();
       }
-      if (kind == AVRO_FIXED) {
-        const size_t size = static_cast<size_t>(avro_schema_fixed_size(node));
-        if (bytes.size() > size) return mismatch();
-        const char fill = !bytes.empty() && (bytes[0] & 0x80) ? '\xff' : '\0';
-        bytes.insert(0, size - bytes.size(), fill);
-        rc = avro_value_set_fixed(&target, bytes.data(), bytes.size());
-      } else {
-        rc = avro_value_set_bytes(&target, bytes.data(), bytes.size());
-      }
+      if (!SetBytesOrFixed(target, node, kind, bytes, rc)) return mismatch();
       break;
     }
     case AVRO_ARRAY:
@@ -1335,16 +1343,7 @@ Status FillFromJson(const json& value, avro_value_t& target, const AvroSchemaVal
       } else if (!value.is_string() || !DecodeBase64(value.get<std::string>(), bytes)) {
         return mismatch();
       }
-      if (kind == AVRO_FIXED) {
-        const size_t size = static_cast<size_t>(avro_schema_fixed_size(node));
-        if (bytes.size() > size) return mismatch();
-        // A decimal's sign fills the leading bytes.
-        const char fill = !bytes.empty() && (bytes[0] & 0x80) ? '\xff' : '\0';
-        bytes.insert(0, size - bytes.size(), fill);
-        rc = avro_value_set_fixed(&target, bytes.data(), bytes.size());
-      } else {
-        rc = avro_value_set_bytes(&target, bytes.data(), bytes.size());
-      }
+      if (!SetBytesOrFixed(target, node, kind, bytes, rc)) return mismatch();
       break;
     }
     case AVRO_ARRAY:
