@@ -66,7 +66,22 @@ void DemoView::Push(std::deque<Alert>& alerts, Alert alert) {
     if (shown.kind == alert.kind && shown.who == alert.who && shown.same == alert.same) return;
   }
   alerts.push_front(std::move(alert));
-  if (alerts.size() > kRowsPerSection) alerts.pop_back();
+  if (alerts.size() <= kRowsPerSection) return;
+  // The oldest alert of the kind shown most goes: a burst of one kind (SIM-box bursts come
+  // several at once) never hides the latest alert of another.
+  std::map<std::string_view, size_t> per_kind;
+  for (const Alert& shown : alerts) ++per_kind[shown.kind];
+  const std::string_view most =
+      std::max_element(per_kind.begin(), per_kind.end(), [](const auto& a, const auto& b) {
+        return a.second < b.second;
+      })->first;
+  for (auto oldest = alerts.end(); oldest != alerts.begin();) {
+    --oldest;
+    if (oldest->kind == most) {
+      alerts.erase(oldest);
+      return;
+    }
+  }
 }
 
 void DemoView::Add(std::string_view topic, std::string_view key, std::string_view value,

@@ -11,7 +11,8 @@ namespace sidestream::server {
 /// The screen of `sidestream demo`: what the example jobs found, grouped as a network
 /// engineer or a fraud analyst would read it. The worst cells by drop rate in their latest
 /// minute (with the anomaly flag and drop risk of that minute), the latest fraud alerts
-/// (impossible travel, call bursts, night-time international calls), the latest threat SMS,
+/// (impossible travel, call bursts, night-time international calls; the latest of each kind
+/// stays while the section has room for one of each), the latest threat SMS,
 /// and the campaign uplift per campaign. Times are UTC clock times, never epoch ms.
 class DemoView {
  public:

@@ -105,12 +105,21 @@ Result<int64_t> KafkaClients::ReadChangelog(const std::string& topic, int32_t pa
 
 Result<runtime::ChangelogReadResult> KafkaClients::ReadChangelogFrom(
     const runtime::ChangelogReadRequest& request, const runtime::ChangelogVisitor& visit) {
-  ASSIGN_OR_RAISE(
-      PartitionRead read,
-      ReadPartitionFrom(
-          client_, request.topic, request.partition, request.from, request.on_range,
-          [&visit](std::optional<std::string_view> key, std::optional<std::string_view> value,
-                   int64_t) { return visit(key, value); }));
+  PartitionReadOptions options;
+  options.from = request.from;
+  options.on_range = request.on_range;
+  if (request.wait_for_open_transactions) {
+    options.wait_for_open_transactions = true;
+    options.on_wait = request.on_wait;
+    // An abandoned transaction ends when the broker aborts it: up to its transaction.timeout.ms
+    // (librdkafka's default is 60 s) plus the broker's check interval (10 s by default).
+    options.timeout = std::chrono::minutes(3);
+  }
+  ASSIGN_OR_RAISE(PartitionRead read,
+                  ReadPartitionFrom(client_, request.topic, request.partition, options,
+                                    [&visit](std::optional<std::string_view> key,
+                                             std::optional<std::string_view> value,
+                                             int64_t) { return visit(key, value); }));
   runtime::ChangelogReadResult result;
   result.records = read.records;
   result.end_offset = read.end_offset;

@@ -34,16 +34,18 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
 Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string& topic,
                                    int32_t partition, const TimedPartitionVisitor& visit,
                                    std::chrono::milliseconds timeout) {
-  ASSIGN_OR_RAISE(PartitionRead read, ReadPartitionFrom(client, topic, partition, kBeginningOffset,
-                                                        {}, visit, timeout));
+  PartitionReadOptions options;
+  options.timeout = timeout;
+  ASSIGN_OR_RAISE(PartitionRead read, ReadPartitionFrom(client, topic, partition, options, visit));
   return read.records;
 }
 
-Result<PartitionRead> ReadPartitionFrom(
-    const ClientConfig& client, const std::string& topic, int32_t partition, int64_t from,
-    const std::function<void(int64_t start, int64_t end)>& on_range,
-    const TimedPartitionVisitor& visit, std::chrono::milliseconds timeout) {
+Result<PartitionRead> ReadPartitionFrom(const ClientConfig& client, const std::string& topic,
+                                        int32_t partition, const PartitionReadOptions& options,
+                                        const TimedPartitionVisitor& visit) {
   PartitionRead result;
+  const std::chrono::milliseconds timeout = options.timeout;
+  const int64_t from = options.from;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   // A group id is required of a consumer handle even when it only assigns; it never joins.
   ASSIGN_OR_RAISE(
@@ -73,8 +75,9 @@ Result<PartitionRead> ReadPartitionFrom(
     result.out_of_range = true;
     return result;
   }
-  if (on_range) on_range(start, high);
-  if (high <= start) return result;
+  if (options.on_range) options.on_range(start, high);
+  // Nothing to read, unless a transaction open at the end may hide committed records.
+  if (high <= start && !options.wait_for_open_transactions) return result;
   UniquePartitionList assignment(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), partition)->offset = start;
   RETURN_NOT_OK(StatusFromError(rd_kafka_assign(consumer, assignment.get()), "assign " + topic));
@@ -82,15 +85,37 @@ Result<PartitionRead> ReadPartitionFrom(
   UniqueQueue queue(rd_kafka_queue_get_consumer(consumer));
   std::vector<rd_kafka_message_t*> messages(1024);
   int64_t read = 0, next = start;
+  int64_t stable_end = -1;     // where the last end of partition event was met
+  int64_t settled_high = -1;   // with wait_for_open_transactions: the end to reach
   bool at_end = false;
   Status status;
-  while (!at_end && next < high && status.ok()) {
+  while (status.ok()) {
+    if (at_end) {
+      if (!options.wait_for_open_transactions) break;
+      if (settled_high < 0) {
+        // The high watermark of the last fetch (librdkafka keeps it): past the last stable
+        // offset while a transaction is open.
+        int64_t low_now = 0, high_now = 0;
+        rd_kafka_get_watermark_offsets(consumer, topic.c_str(), partition, &low_now, &high_now);
+        settled_high = std::max(high, high_now);
+        if (stable_end < settled_high && options.on_wait) options.on_wait(stable_end, settled_high);
+      }
+      if (stable_end >= settled_high) break;
+      at_end = false;  // the next end of partition comes once the open transaction ends
+    } else if (!options.wait_for_open_transactions && next >= high) {
+      break;
+    }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      status =
-          Status::Unavailable("reading " + topic + " stopped at offset " + std::to_string(next) +
-                              " of " + std::to_string(high) + ": timed out");
+      status = Status::Unavailable(
+          "reading " + topic + " stopped at offset " + std::to_string(next) + " of " +
+          std::to_string(std::max(high, settled_high)) + ": timed out" +
+          (settled_high > stable_end
+               ? " waiting for the transaction open at offset " + std::to_string(stable_end) +
+                     " to end (the broker aborts an abandoned one after its "
+                     "transaction.timeout.ms)"
+               : std::string()));
       break;
     }
     // A batch call waits its whole timeout unless the batch fills: keep the wait short, so
@@ -106,8 +131,8 @@ Result<PartitionRead> ReadPartitionFrom(
         ++read;
       } else if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         at_end = true;
-      } else if (status.ok() && message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF &&
-                 !IsRetriable(message->err)) {
+        stable_end = message->offset;
+      } else if (status.ok() && !IsRetriable(message->err)) {
         status = StatusFromError(message->err, "read " + topic);
       }
       rd_kafka_message_destroy(message);
@@ -117,6 +142,7 @@ Result<PartitionRead> ReadPartitionFrom(
   rd_kafka_consumer_close(consumer);
   if (!status.ok()) return status;
   result.records = read;
+  if (options.wait_for_open_transactions) result.end_offset = std::max({high, next, stable_end});
   return result;
 }
 

@@ -39,19 +39,34 @@ Result<int64_t> ReadPartitionToEnd(const ClientConfig& client, const std::string
 /// What ReadPartitionFrom read.
 struct PartitionRead {
   int64_t records = 0;
-  int64_t end_offset = 0;     // the high watermark when the read began
+  /// The end the read reached: the last stable offset when it began, or past it when the
+  /// read waited for open transactions (every committed record before it was read).
+  int64_t end_offset = 0;
   bool out_of_range = false;  // `from` was before the first offset or past the end: none read
 };
-/// Reads partition `partition` of `topic` from offset `from` (kBeginningOffset: its first) to
-/// its end as of the call, as ReadPartitionToEnd does; `on_range`, when set, is called with
-/// [start, end) before the first message. A task replaying its changelog's tail past its
-/// checkpoint.
 inline constexpr int64_t kBeginningOffset = -2;
-Result<PartitionRead> ReadPartitionFrom(
-    const ClientConfig& client, const std::string& topic, int32_t partition, int64_t from,
-    const std::function<void(int64_t start, int64_t end)>& on_range,
-    const TimedPartitionVisitor& visit,
-    std::chrono::milliseconds timeout = std::chrono::seconds(60));
+/// How ReadPartitionFrom reads.
+struct PartitionReadOptions {
+  /// The first offset to read (kBeginningOffset: the partition's first).
+  int64_t from = kBeginningOffset;
+  /// When set, called with [start, end) before the first message.
+  std::function<void(int64_t start, int64_t end)> on_range;
+  /// A read_committed read ends at the last stable offset: before the first transaction still
+  /// open, and so before the committed records that follow it. A task's new owner must not
+  /// stop there when its earlier owner died mid-transaction (a zombie that nobody fences: its
+  /// transaction stays open until the broker aborts it after its transaction.timeout.ms), or
+  /// it would miss what the owner in between committed. With this set the read goes on until
+  /// no transaction is open before the high watermark seen at its first end, calling
+  /// `on_wait(stable, high)` once when it starts to wait.
+  bool wait_for_open_transactions = false;
+  std::function<void(int64_t stable, int64_t high)> on_wait;
+  std::chrono::milliseconds timeout = std::chrono::seconds(60);
+};
+/// Reads partition `partition` of `topic` from `options.from` to its end as of the call, as
+/// ReadPartitionToEnd does: a task replaying its changelog's tail past its checkpoint.
+Result<PartitionRead> ReadPartitionFrom(const ClientConfig& client, const std::string& topic,
+                                        int32_t partition, const PartitionReadOptions& options,
+                                        const TimedPartitionVisitor& visit);
 
 /// Reads one partition from an offset on, as records arrive, with no consumer group: the
 /// command topic's replay, where every instance reads every record in order. The offset

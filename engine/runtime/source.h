@@ -213,11 +213,17 @@ struct ChangelogReadRequest {
   int64_t from = -2;
   /// Called once, before the first record, with the offsets to be read: [start, end).
   std::function<void(int64_t start, int64_t end)> on_range;
+  /// Under exactly-once, a task's new owner reads on past transactions still open at the end
+  /// (an earlier owner's, killed mid-transaction), which hide the committed records after
+  /// them, until they end; `on_wait(stable, high)` is called once when it starts to wait.
+  bool wait_for_open_transactions = false;
+  std::function<void(int64_t stable, int64_t high)> on_wait;
 };
 /// What ReadChangelogFrom read.
 struct ChangelogReadResult {
   int64_t records = 0;
-  /// The partition's end offset when the read began: the next offset a writer appends at.
+  /// The end the read reached (every record before it was read): the partition's end offset
+  /// when the read began, or past it when the read waited for open transactions.
   int64_t end_offset = 0;
   /// `from` lies outside the partition (before its first offset, or past its end): nothing
   /// was read, and the caller's state cannot be brought up to date from `from`.

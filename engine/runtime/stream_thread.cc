@@ -13,7 +13,7 @@ namespace {
 // Under exactly-once a task's local state is trusted only after a clean close.
 TaskStateOptions StateOptionsFor(const StreamThreadOptions& options) {
   TaskStateOptions state = options.state;
-  state.checkpoint_only_on_clean_close = options.guarantee == ProcessingGuarantee::kExactlyOnceV2;
+  state.exactly_once = options.guarantee == ProcessingGuarantee::kExactlyOnceV2;
   return state;
 }
 }  // namespace

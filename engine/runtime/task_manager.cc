@@ -126,7 +126,7 @@ Status TaskManager::CreateAndRestore(int32_t partition) {
     ASSIGN_OR_RAISE(bool created, CreateTask(partition, directory, &*checkpoint, why));
     if (created) {
       ++restores_from_checkpoint_;
-      if (state_.checkpoint_only_on_clean_close) {
+      if (state_.exactly_once) {
         // Gone until the next clean close writes it again, even if nothing moves by then.
         RETURN_NOT_OK(DeleteCheckpoint(checkpoint_path));
         checkpointed_.erase(partition);
@@ -183,7 +183,7 @@ Result<bool> TaskManager::CreateTask(int32_t partition, const std::string& direc
       store = std::move(*opened);
       // Under exactly-once the checkpoint is written only at a clean close (after Persist):
       // the stores need not flush their files at every commit.
-      store->SetPersistEachFlush(!state_.checkpoint_only_on_clean_close);
+      store->SetPersistEachFlush(!state_.exactly_once);
       // Files written before the commit no longer match the checkpoint: it goes first.
       store->SetEarlyWriteHook(
           [this, partition, path = directory + "/" + kCheckpointFileName]() -> Status {
@@ -225,6 +225,16 @@ Result<bool> TaskManager::CreateTask(int32_t partition, const std::string& direc
     }
     RestoreProgress progress(state->topic, partition, restore_counters_);
     request.on_range = [&progress](int64_t start, int64_t end) { progress.SetRange(start, end); };
+    // A standby copy stays a prefix of the changelog and reads on at its next pass.
+    request.wait_for_open_transactions = state_.exactly_once && !state_.standby;
+    request.on_wait = [this, partition, &topic = state->topic](int64_t stable, int64_t high) {
+      StateLog().info(
+          "query {} partition {}: waiting for the transaction open at offset {} of {} (end {}) "
+          "to end: the committed records after it are part of the state (an earlier owner that "
+          "stopped mid-transaction leaves it open until the broker aborts it, after its "
+          "transaction.timeout.ms)",
+          stage_.id, partition, stable, topic, high);
+    };
     ChangelogBackedStore* store = state->store;
     auto read = clients_.ReadChangelogFrom(
         request, [store, &progress](std::optional<std::string_view> key,
@@ -345,14 +355,14 @@ Status TaskManager::Commit(Source& source, const std::vector<int32_t>& partition
   if (!offsets.empty()) RETURN_NOT_OK(source.Commit(offsets));
   // The stores' writes are durable and the changelogs delivered: the local state now
   // reflects the changelogs up to these offsets.
-  if (state_.checkpoint_only_on_clean_close) return Status::OK();
+  if (state_.exactly_once) return Status::OK();
   return WriteCheckpoints(partitions);
 }
 
 Status TaskManager::Close(Source& source, const std::vector<int32_t>& partitions, bool commit) {
   if (commit && !partitions.empty()) {
     RETURN_NOT_OK(Commit(source, partitions));
-    if (state_.checkpoint_only_on_clean_close) RETURN_NOT_OK(PersistAndCheckpoint(partitions));
+    if (state_.exactly_once) RETURN_NOT_OK(PersistAndCheckpoint(partitions));
   }
   DropTasks(partitions);
   return Status::OK();

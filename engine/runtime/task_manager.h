@@ -64,11 +64,15 @@ struct TaskStateOptions {
   /// that restarts here replays only its changelogs' tail; null keeps stores in memory,
   /// restored in full from the changelogs. Outlives the task managers.
   PersistentStoreProvider* provider = nullptr;
-  /// Write a task's checkpoint only when it is closed cleanly, and delete it once the task is
-  /// restored: under exactly-once the local stores may hold writes of a transaction that
-  /// aborts, so a checkpoint left while processing would name state that never committed
-  /// (Kafka Streams does the same). The stream thread sets it under exactly_once_v2.
-  bool checkpoint_only_on_clean_close = false;
+  /// Under exactly_once_v2 (the stream thread sets it):
+  /// - a task's checkpoint is written only when it is closed cleanly, and deleted once the
+  ///   task is restored: the local stores may hold writes of a transaction that aborts, so a
+  ///   checkpoint left while processing would name state that never committed (as Kafka
+  ///   Streams does);
+  /// - a restore reads on past transactions still open at the changelog's end (an earlier
+  ///   owner's, killed mid-transaction) until they end, as those hide the records that the
+  ///   owners since committed after them.
+  bool exactly_once = false;
   /// Told of every task this manager creates and closes (see ActiveTaskListener); may be null.
   ActiveTaskListener* active_tasks = nullptr;
   /// The manager keeps standby copies (StandbyTasks): it logs its restores as such, at debug

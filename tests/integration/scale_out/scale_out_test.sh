@@ -63,7 +63,9 @@ wait_ready() {
 }
 # Starts scaled-out process $1: its own instance id (its transactional ids) and state directory.
 # The broker aborts a killed process's open transaction after transaction.timeout.ms: 10 s
-# rather than librdkafka's 60, so that read_committed readers do not wait a minute for it.
+# rather than librdkafka's 60, so that read_committed readers, and the survivors restoring
+# its tasks (they wait for it: the records committed after it belong to the state), do not
+# wait a minute for it.
 start_process() {
   local name=$1
   "$binary" run "$work/scale.sql" --bootstrap-servers "$bootstrap" --stream-threads 1 \

@@ -112,7 +112,7 @@ class TaskRestoreTest : public testing::Test {
     runtime::RecordCollector collector(std::move(*sink), clients_.max_message_bytes());
     runtime::TaskStateOptions state;
     state.provider = provider_.get();
-    state.checkpoint_only_on_clean_close = exactly_once;
+    state.exactly_once = exactly_once;
     state.active_tasks = active_tasks_;
     runtime::TaskManager tasks(spec_->stages[0], "app", collector, clients_,
                                std::chrono::seconds(5), {}, state);
