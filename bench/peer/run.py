@@ -16,6 +16,9 @@ How each engine is measured (records = the N input records):
 - wall_seconds: for both, the time between the first and the last result appended to the output
   topic, which is created with message.timestamp.type=LogAppendTime so that the broker stamps
   each result when it arrives (same clock for both engines).
+Both engines run at-least-once, Kafka Streams on RocksDB stores and Sidestream in memory (each
+one's default); --exactly-once runs both under exactly_once_v2 (commits every 100 ms, both
+defaults) and Sidestream on RocksDB stores too, so that both do the same work.
 Exit: 0 ok; 1 failure; 77 skipped (no Java, Maven or broker to be had; the reason is printed).
 """
 import argparse
@@ -103,7 +106,7 @@ def output_stats(bootstrap, topic):
     return (max(lasts) - min(firsts)) / 1000.0, max(lasts) / 1000.0, results
 
 
-def run_kafka_streams(bootstrap, workload, input_topic, records, run_id, work):
+def run_kafka_streams(bootstrap, workload, input_topic, records, run_id, work, exactly_once):
     output = f"ks_{workload.lower()}_{run_id}"
     state_dir = os.path.join(work, "kstreams-state", output)
     with open(os.path.join(work, f"{output}.log"), "w") as stderr:
@@ -111,7 +114,8 @@ def run_kafka_streams(bootstrap, workload, input_topic, records, run_id, work):
             ["java", "-Xms1g", "-Xmx1g", "-cp", CLASSPATH, "dev.sidestream.bench.kstreams.PeerApp",
              "--workload", workload, "--bootstrap-servers", bootstrap, "--input", input_topic,
              "--output", output, "--records", str(records), "--application-id",
-             f"ks-{workload.lower()}-{run_id}", "--state-dir", state_dir],
+             f"ks-{workload.lower()}-{run_id}", "--state-dir", state_dir,
+             "--processing-guarantee", "exactly_once_v2" if exactly_once else "at_least_once"],
             stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=RUN_TIMEOUT_S + 120)
     if result.returncode:
         raise RuntimeError(f"Kafka Streams {workload} run {run_id} failed; see {stderr.name}")
@@ -128,7 +132,7 @@ def process_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_sidestream(bootstrap, workload, input_topic, records, run_id, work):
+def run_sidestream(bootstrap, workload, input_topic, records, run_id, work, exactly_once):
     spec = WORKLOADS[workload]
     name = f"ss_{workload.lower()}_{run_id}"
     statement = run([os.path.join(RELEASE, "bench", "workloads_bench"), "--sql",
@@ -143,10 +147,13 @@ def run_sidestream(bootstrap, workload, input_topic, records, run_id, work):
 
     expected = records * spec["stages"]
     err_path = os.path.join(work, f"{name}.log")
+    command = [os.path.join(RELEASE, "server", "sidestream"), "run", sql_path,
+               "--bootstrap-servers", bootstrap]
+    if exactly_once:
+        command += ["--processing-guarantee", "exactly_once_v2", "--state-store", "rocksdb",
+                    "--state-dir", os.path.join(work, "sidestream-state", name)]
     with open(err_path, "w") as stderr:
-        process = subprocess.Popen(
-            [os.path.join(RELEASE, "server", "sidestream"), "run", sql_path,
-             "--bootstrap-servers", bootstrap], stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
     samples = []  # (wall time, process CPU seconds)
     consumed = 0
     deadline = time.time() + RUN_TIMEOUT_S
@@ -209,6 +216,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workloads", default="W2,W3")
     parser.add_argument("--out", help="also write the JSON lines here")
+    parser.add_argument("--exactly-once", action="store_true",
+                        help="both engines under exactly_once_v2, both on RocksDB stores")
     args = parser.parse_args()
     messages = {"W2": args.messages_w2, "W3": args.messages_w3}
 
@@ -255,19 +264,26 @@ def main():
             log(f"{workload}: raw consume {raw_consume} records/s")
             ks_runs, ss_runs = [], []
             for r in range(1, args.runs + 1):
-                ks_runs.append(run_kafka_streams(bootstrap, workload, input_topic, count, r, work))
+                ks_runs.append(run_kafka_streams(bootstrap, workload, input_topic, count, r, work,
+                                                 args.exactly_once))
                 log(f"{workload} run {r} kafka-streams: {ks_runs[-1]}")
-                ss_runs.append(run_sidestream(bootstrap, workload, input_topic, count, r, work))
+                ss_runs.append(run_sidestream(bootstrap, workload, input_topic, count, r, work,
+                                              args.exactly_once))
                 log(f"{workload} run {r} sidestream: {ss_runs[-1]}")
             ks = summary(ks_runs, "kafka-streams", workload, {
                 "version": ks_runs[0]["version"], "stream_threads": 1,
                 "cache_max_bytes": ks_runs[0]["cache_max_bytes"],
                 "commit_interval_ms": ks_runs[0]["commit_interval_ms"],
-                "processing_guarantee": "at_least_once", "state": "RocksDB + changelog topic",
-                "heap": "-Xms1g -Xmx1g"})
+                "processing_guarantee": ks_runs[0]["processing_guarantee"],
+                "state": "RocksDB + changelog topic", "heap": "-Xms1g -Xmx1g"})
             ss = summary(ss_runs, "sidestream", workload, {
-                "threads": 1, "commit": "every 2 s, after flushing its results",
-                "state": "in memory + changelog topics"})
+                "threads": 1,
+                "processing_guarantee":
+                    "exactly_once_v2" if args.exactly_once else "at_least_once",
+                "commit": "every 100 ms (a transaction)" if args.exactly_once
+                          else "every 2 s, after flushing its results",
+                "state": "RocksDB + changelog topics" if args.exactly_once
+                         else "in memory + changelog topics"})
             ratio = {"workload": workload, "input": produced,
                      "ratio_per_core": ss["records_per_s_per_core"]["median"]
                      / ks["records_per_s_per_core"]["median"],
