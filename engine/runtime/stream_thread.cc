@@ -265,6 +265,15 @@ Status StreamThread::Subscribe(Share& share, Member& member) {
     if (event.kind == RebalanceEvent::Kind::kAssigned) {
       ++self->share.rebalances;
       SetAwaitingAssignment(*self, false);
+      // A new task's restore may wait for a transaction its killed owner left open (see
+      // TaskStateOptions::exactly_once): the share's own open transaction (the work of its
+      // other tasks, under an incremental rebalance) commits first, so that the wait cannot
+      // make it outlive its transaction.timeout.ms.
+      if (exactly_once() && self->source && self->share.pending_failure.ok() &&
+          !self->share.stopped) {
+        Status commit = CommitTransaction(self->share);
+        if (!commit.ok()) self->share.pending_failure = commit;
+      }
       // A task that cannot start here is created again, and fails its query, when its first
       // records arrive (TaskManager::Process).
       for (int32_t partition : partitions) (void)self->tasks.Create(partition);

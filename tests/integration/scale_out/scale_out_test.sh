@@ -62,16 +62,14 @@ wait_ready() {
   done
 }
 # Starts scaled-out process $1: its own instance id (its transactional ids) and state directory.
-# The broker aborts a killed process's open transaction after transaction.timeout.ms: 10 s
-# rather than librdkafka's 60, so that read_committed readers, and the survivors restoring
-# its tasks (they wait for it: the records committed after it belong to the state), do not
-# wait a minute for it.
+# The broker aborts a killed process's open transaction after its transaction.timeout.ms (10 s
+# by default, as in Kafka Streams); read_committed readers, and the survivors restoring its
+# tasks (the records committed after it belong to the state), wait for it until then.
 start_process() {
   local name=$1
   "$binary" run "$work/scale.sql" --bootstrap-servers "$bootstrap" --stream-threads 1 \
     --processing-guarantee exactly_once_v2 --instance-id "$name" --state-store rocksdb \
-    --state-dir "$work/state-$name" --property transaction.timeout.ms=10000 \
-    "${standby_flags[@]}" >"$work/$name.out" 2>"$work/$name.err" &
+    --state-dir "$work/state-$name" "${standby_flags[@]}" >"$work/$name.out" 2>"$work/$name.err" &
   pids[$name]=$!
 }
 
