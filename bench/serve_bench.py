@@ -289,7 +289,9 @@ def rss(sidestream, runs):
         time.sleep(3)
         values["embedded broker"].append(rss_mb(serve.pid))
         stop(serve)
-        broker, found = start([sidestream, "broker"], r"bootstrap\.servers=(\S+)", "broker.out")
+        # `sidestream-broker` (beside `sidestream`): the embedded broker in a process of its own.
+        broker_binary = os.path.join(os.path.dirname(sidestream), "sidestream-broker")
+        broker, found = start([broker_binary], r"bootstrap\.servers=(\S+)", "broker.out")
         serve, _, _ = start_serve(sidestream, f"bootstrap.servers={found.group(1)}")
         time.sleep(3)
         values["external broker"].append(rss_mb(serve.pid))
