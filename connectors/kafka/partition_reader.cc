@@ -85,8 +85,8 @@ Result<PartitionRead> ReadPartitionFrom(const ClientConfig& client, const std::s
   UniqueQueue queue(rd_kafka_queue_get_consumer(consumer));
   std::vector<rd_kafka_message_t*> messages(1024);
   int64_t read = 0, next = start;
-  int64_t stable_end = -1;     // where the last end of partition event was met
-  int64_t settled_high = -1;   // with wait_for_open_transactions: the end to reach
+  int64_t stable_end = -1;    // where the last end of partition event was met
+  int64_t settled_high = -1;  // with wait_for_open_transactions: the end to reach
   bool at_end = false;
   Status status;
   while (status.ok()) {

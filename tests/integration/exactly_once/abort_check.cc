@@ -105,7 +105,9 @@ int main(int argc, char** argv) {
     return Failed("commit: " + s.ToString());
   }
   // A transaction still open: delivered to the log, neither committed nor aborted.
-  if (Status s = produce(**producer, "open-", 3); !s.ok()) return Failed("produce: " + s.ToString());
+  if (Status s = produce(**producer, "open-", 3); !s.ok()) {
+    return Failed("produce: " + s.ToString());
+  }
   // Committed after it by the second owner: hidden behind the open one until it ends.
   if (Status s = produce(**next_owner, "after-", 2); !s.ok()) {
     return Failed("produce: " + s.ToString());

@@ -20,13 +20,13 @@ TEST(DemoViewTest, ABurstOfOneAlertKindKeepsTheLatestOfAnother) {
            R"({"FROM_CELL":"C1","TO_CELL":"C9","DISTANCE_KM":800.0,"MINUTES":3.0})", minute);
   // More SIM-box bursts than the section has rows, all after the trip.
   for (int caller = 10; caller < 10 + 2 * static_cast<int>(DemoView::kRowsPerSection); ++caller) {
-    view.Add("CALL_BURSTS", "+4917000000" + std::to_string(caller) + "@" +
-                                std::to_string(minute) + "/" + std::to_string(minute + 300000),
+    view.Add("CALL_BURSTS",
+             "+4917000000" + std::to_string(caller) + "@" + std::to_string(minute) + "/" +
+                 std::to_string(minute + 300000),
              R"({"CALLS":61,"DISTINCT_CALLEES":61})", minute + caller * 1000);
   }
   const std::string screen = view.Render("status");
-  EXPECT_EQ(Occurrences(screen, "impossible travel  +491700000001  C1 -> C9, 800 km in 3.0 min"),
-            1)
+  EXPECT_EQ(Occurrences(screen, "impossible travel  +491700000001  C1 -> C9, 800 km in 3.0 min"), 1)
       << screen;
   EXPECT_EQ(Occurrences(screen, "SIM-box call burst"),
             static_cast<int>(DemoView::kRowsPerSection) - 1)
