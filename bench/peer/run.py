@@ -88,11 +88,21 @@ def topics(bootstrap, *arguments):
          *arguments], timeout=120)
 
 
-def output_stats(bootstrap, topic):
+def output_stats(bootstrap, topic, transactional=False):
     """Seconds between the first and the last broker append time (LogAppendTime) over the
-    topic's partitions, and the number of results (the topic is new: offsets start at 0)."""
+    topic's partitions, and the number of results (the topic is new: offsets start at 0).
+    `transactional`: written through transactions, whose commit markers take offsets (the last
+    one among them) and are never read: every result is read and counted instead."""
     firsts, lasts, results = [], [], 0
     for partition in range(PARTITIONS):
+        if transactional:
+            times = run(["kcat", "-b", bootstrap, "-C", "-t", topic, "-p", str(partition), "-o",
+                         "beginning", "-e", "-q", "-f", "%T\n"], timeout=300).stdout.split()
+            if times:
+                firsts.append(int(times[0]))
+                lasts.append(int(times[-1]))
+                results += len(times)
+            continue
         first = run(["kcat", "-b", bootstrap, "-C", "-t", topic, "-p", str(partition), "-o",
                      "beginning", "-c", "1", "-e", "-q", "-f", "%T\\n"], timeout=60).stdout.split()
         last = run(["kcat", "-b", bootstrap, "-C", "-t", topic, "-p", str(partition), "-o", "-1",
@@ -121,7 +131,7 @@ def run_kafka_streams(bootstrap, workload, input_topic, records, run_id, work, e
         raise RuntimeError(f"Kafka Streams {workload} run {run_id} failed; see {stderr.name}")
     report = json.loads(result.stdout.strip().splitlines()[-1])
     report["self_reported_wall_seconds"] = report.pop("wall_seconds")
-    report["wall_seconds"], _, report["results"] = output_stats(bootstrap, output)
+    report["wall_seconds"], _, report["results"] = output_stats(bootstrap, output, exactly_once)
     report["records_per_s"] = records / report["wall_seconds"]
     return report
 
@@ -183,7 +193,7 @@ def run_sidestream(bootstrap, workload, input_topic, records, run_id, work, exac
                             r"undecodable (\d+)", progress.read())
     # The last result's append time marks the end of the work; take the CPU at the first
     # sample after it (the process only idles in between).
-    wall, end, results = output_stats(bootstrap, name)
+    wall, end, results = output_stats(bootstrap, name, exactly_once)
     cpu = next((cpu for at, cpu in samples if at >= end), samples[-1][1])
     return {"engine": "sidestream", "workload": workload, "records": records,
             "wall_seconds": wall, "cpu_seconds": cpu,
