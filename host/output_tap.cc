@@ -1,6 +1,7 @@
 #include "host/output_tap.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "common/clock.h"
 #include "connectors/formats/row_format.h"
@@ -21,7 +22,19 @@ struct OutputTap::State {
   std::unique_ptr<runtime::Topology> select;
   runtime::RecordBatch batch;
   std::vector<types::Row>* output = nullptr;  // where the topology's rows go during a Poll
+  std::vector<bool>* tombstones = nullptr;    // and their flags, when the reader wants them
   int64_t emitted = 0;
+  // Options::table_deletes on a table: the message keys (window included) whose last row
+  // came out, whose delete is a row too (as a Kafka Streams table filter forwards no delete
+  // of a key it never passed), and which output columns a delete keeps: the source's key
+  // columns and window bounds, by name.
+  bool deletes = false;
+  std::unordered_set<std::string> live_keys;
+  std::vector<bool> delete_keeps;
+  const std::deque<Pending>* taken = nullptr;  // the records of the Poll under way
+
+  // Passes one result record of the SELECT to the reader.
+  Status Take(const runtime::Record& record);
 
   bool limit_reached() const { return limit && emitted >= *limit; }
   // Decodes one produced record into `record`; false when it does not fit the source (a
@@ -51,6 +64,30 @@ bool OutputTap::State::Decode(const Pending& pending, runtime::Record& record) {
   return status.ok();
 }
 
+Status OutputTap::State::Take(const runtime::Record& record) {
+  if (record.retract || limit_reached()) return Status::OK();
+  const Pending* from = taken != nullptr && record.input_index < taken->size()
+                            ? &(*taken)[record.input_index]
+                            : nullptr;
+  const bool keyed = deletes && from != nullptr && from->has_key;
+  if (record.tombstone) {
+    // A stream's null value is no row; a table's delete is one only if its key came out.
+    if (!keyed || live_keys.erase(from->key) == 0) return Status::OK();
+    types::Row& row = output->emplace_back(record.row);
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i >= delete_keeps.size() || !delete_keeps[i]) row[i].SetNull();
+    }
+    if (tombstones != nullptr) tombstones->push_back(true);
+    ++emitted;
+    return Status::OK();
+  }
+  if (keyed) live_keys.insert(from->key);
+  output->push_back(record.row);
+  if (tombstones != nullptr) tombstones->push_back(false);
+  ++emitted;
+  return Status::OK();
+}
+
 OutputTap::OutputTap(std::unique_ptr<State> state, Options options)
     : state_(std::move(state)), options_(std::move(options)) {}
 
@@ -67,13 +104,7 @@ Result<std::shared_ptr<OutputTap>> OutputTap::Create(
                   runtime::Topology::Build(
                       *state->analyzed->plan,
                       [self = state.get()](const runtime::Record& record, const runtime::Record*) {
-                        // A table's deletes and a filter's retractions have no row to show.
-                        if (record.retract || record.tombstone || self->limit_reached()) {
-                          return Status::OK();
-                        }
-                        self->output->push_back(record.row);
-                        ++self->emitted;
-                        return Status::OK();
+                        return self->Take(record);
                       },
                       {}));
   if (state->select->sources().size() != 1) {
@@ -83,6 +114,16 @@ Result<std::shared_ptr<OutputTap>> OutputTap::Create(
   const catalog::SourceDescription& source = state->source;
   state->keys = runtime::FormatColumns(source, ColumnRole::kKey);
   state->values = runtime::FormatColumns(source, ColumnRole::kValue);
+  state->deletes = options.table_deletes && source.type == catalog::SourceType::kTable;
+  for (const auto& column : state->analyzed->plan->output.columns) {
+    bool keeps = false;
+    for (const auto& key : state->keys) keeps = keeps || key.name == column.name;
+    if (source.window_type != catalog::WindowType::kNone &&
+        (column.name == "WINDOWSTART" || column.name == "WINDOWEND")) {
+      keeps = true;
+    }
+    state->delete_keeps.push_back(keeps);
+  }
   ASSIGN_OR_RAISE(state->key_decoder,
                   formats::MakeDecoder(runtime::FormatOptionsOf(source, true), state->keys));
   ASSIGN_OR_RAISE(state->value_decoder,
@@ -119,7 +160,8 @@ void OutputTap::Offer(std::string_view key, std::string_view value, int64_t time
   if (was_empty && options_.on_ready) options_.on_ready();
 }
 
-Status OutputTap::Poll(size_t max_records, std::vector<types::Row>& rows) {
+Status OutputTap::Poll(size_t max_records, std::vector<types::Row>& rows,
+                       std::vector<bool>* tombstones) {
   State& state = *state_;
   std::deque<Pending> taken;
   {
@@ -134,13 +176,18 @@ Status OutputTap::Poll(size_t max_records, std::vector<types::Row>& rows) {
   }
   if (state.limit_reached()) return Status::OK();
   state.batch.Clear();
-  for (const Pending& pending : taken) {
+  for (size_t i = 0; i < taken.size(); ++i) {
     runtime::Record& record = state.batch.Append();
-    if (!state.Decode(pending, record)) state.batch.PopBack();
+    record.input_index = static_cast<uint32_t>(i);
+    if (!state.Decode(taken[i], record)) state.batch.PopBack();
   }
   state.output = &rows;
+  state.tombstones = tombstones;
+  state.taken = &taken;
   Status processed = state.batch.empty() ? Status::OK() : state.select->Process(0, state.batch);
   state.output = nullptr;
+  state.tombstones = nullptr;
+  state.taken = nullptr;
   RETURN_NOT_OK(processed);
   if (overflowed_.load() && !state.limit_reached()) {
     return Status::Unavailable("The push query fell behind its source `" + state.source.name +

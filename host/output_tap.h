@@ -38,6 +38,11 @@ class OutputTap {
   struct Options {
     size_t max_buffered_bytes = 4 << 20;
     std::function<void()> on_ready;
+    /// On a table: a delete (a tombstone, or a row the WHERE no longer passes) of a key whose
+    /// last row came out is a row too, flagged in Poll's `tombstones`: its key columns (and
+    /// window bounds) as projected, the other columns NULL (ksqlDB's TombstoneFactory, which
+    /// only /query's JSON can show). Otherwise deletes give no row.
+    bool table_deletes = false;
   };
   /// `analyzed`: a SELECT EMIT CHANGES over one source that runs record by record (Project,
   /// Filter, FlatMap over a Scan). InvalidArgument otherwise.
@@ -55,8 +60,10 @@ class OutputTap {
 
   /// Appends the result rows of the records buffered so far (at most `max_records` records),
   /// in the projection's order. Unavailable once a record was dropped because the buffer was
-  /// full (the reader fell behind: its rows would have a gap).
-  Status Poll(size_t max_records, std::vector<types::Row>& rows);
+  /// full (the reader fell behind: its rows would have a gap). With Options::table_deletes,
+  /// `tombstones` (when given) gets one flag per row appended: whether it is a delete.
+  Status Poll(size_t max_records, std::vector<types::Row>& rows,
+              std::vector<bool>* tombstones = nullptr);
   /// LIMIT rows came out.
   bool limit_reached() const;
   /// Records offered, and those dropped for want of room.

@@ -130,6 +130,8 @@ struct StreamTask::State {
   // A result too large for the sink goes to the dead-letter topic of the source it came from.
   Status DeadLetterResult(const runtime::Record& record, const std::string* key,
                           const std::string* value);
+  // Whether `message` is a table's row without a key, which no table holds.
+  bool DropsNullKey(const InputMessage& message) const;
   // Runs the decoded records of the batch through the topology.
   Status RunBatch(size_t source);
 };
@@ -405,6 +407,12 @@ Status StreamTask::State::DeadLetterResult(const runtime::Record& record, const 
   return callbacks.on_side_output(from.dead_letter_topic, nullptr, dead, record.timestamp);
 }
 
+bool StreamTask::State::DropsNullKey(const InputMessage& message) const {
+  if (message.key || message.source >= inputs.size()) return false;
+  const SourceDecoding& from = inputs[message.source];
+  return from.source.type == catalog::SourceType::kTable && !from.keys.empty();
+}
+
 Status StreamTask::State::RunBatch(size_t source) {
   if (batch.empty()) return Status::OK();
   int64_t errors_before = topology->evaluation_errors();
@@ -426,6 +434,12 @@ Status StreamTask::ProcessBatch(std::span<const InputMessage> messages) {
       status = s.RunBatch(source);
       source = messages[i].source;
       if (!status.ok()) break;
+    }
+    if (s.DropsNullKey(messages[i])) {
+      // ksqlDB's tables are Kafka Streams KTables, whose source skips a record with a null
+      // key: such a row can be neither stored nor deleted, so no table row follows from it.
+      ++s.counters.null_key_table_records;
+      continue;
     }
     const size_t batched = s.batch.size();
     Status decoded;

@@ -60,10 +60,12 @@ struct TaskCounters {
   int64_t late_records = 0;   // applied to no window
   int64_t decode_errors = 0;  // did not fit the source schema
   int64_t evaluation_errors = 0;
-  int64_t oversized_results = 0;  // too large for the sink: sent to the dead-letter topic
+  int64_t oversized_results = 0;       // too large for the sink: sent to the dead-letter topic
+  int64_t null_key_table_records = 0;  // table rows without a key: dropped, as Kafka Streams does
 
   TaskCounters& operator+=(const TaskCounters& other) {
     records += other.records;
+    null_key_table_records += other.null_key_table_records;
     late_records += other.late_records;
     decode_errors += other.decode_errors;
     oversized_results += other.oversized_results;
@@ -74,7 +76,8 @@ struct TaskCounters {
 
 /// One message of the source topic, as a pipeline reads it. The bytes are borrowed
 /// (from librdkafka's buffers on Kafka) for the duration of the call. An absent key or
-/// value is nullopt; an absent value is a tombstone for tables and is skipped by streams.
+/// value is nullopt; an absent value is a tombstone for tables and is skipped by streams. A
+/// table's message without a key is dropped (Kafka Streams' table source skips a null key).
 struct InputMessage {
   std::optional<std::string_view> key;
   std::optional<std::string_view> value;

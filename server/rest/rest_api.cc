@@ -1339,6 +1339,8 @@ void RestApi::RunTappedPushQuery(host::KafkaEngine& engine, std::shared_ptr<Push
   host::OutputTap::Options options;
   options.max_buffered_bytes = static_cast<size_t>(options_.push_max_queued_bytes);
   options.on_ready = [this] { worker_.Wake(); };
+  // Only /query's JSON has a way to mark a table's delete (see RowOf).
+  options.table_deletes = query->format == PushQuery::Format::kLegacy;
   auto tap = engine.AddTap(std::move(analyzed), query->limit, std::move(options));
   if (!tap.ok()) return fail(tap.status());
   query->tap = std::move(*tap);
@@ -1360,10 +1362,16 @@ void RestApi::RunTappedPushQuery(host::KafkaEngine& engine, std::shared_ptr<Push
     if (query->cancelled || query->responder->closed()) return end(nullptr);
     if (ClientFellBehind(*query)) return end(nullptr);
     std::vector<types::Row> rows;
-    Status polled = query->tap->Poll(10000, rows);
+    std::vector<bool> tombstones;
+    Status polled = query->tap->Poll(10000, rows, &tombstones);
     std::string encoded;
-    for (const types::Row& row : rows) {
-      query->responder->Write(FramedRow(query->format, PullRow(*columns, row, encoded)));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const std::string line = PullRow(*columns, rows[i], encoded);
+      if (i < tombstones.size() && tombstones[i]) {
+        query->responder->Write(",\n{\"row\":{\"columns\":" + line + ",\"tombstone\":true}}");
+      } else {
+        query->responder->Write(FramedRow(query->format, line));
+      }
     }
     if (!polled.ok()) {
       if (polled.code() == StatusCode::kUnavailable) {

@@ -32,7 +32,8 @@ class OutputTapTest : public EmbeddedEngineTest {
     Produce("calls", caller, "{\"SECS\":" + std::to_string(secs) + ",\"CELL\":\"" + cell + "\"}");
   }
 
-  Result<std::shared_ptr<OutputTap>> Tap(const std::string& select, size_t max_bytes = 1 << 20) {
+  Result<std::shared_ptr<OutputTap>> Tap(const std::string& select, size_t max_bytes = 1 << 20,
+                                         bool table_deletes = false) {
     auto statement = sql::ParseStatement(select);
     if (!statement.ok()) return statement.status();
     analyzer::Analyzer analyzer(engine_->catalog());
@@ -41,6 +42,7 @@ class OutputTapTest : public EmbeddedEngineTest {
     OutputTap::Options options;
     options.max_buffered_bytes = max_bytes;
     options.on_ready = [this] { ++ready_calls_; };
+    options.table_deletes = table_deletes;
     return engine_->AddTap(
         std::make_shared<const analyzer::AnalyzedStatement>(std::move(*analyzed)),
         (*statement)->query ? (*statement)->query->limit : std::nullopt, std::move(options));
@@ -101,6 +103,38 @@ TEST_F(OutputTapTest, TableSinkUpdates) {
   }));
   EXPECT_EQ(RowTexts(rows), (std::vector<std::string>{"'a'|2", "'a'|3"}));
   engine_->RemoveTap(**tap);
+}
+
+// A group that stops passing HAVING is deleted from the table (a tombstone): with
+// table_deletes, a tap whose reader saw the key gets a row of its key, flagged; a tap whose
+// WHERE never passed the key gets nothing, and one without table_deletes skips deletes.
+TEST_F(OutputTapTest, TableDeletesOfKeysThatCameOut) {
+  ASSERT_TRUE(engine_
+                  ->Execute("CREATE TABLE PER_CELL AS SELECT CELL, SUM(SECS) AS S FROM CALLS "
+                            "GROUP BY CELL HAVING SUM(SECS) > 0;")
+                  .ok());
+  auto deletes = Tap("SELECT CELL, S FROM PER_CELL EMIT CHANGES;", 1 << 20, true);
+  auto filtered = Tap("SELECT CELL, S FROM PER_CELL WHERE S > 10 EMIT CHANGES;", 1 << 20, true);
+  auto plain = Tap("SELECT CELL, S FROM PER_CELL EMIT CHANGES;");
+  ASSERT_TRUE(deletes.ok() && filtered.ok() && plain.ok());
+  Call("c1", 10, "a");
+  Call("c2", -20, "a");  // SUM -10: the group is deleted
+  Call("c3", -5, "b");   // never passed HAVING: nothing to delete
+  Call("c4", 21, "a");
+  std::vector<types::Row> rows, filtered_rows, plain_rows;
+  std::vector<bool> tombstones, filtered_tombstones;
+  ASSERT_TRUE(RunUntil([&] {
+    EXPECT_TRUE((*deletes)->Poll(100, rows, &tombstones).ok());
+    EXPECT_TRUE((*filtered)->Poll(100, filtered_rows, &filtered_tombstones).ok());
+    EXPECT_TRUE((*plain)->Poll(100, plain_rows).ok());
+    return rows.size() >= 3 && filtered_rows.size() >= 1 && plain_rows.size() >= 2;
+  }));
+  EXPECT_EQ(RowTexts(rows), (std::vector<std::string>{"'a'|10", "'a'|NULL", "'a'|11"}));
+  EXPECT_EQ(tombstones, (std::vector<bool>{false, true, false}));
+  EXPECT_EQ(RowTexts(filtered_rows), (std::vector<std::string>{"'a'|11"}));
+  EXPECT_EQ(filtered_tombstones, (std::vector<bool>{false}));
+  EXPECT_EQ(RowTexts(plain_rows), (std::vector<std::string>{"'a'|10", "'a'|11"}));
+  for (auto* tap : {&*deletes, &*filtered, &*plain}) engine_->RemoveTap(**tap);
 }
 
 TEST_F(OutputTapTest, AReaderThatFallsBehindFails) {
