@@ -13,6 +13,7 @@
 #include "connectors/registry/schema_registry.h"
 #include "planner/physical_plan.h"
 #include "runtime/insert_values.h"
+#include "runtime/record_collector.h"
 #include "session/statements.h"
 #include "sql/parser.h"
 
@@ -396,6 +397,12 @@ Status OfflineEngine::SetPaused(const std::string& query_id, bool paused) {
       message.source_value = view(kept.source_value);
       message.window = kept.window;
       message.retract = kept.retract;
+      std::vector<runtime::RecordHeader> headers;
+      for (const auto& [name, value] : kept.headers) {
+        headers.push_back(
+            {name, value ? std::string_view(*value) : std::string_view(), value.has_value()});
+      }
+      message.headers = headers;
       RETURN_NOT_OK(Process(*stages_[i], message));
     }
   }
@@ -407,10 +414,23 @@ Status OfflineEngine::Process(StageTasks& stage, const runtime::InputMessage& me
     auto copy = [](const std::optional<std::string_view>& bytes) {
       return bytes ? std::optional<std::string>(*bytes) : std::nullopt;
     };
-    stage.held.push_back({message.source, message.partition, message.offset, message.timestamp,
-                          copy(message.key), copy(message.value), copy(message.old_value),
-                          copy(message.source_key), copy(message.source_value), message.window,
-                          message.retract});
+    stage.held.push_back({message.source,
+                          message.partition,
+                          message.offset,
+                          message.timestamp,
+                          copy(message.key),
+                          copy(message.value),
+                          copy(message.old_value),
+                          copy(message.source_key),
+                          copy(message.source_value),
+                          message.window,
+                          message.retract,
+                          {}});
+    for (const runtime::RecordHeader& header : message.headers) {
+      stage.held.back().headers.emplace_back(
+          std::string(header.name),
+          header.has_value ? std::optional<std::string>(header.value) : std::nullopt);
+    }
     return Status::OK();
   }
   RETURN_NOT_OK(stage.tasks[message.partition]->Process(message));
@@ -445,6 +465,17 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
     const bool carry_sources = internal && properties.count("LATE_TOPIC") > 0;
     callbacks.on_result = [this, sink, internal,
                            carry_sources](const runtime::TaskResult& result) -> Status {
+      // The headers of the input that caused the result, as Kafka Streams forwards the
+      // current record's (through repartition topics too). Copies, as the bytes below.
+      std::vector<std::pair<std::string, std::optional<std::string>>> headers;
+      if (result.source) {
+        for (const runtime::RecordHeader& header : result.source->headers) {
+          if (runtime::IsInternalHeader(header.name)) continue;
+          headers.emplace_back(
+              std::string(header.name),
+              header.has_value ? std::optional<std::string>(header.value) : std::nullopt);
+        }
+      }
       // A repartition topic is the plan's business, not an output the tests read.
       if (!internal) {
         TestRecord output;
@@ -466,6 +497,7 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
         output.timestamp = result.timestamp;
         output.window = result.window;
         output.session_window = sink.window_type == catalog::WindowType::kSession;
+        output.headers = headers;
         Append(output);
       }
       // Copies: delivering downstream may re-enter this pipeline's encoders.
@@ -491,6 +523,13 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
       message.old_value = view(old_value);
       message.source_key = view(source_key);
       message.source_value = view(source_value);
+      std::vector<runtime::RecordHeader> header_views;
+      header_views.reserve(headers.size());
+      for (const auto& [name, value] : headers) {
+        header_views.push_back(
+            {name, value ? std::string_view(*value) : std::string_view(), value.has_value()});
+      }
+      message.headers = header_views;
       return Deliver(sink.topic, message, 1);
     };
     callbacks.on_side_output = [this](const std::string& topic, const std::string* key,

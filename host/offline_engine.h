@@ -104,6 +104,7 @@ class OfflineEngine {
     std::optional<std::string> key, value, old_value, source_key, source_value;
     std::optional<runtime::WindowBounds> window;
     bool retract = false;
+    std::vector<std::pair<std::string, std::optional<std::string>>> headers;
   };
   struct StageTasks {
     std::string query_id;
@@ -147,7 +148,8 @@ class OfflineEngine {
 /// topic, in order and in count; JSON objects have as many fields, whose names match
 /// exactly or upper-cased (an expected null matches a missing field); numbers
 /// match as exact decimals; timestamps and windows only where the expected record has
-/// them. Returns an empty string on a match, else a readable diff.
+/// them; headers always (the same names and values in the same order, none when the
+/// expected record lists none). Returns an empty string on a match, else a readable diff.
 std::string CompareRecords(const std::vector<TestRecord>& expected,
                            const std::vector<TestRecord>& actual);
 

@@ -135,7 +135,8 @@ bool RecordMatches(const TestRecord& expected, const TestRecord& actual) {
   }
   if (expected.timestamp && expected.timestamp != actual.timestamp) return false;
   if (expected.window && !(actual.window && *expected.window == *actual.window)) return false;
-  return true;
+  // As ksqlDB's runner: the same headers in the same order, none when a record lists none.
+  return expected.headers == actual.headers;
 }
 
 }  // namespace
@@ -147,6 +148,19 @@ nlohmann::json TestRecordToJson(const TestRecord& record) {
     out["window"] = {{"start", record.window->start},
                      {"end", record.window->end},
                      {"type", record.session_window ? "session" : "time"}};
+  }
+  if (!record.headers.empty()) {
+    json headers = json::array();
+    for (const auto& [name, value] : record.headers) {
+      json header = {{"KEY", name}, {"VALUE", nullptr}};
+      if (value) {
+        std::string text;
+        formats::AppendBase64(*value, text);
+        header["VALUE"] = text;
+      }
+      headers.push_back(std::move(header));
+    }
+    out["headers"] = std::move(headers);
   }
   return out;
 }
