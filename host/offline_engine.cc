@@ -325,6 +325,27 @@ json BytesToJson(const std::string& bytes, const std::string& format,
   return parsed;
 }
 
+namespace {
+
+// TestRecord::empty_bytes: the empty BYTES fields of a top-level object decoded from a format
+// that ksqlDB's runner reads through Kafka Connect (its records are then maps of ByteBuffers).
+void NoteEmptyBytes(const json& record, const std::string& format,
+                    const std::vector<formats::FormatColumn>& columns, const std::string& pointer,
+                    std::set<std::string>& empty_bytes) {
+  if (!record.is_object() || !(format == "AVRO" || IsProtobuf(format) || format == "JSON_SR")) {
+    return;
+  }
+  for (const auto& column : columns) {
+    if (column.type.id() != types::TypeId::kBytes) continue;
+    auto field = record.find(column.name);
+    if (field != record.end() && field->is_string() && field->get<std::string>().empty()) {
+      empty_bytes.insert(pointer + "/" + column.name);
+    }
+  }
+}
+
+}  // namespace
+
 OfflineEngine::~OfflineEngine() = default;
 
 Result<std::unique_ptr<OfflineEngine>> OfflineEngine::Create(int partitions) {
@@ -498,6 +519,11 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
         output.window = result.window;
         output.session_window = sink.window_type == catalog::WindowType::kSession;
         output.headers = headers;
+        NoteEmptyBytes(output.key, sink.key_format, runtime::FormatColumns(sink, ColumnRole::kKey),
+                       "/key", output.empty_bytes);
+        NoteEmptyBytes(output.value, sink.value_format,
+                       runtime::FormatColumns(sink, ColumnRole::kValue), "/value",
+                       output.empty_bytes);
         Append(output);
       }
       // Copies: delivering downstream may re-enter this pipeline's encoders.
