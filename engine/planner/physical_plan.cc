@@ -128,6 +128,14 @@ struct StoreNamer {
   }
 };
 
+// Moves the column references of `expression` at or past `from` by `by`.
+void ShiftColumnsFrom(analyzer::BoundExpression& expression, int from, int by) {
+  if (expression.kind == analyzer::BoundKind::kColumn && expression.column_index >= from) {
+    expression.column_index += by;
+  }
+  for (auto& child : expression.children) ShiftColumnsFrom(*child, from, by);
+}
+
 analyzer::BoundExpressionPtr ColumnReference(const analyzer::LogicalColumn& column, int index) {
   auto reference = std::make_unique<analyzer::BoundExpression>();
   reference->kind = analyzer::BoundKind::kColumn;
@@ -282,7 +290,8 @@ std::vector<Stage> SplitAtRepartition(const std::string& application_id,
   // Stage 2: the internal topic feeds the aggregate. It is a stream of rows to add and (for
   // a table) to undo.
   const size_t groups = repartition->expressions.size();
-  const bool reads_groups = parent->expressions.size() == groups;
+  const bool reads_groups =
+      parent->kind == LogicalOperatorKind::kAggregate && parent->expressions.size() == groups;
   analyzer::Schema scanned = repartition->output;
   std::vector<catalog::Column> read_columns = layout;
   std::vector<std::string> group_value_names;
@@ -293,6 +302,11 @@ std::vector<Stage> SplitAtRepartition(const std::string& application_id,
     scanned.columns.push_back(column);
     read_columns.push_back({column.name, column.type, catalog::ColumnRole::kValue, ""});
     parent->expressions[i] = ColumnReference(column, static_cast<int>(layout.size() + i));
+  }
+  // The scan's pseudo columns (ROWTIME, ...) follow its columns: past the grouped ones now.
+  for (auto& aggregate : parent->aggregates) {
+    if (reads_groups)
+      ShiftColumnsFrom(*aggregate.call, static_cast<int>(layout.size()), static_cast<int>(groups));
   }
   parent->children[0] = ReadRepartitionTopic(scan->source, topic, read_columns, scanned);
 
