@@ -13,6 +13,7 @@
 #include "connectors/registry/schema_registry.h"
 #include "planner/physical_plan.h"
 #include "runtime/insert_values.h"
+#include "runtime/record_collector.h"
 #include "session/statements.h"
 #include "sql/parser.h"
 
@@ -324,6 +325,27 @@ json BytesToJson(const std::string& bytes, const std::string& format,
   return parsed;
 }
 
+namespace {
+
+// TestRecord::empty_bytes: the empty BYTES fields of a top-level object decoded from a format
+// that ksqlDB's runner reads through Kafka Connect (its records are then maps of ByteBuffers).
+void NoteEmptyBytes(const json& record, const std::string& format,
+                    const std::vector<formats::FormatColumn>& columns, const std::string& pointer,
+                    std::set<std::string>& empty_bytes) {
+  if (!record.is_object() || !(format == "AVRO" || IsProtobuf(format) || format == "JSON_SR")) {
+    return;
+  }
+  for (const auto& column : columns) {
+    if (column.type.id() != types::TypeId::kBytes) continue;
+    auto field = record.find(column.name);
+    if (field != record.end() && field->is_string() && field->get<std::string>().empty()) {
+      empty_bytes.insert(pointer + "/" + column.name);
+    }
+  }
+}
+
+}  // namespace
+
 OfflineEngine::~OfflineEngine() = default;
 
 Result<std::unique_ptr<OfflineEngine>> OfflineEngine::Create(int partitions) {
@@ -396,6 +418,12 @@ Status OfflineEngine::SetPaused(const std::string& query_id, bool paused) {
       message.source_value = view(kept.source_value);
       message.window = kept.window;
       message.retract = kept.retract;
+      std::vector<runtime::RecordHeader> headers;
+      for (const auto& [name, value] : kept.headers) {
+        headers.push_back(
+            {name, value ? std::string_view(*value) : std::string_view(), value.has_value()});
+      }
+      message.headers = headers;
       RETURN_NOT_OK(Process(*stages_[i], message));
     }
   }
@@ -407,10 +435,23 @@ Status OfflineEngine::Process(StageTasks& stage, const runtime::InputMessage& me
     auto copy = [](const std::optional<std::string_view>& bytes) {
       return bytes ? std::optional<std::string>(*bytes) : std::nullopt;
     };
-    stage.held.push_back({message.source, message.partition, message.offset, message.timestamp,
-                          copy(message.key), copy(message.value), copy(message.old_value),
-                          copy(message.source_key), copy(message.source_value), message.window,
-                          message.retract});
+    stage.held.push_back({message.source,
+                          message.partition,
+                          message.offset,
+                          message.timestamp,
+                          copy(message.key),
+                          copy(message.value),
+                          copy(message.old_value),
+                          copy(message.source_key),
+                          copy(message.source_value),
+                          message.window,
+                          message.retract,
+                          {}});
+    for (const runtime::RecordHeader& header : message.headers) {
+      stage.held.back().headers.emplace_back(
+          std::string(header.name),
+          header.has_value ? std::optional<std::string>(header.value) : std::nullopt);
+    }
     return Status::OK();
   }
   RETURN_NOT_OK(stage.tasks[message.partition]->Process(message));
@@ -445,6 +486,17 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
     const bool carry_sources = internal && properties.count("LATE_TOPIC") > 0;
     callbacks.on_result = [this, sink, internal,
                            carry_sources](const runtime::TaskResult& result) -> Status {
+      // The headers of the input that caused the result, as Kafka Streams forwards the
+      // current record's (through repartition topics too). Copies, as the bytes below.
+      std::vector<std::pair<std::string, std::optional<std::string>>> headers;
+      if (result.source) {
+        for (const runtime::RecordHeader& header : result.source->headers) {
+          if (runtime::IsInternalHeader(header.name)) continue;
+          headers.emplace_back(
+              std::string(header.name),
+              header.has_value ? std::optional<std::string>(header.value) : std::nullopt);
+        }
+      }
       // A repartition topic is the plan's business, not an output the tests read.
       if (!internal) {
         TestRecord output;
@@ -466,6 +518,12 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
         output.timestamp = result.timestamp;
         output.window = result.window;
         output.session_window = sink.window_type == catalog::WindowType::kSession;
+        output.headers = headers;
+        NoteEmptyBytes(output.key, sink.key_format, runtime::FormatColumns(sink, ColumnRole::kKey),
+                       "/key", output.empty_bytes);
+        NoteEmptyBytes(output.value, sink.value_format,
+                       runtime::FormatColumns(sink, ColumnRole::kValue), "/value",
+                       output.empty_bytes);
         Append(output);
       }
       // Copies: delivering downstream may re-enter this pipeline's encoders.
@@ -491,6 +549,13 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
       message.old_value = view(old_value);
       message.source_key = view(source_key);
       message.source_value = view(source_value);
+      std::vector<runtime::RecordHeader> header_views;
+      header_views.reserve(headers.size());
+      for (const auto& [name, value] : headers) {
+        header_views.push_back(
+            {name, value ? std::string_view(*value) : std::string_view(), value.has_value()});
+      }
+      message.headers = header_views;
       return Deliver(sink.topic, message, 1);
     };
     callbacks.on_side_output = [this](const std::string& topic, const std::string* key,

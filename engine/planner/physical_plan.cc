@@ -128,6 +128,14 @@ struct StoreNamer {
   }
 };
 
+// Moves the column references of `expression` at or past `from` by `by`.
+void ShiftColumnsFrom(analyzer::BoundExpression& expression, int from, int by) {
+  if (expression.kind == analyzer::BoundKind::kColumn && expression.column_index >= from) {
+    expression.column_index += by;
+  }
+  for (auto& child : expression.children) ShiftColumnsFrom(*child, from, by);
+}
+
 analyzer::BoundExpressionPtr ColumnReference(const analyzer::LogicalColumn& column, int index) {
   auto reference = std::make_unique<analyzer::BoundExpression>();
   reference->kind = analyzer::BoundKind::kColumn;
@@ -268,27 +276,85 @@ std::vector<Stage> SplitAtRepartition(const std::string& application_id,
   const std::string topic = RepartitionTopic(application_id, query_id);
   const std::vector<catalog::Column> layout = UniqueValueColumns(repartition->children[0]->output);
 
-  // Stage 2: the internal topic feeds the aggregate. It is a stream of rows to add and (for
-  // a table) to undo.
-  parent->children[0] = ReadRepartitionTopic(scan->source, topic, layout, repartition->output);
-
   // Stage 1: the rows, keyed by the grouping values, into the internal topic. The
   // Repartition stays in the plan: over a table it sends each update as the retraction
   // of the key's old row (marked with a header), then the new row (Kafka Streams'
   // KTable.groupBy), so the groups' owners can undo the old row wherever it went.
+  //
+  // Each grouping expression is evaluated once per row, in stage 1 (as in ksqlDB, where the
+  // aggregation reads the grouping values from the re-keyed record): they travel as value
+  // columns after the layout's, which stage 2's Aggregate (or MATCH_RECOGNIZE) reads as columns
+  // instead of evaluating its expressions again. A function that fails or is not deterministic
+  // then counts once and agrees with the key the row was partitioned by.
+  //
+  // Stage 2: the internal topic feeds the aggregate. It is a stream of rows to add and (for
+  // a table) to undo.
+  const size_t groups = repartition->expressions.size();
+  const bool reads_groups =
+      parent->kind == LogicalOperatorKind::kAggregate && parent->expressions.size() == groups;
+  analyzer::Schema scanned = repartition->output;
+  std::vector<catalog::Column> read_columns = layout;
+  std::vector<std::string> group_value_names;
+  for (size_t i = 0; i < groups && reads_groups; ++i) {
+    group_value_names.push_back("SIDESTREAM_GROUPED_" + std::to_string(i));
+    const analyzer::LogicalColumn column{group_value_names[i], repartition->expressions[i]->type,
+                                         catalog::ColumnRole::kValue};
+    scanned.columns.push_back(column);
+    read_columns.push_back({column.name, column.type, catalog::ColumnRole::kValue, ""});
+    parent->expressions[i] = ColumnReference(column, static_cast<int>(layout.size() + i));
+  }
+  // The scan's pseudo columns (ROWTIME, ...) follow its columns: past the grouped ones now.
+  for (auto& aggregate : parent->aggregates) {
+    if (reads_groups)
+      ShiftColumnsFrom(*aggregate.call, static_cast<int>(layout.size()), static_cast<int>(groups));
+  }
+  parent->children[0] = ReadRepartitionTopic(scan->source, topic, read_columns, scanned);
+
   std::vector<analyzer::BoundExpressionPtr> keys;
   std::vector<std::string> key_names;
-  for (size_t i = 0; i < repartition->expressions.size(); ++i) {
-    keys.push_back(repartition->expressions[i]->Clone());
+  for (size_t i = 0; i < groups; ++i) {
     key_names.push_back("SIDESTREAM_GROUP_" + std::to_string(i));
   }
   const std::vector<bool> used = UsedScanColumns(*plan, layout.size());
   // As many partitions as the stage's input, as Kafka Streams does.
   Stage first;
   first.id = query_id + "-repartition";
-  const analyzer::Schema written = repartition->output;
-  first.plan = WriteRepartitionTopic(std::move(repartition), written, topic, std::move(keys),
-                                     key_names, used, layout, "JSON", {});
+  if (reads_groups) {
+    // A Project computes the grouping values once; the sink's key and value columns refer to
+    // them.
+    auto evaluate = std::make_unique<LogicalOperator>();
+    evaluate->kind = LogicalOperatorKind::kProject;
+    std::vector<bool> written_used;
+    std::vector<catalog::Column> written_columns;
+    for (size_t i = 0; i < layout.size(); ++i) {
+      if (i >= used.size() || !used[i]) continue;
+      analyzer::LogicalColumn column = repartition->output.columns[i];
+      evaluate->expressions.push_back(ColumnReference(column, static_cast<int>(i)));
+      column.name = layout[i].name;
+      column.role = catalog::ColumnRole::kValue;
+      evaluate->output.columns.push_back(column);
+      written_columns.push_back(layout[i]);
+      written_used.push_back(true);
+    }
+    for (size_t i = 0; i < groups; ++i) {
+      const analyzer::LogicalColumn column{group_value_names[i], repartition->expressions[i]->type,
+                                           catalog::ColumnRole::kValue};
+      keys.push_back(ColumnReference(column, static_cast<int>(evaluate->output.columns.size())));
+      evaluate->expressions.push_back(repartition->expressions[i]->Clone());
+      evaluate->output.columns.push_back(column);
+      written_columns.push_back({column.name, column.type, catalog::ColumnRole::kValue, ""});
+      written_used.push_back(true);
+    }
+    const analyzer::Schema written = evaluate->output;
+    evaluate->children.push_back(std::move(repartition));
+    first.plan = WriteRepartitionTopic(std::move(evaluate), written, topic, std::move(keys),
+                                       key_names, written_used, written_columns, "JSON", {});
+  } else {
+    for (size_t i = 0; i < groups; ++i) keys.push_back(repartition->expressions[i]->Clone());
+    const analyzer::Schema written = repartition->output;
+    first.plan = WriteRepartitionTopic(std::move(repartition), written, topic, std::move(keys),
+                                       key_names, used, layout, "JSON", {});
+  }
   first.writes_repartition = true;
   Stage second;
   second.id = query_id;

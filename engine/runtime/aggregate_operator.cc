@@ -143,8 +143,10 @@ Status AggregateOperator::Consume(RecordBatch& batch) {
     // A table update whose old and new rows fall in one group changes it once, as Kafka
     // Streams does when both halves of the change share a key: no intermediate result.
     emit_ = !(i + 1 < batch.size() && SameGroupUpdate(record, batch[i + 1]));
+    cause_ = record.input_index;
     Status consumed = ConsumeOne(record);
     emit_ = true;
+    cause_ = kNoInput;
     RETURN_NOT_OK(consumed);
   }
   return output_.empty() ? Status::OK() : next_->Consume(output_);
@@ -392,6 +394,7 @@ Record& AggregateOperator::AppendOutput(std::span<const Value> group, const Wind
   output.retract = false;
   output.key_absent = false;  // the group values are a new key
   output.stream_time = stream_time_;
+  output.input_index = cause_;
   return output;
 }
 

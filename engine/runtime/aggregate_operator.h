@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -146,6 +147,11 @@ class AggregateOperator : public Operator {
   // Reused per record, so that a record touching existing groups allocates nothing.
   types::Row group_, pending_group_, closing_group_, store_key_, combined_;
   bool emit_ = true;  // false while applying the first half of a same-group update
+  // The batch position of the record being applied (Record::input_index), which its results
+  // carry (so that the sink writes that input's headers, as Kafka Streams forwards the current
+  // record's); kNoInput for windows that close, which no one input caused.
+  static constexpr uint32_t kNoInput = std::numeric_limits<uint32_t>::max();
+  uint32_t cause_ = kNoInput;
   Arguments arguments_;
   std::vector<WindowBounds> windows_, merged_;
   RecordBatch output_;

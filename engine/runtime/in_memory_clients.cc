@@ -7,10 +7,18 @@
 
 namespace sidestream::runtime {
 
+namespace {
+
+std::optional<std::string> StoredHeaderValue(const RecordHeader& header) {
+  return header.has_value ? std::optional<std::string>(header.value) : std::nullopt;
+}
+
+}  // namespace
+
 struct InMemoryClients::Record {
   std::optional<std::string> key, value;
   int64_t timestamp = 0;
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::optional<std::string>>> headers;  // null: no value
 };
 
 struct InMemoryClients::Partition {
@@ -74,7 +82,7 @@ Status InMemoryClients::AppendTo(Topic& target, int32_t partition,
   if (value) record.value = std::string(*value);
   record.timestamp = timestamp;
   for (const RecordHeader& header : headers) {
-    record.headers.emplace_back(std::string(header.name), std::string(header.value));
+    record.headers.emplace_back(std::string(header.name), StoredHeaderValue(header));
   }
   Partition& stored = *target.partitions[partition];
   std::lock_guard lock(stored.mutex);
@@ -144,7 +152,10 @@ class InMemoryClients::MemorySource final : public Source {
         if (stored.value) record.value = *stored.value;
         record.first_header = static_cast<uint32_t>(batch.headers.size());
         record.header_count = static_cast<uint32_t>(stored.headers.size());
-        for (const auto& [name, value] : stored.headers) batch.headers.push_back({name, value});
+        for (const auto& [name, value] : stored.headers) {
+          batch.headers.push_back(
+              {name, value ? std::string_view(*value) : std::string_view(), value.has_value()});
+        }
       }
       positions_[i] = static_cast<int64_t>(end);
     }
@@ -244,7 +255,7 @@ class InMemoryClients::MemorySink final : public Sink {
     pending.value = std::string(value);
     pending.timestamp = timestamp_ms;
     for (const RecordHeader& header : headers) {
-      pending.headers.emplace_back(std::string(header.name), std::string(header.value));
+      pending.headers.emplace_back(std::string(header.name), StoredHeaderValue(header));
     }
     return Status::OK();
   }
@@ -268,7 +279,10 @@ class InMemoryClients::MemorySink final : public Sink {
     RETURN_NOT_OK(CheckNotFenced());
     for (const Pending& pending : pending_) {
       std::vector<RecordHeader> headers;
-      for (const auto& [name, value] : pending.headers) headers.push_back({name, value});
+      for (const auto& [name, value] : pending.headers) {
+        headers.push_back(
+            {name, value ? std::string_view(*value) : std::string_view(), value.has_value()});
+      }
       RETURN_NOT_OK(clients_.AppendTo(*pending.topic, pending.partition, pending.key, pending.value,
                                       pending.timestamp, headers));
     }
@@ -293,7 +307,7 @@ class InMemoryClients::MemorySink final : public Sink {
     int32_t partition = -1;
     std::string key, value;
     int64_t timestamp = 0;
-    std::vector<std::pair<std::string, std::string>> headers;
+    std::vector<std::pair<std::string, std::optional<std::string>>> headers;
   };
   Status CheckNotFenced() const {
     std::lock_guard lock(clients_.mutex_);

@@ -33,8 +33,8 @@ void AppendWindowedKey(std::string_view key, int64_t start, int64_t end, std::st
 TaskCallbacks RecordCollector::StageCallbacks(const std::string& topic, bool carry_sources) {
   TaskCallbacks callbacks;
   callbacks.max_message_bytes = max_message_bytes_;
-  callbacks.on_result = [this, topic, carry_sources,
-                         windowed = std::string()](const TaskResult& result) mutable {
+  callbacks.on_result = [this, topic, carry_sources, windowed = std::string(),
+                         headers = std::vector<RecordHeader>()](const TaskResult& result) mutable {
     if (result.key && result.window) {
       windowed.clear();
       AppendWindowedKey(*result.key, result.window->start, result.window->end, windowed);
@@ -42,18 +42,24 @@ TaskCallbacks RecordCollector::StageCallbacks(const std::string& topic, bool car
     std::string_view key = result.window && result.key ? std::string_view(windowed)
                            : result.key                ? std::string_view(*result.key)
                                                        : std::string_view();
-    RecordHeader headers[4];
-    size_t count = 0;
-    if (result.retract) headers[count++] = {kRetractHeader, "true"};
-    if (result.old_value) headers[count++] = {kOldValueHeader, *result.old_value};
+    // The headers of the input that caused the result, as Kafka Streams forwards the current
+    // record's (through repartition topics too), then this stage's own for the next one.
+    headers.clear();
+    if (result.source) {
+      for (const RecordHeader& header : result.source->headers) {
+        if (!IsInternalHeader(header.name)) headers.push_back(header);
+      }
+    }
+    if (result.retract) headers.push_back({kRetractHeader, "true"});
+    if (result.old_value) headers.push_back({kOldValueHeader, *result.old_value});
     if (carry_sources && result.source) {
-      if (result.source->key) headers[count++] = {kSourceKeyHeader, *result.source->key};
-      headers[count++] = {kSourceValueHeader, result.source->value.value_or("")};
+      if (result.source->key) headers.push_back({kSourceKeyHeader, *result.source->key});
+      headers.push_back({kSourceValueHeader, result.source->value.value_or("")});
     }
     produced_.fetch_add(1, std::memory_order_relaxed);
     return sink_->Produce(topic, -1, key,
                           result.value ? std::string_view(*result.value) : std::string_view(),
-                          result.timestamp, std::span(headers, count));
+                          result.timestamp, headers);
   };
   callbacks.on_side_output = [this](const std::string& side_topic, const std::string* key,
                                     const std::string& value, int64_t timestamp) {

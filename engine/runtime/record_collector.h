@@ -25,6 +25,13 @@ inline constexpr std::string_view kOldValueHeader = "sidestream.old";
 inline constexpr std::string_view kSourceKeyHeader = "sidestream.source.key";
 inline constexpr std::string_view kSourceValueHeader = "sidestream.source.value";
 
+/// Whether `name` is one of the headers above, which a repartition topic's rows carry for the
+/// next stage and which no result passes on.
+inline bool IsInternalHeader(std::string_view name) {
+  return name == kRetractHeader || name == kOldValueHeader || name == kSourceKeyHeader ||
+         name == kSourceValueHeader;
+}
+
 /// Appends the key of a windowed result, readable by any consumer, to `out`:
 /// "<key>@<window start>/<window end>" (epoch ms).
 void AppendWindowedKey(std::string_view key, int64_t start, int64_t end, std::string& out);

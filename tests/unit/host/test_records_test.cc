@@ -28,6 +28,38 @@ TEST(CompareRecordsTest, AnExpectedNullMatchesAMissingFieldOfTheSameCount) {
       "");
 }
 
+// ksqlDB's runner compares headers exactly: a record that lists none expects none.
+TEST(CompareRecordsTest, HeadersMatchExactlyInOrder) {
+  TestRecord with = ValueRecord({{"A", 1}});
+  with.headers = {{"abc", std::string("\x21")}, {"def", std::nullopt}};
+  EXPECT_EQ(CompareRecords({with}, {with}), "");
+  EXPECT_NE(CompareRecords({ValueRecord({{"A", 1}})}, {with}), "");
+  EXPECT_NE(CompareRecords({with}, {ValueRecord({{"A", 1}})}), "");
+  TestRecord reordered = with;
+  std::swap(reordered.headers[0], reordered.headers[1]);
+  EXPECT_NE(CompareRecords({with}, {reordered}), "");
+  TestRecord empty_value = with;
+  empty_value.headers[1].second = std::string();
+  EXPECT_NE(CompareRecords({with}, {empty_value}), "") << "a null value is not an empty one";
+  // They print as ksqlDB's files write them, and parse back.
+  const json printed = TestRecordToJson(with);
+  EXPECT_EQ(printed["headers"], json::parse(R"([{"KEY":"abc","VALUE":"IQ=="},)"
+                                            R"({"KEY":"def","VALUE":null}])"));
+  auto parsed = ParseTestRecords(json::array({printed}));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->at(0).headers, with.headers);
+}
+
+// ksqlDB's runner reads AVRO, PROTOBUF and JSON_SR records through Kafka Connect and takes
+// an empty top-level BYTES field for null (TestExecutor.coerceRecordFields).
+TEST(CompareRecordsTest, AnEmptyBytesFieldOfAConnectFormatComparesAsNull) {
+  TestRecord actual = ValueRecord({{"EXPECTED", 1}, {"C2", ""}});
+  EXPECT_NE(CompareRecords({ValueRecord({{"EXPECTED", 1}, {"c2", nullptr}})}, {actual}), "");
+  actual.empty_bytes.insert("/value/C2");
+  EXPECT_EQ(CompareRecords({ValueRecord({{"EXPECTED", 1}, {"c2", nullptr}})}, {actual}), "");
+  EXPECT_NE(CompareRecords({ValueRecord({{"EXPECTED", 1}, {"C2", "AA=="}})}, {actual}), "");
+}
+
 TestRecord KeyedRecord(json key, json value) {
   TestRecord record = ValueRecord(std::move(value));
   record.key = std::move(key);

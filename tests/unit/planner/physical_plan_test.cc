@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 
 #include "analyzer/analyzer.h"
@@ -101,6 +102,53 @@ TEST_F(PhysicalPlanTest, ATableReGroupedKeepsItsRowsToRetract) {
   ASSERT_EQ(plan->stages.size(), 2u);
   EXPECT_THAT(plan->stages[0].stores, ElementsAre("table-changes-0", "stream-time"));
   EXPECT_THAT(plan->stages[1].stores, ElementsAre("aggregate-0", "stream-time"));
+}
+
+// How many calls of the scalar function `name` the operators of `node`'s subtree make.
+int CountCalls(const analyzer::LogicalOperator& node, const std::string& name) {
+  std::function<int(const analyzer::BoundExpression&)> count =
+      [&](const analyzer::BoundExpression& expression) {
+        int calls = expression.kind == analyzer::BoundKind::kFunction &&
+                            expression.function != nullptr && expression.function->name == name
+                        ? 1
+                        : 0;
+        for (const auto& child : expression.children) calls += count(*child);
+        return calls;
+      };
+  int calls = node.predicate ? count(*node.predicate) : 0;
+  for (const auto& expression : node.expressions) calls += count(*expression);
+  for (const auto& aggregate : node.aggregates) calls += count(*aggregate.call);
+  // A Repartition's expressions say how rows are keyed; the Project above it evaluates them.
+  if (node.kind == analyzer::LogicalOperatorKind::kRepartition) calls = 0;
+  for (const auto& child : node.children) calls += CountCalls(*child, name);
+  return calls;
+}
+
+TEST_F(PhysicalPlanTest, AGroupingExpressionIsEvaluatedOnceBeforeTheRepartitionTopic) {
+  // As in ksqlDB, the aggregation reads the grouping values the re-keying stage computed:
+  // a function that fails, or returns something else on each call, is called once per row.
+  for (const std::string source : {"cdr", "subscribers"}) {
+    SCOPED_TRACE(source);
+    const std::string column = source == "cdr" ? "cell_id" : "plan";
+    auto plan = Plan("CREATE TABLE per_key AS SELECT UCASE(" + column +
+                     ") AS k, COUNT(*) AS n FROM " + source + " GROUP BY UCASE(" + column + ");");
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    ASSERT_EQ(plan->stages.size(), 2u);
+    EXPECT_EQ(CountCalls(*plan->stages[0].plan, "UCASE"), 1);
+    EXPECT_EQ(CountCalls(*plan->stages[1].plan, "UCASE"), 0);
+    const analyzer::LogicalOperator* aggregate = plan->stages[1].plan.get();
+    while (aggregate->kind != analyzer::LogicalOperatorKind::kAggregate) {
+      ASSERT_FALSE(aggregate->children.empty());
+      aggregate = aggregate->children[0].get();
+    }
+    ASSERT_EQ(aggregate->expressions.size(), 1u);
+    EXPECT_EQ(aggregate->expressions[0]->kind, analyzer::BoundKind::kColumn);
+    EXPECT_EQ(aggregate->expressions[0]->name, "SIDESTREAM_GROUPED_0");
+    // The grouped column is the last column the second stage decodes.
+    ASSERT_EQ(plan->stages[1].sources.size(), 1u);
+    ASSERT_FALSE(plan->stages[1].sources[0].decoded.empty());
+    EXPECT_TRUE(plan->stages[1].sources[0].decoded.back());
+  }
 }
 
 TEST_F(PhysicalPlanTest, AJoinOnTheKeysOfCoPartitionedInputsIsOneStage) {
