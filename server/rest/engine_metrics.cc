@@ -30,6 +30,9 @@ void DescribeEngineMetrics(metrics::Registry& registry) {
           "Records sent to the dead-letter topic, by reason: decode_error (did not fit the "
           "source schema or had no valid event time) or oversized (a result too large for "
           "the sink).");
+  counter("sidestream_query_dropped_records_total",
+          "Records a query skipped without a dead-letter copy, by reason: null_table_key (a "
+          "table row without a key, which Kafka Streams' table source skips too).");
   counter("sidestream_query_decode_errors_total",
           "Records that did not fit the source schema or had no valid event time.");
   counter("sidestream_query_evaluation_errors_total",
@@ -123,6 +126,9 @@ void CollectEngineMetrics(const host::EngineMetrics& engine,
     registry.Set("sidestream_query_records_consumed_total", query, progress.consumed);
     registry.Set("sidestream_query_records_produced_total", query, progress.produced);
     registry.Set("sidestream_query_late_records_total", query, counters.late_records);
+    registry.Set("sidestream_query_dropped_records_total",
+                 {{"query_id", status.id}, {"reason", "null_table_key"}},
+                 counters.null_key_table_records);
     registry.Set("sidestream_query_decode_errors_total", query, counters.decode_errors);
     registry.Set("sidestream_query_evaluation_errors_total", query, counters.evaluation_errors);
     const std::pair<const char*, int64_t> reasons[] = {{"decode_error", counters.decode_errors},

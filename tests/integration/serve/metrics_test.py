@@ -88,8 +88,8 @@ def value(prometheus, expression):
     return float(result[0]["value"][1])
 
 
-def produce(bootstrap, records):
-    subprocess.run(["kcat", "-b", bootstrap, "-P", "-t", "input", "-K:"],
+def produce(bootstrap, records, topic="input", keyed=True):
+    subprocess.run(["kcat", "-b", bootstrap, "-P", "-t", topic] + (["-K:"] if keyed else []),
                    input="\n".join(records) + "\n", text=True, check=True, timeout=30)
 
 
@@ -154,6 +154,12 @@ def main():
         ksql(base, "CREATE SINK CONNECTOR COUNTS_REDIS WITH ('connector.class'='redis', "
                    f"'topics'='COUNTS', 'redis.url'='redis://127.0.0.1:{redis_port}', "
                    "'redis.key.template'='count:{KEY}');")
+        # A table whose second row has no key: dropped, and counted by reason.
+        ksql(base, "CREATE TABLE USERS (ID STRING PRIMARY KEY, NAME STRING) WITH "
+                   "(kafka_topic='users', value_format='JSON', partitions=1);")
+        ksql(base, "CREATE TABLE USER_NAMES AS SELECT ID, NAME FROM USERS;")
+        produce(bootstrap, ['u1:{"NAME":"ann"}'], topic="users")
+        produce(bootstrap, ['{"NAME":"no key"}'], topic="users", keyed=False)
         # Event times a minute ago; the third record is late for the windowed count (its
         # window closed when stream time moved 30 s on), the fourth does not decode.
         now_ms = int(time.time() * 1000) // 10000 * 10000
@@ -181,6 +187,7 @@ def main():
 
         out = 'query_id=~"CSAS_OUT_?[0-9]*"'
         counts = 'query_id=~"CTAS_COUNTS_?[0-9]*"'
+        names = 'query_id=~"CTAS_USER_NAMES_?[0-9]*"'
         wait_for("the target is up", lambda: value(prometheus, 'up{job="sidestream"}') == 1,
                  work)
         # More records while Prometheus scrapes, so that the dashboard's rates and latency
@@ -200,6 +207,11 @@ def main():
             (f"sidestream_query_decode_errors_total{{{counts}}}", lambda v: v == 1),
             (f"sidestream_query_late_records_total{{{counts}}}", lambda v: v == 1),
             (f"sidestream_query_late_records_total{{{out}}}", lambda v: v == 0),
+            (f"sidestream_query_records_consumed_total{{{names}}}", lambda v: v == 2),
+            (f'sidestream_query_dropped_records_total{{{names},reason="null_table_key"}}',
+             lambda v: v == 1),
+            (f'sidestream_query_dropped_records_total{{{counts},reason="null_table_key"}}',
+             lambda v: v == 0),
             (f"sidestream_query_state_store_entries{{{counts}}}", lambda v: v >= 1),
             (f"sidestream_query_state_store_bytes{{{counts}}}", lambda v: v >= 64),
             (f"sidestream_query_restoring_tasks{{{counts}}}", lambda v: v == 0),
@@ -210,7 +222,7 @@ def main():
             (f'sidestream_query_state{{{out},state="RUNNING"}}', lambda v: v == 1),
             (f'sidestream_query_state{{{out},state="ERROR"}}', lambda v: v == 0),
             (f"sidestream_query_processing_latency_seconds_count{{{out}}}", lambda v: v >= 1),
-            ('sidestream_rest_requests_total{route="/ksql",status="200"}', lambda v: v == 4),
+            ('sidestream_rest_requests_total{route="/ksql",status="200"}', lambda v: v == 6),
             # The connector wrote the table's rows to Redis and caught up.
             ('sidestream_connector_records_total{connector="COUNTS_REDIS",outcome="upserted"}',
              lambda v: v >= 1),
