@@ -11,25 +11,29 @@ constexpr uint32_t kPollEvery = 1024;
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> ProducerDefaults(const ProducerOptions& options) {
+  std::vector<std::pair<std::string, std::string>> defaults = {
+      {"enable.idempotence", "true"},
+      {"linger.ms", std::to_string(options.linger_ms)},
+      {"queue.buffering.max.messages", std::to_string(options.max_queued_messages)},
+      {"partitioner", "murmur2_random"},
+      {"log_level", "3"}};
+  if (!options.transactional_id.empty()) {
+    // Kafka Streams' value under exactly-once (librdkafka's is 60 s): a killed producer's open
+    // transaction holds back read_committed readers, and the restores of its tasks' next
+    // owners, until the broker aborts it after this long.
+    defaults.emplace_back("transaction.timeout.ms", "10000");
+  }
+  return defaults;
+}
+
 Result<std::unique_ptr<BatchProducer>> BatchProducer::Create(ProducerOptions options) {
   if (options.client.bootstrap_servers.empty()) {
     return Status::InvalidArgument("producer needs bootstrap servers");
   }
   std::unique_ptr<BatchProducer> producer(new BatchProducer(std::move(options)));
   const ProducerOptions& opts = producer->options_;
-  std::vector<std::pair<std::string, std::string>> defaults = {
-      {"enable.idempotence", "true"},
-      {"linger.ms", std::to_string(opts.linger_ms)},
-      {"queue.buffering.max.messages", std::to_string(opts.max_queued_messages)},
-      {"partitioner", "murmur2_random"},
-      {"log_level", "3"}};
-  if (!opts.transactional_id.empty()) {
-    // Kafka Streams' value under exactly-once (librdkafka's is 60 s): a killed producer's open
-    // transaction holds back read_committed readers, and the restores of its tasks' next
-    // owners, until the broker aborts it after this long.
-    defaults.emplace_back("transaction.timeout.ms", "10000");
-  }
-  ASSIGN_OR_RAISE(UniqueConf conf, BuildConf(opts.client, defaults));
+  ASSIGN_OR_RAISE(UniqueConf conf, BuildConf(opts.client, ProducerDefaults(opts)));
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &BatchProducer::DeliveryCallback);
   rd_kafka_conf_set_error_cb(conf.get(), &BatchProducer::ErrorCallback);
   rd_kafka_conf_set_opaque(conf.get(), producer.get());

@@ -41,6 +41,9 @@ struct ProducerOptions {
   std::chrono::milliseconds init_timeout = std::chrono::seconds(60);
 };
 
+/// The librdkafka properties a producer of `options` starts from, before options.client's.
+std::vector<std::pair<std::string, std::string>> ProducerDefaults(const ProducerOptions& options);
+
 /// An idempotent producer that batches in librdkafka and counts delivery reports; with a
 /// transactional id, it writes through transactions (librdkafka's transactional API, as
 /// examples/transactions.c uses it): Produce and SendOffsets open one when none is open,

@@ -33,6 +33,7 @@ void AppendWindowedKey(std::string_view key, int64_t start, int64_t end, std::st
 TaskCallbacks RecordCollector::StageCallbacks(const std::string& topic, bool carry_sources) {
   TaskCallbacks callbacks;
   callbacks.max_message_bytes = max_message_bytes_;
+  callbacks.carries_sources = carry_sources;
   callbacks.on_result = [this, topic, carry_sources, windowed = std::string(),
                          headers = std::vector<RecordHeader>()](const TaskResult& result) mutable {
     if (result.key && result.window) {

@@ -9,6 +9,7 @@
 #include "functions/temporal_format.h"
 #include "planner/physical_plan.h"
 #include "runtime/header_columns.h"
+#include "runtime/record_collector.h"
 #include "runtime/side_records.h"
 #include "runtime/topology.h"
 
@@ -128,8 +129,9 @@ struct StreamTask::State {
   // Encodes and writes one result.
   Status EmitResult(const runtime::Record& record);
   // A result too large for the sink goes to the dead-letter topic of the source it came from.
+  // `bytes`: the result's size with its headers.
   Status DeadLetterResult(const runtime::Record& record, const std::string* key,
-                          const std::string* value);
+                          const std::string* value, size_t bytes);
   // Whether `message` is a table's row without a key, which no table holds.
   bool DropsNullKey(const InputMessage& message) const;
   // Runs the decoded records of the batch through the topology.
@@ -362,9 +364,21 @@ Result<bool> StreamTask::State::EncodeResult(const runtime::Record& record, std:
 Status StreamTask::State::WriteResult(const runtime::Record& record, const std::string* old_value) {
   const std::string* key = has_key ? &key_bytes : nullptr;
   const std::string* value = record.tombstone ? nullptr : &value_bytes;
-  const size_t bytes =
+  size_t bytes =
       (key ? key->size() : 0) + (value ? value->size() : 0) + (old_value ? old_value->size() : 0);
-  if (bytes > callbacks.max_message_bytes) return DeadLetterResult(record, key, value);
+  const InputMessage* source =
+      record.input_index < input.size() ? &input[record.input_index] : nullptr;
+  // The producer counts headers too (librdkafka refuses a message whose key, value and
+  // headers exceed message.max.bytes): the input's headers travel with its results.
+  if (source != nullptr) {
+    for (const RecordHeader& header : source->headers) {
+      if (!IsInternalHeader(header.name)) bytes += header.name.size() + header.value.size();
+    }
+    if (callbacks.carries_sources) {
+      bytes += (source->key ? source->key->size() : 0) + source->value.value_or("").size();
+    }
+  }
+  if (bytes > callbacks.max_message_bytes) return DeadLetterResult(record, key, value, bytes);
   TaskResult result;
   result.key = key;
   result.value = value;
@@ -372,7 +386,7 @@ Status StreamTask::State::WriteResult(const runtime::Record& record, const std::
   result.window = record.window;
   result.retract = record.retract;
   result.old_value = old_value;
-  if (record.input_index < input.size()) result.source = &input[record.input_index];
+  result.source = source;
   return callbacks.on_result(result);
 }
 
@@ -382,14 +396,13 @@ Status StreamTask::State::EmitResult(const runtime::Record& record) {
 }
 
 Status StreamTask::State::DeadLetterResult(const runtime::Record& record, const std::string* key,
-                                           const std::string* value) {
+                                           const std::string* value, size_t bytes) {
   ++counters.oversized_results;
   // The input that caused the result, when it is in the batch being processed (a window
   // closed by the wall clock has none).
   const InputMessage* cause =
       record.input_index < input.size() ? &input[record.input_index] : nullptr;
   const SourceDecoding& from = inputs[cause ? std::min(cause->source, inputs.size() - 1) : 0];
-  const size_t bytes = (key ? key->size() : 0) + (value ? value->size() : 0);
   std::string dead = FittedSideRecord(callbacks.max_message_bytes, [&](size_t limit) {
     nlohmann::json out = {
         {"ERROR", "result record of " + std::to_string(bytes) + " bytes is larger than the " +

@@ -52,6 +52,9 @@ struct TaskCallbacks {
   /// result larger than this goes to the dead-letter topic instead of failing the query.
   size_t max_message_bytes = kDefaultMaxMessageBytes;
   static constexpr size_t kDefaultMaxMessageBytes = 1'000'000;
+  /// on_result writes the source message's key and value as headers too (a re-keying
+  /// stage's, RecordCollector::StageCallbacks): they count toward max_message_bytes.
+  bool carries_sources = false;
 };
 
 /// Counters of what did not flow through normally.

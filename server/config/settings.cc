@@ -64,8 +64,11 @@ const std::vector<SettingSpec>& Table() {
        "is one Kafka transaction holding outputs, changelog writes and input offsets; consumers "
        "read committed records only, and a read_committed reader sees each input's effect once. "
        "Needs a real broker (the embedded one does not hide aborted records). commit.interval.ms "
-       "defaults to 100 under it. exactly_once and exactly_once_beta are taken as "
-       "exactly_once_v2, with a warning.",
+       "defaults to 100 under it, and transaction.timeout.ms to 10000 (Kafka Streams' value; "
+       "librdkafka's is 60000): a killed process's open transaction holds back readers, and the "
+       "restores of its tasks' next owners, until the broker aborts it after that long "
+       "(kafka.transaction.timeout.ms sets it). exactly_once and exactly_once_beta are taken "
+       "as exactly_once_v2, with a warning.",
        {"ksql.streams.processing.guarantee"},
        {"at_least_once", "exactly_once_v2"}},
       {"num.stream.threads",

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <deque>
 
@@ -44,6 +45,9 @@ struct HttpServer::Loop {
 };
 
 namespace {
+
+// How often streamed HTTP/1 responses check that their clients are still there.
+constexpr std::chrono::milliseconds kPeerCheckInterval{1000};
 
 struct HandlerSlot {
   h2o_handler_t super;
@@ -214,6 +218,35 @@ void OnAccept(h2o_socket_t* listener, const char* error) {
 }
 
 void OnWakeup(h2o_multithread_receiver_t*, h2o_linklist_t*) {}
+
+// Whether the client of an HTTP/1.x exchange has closed its side of the connection. h2o
+// reads nothing from an HTTP/1 connection while it sends a response, so a streamed response
+// that writes nothing (an idle push query) would never learn that its client left; a peek at
+// the socket does, without writing anything to the stream (ksqlDB's server writes empty
+// lines for that on /query).
+bool PeerClosed(h2o_req_t* req) {
+  if (req->version >= 0x200 || req->conn->callbacks->get_socket == nullptr) return false;
+  h2o_socket_t* socket = req->conn->callbacks->get_socket(req->conn);
+  if (socket == nullptr) return false;
+  char byte;
+  const ssize_t peeked = recv(h2o_socket_get_fd(socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+// Ends the streamed HTTP/1 exchanges whose clients left: their producers stop (on_close), and
+// the response's last chunk lets h2o find the connection closed and free it.
+void EndAbandonedStreams(HttpServer::Loop& loop) {
+  for (auto& [id, exchange] : loop.exchanges) {
+    if (exchange->req == nullptr || !exchange->started || exchange->final_sent ||
+        exchange->finishing || !PeerClosed(exchange->req)) {
+      continue;
+    }
+    CloseExchange(*exchange);
+    exchange->pending.clear();
+    exchange->finishing = true;
+    Flush(*exchange);
+  }
+}
 
 }  // namespace
 
@@ -403,7 +436,13 @@ bool HttpServer::DrainTasks() {
 void HttpServer::RunLoop() {
   loop_owner = this;
   bool ran_tasks = false;
+  auto next_peer_check = std::chrono::steady_clock::now();
   while (!stopping_) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_peer_check) {
+      EndAbandonedStreams(*loop_);
+      next_peer_check = now + kPeerCheckInterval;
+    }
     // A task that answered a request leaves h2o work for the loop's next turn (the write of
     // the response, the next request read from a kept-alive connection): that turn must not
     // wait. Without it a second request on one HTTP/1.1 connection, answered from another

@@ -21,6 +21,27 @@ TEST(ClientConfigTest, BuildsConfWithDefaultsThenOverrides) {
   EXPECT_STREQ(value, "127.0.0.1:9092");
 }
 
+// Under exactly-once a killed producer's open transaction stalls readers and restores until
+// the broker aborts it: 10 s (Kafka Streams') rather than librdkafka's 60 s, unless set.
+TEST(ClientConfigTest, TransactionalProducerTimesOutAfterTenSeconds) {
+  ProducerOptions options;
+  options.transactional_id = "app-1";
+  auto timeout = [](const ProducerOptions& options) {
+    Result<UniqueConf> conf = BuildConf(options.client, ProducerDefaults(options));
+    EXPECT_TRUE(conf.ok()) << conf.status().ToString();
+    char value[64];
+    size_t size = sizeof(value);
+    EXPECT_EQ(rd_kafka_conf_get(conf->get(), "transaction.timeout.ms", value, &size),
+              RD_KAFKA_CONF_OK);
+    return std::string(value);
+  };
+  EXPECT_EQ(timeout(options), "10000");
+  options.client.properties = {{"transaction.timeout.ms", "30000"}};
+  EXPECT_EQ(timeout(options), "30000");
+  options = ProducerOptions();
+  EXPECT_EQ(timeout(options), "60000");  // librdkafka's own, for a producer without transactions
+}
+
 TEST(ClientConfigTest, UnknownPropertyIsInvalidArgumentNamingIt) {
   ClientConfig config{"127.0.0.1:9092", {{"no.such.property", "1"}}};
   Result<UniqueConf> conf = BuildConf(config, {});
