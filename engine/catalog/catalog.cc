@@ -153,17 +153,18 @@ Status Execute(sqlite3* database, std::string_view sql) {
   return Status::OK();
 }
 
-// Runs `body` between BEGIN IMMEDIATE and COMMIT. When the body or the commit fails the
-// transaction is rolled back and the first error is returned, so callers may update their
-// in-memory state exactly when this returns OK.
+// Runs `body` in a savepoint: a transaction of its own, or a part of the one BeginChanges
+// opened. When the body or the release fails its changes are rolled back and the first error
+// is returned, so callers may update their in-memory state exactly when this returns OK.
 Status InTransaction(sqlite3* database, const std::function<Status()>& body) {
-  RETURN_NOT_OK(Execute(database, "BEGIN IMMEDIATE"));
+  RETURN_NOT_OK(Execute(database, "SAVEPOINT catalog_change"));
   Status status = body();
-  if (status.ok()) status = Execute(database, "COMMIT");
-  if (!status.ok() && !sqlite3_get_autocommit(database)) {
-    // A failed COMMIT can leave the transaction open (SQLITE_BUSY); close it so the next
+  if (status.ok()) status = Execute(database, "RELEASE catalog_change");
+  if (!status.ok()) {
+    // A failed release can leave the savepoint open (SQLITE_BUSY); close it so the next
     // mutation starts clean. The rollback's own error adds nothing to the first one.
-    sqlite3_exec(database, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_exec(database, "ROLLBACK TO catalog_change; RELEASE catalog_change", nullptr, nullptr,
+                 nullptr);
   }
   return status;
 }
@@ -421,6 +422,16 @@ Status Catalog::SetNextQueryNumber(int64_t number) {
 int64_t Catalog::applied_command_offset() const {
   std::lock_guard lock(mutex_);
   return applied_command_offset_;
+}
+
+Status Catalog::BeginChanges() {
+  std::lock_guard lock(mutex_);
+  return Execute(database_, "SAVEPOINT catalog_changes");
+}
+
+Status Catalog::CommitChanges() {
+  std::lock_guard lock(mutex_);
+  return Execute(database_, "RELEASE catalog_changes");
 }
 
 Status Catalog::SetAppliedCommandOffset(int64_t offset) {

@@ -135,6 +135,13 @@ class Catalog {
   /// Records that the command at `offset` was applied (persisted).
   Status SetAppliedCommandOffset(int64_t offset);
 
+  /// Makes the changes until CommitChanges one transaction: after a crash all of them are in
+  /// the file, or none. A command replayed from the command topic runs in one with its
+  /// offset, so that a crash never leaves it applied and unrecorded (it would run twice).
+  /// Not nested; changes made from other threads meanwhile join it.
+  Status BeginChanges();
+  Status CommitChanges();
+
  private:
   explicit Catalog(sqlite3* database);
   Status Load();

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "common/percent_decode.h"
 #include "functions/function_builder.h"
 
 namespace sidestream::functions {
@@ -18,13 +19,6 @@ using Arguments = std::span<const Value>;
 struct UrlParts {
   std::optional<std::string_view> scheme, authority, path, query, fragment;
 };
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Characters java.net.URI refuses unescaped anywhere in a URI.
 bool IsIllegalInUri(unsigned char c) {
@@ -87,27 +81,6 @@ HostPort SplitAuthority(std::string_view authority) {
   result.host = host;
   if (!port.empty()) result.port = static_cast<int32_t>(number);
   return result;
-}
-
-// %XX escapes decoded; `plus_is_space` as java.net.URLDecoder does.
-Result<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
-  std::string decoded;
-  decoded.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '+' && plus_is_space) {
-      decoded += ' ';
-    } else if (c == '%') {
-      if (i + 2 >= text.size() || HexDigit(text[i + 1]) < 0 || HexDigit(text[i + 2]) < 0) {
-        return Status::InvalidArgument("Illegal escape in '" + std::string(text) + "'");
-      }
-      decoded += static_cast<char>(HexDigit(text[i + 1]) * 16 + HexDigit(text[i + 2]));
-      i += 2;
-    } else {
-      decoded += c;
-    }
-  }
-  return decoded;
 }
 
 // java.net.URLEncoder with UTF-8: letters, digits and .-*_ stay; a space is '+'.

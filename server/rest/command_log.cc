@@ -142,8 +142,11 @@ void CommandLog::Apply(host::KafkaEngine& engine, int64_t offset,
   catalog::Catalog& catalog = engine.catalog();
   if (offset <= catalog.applied_command_offset()) return;  // applied before a restart
   ++applied_;
+  // The command's changes and its offset reach the catalog's file together, or not at all.
+  Status began = catalog.BeginChanges();
   std::string request;
   std::string statement;
+  Outcome outcome;
   Status status = [&]() -> Status {
     if (!value) return Status::InvalidArgument("the record has no value");
     json command = json::parse(*value, nullptr, /*allow_exceptions=*/false);
@@ -164,6 +167,7 @@ void CommandLog::Apply(host::KafkaEngine& engine, int64_t offset,
     }
     // ksqlDB numbers a command's query by the command's offset: one id on every instance.
     RETURN_NOT_OK(catalog.SetNextQueryNumber(offset));
+    if (observer_) outcome = observer_(statement, offset, catalog);
     return engine.ExecuteWith(statement, properties);
   }();
   if (!status.ok()) {
@@ -171,7 +175,14 @@ void CommandLog::Apply(host::KafkaEngine& engine, int64_t offset,
     spdlog::warn("{} offset {}: the command failed here and is skipped: {}{}", options_.topic,
                  offset, status.ToString(), statement.empty() ? "" : " (" + statement + ")");
   }
+  if (outcome) outcome(status, catalog);
   Status recorded = catalog.SetAppliedCommandOffset(offset);
+  if (began.ok()) {
+    Status committed = catalog.CommitChanges();
+    if (recorded.ok()) recorded = committed;
+  } else if (recorded.ok()) {
+    recorded = began;
+  }
   if (!recorded.ok()) {
     spdlog::error("{} offset {}: the catalog did not record it (it may run again at a restart): {}",
                   options_.topic, offset, recorded.ToString());

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -71,6 +72,14 @@ class CommandLog {
   int64_t applied() const { return applied_; }
   int64_t failed() const { return failed_; }
 
+  /// Told of every command this instance runs, whichever instance sent it: called with its
+  /// statement and offset before it runs; what it returns (if not null) is called with its
+  /// outcome after. Both on the engine thread, with the catalog as it is then.
+  using Outcome = std::function<void(const Status& status, const catalog::Catalog& catalog)>;
+  using Observer = std::function<Outcome(const std::string& statement, int64_t offset,
+                                         const catalog::Catalog& catalog)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+
  private:
   CommandLog() = default;
   /// Runs one command; its failure is logged and counted, never returned.
@@ -86,6 +95,7 @@ class CommandLog {
   std::optional<Applied> awaited_result_;
   int64_t applied_ = 0;
   int64_t failed_ = 0;
+  Observer observer_;
 };
 
 }  // namespace sidestream::rest

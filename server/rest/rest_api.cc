@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "analyzer/analyzer.h"
+#include "common/percent_decode.h"
 #include "connectors/formats/row_format.h"
 #include "connectors/formats/scalar_text.h"
 #include "connectors/kafka/batch_consumer.h"
@@ -114,6 +115,80 @@ class ScopedProperties {
 
 // Runs one non-query statement; returns its entity (null for SET/UNSET) or an error. With a
 // command log, a statement that changes the catalog or the queries runs through it.
+// What a command needs from the catalog as it was before it ran, for its status.
+struct CatalogBefore {
+  std::vector<std::string> queries;  // ids
+  std::string dropped_topic;         // a DROP's source's topic
+
+  static CatalogBefore Of(const sql::Statement& statement, const catalog::Catalog& catalog) {
+    CatalogBefore before;
+    for (const auto& query : catalog.ListQueries()) before.queries.push_back(query.id);
+    if (statement.kind == sql::StatementKind::kDrop) {
+      auto source = catalog.GetSource(statement.name);
+      if (source.ok()) before.dropped_topic = source->topic;
+    }
+    return before;
+  }
+};
+
+// ksqlDB's commandId and commandStatus of a command that ran. `query_suffix`: "_<offset>" of
+// a command from the command topic, whose query is numbered by it; empty otherwise.
+std::pair<std::string, json> CommandOutcome(const sql::Statement& statement,
+                                            const catalog::Catalog& catalog,
+                                            const CatalogBefore& before,
+                                            const std::string& query_suffix) {
+  json status = {{"status", "SUCCESS"}, {"message", ""}, {"queryId", nullptr}};
+  std::string command = "stream/`" + statement.name + "`/create";
+  switch (statement.kind) {
+    case sql::StatementKind::kCreateSource:
+      status["message"] =
+          statement.source_kind == sql::SourceKind::kTable ? "Table created" : "Stream created";
+      if (statement.source_kind == sql::SourceKind::kTable) {
+        command = "table/`" + statement.name + "`/create";
+      }
+      break;
+    case sql::StatementKind::kCreateAsSelect:
+    case sql::StatementKind::kInsertInto:
+      for (const auto& query : catalog.ListQueries()) {
+        if (std::find(before.queries.begin(), before.queries.end(), query.id) !=
+            before.queries.end())
+          continue;
+        if (!query.id.ends_with(query_suffix)) continue;
+        status["message"] = "Created query with ID " + query.id;
+        status["queryId"] = query.id;
+      }
+      if (statement.source_kind == sql::SourceKind::kTable) {
+        command = "table/`" + statement.name + "`/create";
+      }
+      break;
+    case sql::StatementKind::kDrop:
+      status["message"] =
+          "Source `" + statement.name + "` (topic: " + before.dropped_topic + ") was dropped.";
+      command = "stream/`" + statement.name + "`/drop";
+      break;
+    // ksqlDB's command ids: "<action>/<query id, or ALL>/execute".
+    case sql::StatementKind::kTerminate:
+      status["message"] = "Query terminated.";
+      command = "terminate/" + (statement.all_queries ? "ALL" : statement.query_id) + "/execute";
+      break;
+    case sql::StatementKind::kPause:
+      status["message"] = "Query paused.";
+      command = "pause/" + (statement.all_queries ? "ALL" : statement.query_id) + "/execute";
+      break;
+    case sql::StatementKind::kResume:
+      status["message"] = "Query resumed.";
+      command = "resume/" + (statement.all_queries ? "ALL" : statement.query_id) + "/execute";
+      break;
+    case sql::StatementKind::kCreateType:
+      status["message"] = "Registered custom type with name '" + statement.name + "'";
+      command = "type/" + statement.name + "/create";
+      break;
+    default:
+      break;
+  }
+  return {std::move(command), std::move(status)};
+}
+
 Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& statement,
                           const RestOptions& options, int64_t sequence, ScopedProperties& scoped,
                           CommandLog* command_log) {
@@ -310,13 +385,7 @@ Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& state
           ". Configured limit: " + std::to_string(options.max_persistent_queries) + ".");
     }
   }
-  std::vector<std::string> before;
-  for (const auto& query : catalog.ListQueries()) before.push_back(query.id);
-  std::string dropped_topic;
-  if (statement.kind == sql::StatementKind::kDrop) {
-    auto source = catalog.GetSource(statement.name);
-    if (source.ok()) dropped_topic = source->topic;
-  }
+  const CatalogBefore before = CatalogBefore::Of(statement, catalog);
   (void)engine.TakeWarnings();  // earlier work's (a push query ending): not this statement's
   // Its query is numbered by its command's offset; others' commands may run before it.
   std::string query_suffix;
@@ -334,53 +403,7 @@ Result<json> RunStatement(host::KafkaEngine& engine, const sql::Statement& state
   } else {
     RETURN_NOT_OK(engine.Execute(text));
   }
-  json status = {{"status", "SUCCESS"}, {"message", ""}, {"queryId", nullptr}};
-  std::string command = "stream/`" + statement.name + "`/create";
-  switch (statement.kind) {
-    case sql::StatementKind::kCreateSource:
-      status["message"] =
-          statement.source_kind == sql::SourceKind::kTable ? "Table created" : "Stream created";
-      if (statement.source_kind == sql::SourceKind::kTable) {
-        command = "table/`" + statement.name + "`/create";
-      }
-      break;
-    case sql::StatementKind::kCreateAsSelect:
-    case sql::StatementKind::kInsertInto:
-      for (const auto& query : catalog.ListQueries()) {
-        if (std::find(before.begin(), before.end(), query.id) != before.end()) continue;
-        if (!query.id.ends_with(query_suffix)) continue;
-        status["message"] = "Created query with ID " + query.id;
-        status["queryId"] = query.id;
-      }
-      if (statement.source_kind == sql::SourceKind::kTable) {
-        command = "table/`" + statement.name + "`/create";
-      }
-      break;
-    case sql::StatementKind::kDrop:
-      status["message"] =
-          "Source `" + statement.name + "` (topic: " + dropped_topic + ") was dropped.";
-      command = "stream/`" + statement.name + "`/drop";
-      break;
-    // ksqlDB's command ids: "<action>/<query id, or ALL>/execute".
-    case sql::StatementKind::kTerminate:
-      status["message"] = "Query terminated.";
-      command = "terminate/" + (statement.all_queries ? "ALL" : statement.query_id) + "/execute";
-      break;
-    case sql::StatementKind::kPause:
-      status["message"] = "Query paused.";
-      command = "pause/" + (statement.all_queries ? "ALL" : statement.query_id) + "/execute";
-      break;
-    case sql::StatementKind::kResume:
-      status["message"] = "Query resumed.";
-      command = "resume/" + (statement.all_queries ? "ALL" : statement.query_id) + "/execute";
-      break;
-    case sql::StatementKind::kCreateType:
-      status["message"] = "Registered custom type with name '" + statement.name + "'";
-      command = "type/" + statement.name + "/create";
-      break;
-    default:
-      break;
-  }
+  auto [command, status] = CommandOutcome(statement, catalog, before, query_suffix);
   json warnings = json::array();
   for (std::string& warning : engine.TakeWarnings()) {
     warnings.push_back({{"message", std::move(warning)}});
@@ -965,7 +988,15 @@ void RestApi::Handle(HttpRequest request, std::shared_ptr<Responder> responder) 
                                                  "; use " + route->method));
   }
   const std::string& path = request.path;
-  if (route == &kStatusRoute) return HandleStatus(path.substr(strlen("/status/")), *responder);
+  if (route == &kStatusRoute) {
+    // Clients escape the id's backticks (%60).
+    auto command_id = PercentDecode(path.substr(strlen("/status/")), false);
+    if (!command_id.ok()) {
+      return RespondJson(*responder, 400,
+                         GenericError(kErrorBadRequest, command_id.status().message()));
+    }
+    return HandleStatus(*command_id, *responder);
+  }
   if (path == "/ksql") return HandleKsql(request, std::move(responder));
   if (path == "/query") return HandleQuery(request, std::move(responder), /*legacy=*/true);
   if (path == "/query-stream") return HandleQuery(request, std::move(responder), false);
@@ -1054,6 +1085,29 @@ bool RestApi::Authorized(const HttpRequest& request, Responder& responder) const
                 GenericError(kErrorForbidden, "Forbidden: the credentials were not accepted"));
   }
   return accepted;
+}
+
+void RestApi::set_command_log(CommandLog* log) {
+  command_log_ = log;
+  if (log == nullptr) return;
+  // Each instance keeps the status of every command it ran, as ksqlDB's command runner does,
+  // so /status answers for commands sent to other instances too.
+  log->set_observer([this](const std::string& text, int64_t offset,
+                           const catalog::Catalog& catalog) -> CommandLog::Outcome {
+    auto parsed = sql::ParseScript(text);
+    if (!parsed.ok() || parsed->size() != 1) return nullptr;
+    std::shared_ptr<const sql::Statement> statement = std::move(parsed->front());
+    return [this, statement, before = CatalogBefore::Of(*statement, catalog),
+            suffix = "_" + std::to_string(offset)](const Status& status,
+                                                   const catalog::Catalog& catalog) {
+      auto [command, outcome] = CommandOutcome(*statement, catalog, before, suffix);
+      if (!status.ok()) {
+        outcome = {{"status", "ERROR"}, {"message", status.message()}, {"queryId", nullptr}};
+      }
+      std::lock_guard<std::mutex> lock(commands_mutex_);
+      command_statuses_[command] = std::move(outcome);
+    };
+  });
 }
 
 void RestApi::HandleStatus(const std::string& command_id, Responder& responder) {

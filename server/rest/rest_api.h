@@ -62,7 +62,7 @@ class RestApi {
   void set_advertised_address(std::string address);
   /// Statements that change the catalog or the queries go through `log` (null: run here).
   /// Set before the server takes requests; the log must outlive the worker's thread.
-  void set_command_log(CommandLog* log) { command_log_ = log; }
+  void set_command_log(CommandLog* log);
 
  private:
   void HandleKsql(const HttpRequest& request, std::shared_ptr<Responder> responder);

@@ -29,6 +29,7 @@ import tempfile
 import time
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 
 DEADLINE_S = 90
@@ -328,5 +329,24 @@ for name, base, applied in (("A", a, 4), ("B", b, 6)):
     got = metric_total(base, "sidestream_commands_applied_total")
     if got != applied:
         fail(f"{name}: sidestream_commands_applied_total is {got}, expected {applied}")
+
+# /status answers on every instance, for commands sent to either: each keeps the status of
+# every command it ran. The bad record at offset 2 has no command id.
+def command_status(base, command_id):
+    url = base + "/status/" + urllib.parse.quote(command_id)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, json.loads(response.read().decode())
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+for name, base in (("A", a), ("B", b)):
+    for command_id, message in ((f"terminate/{query_id}/execute", "Query terminated."),
+                                ("stream/`SRC2`/create", "Stream created"),
+                                ("stream/`OUT2`/create", "Created query with ID CSAS_OUT2_5")):
+        got = command_status(base, command_id)
+        if got[0] != 200 or got[1].get("status") != "SUCCESS" or got[1].get("message") != message:
+            fail(f"{name}: /status/{command_id} -> {got}, expected SUCCESS '{message}'")
 print(f"OK ({mode}): two instances share one catalog through {COMMAND_TOPIC}")
 cleanup()

@@ -376,6 +376,36 @@ TEST_F(CatalogFileTest, AppliedCommandOffsetAndPinnedQueryNumberSurviveReopen) {
   EXPECT_EQ(*(*catalog)->NextQueryId("CSAS_OUT"), "CSAS_OUT_8");
 }
 
+// A command's changes and its offset go to the file together: a process that dies between
+// them (here: the catalog closed before CommitChanges) leaves neither, so the command runs
+// again in full at the restart. Committed, both are there.
+TEST_F(CatalogFileTest, ChangesWithTheirOffsetSurviveAllOrNothing) {
+  std::string path = PathIn("catalog.db");
+  {
+    auto catalog = Catalog::Open(path);
+    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+    ASSERT_TRUE((*catalog)->BeginChanges().ok());
+    ASSERT_TRUE((*catalog)->CreateSource(MakeStream("LOST"), false).ok());
+    ASSERT_TRUE((*catalog)->SetAppliedCommandOffset(3).ok());
+  }
+  {
+    auto catalog = Catalog::Open(path);
+    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+    EXPECT_EQ((*catalog)->applied_command_offset(), -1);
+    EXPECT_FALSE((*catalog)->GetSource("LOST").ok());
+    ASSERT_TRUE((*catalog)->BeginChanges().ok());
+    ASSERT_TRUE((*catalog)->CreateSource(MakeStream("KEPT"), false).ok());
+    // A change that fails inside rolls back alone.
+    EXPECT_FALSE((*catalog)->CreateSource(MakeStream("KEPT"), false).ok());
+    ASSERT_TRUE((*catalog)->SetAppliedCommandOffset(3).ok());
+    ASSERT_TRUE((*catalog)->CommitChanges().ok());
+  }
+  auto catalog = Catalog::Open(path);
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  EXPECT_EQ((*catalog)->applied_command_offset(), 3);
+  EXPECT_TRUE((*catalog)->GetSource("KEPT").ok());
+}
+
 TEST_F(CatalogFileTest, BadAppliedCommandOffsetIsCorruption) {
   std::string path = PathIn("catalog.db");
   ASSERT_TRUE(Catalog::Open(path).ok());
