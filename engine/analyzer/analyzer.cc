@@ -494,6 +494,31 @@ Status CheckFormatsAndTimestamp(const SourceDescription& source, const sql::Stat
       source, PropertyLocation(statement.properties, {"TIMESTAMP"}, statement.location));
 }
 
+// Whether INSERT VALUES coerces a value of type `from` into a column of type `to`, as
+// ksqlDB's DefaultSqlValueCoercer: implicitly, and a STRUCT field by field by name, each of
+// the value's fields one of the column's (the column's other fields are NULL).
+bool InsertConvertible(const SqlType& from, const SqlType& to) {
+  if (types::ImplicitlyConvertible(from, to)) return true;
+  if (from.id() != to.id()) return false;
+  switch (from.id()) {
+    case TypeId::kArray:
+      return InsertConvertible(from.element(), to.element());
+    case TypeId::kMap:
+      return InsertConvertible(from.key(), to.key()) && InsertConvertible(from.value(), to.value());
+    case TypeId::kStruct:
+      for (const auto& field : from.fields()) {
+        auto target = std::find_if(to.fields().begin(), to.fields().end(),
+                                   [&](const auto& other) { return other.name == field.name; });
+        if (target == to.fields().end() || !InsertConvertible(field.type, target->type)) {
+          return false;
+        }
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
 // The first reference to WINDOWSTART or WINDOWEND in an expression, or null.
 const sql::Expression* FindWindowBound(const sql::Expression& expression) {
   if (expression.kind == sql::ExpressionKind::kColumnRef &&
@@ -1751,8 +1776,22 @@ class StatementAnalyzer {
                                  statement.location,
                                  nearest.empty() ? "" : "did you mean " + nearest + "?");
       }
+      // VALUES has no FROM: ksqlDB's AstSanitizer refuses any qualified column first.
+      std::function<const sql::Expression*(const sql::Expression&)> qualified =
+          [&](const sql::Expression& node) -> const sql::Expression* {
+        if (node.kind == sql::ExpressionKind::kColumnRef && !node.qualifier.empty()) return &node;
+        for (const auto& child : node.children) {
+          if (const sql::Expression* found = qualified(*child)) return found;
+        }
+        return nullptr;
+      };
+      if (const sql::Expression* reference = qualified(*statement.values[i])) {
+        return Status::BindError("Failed to prepare statement: '" + reference->qualifier +
+                                     "' is not a valid stream/table name or alias.",
+                                 reference->location);
+      }
       ASSIGN_OR_RAISE(auto value, binder.Bind(*statement.values[i]));
-      if (!types::ImplicitlyConvertible(value->type, column->type) &&
+      if (!InsertConvertible(value->type, column->type) &&
           !(value->type.id() == TypeId::kString && column->type.is_temporal())) {
         return Status::BindError("Expected type " + column->type.ToString() + " for column " +
                                      column->name + " but got " + value->sql + " (" +
@@ -2266,7 +2305,9 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   std::vector<const sql::Expression*> grouping;
   for (const auto& expression : query.group_by) grouping.push_back(expression.get());
   sql::Expression constant_group;
-  if (transient && grouping.empty() && has_aggregate) {
+  const bool push_select =
+      statement.kind == sql::StatementKind::kSelect && query.emit != sql::EmitMode::kNone;
+  if ((transient || push_select) && grouping.empty() && has_aggregate) {
     constant_group.location = query.location;
     constant_group.literal.kind = sql::LiteralKind::kInteger;
     constant_group.literal.integer_value = 1;

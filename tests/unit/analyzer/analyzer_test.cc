@@ -224,6 +224,33 @@ TEST_F(AnalyzerTest, TransientQueryProjectsAMissingKeyUnderAHiddenName) {
   EXPECT_EQ(Projection(*key_only).output.columns.size(), 1u);
 }
 
+// A push query's aggregate without GROUP BY groups every row into one group (ksqlDB groups by
+// a constant); a persistent query must GROUP BY.
+TEST_F(AnalyzerTest, PushQueryAggregatesWithoutGroupByIntoOneGroup) {
+  auto push = Analyze("SELECT COUNT(*) AS n FROM cdr EMIT CHANGES;");
+  ASSERT_TRUE(push.ok()) << push.status().ToString();
+  EXPECT_NE(FindOperator(*push->plan, LogicalOperatorKind::kAggregate), nullptr);
+  auto persistent = Analyze("CREATE TABLE t AS SELECT COUNT(*) AS n FROM cdr;");
+  ASSERT_FALSE(persistent.ok());
+  EXPECT_THAT(persistent.status().message(), HasSubstr("without a GROUP BY clause"));
+}
+
+// INSERT VALUES coerces a STRUCT field by field by name (ksqlDB's DefaultSqlValueCoercer).
+TEST_F(AnalyzerTest, InsertValuesCoercesStructsFieldByField) {
+  Run("CREATE STREAM s (k STRING KEY, val STRUCT<foo BIGINT, bar ARRAY<BIGINT>, baz DOUBLE>) "
+      "WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');");
+  EXPECT_TRUE(
+      Analyze("INSERT INTO s (val) VALUES (STRUCT(FOO := 2, BAR := ARRAY[2], BAZ := 2));").ok());
+  EXPECT_TRUE(Analyze("INSERT INTO s (val) VALUES (STRUCT());").ok());
+  auto unknown_field = Analyze("INSERT INTO s (val) VALUES (STRUCT(QUX := 1));");
+  ASSERT_FALSE(unknown_field.ok());
+  EXPECT_THAT(unknown_field.status().message(), HasSubstr("Expected type"));
+  auto qualified = Analyze("INSERT INTO s (k) VALUES (FOO.bar);");
+  ASSERT_FALSE(qualified.ok());
+  EXPECT_THAT(qualified.status().message(),
+              HasSubstr("'FOO' is not a valid stream/table name or alias."));
+}
+
 // `*` over a join of windowed sources has each side's window bounds after its key, prefixed
 // by the side's name (ksqlDB's join schema).
 TEST_F(AnalyzerTest, WindowedJoinStarHasEachSidesWindowBounds) {
