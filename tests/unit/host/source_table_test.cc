@@ -28,11 +28,10 @@ class SourceTableTest : public EmbeddedEngineTest {
     auto analyzed = analyzer.Analyze(**statement);
     if (!analyzed.ok()) return analyzed.status();
     std::optional<sidestream::Result<std::vector<types::Row>>> answer;
-    engine_->PullQuery(std::make_shared<const analyzer::AnalyzedStatement>(std::move(*analyzed)),
-                       std::nullopt, std::nullopt,
-                       [&](sidestream::Result<std::vector<types::Row>> rows) {
-                         answer = std::move(rows);
-                       });
+    engine_->PullQuery(
+        std::make_shared<const analyzer::AnalyzedStatement>(std::move(*analyzed)), std::nullopt,
+        std::nullopt,
+        [&](sidestream::Result<std::vector<types::Row>> rows) { answer = std::move(rows); });
     EXPECT_TRUE(RunUntil([&] { return answer.has_value(); }));
     if (!answer) return sidestream::Status::Unavailable("no answer");
     return std::move(*answer);
