@@ -2317,7 +2317,7 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   }
   bool grouped = !grouping.empty();
   bool is_table_result = grouped || has_aggregate || table_source;
-  if (query.window && !grouped) {
+  if (query.window && query.group_by.empty()) {
     return Status::BindError("WINDOW requires a GROUP BY clause", query.window->location,
                              "windows apply to aggregations, e.g. GROUP BY CELL_ID");
   }
@@ -2343,7 +2343,7 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
                                "declare the source with VALUE_FORMAT='JSON' or 'DELIMITED'");
     }
   }
-  if (query.having && !grouped) {
+  if (query.having && query.group_by.empty()) {
     return Status::BindError("HAVING requires a GROUP BY clause", query.having->location);
   }
   if (query.window && table_source) {
