@@ -187,6 +187,12 @@ Status KafkaEngine::Execute(std::string_view sql) {
     for (const std::string& id : before) {
       if (!catalog_->GetQuery(id).ok()) RETURN_NOT_OK(Terminate(id));
     }
+    RETURN_NOT_OK(ForgetDroppedSourceTables());
+    if (statement->kind == sql::StatementKind::kCreateSource && statement->source_only &&
+        statement->source_kind == sql::SourceKind::kTable && analyzed.new_source) {
+      ASSIGN_OR_RAISE(auto table, catalog_->GetSource(analyzed.new_source->name));
+      RETURN_NOT_OK(MaterializeSourceTable(table));
+    }
     if (statement->kind == sql::StatementKind::kPause ||
         statement->kind == sql::StatementKind::kResume) {
       RETURN_NOT_OK(SetPaused(analyzed.target_name, statement->kind == sql::StatementKind::kPause));
@@ -255,7 +261,52 @@ Status KafkaEngine::RestoreQueries() {
       warnings_.push_back("query " + query.id + " was not restarted: " + restored.ToString());
     }
   }
+  for (const catalog::SourceDescription& source : catalog_->ListSources()) {
+    if (source.type != catalog::SourceType::kTable || !source.writer_query_id.empty()) continue;
+    auto statements = sql::ParseScript(source.sql);
+    if (!statements.ok() || statements->size() != 1 || !statements->front()->source_only) continue;
+    Status materialized = MaterializeSourceTable(source);
+    if (!materialized.ok()) {
+      warnings_.push_back("source table " + source.name +
+                          " was not materialized: " + materialized.ToString());
+    }
+  }
   return connectors_->Sync(*catalog_);
+}
+
+Status KafkaEngine::MaterializeSourceTable(const catalog::SourceDescription& table) {
+  auto earlier = materialized_.find(table.name);
+  if (earlier != materialized_.end()) {
+    std::string id = earlier->second;
+    materialized_.erase(earlier);
+    RETURN_NOT_OK(Terminate(id));
+  }
+  const std::string query_id = "CST_" + table.name;
+  auto statements = sql::ParseScript("CREATE TABLE `SIDESTREAM_CST_" + table.name +
+                                     "` WITH (KAFKA_TOPIC='_sidestream_cst_" + table.name +
+                                     "') AS SELECT * FROM `" + table.name + "`;");
+  if (!statements.ok() || statements->size() != 1) {
+    return Status::InvalidArgument("Source table " + table.name + " cannot be materialized");
+  }
+  analyzer::Analyzer analyzer(*catalog_, session_properties_);
+  ASSIGN_OR_RAISE(auto analyzed, analyzer.Analyze(*statements->front()));
+  RETURN_NOT_OK(StartQuery(query_id, std::move(analyzed.plan), analyzed.query_properties));
+  materialized_[table.name] = query_id;
+  return Status::OK();
+}
+
+Status KafkaEngine::ForgetDroppedSourceTables() {
+  for (auto it = materialized_.begin(); it != materialized_.end();) {
+    auto table = catalog_->GetSource(it->first);
+    if (table.ok() && table->type == catalog::SourceType::kTable) {
+      ++it;
+      continue;
+    }
+    std::string id = it->second;
+    it = materialized_.erase(it);
+    RETURN_NOT_OK(Terminate(id));
+  }
+  return Status::OK();
 }
 
 Status KafkaEngine::InsertValues(const analyzer::AnalyzedStatement& analyzed) {

@@ -286,6 +286,12 @@ class KafkaEngine {
   /// Deletes `topics`; on a broker that cannot, says so in a warning when `warn`.
   Status DeleteTopics(const std::vector<std::string>& topics, bool warn);
   Status SetPaused(const std::string& query_id, bool paused);
+  /// CREATE SOURCE TABLE: as in ksqlDB, the table is materialized for pull queries, by a
+  /// hidden query (in no catalog) that keeps its rows in a result store (and writes them to a
+  /// private topic, as every query has a sink). Replaces an earlier one of the same table.
+  Status MaterializeSourceTable(const catalog::SourceDescription& table);
+  /// Stops the hidden queries of source tables that no longer exist.
+  Status ForgetDroppedSourceTables();
 
   KafkaEngineOptions options_;
   std::string bootstrap_servers_;
@@ -306,6 +312,7 @@ class KafkaEngine {
   analyzer::SessionProperties session_properties_;  // SET by earlier statements
   std::vector<std::unique_ptr<runtime::QuerySpec>> queries_;
   std::map<std::string, std::vector<std::string>> internal_topics_;  // per query in queries_
+  std::map<std::string, std::string> materialized_;  // source table -> its hidden query's id
   std::vector<std::string> warnings_;
   std::vector<std::unique_ptr<runtime::StreamThread>> threads_;  // run shares of queries_
   bool threads_running_ = false;

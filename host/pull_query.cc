@@ -281,6 +281,13 @@ void KafkaEngine::PullQuery(std::shared_ptr<const analyzer::AnalyzedStatement> a
       if (spec->control->id() == query.id) writer = spec.get();
     }
   }
+  // A source table: the hidden query that materializes it (MaterializeSourceTable).
+  auto materialized = materialized_.find(table);
+  if (writer == nullptr && materialized != materialized_.end()) {
+    for (const auto& spec : queries_) {
+      if (spec->control->id() == materialized->second) writer = spec.get();
+    }
+  }
   if (writer == nullptr || writer->stages.empty() ||
       (!AggregatesAlone(*writer->stages.back().plan) &&
        writer->stages.back().plan->result_store.empty())) {

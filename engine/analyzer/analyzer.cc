@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include "analyzer/connector_properties.h"
@@ -493,6 +494,43 @@ Status CheckFormatsAndTimestamp(const SourceDescription& source, const sql::Stat
       source, PropertyLocation(statement.properties, {"TIMESTAMP"}, statement.location));
 }
 
+// Whether INSERT VALUES coerces a value of type `from` into a column of type `to`, as
+// ksqlDB's DefaultSqlValueCoercer: implicitly, and a STRUCT field by field by name, each of
+// the value's fields one of the column's (the column's other fields are NULL).
+bool InsertConvertible(const SqlType& from, const SqlType& to) {
+  if (types::ImplicitlyConvertible(from, to)) return true;
+  if (from.id() != to.id()) return false;
+  switch (from.id()) {
+    case TypeId::kArray:
+      return InsertConvertible(from.element(), to.element());
+    case TypeId::kMap:
+      return InsertConvertible(from.key(), to.key()) && InsertConvertible(from.value(), to.value());
+    case TypeId::kStruct:
+      for (const auto& field : from.fields()) {
+        auto target = std::find_if(to.fields().begin(), to.fields().end(),
+                                   [&](const auto& other) { return other.name == field.name; });
+        if (target == to.fields().end() || !InsertConvertible(field.type, target->type)) {
+          return false;
+        }
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The first reference to WINDOWSTART or WINDOWEND in an expression, or null.
+const sql::Expression* FindWindowBound(const sql::Expression& expression) {
+  if (expression.kind == sql::ExpressionKind::kColumnRef &&
+      (expression.name == "WINDOWSTART" || expression.name == "WINDOWEND")) {
+    return &expression;
+  }
+  for (const auto& child : expression.children) {
+    if (const sql::Expression* found = FindWindowBound(*child)) return found;
+  }
+  return nullptr;
+}
+
 // The state of one SELECT while it is being planned.
 struct QueryPlanner {
   QueryPlanner(const catalog::Catalog& catalog, const functions::FunctionRegistry& functions,
@@ -962,6 +1000,13 @@ struct QueryPlanner {
 
   Status PlanWhere() {
     if (!query.where) return Status::OK();
+    if (window_bounds_from_clause) {
+      if (const sql::Expression* bound = FindWindowBound(*query.where)) {
+        return Status::BindError("Error in WHERE expression: Unknown column " + bound->name + ".",
+                                 bound->location,
+                                 "the bounds of a WINDOW clause exist only after the aggregation");
+      }
+    }
     // WINDOWSTART and WINDOWEND of a WINDOW clause exist only after the aggregation.
     auto where_scope = scope;
     if (window_bounds_from_clause) {
@@ -1731,8 +1776,22 @@ class StatementAnalyzer {
                                  statement.location,
                                  nearest.empty() ? "" : "did you mean " + nearest + "?");
       }
+      // VALUES has no FROM: ksqlDB's AstSanitizer refuses any qualified column first.
+      std::function<const sql::Expression*(const sql::Expression&)> qualified =
+          [&](const sql::Expression& node) -> const sql::Expression* {
+        if (node.kind == sql::ExpressionKind::kColumnRef && !node.qualifier.empty()) return &node;
+        for (const auto& child : node.children) {
+          if (const sql::Expression* found = qualified(*child)) return found;
+        }
+        return nullptr;
+      };
+      if (const sql::Expression* reference = qualified(*statement.values[i])) {
+        return Status::BindError("Failed to prepare statement: '" + reference->qualifier +
+                                     "' is not a valid stream/table name or alias.",
+                                 reference->location);
+      }
       ASSIGN_OR_RAISE(auto value, binder.Bind(*statement.values[i]));
-      if (!types::ImplicitlyConvertible(value->type, column->type) &&
+      if (!InsertConvertible(value->type, column->type) &&
           !(value->type.id() == TypeId::kString && column->type.is_temporal())) {
         return Status::BindError("Expected type " + column->type.ToString() + " for column " +
                                      column->name + " but got " + value->sql + " (" +
@@ -1840,6 +1899,45 @@ void ExpandStarAfterPartitionBy(SourceLocation location, const Scope& scope,
   }
 }
 
+// `*` after a join and PARTITION BY, as ksqlDB expands it over the join's value schema
+// (LogicalSchema.withPseudoAndKeyColsInValue, each side's columns prefixed by its name): the
+// new key columns, then per source its value columns, its pseudo columns (L_ROWTIME,
+// L_ROWPARTITION, L_ROWOFFSET and a windowed source's bounds) and its key columns, each once.
+void ExpandJoinStarAfterPartitionBy(SourceLocation location, const Scope& scope,
+                                    const std::vector<SourceDescription>& sources,
+                                    const std::vector<std::string>& qualifiers,
+                                    const std::vector<BoundExpressionPtr>& partition_by,
+                                    std::vector<ProjectionItem>& items) {
+  std::set<int> new_keys;  // scope indexes of the columns the stream is partitioned by
+  for (const auto& expression : partition_by) {
+    bool column = expression->kind == BoundKind::kColumn;
+    std::string name;
+    if (column) {
+      new_keys.insert(expression->column_index);
+      for (const ScopeColumn& bound : scope.columns) {
+        if (bound.index == expression->column_index) name = bound.qualifier + "_" + bound.name;
+      }
+    } else if (expression->kind == BoundKind::kDereference) {
+      name = expression->name;
+    }
+    items.push_back({location, name, !name.empty(), expression->Clone()});
+  }
+  for (size_t s = 0; s < sources.size() && s < qualifiers.size(); ++s) {
+    for (int part = 0; part < 3; ++part) {  // values, pseudo columns, keys
+      for (const ScopeColumn& column : scope.columns) {
+        if (column.qualifier != qualifiers[s] || new_keys.count(column.index)) continue;
+        if (column.pseudo != (part == 1)) continue;
+        if (part != 1) {
+          const catalog::Column* declared = sources[s].FindColumn(column.name);
+          if (declared == nullptr || (declared->role == ColumnRole::kKey) != (part == 2)) continue;
+        }
+        items.push_back(
+            {location, column.qualifier + "_" + column.name, true, StarColumn(column, true)});
+      }
+    }
+  }
+}
+
 // A reference to the join key column the runtime computes.
 BoundExpressionPtr JoinKeyReference(const QueryPlanner::JoinKey& key, const std::string& sql) {
   auto node = std::make_unique<BoundExpression>();
@@ -1924,6 +2022,18 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   planner.sink_type =
       statement.source_kind == sql::SourceKind::kTable ? SourceType::kTable : SourceType::kStream;
   planner.sink_name = statement.name;
+  // The hidden query a REST push query runs as (SIDESTREAM_TRANSIENT_...): ksqlDB lets a
+  // push query leave out the key, so it projects the missing key under a hidden name.
+  const bool transient = planner.sink_name.starts_with("SIDESTREAM_TRANSIENT_");
+  int hidden_keys = 0;
+  auto project_hidden_key = [&](std::vector<ProjectionItem>& into, BoundExpressionPtr key) {
+    for (const auto& item : into) {
+      if (item.expression->sql == key->sql) return false;
+    }
+    into.push_back({query.location, "SIDESTREAM_TRANSIENT_KEY_" + std::to_string(hidden_keys++),
+                    true, std::move(key)});
+    return true;
+  };
   RETURN_NOT_OK(planner.PlanFrom());
   const SourceDescription& source = planner.sources.front();
   const bool joined = planner.join_key.index >= 0;
@@ -1988,6 +2098,17 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       ExpandStarAfterPartitionBy(item.location, planner.scope, source, partition_by, items);
       continue;
     }
+    if (item.star && item.star_qualifier.empty() && planner.scope.qualify_names &&
+        !query.partition_by.empty() && !planner.join_key.synthetic) {
+      std::vector<std::string> qualifiers;
+      for (size_t s = 0; s < planner.sources.size() && s <= query.joins.size(); ++s) {
+        const sql::Relation& relation = s == 0 ? query.from : query.joins[s - 1].right;
+        qualifiers.push_back(relation.alias.empty() ? relation.name : relation.alias);
+      }
+      ExpandJoinStarAfterPartitionBy(item.location, planner.scope, planner.sources, qualifiers,
+                                     partition_by, items);
+      continue;
+    }
     if (item.star) {
       bool matched = false;
       if (item.star_qualifier.empty() && planner.join_key.synthetic) {
@@ -1998,7 +2119,6 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       // key, as in ksqlDB (PlanNode.orderColumns): they are part of its key. A persistent
       // query's `*` leaves them in the key; the hidden one a REST push query runs as
       // (SIDESTREAM_TRANSIENT_...) writes them out as the SELECT has them.
-      const bool transient = planner.sink_name.starts_with("SIDESTREAM_TRANSIENT_");
       const bool bounds_in_star = (statement.kind == sql::StatementKind::kSelect || transient) &&
                                   !planner.scope.qualify_names && planner.sources.size() == 1 &&
                                   source.window_type != catalog::WindowType::kNone;
@@ -2014,6 +2134,38 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
         }
       };
       if (bounds_in_star && source_keys == 0) add_bounds();
+      // In a join, each windowed source's bounds follow its key columns, prefixed
+      // (S1_WINDOWSTART, S1_WINDOWEND), as ksqlDB's join schema has them in each side's value.
+      std::map<std::string, size_t> join_keys;  // qualifier -> key columns not yet expanded
+      std::set<std::pair<std::string, std::string>> join_key_names;  // (qualifier, column)
+      auto add_join_bounds = [&](const std::string& qualifier) {
+        for (const ScopeColumn& bound : planner.scope.columns) {
+          if (bound.pseudo && bound.qualifier == qualifier &&
+              (bound.name == "WINDOWSTART" || bound.name == "WINDOWEND")) {
+            items.push_back(
+                {item.location, qualifier + "_" + bound.name, true, StarColumn(bound, true)});
+          }
+        }
+      };
+      if (planner.scope.qualify_names) {
+        for (size_t s = 0; s < planner.sources.size() && s <= query.joins.size(); ++s) {
+          const sql::Relation& relation = s == 0 ? query.from : query.joins[s - 1].right;
+          const std::string qualifier = relation.alias.empty() ? relation.name : relation.alias;
+          if (!item.star_qualifier.empty() && qualifier != item.star_qualifier) continue;
+          const auto& columns = planner.sources[s].columns;
+          size_t keys = static_cast<size_t>(
+              std::count_if(columns.begin(), columns.end(),
+                            [](const auto& column) { return column.role == ColumnRole::kKey; }));
+          for (const auto& column : columns) {
+            if (column.role == ColumnRole::kKey) join_key_names.insert({qualifier, column.name});
+          }
+          if (keys == 0) {
+            add_join_bounds(qualifier);
+          } else {
+            join_keys[qualifier] = keys;
+          }
+        }
+      }
       for (const ScopeColumn& column : planner.scope.columns) {
         if (column.pseudo) continue;
         if (!item.star_qualifier.empty() && column.qualifier != item.star_qualifier) continue;
@@ -2023,6 +2175,11 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
         items.push_back(
             {item.location, name, true, StarColumn(column, planner.scope.qualify_names)});
         if (bounds_in_star && ++expanded == source_keys) add_bounds();
+        auto keys = join_keys.find(column.qualifier);
+        if (keys != join_keys.end() && join_key_names.count({column.qualifier, column.name}) &&
+            --keys->second == 0) {
+          add_join_bounds(column.qualifier);
+        }
       }
       if (!matched) {
         return Status::BindError("'" + item.star_qualifier + "' is not a source in FROM",
@@ -2143,9 +2300,24 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     planner.plan = std::move(flat_map);
   }
 
-  bool grouped = !query.group_by.empty();
+  // The grouping expressions. An aggregate without GROUP BY in a push query's hidden query
+  // groups every row into one group, as ksqlDB's AggregateNode does (by a constant).
+  std::vector<const sql::Expression*> grouping;
+  for (const auto& expression : query.group_by) grouping.push_back(expression.get());
+  sql::Expression constant_group;
+  const bool push_select =
+      statement.kind == sql::StatementKind::kSelect && query.emit != sql::EmitMode::kNone;
+  if ((transient || push_select) && grouping.empty() && has_aggregate) {
+    constant_group.location = query.location;
+    constant_group.literal.kind = sql::LiteralKind::kInteger;
+    constant_group.literal.integer_value = 1;
+    constant_group.literal.text = "1";
+    constant_group.text = "1";
+    grouping.push_back(&constant_group);
+  }
+  bool grouped = !grouping.empty();
   bool is_table_result = grouped || has_aggregate || table_source;
-  if (query.window && !grouped) {
+  if (query.window && query.group_by.empty()) {
     return Status::BindError("WINDOW requires a GROUP BY clause", query.window->location,
                              "windows apply to aggregations, e.g. GROUP BY CELL_ID");
   }
@@ -2167,11 +2339,11 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       return Status::BindError("Source(s) " + CommaNames(kafka_sources) +
                                    " are using the 'KAFKA' value format. This format does not "
                                    "yet support GROUP BY.",
-                               query.group_by.front()->location,
+                               grouping.front()->location,
                                "declare the source with VALUE_FORMAT='JSON' or 'DELIMITED'");
     }
   }
-  if (query.having && !grouped) {
+  if (query.having && query.group_by.empty()) {
     return Status::BindError("HAVING requires a GROUP BY clause", query.having->location);
   }
   if (query.window && table_source) {
@@ -2216,7 +2388,7 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     ExpressionBinder group_binder(planner.scope, functions_, "GROUP BY",
                                   AggregateRule::kForbiddenInGroupBy);
     std::vector<BoundExpressionPtr> group_by;
-    for (const auto& expression : query.group_by) {
+    for (const sql::Expression* expression : grouping) {
       ASSIGN_OR_RAISE(auto bound, group_binder.Bind(*expression));
       if (!ReplaceTableCalls(bound, table_calls, table_call_position)) {
         return Status::BindError(
@@ -2232,6 +2404,17 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       group_by.push_back(std::move(bound));
     }
     BoundExpressionPtr having;
+    if (query.having && query.window) {
+      // ksqlDB's AggregateAnalyzer: a WINDOW clause's bounds exist only in the SELECT.
+      if (const sql::Expression* bound = FindWindowBound(*query.having)) {
+        return Status::BindError(
+            "Window bounds column " + bound->name +
+                " can only be used in the SELECT clause of windowed aggregations and can not be "
+                "passed to aggregate functions.\nSee "
+                "https://github.com/confluentinc/ksql/issues/4397",
+            bound->location);
+      }
+    }
     if (query.having) {
       ExpressionBinder having_binder(planner.scope, functions_, "HAVING", AggregateRule::kAllowed);
       ASSIGN_OR_RAISE(having, having_binder.Bind(*query.having));
@@ -2246,7 +2429,7 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       return Status::BindError(
           "GROUP BY requires aggregate functions in either the SELECT or "
           "HAVING clause.",
-          query.group_by.front()->location, "e.g. SELECT ..., COUNT(*)");
+          grouping.front()->location, "e.g. SELECT ..., COUNT(*)");
     }
     if (table_source) {
       std::vector<std::string> forbidden;
@@ -2347,6 +2530,13 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       projection.push_back(rewriter.Rewrite(*item.expression, ungrouped));
       if (ungrouped.size() > before && !first_ungrouped.known()) first_ungrouped = item.location;
     }
+    if (transient) {
+      for (const auto& expression : group_by) {
+        if (project_hidden_key(items, expression->Clone())) {
+          projection.push_back(rewriter.Rewrite(*expression, ungrouped));
+        }
+      }
+    }
     if (!ungrouped.empty()) {
       return Status::BindError(
           "Non-aggregate SELECT expression(s) not part of GROUP BY: " + CommaNames(ungrouped) + ".",
@@ -2387,6 +2577,7 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       repartition->output = planner.plan->output;
       for (auto& bound : partition_by) {
         key_expressions.push_back(bound->sql);
+        if (transient) project_hidden_key(items, bound->Clone());
         repartition->expressions.push_back(std::move(bound));
       }
       if (table_source) {
@@ -2401,7 +2592,14 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
       key_expressions = planner.match_keys;
     } else if (!joined) {
       for (const auto& column : source.columns) {
-        if (column.role == ColumnRole::kKey) key_expressions.push_back(column.name);
+        if (column.role != ColumnRole::kKey) continue;
+        key_expressions.push_back(column.name);
+        if (!transient || !table_source) continue;  // a push query on a stream may be keyless
+        for (const ScopeColumn& bound : planner.scope.columns) {
+          if (!bound.pseudo && bound.name == column.name) {
+            project_hidden_key(items, StarColumn(bound, false));
+          }
+        }
       }
     }
     for (auto& item : items) projection.push_back(item.expression->Clone());
@@ -2464,7 +2662,7 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     project->expressions.push_back(std::move(projection[i]));
   }
   size_t projected_keys = key_items.size() - std::count(key_items.begin(), key_items.end(), -1);
-  if (planner.persistent() && project->output.columns.size() == projected_keys &&
+  if (planner.persistent() && !transient && project->output.columns.size() == projected_keys &&
       !key_expressions.empty()) {
     return Status::BindError("The projection contains no value columns.", query.location,
                              "add a value column, or AS_VALUE(key) to copy the key");

@@ -193,6 +193,96 @@ TEST_F(AnalyzerTest, WatermarkSetsEventTime) {
   EXPECT_EQ(*result->new_source->watermark_delay_ms, 5000);
 }
 
+// The hidden query a REST push query runs as may leave out the key (ksqlDB's push queries
+// may): it is projected under a hidden name. A persistent query must project it.
+TEST_F(AnalyzerTest, TransientQueryProjectsAMissingKeyUnderAHiddenName) {
+  auto persistent = Analyze("CREATE TABLE t AS SELECT COUNT(*) AS n FROM cdr GROUP BY cell_id;");
+  ASSERT_FALSE(persistent.ok());
+  EXPECT_THAT(persistent.status().message(), HasSubstr("must include the grouping expression"));
+
+  auto grouped = Analyze(
+      "CREATE TABLE SIDESTREAM_TRANSIENT_1 AS SELECT COUNT(*) AS n FROM cdr GROUP BY cell_id;");
+  ASSERT_TRUE(grouped.ok()) << grouped.status().ToString();
+  const Schema& schema = Projection(*grouped).output;
+  ASSERT_EQ(schema.columns.size(), 2u);
+  EXPECT_EQ(schema.columns[0].name, "SIDESTREAM_TRANSIENT_KEY_0");
+  EXPECT_EQ(schema.columns[0].role, catalog::ColumnRole::kKey);
+  EXPECT_EQ(schema.columns[1].name, "N");
+
+  auto table = Analyze("CREATE TABLE SIDESTREAM_TRANSIENT_2 AS SELECT region FROM cells;");
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  const Schema& table_schema = Projection(*table).output;
+  ASSERT_EQ(table_schema.columns.size(), 2u);
+  EXPECT_EQ(table_schema.columns[0].role, catalog::ColumnRole::kKey);
+  EXPECT_EQ(table_schema.columns[1].name, "REGION");
+
+  // Only the key: no value column is needed either.
+  auto key_only = Analyze(
+      "CREATE TABLE SIDESTREAM_TRANSIENT_3 AS SELECT cell_id FROM cdr GROUP BY cell_id "
+      "HAVING COUNT(*) > 1;");
+  ASSERT_TRUE(key_only.ok()) << key_only.status().ToString();
+  EXPECT_EQ(Projection(*key_only).output.columns.size(), 1u);
+}
+
+// A push query's aggregate without GROUP BY groups every row into one group (ksqlDB groups by
+// a constant); a persistent query must GROUP BY.
+TEST_F(AnalyzerTest, PushQueryAggregatesWithoutGroupByIntoOneGroup) {
+  auto push = Analyze("SELECT COUNT(*) AS n FROM cdr EMIT CHANGES;");
+  ASSERT_TRUE(push.ok()) << push.status().ToString();
+  EXPECT_NE(FindOperator(*push->plan, LogicalOperatorKind::kAggregate), nullptr);
+  auto persistent = Analyze("CREATE TABLE t AS SELECT COUNT(*) AS n FROM cdr;");
+  ASSERT_FALSE(persistent.ok());
+  EXPECT_THAT(persistent.status().message(), HasSubstr("without a GROUP BY clause"));
+}
+
+// INSERT VALUES coerces a STRUCT field by field by name (ksqlDB's DefaultSqlValueCoercer).
+TEST_F(AnalyzerTest, InsertValuesCoercesStructsFieldByField) {
+  Run("CREATE STREAM s (k STRING KEY, val STRUCT<foo BIGINT, bar ARRAY<BIGINT>, baz DOUBLE>) "
+      "WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');");
+  EXPECT_TRUE(
+      Analyze("INSERT INTO s (val) VALUES (STRUCT(FOO := 2, BAR := ARRAY[2], BAZ := 2));").ok());
+  EXPECT_TRUE(Analyze("INSERT INTO s (val) VALUES (STRUCT());").ok());
+  auto unknown_field = Analyze("INSERT INTO s (val) VALUES (STRUCT(QUX := 1));");
+  ASSERT_FALSE(unknown_field.ok());
+  EXPECT_THAT(unknown_field.status().message(), HasSubstr("Expected type"));
+  auto qualified = Analyze("INSERT INTO s (k) VALUES (FOO.bar);");
+  ASSERT_FALSE(qualified.ok());
+  EXPECT_THAT(qualified.status().message(),
+              HasSubstr("'FOO' is not a valid stream/table name or alias."));
+}
+
+// `*` over a join of windowed sources has each side's window bounds after its key, prefixed
+// by the side's name (ksqlDB's join schema).
+TEST_F(AnalyzerTest, WindowedJoinStarHasEachSidesWindowBounds) {
+  for (const char* name : {"s1", "s2"}) {
+    Run(std::string("CREATE STREAM ") + name + " (k INT KEY, id BIGINT) WITH (KAFKA_TOPIC='" +
+        name + "', VALUE_FORMAT='JSON', WINDOW_TYPE='TUMBLING', WINDOW_SIZE='2 SECONDS');");
+  }
+  auto result =
+      Analyze("CREATE STREAM out AS SELECT * FROM s1 JOIN s2 WITHIN 1 MINUTE ON s1.k = s2.k;");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  std::vector<std::string> names;
+  for (const auto& column : Projection(*result).output.columns) names.push_back(column.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"S1_K", "S1_WINDOWSTART", "S1_WINDOWEND", "S1_ID",
+                                             "S2_K", "S2_WINDOWSTART", "S2_WINDOWEND", "S2_ID"}));
+}
+
+// `*` after a join and PARTITION BY: the new key, then each side's values, pseudo columns and
+// old key (ksqlDB's LogicalSchema.withPseudoAndKeyColsInValue).
+TEST_F(AnalyzerTest, JoinStarAfterPartitionByHasEachSidesPseudoColumns) {
+  Run("CREATE STREAM l (a INT KEY, b INT, c INT) WITH (KAFKA_TOPIC='l', VALUE_FORMAT='JSON');");
+  Run("CREATE STREAM r (x INT KEY, y INT, z INT) WITH (KAFKA_TOPIC='r', VALUE_FORMAT='JSON');");
+  auto result = Analyze(
+      "CREATE STREAM out AS SELECT * FROM l JOIN r WITHIN 10 SECONDS ON l.a = r.x "
+      "PARTITION BY l.b;");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  std::vector<std::string> names;
+  for (const auto& column : Projection(*result).output.columns) names.push_back(column.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"L_B", "L_C", "L_ROWTIME", "L_ROWPARTITION",
+                                             "L_ROWOFFSET", "L_A", "R_Y", "R_Z", "R_ROWTIME",
+                                             "R_ROWPARTITION", "R_ROWOFFSET", "R_X"}));
+}
+
 TEST_F(AnalyzerTest, SchemaIdsAndFormatPropertiesFollowKsqlRules) {
   auto both =
       Analyze("CREATE STREAM s (c1 INT) WITH (KAFKA_TOPIC='t', FORMAT='AVRO', VALUE_SCHEMA_ID=1);");
