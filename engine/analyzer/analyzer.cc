@@ -2265,10 +2265,15 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
                              "GROUP BY already re-keys the result");
   }
   // ksqlDB's PushQueryValidator: a windowed table's rows are keyed by window, and no
-  // persistent query may read one (a transient push query may).
-  if (statement.kind != sql::StatementKind::kSelect) {
+  // persistent query may read one (a push query may; the REST API runs those as hidden
+  // SIDESTREAM_TRANSIENT_ sinks). Sidestream refuses it for a declared windowed table (WITH
+  // WINDOW_TYPE) only: a windowed aggregation's result may be read back by a persistent
+  // query, an extension (its keys carry the windows).
+  if (statement.kind != sql::StatementKind::kSelect &&
+      !planner.sink_name.starts_with("SIDESTREAM_TRANSIENT_")) {
     for (const SourceDescription& read : planner.sources) {
-      if (read.type == SourceType::kTable && read.window_type != catalog::WindowType::kNone) {
+      if (read.type == SourceType::kTable && read.window_type != catalog::WindowType::kNone &&
+          read.writer_query_id.empty()) {
         return Status::BindError("KSQL does not support persistent queries on windowed tables.",
                                  query.location,
                                  read.name +
