@@ -202,16 +202,11 @@ Result<std::string> JsonToBytes(const json& value, const std::string& format,
 
 namespace {
 
-bool IsDecimalColumn(const std::vector<formats::FormatColumn>& columns, const std::string& name) {
-  for (const auto& column : columns) {
-    if (column.name == name) return column.type.id() == types::TypeId::kDecimal;
-  }
-  return false;
-}
-
-// Builds the JSON of a query's output like nlohmann's DOM parser, except that a number in a
-// DECIMAL column keeps its exact text ("3.40"): as a double it would lose the scale that
-// ksqlDB compares. The JSON pointer of each such value goes to `decimals`.
+// Builds the JSON of a query's output like nlohmann's DOM parser, except that a number of
+// DECIMAL type keeps its exact text ("3.40"): as a double it would lose the scale that
+// ksqlDB compares. That holds at any depth (a DECIMAL in an ARRAY, a MAP or a STRUCT): the
+// parser follows the columns' types down. The JSON pointer of each such value goes to
+// `decimals`.
 class DecimalKeepingSax {
  public:
   DecimalKeepingSax(json& root, const std::vector<formats::FormatColumn>& columns,
@@ -221,24 +216,24 @@ class DecimalKeepingSax {
         pointer_(pointer),
         decimals_(decimals) {}
 
-  bool null() { return dom_.null(); }
-  bool boolean(bool value) { return dom_.boolean(value); }
+  bool null() { return Scalar(dom_.null()); }
+  bool boolean(bool value) { return Scalar(dom_.boolean(value)); }
   bool number_integer(json::number_integer_t value) {
-    if (!InDecimalColumn()) return dom_.number_integer(value);
+    if (!IsDecimal(CurrentType())) return Scalar(dom_.number_integer(value));
     return Decimal(std::to_string(value));
   }
   bool number_unsigned(json::number_unsigned_t value) {
-    if (!InDecimalColumn()) return dom_.number_unsigned(value);
+    if (!IsDecimal(CurrentType())) return Scalar(dom_.number_unsigned(value));
     return Decimal(std::to_string(value));
   }
   bool number_float(json::number_float_t value, const std::string& text) {
-    if (!InDecimalColumn()) return dom_.number_float(value, text);
+    if (!IsDecimal(CurrentType())) return Scalar(dom_.number_float(value, text));
     return Decimal(text);
   }
-  bool string(std::string& value) { return dom_.string(value); }
-  bool binary(json::binary_t& value) { return dom_.binary(value); }
+  bool string(std::string& value) { return Scalar(dom_.string(value)); }
+  bool binary(json::binary_t& value) { return Scalar(dom_.binary(value)); }
   bool start_object(std::size_t size) {
-    ++depth_;
+    Open(/*array=*/false);
     return dom_.start_object(size);
   }
   bool key(std::string& name) {
@@ -246,16 +241,16 @@ class DecimalKeepingSax {
     return dom_.key(name);
   }
   bool end_object() {
-    --depth_;
-    return dom_.end_object();
+    frames_.pop_back();
+    return Scalar(dom_.end_object());
   }
   bool start_array(std::size_t size) {
-    ++depth_;
+    Open(/*array=*/true);
     return dom_.start_array(size);
   }
   bool end_array() {
-    --depth_;
-    return dom_.end_array();
+    frames_.pop_back();
+    return Scalar(dom_.end_array());
   }
   bool parse_error(std::size_t position, const std::string& token,
                    const nlohmann::detail::exception& error) {
@@ -263,21 +258,78 @@ class DecimalKeepingSax {
   }
 
  private:
-  // A field of the top-level object, or an unwrapped single value.
-  bool InDecimalColumn() const {
-    if (depth_ == 1) return IsDecimalColumn(columns_, key_);
-    return depth_ == 0 && columns_.size() == 1 && columns_[0].type.id() == types::TypeId::kDecimal;
+  // An open object or array: its type (null when unknown), and where it is.
+  struct Frame {
+    const types::SqlType* type = nullptr;
+    bool columns = false;  // the top-level object: its fields are the columns
+    bool array = false;
+    size_t index = 0;  // an array's next element
+    std::string pointer;
+  };
+
+  static bool IsDecimal(const types::SqlType* type) {
+    return type != nullptr && type->id() == types::TypeId::kDecimal;
   }
+
+  // The type of the value that comes next: a field of the top-level object is a column, a
+  // top-level value other than an object is an unwrapped single column.
+  const types::SqlType* CurrentType() const {
+    if (frames_.empty()) return columns_.size() == 1 ? &columns_[0].type : nullptr;
+    const Frame& frame = frames_.back();
+    if (frame.columns) {
+      for (const auto& column : columns_) {
+        if (column.name == key_) return &column.type;
+      }
+      return nullptr;
+    }
+    if (frame.type == nullptr) return nullptr;
+    switch (frame.type->id()) {
+      case types::TypeId::kArray:
+        return frame.array ? &frame.type->element() : nullptr;
+      case types::TypeId::kMap:
+        return frame.array ? nullptr : &frame.type->value();
+      case types::TypeId::kStruct:
+        if (frame.array) return nullptr;
+        for (const auto& field : frame.type->fields()) {
+          if (field.name == key_) return &field.type;
+        }
+        return nullptr;
+      default:
+        return nullptr;
+    }
+  }
+
+  std::string CurrentPointer() const {
+    if (frames_.empty()) return pointer_;
+    const Frame& frame = frames_.back();
+    return frame.pointer + "/" + (frame.array ? std::to_string(frame.index) : key_);
+  }
+
+  void Open(bool array) {
+    Frame frame;
+    frame.columns = frames_.empty() && !array;
+    frame.type = frame.columns ? nullptr : CurrentType();
+    frame.array = array;
+    frame.pointer = CurrentPointer();
+    frames_.push_back(std::move(frame));
+  }
+
+  // A value is complete: the enclosing array moves to its next element.
+  bool Scalar(bool ok) {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+    return ok;
+  }
+
   bool Decimal(std::string text) {
-    decimals_.insert(depth_ == 0 ? pointer_ : pointer_ + "/" + key_);
-    return dom_.string(text);
+    decimals_.insert(CurrentPointer());
+    return Scalar(dom_.string(text));
   }
 
   nlohmann::detail::json_sax_dom_parser<json> dom_;
   const std::vector<formats::FormatColumn>& columns_;
   std::string pointer_;
   std::set<std::string>& decimals_;
-  int depth_ = 0;
+  std::vector<Frame> frames_;
   std::string key_;
 };
 

@@ -42,14 +42,15 @@ bool InfersSchema(const std::string& format) {
   return format == "AVRO" || format == "JSON_SR" || format == "PROTOBUF";
 }
 
-// A value of session property kDefaultKeyFormatProperty as a key format, checked like
-// KEY_FORMAT (NONE is no default for keyed data).
-Result<std::string> KeyFormatProperty(const std::string& value, SourceLocation location) {
+// A value of session property kDefaultKeyFormatProperty or kDefaultValueFormatProperty
+// (`property`) as a format, checked like KEY_FORMAT (NONE is no default for keyed data).
+Result<std::string> FormatProperty(const char* property, const std::string& value,
+                                   SourceLocation location) {
   std::string format = Upper(value);
   if (!kKnownFormats.count(format) || format == "NONE") {
-    return Status::InvalidArgument("Unknown format in session property " +
-                                       std::string(kDefaultKeyFormatProperty) + ": " + value,
-                                   location, "use JSON, AVRO, PROTOBUF, DELIMITED or KAFKA");
+    return Status::InvalidArgument(
+        "Unknown format in session property " + std::string(property) + ": " + value, location,
+        "use JSON, AVRO, PROTOBUF, DELIMITED or KAFKA");
   }
   return format;
 }
@@ -432,6 +433,12 @@ Status CheckAvroNames(const types::SqlType& type) {
     case TypeId::kArray:
       return CheckAvroNames(type.element());
     case TypeId::kMap:
+      // ksqlDB's AvroUtil.throwOnInvalidSchema: an Avro map's keys are strings.
+      if (type.key().id() != TypeId::kString) {
+        return Status::BindError("Avro only supports MAPs with STRING keys", SourceLocation{},
+                                 "declare the map as MAP<STRING, " + type.value().ToString() +
+                                     ">, or use another format");
+      }
       return CheckAvroNames(type.value());
     case TypeId::kStruct:
       for (const auto& field : type.fields()) {
@@ -461,6 +468,16 @@ Status CheckFormatProperties(const SourceDescription& source, SourceLocation loc
       if (name.find_first_not_of(" \t\r\n") == std::string::npos) {
         return Status::BindError(
             "fullSchemaName cannot be empty. Format configuration: {fullSchemaName=}", location);
+      }
+    }
+    if (!key && source.properties.count("WRAP_SINGLE_VALUE") > 0) {
+      size_t values = 0;
+      for (const auto& column : source.columns) values += column.role == ColumnRole::kValue;
+      // ksqlDB's SerdeFeaturesFactory. Zero columns are left to the registry's inference.
+      if (values > 1) {
+        return Status::BindError(
+            "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas", location,
+            "the value has " + std::to_string(values) + " columns: remove WRAP_SINGLE_VALUE");
       }
     }
     if (format != "AVRO") continue;
@@ -1110,6 +1127,7 @@ struct ProjectionItem {
   BoundExpressionPtr expression;
   bool aliased = false;          // named with AS
   bool from_expression = false;  // a SELECT expression, not `*` (which may name a ROWTIME key)
+  std::string field_name{};      // an unaliased struct dereference: its field's name
 };
 
 // Replaces sub-expressions that equal a GROUP BY expression by references to the key
@@ -1258,8 +1276,10 @@ class StatementAnalyzer {
         RETURN_NOT_OK(AnalyzeInsertValues(statement, result));
         break;
       case sql::StatementKind::kSet:
-        if (statement.property_name == kDefaultKeyFormatProperty) {
-          RETURN_NOT_OK(KeyFormatProperty(statement.property_value, statement.location).status());
+        for (const char* property : {kDefaultKeyFormatProperty, kDefaultValueFormatProperty}) {
+          if (statement.property_name != property) continue;
+          RETURN_NOT_OK(
+              FormatProperty(property, statement.property_value, statement.location).status());
         }
         break;
       case sql::StatementKind::kShow:
@@ -1340,6 +1360,11 @@ class StatementAnalyzer {
               ", but statement was DROP " + (wanted == SourceType::kTable ? "TABLE" : "STREAM"),
           statement.name_location);
     }
+    // ksqlDB's TopicDeleteInjector refuses this before the queries are looked at.
+    if (statement.delete_topic && source->read_only) {
+      return Status::BindError("Cannot delete topic for read-only source: " + source->name,
+                               statement.name_location, "DROP without DELETE TOPIC");
+    }
     for (const auto& query : catalog_.ListQueries()) {
       bool reads = std::find(query.source_names.begin(), query.source_names.end(),
                              statement.name) != query.source_names.end();
@@ -1394,7 +1419,22 @@ class StatementAnalyzer {
   Result<std::string> DefaultKeyFormat(SourceLocation location) const {
     auto found = properties_.find(kDefaultKeyFormatProperty);
     if (found == properties_.end()) return std::string("KAFKA");
-    return KeyFormatProperty(found->second, location);
+    return FormatProperty(kDefaultKeyFormatProperty, found->second, location);
+  }
+
+  // ksqlDB's SerdeFeaturesFactory.getDefaultValueWrapping: a single value column without
+  // WRAP_SINGLE_VALUE follows the session's kWrapSingleValuesProperty where the value format
+  // supports it. Only "false" changes anything: wrapped is the default.
+  void ApplyDefaultValueWrapping(SourceDescription& source) const {
+    auto found = properties_.find(kWrapSingleValuesProperty);
+    if (found == properties_.end() || Upper(found->second) != "FALSE") return;
+    if (source.properties.count("WRAP_SINGLE_VALUE") > 0) return;
+    size_t values = 0;
+    for (const auto& column : source.columns) values += column.role == ColumnRole::kValue;
+    const std::string& format = source.value_format;
+    if (values == 1 && (format == "JSON" || format == "JSON_SR" || format == "AVRO")) {
+      source.properties["WRAP_SINGLE_VALUE"] = "false";
+    }
   }
 
   // The key (`key`) or value columns of an AVRO, JSON_SR or PROTOBUF source from the registry
@@ -1517,6 +1557,19 @@ class StatementAnalyzer {
     source.type =
         statement.source_kind == sql::SourceKind::kTable ? SourceType::kTable : SourceType::kStream;
     source.sql = statement.text;
+    source.read_only = statement.source_only;
+    if (statement.or_replace) {
+      auto existing = catalog_.GetSource(source.name);
+      if (statement.source_only || (existing.ok() && existing->read_only)) {
+        const char* kind = source.type == SourceType::kTable ? "table" : "stream";
+        return Status::BindError(std::string("Cannot add ") + kind + " '" + source.name +
+                                     "': CREATE OR REPLACE is not supported on source " + kind +
+                                     "s.",
+                                 statement.name_location,
+                                 "a SOURCE stream or table is read-only: DROP it and CREATE it "
+                                 "again");
+      }
+    }
     source.value_format = "";
     ASSIGN_OR_RAISE(source.key_format, DefaultKeyFormat(statement.location));
     RETURN_NOT_OK(ApplyProperties(statement.properties, true, source));
@@ -1525,9 +1578,16 @@ class StatementAnalyzer {
                                      statement.location, "add WITH (KAFKA_TOPIC='topic', ...)");
     }
     if (source.value_format.empty()) {
-      return Status::InvalidArgument(
-          "Statement is missing the 'VALUE_FORMAT' property from the WITH clause.",
-          statement.location, "add VALUE_FORMAT='JSON' (or FORMAT='JSON')");
+      auto found = properties_.find(kDefaultValueFormatProperty);
+      if (found == properties_.end()) {
+        return Status::InvalidArgument(
+            "Statement is missing the 'VALUE_FORMAT' property from the WITH clause. Either "
+            "provide one or set a default via the '" +
+                std::string(kDefaultValueFormatProperty) + "' config.",
+            statement.location, "add VALUE_FORMAT='JSON' (or FORMAT='JSON')");
+      }
+      ASSIGN_OR_RAISE(source.value_format, FormatProperty(kDefaultValueFormatProperty,
+                                                          found->second, statement.location));
     }
     std::set<std::string> names;
     std::vector<catalog::Column> keys, values, headers;
@@ -1641,6 +1701,7 @@ class StatementAnalyzer {
     source.columns = keys;
     source.columns.insert(source.columns.end(), values.begin(), values.end());
     source.columns.insert(source.columns.end(), headers.begin(), headers.end());
+    ApplyDefaultValueWrapping(source);
     FormatErrorPlaces places;
     places.column = [&](const std::string& name) {
       for (const auto& definition : statement.columns) {
@@ -1737,6 +1798,12 @@ class StatementAnalyzer {
           "Cannot insert values into an unknown stream/table: `" + statement.name + "`",
           statement.name_location, nearest.empty() ? "" : "did you mean " + nearest + "?");
     }
+    if (target->read_only) {
+      return Status::BindError(
+          std::string("Cannot insert values into read-only ") +
+              (target->type == SourceType::kTable ? "table" : "stream") + ": " + target->name,
+          statement.name_location, "it was created with CREATE SOURCE, which makes it read-only");
+    }
     std::vector<std::string> columns;
     if (statement.columns.empty()) {
       for (const auto& column : target->columns) columns.push_back(column.name);
@@ -1811,18 +1878,49 @@ class StatementAnalyzer {
   const SessionProperties& properties_;
 };
 
-// Names unnamed items KSQL_COL_0, KSQL_COL_1, ... skipping names already taken.
-void NameItems(std::vector<ProjectionItem>& items) {
+// Splits a column name as ksqlDB's ColumnNames.NUMBERED_COLUMN_PATTERN does: "B_2" is
+// ("B", 2), "KSQL_COL_0" is ("KSQL_COL", 0), and a name without a numeric suffix is (name, 0).
+std::pair<std::string, int64_t> SplitNumberedName(const std::string& name) {
+  size_t underscore = name.rfind('_');
+  if (underscore != std::string::npos && underscore + 1 < name.size() &&
+      underscore + 1 + 9 >= name.size() &&
+      std::all_of(name.begin() + underscore + 1, name.end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    return {name.substr(0, underscore), std::stoll(name.substr(underscore + 1))};
+  }
+  return {name, 0};
+}
+
+// Names the unnamed items as ksqlDB's ColumnNames.columnAliasGenerator does. A struct
+// dereference takes its field's name (without a numeric suffix), numbered _1, _2, ... past
+// the numbers that the sources' columns of that name use; any other expression takes
+// KSQL_COL_n past the sources' KSQL_COL_n columns. Names that explicit items take are
+// skipped as well, so that two items never share a generated name.
+void NameItems(const std::vector<SourceDescription>& sources, std::vector<ProjectionItem>& items) {
+  std::map<std::string, std::set<int64_t>> used;  // by name without number
+  for (const SourceDescription& source : sources) {
+    for (const catalog::Column& column : source.columns) {
+      auto [base, number] = SplitNumberedName(column.name);
+      used[base].insert(number);
+    }
+  }
   std::set<std::string> taken;
   for (const auto& item : items) {
     if (item.explicit_name) taken.insert(item.name);
   }
-  int counter = 0;
+  std::map<std::string, int64_t> next;  // by name without number
   for (auto& item : items) {
     if (item.explicit_name) continue;
+    const bool field = !item.field_name.empty();
+    const std::string base = field ? SplitNumberedName(item.field_name).first : "KSQL_COL";
+    const std::set<int64_t>& numbers = used[base];
+    int64_t& index = next[base];
     std::string name;
     do {
-      name = "KSQL_COL_" + std::to_string(counter++);
+      while (numbers.count(index)) ++index;
+      // A field's first name drops the _0, as ksqlDB's AliasGenerator does.
+      name = field && index == 0 ? base : base + "_" + std::to_string(index);
+      ++index;
     } while (taken.count(name));
     item.name = name;
     taken.insert(name);
@@ -2014,6 +2112,15 @@ Result<int> ProjectJoinKey(const QueryPlanner& planner, const std::vector<Projec
   }
   projection[found] = JoinKeyReference(key, items[found].expression->sql);
   return found;
+}
+
+/// ksqlDB's EngineExecutor: a persistent query may not write a read-only (CREATE SOURCE) source.
+Status RefuseReadOnlySink(const SourceDescription& sink, const SourceLocation& where) {
+  if (!sink.read_only) return Status::OK();
+  return Status::BindError(std::string("Cannot insert into read-only ") +
+                               (sink.type == SourceType::kTable ? "table" : "stream") + ": " +
+                               sink.name,
+                           where, "it was created with CREATE SOURCE, which makes it read-only");
 }
 
 Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, AnalyzedStatement& result) {
@@ -2223,13 +2330,12 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
                              : expression.name;
         projected.explicit_name = true;
       } else if (expression.kind == sql::ExpressionKind::kDereference) {
-        projected.name = expression.name;
-        projected.explicit_name = true;
+        projected.field_name = expression.name;
       }
     }
     items.push_back(std::move(projected));
   }
-  NameItems(items);
+  NameItems(planner.sources, items);
   // A persistent query's columns may not take the names of pseudo columns (ksqlDB's rule).
   // REST push queries run as hidden CSAS statements named SIDESTREAM_TRANSIENT_...; in
   // ksqlDB a transient SELECT ROWTIME, ... is allowed, so they are exempt.
@@ -2329,6 +2435,24 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     return Status::BindError("PARTITION BY and GROUP BY in the same query is not supported",
                              query.partition_by.front()->location,
                              "GROUP BY already re-keys the result");
+  }
+  // ksqlDB's PushQueryValidator: a windowed table's rows are keyed by window, and no
+  // persistent query may read one (a push query may; the REST API runs those as hidden
+  // SIDESTREAM_TRANSIENT_ sinks). Sidestream refuses it for a declared windowed table (WITH
+  // WINDOW_TYPE) only: a windowed aggregation's result may be read back by a persistent
+  // query, an extension (its keys carry the windows).
+  if (statement.kind != sql::StatementKind::kSelect &&
+      !planner.sink_name.starts_with("SIDESTREAM_TRANSIENT_")) {
+    for (const SourceDescription& read : planner.sources) {
+      if (read.type == SourceType::kTable && read.window_type != catalog::WindowType::kNone &&
+          read.writer_query_id.empty()) {
+        return Status::BindError("KSQL does not support persistent queries on windowed tables.",
+                                 query.location,
+                                 read.name +
+                                     " is a windowed table: read it with a push query "
+                                     "(SELECT ... EMIT CHANGES)");
+      }
+    }
   }
   if (grouped) {
     std::vector<std::string> kafka_sources;
@@ -2714,6 +2838,7 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
   for (const auto& column : planner.plan->output.columns) {
     sink.columns.push_back({column.name, column.type, column.role, ""});
   }
+  if (statement.kind == sql::StatementKind::kCreateAsSelect) ApplyDefaultValueWrapping(sink);
   FormatErrorPlaces places;
   places.column = [&](const std::string&) { return statement.location; };
   RETURN_NOT_OK(CheckFormatsAndTimestamp(sink, statement, places));
@@ -2731,6 +2856,7 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
                               statement.name_location,
                               nearest.empty() ? "" : "did you mean " + nearest + "?");
     }
+    RETURN_NOT_OK(RefuseReadOnlySink(*target, statement.name_location));
     for (const SourceDescription& read : planner.sources) {
       if (read.name == target->name) {
         return Status::BindError("Cannot INSERT INTO " + target->name + ": the query reads from it",
@@ -2770,6 +2896,9 @@ Status StatementAnalyzer::AnalyzeQuery(const sql::Statement& statement, Analyzed
     sink = *target;
     result.query_id_prefix = "INSERTQUERY";
   } else {
+    if (auto existing = catalog_.GetSource(sink.name); existing.ok() && statement.or_replace) {
+      RETURN_NOT_OK(RefuseReadOnlySink(*existing, statement.name_location));
+    }
     if (!statement.or_replace && !statement.if_not_exists && catalog_.HasSource(sink.name)) {
       return Status::AlreadyExists(
           std::string("Cannot add ") + (sink.type == SourceType::kTable ? "table" : "stream") +

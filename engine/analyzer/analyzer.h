@@ -30,6 +30,15 @@ inline constexpr const char* kNewQueryPlannerProperty = "ksql.new.query.planner.
 /// a query's result whose sources have no key; KAFKA when unset.
 inline constexpr const char* kDefaultKeyFormatProperty = "ksql.persistence.default.format.key";
 
+/// The value format of a source declared without VALUE_FORMAT (or FORMAT); without it such a
+/// statement is refused.
+inline constexpr const char* kDefaultValueFormatProperty = "ksql.persistence.default.format.value";
+
+/// "false" ("true"): a source or result with a single value column and no WRAP_SINGLE_VALUE
+/// in its WITH clause reads and writes that column unwrapped (wrapped), where its value format
+/// supports it (ksqlDB's ksql.persistence.wrap.single.values). Unset: wrapped.
+inline constexpr const char* kWrapSingleValuesProperty = "ksql.persistence.wrap.single.values";
+
 /// What a statement means, once checked. The AST it came from is not referenced.
 struct AnalyzedStatement {
   sql::StatementKind kind = sql::StatementKind::kSelect;

@@ -48,6 +48,9 @@ struct SourceDescription {
   std::map<std::string, std::string> properties;  // every WITH property, values as text
   std::string sql;                                // the statement that defined it
   std::string writer_query_id;  // the persistent query writing it; empty for declared sources
+  /// CREATE SOURCE STREAM|TABLE: read-only, as in ksqlDB. No INSERT (VALUES or SELECT), no
+  /// DROP ... DELETE TOPIC, no CREATE OR REPLACE.
+  bool read_only = false;
 
   /// Finds a column by exact name; null when absent.
   const Column* FindColumn(const std::string& name) const;

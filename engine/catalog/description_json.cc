@@ -206,6 +206,11 @@ Result<SourceDescription> ReadSource(const json& object) {
   RETURN_NOT_OK(ReadProperties(object, "properties", &source.properties));
   RETURN_NOT_OK(ReadString(object, "sql", &source.sql));
   RETURN_NOT_OK(ReadString(object, "writer_query_id", &source.writer_query_id));
+  auto read_only_it = object.find("read_only");
+  if (read_only_it != object.end()) {
+    if (!read_only_it->is_boolean()) return Bad("read_only", "must be a boolean");
+    source.read_only = read_only_it->get<bool>();
+  }
   return source;
 }
 
@@ -249,6 +254,7 @@ json SourceToJson(const SourceDescription& source) {
   if (source.timestamp_format) object["timestamp_format"] = *source.timestamp_format;
   if (source.watermark_delay_ms) object["watermark_delay_ms"] = *source.watermark_delay_ms;
   if (source.window_size_ms) object["window_size_ms"] = *source.window_size_ms;
+  if (source.read_only) object["read_only"] = true;
   return object;
 }
 

@@ -102,6 +102,8 @@ struct StreamTask::State {
   bool stop_on_invalid_timestamp = false;
   // The sink's TIMESTAMP column: its value becomes the output record's timestamp.
   int sink_timestamp_column = -1;
+  // A STRING sink TIMESTAMP column is parsed with the sink's TIMESTAMP_FORMAT.
+  std::optional<functions::TemporalPattern> sink_timestamp_format;
   // No PARTITION BY, GROUP BY or join: the sink's key is the source's key object.
   bool keeps_source_key = true;
   // The sink is a repartition topic: a row with a NULL grouping value goes nowhere.
@@ -252,6 +254,10 @@ Result<std::unique_ptr<StreamTask>> StreamTask::Create(
         self->sink_timestamp_column = static_cast<int>(i);
       }
     }
+    if (self->sink.timestamp_format) {
+      ASSIGN_OR_RAISE(self->sink_timestamp_format,
+                      functions::TemporalPattern::Compile(*self->sink.timestamp_format));
+    }
   }
   return std::unique_ptr<StreamTask>(new StreamTask(std::move(state)));
 }
@@ -341,11 +347,18 @@ Result<bool> StreamTask::State::EncodeResult(const runtime::Record& record, std:
   if (sink_timestamp_column >= 0 && !record.tombstone) {
     const types::Value& event_time = record.row[sink_timestamp_column];
     // ksqlDB cannot write a record without a valid timestamp: it logs and skips it.
-    if (event_time.is_null() || event_time.integer() < 0) {
+    std::optional<int64_t> timestamp;
+    if (!event_time.is_null() && event_time.kind() != types::TypeId::kString) {
+      timestamp = event_time.integer();
+    } else if (!event_time.is_null() && sink_timestamp_format) {
+      auto parsed = sink_timestamp_format->Parse(event_time.string(), 0);
+      if (parsed.ok()) timestamp = *parsed;
+    }
+    if (!timestamp || *timestamp < 0) {
       ++counters.evaluation_errors;
       return false;
     }
-    result_timestamp = event_time.integer();
+    result_timestamp = *timestamp;
   }
   if (drop_null_keys) {
     for (size_t column = 0; column < sink_keys.size(); ++column) {

@@ -54,6 +54,7 @@ SourceDescription MakeFullTable() {
   source.properties = {{"KAFKA_TOPIC", "calls_per_cell"}, {"PARTITIONS", "6"}};
   source.sql = "CREATE TABLE CALLS_PER_CELL AS SELECT ...";
   source.writer_query_id = "CTAS_CALLS_PER_CELL_3";
+  source.read_only = true;
   return source;
 }
 
@@ -91,6 +92,7 @@ void ExpectSameSource(const SourceDescription& actual, const SourceDescription& 
   EXPECT_EQ(actual.properties, expected.properties);
   EXPECT_EQ(actual.sql, expected.sql);
   EXPECT_EQ(actual.writer_query_id, expected.writer_query_id);
+  EXPECT_EQ(actual.read_only, expected.read_only);
 }
 
 void ExpectSameQuery(const QueryDescription& actual, const QueryDescription& expected) {
