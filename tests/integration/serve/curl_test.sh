@@ -44,6 +44,13 @@ for flag in --http1.1 --http2-prior-knowledge; do
   expect "400 $version" $flag POST /ksql 'SELEC 1;' '"@type":"generic_error"'
   expect "400 $version" $flag POST /ksql '{"ksql":"SELEC 1;"}' '"message":"line 1:1: '
 done
+# /status ids are percent-decoded: a broken escape is a 400 naming it; escaped binary or an
+# id of 60 KB is an unknown command (404), and the server stays up.
+expect "400 1.1" --http1.1 GET /status/stream/%ZZ/create "Illegal escape in 'stream/%ZZ/create'"
+expect "400 1.1" --http1.1 GET /status/% "Illegal escape in '%'"
+expect "404 1.1" --http1.1 GET /status/%FF%FE%00 '"error_code":40400'
+expect "404 1.1" --http1.1 GET "/status/$(head -c 60000 /dev/zero | tr '\0' a)" 'Command not found'
+expect "200 1.1" --http1.1 GET /healthcheck '"isHealthy":true'
 # HTTP/2 by Upgrade: h2c.
 expect "200 2" --http2 GET /info '"KsqlServerInfo"'
 # An oversized body gets ksqlDB's error shape.
