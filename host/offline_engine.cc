@@ -649,14 +649,24 @@ void OfflineEngine::SetTopicWriterSchema(const std::string& topic, bool key,
 }
 
 Status OfflineEngine::Produce(const TestRecord& record) {
-  // Encode with the formats of the first source declared on the topic, as its producer would.
+  // Encode with the formats of the first source declared on the topic, as its producer would;
+  // a producer writing straight into a query's sink topic (a pipeline's test input) uses the
+  // sink's formats.
   std::string key_bytes;
   std::optional<std::string> value_bytes;
   std::string key_full_name, value_full_name;  // the message a PROTOBUF writer schema writes
-  bool declared = false;
-  for (const auto& source : catalog_->ListSources()) {
-    if (source.topic != record.topic || !source.writer_query_id.empty()) continue;
-    declared = true;
+  const auto sources = catalog_->ListSources();
+  const catalog::SourceDescription* declared_as = nullptr;
+  for (const auto& source : sources) {
+    if (source.topic != record.topic) continue;
+    if (source.writer_query_id.empty()) {
+      declared_as = &source;
+      break;
+    }
+    if (!declared_as) declared_as = &source;
+  }
+  if (declared_as) {
+    const catalog::SourceDescription& source = *declared_as;
     if (!record.key.is_null() && !writer_schemas_.count({record.topic, true})) {
       ASSIGN_OR_RAISE(key_bytes,
                       JsonToBytes(record.key, TestFormat(source, true),
@@ -674,9 +684,7 @@ Status OfflineEngine::Produce(const TestRecord& record) {
     }
     key_full_name = runtime::FormatOptionsOf(source, true).full_schema_name;
     value_full_name = runtime::FormatOptionsOf(source, false).full_schema_name;
-    break;
-  }
-  if (!declared) {
+  } else {
     key_bytes = record.key.is_null() ? "" : record.key.dump();
     if (!record.value.is_null()) value_bytes = record.value.dump();
   }

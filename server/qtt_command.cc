@@ -257,7 +257,16 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
     statements.push_back(Replace(statement.get<std::string>(), "{FORMAT}", format));
   }
   std::string all = Upper(std::accumulate(statements.begin(), statements.end(), std::string()));
-  const bool needs_registry = all.find("SCHEMA_ID") != std::string::npos || test.contains("topics");
+  // A "topics" entry needs a registry when it names a schema, not when it only gives a format
+  // or a partition count.
+  bool names_schema = false;
+  for (const auto& topic : test.value("topics", json::array())) {
+    for (const char* field :
+         {"keySchema", "valueSchema", "keySchemaId", "valueSchemaId", "valueSchemaReferences"}) {
+      names_schema = names_schema || (topic.contains(field) && !topic[field].is_null());
+    }
+  }
+  const bool needs_registry = all.find("SCHEMA_ID") != std::string::npos || names_schema;
   if (needs_registry && schema_registry.empty()) {
     return {id, Outcome::kSkipped, "needs a schema registry (run with --schema-registry URL)"};
   }
