@@ -644,8 +644,10 @@ Status OfflineEngine::StartQuery(const std::string& query_id, analyzer::LogicalO
 
 void OfflineEngine::SetTopicWriterSchema(const std::string& topic, bool key,
                                          std::string writer_schema, int32_t schema_id,
-                                         bool protobuf) {
-  writer_schemas_[{topic, key}] = WriterSchema{std::move(writer_schema), schema_id, protobuf};
+                                         bool protobuf,
+                                         std::vector<registry::NamedSchema> references) {
+  writer_schemas_[{topic, key}] =
+      WriterSchema{std::move(writer_schema), schema_id, protobuf, std::move(references)};
 }
 
 Status OfflineEngine::Produce(const TestRecord& record) {
@@ -694,7 +696,8 @@ Status OfflineEngine::Produce(const TestRecord& record) {
     ASSIGN_OR_RAISE(key_bytes,
                     writer->second.protobuf
                         ? formats::ProtobufMessageFromJson(writer->second.schema, key_full_name,
-                                                           writer->second.id, record.key.dump())
+                                                           writer->second.id, record.key.dump(),
+                                                           writer->second.references)
                         : formats::AvroMessageFromJson(writer->second.schema, writer->second.id,
                                                        record.key.dump()));
   }
@@ -703,7 +706,8 @@ Status OfflineEngine::Produce(const TestRecord& record) {
     ASSIGN_OR_RAISE(value_bytes,
                     writer->second.protobuf
                         ? formats::ProtobufMessageFromJson(writer->second.schema, value_full_name,
-                                                           writer->second.id, record.value.dump())
+                                                           writer->second.id, record.value.dump(),
+                                                           writer->second.references)
                         : formats::AvroMessageFromJson(writer->second.schema, writer->second.id,
                                                        record.value.dump()));
   }

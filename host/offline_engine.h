@@ -12,6 +12,7 @@
 #include "analyzer/logical_plan.h"
 #include "catalog/catalog.h"
 #include "common/status.h"
+#include "connectors/registry/schema_registry.h"
 #include "runtime/record.h"
 #include "runtime/stream_task.h"
 #include "session/script_runner.h"
@@ -79,8 +80,10 @@ class OfflineEngine {
   /// PROTOBUF, with the message the source's SCHEMA_FULL_NAME names, else the first) under
   /// `writer_schema`, registered with `schema_id`, rather than under the schema the source
   /// derives: a producer that registered its own schema (a QTT case's "topics" section).
+  /// A PROTOBUF writer schema may import `references`.
   void SetTopicWriterSchema(const std::string& topic, bool key, std::string writer_schema,
-                            int32_t schema_id, bool protobuf = false);
+                            int32_t schema_id, bool protobuf = false,
+                            std::vector<registry::NamedSchema> references = {});
 
   /// Wall-clock time passes with no input for `idle_ms` (at least the idle timeout): as on
   /// Kafka, every task's stream time moves to the newest timestamp it has seen plus `idle_ms`,
@@ -142,6 +145,7 @@ class OfflineEngine {
     std::string schema;
     int32_t id = 0;
     bool protobuf = false;  // else AVRO
+    std::vector<registry::NamedSchema> references;
   };
   std::map<std::pair<std::string, bool>, WriterSchema> writer_schemas_;  // (topic, key)
   std::vector<std::string> output_order_;

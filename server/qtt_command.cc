@@ -152,6 +152,27 @@ std::vector<TopicSchemas> SchemaTopics(const json& test,
   return ordered;
 }
 
+// The registry's kind of a "topics" schema in `format`.
+Result<registry::SchemaType> SchemaTypeOf(const std::string& format) {
+  if (format == "AVRO") return registry::SchemaType::kAvro;
+  if (format == "JSON_SR" || format == "JSON") return registry::SchemaType::kJson;
+  if (format == "PROTOBUF") return registry::SchemaType::kProtobuf;
+  return Status::NotSupported(
+      "a " + format + " schema in 'topics': only AVRO, JSON_SR and PROTOBUF are built here");
+}
+
+// A "topics" schema as the registry takes it: .proto text as it is, JSON as its text.
+std::string SchemaText(json schema, registry::SchemaType type) {
+  // Apicurio guesses a schema's kind from its text even when told, and takes a JSON Schema
+  // without "$schema" (a bare oneOf, {"type":"integer"}) for no known kind: name the draft,
+  // which changes nothing the schema says.
+  if (type == registry::SchemaType::kJson && schema.is_object() && !schema.contains("$schema")) {
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#";
+  }
+  return schema.is_string() && type != registry::SchemaType::kAvro ? schema.get<std::string>()
+                                                                   : schema.dump();
+}
+
 // Registers the schemas of a case's "topics" section as its producers would, and tells the
 // engine to write that topic's inputs under them. Returns the registered id of each id the
 // case declares (valueSchemaId, keySchemaId), or the reason the case cannot run.
@@ -176,42 +197,32 @@ Result<std::map<int64_t, int32_t>> RegisterTopicSchemas(const json& test, const 
     }
   }
   for (const auto& topic : test.value("topics", json::array())) {
-    if (topic.contains("valueSchemaReferences")) {
-      return Status::NotSupported("schema references in 'topics' are not supported");
-    }
     const std::string name = topic.value("name", std::string());
     for (bool key : {true, false}) {
       const char* field = key ? "keySchema" : "valueSchema";
       if (!topic.contains(field) || topic[field].is_null()) continue;
-      const std::string schema_format = TopicSchemaFormat(topic, key, format, statements);
-      registry::SchemaType type;
-      if (schema_format == "AVRO") {
-        type = registry::SchemaType::kAvro;
-      } else if (schema_format == "JSON_SR" || schema_format == "JSON") {
-        type = registry::SchemaType::kJson;
-      } else if (schema_format == "PROTOBUF") {
-        type = registry::SchemaType::kProtobuf;
-      } else {
-        return Status::NotSupported("a " + schema_format +
-                                    " schema in 'topics': only AVRO, JSON_SR and PROTOBUF are "
-                                    "built here");
+      ASSIGN_OR_RAISE(registry::SchemaType type,
+                      SchemaTypeOf(TopicSchemaFormat(topic, key, format, statements)));
+      const std::string text = SchemaText(topic[field], type);
+      // ksqlDB's runner registers each referenced schema under its name, then the schema.
+      std::vector<registry::SchemaReference> references;
+      std::vector<registry::NamedSchema> referenced;
+      for (const auto& reference :
+           topic.value(key ? "keySchemaReferences" : "valueSchemaReferences", json::array())) {
+        const std::string reference_name = reference.value("name", std::string());
+        ASSIGN_OR_RAISE(registry::SchemaType reference_type,
+                        SchemaTypeOf(Upper(reference.value("format", std::string()))));
+        const std::string reference_text = SchemaText(reference["schema"], reference_type);
+        RETURN_NOT_OK(registry.Register(reference_name, reference_type, reference_text).status());
+        ASSIGN_OR_RAISE(registry::RegisteredSchema latest, registry.GetLatest(reference_name));
+        references.push_back({reference_name, reference_name, latest.version});
+        referenced.push_back({reference_name, reference_text});
       }
-      json schema = topic[field];
-      // Apicurio guesses a schema's kind from its text even when told, and takes a JSON
-      // Schema without "$schema" (a bare oneOf, {"type":"integer"}) for no known kind: name
-      // the draft, which changes nothing the schema says.
-      if (type == registry::SchemaType::kJson && schema.is_object() &&
-          !schema.contains("$schema")) {
-        schema["$schema"] = "http://json-schema.org/draft-07/schema#";
-      }
-      const std::string text = schema.is_string() && type != registry::SchemaType::kAvro
-                                   ? schema.get<std::string>()
-                                   : schema.dump();
       ASSIGN_OR_RAISE(int32_t registered,
-                      registry.Register(name + (key ? "-key" : "-value"), type, text));
+                      registry.Register(name + (key ? "-key" : "-value"), type, text, references));
       if (type == registry::SchemaType::kAvro || type == registry::SchemaType::kProtobuf) {
         engine.SetTopicWriterSchema(name, key, text, registered,
-                                    type == registry::SchemaType::kProtobuf);
+                                    type == registry::SchemaType::kProtobuf, referenced);
       }
       if (!declares_ids) {
         auto numbered = case_ids.find({name, key});
@@ -287,9 +298,20 @@ CaseResult RunCase(const std::string& id, const json& test, const std::string& f
     if (!registry.ok()) return {id, Outcome::kFailed, registry.status().ToString()};
     auto subjects = (*registry)->ListSubjects();
     if (!subjects.ok()) return {id, Outcome::kFailed, subjects.status().ToString()};
-    for (const std::string& subject : *subjects) {
-      Status deleted = (*registry)->DeleteSubject(subject);
-      if (!deleted.ok()) return {id, Outcome::kFailed, deleted.ToString()};
+    // A subject that others reference goes once they are gone: pass after pass.
+    std::vector<std::string> left = std::move(*subjects);
+    while (!left.empty()) {
+      std::vector<std::string> refused;
+      Status last;
+      for (const std::string& subject : left) {
+        Status deleted = (*registry)->DeleteSubject(subject);
+        if (!deleted.ok()) {
+          refused.push_back(subject);
+          last = deleted;
+        }
+      }
+      if (refused.size() == left.size()) return {id, Outcome::kFailed, last.ToString()};
+      left = std::move(refused);
     }
     auto ids = RegisterTopicSchemas(test, format, all, statements, **registry, **engine);
     if (!ids.ok()) {

@@ -511,17 +511,54 @@ class ProtoTextErrors final : public pb::io::ErrorCollector {
   std::string first_;
 };
 
+// Parses .proto text into `file`; InvalidArgument naming the first error, after `what`.
+Status ParseProtoText(const std::string& text, const std::string& what,
+                      pb::FileDescriptorProto& file) {
+  pb::io::ArrayInputStream input(text.data(), static_cast<int>(text.size()));
+  ProtoTextErrors errors;
+  pb::io::Tokenizer tokenizer(&input, &errors);
+  pb::compiler::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  if (text.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !parser.Parse(&tokenizer, &file)) {
+    return Status::InvalidArgument(what + " does not parse: " + errors.first());
+  }
+  return Status::OK();
+}
+
 // Adds `name` to `pool` when the schema imports it: the well-known files this format knows
-// (already built), or another file compiled into libprotobuf (struct.proto, any.proto...).
-Status AddImport(pb::DescriptorPool& pool, const std::string& name) {
+// (already built), a schema the registered one references (`references`), or another file
+// compiled into libprotobuf (struct.proto, any.proto...).
+Status AddImport(pb::DescriptorPool& pool, const std::string& name,
+                 const std::vector<registry::NamedSchema>& references, int depth = 0) {
   if (pool.FindFileByName(name) != nullptr) return Status::OK();
+  if (depth > 32) return Status::InvalidArgument("PROTOBUF imports nest too deep at " + name);
+  auto referenced =
+      std::find_if(references.begin(), references.end(),
+                   [&](const registry::NamedSchema& schema) { return schema.name == name; });
+  if (referenced != references.end()) {
+    pb::FileDescriptorProto file;
+    RETURN_NOT_OK(
+        ParseProtoText(referenced->schema, "the PROTOBUF schema referenced as " + name, file));
+    file.set_name(name);
+    for (const std::string& dependency : file.dependency()) {
+      RETURN_NOT_OK(AddImport(pool, dependency, references, depth + 1));
+    }
+    FirstErrorCollector errors;
+    if (pool.BuildFileCollectingErrors(file, &errors) == nullptr) {
+      return Status::InvalidArgument("the PROTOBUF schema referenced as " + name +
+                                     " is not valid: " + errors.first());
+    }
+    return Status::OK();
+  }
   const pb::FileDescriptor* generated = pb::DescriptorPool::generated_pool()->FindFileByName(name);
   if (generated == nullptr) {
-    return Status::NotSupported("the PROTOBUF schema imports " + name +
-                                ", and schema references are not supported");
+    return Status::InvalidArgument("the PROTOBUF schema imports " + name +
+                                   ", which is neither a well-known file nor one of its schema "
+                                   "references");
   }
   for (int i = 0; i < generated->dependency_count(); ++i) {
-    RETURN_NOT_OK(AddImport(pool, generated->dependency(i)->name()));
+    RETURN_NOT_OK(AddImport(pool, generated->dependency(i)->name(), {}));
   }
   pb::FileDescriptorProto file;
   generated->CopyTo(&file);
@@ -532,19 +569,12 @@ Status AddImport(pb::DescriptorPool& pool, const std::string& name) {
   return Status::OK();
 }
 
-// Compiles a registered schema's text; `root` is left unset (see SelectMessage).
-Result<std::unique_ptr<CompiledSchema>> CompileSchemaText(const std::string& text) {
-  pb::io::ArrayInputStream input(text.data(), static_cast<int>(text.size()));
-  ProtoTextErrors errors;
-  pb::io::Tokenizer tokenizer(&input, &errors);
-  pb::compiler::Parser parser;
-  parser.RecordErrorsTo(&errors);
+// Compiles a registered schema's text, whose imports may name `references`; `root` is left
+// unset (see SelectMessage).
+Result<std::unique_ptr<CompiledSchema>> CompileSchemaText(
+    const std::string& text, const std::vector<registry::NamedSchema>& references) {
   pb::FileDescriptorProto file;
-  if (text.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
-      !parser.Parse(&tokenizer, &file)) {
-    return Status::InvalidArgument("the registered PROTOBUF schema does not parse: " +
-                                   errors.first());
-  }
+  RETURN_NOT_OK(ParseProtoText(text, "the registered PROTOBUF schema", file));
   file.set_name("sidestream/registered.proto");
   auto compiled = std::make_unique<CompiledSchema>();
   compiled->pool = std::make_unique<pb::DescriptorPool>();
@@ -562,7 +592,7 @@ Result<std::unique_ptr<CompiledSchema>> CompileSchemaText(const std::string& tex
                          std::find(file.dependency().begin(), file.dependency().end(), kMetaFile) !=
                              file.dependency().end();
   if (uses_meta) {
-    RETURN_NOT_OK(AddImport(*compiled->pool, "google/protobuf/descriptor.proto"));
+    RETURN_NOT_OK(AddImport(*compiled->pool, "google/protobuf/descriptor.proto", {}));
     if (compiled->pool->BuildFileCollectingErrors(MetaFile(), &build_errors) == nullptr) {
       return Status::Internal("PROTOBUF confluent/meta.proto: " + build_errors.first());
     }
@@ -572,7 +602,7 @@ Result<std::unique_ptr<CompiledSchema>> CompileSchemaText(const std::string& tex
     }
   }
   for (const std::string& dependency : file.dependency()) {
-    RETURN_NOT_OK(AddImport(*compiled->pool, dependency));
+    RETURN_NOT_OK(AddImport(*compiled->pool, dependency, references));
   }
   compiled->file = compiled->pool->BuildFileCollectingErrors(file, &build_errors);
   if (compiled->file == nullptr) {
@@ -581,6 +611,14 @@ Result<std::unique_ptr<CompiledSchema>> CompileSchemaText(const std::string& tex
   }
   compiled->factory = std::make_unique<pb::DynamicMessageFactory>(compiled->pool.get());
   return compiled;
+}
+
+// Compiles `registered` with the schemas it references, read from `registry`.
+Result<std::unique_ptr<CompiledSchema>> CompileRegistered(
+    registry::SchemaRegistry& registry, const registry::RegisteredSchema& registered) {
+  ASSIGN_OR_RAISE(std::vector<registry::NamedSchema> references,
+                  registry::ReferencedSchemas(registry, registered));
+  return CompileSchemaText(registered.schema, references);
 }
 
 // The message `full_name` names (its full name, or its name without the file's package),
@@ -1541,7 +1579,12 @@ class RegistryProtobufDecoder final : public RowDecoder {
                                          std::to_string(frame.schema_id) + ", which is a " +
                                          registry::SchemaTypeName(schema->type) + " schema"));
       }
-      found = writers_.emplace(key, CompileWriter(*schema, frame)).first;
+      auto writer = CompileWriter(*schema, frame);
+      // A referenced schema the registry could not give now may come at the next record.
+      if (!writer.ok() && writer.status().code() == StatusCode::kUnavailable) {
+        return writer.status();
+      }
+      found = writers_.emplace(key, std::move(writer)).first;
     }
     if (!found->second.ok()) return found->second.status();
     last_key_ = std::move(key);
@@ -1558,8 +1601,13 @@ class RegistryProtobufDecoder final : public RowDecoder {
                                                 const ConfluentProtobufFrame& frame) {
     const std::string what = "PROTOBUF schema id " + std::to_string(registered.id);
     auto writer = std::make_unique<Writer>();
-    auto schema = CompileSchemaText(registered.schema);
-    if (!schema.ok()) return Status::InvalidArgument(what + ": " + schema.status().message());
+    auto schema = CompileRegistered(*registry_, registered);
+    if (!schema.ok()) {
+      return Status(schema.status().code() == StatusCode::kUnavailable
+                        ? StatusCode::kUnavailable
+                        : StatusCode::kInvalidArgument,
+                    what + ": " + schema.status().message());
+    }
     writer->schema = std::move(*schema);
     auto message = MessageAtIndexes(*writer->schema->file, frame.message_indexes);
     if (!message.ok()) return Status::InvalidArgument(what + ": " + message.status().message());
@@ -1636,8 +1684,13 @@ class RegistryProtobufEncoder final : public RowEncoder {
         registry::SchemaToWrite registered,
         registry::GetSchemaToWrite(*registry_, id, registry::SchemaType::kProtobuf, subject_));
     const std::string& what = registered.what;
-    auto schema = CompileSchemaText(registered.registered.schema);
-    if (!schema.ok()) return Status::InvalidArgument(what + ": " + schema.status().message());
+    auto schema = CompileRegistered(*registry_, registered.registered);
+    if (!schema.ok()) {
+      return Status(schema.status().code() == StatusCode::kUnavailable
+                        ? StatusCode::kUnavailable
+                        : StatusCode::kInvalidArgument,
+                    what + ": " + schema.status().message());
+    }
     schema_ = std::move(*schema);
     auto message = SelectMessage(*schema_, full_name);
     if (!message.ok()) return Status::InvalidArgument(what + ": " + message.status().message());
@@ -1716,10 +1769,10 @@ Result<std::unique_ptr<RowEncoder>> MakeRegistryProtobufEncoder(const FormatOpti
   return RegistryProtobufEncoder::Create(options, std::move(columns));
 }
 
-Result<std::vector<FormatColumn>> ColumnsOfProtobufSchema(const std::string& schema_text,
-                                                          const std::string& full_name,
-                                                          bool upper_case) {
-  ASSIGN_OR_RAISE(auto schema, CompileSchemaText(schema_text));
+Result<std::vector<FormatColumn>> ColumnsOfProtobufSchema(
+    const std::string& schema_text, const std::string& full_name, bool upper_case,
+    const std::vector<registry::NamedSchema>& references) {
+  ASSIGN_OR_RAISE(auto schema, CompileSchemaText(schema_text, references));
   ASSIGN_OR_RAISE(const pb::Descriptor* message, SelectMessage(*schema, full_name));
   return ColumnsOfMessage(message, upper_case);
 }
@@ -1755,9 +1808,10 @@ void MatchFieldNames(nlohmann::ordered_json& value, const pb::Descriptor* descri
 
 Result<std::string> ProtobufMessageFromJson(const std::string& schema_text,
                                             const std::string& full_name, int32_t schema_id,
-                                            std::string_view value_json) {
+                                            std::string_view value_json,
+                                            const std::vector<registry::NamedSchema>& references) {
   QuietProtobufLogs();
-  ASSIGN_OR_RAISE(auto schema, CompileSchemaText(schema_text));
+  ASSIGN_OR_RAISE(auto schema, CompileSchemaText(schema_text, references));
   ASSIGN_OR_RAISE(const pb::Descriptor* descriptor, SelectMessage(*schema, full_name));
   std::unique_ptr<pb::Message> message(schema->factory->GetPrototype(descriptor)->New());
   pb::util::JsonParseOptions parse_options;
@@ -1804,7 +1858,7 @@ Result<std::string> ProtobufWireToJson(const std::string& schema_registry_url,
   ASSIGN_OR_RAISE(ConfluentProtobufFrame frame, ParseConfluentProtobufFrame(bytes));
   ASSIGN_OR_RAISE(auto registry, registry::SharedSchemaRegistry(schema_registry_url));
   ASSIGN_OR_RAISE(registry::RegisteredSchema registered, registry->GetById(frame.schema_id));
-  ASSIGN_OR_RAISE(auto schema, CompileSchemaText(registered.schema));
+  ASSIGN_OR_RAISE(auto schema, CompileRegistered(*registry, registered));
   ASSIGN_OR_RAISE(const pb::Descriptor* message,
                   MessageAtIndexes(*schema->file, frame.message_indexes));
   // The writer's fields, typed as the known columns where they name one (a DECIMAL's

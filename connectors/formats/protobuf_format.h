@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "connectors/formats/row_format.h"
+#include "connectors/registry/schema_registry.h"
 
 /// PROTOBUF and PROTOBUF_NOSR rows, through libprotobuf's DynamicMessage and reflection.
 ///
@@ -72,16 +73,19 @@ Result<std::unique_ptr<RowEncoder>> MakeRegistryProtobufEncoder(const FormatOpti
 /// `upper_case` (ksqlDB keeps the schema's names when a SCHEMA_ID names it, since it writes
 /// with that schema). Integers of 64 bits or unsigned are BIGINT, float DOUBLE, an enum STRING.
 /// InvalidArgument when the text does not parse or a field has no SQL type; NotFound when
-/// there is no such message; NotSupported for imports other than the well-known files.
-Result<std::vector<FormatColumn>> ColumnsOfProtobufSchema(const std::string& schema_text,
-                                                          const std::string& full_name,
-                                                          bool upper_case = true);
+/// there is no such message, InvalidArgument for an import that is neither a well-known file
+/// nor one of `references` (the schema references the registry gives with it: see
+/// registry::ReferencedSchemas).
+Result<std::vector<FormatColumn>> ColumnsOfProtobufSchema(
+    const std::string& schema_text, const std::string& full_name, bool upper_case = true,
+    const std::vector<registry::NamedSchema>& references = {});
 
 /// For test harnesses: `value_json` (proto3's JSON mapping) as the wire-format message of
-/// message `full_name` (else the first) of `schema_text`, with the header naming `schema_id`.
-Result<std::string> ProtobufMessageFromJson(const std::string& schema_text,
-                                            const std::string& full_name, int32_t schema_id,
-                                            std::string_view value_json);
+/// message `full_name` (else the first) of `schema_text` (which may import `references`),
+/// with the header naming `schema_id`.
+Result<std::string> ProtobufMessageFromJson(
+    const std::string& schema_text, const std::string& full_name, int32_t schema_id,
+    std::string_view value_json, const std::vector<registry::NamedSchema>& references = {});
 
 /// For test harnesses: a wire-format message as a JSON object of every field of its writer's
 /// schema (fetched from the registry), named as the schema names them; a field named like one

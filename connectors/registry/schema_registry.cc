@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -43,6 +44,47 @@ Result<SchemaToWrite> GetSchemaToWrite(SchemaRegistry& registry, int32_t id, Sch
   }
   found.registered = std::move(*registered);
   return found;
+}
+
+namespace {
+
+// Depth-first: a schema's references before the schema, each once; `open` holds the path
+// from the root, to name a cycle.
+Status AddReferences(SchemaRegistry& registry, const RegisteredSchema& schema,
+                     std::vector<std::string>& open, std::vector<NamedSchema>& out) {
+  for (const SchemaReference& reference : schema.references) {
+    if (std::any_of(out.begin(), out.end(),
+                    [&](const NamedSchema& done) { return done.name == reference.name; })) {
+      continue;
+    }
+    if (std::find(open.begin(), open.end(), reference.name) != open.end()) {
+      return Status::InvalidArgument("schema references form a cycle through '" + reference.name +
+                                     "'");
+    }
+    auto referenced = registry.GetVersion(reference.subject, reference.version);
+    if (!referenced.ok()) {
+      return Status(referenced.status().code() == StatusCode::kUnavailable
+                        ? StatusCode::kUnavailable
+                        : StatusCode::kInvalidArgument,
+                    "cannot read the schema referenced as '" + reference.name + "' (" +
+                        referenced.status().message() + ")");
+    }
+    open.push_back(reference.name);
+    RETURN_NOT_OK(AddReferences(registry, *referenced, open, out));
+    open.pop_back();
+    out.push_back({reference.name, std::move(referenced->schema)});
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::vector<NamedSchema>> ReferencedSchemas(SchemaRegistry& registry,
+                                                   const RegisteredSchema& schema) {
+  std::vector<NamedSchema> out;
+  std::vector<std::string> open;
+  RETURN_NOT_OK(AddReferences(registry, schema, open, out));
+  return out;
 }
 
 void AppendWireHeader(int32_t schema_id, std::string& out) {
@@ -179,6 +221,17 @@ Result<RegisteredSchema> SchemaOf(const nlohmann::json& body, const std::string&
   if (body.contains("version") && body["version"].is_number_integer()) {
     schema.version = body["version"].get<int32_t>();
   }
+  for (const auto& reference : body.value("references", nlohmann::json::array())) {
+    if (!reference.is_object() || !reference.value("name", nlohmann::json()).is_string() ||
+        !reference.value("subject", nlohmann::json()).is_string() ||
+        !reference.value("version", nlohmann::json()).is_number_integer()) {
+      return Status::Corruption(
+          what + ": a schema reference is not {name, subject, version}: " + reference.dump());
+    }
+    schema.references.push_back({reference["name"].get<std::string>(),
+                                 reference["subject"].get<std::string>(),
+                                 reference["version"].get<int32_t>()});
+  }
   return schema;
 }
 
@@ -186,15 +239,21 @@ Result<RegisteredSchema> SchemaOf(const nlohmann::json& body, const std::string&
 // (the cache answers the rest) and may come from any thread.
 class HttpSchemaRegistry final : public SchemaRegistry {
  public:
+  using SchemaRegistry::Register;
   explicit HttpSchemaRegistry(std::string base_url) : base_url_(std::move(base_url)) {
     while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
   }
 
-  Result<int32_t> Register(const std::string& subject, SchemaType type,
-                           const std::string& schema) override {
+  Result<int32_t> Register(const std::string& subject, SchemaType type, const std::string& schema,
+                           const std::vector<SchemaReference>& references) override {
     if (auto id = cache_.IdOf(subject, type, schema)) return *id;
     nlohmann::json request = {{"schema", schema}};
     if (type != SchemaType::kAvro) request["schemaType"] = SchemaTypeName(type);
+    for (const SchemaReference& reference : references) {
+      request["references"].push_back({{"name", reference.name},
+                                       {"subject", reference.subject},
+                                       {"version", reference.version}});
+    }
     const std::string what = "registering a schema under subject '" + subject + "' at " + url();
     ASSIGN_OR_RAISE(HttpResponse response,
                     Send("/subjects/" + Escape(subject) + "/versions", request.dump()));
@@ -204,7 +263,7 @@ class HttpSchemaRegistry final : public SchemaRegistry {
     }
     const int32_t id = body["id"].get<int32_t>();
     cache_.RememberId(subject, type, schema, id);
-    cache_.Remember(RegisteredSchema{id, type, schema, 0});
+    cache_.Remember(RegisteredSchema{id, type, schema, 0, references});
     return id;
   }
 
@@ -223,6 +282,18 @@ class HttpSchemaRegistry final : public SchemaRegistry {
     const std::string what = "the latest schema of subject '" + subject + "' at " + url();
     ASSIGN_OR_RAISE(HttpResponse response,
                     Send("/subjects/" + Escape(subject) + "/versions/latest", ""));
+    ASSIGN_OR_RAISE(nlohmann::json body, ObjectOf(response, what));
+    ASSIGN_OR_RAISE(RegisteredSchema schema, SchemaOf(body, what));
+    if (schema.id != 0) cache_.Remember(schema);
+    return schema;
+  }
+
+  Result<RegisteredSchema> GetVersion(const std::string& subject, int32_t version) override {
+    const std::string what =
+        "version " + std::to_string(version) + " of subject '" + subject + "' at " + url();
+    ASSIGN_OR_RAISE(
+        HttpResponse response,
+        Send("/subjects/" + Escape(subject) + "/versions/" + std::to_string(version), ""));
     ASSIGN_OR_RAISE(nlohmann::json body, ObjectOf(response, what));
     ASSIGN_OR_RAISE(RegisteredSchema schema, SchemaOf(body, what));
     if (schema.id != 0) cache_.Remember(schema);
@@ -309,18 +380,21 @@ class HttpSchemaRegistry final : public SchemaRegistry {
 // ksqlDB's mock:// registry: subjects and schemas in memory.
 class InMemorySchemaRegistry final : public SchemaRegistry {
  public:
+  using SchemaRegistry::Register;
   explicit InMemorySchemaRegistry(std::string url) : url_(std::move(url)) {}
 
-  Result<int32_t> Register(const std::string& subject, SchemaType type,
-                           const std::string& schema) override {
+  Result<int32_t> Register(const std::string& subject, SchemaType type, const std::string& schema,
+                           const std::vector<SchemaReference>& references) override {
     std::lock_guard lock(mutex_);
     int32_t id = 0;
     for (const auto& [existing_id, existing] : schemas_) {
-      if (existing.type == type && existing.schema == schema) id = existing_id;
+      if (existing.type == type && existing.schema == schema && existing.references == references) {
+        id = existing_id;
+      }
     }
     if (id == 0) {
       id = next_id_++;
-      schemas_[id] = RegisteredSchema{id, type, schema, 0};
+      schemas_[id] = RegisteredSchema{id, type, schema, 0, references};
     }
     auto& versions = subjects_[subject];
     if (versions.empty() || versions.back() != id) versions.push_back(id);
@@ -345,6 +419,19 @@ class InMemorySchemaRegistry final : public SchemaRegistry {
     }
     RegisteredSchema schema = schemas_.at(found->second.back());
     schema.version = static_cast<int32_t>(found->second.size());
+    return schema;
+  }
+
+  Result<RegisteredSchema> GetVersion(const std::string& subject, int32_t version) override {
+    std::lock_guard lock(mutex_);
+    auto found = subjects_.find(subject);
+    if (found == subjects_.end() || version < 1 ||
+        static_cast<size_t>(version) > found->second.size()) {
+      return Status::NotFound("version " + std::to_string(version) + " of subject '" + subject +
+                              "' is not in the registry " + url_);
+    }
+    RegisteredSchema schema = schemas_.at(found->second[version - 1]);
+    schema.version = version;
     return schema;
   }
 

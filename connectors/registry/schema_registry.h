@@ -18,12 +18,28 @@ enum class SchemaType { kAvro, kJson, kProtobuf };
 /// "AVRO", "JSON" or "PROTOBUF", as the registry spells it.
 const char* SchemaTypeName(SchemaType type);
 
+/// Another registered schema that a schema uses (Confluent's schema references): a .proto
+/// file it imports by `name`, held as `version` of `subject`.
+struct SchemaReference {
+  std::string name;
+  std::string subject;
+  int32_t version = 0;
+  bool operator==(const SchemaReference&) const = default;
+};
+
 /// A schema as the registry holds it.
 struct RegisteredSchema {
   int32_t id = 0;
   SchemaType type = SchemaType::kAvro;
   std::string schema;   // the schema text (Avro JSON, JSON Schema, .proto)
   int32_t version = 0;  // within its subject; 0 when fetched by id
+  std::vector<SchemaReference> references;
+};
+
+/// A referenced schema's text under the name the referring schema imports it by.
+struct NamedSchema {
+  std::string name;
+  std::string schema;
 };
 
 /// The registry, as formats use it. Implementations cache what cannot change (a schema by
@@ -36,14 +52,20 @@ struct RegisteredSchema {
 class SchemaRegistry {
  public:
   virtual ~SchemaRegistry() = default;
-  /// Registers `schema` under `subject` (e.g. "orders-value") and returns its id; the same
-  /// schema registered again returns the same id without a request.
+  /// Registers `schema`, which uses `references`, under `subject` (e.g. "orders-value") and
+  /// returns its id; the same schema registered again returns the same id without a request.
   virtual Result<int32_t> Register(const std::string& subject, SchemaType type,
-                                   const std::string& schema) = 0;
+                                   const std::string& schema,
+                                   const std::vector<SchemaReference>& references) = 0;
+  Result<int32_t> Register(const std::string& subject, SchemaType type, const std::string& schema) {
+    return Register(subject, type, schema, {});
+  }
   /// The schema with `id`.
   virtual Result<RegisteredSchema> GetById(int32_t id) = 0;
   /// The latest version registered under `subject` (never cached: it can change).
   virtual Result<RegisteredSchema> GetLatest(const std::string& subject) = 0;
+  /// Version `version` (1, 2, ...) of `subject`.
+  virtual Result<RegisteredSchema> GetVersion(const std::string& subject, int32_t version) = 0;
   /// Every subject (Confluent's GET /subjects).
   virtual Result<std::vector<std::string>> ListSubjects() = 0;
   /// Deletes `subject` and its versions for good (soft, then permanent delete), and forgets
@@ -66,6 +88,13 @@ struct SchemaToWrite {
 };
 Result<SchemaToWrite> GetSchemaToWrite(SchemaRegistry& registry, int32_t id, SchemaType type,
                                        const std::string& subject);
+
+/// The schemas `schema` references, directly or through another reference, each once and
+/// after the schemas it references (the order to compile them in). InvalidArgument when a
+/// reference cannot be read or the references form a cycle; Unavailable when the registry
+/// cannot be reached.
+Result<std::vector<NamedSchema>> ReferencedSchemas(SchemaRegistry& registry,
+                                                   const RegisteredSchema& schema);
 
 /// A client of the registry at `base_url` (http:// or https://), over libcurl.
 std::unique_ptr<SchemaRegistry> MakeHttpSchemaRegistry(std::string base_url);

@@ -1472,11 +1472,21 @@ class StatementAnalyzer {
         (key || (wrap != source.properties.end() && Upper(wrap->second) == "FALSE"));
     auto full_name =
         source.properties.find(key ? "KEY_SCHEMA_FULL_NAME" : "VALUE_SCHEMA_FULL_NAME");
+    std::vector<registry::NamedSchema> references;
+    if (format == "PROTOBUF") {
+      auto referenced = registry::ReferencedSchemas(*client, *schema);
+      if (!referenced.ok()) {
+        return Status::InvalidArgument(
+            "Cannot infer the columns of " + subject + ": " + referenced.status().message(),
+            statement.location);
+      }
+      references = std::move(*referenced);
+    }
     auto inferred =
         format == "PROTOBUF"
             ? formats::ColumnsOfProtobufSchema(
                   schema->schema, full_name != source.properties.end() ? full_name->second : "",
-                  upper_case)
+                  upper_case, references)
         : format == "JSON_SR"
             ? formats::ColumnsOfJsonSchema(schema->schema, key ? "ROWKEY" : "ROWVAL", whole_schema,
                                            upper_case)

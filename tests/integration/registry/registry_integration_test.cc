@@ -44,6 +44,34 @@ class RegistryTest : public ::testing::Test {
   }
 };
 
+TEST_F(RegistryTest, ProtobufSchemaReferencesRoundTrip) {
+  // A .proto that imports another registered under its own subject (Confluent's references).
+  auto registry = registry::MakeHttpSchemaRegistry(RegistryUrl());
+  const std::string topic = Topic("refs");
+  const std::string event_subject = topic + "-event.proto";
+  ASSERT_TRUE(registry
+                  ->Register(event_subject, registry::SchemaType::kProtobuf,
+                             "syntax = \"proto3\";\nmessage Event {\n  int64 ts = 1;\n}\n")
+                  .ok());
+  auto id = registry->Register(
+      topic + "-value", registry::SchemaType::kProtobuf,
+      "syntax = \"proto3\";\nimport \"event.proto\";\nmessage Logistics {\n  Event event = 1;\n}\n",
+      {{"event.proto", event_subject, 1}});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  // A fresh client reads the references from the registry, not from its cache.
+  auto fresh = registry::MakeHttpSchemaRegistry(RegistryUrl());
+  auto schema = fresh->GetById(*id);
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  ASSERT_EQ(schema->references.size(), 1u);
+  EXPECT_EQ(schema->references[0].subject, event_subject);
+  auto referenced = registry::ReferencedSchemas(*fresh, *schema);
+  ASSERT_TRUE(referenced.ok()) << referenced.status().ToString();
+  ASSERT_EQ(referenced->size(), 1u);
+  EXPECT_EQ((*referenced)[0].name, "event.proto");
+  EXPECT_NE((*referenced)[0].schema.find("message Event"), std::string::npos);
+  EXPECT_EQ(fresh->GetVersion(event_subject, 9).status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(RegistryTest, RegisterGetByIdAndLatestWithACache) {
   auto registry = registry::MakeHttpSchemaRegistry(RegistryUrl());
   const std::string subject = Topic("client") + "-value";

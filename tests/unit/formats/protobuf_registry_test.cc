@@ -192,8 +192,44 @@ TEST(ProtobufRegistryTest, InfersColumnsFromTheSchemaText) {
   EXPECT_EQ(ColumnsOfProtobufSchema("syntax = \"proto3\"; import \"other.proto\"; message M {}", "")
                 .status()
                 .code(),
-            StatusCode::kNotSupported);
+            StatusCode::kInvalidArgument);
   EXPECT_FALSE(ColumnsOfProtobufSchema("syntax = \"proto3\"; message M { M self = 1; }", "").ok());
+}
+
+TEST(ProtobufRegistryTest, ReadsAndInfersASchemaThatImportsItsReferences) {
+  // Confluent's schema references: the producer's schema imports event.proto, registered
+  // under its own subject.
+  auto client = Client("pb-references");
+  const std::string event = "syntax = \"proto3\"; package ev; message Event { int64 ts = 1; }";
+  const std::string logistics =
+      "syntax = \"proto3\"; import \"event.proto\"; message Logistics { ev.Event event = 1; "
+      "string id = 2; }";
+  ASSERT_TRUE(client->Register("event.proto", registry::SchemaType::kProtobuf, event).ok());
+  auto id = client->Register("calls-value", registry::SchemaType::kProtobuf, logistics,
+                             {{"event.proto", "event.proto", 1}});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto referenced = registry::ReferencedSchemas(*client, *client->GetById(*id));
+  ASSERT_TRUE(referenced.ok()) << referenced.status().ToString();
+
+  auto columns = ColumnsOfProtobufSchema(logistics, "", true, *referenced);
+  ASSERT_TRUE(columns.ok()) << columns.status().ToString();
+  ASSERT_EQ(columns->size(), 2u);
+  EXPECT_EQ((*columns)[0].name, "EVENT");
+  EXPECT_EQ((*columns)[0].type.ToString(), "STRUCT<`TS` BIGINT>");
+  // Without the references the import names what is missing.
+  auto unresolved = ColumnsOfProtobufSchema(logistics, "");
+  ASSERT_FALSE(unresolved.ok());
+  EXPECT_NE(unresolved.status().message().find("event.proto"), std::string::npos);
+
+  auto bytes =
+      ProtobufMessageFromJson(logistics, "", *id, R"({"event":{"ts":"7"},"id":"x1"})", *referenced);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto decoder = MakeDecoder(Registry("pb-references"), *columns);
+  ASSERT_TRUE(decoder.ok()) << decoder.status().ToString();
+  Row row(2);
+  ASSERT_TRUE((*decoder)->Decode(*bytes, row, 0).ok());
+  EXPECT_EQ(row[0].DebugString(), "{7}");  // STRUCT<TS BIGINT>
+  EXPECT_EQ(row[1].string(), "x1");
 }
 
 TEST(ProtobufRegistryTest, InfersADecimalFromConfluentFieldMeta) {

@@ -43,6 +43,49 @@ TEST(InMemoryRegistryTest, RegistersOnceAndServesLatest) {
   EXPECT_EQ(registry->GetLatest("nope").status().code(), StatusCode::kNotFound);
 }
 
+TEST(InMemoryRegistryTest, ResolvesReferencesDependenciesFirstAndRefusesCycles) {
+  auto registry = MakeInMemorySchemaRegistry("mock://references");
+  ASSERT_TRUE(registry->Register("base.proto", SchemaType::kProtobuf, "base").ok());
+  ASSERT_TRUE(
+      registry
+          ->Register("mid.proto", SchemaType::kProtobuf, "mid", {{"base.proto", "base.proto", 1}})
+          .ok());
+  auto top = registry->Register("t-value", SchemaType::kProtobuf, "top",
+                                {{"mid.proto", "mid.proto", 1}, {"base.proto", "base.proto", 1}});
+  ASSERT_TRUE(top.ok());
+  auto schema = registry->GetById(*top);
+  ASSERT_TRUE(schema.ok());
+  ASSERT_EQ(schema->references.size(), 2u);
+  auto referenced = ReferencedSchemas(*registry, *schema);
+  ASSERT_TRUE(referenced.ok()) << referenced.status().ToString();
+  // base.proto once, before mid.proto, which imports it.
+  ASSERT_EQ(referenced->size(), 2u);
+  EXPECT_EQ((*referenced)[0].name, "base.proto");
+  EXPECT_EQ((*referenced)[0].schema, "base");
+  EXPECT_EQ((*referenced)[1].name, "mid.proto");
+  EXPECT_EQ(registry->GetVersion("mid.proto", 1)->schema, "mid");
+  EXPECT_EQ(registry->GetVersion("mid.proto", 2).status().code(), StatusCode::kNotFound);
+
+  // A reference to a version that is not there names it.
+  auto dangling =
+      registry->Register("d-value", SchemaType::kProtobuf, "d", {{"gone.proto", "gone.proto", 3}});
+  ASSERT_TRUE(dangling.ok());
+  auto missing = ReferencedSchemas(*registry, *registry->GetById(*dangling));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("'gone.proto'"), std::string::npos);
+
+  // a.proto (version 2) references b.proto, which references a.proto's version 2.
+  ASSERT_TRUE(registry->Register("a.proto", SchemaType::kProtobuf, "a0").ok());
+  ASSERT_TRUE(
+      registry->Register("b.proto", SchemaType::kProtobuf, "b", {{"a.proto", "a.proto", 2}}).ok());
+  ASSERT_TRUE(
+      registry->Register("a.proto", SchemaType::kProtobuf, "a", {{"b.proto", "b.proto", 1}}).ok());
+  auto cyclic = ReferencedSchemas(*registry, *registry->GetVersion("a.proto", 2));
+  ASSERT_FALSE(cyclic.ok());
+  EXPECT_NE(cyclic.status().message().find("cycle"), std::string::npos);
+}
+
 TEST(SharedRegistryTest, OneClientPerUrl) {
   auto a = SharedSchemaRegistry("mock://shared");
   auto b = SharedSchemaRegistry("mock://shared");
