@@ -101,10 +101,6 @@ struct StoreNamer {
         }
       }
     }
-    if (join && changes_above) {
-      return Status::NotSupported(
-          "Aggregating the result of a table-table join is not supported yet");
-    }
     for (LogicalOperator* step : chain) {
       if (step->kind == LogicalOperatorKind::kMatchRecognize) {
         step->store_name = "match-recognize-" + std::to_string(matches++);

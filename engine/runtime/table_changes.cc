@@ -2,14 +2,16 @@
 
 namespace sidestream::runtime {
 
-TableChangesOperator::TableChangesOperator(size_t key_columns, std::unique_ptr<KeyValueStore> store)
-    : key_columns_(key_columns),
+TableChangesOperator::TableChangesOperator(std::vector<size_t> key_columns,
+                                           std::unique_ptr<KeyValueStore> store)
+    : key_columns_(std::move(key_columns)),
       rows_(store ? std::move(store) : std::make_unique<InMemoryKeyValueStore>()) {}
 
 Status TableChangesOperator::Consume(RecordBatch& batch) {
   output_.Clear();
   for (const Record& record : batch) {
-    key_.assign(record.row.begin(), record.row.begin() + static_cast<std::ptrdiff_t>(key_columns_));
+    key_.resize(key_columns_.size());
+    for (size_t i = 0; i < key_columns_.size(); ++i) key_[i] = record.row[key_columns_[i]];
     auto copy = [&](const types::Row& row, bool retract) {
       Record& change = output_.Append();
       change.row = row;  // reuses the buffers of earlier batches' records

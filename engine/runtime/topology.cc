@@ -69,10 +69,13 @@ class Topology::Builder {
     const bool join = node->kind == LogicalOperatorKind::kJoin;
     const bool table_input = join ? node->left_table && node->right_table
                                   : node->source.type == catalog::SourceType::kTable;
-    size_t source_key_columns = 0;
-    for (const auto& column : node->output.columns) {
-      if (!join && column.role == catalog::ColumnRole::kKey) ++source_key_columns;
+    // What identifies a row of the table: a source's key columns, or a join's key, which
+    // it appends as its last column.
+    std::vector<size_t> table_key;
+    for (size_t i = 0; i < node->output.columns.size(); ++i) {
+      if (!join && node->output.columns[i].role == catalog::ColumnRole::kKey) table_key.push_back(i);
     }
+    if (join) table_key.push_back(node->output.columns.size() - 1);
     for (const LogicalOperator* step : chain) {
       ASSIGN_OR_RAISE(std::unique_ptr<Operator> op, BuildStep(*step, table_input));
       if (op) Append(std::move(op), next);
@@ -80,7 +83,7 @@ class Topology::Builder {
       // changes (planner::AssignStores).
       if (!step->table_changes_store.empty()) {
         Append(std::make_unique<TableChangesOperator>(
-                   source_key_columns, MakeStore(stores_, step->table_changes_store)),
+                   table_key, MakeStore(stores_, step->table_changes_store)),
                next);
       }
     }
