@@ -1218,15 +1218,16 @@ class StatementAnalyzer {
       case sql::StatementKind::kSelect:
         RETURN_NOT_OK(AnalyzeQuery(statement, result));
         break;
-      case sql::StatementKind::kCreateType:
+      case sql::StatementKind::kCreateType: {
         if (catalog_.GetType(statement.name).ok() && !statement.if_not_exists) {
           return Status::AlreadyExists("Type " + statement.name + " already exists",
                                        statement.name_location);
         }
         result.target_name = statement.name;
-        result.type = statement.type;
+        ASSIGN_OR_RAISE(result.type, ResolveTypeNames(statement.type, statement.type_names));
         result.if_not_exists = statement.if_not_exists;
         break;
+      }
       case sql::StatementKind::kDrop:
         RETURN_NOT_OK(AnalyzeDrop(statement, result));
         break;
@@ -1400,8 +1401,42 @@ class StatementAnalyzer {
     return Status::OK();
   }
 
+  // `type` with part `path[depth...]` replaced by `with`.
+  static SqlType ReplacePart(const SqlType& type, const std::vector<size_t>& path, size_t depth,
+                             const SqlType& with) {
+    if (depth == path.size()) return with;
+    const size_t step = path[depth];
+    switch (type.id()) {
+      case TypeId::kArray:
+        return SqlType::Array(ReplacePart(type.element(), path, depth + 1, with));
+      case TypeId::kMap:
+        return step == 0 ? SqlType::Map(ReplacePart(type.key(), path, depth + 1, with), type.value())
+                         : SqlType::Map(type.key(), ReplacePart(type.value(), path, depth + 1, with));
+      case TypeId::kStruct: {
+        std::vector<types::StructField> fields = type.fields();
+        fields.at(step).type = ReplacePart(fields.at(step).type, path, depth + 1, with);
+        return SqlType::Struct(std::move(fields));
+      }
+      default:
+        return type;
+    }
+  }
+
+  // `type` with each CREATE TYPE name it uses replaced by the type the name stands for.
+  Result<SqlType> ResolveTypeNames(SqlType type, const std::vector<sql::NamedTypeUse>& names) {
+    for (const sql::NamedTypeUse& use : names) {
+      auto named = catalog_.GetType(use.name);
+      if (!named.ok()) {
+        return Status::NotFound("Unknown type '" + use.name + "'", use.location,
+                                "declare it with CREATE TYPE");
+      }
+      type = ReplacePart(type, use.path, 0, *named);
+    }
+    return type;
+  }
+
   Result<SqlType> ResolveColumnType(const sql::ColumnDefinition& column) {
-    if (column.custom_type.empty()) return column.type;
+    if (column.custom_type.empty()) return ResolveTypeNames(column.type, column.nested_custom_types);
     auto type = catalog_.GetType(column.custom_type);
     if (!type.ok()) {
       std::string nearest =

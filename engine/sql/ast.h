@@ -197,11 +197,21 @@ struct Property {
 
 enum class ColumnConstraint { kNone, kKey, kPrimaryKey, kHeaders };
 
+/// A CREATE TYPE name used within a type, resolved by the analyzer: `path` leads to it from
+/// the outer type (an ARRAY's element is 0, a MAP's key 0 and value 1, a STRUCT's field i;
+/// empty for the whole type), where the parser left a NULL type in its place.
+struct NamedTypeUse {
+  std::vector<size_t> path;
+  std::string name;
+  SourceLocation location;
+};
+
 struct ColumnDefinition {
   SourceLocation location;
   std::string name;
   types::SqlType type;
   std::string custom_type;  // a CREATE TYPE name, resolved by the analyzer; type unset then
+  std::vector<NamedTypeUse> nested_custom_types;  // CREATE TYPE names within `type`
   ColumnConstraint constraint = ColumnConstraint::kNone;
   std::string header_key;  // HEADER('key'); empty for HEADERS
 };
@@ -269,6 +279,7 @@ struct Statement {
   std::unique_ptr<Query> query;       // AS SELECT, INSERT INTO ... SELECT, SELECT
   std::vector<ExpressionPtr> values;  // INSERT VALUES
   types::SqlType type;                // CREATE TYPE
+  std::vector<NamedTypeUse> type_names;  // CREATE TYPE: the type names within `type`
 
   // SHOW / DESCRIBE / DROP
   ShowTarget show_target = ShowTarget::kStreams;

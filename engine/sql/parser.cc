@@ -214,22 +214,42 @@ class AstBuilder {
 
   struct BuiltType {
     types::SqlType type;
-    std::string custom;
+    std::string custom;  // the whole type is this CREATE TYPE name
+    SourceLocation custom_location;
+    std::vector<NamedTypeUse> nested;  // CREATE TYPE names within it
+    // Every CREATE TYPE name, the whole type's included (with an empty path).
+    std::vector<NamedTypeUse> AllNames() const {
+      std::vector<NamedTypeUse> names = nested;
+      if (!custom.empty()) names.push_back({{}, custom, custom_location});
+      return names;
+    }
   };
 
-  Result<BuiltType> BuildType(P::TypeContext* context, bool nested) {
+  // `child` becomes part `index` of `parent`: its type names move below that step.
+  static void Adopt(BuiltType& parent, const BuiltType& child, size_t index) {
+    for (NamedTypeUse use : child.AllNames()) {
+      use.path.insert(use.path.begin(), index);
+      parent.nested.push_back(std::move(use));
+    }
+  }
+
+  Result<BuiltType> BuildType(P::TypeContext* context) {
     BuiltType built;
     if (auto* array = dynamic_cast<P::ArrayTypeContext*>(context)) {
-      ASSIGN_OR_RAISE(auto element, BuildType(array->type(), true));
+      ASSIGN_OR_RAISE(auto element, BuildType(array->type()));
       built.type = types::SqlType::Array(element.type);
+      Adopt(built, element, 0);
     } else if (auto* map = dynamic_cast<P::MapTypeContext*>(context)) {
-      ASSIGN_OR_RAISE(auto key, BuildType(map->type(0), true));
-      ASSIGN_OR_RAISE(auto value, BuildType(map->type(1), true));
+      ASSIGN_OR_RAISE(auto key, BuildType(map->type(0)));
+      ASSIGN_OR_RAISE(auto value, BuildType(map->type(1)));
       built.type = types::SqlType::Map(key.type, value.type);
+      Adopt(built, key, 0);
+      Adopt(built, value, 1);
     } else if (auto* structure = dynamic_cast<P::StructTypeContext*>(context)) {
       std::vector<types::StructField> fields;
       for (auto* field : structure->structField()) {
-        ASSIGN_OR_RAISE(auto type, BuildType(field->type(), true));
+        ASSIGN_OR_RAISE(auto type, BuildType(field->type()));
+        Adopt(built, type, fields.size());
         std::string name = Identifier(field->identifier());
         for (const auto& existing : fields) {
           if (existing.name == name) {
@@ -275,12 +295,10 @@ class AstBuilder {
           quoted ? Result<types::SqlType>(Status::NotFound(name)) : types::ScalarTypeFromName(name);
       if (scalar.ok()) {
         built.type = *scalar;
-      } else if (nested) {
-        return Status::NotSupported(
-            "Custom type '" + name + "' inside ARRAY, MAP or STRUCT is not supported yet",
-            LocationOf(named));
       } else {
+        built.type = types::SqlType::Null();  // until the analyzer resolves the name
         built.custom = name;
+        built.custom_location = LocationOf(named);
       }
     }
     return built;
@@ -512,7 +530,12 @@ class AstBuilder {
     if (auto* cast = dynamic_cast<P::CastContext*>(context)) {
       auto expression = NewExpression(ExpressionKind::kCast, context);
       ASSIGN_OR_RAISE(auto operand, BuildExpression(cast->expression()));
-      ASSIGN_OR_RAISE(auto type, BuildType(cast->type(), false));
+      ASSIGN_OR_RAISE(auto type, BuildType(cast->type()));
+      if (!type.nested.empty()) {
+        return Status::NotSupported("CAST to custom type " + type.nested[0].name +
+                                        " is not supported yet",
+                                    type.nested[0].location);
+      }
       expression->cast_type = type.type;
       expression->cast_custom_type = type.custom;
       expression->children.push_back(std::move(operand));
@@ -1059,9 +1082,10 @@ class AstBuilder {
             return Status::SyntaxError("Duplicate column '" + column.name + "'", column.location);
           }
         }
-        ASSIGN_OR_RAISE(auto type, BuildType(column_context->type(), false));
+        ASSIGN_OR_RAISE(auto type, BuildType(column_context->type()));
         column.type = type.type;
         column.custom_type = type.custom;
+        column.nested_custom_types = type.nested;
         if (P::ColumnConstraintContext* constraint = column_context->columnConstraint()) {
           if (constraint->PRIMARY() != nullptr) {
             column.constraint = ColumnConstraint::kPrimaryKey;
@@ -1208,8 +1232,9 @@ class AstBuilder {
       s->kind = StatementKind::kCreateType;
       s->if_not_exists = create_type->EXISTS() != nullptr;
       SetName(create_type->identifier(), s);
-      ASSIGN_OR_RAISE(auto type, BuildType(create_type->type(), true));
+      ASSIGN_OR_RAISE(auto type, BuildType(create_type->type()));
       s->type = type.type;
+      s->type_names = type.AllNames();
     } else if (auto* drop = dynamic_cast<P::DropSourceContext*>(context)) {
       s->kind = StatementKind::kDrop;
       SetSourceKind(drop->sourceKind(), s);

@@ -714,7 +714,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"CREATE STREAM s (a INT, WATERMARK FOR ts AS ts)", kSyntax, 1, 25,
                   "WATERMARK column 'TS' is not defined", ""},
         ErrorCase{"SELECT CAST(a AS ARRAY<my_type>) FROM s", StatusCode::kNotSupported, 1, 24,
-                  "Custom type 'MY_TYPE'", ""},
+                  "CAST to custom type MY_TYPE is not supported yet", ""},
         ErrorCase{"SELECT CAST(a AS DECIMAL) FROM s", kSyntax, 1, 18, "DECIMAL needs a precision",
                   "DECIMAL(10, 2)"},
         ErrorCase{"SELECT * FROM s PARTITION BY ()", kSyntax, 1, 30,
