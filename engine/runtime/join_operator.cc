@@ -467,7 +467,7 @@ Status JoinOperator::ApplySubscribe(const Record& record) {
     existed = (*previous)[2].boolean();
   }
   if (record.tombstone && !existed) return Status::OK();  // nothing was there
-  types::Value foreign_key;  // NULL for a delete
+  types::Value foreign_key;                               // NULL for a delete
   if (!record.tombstone && !spec_.keys[0]->Evaluate(record.row, foreign_key).ok()) {
     ++evaluation_errors_;  // refers to nothing, like a NULL foreign key
     foreign_key.SetNull();

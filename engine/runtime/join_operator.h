@@ -28,7 +28,7 @@ enum class JoinKind {
 
 /// What a subscription record (kForeignKeySubscribe's output) asks of kForeignKeyRespond.
 enum class SubscriptionKind : int32_t {
-  kSubscribeNew = 0,       // a new left row refers to the key: answer with the join
+  kSubscribeNew = 0,        // a new left row refers to the key: answer with the join
   kSubscribeReplacing = 1,  // an updated left row refers to it (INNER, no match: a tombstone)
   kUnsubscribe = 2,         // the left row no longer refers to it: no answer
   kLeftOnly = 3,            // LEFT join, NULL foreign key: answer the row with NULLs

@@ -28,8 +28,8 @@ using FinalTable = std::map<std::string, std::string>;  // key -> value, deleted
 
 // Runs `changes` through `CREATE TABLE OUT AS SELECT ... <join> ...` on `partitions`
 // partitions; returns the output table as it ends, and the number of results.
-FinalTable Run(const std::string& join, int partitions, const std::vector<Change>& changes,
-               size_t& results) {
+FinalTable RunJoin(const std::string& join, int partitions, const std::vector<Change>& changes,
+                   size_t& results) {
   auto engine = OfflineEngine::Create(partitions);
   EXPECT_TRUE(engine.ok());
   if (!engine.ok()) return {};
@@ -79,22 +79,22 @@ FinalTable Run(const std::string& join, int partitions, const std::vector<Change
 std::vector<Change> Scripted() {
   return {
       {false, 10, false, {}, "ten"},
-      {true, 1, false, 10, "a"},        // joins
-      {true, 2, false, 20, "b"},        // no right row yet
-      {false, 20, false, {}, "twenty"},  // joins 2
-      {true, 1, false, 20, "a2"},       // foreign key changes: unsubscribes 10
-      {false, 10, false, {}, "ten2"},    // no longer refers to 1
+      {true, 1, false, 10, "a"},          // joins
+      {true, 2, false, 20, "b"},          // no right row yet
+      {false, 20, false, {}, "twenty"},   // joins 2
+      {true, 1, false, 20, "a2"},         // foreign key changes: unsubscribes 10
+      {false, 10, false, {}, "ten2"},     // no longer refers to 1
       {false, 20, false, {}, "twenty2"},  // both 1 and 2
-      {true, 3, false, {}, "c"},        // NULL foreign key
-      {true, 2, false, {}, "b2"},       // a foreign key goes NULL
-      {true, 3, false, 10, "c2"},       // NULL to a key
-      {false, 10, true, {}, ""},         // right delete
-      {true, 1, true, {}, ""},          // left delete
-      {true, 4, true, {}, ""},          // delete of nothing
-      {true, 1, false, 10, "a3"},       // back, on a deleted right row
-      {false, 10, false, {}, "ten3"},    // joins 1 and 3 again
+      {true, 3, false, {}, "c"},          // NULL foreign key
+      {true, 2, false, {}, "b2"},         // a foreign key goes NULL
+      {true, 3, false, 10, "c2"},         // NULL to a key
+      {false, 10, true, {}, ""},          // right delete
+      {true, 1, true, {}, ""},            // left delete
+      {true, 4, true, {}, ""},            // delete of nothing
+      {true, 1, false, 10, "a3"},         // back, on a deleted right row
+      {false, 10, false, {}, "ten3"},     // joins 1 and 3 again
       {true, 3, true, {}, ""},
-      {true, 2, true, {}, ""},          // left delete of a NULL foreign key
+      {true, 2, true, {}, ""},  // left delete of a NULL foreign key
   };
 }
 
@@ -117,8 +117,8 @@ class ForeignKeyJoinPartitionsTest : public ::testing::TestWithParam<const char*
 
 TEST_P(ForeignKeyJoinPartitionsTest, ScriptedChangesEndAsOnOnePartition) {
   size_t one_results = 0, four_results = 0;
-  const FinalTable one = Run(GetParam(), 1, Scripted(), one_results);
-  const FinalTable four = Run(GetParam(), 4, Scripted(), four_results);
+  const FinalTable one = RunJoin(GetParam(), 1, Scripted(), one_results);
+  const FinalTable four = RunJoin(GetParam(), 4, Scripted(), four_results);
   EXPECT_GT(one_results, 5u);
   EXPECT_FALSE(one.empty());
   EXPECT_EQ(four, one);
@@ -129,8 +129,8 @@ TEST_P(ForeignKeyJoinPartitionsTest, RandomChangesEndAsOnOnePartition) {
     SCOPED_TRACE(seed);
     const std::vector<Change> changes = Random(seed, 300);
     size_t one_results = 0, four_results = 0;
-    const FinalTable one = Run(GetParam(), 1, changes, one_results);
-    const FinalTable four = Run(GetParam(), 4, changes, four_results);
+    const FinalTable one = RunJoin(GetParam(), 1, changes, one_results);
+    const FinalTable four = RunJoin(GetParam(), 4, changes, four_results);
     EXPECT_GT(one_results, 50u);
     EXPECT_EQ(four, one);
   }
