@@ -632,6 +632,7 @@ class JoinRekeyer {
       copy->left_table = join.left_table;
       copy->right_table = join.right_table;
       copy->foreign_key_step = which;
+      if (join.join_condition) copy->join_condition = join.join_condition->Clone();
       for (const auto& expression : join.expressions) {
         copy->expressions.push_back(expression->Clone());
       }
