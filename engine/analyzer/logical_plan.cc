@@ -168,6 +168,19 @@ std::string LogicalOperator::ToString(int indent) const {
     case LogicalOperatorKind::kJoin:
       line += std::string(" ") + JoinTypeName(join_type) + " on " + join_condition->sql;
       if (expressions.size() == 3) line += " foreign key, keyed by " + expressions[2]->sql;
+      switch (foreign_key_step) {
+        case ForeignKeyStep::kWhole:
+          break;
+        case ForeignKeyStep::kSubscribe:
+          line += " (subscribing step)";
+          break;
+        case ForeignKeyStep::kRespond:
+          line += " (responding step)";
+          break;
+        case ForeignKeyStep::kResolve:
+          line += " (resolving step)";
+          break;
+      }
       if (within_before_ms) {
         line += " within (" + Milliseconds(*within_before_ms) + ", " +
                 Milliseconds(within_after_ms.value_or(*within_before_ms)) + ")";

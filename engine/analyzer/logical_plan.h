@@ -137,6 +137,14 @@ struct LogicalOperator {
   std::optional<int64_t> within_before_ms;
   std::optional<int64_t> within_after_ms;
   std::optional<int64_t> grace_ms;
+  /// A foreign-key join on more than one partition runs in three stages (Kafka Streams'
+  /// KIP-213, set by the planner): kSubscribe (the left table's stage: rows to the
+  /// subscription topic, keyed by the foreign key; one child), kRespond (the right table's
+  /// stage: children the subscription topic and the right table; answers to the response
+  /// topic, keyed by the left key) and kResolve (reads the response topic, drops stale
+  /// answers; one child). kWhole: the join runs in one operator.
+  enum class ForeignKeyStep { kWhole, kSubscribe, kRespond, kResolve };
+  ForeignKeyStep foreign_key_step = ForeignKeyStep::kWhole;
 
   // kFlatMap: `expressions` are the table function calls (over the input). The output is the
   // input's columns, then one KSQL_SYNTH_n column per call; in the row, those values go
@@ -153,6 +161,9 @@ struct LogicalOperator {
   /// kSink of a repartition topic (set by the planner): a row with a NULL grouping value is
   /// dropped there, as Kafka Streams drops a null key before repartitioning.
   bool repartition = false;
+  /// kSink of a foreign-key join's subscription topic: a row with a NULL key is written
+  /// without one (a left row with a NULL foreign key, answered by any partition).
+  bool null_keys_travel = false;
 
   // Set by the planner (planner::PlanQuery, AssignStores), read by the runtime: the state
   // store of an Aggregate, the prefix of a Join's two stores ("-left", "-right"), and on the

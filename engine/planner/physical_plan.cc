@@ -62,12 +62,24 @@ void SourceOffsets(const LogicalOperator& node, int offset,
                    std::vector<std::pair<int, size_t>>& offsets) {
   if (node.kind == LogicalOperatorKind::kScan) {
     offsets.push_back({offset, node.output.columns.size()});
-  } else if (node.kind == LogicalOperatorKind::kJoin) {
+  } else if (node.kind == LogicalOperatorKind::kJoin && node.children.size() == 2) {
     SourceOffsets(*node.children.at(0), offset, offsets);
     SourceOffsets(*node.children.at(1), offset + node.left_width, offsets);
   } else {
     SourceOffsets(*node.children.at(0), offset, offsets);
   }
+}
+
+// A foreign-key join's subscription or response topic, whose columns are all read.
+bool ForeignKeyTopic(const std::string& topic) {
+  for (const std::string suffix : {"-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-topic",
+                                   "-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-topic"}) {
+    if (topic.size() >= suffix.size() &&
+        topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void CollectScans(const LogicalOperator& node, std::vector<const LogicalOperator*>& scans) {
@@ -118,6 +130,8 @@ struct StoreNamer {
     if (!join) return Status::OK();
     node->store_name = "join-" + std::to_string(joins++);
     names.push_back(node->store_name + "-left");
+    // A foreign-key join's subscribing and resolving steps have one input and one store.
+    if (node->children.size() == 1) return Name(node->children.at(0).get());
     names.push_back(node->store_name + "-right");
     RETURN_NOT_OK(Name(node->children.at(0).get()));
     return Name(node->children.at(1).get());
@@ -383,8 +397,15 @@ std::vector<std::vector<bool>> UsedColumnsBySource(const LogicalOperator& plan) 
   std::vector<bool> used(width, false);
   CollectSubtree(*top, used);
   std::vector<std::vector<bool>> by_source;
-  for (const auto& [offset, columns] : offsets) {
+  std::vector<const LogicalOperator*> scans;
+  CollectScans(*top, scans);
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    const auto [offset, columns] = offsets[i];
     by_source.emplace_back(used.begin() + offset, used.begin() + offset + columns);
+    // What travels there is read whole (versions, kinds and delete flags included).
+    if (i < scans.size() && ForeignKeyTopic(scans[i]->source.topic)) {
+      by_source.back().assign(columns, true);
+    }
   }
   return by_source;
 }
@@ -511,13 +532,7 @@ class JoinRekeyer {
     if (join.expressions.size() == 3 && (sides[0].partitions > 1 || sides[1].partitions > 1)) {
       // A foreign key's right row is in the partition of its own key, not of the left row's:
       // Kafka Streams sends subscriptions and responses through topics of their own for that.
-      return Status::NotSupported(
-          "Foreign-key table-table joins need a single partition on each side: `" + sides[0].name +
-              "` has " + std::to_string(sides[0].partitions) + ", `" + sides[1].name + "` " +
-              std::to_string(sides[1].partitions) +
-              " (the subscription and response topics of Kafka Streams' foreign-key joins "
-              "are not implemented yet)",
-          SourceLocation{});
+      return SplitForeignKey(join, sides);
     }
     // On one partition every task sees every record: nothing to pair up.
     if ((sides[0].partitions == 1 && sides[1].partitions == 1) ||
@@ -581,6 +596,97 @@ class JoinRekeyer {
       Cut(join, side, join_name + (side == 0 ? "-left" : "-right"), target, used);
     }
     return Joined(join, target, target.partitions);
+  }
+
+  // A foreign-key join over partitions, as Kafka Streams runs it (KIP-213): the left table's
+  // stage subscribes each left row to its foreign key through
+  // `<application>_<query>-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-topic` (keyed by the
+  // foreign key in the right table's key format, with its partitions), the right table's stage
+  // answers through `...-SUBSCRIPTION-RESPONSE-topic` (keyed by the left key in the left
+  // table's format, with its partitions), and `join`, which stays in this stage, resolves the
+  // answers (runtime::JoinKind::kForeignKeySubscribe, kForeignKeyRespond, kForeignKeyResolve).
+  Result<Partitioning> SplitForeignKey(LogicalOperator& join, const Partitioning sides[2]) {
+    if (join.children.at(0)->kind != LogicalOperatorKind::kScan ||
+        join.children.at(1)->kind != LogicalOperatorKind::kScan) {
+      return Status::Internal("a foreign-key join's inputs are not tables");
+    }
+    using Step = LogicalOperator::ForeignKeyStep;
+    const size_t width = static_cast<size_t>(join.left_width);
+    const std::string registration_id = query_id_ + "-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION";
+    const std::string response_id = query_id_ + "-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE";
+    const std::string registration_topic = application_id_ + "_" + registration_id + "-topic";
+    const std::string response_topic = application_id_ + "_" + response_id + "-topic";
+    LogicalOperatorPtr left = std::move(join.children[0]);
+    LogicalOperatorPtr right = std::move(join.children[1]);
+    join.children.clear();
+    const catalog::SourceDescription left_source = left->source;
+    auto step = [&](Step which) {
+      auto copy = std::make_unique<LogicalOperator>();
+      copy->kind = LogicalOperatorKind::kJoin;
+      copy->join_type = join.join_type;
+      copy->left_width = join.left_width;
+      copy->left_table = join.left_table;
+      copy->right_table = join.right_table;
+      copy->foreign_key_step = which;
+      if (join.join_condition) copy->join_condition = join.join_condition->Clone();
+      for (const auto& expression : join.expressions) {
+        copy->expressions.push_back(expression->Clone());
+      }
+      return copy;
+    };
+    // The left table's stage: [left row, foreign key, kind, version] per subscription.
+    analyzer::Schema subscriptions;
+    subscriptions.columns.assign(join.output.columns.begin(), join.output.columns.begin() + width);
+    subscriptions.columns.push_back(
+        {"SIDESTREAM_FK", join.expressions[0]->type, catalog::ColumnRole::kValue});
+    subscriptions.columns.push_back(
+        {"SIDESTREAM_FK_KIND", types::SqlType::Int(), catalog::ColumnRole::kValue});
+    subscriptions.columns.push_back(
+        {"SIDESTREAM_FK_VERSION", types::SqlType::Bigint(), catalog::ColumnRole::kValue});
+    const std::vector<catalog::Column> subscription_columns = UniqueValueColumns(subscriptions);
+    auto subscribe = step(Step::kSubscribe);
+    subscribe->output = subscriptions;
+    subscribe->children.push_back(std::move(left));
+    std::vector<analyzer::BoundExpressionPtr> keys;
+    keys.push_back(ColumnReference(subscriptions.columns[width], static_cast<int>(width)));
+    Stage registration;
+    registration.id = registration_id;
+    registration.plan = WriteRepartitionTopic(
+        std::move(subscribe), subscriptions, registration_topic, std::move(keys),
+        {"SIDESTREAM_FK_KEY"}, std::vector<bool>(subscriptions.columns.size(), true),
+        subscription_columns, sides[1].key_format, sides[1].key_properties);
+    registration.plan->null_keys_travel = true;
+    registration.writes_repartition = true;
+    topic_partitions_[registration_topic] = sides[1].partitions;
+    upstream_.push_back(std::move(registration));
+    // The right table's stage: the join's rows, version and delete flag per answer.
+    analyzer::Schema answers = join.output;
+    answers.columns.push_back(
+        {"SIDESTREAM_FK_VERSION", types::SqlType::Bigint(), catalog::ColumnRole::kValue});
+    answers.columns.push_back(
+        {"SIDESTREAM_FK_DELETE", types::SqlType::Boolean(), catalog::ColumnRole::kValue});
+    const std::vector<catalog::Column> answer_columns = UniqueValueColumns(answers);
+    auto respond = step(Step::kRespond);
+    respond->output = answers;
+    respond->children.push_back(
+        ReadRepartitionTopic(left_source, registration_topic, subscription_columns, subscriptions));
+    respond->children.push_back(std::move(right));
+    keys.clear();
+    keys.push_back(join.expressions[2]->Clone());
+    Stage responding;
+    responding.id = response_id;
+    responding.plan = WriteRepartitionTopic(
+        std::move(respond), answers, response_topic, std::move(keys), {"SIDESTREAM_FK_LEFT_KEY"},
+        std::vector<bool>(answers.columns.size(), true), answer_columns, sides[0].key_format,
+        sides[0].key_properties);
+    responding.writes_repartition = true;
+    topic_partitions_[response_topic] = sides[0].partitions;
+    upstream_.push_back(std::move(responding));
+    // This stage, partitioned as the left table: the answers, resolved.
+    join.foreign_key_step = Step::kResolve;
+    join.children.push_back(
+        ReadRepartitionTopic(left_source, response_topic, answer_columns, answers));
+    return Joined(join, sides[0], sides[0].partitions);
   }
 
   // The partitioning of a join's result: by its key, whichever column holds it.

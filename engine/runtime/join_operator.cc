@@ -40,7 +40,8 @@ JoinOperator::JoinOperator(JoinSpec spec) : spec_(std::move(spec)) {
 }
 
 Status JoinOperator::RebuildIndexes() {
-  if (spec_.kind == JoinKind::kForeignKey) {
+  // Both keep [.., foreign key, ..] per left key: the foreign key second.
+  if (spec_.kind == JoinKind::kForeignKey || spec_.kind == JoinKind::kForeignKeyRespond) {
     subscribers_.clear();
     return stores_[0]->ForEach([&](const types::Row& key, const types::Row& row) {
       if (row.size() > 1 && !row[1].is_null()) subscribers_[row[1]].insert(key[0]);
@@ -112,6 +113,15 @@ Status JoinOperator::ConsumeSide(int side, RecordBatch& batch) {
         break;
       case JoinKind::kForeignKey:
         RETURN_NOT_OK(side == 0 ? ApplyForeignKeyLeft(record) : ApplyForeignKeyRight(record));
+        break;
+      case JoinKind::kForeignKeySubscribe:
+        RETURN_NOT_OK(ApplySubscribe(record));
+        break;
+      case JoinKind::kForeignKeyRespond:
+        RETURN_NOT_OK(side == 0 ? ApplyRespondSubscription(record) : ApplyRespondRight(record));
+        break;
+      case JoinKind::kForeignKeyResolve:
+        RETURN_NOT_OK(ApplyResolve(record));
         break;
     }
   }
@@ -403,6 +413,214 @@ Status JoinOperator::ApplyForeignKeyRight(const Record& record) {
     } else {
       EmitForeignKey(record, left_key, nullptr, nullptr, true);
     }
+  }
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------- foreign key over partitions
+
+void JoinOperator::Unsubscribe(const types::Value& foreign_key, const types::Value& left_key) {
+  if (foreign_key.is_null()) return;
+  auto subscribed = subscribers_.find(foreign_key);
+  if (subscribed == subscribers_.end()) return;
+  subscribed->second.erase(left_key);
+  if (subscribed->second.empty()) subscribers_.erase(subscribed);
+}
+
+void JoinOperator::EmitSubscription(const Record& trigger, const types::Value& foreign_key,
+                                    SubscriptionKind kind, int64_t version) {
+  Record& out = output_.Append();
+  CopyAttributes(trigger, out);
+  out.timestamp = trigger.timestamp;
+  out.tombstone = false;
+  out.retract = false;
+  out.key_absent = false;
+  out.window.reset();
+  const size_t width = spec_.widths[0];
+  out.row.resize(width + 3);
+  for (size_t i = 0; i < width; ++i) {
+    if (i < trigger.row.size()) {
+      out.row[i] = trigger.row[i];
+    } else {
+      out.row[i].SetNull();
+    }
+  }
+  out.row[width] = foreign_key;
+  out.row[width + 1] = types::Value::Int(static_cast<int32_t>(kind));
+  out.row[width + 2] = types::Value::Bigint(version);
+}
+
+Status JoinOperator::ApplySubscribe(const Record& record) {
+  if (!spec_.left_key->Evaluate(record.row, key_value_).ok()) {
+    ++evaluation_errors_;
+    return Status::OK();
+  }
+  if (key_value_.is_null()) return Status::OK();
+  const types::Row key = {key_value_};
+  int64_t version = 0;
+  types::Value old_foreign_key;
+  bool existed = false;
+  ASSIGN_OR_RAISE(const types::Row* previous, stores_[0]->Get(key));
+  if (previous != nullptr) {
+    version = (*previous)[0].integer() + 1;
+    old_foreign_key = (*previous)[1];
+    existed = (*previous)[2].boolean();
+  }
+  if (record.tombstone && !existed) return Status::OK();  // nothing was there
+  types::Value foreign_key;                               // NULL for a delete
+  if (!record.tombstone && !spec_.keys[0]->Evaluate(record.row, foreign_key).ok()) {
+    ++evaluation_errors_;  // refers to nothing, like a NULL foreign key
+    foreign_key.SetNull();
+  }
+  // A deleted row keeps its version, so that a later row's answers are newer than its own.
+  bool inserted = false;
+  ASSIGN_OR_RAISE(types::Row * row, stores_[0]->Upsert(key, inserted));
+  *row = {types::Value::Bigint(version), foreign_key, types::Value::Boolean(!record.tombstone)};
+  if (!old_foreign_key.is_null() && !(old_foreign_key == foreign_key)) {
+    EmitSubscription(record, old_foreign_key, SubscriptionKind::kUnsubscribe, version);
+  }
+  const types::Value none;
+  if (record.tombstone) {
+    EmitSubscription(record, none, SubscriptionKind::kDelete, version);
+  } else if (!foreign_key.is_null()) {
+    EmitSubscription(
+        record, foreign_key,
+        existed ? SubscriptionKind::kSubscribeReplacing : SubscriptionKind::kSubscribeNew, version);
+  } else if (Outer(0)) {
+    EmitSubscription(record, none, SubscriptionKind::kLeftOnly, version);
+  } else if (existed && !old_foreign_key.is_null()) {
+    // As kForeignKey: an INNER result whose foreign key went NULL is retracted.
+    EmitSubscription(record, none, SubscriptionKind::kDelete, version);
+  }
+  return Status::OK();
+}
+
+void JoinOperator::EmitAnswer(const Record& trigger, const types::Row& key,
+                              const types::Value* left, const types::Value* right, int64_t version,
+                              bool tombstone) {
+  Emit(trigger, key, left, right, trigger.timestamp, tombstone);
+  Record& out = output_[output_.size() - 1];
+  if (tombstone && spec_.left_key_column >= 0) out.row[spec_.left_key_column] = key[0];
+  // The answer travels as a row: the delete flag says it is a tombstone.
+  out.tombstone = false;
+  out.row.push_back(types::Value::Bigint(version));
+  out.row.push_back(types::Value::Boolean(tombstone));
+}
+
+Status JoinOperator::ApplyRespondSubscription(const Record& record) {
+  const size_t width = spec_.widths[0];
+  if (record.tombstone || record.row.size() < width + 3) return Status::OK();
+  if (!spec_.left_key->Evaluate(record.row, key_value_).ok()) {
+    ++evaluation_errors_;
+    return Status::OK();
+  }
+  if (key_value_.is_null()) return Status::OK();
+  const types::Row key = {key_value_};
+  const types::Value foreign_key = record.row[width];
+  const auto kind = static_cast<SubscriptionKind>(record.row[width + 1].integer());
+  const int64_t version = record.row[width + 2].integer();
+  const types::Value* left_row = record.row.data();
+  switch (kind) {
+    case SubscriptionKind::kUnsubscribe: {
+      ASSIGN_OR_RAISE(const types::Row* previous, stores_[0]->Get(key));
+      // Only the subscription it ends: this partition may hold a newer one of the key.
+      if (previous == nullptr || !((*previous)[1] == foreign_key)) return Status::OK();
+      Unsubscribe(foreign_key, key[0]);
+      return stores_[0]->Erase(key);
+    }
+    case SubscriptionKind::kLeftOnly:
+      EmitAnswer(record, key, left_row, nullptr, version, false);
+      return Status::OK();
+    case SubscriptionKind::kDelete:
+      EmitAnswer(record, key, nullptr, nullptr, version, true);
+      return Status::OK();
+    case SubscriptionKind::kSubscribeNew:
+    case SubscriptionKind::kSubscribeReplacing:
+      break;
+    default:
+      return Status::Corruption("a foreign-key subscription of unknown kind " +
+                                std::to_string(static_cast<int>(kind)));
+  }
+  if (foreign_key.is_null()) return Status::OK();
+  ASSIGN_OR_RAISE(const types::Row* previous, stores_[0]->Get(key));
+  if (previous != nullptr && !((*previous)[1] == foreign_key)) {
+    Unsubscribe((*previous)[1], key[0]);
+  }
+  bool inserted = false;
+  ASSIGN_OR_RAISE(types::Row * row, stores_[0]->Upsert(key, inserted));
+  row->clear();
+  row->push_back(types::Value::Bigint(version));
+  row->push_back(foreign_key);
+  row->insert(row->end(), record.row.begin(), record.row.begin() + width);
+  subscribers_[foreign_key].insert(key[0]);
+  key_.clear();
+  key_.push_back(foreign_key);
+  ASSIGN_OR_RAISE(const types::Row* found, stores_[1]->Get(key_));
+  if (found != nullptr) {
+    EmitAnswer(record, key, left_row, found->data() + kTableHeader, version, false);
+  } else if (Outer(0)) {
+    EmitAnswer(record, key, left_row, nullptr, version, false);
+  } else if (kind == SubscriptionKind::kSubscribeReplacing) {
+    EmitAnswer(record, key, nullptr, nullptr, version, true);
+  }
+  return Status::OK();
+}
+
+Status JoinOperator::ApplyRespondRight(const Record& record) {
+  if (!ComputeKey(1, record)) return Status::OK();
+  ASSIGN_OR_RAISE(const types::Row* previous, stores_[1]->Get(key_));
+  if (record.tombstone) {
+    if (previous == nullptr) return Status::OK();  // deleting nothing changes nothing
+    RETURN_NOT_OK(stores_[1]->Erase(key_));
+  } else {
+    bool inserted = false;
+    ASSIGN_OR_RAISE(types::Row * row, stores_[1]->Upsert(key_, inserted));
+    row->clear();
+    row->push_back(types::Value::Bigint(record.timestamp));
+    row->insert(row->end(), record.row.begin(), record.row.begin() + spec_.widths[1]);
+  }
+  auto subscribed = subscribers_.find(key_[0]);
+  if (subscribed == subscribers_.end()) return Status::OK();
+  types::Row left_key(1);
+  for (const types::Value& referring : subscribed->second) {
+    left_key[0] = referring;
+    ASSIGN_OR_RAISE(const types::Row* left, stores_[0]->Get(left_key));
+    if (left == nullptr) return Status::Corruption("the state store lost a subscription");
+    const int64_t version = (*left)[0].integer();
+    const types::Value* left_row = left->data() + kReferringHeader;
+    if (!record.tombstone) {
+      EmitAnswer(record, left_key, left_row, record.row.data(), version, false);
+    } else if (Outer(0)) {
+      EmitAnswer(record, left_key, left_row, nullptr, version, false);
+    } else {
+      EmitAnswer(record, left_key, nullptr, nullptr, version, true);
+    }
+  }
+  return Status::OK();
+}
+
+Status JoinOperator::ApplyResolve(const Record& record) {
+  const size_t width = spec_.widths[0] + spec_.widths[1] + 1;
+  if (record.tombstone || record.row.size() < width + 2) return Status::OK();
+  const types::Value& left_key = record.row[width - 1];
+  if (left_key.is_null()) return Status::OK();
+  const int64_t version = record.row[width].integer();
+  const types::Row key = {left_key};
+  ASSIGN_OR_RAISE(const types::Row* newest, stores_[0]->Get(key));
+  if (newest != nullptr && version < (*newest)[0].integer()) {
+    ++stale_answers_;  // the left row changed since: its newer answer wins
+    return Status::OK();
+  }
+  if (newest == nullptr || version != (*newest)[0].integer()) {
+    bool inserted = false;
+    ASSIGN_OR_RAISE(types::Row * row, stores_[0]->Upsert(key, inserted));
+    *row = {types::Value::Bigint(version)};
+  }
+  const bool tombstone = record.row[width + 1].boolean();
+  const types::Value* values = record.row.data();
+  Emit(record, key, values, values + spec_.widths[0], record.timestamp, tombstone);
+  if (tombstone && spec_.left_key_column >= 0) {
+    output_[output_.size() - 1].row[spec_.left_key_column] = left_key;
   }
   return Status::OK();
 }

@@ -13,8 +13,27 @@
 namespace sidestream::runtime {
 
 /// kForeignKey: a table-table join of a left value (a foreign key) on the right table's
-/// PRIMARY KEY, keyed by the left table's key.
-enum class JoinKind { kStreamStream, kStreamTable, kTableTable, kForeignKey };
+/// PRIMARY KEY, keyed by the left table's key, within one task. On more than one partition it
+/// runs as Kafka Streams' three foreign-key processors, each in the stage of its partitioning:
+/// kForeignKeySubscribe, kForeignKeyRespond and kForeignKeyResolve (see JoinOperator).
+enum class JoinKind {
+  kStreamStream,
+  kStreamTable,
+  kTableTable,
+  kForeignKey,
+  kForeignKeySubscribe,
+  kForeignKeyRespond,
+  kForeignKeyResolve,
+};
+
+/// What a subscription record (kForeignKeySubscribe's output) asks of kForeignKeyRespond.
+enum class SubscriptionKind : int32_t {
+  kSubscribeNew = 0,        // a new left row refers to the key: answer with the join
+  kSubscribeReplacing = 1,  // an updated left row refers to it (INNER, no match: a tombstone)
+  kUnsubscribe = 2,         // the left row no longer refers to it: no answer
+  kLeftOnly = 3,            // LEFT join, NULL foreign key: answer the row with NULLs
+  kDelete = 4,              // answer a tombstone (left delete; INNER row whose key went NULL)
+};
 
 /// What a JoinOperator computes. Side 0 is the left input, side 1 the right.
 struct JoinSpec {
@@ -57,6 +76,21 @@ struct JoinSpec {
 ///   finds no right row is a tombstone when the left key had a row before (its old result,
 ///   if any, is retracted: the foreign key may have changed). A NULL foreign key joins
 ///   nothing (LEFT: the row with NULLs). Results are keyed by the left table's key.
+/// - foreign key over partitions (Kafka Streams' KIP-213), the same results per left key at
+///   the end, through two topics; W is the left row's width, J the join's output width:
+///   - kForeignKeySubscribe (input 0: the left table) keeps per left key [version, foreign
+///     key, exists] and emits subscription rows [left row (W), foreign key, SubscriptionKind,
+///     version]: an unsubscribe for the old foreign key when it changed, then a subscription
+///     for the new one, or for a NULL one (or a delete) the answer itself, with a NULL key.
+///     Versions count each left key's changes (kept after a delete, so they only grow).
+///   - kForeignKeyRespond (input 0: subscription rows, input 1: the right table) keeps the
+///     subscriptions [version, foreign key, left row] per left key (and in memory the index
+///     foreign key -> left keys) and the right rows, and answers as kForeignKey does, with
+///     rows [join output (J), version, delete], never tombstones (the delete flag says it).
+///   - kForeignKeyResolve (input 0: those answers) keeps per left key the newest version it
+///     let through and drops older answers (stale: the left row changed since, and its
+///     answer may come from another partition first); emits the join output, a tombstone
+///     where the answer's delete flag is set.
 /// LEFT, RIGHT and FULL OUTER joins fill the missing side with NULLs. Records with a NULL
 /// key or (for streams) a NULL value do not join; nor do records whose key fails to evaluate
 /// (counted). Windowed sources join within the same
@@ -81,6 +115,8 @@ class JoinOperator : public Operator {
   Status RebuildIndexes();
   /// Stream-stream records too old to be kept for later joins.
   int64_t late_records() const { return late_records_; }
+  /// kForeignKeyResolve: answers dropped because the left row changed since.
+  int64_t stale_answers() const { return stale_answers_; }
   /// Records whose join key failed to evaluate (they join nothing).
   int64_t evaluation_errors() const {
     return evaluation_errors_ + spec_.keys[0]->nested_errors() + spec_.keys[1]->nested_errors();
@@ -101,6 +137,18 @@ class JoinOperator : public Operator {
   Status ApplyTableTable(int side, const Record& record);
   Status ApplyForeignKeyLeft(const Record& record);
   Status ApplyForeignKeyRight(const Record& record);
+  Status ApplySubscribe(const Record& record);
+  Status ApplyRespondSubscription(const Record& record);
+  Status ApplyRespondRight(const Record& record);
+  Status ApplyResolve(const Record& record);
+  // kForeignKeySubscribe: appends a subscription row.
+  void EmitSubscription(const Record& trigger, const types::Value& foreign_key,
+                        SubscriptionKind kind, int64_t version);
+  // kForeignKeyRespond: appends an answer (a tombstone's row is NULL but for the left key).
+  void EmitAnswer(const Record& trigger, const types::Row& key, const types::Value* left,
+                  const types::Value* right, int64_t version, bool tombstone);
+  // Drops the left key from the index entry of `foreign_key`.
+  void Unsubscribe(const types::Value& foreign_key, const types::Value& left_key);
   // Appends a foreign-key join's result for the left key `key`.
   void EmitForeignKey(const Record& trigger, const types::Row& key, const types::Value* left,
                       const types::Value* right, bool tombstone);
@@ -134,6 +182,7 @@ class JoinOperator : public Operator {
   int64_t observed_[2] = {INT64_MIN / 2, INT64_MIN / 2};  // each side's newest timestamp
   int64_t late_records_ = 0;
   int64_t evaluation_errors_ = 0;
+  int64_t stale_answers_ = 0;
   types::Row key_;
   types::Value key_value_;
   RecordBatch output_;

@@ -151,7 +151,7 @@ Result<std::unique_ptr<StreamTask>> StreamTask::Create(
   State* self = state.get();
   self->id = query_id;
   self->sink = plan.source;
-  self->drop_null_keys = plan.repartition;
+  self->drop_null_keys = plan.repartition && !plan.null_keys_travel;
   self->callbacks = std::move(callbacks);
   auto late = query_properties.find("LATE_TOPIC");
   if (late != query_properties.end()) self->late_topic = late->second;

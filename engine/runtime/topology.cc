@@ -100,12 +100,15 @@ class Topology::Builder {
     ASSIGN_OR_RAISE(auto spec, BuildJoinSpec(*node));
     RETURN_NOT_OK(RequireStoreName(*node));
     spec.stores[0] = MakeStore(stores_, node->store_name + "-left");
-    spec.stores[1] = MakeStore(stores_, node->store_name + "-right");
+    // A foreign-key join's subscribing and resolving steps keep one store.
+    const bool one_input = node->children.size() == 1;
+    if (!one_input) spec.stores[1] = MakeStore(stores_, node->store_name + "-right");
     auto joiner = std::make_unique<JoinOperator>(std::move(spec));
     JoinOperator* built = joiner.get();
     topology_.joins_.push_back(built);
     Append(std::move(joiner), next);
     RETURN_NOT_OK(Build(node->children.at(0).get(), built->input(0)));
+    if (one_input) return Status::OK();
     return Build(node->children.at(1).get(), built->input(1));
   }
 
@@ -139,6 +142,22 @@ class Topology::Builder {
     spec.type = node.join_type;
     spec.widths[0] = static_cast<size_t>(node.left_width);
     spec.widths[1] = node.output.columns.size() - spec.widths[0] - 1;
+    using Step = LogicalOperator::ForeignKeyStep;
+    switch (node.foreign_key_step) {
+      case Step::kWhole:
+        break;
+      case Step::kSubscribe:  // output: the left row, foreign key, kind, version
+        spec.kind = JoinKind::kForeignKeySubscribe;
+        spec.widths[1] = 0;
+        break;
+      case Step::kRespond:  // output: the join's, version, delete
+        spec.kind = JoinKind::kForeignKeyRespond;
+        spec.widths[1] = node.output.columns.size() - spec.widths[0] - 3;
+        break;
+      case Step::kResolve:
+        spec.kind = JoinKind::kForeignKeyResolve;
+        break;
+    }
     ASSIGN_OR_RAISE(spec.keys[0], expr::Evaluator::Compile(*node.expressions.at(0)));
     auto right_key = node.expressions.at(1)->Clone();
     ShiftColumns(*right_key, node.left_width);

@@ -295,17 +295,40 @@ TEST_F(PhysicalPlanTest, TablesWhoseKeyFormatsDifferReKeyTheRightTable) {
   EXPECT_EQ(scans[1]->source.columns[0].role, catalog::ColumnRole::kKey);
 }
 
-TEST_F(PhysicalPlanTest, AForeignKeyJoinNeedsOnePartitionPerSide) {
+TEST_F(PhysicalPlanTest, AForeignKeyJoinOverPartitionsSubscribesAndResponds) {
   const std::string sql =
       "CREATE TABLE joined AS SELECT s.id, p.plan AS other FROM subscribers s "
       "JOIN plans p ON s.plan = p.msisdn;";
   auto single = Plan(sql, 1);
   ASSERT_TRUE(single.ok()) << single.status().ToString();
   EXPECT_EQ(single->stages.size(), 1u);
-  auto several = Plan(sql, {{"plans", 1}}, 4);
-  ASSERT_FALSE(several.ok());
-  EXPECT_EQ(several.status().code(), StatusCode::kNotSupported);
-  EXPECT_THAT(several.status().message(), HasSubstr("Foreign-key table-table joins need a single"));
+  auto several = Plan(sql, {{"plans", 2}}, 4);
+  ASSERT_TRUE(several.ok()) << several.status().ToString();
+  // Kafka Streams' three processors: the left table's stage subscribes, the right table's
+  // answers, the query's stage resolves the answers.
+  ASSERT_EQ(several->stages.size(), 3u);
+  const std::string registration = "app_Q1-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-topic";
+  const std::string response = "app_Q1-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-topic";
+  EXPECT_EQ(several->stages[0].id, "Q1-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION");
+  EXPECT_EQ(several->stages[0].plan->source.topic, registration);
+  EXPECT_TRUE(several->stages[0].plan->null_keys_travel);
+  EXPECT_EQ(several->stages[0].partitions, 4);
+  EXPECT_EQ(several->stages[1].id, "Q1-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE");
+  EXPECT_EQ(several->stages[1].plan->source.topic, response);
+  EXPECT_EQ(several->stages[1].partitions, 2);
+  ASSERT_EQ(several->stages[1].sources.size(), 2u);
+  EXPECT_EQ(several->stages[1].sources[0].topic, registration);
+  EXPECT_EQ(several->stages[1].sources[1].topic, "plans");
+  EXPECT_EQ(several->stages[2].id, "Q1");
+  ASSERT_EQ(several->stages[2].sources.size(), 1u);
+  EXPECT_EQ(several->stages[2].sources[0].topic, response);
+  EXPECT_EQ(several->stages[2].partitions, 4);
+  // The subscription topic has the right table's partitions, the response topic the left's.
+  EXPECT_EQ(TopicPartitions(*several).at(registration), 2);
+  EXPECT_EQ(TopicPartitions(*several).at(response), 4);
+  EXPECT_EQ(several->stages[0].stores, (std::vector<std::string>{"join-0-left", "stream-time"}));
+  EXPECT_EQ(several->stages[1].stores,
+            (std::vector<std::string>{"join-0-left", "join-0-right", "stream-time"}));
 }
 
 }  // namespace

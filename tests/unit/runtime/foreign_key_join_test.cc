@@ -253,3 +253,101 @@ TEST_F(ForeignKeyJoinTest, RebuildIndexesAfterRestore) {
 
 }  // namespace
 }  // namespace sidestream::runtime
+
+// ---------------------------------------------------------------- over partitions
+
+namespace sidestream::runtime {
+namespace {
+
+class RecordsCollector : public RecordConsumer {
+ public:
+  Status Consume(RecordBatch& batch) override {
+    for (const Record& record : batch) records.push_back(record);
+    return Status::OK();
+  }
+  Status AdvanceStreamTime(int64_t) override { return Status::OK(); }
+  Status Flush() override { return Status::OK(); }
+  std::vector<Record> Take() { return std::exchange(records, {}); }
+
+  std::vector<Record> records;
+};
+
+std::unique_ptr<JoinOperator> Step(JoinKind kind, sql::JoinType type) {
+  JoinSpec spec;
+  spec.kind = kind;
+  spec.type = type;
+  spec.keys[0] = Column(2);
+  spec.keys[1] = Column(0);
+  spec.left_key = Column(0);
+  spec.left_key_column = 0;
+  spec.widths[0] = kLeftWidth;
+  spec.widths[1] = kind == JoinKind::kForeignKeySubscribe ? 0 : kRightWidth;
+  return std::make_unique<JoinOperator>(std::move(spec));
+}
+
+Status Feed(RecordConsumer* input, const Record& record) {
+  RecordBatch batch;
+  batch.Append() = record;
+  return input->Consume(batch);
+}
+
+// Kafka Streams' processors, as the planner splits them over stages: a left row that moved
+// to another foreign key (answered by another partition) is not overwritten by an answer of
+// its old key's partition that arrives later (the resolver drops the stale version).
+TEST(ForeignKeyJoinOverPartitionsTest, StaleAnswersAreDropped) {
+  RecordsCollector subscriptions, answers, results;
+  auto subscribe = Step(JoinKind::kForeignKeySubscribe, sql::JoinType::kInner);
+  subscribe->set_next(&subscriptions);
+  std::unique_ptr<JoinOperator> respond[2] = {
+      Step(JoinKind::kForeignKeyRespond, sql::JoinType::kInner),
+      Step(JoinKind::kForeignKeyRespond, sql::JoinType::kInner)};
+  for (auto& partition : respond) partition->set_next(&answers);
+  auto resolve = Step(JoinKind::kForeignKeyResolve, sql::JoinType::kInner);
+  resolve->set_next(&results);
+
+  auto right = [&](int64_t key, const char* f1, int64_t time) {
+    Record record;
+    record.timestamp = time;
+    record.row = {Value::Bigint(key), Value::String(f1)};
+    ASSERT_TRUE(Feed(respond[key % 2]->input(1), record).ok());
+  };
+  auto left = [&](int64_t key, const char* name, int64_t foreign_key, int64_t time) {
+    Record record;
+    record.timestamp = time;
+    record.row = {Value::Bigint(key), Value::String(name), Value::Bigint(foreign_key)};
+    ASSERT_TRUE(Feed(subscribe->input(0), record).ok());
+  };
+  // Rows of a subscription: the left row, foreign key, kind, version.
+  auto kind = [](const Record& record) {
+    return static_cast<SubscriptionKind>(record.row[kLeftWidth + 1].integer());
+  };
+  right(10, "ten", 1);
+  right(11, "eleven", 2);
+  left(1, "a", 10, 3);
+  auto sent = subscriptions.Take();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(kind(sent[0]), SubscriptionKind::kSubscribeNew);
+  ASSERT_TRUE(Feed(respond[0]->input(0), sent[0]).ok());
+  left(1, "a2", 11, 4);  // moves to partition 1; partition 0 has not read the unsubscribe yet
+  sent = subscriptions.Take();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(kind(sent[0]), SubscriptionKind::kUnsubscribe);
+  EXPECT_EQ(kind(sent[1]), SubscriptionKind::kSubscribeReplacing);
+  ASSERT_TRUE(Feed(respond[1]->input(0), sent[1]).ok());
+  right(10, "ten2", 5);  // answers the old subscription: version 0
+  const std::vector<Record> answered = answers.Take();
+  ASSERT_EQ(answered.size(), 3u);
+  for (const Record& answer : answered) ASSERT_TRUE(Feed(resolve->input(0), answer).ok());
+  const std::vector<Record> joined = results.Take();
+  ASSERT_EQ(joined.size(), 2u);
+  EXPECT_EQ(joined[1].row[1].string(), "a2");
+  EXPECT_EQ(joined[1].row[kLeftWidth + 1].string(), "eleven");
+  EXPECT_EQ(resolve->stale_answers(), 1);
+  // Once partition 0 reads the unsubscribe, its key's updates answer nobody.
+  ASSERT_TRUE(Feed(respond[0]->input(0), sent[0]).ok());
+  right(10, "ten3", 6);
+  EXPECT_TRUE(answers.Take().empty());
+}
+
+}  // namespace
+}  // namespace sidestream::runtime
