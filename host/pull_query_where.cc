@@ -404,9 +404,14 @@ bool StrictlyCoercible(TypeId from, TypeId to) {
 
 // QueryFilterNode.KeyValueExtractor.resolveKey: the key value a comparison gives must be
 // non-NULL and convert to the key column's type.
-Status ResolveKey(const Atom& atom, const BoundExpression& other,
+Status ResolveKey(const Atom& atom, const BoundExpression& written,
                   const analyzer::LogicalColumn& key) {
   const std::string column = key.name + " " + key.type.ToString() + " KEY";
+  // The literal as written: ksqlDB resolves keys before it coerces an IN list's literals.
+  const BoundExpression& other =
+      written.kind == BoundKind::kCast && written.implicit && !written.children.empty()
+          ? *written.children.front()
+          : written;
   if (other.kind == BoundKind::kLiteral) {
     if (other.literal.kind == sql::LiteralKind::kNull) {
       return Status::InvalidArgument("Primary key columns can not be NULL: " + atom.sql);
