@@ -14,6 +14,7 @@ std::unique_ptr<BoundExpression> BoundExpression::Clone() const {
   copy->negated = negated;
   copy->has_else = has_else;
   copy->star = star;
+  copy->implicit = implicit;
   copy->field_names = field_names;
   for (const auto& child : children) copy->children.push_back(child->Clone());
   return copy;

@@ -48,6 +48,9 @@ struct BoundExpression {
   bool negated = false;
   bool has_else = false;
   bool star = false;  // COUNT(*)
+  /// kCast: added by the binder to give a written literal the type it is compared with
+  /// (ksqlDB's literal coercion in IN lists), not written by the user.
+  bool implicit = false;
   std::vector<std::string> field_names;
   std::vector<std::unique_ptr<BoundExpression>> children;
 

@@ -38,6 +38,32 @@ bool IsComparison(const std::string& op) {
          op == ">=";
 }
 
+// ksqlDB's name of a comparison operator (ComparisonExpression.Type), as its messages say it.
+std::string ComparisonTypeName(const std::string& op) {
+  if (op == "=") return "EQUAL";
+  if (op == "<>" || op == "!=") return "NOT_EQUAL";
+  if (op == "<") return "LESS_THAN";
+  if (op == "<=") return "LESS_THAN_OR_EQUAL";
+  if (op == ">") return "GREATER_THAN";
+  if (op == ">=") return "GREATER_THAN_OR_EQUAL";
+  return op;
+}
+
+// An operand's text as ksqlDB's messages print it: the NULL literal as "null".
+std::string MessageSql(const BoundExpression& node) {
+  if (node.kind == BoundKind::kLiteral && node.literal.kind == sql::LiteralKind::kNull) {
+    return "null";
+  }
+  return node.sql;
+}
+
+// A type's base type as ksqlDB names it (SqlBaseType): DECIMAL(4, 2) is DECIMAL.
+std::string BaseTypeName(const SqlType& type) {
+  if (type.id() == TypeId::kNull) return "NULL";
+  const std::string text = type.ToString();
+  return text.substr(0, text.find_first_of("(<"));
+}
+
 // Comparable pairs: numbers with numbers, equal types, strings with temporal literals.
 bool Comparable(const SqlType& a, const SqlType& b) {
   if (a.id() == TypeId::kNull || b.id() == TypeId::kNull) return true;
@@ -519,10 +545,26 @@ Result<BoundExpressionPtr> ExpressionBinder::BindBinary(
     }
     type = SqlType::Boolean();
   } else if (IsComparison(op)) {
+    // ksqlDB's ExpressionTypeManager and ComparisonUtil, and in a WHERE or HAVING its
+    // FilterTypeValidator, which names the clause and the expression.
+    const std::string comparison = "(" + MessageSql(*children[0]) + " " +
+                                   (op == "!=" ? std::string("<>") : op) + " " +
+                                   MessageSql(*children[1]) + ")";
+    const bool filter = clause_ == "WHERE" || clause_ == "HAVING";
+    const std::string prefix = filter ? "Error in " + clause_ + " expression: " : "";
+    const std::string statement = filter ? "\nStatement: " + comparison : "";
+    if (left.id() == TypeId::kNull || right.id() == TypeId::kNull) {
+      return Status::BindError(prefix +
+                                   "Comparison with NULL not supported: " + BaseTypeName(left) +
+                                   " " + (op == "!=" ? "<>" : op) + " " + BaseTypeName(right) +
+                                   "\nUse 'IS NULL' or 'IS NOT NULL' instead." + statement,
+                               expression.location);
+    }
     if (!Comparable(left, right)) {
-      return Status::BindError("Cannot compare " + children[0]->sql + " (" + left.ToString() +
-                                   ") to " + children[1]->sql + " (" + right.ToString() +
-                                   ") with " + op,
+      return Status::BindError(prefix + "Cannot compare " + children[0]->sql + " (" +
+                                   left.ToString() + ") to " + children[1]->sql + " (" +
+                                   right.ToString() + ") with " + ComparisonTypeName(op) + "." +
+                                   statement,
                                expression.location, "CAST one side to the other's type");
     }
     type = SqlType::Boolean();
@@ -737,6 +779,17 @@ Result<BoundExpressionPtr> ExpressionBinder::BindNode(const sql::Expression& exp
     case ExpressionKind::kBetween:
     case ExpressionKind::kInList: {
       for (size_t i = 1; i < children.size(); ++i) {
+        // ksqlDB coerces the literals of an IN list (CoercionUtil.coerceUserList): a string
+        // that reads as a value of a number or BOOLEAN it is compared with is one.
+        const SqlType& value_type = children[0]->type;
+        if (IsLiteral(*children[i], sql::LiteralKind::kString) &&
+            (value_type.is_numeric() || value_type.id() == TypeId::kBoolean) &&
+            ParseLiteralAs(children[i]->literal.text, value_type).ok()) {
+          auto cast = MakeNode(BoundKind::kCast, value_type, children[i]->sql);
+          cast->implicit = true;
+          cast->children.push_back(std::move(children[i]));
+          children[i] = std::move(cast);
+        }
         if (!Comparable(children[0]->type, children[i]->type)) {
           return Status::BindError("Cannot compare " + children[0]->sql + " (" +
                                        children[0]->type.ToString() + ") to " + children[i]->sql +

@@ -16,6 +16,7 @@
 #include "connectors/formats/scalar_text.h"
 #include "connectors/kafka/batch_consumer.h"
 #include "connectors/sink/sink_connectors.h"
+#include "host/pull_query_where.h"
 #include "server/console/console_assets.h"
 #include "server/rest/command_log.h"
 #include "server/rest/engine_metrics.h"
@@ -811,6 +812,19 @@ std::string PullQueryRefusal(const sql::Query& query,
          "push query.";
 }
 
+// The request's ksql.query.pull.table.scan.enabled and ksql.query.pull.range.scan.enabled
+// (both true unless set to false, as ksqlDB's defaults).
+host::PullQueryPlanOptions PullPlanOptions(
+    const std::vector<std::pair<std::string, std::string>>& properties) {
+  host::PullQueryPlanOptions options;
+  for (const auto& [name, value] : properties) {
+    const bool off = strcasecmp(value.c_str(), "false") == 0;
+    if (name == "ksql.query.pull.table.scan.enabled") options.table_scans_enabled = !off;
+    if (name == "ksql.query.pull.range.scan.enabled") options.range_scans_enabled = !off;
+  }
+  return options;
+}
+
 // Whether `plan` reads a stream: the Scan at its bottom is one.
 bool ReadsStream(const analyzer::LogicalOperator& plan) {
   const analyzer::LogicalOperator* node = &plan;
@@ -1486,6 +1500,13 @@ void RestApi::RunPullQuery(host::KafkaEngine& engine, std::shared_ptr<PushQuery>
                            const sql::Statement& statement,
                            std::shared_ptr<const analyzer::AnalyzedStatement> analyzed) {
   const std::string text = statement.text + ";";
+  // ksqlDB's checks of the WHERE: what it may look up, and whether that needs a table scan.
+  Status where = host::CheckPullQueryWhere(*analyzed->plan, PullPlanOptions(query->properties));
+  if (!where.ok()) {
+    auto [code, body] = StatementFailure(where, text, json::array());
+    RespondJson(*query->responder, code, body);
+    return Forget(query->id);
+  }
   // Each column as JSON on its own (a bare value), so the row keeps the sink formats' number
   // forms (DOUBLE as 1.0) and duplicate names cannot collide.
   auto columns = PullColumns(*analyzed->plan, PullKeyColumns(*analyzed->plan));
