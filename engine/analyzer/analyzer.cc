@@ -1410,8 +1410,9 @@ class StatementAnalyzer {
       case TypeId::kArray:
         return SqlType::Array(ReplacePart(type.element(), path, depth + 1, with));
       case TypeId::kMap:
-        return step == 0 ? SqlType::Map(ReplacePart(type.key(), path, depth + 1, with), type.value())
-                         : SqlType::Map(type.key(), ReplacePart(type.value(), path, depth + 1, with));
+        return step == 0
+                   ? SqlType::Map(ReplacePart(type.key(), path, depth + 1, with), type.value())
+                   : SqlType::Map(type.key(), ReplacePart(type.value(), path, depth + 1, with));
       case TypeId::kStruct: {
         std::vector<types::StructField> fields = type.fields();
         fields.at(step).type = ReplacePart(fields.at(step).type, path, depth + 1, with);
@@ -1436,7 +1437,8 @@ class StatementAnalyzer {
   }
 
   Result<SqlType> ResolveColumnType(const sql::ColumnDefinition& column) {
-    if (column.custom_type.empty()) return ResolveTypeNames(column.type, column.nested_custom_types);
+    if (column.custom_type.empty())
+      return ResolveTypeNames(column.type, column.nested_custom_types);
     auto type = catalog_.GetType(column.custom_type);
     if (!type.ok()) {
       std::string nearest =

@@ -14,6 +14,24 @@ constexpr size_t kTableHeader = 1;
 // A foreign-key join's left row: [timestamp, foreign key, row...].
 constexpr size_t kReferringHeader = 2;
 
+// Keeps a table's row under `key`, its timestamp first, or erases it for a tombstone. False
+// when a tombstone finds no row.
+Result<bool> StoreTableRow(KeyValueStore& store, const types::Row& key, const Record& record,
+                           size_t width) {
+  if (record.tombstone) {
+    ASSIGN_OR_RAISE(const types::Row* previous, store.Get(key));
+    if (previous == nullptr) return false;
+    RETURN_NOT_OK(store.Erase(key));
+    return true;
+  }
+  bool inserted = false;
+  ASSIGN_OR_RAISE(types::Row * row, store.Upsert(key, inserted));
+  row->clear();
+  row->push_back(types::Value::Bigint(record.timestamp));
+  row->insert(row->end(), record.row.begin(), record.row.begin() + width);
+  return true;
+}
+
 }  // namespace
 
 /// Feeds one side's records into the join.
@@ -387,17 +405,8 @@ Status JoinOperator::ApplyForeignKeyLeft(const Record& record) {
 
 Status JoinOperator::ApplyForeignKeyRight(const Record& record) {
   if (!ComputeKey(1, record)) return Status::OK();
-  ASSIGN_OR_RAISE(const types::Row* previous, stores_[1]->Get(key_));
-  if (record.tombstone) {
-    if (previous == nullptr) return Status::OK();  // deleting nothing changes nothing
-    RETURN_NOT_OK(stores_[1]->Erase(key_));
-  } else {
-    bool inserted = false;
-    ASSIGN_OR_RAISE(types::Row * row, stores_[1]->Upsert(key_, inserted));
-    row->clear();
-    row->push_back(types::Value::Bigint(record.timestamp));
-    row->insert(row->end(), record.row.begin(), record.row.begin() + spec_.widths[1]);
-  }
+  ASSIGN_OR_RAISE(const bool changed, StoreTableRow(*stores_[1], key_, record, spec_.widths[1]));
+  if (!changed) return Status::OK();  // deleting nothing changes nothing
   auto subscribed = subscribers_.find(key_[0]);
   if (subscribed == subscribers_.end()) return Status::OK();
   types::Row left_key(1);
@@ -568,17 +577,8 @@ Status JoinOperator::ApplyRespondSubscription(const Record& record) {
 
 Status JoinOperator::ApplyRespondRight(const Record& record) {
   if (!ComputeKey(1, record)) return Status::OK();
-  ASSIGN_OR_RAISE(const types::Row* previous, stores_[1]->Get(key_));
-  if (record.tombstone) {
-    if (previous == nullptr) return Status::OK();  // deleting nothing changes nothing
-    RETURN_NOT_OK(stores_[1]->Erase(key_));
-  } else {
-    bool inserted = false;
-    ASSIGN_OR_RAISE(types::Row * row, stores_[1]->Upsert(key_, inserted));
-    row->clear();
-    row->push_back(types::Value::Bigint(record.timestamp));
-    row->insert(row->end(), record.row.begin(), record.row.begin() + spec_.widths[1]);
-  }
+  ASSIGN_OR_RAISE(const bool changed, StoreTableRow(*stores_[1], key_, record, spec_.widths[1]));
+  if (!changed) return Status::OK();  // deleting nothing changes nothing
   auto subscribed = subscribers_.find(key_[0]);
   if (subscribed == subscribers_.end()) return Status::OK();
   types::Row left_key(1);

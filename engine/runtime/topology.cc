@@ -73,7 +73,8 @@ class Topology::Builder {
     // it appends as its last column.
     std::vector<size_t> table_key;
     for (size_t i = 0; i < node->output.columns.size(); ++i) {
-      if (!join && node->output.columns[i].role == catalog::ColumnRole::kKey) table_key.push_back(i);
+      if (!join && node->output.columns[i].role == catalog::ColumnRole::kKey)
+        table_key.push_back(i);
     }
     if (join) table_key.push_back(node->output.columns.size() - 1);
     for (const LogicalOperator* step : chain) {

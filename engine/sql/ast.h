@@ -276,9 +276,9 @@ struct Statement {
   std::vector<ColumnDefinition> columns;  // CREATE source, INSERT VALUES column list
   std::vector<Property> properties;       // WITH (...)
   std::optional<WatermarkSpec> watermark;
-  std::unique_ptr<Query> query;       // AS SELECT, INSERT INTO ... SELECT, SELECT
-  std::vector<ExpressionPtr> values;  // INSERT VALUES
-  types::SqlType type;                // CREATE TYPE
+  std::unique_ptr<Query> query;          // AS SELECT, INSERT INTO ... SELECT, SELECT
+  std::vector<ExpressionPtr> values;     // INSERT VALUES
+  types::SqlType type;                   // CREATE TYPE
   std::vector<NamedTypeUse> type_names;  // CREATE TYPE: the type names within `type`
 
   // SHOW / DESCRIBE / DROP

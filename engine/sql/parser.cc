@@ -532,9 +532,9 @@ class AstBuilder {
       ASSIGN_OR_RAISE(auto operand, BuildExpression(cast->expression()));
       ASSIGN_OR_RAISE(auto type, BuildType(cast->type()));
       if (!type.nested.empty()) {
-        return Status::NotSupported("CAST to custom type " + type.nested[0].name +
-                                        " is not supported yet",
-                                    type.nested[0].location);
+        return Status::NotSupported(
+            "CAST to custom type " + type.nested[0].name + " is not supported yet",
+            type.nested[0].location);
       }
       expression->cast_type = type.type;
       expression->cast_custom_type = type.custom;
